@@ -1,0 +1,11 @@
+//! Cryptographic building blocks. Everything here goes through `ring` or `argon2`;
+//! nothing is home-made. Secrets live in [`zeroize::Zeroizing`] buffers.
+
+pub mod aead;
+pub mod kdf;
+pub mod keys;
+pub mod random;
+pub mod signing;
+
+pub use kdf::{kdf_runs, KdfParams};
+pub use keys::{MasterKey, SubKey};

@@ -1,0 +1,14 @@
+//! Vigil's shared core: the encrypted store and its key hierarchy, the outbox, the
+//! hybrid logical clock and (as they land) the domain. It knows nothing of FFI, HTTP
+//! or screens: `vigil-ffi`, the CLI and the server sit on top of it.
+
+pub mod crypto;
+pub mod error;
+pub mod keyfile;
+pub mod store;
+pub mod sync;
+pub mod vault;
+
+pub use error::{CryptoError, StoreError, StoreResult};
+pub use keyfile::{KeyWrapper, KeyWrapperError, SlotKind};
+pub use vault::{KdfChoice, SlotInfo, Vault, VaultPaths, VaultStatus};

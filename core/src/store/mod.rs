@@ -1,0 +1,246 @@
+//! The encrypted database: rusqlite on SQLCipher, opened with a raw 256-bit key from our
+//! key hierarchy (SQLCipher's own KDF is skipped), migrations, the device identity and
+//! the one write path (`Database::write`) that records every change in the outbox.
+
+pub mod outbox;
+pub mod schema;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
+
+use crate::crypto::keys::SubKey;
+use crate::crypto::signing::DeviceKey;
+use crate::error::{StoreError, StoreResult};
+use crate::sync::{Hlc, HlcClock};
+
+pub use outbox::{OutboxEntry, OutboxStatus};
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+pub struct Database {
+    conn: Connection,
+    device_id: String,
+    clock: HlcClock,
+    device_key: DeviceKey,
+}
+
+impl Database {
+    /// Creates a new encrypted database file (refuses to touch an existing one).
+    pub fn create(path: &Path, key: &SubKey) -> StoreResult<Database> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        configure(&conn, key)?;
+        schema::migrate(&mut conn)?;
+        let device_id = uuid::Uuid::new_v4().to_string();
+        let (_, pkcs8) = DeviceKey::generate()?;
+        let tx = conn.transaction()?;
+        put_meta(&tx, "device_id", device_id.as_bytes())?;
+        put_meta(&tx, "device_key_pkcs8", &pkcs8)?;
+        put_meta(&tx, "hlc_last", b"")?;
+        tx.commit()?;
+        Self::load(conn)
+    }
+
+    /// Opens an existing database; never creates, repairs or rewrites a damaged file.
+    pub fn open(path: &Path, key: &SubKey) -> StoreResult<Database> {
+        let mut head = [0u8; 16];
+        match std::fs::File::open(path) {
+            Ok(mut f) => {
+                use std::io::Read;
+                let n = f.read(&mut head)?;
+                if n == 16 && &head == SQLITE_HEADER {
+                    return Err(StoreError::NotAStore {
+                        what: "the database is a plain, unencrypted SQLite file",
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotAStore {
+                    what: "the key file has no database beside it",
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        configure(&conn, key)?;
+        // The key was authenticated by its slot, so a failure to read here is damage.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        schema::migrate(&mut conn)?;
+        Self::load(conn)
+    }
+
+    fn load(conn: Connection) -> StoreResult<Database> {
+        let device_id = String::from_utf8(get_meta(&conn, "device_id")?)
+            .map_err(|_| StoreError::DatabaseCorrupt)?;
+        let pkcs8 = zeroize::Zeroizing::new(get_meta(&conn, "device_key_pkcs8")?);
+        let device_key = DeviceKey::from_pkcs8(&pkcs8).map_err(|_| StoreError::DatabaseCorrupt)?;
+        let last = get_meta(&conn, "hlc_last")?;
+        let clock = if last.is_empty() {
+            HlcClock::new(device_id.clone(), 0, 0)
+        } else {
+            let h: Hlc = std::str::from_utf8(&last)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(StoreError::DatabaseCorrupt)?;
+            HlcClock::new(device_id.clone(), h.physical_ms, h.counter)
+        };
+        Ok(Database {
+            conn,
+            device_id,
+            clock,
+            device_key,
+        })
+    }
+
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    pub fn device_key(&self) -> &DeviceKey {
+        &self.device_key
+    }
+
+    /// Read access for queries.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Re-encrypts every page under a new key (`PRAGMA rekey`).
+    pub fn rekey(&self, key: &SubKey) -> StoreResult<()> {
+        let lit = key.sqlcipher_literal();
+        self.conn.pragma_update(None, "rekey", &*lit)?;
+        Ok(())
+    }
+
+    /// The one write path: runs `f` in a transaction; every change it records with
+    /// [`Writer::emit`] lands in the outbox in that same transaction.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut clock = self.clock.clone();
+        let tx = self.conn.transaction()?;
+        let mut w = Writer {
+            tx,
+            clock: &mut clock,
+            device_id: &self.device_id,
+            device_key: &self.device_key,
+        };
+        let out = f(&mut w)?;
+        let advanced = w.clock.clone();
+        let Writer { tx, .. } = w;
+        put_meta(&tx, "hlc_last", advanced.last().to_string().as_bytes())?;
+        tx.commit()?;
+        self.clock = advanced;
+        Ok(out)
+    }
+
+    /// A WAL checkpoint that truncates the `-wal` file.
+    pub fn checkpoint(&self) -> StoreResult<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Ids of the key slots that are duress slots (kept here, encrypted, not in the key file).
+    pub fn duress_slots(&self) -> StoreResult<Vec<u32>> {
+        let raw: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'duress_slots'", [], |r| r.get(0))
+            .optional()?;
+        match raw {
+            None => Ok(vec![]),
+            Some(b) => serde_json::from_slice(&b).map_err(|_| StoreError::DatabaseCorrupt),
+        }
+    }
+
+    pub fn set_duress_slots(&self, ids: &[u32]) -> StoreResult<()> {
+        put_meta(&self.conn, "duress_slots", &serde_json::to_vec(ids)?)
+    }
+
+    /// Checkpoints and closes.
+    pub fn close(self) -> StoreResult<()> {
+        self.checkpoint()?;
+        self.conn.close().map_err(|(_, e)| StoreError::from(e))
+    }
+}
+
+/// A write transaction in progress.
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    clock: &'a mut HlcClock,
+    device_id: &'a str,
+    device_key: &'a DeviceKey,
+}
+
+impl Writer<'_> {
+    pub fn tx(&self) -> &Transaction<'_> {
+        &self.tx
+    }
+
+    pub fn device_id(&self) -> &str {
+        self.device_id
+    }
+
+    pub fn device_key(&self) -> &DeviceKey {
+        self.device_key
+    }
+
+    /// A fresh hybrid-logical-clock stamp.
+    pub fn stamp(&mut self) -> StoreResult<Hlc> {
+        self.clock
+            .tick(now_ms())
+            .map_err(|e| StoreError::invalid("clock", e.to_string()))
+    }
+
+    /// Records a change in the outbox (same transaction), stamped now.
+    pub fn emit(
+        &mut self,
+        kind: &str,
+        entity_id: &str,
+        payload: &serde_json::Value,
+    ) -> StoreResult<OutboxEntry> {
+        let hlc = self.stamp()?;
+        outbox::append(&self.tx, &hlc, kind, entity_id, payload)
+    }
+}
+
+fn configure(conn: &Connection, key: &SubKey) -> StoreResult<()> {
+    let lit = key.sqlcipher_literal();
+    conn.pragma_update(None, "key", &*lit)?;
+    conn.pragma_update(None, "cipher_memory_security", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // The first statement that reads a page tells a wrong key or a damaged header.
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(())
+}
+
+fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        rusqlite::params![key, value],
+    )?;
+    Ok(())
+}
+
+fn get_meta(conn: &Connection, key: &str) -> StoreResult<Vec<u8>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::DatabaseCorrupt)
+}

@@ -1,0 +1,120 @@
+//! The outbox: the queue of local changes waiting to reach the team server.
+
+use rusqlite::{params, Connection, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreResult;
+use crate::sync::Hlc;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Per-device sequence number, gap-free and never reused.
+    pub seq: u64,
+    /// Random id; lets the server recognise a repeat.
+    pub op_id: String,
+    pub hlc: Hlc,
+    pub kind: String,
+    pub entity_id: String,
+    pub payload: serde_json::Value,
+    pub created_ms: u64,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub quarantined: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxStatus {
+    pub pending: u64,
+    pub quarantined: u64,
+}
+
+pub(crate) fn append(
+    tx: &Transaction<'_>,
+    hlc: &Hlc,
+    kind: &str,
+    entity_id: &str,
+    payload: &serde_json::Value,
+) -> StoreResult<OutboxEntry> {
+    let op_id = uuid::Uuid::new_v4().to_string();
+    let created_ms = super::now_ms();
+    tx.execute(
+        "INSERT INTO outbox(op_id, hlc, kind, entity_id, payload, created_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            op_id,
+            hlc.to_string(),
+            kind,
+            entity_id,
+            serde_json::to_string(payload)?,
+            created_ms as i64
+        ],
+    )?;
+    let seq = tx.last_insert_rowid() as u64;
+    Ok(OutboxEntry {
+        seq,
+        op_id,
+        hlc: hlc.clone(),
+        kind: kind.to_string(),
+        entity_id: entity_id.to_string(),
+        payload: payload.clone(),
+        created_ms,
+        attempts: 0,
+        last_error: None,
+        quarantined: false,
+    })
+}
+
+pub fn status(conn: &Connection) -> StoreResult<OutboxStatus> {
+    let (pending, quarantined) = conn.query_row(
+        "SELECT count(*) FILTER (WHERE quarantined = 0), count(*) FILTER (WHERE quarantined = 1)
+         FROM outbox",
+        [],
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+    )?;
+    Ok(OutboxStatus {
+        pending: pending as u64,
+        quarantined: quarantined as u64,
+    })
+}
+
+/// Oldest first, from `after_seq` (exclusive), at most `limit` entries.
+pub fn list(conn: &Connection, after_seq: u64, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, op_id, hlc, kind, entity_id, payload, created_ms, attempts, last_error,
+                quarantined
+         FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after_seq as i64, limit], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, u32>(7)?,
+            r.get::<_, Option<String>>(8)?,
+            r.get::<_, bool>(9)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, op_id, hlc, kind, entity_id, payload, created_ms, attempts, last_error, q) = row?;
+        out.push(OutboxEntry {
+            seq: seq as u64,
+            op_id,
+            hlc: hlc
+                .parse()
+                .map_err(|_| crate::error::StoreError::DatabaseCorrupt)?,
+            kind,
+            entity_id,
+            payload: serde_json::from_str(&payload)?,
+            created_ms: created_ms as u64,
+            attempts,
+            last_error,
+            quarantined: q,
+        });
+    }
+    Ok(out)
+}
