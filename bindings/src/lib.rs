@@ -1,1 +1,39 @@
+//! `vigil-ffi`: the uniffi facade over `vigil-core` for the Android (Kotlin) and iOS
+//! (Swift) apps. Thin by rule: it converts types and errors and holds objects behind
+//! mutexes; all behaviour lives in the core.
+//!
+//! Blocking calls: `Vault.create`, every unlock, `change_passphrase`,
+//! `add_passphrase_slot`, `set_duress_passphrase` and `rekey` run the passphrase KDF
+//! (about half a second with the default parameters) and all calls touch SQLite: apps
+//! call them off the main thread (`Dispatchers.IO`, a background actor).
+
+mod error;
+mod platform_key;
+mod records;
+mod vault;
+
+pub use error::{KeyWrapperError, StoreError};
+pub use platform_key::KeyWrapper;
+pub use records::*;
+pub use vault::Vault;
+
 uniffi::setup_scaffolding!();
+
+/// The default passphrase KDF (Argon2id, 64 MiB, t = 3).
+#[uniffi::export]
+pub fn default_kdf() -> Kdf {
+    vigil_core::crypto::KdfParams::default().into()
+}
+
+/// Installs a panic hook that reports a panic's location (never its payload, which
+/// could hold user data) on stderr. uniffi turns the panic itself into an exception.
+#[uniffi::export]
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("vigil-ffi: panic at {at}");
+    }));
+}

@@ -1,0 +1,192 @@
+//! The `Vault` object: one store on disk, shared behind a mutex.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use zeroize::Zeroizing;
+
+use crate::error::StoreError;
+use crate::platform_key::{KeyWrapper, PlatformKey};
+use crate::records::{kdf_choice, KdfChoice, OutboxEntry, VaultStatus};
+
+/// An encrypted Vigil store. Every method may block (SQLite, and the KDF where noted):
+/// call off the main thread. Close it (`close()` / `use {}`) when done.
+#[derive(uniffi::Object)]
+pub struct Vault {
+    inner: Mutex<vigil_core::Vault>,
+}
+
+/// Takes ownership of passphrase bytes so they are zeroized when dropped.
+fn secret(bytes: Vec<u8>) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(bytes)
+}
+
+fn platform(p: &Option<Arc<dyn KeyWrapper>>) -> Option<PlatformKey> {
+    p.as_ref().map(|p| PlatformKey(p.clone()))
+}
+
+impl Vault {
+    pub(crate) fn guard(&self) -> MutexGuard<'_, vigil_core::Vault> {
+        // A panic while holding the lock leaves the vault usable: its state is only
+        // changed after each step succeeds.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[uniffi::export]
+impl Vault {
+    /// Creates a store in `dir` with one passphrase slot (stacked on the platform key
+    /// when `platform` is given) and returns it unlocked. Blocks for the KDF.
+    #[uniffi::constructor]
+    pub fn create(
+        dir: String,
+        passphrase: Vec<u8>,
+        kdf: Option<KdfChoice>,
+        platform: Option<Arc<dyn KeyWrapper>>,
+    ) -> Result<Arc<Self>, StoreError> {
+        let passphrase = secret(passphrase);
+        let pk = self::platform(&platform);
+        let v = vigil_core::Vault::create(
+            &PathBuf::from(dir),
+            &passphrase,
+            kdf_choice(kdf),
+            pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
+        )?;
+        Ok(Arc::new(Vault {
+            inner: Mutex::new(v),
+        }))
+    }
+
+    /// Opens the store in `dir`, locked. Reads only the key file.
+    #[uniffi::constructor]
+    pub fn open(dir: String) -> Result<Arc<Self>, StoreError> {
+        let v = vigil_core::Vault::open(&PathBuf::from(dir))?;
+        Ok(Arc::new(Vault {
+            inner: Mutex::new(v),
+        }))
+    }
+
+    /// Unlocks with a passphrase. Blocks for the KDF. A wrong passphrase throws
+    /// `WrongPassphrase` with the attempts left under a wipe policy.
+    pub fn unlock_with_passphrase(
+        &self,
+        passphrase: Vec<u8>,
+        platform: Option<Arc<dyn KeyWrapper>>,
+    ) -> Result<(), StoreError> {
+        let passphrase = secret(passphrase);
+        let pk = self::platform(&platform);
+        self.guard().unlock_with_passphrase(
+            &passphrase,
+            pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
+        )?;
+        Ok(())
+    }
+
+    /// Unlocks with the platform key alone (a platform slot).
+    pub fn unlock_with_platform(&self, platform: Arc<dyn KeyWrapper>) -> Result<(), StoreError> {
+        self.guard().unlock_with_platform(&PlatformKey(platform))?;
+        Ok(())
+    }
+
+    /// Closes the database and forgets the keys.
+    pub fn lock(&self) -> Result<(), StoreError> {
+        self.guard().lock()?;
+        Ok(())
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.guard().is_unlocked()
+    }
+
+    pub fn status(&self) -> Result<VaultStatus, StoreError> {
+        Ok(self.guard().status()?.into())
+    }
+
+    /// Adds a passphrase slot; returns its id. Blocks for the KDF.
+    pub fn add_passphrase_slot(
+        &self,
+        passphrase: Vec<u8>,
+        kdf: Option<KdfChoice>,
+        platform: Option<Arc<dyn KeyWrapper>>,
+    ) -> Result<u32, StoreError> {
+        let passphrase = secret(passphrase);
+        let pk = self::platform(&platform);
+        Ok(self.guard().add_passphrase_slot(
+            &passphrase,
+            kdf_choice(kdf),
+            pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
+        )?)
+    }
+
+    /// Adds a slot the platform key alone opens; returns its id.
+    pub fn add_platform_slot(&self, platform: Arc<dyn KeyWrapper>) -> Result<u32, StoreError> {
+        Ok(self.guard().add_platform_slot(&PlatformKey(platform))?)
+    }
+
+    pub fn remove_slot(&self, id: u32) -> Result<(), StoreError> {
+        self.guard().remove_slot(id)?;
+        Ok(())
+    }
+
+    /// Changes a passphrase: rewraps the master key, the database is untouched.
+    pub fn change_passphrase(
+        &self,
+        old: Vec<u8>,
+        new: Vec<u8>,
+        platform: Option<Arc<dyn KeyWrapper>>,
+    ) -> Result<(), StoreError> {
+        let (old, new) = (secret(old), secret(new));
+        let pk = self::platform(&platform);
+        self.guard().change_passphrase(
+            &old,
+            &new,
+            pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
+        )?;
+        Ok(())
+    }
+
+    /// Sets a duress passphrase; returns its slot id.
+    pub fn set_duress_passphrase(&self, passphrase: Vec<u8>) -> Result<u32, StoreError> {
+        let passphrase = secret(passphrase);
+        Ok(self.guard().set_duress_passphrase(&passphrase)?)
+    }
+
+    /// Wipe after this many consecutive failed unlocks; `null` turns the policy off.
+    pub fn set_wipe_policy(&self, max_failed_attempts: Option<u32>) -> Result<(), StoreError> {
+        self.guard().set_wipe_policy(max_failed_attempts)?;
+        Ok(())
+    }
+
+    /// Suspected compromise: new master key, database re-encrypted, all slots replaced
+    /// by one passphrase slot.
+    pub fn rekey(
+        &self,
+        new_passphrase: Vec<u8>,
+        kdf: Option<KdfChoice>,
+        platform: Option<Arc<dyn KeyWrapper>>,
+    ) -> Result<(), StoreError> {
+        let passphrase = secret(new_passphrase);
+        let pk = self::platform(&platform);
+        self.guard().rekey(
+            &passphrase,
+            kdf_choice(kdf),
+            pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
+        )?;
+        Ok(())
+    }
+
+    /// Panic wipe: platform key, key file, database, attachments. Irreversible.
+    pub fn wipe(&self, platform: Option<Arc<dyn KeyWrapper>>) -> Result<(), StoreError> {
+        let pk = self::platform(&platform);
+        self.guard()
+            .wipe(pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper))?;
+        Ok(())
+    }
+
+    /// Queued changes, oldest first, after `after_seq`.
+    pub fn outbox(&self, after_seq: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let v = self.guard();
+        let entries = vigil_core::store::outbox::list(v.db()?.conn(), after_seq, limit)?;
+        Ok(entries.into_iter().map(Into::into).collect())
+    }
+}

@@ -1,0 +1,66 @@
+# Installs what the test suite needs and is missing; safe to run again and again.
+# Sourced by tests/run. Everything comes from the package registries: Debian (apt),
+# npm, crates.io.
+
+KOTLIN_COMPILER_VERSION=2.4.20
+TOOLS_DIR="$ROOT/.tools"
+KOTLIN_HOME="$TOOLS_DIR/kotlin/node_modules/kotlin-compiler"
+JUNIT_CONSOLE=/usr/share/java/junit-platform-console-standalone.jar
+JNA_JAR=/usr/share/java/jna.jar
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_packages_missing() {
+    local missing=()
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    echo "${missing[@]:-}"
+}
+
+ensure_apt() {
+    local missing
+    missing=$(apt_packages_missing "$@")
+    if [ -n "$missing" ]; then
+        echo "setup: installing Debian packages: $missing"
+        as_root apt-get update -qq
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+}
+
+ensure_java() {
+    if ! command -v java >/dev/null 2>&1; then
+        ensure_apt openjdk-17-jdk-headless
+    fi
+}
+
+ensure_kotlinc() {
+    if [ ! -x "$KOTLIN_HOME/bin/kotlinc" ] ||
+        ! grep -q "\"version\": \"$KOTLIN_COMPILER_VERSION\"" "$KOTLIN_HOME/package.json" 2>/dev/null; then
+        command -v npm >/dev/null 2>&1 || ensure_apt nodejs npm
+        echo "setup: installing kotlin-compiler@$KOTLIN_COMPILER_VERSION from npm"
+        mkdir -p "$TOOLS_DIR/kotlin"
+        npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/kotlin" \
+            "kotlin-compiler@$KOTLIN_COMPILER_VERSION" >/dev/null
+    fi
+    KOTLINC="$KOTLIN_HOME/bin/kotlinc"
+}
+
+ensure_rust() {
+    command -v cargo >/dev/null 2>&1 || {
+        echo "setup: cargo not found; install Rust (rustup) first" >&2
+        exit 1
+    }
+    cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+    cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+}
+
+setup_all() {
+    ensure_rust
+    ensure_java
+    ensure_apt junit5 libjna-java
+    ensure_kotlinc
+}
