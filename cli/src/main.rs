@@ -1,1 +1,70 @@
-fn main() {}
+//! `vigil`: the officer's companion on a laptop, for scripting and demos. A thin shell
+//! over `vigil-core`: it parses arguments, reads the passphrase, prints results.
+
+mod commands;
+mod output;
+mod secret;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::output::Output;
+
+#[derive(Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Vigil: encrypted field log for close-protection officers"
+)]
+struct Cli {
+    /// Directory holding the store (key file, database, attachments).
+    #[arg(
+        long,
+        global = true,
+        env = "VIGIL_DATA_DIR",
+        default_value = "vigil-data"
+    )]
+    data_dir: PathBuf,
+    /// Machine-readable JSON on stdout (and JSON errors on stderr).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new encrypted store in the data directory.
+    Init(commands::store::InitArgs),
+    /// Show the store's format, key slots and outbox size.
+    Status,
+    /// Manage passphrases.
+    #[command(subcommand)]
+    Passphrase(commands::store::PassphraseCommand),
+    /// Crypto-shred the store: key file, database, attachments. Irreversible.
+    Wipe {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    let result = match cli.command {
+        Command::Init(args) => commands::store::init(&cli.data_dir, args, &out),
+        Command::Status => commands::store::status(&cli.data_dir, &out),
+        Command::Passphrase(cmd) => commands::store::passphrase(&cli.data_dir, cmd, &out),
+        Command::Wipe { yes } => commands::store::wipe(&cli.data_dir, yes, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            out.error(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -224,6 +224,9 @@ impl Writer<'_> {
 }
 
 fn configure(conn: &Connection, key: &SubKey) -> StoreResult<()> {
+    // SQLCipher's own log would only say which page failed; our errors say it better.
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+        .optional()?;
     let lit = key.sqlcipher_literal();
     conn.pragma_update(None, "key", &*lit)?;
     conn.pragma_update(None, "cipher_memory_security", "ON")?;

@@ -1,0 +1,36 @@
+//! Printing results and errors, as text or JSON.
+
+use serde::Serialize;
+
+use crate::commands::CliError;
+
+pub struct Output {
+    pub json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Output { json }
+    }
+
+    /// Prints `value` as JSON, or `text()` for people.
+    pub fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string_pretty(value) {
+                Ok(s) => println!("{s}"),
+                Err(_) => eprintln!("vigil: error: could not encode output"),
+            }
+        } else {
+            println!("{}", text());
+        }
+    }
+
+    pub fn error(&self, e: &CliError) {
+        if self.json {
+            let v = serde_json::json!({"error": {"kind": e.kind(), "message": e.to_string()}});
+            eprintln!("{v}");
+        } else {
+            eprintln!("vigil: error: {e}");
+        }
+    }
+}
