@@ -128,3 +128,16 @@ fn a_corrupt_key_file_exits_4_and_is_left_as_it_was() {
     assert_eq!(o.status.code(), Some(4));
     assert_eq!(std::fs::read(&keys).unwrap(), bytes);
 }
+
+#[test]
+fn init_twice_is_refused_unless_exist_ok() {
+    let tmp = tempfile::tempdir().unwrap();
+    init(tmp.path(), "pw");
+    let keys = std::fs::read(tmp.path().join("vigil.keys")).unwrap();
+    let o = vigil(tmp.path(), Some("pw"), &["init", "--allow-weak-kdf"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
+    let o = vigil(tmp.path(), Some("pw"), &["init", "--exist-ok"]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(tmp.path().join("vigil.keys")).unwrap(), keys);
+}

@@ -429,3 +429,38 @@ fn outbox_entries_are_gap_free_and_stamped_in_order() {
     let after = all_outbox(&v).unwrap();
     assert!(after.last().unwrap().hlc > last);
 }
+
+#[test]
+fn default_argon2id_and_pbkdf2_slots_meet_owasp_and_open() {
+    use vigil_core::crypto::KdfParams;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut v = Vault::create(
+        tmp.path(),
+        b"strong",
+        vigil_core::KdfChoice::default(),
+        None,
+    )
+    .unwrap();
+    let pbkdf2 = vigil_core::KdfChoice {
+        params: KdfParams::Pbkdf2Sha256 {
+            iterations: 600_000,
+        },
+        allow_weak: false,
+    };
+    let id = v.add_passphrase_slot(b"other", pbkdf2, None).unwrap();
+    let status = v.status().unwrap();
+    assert_eq!(
+        status.slots[0].kdf,
+        Some(KdfParams::Argon2id {
+            memory_kib: 65536,
+            iterations: 3,
+            parallelism: 1
+        })
+    );
+    assert_eq!(status.slots[1].id, id);
+    assert!(status.slots.iter().all(|s| s.kdf.unwrap().meets_minimum()));
+    v.lock().unwrap();
+    v.unlock_with_passphrase(b"other", None).unwrap();
+    v.lock().unwrap();
+    v.unlock_with_passphrase(b"strong", None).unwrap();
+}

@@ -35,6 +35,9 @@ pub struct InitArgs {
     /// Wipe the store after this many consecutive failed unlocks.
     #[arg(long)]
     wipe_after: Option<u32>,
+    /// Succeed without changes if a store already exists (for scripts and demos).
+    #[arg(long)]
+    exist_ok: bool,
 }
 
 #[derive(Subcommand)]
@@ -45,6 +48,12 @@ pub enum PassphraseCommand {
 }
 
 pub fn init(dir: &Path, args: InitArgs, out: &Output) -> Result<(), CliError> {
+    if args.exist_ok && Vault::open(dir).is_ok() {
+        out.print(&json!({"created": false, "exists": dir}), || {
+            format!("A Vigil store already exists in {}", dir.display())
+        });
+        return Ok(());
+    }
     let params = match args.kdf {
         KdfAlg::Argon2id => {
             let KdfParams::Argon2id {
