@@ -20,7 +20,6 @@ use crate::error::{StoreError, StoreResult};
 use crate::keyfile::{self, KeyFileBody, KeyWrapper, PassphraseKek, Slot, SlotKind, SlotRole};
 use crate::store::{outbox, schema, Database, OutboxStatus};
 
-
 #[derive(Clone, Debug)]
 pub struct VaultPaths {
     pub dir: PathBuf,
@@ -71,7 +70,9 @@ impl Default for KdfChoice {
 
 impl KdfChoice {
     fn checked(self) -> StoreResult<KdfParams> {
-        self.params.check_bounds().map_err(|_| StoreError::WeakKdf)?;
+        self.params
+            .check_bounds()
+            .map_err(|_| StoreError::WeakKdf)?;
         if !self.allow_weak && !self.params.meets_minimum() {
             return Err(StoreError::WeakKdf);
         }
@@ -249,7 +250,10 @@ impl Vault {
 
     /// A subkey of the master key for `purpose` (attachments, caches).
     pub fn subkey(&self, purpose: Purpose) -> StoreResult<SubKey> {
-        Ok(self.session()?.master.derive(&self.body.store_id, purpose)?)
+        Ok(self
+            .session()?
+            .master
+            .derive(&self.body.store_id, purpose)?)
     }
 
     /// Unlocks with a passphrase (and the platform key, for stacked slots).
