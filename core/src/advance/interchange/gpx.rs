@@ -19,7 +19,7 @@ use crate::advance::route::{Route, RouteInput, RoutePoint, RoutePointKind, Route
 
 /// Parses a GPX document into routes ready to save. Stores nothing.
 pub fn parse_gpx(bytes: &[u8]) -> AdvanceResult<Vec<RouteInput>> {
-    let doc = gpx::read(BufReader::new(Cursor::new(bytes))).map_err(describe)?;
+    let doc = read(bytes)?;
     let file_name = doc
         .metadata
         .as_ref()
@@ -93,6 +93,21 @@ pub fn parse_gpx(bytes: &[u8]) -> AdvanceResult<Vec<RouteInput>> {
         out.push(input.validate()?);
     }
     Ok(out)
+}
+
+/// Reads strictly; when the strict reader meets an element it does not know, reads again
+/// after the tolerant pass has dropped what it cannot read (see `gpx_tolerant`).
+fn read(bytes: &[u8]) -> AdvanceResult<Gpx> {
+    use gpx::errors::GpxError as E;
+    match gpx::read(BufReader::new(Cursor::new(bytes))) {
+        Ok(doc) => Ok(doc),
+        Err(E::InvalidChildElement(..)) => {
+            let cleaned = super::gpx_tolerant::strip_unreadable(bytes)
+                .ok_or_else(|| AdvanceError::Gpx("not well-formed XML".into()))?;
+            gpx::read(BufReader::new(Cursor::new(cleaned))).map_err(describe)
+        }
+        Err(e) => Err(describe(e)),
+    }
 }
 
 fn position(w: &Waypoint) -> Position {

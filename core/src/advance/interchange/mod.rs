@@ -6,3 +6,4 @@
 
 pub mod geojson;
 pub mod gpx;
+mod gpx_tolerant;
