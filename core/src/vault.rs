@@ -52,20 +52,11 @@ impl VaultPaths {
 }
 
 /// How a passphrase slot is protected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KdfChoice {
     pub params: KdfParams,
     /// Must be true to accept parameters below OWASP's minimum (tests, benchmarks).
     pub allow_weak: bool,
-}
-
-impl Default for KdfChoice {
-    fn default() -> Self {
-        KdfChoice {
-            params: KdfParams::default(),
-            allow_weak: false,
-        }
-    }
 }
 
 impl KdfChoice {
