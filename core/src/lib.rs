@@ -2,6 +2,7 @@
 //! hybrid logical clock and (as they land) the domain. It knows nothing of FFI, HTTP
 //! or screens: `vigil-ffi`, the CLI and the server sit on top of it.
 
+pub mod advance;
 pub mod crypto;
 pub mod error;
 pub mod keyfile;

@@ -221,6 +221,14 @@ impl Writer<'_> {
         let hlc = self.stamp()?;
         outbox::append(&self.tx, &hlc, kind, entity_id, payload)
     }
+
+    /// Folds a stamp that came from another device into this device's clock, so every
+    /// later local stamp sorts after it. Refuses a stamp too far in the future.
+    pub fn observe(&mut self, remote: &Hlc) -> StoreResult<()> {
+        self.clock
+            .observe(remote, now_ms())
+            .map_err(|e| StoreError::invalid("clock", e.to_string()))
+    }
 }
 
 fn configure(conn: &Connection, key: &SubKey) -> StoreResult<()> {

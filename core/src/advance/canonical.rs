@@ -1,0 +1,82 @@
+//! The canonical JSON encoding used for signed snapshots, so another language can
+//! recompute the same bytes: UTF-8, no insignificant whitespace, object keys sorted by
+//! their UTF-8 bytes, strings escaped as RFC 8259 minimal escaping (`"`, `\`, control
+//! characters; `\u00XX` for controls without a short form), numbers as integers when
+//! integral and in range, otherwise the shortest representation that reads back exactly.
+
+use serde_json::Value;
+
+pub fn to_canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write(v, &mut out);
+    out
+}
+
+fn write(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // serde_json prints integers plainly and floats in their shortest exact form.
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => string(s, out),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                string(k, out);
+                out.push(':');
+                if let Some(x) = m.get(*k) {
+                    write(x, out);
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_compact_and_stable() {
+        let v: Value =
+            serde_json::from_str(r#"{"b": [1, 2.5, "x\n"], "a": {"z": null, "y": true}}"#).unwrap();
+        let c = to_canonical(&v);
+        assert_eq!(c, r#"{"a":{"y":true,"z":null},"b":[1,2.5,"x\n"]}"#);
+        let again: Value = serde_json::from_str(&c).unwrap();
+        assert_eq!(to_canonical(&again), c);
+    }
+}

@@ -1,0 +1,73 @@
+//! Advance work: venues with their exits and safe rooms, safe havens (A&E hospitals,
+//! police, embassies), routes with alternates and their analytics, checklist templates
+//! and the walks officers make with them on site.
+//!
+//! Every change goes through [`crate::store::Database::write`] and leaves an outbox entry
+//! in the same transaction. Functions take the database (`&Database` to read,
+//! `&mut Database` to write) and plain records, so the FFI and CLI layers stay thin.
+
+pub mod canonical;
+pub mod error;
+pub mod geometry;
+pub mod haven;
+pub mod interchange;
+pub mod merge;
+pub mod route;
+pub mod template;
+pub mod venue;
+pub mod walk;
+
+pub use error::{AdvanceError, AdvanceResult};
+pub use geometry::{LineFix, Position};
+pub use haven::{HavenFilter, HavenFix, HavenKind, HospitalInfo, SafeHaven, SafeHavenInput};
+pub use merge::{apply_remote_answers, merge_answer, merge_answers, AnswerRecord, ApplyReport};
+pub use route::{
+    CorridorHaven, CoverageGap, OffRoute, Progress, Route, RouteInput, RoutePoint, RoutePointKind,
+    RouteRole,
+};
+pub use template::{
+    builtin_templates, ChecklistTemplate, ItemKind, Section, TemplateItem, TemplateKind,
+};
+pub use venue::{Contact, Venue, VenueInput, VenuePoint, VenuePointKind};
+pub use walk::{
+    Answer, AnswerInput, AnswerValue, CheckState, IncidentSeed, SignedSnapshot, Walk, WalkIssue,
+    WalkProgress, WalkState, WalkSubject,
+};
+
+/// A new record id: UUID v7, so ids sort by creation time.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Refuses blank required text and over-long text; returns it trimmed.
+pub(crate) fn required_text(value: &str, field: &str, max: usize) -> AdvanceResult<String> {
+    let t = value.trim();
+    if t.is_empty() {
+        return Err(AdvanceError::invalid(field, "must not be blank"));
+    }
+    optional_text(t, field, max)
+}
+
+pub(crate) fn optional_text(value: &str, field: &str, max: usize) -> AdvanceResult<String> {
+    if value.chars().count() > max {
+        return Err(AdvanceError::invalid(
+            field,
+            format!("longer than {max} characters"),
+        ));
+    }
+    Ok(value.trim().to_string())
+}
+
+/// Ids chosen by the caller must be short and printable.
+pub(crate) fn check_id(id: &str, field: &str) -> AdvanceResult<()> {
+    if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(AdvanceError::invalid(
+            field,
+            "must be 1 to 128 characters without spaces",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) const NAME_MAX: usize = 200;
+pub(crate) const NOTE_MAX: usize = 10_000;

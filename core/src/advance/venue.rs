@@ -1,0 +1,228 @@
+//! Venues: where the principal will be. Name, address, position, an optional boundary,
+//! typed points (entrances, exits, safe room, muster point, ...), contacts and notes.
+
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::error::{write, AdvanceError, AdvanceResult};
+use super::geometry::Position;
+use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use crate::store::Database;
+use crate::sync::Hlc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VenuePointKind {
+    Entrance,
+    Exit,
+    EmergencyExit,
+    SafeRoom,
+    MusterPoint,
+    VehicleDropOff,
+    VehiclePickUp,
+    Parking,
+    MedicalKit,
+    Aed,
+    ControlRoom,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VenuePoint {
+    pub kind: VenuePointKind,
+    pub label: String,
+    pub position: Option<Position>,
+    /// Floor or level, as the venue names it ("B1", "Mezzanine").
+    #[serde(default)]
+    pub level: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Someone to call: venue point of contact, security manager, police liaison.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+impl Contact {
+    pub(crate) fn validate(&self, field: &str) -> AdvanceResult<Contact> {
+        Ok(Contact {
+            name: required_text(&self.name, &format!("{field}.name"), NAME_MAX)?,
+            role: optional_text(&self.role, &format!("{field}.role"), NAME_MAX)?,
+            phone: opt(&self.phone, &format!("{field}.phone"), 40)?,
+            email: opt(&self.email, &format!("{field}.email"), 254)?,
+            notes: optional_text(&self.notes, &format!("{field}.notes"), NOTE_MAX)?,
+        })
+    }
+}
+
+pub(crate) fn opt(v: &Option<String>, field: &str, max: usize) -> AdvanceResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(s) => {
+            let t = optional_text(s, field, max)?;
+            Ok(if t.is_empty() { None } else { Some(t) })
+        }
+    }
+}
+
+/// What the caller sends to create (`id: None`) or replace (`id: Some`) a venue.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VenueInput {
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub position: Option<Position>,
+    /// Outer ring of the site, not closed (the last point joins the first).
+    #[serde(default)]
+    pub boundary: Option<Vec<Position>>,
+    #[serde(default)]
+    pub points: Vec<VenuePoint>,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Venue {
+    pub id: String,
+    pub name: String,
+    pub address: Option<String>,
+    pub position: Option<Position>,
+    pub boundary: Option<Vec<Position>>,
+    pub points: Vec<VenuePoint>,
+    pub contacts: Vec<Contact>,
+    pub notes: String,
+    /// Clock stamp of the last change.
+    pub updated: Hlc,
+}
+
+impl VenueInput {
+    fn validate(&self) -> AdvanceResult<VenueInput> {
+        if let Some(id) = &self.id {
+            check_id(id, "id")?;
+        }
+        if let Some(p) = &self.position {
+            p.validate("position")?;
+        }
+        let boundary = match &self.boundary {
+            None => None,
+            Some(ring) => {
+                let mut ring = ring.clone();
+                // Accept a closed ring too.
+                if ring.len() > 1 && ring.first() == ring.last() {
+                    ring.pop();
+                }
+                if ring.len() < 3 {
+                    return Err(AdvanceError::invalid(
+                        "boundary",
+                        "needs at least three distinct positions",
+                    ));
+                }
+                for (i, p) in ring.iter().enumerate() {
+                    p.validate(&format!("boundary[{i}]"))?;
+                }
+                Some(ring)
+            }
+        };
+        let mut points = Vec::with_capacity(self.points.len());
+        for (i, p) in self.points.iter().enumerate() {
+            let f = format!("points[{i}]");
+            if let Some(pos) = &p.position {
+                pos.validate(&format!("{f}.position"))?;
+            }
+            points.push(VenuePoint {
+                kind: p.kind,
+                label: required_text(&p.label, &format!("{f}.label"), NAME_MAX)?,
+                position: p.position,
+                level: opt(&p.level, &format!("{f}.level"), 40)?,
+                notes: optional_text(&p.notes, &format!("{f}.notes"), NOTE_MAX)?,
+            });
+        }
+        let contacts = self
+            .contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.validate(&format!("contacts[{i}]")))
+            .collect::<AdvanceResult<Vec<_>>>()?;
+        Ok(VenueInput {
+            id: self.id.clone(),
+            name: required_text(&self.name, "name", NAME_MAX)?,
+            address: opt(&self.address, "address", 1000)?,
+            position: self.position,
+            boundary,
+            points,
+            contacts,
+            notes: optional_text(&self.notes, "notes", NOTE_MAX)?,
+        })
+    }
+}
+
+/// Creates or replaces a venue. Outbox kind `venue.upsert`, payload the whole venue.
+pub fn save_venue(db: &mut Database, input: &VenueInput) -> AdvanceResult<Venue> {
+    let v = input.validate()?;
+    write(db, |w| {
+        let id = v.id.clone().unwrap_or_else(new_id);
+        let venue = Venue {
+            id,
+            name: v.name,
+            address: v.address,
+            position: v.position,
+            boundary: v.boundary,
+            points: v.points,
+            contacts: v.contacts,
+            notes: v.notes,
+            updated: w.stamp()?,
+        };
+        let doc = serde_json::to_value(&venue)?;
+        w.tx().execute(
+            "INSERT INTO adv_venues(id, name, doc, hlc) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc,
+             hlc = excluded.hlc",
+            params![
+                venue.id,
+                venue.name,
+                doc.to_string(),
+                venue.updated.to_string()
+            ],
+        )?;
+        w.emit("venue.upsert", &venue.id, &doc)?;
+        Ok(venue)
+    })
+}
+
+pub fn get_venue(db: &Database, id: &str) -> AdvanceResult<Venue> {
+    let doc: Option<String> = db
+        .conn()
+        .query_row("SELECT doc FROM adv_venues WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let doc = doc.ok_or(AdvanceError::NotFound { what: "venue" })?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+/// All venues, by name.
+pub fn list_venues(db: &Database) -> AdvanceResult<Vec<Venue>> {
+    let mut stmt = db
+        .conn()
+        .prepare("SELECT doc FROM adv_venues ORDER BY name, id")?;
+    let docs = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for d in docs {
+        out.push(serde_json::from_str(&d?)?);
+    }
+    Ok(out)
+}

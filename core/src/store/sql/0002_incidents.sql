@@ -1,0 +1,1 @@
+-- incidents: added by the incident module
