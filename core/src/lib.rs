@@ -4,6 +4,7 @@
 
 pub mod crypto;
 pub mod error;
+pub mod incident;
 pub mod keyfile;
 pub mod store;
 pub mod sync;

@@ -20,7 +20,6 @@ use crate::error::{StoreError, StoreResult};
 use crate::keyfile::{self, KeyFileBody, KeyWrapper, PassphraseKek, Slot, SlotKind, SlotRole};
 use crate::store::{outbox, schema, Database, OutboxStatus};
 
-
 #[derive(Clone, Debug)]
 pub struct VaultPaths {
     pub dir: PathBuf,
@@ -53,25 +52,18 @@ impl VaultPaths {
 }
 
 /// How a passphrase slot is protected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KdfChoice {
     pub params: KdfParams,
     /// Must be true to accept parameters below OWASP's minimum (tests, benchmarks).
     pub allow_weak: bool,
 }
 
-impl Default for KdfChoice {
-    fn default() -> Self {
-        KdfChoice {
-            params: KdfParams::default(),
-            allow_weak: false,
-        }
-    }
-}
-
 impl KdfChoice {
     fn checked(self) -> StoreResult<KdfParams> {
-        self.params.check_bounds().map_err(|_| StoreError::WeakKdf)?;
+        self.params
+            .check_bounds()
+            .map_err(|_| StoreError::WeakKdf)?;
         if !self.allow_weak && !self.params.meets_minimum() {
             return Err(StoreError::WeakKdf);
         }
@@ -249,7 +241,10 @@ impl Vault {
 
     /// A subkey of the master key for `purpose` (attachments, caches).
     pub fn subkey(&self, purpose: Purpose) -> StoreResult<SubKey> {
-        Ok(self.session()?.master.derive(&self.body.store_id, purpose)?)
+        Ok(self
+            .session()?
+            .master
+            .derive(&self.body.store_id, purpose)?)
     }
 
     /// Unlocks with a passphrase (and the platform key, for stacked slots).

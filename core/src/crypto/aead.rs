@@ -62,7 +62,11 @@ pub fn seal_with_nonce(
     plaintext: &mut Vec<u8>,
 ) -> Result<(), CryptoError> {
     key(raw_key)?
-        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), plaintext)
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            plaintext,
+        )
         .map_err(|_| CryptoError::Seal)
 }
 

@@ -175,7 +175,10 @@ mod tests {
             iterations: 3,
             parallelism: 1,
         };
-        assert!(matches!(p.derive(b"x", b"saltsalt"), Err(CryptoError::KdfParams)));
+        assert!(matches!(
+            p.derive(b"x", b"saltsalt"),
+            Err(CryptoError::KdfParams)
+        ));
         let q = KdfParams::Pbkdf2Sha256 { iterations: 0 };
         assert!(q.derive(b"x", b"saltsalt").is_err());
     }

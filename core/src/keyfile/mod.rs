@@ -189,11 +189,17 @@ mod tests {
             decode(b"SQLite format 3\0..............................."),
             Err(StoreError::NotAStore { .. })
         ));
-        assert!(matches!(decode(&good[..20]), Err(StoreError::KeyFileCorrupt)));
+        assert!(matches!(
+            decode(&good[..20]),
+            Err(StoreError::KeyFileCorrupt)
+        ));
         for i in HEADER_LEN..good.len() {
             let mut bad = good.clone();
             bad[i] ^= 0x40;
-            assert!(matches!(decode(&bad), Err(StoreError::KeyFileCorrupt)), "byte {i}");
+            assert!(
+                matches!(decode(&bad), Err(StoreError::KeyFileCorrupt)),
+                "byte {i}"
+            );
         }
         let mut newer = good.clone();
         newer[8] = 9;

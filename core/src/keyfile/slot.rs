@@ -161,7 +161,11 @@ impl Slot {
         } else {
             SlotKind::Passphrase
         };
-        let inner = aead::seal(&kek.kek, &aad(store_id, id, kind), &encode_payload(role, key))?;
+        let inner = aead::seal(
+            &kek.kek,
+            &aad(store_id, id, kind),
+            &encode_payload(role, key),
+        )?;
         let sealed = match platform {
             Some(w) => w.wrap(&inner).map_err(wrapper_err)?,
             None => inner,

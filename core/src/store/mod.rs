@@ -128,7 +128,10 @@ impl Database {
 
     /// The one write path: runs `f` in a transaction; every change it records with
     /// [`Writer::emit`] lands in the outbox in that same transaction.
-    pub fn write<T>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> StoreResult<T>) -> StoreResult<T> {
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let mut clock = self.clock.clone();
         let tx = self.conn.transaction()?;
         let mut w = Writer {
@@ -157,7 +160,11 @@ impl Database {
     pub fn duress_slots(&self) -> StoreResult<Vec<u32>> {
         let raw: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT value FROM meta WHERE key = 'duress_slots'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'duress_slots'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?;
         match raw {
             None => Ok(vec![]),
