@@ -383,3 +383,24 @@ fn the_log_survives_lock_and_unlock() {
     assert!(report.ok);
     assert_eq!(report.entries_checked, 2);
 }
+
+#[test]
+fn times_are_kept_to_the_millisecond() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
+    let precise = chrono::DateTime::from_timestamp(1_717_243_200, 123_456_789).unwrap();
+    let mut log = IncidentLog::new(&mut v);
+    let r = log.log(report(Category::Other, "t", precise)).unwrap();
+    let stored = log.get(&r.incident_id).unwrap().current.occurred.utc;
+    assert_eq!(stored.timestamp_millis(), precise.timestamp_millis());
+    assert_eq!(stored.timestamp_subsec_nanos(), 123_000_000);
+    let body: Vec<u8> = v
+        .db()
+        .unwrap()
+        .conn()
+        .query_row("SELECT body FROM incident_entries", [], |r| r.get(0))
+        .unwrap();
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("\"utc\":\"2024-06-01T12:00:00.123Z\""));
+}

@@ -142,6 +142,34 @@ mod tests {
         );
     }
 
+    /// The worked example of docs/INCIDENT_LOG.md.
+    const DOC_BODY: &str = r#"{"v":1,"entry_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","incident_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","kind":"report","recorded_at":"2024-05-01T12:06:10.123Z","author":"Bravo 2","report":{"occurred":{"utc":"2024-05-01T12:05:00.000Z","offset_minutes":60,"zone":"Europe/London"},"category":"hostile_surveillance","severity":"medium","location":{"latitude":51.501364,"longitude":-0.14189,"accuracy_m":8.5,"source":"gps"},"narrative":"Grey van opposite the entrance for 40 minutes.","people":[],"vehicles":[{"registration":"AB12 CDE","make":null,"colour":"grey","direction":null}],"actions_taken":[],"police_reference":null,"witnesses":[],"tags":["repeat"],"venue_id":"venue-1","route_id":null,"officer":"Bravo 2","attachments":[]},"amendment":null}"#;
+    const DOC_AMENDMENT: &str = r#"{"v":1,"entry_id":"0190f5e9-8a11-7c02-b5e3-4f9d1c2e7a60","incident_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","kind":"amendment","recorded_at":"2024-05-01T12:31:02.500Z","author":"Bravo 2","report":null,"amendment":{"amends":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","reason":"colour misread in low light","patch":{"severity":"high","tags":["repeat","confirmed"],"venue_id":null}}}"#;
+
+    #[test]
+    fn the_documented_examples_are_canonical_and_hash_as_documented() {
+        assert_eq!(DOC_BODY.len(), 753);
+        assert!(EntryBody::decode(DOC_BODY.as_bytes()).is_some());
+        assert!(EntryBody::decode(DOC_AMENDMENT.as_bytes()).is_some());
+        let h = entry_hash(
+            1,
+            &ZERO_HASH,
+            "3b0c8f4e-6a3d-4c59-9b7e-1f2a3c4d5e6f",
+            DOC_BODY.as_bytes(),
+        );
+        assert_eq!(
+            hex::encode(h),
+            "8e8567951698644774afbd019cb2837f902090c98d24e9788ac4ddb11eaed546"
+        );
+        // Field order is part of the encoding: the same patch in another order is refused.
+        let reordered = DOC_AMENDMENT.replace(
+            r#"{"severity":"high","tags":["repeat","confirmed"],"venue_id":null}"#,
+            r#"{"severity":"high","venue_id":null,"tags":["repeat","confirmed"]}"#,
+        );
+        assert_ne!(reordered, DOC_AMENDMENT);
+        assert!(EntryBody::decode(reordered.as_bytes()).is_none());
+    }
+
     #[test]
     fn bodies_decode_only_from_their_canonical_bytes() {
         let id = crate::incident::model::new_id();

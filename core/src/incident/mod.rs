@@ -75,6 +75,7 @@ impl<'a> IncidentLog<'a> {
         if report.officer.is_none() {
             report.officer = self.officer.clone();
         }
+        report.occurred.utc = model::to_millis(report.occurred.utc);
         report.validate()?;
         self.check_attachments(&report.attachments)?;
         let id = model::new_id();
@@ -107,8 +108,11 @@ impl<'a> IncidentLog<'a> {
         &mut self,
         amends: &str,
         reason: &str,
-        patch: ReportPatch,
+        mut patch: ReportPatch,
     ) -> IncidentResult<EntryReceipt> {
+        if let Some(o) = patch.occurred.as_mut() {
+            o.utc = model::to_millis(o.utc);
+        }
         if reason.trim().is_empty() {
             return Err(IncidentError::invalid("reason", "empty"));
         }
