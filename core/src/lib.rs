@@ -5,6 +5,7 @@
 pub mod advance;
 pub mod crypto;
 pub mod error;
+pub mod incident;
 pub mod keyfile;
 pub mod store;
 pub mod sync;

@@ -1,0 +1,444 @@
+//! Exports: the signed JSON bundle with its standalone verifier, and CSV.
+//!
+//! Bundle file = canonical JSON (compact, fixed field order) of [`Bundle`]:
+//! `{"format":"vigil.incident-bundle.v1","payload":{...},"signature":"<hex>"}` where the
+//! signature is Ed25519 by the device key over `"VIGIL-BUNDLE-V1" || payload bytes`
+//! (the payload exactly as it appears in the file). The verifier refuses unknown
+//! fields, uppercase hex and any file that is not byte-for-byte the canonical
+//! encoding of what it parses to, so every single-byte edit fails.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::canonical::EntryBody;
+use super::chain::StoredEntry;
+use super::error::{IncidentError, IncidentResult};
+use super::model::{is_lower_hex, ts, Report};
+use super::query::IncidentSummary;
+use super::verify::{self, ChainProblem, Link, VerifyReport};
+use crate::crypto::signing::{self, DeviceKey};
+
+pub const BUNDLE_FORMAT: &str = "vigil.incident-bundle.v1";
+pub const BUNDLE_DOMAIN: &[u8] = b"VIGIL-BUNDLE-V1";
+
+/// Which incidents a bundle discloses. Entries of other incidents still appear as
+/// links (sequence number, id, hashes, signature) without their body, so the chain
+/// can be checked end to end without revealing them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportScope {
+    All,
+    Incidents(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub format: String,
+    pub payload: BundlePayload,
+    pub signature: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundlePayload {
+    pub device_id: String,
+    /// Raw 32-byte Ed25519 public key, lowercase hex. Compare it with the key the team
+    /// server registered for this device: the bundle alone proves only self-consistency.
+    pub device_public_key: String,
+    #[serde(with = "ts")]
+    pub exported_at: DateTime<Utc>,
+    /// The incidents whose entries carry a body.
+    pub incidents: Vec<String>,
+    pub head_seq: u64,
+    pub head_hash: String,
+    pub entries: Vec<BundleEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleEntry {
+    pub seq: u64,
+    pub entry_id: String,
+    pub prev_hash: String,
+    pub hash: String,
+    pub signature: String,
+    /// The exact canonical body (a JSON text, as a string), or null when out of scope.
+    pub body: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BundleProblem {
+    /// Not JSON, unknown or missing fields, wrong types.
+    Unparseable,
+    /// Parses, but is not byte-for-byte the canonical encoding (an edit).
+    NotCanonical,
+    UnsupportedFormat,
+    /// A hex field has the wrong length or is not lowercase hex.
+    MalformedField,
+    /// The bundle signature does not verify with the key the bundle names.
+    BadBundleSignature,
+    /// The chain inside is broken (see the chain problem).
+    Chain(ChainProblem),
+    /// The stated head is not the last entry.
+    HeadMismatch,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleReport {
+    pub ok: bool,
+    pub problem: Option<BundleProblem>,
+    pub device_id: Option<String>,
+    pub device_public_key: Option<String>,
+    pub exported_at: Option<DateTime<Utc>>,
+    pub incidents: Vec<String>,
+    pub chain: Option<VerifyReport>,
+}
+
+impl BundleReport {
+    fn fail(problem: BundleProblem) -> Self {
+        BundleReport {
+            ok: false,
+            problem: Some(problem),
+            device_id: None,
+            device_public_key: None,
+            exported_at: None,
+            incidents: vec![],
+            chain: None,
+        }
+    }
+}
+
+fn signed_message(payload: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(BUNDLE_DOMAIN.len() + payload.len());
+    m.extend_from_slice(BUNDLE_DOMAIN);
+    m.extend_from_slice(payload);
+    m
+}
+
+pub(crate) fn build_bundle(
+    device_id: &str,
+    key: &DeviceKey,
+    entries: &[StoredEntry],
+    scope: &ExportScope,
+) -> IncidentResult<Vec<u8>> {
+    let own: Vec<&StoredEntry> = entries
+        .iter()
+        .filter(|e| e.device_id == device_id)
+        .collect();
+    let incidents: Vec<String> = match scope {
+        ExportScope::All => own
+            .iter()
+            .filter(|e| e.kind == "report")
+            .map(|e| e.incident_id.clone())
+            .collect(),
+        ExportScope::Incidents(ids) => {
+            for id in ids {
+                if !own
+                    .iter()
+                    .any(|e| &e.incident_id == id && e.kind == "report")
+                {
+                    return Err(IncidentError::UnknownIncident);
+                }
+            }
+            let mut ids = ids.clone();
+            ids.sort();
+            ids.dedup();
+            ids
+        }
+    };
+    let mut out = Vec::with_capacity(own.len());
+    for e in &own {
+        let body = if incidents.contains(&e.incident_id) {
+            Some(
+                String::from_utf8(e.body.clone())
+                    .map_err(|_| IncidentError::Bundle("an entry body is not UTF-8"))?,
+            )
+        } else {
+            None
+        };
+        out.push(BundleEntry {
+            seq: e.seq,
+            entry_id: e.entry_id.clone(),
+            prev_hash: hex::encode(&e.prev_hash),
+            hash: hex::encode(&e.hash),
+            signature: hex::encode(&e.signature),
+            body,
+        });
+    }
+    let (head_seq, head_hash) = match own.last() {
+        Some(e) => (e.seq, hex::encode(&e.hash)),
+        None => (0, hex::encode([0u8; 32])),
+    };
+    let payload = BundlePayload {
+        device_id: device_id.to_string(),
+        device_public_key: hex::encode(key.public_key()),
+        exported_at: super::model::now(),
+        incidents,
+        head_seq,
+        head_hash,
+        entries: out,
+    };
+    let payload_bytes =
+        serde_json::to_vec(&payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
+    let signature = hex::encode(key.sign(&signed_message(&payload_bytes)));
+    let bundle = Bundle {
+        format: BUNDLE_FORMAT.to_string(),
+        payload,
+        signature,
+    };
+    serde_json::to_vec(&bundle).map_err(|_| IncidentError::Bundle("encoding failed"))
+}
+
+fn unhex(s: &str, len: usize) -> Option<Vec<u8>> {
+    if is_lower_hex(s, len * 2) {
+        hex::decode(s).ok()
+    } else {
+        None
+    }
+}
+
+/// Verifies a bundle with nothing but its bytes: strict canonical parsing, the bundle
+/// signature, and the whole hash chain (bodies recomputed where present). Pure: no
+/// store, no clock, no network.
+pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
+    let Ok(bundle) = serde_json::from_slice::<Bundle>(bytes) else {
+        return BundleReport::fail(BundleProblem::Unparseable);
+    };
+    match serde_json::to_vec(&bundle) {
+        Ok(again) if again == bytes => {}
+        _ => return BundleReport::fail(BundleProblem::NotCanonical),
+    }
+    if bundle.format != BUNDLE_FORMAT {
+        return BundleReport::fail(BundleProblem::UnsupportedFormat);
+    }
+    let p = &bundle.payload;
+    let (Some(public_key), Some(signature)) = (
+        unhex(&p.device_public_key, 32),
+        unhex(&bundle.signature, 64),
+    ) else {
+        return BundleReport::fail(BundleProblem::MalformedField);
+    };
+    let mut report = BundleReport {
+        ok: false,
+        problem: None,
+        device_id: Some(p.device_id.clone()),
+        device_public_key: Some(p.device_public_key.clone()),
+        exported_at: Some(p.exported_at),
+        incidents: p.incidents.clone(),
+        chain: None,
+    };
+    let Ok(payload_bytes) = serde_json::to_vec(p) else {
+        report.problem = Some(BundleProblem::NotCanonical);
+        return report;
+    };
+    if !signing::verify(&public_key, &signed_message(&payload_bytes), &signature) {
+        report.problem = Some(BundleProblem::BadBundleSignature);
+        return report;
+    }
+    let mut decoded = Vec::with_capacity(p.entries.len());
+    for e in &p.entries {
+        match (
+            unhex(&e.prev_hash, 32),
+            unhex(&e.hash, 32),
+            unhex(&e.signature, 64),
+        ) {
+            (Some(prev), Some(hash), Some(sig)) => decoded.push((prev, hash, sig)),
+            _ => {
+                report.problem = Some(BundleProblem::MalformedField);
+                return report;
+            }
+        }
+    }
+    if unhex(&p.head_hash, 32).is_none() {
+        report.problem = Some(BundleProblem::MalformedField);
+        return report;
+    }
+    let links = p
+        .entries
+        .iter()
+        .zip(&decoded)
+        .map(|(e, (prev, hash, sig))| Link {
+            seq: e.seq,
+            device_id: &p.device_id,
+            entry_id: &e.entry_id,
+            columns: None,
+            prev_hash: prev,
+            hash,
+            signature: sig,
+            body: e.body.as_deref().map(str::as_bytes),
+        });
+    let chain = verify::check(&p.device_id, &public_key, links);
+    if let Some(problem) = &chain.problem {
+        report.problem = Some(BundleProblem::Chain(problem.clone()));
+    } else if chain.head_seq != p.head_seq || chain.head_hash != p.head_hash {
+        report.problem = Some(BundleProblem::HeadMismatch);
+    } else if !scope_matches(p) {
+        report.problem = Some(BundleProblem::MalformedField);
+    }
+    report.ok = report.problem.is_none();
+    report.chain = Some(chain);
+    report
+}
+
+/// Every disclosed body belongs to a listed incident, and every listed incident's
+/// report is disclosed.
+fn scope_matches(p: &BundlePayload) -> bool {
+    let mut reports = 0usize;
+    for e in &p.entries {
+        let Some(body) = &e.body else { continue };
+        let Some(b) = EntryBody::decode(body.as_bytes()) else {
+            return false;
+        };
+        if !p.incidents.contains(&b.incident_id) {
+            return false;
+        }
+        if b.report.is_some() {
+            reports += 1;
+        }
+    }
+    reports == p.incidents.len()
+}
+
+// ---- CSV ----
+
+pub const CSV_HEADER: &[&str] = &[
+    "incident_id",
+    "occurred_utc",
+    "utc_offset_minutes",
+    "time_zone",
+    "recorded_utc",
+    "updated_utc",
+    "category",
+    "severity",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+    "location_source",
+    "narrative",
+    "people",
+    "vehicles",
+    "actions_taken",
+    "police_reference",
+    "witnesses",
+    "tags",
+    "venue_id",
+    "route_id",
+    "officer",
+    "attachments",
+    "amendments",
+];
+
+/// RFC 4180 quoting; text cells that a spreadsheet would run as a formula get a
+/// leading apostrophe (OWASP's CSV-injection advice).
+fn cell(s: &str, text: bool) -> String {
+    let guarded = if text && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if guarded.contains([',', '"', '\n', '\r'])
+        || guarded.starts_with(' ')
+        || guarded.ends_with(' ')
+    {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+fn row(s: &IncidentSummary) -> Vec<String> {
+    let r: &Report = &s.current;
+    let opt = |o: &Option<String>| cell(o.as_deref().unwrap_or(""), true);
+    let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let people = r
+        .people
+        .iter()
+        .map(|p| {
+            let mut parts = vec![p.role.as_str().to_string()];
+            parts.extend(p.name.clone());
+            parts.push(p.description.clone());
+            parts.extend(p.contact.clone());
+            parts.join(": ")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let vehicles = r
+        .vehicles
+        .iter()
+        .map(|v| {
+            [&v.registration, &v.make, &v.colour, &v.direction]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let loc = r.location.as_ref();
+    vec![
+        cell(&s.incident_id, false),
+        ts::format(&r.occurred.utc),
+        r.occurred.offset_minutes.to_string(),
+        opt(&r.occurred.zone),
+        ts::format(&s.recorded_at),
+        ts::format(&s.updated_at),
+        r.category.as_str().to_string(),
+        r.severity.map(|v| v.as_str()).unwrap_or("").to_string(),
+        num(loc.map(|l| l.latitude)),
+        num(loc.map(|l| l.longitude)),
+        num(loc.and_then(|l| l.accuracy_m)),
+        loc.map(|l| l.source.as_str()).unwrap_or("").to_string(),
+        cell(&r.narrative, true),
+        cell(&people, true),
+        cell(&vehicles, true),
+        cell(&r.actions_taken.join("; "), true),
+        opt(&r.police_reference),
+        cell(&r.witnesses.join("; "), true),
+        cell(&r.tags.join("; "), true),
+        opt(&r.venue_id),
+        opt(&r.route_id),
+        opt(&r.officer),
+        r.attachments
+            .iter()
+            .map(|a| format!("{}:{}", a.id, a.sha256))
+            .collect::<Vec<_>>()
+            .join(" "),
+        s.amendments.to_string(),
+    ]
+}
+
+fn csv_io(e: std::io::Error) -> IncidentError {
+    IncidentError::ExportIo(e.kind())
+}
+
+pub(crate) fn write_csv_header(out: &mut dyn Write) -> IncidentResult<()> {
+    out.write_all(CSV_HEADER.join(",").as_bytes())
+        .map_err(csv_io)?;
+    out.write_all(b"\r\n").map_err(csv_io)
+}
+
+pub(crate) fn write_csv_rows(out: &mut dyn Write, rows: &[IncidentSummary]) -> IncidentResult<()> {
+    for s in rows {
+        out.write_all(row(s).join(",").as_bytes()).map_err(csv_io)?;
+        out.write_all(b"\r\n").map_err(csv_io)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_guarded() {
+        assert_eq!(cell("plain", true), "plain");
+        assert_eq!(cell("a,b", true), "\"a,b\"");
+        assert_eq!(cell("say \"hi\"", true), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("line\nbreak", true), "\"line\nbreak\"");
+        assert_eq!(cell("=SUM(A1)", true), "'=SUM(A1)");
+        assert_eq!(cell("-1", false), "-1");
+    }
+}

@@ -1,0 +1,362 @@
+//! The tamper-evident incident log: append-only reports and amendments in a per-device
+//! hash chain signed by the device key, sealed attachments, queries, and exports that a
+//! third party can verify without the store.
+//!
+//! Entry point: [`IncidentLog`], a short-lived handle over an unlocked [`Vault`]; and
+//! [`verify_bundle`], which needs no store at all. See docs/INCIDENT_LOG.md.
+
+pub mod attachment;
+pub mod canonical;
+pub mod chain;
+pub mod error;
+pub mod export;
+pub mod model;
+pub mod query;
+pub mod verify;
+
+use std::io::{Read, Write};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+
+pub use canonical::{Amendment, EntryBody, EntryKind};
+pub use chain::EntryReceipt;
+pub use error::{IncidentError, IncidentResult};
+pub use export::{verify_bundle, BundleProblem, BundleReport, ExportScope};
+pub use model::{
+    AttachmentRef, Category, Location, LocationSource, OccurredAt, Person, PersonRole, Report,
+    ReportPatch, Severity, Vehicle,
+};
+pub use query::{HistoryEntry, IncidentFilter, IncidentSummary, IncidentView, Page};
+pub use verify::{ChainProblem, ProblemKind, VerifyReport};
+
+use crate::store::Database;
+use crate::vault::Vault;
+
+/// Outbox kind of a stored attachment (metadata only: never the key or content).
+pub const OUTBOX_KIND_ATTACHMENT: &str = "incident.attachment";
+/// The reason recorded by [`IncidentLog::attach`].
+pub const ATTACH_REASON: &str = "attachment added";
+const MAX_REASON: usize = 10_000;
+
+type AttachmentRow = (Vec<u8>, String, i64, String, Option<String>);
+
+/// The incident log of one unlocked store. Cheap to make: build one per call.
+pub struct IncidentLog<'a> {
+    vault: &'a mut Vault,
+    officer: Option<String>,
+}
+
+impl<'a> IncidentLog<'a> {
+    pub fn new(vault: &'a mut Vault) -> Self {
+        IncidentLog {
+            vault,
+            officer: None,
+        }
+    }
+
+    /// A log whose entries name `officer` (name or callsign) as their author.
+    pub fn with_officer(vault: &'a mut Vault, officer: Option<String>) -> IncidentResult<Self> {
+        if let Some(o) = &officer {
+            if o.trim().is_empty() || o.len() > 1_000 || o.contains('\0') {
+                return Err(IncidentError::invalid("officer", "empty or too long"));
+            }
+        }
+        Ok(IncidentLog { vault, officer })
+    }
+
+    fn db(&self) -> IncidentResult<&Database> {
+        Ok(self.vault.db()?)
+    }
+
+    /// Records a new incident report. Returns its receipt; the incident's id is
+    /// `receipt.incident_id` (equal to the report's entry id).
+    pub fn log(&mut self, mut report: Report) -> IncidentResult<EntryReceipt> {
+        if report.officer.is_none() {
+            report.officer = self.officer.clone();
+        }
+        report.occurred.utc = model::to_millis(report.occurred.utc);
+        report.validate()?;
+        self.check_attachments(&report.attachments)?;
+        let id = model::new_id();
+        let body = EntryBody {
+            v: canonical::BODY_VERSION,
+            entry_id: id.clone(),
+            incident_id: id,
+            kind: EntryKind::Report,
+            recorded_at: model::now(),
+            author: self.officer.clone(),
+            report: Some(report),
+            amendment: None,
+        };
+        self.append(&body)
+    }
+
+    /// One call, category only: timed now, with a position if the caller has one. The
+    /// rest follows as amendments.
+    pub fn quick_log(
+        &mut self,
+        category: Category,
+        location: Option<Location>,
+    ) -> IncidentResult<EntryReceipt> {
+        self.log(Report::quick(category, location))
+    }
+
+    /// Appends a correction to entry `amends` (the report, whose id is the incident id,
+    /// or an earlier amendment). `reason` must say why; `patch` must change something.
+    pub fn amend(
+        &mut self,
+        amends: &str,
+        reason: &str,
+        mut patch: ReportPatch,
+    ) -> IncidentResult<EntryReceipt> {
+        if let Some(o) = patch.occurred.as_mut() {
+            o.utc = model::to_millis(o.utc);
+        }
+        if reason.trim().is_empty() {
+            return Err(IncidentError::invalid("reason", "empty"));
+        }
+        if reason.len() > MAX_REASON || reason.contains('\0') {
+            return Err(IncidentError::invalid("reason", "too long or contains NUL"));
+        }
+        if patch.is_empty() {
+            return Err(IncidentError::invalid("patch", "changes nothing"));
+        }
+        if !model::is_uuid(amends) {
+            return Err(IncidentError::UnknownIncident);
+        }
+        let conn = self.db()?.conn();
+        let target = chain::by_id(conn, amends)?.ok_or(IncidentError::UnknownIncident)?;
+        let view = query::view(conn, &target.incident_id)?.ok_or(IncidentError::UnknownIncident)?;
+        patch.apply(&view.current).validate()?;
+        if let Some(list) = &patch.attachments {
+            self.check_attachments(list)?;
+        }
+        let body = EntryBody {
+            v: canonical::BODY_VERSION,
+            entry_id: model::new_id(),
+            incident_id: target.incident_id,
+            kind: EntryKind::Amendment,
+            recorded_at: model::now(),
+            author: self.officer.clone(),
+            report: None,
+            amendment: Some(Amendment {
+                amends: amends.to_string(),
+                reason: reason.to_string(),
+                patch,
+            }),
+        };
+        self.append(&body)
+    }
+
+    fn append(&mut self, body: &EntryBody) -> IncidentResult<EntryReceipt> {
+        let receipt = self.vault.db_mut()?.write(|w| {
+            let receipt = chain::append(w, body)?;
+            query::refresh(w.tx(), &body.incident_id, &body.entry_id)?;
+            Ok(receipt)
+        })?;
+        Ok(receipt)
+    }
+
+    /// Every referenced attachment must be stored here, with the same content hash.
+    fn check_attachments(&self, refs: &[AttachmentRef]) -> IncidentResult<()> {
+        for r in refs {
+            match self.stored_attachment(&r.id)? {
+                Some((stored, _)) if stored == *r => {}
+                _ => {
+                    return Err(IncidentError::invalid(
+                        "attachment",
+                        "unknown or mismatched",
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_attachment(
+        &self,
+        id: &str,
+    ) -> IncidentResult<Option<(AttachmentRef, zeroize::Zeroizing<[u8; 32]>)>> {
+        let row: Option<AttachmentRow> = self
+            .db()?
+            .conn()
+            .query_row(
+                "SELECT file_key, sha256, size, mime, captured_at FROM incident_attachments
+                 WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((key, sha256, size, mime, captured)) = row else {
+            return Ok(None);
+        };
+        let key: [u8; 32] = key
+            .try_into()
+            .map_err(|_| crate::error::StoreError::DatabaseCorrupt)?;
+        let captured_at = match captured {
+            None => None,
+            Some(s) => Some(model::ts::parse(&s).ok_or(crate::error::StoreError::DatabaseCorrupt)?),
+        };
+        Ok(Some((
+            AttachmentRef {
+                id: id.to_string(),
+                sha256,
+                mime,
+                size: u64::try_from(size).map_err(|_| crate::error::StoreError::DatabaseCorrupt)?,
+                captured_at,
+            },
+            zeroize::Zeroizing::new(key),
+        )))
+    }
+
+    /// The current view and full history of one incident.
+    pub fn get(&self, incident_id: &str) -> IncidentResult<IncidentView> {
+        query::view(self.db()?.conn(), incident_id)?.ok_or(IncidentError::UnknownIncident)
+    }
+
+    /// Current views, newest (by occurred time) first.
+    pub fn list(
+        &self,
+        filter: &IncidentFilter,
+        page: Page,
+    ) -> IncidentResult<Vec<IncidentSummary>> {
+        query::list(self.db()?.conn(), filter, page)
+    }
+
+    /// Incidents whose report or amendments (narratives, reasons, tags, actions, people,
+    /// witnesses, police references) contain every word of `text` (prefix match).
+    pub fn search(&self, text: &str, page: Page) -> IncidentResult<Vec<IncidentSummary>> {
+        query::search(self.db()?.conn(), text, page)
+    }
+
+    /// Recomputes this device's whole chain. A broken chain is reported, not an error.
+    pub fn verify(&self) -> IncidentResult<VerifyReport> {
+        let db = self.db()?;
+        let entries = chain::all(db.conn())?;
+        let head = chain::head(db.conn(), db.device_id())?;
+        Ok(verify::check_store(
+            db.device_id(),
+            &db.device_key().public_key(),
+            &entries,
+            head,
+        ))
+    }
+
+    /// Seals `src` (streamed) into a new attachment file and records its key. Refuses an
+    /// empty source. Reference the returned value from a report or amendment, or use
+    /// [`IncidentLog::attach`].
+    pub fn store_attachment(
+        &mut self,
+        src: &mut dyn Read,
+        mime: &str,
+        captured_at: Option<DateTime<Utc>>,
+    ) -> IncidentResult<AttachmentRef> {
+        model::validate_mime(mime)?;
+        let captured_at = captured_at.map(model::to_millis);
+        let dir = self.vault.paths().attachments.clone();
+        let sealed = attachment::seal(&dir, src, mime, captured_at)?;
+        let r = sealed.reference.clone();
+        let captured_text = r.captured_at.as_ref().map(model::ts::format);
+        let payload = serde_json::json!({
+            "id": r.id,
+            "sha256": r.sha256,
+            "size": r.size,
+            "mime": r.mime,
+            "captured_at": captured_text,
+        });
+        let result = self
+            .vault
+            .db_mut()
+            .map_err(IncidentError::from)
+            .and_then(|db| {
+                db.write(|w| {
+                    w.tx().execute(
+                        "INSERT INTO incident_attachments(id, file_key, sha256, size, mime,
+                         captured_at, stored_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![
+                            r.id,
+                            &sealed.key[..],
+                            r.sha256,
+                            r.size as i64,
+                            r.mime,
+                            captured_text,
+                            crate::store::now_ms() as i64
+                        ],
+                    )?;
+                    w.emit(OUTBOX_KIND_ATTACHMENT, &r.id, &payload)?;
+                    Ok(())
+                })
+                .map_err(IncidentError::from)
+            });
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&sealed.path);
+            return Err(e);
+        }
+        Ok(r)
+    }
+
+    /// Stores an attachment and adds it to an incident by an amendment (reason
+    /// "attachment added").
+    pub fn attach(
+        &mut self,
+        incident_id: &str,
+        src: &mut dyn Read,
+        mime: &str,
+        captured_at: Option<DateTime<Utc>>,
+    ) -> IncidentResult<(AttachmentRef, EntryReceipt)> {
+        let view = self.get(incident_id)?;
+        let r = self.store_attachment(src, mime, captured_at)?;
+        let mut list = view.current.attachments;
+        list.push(r.clone());
+        let patch = ReportPatch {
+            attachments: Some(list),
+            ..ReportPatch::default()
+        };
+        let receipt = self.amend(incident_id, ATTACH_REASON, patch)?;
+        Ok((r, receipt))
+    }
+
+    /// Decrypts attachment `id` into `out`, streamed. A tampered, truncated, reordered
+    /// or missing file gives [`IncidentError::AttachmentCorrupt`]; the caller must then
+    /// discard whatever was written.
+    pub fn read_attachment(&self, id: &str, out: &mut dyn Write) -> IncidentResult<AttachmentRef> {
+        let (r, key) = self
+            .stored_attachment(id)?
+            .ok_or(IncidentError::UnknownAttachment)?;
+        attachment::open(&self.vault.paths().attachments, &r, &key, out)?;
+        Ok(r)
+    }
+
+    /// A signed JSON bundle of this device's chain, disclosing the incidents in `scope`.
+    /// Refused when the local chain does not verify.
+    pub fn export_bundle(&self, scope: &ExportScope) -> IncidentResult<Vec<u8>> {
+        if !self.verify()?.ok {
+            return Err(IncidentError::Bundle("the local log does not verify"));
+        }
+        let db = self.db()?;
+        let entries = chain::all(db.conn())?;
+        export::build_bundle(db.device_id(), db.device_key(), &entries, scope)
+    }
+
+    /// CSV (RFC 4180, CRLF, header row), one row per incident's current view matching
+    /// `filter`, newest first.
+    pub fn export_csv(&self, filter: &IncidentFilter, out: &mut dyn Write) -> IncidentResult<()> {
+        export::write_csv_header(out)?;
+        let mut offset = 0u32;
+        loop {
+            let page = Page {
+                limit: query::MAX_PAGE,
+                offset,
+            };
+            let rows = self.list(filter, page)?;
+            export::write_csv_rows(out, &rows)?;
+            if rows.len() < query::MAX_PAGE as usize {
+                break;
+            }
+            offset = offset.saturating_add(query::MAX_PAGE);
+        }
+        out.flush().map_err(|e| IncidentError::ExportIo(e.kind()))
+    }
+}

@@ -1,0 +1,200 @@
+//! Chain verification, shared by the store (`IncidentLog::verify`) and the standalone
+//! bundle verifier. A broken chain is a finding, not an error: the report names the
+//! first broken link and why.
+
+use serde::{Deserialize, Serialize};
+
+use super::canonical::{entry_hash, EntryBody, ZERO_HASH};
+use super::chain::StoredEntry;
+use crate::crypto::signing;
+
+/// Why a link is broken. Checked in this order for each entry, so each tampering
+/// pattern gets its own name (see docs/INCIDENT_LOG.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// The entry names another device (copied from another store).
+    Foreign,
+    /// A sequence number is skipped: entries were deleted (or the tail was cut off).
+    Missing,
+    /// Sequence numbers go backwards, or an entry does not follow the one before it
+    /// (its `prev_hash` is not the previous entry's hash).
+    Reordered,
+    /// The signature over the stored hash does not verify with the device key: a forged
+    /// or re-hashed entry, or an entry signed by another key.
+    BadSignature,
+    /// The body (or a column derived from it) no longer matches the signed hash.
+    Edited,
+    /// Hash and signature hold but the body is not a well-formed canonical entry, or a
+    /// hash / signature field has the wrong length.
+    Malformed,
+    /// The recorded chain head disagrees with the last entry.
+    HeadMismatch,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainProblem {
+    pub kind: ProblemKind,
+    /// The sequence number where the chain breaks (for `Missing`, the first absent one).
+    pub seq: u64,
+    /// The entry at which the break was found, when there is one.
+    pub entry_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub device_id: String,
+    /// Entries that passed every check before the first problem (all of them when ok).
+    pub entries_checked: u64,
+    /// The last good link: sequence number and lowercase hex hash (zeros when empty).
+    pub head_seq: u64,
+    pub head_hash: String,
+    pub problem: Option<ChainProblem>,
+}
+
+/// One link as presented to the checker. `body` is `None` for an entry left out of a
+/// scoped export: its stated hash is still signed and linked, but not recomputed.
+pub(crate) struct Link<'a> {
+    pub seq: u64,
+    pub device_id: &'a str,
+    pub entry_id: &'a str,
+    /// Columns stored beside the body (store only), checked against it.
+    pub columns: Option<(&'a str, &'a str, Option<&'a str>)>,
+    pub prev_hash: &'a [u8],
+    pub hash: &'a [u8],
+    pub signature: &'a [u8],
+    pub body: Option<&'a [u8]>,
+}
+
+impl<'a> From<&'a StoredEntry> for Link<'a> {
+    fn from(e: &'a StoredEntry) -> Self {
+        Link {
+            seq: e.seq,
+            device_id: &e.device_id,
+            entry_id: &e.entry_id,
+            columns: Some((&e.incident_id, &e.kind, e.amends.as_deref())),
+            prev_hash: &e.prev_hash,
+            hash: &e.hash,
+            signature: &e.signature,
+            body: Some(&e.body),
+        }
+    }
+}
+
+/// Walks `links` in the order given, as the chain of `device_id` under `public_key`.
+pub(crate) fn check<'a>(
+    device_id: &str,
+    public_key: &[u8],
+    links: impl IntoIterator<Item = Link<'a>>,
+) -> VerifyReport {
+    let mut expected = 1u64;
+    let mut last_hash = ZERO_HASH;
+    let mut checked = 0u64;
+    let mut problem = None;
+    for l in links {
+        if let Some(kind) = check_link(device_id, public_key, expected, &last_hash, &l) {
+            let seq = if kind == ProblemKind::Missing {
+                expected
+            } else {
+                l.seq
+            };
+            problem = Some(ChainProblem {
+                kind,
+                seq,
+                entry_id: Some(l.entry_id.to_string()),
+            });
+            break;
+        }
+        last_hash.copy_from_slice(l.hash);
+        expected += 1;
+        checked += 1;
+    }
+    VerifyReport {
+        ok: problem.is_none(),
+        device_id: device_id.to_string(),
+        entries_checked: checked,
+        head_seq: expected - 1,
+        head_hash: hex::encode(last_hash),
+        problem,
+    }
+}
+
+fn check_link(
+    device_id: &str,
+    public_key: &[u8],
+    expected: u64,
+    last_hash: &[u8; 32],
+    l: &Link<'_>,
+) -> Option<ProblemKind> {
+    if l.device_id != device_id {
+        return Some(ProblemKind::Foreign);
+    }
+    if l.seq > expected {
+        return Some(ProblemKind::Missing);
+    }
+    if l.seq < expected {
+        return Some(ProblemKind::Reordered);
+    }
+    if l.hash.len() != 32 || l.prev_hash.len() != 32 || l.signature.len() != 64 {
+        return Some(ProblemKind::Malformed);
+    }
+    if !signing::verify(public_key, l.hash, l.signature) {
+        return Some(ProblemKind::BadSignature);
+    }
+    if l.prev_hash != last_hash {
+        return Some(ProblemKind::Reordered);
+    }
+    let body = l.body?;
+    if entry_hash(l.seq, last_hash, device_id, body)[..] != *l.hash {
+        return Some(ProblemKind::Edited);
+    }
+    let Some(decoded) = EntryBody::decode(body) else {
+        return Some(ProblemKind::Malformed);
+    };
+    if decoded.entry_id != l.entry_id {
+        return Some(ProblemKind::Edited);
+    }
+    if let Some((incident_id, kind, amends)) = l.columns {
+        let body_amends = decoded.amendment.as_ref().map(|a| a.amends.as_str());
+        if decoded.incident_id != incident_id
+            || decoded.kind.as_str() != kind
+            || body_amends != amends
+        {
+            return Some(ProblemKind::Edited);
+        }
+    }
+    None
+}
+
+/// Checks the store's own chain and its recorded head.
+pub(crate) fn check_store(
+    device_id: &str,
+    public_key: &[u8],
+    entries: &[StoredEntry],
+    head: (u64, [u8; 32]),
+) -> VerifyReport {
+    // Own entries first in chain order, then anything from elsewhere (which is foreign).
+    let own = entries.iter().filter(|e| e.device_id == device_id);
+    let foreign = entries.iter().filter(|e| e.device_id != device_id);
+    let mut report = check(device_id, public_key, own.chain(foreign).map(Link::from));
+    if report.ok {
+        let (head_seq, head_hash) = head;
+        let broken = if head_seq > report.head_seq {
+            Some((ProblemKind::Missing, report.head_seq + 1))
+        } else if head_seq != report.head_seq || hex::encode(head_hash) != report.head_hash {
+            Some((ProblemKind::HeadMismatch, head_seq))
+        } else {
+            None
+        };
+        if let Some((kind, seq)) = broken {
+            report.ok = false;
+            report.problem = Some(ChainProblem {
+                kind,
+                seq,
+                entry_id: None,
+            });
+        }
+    }
+    report
+}

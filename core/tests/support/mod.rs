@@ -1,0 +1,119 @@
+//! Shared helpers for the incident tests: real SQLCipher stores on disk.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use chrono::{DateTime, TimeZone, Utc};
+use vigil_core::crypto::KdfParams;
+use vigil_core::incident::{
+    Category, Location, LocationSource, OccurredAt, Person, PersonRole, Report, Severity, Vehicle,
+};
+use vigil_core::{KdfChoice, Vault};
+
+pub const PASS: &[u8] = b"correct horse battery staple";
+
+pub fn cheap() -> KdfChoice {
+    KdfChoice {
+        params: KdfParams::Argon2id {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+        allow_weak: true,
+    }
+}
+
+/// Works around a race in the bundled SQLCipher's libtomcrypt provider: when the last
+/// keyed connection of the process closes, it tears the shared PRNG down
+/// (`sqlcipher_ltc_deactivate`) while another thread may be keying a connection, which
+/// then fails with "An error occurred with PRAGMA key". Tests run in parallel threads and
+/// open and close many stores, so one keyed connection is held for the whole process to
+/// keep the provider's reference count above zero. (A store app holds one connection and
+/// is not affected; a multi-store server would be: see the report on branch `incident`.)
+fn keep_sqlcipher_provider_alive() {
+    static KEEP: OnceLock<Mutex<rusqlite::Connection>> = OnceLock::new();
+    KEEP.get_or_init(|| {
+        let conn = rusqlite::Connection::open("").expect("temporary database");
+        conn.pragma_update(None, "key", format!("x'{}'", "ab".repeat(32)))
+            .expect("key");
+        conn.execute_batch("CREATE TABLE keepalive(x)")
+            .expect("keyed write");
+        Mutex::new(conn)
+    });
+}
+
+pub fn vault(dir: &Path) -> Vault {
+    keep_sqlcipher_provider_alive();
+    Vault::create(dir, PASS, cheap(), None).expect("create vault")
+}
+
+pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("valid time")
+}
+
+pub fn report(category: Category, narrative: &str, occurred: DateTime<Utc>) -> Report {
+    let mut r = Report::quick(
+        category,
+        Some(Location {
+            latitude: 51.501_364,
+            longitude: -0.141_890,
+            accuracy_m: Some(8.5),
+            source: LocationSource::Gps,
+        }),
+    );
+    r.occurred = OccurredAt {
+        utc: occurred,
+        offset_minutes: 60,
+        zone: Some("Europe/London".into()),
+    };
+    r.severity = Some(Severity::Medium);
+    r.narrative = narrative.to_string();
+    r.people = vec![Person {
+        role: PersonRole::Subject,
+        name: None,
+        description: "male, 30s, dark jacket, filming the entrance".into(),
+        contact: None,
+    }];
+    r.vehicles = vec![Vehicle {
+        registration: Some("AB12 CDE".into()),
+        make: Some("Ford Transit".into()),
+        colour: Some("grey".into()),
+        direction: Some("north on Buckingham Gate".into()),
+    }];
+    r.actions_taken = vec!["principal moved inside".into()];
+    r.tags = vec!["repeat".into()];
+    r.venue_id = Some("venue-1".into());
+    r
+}
+
+/// Row counts of everything an incident write touches, plus the attachment files.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub entries: i64,
+    pub outbox: i64,
+    pub views: i64,
+    pub fts: i64,
+    pub attachments: i64,
+    pub files: usize,
+}
+
+pub fn counts(v: &Vault) -> Counts {
+    let conn = v.db().expect("unlocked").conn();
+    let n = |t: &str| -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .expect("count")
+    };
+    Counts {
+        entries: n("incident_entries"),
+        outbox: n("outbox"),
+        views: n("incident_views"),
+        fts: n("incident_fts"),
+        attachments: n("incident_attachments"),
+        files: std::fs::read_dir(&v.paths().attachments)
+            .map(|d| d.count())
+            .unwrap_or(0),
+    }
+}
