@@ -427,12 +427,9 @@ fn walks_survive_lock_and_unlock() {
     vault.lock().unwrap();
     drop(vault);
     let mut vault = vigil_core::Vault::open(dir.path()).unwrap();
-    {
-        let _one_at_a_time = KEYING.lock().unwrap_or_else(|e| e.into_inner());
-        vault
-            .unlock_with_passphrase(b"test passphrase", None)
-            .unwrap();
-    }
+    vault
+        .unlock_with_passphrase(b"test passphrase", None)
+        .unwrap();
     let again = walk::get_walk(vault.db().unwrap(), &w.id).unwrap();
     assert_eq!(
         again.answer("journey_minutes").unwrap().value,

@@ -39,8 +39,7 @@ impl Database {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)?;
-        configure(&conn, key)?;
+        let mut conn = open_keyed(path, flags, key)?;
         schema::migrate(&mut conn)?;
         let device_id = uuid::Uuid::new_v4().to_string();
         let (_, pkcs8) = DeviceKey::generate()?;
@@ -73,8 +72,7 @@ impl Database {
             Err(e) => return Err(e.into()),
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)?;
-        configure(&conn, key)?;
+        let mut conn = open_keyed(path, flags, key)?;
         // The key was authenticated by its slot, so a failure to read here is damage.
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
@@ -229,6 +227,39 @@ impl Writer<'_> {
             .observe(remote, now_ms())
             .map_err(|e| StoreError::invalid("clock", e.to_string()))
     }
+}
+
+/// SQLCipher shares its crypto provider across connections: it is activated when a
+/// connection opens and torn down when the last one closes, and a thread keying a
+/// connection at that moment fails with "An error occurred with PRAGMA key". Phones hold
+/// one connection, but tests and a multi-store process open and close many concurrently.
+/// So the process keeps one small keyed connection for its whole life (the provider's
+/// count never reaches zero), created before any other, and opening plus keying is
+/// serialized (microseconds: the key is raw, there is no KDF here).
+fn sqlcipher_provider_guard() -> StoreResult<std::sync::MutexGuard<'static, ()>> {
+    use std::sync::{Mutex, OnceLock};
+    static ANCHOR: OnceLock<Option<Mutex<Connection>>> = OnceLock::new();
+    static KEYING: Mutex<()> = Mutex::new(());
+    let guard = KEYING.lock().unwrap_or_else(|p| p.into_inner());
+    let anchor = ANCHOR.get_or_init(|| {
+        let conn = Connection::open("").ok()?;
+        let key = crate::crypto::random::bytes::<32>().ok()?;
+        conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key)))
+            .ok()?;
+        conn.execute_batch("CREATE TABLE anchor(x)").ok()?;
+        Some(Mutex::new(conn))
+    });
+    if anchor.is_none() {
+        return Err(StoreError::Sqlite("cannot initialise SQLCipher".into()));
+    }
+    Ok(guard)
+}
+
+fn open_keyed(path: &Path, flags: OpenFlags, key: &SubKey) -> StoreResult<Connection> {
+    let _serialized = sqlcipher_provider_guard()?;
+    let conn = Connection::open_with_flags(path, flags)?;
+    configure(&conn, key)?;
+    Ok(conn)
 }
 
 fn configure(conn: &Connection, key: &SubKey) -> StoreResult<()> {

@@ -12,15 +12,8 @@ use vigil_core::crypto::KdfParams;
 use vigil_core::store::Database;
 use vigil_core::{KdfChoice, Vault};
 
-/// Keying SQLCipher databases from several threads at once fails now and then with
-/// "An error occurred with PRAGMA key or rekey" (seen with the vendored OpenSSL build):
-/// a store-core issue, reported, not this module's. Until it is fixed, tests key their
-/// stores one at a time; everything after keying runs in parallel.
-pub static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 pub fn new_vault() -> (tempfile::TempDir, Vault) {
     let dir = tempfile::tempdir().unwrap();
-    let _one_at_a_time = KEYING.lock().unwrap_or_else(|e| e.into_inner());
     let vault = Vault::create(
         dir.path(),
         b"test passphrase",

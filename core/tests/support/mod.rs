@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use vigil_core::crypto::KdfParams;
@@ -24,27 +23,7 @@ pub fn cheap() -> KdfChoice {
     }
 }
 
-/// Works around a race in the bundled SQLCipher's libtomcrypt provider: when the last
-/// keyed connection of the process closes, it tears the shared PRNG down
-/// (`sqlcipher_ltc_deactivate`) while another thread may be keying a connection, which
-/// then fails with "An error occurred with PRAGMA key". Tests run in parallel threads and
-/// open and close many stores, so one keyed connection is held for the whole process to
-/// keep the provider's reference count above zero. (A store app holds one connection and
-/// is not affected; a multi-store server would be: see the report on branch `incident`.)
-fn keep_sqlcipher_provider_alive() {
-    static KEEP: OnceLock<Mutex<rusqlite::Connection>> = OnceLock::new();
-    KEEP.get_or_init(|| {
-        let conn = rusqlite::Connection::open("").expect("temporary database");
-        conn.pragma_update(None, "key", format!("x'{}'", "ab".repeat(32)))
-            .expect("key");
-        conn.execute_batch("CREATE TABLE keepalive(x)")
-            .expect("keyed write");
-        Mutex::new(conn)
-    });
-}
-
 pub fn vault(dir: &Path) -> Vault {
-    keep_sqlcipher_provider_alive();
     Vault::create(dir, PASS, cheap(), None).expect("create vault")
 }
 
