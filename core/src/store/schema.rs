@@ -6,7 +6,10 @@ use rusqlite::Connection;
 use crate::error::{StoreError, StoreResult};
 
 /// `(version, sql)`; versions are 1, 2, 3, ... in order.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("sql/0001_foundation.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("sql/0001_foundation.sql")),
+    (2, include_str!("sql/0002_sync_inbox.sql")),
+];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
