@@ -63,16 +63,38 @@ mod http {
     impl HttpTransport {
         /// `base_url` like `https://sync.example.org`; `timeout` bounds each whole request.
         pub fn new(base_url: &str, timeout: Duration) -> Result<HttpTransport, TransportError> {
+            Self::build(base_url, timeout, true)
+        }
+
+        /// Like [`Self::new`] but opening a fresh connection for every request (no
+        /// keep-alive pool).
+        pub fn without_reuse(
+            base_url: &str,
+            timeout: Duration,
+        ) -> Result<HttpTransport, TransportError> {
+            Self::build(base_url, timeout, false)
+        }
+
+        fn build(
+            base_url: &str,
+            timeout: Duration,
+            reuse: bool,
+        ) -> Result<HttpTransport, TransportError> {
             let base = base_url.trim_end_matches('/').to_string();
             if !(base.starts_with("http://") || base.starts_with("https://")) {
                 return Err(TransportError::InvalidUrl);
             }
-            let agent = ureq::AgentBuilder::new()
+            let mut builder = ureq::AgentBuilder::new()
                 .timeout_connect(timeout)
                 .timeout(timeout)
-                .redirects(0)
-                .build();
-            Ok(HttpTransport { base, agent })
+                .redirects(0);
+            if !reuse {
+                builder = builder.max_idle_connections(0);
+            }
+            Ok(HttpTransport {
+                base,
+                agent: builder.build(),
+            })
         }
 
         pub fn base_url(&self) -> &str {
