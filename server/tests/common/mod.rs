@@ -34,12 +34,9 @@ impl TestServer {
     pub fn start_with_limit(limit: usize) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = Arc::new(SqliteStorage::open_dir(dir.path()).expect("open storage"));
-        let server = BackgroundServer::start(
-            storage.clone(),
-            "127.0.0.1:0".parse().expect("addr"),
-            limit,
-        )
-        .expect("start server");
+        let server =
+            BackgroundServer::start(storage.clone(), "127.0.0.1:0".parse().expect("addr"), limit)
+                .expect("start server");
         let addr = server.addr;
         TestServer {
             dir,
@@ -63,9 +60,8 @@ impl TestServer {
     /// Starts again on the same address and the same database.
     pub fn restart(&mut self) {
         self.stop();
-        let server =
-            BackgroundServer::start(self.storage.clone(), self.addr, DEFAULT_BODY_LIMIT)
-                .expect("restart server");
+        let server = BackgroundServer::start(self.storage.clone(), self.addr, DEFAULT_BODY_LIMIT)
+            .expect("restart server");
         self.server = Some(server);
     }
 
@@ -115,8 +111,13 @@ impl Device {
 
     pub fn with_timeout(url: &str, timeout: Duration) -> Device {
         let dir = tempfile::tempdir().expect("tempdir");
-        let vault = Vault::create(&dir.path().join("store"), b"correct horse", fast_kdf(), None)
-            .expect("create vault");
+        let vault = Vault::create(
+            &dir.path().join("store"),
+            b"correct horse",
+            fast_kdf(),
+            None,
+        )
+        .expect("create vault");
         let transport = HttpTransport::without_reuse(url, timeout).expect("transport");
         Device {
             dir,

@@ -117,7 +117,11 @@ fn exchange(upstream: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(resp)
 }
 
-fn handle(mut client: TcpStream, upstream: SocketAddr, fault: Option<Fault>) -> std::io::Result<()> {
+fn handle(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    fault: Option<Fault>,
+) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(10)))?;
     match fault {
         Some(Fault::CutRequest(n)) => {
