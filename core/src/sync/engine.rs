@@ -46,7 +46,15 @@ pub struct SyncEngine {
     policy: RetryPolicy,
     batch_size: u32,
     pull_limit: u32,
+    max_batch_bytes: usize,
 }
+
+/// Default ceiling of an encoded push batch; must stay below the server's body limit
+/// (1 MiB by default), so an entry too large is caught here rather than by a 413.
+pub const DEFAULT_MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// Room left in a batch for its envelope (device id, signature, field names).
+const ENVELOPE_BYTES: usize = 512;
 
 enum Answer {
     Ok(Vec<u8>),
@@ -110,6 +118,7 @@ impl SyncEngine {
             policy: RetryPolicy::default(),
             batch_size: 100,
             pull_limit: 200,
+            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
         }
     }
 
@@ -127,6 +136,13 @@ impl SyncEngine {
     pub fn with_page_sizes(mut self, batch_size: u32, pull_limit: u32) -> Self {
         self.batch_size = batch_size.max(1);
         self.pull_limit = pull_limit.max(1);
+        self
+    }
+
+    /// Largest encoded push batch; an entry that alone exceeds it is quarantined locally
+    /// ("too large to send") and a skip marker goes in its place.
+    pub fn with_max_batch_bytes(mut self, bytes: usize) -> Self {
+        self.max_batch_bytes = bytes.max(ENVELOPE_BYTES * 2);
         self
     }
 
@@ -290,10 +306,22 @@ impl SyncEngine {
     fn push_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
         let mut batch_size = self.batch_size;
         loop {
-            let entries = outbox::sendable(db.conn(), batch_size)?;
+            let mut entries = outbox::sendable(db.conn(), batch_size)?;
             if entries.is_empty() {
                 return Ok(());
             }
+            let fit = self.fitting(&entries);
+            if fit == 0 {
+                // The first entry alone is too large to send: quarantine it here.
+                let seq = entries[0].seq;
+                db.sync_transaction(|tx, _| {
+                    outbox::quarantine(tx, seq, "too large to send", outbox::Q_LOCAL)?;
+                    Ok::<_, SyncError>(())
+                })?;
+                report.quarantined += 1;
+                continue;
+            }
+            entries.truncate(fit);
             let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
             let wire: Vec<PushEntry> = entries.iter().map(to_wire).collect();
             let batch = PushBatch::signed(db.device_id(), wire, db.device_key());
@@ -338,6 +366,22 @@ impl SyncEngine {
                 }
             }
         }
+    }
+
+    /// How many leading entries fit in one batch of `max_batch_bytes`.
+    fn fitting(&self, entries: &[OutboxEntry]) -> usize {
+        let mut size = ENVELOPE_BYTES;
+        for (i, e) in entries.iter().enumerate() {
+            // Upper bound of the entry's JSON (the signature does not depend on it).
+            let n = serde_json::to_vec(&to_wire(e))
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
+            size = size.saturating_add(n + 1);
+            if size > self.max_batch_bytes {
+                return i;
+            }
+        }
+        entries.len()
     }
 
     fn record_results(
