@@ -197,3 +197,84 @@ pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntr
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::KdfParams;
+    use crate::sync::Hlc;
+    use crate::{KdfChoice, Vault};
+
+    struct Upper;
+    impl RemoteApplier for Upper {
+        fn apply(&self, tx: &Transaction<'_>, c: &Change) -> Result<(), ApplyError> {
+            tx.execute_batch("CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY)")?;
+            tx.execute("INSERT OR REPLACE INTO t(id) VALUES (?1)", [&c.entity_id])?;
+            Ok(())
+        }
+    }
+
+    fn change(op: &str, ms: u64) -> Change {
+        Change {
+            server_seq: 1,
+            device_id: "other".into(),
+            seq: 1,
+            op_id: op.into(),
+            hlc: Hlc {
+                physical_ms: ms,
+                counter: 0,
+                device: "other".into(),
+            },
+            kind: "x.y".into(),
+            entity_id: "e".into(),
+            payload: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn far_future_stamps_are_kept_but_not_applied_and_repeats_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let kdf = KdfChoice {
+            params: KdfParams::Argon2id {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            allow_weak: true,
+        };
+        let mut vault = Vault::create(dir.path(), b"pass phrase", kdf, None).unwrap();
+        let db = vault.db_mut().unwrap();
+        let mut appliers = Appliers::new();
+        appliers.register("x.", Arc::new(Upper));
+        let now = now_ms();
+        let far = now + 3_600_000;
+        let states = db
+            .sync_transaction(|tx, clock| {
+                Ok::<_, StoreError>((
+                    receive(tx, clock, &appliers, &change("a", now))?,
+                    receive(tx, clock, &appliers, &change("a", now))?,
+                    receive(tx, clock, &appliers, &change("b", far))?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(
+            states,
+            (Some(InboxState::Applied), None, Some(InboxState::Refused))
+        );
+        let inbox = inbox(db.conn(), Some("x.y")).unwrap();
+        assert_eq!(inbox.len(), 2);
+        assert!(inbox[1].note.as_deref().unwrap_or("").contains("ahead"));
+        // The local clock did not jump to the refused stamp.
+        let next = db.write(|w| w.stamp()).unwrap();
+        assert!(next.physical_ms < far);
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let mut a = Appliers::new();
+        a.register("incident.", Arc::new(Upper));
+        assert!(a.find("incident.entry").is_some());
+        assert!(a.find("incidents").is_none());
+        assert!(a.find("venue").is_none());
+    }
+}

@@ -2,8 +2,6 @@
 //! [`HttpTransport`] (feature `http`, TLS with feature `tls`) uses ureq; a platform may
 //! supply its own (through a foreign trait in the bindings).
 
-use std::time::Duration;
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
@@ -52,6 +50,7 @@ pub use http::HttpTransport;
 mod http {
     use super::*;
     use std::io::Read;
+    use std::time::Duration;
 
     /// Blocking HTTP(S) client on ureq. `https://` needs the `tls` feature (rustls, ring,
     /// the webpki root set).
