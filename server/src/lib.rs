@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod error;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod service;
 pub mod sqlite;
 pub mod storage;
@@ -13,6 +15,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use error::ServerError;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
 pub use storage::Storage;
 

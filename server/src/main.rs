@@ -19,6 +19,10 @@ struct Cli {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
+    /// PostgreSQL instead of the SQLite file: `postgres://user@host:port/db`
+    /// (needs a build with the `postgres` feature).
+    #[arg(long, env = "VIGIL_SERVER_DATABASE_URL")]
+    database_url: Option<String>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -45,10 +49,10 @@ enum Admin {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let storage = match SqliteStorage::open_dir(&cli.data_dir) {
-        Ok(s) => Arc::new(s),
+    let storage = match open_storage(&cli) {
+        Ok(s) => s,
         Err(e) => {
-            eprintln!("vigil-server: cannot open the data directory: {e}");
+            eprintln!("vigil-server: cannot open the storage: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -62,6 +66,20 @@ fn main() -> ExitCode {
             eprintln!("vigil-server: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn open_storage(cli: &Cli) -> Result<Arc<dyn Storage>, String> {
+    match &cli.database_url {
+        None => Ok(Arc::new(
+            SqliteStorage::open_dir(&cli.data_dir).map_err(|e| e.to_string())?,
+        )),
+        #[cfg(feature = "postgres")]
+        Some(url) => Ok(Arc::new(
+            vigil_server::PgStorage::connect(url).map_err(|e| e.to_string())?,
+        )),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => Err("this build has no PostgreSQL support (feature `postgres`)".into()),
     }
 }
 
@@ -83,7 +101,7 @@ fn s(e: vigil_server::ServerError) -> String {
     e.to_string()
 }
 
-fn run(storage: Arc<SqliteStorage>, listen: SocketAddr, body_limit: usize) -> Result<(), String> {
+fn run(storage: Arc<dyn Storage>, listen: SocketAddr, body_limit: usize) -> Result<(), String> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)

@@ -12,7 +12,6 @@ use rusqlite::Transaction;
 use serde_json::json;
 use vigil_core::sync::protocol::Change;
 use vigil_core::sync::{Appliers, ApplyError, InboxState, RemoteApplier, SyncEngine, SyncError};
-use vigil_server::Storage;
 
 fn payloads(d: &mut Device) -> Vec<serde_json::Value> {
     d.inbox().into_iter().map(|e| e.change.payload).collect()

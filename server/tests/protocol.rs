@@ -13,7 +13,6 @@ use vigil_core::sync::protocol::{
     PushResult, SCHEMA_VERSION,
 };
 use vigil_core::sync::{Hlc, Transport};
-use vigil_server::Storage;
 
 struct RawDevice {
     id: String,

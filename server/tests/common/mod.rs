@@ -2,6 +2,8 @@
 //! SQLite file, real encrypted device stores, and the tests' own fault-injecting proxy.
 #![allow(dead_code)]
 
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod proxy;
 
 use std::net::SocketAddr;
@@ -17,13 +19,18 @@ use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{SyncEngine, Transport};
 use vigil_core::{KdfChoice, Vault};
 use vigil_server::api::DEFAULT_BODY_LIMIT;
-use vigil_server::{service, BackgroundServer, SqliteStorage, Storage};
+#[cfg(not(feature = "postgres"))]
+use vigil_server::SqliteStorage;
+use vigil_server::{service, BackgroundServer, Storage};
 
 pub struct TestServer {
     pub dir: TempDir,
-    pub storage: Arc<SqliteStorage>,
+    pub storage: Arc<dyn Storage>,
     pub server: Option<BackgroundServer>,
     pub addr: SocketAddr,
+    /// Last, so the cluster stops after the server is gone.
+    #[cfg(feature = "postgres")]
+    pub pg: pg::PgCluster,
 }
 
 impl TestServer {
@@ -33,7 +40,15 @@ impl TestServer {
 
     pub fn start_with_limit(limit: usize) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Arc::new(SqliteStorage::open_dir(dir.path()).expect("open storage"));
+        // With the `postgres` feature every server test runs on PostgreSQL instead.
+        #[cfg(feature = "postgres")]
+        let pg = pg::PgCluster::start();
+        #[cfg(feature = "postgres")]
+        let storage: Arc<dyn Storage> =
+            Arc::new(vigil_server::PgStorage::connect(&pg.url).expect("connect postgres"));
+        #[cfg(not(feature = "postgres"))]
+        let storage: Arc<dyn Storage> =
+            Arc::new(SqliteStorage::open_dir(dir.path()).expect("open storage"));
         let server =
             BackgroundServer::start(storage.clone(), "127.0.0.1:0".parse().expect("addr"), limit)
                 .expect("start server");
@@ -41,6 +56,8 @@ impl TestServer {
         TestServer {
             dir,
             storage,
+            #[cfg(feature = "postgres")]
+            pg,
             server: Some(server),
             addr,
         }
