@@ -15,6 +15,9 @@ use crate::storage::{DeviceRecord, Storage};
 /// How long an enrollment code stays valid.
 pub const CODE_TTL_MS: u64 = 24 * 60 * 60 * 1000;
 
+/// Rough ceiling of a pull page's size.
+pub const PAGE_BYTES: usize = 4 * 1024 * 1024;
+
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 fn check_version(v: u32) -> Result<(), ServerError> {
@@ -150,7 +153,23 @@ pub fn pull(storage: &dyn Storage, req: &PullRequest) -> Result<PullPage, Server
         return Err(ServerError::StaleRequest);
     }
     let limit = req.limit.clamp(1, MAX_PULL_LIMIT);
-    let page = storage.pull(&device.team_id, req.cursor, limit)?;
+    let mut page = storage.pull(&device.team_id, req.cursor, limit)?;
+    // Keep the answer well under what a device reads (16 MiB): stop at PAGE_BYTES, but
+    // always return at least one change so a large one cannot stall the team.
+    let mut bytes = 0usize;
+    let fit = page
+        .changes
+        .iter()
+        .position(|c| {
+            bytes = bytes.saturating_add(c.payload.to_string().len() + 256);
+            bytes > PAGE_BYTES
+        })
+        .map(|i| i.max(1))
+        .unwrap_or(page.changes.len());
+    if fit < page.changes.len() {
+        page.changes.truncate(fit);
+        page.has_more = true;
+    }
     if req.cursor > page.high_water {
         return Ok(PullPage {
             schema_version: SCHEMA_VERSION,

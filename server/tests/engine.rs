@@ -166,6 +166,24 @@ fn server_errors_and_429_honour_retry_after() {
 }
 
 #[test]
+fn a_stale_request_answer_is_reported_as_clock_skew() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let proxy = FaultProxy::start(server.addr);
+    let mut a = Device::new(&proxy.url());
+    a.enroll(&server, &team, "A");
+    let body = r#"{"schema_version":1,"error":"stale_request","message":"stale"}"#;
+    proxy.push(Fault::Respond(format!(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )));
+    assert!(matches!(a.sync(), Err(SyncError::ClockSkew)));
+    assert!(a.status().last_error.is_some());
+    assert!(a.sync().is_ok());
+    assert_eq!(a.status().last_error, None);
+}
+
+#[test]
 fn a_poison_entry_is_quarantined_while_the_rest_drains() {
     let server = TestServer::start();
     let team = server.new_team("Alpha");

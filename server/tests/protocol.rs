@@ -383,3 +383,30 @@ fn pull_is_scoped_to_the_team_paged_and_resyncs_an_unknown_cursor() {
     assert_eq!(status, 401);
     assert_eq!(error_body(&body).error, "stale_request");
 }
+
+#[test]
+fn pull_pages_are_capped_by_size_but_always_make_progress() {
+    let server = TestServer::start_with_limit(8 * 1024 * 1024);
+    let t = server.transport();
+    let team = server.new_team("Alpha");
+    let dev = enroll(&server, &t, &team);
+    let big = "x".repeat(1_600_000);
+    for seq in 1..=3 {
+        let batch = PushBatch::signed(&dev.id, vec![entry(&dev, seq, json!({"t": big}))], &dev.key);
+        assert_eq!(push(&t, &batch).0, 200);
+    }
+    let mut sizes = vec![];
+    let mut cursor = 0;
+    loop {
+        let req = PullRequest::signed(&dev.id, cursor, 500, vigil_core::store::now_ms(), &dev.key);
+        let (status, body) = post_json(&t, "/v1/pull", &req);
+        assert_eq!(status, 200);
+        let page: PullPage = serde_json::from_slice(&body).unwrap();
+        sizes.push(page.changes.len());
+        cursor = page.next_cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(sizes, vec![2, 1]);
+}

@@ -298,6 +298,7 @@ impl SyncEngine {
             (409, codes::SEQUENCE_GAP) => SyncError::SequenceGap {
                 expected: body.and_then(|b| b.expected_seq).unwrap_or(0),
             },
+            (401, codes::STALE_REQUEST) => SyncError::ClockSkew,
             (401, _) => SyncError::Unauthorized { code },
             _ => SyncError::Protocol(format!("status {status} ({code})")),
         }
@@ -403,20 +404,21 @@ impl SyncEngine {
         let (acked, quarantined) = db.sync_transaction(|tx, _| {
             let (mut acked, mut quarantined) = (0u64, 0u64);
             for (r, e) in result.results.iter().zip(entries) {
+                if e.quarantined {
+                    // Our skip marker was answered: the seq is consumed. The entry stays
+                    // quarantined here with its local reason, whatever the answer.
+                    let local = e.last_error.clone().unwrap_or_default();
+                    outbox::quarantine(tx, e.seq, &local, outbox::Q_SERVER)?;
+                    continue;
+                }
                 match r.outcome.effective() {
                     EntryOutcome::Applied => {
                         outbox::ack(tx, e.seq)?;
                         acked += 1;
                     }
                     EntryOutcome::Rejected { reason } => {
-                        if e.quarantined {
-                            // Our skip marker went through: keep the local reason.
-                            let local = e.last_error.clone().unwrap_or_default();
-                            outbox::quarantine(tx, e.seq, &local, outbox::Q_SERVER)?;
-                        } else {
-                            outbox::quarantine(tx, e.seq, reason, outbox::Q_SERVER)?;
-                            quarantined += 1;
-                        }
+                        outbox::quarantine(tx, e.seq, reason, outbox::Q_SERVER)?;
+                        quarantined += 1;
                     }
                     EntryOutcome::Duplicate { .. } => {
                         return Err(SyncError::Protocol("nested duplicate".into()))

@@ -15,6 +15,10 @@ pub enum SyncError {
     Revoked,
     #[error("the team server does not recognise this device ({code})")]
     Unauthorized { code: String },
+    /// The server refused a request as stale: this device's clock is off by more than
+    /// five minutes. Sync resumes once the clock is right.
+    #[error("this device's clock differs from the team server's by more than five minutes")]
+    ClockSkew,
     #[error("the team server expects sequence number {expected}; local history is inconsistent")]
     SequenceGap { expected: u64 },
     /// No network, timeout, 5xx or 429: nothing was lost; retry at `next_attempt_ms`.
