@@ -240,6 +240,37 @@ fn an_entry_too_large_to_send_is_quarantined_and_skipped_without_a_gap() {
 }
 
 #[test]
+fn a_413_halves_the_batch_and_quarantines_the_entry_at_fault() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let proxy = FaultProxy::start(server.addr);
+    let mut a = Device::new(&proxy.url());
+    a.enroll(&server, &team, "A");
+    for i in 1..=4 {
+        a.emit("note", &format!("n{i}"), json!({"i": i}));
+    }
+    let too_large =
+        r#"{"schema_version":1,"error":"too_large","message":"request body too large"}"#;
+    let answer = format!(
+        "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{too_large}",
+        too_large.len()
+    );
+    // Batch of 4 refused, then 2, then entry 1 alone: entry 1 is the one at fault.
+    for _ in 0..3 {
+        proxy.push(Fault::Respond(answer.clone()));
+    }
+    let r = a.sync().unwrap();
+    assert_eq!((r.acked, r.quarantined), (3, 1));
+    let q = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].entity_id, "n1");
+    assert_eq!(q[0].last_error.as_deref(), Some("too large for the server"));
+    let stored: Vec<u64> = server.team_changes(&team).iter().map(|c| c.seq).collect();
+    assert_eq!(stored, vec![2, 3, 4]);
+    assert_eq!(a.status().pending, 0);
+}
+
+#[test]
 fn a_revoked_device_stops_and_says_so() {
     let server = TestServer::start();
     let team = server.new_team("Alpha");
