@@ -44,8 +44,15 @@ fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, 
             ServerError::Malformed("unreadable body".into())
         }
     })?;
-    // serde's message names the position and expectation, never the offending value.
-    serde_json::from_slice(&bytes).map_err(|e| ServerError::Malformed(format!("json: {e}")))
+    // Only the error's class and position: serde's own message may quote the value.
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ServerError::Malformed(format!(
+            "json {:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 async fn run<Req, Resp>(

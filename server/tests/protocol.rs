@@ -251,6 +251,15 @@ fn malformed_and_oversized_bodies() {
         assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(bad));
         assert_eq!(error_body(&r.body).error, "malformed");
     }
+    // The error names where the request went wrong, never what it held.
+    let r = t
+        .post(
+            "/v1/push",
+            br#"{"schema_version":"SECRET-MARKER"}"#.to_vec(),
+        )
+        .unwrap();
+    assert_eq!(r.status, 400);
+    assert!(!String::from_utf8_lossy(&r.body).contains("SECRET-MARKER"));
     let mut wrong_version = PushBatch::signed(&dev.id, vec![entry(&dev, 1, json!({}))], &dev.key);
     wrong_version.schema_version = 99;
     let (status, body) = push(&t, &wrong_version);
