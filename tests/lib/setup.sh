@@ -62,5 +62,7 @@ setup_all() {
     ensure_rust
     ensure_java
     ensure_apt junit5 libjna-java
+    # The sync server's tests run a second time on PostgreSQL (a throwaway cluster on loopback).
+    ensure_apt postgresql
     ensure_kotlinc
 }

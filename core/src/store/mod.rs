@@ -147,6 +147,21 @@ impl Database {
         Ok(out)
     }
 
+    /// A transaction for the sync engine: `f` gets the transaction and a copy of the clock
+    /// (to fold in remote stamps); both are kept only if `f` succeeds and the commit does.
+    pub(crate) fn sync_transaction<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Transaction<'_>, &mut HlcClock) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut clock = self.clock.clone();
+        let tx = self.conn.transaction().map_err(StoreError::from)?;
+        let out = f(&tx, &mut clock)?;
+        put_meta(&tx, "hlc_last", clock.last().to_string().as_bytes())?;
+        tx.commit().map_err(StoreError::from)?;
+        self.clock = clock;
+        Ok(out)
+    }
+
     /// A WAL checkpoint that truncates the `-wal` file.
     pub fn checkpoint(&self) -> StoreResult<()> {
         self.conn
@@ -279,13 +294,20 @@ fn configure(conn: &Connection, key: &SubKey) -> StoreResult<()> {
     Ok(())
 }
 
-fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<()> {
+pub(crate) fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> StoreResult<()> {
     conn.execute(
         "INSERT INTO meta(key, value) VALUES (?1, ?2)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         rusqlite::params![key, value],
     )?;
     Ok(())
+}
+
+/// A meta value, if set.
+pub(crate) fn find_meta(conn: &Connection, key: &str) -> StoreResult<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
 }
 
 fn get_meta(conn: &Connection, key: &str) -> StoreResult<Vec<u8>> {

@@ -66,7 +66,7 @@ pub(crate) fn append(
 
 pub fn status(conn: &Connection) -> StoreResult<OutboxStatus> {
     let (pending, quarantined) = conn.query_row(
-        "SELECT count(*) FILTER (WHERE quarantined = 0), count(*) FILTER (WHERE quarantined = 1)
+        "SELECT count(*) FILTER (WHERE quarantined = 0), count(*) FILTER (WHERE quarantined != 0)
          FROM outbox",
         [],
         |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
@@ -77,14 +77,90 @@ pub fn status(conn: &Connection) -> StoreResult<OutboxStatus> {
     })
 }
 
+/// `quarantined` column values: not quarantined.
+pub const Q_NONE: i64 = 0;
+/// Quarantined after the server refused it (its sequence number is consumed there).
+pub const Q_SERVER: i64 = 1;
+/// Quarantined by this device (it could not be sent at all); a skip marker must still go
+/// to the server in its place so the sequence stays gap-free. Becomes `Q_SERVER` once it has.
+pub const Q_LOCAL: i64 = 2;
+
+const COLUMNS: &str = "seq, op_id, hlc, kind, entity_id, payload, created_ms, attempts, \
+                       last_error, quarantined";
+
 /// Oldest first, from `after_seq` (exclusive), at most `limit` entries.
 pub fn list(conn: &Connection, after_seq: u64, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, op_id, hlc, kind, entity_id, payload, created_ms, attempts, last_error,
-                quarantined
-         FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    query(
+        conn,
+        &format!("SELECT {COLUMNS} FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+        params![after_seq as i64, limit],
+    )
+}
+
+/// What the next push carries, oldest first: entries not yet answered by the server,
+/// including locally quarantined ones (sent as skip markers, `quarantined == true`).
+pub fn sendable(conn: &Connection, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
+    query(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM outbox WHERE quarantined != {Q_SERVER} ORDER BY seq LIMIT ?1"
+        ),
+        params![limit],
+    )
+}
+
+/// Quarantined entries with their reasons, for the UI.
+pub fn quarantined(conn: &Connection) -> StoreResult<Vec<OutboxEntry>> {
+    query(
+        conn,
+        &format!("SELECT {COLUMNS} FROM outbox WHERE quarantined != {Q_NONE} ORDER BY seq"),
+        [],
+    )
+}
+
+/// The server acknowledged the entry (committed with the ack): it leaves the outbox.
+pub fn ack(tx: &Transaction<'_>, seq: u64) -> StoreResult<()> {
+    tx.execute("DELETE FROM outbox WHERE seq = ?1", [seq as i64])?;
+    Ok(())
+}
+
+/// Quarantines an entry with its reason (kept for the UI, never dropped silently).
+pub fn quarantine(tx: &Transaction<'_>, seq: u64, reason: &str, state: i64) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE outbox SET quarantined = ?2, last_error = ?3 WHERE seq = ?1",
+        params![seq as i64, state, reason],
     )?;
-    let rows = stmt.query_map(params![after_seq as i64, limit], |r| {
+    Ok(())
+}
+
+/// Counts a failed delivery attempt.
+pub fn record_attempt(tx: &Transaction<'_>, seqs: &[u64], error: &str) -> StoreResult<()> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1",
+    )?;
+    for seq in seqs {
+        stmt.execute(params![*seq as i64, error])?;
+    }
+    Ok(())
+}
+
+/// True when a local change to `entity_id` of `kind` is still waiting to be sent (a pulled
+/// change must then not overwrite it: the local one is re-applied on top).
+pub fn has_unsent(conn: &Connection, kind: &str, entity_id: &str) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM outbox WHERE kind = ?1 AND entity_id = ?2 AND quarantined = 0)",
+        params![kind, entity_id],
+        |r| r.get(0),
+    )?)
+}
+
+fn query(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> StoreResult<Vec<OutboxEntry>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(args, |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,

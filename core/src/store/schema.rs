@@ -10,6 +10,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("sql/0001_foundation.sql")),
     (2, include_str!("sql/0002_incidents.sql")),
     (3, include_str!("sql/0003_advance.sql")),
+    (4, include_str!("sql/0004_sync_inbox.sql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -1,0 +1,397 @@
+//! The sync wire protocol, shared by the device engine and `vigil-server`: versioned JSON
+//! messages, and the canonical byte encodings that device signatures cover.
+//!
+//! Every message carries `schema_version`. Byte strings (keys, signatures) travel as
+//! lowercase hex. See `docs/SYNC.md` for the endpoints and statuses.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::signing::{self, DeviceKey};
+use crate::sync::Hlc;
+
+/// The protocol version this build speaks.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A kind reserved for the protocol: a device that had to quarantine an entry it could not
+/// send at all (too large, refused whole) sends this in its place, so its sequence stays
+/// gap-free. The server records it as rejected and stores no change.
+pub const SKIP_KIND: &str = "vigil.skip";
+
+/// Paths of the endpoints, relative to the server's base URL.
+pub mod paths {
+    pub const HEALTH: &str = "/healthz";
+    pub const ENROLL: &str = "/v1/enroll";
+    pub const PUSH: &str = "/v1/push";
+    pub const PULL: &str = "/v1/pull";
+}
+
+/// Most changes one pull page may hold.
+pub const MAX_PULL_LIMIT: u32 = 500;
+
+/// How far a pull request's `issued_ms` may be from the server's clock.
+pub const PULL_FRESHNESS_MS: u64 = 5 * 60 * 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub schema_version: u32,
+    /// The one-time enrollment code issued by the team's administrator.
+    pub code: String,
+    pub device_id: String,
+    /// The device's raw Ed25519 public key (32 bytes), hex.
+    pub public_key: String,
+    /// The officer's name or call sign as the team knows them.
+    pub officer: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub schema_version: u32,
+    pub team_id: String,
+    pub device_id: String,
+}
+
+/// One outbox entry on the wire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushEntry {
+    pub seq: u64,
+    pub op_id: String,
+    pub hlc: Hlc,
+    pub kind: String,
+    pub entity_id: String,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PushBatch {
+    pub schema_version: u32,
+    pub device_id: String,
+    pub entries: Vec<PushEntry>,
+    /// Ed25519 over [`push_signing_bytes`], hex.
+    pub signature: String,
+}
+
+/// What the server did with one entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum EntryOutcome {
+    Applied,
+    /// Seen before: the stored result of the first delivery.
+    Duplicate {
+        original: Box<EntryOutcome>,
+    },
+    /// Permanently refused (validation); the sequence number is consumed.
+    Rejected {
+        reason: String,
+    },
+}
+
+impl EntryOutcome {
+    /// The outcome of the first delivery, looking through `Duplicate`.
+    pub fn effective(&self) -> &EntryOutcome {
+        match self {
+            EntryOutcome::Duplicate { original } => original.effective(),
+            other => other,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryResult {
+    pub seq: u64,
+    pub op_id: String,
+    #[serde(flatten)]
+    pub outcome: EntryOutcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub schema_version: u32,
+    pub results: Vec<EntryResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    pub schema_version: u32,
+    pub device_id: String,
+    /// The last `server_seq` this device has stored (0 for none).
+    pub cursor: u64,
+    pub limit: u32,
+    /// The device's wall clock when it signed; limits the replay of a captured request.
+    pub issued_ms: u64,
+    /// Ed25519 over [`pull_signing_bytes`], hex.
+    pub signature: String,
+}
+
+/// One change as the server stored it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub server_seq: u64,
+    pub device_id: String,
+    pub seq: u64,
+    pub op_id: String,
+    pub hlc: Hlc,
+    pub kind: String,
+    pub entity_id: String,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PullPage {
+    pub schema_version: u32,
+    pub changes: Vec<Change>,
+    pub next_cursor: u64,
+    pub has_more: bool,
+    /// The cursor is unknown to the server (it was restored or reset): start again from 0.
+    pub resync_from_scratch: bool,
+}
+
+/// The body of every non-2xx answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub schema_version: u32,
+    /// A stable machine-readable code (`unknown_device`, `revoked`, `sequence_gap`, ...).
+    pub error: String,
+    pub message: String,
+    /// For `sequence_gap`: the sequence number the server expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+}
+
+/// Error codes used in [`ErrorBody::error`].
+pub mod codes {
+    pub const MALFORMED: &str = "malformed";
+    pub const UNSUPPORTED_VERSION: &str = "unsupported_version";
+    pub const TOO_LARGE: &str = "too_large";
+    pub const UNKNOWN_DEVICE: &str = "unknown_device";
+    pub const BAD_SIGNATURE: &str = "bad_signature";
+    pub const REVOKED: &str = "revoked";
+    pub const INVALID_CODE: &str = "invalid_code";
+    pub const DEVICE_EXISTS: &str = "device_exists";
+    pub const SEQUENCE_GAP: &str = "sequence_gap";
+    pub const STALE_REQUEST: &str = "stale_request";
+    pub const INTERNAL: &str = "internal";
+}
+
+const PUSH_DOMAIN: &[u8] = b"vigil/push/v1";
+const PULL_DOMAIN: &[u8] = b"vigil/pull/v1";
+
+fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Fields longer than 4 GiB cannot occur: bodies are limited far below that.
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// The bytes a push batch's signature covers:
+///
+/// ```text
+/// "vigil/push/v1" ‖ u32be(schema_version) ‖ field(device_id) ‖ u32be(entry count) ‖
+///   for each entry in order: u64be(seq) ‖ field(op_id) ‖ field(hlc as text) ‖
+///                            field(kind) ‖ field(entity_id) ‖ field(canonical_json(payload))
+/// field(x) = u32be(byte length of x) ‖ x (UTF-8)
+/// ```
+pub fn push_signing_bytes(schema_version: u32, device_id: &str, entries: &[PushEntry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + entries.len() * 128);
+    out.extend_from_slice(PUSH_DOMAIN);
+    out.extend_from_slice(&schema_version.to_be_bytes());
+    field(&mut out, device_id.as_bytes());
+    out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    for e in entries {
+        out.extend_from_slice(&e.seq.to_be_bytes());
+        field(&mut out, e.op_id.as_bytes());
+        field(&mut out, e.hlc.to_string().as_bytes());
+        field(&mut out, e.kind.as_bytes());
+        field(&mut out, e.entity_id.as_bytes());
+        field(&mut out, canonical_json(&e.payload).as_bytes());
+    }
+    out
+}
+
+/// The bytes a pull request's signature covers:
+/// `"vigil/pull/v1" ‖ u32be(schema_version) ‖ field(device_id) ‖ u64be(cursor) ‖ u32be(limit) ‖ u64be(issued_ms)`.
+pub fn pull_signing_bytes(req: &PullRequest) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(PULL_DOMAIN);
+    out.extend_from_slice(&req.schema_version.to_be_bytes());
+    field(&mut out, req.device_id.as_bytes());
+    out.extend_from_slice(&req.cursor.to_be_bytes());
+    out.extend_from_slice(&req.limit.to_be_bytes());
+    out.extend_from_slice(&req.issued_ms.to_be_bytes());
+    out
+}
+
+/// Canonical JSON: no whitespace, object keys sorted by their UTF-8 bytes, strings and
+/// numbers written as serde_json writes them (shortest round-trip form for floats).
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+            out.push_str(&v.to_string())
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                if let Some(val) = map.get(*k) {
+                    write_canonical(val, out);
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+impl PushBatch {
+    /// Builds and signs a batch with the device key.
+    pub fn signed(device_id: &str, entries: Vec<PushEntry>, key: &DeviceKey) -> PushBatch {
+        let sig = key.sign(&push_signing_bytes(SCHEMA_VERSION, device_id, &entries));
+        PushBatch {
+            schema_version: SCHEMA_VERSION,
+            device_id: device_id.to_string(),
+            entries,
+            signature: hex::encode(sig),
+        }
+    }
+
+    /// True when `signature` is the device's over this batch's canonical encoding.
+    pub fn verify(&self, public_key: &[u8]) -> bool {
+        let Ok(sig) = hex::decode(&self.signature) else {
+            return false;
+        };
+        let msg = push_signing_bytes(self.schema_version, &self.device_id, &self.entries);
+        signing::verify(public_key, &msg, &sig)
+    }
+}
+
+impl PullRequest {
+    pub fn signed(
+        device_id: &str,
+        cursor: u64,
+        limit: u32,
+        issued_ms: u64,
+        key: &DeviceKey,
+    ) -> PullRequest {
+        let mut req = PullRequest {
+            schema_version: SCHEMA_VERSION,
+            device_id: device_id.to_string(),
+            cursor,
+            limit,
+            issued_ms,
+            signature: String::new(),
+        };
+        req.signature = hex::encode(key.sign(&pull_signing_bytes(&req)));
+        req
+    }
+
+    pub fn verify(&self, public_key: &[u8]) -> bool {
+        let Ok(sig) = hex::decode(&self.signature) else {
+            return false;
+        };
+        signing::verify(public_key, &pull_signing_bytes(self), &sig)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(seq: u64, payload: serde_json::Value) -> PushEntry {
+        PushEntry {
+            seq,
+            op_id: format!("op-{seq}"),
+            hlc: Hlc {
+                physical_ms: 1_700_000_000_000 + seq,
+                counter: 0,
+                device: "dev".into(),
+            },
+            kind: "note".into(),
+            entity_id: "e1".into(),
+            payload,
+        }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{ "b": [1, {"z":1,"a":"x\"y"}], "a": null, "é": 1.5 }"#)
+                .unwrap();
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":null,"b":[1,{"a":"x\"y","z":1}],"é":1.5}"#
+        );
+    }
+
+    #[test]
+    fn batch_signature_round_trips_and_detects_changes() {
+        let (key, _) = DeviceKey::generate().unwrap();
+        let batch = PushBatch::signed("dev", vec![entry(1, json!({"a": 1}))], &key);
+        let wire = serde_json::to_vec(&batch).unwrap();
+        let back: PushBatch = serde_json::from_slice(&wire).unwrap();
+        assert!(back.verify(&key.public_key()));
+        let mut forged = back.clone();
+        forged.entries[0].payload = json!({"a": 2});
+        assert!(!forged.verify(&key.public_key()));
+        let mut other_dev = back.clone();
+        other_dev.device_id = "dev2".into();
+        assert!(!other_dev.verify(&key.public_key()));
+        let mut bad_hex = back;
+        bad_hex.signature = "zz".into();
+        assert!(!bad_hex.verify(&key.public_key()));
+    }
+
+    #[test]
+    fn pull_signature_covers_cursor() {
+        let (key, _) = DeviceKey::generate().unwrap();
+        let req = PullRequest::signed("dev", 5, 100, 42, &key);
+        assert!(req.verify(&key.public_key()));
+        let mut moved = req.clone();
+        moved.cursor = 0;
+        assert!(!moved.verify(&key.public_key()));
+    }
+
+    #[test]
+    fn outcomes_serialize_with_a_status_tag() {
+        let r = EntryResult {
+            seq: 3,
+            op_id: "o".into(),
+            outcome: EntryOutcome::Duplicate {
+                original: Box::new(EntryOutcome::Rejected {
+                    reason: "bad".into(),
+                }),
+            },
+        };
+        let s = serde_json::to_value(&r).unwrap();
+        assert_eq!(s["status"], "duplicate");
+        assert_eq!(s["original"]["status"], "rejected");
+        let back: EntryResult = serde_json::from_value(s).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(
+            back.outcome.effective(),
+            &EntryOutcome::Rejected {
+                reason: "bad".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! HTTP routes. Bodies are read as bytes (so an oversized body is a JSON 413 and a
+//! malformed one a JSON 400), parsed, and handed to `service` on the blocking pool.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use vigil_core::sync::protocol::paths;
+
+use crate::error::ServerError;
+use crate::service;
+use crate::storage::Storage;
+
+/// Largest request body accepted (a push batch of a few hundred entries fits easily).
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+}
+
+pub fn router(storage: Arc<dyn Storage>, body_limit: usize) -> Router {
+    Router::new()
+        .route(paths::HEALTH, get(|| async { "ok" }))
+        .route(paths::ENROLL, post(enroll))
+        .route(paths::PUSH, post(push))
+        .route(paths::PULL, post(pull))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(AppState { storage })
+}
+
+fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {
+    let bytes = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServerError::TooLarge
+        } else {
+            ServerError::Malformed("unreadable body".into())
+        }
+    })?;
+    // Only the error's class and position: serde's own message may quote the value.
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ServerError::Malformed(format!(
+            "json {:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+async fn run<Req, Resp>(
+    state: AppState,
+    body: Result<Bytes, BytesRejection>,
+    f: fn(&dyn Storage, &Req) -> Result<Resp, ServerError>,
+) -> Response
+where
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize + Send + 'static,
+{
+    let req: Req = match parse(body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let joined = tokio::task::spawn_blocking(move || f(state.storage.as_ref(), &req)).await;
+    match joined {
+        Ok(Ok(resp)) => (StatusCode::OK, Json(resp)).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ServerError::Storage("worker panicked".into()).into_response(),
+    }
+}
+
+async fn enroll(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    run(s, body, service::enroll).await
+}
+
+async fn push(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    run(s, body, service::push).await
+}
+
+async fn pull(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    run(s, body, service::pull).await
+}

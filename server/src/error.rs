@@ -1,0 +1,105 @@
+//! The server's error type, mapped to HTTP statuses and a JSON [`ErrorBody`]. Messages
+//! name what failed, never what a request held.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use vigil_core::sync::protocol::{codes, ErrorBody, SCHEMA_VERSION};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("unsupported schema version {0}")]
+    UnsupportedVersion(u32),
+    #[error("request body too large")]
+    TooLarge,
+    #[error("unknown device")]
+    UnknownDevice,
+    #[error("bad signature")]
+    BadSignature,
+    #[error("device revoked")]
+    Revoked,
+    #[error("request too old or too far in the future")]
+    StaleRequest,
+    #[error("invalid, expired or used enrollment code")]
+    InvalidCode,
+    #[error("device already enrolled")]
+    DeviceExists,
+    #[error("sequence gap: expected {expected}")]
+    SequenceGap { expected: u64 },
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("storage error ({0})")]
+    Storage(String),
+}
+
+impl ServerError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ServerError::Malformed(_) | ServerError::UnsupportedVersion(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ServerError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::UnknownDevice
+            | ServerError::BadSignature
+            | ServerError::StaleRequest
+            | ServerError::InvalidCode => StatusCode::UNAUTHORIZED,
+            ServerError::Revoked => StatusCode::FORBIDDEN,
+            ServerError::DeviceExists | ServerError::SequenceGap { .. } => StatusCode::CONFLICT,
+            ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServerError::Malformed(_) => codes::MALFORMED,
+            ServerError::UnsupportedVersion(_) => codes::UNSUPPORTED_VERSION,
+            ServerError::TooLarge => codes::TOO_LARGE,
+            ServerError::UnknownDevice => codes::UNKNOWN_DEVICE,
+            ServerError::BadSignature => codes::BAD_SIGNATURE,
+            ServerError::Revoked => codes::REVOKED,
+            ServerError::StaleRequest => codes::STALE_REQUEST,
+            ServerError::InvalidCode => codes::INVALID_CODE,
+            ServerError::DeviceExists => codes::DEVICE_EXISTS,
+            ServerError::SequenceGap { .. } => codes::SEQUENCE_GAP,
+            ServerError::NotFound(_) => "not_found",
+            ServerError::Storage(_) => codes::INTERNAL,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let message = match self {
+            // Storage details stay in the server's log.
+            ServerError::Storage(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            schema_version: SCHEMA_VERSION,
+            error: self.code().to_string(),
+            message,
+            expected_seq: match self {
+                ServerError::SequenceGap { expected } => Some(*expected),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<rusqlite::Error> for ServerError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(code) => ServerError::Storage(format!("{code:?}")),
+            None => ServerError::Storage("sqlite".into()),
+        }
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        if let ServerError::Storage(detail) = &self {
+            tracing::error!(%detail, "storage failure");
+        }
+        (self.status(), axum::Json(self.body())).into_response()
+    }
+}

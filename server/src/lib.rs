@@ -1,0 +1,111 @@
+//! `vigil-server`: the team sync server. Enrollment with one-time codes, signed push
+//! batches applied exactly once per (device, seq), and paged pull by server sequence.
+//! The protocol types and signature checks come from `vigil_core::sync::protocol`;
+//! the core's store is never used here.
+
+pub mod api;
+pub mod error;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod service;
+pub mod sqlite;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use error::ServerError;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStorage;
+pub use sqlite::SqliteStorage;
+pub use storage::Storage;
+
+/// Wall-clock milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Serves on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    storage: Arc<dyn Storage>,
+    body_limit: usize,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(storage, body_limit))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A server running on its own thread and runtime (tests, embedding). Stops when dropped.
+pub struct BackgroundServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundServer {
+    /// Binds `addr` (port 0 picks a free port) and serves `storage` in the background.
+    pub fn start(
+        storage: Arc<dyn Storage>,
+        addr: SocketAddr,
+        body_limit: usize,
+    ) -> std::io::Result<BackgroundServer> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "listener");
+                        return;
+                    }
+                };
+                let stop = async {
+                    let _ = rx.await;
+                };
+                if let Err(e) = serve(listener, storage, body_limit, stop).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            });
+        });
+        Ok(BackgroundServer {
+            addr,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for BackgroundServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

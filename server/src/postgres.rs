@@ -1,0 +1,343 @@
+//! PostgreSQL storage (feature `postgres`), for teams that outgrow one machine: the same
+//! tables and rules as the SQLite storage. Pushes take a transaction-scoped advisory lock,
+//! so `server_seq` values become visible in order even with several server processes (a
+//! pull never skips a change committed late under a lower number).
+
+use std::sync::{Mutex, MutexGuard};
+
+use postgres::{Client, NoTls};
+use vigil_core::sync::protocol::{Change, EntryOutcome, PushEntry};
+
+use crate::error::ServerError;
+use crate::now_ms;
+use crate::storage::{ChangePage, DeviceRecord, Storage, Validator};
+
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("sql/pg/0001_init.sql"))];
+
+/// Advisory lock keys (arbitrary, fixed).
+const MIGRATION_LOCK: i64 = 0x7669_6769_6c00_0001;
+const CHANGES_LOCK: i64 = 0x7669_6769_6c00_0002;
+
+pub struct PgStorage {
+    client: Mutex<Client>,
+}
+
+impl From<postgres::Error> for ServerError {
+    fn from(e: postgres::Error) -> Self {
+        match e.code() {
+            Some(code) => ServerError::Storage(format!("postgres {}", code.code())),
+            None => ServerError::Storage("postgres connection".into()),
+        }
+    }
+}
+
+impl PgStorage {
+    /// Connects (`postgres://user@host:port/db`, no TLS: keep it on loopback or a private
+    /// network) and brings the schema up to date.
+    pub fn connect(url: &str) -> Result<PgStorage, ServerError> {
+        let mut client = Client::connect(url, NoTls)?;
+        migrate(&mut client)?;
+        Ok(PgStorage {
+            client: Mutex::new(client),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Client> {
+        self.client.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), ServerError> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS vigil_schema (version INTEGER NOT NULL)")?;
+    let found: i32 = tx
+        .query_opt("SELECT max(version) FROM vigil_schema", &[])?
+        .and_then(|r| r.get::<_, Option<i32>>(0))
+        .unwrap_or(0);
+    let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if found > latest {
+        return Err(ServerError::Storage(format!(
+            "database schema {found} is newer than this server ({latest})"
+        )));
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+        tx.batch_execute(sql)?;
+        tx.execute("INSERT INTO vigil_schema(version) VALUES ($1)", &[version])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn outcome_to_row(o: &EntryOutcome) -> (&'static str, Option<&str>) {
+    match o {
+        EntryOutcome::Applied => ("applied", None),
+        EntryOutcome::Rejected { reason } => ("rejected", Some(reason.as_str())),
+        EntryOutcome::Duplicate { original } => outcome_to_row(original),
+    }
+}
+
+fn outcome_from_row(outcome: &str, reason: Option<String>) -> EntryOutcome {
+    match outcome {
+        "applied" => EntryOutcome::Applied,
+        _ => EntryOutcome::Rejected {
+            reason: reason.unwrap_or_default(),
+        },
+    }
+}
+
+impl Storage for PgStorage {
+    fn create_team(&self, name: &str) -> Result<String, ServerError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.lock().execute(
+            "INSERT INTO teams(id, name, created_ms) VALUES ($1, $2, $3)",
+            &[&id, &name, &(now_ms() as i64)],
+        )?;
+        Ok(id)
+    }
+
+    fn add_code(&self, team_id: &str, code_hash: &str, expires_ms: u64) -> Result<(), ServerError> {
+        let mut c = self.lock();
+        if c.query_opt("SELECT 1 FROM teams WHERE id = $1", &[&team_id])?
+            .is_none()
+        {
+            return Err(ServerError::NotFound("team"));
+        }
+        c.execute(
+            "INSERT INTO enrollment_codes(code_hash, team_id, created_ms, expires_ms)
+             VALUES ($1, $2, $3, $4)",
+            &[
+                &code_hash,
+                &team_id,
+                &(now_ms() as i64),
+                &(expires_ms as i64),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_device(&self, device_id: &str) -> Result<(), ServerError> {
+        let n = self.lock().execute(
+            "UPDATE devices SET revoked = TRUE, revoked_ms = $2 WHERE id = $1",
+            &[&device_id, &(now_ms() as i64)],
+        )?;
+        if n == 0 {
+            return Err(ServerError::NotFound("device"));
+        }
+        Ok(())
+    }
+
+    fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, ServerError> {
+        Ok(self
+            .lock()
+            .query_opt(
+                "SELECT id, team_id, public_key, revoked FROM devices WHERE id = $1",
+                &[&device_id],
+            )?
+            .map(|r| DeviceRecord {
+                id: r.get(0),
+                team_id: r.get(1),
+                public_key: r.get(2),
+                revoked: r.get(3),
+            }))
+    }
+
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        public_key: &[u8],
+        officer: &str,
+    ) -> Result<String, ServerError> {
+        let mut c = self.lock();
+        let mut tx = c.transaction()?;
+        let now = now_ms() as i64;
+        let team_id: Option<String> = tx
+            .query_opt(
+                "SELECT team_id FROM enrollment_codes
+                 WHERE code_hash = $1 AND used_ms IS NULL AND expires_ms > $2 FOR UPDATE",
+                &[&code_hash, &now],
+            )?
+            .map(|r| r.get(0));
+        let Some(team_id) = team_id else {
+            let repeat: Option<String> = tx
+                .query_opt(
+                    "SELECT c.team_id FROM enrollment_codes c JOIN devices d ON d.id = c.used_by
+                     WHERE c.code_hash = $1 AND c.used_by = $2 AND d.public_key = $3
+                       AND NOT d.revoked",
+                    &[&code_hash, &device_id, &public_key],
+                )?
+                .map(|r| r.get(0));
+            return repeat.ok_or(ServerError::InvalidCode);
+        };
+        if tx
+            .query_opt("SELECT 1 FROM devices WHERE id = $1", &[&device_id])?
+            .is_some()
+        {
+            return Err(ServerError::DeviceExists);
+        }
+        tx.execute(
+            "UPDATE enrollment_codes SET used_ms = $2, used_by = $3 WHERE code_hash = $1",
+            &[&code_hash, &now, &device_id],
+        )?;
+        tx.execute(
+            "INSERT INTO officers(id, team_id, name, created_ms) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (team_id, name) DO NOTHING",
+            &[&uuid::Uuid::new_v4().to_string(), &team_id, &officer, &now],
+        )?;
+        let officer_id: String = tx
+            .query_one(
+                "SELECT id FROM officers WHERE team_id = $1 AND name = $2",
+                &[&team_id, &officer],
+            )?
+            .get(0);
+        tx.execute(
+            "INSERT INTO devices(id, team_id, officer_id, public_key, enrolled_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&device_id, &team_id, &officer_id, &public_key, &now],
+        )?;
+        tx.execute(
+            "INSERT INTO device_cursor(device_id, last_seq) VALUES ($1, 0)",
+            &[&device_id],
+        )?;
+        tx.commit()?;
+        Ok(team_id)
+    }
+
+    fn push(
+        &self,
+        device: &DeviceRecord,
+        entries: &[PushEntry],
+        validate: Validator<'_>,
+    ) -> Result<Vec<EntryOutcome>, ServerError> {
+        let mut c = self.lock();
+        let mut tx = c.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGES_LOCK])?;
+        let revoked: bool = tx
+            .query_one("SELECT revoked FROM devices WHERE id = $1", &[&device.id])?
+            .get(0);
+        if revoked {
+            return Err(ServerError::Revoked);
+        }
+        let mut last_seq: u64 = tx
+            .query_opt(
+                "SELECT last_seq FROM device_cursor WHERE device_id = $1 FOR UPDATE",
+                &[&device.id],
+            )?
+            .map(|r| r.get::<_, i64>(0))
+            .unwrap_or(0) as u64;
+        let now = now_ms() as i64;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let seq = e.seq as i64;
+            if e.seq <= last_seq {
+                let stored = tx.query_opt(
+                    "SELECT op_id, outcome, reason FROM op_results
+                     WHERE device_id = $1 AND seq = $2",
+                    &[&device.id, &seq],
+                )?;
+                out.push(match stored {
+                    Some(r) if r.get::<_, String>(0) == e.op_id => EntryOutcome::Duplicate {
+                        original: Box::new(outcome_from_row(&r.get::<_, String>(1), r.get(2))),
+                    },
+                    _ => EntryOutcome::Rejected {
+                        reason: "sequence number already used by another operation".into(),
+                    },
+                });
+                continue;
+            }
+            if e.seq != last_seq + 1 {
+                return Err(ServerError::SequenceGap {
+                    expected: last_seq + 1,
+                });
+            }
+            let op_seen = tx
+                .query_opt("SELECT 1 FROM op_results WHERE op_id = $1", &[&e.op_id])?
+                .is_some();
+            let outcome = if op_seen {
+                EntryOutcome::Rejected {
+                    reason: "op id already used".into(),
+                }
+            } else {
+                match validate(e) {
+                    Ok(()) => {
+                        let payload = serde_json::to_string(&e.payload)
+                            .map_err(|_| ServerError::Malformed("payload".into()))?;
+                        tx.execute(
+                            "INSERT INTO changes(team_id, device_id, seq, op_id, hlc, kind,
+                                                 entity_id, payload, received_ms)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                            &[
+                                &device.team_id,
+                                &device.id,
+                                &seq,
+                                &e.op_id,
+                                &e.hlc.to_string(),
+                                &e.kind,
+                                &e.entity_id,
+                                &payload,
+                                &now,
+                            ],
+                        )?;
+                        EntryOutcome::Applied
+                    }
+                    Err(reason) => EntryOutcome::Rejected { reason },
+                }
+            };
+            if !op_seen {
+                let (o, reason) = outcome_to_row(&outcome);
+                tx.execute(
+                    "INSERT INTO op_results(device_id, seq, op_id, outcome, reason)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[&device.id, &seq, &e.op_id, &o, &reason],
+                )?;
+            }
+            last_seq = e.seq;
+            out.push(outcome);
+        }
+        tx.execute(
+            "INSERT INTO device_cursor(device_id, last_seq) VALUES ($1, $2)
+             ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq",
+            &[&device.id, &(last_seq as i64)],
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError> {
+        let mut c = self.lock();
+        let high_water: i64 = c
+            .query_one("SELECT COALESCE(max(server_seq), 0) FROM changes", &[])?
+            .get(0);
+        let rows = c.query(
+            "SELECT server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload
+             FROM changes WHERE team_id = $1 AND server_seq > $2
+             ORDER BY server_seq LIMIT $3",
+            &[&team_id, &(cursor as i64), &(i64::from(limit) + 1)],
+        )?;
+        let mut changes = Vec::with_capacity(rows.len());
+        for r in rows {
+            changes.push(Change {
+                server_seq: r.get::<_, i64>(0) as u64,
+                device_id: r.get(1),
+                seq: r.get::<_, i64>(2) as u64,
+                op_id: r.get(3),
+                hlc: r
+                    .get::<_, String>(4)
+                    .parse()
+                    .map_err(|_| ServerError::Storage("stored clock stamp".into()))?,
+                kind: r.get(5),
+                entity_id: r.get(6),
+                payload: serde_json::from_str(&r.get::<_, String>(7))
+                    .map_err(|_| ServerError::Storage("stored payload".into()))?,
+            });
+        }
+        let has_more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        Ok(ChangePage {
+            changes,
+            has_more,
+            high_water: high_water as u64,
+        })
+    }
+}

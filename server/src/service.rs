@@ -1,0 +1,205 @@
+//! Request logic shared by every storage back end: version checks, device
+//! authentication, signature verification, entry validation, enrollment codes.
+
+use ring::digest;
+use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
+use vigil_core::sync::protocol::{
+    EnrollRequest, EnrollResponse, EntryResult, PullPage, PullRequest, PushBatch, PushEntry,
+    PushResult, MAX_PULL_LIMIT, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
+};
+
+use crate::error::ServerError;
+use crate::now_ms;
+use crate::storage::{DeviceRecord, Storage};
+
+/// How long an enrollment code stays valid.
+pub const CODE_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Rough ceiling of a pull page's size.
+pub const PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn check_version(v: u32) -> Result<(), ServerError> {
+    if v == SCHEMA_VERSION {
+        Ok(())
+    } else {
+        Err(ServerError::UnsupportedVersion(v))
+    }
+}
+
+/// Upper-cases and drops separators, so `abcd-efgh` and `ABCDEFGH` are one code.
+fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+fn code_hash(code: &str) -> String {
+    hex::encode(digest::digest(
+        &digest::SHA256,
+        normalize_code(code).as_bytes(),
+    ))
+}
+
+/// A fresh one-time code for `team_id`: 80 random bits, Crockford base32, in groups of four.
+pub fn issue_code(storage: &dyn Storage, team_id: &str) -> Result<String, ServerError> {
+    let bytes = vigil_core::crypto::random::bytes::<16>()
+        .map_err(|_| ServerError::Storage("random".into()))?;
+    let mut code = String::new();
+    for (i, b) in bytes.iter().take(16).enumerate() {
+        if i > 0 && i % 4 == 0 {
+            code.push('-');
+        }
+        code.push(CODE_ALPHABET[(*b & 31) as usize] as char);
+    }
+    storage.add_code(team_id, &code_hash(&code), now_ms() + CODE_TTL_MS)?;
+    Ok(code)
+}
+
+pub fn enroll(storage: &dyn Storage, req: &EnrollRequest) -> Result<EnrollResponse, ServerError> {
+    check_version(req.schema_version)?;
+    let key = hex::decode(&req.public_key)
+        .map_err(|_| ServerError::Malformed("public_key is not hex".into()))?;
+    if key.len() != 32 {
+        return Err(ServerError::Malformed("public_key must be 32 bytes".into()));
+    }
+    check_text("device_id", &req.device_id, 100)?;
+    check_text("officer", &req.officer, 200)?;
+    let team_id = storage.enroll(&code_hash(&req.code), &req.device_id, &key, &req.officer)?;
+    Ok(EnrollResponse {
+        schema_version: SCHEMA_VERSION,
+        team_id,
+        device_id: req.device_id.clone(),
+    })
+}
+
+fn check_text(field: &str, v: &str, max: usize) -> Result<(), ServerError> {
+    if v.is_empty() || v.len() > max {
+        return Err(ServerError::Malformed(format!("{field} length")));
+    }
+    Ok(())
+}
+
+fn authenticate(storage: &dyn Storage, device_id: &str) -> Result<DeviceRecord, ServerError> {
+    let device = storage
+        .device(device_id)?
+        .ok_or(ServerError::UnknownDevice)?;
+    if device.revoked {
+        return Err(ServerError::Revoked);
+    }
+    Ok(device)
+}
+
+/// Per-entry validation: a failure rejects that entry permanently (its seq is consumed).
+fn validate_entry(device: &DeviceRecord, e: &PushEntry, now: u64) -> Result<(), String> {
+    if e.kind == SKIP_KIND {
+        return Err("skipped by the device".into());
+    }
+    if e.kind.is_empty() || e.kind.len() > 64 || e.kind.starts_with("vigil.") {
+        return Err("invalid kind".into());
+    }
+    if e.entity_id.is_empty() || e.entity_id.len() > 200 {
+        return Err("invalid entity id".into());
+    }
+    if e.op_id.is_empty() || e.op_id.len() > 100 {
+        return Err("invalid op id".into());
+    }
+    if e.hlc.device != device.id {
+        return Err("clock stamp of another device".into());
+    }
+    if e.hlc.physical_ms > now.saturating_add(MAX_FORWARD_DRIFT_MS) {
+        return Err("clock stamp too far in the future".into());
+    }
+    if !e.payload.is_object() {
+        return Err("payload must be a JSON object".into());
+    }
+    Ok(())
+}
+
+pub fn push(storage: &dyn Storage, batch: &PushBatch) -> Result<PushResult, ServerError> {
+    check_version(batch.schema_version)?;
+    let device = authenticate(storage, &batch.device_id)?;
+    if !batch.verify(&device.public_key) {
+        return Err(ServerError::BadSignature);
+    }
+    let now = now_ms();
+    let outcomes = storage.push(&device, &batch.entries, &|e| {
+        validate_entry(&device, e, now)
+    })?;
+    Ok(PushResult {
+        schema_version: SCHEMA_VERSION,
+        results: batch
+            .entries
+            .iter()
+            .zip(outcomes)
+            .map(|(e, outcome)| EntryResult {
+                seq: e.seq,
+                op_id: e.op_id.clone(),
+                outcome,
+            })
+            .collect(),
+    })
+}
+
+pub fn pull(storage: &dyn Storage, req: &PullRequest) -> Result<PullPage, ServerError> {
+    check_version(req.schema_version)?;
+    let device = authenticate(storage, &req.device_id)?;
+    if !req.verify(&device.public_key) {
+        return Err(ServerError::BadSignature);
+    }
+    if now_ms().abs_diff(req.issued_ms) > PULL_FRESHNESS_MS {
+        return Err(ServerError::StaleRequest);
+    }
+    let limit = req.limit.clamp(1, MAX_PULL_LIMIT);
+    let mut page = storage.pull(&device.team_id, req.cursor, limit)?;
+    // Keep the answer well under what a device reads (16 MiB): stop at PAGE_BYTES, but
+    // always return at least one change so a large one cannot stall the team.
+    let mut bytes = 0usize;
+    let fit = page
+        .changes
+        .iter()
+        .position(|c| {
+            bytes = bytes.saturating_add(c.payload.to_string().len() + 256);
+            bytes > PAGE_BYTES
+        })
+        .map(|i| i.max(1))
+        .unwrap_or(page.changes.len());
+    if fit < page.changes.len() {
+        page.changes.truncate(fit);
+        page.has_more = true;
+    }
+    if req.cursor > page.high_water {
+        return Ok(PullPage {
+            schema_version: SCHEMA_VERSION,
+            changes: vec![],
+            next_cursor: 0,
+            has_more: true,
+            resync_from_scratch: true,
+        });
+    }
+    let next_cursor = page
+        .changes
+        .last()
+        .map(|c| c.server_seq)
+        .unwrap_or(req.cursor);
+    Ok(PullPage {
+        schema_version: SCHEMA_VERSION,
+        changes: page.changes,
+        next_cursor,
+        has_more: page.has_more,
+        resync_from_scratch: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_normalise() {
+        assert_eq!(code_hash("ab12-cd34"), code_hash("AB12CD34"));
+        assert_ne!(code_hash("AB12CD34"), code_hash("AB12CD35"));
+    }
+}

@@ -1,0 +1,372 @@
+//! The default storage: one SQLite file under the data directory (the workspace's
+//! SQLCipher build, opened without a key, behaves as plain SQLite). One connection behind
+//! a mutex: writes are serialised anyway, and each request is one short transaction.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use vigil_core::sync::protocol::{Change, EntryOutcome, PushEntry};
+
+use crate::error::ServerError;
+use crate::now_ms;
+use crate::storage::{ChangePage, DeviceRecord, Storage, Validator};
+
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("sql/0001_init.sql"))];
+
+pub const DB_FILE: &str = "vigil-server.db";
+
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `DIR/vigil-server.db` and brings its schema up to date.
+    pub fn open_dir(dir: &Path) -> Result<SqliteStorage, ServerError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ServerError::Storage(format!("data dir: {}", e.kind())))?;
+        Self::open(&dir.join(DB_FILE))
+    }
+
+    pub fn open(path: &Path) -> Result<SqliteStorage, ServerError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        // An acknowledged push must survive a power cut.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half-applied (it is
+        // rolled back on drop), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    if found > latest {
+        return Err(ServerError::Storage(format!(
+            "database schema {found} is newer than this server ({latest})"
+        )));
+    }
+    let tx = conn.transaction()?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn outcome_to_row(o: &EntryOutcome) -> (&'static str, Option<&str>) {
+    match o {
+        EntryOutcome::Applied => ("applied", None),
+        EntryOutcome::Rejected { reason } => ("rejected", Some(reason.as_str())),
+        EntryOutcome::Duplicate { original } => outcome_to_row(original),
+    }
+}
+
+fn outcome_from_row(outcome: &str, reason: Option<String>) -> EntryOutcome {
+    match outcome {
+        "applied" => EntryOutcome::Applied,
+        _ => EntryOutcome::Rejected {
+            reason: reason.unwrap_or_default(),
+        },
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn create_team(&self, name: &str) -> Result<String, ServerError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.lock().execute(
+            "INSERT INTO teams(id, name, created_ms) VALUES (?1, ?2, ?3)",
+            params![id, name, now_ms() as i64],
+        )?;
+        Ok(id)
+    }
+
+    fn add_code(&self, team_id: &str, code_hash: &str, expires_ms: u64) -> Result<(), ServerError> {
+        let conn = self.lock();
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM teams WHERE id = ?1)",
+            [team_id],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(ServerError::NotFound("team"));
+        }
+        conn.execute(
+            "INSERT INTO enrollment_codes(code_hash, team_id, created_ms, expires_ms)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![code_hash, team_id, now_ms() as i64, expires_ms as i64],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_device(&self, device_id: &str) -> Result<(), ServerError> {
+        let n = self.lock().execute(
+            "UPDATE devices SET revoked = 1, revoked_ms = ?2 WHERE id = ?1",
+            params![device_id, now_ms() as i64],
+        )?;
+        if n == 0 {
+            return Err(ServerError::NotFound("device"));
+        }
+        Ok(())
+    }
+
+    fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, ServerError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT id, team_id, public_key, revoked FROM devices WHERE id = ?1",
+                [device_id],
+                |r| {
+                    Ok(DeviceRecord {
+                        id: r.get(0)?,
+                        team_id: r.get(1)?,
+                        public_key: r.get(2)?,
+                        revoked: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        public_key: &[u8],
+        officer: &str,
+    ) -> Result<String, ServerError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = now_ms() as i64;
+        let team_id: Option<String> = tx
+            .query_row(
+                "SELECT team_id FROM enrollment_codes
+                 WHERE code_hash = ?1 AND used_ms IS NULL AND expires_ms > ?2",
+                params![code_hash, now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let team_id = match team_id {
+            Some(t) => t,
+            None => {
+                // A retry of an enrollment whose answer was lost: same code, same device,
+                // same key gets the same answer.
+                let repeat: Option<String> = tx
+                    .query_row(
+                        "SELECT c.team_id FROM enrollment_codes c JOIN devices d ON d.id = c.used_by
+                         WHERE c.code_hash = ?1 AND c.used_by = ?2 AND d.public_key = ?3
+                           AND d.revoked = 0",
+                        params![code_hash, device_id, public_key],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                return repeat.ok_or(ServerError::InvalidCode);
+            }
+        };
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM devices WHERE id = ?1)",
+            [device_id],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(ServerError::DeviceExists);
+        }
+        tx.execute(
+            "UPDATE enrollment_codes SET used_ms = ?2, used_by = ?3 WHERE code_hash = ?1",
+            params![code_hash, now, device_id],
+        )?;
+        tx.execute(
+            "INSERT INTO officers(id, team_id, name, created_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(team_id, name) DO NOTHING",
+            params![uuid::Uuid::new_v4().to_string(), team_id, officer, now],
+        )?;
+        let officer_id: String = tx.query_row(
+            "SELECT id FROM officers WHERE team_id = ?1 AND name = ?2",
+            params![team_id, officer],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO devices(id, team_id, officer_id, public_key, enrolled_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![device_id, team_id, officer_id, public_key, now],
+        )?;
+        tx.execute(
+            "INSERT INTO device_cursor(device_id, last_seq) VALUES (?1, 0)",
+            [device_id],
+        )?;
+        tx.commit()?;
+        Ok(team_id)
+    }
+
+    fn push(
+        &self,
+        device: &DeviceRecord,
+        entries: &[PushEntry],
+        validate: Validator<'_>,
+    ) -> Result<Vec<EntryOutcome>, ServerError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let revoked: bool = tx.query_row(
+            "SELECT revoked FROM devices WHERE id = ?1",
+            [&device.id],
+            |r| r.get(0),
+        )?;
+        if revoked {
+            return Err(ServerError::Revoked);
+        }
+        let mut last_seq: u64 = tx
+            .query_row(
+                "SELECT last_seq FROM device_cursor WHERE device_id = ?1",
+                [&device.id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .unwrap_or(0) as u64;
+        let now = now_ms() as i64;
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            if e.seq <= last_seq {
+                let stored: Option<(String, String, Option<String>)> = tx
+                    .query_row(
+                        "SELECT op_id, outcome, reason FROM op_results
+                         WHERE device_id = ?1 AND seq = ?2",
+                        params![device.id, e.seq as i64],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                out.push(match stored {
+                    Some((op, outcome, reason)) if op == e.op_id => EntryOutcome::Duplicate {
+                        original: Box::new(outcome_from_row(&outcome, reason)),
+                    },
+                    _ => EntryOutcome::Rejected {
+                        reason: "sequence number already used by another operation".into(),
+                    },
+                });
+                continue;
+            }
+            if e.seq != last_seq + 1 {
+                // Dropping the transaction rolls back whatever this batch did.
+                return Err(ServerError::SequenceGap {
+                    expected: last_seq + 1,
+                });
+            }
+            let op_seen: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM op_results WHERE op_id = ?1)",
+                [&e.op_id],
+                |r| r.get(0),
+            )?;
+            let outcome = if op_seen {
+                EntryOutcome::Rejected {
+                    reason: "op id already used".into(),
+                }
+            } else {
+                match validate(e) {
+                    Ok(()) => {
+                        let payload = serde_json::to_string(&e.payload)
+                            .map_err(|_| ServerError::Malformed("payload".into()))?;
+                        tx.execute(
+                            "INSERT INTO changes(team_id, device_id, seq, op_id, hlc, kind,
+                                                 entity_id, payload, received_ms)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                            params![
+                                device.team_id,
+                                device.id,
+                                e.seq as i64,
+                                e.op_id,
+                                e.hlc.to_string(),
+                                e.kind,
+                                e.entity_id,
+                                payload,
+                                now
+                            ],
+                        )?;
+                        EntryOutcome::Applied
+                    }
+                    Err(reason) => EntryOutcome::Rejected { reason },
+                }
+            };
+            // A reused op id under a new seq is answered but not recorded (op_id is unique).
+            if !op_seen {
+                let (o, reason) = outcome_to_row(&outcome);
+                tx.execute(
+                    "INSERT INTO op_results(device_id, seq, op_id, outcome, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![device.id, e.seq as i64, e.op_id, o, reason],
+                )?;
+            }
+            last_seq = e.seq;
+            out.push(outcome);
+        }
+        tx.execute(
+            "INSERT INTO device_cursor(device_id, last_seq) VALUES (?1, ?2)
+             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
+            params![device.id, last_seq as i64],
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError> {
+        let conn = self.lock();
+        let high_water: i64 = conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'changes'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        let mut stmt = conn.prepare_cached(
+            "SELECT server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload
+             FROM changes WHERE team_id = ?1 AND server_seq > ?2
+             ORDER BY server_seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![team_id, cursor as i64, i64::from(limit) + 1], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })?;
+        let mut changes = Vec::new();
+        for row in rows {
+            let (server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload) = row?;
+            changes.push(Change {
+                server_seq: server_seq as u64,
+                device_id,
+                seq: seq as u64,
+                op_id,
+                hlc: hlc
+                    .parse()
+                    .map_err(|_| ServerError::Storage("stored clock stamp".into()))?,
+                kind,
+                entity_id,
+                payload: serde_json::from_str(&payload)
+                    .map_err(|_| ServerError::Storage("stored payload".into()))?,
+            });
+        }
+        let has_more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        Ok(ChangePage {
+            changes,
+            has_more,
+            high_water: high_water as u64,
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! What the server needs from a database, as a trait, so SQLite (the default) and other
+//! back ends share the request logic in `service`. Calls block: the HTTP layer runs them
+//! on tokio's blocking pool.
+
+use vigil_core::sync::protocol::{Change, EntryOutcome, PushEntry};
+
+use crate::error::ServerError;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceRecord {
+    pub id: String,
+    pub team_id: String,
+    pub public_key: Vec<u8>,
+    pub revoked: bool,
+}
+
+/// A page of a team's changes after a cursor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangePage {
+    pub changes: Vec<Change>,
+    pub has_more: bool,
+    /// The highest `server_seq` ever assigned (0 when none).
+    pub high_water: u64,
+}
+
+/// Decides, inside the storage transaction, what happens to one new entry (`Ok` = apply,
+/// `Err(reason)` = reject permanently).
+pub type Validator<'a> = &'a dyn Fn(&PushEntry) -> Result<(), String>;
+
+pub trait Storage: Send + Sync + 'static {
+    fn create_team(&self, name: &str) -> Result<String, ServerError>;
+    /// Stores a code's hash for `team_id`, valid until `expires_ms`.
+    fn add_code(&self, team_id: &str, code_hash: &str, expires_ms: u64) -> Result<(), ServerError>;
+    fn revoke_device(&self, device_id: &str) -> Result<(), ServerError>;
+    fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, ServerError>;
+    /// Consumes the code and registers the device (and its officer), atomically.
+    /// Returns the team id.
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device_id: &str,
+        public_key: &[u8],
+        officer: &str,
+    ) -> Result<String, ServerError>;
+    /// Applies a verified batch in one transaction with the device's cursor: repeats get
+    /// their stored outcome, a gap fails the whole batch with `SequenceGap`.
+    fn push(
+        &self,
+        device: &DeviceRecord,
+        entries: &[PushEntry],
+        validate: Validator<'_>,
+    ) -> Result<Vec<EntryOutcome>, ServerError>;
+    fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError>;
+}

@@ -1,0 +1,217 @@
+//! Shared helpers for the server's tests: a real server on loopback (port 0) over a real
+//! SQLite file, real encrypted device stores, and the tests' own fault-injecting proxy.
+#![allow(dead_code)]
+
+#[cfg(feature = "postgres")]
+pub mod pg;
+pub mod proxy;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use vigil_core::crypto::KdfParams;
+use vigil_core::store::Database;
+use vigil_core::sync::protocol::{ErrorBody, PullPage, PullRequest};
+use vigil_core::sync::transport::HttpTransport;
+use vigil_core::sync::{SyncEngine, Transport};
+use vigil_core::{KdfChoice, Vault};
+use vigil_server::api::DEFAULT_BODY_LIMIT;
+#[cfg(not(feature = "postgres"))]
+use vigil_server::SqliteStorage;
+use vigil_server::{service, BackgroundServer, Storage};
+
+pub struct TestServer {
+    pub dir: TempDir,
+    pub storage: Arc<dyn Storage>,
+    pub server: Option<BackgroundServer>,
+    pub addr: SocketAddr,
+    /// Last, so the cluster stops after the server is gone.
+    #[cfg(feature = "postgres")]
+    pub pg: pg::PgCluster,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        Self::start_with_limit(DEFAULT_BODY_LIMIT)
+    }
+
+    pub fn start_with_limit(limit: usize) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // With the `postgres` feature every server test runs on PostgreSQL instead.
+        #[cfg(feature = "postgres")]
+        let pg = pg::PgCluster::start();
+        #[cfg(feature = "postgres")]
+        let storage: Arc<dyn Storage> =
+            Arc::new(vigil_server::PgStorage::connect(&pg.url).expect("connect postgres"));
+        #[cfg(not(feature = "postgres"))]
+        let storage: Arc<dyn Storage> =
+            Arc::new(SqliteStorage::open_dir(dir.path()).expect("open storage"));
+        let server =
+            BackgroundServer::start(storage.clone(), "127.0.0.1:0".parse().expect("addr"), limit)
+                .expect("start server");
+        let addr = server.addr;
+        TestServer {
+            dir,
+            storage,
+            #[cfg(feature = "postgres")]
+            pg,
+            server: Some(server),
+            addr,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the HTTP side; the data stays.
+    pub fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop();
+        }
+    }
+
+    /// Starts again on the same address and the same database.
+    pub fn restart(&mut self) {
+        self.stop();
+        let server = BackgroundServer::start(self.storage.clone(), self.addr, DEFAULT_BODY_LIMIT)
+            .expect("restart server");
+        self.server = Some(server);
+    }
+
+    pub fn new_team(&self, name: &str) -> String {
+        self.storage.create_team(name).expect("create team")
+    }
+
+    pub fn code(&self, team: &str) -> String {
+        service::issue_code(self.storage.as_ref(), team).expect("issue code")
+    }
+
+    /// Every change the server holds for a team, read through its storage.
+    pub fn team_changes(&self, team: &str) -> Vec<vigil_core::sync::protocol::Change> {
+        self.storage
+            .pull(team, 0, 10_000)
+            .expect("read changes")
+            .changes
+    }
+
+    pub fn transport(&self) -> HttpTransport {
+        HttpTransport::without_reuse(&self.url(), Duration::from_secs(5)).expect("transport")
+    }
+}
+
+fn fast_kdf() -> KdfChoice {
+    KdfChoice {
+        params: KdfParams::Argon2id {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+        allow_weak: true,
+    }
+}
+
+/// A device: a real encrypted store on disk and an engine pointed at `url`.
+pub struct Device {
+    pub dir: TempDir,
+    pub vault: Vault,
+    pub engine: SyncEngine,
+}
+
+impl Device {
+    pub fn new(url: &str) -> Device {
+        Self::with_timeout(url, Duration::from_secs(5))
+    }
+
+    pub fn with_timeout(url: &str, timeout: Duration) -> Device {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let vault = Vault::create(
+            &dir.path().join("store"),
+            b"correct horse",
+            fast_kdf(),
+            None,
+        )
+        .expect("create vault");
+        let transport = HttpTransport::without_reuse(url, timeout).expect("transport");
+        Device {
+            dir,
+            vault,
+            engine: SyncEngine::new(Box::new(transport)).with_retry_policy(
+                vigil_core::sync::RetryPolicy {
+                    base_ms: 50,
+                    max_ms: 500,
+                    max_retry_after_ms: 60_000,
+                },
+            ),
+        }
+    }
+
+    pub fn db(&mut self) -> &mut Database {
+        self.vault.db_mut().expect("unlocked")
+    }
+
+    pub fn id(&mut self) -> String {
+        self.db().device_id().to_string()
+    }
+
+    pub fn enroll(&mut self, server: &TestServer, team: &str, officer: &str) {
+        let code = server.code(team);
+        let url = server.url();
+        let db = self.vault.db_mut().expect("unlocked");
+        self.engine
+            .enroll(db, &url, &code, officer)
+            .expect("enroll");
+    }
+
+    pub fn emit(&mut self, kind: &str, entity: &str, payload: serde_json::Value) -> u64 {
+        self.db()
+            .write(|w| Ok(w.emit(kind, entity, &payload)?.seq))
+            .expect("write")
+    }
+
+    pub fn sync(&mut self) -> Result<vigil_core::sync::SyncReport, vigil_core::sync::SyncError> {
+        let db = self.vault.db_mut().expect("unlocked");
+        self.engine.sync_now(db)
+    }
+
+    pub fn status(&mut self) -> vigil_core::sync::SyncStatus {
+        vigil_core::sync::status(self.db()).expect("status")
+    }
+
+    pub fn inbox(&mut self) -> Vec<vigil_core::sync::InboxEntry> {
+        vigil_core::sync::apply::inbox(self.db().conn(), None).expect("inbox")
+    }
+
+    pub fn pending(&mut self) -> Vec<vigil_core::store::OutboxEntry> {
+        vigil_core::store::outbox::list(self.db().conn(), 0, 10_000).expect("outbox")
+    }
+}
+
+pub fn post_json(t: &dyn Transport, path: &str, body: &impl serde::Serialize) -> (u16, Vec<u8>) {
+    let r = t
+        .post(path, serde_json::to_vec(body).expect("encode"))
+        .expect("an HTTP answer");
+    (r.status, r.body)
+}
+
+pub fn error_body(bytes: &[u8]) -> ErrorBody {
+    serde_json::from_slice(bytes).expect("an error body")
+}
+
+/// Pulls everything a device may see, signed with `key`.
+pub fn pull_all(
+    t: &dyn Transport,
+    device: &str,
+    key: &vigil_core::crypto::signing::DeviceKey,
+) -> (u16, Option<PullPage>, Vec<u8>) {
+    let req = PullRequest::signed(device, 0, 500, vigil_core::store::now_ms(), key);
+    let (status, body) = post_json(t, "/v1/pull", &req);
+    (status, serde_json::from_slice(&body).ok(), body)
+}
+
+pub fn path_exists(p: &Path) -> bool {
+    p.exists()
+}
