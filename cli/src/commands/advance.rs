@@ -205,12 +205,12 @@ pub enum ChecklistCommand {
         template: String,
         #[arg(long)]
         version: Option<u32>,
-        #[arg(long, group = "subject")]
+        #[arg(long, group = "what")]
         venue: Option<String>,
-        #[arg(long, group = "subject")]
+        #[arg(long, group = "what")]
         route: Option<String>,
         /// Something that is neither (a vehicle's call sign).
-        #[arg(long, group = "subject")]
+        #[arg(long, group = "what")]
         subject: Option<String>,
         #[command(flatten)]
         officer: OfficerArg,
