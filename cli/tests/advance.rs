@@ -59,9 +59,16 @@ fn store() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    [env!("CARGO_MANIFEST_DIR"), "..", "core", "tests", "fixtures", name]
-        .iter()
-        .collect()
+    [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "core",
+        "tests",
+        "fixtures",
+        name,
+    ]
+    .iter()
+    .collect()
 }
 
 /// Great-circle length on a sphere of mean Earth radius: an independent check of the
@@ -115,8 +122,20 @@ fn route_import_prints_length_bounds_and_coverage_then_checks_a_position() {
     ok_json(
         &dir,
         &[
-            "--json", "haven", "add", "--kind", "hospital", "--name", "St Thomas'", "--lat",
-            "51.4985", "--lon", "-0.1188", "--emergency", "--trauma-level", "1",
+            "--json",
+            "haven",
+            "add",
+            "--kind",
+            "hospital",
+            "--name",
+            "St Thomas'",
+            "--lat",
+            "51.4985",
+            "--lon",
+            "-0.1188",
+            "--emergency",
+            "--trauma-level",
+            "1",
         ],
     );
     let list = ok_json(&dir, &["--json", "route", "list"]);
@@ -136,8 +155,16 @@ fn route_import_prints_length_bounds_and_coverage_then_checks_a_position() {
     let off = ok_json(
         &dir,
         &[
-            "--json", "route", "check", &id, "--lat", "51.5254", "--lon", "-0.1278",
-            "--threshold-m", "500",
+            "--json",
+            "route",
+            "check",
+            &id,
+            "--lat",
+            "51.5254",
+            "--lon",
+            "-0.1278",
+            "--threshold-m",
+            "500",
         ],
     );
     assert_eq!(off["off_route"]["off_route"], true);
@@ -176,9 +203,30 @@ fn malformed_gpx_fails_clearly_and_stores_nothing() {
 fn nearest_haven_with_filters() {
     let (_t, dir) = store();
     for args in [
-        &["--kind", "hospital", "--name", "Royal London", "--lat", "51.5186", "--lon", "-0.0590", "--emergency"][..],
-        &["--kind", "hospital", "--name", "Clinic", "--lat", "51.5150", "--lon", "-0.0900"][..],
-        &["--kind", "police", "--name", "Bishopsgate", "--lat", "51.5165", "--lon", "-0.0800"][..],
+        &[
+            "--kind",
+            "hospital",
+            "--name",
+            "Royal London",
+            "--lat",
+            "51.5186",
+            "--lon",
+            "-0.0590",
+            "--emergency",
+        ][..],
+        &[
+            "--kind", "hospital", "--name", "Clinic", "--lat", "51.5150", "--lon", "-0.0900",
+        ][..],
+        &[
+            "--kind",
+            "police",
+            "--name",
+            "Bishopsgate",
+            "--lat",
+            "51.5165",
+            "--lon",
+            "-0.0800",
+        ][..],
     ] {
         let mut a = vec!["--json", "haven", "add"];
         a.extend_from_slice(args);
@@ -201,7 +249,18 @@ fn nearest_haven_with_filters() {
     let mut police = any.clone();
     police.extend_from_slice(&["--kind", "police"]);
     assert_eq!(ok_json(&dir, &police)["haven"]["name"], "Bishopsgate");
-    let text = vigil(&dir, &["haven", "nearest", "--lat", "51.5157", "--lon", "-0.0919", "--emergency"]);
+    let text = vigil(
+        &dir,
+        &[
+            "haven",
+            "nearest",
+            "--lat",
+            "51.5157",
+            "--lon",
+            "-0.0919",
+            "--emergency",
+        ],
+    );
     let s = String::from_utf8(text.stdout).unwrap();
     assert!(s.contains("Royal London") && s.contains("A&E"), "{s}");
 }
@@ -211,10 +270,23 @@ fn a_walk_answered_through_piped_stdin_then_completed_and_signed_off() {
     let (_t, dir) = store();
     let venue = ok_json(
         &dir,
-        &["--json", "venue", "add", "--name", "Guildhall", "--lat", "51.5157", "--lon", "-0.0919"],
+        &[
+            "--json",
+            "venue",
+            "add",
+            "--name",
+            "Guildhall",
+            "--lat",
+            "51.5157",
+            "--lon",
+            "-0.0919",
+        ],
     );
     let venue_id = venue["id"].as_str().unwrap();
-    assert_eq!(ok_json(&dir, &["--json", "venue", "list"])[0]["name"], "Guildhall");
+    assert_eq!(
+        ok_json(&dir, &["--json", "venue", "list"])[0]["name"],
+        "Guildhall"
+    );
     let templates = ok_json(&dir, &["--json", "checklist", "templates"]);
     assert_eq!(templates.as_array().unwrap().len(), 4);
 
@@ -234,12 +306,22 @@ fn a_walk_answered_through_piped_stdin_then_completed_and_signed_off() {
               {"id":"extra","label":"Anything else","kind":"text"}]}]}"#,
     )
     .unwrap();
-    let t = ok_json(&dir, &["--json", "checklist", "import", tfile.to_str().unwrap()]);
+    let t = ok_json(
+        &dir,
+        &["--json", "checklist", "import", tfile.to_str().unwrap()],
+    );
     assert_eq!(t["id"], "team.door-check");
 
     let w = ok_json(
         &dir,
-        &["--json", "checklist", "start", "team.door-check", "--venue", venue_id],
+        &[
+            "--json",
+            "checklist",
+            "start",
+            "team.door-check",
+            "--venue",
+            venue_id,
+        ],
     );
     let walk_id = w["walk_id"].as_str().unwrap().to_string();
     assert_eq!(w["progress"]["required_total"], 4);
@@ -265,13 +347,23 @@ fn a_walk_answered_through_piped_stdin_then_completed_and_signed_off() {
     assert_eq!(v["issues"][0]["answer"]["note"], "East stair exit chained");
 
     // A wrong-kind answer on the command line is refused and changes nothing.
-    let o = vigil(&dir, &["--json", "checklist", "answer", &walk_id, "count", "lots"]);
+    let o = vigil(
+        &dir,
+        &["--json", "checklist", "answer", &walk_id, "count", "lots"],
+    );
     assert_eq!(o.status.code(), Some(1));
     let e: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
     assert_eq!(e["error"]["kind"], "wrong_answer_kind");
     let a = ok_json(
         &dir,
-        &["--json", "checklist", "answer", &walk_id, "extra", "Lift key with the porter"],
+        &[
+            "--json",
+            "checklist",
+            "answer",
+            &walk_id,
+            "extra",
+            "Lift key with the porter",
+        ],
     );
     assert_eq!(a["value"]["text"], "Lift key with the porter");
 
@@ -287,8 +379,17 @@ fn a_walk_answered_through_piped_stdin_then_completed_and_signed_off() {
     // The issue becomes an incident linked to the venue.
     let r = ok_json(
         &dir,
-        &["--json", "checklist", "raise", &walk_id, "exits", "--category", "security_breach",
-          "--severity", "high"],
+        &[
+            "--json",
+            "checklist",
+            "raise",
+            &walk_id,
+            "exits",
+            "--category",
+            "security_breach",
+            "--severity",
+            "high",
+        ],
     );
     assert_eq!(r["incident_id"].as_str().unwrap().len(), 36);
 }
@@ -299,7 +400,14 @@ fn completing_with_required_items_missing_names_them() {
     let v = ok_json(&dir, &["--json", "venue", "add", "--name", "Hotel"]);
     let w = ok_json(
         &dir,
-        &["--json", "checklist", "start", "vigil.hotel-room", "--venue", v["id"].as_str().unwrap()],
+        &[
+            "--json",
+            "checklist",
+            "start",
+            "vigil.hotel-room",
+            "--venue",
+            v["id"].as_str().unwrap(),
+        ],
     );
     let walk_id = w["walk_id"].as_str().unwrap();
     let o = vigil(&dir, &["checklist", "complete", walk_id]);

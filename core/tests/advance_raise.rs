@@ -44,7 +44,11 @@ fn an_issue_becomes_a_signed_incident_with_its_context_and_photos() {
     let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
 
     let photo = IncidentLog::new(&mut vault)
-        .store_attachment(&mut &b"jpeg bytes of a chained door"[..], "image/jpeg", None)
+        .store_attachment(
+            &mut &b"jpeg bytes of a chained door"[..],
+            "image/jpeg",
+            None,
+        )
         .unwrap();
     let db = vault.db_mut().unwrap();
     walk::answer_item(
@@ -148,7 +152,10 @@ fn refused_without_an_answer_an_unknown_item_or_an_unknown_photo_and_nothing_is_
     walk::answer_item(
         db,
         &w.id,
-        &issue_answer("fire_exits", vec!["0123456789abcdef0123456789abcdef".into()]),
+        &issue_answer(
+            "fire_exits",
+            vec!["0123456789abcdef0123456789abcdef".into()],
+        ),
     )
     .unwrap();
     let req = |item: &str| RaiseIncident {
