@@ -7,11 +7,13 @@
 //! (about half a second with the default parameters) and all calls touch SQLite: apps
 //! call them off the main thread (`Dispatchers.IO`, a background actor).
 
+mod advance;
 mod error;
 mod platform_key;
 mod records;
 mod vault;
 
+pub use advance::*;
 pub use error::{KeyWrapperError, StoreError};
 pub use platform_key::KeyWrapper;
 pub use records::*;

@@ -49,6 +49,18 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Venues: add, list, show.
+    #[command(subcommand)]
+    Venue(commands::advance::VenueCommand),
+    /// Safe havens (A&E, police, fire, embassies): add, list, nearest.
+    #[command(subcommand)]
+    Haven(commands::advance::HavenCommand),
+    /// Routes: import GPX / GeoJSON, list, show, export, check a position.
+    #[command(subcommand)]
+    Route(commands::advance::RouteCommand),
+    /// Advance checklists: templates, walks, answers, completion, sign-off.
+    #[command(subcommand)]
+    Checklist(commands::advance::ChecklistCommand),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +71,10 @@ fn main() -> ExitCode {
         Command::Status => commands::store::status(&cli.data_dir, &out),
         Command::Passphrase(cmd) => commands::store::passphrase(&cli.data_dir, cmd, &out),
         Command::Wipe { yes } => commands::store::wipe(&cli.data_dir, yes, &out),
+        Command::Venue(cmd) => commands::advance::venue_cmd(&cli.data_dir, cmd, &out),
+        Command::Haven(cmd) => commands::advance::haven_cmd(&cli.data_dir, cmd, &out),
+        Command::Route(cmd) => commands::advance::route_cmd(&cli.data_dir, cmd, &out),
+        Command::Checklist(cmd) => commands::advance::checklist_cmd(&cli.data_dir, cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

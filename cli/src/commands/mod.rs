@@ -1,7 +1,9 @@
 //! One module per command group.
 
+pub mod advance;
 pub mod store;
 
+use vigil_core::advance::AdvanceError;
 use vigil_core::StoreError;
 
 /// What a command can fail with, mapped to an exit status.
@@ -9,6 +11,8 @@ use vigil_core::StoreError;
 pub enum CliError {
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Advance(AdvanceError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -33,6 +37,7 @@ impl CliError {
                 _ => 1,
             },
             CliError::Io(_) => 1,
+            CliError::Advance(_) => 1,
         }
     }
 
@@ -41,6 +46,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Cancelled => "cancelled",
             CliError::Io(_) => "io",
+            CliError::Advance(e) => advance_kind(e),
             CliError::Store(e) => match e {
                 StoreError::WrongPassphrase { .. } => "wrong_passphrase",
                 StoreError::PlatformKeyRejected => "platform_key_rejected",
@@ -62,6 +68,40 @@ impl CliError {
                 StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
             },
         }
+    }
+}
+
+/// Store failures inside advance calls are reported as the store's own errors (same
+/// exit status and kind as any other command).
+impl From<AdvanceError> for CliError {
+    fn from(e: AdvanceError) -> Self {
+        match e {
+            AdvanceError::Store(s) => CliError::Store(s),
+            AdvanceError::Incident(vigil_core::incident::IncidentError::Store(s)) => {
+                CliError::Store(s)
+            }
+            other => CliError::Advance(other),
+        }
+    }
+}
+
+fn advance_kind(e: &AdvanceError) -> &'static str {
+    match e {
+        AdvanceError::InvalidInput { .. } => "invalid_input",
+        AdvanceError::Gpx(_) => "gpx",
+        AdvanceError::GeoJson(_) => "geojson",
+        AdvanceError::WrongGeometry { .. } => "wrong_geometry",
+        AdvanceError::EmptyRoute => "empty_route",
+        AdvanceError::Template { .. } => "template",
+        AdvanceError::WrongAnswerKind { .. } => "wrong_answer_kind",
+        AdvanceError::UnknownItem { .. } => "unknown_item",
+        AdvanceError::RequiredUnanswered { .. } => "required_unanswered",
+        AdvanceError::WrongWalkState { .. } => "wrong_walk_state",
+        AdvanceError::SnapshotInvalid(_) => "snapshot_invalid",
+        AdvanceError::NotFound { .. } => "not_found",
+        AdvanceError::AlreadyExists { .. } => "already_exists",
+        AdvanceError::Incident(_) => "incident",
+        AdvanceError::Store(_) => "store",
     }
 }
 

@@ -43,6 +43,9 @@ pub enum AdvanceError {
     NotFound { what: &'static str },
     #[error("{what} with this id already exists")]
     AlreadyExists { what: &'static str },
+    /// The incident log refused an incident raised from a checklist item.
+    #[error("incident log: {0}")]
+    Incident(#[from] crate::incident::IncidentError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -12,7 +12,9 @@ pub mod geometry;
 pub mod haven;
 pub mod interchange;
 pub mod merge;
+pub mod raise;
 pub mod route;
+pub mod summary;
 pub mod template;
 pub mod venue;
 pub mod walk;
@@ -21,10 +23,12 @@ pub use error::{AdvanceError, AdvanceResult};
 pub use geometry::{LineFix, Position};
 pub use haven::{HavenFilter, HavenFix, HavenKind, HospitalInfo, SafeHaven, SafeHavenInput};
 pub use merge::{apply_remote_answers, merge_answer, merge_answers, AnswerRecord, ApplyReport};
+pub use raise::{raise_incident_from_item, RaiseIncident};
 pub use route::{
     CorridorHaven, CoverageGap, OffRoute, Progress, Route, RouteInput, RoutePoint, RoutePointKind,
     RouteRole,
 };
+pub use summary::{Bounds, RouteSummary};
 pub use template::{
     builtin_templates, ChecklistTemplate, ItemKind, Section, TemplateItem, TemplateKind,
 };

@@ -210,6 +210,14 @@ impl<'a> IncidentLog<'a> {
         )))
     }
 
+    /// The reference (id, SHA-256, type, size) of a stored attachment, to cite it in a
+    /// report or amendment.
+    pub fn attachment_ref(&self, id: &str) -> IncidentResult<AttachmentRef> {
+        self.stored_attachment(id)?
+            .map(|(r, _)| r)
+            .ok_or(IncidentError::UnknownAttachment)
+    }
+
     /// The current view and full history of one incident.
     pub fn get(&self, incident_id: &str) -> IncidentResult<IncidentView> {
         query::view(self.db()?.conn(), incident_id)?.ok_or(IncidentError::UnknownIncident)
