@@ -1,7 +1,9 @@
 //! One module per command group.
 
+pub mod incident;
 pub mod store;
 
+use vigil_core::incident::IncidentError;
 use vigil_core::StoreError;
 
 /// What a command can fail with, mapped to an exit status.
@@ -9,6 +11,11 @@ use vigil_core::StoreError;
 pub enum CliError {
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Incident(#[from] IncidentError),
+    /// A log or bundle that does not verify (a finding, not a malfunction).
+    #[error("{0}")]
+    Verification(String),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -18,20 +25,19 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// 1 generic, 2 usage, 3 authentication, 4 damaged or foreign files.
+    /// 1 generic, 2 usage or refused input, 3 authentication, 4 damaged or foreign
+    /// files, 5 an incident log or bundle that does not verify.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Cancelled => 2,
-            CliError::Store(e) => match e {
-                StoreError::WrongPassphrase { .. }
-                | StoreError::PlatformKeyRejected
-                | StoreError::WipedAfterFailedAttempts => 3,
-                StoreError::KeyFileCorrupt
-                | StoreError::DatabaseCorrupt
-                | StoreError::NotAStore { .. }
-                | StoreError::NewerFormat { .. } => 4,
+            CliError::Store(e) => store_exit_code(e),
+            CliError::Incident(e) => match e {
+                IncidentError::InvalidInput { .. } | IncidentError::AttachmentEmpty => 2,
+                IncidentError::AttachmentCorrupt => 4,
+                IncidentError::Store(e) => store_exit_code(e),
                 _ => 1,
             },
+            CliError::Verification(_) => 5,
             CliError::Io(_) => 1,
         }
     }
@@ -41,27 +47,55 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Cancelled => "cancelled",
             CliError::Io(_) => "io",
-            CliError::Store(e) => match e {
-                StoreError::WrongPassphrase { .. } => "wrong_passphrase",
-                StoreError::PlatformKeyRejected => "platform_key_rejected",
-                StoreError::WipedAfterFailedAttempts => "wiped_after_failed_attempts",
-                StoreError::Locked => "locked",
-                StoreError::Wiped => "wiped",
-                StoreError::NotFound => "not_found",
-                StoreError::AlreadyExists => "already_exists",
-                StoreError::NotAStore { .. } => "not_a_store",
-                StoreError::KeyFileCorrupt => "key_file_corrupt",
-                StoreError::DatabaseCorrupt => "database_corrupt",
-                StoreError::NewerFormat { .. } => "newer_format",
-                StoreError::WeakKdf => "weak_kdf",
-                StoreError::UnknownSlot(_) => "unknown_slot",
-                StoreError::LastSlot => "last_slot",
-                StoreError::KeyWrapper(_) => "key_wrapper",
-                StoreError::InvalidInput { .. } => "invalid_input",
-                StoreError::Io(_) => "io",
-                StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
+            CliError::Verification(_) => "verification_failed",
+            CliError::Incident(e) => match e {
+                IncidentError::InvalidInput { .. } => "invalid_input",
+                IncidentError::UnknownIncident => "unknown_incident",
+                IncidentError::UnknownAttachment => "unknown_attachment",
+                IncidentError::AttachmentEmpty => "attachment_empty",
+                IncidentError::AttachmentCorrupt => "attachment_corrupt",
+                IncidentError::AttachmentIo(_) | IncidentError::ExportIo(_) => "io",
+                IncidentError::Bundle(_) => "bundle",
+                IncidentError::Store(e) => store_kind(e),
             },
+            CliError::Store(e) => store_kind(e),
         }
+    }
+}
+
+fn store_exit_code(e: &StoreError) -> u8 {
+    match e {
+        StoreError::WrongPassphrase { .. }
+        | StoreError::PlatformKeyRejected
+        | StoreError::WipedAfterFailedAttempts => 3,
+        StoreError::KeyFileCorrupt
+        | StoreError::DatabaseCorrupt
+        | StoreError::NotAStore { .. }
+        | StoreError::NewerFormat { .. } => 4,
+        _ => 1,
+    }
+}
+
+fn store_kind(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::WrongPassphrase { .. } => "wrong_passphrase",
+        StoreError::PlatformKeyRejected => "platform_key_rejected",
+        StoreError::WipedAfterFailedAttempts => "wiped_after_failed_attempts",
+        StoreError::Locked => "locked",
+        StoreError::Wiped => "wiped",
+        StoreError::NotFound => "not_found",
+        StoreError::AlreadyExists => "already_exists",
+        StoreError::NotAStore { .. } => "not_a_store",
+        StoreError::KeyFileCorrupt => "key_file_corrupt",
+        StoreError::DatabaseCorrupt => "database_corrupt",
+        StoreError::NewerFormat { .. } => "newer_format",
+        StoreError::WeakKdf => "weak_kdf",
+        StoreError::UnknownSlot(_) => "unknown_slot",
+        StoreError::LastSlot => "last_slot",
+        StoreError::KeyWrapper(_) => "key_wrapper",
+        StoreError::InvalidInput { .. } => "invalid_input",
+        StoreError::Io(_) => "io",
+        StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
     }
 }
 
