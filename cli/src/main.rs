@@ -51,7 +51,7 @@ enum Command {
     },
     /// The tamper-evident incident log (see docs/cli/incident.md).
     #[command(subcommand)]
-    Incident(commands::incident::IncidentCommand),
+    Incident(Box<commands::incident::IncidentCommand>),
 }
 
 fn main() -> ExitCode {
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         Command::Status => commands::store::status(&cli.data_dir, &out),
         Command::Passphrase(cmd) => commands::store::passphrase(&cli.data_dir, cmd, &out),
         Command::Wipe { yes } => commands::store::wipe(&cli.data_dir, yes, &out),
-        Command::Incident(cmd) => commands::incident::run(&cli.data_dir, cmd, &out),
+        Command::Incident(cmd) => commands::incident::run(&cli.data_dir, *cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
