@@ -154,7 +154,14 @@ mirror_enum!(
     /// Where a position came from.
     LocationSource = core::LocationSource { Gps, Network, Manual, VenuePoint }
 );
-mirror_enum!(PersonRole = core::PersonRole { Subject, Victim, Witness, Police });
+mirror_enum!(
+    PersonRole = core::PersonRole {
+        Subject,
+        Victim,
+        Witness,
+        Police
+    }
+);
 mirror_enum!(EntryKind = core::EntryKind { Report, Amendment });
 mirror_enum!(
     /// Why a link of the chain is broken (see docs/INCIDENT_LOG.md).
@@ -674,7 +681,10 @@ impl TryFrom<IncidentFilter> for core::IncidentFilter {
     type Error = IncidentError;
     fn try_from(f: IncidentFilter) -> Result<Self, IncidentError> {
         Ok(core::IncidentFilter {
-            from: f.from_millis.map(|ms| from_millis("from", ms)).transpose()?,
+            from: f
+                .from_millis
+                .map(|ms| from_millis("from", ms))
+                .transpose()?,
             to: f.to_millis.map(|ms| from_millis("to", ms)).transpose()?,
             category: f.category.map(Into::into),
             severity: f.severity.map(Into::into),
@@ -839,11 +849,9 @@ impl IncidentLog {
         let public_key = db.device_key().public_key().to_vec();
         let mut history = Vec::with_capacity(view.history.len());
         for h in view.history {
-            let s = stored
-                .get(&h.entry_id)
-                .ok_or(IncidentError::Store {
-                    reason: CoreStoreError::DatabaseCorrupt.to_string(),
-                })?;
+            let s = stored.get(&h.entry_id).ok_or(IncidentError::Store {
+                reason: CoreStoreError::DatabaseCorrupt.to_string(),
+            })?;
             history.push(HistoryEntry {
                 entry_id: h.entry_id,
                 seq: h.seq,
