@@ -5,16 +5,19 @@
 //! Blocking calls: `Vault.create`, every unlock, `change_passphrase`,
 //! `add_passphrase_slot`, `set_duress_passphrase` and `rekey` run the passphrase KDF
 //! (about half a second with the default parameters) and all calls touch SQLite: apps
-//! call them off the main thread (`Dispatchers.IO`, a background actor).
+//! call them off the main thread (`Dispatchers.IO`, a background actor). Every
+//! `IncidentLog` method blocks too (SQLite, file I/O, hashing).
 
 mod advance;
 mod error;
+mod incident;
 mod platform_key;
 mod records;
 mod vault;
 
 pub use advance::*;
 pub use error::{KeyWrapperError, StoreError};
+pub use incident::*;
 pub use platform_key::KeyWrapper;
 pub use records::*;
 pub use vault::Vault;

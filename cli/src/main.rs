@@ -61,6 +61,9 @@ enum Command {
     /// Advance checklists: templates, walks, answers, completion, sign-off.
     #[command(subcommand)]
     Checklist(commands::advance::ChecklistCommand),
+    /// The tamper-evident incident log (see docs/cli/incident.md).
+    #[command(subcommand)]
+    Incident(Box<commands::incident::IncidentCommand>),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Haven(cmd) => commands::advance::haven_cmd(&cli.data_dir, cmd, &out),
         Command::Route(cmd) => commands::advance::route_cmd(&cli.data_dir, cmd, &out),
         Command::Checklist(cmd) => commands::advance::checklist_cmd(&cli.data_dir, cmd, &out),
+        Command::Incident(cmd) => commands::incident::run(&cli.data_dir, *cmd, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,9 +1,11 @@
 //! One module per command group.
 
 pub mod advance;
+pub mod incident;
 pub mod store;
 
 use vigil_core::advance::AdvanceError;
+use vigil_core::incident::IncidentError;
 use vigil_core::StoreError;
 
 /// What a command can fail with, mapped to an exit status.
@@ -12,7 +14,12 @@ pub enum CliError {
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("{0}")]
+    Incident(#[from] IncidentError),
+    #[error("{0}")]
     Advance(AdvanceError),
+    /// A log or bundle that does not verify (a finding, not a malfunction).
+    #[error("{0}")]
+    Verification(String),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -22,22 +29,21 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// 1 generic, 2 usage, 3 authentication, 4 damaged or foreign files.
+    /// 1 generic, 2 usage or refused input, 3 authentication, 4 damaged or foreign
+    /// files, 5 an incident log or bundle that does not verify.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Cancelled => 2,
-            CliError::Store(e) => match e {
-                StoreError::WrongPassphrase { .. }
-                | StoreError::PlatformKeyRejected
-                | StoreError::WipedAfterFailedAttempts => 3,
-                StoreError::KeyFileCorrupt
-                | StoreError::DatabaseCorrupt
-                | StoreError::NotAStore { .. }
-                | StoreError::NewerFormat { .. } => 4,
+            CliError::Store(e) => store_exit_code(e),
+            CliError::Incident(e) => match e {
+                IncidentError::InvalidInput { .. } | IncidentError::AttachmentEmpty => 2,
+                IncidentError::AttachmentCorrupt => 4,
+                IncidentError::Store(e) => store_exit_code(e),
                 _ => 1,
             },
-            CliError::Io(_) => 1,
+            CliError::Verification(_) => 5,
             CliError::Advance(_) => 1,
+            CliError::Io(_) => 1,
         }
     }
 
@@ -46,29 +52,65 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Cancelled => "cancelled",
             CliError::Io(_) => "io",
+            CliError::Verification(_) => "verification_failed",
             CliError::Advance(e) => advance_kind(e),
-            CliError::Store(e) => match e {
-                StoreError::WrongPassphrase { .. } => "wrong_passphrase",
-                StoreError::PlatformKeyRejected => "platform_key_rejected",
-                StoreError::WipedAfterFailedAttempts => "wiped_after_failed_attempts",
-                StoreError::Locked => "locked",
-                StoreError::Wiped => "wiped",
-                StoreError::NotFound => "not_found",
-                StoreError::AlreadyExists => "already_exists",
-                StoreError::NotAStore { .. } => "not_a_store",
-                StoreError::KeyFileCorrupt => "key_file_corrupt",
-                StoreError::DatabaseCorrupt => "database_corrupt",
-                StoreError::NewerFormat { .. } => "newer_format",
-                StoreError::WeakKdf => "weak_kdf",
-                StoreError::UnknownSlot(_) => "unknown_slot",
-                StoreError::LastSlot => "last_slot",
-                StoreError::KeyWrapper(_) => "key_wrapper",
-                StoreError::InvalidInput { .. } => "invalid_input",
-                StoreError::Io(_) => "io",
-                StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
+            CliError::Incident(e) => match e {
+                IncidentError::InvalidInput { .. } => "invalid_input",
+                IncidentError::UnknownIncident => "unknown_incident",
+                IncidentError::UnknownAttachment => "unknown_attachment",
+                IncidentError::AttachmentEmpty => "attachment_empty",
+                IncidentError::AttachmentCorrupt => "attachment_corrupt",
+                IncidentError::AttachmentIo(_) | IncidentError::ExportIo(_) => "io",
+                IncidentError::Bundle(_) => "bundle",
+                IncidentError::Store(e) => store_kind(e),
             },
+            CliError::Store(e) => store_kind(e),
         }
     }
+}
+
+fn store_exit_code(e: &StoreError) -> u8 {
+    match e {
+        StoreError::WrongPassphrase { .. }
+        | StoreError::PlatformKeyRejected
+        | StoreError::WipedAfterFailedAttempts => 3,
+        StoreError::KeyFileCorrupt
+        | StoreError::DatabaseCorrupt
+        | StoreError::NotAStore { .. }
+        | StoreError::NewerFormat { .. } => 4,
+        _ => 1,
+    }
+}
+
+fn store_kind(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::WrongPassphrase { .. } => "wrong_passphrase",
+        StoreError::PlatformKeyRejected => "platform_key_rejected",
+        StoreError::WipedAfterFailedAttempts => "wiped_after_failed_attempts",
+        StoreError::Locked => "locked",
+        StoreError::Wiped => "wiped",
+        StoreError::NotFound => "not_found",
+        StoreError::AlreadyExists => "already_exists",
+        StoreError::NotAStore { .. } => "not_a_store",
+        StoreError::KeyFileCorrupt => "key_file_corrupt",
+        StoreError::DatabaseCorrupt => "database_corrupt",
+        StoreError::NewerFormat { .. } => "newer_format",
+        StoreError::WeakKdf => "weak_kdf",
+        StoreError::UnknownSlot(_) => "unknown_slot",
+        StoreError::LastSlot => "last_slot",
+        StoreError::KeyWrapper(_) => "key_wrapper",
+        StoreError::InvalidInput { .. } => "invalid_input",
+        StoreError::Io(_) => "io",
+        StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
+    }
+}
+
+/// Opens and unlocks the store with the passphrase from `VIGIL_PASSPHRASE` or a prompt.
+pub fn unlock(dir: &std::path::Path) -> Result<vigil_core::Vault, CliError> {
+    let mut v = vigil_core::Vault::open(dir)?;
+    let p = crate::secret::passphrase("VIGIL_PASSPHRASE", "Passphrase: ")?;
+    v.unlock_with_passphrase(&p, None)?;
+    Ok(v)
 }
 
 /// Store failures inside advance calls are reported as the store's own errors (same
@@ -103,12 +145,4 @@ fn advance_kind(e: &AdvanceError) -> &'static str {
         AdvanceError::Incident(_) => "incident",
         AdvanceError::Store(_) => "store",
     }
-}
-
-/// Opens and unlocks the store with the passphrase from `VIGIL_PASSPHRASE` or a prompt.
-pub fn unlock(dir: &std::path::Path) -> Result<vigil_core::Vault, CliError> {
-    let mut v = vigil_core::Vault::open(dir)?;
-    let p = crate::secret::passphrase("VIGIL_PASSPHRASE", "Passphrase: ")?;
-    v.unlock_with_passphrase(&p, None)?;
-    Ok(v)
 }

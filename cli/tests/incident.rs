@@ -1,0 +1,471 @@
+//! `vigil incident ...`, run as a user or a script would run it, on a real store.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PASS: &str = "incident test passphrase";
+
+fn vigil<S: AsRef<OsStr>>(dir: &Path, pass: Option<&str>, args: &[S]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    c.arg("--data-dir").arg(dir).args(args);
+    c.env_remove("VIGIL_PASSPHRASE")
+        .env_remove("VIGIL_NEW_PASSPHRASE");
+    if let Some(p) = pass {
+        c.env("VIGIL_PASSPHRASE", p);
+    }
+    c.output().expect("run vigil")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let o = vigil(dir, Some(PASS), &all);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("stdout is JSON")
+}
+
+fn store() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let o = vigil(
+        &dir,
+        Some(PASS),
+        &[
+            "init",
+            "--kdf-memory-kib",
+            "64",
+            "--kdf-iterations",
+            "1",
+            "--allow-weak-kdf",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (tmp, dir)
+}
+
+fn count(dir: &Path) -> usize {
+    ok(dir, &["incident", "list"]).as_array().unwrap().len()
+}
+
+fn error_kind(o: &Output) -> String {
+    let v: serde_json::Value = serde_json::from_slice(&o.stderr).expect("stderr is JSON");
+    v["error"]["kind"].as_str().unwrap().to_string()
+}
+
+fn log_one(dir: &Path, narrative: &str) -> String {
+    let v = ok(
+        dir,
+        &[
+            "incident",
+            "log",
+            "--category",
+            "suspicious-activity",
+            "--severity",
+            "high",
+            "--narrative",
+            narrative,
+            "--lat",
+            "51.5",
+            "--lon",
+            "-0.14",
+            "--accuracy",
+            "8",
+            "--tag",
+            "repeat",
+            "--tag",
+            "van",
+            "--occurred",
+            "2024-05-01T13:05:00.250+01:00",
+        ],
+    );
+    assert_eq!(v["quick"], false);
+    v["logged"]["incident_id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn log_list_show_amend_search_round_trip() {
+    let (_tmp, dir) = store();
+    let id = log_one(&dir, "Grey van opposite the entrance");
+    let quick = ok(&dir, &["incident", "log", "--category", "medical"]);
+    assert_eq!(quick["quick"], true);
+    let quick_id = quick["logged"]["incident_id"].as_str().unwrap().to_string();
+
+    let rows = ok(&dir, &["incident", "list"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let high = ok(&dir, &["incident", "list", "--severity", "high"]);
+    assert_eq!(high.as_array().unwrap().len(), 1);
+    assert_eq!(high[0]["incident_id"], id.as_str());
+    let medical = ok(&dir, &["incident", "list", "--category", "medical"]);
+    assert_eq!(medical[0]["incident_id"], quick_id.as_str());
+    let since = ok(
+        &dir,
+        &["incident", "list", "--until", "2024-05-02T00:00:00Z"],
+    );
+    assert_eq!(since.as_array().unwrap().len(), 1);
+
+    let v = ok(&dir, &["incident", "show", &id]);
+    assert_eq!(v["current"]["narrative"], "Grey van opposite the entrance");
+    assert_eq!(v["current"]["category"], "suspicious_activity");
+    assert_eq!(v["current"]["severity"], "high");
+    assert_eq!(v["current"]["location"]["latitude"], 51.5);
+    assert_eq!(v["current"]["location"]["longitude"], -0.14);
+    assert_eq!(v["current"]["occurred"]["offset_minutes"], 60);
+    assert_eq!(v["current"]["tags"], serde_json::json!(["repeat", "van"]));
+    assert_eq!(v["history"].as_array().unwrap().len(), 1);
+
+    let a = ok(
+        &dir,
+        &[
+            "incident",
+            "amend",
+            &id,
+            "--reason",
+            "colour misread in low light",
+            "--narrative",
+            "Blue van opposite the entrance",
+            "--severity",
+            "critical",
+        ],
+    );
+    assert_eq!(a["amended"]["incident_id"], id.as_str());
+    assert_eq!(a["amended"]["seq"], 3);
+    let v = ok(&dir, &["incident", "show", &id]);
+    assert_eq!(v["current"]["narrative"], "Blue van opposite the entrance");
+    assert_eq!(v["current"]["severity"], "critical");
+    assert_eq!(v["amendments"], 1);
+    let h = v["history"].as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1]["reason"], "colour misread in low light");
+    assert_eq!(
+        h[0]["report"]["narrative"],
+        "Grey van opposite the entrance"
+    );
+
+    // Old and new text are both searchable; the quick log is not a hit.
+    let s = ok(&dir, &["incident", "search", "grey van"]);
+    assert_eq!(s.as_array().unwrap().len(), 1);
+    assert_eq!(s[0]["incident_id"], id.as_str());
+    let s = ok(&dir, &["incident", "search", "blue"]);
+    assert_eq!(s[0]["incident_id"], id.as_str());
+    assert!(ok(&dir, &["incident", "search", "bicycle"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // Text mode prints the incident for people.
+    let o = vigil(&dir, Some(PASS), &["incident", "show", &id]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("Blue van"), "{text}");
+    assert!(text.contains("colour misread"), "{text}");
+}
+
+#[test]
+fn amending_an_unknown_incident_fails_and_changes_nothing() {
+    let (_tmp, dir) = store();
+    log_one(&dir, "first");
+    let o = vigil(
+        &dir,
+        Some(PASS),
+        &[
+            "--json",
+            "incident",
+            "amend",
+            "0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f",
+            "--reason",
+            "x",
+            "--narrative",
+            "y",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(error_kind(&o), "unknown_incident");
+    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 1);
+}
+
+#[test]
+fn verify_export_and_verify_bundle() {
+    let (tmp, dir) = store();
+    let id = log_one(&dir, "one");
+    log_one(&dir, "two");
+    ok(
+        &dir,
+        &[
+            "incident",
+            "amend",
+            &id,
+            "--reason",
+            "typo",
+            "--narrative",
+            "uno",
+        ],
+    );
+    let v = ok(&dir, &["incident", "verify"]);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["entries_checked"], 3);
+    assert_eq!(v["head_seq"], 3);
+    assert!(v["problem"].is_null());
+
+    let bundle = tmp.path().join("bundle.json");
+    let e = ok(
+        &dir,
+        &["incident", "export", "--out", bundle.to_str().unwrap()],
+    );
+    assert_eq!(e["format"], "bundle");
+    assert!(bundle.metadata().unwrap().len() > 0);
+    // An existing file is never overwritten.
+    let again = vigil(
+        &dir,
+        Some(PASS),
+        &["incident", "export", "--out", bundle.to_str().unwrap()],
+    );
+    assert_eq!(again.status.code(), Some(1));
+
+    // verify-bundle needs neither the store nor the passphrase.
+    let nowhere = tmp.path().join("no-store-here");
+    let o = vigil(
+        &nowhere,
+        None,
+        &[
+            "--json",
+            "incident",
+            "verify-bundle",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["incidents"].as_array().unwrap().len(), 2);
+    assert!(!nowhere.exists());
+
+    // One byte changed anywhere in the narrative: exit 5.
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let at = bytes
+        .windows(3)
+        .position(|w| w == b"uno")
+        .expect("narrative in bundle");
+    bytes[at] = b'U';
+    let edited = tmp.path().join("edited.json");
+    std::fs::write(&edited, &bytes).unwrap();
+    let o = vigil(
+        &nowhere,
+        None,
+        &[
+            "--json",
+            "incident",
+            "verify-bundle",
+            edited.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(5));
+    assert_eq!(error_kind(&o), "verification_failed");
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["ok"], false);
+
+    // A single flipped bit in the signature: exit 5 too.
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let n = bytes.len();
+    bytes[n - 3] = if bytes[n - 3] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&edited, &bytes).unwrap();
+    let o = vigil(
+        &nowhere,
+        None,
+        &["incident", "verify-bundle", edited.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(5));
+
+    // CSV export: header plus one row per incident.
+    let csv = tmp.path().join("incidents.csv");
+    let e = ok(
+        &dir,
+        &[
+            "incident",
+            "export",
+            "--csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(e["format"], "csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.split("\r\n").filter(|l| !l.is_empty()).count(), 3);
+    assert!(text.contains("uno"));
+}
+
+#[test]
+fn attach_a_file() {
+    let (tmp, dir) = store();
+    let id = log_one(&dir, "photo follows");
+    let photo = tmp.path().join("photo.jpg");
+    let content: &[u8] = b"\xff\xd8\xff not really a jpeg";
+    std::fs::write(&photo, content).unwrap();
+    let a = ok(
+        &dir,
+        &[
+            "incident",
+            "attach",
+            &id,
+            photo.to_str().unwrap(),
+            "--mime",
+            "image/jpeg",
+        ],
+    );
+    assert_eq!(a["attachment"]["size"], content.len());
+    assert_eq!(a["attachment"]["mime"], "image/jpeg");
+    let v = ok(&dir, &["incident", "show", &id]);
+    assert_eq!(v["current"]["attachments"].as_array().unwrap().len(), 1);
+    assert_eq!(v["history"][1]["reason"], "attachment added");
+    // An empty file is refused and logs nothing.
+    let empty = tmp.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    let o = vigil(
+        &dir,
+        Some(PASS),
+        &["--json", "incident", "attach", &id, empty.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(error_kind(&o), "attachment_empty");
+    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 2);
+}
+
+#[test]
+fn latitude_91_is_refused_and_nothing_is_logged() {
+    let (_tmp, dir) = store();
+    let o = vigil(
+        &dir,
+        Some(PASS),
+        &[
+            "--json",
+            "incident",
+            "log",
+            "--category",
+            "medical",
+            "--narrative",
+            "x",
+            "--lat",
+            "91",
+            "--lon",
+            "0",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(error_kind(&o), "invalid_input");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("latitude"), "{err}");
+    assert!(
+        !err.contains("91"),
+        "the refused value is not echoed: {err}"
+    );
+    assert_eq!(count(&dir), 0);
+    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 0);
+}
+
+#[test]
+fn non_utf8_narrative_is_a_usage_error_and_nothing_is_logged() {
+    let (_tmp, dir) = store();
+    let bad = OsStr::from_bytes(b"van \xff\xfe opposite");
+    let args: Vec<&OsStr> = [
+        "--json",
+        "incident",
+        "log",
+        "--category",
+        "medical",
+        "--narrative",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .chain([bad])
+    .collect();
+    let o = vigil(&dir, Some(PASS), &args);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(error_kind(&o), "usage");
+    assert_eq!(count(&dir), 0);
+
+    // Same for an amendment: the incident stays as it was.
+    let id = log_one(&dir, "kept");
+    let mut args: Vec<&OsStr> = [
+        "incident",
+        "amend",
+        id.as_str(),
+        "--reason",
+        "r",
+        "--narrative",
+    ]
+    .into_iter()
+    .map(OsStr::new)
+    .collect();
+    args.push(bad);
+    let o = vigil(&dir, Some(PASS), &args);
+    assert_eq!(o.status.code(), Some(2));
+    let v = ok(&dir, &["incident", "show", &id]);
+    assert_eq!(v["current"]["narrative"], "kept");
+    assert_eq!(v["amendments"], 0);
+}
+
+#[test]
+fn unknown_category_is_a_usage_error() {
+    let (_tmp, dir) = store();
+    let o = vigil(
+        &dir,
+        Some(PASS),
+        &["--json", "incident", "log", "--category", "fire"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(error_kind(&o), "usage");
+    assert_eq!(count(&dir), 0);
+}
+
+#[test]
+fn a_log_with_a_deleted_entry_fails_verify_with_exit_5() {
+    let (_tmp, dir) = store();
+    log_one(&dir, "a");
+    let second = log_one(&dir, "b");
+    log_one(&dir, "c");
+    assert_eq!(ok(&dir, &["incident", "verify"])["ok"], true);
+    // An insider with the passphrase removes the append-only triggers and deletes the
+    // second entry straight in the database.
+    {
+        let mut v = vigil_core::Vault::open(&dir).unwrap();
+        v.unlock_with_passphrase(PASS.as_bytes(), None).unwrap();
+        let conn = v.db().unwrap().conn();
+        conn.execute_batch(
+            "DROP TRIGGER incident_entries_no_update; DROP TRIGGER incident_entries_no_delete;",
+        )
+        .unwrap();
+        let n = conn
+            .execute(
+                "DELETE FROM incident_entries WHERE entry_id = ?1",
+                [&second],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+        v.lock().unwrap();
+    }
+    let o = vigil(&dir, Some(PASS), &["--json", "incident", "verify"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert_eq!(error_kind(&o), "verification_failed");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["problem"]["kind"], "missing");
+    assert_eq!(report["problem"]["seq"], 2);
+    let text = vigil(&dir, Some(PASS), &["incident", "verify"]);
+    assert_eq!(text.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&text.stderr);
+    assert!(err.contains("missing at seq 2"), "{err}");
+    // And a broken log is not exported.
+    let out = dir.with_file_name("refused.json");
+    let e = vigil(
+        &dir,
+        Some(PASS),
+        &["incident", "export", "--out", out.to_str().unwrap()],
+    );
+    assert_ne!(e.status.code(), Some(0));
+    assert!(!out.exists());
+}
