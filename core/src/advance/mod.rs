@@ -8,10 +8,12 @@
 
 pub mod canonical;
 pub mod error;
+pub mod fields;
 pub mod geometry;
 pub mod haven;
 pub mod interchange;
 pub mod merge;
+pub mod remote;
 pub mod route;
 pub mod template;
 pub mod venue;
