@@ -53,10 +53,16 @@ fn check(state: CheckState) -> AnswerValue {
 }
 
 fn answer(d: &mut Device, walk_id: &str, item: &str, value: AnswerValue) {
+    let note = match value {
+        AnswerValue::Check {
+            state: CheckState::Issue,
+        } => "Tyre worn".to_string(),
+        _ => String::new(),
+    };
     let input = AnswerInput {
         item_id: item.into(),
         value,
-        note: String::new(),
+        note,
         issue: false,
         position: None,
         photos: vec![],

@@ -54,13 +54,11 @@ impl RecordApplier {
             None => Default::default(),
             Some(v) => parse_stamps(v).ok_or_else(|| refuse("malformed field stamps"))?,
         };
-        // Field stamps precede the change's own stamp (the save, then its outbox entry),
-        // and are the author's: nothing else may ride in on a change.
-        if stamps
-            .values()
-            .any(|h| *h > change.hlc || h.device != change.device_id)
-        {
-            return Err(refuse("field stamps after the change or of another device"));
+        // Field stamps precede the change's own stamp (the save, then its outbox entry;
+        // fields merged from others keep their writers' stamps), so none lies beyond
+        // what the clock accepted for the change.
+        if stamps.values().any(|h| *h > change.hlc) {
+            return Err(refuse("field stamps after the change"));
         }
         let mut doc = Value::Object(payload.clone());
         if let Value::Object(m) = &mut doc {
