@@ -271,3 +271,114 @@ impl RemoteApplier for WalkApplier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advance::venue::{get_venue, save_venue, VenueInput};
+    use crate::crypto::KdfParams;
+    use crate::store::outbox;
+    use crate::sync::apply::{receive, Appliers};
+    use crate::sync::InboxState;
+    use crate::{KdfChoice, Vault};
+
+    fn vault(dir: &std::path::Path) -> Vault {
+        let kdf = KdfChoice {
+            params: KdfParams::Argon2id {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            allow_weak: true,
+        };
+        Vault::create(dir, b"pass phrase", kdf, None).unwrap()
+    }
+
+    fn input(id: Option<String>, name: &str, notes: &str) -> VenueInput {
+        VenueInput {
+            id,
+            name: name.into(),
+            address: None,
+            position: None,
+            boundary: None,
+            points: vec![],
+            contacts: vec![],
+            notes: notes.into(),
+        }
+    }
+
+    #[test]
+    fn local_unsent_fields_stay_on_top_and_are_queued_again_restamped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = vault(dir.path());
+        let db = v.db_mut().unwrap();
+        let local = save_venue(db, &input(None, "Grand", "")).unwrap();
+        // The creation reached the server (the other device has the venue from it).
+        let created = outbox::list(db.conn(), 0, 100).unwrap()[0].seq;
+        db.sync_transaction(|tx, _| outbox::ack(tx, created))
+            .unwrap();
+        // Unsent local edit of the name.
+        save_venue(db, &input(Some(local.id.clone()), "Local name", "")).unwrap();
+        let before = outbox::list(db.conn(), 0, 100).unwrap().len();
+
+        // Another device later renames it and writes notes.
+        let later = Hlc {
+            physical_ms: now_ms() + 1_000,
+            counter: 0,
+            device: "other".into(),
+        };
+        let mut payload = serde_json::to_value(&local).unwrap();
+        payload["name"] = "Remote name".into();
+        payload["notes"] = "Remote notes".into();
+        payload["updated"] = later.to_string().into();
+        let stamps: serde_json::Map<String, Value> = ["name", "notes", "updated"]
+            .iter()
+            .map(|k| (k.to_string(), Value::from(later.to_string())))
+            .collect();
+        payload[STAMPS_KEY] = Value::Object(stamps);
+        let change = Change {
+            server_seq: 1,
+            device_id: "other".into(),
+            seq: 1,
+            op_id: "op-1".into(),
+            hlc: Hlc {
+                counter: 1,
+                ..later.clone()
+            },
+            kind: "venue.upsert".into(),
+            entity_id: local.id.clone(),
+            payload,
+            public_key: None,
+        };
+        let mut appliers = Appliers::new();
+        appliers.register("venue.upsert", std::sync::Arc::new(RecordApplier));
+        let state = db
+            .sync_transaction(|tx, clock| receive(tx, clock, &appliers, &change))
+            .unwrap();
+        assert_eq!(state, Some(InboxState::Applied));
+
+        let merged = get_venue(db, &local.id).unwrap();
+        assert_eq!(merged.name, "Local name", "the unsent local field stays");
+        assert_eq!(merged.notes, "Remote notes", "the remote field lands");
+        let queued = outbox::list(db.conn(), 0, 100).unwrap();
+        assert_eq!(queued.len(), before + 1, "the local value is queued again");
+        let last = queued.last().unwrap();
+        let name_stamp: Hlc = last.payload[STAMPS_KEY]["name"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(name_stamp > change.hlc, "restamped after the remote write");
+        assert_eq!(last.payload["notes"], "Remote notes");
+
+        // Delivered again (resync): nothing changes, nothing more is queued.
+        let again = Change {
+            op_id: "op-1-again".into(),
+            ..change
+        };
+        db.sync_transaction(|tx, clock| receive(tx, clock, &appliers, &again))
+            .unwrap();
+        assert_eq!(get_venue(db, &local.id).unwrap(), merged);
+        assert_eq!(outbox::list(db.conn(), 0, 100).unwrap().len(), before + 1);
+    }
+}
