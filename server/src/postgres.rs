@@ -310,9 +310,11 @@ impl Storage for PgStorage {
             .query_one("SELECT COALESCE(max(server_seq), 0) FROM changes", &[])?
             .get(0);
         let rows = c.query(
-            "SELECT server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload
-             FROM changes WHERE team_id = $1 AND server_seq > $2
-             ORDER BY server_seq LIMIT $3",
+            "SELECT c.server_seq, c.device_id, c.seq, c.op_id, c.hlc, c.kind, c.entity_id,
+                    c.payload, d.public_key
+             FROM changes c JOIN devices d ON d.id = c.device_id
+             WHERE c.team_id = $1 AND c.server_seq > $2
+             ORDER BY c.server_seq LIMIT $3",
             &[&team_id, &(cursor as i64), &(i64::from(limit) + 1)],
         )?;
         let mut changes = Vec::with_capacity(rows.len());
@@ -330,6 +332,7 @@ impl Storage for PgStorage {
                 entity_id: r.get(6),
                 payload: serde_json::from_str(&r.get::<_, String>(7))
                     .map_err(|_| ServerError::Storage("stored payload".into()))?,
+                public_key: Some(hex::encode(r.get::<_, Vec<u8>>(8))),
             });
         }
         let has_more = changes.len() > limit as usize;

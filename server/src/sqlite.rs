@@ -328,9 +328,11 @@ impl Storage for SqliteStorage {
             .optional()?
             .unwrap_or(0);
         let mut stmt = conn.prepare_cached(
-            "SELECT server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload
-             FROM changes WHERE team_id = ?1 AND server_seq > ?2
-             ORDER BY server_seq LIMIT ?3",
+            "SELECT c.server_seq, c.device_id, c.seq, c.op_id, c.hlc, c.kind, c.entity_id,
+                    c.payload, d.public_key
+             FROM changes c JOIN devices d ON d.id = c.device_id
+             WHERE c.team_id = ?1 AND c.server_seq > ?2
+             ORDER BY c.server_seq LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![team_id, cursor as i64, i64::from(limit) + 1], |r| {
             Ok((
@@ -342,11 +344,12 @@ impl Storage for SqliteStorage {
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, Vec<u8>>(8)?,
             ))
         })?;
         let mut changes = Vec::new();
         for row in rows {
-            let (server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload) = row?;
+            let (server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload, key) = row?;
             changes.push(Change {
                 server_seq: server_seq as u64,
                 device_id,
@@ -359,6 +362,7 @@ impl Storage for SqliteStorage {
                 entity_id,
                 payload: serde_json::from_str(&payload)
                     .map_err(|_| ServerError::Storage("stored payload".into()))?,
+                public_key: Some(hex::encode(key)),
             });
         }
         let has_more = changes.len() > limit as usize;

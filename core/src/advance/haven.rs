@@ -174,6 +174,8 @@ pub fn save_haven(db: &mut Database, input: &SafeHavenInput) -> AdvanceResult<Sa
             updated: w.stamp()?,
         };
         let doc = serde_json::to_value(&haven)?;
+        // Before the row is replaced: the stamps keep what this save leaves unchanged.
+        let payload = super::fields::RecordKind::Haven.save_local(w.tx(), &doc, &haven.updated)?;
         w.tx().execute(
             "INSERT INTO adv_havens(id, kind, doc, hlc) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, doc = excluded.doc,
@@ -185,7 +187,7 @@ pub fn save_haven(db: &mut Database, input: &SafeHavenInput) -> AdvanceResult<Sa
                 haven.updated.to_string()
             ],
         )?;
-        w.emit("haven.upsert", &haven.id, &doc)?;
+        w.emit("haven.upsert", &haven.id, &payload)?;
         Ok(haven)
     })
 }

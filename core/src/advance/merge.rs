@@ -79,68 +79,89 @@ pub fn apply_remote_answers(
     db: &mut crate::store::Database,
     remote: &[Answer],
 ) -> AdvanceResult<ApplyReport> {
-    write(db, |w| {
-        let mut report = ApplyReport::default();
-        for r in remote {
-            let reject = |reason: String| RejectedAnswer {
-                walk_id: r.walk_id.clone(),
-                item_id: r.item_id.clone(),
-                reason,
-            };
-            let walk = match load_walk(w.tx(), &r.walk_id) {
-                Ok(walk) => walk,
-                Err(AdvanceError::NotFound { .. }) => {
-                    report.rejected.push(reject("unknown walk".into()));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if walk.state == WalkState::SignedOff {
-                report
-                    .rejected
-                    .push(reject("the walk is signed off".into()));
+    write(db, |w| apply_answers_in(w, remote))
+}
+
+/// Where remote answers are applied: a transaction, and a way to fold their stamps into
+/// (or check them against) this device's clock.
+pub(crate) trait AnswerTarget {
+    fn conn(&self) -> &rusqlite::Connection;
+    fn observe(&mut self, stamp: &crate::sync::Hlc) -> Result<(), String>;
+}
+
+impl AnswerTarget for crate::store::Writer<'_> {
+    fn conn(&self) -> &rusqlite::Connection {
+        self.tx()
+    }
+    fn observe(&mut self, stamp: &crate::sync::Hlc) -> Result<(), String> {
+        crate::store::Writer::observe(self, stamp).map_err(|e| e.to_string())
+    }
+}
+
+/// The merge of [`apply_remote_answers`], inside a caller's transaction.
+pub(crate) fn apply_answers_in(
+    w: &mut impl AnswerTarget,
+    remote: &[Answer],
+) -> AdvanceResult<ApplyReport> {
+    let mut report = ApplyReport::default();
+    for r in remote {
+        let reject = |reason: String| RejectedAnswer {
+            walk_id: r.walk_id.clone(),
+            item_id: r.item_id.clone(),
+            reason,
+        };
+        let walk = match load_walk(w.conn(), &r.walk_id) {
+            Ok(walk) => walk,
+            Err(AdvanceError::NotFound { .. }) => {
+                report.rejected.push(reject("unknown walk".into()));
                 continue;
             }
-            let Some(item) = walk.template.item(&r.item_id) else {
-                report.rejected.push(reject("unknown item".into()));
-                continue;
-            };
-            let checked =
-                check_answer_parts(item, &r.value, &r.note, r.issue, &r.position, &r.photos);
-            let (value, note, issue) = match checked {
-                Ok(parts) => parts,
-                Err(e) => {
-                    report.rejected.push(reject(e.to_string()));
-                    continue;
-                }
-            };
-            if r.hlc.device != r.device_id {
-                report
-                    .rejected
-                    .push(reject("stamp and device disagree".into()));
-                continue;
-            }
-            if let Err(e) = w.observe(&r.hlc) {
+            Err(e) => return Err(e),
+        };
+        if walk.state == WalkState::SignedOff {
+            report
+                .rejected
+                .push(reject("the walk is signed off".into()));
+            continue;
+        }
+        let Some(item) = walk.template.item(&r.item_id) else {
+            report.rejected.push(reject("unknown item".into()));
+            continue;
+        };
+        let checked = check_answer_parts(item, &r.value, &r.note, r.issue, &r.position, &r.photos);
+        let (value, note, issue) = match checked {
+            Ok(parts) => parts,
+            Err(e) => {
                 report.rejected.push(reject(e.to_string()));
                 continue;
             }
-            let incoming = Answer {
-                value,
-                note,
-                issue,
-                ..r.clone()
-            };
-            let winner = match walk.answer(&r.item_id) {
-                Some(local) => merge_answer(local, &incoming),
-                None => incoming.clone(),
-            };
-            if winner == incoming && walk.answer(&r.item_id) != Some(&incoming) {
-                store_answer(w, &incoming)?;
-                report.applied += 1;
-            } else {
-                report.kept_local += 1;
-            }
+        };
+        if r.hlc.device != r.device_id {
+            report
+                .rejected
+                .push(reject("stamp and device disagree".into()));
+            continue;
         }
-        Ok(report)
-    })
+        if let Err(e) = w.observe(&r.hlc) {
+            report.rejected.push(reject(e));
+            continue;
+        }
+        let incoming = Answer {
+            value,
+            note,
+            issue,
+            ..r.clone()
+        };
+        let winner = match walk.answer(&r.item_id) {
+            Some(local) => merge_answer(local, &incoming),
+            None => incoming.clone(),
+        };
+        if winner == incoming && walk.answer(&r.item_id) != Some(&incoming) {
+            store_answer(w.conn(), &incoming)?;
+            report.applied += 1;
+        } else {
+            report.kept_local += 1;
+        }
+    }
+    Ok(report)
 }

@@ -8,11 +8,13 @@
 
 pub mod canonical;
 pub mod error;
+pub mod fields;
 pub mod geometry;
 pub mod haven;
 pub mod interchange;
 pub mod merge;
 pub mod raise;
+pub mod remote;
 pub mod route;
 pub mod summary;
 pub mod template;

@@ -145,6 +145,9 @@ pub fn save_routes(db: &mut Database, inputs: &[RouteInput]) -> AdvanceResult<Ve
                 updated: w.stamp()?,
             };
             let doc = serde_json::to_value(&route)?;
+            // Before the row is replaced: the stamps keep what this save leaves unchanged.
+            let payload =
+                super::fields::RecordKind::Route.save_local(w.tx(), &doc, &route.updated)?;
             w.tx().execute(
                 "INSERT INTO adv_routes(id, journey, doc, hlc) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(id) DO UPDATE SET journey = excluded.journey,
@@ -156,7 +159,7 @@ pub fn save_routes(db: &mut Database, inputs: &[RouteInput]) -> AdvanceResult<Ve
                     route.updated.to_string()
                 ],
             )?;
-            w.emit("route.upsert", &route.id, &doc)?;
+            w.emit("route.upsert", &route.id, &payload)?;
             out.push(route);
         }
         Ok(out)

@@ -187,6 +187,8 @@ pub fn save_venue(db: &mut Database, input: &VenueInput) -> AdvanceResult<Venue>
             updated: w.stamp()?,
         };
         let doc = serde_json::to_value(&venue)?;
+        // Before the row is replaced: the stamps keep what this save leaves unchanged.
+        let payload = super::fields::RecordKind::Venue.save_local(w.tx(), &doc, &venue.updated)?;
         w.tx().execute(
             "INSERT INTO adv_venues(id, name, doc, hlc) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc,
@@ -198,7 +200,7 @@ pub fn save_venue(db: &mut Database, input: &VenueInput) -> AdvanceResult<Venue>
                 venue.updated.to_string()
             ],
         )?;
-        w.emit("venue.upsert", &venue.id, &doc)?;
+        w.emit("venue.upsert", &venue.id, &payload)?;
         Ok(venue)
     })
 }

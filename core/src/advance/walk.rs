@@ -98,7 +98,7 @@ pub enum WalkSubject {
 }
 
 impl WalkSubject {
-    fn parts(&self) -> (&'static str, &str) {
+    pub(crate) fn parts(&self) -> (&'static str, &str) {
         match self {
             WalkSubject::Venue { venue_id } => ("venue", venue_id),
             WalkSubject::Route { route_id } => ("route", route_id),
@@ -530,7 +530,7 @@ pub fn answer_item(db: &mut Database, walk_id: &str, input: &AnswerInput) -> Adv
             device_id: w.device_id().to_string(),
             hlc: w.stamp()?,
         };
-        store_answer(w, &answer)?;
+        store_answer(w.tx(), &answer)?;
         w.emit(
             "checklist.answer",
             &format!("{}/{}", answer.walk_id, answer.item_id),
@@ -540,8 +540,8 @@ pub fn answer_item(db: &mut Database, walk_id: &str, input: &AnswerInput) -> Adv
     })
 }
 
-pub(crate) fn store_answer(w: &Writer<'_>, a: &Answer) -> AdvanceResult<()> {
-    w.tx().execute(
+pub(crate) fn store_answer(conn: &rusqlite::Connection, a: &Answer) -> AdvanceResult<()> {
+    conn.execute(
         "INSERT INTO adv_answers(walk_id, item_id, record, hlc) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(walk_id, item_id) DO UPDATE SET record = excluded.record,
          hlc = excluded.hlc",

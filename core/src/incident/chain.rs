@@ -5,7 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::canonical::{entry_hash, EntryBody, ZERO_HASH};
+use super::canonical::{entry_hash, EntryBody, EntryKind, ZERO_HASH};
 use crate::error::{StoreError, StoreResult};
 use crate::store::Writer;
 
@@ -153,6 +153,22 @@ pub fn of_incident(
         let body = EntryBody::decode(&e.body).ok_or(StoreError::DatabaseCorrupt)?;
         out.push((e, body));
     }
+    // Entries of several devices (a colleague's amendment): the report first, then by
+    // recording time, device and sequence, so every device builds the same view.
+    out.sort_by(|(a, ab), (b, bb)| {
+        (
+            ab.kind != EntryKind::Report,
+            ab.recorded_at,
+            &a.device_id,
+            a.seq,
+        )
+            .cmp(&(
+                bb.kind != EntryKind::Report,
+                bb.recorded_at,
+                &b.device_id,
+                b.seq,
+            ))
+    });
     Ok(out)
 }
 

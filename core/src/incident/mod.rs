@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod model;
 pub mod query;
+pub mod remote;
 pub mod verify;
 
 use std::io::{Read, Write};
@@ -28,6 +29,7 @@ pub use model::{
     ReportPatch, Severity, Vehicle,
 };
 pub use query::{HistoryEntry, IncidentFilter, IncidentSummary, IncidentView, Page};
+pub use remote::IncidentEntryApplier;
 pub use verify::{ChainProblem, ProblemKind, VerifyReport};
 
 use crate::store::Database;
@@ -239,15 +241,40 @@ impl<'a> IncidentLog<'a> {
     }
 
     /// Recomputes this device's whole chain. A broken chain is reported, not an error.
+    /// Also checks every other device's chain stored here (pulled from the team) against
+    /// that device's registered key: see [`VerifyReport::remote`].
     pub fn verify(&self) -> IncidentResult<VerifyReport> {
+        self.verify_chains(false)
+    }
+
+    fn verify_chains(&self, own_only: bool) -> IncidentResult<VerifyReport> {
         let db = self.db()?;
-        let entries = chain::all(db.conn())?;
-        let head = chain::head(db.conn(), db.device_id())?;
+        let conn = db.conn();
+        let mut entries = chain::all(conn)?;
+        if own_only {
+            entries.retain(|e| e.device_id == db.device_id());
+        }
+        let mut heads = std::collections::BTreeMap::new();
+        let mut stmt = conn.prepare("SELECT device_id FROM incident_chain_head")?;
+        let devices = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        for d in devices {
+            let h = chain::head(conn, &d)?;
+            heads.insert(d, h);
+        }
+        let mut stmt = conn.prepare("SELECT device_id, public_key FROM device_keys")?;
+        let keys = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?
+            .collect::<Result<std::collections::BTreeMap<_, _>, _>>()?;
         Ok(verify::check_store(
             db.device_id(),
             &db.device_key().public_key(),
             &entries,
-            head,
+            &heads,
+            &keys,
         ))
     }
 
@@ -340,7 +367,8 @@ impl<'a> IncidentLog<'a> {
     /// A signed JSON bundle of this device's chain, disclosing the incidents in `scope`.
     /// Refused when the local chain does not verify.
     pub fn export_bundle(&self, scope: &ExportScope) -> IncidentResult<Vec<u8>> {
-        if !self.verify()?.ok {
+        let own_ok = self.verify_chains(true)?.ok;
+        if !own_ok {
             return Err(IncidentError::Bundle("the local log does not verify"));
         }
         let db = self.db()?;

@@ -51,6 +51,12 @@ pub struct VerifyReport {
     pub head_seq: u64,
     pub head_hash: String,
     pub problem: Option<ChainProblem>,
+    /// The store only: one report per other device whose entries are stored here (pulled
+    /// from the team), each checked against that device's registered key and recorded
+    /// head. When the own chain is intact but one of these is not, `ok` is false and
+    /// `problem` is the first broken remote chain's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote: Vec<VerifyReport>,
 }
 
 /// One link as presented to the checker. `body` is `None` for an entry left out of a
@@ -117,6 +123,7 @@ pub(crate) fn check<'a>(
         head_seq: expected - 1,
         head_hash: hex::encode(last_hash),
         problem,
+        remote: Vec::new(),
     }
 }
 
@@ -167,17 +174,18 @@ fn check_link(
     None
 }
 
-/// Checks the store's own chain and its recorded head.
-pub(crate) fn check_store(
+/// Checks one device's chain (its entries only, in sequence order) and its recorded head.
+fn check_chain(
     device_id: &str,
     public_key: &[u8],
-    entries: &[StoredEntry],
+    entries: &[&StoredEntry],
     head: (u64, [u8; 32]),
 ) -> VerifyReport {
-    // Own entries first in chain order, then anything from elsewhere (which is foreign).
-    let own = entries.iter().filter(|e| e.device_id == device_id);
-    let foreign = entries.iter().filter(|e| e.device_id != device_id);
-    let mut report = check(device_id, public_key, own.chain(foreign).map(Link::from));
+    let mut report = check(
+        device_id,
+        public_key,
+        entries.iter().map(|e| Link::from(*e)),
+    );
     if report.ok {
         let (head_seq, head_hash) = head;
         let broken = if head_seq > report.head_seq {
@@ -195,6 +203,54 @@ pub(crate) fn check_store(
                 entry_id: None,
             });
         }
+    }
+    report
+}
+
+/// Checks the store's own chain and its recorded head, then every other device's chain
+/// stored here against its registered key (`keys`) and recorded head (`heads`). Entries
+/// of a device with no registered key are *foreign* (copied in, not pulled).
+pub(crate) fn check_store(
+    device_id: &str,
+    public_key: &[u8],
+    entries: &[StoredEntry],
+    heads: &std::collections::BTreeMap<String, (u64, [u8; 32])>,
+    keys: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> VerifyReport {
+    let zero = (0, ZERO_HASH);
+    let mut by_device: std::collections::BTreeMap<&str, Vec<&StoredEntry>> = Default::default();
+    for e in entries {
+        by_device.entry(e.device_id.as_str()).or_default().push(e);
+    }
+    let own = by_device.remove(device_id).unwrap_or_default();
+    let mut report = check_chain(
+        device_id,
+        public_key,
+        &own,
+        heads.get(device_id).copied().unwrap_or(zero),
+    );
+    for (dev, list) in by_device {
+        let r = match keys.get(dev) {
+            Some(key) => check_chain(dev, key, &list, heads.get(dev).copied().unwrap_or(zero)),
+            None => VerifyReport {
+                ok: false,
+                device_id: dev.to_string(),
+                entries_checked: 0,
+                head_seq: 0,
+                head_hash: hex::encode(ZERO_HASH),
+                problem: list.first().map(|e| ChainProblem {
+                    kind: ProblemKind::Foreign,
+                    seq: e.seq,
+                    entry_id: Some(e.entry_id.clone()),
+                }),
+                remote: Vec::new(),
+            },
+        };
+        if report.ok && !r.ok {
+            report.ok = false;
+            report.problem = r.problem.clone();
+        }
+        report.remote.push(r);
     }
     report
 }

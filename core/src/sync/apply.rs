@@ -37,6 +37,19 @@ impl From<rusqlite::Error> for ApplyError {
 /// (`store::outbox::has_unsent`): merge so the local one stays on top.
 pub trait RemoteApplier: Send + Sync {
     fn apply(&self, tx: &Transaction<'_>, change: &Change) -> Result<(), ApplyError>;
+
+    /// What the engine calls: `clock` has already folded in the change's stamp and is kept
+    /// with the page's transaction. An applier that must restamp a local change (to keep
+    /// it on top of the remote one) overrides this; the default ignores the clock.
+    fn apply_with_clock(
+        &self,
+        tx: &Transaction<'_>,
+        clock: &mut HlcClock,
+        change: &Change,
+    ) -> Result<(), ApplyError> {
+        let _ = clock;
+        self.apply(tx, change)
+    }
 }
 
 /// Appliers by kind. A change's kind is matched exactly first, then by the longest
@@ -141,7 +154,7 @@ pub(crate) fn receive(
     } else {
         match appliers.find(&c.kind) {
             None => (InboxState::Stored, None),
-            Some(a) => match a.apply(tx, c) {
+            Some(a) => match a.apply_with_clock(tx, clock, c) {
                 Ok(()) => (InboxState::Applied, None),
                 Err(ApplyError::Invalid(reason)) => (InboxState::Failed, Some(reason)),
                 Err(ApplyError::Store(e)) => return Err(e),
@@ -160,8 +173,10 @@ pub(crate) fn receive(
 /// The inbox in server order, optionally of one kind.
 pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload, state, note
-         FROM remote_changes WHERE ?1 IS NULL OR kind = ?1 ORDER BY server_seq",
+        "SELECT r.server_seq, r.device_id, r.seq, r.op_id, r.hlc, r.kind, r.entity_id, r.payload,
+                r.state, r.note, k.public_key
+         FROM remote_changes r LEFT JOIN device_keys k ON k.device_id = r.device_id
+         WHERE ?1 IS NULL OR r.kind = ?1 ORDER BY r.server_seq",
     )?;
     let rows = stmt.query_map([kind], |r| {
         Ok((
@@ -175,11 +190,13 @@ pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntr
             r.get::<_, String>(7)?,
             r.get::<_, String>(8)?,
             r.get::<_, Option<String>>(9)?,
+            r.get::<_, Option<Vec<u8>>>(10)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload, state, note) = row?;
+        let (server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload, state, note, key) =
+            row?;
         out.push(InboxEntry {
             change: Change {
                 server_seq: server_seq as u64,
@@ -190,6 +207,7 @@ pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntr
                 kind,
                 entity_id,
                 payload: serde_json::from_str(&payload)?,
+                public_key: key.map(hex::encode),
             },
             state: InboxState::parse(&state),
             note,
@@ -228,6 +246,7 @@ mod tests {
             kind: "x.y".into(),
             entity_id: "e".into(),
             payload: serde_json::json!({}),
+            public_key: None,
         }
     }
 

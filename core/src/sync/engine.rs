@@ -110,11 +110,12 @@ fn classify(result: Result<Response, TransportError>) -> Answer {
 }
 
 impl SyncEngine {
-    /// An engine on `transport` with no domain appliers (pulled changes are only stored).
+    /// An engine on `transport` with the domain appliers of [`crate::sync::default_appliers`]
+    /// (replace them with [`SyncEngine::with_appliers`]).
     pub fn new(transport: Box<dyn Transport>) -> SyncEngine {
         SyncEngine {
             transport,
-            appliers: Appliers::new(),
+            appliers: crate::sync::default_appliers(),
             policy: RetryPolicy::default(),
             batch_size: 100,
             pull_limit: 200,

@@ -18,3 +18,30 @@ pub use error::SyncError;
 pub use hlc::{Hlc, HlcClock};
 pub use state::SyncStatus;
 pub use transport::{Response, Transport, TransportError};
+
+/// The appliers of every domain, registered in one place; [`SyncEngine::new`] uses them.
+///
+/// - `incident.entry`: verified against the author's key and chain, then stored
+///   (`incident::IncidentEntryApplier`); `incident.attachment` stays in the inbox.
+/// - `checklist.answer`: last writer wins per item (`advance::remote::AnswerApplier`).
+/// - `checklist.walk.start`, `checklist.walk.complete`: `advance::remote::WalkApplier`.
+/// - `venue.upsert`, `haven.upsert`, `route.upsert`: last writer wins per field
+///   (`advance::remote::RecordApplier`).
+pub fn default_appliers() -> Appliers {
+    use crate::advance::remote::{AnswerApplier, RecordApplier, WalkApplier};
+    use std::sync::Arc;
+    let mut a = Appliers::new();
+    a.register(
+        crate::incident::chain::OUTBOX_KIND_ENTRY,
+        Arc::new(crate::incident::IncidentEntryApplier),
+    );
+    a.register("checklist.answer", Arc::new(AnswerApplier));
+    let walks = Arc::new(WalkApplier);
+    a.register("checklist.walk.start", walks.clone());
+    a.register("checklist.walk.complete", walks);
+    let records = Arc::new(RecordApplier);
+    for k in ["venue.upsert", "haven.upsert", "route.upsert"] {
+        a.register(k, records.clone());
+    }
+    a
+}

@@ -133,6 +133,11 @@ pub struct Change {
     pub kind: String,
     pub entity_id: String,
     pub payload: serde_json::Value,
+    /// The author device's raw Ed25519 public key (hex), as registered at enrollment, so
+    /// a receiving device can verify what the author signed (incident entries). Absent
+    /// from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
