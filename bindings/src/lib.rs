@@ -10,11 +10,16 @@
 mod error;
 mod platform_key;
 mod records;
+mod sync;
 mod vault;
 
 pub use error::{KeyWrapperError, StoreError};
 pub use platform_key::KeyWrapper;
 pub use records::*;
+pub use sync::{
+    HttpHeader, HttpResponse, PlatformTransport, PlatformTransportError, SyncClient, SyncError,
+    SyncOptions, SyncReport, SyncStatus,
+};
 pub use vault::Vault;
 
 uniffi::setup_scaffolding!();
