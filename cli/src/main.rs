@@ -49,6 +49,10 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Enroll this device with a team server using a one-time code.
+    Enroll(commands::sync::EnrollArgs),
+    /// Push local changes and pull the team's; `sync status` shows the sync state.
+    Sync(commands::sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Status => commands::store::status(&cli.data_dir, &out),
         Command::Passphrase(cmd) => commands::store::passphrase(&cli.data_dir, cmd, &out),
         Command::Wipe { yes } => commands::store::wipe(&cli.data_dir, yes, &out),
+        Command::Enroll(args) => commands::sync::enroll(&cli.data_dir, args, &out),
+        Command::Sync(args) => commands::sync::run(&cli.data_dir, args, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod store;
+pub mod sync;
 
 use vigil_core::StoreError;
 
@@ -15,6 +16,8 @@ pub enum CliError {
     Io(String),
     #[error("cancelled")]
     Cancelled,
+    #[error("{0}")]
+    Sync(vigil_core::sync::SyncError),
 }
 
 impl CliError {
@@ -32,7 +35,7 @@ impl CliError {
                 | StoreError::NewerFormat { .. } => 4,
                 _ => 1,
             },
-            CliError::Io(_) => 1,
+            CliError::Io(_) | CliError::Sync(_) => 1,
         }
     }
 
@@ -41,6 +44,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Cancelled => "cancelled",
             CliError::Io(_) => "io",
+            CliError::Sync(e) => sync::kind(e),
             CliError::Store(e) => match e {
                 StoreError::WrongPassphrase { .. } => "wrong_passphrase",
                 StoreError::PlatformKeyRejected => "platform_key_rejected",
