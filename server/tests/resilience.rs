@@ -150,7 +150,10 @@ fn server_killed_mid_drain_then_restarted_loses_and_repeats_nothing() {
     let e = first.expect_err("the drain was cut");
     assert!(e.is_transient(), "{e:?}");
     let left = a.status().pending;
-    assert!(left > 0 && left < N, "part drained before the kill: {left} left");
+    assert!(
+        left > 0 && left < N,
+        "part drained before the kill: {left} left"
+    );
     assert!(store_db.exists());
 
     // Same data dir, same address: the drain resumes where the server's cursor is.
@@ -205,7 +208,10 @@ impl Transport for Recording {
     fn post(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError> {
         if path == paths::PUSH {
             let b: PushBatch = serde_json::from_slice(&body).expect("a push batch");
-            self.pushes.lock().unwrap().push((b.entries.len(), body.len()));
+            self.pushes
+                .lock()
+                .unwrap()
+                .push((b.entries.len(), body.len()));
         } else if path == paths::PULL {
             *self.pulls.lock().unwrap() += 1;
         }
@@ -251,7 +257,10 @@ fn thirty_days_offline_ten_thousand_entries_drain_in_bounded_batches() {
 
     let pushes = pushes.lock().unwrap().clone();
     // Bounded: at most 100 entries and 256 KiB per batch, so exactly 100 batches here.
-    assert!(pushes.iter().all(|&(n, _)| (1..=100).contains(&n)), "{pushes:?}");
+    assert!(
+        pushes.iter().all(|&(n, _)| (1..=100).contains(&n)),
+        "{pushes:?}"
+    );
     assert!(pushes.iter().all(|&(_, bytes)| bytes <= 256 * 1024));
     assert_eq!(pushes.len(), 100);
     assert_eq!(pushes.iter().map(|&(n, _)| n as u64).sum::<u64>(), N);
@@ -263,7 +272,9 @@ fn thirty_days_offline_ten_thousand_entries_drain_in_bounded_batches() {
     assert_eq!(r.received, N);
     let mut per_day: BTreeMap<u64, usize> = BTreeMap::new();
     for e in b.inbox() {
-        *per_day.entry(e.change.payload["day"].as_u64().unwrap()).or_default() += 1;
+        *per_day
+            .entry(e.change.payload["day"].as_u64().unwrap())
+            .or_default() += 1;
     }
     assert_eq!(per_day.values().sum::<usize>(), N as usize);
     assert_eq!(per_day.len(), 30);
