@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -109,9 +110,11 @@ fn server_killed_mid_drain_then_restarted_loses_and_repeats_nothing() {
     let url = format!("http://{}", server.1);
 
     let mut a = Device::with_timeout(&url, Duration::from_secs(2));
-    a.engine = SyncEngine::new(Box::new(
-        HttpTransport::without_reuse(&url, Duration::from_secs(2)).unwrap(),
-    ))
+    let pushed = Arc::new(AtomicUsize::new(0));
+    a.engine = SyncEngine::new(Box::new(CountingPushes {
+        inner: HttpTransport::without_reuse(&url, Duration::from_secs(2)).unwrap(),
+        ok: pushed.clone(),
+    }))
     .with_page_sizes(5, 200);
     let db = a.vault.db_mut().unwrap();
     a.engine.enroll(db, &url, &code, "A").unwrap();
@@ -125,7 +128,7 @@ fn server_killed_mid_drain_then_restarted_loses_and_repeats_nothing() {
         })
         .unwrap();
 
-    // Drain on another thread; kill the server once part of the outbox is through.
+    // Drain on another thread; kill the server once ten batches were answered.
     let (tx, rx) = std::sync::mpsc::channel();
     let handle = std::thread::spawn(move || {
         let r = a.sync();
@@ -134,16 +137,10 @@ fn server_killed_mid_drain_then_restarted_loses_and_repeats_nothing() {
     });
     let store_db = dir.path().join("vigil-server.db");
     let started = Instant::now();
-    loop {
-        // The server's own file grows as batches commit (WAL); kill after a few.
-        let wal = dir.path().join("vigil-server.db-wal");
-        let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
-        if size > 64 * 1024 {
-            break;
-        }
+    while pushed.load(Ordering::SeqCst) < 10 {
         assert!(rx.try_recv().is_err(), "drain finished before the kill");
         assert!(started.elapsed() < Duration::from_secs(60), "no progress");
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
     server.kill();
     let (mut a, first) = handle.join().unwrap();
@@ -194,6 +191,22 @@ fn client_gone_between_server_apply_and_local_ack_drains_without_duplicates() {
     let mut seqs: Vec<u64> = changes.iter().map(|c| c.seq).collect();
     seqs.sort();
     assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
+}
+
+/// A real HTTP transport that counts the push requests answered 200.
+struct CountingPushes {
+    inner: HttpTransport,
+    ok: Arc<AtomicUsize>,
+}
+
+impl Transport for CountingPushes {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+        let r = self.inner.post(path, body);
+        if path == paths::PUSH && matches!(&r, Ok(resp) if resp.status == 200) {
+            self.ok.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
 }
 
 /// A real HTTP transport that records what each push carried.
