@@ -13,6 +13,7 @@ mod error;
 mod incident;
 mod platform_key;
 mod records;
+mod sync;
 mod vault;
 
 pub use advance::*;
@@ -20,6 +21,10 @@ pub use error::{KeyWrapperError, StoreError};
 pub use incident::*;
 pub use platform_key::KeyWrapper;
 pub use records::*;
+pub use sync::{
+    HttpHeader, HttpResponse, PlatformTransport, PlatformTransportError, SyncClient, SyncError,
+    SyncOptions, SyncReport, SyncStatus,
+};
 pub use vault::Vault;
 
 uniffi::setup_scaffolding!();

@@ -64,6 +64,10 @@ enum Command {
     /// The tamper-evident incident log (see docs/cli/incident.md).
     #[command(subcommand)]
     Incident(Box<commands::incident::IncidentCommand>),
+    /// Enroll this device with a team server using a one-time code.
+    Enroll(commands::sync::EnrollArgs),
+    /// Push local changes and pull the team's; `sync status` shows the sync state.
+    Sync(commands::sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,8 @@ fn main() -> ExitCode {
         Command::Route(cmd) => commands::advance::route_cmd(&cli.data_dir, cmd, &out),
         Command::Checklist(cmd) => commands::advance::checklist_cmd(&cli.data_dir, cmd, &out),
         Command::Incident(cmd) => commands::incident::run(&cli.data_dir, *cmd, &out),
+        Command::Enroll(args) => commands::sync::enroll(&cli.data_dir, args, &out),
+        Command::Sync(args) => commands::sync::run(&cli.data_dir, args, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

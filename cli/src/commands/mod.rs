@@ -3,6 +3,7 @@
 pub mod advance;
 pub mod incident;
 pub mod store;
+pub mod sync;
 
 use vigil_core::advance::AdvanceError;
 use vigil_core::incident::IncidentError;
@@ -26,6 +27,8 @@ pub enum CliError {
     Io(String),
     #[error("cancelled")]
     Cancelled,
+    #[error("{0}")]
+    Sync(vigil_core::sync::SyncError),
 }
 
 impl CliError {
@@ -43,7 +46,7 @@ impl CliError {
             },
             CliError::Verification(_) => 5,
             CliError::Advance(_) => 1,
-            CliError::Io(_) => 1,
+            CliError::Io(_) | CliError::Sync(_) => 1,
         }
     }
 
@@ -52,6 +55,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Cancelled => "cancelled",
             CliError::Io(_) => "io",
+            CliError::Sync(e) => sync::kind(e),
             CliError::Verification(_) => "verification_failed",
             CliError::Advance(e) => advance_kind(e),
             CliError::Incident(e) => match e {

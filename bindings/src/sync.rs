@@ -1,0 +1,391 @@
+//! Team sync for the apps: the `SyncClient` object, its records and its error, and the
+//! `PlatformTransport` foreign trait through which a platform may carry the requests
+//! itself (its own HTTP stack, proxy settings, certificate pinning).
+//!
+//! Every call blocks (network and SQLite) and, while it runs, holds the vault's lock, so
+//! other calls on the same `Vault` wait for it: call from a background thread
+//! (`Dispatchers.IO`, WorkManager, a background actor), never the main thread.
+//!
+//! One sync at a time per client: a `sync_now` (or `enroll`) started while another runs
+//! on the same `SyncClient` does not wait; it fails at once with
+//! `SyncError::AlreadyRunning`, and the running one carries on. Apps share one client per
+//! vault.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use vigil_core::sync::{self as core_sync, SyncEngine, Transport, TransportError};
+
+use crate::error::StoreError;
+use crate::records::OutboxEntry;
+use crate::vault::Vault;
+
+/// Default bound on each whole HTTP request of the built-in transport.
+const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+
+/// What can go wrong with sync. Kotlin: `SyncException`. Messages and fields never carry
+/// record content, names, places or keys.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum SyncError {
+    #[error("this device is not enrolled with a team server")]
+    NotEnrolled,
+    #[error("this device is already enrolled")]
+    AlreadyEnrolled,
+    /// The server refused the one-time code (`invalid_code`, `device_exists`, ...).
+    #[error("the team server refused the enrollment ({code})")]
+    EnrollmentRefused { code: String },
+    /// The device was revoked: sync stops for good on this store.
+    #[error("this device has been revoked by the team server")]
+    Revoked,
+    #[error("the team server does not recognise this device ({code})")]
+    Unauthorized { code: String },
+    /// The device clock differs from the server's by more than five minutes.
+    #[error("this device's clock differs from the team server's by more than five minutes")]
+    ClockSkew,
+    #[error("the team server expects sequence number {expected}; local history is inconsistent")]
+    SequenceGap { expected: u64 },
+    /// No network, timeout, 5xx, 429: nothing was lost. The next automatic attempt is due
+    /// at `next_attempt_ms` (Unix ms).
+    #[error("sync failed temporarily ({reason}); next attempt scheduled")]
+    Transient {
+        reason: String,
+        next_attempt_ms: u64,
+    },
+    #[error("unexpected answer from the team server ({reason})")]
+    Protocol { reason: String },
+    /// Another `sync_now` or `enroll` of this client is running.
+    #[error("a sync is already running")]
+    AlreadyRunning,
+    #[error("invalid server address")]
+    InvalidUrl,
+    #[error("the store is locked")]
+    Locked,
+    #[error("store error: {reason}")]
+    Store { reason: String },
+}
+
+impl From<core_sync::SyncError> for SyncError {
+    fn from(e: core_sync::SyncError) -> Self {
+        use core_sync::SyncError as E;
+        match e {
+            E::NotEnrolled => SyncError::NotEnrolled,
+            E::AlreadyEnrolled => SyncError::AlreadyEnrolled,
+            E::EnrollmentRefused { code } => SyncError::EnrollmentRefused { code },
+            E::Revoked => SyncError::Revoked,
+            E::Unauthorized { code } => SyncError::Unauthorized { code },
+            E::ClockSkew => SyncError::ClockSkew,
+            E::SequenceGap { expected } => SyncError::SequenceGap { expected },
+            E::Transient {
+                reason,
+                next_attempt_ms,
+            } => SyncError::Transient {
+                reason,
+                next_attempt_ms,
+            },
+            E::Protocol(reason) => SyncError::Protocol { reason },
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<vigil_core::StoreError> for SyncError {
+    fn from(e: vigil_core::StoreError) -> Self {
+        match StoreError::from(e) {
+            StoreError::Locked => SyncError::Locked,
+            other => SyncError::Store {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+/// What one `sync_now` did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// Local changes acknowledged by the server and removed from the outbox.
+    pub pushed: u64,
+    /// Local changes refused (by the server, or too large to send), kept in quarantine.
+    pub quarantined: u64,
+    /// Team changes received and stored.
+    pub pulled: u64,
+    /// Of those, applied to local records.
+    pub applied: u64,
+    /// Of those, refused for a clock stamp too far in the future.
+    pub refused: u64,
+}
+
+impl From<core_sync::SyncReport> for SyncReport {
+    fn from(r: core_sync::SyncReport) -> Self {
+        SyncReport {
+            pushed: r.acked,
+            quarantined: r.quarantined,
+            pulled: r.received,
+            applied: r.applied,
+            refused: r.refused,
+        }
+    }
+}
+
+/// What the UI shows about sync. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    pub team_id: Option<String>,
+    pub server_url: Option<String>,
+    /// Local changes waiting to be sent.
+    pub pending: u64,
+    /// Local changes refused and kept with their reasons (see `quarantined()`).
+    pub quarantined: u64,
+    pub last_success_ms: Option<u64>,
+    pub last_error: Option<String>,
+    /// When the next automatic attempt is due, after a transient failure.
+    pub next_attempt_ms: Option<u64>,
+    pub revoked: bool,
+}
+
+impl From<core_sync::SyncStatus> for SyncStatus {
+    fn from(s: core_sync::SyncStatus) -> Self {
+        SyncStatus {
+            enrolled: s.enrolled,
+            team_id: s.team_id,
+            server_url: s.server_url,
+            pending: s.pending,
+            quarantined: s.quarantined,
+            last_success_ms: s.last_success_ms,
+            last_error: s.last_error,
+            next_attempt_ms: s.next_attempt_ms,
+            revoked: s.revoked,
+        }
+    }
+}
+
+/// One HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// Whatever HTTP answer came, whatever its status (the engine classifies it).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<HttpHeader>,
+    pub body: Vec<u8>,
+}
+
+/// A request that got no HTTP answer. Kotlin: `PlatformTransportException`. All are
+/// treated as transient (retried with backoff), except `InvalidUrl`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum PlatformTransportError {
+    #[error("could not connect to the server")]
+    Connect,
+    #[error("the server did not answer in time")]
+    Timeout,
+    #[error("TLS failure")]
+    Tls,
+    #[error("invalid server address")]
+    InvalidUrl,
+    #[error("the connection failed ({reason})")]
+    Io { reason: String },
+    /// The implementation threw something it did not declare.
+    #[error("unexpected platform error: {reason}")]
+    Unexpected { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformTransportError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        PlatformTransportError::Unexpected { reason: e.reason }
+    }
+}
+
+/// A platform's own HTTP client. `post` sends `body` to the absolute `url` with the given
+/// headers, blocking, and returns the answer whatever its status; it must not follow
+/// redirects. Called on the thread that called `sync_now`/`enroll`.
+#[uniffi::export(foreign)]
+pub trait PlatformTransport: Send + Sync {
+    fn post(
+        &self,
+        url: String,
+        headers: Vec<HttpHeader>,
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, PlatformTransportError>;
+}
+
+/// Adapts a platform transport to the core's `Transport` for one server.
+struct Platform {
+    base: String,
+    inner: Arc<dyn PlatformTransport>,
+}
+
+impl Transport for Platform {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<core_sync::Response, TransportError> {
+        let headers = vec![HttpHeader {
+            name: "content-type".into(),
+            value: "application/json".into(),
+        }];
+        let url = format!("{}{}", self.base, path);
+        match self.inner.post(url, headers, body) {
+            Ok(r) => Ok(core_sync::Response {
+                status: r.status,
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name.to_ascii_lowercase(), h.value))
+                    .collect(),
+                body: r.body,
+            }),
+            Err(e) => Err(match e {
+                PlatformTransportError::Connect => TransportError::Connect,
+                PlatformTransportError::Timeout => TransportError::Timeout,
+                PlatformTransportError::Tls => TransportError::Tls,
+                PlatformTransportError::InvalidUrl => TransportError::InvalidUrl,
+                PlatformTransportError::Io { reason }
+                | PlatformTransportError::Unexpected { reason } => TransportError::Io(reason),
+            }),
+        }
+    }
+}
+
+/// How a `SyncClient` reaches the server.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct SyncOptions {
+    /// Overrides the server URL recorded at enrollment (e.g. the server moved).
+    pub server_url: Option<String>,
+    /// Bound on each whole request of the built-in transport (default 30 s). Ignored with
+    /// a platform transport.
+    pub timeout_ms: Option<u64>,
+}
+
+/// Syncs one vault with its team server. See the module notes: blocking, one sync at a
+/// time (a second concurrent call fails with `AlreadyRunning`). Close it when done.
+#[derive(uniffi::Object)]
+pub struct SyncClient {
+    vault: Arc<Vault>,
+    options: SyncOptions,
+    platform: Option<Arc<dyn PlatformTransport>>,
+    running: Mutex<()>,
+}
+
+#[uniffi::export]
+impl SyncClient {
+    /// A client using the built-in HTTP(S) transport.
+    #[uniffi::constructor]
+    pub fn new(vault: Arc<Vault>, options: SyncOptions) -> Arc<Self> {
+        Arc::new(SyncClient {
+            vault,
+            options,
+            platform: None,
+            running: Mutex::new(()),
+        })
+    }
+
+    /// A client whose requests go through the platform's own transport.
+    #[uniffi::constructor]
+    pub fn with_transport(
+        vault: Arc<Vault>,
+        options: SyncOptions,
+        transport: Arc<dyn PlatformTransport>,
+    ) -> Arc<Self> {
+        Arc::new(SyncClient {
+            vault,
+            options,
+            platform: Some(transport),
+            running: Mutex::new(()),
+        })
+    }
+
+    /// Registers this device with the team server at `server_url` using the
+    /// administrator's one-time `code`, under the `officer`'s name. Blocking.
+    pub fn enroll(
+        &self,
+        server_url: String,
+        code: String,
+        officer: String,
+    ) -> Result<(), SyncError> {
+        let _running = self.start()?;
+        let engine = self.engine(&server_url)?;
+        let mut v = self.vault.guard();
+        engine.enroll(v.db_mut()?, &server_url, &code, &officer)?;
+        Ok(())
+    }
+
+    /// Pushes every pending local change, then pulls the team's changes until the server
+    /// has no more. Ignores any scheduled backoff (a user's "sync now"). Blocking.
+    pub fn sync_now(&self) -> Result<SyncReport, SyncError> {
+        let _running = self.start()?;
+        let mut v = self.vault.guard();
+        let db = v.db_mut()?;
+        let url = self.server_url(db)?;
+        let engine = self.engine(&url)?;
+        Ok(engine.sync_now(db)?.into())
+    }
+
+    /// Like `sync_now` but does nothing (returns `null`) while a retry is scheduled in
+    /// the future: for a periodic job. Blocking.
+    pub fn sync_if_due(&self) -> Result<Option<SyncReport>, SyncError> {
+        let _running = self.start()?;
+        let mut v = self.vault.guard();
+        let db = v.db_mut()?;
+        let url = self.server_url(db)?;
+        let engine = self.engine(&url)?;
+        Ok(engine.sync_if_due(db)?.map(Into::into))
+    }
+
+    /// Pending and quarantined counts, last success, last error, next attempt,
+    /// revocation. Reads the store only.
+    pub fn status(&self) -> Result<SyncStatus, SyncError> {
+        let v = self.vault.guard();
+        Ok(core_sync::status(v.db()?)?.into())
+    }
+
+    /// Local changes refused (with their reasons), oldest first. Kept, never resent.
+    pub fn quarantined(&self) -> Result<Vec<OutboxEntry>, SyncError> {
+        let v = self.vault.guard();
+        let entries = vigil_core::store::outbox::quarantined(v.db()?.conn())?;
+        Ok(entries.into_iter().map(Into::into).collect())
+    }
+}
+
+impl SyncClient {
+    fn start(&self) -> Result<std::sync::MutexGuard<'_, ()>, SyncError> {
+        match self.running.try_lock() {
+            Ok(g) => Ok(g),
+            // A panic in an earlier sync left nothing half-done (every step commits or
+            // rolls back its own transaction).
+            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(SyncError::AlreadyRunning),
+        }
+    }
+
+    fn server_url(&self, db: &vigil_core::store::Database) -> Result<String, SyncError> {
+        if let Some(url) = &self.options.server_url {
+            return Ok(url.clone());
+        }
+        core_sync::status(db)?
+            .server_url
+            .ok_or(SyncError::NotEnrolled)
+    }
+
+    fn engine(&self, server_url: &str) -> Result<SyncEngine, SyncError> {
+        let base = server_url.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(SyncError::InvalidUrl);
+        }
+        let transport: Box<dyn Transport> = match &self.platform {
+            Some(p) => Box::new(Platform {
+                base,
+                inner: p.clone(),
+            }),
+            None => {
+                let timeout =
+                    Duration::from_millis(self.options.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS));
+                Box::new(
+                    core_sync::transport::HttpTransport::new(&base, timeout)
+                        .map_err(|_| SyncError::InvalidUrl)?,
+                )
+            }
+        };
+        Ok(SyncEngine::new(transport))
+    }
+}

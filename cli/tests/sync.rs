@@ -1,0 +1,218 @@
+//! `vigil enroll`, `vigil sync`, `vigil sync status` against a real `vigil-server`
+//! process on loopback.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+fn server_bin() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_vigil")).with_file_name("vigil-server");
+    if !bin.exists() {
+        // Run alone (`cargo test -p vigil`): build the server binary into the same dir.
+        let ok = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "vigil-server", "--bin", "vigil-server"])
+            .status()
+            .expect("run cargo build")
+            .success();
+        assert!(ok, "cargo build -p vigil-server failed");
+    }
+    assert!(bin.exists(), "{} missing", bin.display());
+    bin
+}
+
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new(server_bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run vigil-server admin");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
+/// A server process; killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(dir: &Path, listen: &str) -> Server {
+        let mut child = Command::new(server_bin())
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--listen", listen])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start vigil-server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("vigil-server listening on ")
+            .unwrap_or_else(|| panic!("listening line: {line:?}"))
+            .to_string();
+        Server {
+            child,
+            url: format!("http://{addr}"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn vigil(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("VIGIL_PASSPHRASE", "pw")
+        .env_remove("VIGIL_OFFICER")
+        .output()
+        .expect("run vigil")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "status {:?}: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(o)).expect("stdout is JSON")
+}
+
+fn err_json(o: &Output) -> serde_json::Value {
+    assert!(!o.status.success());
+    serde_json::from_slice(&o.stderr).expect("stderr is JSON")
+}
+
+fn init(dir: &Path) {
+    ok(&vigil(
+        dir,
+        &[
+            "init",
+            "--kdf-memory-kib",
+            "64",
+            "--kdf-iterations",
+            "1",
+            "--allow-weak-kdf",
+        ],
+    ));
+}
+
+#[test]
+fn enroll_sync_and_status_against_a_real_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sdir = tmp.path().join("server");
+    let team = admin(&sdir, &["create-team", "Alpha"]);
+    let code = admin(&sdir, &["issue-code", &team]);
+    let server = Server::start(&sdir, "127.0.0.1:0");
+
+    let dev = tmp.path().join("device");
+    init(&dev);
+
+    // Before enrolling: status says so, sync refuses with a typed error.
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["enrolled"], false);
+    let e = err_json(&vigil(&dev, &["--json", "sync"]));
+    assert_eq!(e["error"]["kind"], "not_enrolled");
+
+    let en = json(&vigil(
+        &dev,
+        &[
+            "--json",
+            "enroll",
+            &server.url,
+            &code,
+            "--officer",
+            "A. Officer",
+        ],
+    ));
+    assert_eq!(en["enrolled"], true);
+    assert_eq!(en["team_id"], team.as_str());
+
+    // The code is single use: a second store cannot enroll with it.
+    let dev2 = tmp.path().join("device2");
+    init(&dev2);
+    let e = err_json(&vigil(&dev2, &["--json", "enroll", &server.url, &code]));
+    assert_eq!(e["error"]["kind"], "enrollment_refused");
+    // Enrolling the same store twice is refused locally.
+    let e = err_json(&vigil(&dev, &["--json", "enroll", &server.url, &code]));
+    assert_eq!(e["error"]["kind"], "already_enrolled");
+
+    let r = json(&vigil(&dev, &["--json", "sync"]));
+    assert_eq!(r["pushed"], 0);
+    assert_eq!(r["pulled"], 0);
+    let text = ok(&vigil(&dev, &["sync"]));
+    assert!(text.contains("pushing 0 pending change(s)"), "{text}");
+    assert!(text.contains("pushed 0, quarantined 0"), "{text}");
+    assert!(text.contains("pulled 0"), "{text}");
+
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["enrolled"], true);
+    assert_eq!(st["team_id"], team.as_str());
+    assert_eq!(st["server_url"], server.url.as_str());
+    assert_eq!(st["pending"], 0);
+    assert_eq!(st["revoked"], false);
+    assert!(st["last_success_ms"].as_u64().unwrap() > 0);
+    assert!(st["last_error"].is_null());
+    let text = ok(&vigil(&dev, &["sync", "status"]));
+    assert!(text.contains("enrolled       true"), "{text}");
+}
+
+#[test]
+fn server_down_is_transient_and_revocation_stops_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sdir = tmp.path().join("server");
+    let team = admin(&sdir, &["create-team", "Bravo"]);
+    let code = admin(&sdir, &["issue-code", &team]);
+    let server = Server::start(&sdir, "127.0.0.1:0");
+    let url = server.url.clone();
+    let dev = tmp.path().join("device");
+    init(&dev);
+    let en = json(&vigil(&dev, &["--json", "enroll", &url, &code]));
+    let device_id = en["device_id"].as_str().unwrap().to_string();
+
+    // Server down: a transient failure with a next attempt, exit status 1.
+    drop(server);
+    let o = vigil(&dev, &["--json", "sync"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(err_json(&o)["error"]["kind"], "transient");
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert!(st["next_attempt_ms"].as_u64().is_some(), "{st}");
+    assert!(st["last_error"].is_string(), "{st}");
+
+    // Back on the same address: sync works again and clears the error.
+    let addr = url.strip_prefix("http://").unwrap();
+    let server = Server::start(&sdir, addr);
+    assert_eq!(server.url, url);
+    json(&vigil(&dev, &["--json", "sync"]));
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert!(st["last_error"].is_null(), "{st}");
+    assert!(st["next_attempt_ms"].is_null(), "{st}");
+
+    // Revoked by the administrator: typed error, recorded, sync stops.
+    assert!(admin(&sdir, &["revoke", &device_id]).contains("revoked"));
+    let e = err_json(&vigil(&dev, &["--json", "sync"]));
+    assert_eq!(e["error"]["kind"], "revoked");
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["revoked"], true);
+    drop(server);
+    // Even with the server gone, a revoked device does not call out.
+    let e = err_json(&vigil(&dev, &["--json", "sync"]));
+    assert_eq!(e["error"]["kind"], "revoked");
+}
