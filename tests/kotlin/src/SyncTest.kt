@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 
 /**
- * Sync through the generated bindings against a real `vigil-server` process on loopback.
- * Device changes (incidents, advances) are not on this branch's FFI yet: these tests
- * cover enrollment, status, revocation, failures and the one-sync-at-a-time rule.
+ * Sync through the generated bindings against a real `vigil-server` process on loopback:
+ * enrollment, status, revocation, failures and the one-sync-at-a-time rule. Domain data
+ * crossing between devices: `SyncIncidentTest`.
  */
 class SyncTest {
     @TempDir

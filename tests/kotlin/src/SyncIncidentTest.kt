@@ -1,0 +1,88 @@
+package app.vigil.tests
+
+import app.vigil.core.IncidentCategory
+import app.vigil.core.IncidentLog
+import app.vigil.core.Severity
+import app.vigil.core.SyncClient
+import app.vigil.core.SyncOptions
+import app.vigil.core.Vault
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+
+/**
+ * An incident logged offline on one phone reaches a teammate's phone through a real
+ * `vigil-server` process, verified and searchable there, exactly once.
+ */
+class SyncIncidentTest {
+    @TempDir
+    lateinit var dir: Path
+
+    private val serverDir get() = dir.resolve("server")
+
+    private fun vault(name: String): Vault =
+        Vault.create(dir.resolve(name).toString(), pass("pw-$name"), FAST_KDF, null)
+
+    @Test
+    fun `an incident logged offline on one device is verified and searchable on another`() {
+        val team = serverAdmin(serverDir, "create-team", "Alpha")
+        ServerProcess(serverDir).use { server ->
+            vault("a").use { va ->
+                vault("b").use { vb ->
+                    val options = SyncOptions(null, null)
+                    SyncClient(va, options).use { a ->
+                        SyncClient(vb, options).use { b ->
+                            a.enroll(server.url, serverAdmin(serverDir, "issue-code", team), "Officer A")
+                            b.enroll(server.url, serverAdmin(serverDir, "issue-code", team), "Officer B")
+
+                            // Offline on A: a report and an amendment, queued in the outbox.
+                            val id = IncidentLog.withOfficer(va, "Officer A").use { log ->
+                                val r = log.log(
+                                    report(
+                                        IncidentCategory.HOSTILE_SURVEILLANCE,
+                                        "Blue hatchback photographing the motorcade route",
+                                        Severity.HIGH,
+                                        gps(51.5033, -0.1276),
+                                    ),
+                                )
+                                log.amend(
+                                    r.incidentId, "plate read from the photo",
+                                    NO_CHANGE.copy(tags = listOf("plate-read")),
+                                )
+                                r.incidentId
+                            }
+                            assertEquals(2uL, a.status().pending)
+
+                            val pushed = a.syncNow()
+                            assertEquals(2uL, pushed.pushed)
+                            assertEquals(0uL, a.status().pending)
+
+                            val pulled = b.syncNow()
+                            assertTrue(pulled.pulled >= 2uL, "b pulled a's entries: $pulled")
+                            IncidentLog(vb).use { log ->
+                                val view = log.get(id)
+                                assertEquals(
+                                    "Blue hatchback photographing the motorcade route",
+                                    view.current.narrative,
+                                )
+                                assertEquals(listOf("plate-read"), view.current.tags)
+                                assertEquals(1u, view.amendments)
+                                assertEquals(listOf(id), log.search("hatchback", 10u, 0u).map { it.incidentId })
+                                assertTrue(log.verify().ok, "a's chain verifies on b")
+                            }
+
+                            // Syncing again brings nothing twice.
+                            b.syncNow()
+                            IncidentLog(vb).use { log ->
+                                assertEquals(1, log.search("hatchback", 10u, 0u).size)
+                                assertEquals(1u, log.get(id).amendments)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
