@@ -76,6 +76,44 @@ pub fn head(conn: &Connection, device_id: &str) -> StoreResult<(u64, [u8; 32])> 
     }
 }
 
+/// One verified (or freshly signed) link of a device's chain, ready to store.
+pub(crate) struct Link<'a> {
+    pub device_id: &'a str,
+    pub seq: u64,
+    pub prev: &'a [u8],
+    pub hash: &'a [u8],
+    pub signature: &'a [u8],
+    pub body: &'a EntryBody,
+    pub bytes: &'a [u8],
+}
+
+/// Stores a link and advances its device's chain head: the one place entries are
+/// written, for local appends and for verified entries pulled from teammates.
+pub(crate) fn store_link(conn: &Connection, l: &Link<'_>) -> StoreResult<()> {
+    let amends = l.body.amendment.as_ref().map(|a| a.amends.clone());
+    conn.execute(
+        &format!("INSERT INTO incident_entries({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+        params![
+            l.device_id,
+            l.seq as i64,
+            l.body.entry_id,
+            l.body.incident_id,
+            l.body.kind.as_str(),
+            amends,
+            l.prev,
+            l.hash,
+            l.signature,
+            l.bytes,
+        ],
+    )?;
+    conn.execute(
+        "INSERT INTO incident_chain_head(device_id, seq, hash) VALUES (?1, ?2, ?3)
+         ON CONFLICT(device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        params![l.device_id, l.seq as i64, l.hash],
+    )?;
+    Ok(())
+}
+
 /// Appends `body` as the next entry of this device's chain, signs it, advances the
 /// head and records it in the outbox, all in the writer's transaction.
 pub fn append(w: &mut Writer<'_>, body: &EntryBody) -> StoreResult<EntryReceipt> {
@@ -88,26 +126,17 @@ pub fn append(w: &mut Writer<'_>, body: &EntryBody) -> StoreResult<EntryReceipt>
     let seq = last + 1;
     let hash = entry_hash(seq, &prev, &device_id, &bytes);
     let signature = w.device_key().sign(&hash);
-    let amends = body.amendment.as_ref().map(|a| a.amends.clone());
-    w.tx().execute(
-        &format!("INSERT INTO incident_entries({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
-        params![
-            device_id,
-            seq as i64,
-            body.entry_id,
-            body.incident_id,
-            body.kind.as_str(),
-            amends,
-            &prev[..],
-            &hash[..],
-            &signature[..],
-            bytes,
-        ],
-    )?;
-    w.tx().execute(
-        "INSERT INTO incident_chain_head(device_id, seq, hash) VALUES (?1, ?2, ?3)
-         ON CONFLICT(device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        params![device_id, seq as i64, &hash[..]],
+    store_link(
+        w.tx(),
+        &Link {
+            device_id: &device_id,
+            seq,
+            prev: &prev,
+            hash: &hash,
+            signature: &signature,
+            body,
+            bytes: &bytes,
+        },
     )?;
     // The outbox carries exactly what the server needs to verify and anchor the entry.
     let body_text = String::from_utf8(bytes).map_err(|_| StoreError::DatabaseCorrupt)?;

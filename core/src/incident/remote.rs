@@ -146,28 +146,17 @@ impl RemoteApplier for IncidentEntryApplier {
         if chain::by_id(tx, &body.entry_id)?.is_some() {
             return Err(refuse("entry id already used"));
         }
-        let amends = body.amendment.as_ref().map(|a| a.amends.clone());
-        tx.execute(
-            "INSERT INTO incident_entries(device_id, seq, entry_id, incident_id, kind, amends,
-                 prev_hash, hash, signature, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                p.device_id,
-                p.seq as i64,
-                body.entry_id,
-                body.incident_id,
-                body.kind.as_str(),
-                amends,
-                &prev[..],
-                &hash[..],
-                &signature[..],
+        chain::store_link(
+            tx,
+            &chain::Link {
+                device_id: &p.device_id,
+                seq: p.seq,
+                prev: &prev,
+                hash: &hash,
+                signature: &signature,
+                body: &body,
                 bytes,
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO incident_chain_head(device_id, seq, hash) VALUES (?1, ?2, ?3)
-             ON CONFLICT(device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-            params![p.device_id, p.seq as i64, &hash[..]],
+            },
         )?;
         // The report may be missing here (it was refused): the entry is still stored, so
         // its author's chain continues; the view follows when a report exists.
