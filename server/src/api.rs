@@ -15,25 +15,24 @@ use serde::Serialize;
 use vigil_core::sync::protocol::paths;
 
 use crate::error::ServerError;
-use crate::service;
-use crate::storage::Storage;
+use crate::service::{self, Ctx};
 
 /// Largest request body accepted (a push batch of a few hundred entries fits easily).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub storage: Arc<dyn Storage>,
+    pub ctx: Arc<Ctx>,
 }
 
-pub fn router(storage: Arc<dyn Storage>, body_limit: usize) -> Router {
+pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
     Router::new()
         .route(paths::HEALTH, get(|| async { "ok" }))
         .route(paths::ENROLL, post(enroll))
         .route(paths::PUSH, post(push))
         .route(paths::PULL, post(pull))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(AppState { storage })
+        .with_state(AppState { ctx })
 }
 
 fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {
@@ -58,7 +57,7 @@ fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, 
 async fn run<Req, Resp>(
     state: AppState,
     body: Result<Bytes, BytesRejection>,
-    f: fn(&dyn Storage, &Req) -> Result<Resp, ServerError>,
+    f: fn(&Ctx, &Req) -> Result<Resp, ServerError>,
 ) -> Response
 where
     Req: DeserializeOwned + Send + 'static,
@@ -68,7 +67,7 @@ where
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let joined = tokio::task::spawn_blocking(move || f(state.storage.as_ref(), &req)).await;
+    let joined = tokio::task::spawn_blocking(move || f(&state.ctx, &req)).await;
     match joined {
         Ok(Ok(resp)) => (StatusCode::OK, Json(resp)).into_response(),
         Ok(Err(e)) => e.into_response(),

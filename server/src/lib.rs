@@ -4,6 +4,7 @@
 //! the core's store is never used here.
 
 pub mod api;
+pub mod clock;
 pub mod error;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -14,9 +15,11 @@ pub mod storage;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use clock::{Clock, ShiftedClock, SystemClock};
 pub use error::ServerError;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStorage;
+pub use service::Ctx;
 pub use sqlite::SqliteStorage;
 pub use storage::Storage;
 
@@ -31,11 +34,11 @@ pub fn now_ms() -> u64 {
 /// Serves on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    storage: Arc<dyn Storage>,
+    ctx: Arc<Ctx>,
     body_limit: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(storage, body_limit))
+    axum::serve(listener, api::router(ctx, body_limit))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -48,9 +51,19 @@ pub struct BackgroundServer {
 }
 
 impl BackgroundServer {
-    /// Binds `addr` (port 0 picks a free port) and serves `storage` in the background.
+    /// Binds `addr` (port 0 picks a free port) and serves `storage` in the background,
+    /// on the system clock.
     pub fn start(
         storage: Arc<dyn Storage>,
+        addr: SocketAddr,
+        body_limit: usize,
+    ) -> std::io::Result<BackgroundServer> {
+        Self::start_ctx(Arc::new(Ctx::new(storage)), addr, body_limit)
+    }
+
+    /// Like [`Self::start`] with a given context (storage and clock).
+    pub fn start_ctx(
+        ctx: Arc<Ctx>,
         addr: SocketAddr,
         body_limit: usize,
     ) -> std::io::Result<BackgroundServer> {
@@ -74,7 +87,7 @@ impl BackgroundServer {
                 let stop = async {
                     let _ = rx.await;
                 };
-                if let Err(e) = serve(listener, storage, body_limit, stop).await {
+                if let Err(e) = serve(listener, ctx, body_limit, stop).await {
                     tracing::error!(error = %e, "server stopped");
                 }
             });

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use vigil_server::api::DEFAULT_BODY_LIMIT;
-use vigil_server::{service, SqliteStorage, Storage};
+use vigil_server::{service, Ctx, SqliteStorage, Storage};
 
 #[derive(Parser)]
 #[command(name = "vigil-server", about = "Vigil team sync server")]
@@ -112,7 +112,7 @@ fn run(storage: Arc<dyn Storage>, listen: SocketAddr, body_limit: usize) -> Resu
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        vigil_server::serve(listener, storage, body_limit, stop)
+        vigil_server::serve(listener, Arc::new(Ctx::new(storage)), body_limit, stop)
             .await
             .map_err(|e| e.to_string())
     })

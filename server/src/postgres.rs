@@ -148,10 +148,11 @@ impl Storage for PgStorage {
         device_id: &str,
         public_key: &[u8],
         officer: &str,
+        now_ms: u64,
     ) -> Result<String, ServerError> {
         let mut c = self.lock();
         let mut tx = c.transaction()?;
-        let now = now_ms() as i64;
+        let now = now_ms as i64;
         let team_id: Option<String> = tx
             .query_opt(
                 "SELECT team_id FROM enrollment_codes
@@ -208,6 +209,7 @@ impl Storage for PgStorage {
         &self,
         device: &DeviceRecord,
         entries: &[PushEntry],
+        now_ms: u64,
         validate: Validator<'_>,
     ) -> Result<Vec<EntryOutcome>, ServerError> {
         let mut c = self.lock();
@@ -226,7 +228,7 @@ impl Storage for PgStorage {
             )?
             .map(|r| r.get::<_, i64>(0))
             .unwrap_or(0) as u64;
-        let now = now_ms() as i64;
+        let now = now_ms as i64;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             let seq = e.seq as i64;

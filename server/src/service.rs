@@ -8,9 +8,36 @@ use vigil_core::sync::protocol::{
     PushResult, MAX_PULL_LIMIT, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
 
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
 use crate::error::ServerError;
 use crate::now_ms;
 use crate::storage::{DeviceRecord, Storage};
+
+/// What every request is served with: the storage and the server's clock.
+pub struct Ctx {
+    pub storage: Arc<dyn Storage>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ctx {
+    /// On the system clock.
+    pub fn new(storage: Arc<dyn Storage>) -> Ctx {
+        Ctx {
+            storage,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn with_clock(storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Ctx {
+        Ctx { storage, clock }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}
 
 /// How long an enrollment code stays valid.
 pub const CODE_TTL_MS: u64 = 24 * 60 * 60 * 1000;
@@ -58,7 +85,8 @@ pub fn issue_code(storage: &dyn Storage, team_id: &str) -> Result<String, Server
     Ok(code)
 }
 
-pub fn enroll(storage: &dyn Storage, req: &EnrollRequest) -> Result<EnrollResponse, ServerError> {
+pub fn enroll(ctx: &Ctx, req: &EnrollRequest) -> Result<EnrollResponse, ServerError> {
+    let storage = ctx.storage.as_ref();
     check_version(req.schema_version)?;
     let key = hex::decode(&req.public_key)
         .map_err(|_| ServerError::Malformed("public_key is not hex".into()))?;
@@ -67,7 +95,13 @@ pub fn enroll(storage: &dyn Storage, req: &EnrollRequest) -> Result<EnrollRespon
     }
     check_text("device_id", &req.device_id, 100)?;
     check_text("officer", &req.officer, 200)?;
-    let team_id = storage.enroll(&code_hash(&req.code), &req.device_id, &key, &req.officer)?;
+    let team_id = storage.enroll(
+        &code_hash(&req.code),
+        &req.device_id,
+        &key,
+        &req.officer,
+        ctx.now_ms(),
+    )?;
     Ok(EnrollResponse {
         schema_version: SCHEMA_VERSION,
         team_id,
@@ -118,14 +152,15 @@ fn validate_entry(device: &DeviceRecord, e: &PushEntry, now: u64) -> Result<(), 
     Ok(())
 }
 
-pub fn push(storage: &dyn Storage, batch: &PushBatch) -> Result<PushResult, ServerError> {
+pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
+    let storage = ctx.storage.as_ref();
     check_version(batch.schema_version)?;
     let device = authenticate(storage, &batch.device_id)?;
     if !batch.verify(&device.public_key) {
         return Err(ServerError::BadSignature);
     }
-    let now = now_ms();
-    let outcomes = storage.push(&device, &batch.entries, &|e| {
+    let now = ctx.now_ms();
+    let outcomes = storage.push(&device, &batch.entries, now, &|e| {
         validate_entry(&device, e, now)
     })?;
     Ok(PushResult {
@@ -143,13 +178,14 @@ pub fn push(storage: &dyn Storage, batch: &PushBatch) -> Result<PushResult, Serv
     })
 }
 
-pub fn pull(storage: &dyn Storage, req: &PullRequest) -> Result<PullPage, ServerError> {
+pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
+    let storage = ctx.storage.as_ref();
     check_version(req.schema_version)?;
     let device = authenticate(storage, &req.device_id)?;
     if !req.verify(&device.public_key) {
         return Err(ServerError::BadSignature);
     }
-    if now_ms().abs_diff(req.issued_ms) > PULL_FRESHNESS_MS {
+    if ctx.now_ms().abs_diff(req.issued_ms) > PULL_FRESHNESS_MS {
         return Err(ServerError::StaleRequest);
     }
     let limit = req.limit.clamp(1, MAX_PULL_LIMIT);

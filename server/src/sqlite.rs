@@ -145,10 +145,11 @@ impl Storage for SqliteStorage {
         device_id: &str,
         public_key: &[u8],
         officer: &str,
+        now_ms: u64,
     ) -> Result<String, ServerError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let now = now_ms() as i64;
+        let now = now_ms as i64;
         let team_id: Option<String> = tx
             .query_row(
                 "SELECT team_id FROM enrollment_codes
@@ -213,6 +214,7 @@ impl Storage for SqliteStorage {
         &self,
         device: &DeviceRecord,
         entries: &[PushEntry],
+        now_ms: u64,
         validate: Validator<'_>,
     ) -> Result<Vec<EntryOutcome>, ServerError> {
         let mut conn = self.lock();
@@ -233,7 +235,7 @@ impl Storage for SqliteStorage {
             )
             .optional()?
             .unwrap_or(0) as u64;
-        let now = now_ms() as i64;
+        let now = now_ms as i64;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             if e.seq <= last_seq {

@@ -33,21 +33,24 @@ pub trait Storage: Send + Sync + 'static {
     fn add_code(&self, team_id: &str, code_hash: &str, expires_ms: u64) -> Result<(), ServerError>;
     fn revoke_device(&self, device_id: &str) -> Result<(), ServerError>;
     fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, ServerError>;
-    /// Consumes the code and registers the device (and its officer), atomically.
-    /// Returns the team id.
+    /// Consumes the code (if unexpired at `now_ms`) and registers the device (and its
+    /// officer), atomically. Returns the team id.
     fn enroll(
         &self,
         code_hash: &str,
         device_id: &str,
         public_key: &[u8],
         officer: &str,
+        now_ms: u64,
     ) -> Result<String, ServerError>;
     /// Applies a verified batch in one transaction with the device's cursor: repeats get
     /// their stored outcome, a gap fails the whole batch with `SequenceGap`.
+    /// `now_ms` (the server's clock) is recorded as the changes' receive time.
     fn push(
         &self,
         device: &DeviceRecord,
         entries: &[PushEntry],
+        now_ms: u64,
         validate: Validator<'_>,
     ) -> Result<Vec<EntryOutcome>, ServerError>;
     fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError>;
