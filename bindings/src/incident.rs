@@ -36,6 +36,9 @@ pub enum IncidentError {
     /// The sealed file failed authentication or no longer matches its recorded hash.
     #[error("the attachment is corrupt or has been tampered with")]
     AttachmentCorrupt,
+    /// A teammate's attachment not downloaded yet: the next sync fetches it.
+    #[error("the attachment has not been downloaded yet")]
+    AttachmentNotDownloaded,
     /// The bundle could not be built (for example: the local log does not verify).
     #[error("the bundle could not be built: {reason}")]
     Bundle { reason: String },
@@ -63,6 +66,7 @@ impl From<core::IncidentError> for IncidentError {
             E::UnknownAttachment => IncidentError::UnknownAttachment,
             E::AttachmentEmpty => IncidentError::AttachmentEmpty,
             E::AttachmentCorrupt => IncidentError::AttachmentCorrupt,
+            E::AttachmentNotDownloaded => IncidentError::AttachmentNotDownloaded,
             E::AttachmentIo(kind) | E::ExportIo(kind) => IncidentError::Io {
                 reason: format!("{kind:?}"),
             },

@@ -112,6 +112,12 @@ pub struct SyncReport {
     pub applied: u64,
     /// Of those, refused for a clock stamp too far in the future.
     pub refused: u64,
+    /// Attachment files uploaded (each before the change that announces it).
+    pub attachments_uploaded: u64,
+    /// Teammates' attachment files downloaded and verified.
+    pub attachments_downloaded: u64,
+    /// Downloads that could not complete (retried at the next sync).
+    pub attachments_failed: u64,
 }
 
 impl From<core_sync::SyncReport> for SyncReport {
@@ -122,6 +128,9 @@ impl From<core_sync::SyncReport> for SyncReport {
             pulled: r.received,
             applied: r.applied,
             refused: r.refused,
+            attachments_uploaded: r.blobs_uploaded,
+            attachments_downloaded: r.blobs_downloaded,
+            attachments_failed: r.blobs_failed,
         }
     }
 }
@@ -141,6 +150,10 @@ pub struct SyncStatus {
     /// When the next automatic attempt is due, after a transient failure.
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
+    /// Attachment files of queued changes not yet whole on the server.
+    pub attachments_to_upload: u64,
+    /// Teammates' attachment files announced but not downloaded yet.
+    pub attachments_to_download: u64,
 }
 
 impl From<core_sync::SyncStatus> for SyncStatus {
@@ -155,6 +168,8 @@ impl From<core_sync::SyncStatus> for SyncStatus {
             last_error: s.last_error,
             next_attempt_ms: s.next_attempt_ms,
             revoked: s.revoked,
+            attachments_to_upload: s.blobs_to_upload,
+            attachments_to_download: s.blobs_to_download,
         }
     }
 }
@@ -220,9 +235,28 @@ struct Platform {
 
 impl Transport for Platform {
     fn post(&self, path: &str, body: Vec<u8>) -> Result<core_sync::Response, TransportError> {
+        self.send(path, "application/json", body)
+    }
+
+    fn post_octets(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<core_sync::Response, TransportError> {
+        self.send(path, "application/octet-stream", body)
+    }
+}
+
+impl Platform {
+    fn send(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<core_sync::Response, TransportError> {
         let headers = vec![HttpHeader {
             name: "content-type".into(),
-            value: "application/json".into(),
+            value: content_type.into(),
         }];
         let url = format!("{}{}", self.base, path);
         match self.inner.post(url, headers, body) {

@@ -161,7 +161,7 @@ impl Vault {
             platform,
         )?);
         keyfile::write(&paths.keys, &body)?;
-        let db = match Database::create(&paths.db, &db_key(&master, &body)?) {
+        let mut db = match Database::create(&paths.db, &db_key(&master, &body)?) {
             Ok(db) => db,
             Err(e) => {
                 // Leave no half-made store behind.
@@ -170,6 +170,7 @@ impl Vault {
             }
         };
         fs::create_dir_all(&paths.attachments)?;
+        db.set_attachments_dir(paths.attachments.clone());
         Ok(Vault {
             paths,
             body,
@@ -346,7 +347,7 @@ impl Vault {
         } else {
             self.body.clone()
         };
-        let db = match Database::open(&self.paths.db, &db_key(&master, &body)?) {
+        let mut db = match Database::open(&self.paths.db, &db_key(&master, &body)?) {
             Ok(db) => db,
             Err(StoreError::DatabaseCorrupt) if !from_pending && self.pending.is_some() => {
                 // The re-key reached the database: only the new credentials open it now.
@@ -365,6 +366,7 @@ impl Vault {
         self.pending = None;
         self.body.failed_attempts = 0;
         keyfile::write(&self.paths.keys, &self.body)?;
+        db.set_attachments_dir(self.paths.attachments.clone());
         self.state = State::Unlocked(Box::new(Session { master, db }));
         Ok(())
     }

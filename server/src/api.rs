@@ -12,8 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use vigil_core::sync::protocol::paths;
+use vigil_core::sync::protocol::{decode_blob_put, paths, BlobRequest};
 
+use crate::blobs;
 use crate::error::ServerError;
 use crate::service::{self, Ctx};
 
@@ -31,6 +32,9 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
         .route(paths::ENROLL, post(enroll))
         .route(paths::PUSH, post(push))
         .route(paths::PULL, post(pull))
+        .route(paths::BLOB_STATUS, post(blob_status))
+        .route(paths::BLOB_PUT, post(blob_put))
+        .route(paths::BLOB_GET, post(blob_get))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(AppState { ctx })
 }
@@ -85,4 +89,48 @@ async fn push(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) ->
 
 async fn pull(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
     run(s, body, service::pull).await
+}
+
+async fn blob_status(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    run(s, body, blobs::status).await
+}
+
+/// `u32be(header length) ‖ header JSON ‖ chunk`.
+async fn blob_put(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let bytes = match body {
+        Ok(b) => b,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return ServerError::TooLarge.into_response()
+        }
+        Err(_) => return ServerError::Malformed("unreadable body".into()).into_response(),
+    };
+    let joined = tokio::task::spawn_blocking(move || match decode_blob_put(&bytes) {
+        Some((req, chunk)) => blobs::put(&s.ctx, &req, chunk),
+        None => Err(ServerError::Malformed("blob chunk frame".into())),
+    })
+    .await;
+    match joined {
+        Ok(Ok(resp)) => (StatusCode::OK, Json(resp)).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ServerError::Storage("worker panicked".into()).into_response(),
+    }
+}
+
+/// Answers the bytes themselves (`application/octet-stream`).
+async fn blob_get(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let req: BlobRequest = match parse(body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let joined = tokio::task::spawn_blocking(move || blobs::get(&s.ctx, &req)).await;
+    match joined {
+        Ok(Ok(bytes)) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ServerError::Storage("worker panicked".into()).into_response(),
+    }
 }

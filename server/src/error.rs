@@ -29,6 +29,15 @@ pub enum ServerError {
     SequenceGap { expected: u64 },
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// A chunk not at the end of what the server holds.
+    #[error("blob chunk out of place: the server holds {held} bytes")]
+    BlobOffset { held: u64 },
+    /// The whole blob arrived but its SHA-256 is not its name: discarded.
+    #[error("blob does not match its digest")]
+    BlobMismatch,
+    /// A batch names a blob the server does not hold whole yet.
+    #[error("a referenced blob has not been uploaded")]
+    BlobMissing,
     #[error("storage error ({0})")]
     Storage(String),
 }
@@ -47,6 +56,8 @@ impl ServerError {
             ServerError::Revoked => StatusCode::FORBIDDEN,
             ServerError::DeviceExists | ServerError::SequenceGap { .. } => StatusCode::CONFLICT,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::BlobOffset { .. } | ServerError::BlobMissing => StatusCode::CONFLICT,
+            ServerError::BlobMismatch => StatusCode::BAD_REQUEST,
             ServerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,7 +74,10 @@ impl ServerError {
             ServerError::InvalidCode => codes::INVALID_CODE,
             ServerError::DeviceExists => codes::DEVICE_EXISTS,
             ServerError::SequenceGap { .. } => codes::SEQUENCE_GAP,
-            ServerError::NotFound(_) => "not_found",
+            ServerError::NotFound(_) => codes::NOT_FOUND,
+            ServerError::BlobOffset { .. } => codes::BLOB_OFFSET,
+            ServerError::BlobMismatch => codes::BLOB_MISMATCH,
+            ServerError::BlobMissing => codes::BLOB_MISSING,
             ServerError::Storage(_) => codes::INTERNAL,
         }
     }

@@ -4,6 +4,7 @@
 //! the core's store is never used here.
 
 pub mod api;
+pub mod blobs;
 pub mod clock;
 pub mod error;
 #[cfg(feature = "postgres")]

@@ -6,13 +6,16 @@
 use std::sync::{Mutex, MutexGuard};
 
 use postgres::{Client, NoTls};
-use vigil_core::sync::protocol::{Change, EntryOutcome, PushEntry};
+use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
 use crate::error::ServerError;
 use crate::now_ms;
-use crate::storage::{ChangePage, DeviceRecord, Storage, Validator};
+use crate::storage::{BlobState, ChangePage, DeviceRecord, Storage, Validator};
 
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("sql/pg/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("sql/pg/0001_init.sql")),
+    (3, include_str!("sql/pg/0003_blobs.sql")),
+];
 
 /// Advisory lock keys (arbitrary, fixed).
 const MIGRATION_LOCK: i64 = 0x7669_6769_6c00_0001;
@@ -344,5 +347,124 @@ impl Storage for PgStorage {
             has_more,
             high_water: high_water as u64,
         })
+    }
+
+    fn blob(&self, team_id: &str, sha256: &str) -> Result<Option<BlobState>, ServerError> {
+        Ok(self
+            .lock()
+            .query_opt(
+                "SELECT size, received, complete FROM blobs WHERE team_id = $1 AND sha256 = $2",
+                &[&team_id, &sha256],
+            )?
+            .map(|r| BlobState {
+                size: r.get::<_, i64>(0) as u64,
+                received: r.get::<_, i64>(1) as u64,
+                complete: r.get(2),
+            }))
+    }
+
+    fn blob_append(
+        &self,
+        team_id: &str,
+        uploader: &str,
+        blob: &BlobRef,
+        offset: u64,
+        data: &[u8],
+        now_ms: u64,
+    ) -> Result<BlobState, ServerError> {
+        let mut c = self.lock();
+        let mut tx = c.transaction()?;
+        tx.execute(
+            "INSERT INTO blobs(team_id, sha256, size, uploader, created_ms)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, sha256) DO NOTHING",
+            &[
+                &team_id,
+                &blob.sha256,
+                &(blob.size as i64),
+                &uploader,
+                &(now_ms as i64),
+            ],
+        )?;
+        let row = tx.query_one(
+            "SELECT size, received, complete FROM blobs
+             WHERE team_id = $1 AND sha256 = $2 FOR UPDATE",
+            &[&team_id, &blob.sha256],
+        )?;
+        let (size, received, complete): (i64, i64, bool) = (row.get(0), row.get(1), row.get(2));
+        if size as u64 != blob.size {
+            return Err(ServerError::Malformed(
+                "blob size differs from its first upload".into(),
+            ));
+        }
+        if complete || received as u64 != offset {
+            return Err(ServerError::BlobOffset {
+                held: received as u64,
+            });
+        }
+        let received = offset + data.len() as u64;
+        tx.execute(
+            "INSERT INTO blob_chunks(team_id, sha256, pos, len, data) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &team_id,
+                &blob.sha256,
+                &(offset as i64),
+                &(data.len() as i64),
+                &data,
+            ],
+        )?;
+        tx.execute(
+            "UPDATE blobs SET received = $3 WHERE team_id = $1 AND sha256 = $2",
+            &[&team_id, &blob.sha256, &(received as i64)],
+        )?;
+        tx.commit()?;
+        Ok(BlobState {
+            size: blob.size,
+            received,
+            complete: false,
+        })
+    }
+
+    fn blob_read(
+        &self,
+        team_id: &str,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, ServerError> {
+        let end = offset.saturating_add(len);
+        let rows = self.lock().query(
+            "SELECT pos, data FROM blob_chunks
+             WHERE team_id = $1 AND sha256 = $2 AND pos + len > $3 AND pos < $4 ORDER BY pos",
+            &[&team_id, &sha256, &(offset as i64), &(end as i64)],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            let pos: i64 = r.get(0);
+            let data: Vec<u8> = r.get(1);
+            crate::storage::copy_range(&mut out, pos as u64, &data, offset, end);
+        }
+        Ok(out)
+    }
+
+    fn blob_finish(&self, team_id: &str, sha256: &str, ok: bool) -> Result<(), ServerError> {
+        let mut c = self.lock();
+        let mut tx = c.transaction()?;
+        if ok {
+            tx.execute(
+                "UPDATE blobs SET complete = TRUE WHERE team_id = $1 AND sha256 = $2",
+                &[&team_id, &sha256],
+            )?;
+        } else {
+            tx.execute(
+                "DELETE FROM blob_chunks WHERE team_id = $1 AND sha256 = $2",
+                &[&team_id, &sha256],
+            )?;
+            tx.execute(
+                "DELETE FROM blobs WHERE team_id = $1 AND sha256 = $2",
+                &[&team_id, &sha256],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

@@ -4,8 +4,8 @@
 use ring::digest;
 use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
-    EnrollRequest, EnrollResponse, EntryResult, PullPage, PullRequest, PushBatch, PushEntry,
-    PushResult, MAX_PULL_LIMIT, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
+    BlobRef, EnrollRequest, EnrollResponse, EntryResult, PullPage, PullRequest, PushBatch,
+    PushEntry, PushResult, MAX_PULL_LIMIT, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
 
 use std::sync::Arc;
@@ -47,7 +47,7 @@ pub const PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-fn check_version(v: u32) -> Result<(), ServerError> {
+pub(crate) fn check_version(v: u32) -> Result<(), ServerError> {
     if v == SCHEMA_VERSION {
         Ok(())
     } else {
@@ -116,7 +116,10 @@ fn check_text(field: &str, v: &str, max: usize) -> Result<(), ServerError> {
     Ok(())
 }
 
-fn authenticate(storage: &dyn Storage, device_id: &str) -> Result<DeviceRecord, ServerError> {
+pub(crate) fn authenticate(
+    storage: &dyn Storage,
+    device_id: &str,
+) -> Result<DeviceRecord, ServerError> {
     let device = storage
         .device(device_id)?
         .ok_or(ServerError::UnknownDevice)?;
@@ -158,6 +161,16 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
     let device = authenticate(storage, &batch.device_id)?;
     if !batch.verify(&device.public_key) {
         return Err(ServerError::BadSignature);
+    }
+    // A record never reaches the team before the file it announces: every blob an entry
+    // names must be here whole (the device uploads it first, then pushes again).
+    for e in &batch.entries {
+        if let Some(blob) = BlobRef::of_payload(&e.payload) {
+            match storage.blob(&device.team_id, &blob.sha256)? {
+                Some(st) if st.complete && st.size == blob.size => {}
+                _ => return Err(ServerError::BlobMissing),
+            }
+        }
     }
     let now = ctx.now_ms();
     let outcomes = storage.push(&device, &batch.entries, now, &|e| {

@@ -6,13 +6,16 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use vigil_core::sync::protocol::{Change, EntryOutcome, PushEntry};
+use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
 use crate::error::ServerError;
 use crate::now_ms;
-use crate::storage::{ChangePage, DeviceRecord, Storage, Validator};
+use crate::storage::{BlobState, ChangePage, DeviceRecord, Storage, Validator};
 
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("sql/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("sql/0001_init.sql")),
+    (3, include_str!("sql/0003_blobs.sql")),
+];
 
 pub const DB_FILE: &str = "vigil-server.db";
 
@@ -374,5 +377,122 @@ impl Storage for SqliteStorage {
             has_more,
             high_water: high_water as u64,
         })
+    }
+
+    fn blob(&self, team_id: &str, sha256: &str) -> Result<Option<BlobState>, ServerError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT size, received, complete FROM blobs WHERE team_id = ?1 AND sha256 = ?2",
+                params![team_id, sha256],
+                |r| {
+                    Ok(BlobState {
+                        size: r.get::<_, i64>(0)? as u64,
+                        received: r.get::<_, i64>(1)? as u64,
+                        complete: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn blob_append(
+        &self,
+        team_id: &str,
+        uploader: &str,
+        blob: &BlobRef,
+        offset: u64,
+        data: &[u8],
+        now_ms: u64,
+    ) -> Result<BlobState, ServerError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO blobs(team_id, sha256, size, uploader, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(team_id, sha256) DO NOTHING",
+            params![
+                team_id,
+                blob.sha256,
+                blob.size as i64,
+                uploader,
+                now_ms as i64
+            ],
+        )?;
+        let (size, received, complete): (i64, i64, bool) = tx.query_row(
+            "SELECT size, received, complete FROM blobs WHERE team_id = ?1 AND sha256 = ?2",
+            params![team_id, blob.sha256],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        if size as u64 != blob.size {
+            return Err(ServerError::Malformed(
+                "blob size differs from its first upload".into(),
+            ));
+        }
+        if complete || received as u64 != offset {
+            return Err(ServerError::BlobOffset {
+                held: received as u64,
+            });
+        }
+        let received = offset + data.len() as u64;
+        tx.execute(
+            "INSERT INTO blob_chunks(team_id, sha256, pos, len, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![team_id, blob.sha256, offset as i64, data.len() as i64, data],
+        )?;
+        tx.execute(
+            "UPDATE blobs SET received = ?3 WHERE team_id = ?1 AND sha256 = ?2",
+            params![team_id, blob.sha256, received as i64],
+        )?;
+        tx.commit()?;
+        Ok(BlobState {
+            size: blob.size,
+            received,
+            complete: false,
+        })
+    }
+
+    fn blob_read(
+        &self,
+        team_id: &str,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, ServerError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT pos, data FROM blob_chunks
+             WHERE team_id = ?1 AND sha256 = ?2 AND pos + len > ?3 AND pos < ?4 ORDER BY pos",
+        )?;
+        let end = offset.saturating_add(len);
+        let rows = stmt.query_map(params![team_id, sha256, offset as i64, end as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (pos, data) = row?;
+            crate::storage::copy_range(&mut out, pos, &data, offset, end);
+        }
+        Ok(out)
+    }
+
+    fn blob_finish(&self, team_id: &str, sha256: &str, ok: bool) -> Result<(), ServerError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if ok {
+            tx.execute(
+                "UPDATE blobs SET complete = 1 WHERE team_id = ?1 AND sha256 = ?2",
+                params![team_id, sha256],
+            )?;
+        } else {
+            tx.execute(
+                "DELETE FROM blob_chunks WHERE team_id = ?1 AND sha256 = ?2",
+                params![team_id, sha256],
+            )?;
+            tx.execute(
+                "DELETE FROM blobs WHERE team_id = ?1 AND sha256 = ?2",
+                params![team_id, sha256],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! back ends share the request logic in `service`. Calls block: the HTTP layer runs them
 //! on tokio's blocking pool.
 
-use vigil_core::sync::protocol::{Change, EntryOutcome, PushEntry};
+use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
 use crate::error::ServerError;
 
@@ -21,6 +21,14 @@ pub struct ChangePage {
     pub has_more: bool,
     /// The highest `server_seq` ever assigned (0 when none).
     pub high_water: u64,
+}
+
+/// How much of a team's blob the server holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobState {
+    pub size: u64,
+    pub received: u64,
+    pub complete: bool,
 }
 
 /// Decides, inside the storage transaction, what happens to one new entry (`Ok` = apply,
@@ -54,4 +62,43 @@ pub trait Storage: Send + Sync + 'static {
         validate: Validator<'_>,
     ) -> Result<Vec<EntryOutcome>, ServerError>;
     fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError>;
+
+    /// The state of a team's blob, if any of it arrived.
+    fn blob(&self, team_id: &str, sha256: &str) -> Result<Option<BlobState>, ServerError>;
+    /// Appends `data` at `offset`, which must be what is held so far (else
+    /// `BlobOffset`), creating the blob on its first chunk; one transaction.
+    fn blob_append(
+        &self,
+        team_id: &str,
+        uploader: &str,
+        blob: &BlobRef,
+        offset: u64,
+        data: &[u8],
+        now_ms: u64,
+    ) -> Result<BlobState, ServerError>;
+    /// Up to `len` bytes of the blob from `offset`, in order.
+    fn blob_read(
+        &self,
+        team_id: &str,
+        sha256: &str,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, ServerError>;
+    /// Marks a whole blob complete (its digest matched) or, with `ok` false, discards what
+    /// arrived so the device uploads it again.
+    fn blob_finish(&self, team_id: &str, sha256: &str, ok: bool) -> Result<(), ServerError>;
+}
+
+/// Appends to `out` the part of a chunk stored at `pos` that falls in `[start, end)`.
+pub(crate) fn copy_range(out: &mut Vec<u8>, pos: u64, data: &[u8], start: u64, end: u64) {
+    let chunk_end = pos.saturating_add(data.len() as u64);
+    let from = start.max(pos);
+    let to = end.min(chunk_end);
+    if from < to {
+        let a = usize::try_from(from - pos).unwrap_or(usize::MAX);
+        let b = usize::try_from(to - pos).unwrap_or(usize::MAX);
+        if let Some(part) = data.get(a..b) {
+            out.extend_from_slice(part);
+        }
+    }
 }

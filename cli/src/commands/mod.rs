@@ -64,6 +64,7 @@ impl CliError {
                 IncidentError::UnknownAttachment => "unknown_attachment",
                 IncidentError::AttachmentEmpty => "attachment_empty",
                 IncidentError::AttachmentCorrupt => "attachment_corrupt",
+                IncidentError::AttachmentNotDownloaded => "attachment_not_downloaded",
                 IncidentError::AttachmentIo(_) | IncidentError::ExportIo(_) => "io",
                 IncidentError::Bundle(_) => "bundle",
                 IncidentError::Store(e) => store_kind(e),

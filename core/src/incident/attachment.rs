@@ -74,6 +74,9 @@ pub(crate) struct Sealed {
     pub reference: AttachmentRef,
     pub key: Zeroizing<[u8; 32]>,
     pub path: PathBuf,
+    /// SHA-256 (hex) and size of the sealed file: how sync names it.
+    pub blob_sha256: String,
+    pub blob_size: u64,
 }
 
 /// Seals `src` into a new file in `dir`. Refuses an empty source (and leaves no file).
@@ -94,9 +97,11 @@ pub(crate) fn seal(
     fs::create_dir_all(dir).map_err(io)?;
     let final_path = path(dir, &id);
     let part = dir.join(format!("{id}.part"));
-    let result = (|| -> IncidentResult<(u64, [u8; 32])> {
+    let result = (|| -> IncidentResult<(u64, [u8; 32], String, u64)> {
         let mut out = std::io::BufWriter::new(fs::File::create(&part).map_err(io)?);
         let mut hasher = digest::Context::new(&digest::SHA256);
+        let mut sealed_hasher = digest::Context::new(&digest::SHA256);
+        let mut sealed_size = 0u64;
         let mut size = 0u64;
         let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK + TAG_LEN));
         let mut index = 0u64;
@@ -112,6 +117,8 @@ pub(crate) fn seal(
             buf.clear();
             buf.extend_from_slice(&cur[..n]);
             seal_with_nonce(&key, nonce(index), &aad(&id, index, last), &mut buf)?;
+            sealed_hasher.update(&buf);
+            sealed_size += buf.len() as u64;
             out.write_all(&buf).map_err(io)?;
             if last {
                 break;
@@ -124,9 +131,9 @@ pub(crate) fn seal(
         file.sync_all().map_err(io)?;
         let mut sha = [0u8; 32];
         sha.copy_from_slice(hasher.finish().as_ref());
-        Ok((size, sha))
+        Ok((size, sha, hex::encode(sealed_hasher.finish()), sealed_size))
     })();
-    let (size, sha) = match result {
+    let (size, sha, blob_sha256, blob_size) = match result {
         Ok(v) => v,
         Err(e) => {
             let _ = fs::remove_file(&part);
@@ -147,6 +154,8 @@ pub(crate) fn seal(
         },
         key,
         path: final_path,
+        blob_sha256,
+        blob_size,
     })
 }
 

@@ -24,6 +24,10 @@ pub enum IncidentError {
     /// reordered, or its content no longer matches the recorded size and SHA-256.
     #[error("the attachment is corrupt or has been tampered with")]
     AttachmentCorrupt,
+    /// A teammate's attachment whose file has not been downloaded yet (the next sync
+    /// fetches it).
+    #[error("the attachment has not been downloaded yet")]
+    AttachmentNotDownloaded,
     #[error("attachment file error ({0:?})")]
     AttachmentIo(std::io::ErrorKind),
     #[error("the bundle could not be built: {0}")]

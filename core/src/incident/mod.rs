@@ -13,6 +13,7 @@ pub mod export;
 pub mod model;
 pub mod query;
 pub mod remote;
+pub mod transfer;
 pub mod verify;
 
 use std::io::{Read, Write};
@@ -308,8 +309,8 @@ impl<'a> IncidentLog<'a> {
                 db.write(|w| {
                     w.tx().execute(
                         "INSERT INTO incident_attachments(id, file_key, sha256, size, mime,
-                         captured_at, stored_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         captured_at, stored_ms, blob_sha256, blob_size)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                         params![
                             r.id,
                             &sealed.key[..],
@@ -317,7 +318,9 @@ impl<'a> IncidentLog<'a> {
                             r.size as i64,
                             r.mime,
                             captured_text,
-                            crate::store::now_ms() as i64
+                            crate::store::now_ms() as i64,
+                            sealed.blob_sha256,
+                            sealed.blob_size as i64
                         ],
                     )?;
                     w.emit(OUTBOX_KIND_ATTACHMENT, &r.id, &payload)?;
@@ -360,6 +363,14 @@ impl<'a> IncidentLog<'a> {
         let (r, key) = self
             .stored_attachment(id)?
             .ok_or(IncidentError::UnknownAttachment)?;
+        let available: bool = self.db()?.conn().query_row(
+            "SELECT available FROM incident_attachments WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        )?;
+        if !available {
+            return Err(IncidentError::AttachmentNotDownloaded);
+        }
         attachment::open(&self.vault.paths().attachments, &r, &key, out)?;
         Ok(r)
     }

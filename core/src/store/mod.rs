@@ -5,7 +5,7 @@
 pub mod outbox;
 pub mod schema;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 
@@ -28,6 +28,7 @@ pub struct Database {
     device_id: String,
     clock: HlcClock,
     device_key: DeviceKey,
+    attachments_dir: Option<PathBuf>,
 }
 
 impl Database {
@@ -101,6 +102,7 @@ impl Database {
             device_id,
             clock,
             device_key,
+            attachments_dir: None,
         })
     }
 
@@ -110,6 +112,16 @@ impl Database {
 
     pub fn device_key(&self) -> &DeviceKey {
         &self.device_key
+    }
+
+    /// Where this store's sealed attachment files live (set by the vault that opened it);
+    /// sync reads and writes attachment blobs there.
+    pub fn attachments_dir(&self) -> Option<&Path> {
+        self.attachments_dir.as_deref()
+    }
+
+    pub fn set_attachments_dir(&mut self, dir: PathBuf) {
+        self.attachments_dir = Some(dir);
     }
 
     /// Read access for queries.

@@ -5,11 +5,14 @@
 //! acknowledgement; the pull cursor moves only in the transaction that stores the changes
 //! it brought; a transient failure loses nothing and schedules the next attempt.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 
 use crate::store::{now_ms, outbox, Database, OutboxEntry};
 use crate::sync::apply::{self, Appliers, InboxState};
 use crate::sync::backoff::{parse_retry_after, RetryPolicy};
+use crate::sync::blobs::{self, BlobHost, LocalBlob, OutgoingProblem, Transfer};
 use crate::sync::error::SyncError;
 use crate::sync::protocol::{
     codes, paths, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage, PullRequest,
@@ -31,6 +34,12 @@ pub struct SyncReport {
     pub applied: u64,
     /// Of those, refused for a clock stamp too far ahead.
     pub refused: u64,
+    /// Blobs (attachment files) uploaded whole before the entries that reference them.
+    pub blobs_uploaded: u64,
+    /// Teammates' blobs downloaded and verified.
+    pub blobs_downloaded: u64,
+    /// Downloads that could not complete (reason kept with the attachment; retried).
+    pub blobs_failed: u64,
 }
 
 /// The enrollment as the server answered it.
@@ -47,6 +56,7 @@ pub struct SyncEngine {
     batch_size: u32,
     pull_limit: u32,
     max_batch_bytes: usize,
+    blobs: Arc<dyn BlobHost>,
 }
 
 /// Default ceiling of an encoded push batch; must stay below the server's body limit
@@ -56,13 +66,13 @@ pub const DEFAULT_MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Room left in a batch for its envelope (device id, signature, field names).
 const ENVELOPE_BYTES: usize = 512;
 
-enum Answer {
+pub(crate) enum Answer {
     Ok(Vec<u8>),
     Failed(Failure),
 }
 
 /// A non-success, classified.
-enum Failure {
+pub(crate) enum Failure {
     Transient {
         reason: String,
         retry_after_ms: Option<u64>,
@@ -84,7 +94,7 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SyncError> {
     serde_json::from_slice(bytes).map_err(|_| SyncError::Protocol("malformed answer".into()))
 }
 
-fn classify(result: Result<Response, TransportError>) -> Answer {
+pub(crate) fn classify(result: Result<Response, TransportError>) -> Answer {
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -120,7 +130,14 @@ impl SyncEngine {
             batch_size: 100,
             pull_limit: 200,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+            blobs: Arc::new(crate::incident::transfer::Attachments),
         }
+    }
+
+    /// Replaces the domain side of blobs (by default the incident attachments).
+    pub fn with_blob_host(mut self, host: Arc<dyn BlobHost>) -> Self {
+        self.blobs = host;
+        self
     }
 
     pub fn with_appliers(mut self, appliers: Appliers) -> Self {
@@ -214,7 +231,8 @@ impl SyncEngine {
         let mut report = SyncReport::default();
         let result = self
             .push_all(db, &mut report)
-            .and_then(|()| self.pull_all(db, &mut report));
+            .and_then(|()| self.pull_all(db, &mut report))
+            .and_then(|()| self.download_all(db, &mut report));
         match result {
             Ok(()) => {
                 db.sync_transaction(|tx, _| {
@@ -307,25 +325,54 @@ impl SyncEngine {
 
     fn push_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
         let mut batch_size = self.batch_size;
-        loop {
+        // Set after the server said a blob we had uploaded is missing (it was restored
+        // from an older copy): upload every blob of the batch again, once.
+        let mut recheck_blobs = false;
+        'batches: loop {
             let mut entries = outbox::sendable(db.conn(), batch_size)?;
             if entries.is_empty() {
                 return Ok(());
             }
-            let fit = self.fitting(&entries);
+            let (mut wire, mut needs, unsendable) = self.wire_entries(db, &entries)?;
+            if wire.is_empty() {
+                if let Some((seq, reason)) = unsendable {
+                    self.quarantine_local(db, seq, reason)?;
+                    report.quarantined += 1;
+                    continue;
+                }
+            }
+            let fit = self.fitting(&wire);
             if fit == 0 {
                 // The first entry alone is too large to send: quarantine it here.
-                let seq = entries[0].seq;
-                db.sync_transaction(|tx, _| {
-                    outbox::quarantine(tx, seq, "too large to send", outbox::Q_LOCAL)?;
-                    Ok::<_, SyncError>(())
-                })?;
+                self.quarantine_local(db, entries[0].seq, "too large to send")?;
                 report.quarantined += 1;
                 continue;
             }
             entries.truncate(fit);
+            wire.truncate(fit);
+            needs.retain(|(i, _)| *i < fit);
             let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
-            let wire: Vec<PushEntry> = entries.iter().map(to_wire).collect();
+            // Every blob an entry of this batch references goes first, whole.
+            for (i, local) in &needs {
+                if local.uploaded && !recheck_blobs {
+                    continue;
+                }
+                match blobs::upload(self.transport.as_ref(), db, local) {
+                    Transfer::Done => {
+                        db.sync_transaction(|tx, _| self.blobs.uploaded(tx, &local.blob))?;
+                        report.blobs_uploaded += 1;
+                    }
+                    Transfer::Refused(reason) => {
+                        self.quarantine_local(db, entries[*i].seq, &reason)?;
+                        report.quarantined += 1;
+                        continue 'batches;
+                    }
+                    Transfer::Failed(f) => return Err(self.failed(db, &seqs, f)),
+                    Transfer::Malformed => {
+                        return Err(SyncError::Protocol("malformed answer".into()))
+                    }
+                }
+            }
             let batch = PushBatch::signed(db.device_id(), wire, db.device_key());
             let body = serde_json::to_vec(&batch)
                 .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
@@ -333,11 +380,22 @@ impl SyncEngine {
                 Answer::Ok(b) => {
                     let result: PushResult = decode(&b)?;
                     self.record_results(db, &entries, &result, report)?;
+                    recheck_blobs = false;
                 }
                 Answer::Failed(Failure::Transient {
                     reason,
                     retry_after_ms,
                 }) => return Err(self.transient(db, &seqs, reason, retry_after_ms)),
+                Answer::Failed(Failure::Refused { status: 409, body })
+                    if body_code(&body) == codes::BLOB_MISSING =>
+                {
+                    if recheck_blobs {
+                        return Err(SyncError::Protocol(
+                            "the server keeps refusing an uploaded blob".into(),
+                        ));
+                    }
+                    recheck_blobs = true;
+                }
                 Answer::Failed(Failure::Refused { status, body })
                     if status == 413 || (status == 400 && body_code(&body) == codes::MALFORMED) =>
                 {
@@ -357,10 +415,7 @@ impl SyncEngine {
                     } else {
                         "refused by the server as malformed"
                     };
-                    db.sync_transaction(|tx, _| {
-                        outbox::quarantine(tx, e.seq, reason, outbox::Q_LOCAL)?;
-                        Ok::<_, SyncError>(())
-                    })?;
+                    self.quarantine_local(db, e.seq, reason)?;
                     report.quarantined += 1;
                 }
                 Answer::Failed(Failure::Refused { status, body }) => {
@@ -370,14 +425,83 @@ impl SyncEngine {
         }
     }
 
+    /// The wire form of `entries`, completed by the blob host, with the blobs they need
+    /// (by index). Stops before the first entry that cannot be sent at all, and names it.
+    #[allow(clippy::type_complexity)]
+    fn wire_entries(
+        &self,
+        db: &Database,
+        entries: &[OutboxEntry],
+    ) -> Result<
+        (
+            Vec<PushEntry>,
+            Vec<(usize, LocalBlob)>,
+            Option<(u64, &'static str)>,
+        ),
+        SyncError,
+    > {
+        let mut wire = Vec::with_capacity(entries.len());
+        let mut needs = Vec::new();
+        for e in entries {
+            let mut w = to_wire(e);
+            if !e.quarantined {
+                match self.blobs.outgoing(db, &mut w) {
+                    Ok(Some(local)) => needs.push((wire.len(), local)),
+                    Ok(None) => {}
+                    Err(OutgoingProblem::Unsendable(reason)) => {
+                        return Ok((wire, needs, Some((e.seq, reason))))
+                    }
+                    Err(OutgoingProblem::Store(s)) => return Err(s.into()),
+                }
+            }
+            wire.push(w);
+        }
+        Ok((wire, needs, None))
+    }
+
+    fn quarantine_local(&self, db: &mut Database, seq: u64, reason: &str) -> Result<(), SyncError> {
+        db.sync_transaction(|tx, _| {
+            outbox::quarantine(tx, seq, reason, outbox::Q_LOCAL)?;
+            Ok::<_, SyncError>(())
+        })
+    }
+
+    /// A failed exchange: transient ones are recorded and scheduled, others classified.
+    fn failed(&self, db: &mut Database, in_flight: &[u64], f: Failure) -> SyncError {
+        match f {
+            Failure::Transient {
+                reason,
+                retry_after_ms,
+            } => self.transient(db, in_flight, reason, retry_after_ms),
+            Failure::Refused { status, body } => Self::refused(status, body),
+        }
+    }
+
+    /// Downloads every teammate's blob the pulled changes refer to and that is not here.
+    fn download_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
+        for want in self.blobs.wanted(db)? {
+            match blobs::download(self.transport.as_ref(), db, &want) {
+                Transfer::Done => {
+                    db.sync_transaction(|tx, _| self.blobs.installed(tx, &want))?;
+                    report.blobs_downloaded += 1;
+                }
+                Transfer::Refused(reason) => {
+                    db.sync_transaction(|tx, _| self.blobs.failed(tx, &want, &reason))?;
+                    report.blobs_failed += 1;
+                }
+                Transfer::Failed(f) => return Err(self.failed(db, &[], f)),
+                Transfer::Malformed => return Err(SyncError::Protocol("malformed answer".into())),
+            }
+        }
+        Ok(())
+    }
+
     /// How many leading entries fit in one batch of `max_batch_bytes`.
-    fn fitting(&self, entries: &[OutboxEntry]) -> usize {
+    fn fitting(&self, entries: &[PushEntry]) -> usize {
         let mut size = ENVELOPE_BYTES;
         for (i, e) in entries.iter().enumerate() {
             // Upper bound of the entry's JSON (the signature does not depend on it).
-            let n = serde_json::to_vec(&to_wire(e))
-                .map(|v| v.len())
-                .unwrap_or(usize::MAX);
+            let n = serde_json::to_vec(e).map(|v| v.len()).unwrap_or(usize::MAX);
             size = size.saturating_add(n + 1);
             if size > self.max_batch_bytes {
                 return i;

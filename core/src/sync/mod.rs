@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod backoff;
+pub mod blobs;
 pub mod engine;
 pub mod error;
 pub mod hlc;
@@ -22,7 +23,9 @@ pub use transport::{Response, Transport, TransportError};
 /// The appliers of every domain, registered in one place; [`SyncEngine::new`] uses them.
 ///
 /// - `incident.entry`: verified against the author's key and chain, then stored
-///   (`incident::IncidentEntryApplier`); `incident.attachment` stays in the inbox.
+///   (`incident::IncidentEntryApplier`).
+/// - `incident.attachment`: the teammate's attachment recorded, its file downloaded after
+///   the pull (`incident::transfer::AttachmentApplier`, `sync::blobs`).
 /// - `checklist.answer`: last writer wins per item (`advance::remote::AnswerApplier`).
 /// - `checklist.walk.start`, `checklist.walk.complete`: `advance::remote::WalkApplier`.
 /// - `venue.upsert`, `haven.upsert`, `route.upsert`: last writer wins per field
@@ -34,6 +37,10 @@ pub fn default_appliers() -> Appliers {
     a.register(
         crate::incident::chain::OUTBOX_KIND_ENTRY,
         Arc::new(crate::incident::IncidentEntryApplier),
+    );
+    a.register(
+        crate::incident::OUTBOX_KIND_ATTACHMENT,
+        Arc::new(crate::incident::transfer::AttachmentApplier),
     );
     a.register("checklist.answer", Arc::new(AnswerApplier));
     let walks = Arc::new(WalkApplier);

@@ -23,6 +23,9 @@ pub mod paths {
     pub const ENROLL: &str = "/v1/enroll";
     pub const PUSH: &str = "/v1/push";
     pub const PULL: &str = "/v1/pull";
+    pub const BLOB_STATUS: &str = "/v1/blobs/status";
+    pub const BLOB_PUT: &str = "/v1/blobs/put";
+    pub const BLOB_GET: &str = "/v1/blobs/get";
 }
 
 /// Most changes one pull page may hold.
@@ -174,11 +177,173 @@ pub mod codes {
     pub const DEVICE_EXISTS: &str = "device_exists";
     pub const SEQUENCE_GAP: &str = "sequence_gap";
     pub const STALE_REQUEST: &str = "stale_request";
+    pub const BLOB_MISSING: &str = "blob_missing";
+    pub const BLOB_OFFSET: &str = "blob_offset";
+    pub const BLOB_MISMATCH: &str = "blob_mismatch";
+    pub const NOT_FOUND: &str = "not_found";
     pub const INTERNAL: &str = "internal";
+}
+
+/// Largest chunk a device uploads in one request (well under the server's body limit).
+pub const BLOB_CHUNK: usize = 256 * 1024;
+
+/// Largest range the server returns for one download request.
+pub const MAX_BLOB_RANGE: u64 = 1024 * 1024;
+
+/// A blob an entry depends on, named in the entry's payload as `"blob": {"sha256", "size"}`:
+/// the server refuses the entry's batch (409 `blob_missing`) until the device has uploaded
+/// the blob whole, so a record never reaches the team before its attachment.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BlobRef {
+    /// SHA-256 of the blob's bytes (for attachments: the sealed file), lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl BlobRef {
+    /// The blob an entry's payload depends on, if it names a well-formed one.
+    pub fn of_payload(payload: &serde_json::Value) -> Option<BlobRef> {
+        let b: BlobRef = serde_json::from_value(payload.get("blob")?.clone()).ok()?;
+        b.is_valid().then_some(b)
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.size > 0
+            && self.sha256.len() == 64
+            && self
+                .sha256
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    }
+}
+
+/// What a blob request does; part of what its signature covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlobOp {
+    /// How much of the blob the server holds (`BlobStatusReply`).
+    Status,
+    /// Append one chunk at `offset` (= what the server holds).
+    Put,
+    /// Read `length` bytes at `offset` of a complete blob.
+    Get,
+}
+
+impl BlobOp {
+    fn tag(self) -> u8 {
+        match self {
+            BlobOp::Status => 1,
+            BlobOp::Put => 2,
+            BlobOp::Get => 3,
+        }
+    }
+}
+
+/// A signed blob request. For `put` the chunk's bytes follow this header on the wire
+/// (`u32be(header length) ‖ header JSON ‖ chunk`, see [`encode_blob_put`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRequest {
+    pub schema_version: u32,
+    pub device_id: String,
+    pub op: BlobOp,
+    pub blob: BlobRef,
+    pub offset: u64,
+    /// `put`: the chunk's length; `get`: how many bytes to read; `status`: 0.
+    pub length: u64,
+    /// `put`: SHA-256 of the chunk (hex); otherwise empty.
+    #[serde(default)]
+    pub chunk_sha256: String,
+    pub issued_ms: u64,
+    /// Ed25519 over [`blob_signing_bytes`], hex.
+    pub signature: String,
+}
+
+/// The server's answer to `status` and `put`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobStatusReply {
+    pub schema_version: u32,
+    pub blob: BlobRef,
+    /// Bytes the server holds, from the start.
+    pub received: u64,
+    /// The whole blob arrived and its SHA-256 matched.
+    pub complete: bool,
+}
+
+/// The bytes a blob request's signature covers:
+/// `"vigil/blob/v1" ‖ u32be(schema_version) ‖ field(device_id) ‖ u8(op: 1 status, 2 put,
+/// 3 get) ‖ field(blob sha256 hex) ‖ u64be(size) ‖ u64be(offset) ‖ u64be(length) ‖
+/// field(chunk_sha256) ‖ u64be(issued_ms)`.
+pub fn blob_signing_bytes(req: &BlobRequest) -> Vec<u8> {
+    let mut out = Vec::with_capacity(192);
+    out.extend_from_slice(BLOB_DOMAIN);
+    out.extend_from_slice(&req.schema_version.to_be_bytes());
+    field(&mut out, req.device_id.as_bytes());
+    out.push(req.op.tag());
+    field(&mut out, req.blob.sha256.as_bytes());
+    out.extend_from_slice(&req.blob.size.to_be_bytes());
+    out.extend_from_slice(&req.offset.to_be_bytes());
+    out.extend_from_slice(&req.length.to_be_bytes());
+    field(&mut out, req.chunk_sha256.as_bytes());
+    out.extend_from_slice(&req.issued_ms.to_be_bytes());
+    out
+}
+
+impl BlobRequest {
+    #[allow(clippy::too_many_arguments)]
+    pub fn signed(
+        device_id: &str,
+        op: BlobOp,
+        blob: &BlobRef,
+        offset: u64,
+        length: u64,
+        chunk_sha256: String,
+        issued_ms: u64,
+        key: &DeviceKey,
+    ) -> BlobRequest {
+        let mut req = BlobRequest {
+            schema_version: SCHEMA_VERSION,
+            device_id: device_id.to_string(),
+            op,
+            blob: blob.clone(),
+            offset,
+            length,
+            chunk_sha256,
+            issued_ms,
+            signature: String::new(),
+        };
+        req.signature = hex::encode(key.sign(&blob_signing_bytes(&req)));
+        req
+    }
+
+    pub fn verify(&self, public_key: &[u8]) -> bool {
+        let Ok(sig) = hex::decode(&self.signature) else {
+            return false;
+        };
+        signing::verify(public_key, &blob_signing_bytes(self), &sig)
+    }
+}
+
+/// The body of a `put`: `u32be(header length) ‖ header JSON ‖ chunk`.
+pub fn encode_blob_put(header: &BlobRequest, chunk: &[u8]) -> Vec<u8> {
+    let json = serde_json::to_vec(header).unwrap_or_default();
+    let mut out = Vec::with_capacity(4 + json.len() + chunk.len());
+    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(chunk);
+    out
+}
+
+/// Splits a `put` body into its header and chunk; `None` when it is not one.
+pub fn decode_blob_put(body: &[u8]) -> Option<(BlobRequest, &[u8])> {
+    let len = u32::from_be_bytes(body.get(..4)?.try_into().ok()?) as usize;
+    let header = body.get(4..4usize.checked_add(len)?)?;
+    let req: BlobRequest = serde_json::from_slice(header).ok()?;
+    Some((req, body.get(4 + len..)?))
 }
 
 const PUSH_DOMAIN: &[u8] = b"vigil/push/v1";
 const PULL_DOMAIN: &[u8] = b"vigil/pull/v1";
+const BLOB_DOMAIN: &[u8] = b"vigil/blob/v1";
 
 fn field(out: &mut Vec<u8>, bytes: &[u8]) {
     // Fields longer than 4 GiB cannot occur: bodies are limited far below that.
@@ -374,6 +539,44 @@ mod tests {
         let mut moved = req.clone();
         moved.cursor = 0;
         assert!(!moved.verify(&key.public_key()));
+    }
+
+    #[test]
+    fn blob_put_frames_round_trip_and_signatures_cover_the_chunk_hash() {
+        let (key, _) = DeviceKey::generate().unwrap();
+        let blob = BlobRef {
+            sha256: "ab".repeat(32),
+            size: 10,
+        };
+        let req = BlobRequest::signed("dev", BlobOp::Put, &blob, 0, 3, "cd".repeat(32), 7, &key);
+        let body = encode_blob_put(&req, b"xyz");
+        let (back, chunk) = decode_blob_put(&body).unwrap();
+        assert_eq!(back, req);
+        assert_eq!(chunk, b"xyz");
+        assert!(back.verify(&key.public_key()));
+        let mut moved = back.clone();
+        moved.offset = 3;
+        assert!(!moved.verify(&key.public_key()));
+        let mut other = back;
+        other.chunk_sha256 = "ce".repeat(32);
+        assert!(!other.verify(&key.public_key()));
+        assert!(decode_blob_put(b"\0\0\0\x09{}").is_none());
+        assert!(decode_blob_put(b"\0\0").is_none());
+    }
+
+    #[test]
+    fn blob_refs_are_read_from_payloads_only_when_well_formed() {
+        let ok = json!({"blob": {"sha256": "0f".repeat(32), "size": 5}});
+        assert_eq!(BlobRef::of_payload(&ok).unwrap().size, 5);
+        for bad in [
+            json!({}),
+            json!({"blob": {"sha256": "0F".repeat(32), "size": 5}}),
+            json!({"blob": {"sha256": "0f".repeat(31), "size": 5}}),
+            json!({"blob": {"sha256": "0f".repeat(32), "size": 0}}),
+            json!({"blob": "x"}),
+        ] {
+            assert!(BlobRef::of_payload(&bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -56,11 +56,16 @@ pub struct SyncStatus {
     /// When the next automatic attempt is due (after a transient failure).
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
+    /// Attachment files of queued changes not yet whole on the server.
+    pub blobs_to_upload: u64,
+    /// Teammates' attachment files announced but not downloaded yet.
+    pub blobs_to_download: u64,
 }
 
 pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
     let s = load(conn)?;
     let o = outbox::status(conn)?;
+    let (blobs_to_upload, blobs_to_download) = crate::sync::blobs::counts(conn)?;
     Ok(SyncStatus {
         enrolled: s.enrolled(),
         team_id: s.team_id,
@@ -71,5 +76,7 @@ pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
         last_error: s.last_error,
         next_attempt_ms: s.next_attempt_ms,
         revoked: s.revoked,
+        blobs_to_upload,
+        blobs_to_download,
     })
 }

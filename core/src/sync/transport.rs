@@ -38,6 +38,12 @@ pub trait Transport: Send + Sync {
     /// POSTs `body` (JSON) to `path` (e.g. `/v1/push`) and returns whatever HTTP answer came,
     /// whatever its status.
     fn post(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError>;
+
+    /// POSTs a binary body (`application/octet-stream`: blob chunks). The default sends it
+    /// through [`Transport::post`]; the server does not rely on the content type.
+    fn post_octets(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+        self.post(path, body)
+    }
 }
 
 /// Largest response body read (a full pull page is far smaller).
@@ -155,18 +161,33 @@ mod http {
         }
     }
 
-    impl Transport for HttpTransport {
-        fn post(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+    impl HttpTransport {
+        fn send(
+            &self,
+            path: &str,
+            content_type: &str,
+            body: &[u8],
+        ) -> Result<Response, TransportError> {
             let url = format!("{}{}", self.base, path);
             match self
                 .agent
                 .post(&url)
-                .set("content-type", "application/json")
-                .send_bytes(&body)
+                .set("content-type", content_type)
+                .send_bytes(body)
             {
                 Ok(resp) | Err(ureq::Error::Status(_, resp)) => read(resp),
                 Err(ureq::Error::Transport(t)) => Err(transport_error(&t)),
             }
+        }
+    }
+
+    impl Transport for HttpTransport {
+        fn post(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+            self.send(path, "application/json", &body)
+        }
+
+        fn post_octets(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+            self.send(path, "application/octet-stream", &body)
         }
     }
 }

@@ -21,6 +21,8 @@ pub enum Fault {
     Delay(Duration),
     /// Answer with these raw bytes without contacting the server.
     Respond(String),
+    /// Forward faithfully (to let earlier connections through before a later fault).
+    Forward,
 }
 
 pub struct FaultProxy {
@@ -150,7 +152,7 @@ fn handle(
             client.write_all(raw.as_bytes())?;
             let _ = client.shutdown(Shutdown::Both);
         }
-        None => {
+        Some(Fault::Forward) | None => {
             let req = read_message(&mut client)?;
             let resp = exchange(upstream, &req)?;
             client.write_all(&resp)?;

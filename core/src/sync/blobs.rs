@@ -1,0 +1,293 @@
+//! Blobs: files that travel beside the changes that reference them (attachments).
+//!
+//! A blob is uploaded whole **before** the entry that references it is pushed (the server
+//! refuses the entry's batch with `blob_missing` otherwise), in chunks of [`BLOB_CHUNK`]
+//! bytes; an upload cut off resumes where the server's copy ends (`status`). Downloads
+//! run after the pull, in ranges of at most [`MAX_BLOB_RANGE`], into `<dest>.download`,
+//! resuming from that file's length; a finished download is checked against the blob's
+//! SHA-256 before it is moved into place. Memory use is one chunk, whatever the size.
+//!
+//! The engine knows nothing of what a blob holds: a [`BlobHost`] (the incident module's
+//! attachments) says which outgoing entries need which local file, and which blobs the
+//! pulled changes refer to.
+
+use std::fs;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use ring::digest;
+use rusqlite::{Connection, Transaction};
+
+use crate::error::{StoreError, StoreResult};
+use crate::store::{now_ms, Database};
+use crate::sync::engine::{classify, Answer, Failure};
+use crate::sync::protocol::{
+    codes, encode_blob_put, paths, BlobOp, BlobRef, BlobRequest, BlobStatusReply, PushEntry,
+    BLOB_CHUNK, MAX_BLOB_RANGE,
+};
+use crate::sync::transport::Transport;
+
+/// A blob this device holds and an outgoing entry needs on the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalBlob {
+    pub blob: BlobRef,
+    pub path: PathBuf,
+    /// Already known to be whole on the server.
+    pub uploaded: bool,
+}
+
+/// A blob a pulled change refers to that is not here yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WantedBlob {
+    /// The host's name for it (an attachment id).
+    pub key: String,
+    pub blob: BlobRef,
+    /// Where the finished file goes.
+    pub dest: PathBuf,
+}
+
+/// Why an outgoing entry cannot go at all (it is then quarantined on the device, with
+/// this reason, and a skip marker takes its place).
+#[derive(Debug)]
+pub enum OutgoingProblem {
+    Unsendable(&'static str),
+    Store(StoreError),
+}
+
+impl From<StoreError> for OutgoingProblem {
+    fn from(e: StoreError) -> Self {
+        OutgoingProblem::Store(e)
+    }
+}
+
+impl From<rusqlite::Error> for OutgoingProblem {
+    fn from(e: rusqlite::Error) -> Self {
+        OutgoingProblem::Store(e.into())
+    }
+}
+
+/// The domain side of blobs (one implementation: `incident::transfer::Attachments`).
+pub trait BlobHost: Send + Sync {
+    /// Completes the wire payload of an outgoing entry (e.g. adds what receivers need to
+    /// open the blob) and names the local blob it needs on the server first, if any.
+    fn outgoing(
+        &self,
+        db: &Database,
+        entry: &mut PushEntry,
+    ) -> Result<Option<LocalBlob>, OutgoingProblem>;
+    /// The server holds `blob` whole.
+    fn uploaded(&self, tx: &Transaction<'_>, blob: &BlobRef) -> StoreResult<()>;
+    /// Blobs pulled changes refer to that are not here yet, oldest first.
+    fn wanted(&self, db: &Database) -> StoreResult<Vec<WantedBlob>>;
+    /// The blob was downloaded, verified and moved to `want.dest`.
+    fn installed(&self, tx: &Transaction<'_>, want: &WantedBlob) -> StoreResult<()>;
+    /// The download could not complete for a reason that is not transient (recorded for
+    /// the officer to see; retried at the next sync).
+    fn failed(&self, tx: &Transaction<'_>, want: &WantedBlob, reason: &str) -> StoreResult<()>;
+}
+
+/// How one blob transfer ended.
+pub(crate) enum Transfer {
+    Done,
+    /// Not possible now for a reason tied to this blob (the local file is damaged, the
+    /// server does not have it): the caller records it and goes on with the others.
+    Refused(String),
+    /// The server or the network failed: the caller stops the sync as it does for pushes.
+    Failed(Failure),
+    /// The server's answer made no sense.
+    Malformed,
+}
+
+fn decode_reply(bytes: &[u8]) -> Option<BlobStatusReply> {
+    serde_json::from_slice(bytes).ok()
+}
+
+fn signed(
+    db: &Database,
+    op: BlobOp,
+    blob: &BlobRef,
+    offset: u64,
+    length: u64,
+    chunk_sha256: String,
+) -> BlobRequest {
+    BlobRequest::signed(
+        db.device_id(),
+        op,
+        blob,
+        offset,
+        length,
+        chunk_sha256,
+        now_ms(),
+        db.device_key(),
+    )
+}
+
+fn status(t: &dyn Transport, db: &Database, blob: &BlobRef) -> Result<BlobStatusReply, Transfer> {
+    let req = signed(db, BlobOp::Status, blob, 0, 0, String::new());
+    let body = serde_json::to_vec(&req).map_err(|_| Transfer::Refused("cannot encode".into()))?;
+    match classify(t.post(paths::BLOB_STATUS, body)) {
+        Answer::Ok(b) => decode_reply(&b).ok_or(Transfer::Malformed),
+        Answer::Failed(f) => Err(Transfer::Failed(f)),
+    }
+}
+
+/// Uploads `local` from where the server's copy ends. Reads one chunk at a time.
+pub(crate) fn upload(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Transfer {
+    match upload_inner(t, db, local) {
+        Ok(()) => Transfer::Done,
+        Err(e) => e,
+    }
+}
+
+fn upload_inner(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Result<(), Transfer> {
+    let blob = &local.blob;
+    let mut file = match fs::File::open(&local.path) {
+        Ok(f) => f,
+        Err(_) => {
+            return Err(Transfer::Refused(
+                "attachment file missing on this device".into(),
+            ))
+        }
+    };
+    match file.metadata() {
+        Ok(m) if m.len() == blob.size => {}
+        _ => {
+            return Err(Transfer::Refused(
+                "attachment file damaged on this device".into(),
+            ))
+        }
+    }
+    let mut st = status(t, db, blob)?;
+    let mut buf = vec![0u8; BLOB_CHUNK];
+    // Each round either appends a chunk or learns where the server's copy ends; a server
+    // that keeps disagreeing is a protocol failure, not an endless loop.
+    let mut resyncs = 0;
+    while !st.complete {
+        if st.received > blob.size {
+            return Err(Transfer::Refused(
+                "the server holds more than the blob".into(),
+            ));
+        }
+        let want =
+            usize::try_from((blob.size - st.received).min(BLOB_CHUNK as u64)).unwrap_or(BLOB_CHUNK);
+        file.seek(SeekFrom::Start(st.received))
+            .and_then(|_| file.read_exact(&mut buf[..want]))
+            .map_err(|_| Transfer::Refused("attachment file unreadable on this device".into()))?;
+        let chunk = &buf[..want];
+        let chunk_sha = hex::encode(digest::digest(&digest::SHA256, chunk));
+        let req = signed(db, BlobOp::Put, blob, st.received, want as u64, chunk_sha);
+        let body = encode_blob_put(&req, chunk);
+        match classify(t.post_octets(paths::BLOB_PUT, body)) {
+            Answer::Ok(b) => {
+                st = decode_reply(&b).ok_or(Transfer::Malformed)?;
+            }
+            Answer::Failed(Failure::Refused { status: 409, body })
+                if body.as_ref().is_some_and(|b| b.error == codes::BLOB_OFFSET) && resyncs < 3 =>
+            {
+                resyncs += 1;
+                st = status(t, db, blob)?;
+            }
+            Answer::Failed(Failure::Refused { status: 400, body })
+                if body
+                    .as_ref()
+                    .is_some_and(|b| b.error == codes::BLOB_MISMATCH) =>
+            {
+                return Err(Transfer::Refused(
+                    "attachment file does not match its recorded digest".into(),
+                ));
+            }
+            Answer::Failed(f) => return Err(Transfer::Failed(f)),
+        }
+    }
+    Ok(())
+}
+
+/// The temporary file a download of `dest` grows in.
+pub fn partial_path(dest: &Path) -> PathBuf {
+    let mut s = dest.as_os_str().to_owned();
+    s.push(".download");
+    PathBuf::from(s)
+}
+
+/// Downloads `want` into `<dest>.download` from its current length, verifies the whole
+/// file's SHA-256 and moves it to `dest`.
+pub(crate) fn download(t: &dyn Transport, db: &Database, want: &WantedBlob) -> Transfer {
+    match download_inner(t, db, want) {
+        Ok(()) => Transfer::Done,
+        Err(e) => e,
+    }
+}
+
+fn io_refused(_: std::io::Error) -> Transfer {
+    Transfer::Refused("cannot write the attachment on this device".into())
+}
+
+fn download_inner(t: &dyn Transport, db: &Database, want: &WantedBlob) -> Result<(), Transfer> {
+    let blob = &want.blob;
+    if let Some(dir) = want.dest.parent() {
+        fs::create_dir_all(dir).map_err(io_refused)?;
+    }
+    let part = partial_path(&want.dest);
+    let mut file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&part)
+        .map_err(io_refused)?;
+    let mut have = file.metadata().map_err(io_refused)?.len();
+    if have > blob.size {
+        file.set_len(0).map_err(io_refused)?;
+        have = 0;
+    }
+    while have < blob.size {
+        let length = (blob.size - have).min(MAX_BLOB_RANGE);
+        let req = signed(db, BlobOp::Get, blob, have, length, String::new());
+        let body =
+            serde_json::to_vec(&req).map_err(|_| Transfer::Refused("cannot encode".into()))?;
+        match classify(t.post(paths::BLOB_GET, body)) {
+            Answer::Ok(bytes) => {
+                if bytes.is_empty() || bytes.len() as u64 > length {
+                    return Err(Transfer::Malformed);
+                }
+                file.write_all(&bytes).map_err(io_refused)?;
+                have += bytes.len() as u64;
+            }
+            Answer::Failed(Failure::Refused { status: 404, .. }) => {
+                return Err(Transfer::Refused("not on the team server".into()));
+            }
+            Answer::Failed(f) => return Err(Transfer::Failed(f)),
+        }
+    }
+    file.sync_all().map_err(io_refused)?;
+    drop(file);
+    let (sha, size) = file_digest(&part).map_err(io_refused)?;
+    if sha != blob.sha256 || size != blob.size {
+        let _ = fs::remove_file(&part);
+        return Err(Transfer::Refused(
+            "downloaded attachment failed its integrity check".into(),
+        ));
+    }
+    fs::rename(&part, &want.dest).map_err(io_refused)?;
+    Ok(())
+}
+
+/// SHA-256 (hex) and size of a file, streamed.
+pub fn file_digest(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut f = std::io::BufReader::new(fs::File::open(path)?);
+    let mut hasher = digest::Context::new(&digest::SHA256);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hex::encode(hasher.finish()), size))
+}
+
+/// Blobs still to upload and to download, for the status the UI shows.
+pub(crate) fn counts(conn: &Connection) -> StoreResult<(u64, u64)> {
+    crate::incident::transfer::counts(conn)
+}

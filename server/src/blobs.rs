@@ -1,0 +1,118 @@
+//! Blob requests (attachment files): status, chunked upload, ranged download. Every
+//! request is signed by an enrolled device and fresh (like a pull); a device reaches only
+//! its own team's blobs. An upload appends in order, so a cut connection resumes where the
+//! server's copy ends; the whole blob is checked against its SHA-256 before anyone can
+//! read it, and a mismatch discards it.
+
+use ring::digest;
+use vigil_core::sync::protocol::{
+    BlobOp, BlobRequest, BlobStatusReply, BLOB_CHUNK, MAX_BLOB_RANGE, PULL_FRESHNESS_MS,
+};
+
+use crate::error::ServerError;
+use crate::service::{authenticate, check_version, Ctx};
+use crate::storage::{BlobState, DeviceRecord};
+
+fn authorize(ctx: &Ctx, req: &BlobRequest, op: BlobOp) -> Result<DeviceRecord, ServerError> {
+    check_version(req.schema_version)?;
+    if req.op != op {
+        return Err(ServerError::Malformed(
+            "blob operation does not match the endpoint".into(),
+        ));
+    }
+    if !req.blob.is_valid() {
+        return Err(ServerError::Malformed("blob name or size".into()));
+    }
+    let device = authenticate(ctx.storage.as_ref(), &req.device_id)?;
+    if !req.verify(&device.public_key) {
+        return Err(ServerError::BadSignature);
+    }
+    if ctx.now_ms().abs_diff(req.issued_ms) > PULL_FRESHNESS_MS {
+        return Err(ServerError::StaleRequest);
+    }
+    Ok(device)
+}
+
+fn reply(req: &BlobRequest, st: &BlobState) -> BlobStatusReply {
+    BlobStatusReply {
+        schema_version: req.schema_version,
+        blob: req.blob.clone(),
+        received: st.received,
+        complete: st.complete,
+    }
+}
+
+pub fn status(ctx: &Ctx, req: &BlobRequest) -> Result<BlobStatusReply, ServerError> {
+    let device = authorize(ctx, req, BlobOp::Status)?;
+    let st = ctx
+        .storage
+        .blob(&device.team_id, &req.blob.sha256)?
+        .unwrap_or(BlobState {
+            size: req.blob.size,
+            received: 0,
+            complete: false,
+        });
+    if st.size != req.blob.size {
+        return Err(ServerError::Malformed(
+            "blob size differs from its first upload".into(),
+        ));
+    }
+    Ok(reply(req, &st))
+}
+
+pub fn put(ctx: &Ctx, req: &BlobRequest, chunk: &[u8]) -> Result<BlobStatusReply, ServerError> {
+    let device = authorize(ctx, req, BlobOp::Put)?;
+    if chunk.is_empty() || chunk.len() > BLOB_CHUNK || chunk.len() as u64 != req.length {
+        return Err(ServerError::Malformed("blob chunk length".into()));
+    }
+    if req.offset.saturating_add(req.length) > req.blob.size {
+        return Err(ServerError::Malformed("blob chunk past the end".into()));
+    }
+    if hex::encode(digest::digest(&digest::SHA256, chunk)) != req.chunk_sha256 {
+        return Err(ServerError::Malformed(
+            "blob chunk does not match its digest".into(),
+        ));
+    }
+    let team = &device.team_id;
+    let mut st =
+        ctx.storage
+            .blob_append(team, &device.id, &req.blob, req.offset, chunk, ctx.now_ms())?;
+    if st.received == st.size {
+        let ok = whole_digest(ctx, team, &req.blob.sha256, st.size)? == req.blob.sha256;
+        ctx.storage.blob_finish(team, &req.blob.sha256, ok)?;
+        if !ok {
+            return Err(ServerError::BlobMismatch);
+        }
+        st.complete = true;
+    }
+    Ok(reply(req, &st))
+}
+
+fn whole_digest(ctx: &Ctx, team: &str, sha256: &str, size: u64) -> Result<String, ServerError> {
+    let mut hasher = digest::Context::new(&digest::SHA256);
+    let mut offset = 0u64;
+    while offset < size {
+        let part = ctx
+            .storage
+            .blob_read(team, sha256, offset, MAX_BLOB_RANGE)?;
+        if part.is_empty() {
+            break;
+        }
+        hasher.update(&part);
+        offset += part.len() as u64;
+    }
+    Ok(hex::encode(hasher.finish()))
+}
+
+pub fn get(ctx: &Ctx, req: &BlobRequest) -> Result<Vec<u8>, ServerError> {
+    let device = authorize(ctx, req, BlobOp::Get)?;
+    match ctx.storage.blob(&device.team_id, &req.blob.sha256)? {
+        Some(st) if st.complete && st.size == req.blob.size => {}
+        _ => return Err(ServerError::NotFound("blob")),
+    }
+    if req.length == 0 || req.length > MAX_BLOB_RANGE || req.offset >= req.blob.size {
+        return Err(ServerError::Malformed("blob range".into()));
+    }
+    ctx.storage
+        .blob_read(&device.team_id, &req.blob.sha256, req.offset, req.length)
+}
