@@ -10,6 +10,7 @@ pub mod postgres;
 pub mod service;
 pub mod sqlite;
 pub mod storage;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -38,6 +39,18 @@ pub async fn serve(
     axum::serve(listener, api::router(storage, body_limit))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Serves HTTPS on `listener` with `tls` (see [`tls::TlsIdentity::load`]) until
+/// `shutdown` resolves.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    storage: Arc<dyn Storage>,
+    body_limit: usize,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tls::serve(listener, api::router(storage, body_limit), tls, shutdown).await
 }
 
 /// A server running on its own thread and runtime (tests, embedding). Stops when dropped.
@@ -75,6 +88,45 @@ impl BackgroundServer {
                     let _ = rx.await;
                 };
                 if let Err(e) = serve(listener, storage, body_limit, stop).await {
+                    tracing::error!(error = %e, "server stopped");
+                }
+            });
+        });
+        Ok(BackgroundServer {
+            addr,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Like [`Self::start`], serving HTTPS with `tls`.
+    pub fn start_tls(
+        storage: Arc<dyn Storage>,
+        addr: SocketAddr,
+        body_limit: usize,
+        tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    ) -> std::io::Result<BackgroundServer> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            rt.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "listener");
+                        return;
+                    }
+                };
+                let stop = async {
+                    let _ = rx.await;
+                };
+                if let Err(e) = serve_tls(listener, storage, body_limit, tls, stop).await {
                     tracing::error!(error = %e, "server stopped");
                 }
             });
