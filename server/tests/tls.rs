@@ -397,6 +397,22 @@ fn a_certificate_for_another_name_is_refused_even_when_pinned() {
 }
 
 #[test]
+fn a_pinned_self_signed_certificate_must_still_be_in_date() {
+    let key = KeyPair::generate().unwrap();
+    let mut params = leaf_params(&["localhost", "127.0.0.1"]);
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let cert = params.self_signed(&key).unwrap();
+    let files = write_files(&cert.pem(), &key.serialize_pem(), pin_of(&key), cert.pem());
+    let server = TlsServer::start(&files);
+    let t = transport(&server.url(), &pins(&[files.pin]));
+    assert_eq!(
+        t.post("/v1/pull", b"{}".to_vec()),
+        Err(TransportError::Tls(TlsFailure::Expired))
+    );
+}
+
+#[test]
 fn a_plain_http_client_against_the_tls_port_fails_cleanly() {
     let files = self_signed();
     let server = TlsServer::start(&files);
