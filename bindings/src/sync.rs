@@ -14,6 +14,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use vigil_core::sync::transport::{SpkiPin, TlsFailure, TlsOptions};
 use vigil_core::sync::{self as core_sync, SyncEngine, Transport, TransportError};
 
 use crate::error::StoreError;
@@ -58,6 +59,9 @@ pub enum SyncError {
     AlreadyRunning,
     #[error("invalid server address")]
     InvalidUrl,
+    /// A `SyncOptions.pinned_keys` entry is not `sha256/<base64 of 32 bytes>`.
+    #[error("invalid pinned key ({reason})")]
+    InvalidPin { reason: String },
     #[error("the store is locked")]
     Locked,
     #[error("store error: {reason}")]
@@ -197,6 +201,7 @@ pub enum PlatformTransportError {
     Connect,
     #[error("the server did not answer in time")]
     Timeout,
+    /// Any TLS failure, a refusal by the platform's own certificate pinning included.
     #[error("TLS failure")]
     Tls,
     #[error("invalid server address")]
@@ -272,7 +277,7 @@ impl Platform {
             Err(e) => Err(match e {
                 PlatformTransportError::Connect => TransportError::Connect,
                 PlatformTransportError::Timeout => TransportError::Timeout,
-                PlatformTransportError::Tls => TransportError::Tls,
+                PlatformTransportError::Tls => TransportError::Tls(TlsFailure::Handshake),
                 PlatformTransportError::InvalidUrl => TransportError::InvalidUrl,
                 PlatformTransportError::Io { reason }
                 | PlatformTransportError::Unexpected { reason } => TransportError::Io(reason),
@@ -289,6 +294,16 @@ pub struct SyncOptions {
     /// Bound on each whole request of the built-in transport (default 30 s). Ignored with
     /// a platform transport.
     pub timeout_ms: Option<u64>,
+    /// SPKI pins of the team server's certificate, `sha256/<base64>` each (what
+    /// `vigil-server` prints). Built-in transport only: the server is accepted only if a
+    /// certificate of the chain it presents has one of these keys (a pinned self-signed
+    /// certificate needs no CA). Given at `enroll`, they are recorded in the store and
+    /// used by later syncs whose options leave this empty; empty and none recorded: the
+    /// usual web PKI check. A platform transport ignores them: the platform pins in its
+    /// own HTTP stack (OkHttp `CertificatePinner`, URLSession delegate). An entry that
+    /// does not parse fails the call with `InvalidPin`.
+    #[uniffi(default)]
+    pub pinned_keys: Vec<String>,
 }
 
 /// Syncs one vault with its team server. See the module notes: blocking, one sync at a
@@ -338,9 +353,14 @@ impl SyncClient {
         officer: String,
     ) -> Result<(), SyncError> {
         let _running = self.start()?;
-        let engine = self.engine(&server_url)?;
+        let pins = self.option_pins()?;
+        let engine = self.engine(&server_url, pins.clone())?;
         let mut v = self.vault.guard();
-        engine.enroll(v.db_mut()?, &server_url, &code, &officer)?;
+        let db = v.db_mut()?;
+        engine.enroll(db, &server_url, &code, &officer)?;
+        if self.platform.is_none() && !pins.is_empty() {
+            core_sync::state::set_tls_pins(db, &pins)?;
+        }
         Ok(())
     }
 
@@ -351,7 +371,7 @@ impl SyncClient {
         let mut v = self.vault.guard();
         let db = v.db_mut()?;
         let url = self.server_url(db)?;
-        let engine = self.engine(&url)?;
+        let engine = self.engine(&url, self.pins(db)?)?;
         Ok(engine.sync_now(db)?.into())
     }
 
@@ -362,7 +382,7 @@ impl SyncClient {
         let mut v = self.vault.guard();
         let db = v.db_mut()?;
         let url = self.server_url(db)?;
-        let engine = self.engine(&url)?;
+        let engine = self.engine(&url, self.pins(db)?)?;
         Ok(engine.sync_if_due(db)?.map(Into::into))
     }
 
@@ -401,7 +421,28 @@ impl SyncClient {
             .ok_or(SyncError::NotEnrolled)
     }
 
-    fn engine(&self, server_url: &str) -> Result<SyncEngine, SyncError> {
+    fn option_pins(&self) -> Result<Vec<SpkiPin>, SyncError> {
+        self.options
+            .pinned_keys
+            .iter()
+            .map(|p| {
+                SpkiPin::parse(p).map_err(|e| SyncError::InvalidPin {
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The options' pins, else those recorded at enrollment.
+    fn pins(&self, db: &vigil_core::store::Database) -> Result<Vec<SpkiPin>, SyncError> {
+        let pins = self.option_pins()?;
+        if !pins.is_empty() || self.platform.is_some() {
+            return Ok(pins);
+        }
+        Ok(core_sync::state::tls_pins(db.conn())?)
+    }
+
+    fn engine(&self, server_url: &str, pins: Vec<SpkiPin>) -> Result<SyncEngine, SyncError> {
         let base = server_url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(SyncError::InvalidUrl);
@@ -414,8 +455,12 @@ impl SyncClient {
             None => {
                 let timeout =
                     Duration::from_millis(self.options.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS));
+                let tls = TlsOptions {
+                    pins,
+                    extra_roots_pem: None,
+                };
                 Box::new(
-                    core_sync::transport::HttpTransport::new(&base, timeout)
+                    core_sync::transport::HttpTransport::with_tls(&base, timeout, &tls)
                         .map_err(|_| SyncError::InvalidUrl)?,
                 )
             }

@@ -40,26 +40,70 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, listen: &str) -> Server {
+        Self::start_with(dir, listen, &[]).0
+    }
+
+    /// With extra arguments (`--tls-cert`, ...); also returns the reader of what follows
+    /// the listening line.
+    fn start_with(
+        dir: &Path,
+        listen: &str,
+        extra: &[&std::ffi::OsStr],
+    ) -> (Server, BufReader<std::process::ChildStdout>) {
         let mut child = Command::new(server_bin())
             .arg("--data-dir")
             .arg(dir)
             .args(["--listen", listen])
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start vigil-server");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        reader.read_line(&mut line).unwrap();
         let addr = line
             .trim()
             .strip_prefix("vigil-server listening on ")
             .unwrap_or_else(|| panic!("listening line: {line:?}"))
             .to_string();
-        Server {
-            child,
-            url: format!("http://{addr}"),
-        }
+        (
+            Server {
+                child,
+                url: format!("http://{addr}"),
+            },
+            reader,
+        )
+    }
+
+    /// A TLS server with a fresh self-signed certificate for localhost and 127.0.0.1
+    /// (files in `certs`); returns it with the pin it printed.
+    fn start_tls(dir: &Path, listen: &str, certs: &Path) -> (Server, String) {
+        std::fs::create_dir_all(certs).unwrap();
+        let c = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+            .unwrap();
+        let cert = certs.join("cert.pem");
+        let key = certs.join("key.pem");
+        std::fs::write(&cert, c.cert.pem()).unwrap();
+        std::fs::write(&key, c.signing_key.serialize_pem()).unwrap();
+        let (mut server, mut reader) = Self::start_with(
+            dir,
+            listen,
+            &[
+                "--tls-cert".as_ref(),
+                cert.as_os_str(),
+                "--tls-key".as_ref(),
+                key.as_os_str(),
+            ],
+        );
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let pin = line
+            .trim()
+            .strip_prefix("TLS certificate pin ")
+            .unwrap_or_else(|| panic!("pin line: {line:?}"))
+            .to_string();
+        server.url = server.url.replacen("http://", "https://", 1);
+        (server, pin)
     }
 }
 
@@ -215,4 +259,90 @@ fn server_down_is_transient_and_revocation_stops_sync() {
     // Even with the server gone, a revoked device does not call out.
     let e = err_json(&vigil(&dev, &["--json", "sync"]));
     assert_eq!(e["error"]["kind"], "revoked");
+}
+
+#[test]
+fn enroll_with_a_pin_against_a_tls_server_and_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sdir = tmp.path().join("server");
+    let team = admin(&sdir, &["create-team", "Charlie"]);
+    let code = admin(&sdir, &["issue-code", &team]);
+    let (server, pin) = Server::start_tls(&sdir, "127.0.0.1:0", &tmp.path().join("certs"));
+    assert!(pin.starts_with("sha256/") && pin.len() == 51, "{pin}");
+    let url = server.url.clone();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+
+    let dev = tmp.path().join("device");
+    init(&dev);
+    // A malformed pin is a usage error (exit 2), checked before anything else.
+    let o = vigil(
+        &dev,
+        &["--json", "enroll", &url, &code, "--pin", "sha1/abc"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = err_json(&o);
+    assert_eq!(e["error"]["kind"], "usage");
+    assert!(e["error"]["message"].as_str().unwrap().contains("sha256/"));
+    // Without a pin the self-signed certificate is not trusted (transient, exit 1).
+    let o = vigil(&dev, &["--json", "enroll", &url, &code]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err_json(&o);
+    assert_eq!(e["error"]["kind"], "transient");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not trusted"),
+        "{e}"
+    );
+
+    let en = json(&vigil(
+        &dev,
+        &["--json", "enroll", &url, &code, "--pin", &pin],
+    ));
+    assert_eq!(en["enrolled"], true);
+    assert_eq!(en["pins"], 1);
+    ok(&vigil(&dev, &["incident", "log", "--category", "medical"]));
+    let r = json(&vigil(&dev, &["--json", "sync"]));
+    assert_eq!(r["pushed"], 1);
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 0);
+    assert!(st["last_error"].is_null(), "{st}");
+
+    // The server comes back on the same address with another key: the stored pin
+    // refuses it, and the change stays in the outbox.
+    let addr = url.strip_prefix("https://").unwrap().to_string();
+    drop(server);
+    let (_server, other_pin) = Server::start_tls(&sdir, &addr, &tmp.path().join("certs2"));
+    assert_ne!(other_pin, pin);
+    ok(&vigil(&dev, &["incident", "log", "--category", "medical"]));
+    let o = vigil(&dev, &["--json", "sync"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err_json(&o);
+    assert_eq!(e["error"]["kind"], "transient");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("server certificate does not match the pinned key"),
+        "{msg}"
+    );
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 1);
+
+    // A second device given the wrong pin cannot enroll; the right one can.
+    let code2 = admin(&sdir, &["issue-code", &team]);
+    let dev2 = tmp.path().join("device2");
+    init(&dev2);
+    let o = vigil(&dev2, &["--json", "enroll", &url, &code2, "--pin", &pin]);
+    assert_eq!(err_json(&o)["error"]["kind"], "transient");
+    let st = json(&vigil(&dev2, &["--json", "sync", "status"]));
+    assert_eq!(st["enrolled"], false);
+    let en = json(&vigil(
+        &dev2,
+        &[
+            "--json", "enroll", &url, &code2, "--pin", &pin, "--pin", &other_pin,
+        ],
+    ));
+    assert_eq!(en["pins"], 2);
+    let r = json(&vigil(&dev2, &["--json", "sync"]));
+    assert_eq!(r["pulled"], 1, "the first device's incident");
 }

@@ -12,6 +12,7 @@ pub mod postgres;
 pub mod service;
 pub mod sqlite;
 pub mod storage;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,6 +45,20 @@ pub async fn serve(
         .await
 }
 
+/// Serves HTTPS on `listener` with `tls` (see [`tls::TlsIdentity::load`]) until
+/// `shutdown` resolves.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    ctx: Arc<Ctx>,
+    body_limit: usize,
+    tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tls::serve(listener, api::router(ctx, body_limit), tls, shutdown).await
+}
+
+type Stop = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// A server running on its own thread and runtime (tests, embedding). Stops when dropped.
 pub struct BackgroundServer {
     pub addr: SocketAddr,
@@ -68,6 +83,30 @@ impl BackgroundServer {
         addr: SocketAddr,
         body_limit: usize,
     ) -> std::io::Result<BackgroundServer> {
+        Self::spawn(addr, move |listener, stop| {
+            serve(listener, ctx, body_limit, stop)
+        })
+    }
+
+    /// Like [`Self::start`], serving HTTPS with `tls`.
+    pub fn start_tls(
+        storage: Arc<dyn Storage>,
+        addr: SocketAddr,
+        body_limit: usize,
+        tls: Arc<tokio_rustls::rustls::ServerConfig>,
+    ) -> std::io::Result<BackgroundServer> {
+        let ctx = Arc::new(Ctx::new(storage));
+        Self::spawn(addr, move |listener, stop| {
+            serve_tls(listener, ctx, body_limit, tls, stop)
+        })
+    }
+
+    /// Binds `addr` and runs `run(listener, stop)` on a runtime of its own thread.
+    fn spawn<F, Fut>(addr: SocketAddr, run: F) -> std::io::Result<BackgroundServer>
+    where
+        F: FnOnce(tokio::net::TcpListener, Stop) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = std::io::Result<()>> + Send,
+    {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -85,10 +124,10 @@ impl BackgroundServer {
                         return;
                     }
                 };
-                let stop = async {
+                let stop: Stop = Box::pin(async {
                     let _ = rx.await;
-                };
-                if let Err(e) = serve(listener, ctx, body_limit, stop).await {
+                });
+                if let Err(e) = run(listener, stop).await {
                     tracing::error!(error = %e, "server stopped");
                 }
             });

@@ -1,5 +1,6 @@
-//! `vigil-server --data-dir DIR --listen 127.0.0.1:PORT`, and admin subcommands that work
-//! on the same data directory.
+//! `vigil-server --data-dir DIR --listen ADDR [--tls-cert FILE --tls-key FILE]`, and
+//! admin subcommands that work on the same data directory. Plain HTTP is served only on a
+//! loopback address (behind a TLS-terminating proxy); anything else needs the TLS files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,17 +9,24 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use vigil_server::api::DEFAULT_BODY_LIMIT;
+use vigil_server::tls::TlsIdentity;
 use vigil_server::{service, Ctx, SqliteStorage, Storage};
 
 #[derive(Parser)]
 #[command(name = "vigil-server", about = "Vigil team sync server")]
 struct Cli {
-    /// Directory holding the server's database.
+    /// Directory holding the server's database (every command but `admin pin`).
     #[arg(long, env = "VIGIL_SERVER_DATA_DIR")]
-    data_dir: PathBuf,
-    /// Address to listen on.
+    data_dir: Option<PathBuf>,
+    /// Address to listen on. Without `--tls-cert/--tls-key` only a loopback address.
     #[arg(long, default_value = "127.0.0.1:8443")]
     listen: SocketAddr,
+    /// PEM certificate chain (leaf first) to serve HTTPS with.
+    #[arg(long, env = "VIGIL_SERVER_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "VIGIL_SERVER_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// PostgreSQL instead of the SQLite file: `postgres://user@host:port/db`
     /// (needs a build with the `postgres` feature).
     #[arg(long, env = "VIGIL_SERVER_DATABASE_URL")]
@@ -45,10 +53,37 @@ enum Admin {
     IssueCode { team: String },
     /// Revokes a device: its pushes and pulls are refused from now on.
     Revoke { device: String },
+    /// Prints the SPKI pin (`sha256/<base64>`) of a PEM certificate's leaf, for
+    /// `vigil enroll --pin`. Needs no data directory.
+    Pin {
+        #[arg(long)]
+        tls_cert: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `admin pin` reads a certificate file only: no storage.
+    if let Some(Command::Admin(Admin::Pin { tls_cert })) = &cli.command {
+        return match print_pin(tls_cert) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("vigil-server: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    // Serving: refuse a bad listen/TLS combination before touching the storage.
+    let tls = match &cli.command {
+        Some(_) => None,
+        None => match serving_tls(&cli) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("vigil-server: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let storage = match open_storage(&cli) {
         Ok(s) => s,
         Err(e) => {
@@ -58,7 +93,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Admin(a)) => admin(storage.as_ref(), a),
-        None => run(storage, cli.listen, cli.body_limit),
+        None => run(storage, cli.listen, cli.body_limit, tls),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,11 +104,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// The TLS identity to serve with, or `None` for plain HTTP on loopback.
+fn serving_tls(cli: &Cli) -> Result<Option<TlsIdentity>, String> {
+    match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Ok(Some(
+            TlsIdentity::load(cert, key).map_err(|e| e.to_string())?,
+        )),
+        _ if cli.listen.ip().is_loopback() => Ok(None),
+        _ => Err(format!(
+            "refusing to serve plain HTTP on {}, which is not a loopback address: pass \
+             --tls-cert/--tls-key to serve HTTPS, or listen on 127.0.0.1 behind a TLS proxy",
+            cli.listen
+        )),
+    }
+}
+
 fn open_storage(cli: &Cli) -> Result<Arc<dyn Storage>, String> {
     match &cli.database_url {
-        None => Ok(Arc::new(
-            SqliteStorage::open_dir(&cli.data_dir).map_err(|e| e.to_string())?,
-        )),
+        None => {
+            let dir = cli.data_dir.as_ref().ok_or("--data-dir is required")?;
+            Ok(Arc::new(
+                SqliteStorage::open_dir(dir).map_err(|e| e.to_string())?,
+            ))
+        }
         #[cfg(feature = "postgres")]
         Some(url) => Ok(Arc::new(
             vigil_server::PgStorage::connect(url).map_err(|e| e.to_string())?,
@@ -93,6 +146,7 @@ fn admin(storage: &dyn Storage, cmd: Admin) -> Result<(), String> {
             storage.revoke_device(&device).map_err(s)?;
             println!("revoked {device}");
         }
+        Admin::Pin { tls_cert } => print_pin(&tls_cert)?,
     }
     Ok(())
 }
@@ -101,7 +155,18 @@ fn s(e: vigil_server::ServerError) -> String {
     e.to_string()
 }
 
-fn run(storage: Arc<dyn Storage>, listen: SocketAddr, body_limit: usize) -> Result<(), String> {
+fn print_pin(cert: &std::path::Path) -> Result<(), String> {
+    let pin = vigil_server::tls::certificate_pin(cert).map_err(|e| e.to_string())?;
+    println!("{pin}");
+    Ok(())
+}
+
+fn run(
+    storage: Arc<dyn Storage>,
+    listen: SocketAddr,
+    body_limit: usize,
+    tls: Option<TlsIdentity>,
+) -> Result<(), String> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -112,8 +177,14 @@ fn run(storage: Arc<dyn Storage>, listen: SocketAddr, body_limit: usize) -> Resu
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        vigil_server::serve(listener, Arc::new(Ctx::new(storage)), body_limit, stop)
-            .await
-            .map_err(|e| e.to_string())
+        let ctx = Arc::new(Ctx::new(storage));
+        match tls {
+            None => vigil_server::serve(listener, ctx, body_limit, stop).await,
+            Some(t) => {
+                println!("TLS certificate pin {}", t.pin);
+                vigil_server::serve_tls(listener, ctx, body_limit, t.config, stop).await
+            }
+        }
+        .map_err(|e| e.to_string())
     })
 }

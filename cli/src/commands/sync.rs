@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use vigil_core::sync::transport::HttpTransport;
-use vigil_core::sync::{self, SyncEngine, SyncError};
+use vigil_core::sync::transport::{HttpTransport, SpkiPin, TlsOptions};
+use vigil_core::sync::{self, state, SyncEngine, SyncError};
 
 use super::{unlock, CliError};
 use crate::output::Output;
@@ -17,13 +17,18 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Args)]
 pub struct EnrollArgs {
-    /// The team server, e.g. http://127.0.0.1:8080.
+    /// The team server, e.g. https://sync.example.org:8443.
     url: String,
     /// The one-time code from `vigil-server admin issue-code`.
     code: String,
     /// The officer's name as the team server will show it.
     #[arg(long, env = "VIGIL_OFFICER", default_value = "officer")]
     officer: String,
+    /// The server certificate's key pin, `sha256/<base64>`, as printed by `vigil-server`
+    /// (`admin pin`). Repeatable (e.g. the current and the next key). Stored with the
+    /// enrollment: every later `vigil sync` accepts only a server presenting one of them.
+    #[arg(long = "pin", value_name = "sha256/BASE64")]
+    pins: Vec<String>,
 }
 
 #[derive(Args)]
@@ -62,25 +67,49 @@ pub fn kind(e: &SyncError) -> &'static str {
     }
 }
 
-fn engine(url: &str) -> Result<SyncEngine, CliError> {
-    let t = HttpTransport::new(url, TIMEOUT)
+fn engine(url: &str, pins: Vec<SpkiPin>) -> Result<SyncEngine, CliError> {
+    let tls = TlsOptions {
+        pins,
+        extra_roots_pem: None,
+    };
+    let t = HttpTransport::with_tls(url, TIMEOUT, &tls)
         .map_err(|_| CliError::Usage(format!("invalid server address: {url}")))?;
     Ok(SyncEngine::new(Box::new(t)))
 }
 
+/// Parses `--pin` values; a bad one is a usage error saying which (by position) and why.
+fn parse_pins(pins: &[String]) -> Result<Vec<SpkiPin>, CliError> {
+    pins.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            SpkiPin::parse(p)
+                .map_err(|e| CliError::Usage(format!("invalid --pin (number {}): {e}", i + 1)))
+        })
+        .collect()
+}
+
 pub fn enroll(dir: &Path, args: EnrollArgs, out: &Output) -> Result<(), CliError> {
+    let pins = parse_pins(&args.pins)?;
     let mut v = unlock(dir)?;
-    let engine = engine(&args.url)?;
+    let engine = engine(&args.url, pins.clone())?;
+    let db = v.db_mut()?;
     let e = engine
-        .enroll(v.db_mut()?, &args.url, &args.code, &args.officer)
+        .enroll(db, &args.url, &args.code, &args.officer)
         .map_err(cli_error)?;
+    state::set_tls_pins(db, &pins)?;
     out.print(
         &json!({"enrolled": true, "team_id": e.team_id, "device_id": e.device_id,
-                "server_url": args.url}),
+                "server_url": args.url, "pins": pins.len()}),
         || {
             format!(
-                "enrolled device {} in team {} at {}",
-                e.device_id, e.team_id, args.url
+                "enrolled device {} in team {} at {}{}",
+                e.device_id,
+                e.team_id,
+                args.url,
+                match pins.len() {
+                    0 => String::new(),
+                    n => format!(" (server key pinned, {n} pin(s))"),
+                }
             )
         },
     );
@@ -106,7 +135,8 @@ fn sync_now(dir: &Path, out: &Output) -> Result<(), CliError> {
     if !out.json {
         println!("pushing {} pending change(s) to {url}", st.pending);
     }
-    let r = engine(&url)?.sync_now(db).map_err(cli_error)?;
+    let pins = state::tls_pins(db.conn())?;
+    let r = engine(&url, pins)?.sync_now(db).map_err(cli_error)?;
     out.print(
         &json!({"pushed": r.acked, "quarantined": r.quarantined, "pulled": r.received,
                 "applied": r.applied, "refused": r.refused}),

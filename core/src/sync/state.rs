@@ -5,7 +5,8 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, StoreResult};
-use crate::store::{find_meta, outbox, put_meta};
+use crate::store::{find_meta, outbox, put_meta, Database};
+use crate::sync::transport::SpkiPin;
 
 const KEY: &str = "sync_state";
 
@@ -22,6 +23,10 @@ pub struct SyncState {
     pub failures: u32,
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
+    /// SPKI pins of the team server (`sha256/<base64>`); empty: web PKI. Absent from
+    /// states written before pinning existed.
+    #[serde(default)]
+    pub tls_pins: Vec<String>,
 }
 
 impl SyncState {
@@ -39,6 +44,25 @@ pub(crate) fn load(conn: &Connection) -> StoreResult<SyncState> {
 
 pub(crate) fn save(conn: &Connection, s: &SyncState) -> StoreResult<()> {
     put_meta(conn, KEY, &serde_json::to_vec(s)?)
+}
+
+/// The team server's SPKI pins recorded in the store (empty if none).
+pub fn tls_pins(conn: &Connection) -> StoreResult<Vec<SpkiPin>> {
+    load(conn)?
+        .tls_pins
+        .iter()
+        .map(|p| SpkiPin::parse(p).map_err(|_| StoreError::DatabaseCorrupt))
+        .collect()
+}
+
+/// Records the pins the built-in transport must use for the team server, replacing any
+/// (an empty list goes back to web PKI checks). Kept with the rest of the sync state.
+pub fn set_tls_pins(db: &mut Database, pins: &[SpkiPin]) -> StoreResult<()> {
+    db.sync_transaction(|tx, _| {
+        let mut s = load(tx)?;
+        s.tls_pins = pins.iter().map(|p| p.to_string()).collect();
+        save(tx, &s)
+    })
 }
 
 /// What the UI shows about sync.
@@ -79,4 +103,26 @@ pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
         blobs_to_upload,
         blobs_to_download,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_written_before_pins_still_loads() {
+        let old = br#"{"server_url":"https://s","team_id":"t","officer":"o","pull_cursor":3,
+            "last_success_ms":null,"last_error":null,"failures":0,"next_attempt_ms":null,
+            "revoked":false}"#;
+        let s: SyncState = serde_json::from_slice(old).unwrap();
+        assert_eq!(s.pull_cursor, 3);
+        assert!(s.tls_pins.is_empty());
+        let pin = SpkiPin::of_spki_der(b"key").to_string();
+        let with = SyncState {
+            tls_pins: vec![pin.clone()],
+            ..s
+        };
+        let back: SyncState = serde_json::from_slice(&serde_json::to_vec(&with).unwrap()).unwrap();
+        assert_eq!(back.tls_pins, vec![pin]);
+    }
 }
