@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use vigil_core::sync::transport::{HttpTransport, SpkiPin, TlsOptions};
-use vigil_core::sync::{self, state, SyncEngine, SyncError};
+use vigil_core::sync::{self, state, SyncEngine, SyncError, SyncProgress};
 
 use super::{unlock, CliError};
 use crate::output::Output;
@@ -136,18 +136,47 @@ fn sync_now(dir: &Path, out: &Output) -> Result<(), CliError> {
         println!("pushing {} pending change(s) to {url}", st.pending);
     }
     let pins = state::tls_pins(db.conn())?;
-    let r = engine(&url, pins)?.sync_now(db).map_err(cli_error)?;
+    let mut engine = engine(&url, pins)?;
+    if !out.json {
+        // Progress goes to stderr, one line per step, so stdout keeps the summary.
+        engine = engine.with_progress(std::sync::Arc::new(|p| eprintln!("{}", progress_line(&p))));
+    }
+    let r = engine.sync_now(db).map_err(cli_error)?;
     out.print(
         &json!({"pushed": r.acked, "quarantined": r.quarantined, "pulled": r.received,
-                "applied": r.applied, "refused": r.refused}),
+                "applied": r.applied, "refused": r.refused,
+                "attachments_uploaded": r.blobs_uploaded,
+                "attachments_downloaded": r.blobs_downloaded,
+                "attachments_failed": r.blobs_failed}),
         || {
             format!(
-                "pushed {}, quarantined {}\npulled {} (applied {}, refused {})",
-                r.acked, r.quarantined, r.received, r.applied, r.refused
+                "pushed {}, quarantined {}\npulled {} (applied {}, refused {})\n\
+                 attachments: {} uploaded, {} downloaded, {} failed",
+                r.acked,
+                r.quarantined,
+                r.received,
+                r.applied,
+                r.refused,
+                r.blobs_uploaded,
+                r.blobs_downloaded,
+                r.blobs_failed
             )
         },
     );
     Ok(())
+}
+
+fn progress_line(p: &SyncProgress) -> String {
+    match p {
+        SyncProgress::Pushed { acked, pending } => {
+            format!("  pushed {acked} ({pending} still queued)")
+        }
+        SyncProgress::Uploaded { blobs } => format!("  attachment files uploaded: {blobs}"),
+        SyncProgress::Pulled { received } => format!("  team changes received: {received}"),
+        SyncProgress::Downloaded { blobs, remaining } => {
+            format!("  attachment files downloaded: {blobs} ({remaining} to go)")
+        }
+    }
 }
 
 fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
@@ -165,6 +194,10 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
             format!("last success   {} (Unix ms)", ms(s.last_success_ms)),
             format!("last error     {}", opt(&s.last_error)),
             format!("next attempt   {} (Unix ms)", ms(s.next_attempt_ms)),
+            format!(
+                "attachments    {} to upload, {} to download",
+                s.blobs_to_upload, s.blobs_to_download
+            ),
             format!("revoked        {}", s.revoked),
         ]
         .join("\n")

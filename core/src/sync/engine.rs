@@ -42,6 +42,22 @@ pub struct SyncReport {
     pub blobs_failed: u64,
 }
 
+/// How far a running `sync_now` has got, for a progress line or bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyncProgress {
+    /// A batch was acknowledged: entries acknowledged so far, entries still queued.
+    Pushed { acked: u64, pending: u64 },
+    /// An attachment file is whole on the server (count so far in this sync).
+    Uploaded { blobs: u64 },
+    /// A page of team changes was stored (new changes so far in this sync).
+    Pulled { received: u64 },
+    /// A teammate's attachment file arrived: so far, and still to fetch.
+    Downloaded { blobs: u64, remaining: u64 },
+}
+
+/// Receives [`SyncProgress`] on the thread running the sync; must return quickly.
+pub type ProgressSink = Arc<dyn Fn(SyncProgress) + Send + Sync>;
+
 /// The enrollment as the server answered it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Enrollment {
@@ -57,6 +73,7 @@ pub struct SyncEngine {
     pull_limit: u32,
     max_batch_bytes: usize,
     blobs: Arc<dyn BlobHost>,
+    progress: Option<ProgressSink>,
 }
 
 /// Default ceiling of an encoded push batch; must stay below the server's body limit
@@ -131,6 +148,19 @@ impl SyncEngine {
             pull_limit: 200,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
             blobs: Arc::new(crate::incident::transfer::Attachments),
+            progress: None,
+        }
+    }
+
+    /// Reports progress to `sink` while a sync runs.
+    pub fn with_progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
+    fn tell(&self, p: SyncProgress) {
+        if let Some(sink) = &self.progress {
+            sink(p);
         }
     }
 
@@ -361,6 +391,9 @@ impl SyncEngine {
                     Transfer::Done => {
                         db.sync_transaction(|tx, _| self.blobs.uploaded(tx, &local.blob))?;
                         report.blobs_uploaded += 1;
+                        self.tell(SyncProgress::Uploaded {
+                            blobs: report.blobs_uploaded,
+                        });
                     }
                     Transfer::Refused(reason) => {
                         self.quarantine_local(db, entries[*i].seq, &reason)?;
@@ -381,6 +414,13 @@ impl SyncEngine {
                     let result: PushResult = decode(&b)?;
                     self.record_results(db, &entries, &result, report)?;
                     recheck_blobs = false;
+                    if self.progress.is_some() {
+                        let pending = outbox::status(db.conn())?.pending;
+                        self.tell(SyncProgress::Pushed {
+                            acked: report.acked,
+                            pending,
+                        });
+                    }
                 }
                 Answer::Failed(Failure::Transient {
                     reason,
@@ -479,11 +519,17 @@ impl SyncEngine {
 
     /// Downloads every teammate's blob the pulled changes refer to and that is not here.
     fn download_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
-        for want in self.blobs.wanted(db)? {
+        let wanted = self.blobs.wanted(db)?;
+        let total = wanted.len() as u64;
+        for (i, want) in wanted.into_iter().enumerate() {
             match blobs::download(self.transport.as_ref(), db, &want) {
                 Transfer::Done => {
                     db.sync_transaction(|tx, _| self.blobs.installed(tx, &want))?;
                     report.blobs_downloaded += 1;
+                    self.tell(SyncProgress::Downloaded {
+                        blobs: report.blobs_downloaded,
+                        remaining: total - i as u64 - 1,
+                    });
                 }
                 Transfer::Refused(reason) => {
                     db.sync_transaction(|tx, _| self.blobs.failed(tx, &want, &reason))?;
@@ -618,6 +664,9 @@ impl SyncEngine {
             report.received += counts.received;
             report.applied += counts.applied;
             report.refused += counts.refused;
+            self.tell(SyncProgress::Pulled {
+                received: report.received,
+            });
             if !page.has_more {
                 return Ok(());
             }

@@ -14,7 +14,7 @@ pub mod transport;
 
 pub use apply::{Appliers, ApplyError, InboxEntry, InboxState, RemoteApplier};
 pub use backoff::RetryPolicy;
-pub use engine::{status, Enrollment, SyncEngine, SyncReport};
+pub use engine::{status, Enrollment, ProgressSink, SyncEngine, SyncProgress, SyncReport};
 pub use error::SyncError;
 pub use hlc::{Hlc, HlcClock};
 pub use state::SyncStatus;
