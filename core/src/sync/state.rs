@@ -5,7 +5,17 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, StoreResult};
-use crate::store::{find_meta, outbox, put_meta};
+use crate::store::{find_meta, outbox, put_meta, OFFSET_KEY};
+
+fn stored_offset(conn: &Connection) -> StoreResult<i64> {
+    match find_meta(conn, OFFSET_KEY)? {
+        None => Ok(0),
+        Some(b) => std::str::from_utf8(&b)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(StoreError::DatabaseCorrupt),
+    }
+}
 
 const KEY: &str = "sync_state";
 
@@ -22,6 +32,9 @@ pub struct SyncState {
     pub failures: u32,
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
+    /// When (this device's wall clock) the server's time was last learned.
+    #[serde(default)]
+    pub clock_learned_ms: Option<u64>,
 }
 
 impl SyncState {
@@ -56,6 +69,9 @@ pub struct SyncStatus {
     /// When the next automatic attempt is due (after a transient failure).
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
+    /// The offset (ms) from this device's clock to the team server's, as last learned
+    /// (0 until then): the team's time is this device's clock plus it.
+    pub clock_offset_ms: i64,
 }
 
 pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
@@ -71,5 +87,6 @@ pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
         last_error: s.last_error,
         next_attempt_ms: s.next_attempt_ms,
         revoked: s.revoked,
+        clock_offset_ms: stored_offset(conn)?,
     })
 }
