@@ -54,4 +54,16 @@ pub trait Storage: Send + Sync + 'static {
         validate: Validator<'_>,
     ) -> Result<Vec<EntryOutcome>, ServerError>;
     fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError>;
+
+    /// The highest server time recorded (changes received, devices enrolled, codes
+    /// used; 0 when none): where the server's monotonic clock starts.
+    fn time_high_water(&self) -> Result<u64, ServerError> {
+        Ok(0)
+    }
 }
+
+/// The query behind [`Storage::time_high_water`], valid on SQLite and PostgreSQL.
+pub const TIME_HIGH_WATER_SQL: &str = "SELECT COALESCE(MAX(t), 0) FROM (
+        SELECT MAX(received_ms) AS t FROM changes
+        UNION ALL SELECT MAX(enrolled_ms) FROM devices
+        UNION ALL SELECT MAX(used_ms) FROM enrollment_codes) AS times";
