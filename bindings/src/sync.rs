@@ -141,6 +141,10 @@ pub struct SyncStatus {
     /// When the next automatic attempt is due, after a transient failure.
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
+    /// How far (ms) this device's clock is from the team server's, as last learned
+    /// (server minus device; 0 until learned). Stamps use the server's time, so a clock
+    /// that is off still syncs; the app may show it as a hint.
+    pub clock_offset_ms: i64,
 }
 
 impl From<core_sync::SyncStatus> for SyncStatus {
@@ -155,6 +159,7 @@ impl From<core_sync::SyncStatus> for SyncStatus {
             last_error: s.last_error,
             next_attempt_ms: s.next_attempt_ms,
             revoked: s.revoked,
+            clock_offset_ms: s.clock_offset_ms,
         }
     }
 }

@@ -136,6 +136,10 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
             format!("last error     {}", opt(&s.last_error)),
             format!("next attempt   {} (Unix ms)", ms(s.next_attempt_ms)),
             format!("revoked        {}", s.revoked),
+            format!(
+                "clock offset   {} ms (server minus this machine)",
+                s.clock_offset_ms
+            ),
         ]
         .join("\n")
     });
