@@ -536,3 +536,39 @@ fn a_pull_refused_as_stale_after_the_device_clock_moved_recovers_by_itself() {
     assert!(stamps.iter().all(|ms| *ms <= now + 1_000), "{stamps:?}");
     assert_eq!(b.status().quarantined, 0);
 }
+
+#[test]
+fn a_server_restarted_with_its_clock_stepped_back_starts_from_what_it_recorded() {
+    let mut server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut a = Device::new(&server.url());
+    a.enroll(&server, &team, "A");
+    a.emit("note", "n1", json!({}));
+    a.sync().unwrap();
+    let recorded = vigil_core::store::now_ms();
+    server.stop();
+
+    // Same database, the machine's clock now two hours behind.
+    let ctx = Arc::new(vigil_server::Ctx::with_clock(
+        server.storage.clone(),
+        Arc::new(ShiftedClock::new(-2 * HOUR)),
+    ));
+    assert!(
+        ctx.now_ms() + 5_000 >= recorded,
+        "starts at the recorded high-water"
+    );
+    let bg = vigil_server::BackgroundServer::start_ctx(
+        ctx,
+        server.addr,
+        vigil_server::api::DEFAULT_BODY_LIMIT,
+    )
+    .unwrap();
+    // The device keeps syncing: pushes are not refused, pulls are not stale.
+    a.emit("note", "n2", json!({}));
+    let r = a.sync().unwrap();
+    assert_eq!((r.acked, r.quarantined), (1, 0));
+    let (page, _) = raw_pull(&server, &mut a, 0, vigil_core::store::now_ms());
+    assert_eq!(page.changes.len(), 2);
+    assert!(page.server_time_ms.unwrap() + 5_000 >= recorded);
+    bg.stop();
+}
