@@ -131,8 +131,9 @@ impl Database {
         &self.device_key
     }
 
-    /// Replaces this store's wall clock (the system clock by default): tests and drills
-    /// put a device's clock off. The learned server offset is kept.
+    /// Replaces this open store's wall clock (the system clock by default): tests and
+    /// drills put a device's clock off. Not persisted (a store opened again is on the
+    /// system clock); the learned server offset is kept.
     pub fn set_wall_clock(&mut self, wall: std::sync::Arc<dyn WallClock>) {
         let offset = self.clock.time().offset_ms();
         self.clock = self.clock.clone().with_time(TeamTime::new(wall, offset));
