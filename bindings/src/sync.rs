@@ -158,6 +158,10 @@ pub struct SyncStatus {
     pub attachments_to_upload: u64,
     /// Teammates' attachment files announced but not downloaded yet.
     pub attachments_to_download: u64,
+    /// How far (ms) this device's clock is from the team server's, as last learned
+    /// (server minus device; 0 until learned). Stamps use the server's time, so a clock
+    /// that is off still syncs; the app may show it as a hint.
+    pub clock_offset_ms: i64,
 }
 
 impl From<core_sync::SyncStatus> for SyncStatus {
@@ -174,6 +178,7 @@ impl From<core_sync::SyncStatus> for SyncStatus {
             revoked: s.revoked,
             attachments_to_upload: s.blobs_to_upload,
             attachments_to_download: s.blobs_to_download,
+            clock_offset_ms: s.clock_offset_ms,
         }
     }
 }

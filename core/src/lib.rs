@@ -3,6 +3,7 @@
 //! or screens: `vigil-ffi`, the CLI and the server sit on top of it.
 
 pub mod advance;
+pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod incident;

@@ -67,15 +67,17 @@ where
     Req: DeserializeOwned + Send + 'static,
     Resp: Serialize + Send + 'static,
 {
+    // Every error body tells the server's time too.
+    let ctx = state.ctx.clone();
     let req: Req = match parse(body) {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(e) => return e.into_response_at(ctx.now_ms()),
     };
     let joined = tokio::task::spawn_blocking(move || f(&state.ctx, &req)).await;
     match joined {
         Ok(Ok(resp)) => (StatusCode::OK, Json(resp)).into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(_) => ServerError::Storage("worker panicked".into()).into_response(),
+        Ok(Err(e)) => e.into_response_at(ctx.now_ms()),
+        Err(_) => ServerError::Storage("worker panicked".into()).into_response_at(ctx.now_ms()),
     }
 }
 

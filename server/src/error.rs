@@ -82,6 +82,14 @@ impl ServerError {
         }
     }
 
+    /// The JSON body, telling the server's time (`server_time_ms`) when given.
+    pub fn body_at(&self, server_time_ms: Option<u64>) -> ErrorBody {
+        ErrorBody {
+            server_time_ms,
+            ..self.body()
+        }
+    }
+
     pub fn body(&self) -> ErrorBody {
         let message = match self {
             // Storage details stay in the server's log.
@@ -96,6 +104,7 @@ impl ServerError {
                 ServerError::SequenceGap { expected } => Some(*expected),
                 _ => None,
             },
+            server_time_ms: None,
         }
     }
 }
@@ -115,5 +124,20 @@ impl IntoResponse for ServerError {
             tracing::error!(%detail, "storage failure");
         }
         (self.status(), axum::Json(self.body())).into_response()
+    }
+}
+
+impl ServerError {
+    /// As `into_response`, with the server's time in the body (so a device refused as
+    /// stale can correct its clock offset and retry).
+    pub fn into_response_at(self, server_time_ms: u64) -> Response {
+        if let ServerError::Storage(detail) = &self {
+            tracing::error!(%detail, "storage failure");
+        }
+        (
+            self.status(),
+            axum::Json(self.body_at(Some(server_time_ms))),
+        )
+            .into_response()
     }
 }

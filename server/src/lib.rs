@@ -17,7 +17,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use clock::{Clock, ShiftedClock, SystemClock};
+pub use clock::{Clock, MonotonicClock, ShiftedClock, SystemClock};
 pub use error::ServerError;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStorage;

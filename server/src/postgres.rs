@@ -10,7 +10,9 @@ use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
 use crate::error::ServerError;
 use crate::now_ms;
-use crate::storage::{BlobState, ChangePage, DeviceRecord, Storage, Validator};
+use crate::storage::{
+    BlobState, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
+};
 
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("sql/pg/0001_init.sql")),
@@ -307,6 +309,11 @@ impl Storage for PgStorage {
         )?;
         tx.commit()?;
         Ok(out)
+    }
+
+    fn time_high_water(&self) -> Result<u64, ServerError> {
+        let t: i64 = self.lock().query_one(TIME_HIGH_WATER_SQL, &[])?.get(0);
+        Ok(u64::try_from(t).unwrap_or(0))
     }
 
     fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError> {

@@ -10,7 +10,7 @@ use vigil_core::sync::protocol::{
 
 use std::sync::Arc;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, MonotonicClock, SystemClock};
 use crate::error::ServerError;
 use crate::now_ms;
 use crate::storage::{DeviceRecord, Storage};
@@ -18,20 +18,27 @@ use crate::storage::{DeviceRecord, Storage};
 /// What every request is served with: the storage and the server's clock.
 pub struct Ctx {
     pub storage: Arc<dyn Storage>,
+    /// Never goes back (a [`MonotonicClock`] over the given one).
     pub clock: Arc<dyn Clock>,
 }
 
 impl Ctx {
     /// On the system clock.
     pub fn new(storage: Arc<dyn Storage>) -> Ctx {
-        Ctx {
-            storage,
-            clock: Arc::new(SystemClock),
-        }
+        Self::with_clock(storage, Arc::new(SystemClock))
     }
 
+    /// On `clock`, made monotonic from the highest time the storage recorded (a server
+    /// restarted after its clock stepped back keeps its times non-decreasing).
     pub fn with_clock(storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Ctx {
-        Ctx { storage, clock }
+        let high = storage.time_high_water().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the clock high-water; starting from the clock");
+            0
+        });
+        Ctx {
+            storage,
+            clock: Arc::new(MonotonicClock::new(clock, high)),
+        }
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -106,6 +113,7 @@ pub fn enroll(ctx: &Ctx, req: &EnrollRequest) -> Result<EnrollResponse, ServerEr
         schema_version: SCHEMA_VERSION,
         team_id,
         device_id: req.device_id.clone(),
+        server_time_ms: Some(ctx.now_ms()),
     })
 }
 
@@ -178,6 +186,7 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
     })?;
     Ok(PushResult {
         schema_version: SCHEMA_VERSION,
+        server_time_ms: Some(ctx.now_ms()),
         results: batch
             .entries
             .iter()
@@ -198,7 +207,8 @@ pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
     if !req.verify(&device.public_key) {
         return Err(ServerError::BadSignature);
     }
-    if ctx.now_ms().abs_diff(req.issued_ms) > PULL_FRESHNESS_MS {
+    let now = ctx.now_ms();
+    if now.abs_diff(req.issued_ms) > PULL_FRESHNESS_MS {
         return Err(ServerError::StaleRequest);
     }
     let limit = req.limit.clamp(1, MAX_PULL_LIMIT);
@@ -226,6 +236,7 @@ pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
             next_cursor: 0,
             has_more: true,
             resync_from_scratch: true,
+            server_time_ms: Some(now),
         });
     }
     let next_cursor = page
@@ -239,6 +250,7 @@ pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
         next_cursor,
         has_more: page.has_more,
         resync_from_scratch: false,
+        server_time_ms: Some(now),
     })
 }
 

@@ -10,7 +10,9 @@ use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
 use crate::error::ServerError;
 use crate::now_ms;
-use crate::storage::{BlobState, ChangePage, DeviceRecord, Storage, Validator};
+use crate::storage::{
+    BlobState, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
+};
 
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("sql/0001_init.sql")),
@@ -320,6 +322,12 @@ impl Storage for SqliteStorage {
         )?;
         tx.commit()?;
         Ok(out)
+    }
+
+    fn time_high_water(&self) -> Result<u64, ServerError> {
+        let conn = self.lock();
+        let t: i64 = conn.query_row(TIME_HIGH_WATER_SQL, [], |r| r.get(0))?;
+        Ok(u64::try_from(t).unwrap_or(0))
     }
 
     fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError> {

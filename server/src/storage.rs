@@ -87,6 +87,11 @@ pub trait Storage: Send + Sync + 'static {
     /// Marks a whole blob complete (its digest matched) or, with `ok` false, discards what
     /// arrived so the device uploads it again.
     fn blob_finish(&self, team_id: &str, sha256: &str, ok: bool) -> Result<(), ServerError>;
+    /// The highest server time recorded (changes received, devices enrolled, codes
+    /// used; 0 when none): where the server's monotonic clock starts.
+    fn time_high_water(&self) -> Result<u64, ServerError> {
+        Ok(0)
+    }
 }
 
 /// Appends to `out` the part of a chunk stored at `pos` that falls in `[start, end)`.
@@ -102,3 +107,9 @@ pub(crate) fn copy_range(out: &mut Vec<u8>, pos: u64, data: &[u8], start: u64, e
         }
     }
 }
+
+/// The query behind [`Storage::time_high_water`], valid on SQLite and PostgreSQL.
+pub const TIME_HIGH_WATER_SQL: &str = "SELECT COALESCE(MAX(t), 0) FROM (
+        SELECT MAX(received_ms) AS t FROM changes
+        UNION ALL SELECT MAX(enrolled_ms) FROM devices
+        UNION ALL SELECT MAX(used_ms) FROM enrollment_codes) AS times";

@@ -199,6 +199,10 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
                 s.blobs_to_upload, s.blobs_to_download
             ),
             format!("revoked        {}", s.revoked),
+            format!(
+                "clock offset   {} ms (server minus this machine)",
+                s.clock_offset_ms
+            ),
         ]
         .join("\n")
     });

@@ -13,7 +13,7 @@ use super::fields::{merge_stamped, parse_stamps, RecordKind, Stamped, STAMPS_KEY
 use super::merge::{apply_answers_in, AnswerTarget};
 use super::template::ChecklistTemplate;
 use super::walk::{Answer, WalkSubject};
-use crate::store::{now_ms, outbox};
+use crate::store::outbox;
 use crate::sync::apply::{ApplyError, RemoteApplier};
 use crate::sync::protocol::Change;
 use crate::sync::{Hlc, HlcClock};
@@ -81,7 +81,7 @@ impl RecordApplier {
                     .collect();
                 if !lost.is_empty() {
                     let now = clock
-                        .tick(now_ms())
+                        .tick_now()
                         .map_err(|e| refuse(format!("clock: {e}")))?;
                     for f in lost {
                         if let Some(v) = local.fields.get(f) {
@@ -90,7 +90,7 @@ impl RecordApplier {
                         }
                     }
                     let emit = clock
-                        .tick(now_ms())
+                        .tick_now()
                         .map_err(|e| refuse(format!("clock: {e}")))?;
                     restamp = Some(emit);
                 }
@@ -323,7 +323,7 @@ mod tests {
 
         // Another device later renames it and writes notes.
         let later = Hlc {
-            physical_ms: now_ms() + 1_000,
+            physical_ms: crate::store::now_ms() + 1_000,
             counter: 0,
             device: "other".into(),
         };

@@ -4,11 +4,13 @@
 
 pub mod outbox;
 pub mod schema;
+pub mod stamps;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
 
+use crate::clock::{TeamTime, WallClock};
 use crate::crypto::keys::SubKey;
 use crate::crypto::signing::DeviceKey;
 use crate::error::{StoreError, StoreResult};
@@ -18,14 +20,20 @@ pub use outbox::{OutboxEntry, OutboxStatus};
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-/// Wall-clock milliseconds since the Unix epoch.
+/// The operating system's wall-clock milliseconds since the Unix epoch. Stamps do not use
+/// it: they use the store's team time ([`Database::now_ms`]).
 pub fn now_ms() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
 }
 
+/// Meta key of the offset (ms, signed decimal text) from this device's wall clock to the
+/// team server's, learned by the sync engine.
+pub(crate) const OFFSET_KEY: &str = "server_offset_ms";
+
 pub struct Database {
     conn: Connection,
     device_id: String,
+    /// Its time source is the store's team time (wall clock + learned server offset).
     clock: HlcClock,
     device_key: DeviceKey,
     attachments_dir: Option<PathBuf>,
@@ -97,6 +105,17 @@ impl Database {
                 .ok_or(StoreError::DatabaseCorrupt)?;
             HlcClock::new(device_id.clone(), h.physical_ms, h.counter)
         };
+        let offset_ms = match find_meta(&conn, OFFSET_KEY)? {
+            None => 0,
+            Some(b) => std::str::from_utf8(&b)
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+                .ok_or(StoreError::DatabaseCorrupt)?,
+        };
+        let clock = clock.with_time(TeamTime::new(
+            std::sync::Arc::new(crate::clock::SystemClock),
+            offset_ms,
+        ));
         Ok(Database {
             conn,
             device_id,
@@ -122,6 +141,36 @@ impl Database {
 
     pub fn set_attachments_dir(&mut self, dir: PathBuf) {
         self.attachments_dir = Some(dir);
+    }
+
+    /// Replaces this open store's wall clock (the system clock by default): tests and
+    /// drills put a device's clock off. Not persisted (a store opened again is on the
+    /// system clock); the learned server offset is kept.
+    pub fn set_wall_clock(&mut self, wall: std::sync::Arc<dyn WallClock>) {
+        let offset = self.clock.time().offset_ms();
+        self.clock = self.clock.clone().with_time(TeamTime::new(wall, offset));
+    }
+
+    /// The team's time: this device's wall clock plus the offset learned from the team
+    /// server. Every clock stamp uses it.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// This device's own wall clock (for what only this device compares: backoff, the
+    /// last success shown to the user, round trips).
+    pub fn wall_ms(&self) -> u64 {
+        self.clock.time().wall_ms()
+    }
+
+    /// The offset from this device's wall clock to the team server's (0 until learned).
+    pub fn server_offset_ms(&self) -> i64 {
+        self.clock.time().offset_ms()
+    }
+
+    /// The team time and the last stamp, as the clock holds them.
+    pub fn clock(&self) -> &HlcClock {
+        &self.clock
     }
 
     /// Read access for queries.
@@ -160,7 +209,8 @@ impl Database {
     }
 
     /// A transaction for the sync engine: `f` gets the transaction and a copy of the clock
-    /// (to fold in remote stamps); both are kept only if `f` succeeds and the commit does.
+    /// (to fold in remote stamps, or learn the server's offset); both are kept only if `f`
+    /// succeeds and the commit does.
     pub(crate) fn sync_transaction<T, E: From<StoreError>>(
         &mut self,
         f: impl FnOnce(&Transaction<'_>, &mut HlcClock) -> Result<T, E>,
@@ -169,6 +219,13 @@ impl Database {
         let tx = self.conn.transaction().map_err(StoreError::from)?;
         let out = f(&tx, &mut clock)?;
         put_meta(&tx, "hlc_last", clock.last().to_string().as_bytes())?;
+        if clock.time().offset_ms() != self.clock.time().offset_ms() {
+            put_meta(
+                &tx,
+                OFFSET_KEY,
+                clock.time().offset_ms().to_string().as_bytes(),
+            )?;
+        }
         tx.commit().map_err(StoreError::from)?;
         self.clock = clock;
         Ok(out)
@@ -229,10 +286,15 @@ impl Writer<'_> {
         self.device_key
     }
 
-    /// A fresh hybrid-logical-clock stamp.
+    /// The team's time (see [`Database::now_ms`]).
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// A fresh hybrid-logical-clock stamp, at the team's time.
     pub fn stamp(&mut self) -> StoreResult<Hlc> {
         self.clock
-            .tick(now_ms())
+            .tick_now()
             .map_err(|e| StoreError::invalid("clock", e.to_string()))
     }
 
@@ -251,7 +313,7 @@ impl Writer<'_> {
     /// later local stamp sorts after it. Refuses a stamp too far in the future.
     pub fn observe(&mut self, remote: &Hlc) -> StoreResult<()> {
         self.clock
-            .observe(remote, now_ms())
+            .observe_now(remote)
             .map_err(|e| StoreError::invalid("clock", e.to_string()))
     }
 }

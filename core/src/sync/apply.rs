@@ -129,6 +129,7 @@ pub(crate) fn receive(
     appliers: &Appliers,
     c: &Change,
 ) -> StoreResult<Option<InboxState>> {
+    // Received on this device's own clock; judged on the team's.
     let now = now_ms();
     let inserted = tx.execute(
         "INSERT OR IGNORE INTO remote_changes(op_id, server_seq, device_id, seq, hlc, kind,
@@ -149,7 +150,7 @@ pub(crate) fn receive(
     if inserted == 0 {
         return Ok(None);
     }
-    let (state, note) = if let Err(e) = clock.observe(&c.hlc, now) {
+    let (state, note) = if let Err(e) = clock.observe_now(&c.hlc) {
         (InboxState::Refused, Some(e.to_string()))
     } else {
         match appliers.find(&c.kind) {

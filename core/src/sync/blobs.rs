@@ -19,7 +19,7 @@ use ring::digest;
 use rusqlite::{Connection, Transaction};
 
 use crate::error::{StoreError, StoreResult};
-use crate::store::{now_ms, Database};
+use crate::store::Database;
 use crate::sync::engine::{classify, Answer, Failure};
 use crate::sync::protocol::{
     codes, encode_blob_put, paths, BlobOp, BlobRef, BlobRequest, BlobStatusReply, PushEntry,
@@ -117,7 +117,7 @@ fn signed(
         offset,
         length,
         chunk_sha256,
-        now_ms(),
+        db.now_ms(),
         db.device_key(),
     )
 }
@@ -125,7 +125,7 @@ fn signed(
 fn status(t: &dyn Transport, db: &Database, blob: &BlobRef) -> Result<BlobStatusReply, Transfer> {
     let req = signed(db, BlobOp::Status, blob, 0, 0, String::new());
     let body = serde_json::to_vec(&req).map_err(|_| Transfer::Refused("cannot encode".into()))?;
-    match classify(t.post(paths::BLOB_STATUS, body)) {
+    match classify(t.post(paths::BLOB_STATUS, body), db.wall_ms()) {
         Answer::Ok(b) => decode_reply(&b).ok_or(Transfer::Malformed),
         Answer::Failed(f) => Err(Transfer::Failed(f)),
     }
@@ -177,7 +177,7 @@ fn upload_inner(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Result<(
         let chunk_sha = hex::encode(digest::digest(&digest::SHA256, chunk));
         let req = signed(db, BlobOp::Put, blob, st.received, want as u64, chunk_sha);
         let body = encode_blob_put(&req, chunk);
-        match classify(t.post_octets(paths::BLOB_PUT, body)) {
+        match classify(t.post_octets(paths::BLOB_PUT, body), db.wall_ms()) {
             Answer::Ok(b) => {
                 st = decode_reply(&b).ok_or(Transfer::Malformed)?;
             }
@@ -243,7 +243,7 @@ fn download_inner(t: &dyn Transport, db: &Database, want: &WantedBlob) -> Result
         let req = signed(db, BlobOp::Get, blob, have, length, String::new());
         let body =
             serde_json::to_vec(&req).map_err(|_| Transfer::Refused("cannot encode".into()))?;
-        match classify(t.post(paths::BLOB_GET, body)) {
+        match classify(t.post(paths::BLOB_GET, body), db.wall_ms()) {
             Answer::Ok(bytes) => {
                 if bytes.is_empty() || bytes.len() as u64 > length {
                     return Err(Transfer::Malformed);

@@ -7,13 +7,17 @@
 
 use std::sync::Arc;
 
+use rusqlite::Transaction;
 use serde::de::DeserializeOwned;
 
-use crate::store::{now_ms, outbox, Database, OutboxEntry};
+use crate::clock::offset_from_answer;
+use crate::error::StoreResult;
+use crate::store::{outbox, stamps, Database, OutboxEntry};
 use crate::sync::apply::{self, Appliers, InboxState};
 use crate::sync::backoff::{parse_retry_after, RetryPolicy};
 use crate::sync::blobs::{self, BlobHost, LocalBlob, OutgoingProblem, Transfer};
 use crate::sync::error::SyncError;
+use crate::sync::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::sync::protocol::{
     codes, paths, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage, PullRequest,
     PushBatch, PushEntry, PushResult, SCHEMA_VERSION, SKIP_KIND,
@@ -111,7 +115,13 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SyncError> {
     serde_json::from_slice(bytes).map_err(|_| SyncError::Protocol("malformed answer".into()))
 }
 
-pub(crate) fn classify(result: Result<Response, TransportError>) -> Answer {
+/// Before pushing, the engine asks the server's time (an empty push batch) unless it
+/// learned it this recently on its wall clock: a clock that jumped while offline would
+/// otherwise send stamps the server refuses for good.
+pub const PROBE_AFTER_MS: u64 = 60_000;
+
+/// `wall_ms` (this device's clock) is only used to read an HTTP-date `Retry-After`.
+pub(crate) fn classify(result: Result<Response, TransportError>, wall_ms: u64) -> Answer {
     let resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -127,7 +137,7 @@ pub(crate) fn classify(result: Result<Response, TransportError>) -> Answer {
             reason: format!("server answered {}", resp.status),
             retry_after_ms: resp
                 .header("retry-after")
-                .and_then(|v| parse_retry_after(v, now_ms())),
+                .and_then(|v| parse_retry_after(v, wall_ms)),
         }),
         status => Answer::Failed(Failure::Refused {
             status,
@@ -216,12 +226,13 @@ impl SyncEngine {
         };
         let body = serde_json::to_vec(&req)
             .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
-        let resp: EnrollResponse = match classify(self.transport.post(paths::ENROLL, body)) {
+        let (answer, sent, received) = self.exchange(db, paths::ENROLL, body);
+        let resp: EnrollResponse = match answer {
             Answer::Ok(b) => decode(&b)?,
             Answer::Failed(Failure::Transient { reason, .. }) => {
                 return Err(SyncError::Transient {
                     reason,
-                    next_attempt_ms: now_ms(),
+                    next_attempt_ms: db.wall_ms(),
                 })
             }
             Answer::Failed(Failure::Refused { status, body }) => {
@@ -233,7 +244,12 @@ impl SyncEngine {
         if resp.device_id != db.device_id() {
             return Err(SyncError::Protocol("enrollment for another device".into()));
         }
-        db.sync_transaction(|tx, _| {
+        // The server's time comes with the enrollment: a device whose clock is off stamps
+        // right from its first change on, and what it wrote before is rebased now.
+        let offset = learn(sent, received, resp.server_time_ms);
+        let device = db.device_id().to_string();
+        db.sync_transaction(|tx, clock| {
+            adopt(tx, clock, &device, offset, received)?;
             let mut s = state::load(tx)?;
             s.server_url = Some(server_url.to_string());
             s.team_id = Some(resp.team_id.clone());
@@ -260,14 +276,16 @@ impl SyncEngine {
         }
         let mut report = SyncReport::default();
         let result = self
-            .push_all(db, &mut report)
+            .probe_time(db)
+            .and_then(|()| self.push_all(db, &mut report))
             .and_then(|()| self.pull_all(db, &mut report))
             .and_then(|()| self.download_all(db, &mut report));
         match result {
             Ok(()) => {
+                let wall = db.wall_ms();
                 db.sync_transaction(|tx, _| {
                     let mut s = state::load(tx)?;
-                    s.last_success_ms = Some(now_ms());
+                    s.last_success_ms = Some(wall);
                     s.last_error = None;
                     s.failures = 0;
                     s.next_attempt_ms = None;
@@ -288,7 +306,7 @@ impl SyncEngine {
     /// Runs `sync_now` only if no backoff is pending (`None` when it is not yet due).
     pub fn sync_if_due(&self, db: &mut Database) -> Result<Option<SyncReport>, SyncError> {
         let s = state::load(db.conn())?;
-        if s.next_attempt_ms.is_some_and(|at| at > now_ms()) {
+        if s.next_attempt_ms.is_some_and(|at| at > db.wall_ms()) {
             return Ok(None);
         }
         self.sync_now(db).map(Some)
@@ -317,12 +335,13 @@ impl SyncEngine {
         retry_after_ms: Option<u64>,
     ) -> SyncError {
         let policy = self.policy;
+        let wall = db.wall_ms();
         let saved = db.sync_transaction(|tx, _| {
             outbox::record_attempt(tx, in_flight, &reason)?;
             let mut s = state::load(tx)?;
             s.failures = s.failures.saturating_add(1);
             let delay = policy.delay_ms(s.failures, retry_after_ms, random_u64());
-            let at = now_ms().saturating_add(delay);
+            let at = wall.saturating_add(delay);
             s.next_attempt_ms = Some(at);
             s.last_error = Some(reason.clone());
             state::save(tx, &s)?;
@@ -409,10 +428,12 @@ impl SyncEngine {
             let batch = PushBatch::signed(db.device_id(), wire, db.device_key());
             let body = serde_json::to_vec(&batch)
                 .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
-            match classify(self.transport.post(paths::PUSH, body)) {
+            let (answer, sent, received) = self.exchange(db, paths::PUSH, body);
+            match answer {
                 Answer::Ok(b) => {
                     let result: PushResult = decode(&b)?;
-                    self.record_results(db, &entries, &result, report)?;
+                    let offset = learn(sent, received, result.server_time_ms);
+                    self.record_results(db, &entries, &result, report, offset, received)?;
                     recheck_blobs = false;
                     if self.progress.is_some() {
                         let pending = outbox::status(db.conn())?.pending;
@@ -439,6 +460,7 @@ impl SyncEngine {
                 Answer::Failed(Failure::Refused { status, body })
                     if status == 413 || (status == 400 && body_code(&body) == codes::MALFORMED) =>
                 {
+                    learn_from_error(db, sent, received, &body)?;
                     if entries.len() > 1 {
                         // Find the entry at fault: smaller batches, down to one.
                         batch_size = (entries.len() as u32 / 2).max(1);
@@ -459,7 +481,8 @@ impl SyncEngine {
                     report.quarantined += 1;
                 }
                 Answer::Failed(Failure::Refused { status, body }) => {
-                    return Err(Self::refused(status, body))
+                    learn_from_error(db, sent, received, &body)?;
+                    return Err(Self::refused(status, body));
                 }
             }
         }
@@ -542,6 +565,50 @@ impl SyncEngine {
         Ok(())
     }
 
+    /// Posts `body` and returns the classified answer with the wall-clock times it was
+    /// sent and received (to learn the server's offset from the answer).
+    fn exchange(&self, db: &Database, path: &str, body: Vec<u8>) -> (Answer, u64, u64) {
+        let sent = db.wall_ms();
+        let result = self.transport.post(path, body);
+        let received = db.wall_ms();
+        (classify(result, received), sent, received)
+    }
+
+    /// When there is something to push and the server's time was not learned within
+    /// [`PROBE_AFTER_MS`] (on this device's clock, either way), asks for it with an empty
+    /// push batch and adopts it, rebasing this device's stamps if they are far ahead.
+    fn probe_time(&self, db: &mut Database) -> Result<(), SyncError> {
+        let learned = state::load(db.conn())?.clock_learned_ms;
+        let wall = db.wall_ms();
+        let fresh = learned.is_some_and(|at| at <= wall && wall - at <= PROBE_AFTER_MS);
+        if fresh || outbox::status(db.conn())?.pending == 0 {
+            return Ok(());
+        }
+        let batch = PushBatch::signed(db.device_id(), vec![], db.device_key());
+        let body = serde_json::to_vec(&batch)
+            .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
+        let (answer, sent, received) = self.exchange(db, paths::PUSH, body);
+        match answer {
+            Answer::Ok(b) => {
+                let result: PushResult = decode(&b)?;
+                let offset = learn(sent, received, result.server_time_ms);
+                let device = db.device_id().to_string();
+                db.sync_transaction(|tx, clock| {
+                    adopt(tx, clock, &device, offset, received)?;
+                    Ok::<_, SyncError>(())
+                })
+            }
+            Answer::Failed(Failure::Transient {
+                reason,
+                retry_after_ms,
+            }) => Err(self.transient(db, &[], reason, retry_after_ms)),
+            Answer::Failed(Failure::Refused { status, body }) => {
+                learn_from_error(db, sent, received, &body)?;
+                Err(Self::refused(status, body))
+            }
+        }
+    }
+
     /// How many leading entries fit in one batch of `max_batch_bytes`.
     fn fitting(&self, entries: &[PushEntry]) -> usize {
         let mut size = ENVELOPE_BYTES;
@@ -562,6 +629,8 @@ impl SyncEngine {
         entries: &[OutboxEntry],
         result: &PushResult,
         report: &mut SyncReport,
+        offset: Option<i64>,
+        received_wall_ms: u64,
     ) -> Result<(), SyncError> {
         if result.results.len() != entries.len()
             || result
@@ -572,7 +641,9 @@ impl SyncEngine {
         {
             return Err(SyncError::Protocol("results do not match the batch".into()));
         }
-        let (acked, quarantined) = db.sync_transaction(|tx, _| {
+        let device = db.device_id().to_string();
+        let (acked, quarantined) = db.sync_transaction(|tx, clock| {
+            adopt(tx, clock, &device, offset, received_wall_ms)?;
             let (mut acked, mut quarantined) = (0u64, 0u64);
             for (r, e) in result.results.iter().zip(entries) {
                 if e.quarantined {
@@ -605,33 +676,50 @@ impl SyncEngine {
 
     fn pull_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
         let mut resynced = false;
+        let mut relearned = false;
         loop {
             let cursor = state::load(db.conn())?.pull_cursor;
+            // Signed at the team's time: the server checks it against its own clock.
             let req = PullRequest::signed(
                 db.device_id(),
                 cursor,
                 self.pull_limit,
-                now_ms(),
+                db.now_ms(),
                 db.device_key(),
             );
             let body = serde_json::to_vec(&req)
                 .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
-            let page: PullPage = match classify(self.transport.post(paths::PULL, body)) {
+            let (answer, sent, received) = self.exchange(db, paths::PULL, body);
+            let page: PullPage = match answer {
                 Answer::Ok(b) => decode(&b)?,
                 Answer::Failed(Failure::Transient {
                     reason,
                     retry_after_ms,
                 }) => return Err(self.transient(db, &[], reason, retry_after_ms)),
                 Answer::Failed(Failure::Refused { status, body }) => {
-                    return Err(Self::refused(status, body))
+                    let learned = learn_from_error(db, sent, received, &body)?;
+                    // Refused as stale: this device's clock moved since the offset was
+                    // learned. With the server's time just learned, try once more.
+                    if status == 401
+                        && body_code(&body) == codes::STALE_REQUEST
+                        && learned
+                        && !relearned
+                    {
+                        relearned = true;
+                        continue;
+                    }
+                    return Err(Self::refused(status, body));
                 }
             };
+            let offset = learn(sent, received, page.server_time_ms);
             if page.resync_from_scratch {
                 if resynced {
                     return Err(SyncError::Protocol("repeated resync".into()));
                 }
                 resynced = true;
-                db.sync_transaction(|tx, _| {
+                let device = db.device_id().to_string();
+                db.sync_transaction(|tx, clock| {
+                    adopt(tx, clock, &device, offset, received)?;
                     let mut s = state::load(tx)?;
                     s.pull_cursor = 0;
                     state::save(tx, &s)?;
@@ -642,6 +730,8 @@ impl SyncEngine {
             let own = db.device_id().to_string();
             let appliers = &self.appliers;
             let counts = db.sync_transaction(|tx, clock| {
+                // The page's own time first: its stamps are judged on the team's time.
+                adopt(tx, clock, &own, offset, received)?;
                 let mut counts = SyncReport::default();
                 for c in page.changes.iter().filter(|c| c.device_id != own) {
                     match apply::receive(tx, clock, appliers, c)? {
@@ -672,6 +762,71 @@ impl SyncEngine {
             }
         }
     }
+}
+
+/// The offset an answer teaches (none without a server time, or after a slow round trip).
+fn learn(sent_wall_ms: u64, received_wall_ms: u64, server_time_ms: Option<u64>) -> Option<i64> {
+    offset_from_answer(sent_wall_ms, received_wall_ms, server_time_ms?)
+}
+
+/// Adopts the server time an error body carries (in its own transaction). True when an
+/// offset was learned.
+fn learn_from_error(
+    db: &mut Database,
+    sent: u64,
+    received: u64,
+    body: &Option<ErrorBody>,
+) -> Result<bool, SyncError> {
+    let Some(offset) = learn(sent, received, body.as_ref().and_then(|b| b.server_time_ms)) else {
+        return Ok(false);
+    };
+    let device = db.device_id().to_string();
+    db.sync_transaction(|tx, clock| {
+        adopt(tx, clock, &device, Some(offset), received)?;
+        Ok::<_, SyncError>(true)
+    })
+}
+
+/// Inside `tx`: adopts a learned offset (if any) into the clock and the sync state, and
+/// when the clock's last stamp is then more than [`MAX_FORWARD_DRIFT_MS`] ahead of the
+/// team's time, rebases this device's own stamps that are ahead
+/// ([`stamps::rebase_own`]) and resets the clock to the highest stamp left.
+fn adopt(
+    tx: &Transaction<'_>,
+    clock: &mut HlcClock,
+    device: &str,
+    offset: Option<i64>,
+    received_wall_ms: u64,
+) -> StoreResult<()> {
+    let Some(offset) = offset else {
+        return Ok(());
+    };
+    clock.set_offset_ms(offset);
+    let mut s = state::load(tx)?;
+    s.clock_learned_ms = Some(received_wall_ms);
+    state::save(tx, &s)?;
+    let now = clock.now_ms();
+    let threshold = now.saturating_add(MAX_FORWARD_DRIFT_MS);
+    if clock.last().physical_ms <= threshold {
+        return Ok(());
+    }
+    let rebase = stamps::rebase_own(tx, device, threshold, now)?;
+    // The clock must stay after every stamp it has seen from others, too.
+    let remote: Option<String> = tx.query_row(
+        "SELECT max(hlc) FROM remote_changes WHERE state <> 'refused'",
+        [],
+        |r| r.get(0),
+    )?;
+    let remote = remote.and_then(|t| t.parse::<crate::sync::Hlc>().ok());
+    let highest = match (rebase.highest, remote) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let (ms, counter) = highest
+        .map(|h| (h.physical_ms, h.counter))
+        .unwrap_or((0, 0));
+    clock.reset_last(ms, counter);
+    Ok(())
 }
 
 fn body_code(body: &Option<ErrorBody>) -> &str {

@@ -15,8 +15,9 @@ pub enum SyncError {
     Revoked,
     #[error("the team server does not recognise this device ({code})")]
     Unauthorized { code: String },
-    /// The server refused a request as stale: this device's clock is off by more than
-    /// five minutes. Sync resumes once the clock is right.
+    /// The server refused a pull as stale, and learning its time from the refusal and
+    /// retrying once did not help (an older server that does not tell its time, or a
+    /// round trip too slow to learn from).
     #[error("this device's clock differs from the team server's by more than five minutes")]
     ClockSkew,
     #[error("the team server expects sequence number {expected}; local history is inconsistent")]

@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::TeamTime;
+
 /// Remote stamps further ahead of our wall clock than this are refused, so one device
 /// with a bad clock cannot drag the whole team into the future.
 pub const MAX_FORWARD_DRIFT_MS: u64 = 5 * 60 * 1000;
@@ -69,10 +71,13 @@ impl<'de> Deserialize<'de> for Hlc {
     }
 }
 
-/// One device's clock: the last stamp it issued or saw.
+/// One device's clock: the last stamp it issued or saw, and where its physical time
+/// comes from (the team's time: the device's wall clock corrected by the offset learned
+/// from the team server, see [`crate::clock`]).
 #[derive(Clone, Debug)]
 pub struct HlcClock {
     last: Hlc,
+    time: TeamTime,
 }
 
 const MAX_COUNTER: u32 = 99_999;
@@ -85,11 +90,50 @@ impl HlcClock {
                 counter: last_counter,
                 device: device.into(),
             },
+            time: TeamTime::default(),
         }
+    }
+
+    /// The same clock reading its physical time from `time`.
+    pub fn with_time(mut self, time: TeamTime) -> Self {
+        self.time = time;
+        self
     }
 
     pub fn last(&self) -> &Hlc {
         &self.last
+    }
+
+    /// Where this clock's physical time comes from.
+    pub fn time(&self) -> &TeamTime {
+        &self.time
+    }
+
+    /// The team's time now (wall clock + learned offset).
+    pub fn now_ms(&self) -> u64 {
+        self.time.now_ms()
+    }
+
+    /// A new stamp for a local event, at the team's time.
+    pub fn tick_now(&mut self) -> Result<Hlc, HlcError> {
+        let now = self.now_ms();
+        self.tick(now)
+    }
+
+    /// Folds in a remote stamp, refusing one too far ahead of the team's time.
+    pub fn observe_now(&mut self, remote: &Hlc) -> Result<(), HlcError> {
+        let now = self.now_ms();
+        self.observe(remote, now)
+    }
+
+    pub(crate) fn set_offset_ms(&mut self, offset_ms: i64) {
+        self.time.set_offset_ms(offset_ms);
+    }
+
+    /// Replaces the last stamp (after this device's own stamps were rebased).
+    pub(crate) fn reset_last(&mut self, physical_ms: u64, counter: u32) {
+        self.last.physical_ms = physical_ms;
+        self.last.counter = counter;
     }
 
     /// A new stamp for a local event, strictly greater than every stamp issued or seen.

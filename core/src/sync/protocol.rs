@@ -51,6 +51,10 @@ pub struct EnrollResponse {
     pub schema_version: u32,
     pub team_id: String,
     pub device_id: String,
+    /// The server's clock when it answered (ms since the Unix epoch), from which the
+    /// device learns its offset to the team's time. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time_ms: Option<u64>,
 }
 
 /// One outbox entry on the wire.
@@ -110,6 +114,10 @@ pub struct EntryResult {
 pub struct PushResult {
     pub schema_version: u32,
     pub results: Vec<EntryResult>,
+    /// The server's clock when it answered (ms since the Unix epoch), from which the
+    /// device learns its offset to the team's time. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time_ms: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,7 +127,8 @@ pub struct PullRequest {
     /// The last `server_seq` this device has stored (0 for none).
     pub cursor: u64,
     pub limit: u32,
-    /// The device's wall clock when it signed; limits the replay of a captured request.
+    /// The device's team time (wall clock + learned offset) when it signed; limits the
+    /// replay of a captured request.
     pub issued_ms: u64,
     /// Ed25519 over [`pull_signing_bytes`], hex.
     pub signature: String,
@@ -151,6 +160,10 @@ pub struct PullPage {
     pub has_more: bool,
     /// The cursor is unknown to the server (it was restored or reset): start again from 0.
     pub resync_from_scratch: bool,
+    /// The server's clock when it answered (ms since the Unix epoch), from which the
+    /// device learns its offset to the team's time. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time_ms: Option<u64>,
 }
 
 /// The body of every non-2xx answer.
@@ -163,6 +176,10 @@ pub struct ErrorBody {
     /// For `sequence_gap`: the sequence number the server expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_seq: Option<u64>,
+    /// The server's clock when it answered (ms since the Unix epoch), from which the
+    /// device learns its offset to the team's time. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time_ms: Option<u64>,
 }
 
 /// Error codes used in [`ErrorBody::error`].
@@ -577,6 +594,19 @@ mod tests {
         ] {
             assert!(BlobRef::of_payload(&bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn server_time_is_optional_both_ways() {
+        let old = r#"{"schema_version":1,"results":[]}"#;
+        let r: PushResult = serde_json::from_str(old).unwrap();
+        assert_eq!(r.server_time_ms, None);
+        assert_eq!(serde_json::to_string(&r).unwrap(), old);
+        let e: ErrorBody = serde_json::from_str(
+            r#"{"schema_version":1,"error":"stale_request","message":"m","server_time_ms":7}"#,
+        )
+        .unwrap();
+        assert_eq!(e.server_time_ms, Some(7));
     }
 
     #[test]

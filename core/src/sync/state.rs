@@ -5,8 +5,18 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, StoreResult};
-use crate::store::{find_meta, outbox, put_meta, Database};
+use crate::store::{find_meta, outbox, put_meta, Database, OFFSET_KEY};
 use crate::sync::transport::SpkiPin;
+
+fn stored_offset(conn: &Connection) -> StoreResult<i64> {
+    match find_meta(conn, OFFSET_KEY)? {
+        None => Ok(0),
+        Some(b) => std::str::from_utf8(&b)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or(StoreError::DatabaseCorrupt),
+    }
+}
 
 const KEY: &str = "sync_state";
 
@@ -27,6 +37,9 @@ pub struct SyncState {
     /// states written before pinning existed.
     #[serde(default)]
     pub tls_pins: Vec<String>,
+    /// When (this device's wall clock) the server's time was last learned.
+    #[serde(default)]
+    pub clock_learned_ms: Option<u64>,
 }
 
 impl SyncState {
@@ -84,6 +97,9 @@ pub struct SyncStatus {
     pub blobs_to_upload: u64,
     /// Teammates' attachment files announced but not downloaded yet.
     pub blobs_to_download: u64,
+    /// The offset (ms) from this device's clock to the team server's, as last learned
+    /// (0 until then): the team's time is this device's clock plus it.
+    pub clock_offset_ms: i64,
 }
 
 pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
@@ -102,6 +118,7 @@ pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
         revoked: s.revoked,
         blobs_to_upload,
         blobs_to_download,
+        clock_offset_ms: stored_offset(conn)?,
     })
 }
 

@@ -21,7 +21,7 @@ use vigil_core::{KdfChoice, Vault};
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 #[cfg(not(feature = "postgres"))]
 use vigil_server::SqliteStorage;
-use vigil_server::{service, BackgroundServer, Storage};
+use vigil_server::{service, BackgroundServer, Clock, Ctx, Storage};
 
 pub struct TestServer {
     pub dir: TempDir,
@@ -39,6 +39,16 @@ impl TestServer {
     }
 
     pub fn start_with_limit(limit: usize) -> TestServer {
+        Self::start_with(limit, None)
+    }
+
+    /// A server on `clock` (e.g. a `vigil_server::ShiftedClock` a test steps). Only the
+    /// first start uses it: `restart` goes back to the system clock.
+    pub fn start_with_clock(clock: Arc<dyn Clock>) -> TestServer {
+        Self::start_with(DEFAULT_BODY_LIMIT, Some(clock))
+    }
+
+    fn start_with(limit: usize, clock: Option<Arc<dyn Clock>>) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         // With the `postgres` feature every server test runs on PostgreSQL instead.
         #[cfg(feature = "postgres")]
@@ -49,9 +59,16 @@ impl TestServer {
         #[cfg(not(feature = "postgres"))]
         let storage: Arc<dyn Storage> =
             Arc::new(SqliteStorage::open_dir(dir.path()).expect("open storage"));
-        let server =
-            BackgroundServer::start(storage.clone(), "127.0.0.1:0".parse().expect("addr"), limit)
-                .expect("start server");
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        let server = match clock {
+            None => BackgroundServer::start(storage.clone(), addr, limit),
+            Some(c) => BackgroundServer::start_ctx(
+                Arc::new(Ctx::with_clock(storage.clone(), c)),
+                addr,
+                limit,
+            ),
+        }
+        .expect("start server");
         let addr = server.addr;
         TestServer {
             dir,
@@ -147,6 +164,14 @@ impl Device {
                 },
             ),
         }
+    }
+
+    /// Puts this device's wall clock `offset_ms` off the real time; the returned handle
+    /// moves it later.
+    pub fn shift_clock(&mut self, offset_ms: i64) -> Arc<vigil_core::clock::ShiftedWallClock> {
+        let wall = Arc::new(vigil_core::clock::ShiftedWallClock::new(offset_ms));
+        self.db().set_wall_clock(wall.clone());
+        wall
     }
 
     pub fn db(&mut self) -> &mut Database {
