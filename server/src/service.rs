@@ -5,7 +5,8 @@ use ring::digest;
 use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
     BlobRef, EnrollRequest, EnrollResponse, EntryResult, PullPage, PullRequest, PushBatch,
-    PushEntry, PushResult, MAX_PULL_LIMIT, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
+    PushEntry, PushResult, MAX_PULL_LIMIT, MIN_SCHEMA_VERSION, PULL_FRESHNESS_MS, SCHEMA_VERSION,
+    SKIP_KIND,
 };
 
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub const PAGE_BYTES: usize = 4 * 1024 * 1024;
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 pub(crate) fn check_version(v: u32) -> Result<(), ServerError> {
-    if v == SCHEMA_VERSION {
+    if (MIN_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&v) {
         Ok(())
     } else {
         Err(ServerError::UnsupportedVersion(v))
@@ -110,7 +111,7 @@ pub fn enroll(ctx: &Ctx, req: &EnrollRequest) -> Result<EnrollResponse, ServerEr
         ctx.now_ms(),
     )?;
     Ok(EnrollResponse {
-        schema_version: SCHEMA_VERSION,
+        schema_version: req.schema_version,
         team_id,
         device_id: req.device_id.clone(),
         server_time_ms: Some(ctx.now_ms()),
@@ -185,7 +186,7 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         validate_entry(&device, e, now)
     })?;
     Ok(PushResult {
-        schema_version: SCHEMA_VERSION,
+        schema_version: batch.schema_version,
         server_time_ms: Some(ctx.now_ms()),
         results: batch
             .entries
@@ -231,7 +232,7 @@ pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
     }
     if req.cursor > page.high_water {
         return Ok(PullPage {
-            schema_version: SCHEMA_VERSION,
+            schema_version: req.schema_version,
             changes: vec![],
             next_cursor: 0,
             has_more: true,
@@ -245,7 +246,7 @@ pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
         .map(|c| c.server_seq)
         .unwrap_or(req.cursor);
     Ok(PullPage {
-        schema_version: SCHEMA_VERSION,
+        schema_version: req.schema_version,
         changes: page.changes,
         next_cursor,
         has_more: page.has_more,

@@ -9,8 +9,15 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::signing::{self, DeviceKey};
 use crate::sync::Hlc;
 
-/// The protocol version this build speaks.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The protocol version this build speaks. Version 2 added attachment blobs (the
+/// `/v1/blobs/*` endpoints and the `blob` an entry may name) and the server's time in
+/// every answer.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest version a server still accepts: phones are updated one by one, and one
+/// still running the previous release must sync with nothing lost. A server answers in
+/// the version it was asked in.
+pub const MIN_SCHEMA_VERSION: u32 = 1;
 
 /// A kind reserved for the protocol: a device that had to quarantine an entry it could not
 /// send at all (too large, refused whole) sends this in its place, so its sequence stays

@@ -1,0 +1,200 @@
+//! A phone one release behind: the store it holds (schema 5, a pending outbox written by
+//! the previous release) and the bytes it sends (protocol version 1), both recorded from
+//! that release in `tests/fixtures/` (see its README). Against the current server and
+//! code, nothing is lost.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{post_json, Device, TestServer};
+use ring::digest;
+use vigil_core::advance::venue;
+use vigil_core::incident::{IncidentFilter, IncidentLog, Page};
+use vigil_core::store::now_ms;
+use vigil_core::sync::protocol::{
+    paths, EnrollResponse, PullPage, PullRequest, PushBatch, PushResult, SCHEMA_VERSION,
+};
+use vigil_core::sync::{InboxState, Transport};
+use vigil_core::Vault;
+
+const PASSPHRASE: &[u8] = b"fixture passphrase v1";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The photo the fixture's incident carries, rebuilt (fixtures/README.md).
+fn fixture_photo() -> Vec<u8> {
+    let mut v = vec![0xff, 0xd8, 0xff, 0xe0];
+    v.extend((0..150_000u32).map(|i| ((i * 7 + 3) % 251) as u8));
+    v
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A copy of the old release's store, unlocked by the current code (which migrates it).
+fn old_store(dir: &Path) -> Vault {
+    let store = dir.join("store");
+    copy_dir(&fixtures().join("store-schema5"), &store);
+    let mut v = Vault::open(&store).unwrap();
+    v.unlock_with_passphrase(PASSPHRASE, None).unwrap();
+    v
+}
+
+/// Registers the one-time code recorded in the old client's enrollment on `server`.
+fn register_recorded_code(server: &TestServer, team: &str) {
+    let code = std::fs::read_to_string(fixtures().join("wire-v1/enroll-code.txt")).unwrap();
+    let normalized: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let hash = hex::encode(digest::digest(&digest::SHA256, normalized.as_bytes()));
+    server
+        .storage
+        .add_code(team, &hash, now_ms() + 3_600_000)
+        .unwrap();
+}
+
+#[test]
+fn the_previous_release_s_bytes_are_accepted_as_sent() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    register_recorded_code(&server, &team);
+    let t = server.transport();
+    let enroll = std::fs::read(fixtures().join("wire-v1/enroll.json")).unwrap();
+    let r = t.post(paths::ENROLL, enroll).unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let answer: EnrollResponse = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(answer.schema_version, 1, "answered in the version asked");
+    assert_eq!(answer.team_id, team);
+
+    let push = std::fs::read(fixtures().join("wire-v1/push.json")).unwrap();
+    let sent: PushBatch = serde_json::from_slice(&push).unwrap();
+    assert_eq!(sent.schema_version, 1);
+    let r = t.post(paths::PUSH, push.clone()).unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let result: PushResult = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(result.schema_version, 1);
+    assert_eq!(result.results.len(), 8);
+    assert!(
+        result
+            .results
+            .iter()
+            .all(|r| r.outcome == vigil_core::sync::protocol::EntryOutcome::Applied),
+        "{result:?}"
+    );
+    // The same bytes again (the answer was lost): duplicates, nothing applied twice.
+    let r = t.post(paths::PUSH, push).unwrap();
+    let again: PushResult = serde_json::from_slice(&r.body).unwrap();
+    assert!(again.results.iter().all(|r| matches!(
+        r.outcome,
+        vigil_core::sync::protocol::EntryOutcome::Duplicate { .. }
+    )));
+    assert_eq!(server.team_changes(&team).len(), 8);
+
+    // The old phone still pulls in version 1 (its store holds its key).
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = old_store(dir.path());
+    let db = old.db_mut().unwrap();
+    let mut req = PullRequest::signed(db.device_id(), 0, 100, now_ms(), db.device_key());
+    req.schema_version = 1;
+    req.signature = hex::encode(
+        db.device_key()
+            .sign(&vigil_core::sync::protocol::pull_signing_bytes(&req)),
+    );
+    let (status, body) = post_json(&t, paths::PULL, &req);
+    assert_eq!(status, 200);
+    let page: PullPage = serde_json::from_slice(&body).unwrap();
+    assert_eq!((page.schema_version, page.changes.len()), (1, 8));
+
+    // A teammate on the current release gets everything the old phone sent, verified.
+    let mut b = Device::new(&server.url());
+    b.enroll(&server, &team, "B");
+    let r = b.sync().unwrap();
+    assert_eq!(r.received, 8);
+    let incidents = IncidentLog::new(&mut b.vault)
+        .list(&IncidentFilter::default(), Page::default())
+        .unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(
+        incidents[0].current.narrative,
+        "Grey saloon seen twice outside the embassy gate, registration partly read"
+    );
+    let venues = venue::list_venues(b.db()).unwrap();
+    assert_eq!(venues.len(), 1);
+    assert_eq!(venues[0].name, "Fixture Hall");
+    // The old release announced its photo without a key: kept in the inbox with the
+    // reason, never silently dropped.
+    let attachment = b
+        .inbox()
+        .into_iter()
+        .find(|e| e.change.kind == "incident.attachment")
+        .unwrap();
+    assert_eq!(attachment.state, InboxState::Failed);
+    assert!(attachment.note.unwrap().contains("older app"));
+}
+
+#[test]
+fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut old = old_store(dir.path());
+    // Opened by the current code: migrated, nothing sent yet.
+    assert_eq!(
+        old.status().unwrap().schema_version,
+        Some(vigil_core::store::schema::SCHEMA_VERSION)
+    );
+    let pending = vigil_core::sync::status(old.db().unwrap()).unwrap();
+    assert_eq!((pending.pending, pending.blobs_to_upload), (8, 1));
+
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let code = server.code(&team);
+    let engine = vigil_core::sync::SyncEngine::new(Box::new(server.transport()));
+    engine
+        .enroll(
+            old.db_mut().unwrap(),
+            &server.url(),
+            &code,
+            "Fixture Officer",
+        )
+        .unwrap();
+    let r = engine.sync_now(old.db_mut().unwrap()).unwrap();
+    assert_eq!((r.acked, r.quarantined, r.blobs_uploaded), (8, 0, 1));
+    assert_eq!(SCHEMA_VERSION, 2);
+
+    let mut b = Device::new(&server.url());
+    b.enroll(&server, &team, "B");
+    let r = b.sync().unwrap();
+    assert_eq!((r.received, r.blobs_downloaded, r.blobs_failed), (8, 1, 0));
+    let log = IncidentLog::new(&mut b.vault);
+    let incidents = log
+        .list(&IncidentFilter::default(), Page::default())
+        .unwrap();
+    assert_eq!(incidents.len(), 1);
+    let view = log.get(&incidents[0].incident_id).unwrap();
+    assert_eq!(view.current.attachments.len(), 1);
+    let mut photo = Vec::new();
+    log.read_attachment(&view.current.attachments[0].id, &mut photo)
+        .unwrap();
+    assert_eq!(photo, fixture_photo());
+    // Every change the old phone had queued is on the server once.
+    assert_eq!(server.team_changes(&team).len(), 8);
+    assert!(
+        b.inbox().iter().all(|e| e.state == InboxState::Applied),
+        "{:?}",
+        b.inbox()
+    );
+}
