@@ -2,6 +2,9 @@
 //! authentication, signature verification, entry validation, enrollment codes.
 
 use ring::digest;
+use vigil_core::incident::canonical::ZERO_HASH;
+use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
+use vigil_core::incident::{check_entry, EntryRefusal};
 use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
     EnrollRequest, EnrollResponse, EntryResult, PullPage, PullRequest, PushBatch, PushEntry,
@@ -13,7 +16,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ServerError;
 use crate::now_ms;
-use crate::storage::{DeviceRecord, Storage};
+use crate::storage::{ChainHead, DeviceRecord, Storage};
 
 /// What every request is served with: the storage and the server's clock.
 pub struct Ctx {
@@ -152,6 +155,51 @@ fn validate_entry(device: &DeviceRecord, e: &PushEntry, now: u64) -> Result<(), 
     Ok(())
 }
 
+/// Refusal reasons of incident entries that only the server gives (the others are the
+/// shared check's, [`EntryRefusal`]).
+pub const REASON_ALREADY_ANCHORED: &str = "incident entry already anchored";
+pub const REASON_REWRITTEN: &str =
+    "incident chain rewritten: sequence already anchored with another hash";
+pub const REASON_BELOW_HEAD: &str = "incident chain rewritten: sequence below the anchored head";
+
+/// An `incident.entry` is verified against the device's enrolled key and its anchored
+/// chain head (the shared check of the core, the one the devices run on pulled entries);
+/// `Some(new head)` when it is the next link. Other kinds do not touch the chain.
+fn anchor_entry(
+    device: &DeviceRecord,
+    e: &PushEntry,
+    head: Option<&ChainHead>,
+    now: u64,
+) -> Result<Option<ChainHead>, String> {
+    if e.kind != OUTBOX_KIND_ENTRY {
+        return Ok(None);
+    }
+    let (head_seq, head_hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, ZERO_HASH));
+    match check_entry(
+        &e.payload,
+        &device.id,
+        &e.entity_id,
+        &device.public_key,
+        (head_seq, head_hash),
+    ) {
+        Ok(c) => Ok(Some(ChainHead {
+            seq: c.seq,
+            hash: c.hash,
+            signature: c.signature,
+            anchored_ms: now,
+        })),
+        Err(EntryRefusal::AtOrBelowHead { same_as_head, seq }) => Err(if same_as_head {
+            REASON_ALREADY_ANCHORED
+        } else if seq == head_seq {
+            REASON_REWRITTEN
+        } else {
+            REASON_BELOW_HEAD
+        }
+        .to_string()),
+        Err(r) => Err(r.to_string()),
+    }
+}
+
 pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
     let storage = ctx.storage.as_ref();
     check_version(batch.schema_version)?;
@@ -160,8 +208,9 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         return Err(ServerError::BadSignature);
     }
     let now = ctx.now_ms();
-    let outcomes = storage.push(&device, &batch.entries, now, &|e| {
-        validate_entry(&device, e, now)
+    let outcomes = storage.push(&device, &batch.entries, now, &|e, head| {
+        validate_entry(&device, e, now)?;
+        anchor_entry(&device, e, head, now)
     })?;
     Ok(PushResult {
         schema_version: SCHEMA_VERSION,

@@ -29,7 +29,7 @@ pub use model::{
     ReportPatch, Severity, Vehicle,
 };
 pub use query::{HistoryEntry, IncidentFilter, IncidentSummary, IncidentView, Page};
-pub use remote::IncidentEntryApplier;
+pub use remote::{check_entry, CheckedEntry, EntryRefusal, IncidentEntryApplier};
 pub use verify::{ChainProblem, ProblemKind, VerifyReport};
 
 use crate::store::Database;
