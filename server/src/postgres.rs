@@ -395,4 +395,17 @@ impl Storage for PgStorage {
     fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {
         head_of(&mut *self.lock(), device_id)
     }
+
+    fn server_key(&self, candidate_pkcs8: &[u8], now_ms: u64) -> Result<Vec<u8>, ServerError> {
+        let mut c = self.lock();
+        c.execute(
+            "INSERT INTO server_key(id, pkcs8, created_ms) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO NOTHING",
+            &[&candidate_pkcs8, &(now_ms as i64)],
+        )?;
+        Ok(
+            c.query_one("SELECT pkcs8 FROM server_key WHERE id = 1", &[])?
+                .get(0),
+        )
+    }
 }

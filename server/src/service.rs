@@ -2,16 +2,17 @@
 //! authentication, signature verification, entry validation, enrollment codes.
 
 use ring::digest;
+use vigil_core::crypto::signing::DeviceKey;
 use vigil_core::incident::canonical::ZERO_HASH;
 use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
 use vigil_core::incident::{check_entry, EntryRefusal};
 use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
-    EnrollRequest, EnrollResponse, EntryResult, PullPage, PullRequest, PushBatch, PushEntry,
-    PushResult, MAX_PULL_LIMIT, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
+    ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, PullPage, PullRequest,
+    PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::ServerError;
@@ -22,19 +23,36 @@ use crate::storage::{ChainHead, DeviceRecord, Storage};
 pub struct Ctx {
     pub storage: Arc<dyn Storage>,
     pub clock: Arc<dyn Clock>,
+    /// The receipt signing key, loaded (or created) from the storage at first use.
+    server_key: OnceLock<DeviceKey>,
 }
 
 impl Ctx {
     /// On the system clock.
     pub fn new(storage: Arc<dyn Storage>) -> Ctx {
-        Ctx {
-            storage,
-            clock: Arc::new(SystemClock),
-        }
+        Self::with_clock(storage, Arc::new(SystemClock))
     }
 
     pub fn with_clock(storage: Arc<dyn Storage>, clock: Arc<dyn Clock>) -> Ctx {
-        Ctx { storage, clock }
+        Ctx {
+            storage,
+            clock,
+            server_key: OnceLock::new(),
+        }
+    }
+
+    /// The server's Ed25519 key that signs chain receipts: created and stored in the
+    /// database the first time it is needed (the server binary asks at start).
+    pub fn server_key(&self) -> Result<&DeviceKey, ServerError> {
+        if let Some(k) = self.server_key.get() {
+            return Ok(k);
+        }
+        let (_, candidate) =
+            DeviceKey::generate().map_err(|_| ServerError::Storage("key generation".into()))?;
+        let pkcs8 = self.storage.server_key(&candidate, self.now_ms())?;
+        let key = DeviceKey::from_pkcs8(&pkcs8)
+            .map_err(|_| ServerError::Storage("stored server key".into()))?;
+        Ok(self.server_key.get_or_init(|| key))
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -109,6 +127,7 @@ pub fn enroll(ctx: &Ctx, req: &EnrollRequest) -> Result<EnrollResponse, ServerEr
         schema_version: SCHEMA_VERSION,
         team_id,
         device_id: req.device_id.clone(),
+        server_public_key: Some(hex::encode(ctx.server_key()?.public_key())),
     })
 }
 
@@ -212,8 +231,27 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         validate_entry(&device, e, now)?;
         anchor_entry(&device, e, head, now)
     })?;
+    // A receipt whenever the batch holds an anchored incident entry (applied now, or a
+    // repeat of one applied: the answer to the first delivery may have been lost).
+    let anchored = batch.entries.iter().zip(&outcomes).any(|(e, o)| {
+        e.kind == OUTBOX_KIND_ENTRY && matches!(o.effective(), EntryOutcome::Applied)
+    });
+    let receipt = match anchored {
+        false => None,
+        true => match storage.chain_head(&device.id)? {
+            None => None,
+            Some(h) => Some(ChainReceipt::signed(
+                &device.id,
+                h.seq,
+                &h.hash,
+                h.anchored_ms,
+                ctx.server_key()?,
+            )),
+        },
+    };
     Ok(PushResult {
         schema_version: SCHEMA_VERSION,
+        receipt,
         results: batch
             .entries
             .iter()

@@ -424,4 +424,18 @@ impl Storage for SqliteStorage {
     fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {
         head_of(&self.lock(), device_id)
     }
+
+    fn server_key(&self, candidate_pkcs8: &[u8], now_ms: u64) -> Result<Vec<u8>, ServerError> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO server_key(id, pkcs8, created_ms) VALUES (1, ?1, ?2)
+             ON CONFLICT(id) DO NOTHING",
+            params![candidate_pkcs8, now_ms as i64],
+        )?;
+        Ok(
+            conn.query_row("SELECT pkcs8 FROM server_key WHERE id = 1", [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
 }

@@ -72,4 +72,8 @@ pub trait Storage: Send + Sync + 'static {
     fn pull(&self, team_id: &str, cursor: u64, limit: u32) -> Result<ChangePage, ServerError>;
     /// The device's anchored incident chain head, if any entry was anchored.
     fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError>;
+    /// The server's Ed25519 key (PKCS#8): the stored one, or `candidate_pkcs8` stored now
+    /// when there is none yet (first start), atomically. Whoever holds the database
+    /// holds this key.
+    fn server_key(&self, candidate_pkcs8: &[u8], now_ms: u64) -> Result<Vec<u8>, ServerError>;
 }

@@ -7,10 +7,16 @@ mod common;
 
 use common::{copy_dir, Device, TestServer};
 use serde_json::json;
+use vigil_core::crypto::signing::DeviceKey;
+use vigil_core::incident::anchor;
 use vigil_core::incident::canonical::{entry_hash, Amendment, EntryBody, EntryKind};
 use vigil_core::incident::chain;
+use vigil_core::incident::export::{Bundle, BUNDLE_DOMAIN};
 use vigil_core::incident::model::{new_id, now};
-use vigil_core::incident::{Category, IncidentLog, Report, ReportPatch};
+use vigil_core::incident::{
+    verify_bundle, BundleProblem, Category, ExportScope, IncidentLog, ProblemKind, Report,
+    ReportPatch,
+};
 use vigil_server::service::{REASON_BELOW_HEAD, REASON_REWRITTEN};
 
 const BAD_SIGNATURE: &str = "incident entry signature does not verify";
@@ -110,6 +116,25 @@ fn refusals(d: &mut Device) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The server's receipt key, read back from its storage (created at the first enrollment).
+fn server_public_key(server: &TestServer) -> [u8; 32] {
+    let pkcs8 = server
+        .storage
+        .server_key(b"unused: a key exists", 0)
+        .unwrap();
+    DeviceKey::from_pkcs8(&pkcs8).unwrap().public_key()
+}
+
+/// The device's stored receipt: (seq, hash), after checking it against the server's key.
+fn stored_receipt(server: &TestServer, d: &mut Device) -> Option<(u64, [u8; 32])> {
+    let id = d.id();
+    let r = anchor::receipt(d.db().conn(), &id).unwrap()?;
+    assert_eq!(r.server_public_key, server_public_key(server));
+    assert!(r.receipt.verify(&r.server_public_key));
+    assert_eq!(r.receipt.device_id, id);
+    Some((r.receipt.seq, r.receipt.hash_bytes().unwrap()))
+}
+
 fn team_pair(server: &TestServer) -> (String, Device, Device) {
     let team = server.new_team("Alpha");
     let mut a = Device::new(&server.url());
@@ -130,6 +155,19 @@ fn the_server_anchors_each_devices_chain_head() {
     a.sync().unwrap();
     assert_eq!(server_head(&server, &a_id), Some(local_head(&mut a)));
     assert_eq!(local_head(&mut a).0, 2);
+    // The push answer carried a countersigned receipt for that head; the device kept it.
+    assert_eq!(stored_receipt(&server, &mut a), Some(local_head(&mut a)));
+    let state_key =
+        a.db()
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = 'sync_state'", [], |r| {
+                r.get::<_, Vec<u8>>(0)
+            });
+    let state: serde_json::Value = serde_json::from_slice(&state_key.unwrap()).unwrap();
+    assert_eq!(
+        state["server_public_key"],
+        json!(hex::encode(server_public_key(&server)))
+    );
     // More entries, from a teammate's amendment too: each device's head moves on its own.
     let second = log(&mut a, "Drone over the garden");
     amend(&mut a, &second, "Drone left to the north");
@@ -139,8 +177,11 @@ fn the_server_anchors_each_devices_chain_head() {
     a.sync().unwrap();
     assert_eq!(server_head(&server, &a_id), Some(local_head(&mut a)));
     assert_eq!(local_head(&mut a).0, 4);
+    assert_eq!(stored_receipt(&server, &mut a), Some(local_head(&mut a)));
     let b_id = b.id();
     assert_eq!(server_head(&server, &b_id), Some(local_head(&mut b)));
+    assert_eq!(stored_receipt(&server, &mut b), Some(local_head(&mut b)));
+    assert!(IncidentLog::new(&mut a.vault).verify().unwrap().ok);
     assert!(refusals(&mut a).is_empty());
     assert!(refusals(&mut b).is_empty());
     let entries = server
@@ -285,6 +326,20 @@ fn a_truncated_tail_is_refused_by_the_server() {
         .filter(|c| c.kind == "incident.entry")
         .count();
     assert_eq!(entries, 3);
+    // Locally the cut chain links up, but it is behind the receipt the server gave.
+    assert_eq!(stored_receipt(&server, &mut a), anchored);
+    let r = IncidentLog::new(&mut a.vault).verify().unwrap();
+    assert!(!r.ok);
+    let p = r.problem.unwrap();
+    assert_eq!((p.kind, p.seq), (ProblemKind::BehindReceipt, 3));
+    assert!(IncidentLog::new(&mut a.vault)
+        .export_bundle(&ExportScope::All)
+        .is_err());
+    // Writing the cut entries' seqs again does not help: another hash at the anchored seq.
+    amend(&mut a, &incident, "Still nothing");
+    let r = IncidentLog::new(&mut a.vault).verify().unwrap();
+    let p = r.problem.unwrap();
+    assert_eq!((p.kind, p.seq), (ProblemKind::ReceiptMismatch, 3));
 }
 
 #[test]
@@ -351,4 +406,127 @@ fn a_store_rolled_back_to_an_older_copy_cannot_rewrite_the_anchored_chain() {
         .collect();
     assert_eq!(held, genuine);
     assert!(IncidentLog::new(&mut b.vault).verify().unwrap().ok);
+}
+
+fn resign(d: &mut Device, mut bundle: Bundle) -> Vec<u8> {
+    let payload = serde_json::to_vec(&bundle.payload).unwrap();
+    let mut msg = BUNDLE_DOMAIN.to_vec();
+    msg.extend_from_slice(&payload);
+    bundle.signature = hex::encode(d.db().device_key().sign(&msg));
+    serde_json::to_vec(&bundle).unwrap()
+}
+
+#[test]
+fn bundles_carry_the_receipt_and_a_cut_or_edited_one_fails() {
+    let server = TestServer::start();
+    let (_team, mut a, _b) = team_pair(&server);
+    let first = log(&mut a, "Man filming the convoy");
+    let second = log(&mut a, "Motorbike kept pace for two miles");
+    amend(&mut a, &second, "Rider wore a red helmet");
+    a.sync().unwrap();
+    let anchored = stored_receipt(&server, &mut a).unwrap();
+    assert_eq!(anchored.0, 3);
+    // Logged after the last sync: in the bundle, not yet anchored.
+    amend(&mut a, &first, "Filming stopped when approached");
+
+    let bytes = IncidentLog::new(&mut a.vault)
+        .export_bundle(&ExportScope::All)
+        .unwrap();
+    let report = verify_bundle(&bytes);
+    assert!(report.ok, "{report:?}");
+    let receipt = report.receipt.unwrap();
+    assert_eq!(receipt.seq, 3);
+    assert_eq!(receipt.hash, hex::encode(anchored.1));
+    let bundle: Bundle = serde_json::from_slice(&bytes).unwrap();
+    let anchor = bundle.payload.anchor.clone().unwrap();
+    assert_eq!(
+        anchor.server_public_key,
+        hex::encode(server_public_key(&server))
+    );
+
+    // Scoped to the first incident: the anchored entry (of the second) is only a link,
+    // without its body, and the chain still reaches it.
+    let scoped = IncidentLog::new(&mut a.vault)
+        .export_bundle(&ExportScope::Incidents(vec![first.clone()]))
+        .unwrap();
+    let r = verify_bundle(&scoped);
+    assert!(r.ok, "{r:?}");
+    let sb: Bundle = serde_json::from_slice(&scoped).unwrap();
+    assert!(sb.payload.entries[2].body.is_none());
+
+    // An edited receipt breaks the device's bundle signature...
+    let mut edited = bundle.clone();
+    edited.payload.anchor.as_mut().unwrap().receipt.anchored_ms += 1;
+    let plain = serde_json::to_vec(&edited).unwrap();
+    assert_eq!(
+        verify_bundle(&plain).problem,
+        Some(BundleProblem::BadBundleSignature)
+    );
+    // ...and re-signed by the insider it no longer verifies under the server key.
+    assert_eq!(
+        verify_bundle(&resign(&mut a, edited)).problem,
+        Some(BundleProblem::BadReceipt)
+    );
+
+    // Cut before the anchored seq (re-signed with the device key): reported as such.
+    let mut cut = bundle.clone();
+    cut.payload.entries.truncate(2);
+    cut.payload.head_seq = 2;
+    cut.payload.head_hash = cut.payload.entries[1].hash.clone();
+    cut.payload.incidents = vec![first.clone(), second.clone()];
+    let cut_bytes = resign(&mut a, cut.clone());
+    assert_eq!(
+        verify_bundle(&cut_bytes).problem,
+        Some(BundleProblem::BehindReceipt)
+    );
+    // The same cut without the receipt is self-consistent: the receipt is what shows it.
+    cut.payload.anchor = None;
+    let r = verify_bundle(&resign(&mut a, cut));
+    assert!(r.ok, "{r:?}");
+}
+
+#[test]
+fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
+    use common::proxy::{Fault, FaultProxy};
+    use vigil_core::sync::protocol::{
+        ChainReceipt, EntryOutcome, EntryResult, PushResult, SCHEMA_VERSION,
+    };
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let proxy = FaultProxy::start(server.addr);
+    let mut a = Device::new(&proxy.url());
+    a.enroll(&server, &team, "A");
+    log(&mut a, "Unknown car parked at the gate");
+    let pending = a.pending();
+    assert_eq!(pending.len(), 1);
+    let (seq, hash) = local_head(&mut a);
+    // A push answer whose receipt is signed by a key that is not the server's.
+    let (impostor, _) = DeviceKey::generate().unwrap();
+    let answer = PushResult {
+        schema_version: SCHEMA_VERSION,
+        results: vec![EntryResult {
+            seq: pending[0].seq,
+            op_id: pending[0].op_id.clone(),
+            outcome: EntryOutcome::Applied,
+        }],
+        receipt: Some(ChainReceipt::signed(&a.id(), seq, &hash, 1, &impostor)),
+    };
+    let body = serde_json::to_string(&answer).unwrap();
+    proxy.push(Fault::Respond(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )));
+    let err = a.sync().unwrap_err();
+    assert!(
+        matches!(&err, vigil_core::sync::SyncError::Protocol(m) if m.contains("receipt")),
+        "{err:?}"
+    );
+    // Neither the receipt nor the acks of that answer were kept.
+    let id = a.id();
+    assert!(anchor::receipt(a.db().conn(), &id).unwrap().is_none());
+    assert_eq!(a.pending().len(), 1);
+    // The real server's answer goes through.
+    a.sync().unwrap();
+    assert!(a.pending().is_empty());
+    assert_eq!(stored_receipt(&server, &mut a), Some((seq, hash)));
 }

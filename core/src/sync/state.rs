@@ -22,6 +22,10 @@ pub struct SyncState {
     pub failures: u32,
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
+    /// The server's Ed25519 public key (hex) from enrollment; receipts are checked
+    /// against it. None when enrolled with a server that does not sign receipts.
+    #[serde(default)]
+    pub server_public_key: Option<String>,
 }
 
 impl SyncState {
