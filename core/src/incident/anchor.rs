@@ -101,9 +101,47 @@ pub(crate) fn check_receipt(
     if head_seq < r.seq {
         return Some(ReceiptProblem::Behind);
     }
-    let anchored = r.hash_bytes()?;
+    let Some(anchored) = r.hash_bytes() else {
+        return Some(ReceiptProblem::BadReceipt);
+    };
     match hash_at(r.seq) {
         Some(h) if h[..] == anchored[..] => None,
         _ => Some(ReceiptProblem::Mismatch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::signing::DeviceKey;
+
+    #[test]
+    fn a_chain_is_checked_against_its_receipt() {
+        let (server, _) = DeviceKey::generate().unwrap();
+        let pk = server.public_key();
+        let hashes = [[1u8; 32], [2u8; 32], [3u8; 32]];
+        let at = |seq: u64| hashes.get(seq as usize - 1).map(|h| h.to_vec());
+        let r = ChainReceipt::signed("dev", 2, &hashes[1], 5, &server);
+        assert_eq!(check_receipt("dev", &r, &pk, 3, at), None);
+        assert_eq!(check_receipt("dev", &r, &pk, 2, at), None);
+        assert_eq!(
+            check_receipt("dev", &r, &pk, 1, at),
+            Some(ReceiptProblem::Behind)
+        );
+        let other = ChainReceipt::signed("dev", 2, &[9u8; 32], 5, &server);
+        assert_eq!(
+            check_receipt("dev", &other, &pk, 3, at),
+            Some(ReceiptProblem::Mismatch)
+        );
+        assert_eq!(
+            check_receipt("dew", &r, &pk, 3, at),
+            Some(ReceiptProblem::BadReceipt)
+        );
+        let (impostor, _) = DeviceKey::generate().unwrap();
+        let forged = ChainReceipt::signed("dev", 2, &hashes[1], 5, &impostor);
+        assert_eq!(
+            check_receipt("dev", &forged, &pk, 3, at),
+            Some(ReceiptProblem::BadReceipt)
+        );
     }
 }
