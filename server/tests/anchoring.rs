@@ -530,3 +530,74 @@ fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
     assert!(a.pending().is_empty());
     assert_eq!(stored_receipt(&server, &mut a), Some((seq, hash)));
 }
+
+#[test]
+fn a_device_still_refuses_a_forged_entry_that_a_compromised_server_forwards() {
+    use common::proxy::{Fault, FaultProxy};
+    use vigil_core::sync::protocol::{PullPage, SCHEMA_VERSION};
+    use vigil_core::sync::InboxState;
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut a = Device::new(&server.url());
+    a.enroll(&server, &team, "A");
+    let proxy = FaultProxy::start(server.addr);
+    let mut b = Device::new(&proxy.url());
+    b.enroll(&server, &team, "B");
+    log(&mut a, "Man photographing the entrance");
+    a.sync().unwrap();
+    let genuine = server
+        .team_changes(&team)
+        .into_iter()
+        .find(|c| c.kind == "incident.entry")
+        .unwrap();
+    // What the honest server refused on ingest, a compromised one forwards anyway: the
+    // genuine entry's hash and signature over an edited body, as the next link.
+    let mut forged = genuine.clone();
+    forged.server_seq += 1;
+    forged.seq += 1;
+    forged.op_id = uuid::Uuid::new_v4().to_string();
+    forged.payload["seq"] = json!(2);
+    forged.payload["prev_hash"] = genuine.payload["hash"].clone();
+    forged.payload["body"] = json!(genuine.payload["body"]
+        .as_str()
+        .unwrap()
+        .replace("photographing", "waving at"));
+    let page = PullPage {
+        schema_version: SCHEMA_VERSION,
+        next_cursor: forged.server_seq,
+        changes: vec![genuine, forged],
+        has_more: false,
+        resync_from_scratch: false,
+    };
+    let body = serde_json::to_string(&page).unwrap();
+    proxy.push(Fault::Respond(format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )));
+    b.sync().unwrap();
+    let inbox: Vec<_> = b
+        .inbox()
+        .into_iter()
+        .filter(|e| e.change.kind == "incident.entry")
+        .map(|e| (e.state, e.note))
+        .collect();
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
+    assert_eq!(inbox[0], (InboxState::Applied, None));
+    assert_eq!(inbox[1].0, InboxState::Failed);
+    assert!(
+        inbox[1]
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("does not match its body"),
+        "{inbox:?}"
+    );
+    let a_id = a.id();
+    let held = chain::all(b.db().conn())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.device_id == a_id)
+        .count();
+    assert_eq!(held, 1);
+    assert!(IncidentLog::new(&mut b.vault).verify().unwrap().ok);
+}
