@@ -171,6 +171,7 @@ mirror_enum!(
     /// Why a link of the chain is broken (see docs/INCIDENT_LOG.md).
     ProblemKind = core::ProblemKind {
         Foreign, Missing, Reordered, BadSignature, Edited, Malformed, HeadMismatch,
+        BehindReceipt, ReceiptMismatch, BadReceipt,
     }
 );
 
@@ -370,8 +371,16 @@ pub enum BundleProblem {
     UnsupportedFormat,
     MalformedField,
     BadBundleSignature,
-    Chain { problem: ChainProblem },
+    Chain {
+        problem: ChainProblem,
+    },
     HeadMismatch,
+    /// The team server's receipt in the bundle does not verify under its server key.
+    BadReceipt,
+    /// The chain ends before the seq the server's receipt anchored (entries were cut).
+    BehindReceipt,
+    /// The entry at the anchored seq has another hash than the receipt states.
+    ReceiptMismatch,
 }
 
 /// The result of `verify_bundle`.
@@ -733,6 +742,9 @@ impl From<core::BundleProblem> for BundleProblem {
             P::BadBundleSignature => BundleProblem::BadBundleSignature,
             P::Chain(c) => BundleProblem::Chain { problem: c.into() },
             P::HeadMismatch => BundleProblem::HeadMismatch,
+            P::BadReceipt => BundleProblem::BadReceipt,
+            P::BehindReceipt => BundleProblem::BehindReceipt,
+            P::ReceiptMismatch => BundleProblem::ReceiptMismatch,
         }
     }
 }

@@ -346,3 +346,44 @@ fn enroll_with_a_pin_against_a_tls_server_and_sync() {
     let r = json(&vigil(&dev2, &["--json", "sync"]));
     assert_eq!(r["pulled"], 1, "the first device's incident");
 }
+
+#[test]
+fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sdir = tmp.path().join("server");
+    let team = admin(&sdir, &["create-team", "Alpha"]);
+    let code = admin(&sdir, &["issue-code", &team]);
+    let server = Server::start(&sdir, "127.0.0.1:0");
+    let dev = tmp.path().join("device");
+    init(&dev);
+    ok(&vigil(
+        &dev,
+        &["enroll", &server.url, &code, "--officer", "A"],
+    ));
+    ok(&vigil(&dev, &["incident", "log", "--category", "medical"]));
+    ok(&vigil(&dev, &["incident", "log", "--category", "media"]));
+    ok(&vigil(&dev, &["sync"]));
+    let v = json(&vigil(&dev, &["--json", "incident", "verify"]));
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["head_seq"], 2);
+
+    // An insider with the passphrase cuts the last entry and covers the local head.
+    {
+        let mut vault = vigil_core::Vault::open(&dev).unwrap();
+        vault.unlock_with_passphrase(b"pw", None).unwrap();
+        let conn = vault.db().unwrap().conn();
+        conn.execute_batch(
+            "DROP TRIGGER incident_entries_no_delete;
+             DELETE FROM incident_entries WHERE seq = 2;
+             UPDATE incident_chain_head SET seq = 1,
+               hash = (SELECT hash FROM incident_entries WHERE seq = 1);",
+        )
+        .unwrap();
+    }
+    let o = vigil(&dev, &["incident", "verify"]);
+    assert_eq!(o.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("behind_receipt at seq 2"), "{err}");
+    assert!(err.contains("anchored"), "{err}");
+    drop(server);
+}

@@ -167,6 +167,9 @@ fn run(
     body_limit: usize,
     tls: Option<TlsIdentity>,
 ) -> Result<(), String> {
+    let ctx = Arc::new(Ctx::new(storage));
+    // The receipt signing key: created and stored in the database at first start.
+    let key = hex::encode(ctx.server_key().map_err(s)?.public_key());
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -174,10 +177,10 @@ fn run(
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("vigil-server listening on {addr}");
+        eprintln!("vigil-server: server key (signs chain receipts) {key}");
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        let ctx = Arc::new(Ctx::new(storage));
         match tls {
             None => vigil_server::serve(listener, ctx, body_limit, stop).await,
             Some(t) => {

@@ -11,11 +11,12 @@ use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 use crate::error::ServerError;
 use crate::now_ms;
 use crate::storage::{
-    BlobState, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
+    BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
 };
 
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("sql/pg/0001_init.sql")),
+    (2, include_str!("sql/pg/0002_chain_heads.sql")),
     (3, include_str!("sql/pg/0003_blobs.sql")),
 ];
 
@@ -89,6 +90,28 @@ fn outcome_from_row(outcome: &str, reason: Option<String>) -> EntryOutcome {
             reason: reason.unwrap_or_default(),
         },
     }
+}
+
+fn head_of(
+    c: &mut impl postgres::GenericClient,
+    device_id: &str,
+) -> Result<Option<ChainHead>, ServerError> {
+    let row = c.query_opt(
+        "SELECT seq, hash, signature, anchored_ms FROM chain_heads WHERE device_id = $1",
+        &[&device_id],
+    )?;
+    row.map(|r| {
+        Ok(ChainHead {
+            seq: r.get::<_, i64>(0) as u64,
+            hash: r
+                .get::<_, Vec<u8>>(1)
+                .try_into()
+                .map_err(|_| ServerError::Storage("stored chain head".into()))?,
+            signature: r.get(2),
+            anchored_ms: r.get::<_, i64>(3) as u64,
+        })
+    })
+    .transpose()
 }
 
 impl Storage for PgStorage {
@@ -234,6 +257,8 @@ impl Storage for PgStorage {
             .map(|r| r.get::<_, i64>(0))
             .unwrap_or(0) as u64;
         let now = now_ms as i64;
+        let mut head = head_of(&mut tx, &device.id)?;
+        let mut head_moved = false;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             let seq = e.seq as i64;
@@ -266,8 +291,12 @@ impl Storage for PgStorage {
                     reason: "op id already used".into(),
                 }
             } else {
-                match validate(e) {
-                    Ok(()) => {
+                match validate(e, head.as_ref()) {
+                    Ok(moved) => {
+                        if let Some(h) = moved {
+                            head = Some(h);
+                            head_moved = true;
+                        }
                         let payload = serde_json::to_string(&e.payload)
                             .map_err(|_| ServerError::Malformed("payload".into()))?;
                         tx.execute(
@@ -307,6 +336,21 @@ impl Storage for PgStorage {
              ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq",
             &[&device.id, &(last_seq as i64)],
         )?;
+        if let (true, Some(h)) = (head_moved, &head) {
+            tx.execute(
+                "INSERT INTO chain_heads(device_id, seq, hash, signature, anchored_ms)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+                   signature = excluded.signature, anchored_ms = excluded.anchored_ms",
+                &[
+                    &device.id,
+                    &(h.seq as i64),
+                    &&h.hash[..],
+                    &h.signature,
+                    &(h.anchored_ms as i64),
+                ],
+            )?;
+        }
         tx.commit()?;
         Ok(out)
     }
@@ -473,5 +517,22 @@ impl Storage for PgStorage {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {
+        head_of(&mut *self.lock(), device_id)
+    }
+
+    fn server_key(&self, candidate_pkcs8: &[u8], now_ms: u64) -> Result<Vec<u8>, ServerError> {
+        let mut c = self.lock();
+        c.execute(
+            "INSERT INTO server_key(id, pkcs8, created_ms) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO NOTHING",
+            &[&candidate_pkcs8, &(now_ms as i64)],
+        )?;
+        Ok(
+            c.query_one("SELECT pkcs8 FROM server_key WHERE id = 1", &[])?
+                .get(0),
+        )
     }
 }

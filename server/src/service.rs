@@ -2,25 +2,31 @@
 //! authentication, signature verification, entry validation, enrollment codes.
 
 use ring::digest;
+use vigil_core::crypto::signing::DeviceKey;
+use vigil_core::incident::canonical::ZERO_HASH;
+use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
+use vigil_core::incident::{check_entry, EntryRefusal};
 use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
-    BlobRef, EnrollRequest, EnrollResponse, EntryResult, PullPage, PullRequest, PushBatch,
-    PushEntry, PushResult, MAX_PULL_LIMIT, MIN_SCHEMA_VERSION, PULL_FRESHNESS_MS, SCHEMA_VERSION,
-    SKIP_KIND,
+    BlobRef, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, PullPage,
+    PullRequest, PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, MIN_SCHEMA_VERSION,
+    PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::clock::{Clock, MonotonicClock, SystemClock};
 use crate::error::ServerError;
 use crate::now_ms;
-use crate::storage::{DeviceRecord, Storage};
+use crate::storage::{ChainHead, DeviceRecord, Storage};
 
 /// What every request is served with: the storage and the server's clock.
 pub struct Ctx {
     pub storage: Arc<dyn Storage>,
     /// Never goes back (a [`MonotonicClock`] over the given one).
     pub clock: Arc<dyn Clock>,
+    /// The receipt signing key, loaded (or created) from the storage at first use.
+    server_key: OnceLock<DeviceKey>,
 }
 
 impl Ctx {
@@ -39,7 +45,22 @@ impl Ctx {
         Ctx {
             storage,
             clock: Arc::new(MonotonicClock::new(clock, high)),
+            server_key: OnceLock::new(),
         }
+    }
+
+    /// The server's Ed25519 key that signs chain receipts: created and stored in the
+    /// database the first time it is needed (the server binary asks at start).
+    pub fn server_key(&self) -> Result<&DeviceKey, ServerError> {
+        if let Some(k) = self.server_key.get() {
+            return Ok(k);
+        }
+        let (_, candidate) =
+            DeviceKey::generate().map_err(|_| ServerError::Storage("key generation".into()))?;
+        let pkcs8 = self.storage.server_key(&candidate, self.now_ms())?;
+        let key = DeviceKey::from_pkcs8(&pkcs8)
+            .map_err(|_| ServerError::Storage("stored server key".into()))?;
+        Ok(self.server_key.get_or_init(|| key))
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -115,6 +136,7 @@ pub fn enroll(ctx: &Ctx, req: &EnrollRequest) -> Result<EnrollResponse, ServerEr
         team_id,
         device_id: req.device_id.clone(),
         server_time_ms: Some(ctx.now_ms()),
+        server_public_key: Some(hex::encode(ctx.server_key()?.public_key())),
     })
 }
 
@@ -164,6 +186,51 @@ fn validate_entry(device: &DeviceRecord, e: &PushEntry, now: u64) -> Result<(), 
     Ok(())
 }
 
+/// Refusal reasons of incident entries that only the server gives (the others are the
+/// shared check's, [`EntryRefusal`]).
+pub const REASON_ALREADY_ANCHORED: &str = "incident entry already anchored";
+pub const REASON_REWRITTEN: &str =
+    "incident chain rewritten: sequence already anchored with another hash";
+pub const REASON_BELOW_HEAD: &str = "incident chain rewritten: sequence below the anchored head";
+
+/// An `incident.entry` is verified against the device's enrolled key and its anchored
+/// chain head (the shared check of the core, the one the devices run on pulled entries);
+/// `Some(new head)` when it is the next link. Other kinds do not touch the chain.
+fn anchor_entry(
+    device: &DeviceRecord,
+    e: &PushEntry,
+    head: Option<&ChainHead>,
+    now: u64,
+) -> Result<Option<ChainHead>, String> {
+    if e.kind != OUTBOX_KIND_ENTRY {
+        return Ok(None);
+    }
+    let (head_seq, head_hash) = head.map(|h| (h.seq, h.hash)).unwrap_or((0, ZERO_HASH));
+    match check_entry(
+        &e.payload,
+        &device.id,
+        &e.entity_id,
+        &device.public_key,
+        (head_seq, head_hash),
+    ) {
+        Ok(c) => Ok(Some(ChainHead {
+            seq: c.seq,
+            hash: c.hash,
+            signature: c.signature,
+            anchored_ms: now,
+        })),
+        Err(EntryRefusal::AtOrBelowHead { same_as_head, seq }) => Err(if same_as_head {
+            REASON_ALREADY_ANCHORED
+        } else if seq == head_seq {
+            REASON_REWRITTEN
+        } else {
+            REASON_BELOW_HEAD
+        }
+        .to_string()),
+        Err(r) => Err(r.to_string()),
+    }
+}
+
 pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
     let storage = ctx.storage.as_ref();
     check_version(batch.schema_version)?;
@@ -182,12 +249,32 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         }
     }
     let now = ctx.now_ms();
-    let outcomes = storage.push(&device, &batch.entries, now, &|e| {
-        validate_entry(&device, e, now)
+    let outcomes = storage.push(&device, &batch.entries, now, &|e, head| {
+        validate_entry(&device, e, now)?;
+        anchor_entry(&device, e, head, now)
     })?;
+    // A receipt whenever the batch holds an anchored incident entry (applied now, or a
+    // repeat of one applied: the answer to the first delivery may have been lost).
+    let anchored = batch.entries.iter().zip(&outcomes).any(|(e, o)| {
+        e.kind == OUTBOX_KIND_ENTRY && matches!(o.effective(), EntryOutcome::Applied)
+    });
+    let receipt = match anchored {
+        false => None,
+        true => match storage.chain_head(&device.id)? {
+            None => None,
+            Some(h) => Some(ChainReceipt::signed(
+                &device.id,
+                h.seq,
+                &h.hash,
+                h.anchored_ms,
+                ctx.server_key()?,
+            )),
+        },
+    };
     Ok(PushResult {
         schema_version: batch.schema_version,
         server_time_ms: Some(ctx.now_ms()),
+        receipt,
         results: batch
             .entries
             .iter()

@@ -11,11 +11,12 @@ use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 use crate::error::ServerError;
 use crate::now_ms;
 use crate::storage::{
-    BlobState, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
+    BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("sql/0001_init.sql")),
+    (2, include_str!("sql/0002_chain_heads.sql")),
     (3, include_str!("sql/0003_blobs.sql")),
 ];
 
@@ -85,6 +86,27 @@ fn outcome_from_row(outcome: &str, reason: Option<String>) -> EntryOutcome {
             reason: reason.unwrap_or_default(),
         },
     }
+}
+
+fn head_of(conn: &Connection, device_id: &str) -> Result<Option<ChainHead>, ServerError> {
+    let row: Option<(i64, Vec<u8>, Vec<u8>, i64)> = conn
+        .query_row(
+            "SELECT seq, hash, signature, anchored_ms FROM chain_heads WHERE device_id = ?1",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    row.map(|(seq, hash, signature, at)| {
+        Ok(ChainHead {
+            seq: seq as u64,
+            hash: hash
+                .try_into()
+                .map_err(|_| ServerError::Storage("stored chain head".into()))?,
+            signature,
+            anchored_ms: at as u64,
+        })
+    })
+    .transpose()
 }
 
 impl Storage for SqliteStorage {
@@ -241,6 +263,8 @@ impl Storage for SqliteStorage {
             .optional()?
             .unwrap_or(0) as u64;
         let now = now_ms as i64;
+        let mut head = head_of(&tx, &device.id)?;
+        let mut head_moved = false;
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             if e.seq <= last_seq {
@@ -278,8 +302,12 @@ impl Storage for SqliteStorage {
                     reason: "op id already used".into(),
                 }
             } else {
-                match validate(e) {
-                    Ok(()) => {
+                match validate(e, head.as_ref()) {
+                    Ok(moved) => {
+                        if let Some(h) = moved {
+                            head = Some(h);
+                            head_moved = true;
+                        }
                         let payload = serde_json::to_string(&e.payload)
                             .map_err(|_| ServerError::Malformed("payload".into()))?;
                         tx.execute(
@@ -320,6 +348,21 @@ impl Storage for SqliteStorage {
              ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
             params![device.id, last_seq as i64],
         )?;
+        if let (true, Some(h)) = (head_moved, &head) {
+            tx.execute(
+                "INSERT INTO chain_heads(device_id, seq, hash, signature, anchored_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+                   signature = excluded.signature, anchored_ms = excluded.anchored_ms",
+                params![
+                    device.id,
+                    h.seq as i64,
+                    &h.hash[..],
+                    h.signature,
+                    h.anchored_ms as i64
+                ],
+            )?;
+        }
         tx.commit()?;
         Ok(out)
     }
@@ -502,5 +545,23 @@ impl Storage for SqliteStorage {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {
+        head_of(&self.lock(), device_id)
+    }
+
+    fn server_key(&self, candidate_pkcs8: &[u8], now_ms: u64) -> Result<Vec<u8>, ServerError> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO server_key(id, pkcs8, created_ms) VALUES (1, ?1, ?2)
+             ON CONFLICT(id) DO NOTHING",
+            params![candidate_pkcs8, now_ms as i64],
+        )?;
+        Ok(
+            conn.query_row("SELECT pkcs8 FROM server_key WHERE id = 1", [], |r| {
+                r.get(0)
+            })?,
+        )
     }
 }

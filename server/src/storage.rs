@@ -31,9 +31,25 @@ pub struct BlobState {
     pub complete: bool,
 }
 
-/// Decides, inside the storage transaction, what happens to one new entry (`Ok` = apply,
-/// `Err(reason)` = reject permanently).
-pub type Validator<'a> = &'a dyn Fn(&PushEntry) -> Result<(), String>;
+/// A device's incident chain head as anchored on the server (`chain_heads`): the last
+/// verified entry's seq, hash and the device's signature over that hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: u64,
+    pub hash: [u8; 32],
+    pub signature: Vec<u8>,
+    /// When the server stored it (server clock).
+    pub anchored_ms: u64,
+}
+
+/// Decides, inside the storage transaction, what happens to one new entry, given the
+/// device's anchored chain head as it stands before this entry (`None`: no entry
+/// anchored yet): `Ok(None)` = apply, `Ok(Some(head))` = apply and move the head to
+/// `head`, `Err(reason)` = reject permanently (nothing stored, the seq is consumed).
+/// The storage keeps the moved head for the next entry and writes it to `chain_heads`
+/// in the same transaction as the changes.
+pub type Validator<'a> =
+    &'a dyn Fn(&PushEntry, Option<&ChainHead>) -> Result<Option<ChainHead>, String>;
 
 pub trait Storage: Send + Sync + 'static {
     fn create_team(&self, name: &str) -> Result<String, ServerError>;
@@ -92,6 +108,12 @@ pub trait Storage: Send + Sync + 'static {
     fn time_high_water(&self) -> Result<u64, ServerError> {
         Ok(0)
     }
+    /// The device's anchored incident chain head, if any entry was anchored.
+    fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError>;
+    /// The server's Ed25519 key (PKCS#8): the stored one, or `candidate_pkcs8` stored now
+    /// when there is none yet (first start), atomically. Whoever holds the database
+    /// holds this key.
+    fn server_key(&self, candidate_pkcs8: &[u8], now_ms: u64) -> Result<Vec<u8>, ServerError>;
 }
 
 /// Appends to `out` the part of a chunk stored at `pos` that falls in `[start, end)`.

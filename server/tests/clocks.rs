@@ -366,7 +366,7 @@ fn a_stamp_in_2099_is_refused_by_the_server_and_by_a_device() {
     let record = server.storage.device(&id).unwrap().unwrap();
     let outcomes = server
         .storage
-        .push(&record, &[entry(3, Y2099)], now, &|_| Ok(()))
+        .push(&record, &[entry(3, Y2099)], now, &|_, _| Ok(None))
         .unwrap();
     assert_eq!(outcomes, vec![EntryOutcome::Applied]);
     let before = b.db().clock().last().clone();

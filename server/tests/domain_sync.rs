@@ -281,6 +281,18 @@ fn a_tampered_remote_incident_entry_is_refused_and_the_chain_goes_on() {
     relabelled["device_id"] = json!("someone-else");
     a.emit("incident.entry", &first, relabelled);
     a.sync().unwrap();
+    // The server verifies on ingest: both are refused there and never reach the team.
+    let refused: Vec<String> = vigil_core::store::outbox::quarantined(a.db().conn())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.last_error.unwrap_or_default())
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused[0].contains("does not match its body"),
+        "{refused:?}"
+    );
+    assert!(refused[1].contains("another device"), "{refused:?}");
     // The real second entry of a's chain still follows the first.
     amend(&mut a, &first, "He left on foot");
     a.sync().unwrap();
@@ -292,16 +304,9 @@ fn a_tampered_remote_incident_entry_is_refused_and_the_chain_goes_on() {
         .filter(|e| e.change.kind == "incident.entry")
         .map(|e| (e.state, e.note))
         .collect();
-    assert_eq!(inbox.len(), 4);
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
     assert_eq!(inbox[0], (InboxState::Applied, None));
-    assert_eq!(inbox[1].0, InboxState::Failed);
-    assert!(
-        inbox[1].1.as_deref().unwrap().contains("signed hash"),
-        "{inbox:?}"
-    );
-    assert_eq!(inbox[2].0, InboxState::Failed);
-    assert!(inbox[2].1.as_deref().unwrap().contains("another device"));
-    assert_eq!(inbox[3], (InboxState::Applied, None));
+    assert_eq!(inbox[1], (InboxState::Applied, None));
 
     let view = IncidentLog::new(&mut b.vault).get(&first).unwrap();
     assert_eq!(view.history.len(), 2);
@@ -343,14 +348,19 @@ fn an_entry_whose_predecessor_never_arrived_is_refused() {
         .unwrap();
     a.emit("incident.entry", &first, second);
     a.sync().unwrap();
+    // The server's anchored head of a is still empty: the entry is refused on ingest.
+    let refused = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("missing entries"));
     b.sync().unwrap();
-    let e = b
+    assert!(b
         .inbox()
         .into_iter()
-        .find(|e| e.change.kind == "incident.entry")
-        .unwrap();
-    assert_eq!(e.state, InboxState::Failed);
-    assert!(e.note.unwrap().contains("missing entries"));
+        .all(|e| e.change.kind != "incident.entry"));
     assert!(IncidentLog::new(&mut b.vault)
         .list(&IncidentFilter::default(), Page::default())
         .unwrap()

@@ -483,8 +483,20 @@ fn broken(what: &str, p: &incident::ChainProblem) -> CliError {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
+    let why = match p.kind {
+        incident::ProblemKind::BehindReceipt => {
+            " - the chain ends before the seq the team server anchored (a cut tail, or a store restored from an older copy)"
+        }
+        incident::ProblemKind::ReceiptMismatch => {
+            " - the entry at the seq the team server anchored has another hash (rewritten after it was anchored)"
+        }
+        incident::ProblemKind::BadReceipt => {
+            " - the stored team server receipt does not verify"
+        }
+        _ => "",
+    };
     CliError::Verification(format!(
-        "{what} is broken: {kind} at seq {}{}",
+        "{what} is broken: {kind} at seq {}{}{why}",
         p.seq,
         p.entry_id
             .as_deref()

@@ -12,6 +12,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::anchor::{check_receipt, ReceiptProblem, StoredReceipt};
 use super::canonical::EntryBody;
 use super::chain::StoredEntry;
 use super::error::{IncidentError, IncidentResult};
@@ -19,6 +20,7 @@ use super::model::{is_lower_hex, ts, Report};
 use super::query::IncidentSummary;
 use super::verify::{self, ChainProblem, Link, VerifyReport};
 use crate::crypto::signing::{self, DeviceKey};
+use crate::sync::protocol::ChainReceipt;
 
 pub const BUNDLE_FORMAT: &str = "vigil.incident-bundle.v1";
 pub const BUNDLE_DOMAIN: &[u8] = b"VIGIL-BUNDLE-V1";
@@ -54,6 +56,20 @@ pub struct BundlePayload {
     pub head_seq: u64,
     pub head_hash: String,
     pub entries: Vec<BundleEntry>,
+    /// The team server's latest receipt for this chain, with the server key that signed
+    /// it. Absent when the device never had one (then the field is left out entirely).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<BundleAnchor>,
+}
+
+/// A receipt inside a bundle: the chain must reach `receipt.seq` with `receipt.hash`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleAnchor {
+    /// Raw 32-byte Ed25519 public key of the team server, lowercase hex. Compare it with
+    /// the key the server publishes: the bundle alone proves only that this key signed.
+    pub server_public_key: String,
+    pub receipt: ChainReceipt,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +99,13 @@ pub enum BundleProblem {
     Chain(ChainProblem),
     /// The stated head is not the last entry.
     HeadMismatch,
+    /// The receipt does not verify under the server key given with it, or names
+    /// another device.
+    BadReceipt,
+    /// The chain ends before the anchored seq: entries after it were cut off.
+    BehindReceipt,
+    /// The entry at the anchored seq has another hash than the receipt states.
+    ReceiptMismatch,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +117,8 @@ pub struct BundleReport {
     pub exported_at: Option<DateTime<Utc>>,
     pub incidents: Vec<String>,
     pub chain: Option<VerifyReport>,
+    /// The server receipt the bundle carries (checked when `ok`).
+    pub receipt: Option<ChainReceipt>,
 }
 
 impl BundleReport {
@@ -106,6 +131,7 @@ impl BundleReport {
             exported_at: None,
             incidents: vec![],
             chain: None,
+            receipt: None,
         }
     }
 }
@@ -122,6 +148,7 @@ pub(crate) fn build_bundle(
     key: &DeviceKey,
     entries: &[StoredEntry],
     scope: &ExportScope,
+    receipt: Option<&StoredReceipt>,
 ) -> IncidentResult<Vec<u8>> {
     let own: Vec<&StoredEntry> = entries
         .iter()
@@ -179,6 +206,10 @@ pub(crate) fn build_bundle(
         head_seq,
         head_hash,
         entries: out,
+        anchor: receipt.map(|r| BundleAnchor {
+            server_public_key: hex::encode(r.server_public_key),
+            receipt: r.receipt.clone(),
+        }),
     };
     let payload_bytes =
         serde_json::to_vec(&payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
@@ -228,6 +259,7 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
         exported_at: Some(p.exported_at),
         incidents: p.incidents.clone(),
         chain: None,
+        receipt: p.anchor.as_ref().map(|a| a.receipt.clone()),
     };
     let Ok(payload_bytes) = serde_json::to_vec(p) else {
         report.problem = Some(BundleProblem::NotCanonical);
@@ -276,6 +308,30 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
         report.problem = Some(BundleProblem::HeadMismatch);
     } else if !scope_matches(p) {
         report.problem = Some(BundleProblem::MalformedField);
+    } else if let Some(a) = &p.anchor {
+        // Every link is in the bundle whatever its scope (out-of-scope entries keep
+        // their hashes), so the chain reaches the anchored seq unless it was cut.
+        report.problem = match unhex(&a.server_public_key, 32) {
+            None => Some(BundleProblem::MalformedField),
+            Some(server_key) => check_receipt(
+                &p.device_id,
+                &a.receipt,
+                &server_key,
+                chain.head_seq,
+                |seq| {
+                    p.entries
+                        .iter()
+                        .zip(&decoded)
+                        .find(|(e, _)| e.seq == seq)
+                        .map(|(_, (_, hash, _))| hash.clone())
+                },
+            )
+            .map(|problem| match problem {
+                ReceiptProblem::BadReceipt => BundleProblem::BadReceipt,
+                ReceiptProblem::Behind => BundleProblem::BehindReceipt,
+                ReceiptProblem::Mismatch => BundleProblem::ReceiptMismatch,
+            }),
+        };
     }
     report.ok = report.problem.is_none();
     report.chain = Some(chain);

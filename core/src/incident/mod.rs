@@ -5,6 +5,7 @@
 //! Entry point: [`IncidentLog`], a short-lived handle over an unlocked [`Vault`]; and
 //! [`verify_bundle`], which needs no store at all. See docs/INCIDENT_LOG.md.
 
+pub mod anchor;
 pub mod attachment;
 pub mod canonical;
 pub mod chain;
@@ -24,13 +25,13 @@ use rusqlite::{params, OptionalExtension};
 pub use canonical::{Amendment, EntryBody, EntryKind};
 pub use chain::EntryReceipt;
 pub use error::{IncidentError, IncidentResult};
-pub use export::{verify_bundle, BundleProblem, BundleReport, ExportScope};
+pub use export::{verify_bundle, BundleAnchor, BundleProblem, BundleReport, ExportScope};
 pub use model::{
     AttachmentRef, Category, Location, LocationSource, OccurredAt, Person, PersonRole, Report,
     ReportPatch, Severity, Vehicle,
 };
 pub use query::{HistoryEntry, IncidentFilter, IncidentSummary, IncidentView, Page};
-pub use remote::IncidentEntryApplier;
+pub use remote::{check_entry, CheckedEntry, EntryRefusal, IncidentEntryApplier};
 pub use verify::{ChainProblem, ProblemKind, VerifyReport};
 
 use crate::store::Database;
@@ -270,12 +271,14 @@ impl<'a> IncidentLog<'a> {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })?
             .collect::<Result<std::collections::BTreeMap<_, _>, _>>()?;
+        let receipt = anchor::receipt(conn, db.device_id())?;
         Ok(verify::check_store(
             db.device_id(),
             &db.device_key().public_key(),
             &entries,
             &heads,
             &keys,
+            receipt.as_ref(),
         ))
     }
 
@@ -384,7 +387,14 @@ impl<'a> IncidentLog<'a> {
         }
         let db = self.db()?;
         let entries = chain::all(db.conn())?;
-        export::build_bundle(db.device_id(), db.device_key(), &entries, scope)
+        let receipt = anchor::receipt(db.conn(), db.device_id())?;
+        export::build_bundle(
+            db.device_id(),
+            db.device_key(),
+            &entries,
+            scope,
+            receipt.as_ref(),
+        )
     }
 
     /// CSV (RFC 4180, CRLF, header row), one row per incident's current view matching

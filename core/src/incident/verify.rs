@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::anchor::{check_receipt, ReceiptProblem, StoredReceipt};
 use super::canonical::{entry_hash, EntryBody, ZERO_HASH};
 use super::chain::StoredEntry;
 use crate::crypto::signing;
@@ -30,6 +31,24 @@ pub enum ProblemKind {
     Malformed,
     /// The recorded chain head disagrees with the last entry.
     HeadMismatch,
+    /// The chain ends before the seq the team server anchored (its receipt): the tail
+    /// was cut, or the store was rolled back to an older copy.
+    BehindReceipt,
+    /// The entry at the anchored seq has another hash than the server's receipt: the
+    /// history was rewritten after it was anchored.
+    ReceiptMismatch,
+    /// The stored receipt does not verify under the server key stored with it.
+    BadReceipt,
+}
+
+impl From<ReceiptProblem> for ProblemKind {
+    fn from(p: ReceiptProblem) -> Self {
+        match p {
+            ReceiptProblem::BadReceipt => ProblemKind::BadReceipt,
+            ReceiptProblem::Behind => ProblemKind::BehindReceipt,
+            ReceiptProblem::Mismatch => ProblemKind::ReceiptMismatch,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,12 +229,15 @@ fn check_chain(
 /// Checks the store's own chain and its recorded head, then every other device's chain
 /// stored here against its registered key (`keys`) and recorded head (`heads`). Entries
 /// of a device with no registered key are *foreign* (copied in, not pulled).
+/// With `receipt` (the server's latest for this device), an intact own chain must also
+/// reach the anchored seq with the anchored hash.
 pub(crate) fn check_store(
     device_id: &str,
     public_key: &[u8],
     entries: &[StoredEntry],
     heads: &std::collections::BTreeMap<String, (u64, [u8; 32])>,
     keys: &std::collections::BTreeMap<String, Vec<u8>>,
+    receipt: Option<&StoredReceipt>,
 ) -> VerifyReport {
     let zero = (0, ZERO_HASH);
     let mut by_device: std::collections::BTreeMap<&str, Vec<&StoredEntry>> = Default::default();
@@ -229,6 +251,30 @@ pub(crate) fn check_store(
         &own,
         heads.get(device_id).copied().unwrap_or(zero),
     );
+    if let (true, Some(r)) = (report.ok, receipt) {
+        let found = check_receipt(
+            device_id,
+            &r.receipt,
+            &r.server_public_key,
+            report.head_seq,
+            |seq| own.iter().find(|e| e.seq == seq).map(|e| e.hash.clone()),
+        );
+        if let Some(p) = found {
+            let seq = r.receipt.seq;
+            report.ok = false;
+            report.problem = Some(ChainProblem {
+                kind: p.into(),
+                seq,
+                entry_id: match p {
+                    ReceiptProblem::Mismatch => own
+                        .iter()
+                        .find(|e| e.seq == seq)
+                        .map(|e| e.entry_id.clone()),
+                    _ => None,
+                },
+            });
+        }
+    }
     for (dev, list) in by_device {
         let r = match keys.get(dev) {
             Some(key) => check_chain(dev, key, &list, heads.get(dev).copied().unwrap_or(zero)),

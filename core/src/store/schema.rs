@@ -12,6 +12,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("sql/0003_advance.sql")),
     (4, include_str!("sql/0004_sync_inbox.sql")),
     (5, include_str!("sql/0005_remote.sql")),
+    (6, include_str!("sql/0006_receipts.sql")),
     (7, include_str!("sql/0007_attachment_sync.sql")),
 ];
 

@@ -19,8 +19,8 @@ use crate::sync::blobs::{self, BlobHost, LocalBlob, OutgoingProblem, Transfer};
 use crate::sync::error::SyncError;
 use crate::sync::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::sync::protocol::{
-    codes, paths, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage, PullRequest,
-    PushBatch, PushEntry, PushResult, SCHEMA_VERSION, SKIP_KIND,
+    codes, paths, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage,
+    PullRequest, PushBatch, PushEntry, PushResult, SCHEMA_VERSION, SKIP_KIND,
 };
 use crate::sync::state::{self, SyncState, SyncStatus};
 use crate::sync::transport::{Response, Transport, TransportError};
@@ -255,6 +255,7 @@ impl SyncEngine {
             s.team_id = Some(resp.team_id.clone());
             s.officer = Some(officer.to_string());
             s.revoked = false;
+            s.server_public_key = resp.server_public_key.clone();
             state::save(tx, &s)?;
             Ok::<_, SyncError>(())
         })?;
@@ -641,10 +642,14 @@ impl SyncEngine {
         {
             return Err(SyncError::Protocol("results do not match the batch".into()));
         }
+        let receipt = checked_receipt(db, result)?;
         let device = db.device_id().to_string();
         let (acked, quarantined) = db.sync_transaction(|tx, clock| {
             adopt(tx, clock, &device, offset, received_wall_ms)?;
             let (mut acked, mut quarantined) = (0u64, 0u64);
+            if let Some((r, key)) = &receipt {
+                crate::incident::anchor::store_receipt(tx, r, key)?;
+            }
             for (r, e) in result.results.iter().zip(entries) {
                 if e.quarantined {
                     // Our skip marker was answered: the seq is consumed. The entry stays
@@ -827,6 +832,29 @@ fn adopt(
         .unwrap_or((0, 0));
     clock.reset_last(ms, counter);
     Ok(())
+}
+
+/// The push answer's receipt, verified against the server key stored at enrollment
+/// (none when enrolled with a server that does not sign receipts: nothing to check it
+/// with, so it is not kept). A receipt that does not verify is a protocol error.
+fn checked_receipt(
+    db: &Database,
+    result: &PushResult,
+) -> Result<Option<(ChainReceipt, [u8; 32])>, SyncError> {
+    let Some(r) = &result.receipt else {
+        return Ok(None);
+    };
+    let Some(key) = state::load(db.conn())?.server_public_key else {
+        return Ok(None);
+    };
+    let key: [u8; 32] = hex::decode(&key)
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| SyncError::Protocol("stored server key is malformed".into()))?;
+    if r.device_id != db.device_id() || !r.verify(&key) {
+        return Err(SyncError::Protocol("chain receipt does not verify".into()));
+    }
+    Ok(Some((r.clone(), key)))
 }
 
 fn body_code(body: &Option<ErrorBody>) -> &str {

@@ -62,6 +62,10 @@ pub struct EnrollResponse {
     /// device learns its offset to the team's time. Absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_time_ms: Option<u64>,
+    /// The server's raw Ed25519 public key (hex), which signs [`ChainReceipt`]s. Absent
+    /// from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_public_key: Option<String>,
 }
 
 /// One outbox entry on the wire.
@@ -125,6 +129,25 @@ pub struct PushResult {
     /// device learns its offset to the team's time. Absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_time_ms: Option<u64>,
+    /// The device's anchored incident chain head, countersigned by the server, when the
+    /// batch carried an anchored incident entry. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<ChainReceipt>,
+}
+
+/// The server's statement that it verified and anchored a device's incident chain up to
+/// `seq`, whose entry hash is `hash`, at `anchored_ms` (server clock). `signature` is
+/// Ed25519 by the server key over [`receipt_signing_bytes`]. Hex: lowercase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainReceipt {
+    pub device_id: String,
+    pub seq: u64,
+    /// The entry hash at `seq`, 64 hex.
+    pub hash: String,
+    pub anchored_ms: u64,
+    /// 128 hex.
+    pub signature: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -366,6 +389,7 @@ pub fn decode_blob_put(body: &[u8]) -> Option<(BlobRequest, &[u8])> {
 }
 
 const PUSH_DOMAIN: &[u8] = b"vigil/push/v1";
+const RECEIPT_DOMAIN: &[u8] = b"vigil/receipt/v1";
 const PULL_DOMAIN: &[u8] = b"vigil/pull/v1";
 const BLOB_DOMAIN: &[u8] = b"vigil/blob/v1";
 
@@ -411,6 +435,69 @@ pub fn pull_signing_bytes(req: &PullRequest) -> Vec<u8> {
     out.extend_from_slice(&req.limit.to_be_bytes());
     out.extend_from_slice(&req.issued_ms.to_be_bytes());
     out
+}
+
+/// The bytes a chain receipt's signature covers:
+/// `"vigil/receipt/v1" ‖ field(device_id) ‖ u64be(seq) ‖ hash (32 bytes) ‖ u64be(anchored_ms)`.
+pub fn receipt_signing_bytes(
+    device_id: &str,
+    seq: u64,
+    hash: &[u8; 32],
+    anchored_ms: u64,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + device_id.len());
+    out.extend_from_slice(RECEIPT_DOMAIN);
+    field(&mut out, device_id.as_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(hash);
+    out.extend_from_slice(&anchored_ms.to_be_bytes());
+    out
+}
+
+fn lower_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != N * 2
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    hex::decode(s).ok()?.try_into().ok()
+}
+
+impl ChainReceipt {
+    /// Signs a receipt with the server key.
+    pub fn signed(
+        device_id: &str,
+        seq: u64,
+        hash: &[u8; 32],
+        anchored_ms: u64,
+        key: &DeviceKey,
+    ) -> ChainReceipt {
+        let sig = key.sign(&receipt_signing_bytes(device_id, seq, hash, anchored_ms));
+        ChainReceipt {
+            device_id: device_id.to_string(),
+            seq,
+            hash: hex::encode(hash),
+            anchored_ms,
+            signature: hex::encode(sig),
+        }
+    }
+
+    /// The anchored hash, when `hash` is 64 lowercase hex characters.
+    pub fn hash_bytes(&self) -> Option<[u8; 32]> {
+        lower_hex::<32>(&self.hash)
+    }
+
+    /// True when the hex fields are well-formed and `signature` is the server's (raw
+    /// 32-byte Ed25519 `server_public_key`) over this receipt's canonical encoding.
+    pub fn verify(&self, server_public_key: &[u8]) -> bool {
+        let (Some(hash), Some(sig)) = (self.hash_bytes(), lower_hex::<64>(&self.signature)) else {
+            return false;
+        };
+        let msg = receipt_signing_bytes(&self.device_id, self.seq, &hash, self.anchored_ms);
+        signing::verify(server_public_key, &msg, &sig)
+    }
 }
 
 /// Canonical JSON: no whitespace, object keys sorted by their UTF-8 bytes, strings and
@@ -614,6 +701,56 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.server_time_ms, Some(7));
+    }
+
+    #[test]
+    fn receipts_sign_the_documented_encoding() {
+        let (key, _) = DeviceKey::generate().unwrap();
+        let hash = [0xabu8; 32];
+        let r = ChainReceipt::signed("dev", 7, &hash, 1_700_000_000_000, &key);
+        assert!(r.verify(&key.public_key()));
+        let mut manual = b"vigil/receipt/v1".to_vec();
+        manual.extend_from_slice(&[0, 0, 0, 3]);
+        manual.extend_from_slice(b"dev");
+        manual.extend_from_slice(&7u64.to_be_bytes());
+        manual.extend_from_slice(&hash);
+        manual.extend_from_slice(&1_700_000_000_000u64.to_be_bytes());
+        assert_eq!(
+            receipt_signing_bytes("dev", 7, &hash, 1_700_000_000_000),
+            manual
+        );
+        let sig = hex::decode(&r.signature).unwrap();
+        assert!(signing::verify(&key.public_key(), &manual, &sig));
+        for edit in [
+            ChainReceipt {
+                seq: 8,
+                ..r.clone()
+            },
+            ChainReceipt {
+                anchored_ms: 1,
+                ..r.clone()
+            },
+            ChainReceipt {
+                device_id: "dew".into(),
+                ..r.clone()
+            },
+            ChainReceipt {
+                hash: hex::encode([0xacu8; 32]),
+                ..r.clone()
+            },
+            ChainReceipt {
+                hash: r.hash.to_uppercase(),
+                ..r.clone()
+            },
+        ] {
+            assert!(!edit.verify(&key.public_key()));
+        }
+        // Old peers: the new fields are optional on the wire.
+        let old: PushResult = serde_json::from_str(r#"{"schema_version":1,"results":[]}"#).unwrap();
+        assert_eq!(old.receipt, None);
+        let old: EnrollResponse =
+            serde_json::from_str(r#"{"schema_version":1,"team_id":"t","device_id":"d"}"#).unwrap();
+        assert_eq!(old.server_public_key, None);
     }
 
     #[test]

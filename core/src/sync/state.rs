@@ -40,6 +40,10 @@ pub struct SyncState {
     /// When (this device's wall clock) the server's time was last learned.
     #[serde(default)]
     pub clock_learned_ms: Option<u64>,
+    /// The server's Ed25519 public key (hex) from enrollment; receipts are checked
+    /// against it. None when enrolled with a server that does not sign receipts.
+    #[serde(default)]
+    pub server_public_key: Option<String>,
 }
 
 impl SyncState {

@@ -240,3 +240,30 @@ pub fn pull_all(
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
 }
+
+impl Device {
+    /// Locks the store, hands its directory to `f` (to copy or restore it), then opens and
+    /// unlocks it again.
+    pub fn with_store_closed(&mut self, f: impl FnOnce(&Path)) {
+        let store = self.dir.path().join("store");
+        self.vault.lock().expect("lock");
+        f(&store);
+        let mut v = Vault::open(&store).expect("open vault");
+        v.unlock_with_passphrase(b"correct horse", None)
+            .expect("unlock");
+        self.vault = v;
+    }
+}
+
+/// Copies a directory tree (a closed store).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().expect("file type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
