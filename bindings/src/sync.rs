@@ -124,6 +124,21 @@ pub struct SyncReport {
     pub attachments_failed: u64,
 }
 
+impl SyncReport {
+    fn plus(self, o: SyncReport) -> SyncReport {
+        SyncReport {
+            pushed: self.pushed + o.pushed,
+            quarantined: self.quarantined + o.quarantined,
+            pulled: self.pulled + o.pulled,
+            applied: self.applied + o.applied,
+            refused: self.refused + o.refused,
+            attachments_uploaded: self.attachments_uploaded + o.attachments_uploaded,
+            attachments_downloaded: self.attachments_downloaded + o.attachments_downloaded,
+            attachments_failed: self.attachments_failed + o.attachments_failed,
+        }
+    }
+}
+
 impl From<core_sync::SyncReport> for SyncReport {
     fn from(r: core_sync::SyncReport) -> Self {
         SyncReport {
@@ -311,6 +326,24 @@ pub struct SyncOptions {
     pub pinned_keys: Vec<String>,
 }
 
+/// Why the app wakes the sync loop (`SyncClient.wake`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncTrigger {
+    /// The platform reports a usable network again (Android `NetworkCallback.onAvailable`,
+    /// iOS `NWPathMonitor`): the likely cause of the last failure is gone, so any
+    /// scheduled backoff is skipped.
+    NetworkAvailable,
+    /// The app came to the foreground.
+    Foreground,
+    /// The officer saved something (an incident, an answer).
+    LocalChange,
+    /// A periodic background job (WorkManager, BGTaskScheduler).
+    Periodic,
+}
+
+/// Most rounds one `wake` runs back to back for wakes that arrived while it ran.
+const MAX_WAKE_ROUNDS: u32 = 4;
+
 /// Syncs one vault with its team server. See the module notes: blocking, one sync at a
 /// time (a second concurrent call fails with `AlreadyRunning`). Close it when done.
 #[derive(uniffi::Object)]
@@ -319,6 +352,8 @@ pub struct SyncClient {
     options: SyncOptions,
     platform: Option<Arc<dyn PlatformTransport>>,
     running: Mutex<()>,
+    /// A wake arrived that no round has served yet.
+    wanted: std::sync::atomic::AtomicBool,
 }
 
 #[uniffi::export]
@@ -331,6 +366,7 @@ impl SyncClient {
             options,
             platform: None,
             running: Mutex::new(()),
+            wanted: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -346,6 +382,7 @@ impl SyncClient {
             options,
             platform: Some(transport),
             running: Mutex::new(()),
+            wanted: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -389,6 +426,55 @@ impl SyncClient {
         let url = self.server_url(db)?;
         let engine = self.engine(&url, self.pins(db)?)?;
         Ok(engine.sync_if_due(db)?.map(Into::into))
+    }
+
+    /// The one sync loop: the platform calls this on its network, foreground, local-change
+    /// and periodic events, from any thread, as often as it likes. Never two syncs at
+    /// once: a wake while a sync runs returns `null` at once, and the running one does one
+    /// more round before it returns, so no wake is lost. `NetworkAvailable` skips a
+    /// scheduled backoff; the other triggers sync only when no retry is scheduled in the
+    /// future. Returns what the rounds did together (`null`: nothing ran here). Blocking
+    /// for the caller that runs the rounds. Not enrolled or revoked: the typed error, as
+    /// `sync_now`.
+    pub fn wake(&self, trigger: SyncTrigger) -> Result<Option<SyncReport>, SyncError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.wanted.store(true, SeqCst);
+        let mut total: Option<SyncReport> = None;
+        let mut skip_backoff = trigger == SyncTrigger::NetworkAvailable;
+        let mut rounds = 0;
+        loop {
+            let guard = match self.running.try_lock() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                // The running loop will see `wanted` and serve this wake.
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(total),
+            };
+            while rounds < MAX_WAKE_ROUNDS && self.wanted.swap(false, SeqCst) {
+                rounds += 1;
+                let mut v = self.vault.guard();
+                let db = v.db_mut()?;
+                let url = self.server_url(db)?;
+                let engine = self.engine(&url, self.pins(db)?)?;
+                let report = if skip_backoff {
+                    Some(engine.sync_now(db)?)
+                } else {
+                    engine.sync_if_due(db)?
+                };
+                skip_backoff = false;
+                if let Some(r) = report {
+                    total = Some(match total {
+                        None => r.into(),
+                        Some(t) => t.plus(r.into()),
+                    });
+                }
+            }
+            drop(guard);
+            // A wake that arrived between our last check and the unlock found the lock
+            // taken and left it to us: look once more.
+            if rounds >= MAX_WAKE_ROUNDS || !self.wanted.load(SeqCst) {
+                return Ok(total);
+            }
+        }
     }
 
     /// Pending and quarantined counts, last success, last error, next attempt,

@@ -7,6 +7,7 @@ import app.vigil.core.PlatformTransportException
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncException
 import app.vigil.core.SyncOptions
+import app.vigil.core.SyncTrigger
 import app.vigil.core.Vault
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -19,6 +20,7 @@ import java.nio.file.Path
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
 
 /**
  * Sync through the generated bindings against a real `vigil-server` process on loopback:
@@ -230,6 +232,96 @@ class SyncTest {
                     // Free again once the first is done.
                     a.syncNow()
                     assertNotNull(a.status().lastSuccessMs)
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `wakes from any thread coalesce into one loop, never two syncs at once, none lost`() {
+        val team = serverAdmin(serverDir, "create-team", "Golf")
+        ServerProcess(serverDir).use { server ->
+            val real = JvmTransport()
+            val inside = CountDownLatch(1)
+            val release = CountDownLatch(1)
+            val hold = AtomicBoolean(false)
+            val inFlight = AtomicInteger(0)
+            val mostInFlight = AtomicInteger(0)
+            val pulls = AtomicInteger(0)
+            val watched = object : PlatformTransport {
+                override fun post(url: String, headers: List<HttpHeader>, body: ByteArray): HttpResponse {
+                    val now = inFlight.incrementAndGet()
+                    mostInFlight.accumulateAndGet(now) { a, b -> maxOf(a, b) }
+                    try {
+                        if (url.endsWith("/v1/pull")) pulls.incrementAndGet()
+                        if (hold.getAndSet(false)) {
+                            inside.countDown()
+                            release.await(10, TimeUnit.SECONDS)
+                        }
+                        return real.post(url, headers, body)
+                    } finally {
+                        inFlight.decrementAndGet()
+                    }
+                }
+            }
+            vault("a").use { va ->
+                SyncClient.withTransport(va, noOptions, watched).use { a ->
+                    a.enroll(server.url, code(team), "Officer A")
+                    hold.set(true)
+                    pulls.set(0)
+                    var firstResult: Any? = null
+                    val first = Thread {
+                        firstResult = try {
+                            a.wake(SyncTrigger.LOCAL_CHANGE)
+                        } catch (t: Throwable) {
+                            t
+                        }
+                    }
+                    first.start()
+                    assertTrue(inside.await(10, TimeUnit.SECONDS), "the first wake is syncing")
+                    // Wakes while it runs return at once, from several threads.
+                    val others = (1..3).map {
+                        Thread { assertNull(a.wake(SyncTrigger.FOREGROUND)) }.also { it.start() }
+                    }
+                    others.forEach { it.join(5_000) }
+                    assertTrue(others.none { it.isAlive }, "a wake during a sync did not wait")
+                    release.countDown()
+                    first.join(20_000)
+                    assertFalse(first.isAlive)
+                    val report = firstResult
+                    assertTrue(report is app.vigil.core.SyncReport, "the loop reported: $report")
+                    // The wakes that came in while it ran were served by a second round.
+                    assertEquals(2, pulls.get(), "two rounds, each ending with a pull")
+                    assertEquals(1, mostInFlight.get(), "never two requests, so never two syncs")
+                    assertNotNull(a.status().lastSuccessMs)
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `network available retries at once, other triggers wait out the backoff`() {
+        val team = serverAdmin(serverDir, "create-team", "Hotel")
+        vault("a").use { va ->
+            SyncClient(va, SyncOptions(null, 5_000uL)).use { a ->
+                val address = ServerProcess(serverDir).use { server ->
+                    a.enroll(server.url, code(team), "Officer A")
+                    server.address
+                }
+                assertThrows<SyncException.Transient> { a.wake(SyncTrigger.NETWORK_AVAILABLE) }
+                ServerProcess(serverDir, address).use {
+                    val next = a.status().nextAttemptMs
+                    assertNotNull(next)
+                    if (next!! > System.currentTimeMillis().toULong() + 1_000uL) {
+                        // Backoff still running: foreground and periodic wakes do nothing.
+                        assertNull(a.wake(SyncTrigger.FOREGROUND))
+                        assertNull(a.wake(SyncTrigger.PERIODIC))
+                        assertNotNull(a.status().lastError)
+                    }
+                    assertNotNull(a.wake(SyncTrigger.NETWORK_AVAILABLE))
+                    val after = a.status()
+                    assertNull(after.lastError)
+                    assertNull(after.nextAttemptMs)
                 }
             }
         }
