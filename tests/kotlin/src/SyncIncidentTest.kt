@@ -1,16 +1,20 @@
 package app.vigil.tests
 
 import app.vigil.core.IncidentCategory
+import app.vigil.core.IncidentException
 import app.vigil.core.IncidentLog
 import app.vigil.core.Severity
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncOptions
 import app.vigil.core.Vault
+import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Files
 import java.nio.file.Path
+import kotlin.random.Random
 
 /**
  * An incident logged offline on one phone reaches a teammate's phone through a real
@@ -78,6 +82,57 @@ class SyncIncidentTest {
                             IncidentLog(vb).use { log ->
                                 assertEquals(1, log.search("hatchback", 10u, 0u).size)
                                 assertEquals(1u, log.get(id).amendments)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `a photo attached on one device arrives whole on another`() {
+        val team = serverAdmin(serverDir, "create-team", "Bravo")
+        ServerProcess(serverDir).use { server ->
+            vault("a").use { va ->
+                vault("b").use { vb ->
+                    val options = SyncOptions(null, null)
+                    SyncClient(va, options).use { a ->
+                        SyncClient(vb, options).use { b ->
+                            a.enroll(server.url, serverAdmin(serverDir, "issue-code", team), "Officer A")
+                            b.enroll(server.url, serverAdmin(serverDir, "issue-code", team), "Officer B")
+                            // Several upload chunks and download ranges' worth of photo.
+                            val photo = Random(7).nextBytes(1_300_000)
+                            val file = dir.resolve("photo.jpg")
+                            Files.write(file, photo)
+                            val (id, ref) = IncidentLog.withOfficer(va, "Officer A").use { log ->
+                                val r = log.log(
+                                    report(
+                                        IncidentCategory.SUSPICIOUS_ACTIVITY,
+                                        "Man filming the hotel's service entrance",
+                                        Severity.MEDIUM,
+                                        gps(51.5072, -0.1276),
+                                    ),
+                                )
+                                r.incidentId to log.attachFile(r.incidentId, file.toString(), "image/jpeg", null)
+                            }
+                            assertEquals(1uL, a.status().attachmentsToUpload)
+                            val pushed = a.syncNow()
+                            assertEquals(1uL, pushed.attachmentsUploaded)
+                            assertEquals(0uL, a.status().attachmentsToUpload)
+
+                            val pulled = b.syncNow()
+                            assertEquals(1uL, pulled.attachmentsDownloaded)
+                            assertEquals(0uL, b.status().attachmentsToDownload)
+                            IncidentLog(vb).use { log ->
+                                assertEquals(listOf(ref), log.get(id).current.attachments)
+                                val out = dir.resolve("received.jpg")
+                                log.readAttachmentToFile(ref.id, out.toString())
+                                assertArrayEquals(photo, Files.readAllBytes(out))
+                                // An id this store does not know is a typed error.
+                                assertThrows<IncidentException.UnknownAttachment> {
+                                    log.readAttachmentToFile("0".repeat(32), dir.resolve("x").toString())
+                                }
                             }
                         }
                     }
