@@ -198,3 +198,147 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
         b.inbox()
     );
 }
+
+/// A server of the previous release (schema 1, no anchoring) that already took the old
+/// phone's push is upgraded: each device's chain head starts at its latest stored entry,
+/// so the phone's next incident entry links on instead of being refused.
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn a_server_upgraded_from_the_previous_release_keeps_anchoring_its_devices() {
+    use std::sync::Arc;
+    use vigil_server::{BackgroundServer, SqliteStorage, Storage};
+
+    let dir = tempfile::tempdir().unwrap();
+    let enroll: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("wire-v1/enroll.json")).unwrap())
+            .unwrap();
+    let push: PushBatch =
+        serde_json::from_slice(&std::fs::read(fixtures().join("wire-v1/push.json")).unwrap())
+            .unwrap();
+    let code = std::fs::read_to_string(fixtures().join("wire-v1/enroll-code.txt")).unwrap();
+    let code_hash = {
+        let n: String = code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        hex::encode(digest::digest(&digest::SHA256, n.as_bytes()))
+    };
+    let device = push.device_id.clone();
+    {
+        // What the previous release's server held after that push, in its own schema.
+        let db = rusqlite::Connection::open(dir.path().join("vigil-server.db")).unwrap();
+        db.execute_batch(include_str!("../src/sql/0001_init.sql"))
+            .unwrap();
+        db.pragma_update(None, "user_version", 1).unwrap();
+        let now = now_ms() as i64;
+        db.execute(
+            "INSERT INTO teams(id, name, created_ms) VALUES ('team-1', 'Alpha', ?1)",
+            [now],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO officers(id, team_id, name, created_ms)
+             VALUES ('officer-1', 'team-1', 'Fixture Officer', ?1)",
+            [now],
+        )
+        .unwrap();
+        let key = hex::decode(enroll["public_key"].as_str().unwrap()).unwrap();
+        db.execute(
+            "INSERT INTO devices(id, team_id, officer_id, public_key, enrolled_ms)
+             VALUES (?1, 'team-1', 'officer-1', ?2, ?3)",
+            rusqlite::params![device, key, now],
+        )
+        .unwrap();
+        db.execute(
+            "INSERT INTO enrollment_codes(code_hash, team_id, created_ms, expires_ms, used_ms, used_by)
+             VALUES (?1, 'team-1', ?2, ?3, ?2, ?4)",
+            rusqlite::params![code_hash, now, now + 3_600_000, device],
+        )
+        .unwrap();
+        for e in &push.entries {
+            db.execute(
+                "INSERT INTO changes(team_id, device_id, seq, op_id, hlc, kind, entity_id,
+                                     payload, received_ms)
+                 VALUES ('team-1', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                rusqlite::params![
+                    device,
+                    e.seq as i64,
+                    e.op_id,
+                    e.hlc.to_string(),
+                    e.kind,
+                    e.entity_id,
+                    e.payload.to_string(),
+                    now
+                ],
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO op_results(device_id, seq, op_id, outcome) VALUES (?1, ?2, ?3, 'applied')",
+                rusqlite::params![device, e.seq as i64, e.op_id],
+            )
+            .unwrap();
+        }
+        db.execute(
+            "INSERT INTO device_cursor(device_id, last_seq) VALUES (?1, 8)",
+            [&device],
+        )
+        .unwrap();
+    }
+
+    // The upgrade: the current server opens that file.
+    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open_dir(dir.path()).unwrap());
+    let head = storage
+        .chain_head(&device)
+        .unwrap()
+        .expect("head from the stored entries");
+    let last = push
+        .entries
+        .iter()
+        .rfind(|e| e.kind == "incident.entry")
+        .unwrap();
+    assert_eq!(head.seq, last.payload["seq"].as_u64().unwrap());
+    assert_eq!(
+        hex::encode(head.hash),
+        last.payload["hash"].as_str().unwrap()
+    );
+    let server = BackgroundServer::start(
+        storage.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        vigil_server::api::DEFAULT_BODY_LIMIT,
+    )
+    .unwrap();
+    let url = server.url();
+
+    // The phone (that release's store, updated to this one) finds its enrollment again
+    // (the same code and key get the same answer), its queue is answered as duplicates,
+    // and its next incident entry is anchored on top of the old ones.
+    let store = tempfile::tempdir().unwrap();
+    let mut phone = old_store(store.path());
+    let engine = vigil_core::sync::SyncEngine::new(Box::new(
+        vigil_core::sync::transport::HttpTransport::without_reuse(
+            &url,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap(),
+    ));
+    engine
+        .enroll(
+            phone.db_mut().unwrap(),
+            &url,
+            code.trim(),
+            "Fixture Officer",
+        )
+        .unwrap();
+    let r = engine.sync_now(phone.db_mut().unwrap()).unwrap();
+    assert_eq!((r.acked, r.quarantined), (8, 0));
+    let incident = IncidentLog::new(&mut phone)
+        .quick_log(vigil_core::incident::Category::Medical, None)
+        .unwrap();
+    let r = engine.sync_now(phone.db_mut().unwrap()).unwrap();
+    assert_eq!((r.acked, r.quarantined), (1, 0), "the new entry links on");
+    assert_eq!(
+        storage.chain_head(&device).unwrap().unwrap().seq,
+        incident.seq
+    );
+}

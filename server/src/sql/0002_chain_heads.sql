@@ -18,3 +18,20 @@ CREATE TABLE server_key (
     pkcs8       BLOB NOT NULL,
     created_ms  INTEGER NOT NULL
 );
+
+-- A server upgraded from the release before anchoring already holds incident entries:
+-- each device's head starts at its latest stored entry (as that release accepted it), so
+-- the device's next entry links on instead of being refused as "missing entries".
+INSERT INTO chain_heads(device_id, seq, hash, signature, anchored_ms)
+SELECT c.device_id,
+       json_extract(c.payload, '$.seq'),
+       unhex(json_extract(c.payload, '$.hash')),
+       unhex(json_extract(c.payload, '$.signature')),
+       c.received_ms
+FROM changes c
+WHERE c.server_seq = (SELECT max(c2.server_seq) FROM changes c2
+                      WHERE c2.device_id = c.device_id AND c2.kind = 'incident.entry')
+  AND json_valid(c.payload)
+  AND json_extract(c.payload, '$.seq') >= 1
+  AND length(unhex(json_extract(c.payload, '$.hash'))) = 32
+  AND length(unhex(json_extract(c.payload, '$.signature'))) = 64;
