@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{copy_dir, Device, TestServer};
+use common::{copy_dir, log, Device, TestServer};
 use serde_json::json;
 use vigil_core::crypto::signing::DeviceKey;
 use vigil_core::incident::anchor;
@@ -14,20 +14,13 @@ use vigil_core::incident::chain;
 use vigil_core::incident::export::{Bundle, BUNDLE_DOMAIN};
 use vigil_core::incident::model::{new_id, now};
 use vigil_core::incident::{
-    verify_bundle, BundleProblem, Category, ExportScope, IncidentLog, ProblemKind, Report,
-    ReportPatch,
+    verify_bundle, BundleProblem, ExportScope, IncidentLog, ProblemKind, ReportPatch,
 };
 use vigil_server::service::{REASON_BELOW_HEAD, REASON_REWRITTEN};
 
 const BAD_SIGNATURE: &str = "incident entry signature does not verify";
 const EDITED: &str = "incident entry hash does not match its body";
 const NOT_FOLLOWING: &str = "incident entry does not follow the chain head";
-
-fn log(d: &mut Device, text: &str) -> String {
-    let mut r = Report::quick(Category::HostileSurveillance, None);
-    r.narrative = text.into();
-    IncidentLog::new(&mut d.vault).log(r).unwrap().incident_id
-}
 
 fn amend(d: &mut Device, incident: &str, text: &str) -> u64 {
     let patch = ReportPatch {

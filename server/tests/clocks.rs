@@ -9,12 +9,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{post_json, Device, TestServer};
+use common::{edit_venue, log, post_json, Device, TestServer};
 use serde_json::json;
 use vigil_core::advance::template::builtin_templates;
 use vigil_core::advance::venue::{self, VenueInput};
 use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
-use vigil_core::incident::{Category, IncidentFilter, IncidentLog, Page, Report};
+use vigil_core::incident::{IncidentFilter, IncidentLog, Page};
 use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
     EntryOutcome, ErrorBody, PullPage, PullRequest, PushBatch, PushEntry, PushResult,
@@ -23,12 +23,6 @@ use vigil_core::sync::{Hlc, InboxState};
 use vigil_server::ShiftedClock;
 
 const HOUR: i64 = 3_600_000;
-
-fn log(d: &mut Device, text: &str) -> String {
-    let mut r = Report::quick(Category::HostileSurveillance, None);
-    r.narrative = text.into();
-    IncidentLog::new(&mut d.vault).log(r).unwrap().incident_id
-}
 
 fn incident_ids(d: &mut Device) -> Vec<String> {
     let mut ids: Vec<String> = IncidentLog::new(&mut d.vault)
@@ -87,22 +81,6 @@ fn new_venue(d: &mut Device, name: &str) -> String {
     )
     .unwrap()
     .id
-}
-
-fn edit_venue(d: &mut Device, id: &str, f: impl FnOnce(&mut VenueInput)) {
-    let v = venue::get_venue(d.db(), id).unwrap();
-    let mut input = VenueInput {
-        id: Some(v.id),
-        name: v.name,
-        address: v.address,
-        position: v.position,
-        boundary: v.boundary,
-        points: v.points,
-        contacts: v.contacts,
-        notes: v.notes,
-    };
-    f(&mut input);
-    venue::save_venue(d.db(), &input).unwrap();
 }
 
 /// Nothing quarantined, nothing refused or failed in the inbox.

@@ -4,19 +4,13 @@
 
 mod common;
 
-use common::{Device, TestServer};
+use common::{edit_venue, log, Device, TestServer};
 use serde_json::json;
 use vigil_core::advance::template::builtin_templates;
 use vigil_core::advance::venue::{self, VenueInput};
 use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, Walk, WalkSubject};
-use vigil_core::incident::{Category, IncidentFilter, IncidentLog, Page, Report, ReportPatch};
+use vigil_core::incident::{IncidentFilter, IncidentLog, Page, ReportPatch};
 use vigil_core::sync::InboxState;
-
-fn log(d: &mut Device, text: &str) -> String {
-    let mut r = Report::quick(Category::HostileSurveillance, None);
-    r.narrative = text.into();
-    IncidentLog::new(&mut d.vault).log(r).unwrap().incident_id
-}
 
 fn amend(d: &mut Device, incident: &str, text: &str) {
     let patch = ReportPatch {
@@ -74,22 +68,6 @@ fn answer(d: &mut Device, walk_id: &str, item: &str, value: AnswerValue) {
 
 fn walk_of(d: &mut Device, id: &str) -> Walk {
     walk::get_walk(d.db(), id).unwrap()
-}
-
-fn edit_venue(d: &mut Device, id: &str, f: impl FnOnce(&mut VenueInput)) {
-    let v = venue::get_venue(d.db(), id).unwrap();
-    let mut input = VenueInput {
-        id: Some(v.id),
-        name: v.name,
-        address: v.address,
-        position: v.position,
-        boundary: v.boundary,
-        points: v.points,
-        contacts: v.contacts,
-        notes: v.notes,
-    };
-    f(&mut input);
-    venue::save_venue(d.db(), &input).unwrap();
 }
 
 fn no_failures(d: &mut Device) {

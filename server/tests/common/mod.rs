@@ -267,3 +267,36 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Logs a hostile-surveillance report with `text` as its narrative; returns the incident id.
+pub fn log(d: &mut Device, text: &str) -> String {
+    use vigil_core::incident::{Category, IncidentLog, Report};
+    let mut r = Report::quick(Category::HostileSurveillance, None);
+    r.narrative = text.into();
+    IncidentLog::new(&mut d.vault)
+        .log(r)
+        .expect("log")
+        .incident_id
+}
+
+/// Edits venue `id` on `d` through `f`, as an officer's save would.
+pub fn edit_venue(
+    d: &mut Device,
+    id: &str,
+    f: impl FnOnce(&mut vigil_core::advance::venue::VenueInput),
+) {
+    use vigil_core::advance::venue::{self, VenueInput};
+    let v = venue::get_venue(d.db(), id).expect("venue");
+    let mut input = VenueInput {
+        id: Some(v.id),
+        name: v.name,
+        address: v.address,
+        position: v.position,
+        boundary: v.boundary,
+        points: v.points,
+        contacts: v.contacts,
+        notes: v.notes,
+    };
+    f(&mut input);
+    venue::save_venue(d.db(), &input).expect("save venue");
+}
