@@ -1,5 +1,7 @@
 //! Printing results and errors, as text or JSON.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use crate::commands::CliError;
@@ -17,11 +19,11 @@ impl Output {
     pub fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
         if self.json {
             match serde_json::to_string_pretty(value) {
-                Ok(s) => println!("{s}"),
+                Ok(s) => line(&s),
                 Err(_) => eprintln!("vigil: error: could not encode output"),
             }
         } else {
-            println!("{}", text());
+            line(&text());
         }
     }
 
@@ -33,4 +35,11 @@ impl Output {
             eprintln!("vigil: error: {e}");
         }
     }
+}
+
+/// Writes one line to stdout. A reader that went away (`vigil ... | head`) is not an
+/// error of ours: the write is dropped, never a panic, and the command's work stands.
+pub fn line(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{s}").and_then(|()| out.flush());
 }

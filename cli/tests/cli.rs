@@ -141,3 +141,27 @@ fn init_twice_is_refused_unless_exist_ok() {
     assert!(o.status.success());
     assert_eq!(std::fs::read(tmp.path().join("vigil.keys")).unwrap(), keys);
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    // `vigil status | head -c0`: the pipe closes before vigil writes.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    init(&dir, "pw");
+    for args in [&["status"][..], &["--json", "status"][..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(args)
+            .env("VIGIL_PASSPHRASE", "pw")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+    }
+}

@@ -133,7 +133,10 @@ fn sync_now(dir: &Path, out: &Output) -> Result<(), CliError> {
         (None, false) => return Err(CliError::Sync(SyncError::NotEnrolled)),
     };
     if !out.json {
-        println!("pushing {} pending change(s) to {url}", st.pending);
+        crate::output::line(&format!(
+            "pushing {} pending change(s) to {url}",
+            st.pending
+        ));
     }
     let pins = state::tls_pins(db.conn())?;
     let mut engine = engine(&url, pins)?;
