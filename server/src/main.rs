@@ -31,6 +31,11 @@ struct Cli {
     /// (needs a build with the `postgres` feature).
     #[arg(long, env = "VIGIL_SERVER_DATABASE_URL")]
     database_url: Option<String>,
+    /// The SQLite database's 32-byte key file (created on first start), default
+    /// `DATA_DIR/vigil-server.key`. Keep it on another volume or a secrets mount so a
+    /// copy of the data directory alone reveals nothing.
+    #[arg(long, env = "VIGIL_SERVER_DB_KEY_FILE")]
+    db_key_file: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -123,9 +128,11 @@ fn open_storage(cli: &Cli) -> Result<Arc<dyn Storage>, String> {
     match &cli.database_url {
         None => {
             let dir = cli.data_dir.as_ref().ok_or("--data-dir is required")?;
-            Ok(Arc::new(
-                SqliteStorage::open_dir(dir).map_err(|e| e.to_string())?,
-            ))
+            let storage = match &cli.db_key_file {
+                Some(key) => SqliteStorage::open_dir_with_key_file(dir, key),
+                None => SqliteStorage::open_dir(dir),
+            };
+            Ok(Arc::new(storage.map_err(|e| e.to_string())?))
         }
         #[cfg(feature = "postgres")]
         Some(url) => Ok(Arc::new(

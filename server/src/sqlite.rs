@@ -22,20 +22,54 @@ const MIGRATIONS: &[(u32, &str)] = &[
 
 pub const DB_FILE: &str = "vigil-server.db";
 
+/// The database key's file in the data directory, unless `--db-key-file` names another
+/// place (a secrets mount: a copy of the data directory alone then reveals nothing).
+pub const KEY_FILE: &str = "vigil-server.key";
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
 }
 
 impl SqliteStorage {
-    /// Opens (creating if needed) `DIR/vigil-server.db` and brings its schema up to date.
+    /// Opens (creating if needed) `DIR/vigil-server.db`, encrypted under the key in
+    /// `DIR/vigil-server.key` (created on first start), and brings its schema up to date.
     pub fn open_dir(dir: &Path) -> Result<SqliteStorage, ServerError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ServerError::Storage(format!("data dir: {}", e.kind())))?;
-        Self::open(&dir.join(DB_FILE))
+        Self::open_dir_with_key_file(dir, &dir.join(KEY_FILE))
     }
 
-    pub fn open(path: &Path) -> Result<SqliteStorage, ServerError> {
-        let mut conn = Connection::open(path)?;
+    /// Like [`Self::open_dir`] with the database key kept at `key_file`.
+    pub fn open_dir_with_key_file(
+        dir: &Path,
+        key_file: &Path,
+    ) -> Result<SqliteStorage, ServerError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ServerError::Storage(format!("data dir: {}", e.kind())))?;
+        let key = load_or_create_key(key_file)?;
+        Self::open(&dir.join(DB_FILE), &key)
+    }
+
+    /// Opens the SQLCipher database at `path` under `key` (a plain SQLite file written by
+    /// an earlier release is encrypted in place first).
+    pub fn open(path: &Path, key: &[u8; 32]) -> Result<SqliteStorage, ServerError> {
+        let literal = zeroize::Zeroizing::new(format!("\"x'{}'\"", hex::encode(key)));
+        if is_plain_sqlite(path)? {
+            encrypt_in_place(path, &literal)?;
+        }
+        let mut conn = {
+            let _keying = vigil_core::store::sqlcipher_provider_guard()
+                .map_err(|_| ServerError::Storage("cannot initialise SQLCipher".into()))?;
+            let conn = Connection::open(path)?;
+            conn.execute_batch(&format!("PRAGMA key = {}", literal.as_str()))?;
+            conn.pragma_update(None, "cipher_memory_security", "ON")?;
+            conn
+        };
+        // The first read tells a wrong key or a damaged file.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|_| ServerError::Storage("the database does not open with this key".into()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         // An acknowledged push must survive a power cut.
@@ -52,6 +86,102 @@ impl SqliteStorage {
         // rolled back on drop), so a poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The 32-byte database key at `path`, created (random, mode 0600) when absent.
+fn load_or_create_key(path: &Path) -> Result<zeroize::Zeroizing<[u8; 32]>, ServerError> {
+    let io = |what: &str, e: std::io::Error| {
+        ServerError::Storage(format!("database key file: {what} ({:?})", e.kind()))
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let bytes = zeroize::Zeroizing::new(bytes);
+            let key: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| ServerError::Storage("database key file: not a 32-byte key".into()))?;
+            Ok(zeroize::Zeroizing::new(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = zeroize::Zeroizing::new(
+                vigil_core::crypto::random::bytes::<32>()
+                    .map_err(|_| ServerError::Storage("random".into()))?,
+            );
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(path).map_err(|e| io("create", e))?;
+            use std::io::Write;
+            f.write_all(&key[..])
+                .and_then(|()| f.sync_all())
+                .map_err(|e| io("write", e))?;
+            Ok(key)
+        }
+        Err(e) => Err(io("read", e)),
+    }
+}
+
+fn is_plain_sqlite(path: &Path) -> Result<bool, ServerError> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut f) => Ok(f.read(&mut head).unwrap_or(0) == 16 && &head == SQLITE_HEADER),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(ServerError::Storage(format!("database: {:?}", e.kind()))),
+    }
+}
+
+/// Encrypts a plain SQLite database (an earlier release's) into a SQLCipher copy with
+/// `sqlcipher_export`, then swaps it in; the plain file is overwritten before removal.
+fn encrypt_in_place(path: &Path, key_literal: &str) -> Result<(), ServerError> {
+    let tmp = path.with_extension("db.encrypting");
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let _keying = vigil_core::store::sqlcipher_provider_guard()
+            .map_err(|_| ServerError::Storage("cannot initialise SQLCipher".into()))?;
+        let plain = Connection::open(path)?;
+        plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let target = tmp.to_string_lossy().replace('\'', "''");
+        plain.execute_batch(&format!(
+            "ATTACH DATABASE '{target}' AS encrypted KEY {key_literal};
+             SELECT sqlcipher_export('encrypted');
+             DETACH DATABASE encrypted;"
+        ))?;
+        let version: u32 = plain.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        drop(plain);
+        let enc = Connection::open(&tmp)?;
+        enc.execute_batch(&format!("PRAGMA key = {key_literal}"))?;
+        enc.pragma_update(None, "user_version", version)?;
+    }
+    let io = |e: std::io::Error| ServerError::Storage(format!("encrypting: {:?}", e.kind()));
+    // Overwrite the plaintext before it goes (secure_delete is no help for a whole file).
+    if let Ok(meta) = std::fs::metadata(path) {
+        let zeros = vec![0u8; 64 * 1024];
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        use std::io::Write;
+        let mut left = meta.len();
+        while left > 0 {
+            let n = left.min(zeros.len() as u64) as usize;
+            f.write_all(&zeros[..n]).map_err(io)?;
+            left -= n as u64;
+        }
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+    }
+    tracing::info!("encrypted the server database written by an earlier release");
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), ServerError> {

@@ -258,7 +258,7 @@ fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays() {
     let (incident, aref) = log_with_photo(&mut a, &bytes);
     a.sync().unwrap();
     // Damage the stored chunk behind the server's back.
-    let db = rusqlite::Connection::open(server.dir.path().join("vigil-server.db")).unwrap();
+    let db = server.raw_db();
     db.execute("UPDATE blob_chunks SET data = zeroblob(len)", [])
         .unwrap();
     let r = b.sync().unwrap();
@@ -440,4 +440,47 @@ fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bou
         assert_eq!(back.len(), *len);
     }
     assert_eq!(server.team_changes(&team).len(), 3 * PHOTOS + OTHER);
+}
+
+/// What an attacker holding the server's data directory without its key file can read:
+/// nothing of the records, the names or the photos.
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn the_server_database_is_encrypted_at_rest() {
+    let mut server = TestServer::start();
+    let (mut a, mut b, _team) = pair(&server);
+    let marker = "MARKER-ZEBRA-7741";
+    let mut log = IncidentLog::with_officer(&mut a.vault, Some("Sergeant Quill".into())).unwrap();
+    let mut r = Report::quick(Category::HostileSurveillance, None);
+    r.narrative = format!("Watcher by the gate {marker}");
+    let id = log.log(r).unwrap().incident_id;
+    let bytes = photo(21, 70_000);
+    log.attach(&id, &mut &bytes[..], "image/jpeg", None)
+        .unwrap();
+    a.sync().unwrap();
+    b.sync().unwrap();
+    server.stop();
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(server.dir.path()).unwrap() {
+        let path = e.unwrap().path();
+        files.push((path.clone(), std::fs::read(&path).unwrap()));
+    }
+    assert!(files.iter().any(|(p, _)| p.ends_with("vigil-server.db")));
+    for (path, content) in &files {
+        assert!(
+            !content.starts_with(b"SQLite format 3"),
+            "{path:?} is plain SQLite"
+        );
+        for needle in [
+            marker.as_bytes(),
+            b"Sergeant Quill",
+            b"Watcher by the gate",
+            &bytes[..64],
+        ] {
+            assert!(
+                !content.windows(needle.len()).any(|w| w == needle),
+                "{path:?} holds plaintext"
+            );
+        }
+    }
 }

@@ -286,8 +286,14 @@ fn a_server_upgraded_from_the_previous_release_keeps_anchoring_its_devices() {
         .unwrap();
     }
 
-    // The upgrade: the current server opens that file.
+    // The upgrade: the current server opens that file, encrypting it on the way.
     let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open_dir(dir.path()).unwrap());
+    let file = std::fs::read(dir.path().join("vigil-server.db")).unwrap();
+    assert!(!file.starts_with(b"SQLite format 3"), "encrypted in place");
+    assert!(
+        !file.windows(16).any(|w| w == b"Grey saloon seen"),
+        "no narrative left in the clear"
+    );
     let head = storage
         .chain_head(&device)
         .unwrap()

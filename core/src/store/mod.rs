@@ -318,14 +318,15 @@ impl Writer<'_> {
     }
 }
 
-/// SQLCipher shares its crypto provider across connections: it is activated when a
+/// Hold this while opening and keying any SQLCipher connection in this process (the
+/// team server's database too). SQLCipher shares its crypto provider across connections: it is activated when a
 /// connection opens and torn down when the last one closes, and a thread keying a
 /// connection at that moment fails with "An error occurred with PRAGMA key". Phones hold
 /// one connection, but tests and a multi-store process open and close many concurrently.
 /// So the process keeps one small keyed connection for its whole life (the provider's
 /// count never reaches zero), created before any other, and opening plus keying is
 /// serialized (microseconds: the key is raw, there is no KDF here).
-fn sqlcipher_provider_guard() -> StoreResult<std::sync::MutexGuard<'static, ()>> {
+pub fn sqlcipher_provider_guard() -> StoreResult<std::sync::MutexGuard<'static, ()>> {
     use std::sync::{Mutex, OnceLock};
     static ANCHOR: OnceLock<Option<Mutex<Connection>>> = OnceLock::new();
     static KEYING: Mutex<()> = Mutex::new(());

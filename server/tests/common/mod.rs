@@ -84,6 +84,19 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
+    /// A connection of our own to the server's SQLCipher file, keyed from its key file
+    /// (tests that damage what the server stores behind its back).
+    #[cfg(not(feature = "postgres"))]
+    pub fn raw_db(&self) -> rusqlite::Connection {
+        let key = std::fs::read(self.dir.path().join(vigil_server::sqlite::KEY_FILE)).expect("key");
+        let _keying = vigil_core::store::sqlcipher_provider_guard().expect("sqlcipher");
+        let db = rusqlite::Connection::open(self.dir.path().join(vigil_server::sqlite::DB_FILE))
+            .expect("open");
+        db.execute_batch(&format!("PRAGMA key = \"x'{}'\"", hex::encode(key)))
+            .expect("key");
+        db
+    }
+
     /// Stops the HTTP side; the data stays.
     pub fn stop(&mut self) {
         if let Some(s) = self.server.take() {
