@@ -409,23 +409,29 @@ impl SyncClient {
     /// Pushes every pending local change, then pulls the team's changes until the server
     /// has no more. Ignores any scheduled backoff (a user's "sync now"). Blocking.
     pub fn sync_now(&self) -> Result<SyncReport, SyncError> {
-        let _running = self.start()?;
-        let mut v = self.vault.guard();
-        let db = v.db_mut()?;
-        let url = self.server_url(db)?;
-        let engine = self.engine(&url, self.pins(db)?)?;
-        Ok(engine.sync_now(db)?.into())
+        let report: SyncReport = {
+            let _running = self.start()?;
+            let mut v = self.vault.guard();
+            let db = v.db_mut()?;
+            let url = self.server_url(db)?;
+            let engine = self.engine(&url, self.pins(db)?)?;
+            engine.sync_now(db)?.into()
+        };
+        Ok(self.then_serve_wakes(report))
     }
 
     /// Like `sync_now` but does nothing (returns `null`) while a retry is scheduled in
     /// the future: for a periodic job. Blocking.
     pub fn sync_if_due(&self) -> Result<Option<SyncReport>, SyncError> {
-        let _running = self.start()?;
-        let mut v = self.vault.guard();
-        let db = v.db_mut()?;
-        let url = self.server_url(db)?;
-        let engine = self.engine(&url, self.pins(db)?)?;
-        Ok(engine.sync_if_due(db)?.map(Into::into))
+        let report: Option<SyncReport> = {
+            let _running = self.start()?;
+            let mut v = self.vault.guard();
+            let db = v.db_mut()?;
+            let url = self.server_url(db)?;
+            let engine = self.engine(&url, self.pins(db)?)?;
+            engine.sync_if_due(db)?.map(Into::into)
+        };
+        Ok(report.map(|r| self.then_serve_wakes(r)))
     }
 
     /// The one sync loop: the platform calls this on its network, foreground, local-change
@@ -493,6 +499,19 @@ impl SyncClient {
 }
 
 impl SyncClient {
+    /// Wakes that came in while a `sync_now`/`sync_if_due` ran found the client busy and
+    /// returned at once: serve them now, so none is lost. Their failure is recorded in the
+    /// status (last error, next attempt); the call that ran keeps its own result.
+    fn then_serve_wakes(&self, report: SyncReport) -> SyncReport {
+        if !self.wanted.load(std::sync::atomic::Ordering::SeqCst) {
+            return report;
+        }
+        match self.wake(SyncTrigger::LocalChange) {
+            Ok(Some(more)) => report.plus(more),
+            _ => report,
+        }
+    }
+
     fn start(&self) -> Result<std::sync::MutexGuard<'_, ()>, SyncError> {
         match self.running.try_lock() {
             Ok(g) => Ok(g),

@@ -199,8 +199,10 @@ class SyncTest {
             val inside = CountDownLatch(1)
             val release = CountDownLatch(1)
             val hold = AtomicBoolean(false)
+            val pulls = AtomicInteger(0)
             val slow = object : PlatformTransport {
                 override fun post(url: String, headers: List<HttpHeader>, body: ByteArray): HttpResponse {
+                    if (url.endsWith("/v1/pull")) pulls.incrementAndGet()
                     if (hold.get()) {
                         inside.countDown()
                         release.await(10, TimeUnit.SECONDS)
@@ -224,11 +226,16 @@ class SyncTest {
                     assertTrue(inside.await(10, TimeUnit.SECONDS), "first sync reached the transport")
                     assertThrows<SyncException.AlreadyRunning> { a.syncNow() }
                     assertThrows<SyncException.AlreadyRunning> { a.syncIfDue() }
+                    // A platform wake meanwhile is not an error: it returns at once and
+                    // the running call serves it before it returns.
+                    val pullsBefore = pulls.get()
+                    assertNull(a.wake(SyncTrigger.LOCAL_CHANGE))
                     hold.set(false)
                     release.countDown()
                     first.join(20_000)
                     assertFalse(first.isAlive)
                     assertNull(firstError, "the first sync finished: $firstError")
+                    assertEquals(pullsBefore + 1, pulls.get(), "one more round, for the wake")
                     // Free again once the first is done.
                     a.syncNow()
                     assertNotNull(a.status().lastSuccessMs)
