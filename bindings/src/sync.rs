@@ -341,6 +341,55 @@ pub enum SyncTrigger {
     Periodic,
 }
 
+/// How far a running sync has got (`SyncObserver.on_progress`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncProgress {
+    /// A batch was acknowledged: changes acknowledged so far in this sync, still queued.
+    Pushed { acked: u64, pending: u64 },
+    /// An attachment file is whole on the server (count so far in this sync).
+    AttachmentUploaded { count: u64 },
+    /// A page of team changes was stored (new changes so far in this sync).
+    Pulled { received: u64 },
+    /// A teammate's attachment file arrived: so far, and still to fetch.
+    AttachmentDownloaded { count: u64, remaining: u64 },
+}
+
+impl From<core_sync::SyncProgress> for SyncProgress {
+    fn from(p: core_sync::SyncProgress) -> Self {
+        use core_sync::SyncProgress as P;
+        match p {
+            P::Pushed { acked, pending } => SyncProgress::Pushed { acked, pending },
+            P::Uploaded { blobs } => SyncProgress::AttachmentUploaded { count: blobs },
+            P::Pulled { received } => SyncProgress::Pulled { received },
+            P::Downloaded { blobs, remaining } => SyncProgress::AttachmentDownloaded {
+                count: blobs,
+                remaining,
+            },
+        }
+    }
+}
+
+/// What a `SyncObserver` may throw. Kotlin: `SyncObserverException`. Ignored by the sync.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum SyncObserverError {
+    #[error("the observer failed: {reason}")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for SyncObserverError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        SyncObserverError::Failed { reason: e.reason }
+    }
+}
+
+/// Receives progress while a sync runs, on the syncing thread: return quickly (post to
+/// the UI thread). Whatever it throws is ignored: a broken progress bar never stops a
+/// sync.
+#[uniffi::export(foreign)]
+pub trait SyncObserver: Send + Sync {
+    fn on_progress(&self, progress: SyncProgress) -> Result<(), SyncObserverError>;
+}
+
 /// Most rounds one `wake` runs back to back for wakes that arrived while it ran.
 const MAX_WAKE_ROUNDS: u32 = 4;
 
@@ -354,6 +403,7 @@ pub struct SyncClient {
     running: Mutex<()>,
     /// A wake arrived that no round has served yet.
     wanted: std::sync::atomic::AtomicBool,
+    observer: Mutex<Option<Arc<dyn SyncObserver>>>,
 }
 
 #[uniffi::export]
@@ -367,6 +417,7 @@ impl SyncClient {
             platform: None,
             running: Mutex::new(()),
             wanted: std::sync::atomic::AtomicBool::new(false),
+            observer: Mutex::new(None),
         })
     }
 
@@ -383,6 +434,7 @@ impl SyncClient {
             platform: Some(transport),
             running: Mutex::new(()),
             wanted: std::sync::atomic::AtomicBool::new(false),
+            observer: Mutex::new(None),
         })
     }
 
@@ -483,6 +535,12 @@ impl SyncClient {
         }
     }
 
+    /// Reports the progress of every later sync of this client to `observer` (replacing
+    /// any earlier one); `None` stops reporting.
+    pub fn set_observer(&self, observer: Option<Arc<dyn SyncObserver>>) {
+        *self.observer.lock().unwrap_or_else(|p| p.into_inner()) = observer;
+    }
+
     /// Pending and quarantined counts, last success, last error, next attempt,
     /// revocation. Reads the store only.
     pub fn status(&self) -> Result<SyncStatus, SyncError> {
@@ -575,6 +633,17 @@ impl SyncClient {
                 )
             }
         };
-        Ok(SyncEngine::new(transport))
+        let engine = SyncEngine::new(transport);
+        let observer = self
+            .observer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        Ok(match observer {
+            Some(o) => engine.with_progress(Arc::new(move |p| {
+                let _ = o.on_progress(p.into());
+            })),
+            None => engine,
+        })
     }
 }

@@ -5,6 +5,8 @@ import app.vigil.core.IncidentException
 import app.vigil.core.IncidentLog
 import app.vigil.core.Severity
 import app.vigil.core.SyncClient
+import app.vigil.core.SyncObserver
+import app.vigil.core.SyncProgress
 import app.vigil.core.SyncOptions
 import app.vigil.core.Vault
 import org.junit.jupiter.api.Assertions.assertArrayEquals
@@ -117,12 +119,33 @@ class SyncIncidentTest {
                                 r.incidentId to log.attachFile(r.incidentId, file.toString(), "image/jpeg", null)
                             }
                             assertEquals(1uL, a.status().attachmentsToUpload)
+                            // A progress bar on each side; one that throws must not matter.
+                            val seenA = java.util.Collections.synchronizedList(mutableListOf<SyncProgress>())
+                            a.setObserver(object : SyncObserver {
+                                override fun onProgress(progress: SyncProgress) {
+                                    seenA.add(progress)
+                                    throw IllegalStateException("a broken progress bar")
+                                }
+                            })
+                            val seenB = java.util.Collections.synchronizedList(mutableListOf<SyncProgress>())
+                            b.setObserver(object : SyncObserver {
+                                override fun onProgress(progress: SyncProgress) {
+                                    seenB.add(progress)
+                                }
+                            })
                             val pushed = a.syncNow()
                             assertEquals(1uL, pushed.attachmentsUploaded)
+                            assertTrue(seenA.contains(SyncProgress.AttachmentUploaded(1uL)), "$seenA")
+                            // The file went up before the batch that announces it.
+                            val uploadedAt = seenA.indexOf(SyncProgress.AttachmentUploaded(1uL))
+                            val firstPush = seenA.indexOfFirst { it is SyncProgress.Pushed }
+                            assertTrue(uploadedAt in 0 until firstPush, "$seenA")
                             assertEquals(0uL, a.status().attachmentsToUpload)
 
                             val pulled = b.syncNow()
                             assertEquals(1uL, pulled.attachmentsDownloaded)
+                            assertEquals(SyncProgress.AttachmentDownloaded(1uL, 0uL), seenB.last(), "$seenB")
+                            assertTrue(seenB.any { it is SyncProgress.Pulled }, "$seenB")
                             assertEquals(0uL, b.status().attachmentsToDownload)
                             IncidentLog(vb).use { log ->
                                 assertEquals(listOf(ref), log.get(id).current.attachments)
