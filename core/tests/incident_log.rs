@@ -404,3 +404,38 @@ fn times_are_kept_to_the_millisecond() {
         .unwrap()
         .contains("\"utc\":\"2024-06-01T12:00:00.123Z\""));
 }
+
+/// Phones report positions with full `f64` precision; every one must log, read back
+/// exactly, and verify. (Found by the benchmark harness: a canonical body whose float did
+/// not parse back to the same value was taken for a damaged store.)
+#[test]
+fn full_precision_positions_log_and_read_back_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
+    let mut log = IncidentLog::new(&mut v);
+    // A fixed xorshift walk over latitudes, longitudes and accuracies of every magnitude.
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut fixed = vec![(51.4537518292, -0.1276413087, 4.999999999999999)];
+    for _ in 0..300 {
+        fixed.push((next() * 180.0 - 90.0, next() * 360.0 - 180.0, next() * 1e4));
+    }
+    for (lat, lon, acc) in fixed {
+        let pos = Location {
+            latitude: lat,
+            longitude: lon,
+            accuracy_m: Some(acc),
+            source: LocationSource::Gps,
+        };
+        let r = log
+            .quick_log(Category::SuspiciousActivity, Some(pos.clone()))
+            .unwrap_or_else(|e| panic!("{lat} {lon} {acc}: {e:?}"));
+        assert_eq!(log.get(&r.incident_id).unwrap().current.location, Some(pos));
+    }
+    assert!(log.verify().unwrap().ok);
+}
