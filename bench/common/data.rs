@@ -131,6 +131,29 @@ pub fn matches_all(text: &str, query: &str) -> bool {
     })
 }
 
+/// `2024-01-01T00:20:00.000Z` for milliseconds since the epoch (UTC, proleptic Gregorian).
+pub fn rfc3339_ms(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
 fn tags_json(tags: &[String]) -> String {
     let quoted: Vec<String> = tags.iter().map(|t| format!("\"{t}\"")).collect();
     format!("[{}]", quoted.join(","))
@@ -150,7 +173,7 @@ pub fn view_json(i: &Incident, id: &str) -> String {
             "\"route_id\":null,\"officer\":\"PS Hale\",\"attachments\":[]}}}}"
         ),
         id = id,
-        t = i.occurred_ms,
+        t = rfc3339_ms(i.occurred_ms),
         c = i.category,
         s = i.severity,
         lat = i.latitude,
@@ -203,6 +226,12 @@ mod tests {
             .filter(|&i| matches_all(&incident(i).narrative, SEARCH_TEXT))
             .count();
         assert!(hits > 0 && hits < 1000, "{hits} of 1000");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339_ms(1_704_067_200_000), "2024-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
     }
 
     #[test]
