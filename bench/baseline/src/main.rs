@@ -1,0 +1,530 @@
+//! `vigil-baseline`: the floors `vigil-bench` is compared with, on Vigil's own schema and
+//! the same synthetic incidents. Two systems:
+//!
+//! * `plain`: plain SQLite, no encryption at all (the floor);
+//! * `field`: plain SQLite with each record sealed by AES-256-GCM (ring, random nonce,
+//!   key in memory): entry body, view and outbox payload. Sealed text cannot be indexed,
+//!   so search decrypts every view and scans it (the point of the comparison).
+//!
+//! ```text
+//! vigil-baseline [--sizes 1000,10000,100000] [--smoke] [--out FILE.json]
+//! ```
+
+#[allow(dead_code)]
+#[path = "../../common/data.rs"]
+mod data;
+#[path = "../../common/rows.rs"]
+mod rows;
+#[allow(dead_code)]
+#[path = "../../src/stats.rs"]
+mod stats;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use ring::rand::{SecureRandom, SystemRandom};
+use rusqlite::types::Value;
+use rusqlite::Connection;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::json;
+
+use stats::{peak_rss_kib, summarize, time_n};
+
+struct Plan {
+    sizes: Vec<u64>,
+    smoke: bool,
+    out: Option<String>,
+}
+
+impl Plan {
+    fn iters(&self, full: usize) -> usize {
+        if self.smoke {
+            full.clamp(1, 3)
+        } else {
+            full
+        }
+    }
+
+    fn iters_big(&self, n: u64, full: usize) -> usize {
+        if self.smoke {
+            1
+        } else if n <= 10_000 {
+            full * 4
+        } else {
+            full
+        }
+    }
+}
+
+fn parse(args: &[String]) -> Result<Plan, String> {
+    let mut plan = Plan {
+        sizes: vec![1_000, 10_000, 100_000],
+        smoke: false,
+        out: None,
+    };
+    let mut sizes_given = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--smoke" => plan.smoke = true,
+            "--sizes" => {
+                let v = it.next().ok_or("--sizes needs a value")?;
+                plan.sizes = v
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<u64>()
+                            .map_err(|_| format!("bad size {s:?}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+                sizes_given = true;
+            }
+            "--out" => plan.out = Some(it.next().ok_or("--out needs a value")?.clone()),
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}\n\
+                     usage: vigil-baseline [--sizes N,N,..] [--smoke] [--out FILE]"
+                ))
+            }
+        }
+    }
+    if plan.smoke && !sizes_given {
+        plan.sizes = vec![100, 300];
+    }
+    if plan.sizes.is_empty() || plan.sizes.contains(&0) {
+        return Err("sizes must be positive".into());
+    }
+    Ok(plan)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum System {
+    Plain,
+    Field,
+}
+
+impl System {
+    fn name(self) -> &'static str {
+        match self {
+            System::Plain => "plain",
+            System::Field => "field",
+        }
+    }
+}
+
+/// AES-256-GCM with a random 96-bit nonce per record, stored as nonce || ciphertext.
+struct Sealer {
+    key: LessSafeKey,
+    rng: SystemRandom,
+}
+
+impl Sealer {
+    fn new() -> Sealer {
+        let rng = SystemRandom::new();
+        let mut k = [0u8; 32];
+        rng.fill(&mut k).expect("random key");
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &k).expect("AES-256 key"));
+        Sealer { key, rng }
+    }
+
+    fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        let mut n = [0u8; NONCE_LEN];
+        self.rng.fill(&mut n).expect("random nonce");
+        let mut buf = plain.to_vec();
+        self.key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(n), Aad::empty(), &mut buf)
+            .expect("seal");
+        let mut out = n.to_vec();
+        out.extend_from_slice(&buf);
+        out
+    }
+
+    fn open(&self, sealed: &[u8]) -> Vec<u8> {
+        let (n, ct) = sealed.split_at(NONCE_LEN.min(sealed.len()));
+        let nonce = Nonce::try_assume_unique_for_key(n).expect("a stored nonce");
+        let mut buf = ct.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, Aad::empty(), &mut buf)
+            .expect("open a sealed record");
+        plain.to_vec()
+    }
+}
+
+/// Opens (or creates) the database as Vigil does, minus the key: WAL, synchronous
+/// NORMAL, secure_delete, temp_store MEMORY, foreign keys; applies the schema if new.
+fn open(path: &Path, system: System) -> Connection {
+    let conn = Connection::open(path).expect("open SQLite");
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .expect("WAL");
+    for (k, v) in [
+        ("secure_delete", "ON"),
+        ("temp_store", "MEMORY"),
+        ("foreign_keys", "ON"),
+        ("synchronous", "NORMAL"),
+    ] {
+        conn.pragma_update(None, k, v).expect("pragma");
+    }
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("user_version");
+    if version == 0 {
+        for (i, sql) in rows::SCHEMA.iter().enumerate() {
+            let sql = match system {
+                // Sealed views are bytes; the STRICT table must say so.
+                System::Field => sql.replace("view          TEXT", "view          BLOB"),
+                System::Plain => sql.to_string(),
+            };
+            conn.execute_batch(&sql).expect("schema");
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .expect("user_version");
+        }
+    }
+    conn
+}
+
+/// The view decoded into a typed value, as Vigil decodes its `IncidentSummary` (times
+/// stay strings here: Vigil also parses them, so this is slightly kinder to the baseline).
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct View {
+    incident_id: String,
+    recorded_at: String,
+    updated_at: String,
+    amendments: u32,
+    current: Current,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Occurred {
+    utc: String,
+    offset_minutes: i32,
+    zone: Option<String>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Loc {
+    latitude: f64,
+    longitude: f64,
+    accuracy_m: Option<f64>,
+    source: String,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Current {
+    occurred: Occurred,
+    category: String,
+    severity: Option<String>,
+    location: Option<Loc>,
+    narrative: String,
+    people: Vec<IgnoredAny>,
+    vehicles: Vec<IgnoredAny>,
+    actions_taken: Vec<String>,
+    police_reference: Option<String>,
+    witnesses: Vec<String>,
+    tags: Vec<String>,
+    venue_id: Option<String>,
+    route_id: Option<String>,
+    officer: Option<String>,
+    attachments: Vec<IgnoredAny>,
+}
+
+struct Store {
+    conn: Connection,
+    system: System,
+    sealer: Sealer,
+}
+
+impl Store {
+    fn log(&self, index: u64, salt: u64, with_outbox: bool) {
+        let i = data::incident(index);
+        let id = data::incident_id(index, salt);
+        let view = data::view_json(&i, &id);
+        let body = data::entry_json(&i, &id);
+        let device = format!("baseline-{salt}");
+        let seq = index as i64 + 1;
+        let r = match self.system {
+            System::Plain => rows::Rows {
+                device_id: &device,
+                seq,
+                id: &id,
+                occurred_ms: i.occurred_ms,
+                category: i.category,
+                body: body.as_bytes(),
+                view: Value::Text(view),
+                fts: Some(&i.narrative),
+                outbox: with_outbox.then(|| Value::Text(body.clone())),
+            },
+            System::Field => {
+                let sealed_body = self.sealer.seal(body.as_bytes());
+                return rows::insert(
+                    &self.conn,
+                    &rows::Rows {
+                        device_id: &device,
+                        seq,
+                        id: &id,
+                        occurred_ms: i.occurred_ms,
+                        category: i.category,
+                        body: &sealed_body,
+                        view: Value::Blob(self.sealer.seal(view.as_bytes())),
+                        fts: None,
+                        outbox: with_outbox.then(|| Value::Blob(self.sealer.seal(body.as_bytes()))),
+                    },
+                )
+                .expect("insert");
+            }
+        };
+        rows::insert(&self.conn, &r).expect("insert");
+    }
+
+    /// Decoded views of one page, newest first (as Vigil's list: SQL page, JSON decode).
+    fn page(&self, limit: u32, offset: u32) -> Vec<View> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT view FROM incident_views
+                 ORDER BY occurred_ms DESC, incident_id DESC LIMIT ?1 OFFSET ?2",
+            )
+            .expect("prepare");
+        let rows = stmt
+            .query_map([limit, offset], |r| r.get::<_, Value>(0))
+            .expect("query");
+        rows.map(|v| self.decode(v.expect("row"))).collect()
+    }
+
+    fn decode(&self, v: Value) -> View {
+        let bytes = match v {
+            Value::Text(t) => t.into_bytes(),
+            Value::Blob(b) => self.sealer.open(&b),
+            _ => panic!("a view is text or bytes"),
+        };
+        serde_json::from_slice(&bytes).expect("a view's JSON")
+    }
+
+    /// The newest 50 incidents whose narrative or tags contain every word of `text`.
+    fn search(&self, text: &str) -> Vec<View> {
+        match self.system {
+            System::Plain => {
+                let q: Vec<String> = text
+                    .split_whitespace()
+                    .map(|w| format!("\"{w}\"*"))
+                    .collect();
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT view FROM incident_views WHERE incident_id IN
+                         (SELECT incident_id FROM incident_fts WHERE incident_fts MATCH ?1)
+                         ORDER BY occurred_ms DESC, incident_id DESC LIMIT 50 OFFSET 0",
+                    )
+                    .expect("prepare");
+                let rows = stmt
+                    .query_map([q.join(" AND ")], |r| r.get::<_, Value>(0))
+                    .expect("query");
+                rows.map(|v| self.decode(v.expect("row"))).collect()
+            }
+            System::Field => {
+                // Nothing to index: decrypt every view, scan it, sort, keep 50.
+                let mut stmt = self
+                    .conn
+                    .prepare_cached("SELECT view FROM incident_views")
+                    .expect("prepare");
+                let rows = stmt.query_map([], |r| r.get::<_, Value>(0)).expect("query");
+                let mut hits: Vec<View> = Vec::new();
+                for v in rows {
+                    let view = self.decode(v.expect("row"));
+                    let c = &view.current;
+                    let mut hay = c.narrative.clone();
+                    for t in &c.tags {
+                        hay.push(' ');
+                        hay.push_str(t);
+                    }
+                    if data::matches_all(&hay, text) {
+                        hits.push(view);
+                    }
+                }
+                // Same-width RFC 3339 strings sort as times do.
+                hits.sort_by(|a, b| {
+                    (&b.current.occurred.utc, &b.incident_id)
+                        .cmp(&(&a.current.occurred.utc, &a.incident_id))
+                });
+                hits.truncate(50);
+                hits
+            }
+        }
+    }
+}
+
+fn figure(
+    system: System,
+    workload: &str,
+    size: u64,
+    samples: &[Duration],
+    note: &str,
+) -> serde_json::Value {
+    let s = summarize(samples);
+    json!({
+        "system": system.name(),
+        "workload": workload,
+        "size": size,
+        "iterations": s.iterations,
+        "median_ms": s.median_ms,
+        "p95_ms": s.p95_ms,
+        "rate_per_s": null,
+        "peak_rss_kib": peak_rss_kib(),
+        "note": note,
+    })
+}
+
+fn run_size(plan: &Plan, system: System, n: u64, out: &mut Vec<serde_json::Value>) {
+    let dir = std::env::temp_dir().join(format!(
+        "vigil-baseline-{}-{}-{n}",
+        std::process::id(),
+        system.name()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("store.db");
+    let store = Store {
+        conn: open(&path, system),
+        system,
+        sealer: Sealer::new(),
+    };
+    for k in 0..n {
+        store.log(k, 1, true);
+    }
+    eprintln!("  {} {n}: filled", system.name());
+
+    let s = time_n(plan.iters(50), |_| {
+        assert_eq!(store.page(50, 0).len() as u64, n.min(50));
+    });
+    out.push(figure(system, "list_newest_50", n, &s, ""));
+    let s = time_n(plan.iters_big(n, 5), |_| {
+        let mut total = 0u64;
+        let mut offset = 0;
+        loop {
+            let got = store.page(500, offset).len();
+            total += got as u64;
+            if got < 500 {
+                break;
+            }
+            offset += 500;
+        }
+        assert_eq!(total, n);
+    });
+    out.push(figure(
+        system,
+        "list_all",
+        n,
+        &s,
+        "pages of 500, every view decoded",
+    ));
+    let mut hits = 0;
+    // Field-level search decrypts the whole store each time: fewer runs when large.
+    let search_iters = match system {
+        System::Plain => plan.iters(50),
+        System::Field => plan.iters_big(n, 5),
+    };
+    let s = time_n(search_iters, |_| {
+        hits = store.search(data::SEARCH_TEXT).len();
+    });
+    let how = match system {
+        System::Plain => "FTS5",
+        System::Field => "decrypt and scan every view",
+    };
+    out.push(figure(
+        system,
+        "search_50",
+        n,
+        &s,
+        &format!("{how}, newest 50 ({hits} returned)"),
+    ));
+    drop(store);
+
+    let s = time_n(plan.iters(20), |_| {
+        let c = open(&path, system);
+        let _: i64 = c
+            .query_row("SELECT count(*) FROM incident_chain_head", [], |r| r.get(0))
+            .expect("read");
+    });
+    out.push(figure(
+        system,
+        "open_unlock_no_kdf",
+        n,
+        &s,
+        "open, pragmas, first read",
+    ));
+
+    let store = Store {
+        conn: open(&path, system),
+        system,
+        sealer: Sealer::new(),
+    };
+    let s = time_n(plan.iters(200), |k| store.log(n + k as u64, 2, true));
+    out.push(figure(
+        system,
+        "log_incident",
+        n,
+        &s,
+        "same rows as Vigil's log, one transaction",
+    ));
+    let s = time_n(plan.iters(200), |k| {
+        store.log(n + 1_000 + k as u64, 3, false)
+    });
+    out.push(figure(
+        system,
+        "log_incident_no_outbox",
+        n,
+        &s,
+        "without the outbox row",
+    ));
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let plan = match parse(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut figures = Vec::new();
+    for system in [System::Plain, System::Field] {
+        for &n in &plan.sizes {
+            eprintln!("baseline {}: {n} incidents", system.name());
+            run_size(&plan, system, n, &mut figures);
+        }
+    }
+    let doc = json!({
+        "tool": "vigil-baseline",
+        "smoke": plan.smoke,
+        "sizes": plan.sizes,
+        "release": !cfg!(debug_assertions),
+        "figures": figures,
+    });
+    let text = match serde_json::to_string_pretty(&doc) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("encode the results: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match &plan.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text + "\n") {
+                eprintln!("write {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+            eprintln!("wrote {path}");
+        }
+        None => println!("{text}"),
+    }
+    ExitCode::SUCCESS
+}

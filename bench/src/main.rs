@@ -1,0 +1,245 @@
+//! `vigil-bench`: what encryption, signing and sync cost in Vigil, measured on real
+//! encrypted stores on disk and a real `vigil-server` on loopback. JSON out; the
+//! `report` subcommand merges it with `vigil-baseline`'s JSON into a markdown table.
+//!
+//! ```text
+//! vigil-bench [--sizes 1000,10000,100000] [--smoke] [--only GROUP] [--out FILE.json]
+//! vigil-bench report VIGIL.json BASELINE.json
+//! ```
+//! Groups: `store` (log, list, search, open, answer, route, cost split), `kdf`, `sync`
+//! (push and pull), `ingest` (several devices at once, SQLite and PostgreSQL).
+
+// Shared with vigil-baseline, which uses the items this binary does not.
+#[allow(dead_code)]
+#[path = "../common/data.rs"]
+mod data;
+#[cfg(feature = "postgres")]
+mod pg;
+mod report;
+mod result;
+#[allow(dead_code)]
+#[path = "../common/rows.rs"]
+mod rows;
+mod stats;
+mod store;
+mod sync;
+
+use std::process::ExitCode;
+
+use result::Figure;
+
+/// What to run, and how hard.
+pub struct Plan {
+    pub sizes: Vec<u64>,
+    pub smoke: bool,
+    pub only: Option<String>,
+    pub out: Option<String>,
+}
+
+impl Plan {
+    /// Iterations of a workload: `full` normally, a handful in a smoke run.
+    pub fn iters(&self, full: usize) -> usize {
+        if self.smoke {
+            full.clamp(1, 3)
+        } else {
+            full
+        }
+    }
+
+    /// Iterations of a workload that reads the whole store of `n`: fewer when large.
+    pub fn iters_big(&self, n: u64, full: usize) -> usize {
+        if self.smoke {
+            1
+        } else if n <= 10_000 {
+            full * 4
+        } else {
+            full
+        }
+    }
+
+    fn wants(&self, group: &str) -> bool {
+        self.only.as_deref().is_none_or(|o| o == group)
+    }
+
+    /// Points of the synthetic route (10,000; 1,000 in a smoke run, debug builds are slow).
+    pub fn route_points(&self) -> usize {
+        if self.smoke {
+            1_000
+        } else {
+            10_000
+        }
+    }
+
+    /// Changes pushed and pulled in the sync workloads.
+    fn sync_changes(&self) -> u64 {
+        if self.smoke {
+            300
+        } else {
+            10_000
+        }
+    }
+}
+
+const GROUPS: &[&str] = &["store", "kdf", "sync", "ingest"];
+
+fn usage() -> String {
+    "usage: vigil-bench [--sizes N,N,..] [--smoke] [--only store|kdf|sync|ingest] [--out FILE]\n\
+     \x20      vigil-bench report VIGIL.json BASELINE.json"
+        .to_string()
+}
+
+fn parse(args: &[String]) -> Result<Plan, String> {
+    let mut plan = Plan {
+        sizes: vec![1_000, 10_000, 100_000],
+        smoke: false,
+        only: None,
+        out: None,
+    };
+    let mut sizes_given = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match a.as_str() {
+            "--smoke" => plan.smoke = true,
+            "--sizes" => {
+                plan.sizes = value("--sizes")?
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<u64>()
+                            .map_err(|_| format!("bad size {s:?}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+                sizes_given = true;
+            }
+            "--only" => {
+                let g = value("--only")?;
+                if !GROUPS.contains(&g.as_str()) {
+                    return Err(format!("unknown group {g:?}; one of {GROUPS:?}"));
+                }
+                plan.only = Some(g);
+            }
+            "--out" => plan.out = Some(value("--out")?),
+            "-h" | "--help" => return Err(usage()),
+            other => return Err(format!("unknown argument {other:?}\n{}", usage())),
+        }
+    }
+    if plan.smoke && !sizes_given {
+        plan.sizes = vec![100, 300];
+    }
+    if plan.sizes.is_empty() || plan.sizes.contains(&0) {
+        return Err("sizes must be positive".into());
+    }
+    Ok(plan)
+}
+
+fn run(plan: &Plan) -> Vec<Figure> {
+    let mut out = Vec::new();
+    if plan.wants("store") {
+        for &n in &plan.sizes {
+            eprintln!("store: {n} incidents");
+            store::run_size(plan, n, &mut out);
+        }
+    }
+    if plan.wants("sync") {
+        let c = plan.sync_changes();
+        eprintln!("sync: push and pull {c} changes");
+        sync::push_pull(c, &mut out);
+    }
+    if plan.wants("ingest") {
+        let c = plan.sync_changes();
+        eprintln!("ingest: 4 devices, {c} changes, SQLite");
+        out.push(sync::ingest_sqlite(4, c));
+        eprintln!("ingest: 4 devices, {c} changes, PostgreSQL");
+        out.push(sync::ingest_postgres(4, c));
+    }
+    // Last: the default Argon2id takes 64 MiB, which would mask every later peak.
+    if plan.wants("kdf") {
+        eprintln!("kdf: default Argon2id, open + unlock");
+        store::open_default_kdf(plan, &mut out);
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("report") {
+        return match report::main(&args[1..]) {
+            Ok(md) => {
+                print!("{md}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("vigil-bench report: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let plan = match parse(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let figures = run(&plan);
+    let doc = serde_json::json!({
+        "tool": "vigil-bench",
+        "date": chrono::Utc::now().to_rfc3339(),
+        "smoke": plan.smoke,
+        "sizes": plan.sizes,
+        "release": !cfg!(debug_assertions),
+        "peak_rss_note": "VmHWM: process-wide and monotonic, the high-water mark so far",
+        "figures": figures,
+    });
+    let text = match serde_json::to_string_pretty(&doc) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("encode the results: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match &plan.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text + "\n") {
+                eprintln!("write {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+            eprintln!("wrote {path}");
+        }
+        None => println!("{text}"),
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn parses_flags() {
+        let p = parse(&args("--sizes 10,20 --only sync --out x.json")).expect("parse");
+        assert_eq!(p.sizes, vec![10, 20]);
+        assert_eq!(p.only.as_deref(), Some("sync"));
+        assert_eq!(p.out.as_deref(), Some("x.json"));
+        assert_eq!(
+            parse(&[]).expect("parse").sizes,
+            vec![1_000, 10_000, 100_000]
+        );
+        assert_eq!(
+            parse(&args("--smoke")).expect("parse").sizes,
+            vec![100, 300]
+        );
+        assert!(parse(&args("--only nothing")).is_err());
+        assert!(parse(&args("--sizes 1,x")).is_err());
+        assert!(parse(&args("--sizes")).is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! Sync through a real `vigil-server` on loopback: push then pull of many changes
+//! between two devices, and the server's ingest rate with several devices at once.
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use vigil_core::sync::transport::HttpTransport;
+use vigil_core::sync::SyncEngine;
+use vigil_core::Vault;
+use vigil_server::api::DEFAULT_BODY_LIMIT;
+use vigil_server::{service, BackgroundServer, SqliteStorage, Storage};
+
+use crate::result::Figure;
+use crate::store::{fast_kdf, fill, PASSPHRASE};
+
+/// A server on loopback over `storage`; dropped = stopped.
+pub struct Server {
+    pub storage: Arc<dyn Storage>,
+    server: Option<BackgroundServer>,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(storage: Arc<dyn Storage>) -> Server {
+        let addr = "127.0.0.1:0".parse().expect("an address");
+        let server = BackgroundServer::start(storage.clone(), addr, DEFAULT_BODY_LIMIT)
+            .expect("start vigil-server");
+        let url = format!("http://{}", server.addr);
+        Server {
+            storage,
+            server: Some(server),
+            url,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop();
+        }
+    }
+}
+
+/// A device: a real encrypted store on disk and an engine pointed at the server.
+struct Device {
+    _dir: tempfile::TempDir,
+    vault: Vault,
+    engine: SyncEngine,
+}
+
+impl Device {
+    fn enrolled(server: &Server, team: &str, officer: &str) -> Device {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut vault = Vault::create(&dir.path().join("store"), PASSPHRASE, fast_kdf(), None)
+            .expect("create a store");
+        let transport =
+            HttpTransport::new(&server.url, Duration::from_secs(60)).expect("a transport");
+        let engine = SyncEngine::new(Box::new(transport));
+        let code = service::issue_code(server.storage.as_ref(), team).expect("issue a code");
+        engine
+            .enroll(
+                vault.db_mut().expect("unlocked"),
+                &server.url,
+                &code,
+                officer,
+            )
+            .expect("enroll");
+        Device {
+            _dir: dir,
+            vault,
+            engine,
+        }
+    }
+
+    fn sync(&mut self) -> vigil_core::sync::SyncReport {
+        self.engine
+            .sync_now(self.vault.db_mut().expect("unlocked"))
+            .expect("sync")
+    }
+}
+
+/// Device A logs `changes` incidents, pushes them; device B pulls them.
+pub fn push_pull(changes: u64, out: &mut Vec<Figure>) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let storage: Arc<dyn Storage> =
+        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
+    let server = Server::start(storage);
+    let team = server.storage.create_team("Bench").expect("create a team");
+    let mut a = Device::enrolled(&server, &team, "PS Hale");
+    let mut b = Device::enrolled(&server, &team, "PC Okafor");
+    fill(&mut a.vault, 0, changes);
+
+    let t = Instant::now();
+    let pushed = a.sync();
+    let push = t.elapsed();
+    assert_eq!(pushed.acked, changes, "every change acknowledged");
+    out.push(
+        rate_figure("sync_push", changes, push)
+            .with_note("one device pushes its outbox of signed incident entries (SQLite server)"),
+    );
+
+    let t = Instant::now();
+    let pulled = b.sync();
+    let pull = t.elapsed();
+    assert!(pulled.received >= changes, "every change received");
+    out.push(rate_figure("sync_pull", changes, pull).with_note(format!(
+        "a second device pulls them ({} received, {} applied)",
+        pulled.received, pulled.applied
+    )));
+    out.push(rate_figure("sync_push_pull", changes, push + pull));
+}
+
+fn rate_figure(workload: &str, changes: u64, wall: Duration) -> Figure {
+    let mut f = Figure::from_samples(workload, changes, &[wall]);
+    f.rate_per_s = Some(changes as f64 / wall.as_secs_f64());
+    f
+}
+
+/// `devices` devices, each with `changes / devices` incidents, push at once.
+pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64) -> Figure {
+    let server = Server::start(storage);
+    let team = server.storage.create_team("Bench").expect("create a team");
+    let each = changes / devices;
+    let barrier = Barrier::new(devices as usize);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..devices)
+            .map(|k| {
+                let (server, team, barrier) = (&server, &team, &barrier);
+                s.spawn(move || {
+                    let mut d = Device::enrolled(server, team, &format!("Officer {k}"));
+                    fill(&mut d.vault, k * each, (k + 1) * each);
+                    barrier.wait();
+                    let start = Instant::now();
+                    let r = d.sync();
+                    let end = Instant::now();
+                    assert_eq!(r.acked, each, "every change acknowledged");
+                    (start, end)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a device thread"))
+            .collect()
+    });
+    let first = spans
+        .iter()
+        .map(|s| s.0)
+        .min()
+        .expect("one device at least");
+    let last = spans
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .expect("one device at least");
+    let wall = last - first;
+    rate_figure(&format!("server_ingest_{label}"), each * devices, wall).with_note(format!(
+        "{devices} devices pushing signed incident entries at once, {label} server storage"
+    ))
+}
+
+pub fn ingest_sqlite(devices: u64, changes: u64) -> Figure {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let storage: Arc<dyn Storage> =
+        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
+    ingest(storage, "sqlite", devices, changes)
+}
+
+#[cfg(feature = "postgres")]
+pub fn ingest_postgres(devices: u64, changes: u64) -> Figure {
+    match crate::pg::PgCluster::start() {
+        Err(why) => Figure::skipped("server_ingest_postgres", changes, &why),
+        Ok(pg) => {
+            let storage: Arc<dyn Storage> =
+                Arc::new(vigil_server::PgStorage::connect(&pg.url).expect("connect PostgreSQL"));
+            let f = ingest(storage, "postgres", devices, changes);
+            drop(pg);
+            f
+        }
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+pub fn ingest_postgres(_devices: u64, changes: u64) -> Figure {
+    Figure::skipped(
+        "server_ingest_postgres",
+        changes,
+        "built without the postgres feature (bench/run enables it)",
+    )
+}
