@@ -763,8 +763,8 @@ impl From<core::BundleReport> for BundleReport {
     }
 }
 
-fn page(limit: u32, offset: u32) -> core::Page {
-    core::Page { limit, offset }
+fn page(limit: u32, after: Option<String>) -> core::Page {
+    core::Page { limit, after }
 }
 
 fn scope(incidents: Option<Vec<String>>) -> core::ExportScope {
@@ -897,26 +897,30 @@ impl IncidentLog {
         })
     }
 
-    /// Current views matching `filter`, newest first; `limit` 1..=500. Blocking.
+    /// Current views matching `filter`, newest first; `limit` 1..=500. The next page is
+    /// the one `after` the last incident id of this one (`None`: from the newest); rows
+    /// logged or pulled in between pages never repeat or push others out. Blocking.
     pub fn list(
         &self,
         filter: IncidentFilter,
         limit: u32,
-        offset: u32,
+        after: Option<String>,
     ) -> Result<Vec<IncidentSummary>, IncidentError> {
         let filter = core::IncidentFilter::try_from(filter)?;
-        Ok(map(self.with(|l| l.list(&filter, page(limit, offset)))?))
+        let page = page(limit, after);
+        Ok(map(self.with(|l| l.list(&filter, &page))?))
     }
 
-    /// Incidents whose text (in any entry) contains every word of `text` as a prefix.
-    /// Blocking.
+    /// Incidents whose text (in any entry) contains every word of `text` as a prefix,
+    /// newest first, paged like `list`. Blocking.
     pub fn search(
         &self,
         text: String,
         limit: u32,
-        offset: u32,
+        after: Option<String>,
     ) -> Result<Vec<IncidentSummary>, IncidentError> {
-        Ok(map(self.with(|l| l.search(&text, page(limit, offset)))?))
+        let page = page(limit, after);
+        Ok(map(self.with(|l| l.search(&text, &page))?))
     }
 
     /// Recomputes the whole chain; a broken chain is reported, not thrown. Blocking.

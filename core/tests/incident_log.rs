@@ -323,13 +323,7 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
         "mime type"
     );
     assert!(matches!(
-        log.list(
-            &Default::default(),
-            Page {
-                limit: 0,
-                offset: 0
-            }
-        ),
+        log.list(&Default::default(), &Page::first(0)),
         Err(IncidentError::InvalidInput { .. })
     ));
     assert_eq!(counts(&v), before);

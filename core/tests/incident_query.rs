@@ -78,18 +78,23 @@ fn lists_are_newest_first_paged_and_filtered() {
     let log = IncidentLog::new(&mut v);
     let none = IncidentFilter::default();
     assert_eq!(
-        ids(&log.list(&none, Page::default()).unwrap()),
+        ids(&log.list(&none, &Page::default()).unwrap()),
         newest_first
     );
     let mut paged = vec![];
-    for offset in [0, 2, 4, 6] {
-        let page = log.list(&none, Page { limit: 2, offset }).unwrap();
-        assert!(page.len() <= 2);
-        paged.extend(ids(&page));
+    let mut page = Page::first(2);
+    loop {
+        let rows = log.list(&none, &page).unwrap();
+        assert!(rows.len() <= 2);
+        paged.extend(ids(&rows));
+        match rows.last() {
+            Some(last) => page = Page::after(2, last.incident_id.clone()),
+            None => break,
+        }
     }
     assert_eq!(paged, newest_first);
 
-    let f = |f: IncidentFilter| ids(&log.list(&f, Page::default()).unwrap());
+    let f = |f: IncidentFilter| ids(&log.list(&f, &Page::default()).unwrap());
     assert_eq!(
         f(IncidentFilter {
             category: Some(Category::HostileSurveillance),
@@ -148,15 +153,63 @@ fn lists_are_newest_first_paged_and_filtered() {
     })
     .is_empty());
     assert!(matches!(
-        log.list(
-            &none,
-            Page {
-                limit: 501,
-                offset: 0
-            }
-        ),
+        log.list(&none, &Page::first(501)),
         Err(IncidentError::InvalidInput { .. })
     ));
+    assert!(matches!(
+        log.list(&none, &Page::after(10, "no-such-incident")),
+        Err(IncidentError::InvalidInput { .. })
+    ));
+}
+
+/// Keyset paging: an incident logged between two pages (newer than everything, or at
+/// the very instant of the page boundary) neither repeats a row nor hides one, and ties
+/// on the occurred instant are paged by id without loss.
+#[test]
+fn pages_hold_steady_while_incidents_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
+    let mut log = IncidentLog::new(&mut v);
+    let same_instant = at(2024, 6, 1, 12, 0);
+    let mut all = vec![];
+    for k in 0..7 {
+        let r = report(Category::Other, &format!("tie {k}"), same_instant);
+        all.push(log.log(r).unwrap().incident_id);
+    }
+    let none = IncidentFilter::default();
+    let first = log.list(&none, &Page::first(3)).unwrap();
+    assert_eq!(first.len(), 3);
+    // Arrivals after the first page: one newer than all, one at the same instant.
+    log.log(report(Category::Other, "newer", at(2024, 6, 2, 12, 0)))
+        .unwrap();
+    let tie = log
+        .log(report(Category::Other, "tie late", same_instant))
+        .unwrap()
+        .incident_id;
+    let mut seen = ids(&first);
+    let mut page = Page::after(3, seen[2].clone());
+    loop {
+        let rows = log.list(&none, &page).unwrap();
+        seen.extend(ids(&rows));
+        match rows.last() {
+            Some(last) => page = Page::after(3, last.incident_id.clone()),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no row twice: {seen:?}");
+    for id in &all {
+        assert!(
+            seen.contains(id),
+            "every incident present at the start is listed"
+        );
+    }
+    // The late tie sorts by id among the others: listed exactly when it falls after the
+    // first page's boundary.
+    let boundary = &first[2].incident_id;
+    assert_eq!(seen.contains(&tie), &tie < boundary);
 }
 
 #[test]
@@ -185,7 +238,7 @@ fn lists_follow_the_current_view_after_amendments() {
                 category: Some(Category::HostileSurveillance),
                 ..Default::default()
             },
-            Page::default(),
+            &Page::default(),
         )
         .unwrap();
     assert_eq!(
@@ -231,7 +284,7 @@ fn full_text_search_covers_narratives_amendments_and_tags() {
         },
     )
     .unwrap();
-    let s = |log: &IncidentLog<'_>, q: &str| ids(&log.search(q, Page::default()).unwrap());
+    let s = |log: &IncidentLog<'_>, q: &str| ids(&log.search(q, &Page::default()).unwrap());
     assert_eq!(s(&log, "grey van"), vec![all[1].clone()]);
     assert_eq!(s(&log, "VAN"), vec![all[1].clone()]);
     assert_eq!(s(&log, "motorcyc"), vec![all[4].clone()], "prefix match");
@@ -251,17 +304,13 @@ fn full_text_search_covers_narratives_amendments_and_tags() {
     // FTS5 syntax in user text is just text.
     assert!(s(&log, "\"van\" OR NEAR(x* ^").is_empty());
     assert!(matches!(
-        log.search("  \"* ", Page::default()),
+        log.search("  \"* ", &Page::default()),
         Err(IncidentError::InvalidInput { .. })
     ));
+    let first = log.search("repeat", &Page::first(4)).unwrap();
+    assert_eq!(first.len(), 4);
     let page = log
-        .search(
-            "repeat",
-            Page {
-                limit: 4,
-                offset: 4,
-            },
-        )
+        .search("repeat", &Page::after(4, first[3].incident_id.clone()))
         .unwrap();
     assert_eq!(ids(&page), vec![all[1].clone(), all[0].clone()]);
 }
@@ -329,4 +378,88 @@ fn csv_has_one_quoted_row_per_incident() {
         String::from_utf8(filtered).unwrap().matches("\r\n").count(),
         1
     );
+}
+
+/// Search takes the matching rows one by one when few match and walks the newest-first
+/// index when many do; both must give exactly the newest matches, in order, and page
+/// the same way. 400 incidents, occurred out of logging order: "common" in every second
+/// one (the index walk), "rare" in four (row lookups), and an amendment that adds a word.
+#[test]
+fn search_finds_the_newest_matches_whether_few_or_many_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
+    let mut log = IncidentLog::new(&mut v);
+    let base = at(2024, 6, 1, 0, 0);
+    let mut logged = vec![];
+    for k in 0..400u32 {
+        // A permutation of 0..400: occurred order differs from logging (rowid) order.
+        let slot = (k * 263) % 400;
+        let mut words = vec!["patrol"];
+        if k % 2 == 0 {
+            words.push("common");
+        }
+        if k % 100 == 7 {
+            words.push("rare");
+        }
+        let occurred = base + chrono::Duration::minutes(i64::from(slot));
+        let id = log
+            .log(report(Category::Other, &words.join(" "), occurred))
+            .unwrap()
+            .incident_id;
+        logged.push((slot, k, id));
+    }
+    let amended = logged[11].2.clone();
+    log.amend(
+        &amended,
+        "second look",
+        ReportPatch {
+            narrative: Some("patrol rare sighting".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let expect = |pred: &dyn Fn(u32) -> bool| -> Vec<String> {
+        let mut m: Vec<&(u32, u32, String)> = logged.iter().filter(|(_, k, _)| pred(*k)).collect();
+        m.sort_by_key(|e| std::cmp::Reverse(e.0));
+        m.into_iter().map(|(_, _, id)| id.clone()).collect()
+    };
+    let all_pages = |q: &str, limit: u32| -> Vec<String> {
+        let mut out = vec![];
+        let mut page = Page::first(limit);
+        loop {
+            let rows = log.search(q, &page).unwrap();
+            out.extend(ids(&rows));
+            match rows.last() {
+                Some(last) => page = Page::after(limit, last.incident_id.clone()),
+                None => break,
+            }
+        }
+        out
+    };
+    let common = expect(&|k| k % 2 == 0);
+    assert_eq!(
+        ids(&log.search("common", &Page::first(50)).unwrap()),
+        common[..50]
+    );
+    assert_eq!(all_pages("common", 50), common);
+    let rare = expect(&|k| k % 100 == 7 || k == 11);
+    assert_eq!(rare.len(), 5);
+    assert_eq!(ids(&log.search("rare", &Page::first(50)).unwrap()), rare);
+    assert_eq!(all_pages("rare", 2), rare);
+    // The amended incident is found by its old words, its new ones and the reason.
+    for q in ["patrol sighting", "second look", "patrol"] {
+        assert!(
+            ids(&log.search(q, &Page::first(500)).unwrap()).contains(&amended),
+            "{q}"
+        );
+    }
+    assert_eq!(
+        log.search("patrol rare", &Page::first(50)).unwrap().len(),
+        5
+    );
+    assert!(log
+        .search("common rare", &Page::first(50))
+        .unwrap()
+        .is_empty());
+    assert!(log.search("absent", &Page::first(50)).unwrap().is_empty());
 }

@@ -26,7 +26,7 @@ const HOUR: i64 = 3_600_000;
 
 fn incident_ids(d: &mut Device) -> Vec<String> {
     let mut ids: Vec<String> = IncidentLog::new(&mut d.vault)
-        .list(&IncidentFilter::default(), Page::default())
+        .list(&IncidentFilter::default(), &Page::default())
         .unwrap()
         .into_iter()
         .map(|s| s.incident_id)

@@ -26,7 +26,7 @@ fn amend(d: &mut Device, incident: &str, text: &str) {
 fn incidents(d: &mut Device) -> Vec<(String, String, Vec<String>)> {
     let log = IncidentLog::new(&mut d.vault);
     let mut out: Vec<_> = log
-        .list(&IncidentFilter::default(), Page::default())
+        .list(&IncidentFilter::default(), &Page::default())
         .unwrap()
         .into_iter()
         .map(|s| {
@@ -187,7 +187,7 @@ fn three_devices_converge_on_incidents_answers_and_venue_fields() {
             report.entries_checked + report.remote.iter().map(|r| r.entries_checked).sum::<u64>();
         assert_eq!(total, 4, "every entry once");
         let found = IncidentLog::new(&mut d.vault)
-            .search("drone", Page::default())
+            .search("drone", &Page::default())
             .unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].incident_id, i1);
@@ -290,7 +290,7 @@ fn a_tampered_remote_incident_entry_is_refused_and_the_chain_goes_on() {
     assert_eq!(view.history.len(), 2);
     assert!(view.current.narrative.contains("He left on foot"));
     assert!(IncidentLog::new(&mut b.vault)
-        .search("waving", Page::default())
+        .search("waving", &Page::default())
         .unwrap()
         .is_empty());
     let report = IncidentLog::new(&mut b.vault).verify().unwrap();
@@ -340,7 +340,7 @@ fn an_entry_whose_predecessor_never_arrived_is_refused() {
         .into_iter()
         .all(|e| e.change.kind != "incident.entry"));
     assert!(IncidentLog::new(&mut b.vault)
-        .list(&IncidentFilter::default(), Page::default())
+        .list(&IncidentFilter::default(), &Page::default())
         .unwrap()
         .is_empty());
 }

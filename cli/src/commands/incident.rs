@@ -149,8 +149,9 @@ pub struct ListArgs {
     until: Option<String>,
     #[arg(long, default_value_t = 50)]
     limit: u32,
-    #[arg(long, default_value_t = 0)]
-    offset: u32,
+    /// The next page: start after this incident id (the last one listed).
+    #[arg(long)]
+    after: Option<String>,
 }
 
 #[derive(Args)]
@@ -390,10 +391,10 @@ fn list(dir: &Path, a: ListArgs, out: &Output) -> Result<(), CliError> {
     };
     let page = Page {
         limit: a.limit,
-        offset: a.offset,
+        after: a.after,
     };
     let mut v = unlock(dir)?;
-    let rows = IncidentLog::new(&mut v).list(&filter, page)?;
+    let rows = IncidentLog::new(&mut v).list(&filter, &page)?;
     print_list(&rows, out);
     Ok(())
 }
@@ -460,7 +461,7 @@ fn show(dir: &Path, id: &str, out: &Output) -> Result<(), CliError> {
 
 fn search(dir: &Path, text: &str, limit: u32, out: &Output) -> Result<(), CliError> {
     let mut v = unlock(dir)?;
-    let rows = IncidentLog::new(&mut v).search(text, Page { limit, offset: 0 })?;
+    let rows = IncidentLog::new(&mut v).search(text, &Page::first(limit))?;
     print_list(&rows, out);
     Ok(())
 }

@@ -227,18 +227,18 @@ impl<'a> IncidentLog<'a> {
         query::view(self.db()?.conn(), incident_id)?.ok_or(IncidentError::UnknownIncident)
     }
 
-    /// Current views, newest (by occurred time) first.
+    /// Current views, newest (by occurred time) first; one [`Page`] at a time.
     pub fn list(
         &self,
         filter: &IncidentFilter,
-        page: Page,
+        page: &Page,
     ) -> IncidentResult<Vec<IncidentSummary>> {
         query::list(self.db()?.conn(), filter, page)
     }
 
     /// Incidents whose report or amendments (narratives, reasons, tags, actions, people,
     /// witnesses, police references) contain every word of `text` (prefix match).
-    pub fn search(&self, text: &str, page: Page) -> IncidentResult<Vec<IncidentSummary>> {
+    pub fn search(&self, text: &str, page: &Page) -> IncidentResult<Vec<IncidentSummary>> {
         query::search(self.db()?.conn(), text, page)
     }
 
@@ -401,18 +401,16 @@ impl<'a> IncidentLog<'a> {
     /// `filter`, newest first.
     pub fn export_csv(&self, filter: &IncidentFilter, out: &mut dyn Write) -> IncidentResult<()> {
         export::write_csv_header(out)?;
-        let mut offset = 0u32;
+        let mut page = Page::first(query::MAX_PAGE);
         loop {
-            let page = Page {
-                limit: query::MAX_PAGE,
-                offset,
-            };
-            let rows = self.list(filter, page)?;
+            let rows = self.list(filter, &page)?;
             export::write_csv_rows(out, &rows)?;
-            if rows.len() < query::MAX_PAGE as usize {
-                break;
+            match rows.last() {
+                Some(last) if rows.len() == query::MAX_PAGE as usize => {
+                    page = Page::after(query::MAX_PAGE, last.incident_id.clone());
+                }
+                _ => break,
             }
-            offset = offset.saturating_add(query::MAX_PAGE);
         }
         out.flush().map_err(|e| IncidentError::ExportIo(e.kind()))
     }

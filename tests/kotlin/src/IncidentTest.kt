@@ -82,18 +82,24 @@ class IncidentTest {
         assertEquals(listOf(ClearableField.LOCATION), view.history[1].patch?.clear)
         assertEquals("Bravo 2", view.history[1].author)
 
-        val all = log.list(noFilter, 50u, 0u)
+        val all = log.list(noFilter, 50u, null)
         assertEquals(2, all.size)
-        val high = log.list(noFilter.copy(minSeverity = Severity.HIGH), 50u, 0u)
+        // Keyset paging: the page after the first row holds the second, then nothing.
+        val first = log.list(noFilter, 1u, null)
+        val second = log.list(noFilter, 1u, first.last().incidentId)
+        assertEquals(all.map { it.incidentId }, (first + second).map { it.incidentId })
+        assertTrue(log.list(noFilter, 1u, second.last().incidentId).isEmpty())
+        assertThrows<IncidentException.InvalidInput> { log.list(noFilter, 1u, "no-such-incident") }
+        val high = log.list(noFilter.copy(minSeverity = Severity.HIGH), 50u, null)
         assertEquals(listOf(r.incidentId), high.map { it.incidentId })
-        val medical = log.list(noFilter.copy(category = IncidentCategory.MEDICAL), 50u, 0u)
+        val medical = log.list(noFilter.copy(category = IncidentCategory.MEDICAL), 50u, null)
         assertEquals(listOf(q.incidentId), medical.map { it.incidentId })
-        val before = log.list(noFilter.copy(toMillis = occurred + 1), 50u, 0u)
+        val before = log.list(noFilter.copy(toMillis = occurred + 1), 50u, null)
         assertEquals(listOf(r.incidentId), before.map { it.incidentId })
 
-        assertEquals(listOf(r.incidentId), log.search("grey van", 10u, 0u).map { it.incidentId })
-        assertEquals(listOf(r.incidentId), log.search("blu", 10u, 0u).map { it.incidentId })
-        assertTrue(log.search("bicycle", 10u, 0u).isEmpty())
+        assertEquals(listOf(r.incidentId), log.search("grey van", 10u, null).map { it.incidentId })
+        assertEquals(listOf(r.incidentId), log.search("blu", 10u, null).map { it.incidentId })
+        assertTrue(log.search("bicycle", 10u, null).isEmpty())
 
         val v = log.verify()
         assertTrue(v.ok)
@@ -136,10 +142,10 @@ class IncidentTest {
                 NO_CHANGE.copy(severity = Severity.LOW, clear = listOf(ClearableField.SEVERITY)),
             )
         }
-        assertThrows<IncidentException.InvalidInput> { log.list(noFilter, 0u, 0u) }
+        assertThrows<IncidentException.InvalidInput> { log.list(noFilter, 0u, null) }
 
         assertEquals(head, log.verify())
-        assertEquals(1, log.list(noFilter, 50u, 0u).size)
+        assertEquals(1, log.list(noFilter, 50u, null).size)
         assertEquals(0u, log.get(r.incidentId).amendments)
     }
 
@@ -293,7 +299,7 @@ class IncidentTest {
                 Files.write(att, "attachment $marker".toByteArray())
                 log.attachFile(r.incidentId, att.toString(), "text/plain", occurred)
                 Files.delete(att)
-                assertEquals(1, log.search(marker, 10u, 0u).size)
+                assertEquals(1, log.search(marker, 10u, null).size)
                 assertTrue(log.verify().ok)
             }
             v.lock()
@@ -323,7 +329,7 @@ class IncidentTest {
         // The data are still there for whoever holds the passphrase.
         Vault.open(store).use { v ->
             v.unlockWithPassphrase(pass("marker scan"), null)
-            IncidentLog(v).use { log -> assertEquals(1, log.search(marker, 10u, 0u).size) }
+            IncidentLog(v).use { log -> assertEquals(1, log.search(marker, 10u, null).size) }
         }
     }
 }

@@ -75,14 +75,14 @@ class SyncIncidentTest {
                                 )
                                 assertEquals(listOf("plate-read"), view.current.tags)
                                 assertEquals(1u, view.amendments)
-                                assertEquals(listOf(id), log.search("hatchback", 10u, 0u).map { it.incidentId })
+                                assertEquals(listOf(id), log.search("hatchback", 10u, null).map { it.incidentId })
                                 assertTrue(log.verify().ok, "a's chain verifies on b")
                             }
 
                             // Syncing again brings nothing twice.
                             b.syncNow()
                             IncidentLog(vb).use { log ->
-                                assertEquals(1, log.search("hatchback", 10u, 0u).size)
+                                assertEquals(1, log.search("hatchback", 10u, null).size)
                                 assertEquals(1u, log.get(id).amendments)
                             }
                         }
