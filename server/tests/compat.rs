@@ -126,7 +126,7 @@ fn the_previous_release_s_bytes_are_accepted_as_sent() {
     let r = b.sync().unwrap();
     assert_eq!(r.received, 8);
     let incidents = IncidentLog::new(&mut b.vault)
-        .list(&IncidentFilter::default(), Page::default())
+        .list(&IncidentFilter::default(), &Page::default())
         .unwrap();
     assert_eq!(incidents.len(), 1);
     assert_eq!(
@@ -158,6 +158,17 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
     );
     let pending = vigil_core::sync::status(old.db().unwrap()).unwrap();
     assert_eq!((pending.pending, pending.blobs_to_upload), (8, 1));
+    // Its per-entry search index became one row per incident (schema 8): the report's
+    // words, the amendment's reason and its new words all still find the incident.
+    {
+        let log = IncidentLog::new(&mut old);
+        let found = |q: &str| log.search(q, &Page::default()).unwrap().len();
+        assert_eq!(
+            (found("embassy gate"), found("photo"), found("partly read")),
+            (1, 1, 1)
+        );
+        assert_eq!(found("helicopter"), 0);
+    }
 
     let server = TestServer::start();
     let team = server.new_team("Alpha");
@@ -181,7 +192,7 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
     assert_eq!((r.received, r.blobs_downloaded, r.blobs_failed), (8, 1, 0));
     let log = IncidentLog::new(&mut b.vault);
     let incidents = log
-        .list(&IncidentFilter::default(), Page::default())
+        .list(&IncidentFilter::default(), &Page::default())
         .unwrap();
     assert_eq!(incidents.len(), 1);
     let view = log.get(&incidents[0].incident_id).unwrap();

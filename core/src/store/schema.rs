@@ -14,6 +14,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("sql/0005_remote.sql")),
     (6, include_str!("sql/0006_receipts.sql")),
     (7, include_str!("sql/0007_attachment_sync.sql")),
+    (8, include_str!("sql/0008_incident_search.sql")),
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -89,7 +89,7 @@ pub fn counts(v: &Vault) -> Counts {
         entries: n("incident_entries"),
         outbox: n("outbox"),
         views: n("incident_views"),
-        fts: n("incident_fts"),
+        fts: n("incident_search"),
         attachments: n("incident_attachments"),
         files: std::fs::read_dir(&v.paths().attachments)
             .map(|d| d.count())
