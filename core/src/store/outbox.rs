@@ -37,18 +37,18 @@ pub(crate) fn append(
 ) -> StoreResult<OutboxEntry> {
     let op_id = uuid::Uuid::new_v4().to_string();
     let created_ms = super::now_ms();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO outbox(op_id, hlc, kind, entity_id, payload, created_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            op_id,
-            hlc.to_string(),
-            kind,
-            entity_id,
-            serde_json::to_string(payload)?,
-            created_ms as i64
-        ],
-    )?;
+    )?
+    .execute(params![
+        op_id,
+        hlc.to_string(),
+        kind,
+        entity_id,
+        serde_json::to_string(payload)?,
+        created_ms as i64
+    ])?;
     let seq = tx.last_insert_rowid() as u64;
     Ok(OutboxEntry {
         seq,
