@@ -206,6 +206,55 @@ pub fn incident_id(index: u64, salt: u64) -> String {
     )
 }
 
+/// The synthetic route: `points` positions `(lat, lon)` wandering through London (the
+/// same line for Vigil and the baselines).
+pub fn route_line(points: usize) -> Vec<(f64, f64)> {
+    let mut rng = Rng::new(0x0F0E);
+    let (mut lat, mut lon) = (51.45, -0.25);
+    let mut line = Vec::with_capacity(points);
+    for _ in 0..points {
+        line.push((lat, lon));
+        lat += (rng.unit() - 0.3) * 0.0002;
+        lon += (rng.unit() - 0.3) * 0.0003;
+    }
+    line
+}
+
+/// A route document shaped like Vigil's stored `Route` (name, role, line as `{lat, lon}`
+/// objects, no points of interest).
+pub fn route_json(id: &str, line: &[(f64, f64)]) -> String {
+    let pts: Vec<String> = line
+        .iter()
+        .map(|(lat, lon)| format!("{{\"lat\":{lat},\"lon\":{lon}}}"))
+        .collect();
+    format!(
+        concat!(
+            "{{\"id\":\"{id}\",\"name\":\"Primary, hotel to venue\",\"journey\":null,",
+            "\"role\":\"primary\",\"line\":[{pts}],\"points\":[],",
+            "\"notes\":\"\",\"updated\":\"0000000000000-0000-bench\"}}"
+        ),
+        id = id,
+        pts = pts.join(","),
+    )
+}
+
+/// An answer record shaped like Vigil's `Answer` for answer number `k`.
+pub fn answer_json(walk_id: &str, k: usize) -> String {
+    format!(
+        concat!(
+            "{{\"walk_id\":\"{w}\",\"item_id\":\"underside\",\"value\":{{\"kind\":\"check\",",
+            "\"state\":\"{s}\"}},\"note\":\"checked {k}\",\"issue\":false,",
+            "\"position\":{{\"lat\":51.5158,\"lon\":-0.0917}},\"photos\":[],",
+            "\"officer\":\"PS Hale\",\"answered_at_ms\":{t},\"device_id\":\"bench-device\",",
+            "\"hlc\":\"{t}-0000-bench\"}}"
+        ),
+        w = walk_id,
+        s = ["ok", "issue"][k % 2],
+        k = k,
+        t = 1_733_000_000_000u64 + k as u64,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub const SCHEMA: &[&str] = &[
     include_str!("../../core/src/store/sql/0005_remote.sql"),
     include_str!("../../core/src/store/sql/0006_receipts.sql"),
     include_str!("../../core/src/store/sql/0007_attachment_sync.sql"),
+    include_str!("../../core/src/store/sql/0008_incident_search.sql"),
 ];
 
 /// What to write for one incident. `view` is TEXT for plain rows; the field-level
@@ -74,9 +75,9 @@ fn insert_in_tx(conn: &Connection, r: &Rows<'_>) -> rusqlite::Result<()> {
     .execute(params![r.id, r.occurred_ms, r.category, r.view])?;
     if let Some(text) = r.fts {
         conn.prepare_cached(
-            "INSERT INTO incident_fts(entry_id, incident_id, body) VALUES (?1, ?1, ?2)",
+            "INSERT INTO incident_search(rowid, body) VALUES (last_insert_rowid(), ?1)",
         )?
-        .execute(params![r.id, text])?;
+        .execute(params![text])?;
     }
     if let Some(payload) = &r.outbox {
         conn.prepare_cached(

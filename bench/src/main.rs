@@ -193,7 +193,7 @@ fn main() -> ExitCode {
         "smoke": plan.smoke,
         "sizes": plan.sizes,
         "release": !cfg!(debug_assertions),
-        "peak_rss_note": "VmHWM: process-wide and monotonic, the high-water mark so far",
+        "peak_rss_note": "VmHWM after the workload, reset just before it: the process's peak resident set during the workload, including what was already resident",
         "figures": figures,
     });
     let text = match serde_json::to_string_pretty(&doc) {

@@ -73,8 +73,10 @@ pub fn render(figures: &[Figure], date: &str) -> String {
     md.push_str(&format!(
         "Results of {date}. Times are per operation in ms (median, p95); "
     ));
-    md.push_str("ratios compare medians. Peak RSS is the process's VmHWM after the workload ");
-    md.push_str("(process-wide, monotonic).\n\n");
+    md.push_str("ratios compare medians. Peak RSS is the process's peak resident set while the workload ran ");
+    md.push_str(
+        "(VmHWM reset before it; includes what was already resident, e.g. the open store).\n\n",
+    );
     md.push_str("| workload | size | Vigil median | Vigil p95 | plain median | field median ");
     md.push_str("| Vigil/plain | Vigil/field | rate /s | peak RSS MiB | note |\n");
     md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");

@@ -18,7 +18,7 @@ pub struct Figure {
     /// For throughput workloads: changes per second over the wall time.
     #[serde(default)]
     pub rate_per_s: Option<f64>,
-    /// `VmHWM` after the workload (process-wide high-water mark so far).
+    /// `VmHWM` after the workload, reset just before it: its peak resident set (KiB).
     #[serde(default)]
     pub peak_rss_kib: Option<u64>,
     #[serde(default)]

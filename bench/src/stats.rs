@@ -40,8 +40,10 @@ pub fn summarize(samples: &[Duration]) -> Summary {
     }
 }
 
-/// Runs `f` `n` times and times each run.
+/// Runs `f` `n` times and times each run. The peak resident set is reset first, so the
+/// figure taken right after is this workload's own peak (see [`reset_peak_rss`]).
 pub fn time_n(n: usize, mut f: impl FnMut(usize)) -> Vec<Duration> {
+    reset_peak_rss();
     (0..n)
         .map(|i| {
             let t = Instant::now();
@@ -51,8 +53,17 @@ pub fn time_n(n: usize, mut f: impl FnMut(usize)) -> Vec<Duration> {
         .collect()
 }
 
-/// The process's peak resident set (`VmHWM`, KiB) from /proc/self/status: process-wide
-/// and monotonic, so after a workload it is the high-water mark of the run so far.
+/// Resets the process's peak resident set (`VmHWM`) to its current resident set
+/// (Linux: `5` written to `/proc/self/clear_refs`), so that the next [`peak_rss_kib`]
+/// is the peak since this call: the memory a workload used, on top of what was already
+/// resident (the open store, the data of earlier workloads still held). False when the
+/// kernel refuses; the figure is then the run's high-water mark so far.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// The process's peak resident set (`VmHWM`, KiB) from /proc/self/status, since the last
+/// [`reset_peak_rss`] (or since the process started).
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     parse_vm_hwm(&status)
@@ -101,5 +112,21 @@ mod tests {
         assert_eq!(parse_vm_hwm(s), Some(2048));
         assert_eq!(parse_vm_hwm("Name: x\n"), None);
         assert!(peak_rss_kib().is_some());
+    }
+
+    /// A 64 MiB buffer touched then freed raises the peak; after a reset the peak is
+    /// back near the resident set, so each workload's figure is its own.
+    #[test]
+    fn peak_resets_between_workloads() {
+        let buf = vec![1u8; 64 << 20];
+        std::hint::black_box(&buf);
+        drop(buf);
+        let high = peak_rss_kib().expect("VmHWM");
+        assert!(reset_peak_rss(), "clear_refs accepted");
+        let after = peak_rss_kib().expect("VmHWM");
+        assert!(
+            after + 32 * 1024 < high,
+            "peak {high} KiB, after reset {after} KiB"
+        );
     }
 }

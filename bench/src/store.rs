@@ -85,7 +85,7 @@ pub fn run_size(plan: &Plan, n: u64, out: &mut Vec<Figure>) {
     let filter = IncidentFilter::default();
     let samples = time_n(plan.iters(50), |_| {
         let log = IncidentLog::new(&mut vault);
-        let got = log.list(&filter, Page::default()).expect("list");
+        let got = log.list(&filter, &Page::default()).expect("list");
         assert_eq!(got.len() as u64, n.min(50));
     });
     out.push(Figure::from_samples("list_newest_50", n, &samples));
@@ -93,27 +93,29 @@ pub fn run_size(plan: &Plan, n: u64, out: &mut Vec<Figure>) {
     let samples = time_n(plan.iters_big(n, 5), |_| {
         let log = IncidentLog::new(&mut vault);
         let mut total = 0u64;
-        let mut offset = 0u32;
+        let mut page = Page::first(500);
         loop {
-            let page = Page { limit: 500, offset };
-            let got = log.list(&filter, page).expect("list a page");
+            let got = log.list(&filter, &page).expect("list a page");
             total += got.len() as u64;
-            if got.len() < 500 {
-                break;
+            match got.last() {
+                Some(last) if got.len() == 500 => {
+                    page = Page::after(500, last.incident_id.clone());
+                }
+                _ => break,
             }
-            offset += 500;
         }
         assert_eq!(total, n);
     });
     out.push(
-        Figure::from_samples("list_all", n, &samples).with_note("pages of 500, every view decoded"),
+        Figure::from_samples("list_all", n, &samples)
+            .with_note("keyset pages of 500, every view decoded"),
     );
 
     let mut hits = 0;
     let samples = time_n(plan.iters(50), |_| {
         let log = IncidentLog::new(&mut vault);
         hits = log
-            .search(data::SEARCH_TEXT, Page::default())
+            .search(data::SEARCH_TEXT, &Page::default())
             .expect("search")
             .len();
     });
@@ -240,16 +242,10 @@ fn split(plan: &Plan, vault: &mut Vault, n: u64, out: &mut Vec<Figure>) {
 
 /// A 10,000-point route (a wandering line through London) and 50 havens.
 fn synthetic_route(points: usize) -> (RouteInput, Vec<SafeHavenInput>) {
-    let mut rng = data::Rng::new(0x0F0E);
-    let mut p = Position::new(51.45, -0.25);
-    let mut line = Vec::with_capacity(points);
-    for _ in 0..points {
-        line.push(p);
-        p = Position::new(
-            p.lat + (rng.unit() - 0.3) * 0.0002,
-            p.lon + (rng.unit() - 0.3) * 0.0003,
-        );
-    }
+    let line: Vec<Position> = data::route_line(points)
+        .into_iter()
+        .map(|(lat, lon)| Position::new(lat, lon))
+        .collect();
     let havens = (0..50)
         .map(|k| {
             let at = line[k * points / 50];

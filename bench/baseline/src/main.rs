@@ -48,6 +48,15 @@ impl Plan {
         }
     }
 
+    /// Points of the synthetic route, as vigil-bench (10,000; 1,000 in a smoke run).
+    fn route_points(&self) -> usize {
+        if self.smoke {
+            1_000
+        } else {
+            10_000
+        }
+    }
+
     fn iters_big(&self, n: u64, full: usize) -> usize {
         if self.smoke {
             1
@@ -123,11 +132,17 @@ struct Sealer {
 
 impl Sealer {
     fn new() -> Sealer {
-        let rng = SystemRandom::new();
         let mut k = [0u8; 32];
-        rng.fill(&mut k).expect("random key");
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &k).expect("AES-256 key"));
-        Sealer { key, rng }
+        SystemRandom::new().fill(&mut k).expect("random key");
+        Sealer::from_key(&k)
+    }
+
+    fn from_key(k: &[u8; 32]) -> Sealer {
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, k).expect("AES-256 key"));
+        Sealer {
+            key,
+            rng: SystemRandom::new(),
+        }
     }
 
     fn seal(&self, plain: &[u8]) -> Vec<u8> {
@@ -174,8 +189,12 @@ fn open(path: &Path, system: System) -> Connection {
     if version == 0 {
         for (i, sql) in rows::SCHEMA.iter().enumerate() {
             let sql = match system {
-                // Sealed views are bytes; the STRICT table must say so.
-                System::Field => sql.replace("view          TEXT", "view          BLOB"),
+                // Sealed documents are bytes; the STRICT tables must say so.
+                System::Field => sql
+                    .replace("view          TEXT", "view          BLOB")
+                    .replace("record   TEXT NOT NULL", "record   BLOB NOT NULL")
+                    .replace("doc      TEXT NOT NULL", "doc      BLOB NOT NULL")
+                    .replace("template_doc   TEXT", "template_doc   BLOB"),
                 System::Plain => sql.to_string(),
             };
             conn.execute_batch(&sql).expect("schema");
@@ -235,6 +254,21 @@ struct Current {
     attachments: Vec<IgnoredAny>,
 }
 
+/// The built-in vehicle-check template, as a walk stores its copy.
+const VEHICLE_CHECK: &str = include_str!("../../../core/src/advance/templates/vehicle_check.json");
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Pt {
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(Deserialize)]
+struct RouteDoc {
+    line: Vec<Pt>,
+}
+
 struct Store {
     conn: Connection,
     system: System,
@@ -283,19 +317,139 @@ impl Store {
         rows::insert(&self.conn, &r).expect("insert");
     }
 
-    /// Decoded views of one page, newest first (as Vigil's list: SQL page, JSON decode).
-    fn page(&self, limit: u32, offset: u32) -> Vec<View> {
-        let mut stmt = self
+    /// Decoded views of one page, newest first, after the incident `after` (as Vigil's
+    /// list: the same keyset seek by id, SQL page, JSON decode).
+    fn page(&self, limit: u32, after: Option<&str>) -> Vec<View> {
+        let rows: Vec<Value> = match after {
+            None => {
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT view FROM incident_views
+                         ORDER BY occurred_ms DESC, incident_id DESC LIMIT ?1",
+                    )
+                    .expect("prepare");
+                let rows = stmt.query_map([limit], |r| r.get(0)).expect("query");
+                rows.map(|v| v.expect("row")).collect()
+            }
+            Some(id) => {
+                let ms: i64 = self
+                    .conn
+                    .prepare_cached("SELECT occurred_ms FROM incident_views WHERE incident_id = ?1")
+                    .expect("prepare")
+                    .query_row([id], |r| r.get(0))
+                    .expect("the page's last incident");
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT view FROM incident_views
+                         WHERE occurred_ms <= ?1 AND (occurred_ms < ?2 OR incident_id < ?3)
+                         ORDER BY occurred_ms DESC, incident_id DESC LIMIT ?4",
+                    )
+                    .expect("prepare");
+                let rows = stmt
+                    .query_map(rusqlite::params![ms, ms, id, limit], |r| r.get(0))
+                    .expect("query");
+                rows.map(|v| v.expect("row")).collect()
+            }
+        };
+        rows.into_iter().map(|v| self.decode(v)).collect()
+    }
+
+    /// A document as stored: text, or sealed bytes.
+    fn doc(&self, json: &str) -> Value {
+        match self.system {
+            System::Plain => Value::Text(json.to_string()),
+            System::Field => Value::Blob(self.sealer.seal(json.as_bytes())),
+        }
+    }
+
+    /// A stored document's JSON bytes (opened when sealed).
+    fn json(&self, v: Value) -> Vec<u8> {
+        match v {
+            Value::Text(t) => t.into_bytes(),
+            Value::Blob(b) => self.sealer.open(&b),
+            _ => panic!("a document is text or bytes"),
+        }
+    }
+
+    fn in_tx(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<()>) {
+        self.conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        f(&self.conn).expect("write");
+        self.conn.execute_batch("COMMIT").expect("commit");
+    }
+
+    fn outbox(
+        &self,
+        conn: &Connection,
+        op: &str,
+        kind: &str,
+        payload: Value,
+    ) -> rusqlite::Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO outbox(op_id, hlc, kind, entity_id, payload, created_ms)
+             VALUES (?1, '0000000000000-0000-bench', ?2, ?1, ?3, 0)",
+        )?
+        .execute(rusqlite::params![op, kind, payload])?;
+        Ok(())
+    }
+
+    /// A walk of the built-in vehicle check, as Vigil stores it (its own template copy).
+    fn start_walk(&self, walk_id: &str) {
+        let template = self.doc(VEHICLE_CHECK);
+        self.in_tx(|c| {
+            c.execute(
+                "INSERT INTO adv_walks(id, template_doc, subject_kind, subject_id, started_hlc,
+                     started_by) VALUES (?1, ?2, 'other', 'Vehicle 3', 'h', 'PS Hale')",
+                rusqlite::params![walk_id, template],
+            )?;
+            Ok(())
+        });
+    }
+
+    /// Answers one item as Vigil does: read the walk and its template, write the answer
+    /// record (upsert) and its outbox row in one transaction.
+    fn answer(&self, walk_id: &str, k: usize) {
+        let record = data::answer_json(walk_id, k);
+        self.in_tx(|c| {
+            let template: Value = c
+                .prepare_cached("SELECT template_doc FROM adv_walks WHERE id = ?1")?
+                .query_row([walk_id], |r| r.get(0))?;
+            let template: serde_json::Value =
+                serde_json::from_slice(&self.json(template)).expect("the template's JSON");
+            std::hint::black_box(template);
+            c.prepare_cached(
+                "INSERT INTO adv_answers(walk_id, item_id, record, hlc) VALUES (?1, 'underside', ?2, ?3)
+                 ON CONFLICT(walk_id, item_id) DO UPDATE SET record = excluded.record,
+                 hlc = excluded.hlc",
+            )?
+            .execute(rusqlite::params![walk_id, self.doc(&record), format!("h{k}")])?;
+            self.outbox(c, &format!("answer-{k}"), "checklist.answer", self.doc(&record))
+        });
+    }
+
+    /// Saves a route document and its outbox row in one transaction.
+    fn save_route(&self, id: &str, doc: &str) {
+        self.in_tx(|c| {
+            c.execute(
+                "INSERT INTO adv_routes(id, journey, doc, hlc) VALUES (?1, NULL, ?2, 'h')
+                 ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, hlc = excluded.hlc",
+                rusqlite::params![id, self.doc(doc)],
+            )?;
+            self.outbox(c, &format!("route-{id}"), "advance.route", self.doc(doc))
+        });
+    }
+
+    /// Loads a route and decodes its line; returns the number of points.
+    fn load_route(&self, id: &str) -> usize {
+        let v: Value = self
             .conn
-            .prepare_cached(
-                "SELECT view FROM incident_views
-                 ORDER BY occurred_ms DESC, incident_id DESC LIMIT ?1 OFFSET ?2",
-            )
-            .expect("prepare");
-        let rows = stmt
-            .query_map([limit, offset], |r| r.get::<_, Value>(0))
-            .expect("query");
-        rows.map(|v| self.decode(v.expect("row"))).collect()
+            .prepare_cached("SELECT doc FROM adv_routes WHERE id = ?1")
+            .expect("prepare")
+            .query_row([id], |r| r.get(0))
+            .expect("the route");
+        let route: RouteDoc = serde_json::from_slice(&self.json(v)).expect("the route's JSON");
+        route.line.len()
     }
 
     fn decode(&self, v: Value) -> View {
@@ -315,16 +469,39 @@ impl Store {
                     .split_whitespace()
                     .map(|w| format!("\"{w}\"*"))
                     .collect();
-                let mut stmt = self
+                // The same two steps as Vigil's search (core/src/incident/query.rs):
+                // matching rowids from FTS, then row lookups or the index walk.
+                let hits: Vec<i64> = self
                     .conn
                     .prepare_cached(
-                        "SELECT view FROM incident_views WHERE incident_id IN
-                         (SELECT incident_id FROM incident_fts WHERE incident_fts MATCH ?1)
-                         ORDER BY occurred_ms DESC, incident_id DESC LIMIT 50 OFFSET 0",
+                        "SELECT rowid FROM incident_search WHERE incident_search MATCH ?1",
                     )
+                    .expect("prepare")
+                    .query_map([q.join(" AND ")], |r| r.get(0))
+                    .expect("query")
+                    .map(|r| r.expect("row"))
+                    .collect();
+                let incidents: i64 = self
+                    .conn
+                    .query_row(
+                        "SELECT coalesce(max(rowid), 0) FROM incident_views",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .expect("count");
+                let many = (hits.len() as f64).powi(2) * 40.0 > 50.0 * incidents as f64;
+                let member = if many { "+rowid" } else { "rowid" };
+                let ids: Vec<String> = hits.iter().map(i64::to_string).collect();
+                let mut stmt = self
+                    .conn
+                    .prepare_cached(&format!(
+                        "SELECT view FROM incident_views
+                         WHERE {member} IN (SELECT value FROM json_each(?1))
+                         ORDER BY occurred_ms DESC, incident_id DESC LIMIT 50"
+                    ))
                     .expect("prepare");
                 let rows = stmt
-                    .query_map([q.join(" AND ")], |r| r.get::<_, Value>(0))
+                    .query_map([format!("[{}]", ids.join(","))], |r| r.get::<_, Value>(0))
                     .expect("query");
                 rows.map(|v| self.decode(v.expect("row"))).collect()
             }
@@ -400,19 +577,19 @@ fn run_size(plan: &Plan, system: System, n: u64, out: &mut Vec<serde_json::Value
     eprintln!("  {} {n}: filled", system.name());
 
     let s = time_n(plan.iters(50), |_| {
-        assert_eq!(store.page(50, 0).len() as u64, n.min(50));
+        assert_eq!(store.page(50, None).len() as u64, n.min(50));
     });
     out.push(figure(system, "list_newest_50", n, &s, ""));
     let s = time_n(plan.iters_big(n, 5), |_| {
         let mut total = 0u64;
-        let mut offset = 0;
+        let mut after: Option<String> = None;
         loop {
-            let got = store.page(500, offset).len();
-            total += got as u64;
-            if got < 500 {
-                break;
+            let got = store.page(500, after.as_deref());
+            total += got.len() as u64;
+            match got.last() {
+                Some(last) if got.len() == 500 => after = Some(last.incident_id.clone()),
+                _ => break,
             }
-            offset += 500;
         }
         assert_eq!(total, n);
     });
@@ -421,7 +598,7 @@ fn run_size(plan: &Plan, system: System, n: u64, out: &mut Vec<serde_json::Value
         "list_all",
         n,
         &s,
-        "pages of 500, every view decoded",
+        "keyset pages of 500, every view decoded",
     ));
     let mut hits = 0;
     // Field-level search decrypts the whole store each time: fewer runs when large.
@@ -482,7 +659,72 @@ fn run_size(plan: &Plan, system: System, n: u64, out: &mut Vec<serde_json::Value
         &s,
         "without the outbox row",
     ));
+
+    store.start_walk("walk-1");
+    let s = time_n(plan.iters(200), |k| store.answer("walk-1", k));
+    out.push(figure(
+        system,
+        "answer_item",
+        n,
+        &s,
+        "read the walk and its template, upsert the answer, outbox row",
+    ));
+
+    let points = plan.route_points();
+    let doc = data::route_json("route-1", &data::route_line(points));
+    let s = time_n(1, |_| store.save_route("route-1", &doc));
+    out.push(figure(
+        system,
+        "route_save",
+        n,
+        &s,
+        &format!("{points} points, one save (JSON document, insert, outbox)"),
+    ));
+    let s = time_n(plan.iters(20), |_| {
+        assert_eq!(store.load_route("route-1"), points);
+    });
+    out.push(figure(
+        system,
+        "route_load",
+        n,
+        &s,
+        &format!("{points} points"),
+    ));
     drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Field-level sealing derives its key from the passphrase too: the same default
+/// Argon2id as Vigil, then open and a first read (plain SQLite has no key to derive).
+fn open_default_kdf(plan: &Plan, out: &mut Vec<serde_json::Value>) {
+    let dir = std::env::temp_dir().join(format!("vigil-baseline-{}-kdf", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("store.db");
+    drop(open(&path, System::Field));
+    let params = argon2::Params::new(64 * 1024, 3, 1, Some(32)).expect("Argon2 parameters");
+    let s = time_n(plan.iters(5), |_| {
+        let kdf = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params.clone(),
+        );
+        let mut key = [0u8; 32];
+        kdf.hash_password_into(b"correct horse battery staple", &[1u8; 16], &mut key)
+            .expect("derive");
+        let sealer = Sealer::from_key(&key);
+        let c = open(&path, System::Field);
+        let _: i64 = c
+            .query_row("SELECT count(*) FROM incident_chain_head", [], |r| r.get(0))
+            .expect("read");
+        std::hint::black_box(sealer);
+    });
+    out.push(figure(
+        System::Field,
+        "open_unlock_default_kdf",
+        0,
+        &s,
+        "Argon2id m=64 MiB t=3 p=1 (the default), key, open, first read",
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -502,6 +744,8 @@ fn main() -> ExitCode {
             run_size(&plan, system, n, &mut figures);
         }
     }
+    eprintln!("baseline field: default Argon2id, open");
+    open_default_kdf(&plan, &mut figures);
     let doc = json!({
         "tool": "vigil-baseline",
         "smoke": plan.smoke,
