@@ -1,6 +1,6 @@
 """Checks a smoke run of vigil-bench and vigil-baseline wrote every workload (no timing).
 
-Usage: check-smoke.py VIGIL.json BASELINE.json
+Usage: check-smoke.py VIGIL.json BASELINE.json MEMSEC.json
 """
 import json
 import sys
@@ -13,7 +13,9 @@ VIGIL = [
     "sync_push_pull", "server_ingest_sqlite", "server_ingest_postgres",
 ]
 BASELINE = ["list_newest_50", "list_all", "search_50", "open_unlock_no_kdf", "log_incident",
-            "log_incident_no_outbox"]
+            "log_incident_no_outbox", "answer_item", "route_save", "route_load"]
+FIELD_ONLY = ["open_unlock_default_kdf"]
+MEMSEC = ["search_50_memory_security", "log_incident_memory_security"]
 # Workloads that may be reported as skipped (PostgreSQL not built in or not installed).
 MAY_SKIP = {"server_ingest_postgres"}
 
@@ -31,9 +33,13 @@ def check(path, systems, names):
     return problems
 
 
-problems = check(sys.argv[1], ["vigil"], VIGIL) + check(sys.argv[2], ["plain", "field"], BASELINE)
+problems = (check(sys.argv[1], ["vigil"], VIGIL)
+            + check(sys.argv[2], ["plain", "field"], BASELINE)
+            + check(sys.argv[2], ["field"], FIELD_ONLY)
+            + check(sys.argv[3], ["vigil"], MEMSEC))
 for p in problems:
     print(p, file=sys.stderr)
 if problems:
     sys.exit(1)
-print(f"smoke: every workload reported ({len(VIGIL)} Vigil, {len(BASELINE)} x 2 baseline)")
+print(f"smoke: every workload reported ({len(VIGIL)} + {len(MEMSEC)} Vigil, "
+      f"{len(BASELINE)} x 2 + {len(FIELD_ONLY)} baseline)")

@@ -7,7 +7,9 @@
 //! vigil-bench report VIGIL.json BASELINE.json
 //! ```
 //! Groups: `store` (log, list, search, open, answer, route, cost split), `kdf`, `sync`
-//! (push and pull), `ingest` (several devices at once, SQLite and PostgreSQL).
+//! (push and pull), `ingest` (several devices at once, SQLite and PostgreSQL), and
+//! `memsec` (log and search with SQLCipher's memory security on: only with `--only`,
+//! since it cannot be switched off again in the process).
 
 // Shared with vigil-baseline, which uses the items this binary does not.
 #[allow(dead_code)]
@@ -58,7 +60,11 @@ impl Plan {
     }
 
     fn wants(&self, group: &str) -> bool {
-        self.only.as_deref().is_none_or(|o| o == group)
+        match self.only.as_deref() {
+            Some(o) => o == group,
+            // Memory security cannot be switched off again in a process: only on request.
+            None => group != "memsec",
+        }
     }
 
     /// Points of the synthetic route (10,000; 1,000 in a smoke run, debug builds are slow).
@@ -80,10 +86,10 @@ impl Plan {
     }
 }
 
-const GROUPS: &[&str] = &["store", "kdf", "sync", "ingest"];
+const GROUPS: &[&str] = &["store", "kdf", "sync", "ingest", "memsec"];
 
 fn usage() -> String {
-    "usage: vigil-bench [--sizes N,N,..] [--smoke] [--only store|kdf|sync|ingest] [--out FILE]\n\
+    "usage: vigil-bench [--sizes N,N,..] [--smoke] [--only store|kdf|sync|ingest|memsec] [--out FILE]\n\
      \x20      vigil-bench report VIGIL.json BASELINE.json"
         .to_string()
 }
@@ -157,7 +163,12 @@ fn run(plan: &Plan) -> Vec<Figure> {
         eprintln!("ingest: 4 devices, {c} changes, PostgreSQL");
         out.push(sync::ingest_postgres(4, c));
     }
-    // Last: the default Argon2id takes 64 MiB, which would mask every later peak.
+    if plan.wants("memsec") {
+        for &n in &plan.sizes {
+            eprintln!("memsec: {n} incidents, cipher_memory_security = ON");
+            store::memory_security(plan, n, &mut out);
+        }
+    }
     if plan.wants("kdf") {
         eprintln!("kdf: default Argon2id, open + unlock");
         store::open_default_kdf(plan, &mut out);

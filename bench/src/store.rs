@@ -358,3 +358,51 @@ pub fn open_default_kdf(plan: &Plan, out: &mut Vec<Figure>) {
             .with_note("a 10-incident store; minus kdf_default = SQLCipher open + key file"),
     );
 }
+
+/// The same log and search with SQLCipher's memory security on, which Vigil leaves off
+/// (docs/SECURITY.md): what that choice buys in time. Once on it stays on for the
+/// process, so this group runs in a process of its own (`bench/run` does).
+pub fn memory_security(plan: &Plan, n: u64, out: &mut Vec<Figure>) {
+    let on = rusqlite::Connection::open_in_memory()
+        .and_then(|c| {
+            c.pragma_update(
+                None,
+                "key",
+                "x'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff'",
+            )?;
+            c.pragma_update(None, "cipher_memory_security", "ON")?;
+            c.query_row("PRAGMA cipher_memory_security", [], |r| {
+                r.get::<_, String>(0)
+            })
+        })
+        .expect("switch memory security on");
+    assert!(
+        on == "1" || on.eq_ignore_ascii_case("on"),
+        "SQLCipher reports memory security {on}"
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut vault = Vault::create(&dir.path().join("store"), PASSPHRASE, fast_kdf(), None)
+        .expect("create a store");
+    fill(&mut vault, 0, n);
+    let samples = time_n(plan.iters(50), |_| {
+        let log = IncidentLog::new(&mut vault);
+        std::hint::black_box(
+            log.search(data::SEARCH_TEXT, &Page::default())
+                .expect("search"),
+        );
+    });
+    out.push(
+        Figure::from_samples("search_50_memory_security", n, &samples)
+            .with_note("search_50 with cipher_memory_security = ON"),
+    );
+    let mut next = n;
+    let samples = time_n(plan.iters(200), |_| {
+        let mut log = IncidentLog::new(&mut vault);
+        log.log(report(&data::incident(next))).expect("log");
+        next += 1;
+    });
+    out.push(
+        Figure::from_samples("log_incident_memory_security", n, &samples)
+            .with_note("log_incident with cipher_memory_security = ON"),
+    );
+}
