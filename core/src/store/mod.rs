@@ -374,7 +374,8 @@ fn configure(conn: &Connection, key: &SubKey) -> StoreResult<()> {
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     // Memory security (SQLCipher's `cipher_memory_security`, off by default since 4.5)
     // stays off on purpose: it mlocks and wipes every SQLite allocation, a system call
-    // pair per malloc/free, and made each write transaction ~4x slower (BENCHMARKS.md).
+    // pair per malloc/free: logging took twice as long and a search three times
+    // (BENCHMARKS.md, `memsec`).
     // SQLCipher keeps its keys and cipher contexts in its own locked heap and wipes them
     // either way; what it would add is wiping freed page buffers. SECURITY.md says so.
     conn.set_prepared_statement_cache_capacity(64);
