@@ -154,12 +154,14 @@ fn geodesic_at_least(chord: f64) -> f64 {
 /// space exactly as much as the surface does along it, so at most 1/R with R the
 /// smallest radius of curvature; by Schur's comparison theorem its chord is then at least
 /// that of a circular arc of radius R and the same length s: chord >= 2R sin(s / 2R).
-/// That inverts to s <= 2R asin(chord / 2R) when s <= pi R, which holds whenever the
-/// chord is under R (a longer geodesic, s > pi R, is near-antipodal: its chord exceeds
-/// 1.99 R). For city-scale chords the bound exceeds the chord by ~chord^3 / 24R^2.
+/// That inverts to s <= 2R asin(x), x = chord / 2R, when s <= pi R, which holds whenever
+/// the chord is under R (a longer geodesic, s > pi R, is near-antipodal: its chord exceeds
+/// 1.99 R). Since asin(x) <= tan(asin(x)), s <= chord / sqrt(1 - x^2), cheaper to compute
+/// and above the chord by ~chord^3 / 8R^2 only (3 micrometres at 1 km, 3 mm at 10 km).
 fn geodesic_at_most(chord: f64) -> f64 {
     if chord < MIN_RADIUS_M {
-        2.0 * MIN_RADIUS_M * (chord / (2.0 * MIN_RADIUS_M)).asin() + SLACK_M
+        let x = chord / (2.0 * MIN_RADIUS_M);
+        chord / (1.0 - x * x).sqrt() + SLACK_M
     } else {
         MAX_GEODESIC_M
     }
