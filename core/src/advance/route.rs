@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::error::{write, AdvanceError, AdvanceResult};
-use super::geometry::{self, length_m, locate_on_line, sample_line, validate_line, Position};
+use super::geometry::{length_m, nearest_on_line, validate_line, LineIndex, PointSet, Position};
 use super::haven::{HavenFilter, SafeHaven};
 use super::venue::opt;
 use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
@@ -260,18 +260,20 @@ impl Route {
                 "must be a positive number of metres",
             ));
         }
-        let fix = locate_on_line(&self.line, p).ok_or(AdvanceError::EmptyRoute)?;
+        let (distance_m, nearest) =
+            nearest_on_line(&self.line, p).ok_or(AdvanceError::EmptyRoute)?;
         Ok(OffRoute {
-            distance_m: fix.distance_m,
-            off_route: fix.distance_m > threshold_m,
-            nearest: fix.nearest,
+            distance_m,
+            off_route: distance_m > threshold_m,
+            nearest,
         })
     }
 
     pub fn progress(&self, p: Position) -> AdvanceResult<Progress> {
         p.validate("position")?;
-        let fix = locate_on_line(&self.line, p).ok_or(AdvanceError::EmptyRoute)?;
-        let total = self.length_m();
+        let line = LineIndex::new(&self.line);
+        let fix = line.locate(p).ok_or(AdvanceError::EmptyRoute)?;
+        let total = line.length_m();
         Ok(Progress {
             done_m: fix.along_m,
             left_m: (total - fix.along_m).max(0.0),
@@ -293,10 +295,14 @@ impl Route {
                 "must be a positive number of metres",
             ));
         }
+        let line = LineIndex::new(&self.line);
         let mut out = Vec::new();
         for h in havens.iter().filter(|h| filter.matches(h)) {
-            let fix = locate_on_line(&self.line, h.position).ok_or(AdvanceError::EmptyRoute)?;
-            if fix.distance_m <= half_width_m {
+            // As ever: an empty line is an error once there is a haven to place on it.
+            if self.line.is_empty() {
+                return Err(AdvanceError::EmptyRoute);
+            }
+            if let Some(fix) = line.locate_within(h.position, half_width_m) {
                 out.push(CorridorHaven {
                     haven: h.clone(),
                     distance_m: fix.distance_m,
@@ -318,17 +324,193 @@ impl Route {
         filter: HavenFilter,
         step_m: f64,
     ) -> AdvanceResult<Option<CoverageGap>> {
-        if !step_m.is_finite() || step_m <= 0.0 {
-            return Err(AdvanceError::invalid(
-                "step_m",
-                "must be a positive number of metres",
-            ));
+        worst_coverage_gap_along(&LineIndex::new(&self.line), havens, filter, step_m)
+    }
+}
+
+/// [`Route::worst_coverage_gap`] on a prepared line (a summary also wants its length).
+/// The answer is the sample farthest from its nearest haven (of equals, the first), found
+/// without solving a geodesic for every sample and haven: the chord bounds leave only the
+/// samples that could be the farthest to solve exactly.
+pub(crate) fn worst_coverage_gap_along(
+    line: &LineIndex<'_>,
+    havens: &[SafeHaven],
+    filter: HavenFilter,
+    step_m: f64,
+) -> AdvanceResult<Option<CoverageGap>> {
+    if !step_m.is_finite() || step_m <= 0.0 {
+        return Err(AdvanceError::invalid(
+            "step_m",
+            "must be a positive number of metres",
+        ));
+    }
+    let matching: Vec<&SafeHaven> = havens.iter().filter(|h| filter.matches(h)).collect();
+    if matching.is_empty() {
+        return Ok(None);
+    }
+    let set = PointSet::new(matching.iter().map(|h| h.position).collect());
+    let samples = line.sample(step_m, 5_000);
+    if samples.is_empty() {
+        return Ok(None);
+    }
+    let resolution = samples
+        .windows(2)
+        .map(|w| w[1].1 - w[0].1)
+        .fold(0.0, f64::max);
+    let bounds = samples
+        .iter()
+        .map(|(p, _)| set.nearest_bounds(*p))
+        .collect::<Option<Vec<(f64, f64)>>>()
+        .ok_or(AdvanceError::EmptyRoute)?;
+    // Seed with the sample surely farthest by the bounds, then solve only the samples
+    // that could still be farther (or as far and earlier).
+    let seed = bounds
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+        .map(|(k, _)| k)
+        .ok_or(AdvanceError::EmptyRoute)?;
+    let solve = |k: usize| set.nearest(samples[k].0).ok_or(AdvanceError::EmptyRoute);
+    let (h, d) = solve(seed)?;
+    let mut worst = (seed, h, d);
+    for (k, (_, at_most)) in bounds.iter().enumerate() {
+        if k == seed || *at_most < worst.2 {
+            continue;
         }
+        let (h, d) = solve(k)?;
+        if d > worst.2 || (d == worst.2 && k < worst.0) {
+            worst = (k, h, d);
+        }
+    }
+    let (k, h, d) = worst;
+    let (position, along_m) = samples[k];
+    Ok(Some(CoverageGap {
+        position,
+        along_m,
+        distance_m: d,
+        nearest_haven_id: matching[h].id.clone(),
+        resolution_m: resolution,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advance::geometry::tests::line;
+    use crate::advance::geometry::{destination, distance_m, locate_exhaustive, sample_line};
+    use crate::advance::haven::{HavenKind, HospitalInfo};
+    use crate::advance::summary::summarize;
+    use proptest::prelude::*;
+
+    fn route(line: Vec<Position>) -> Route {
+        Route {
+            id: "r".into(),
+            name: "R".into(),
+            journey: None,
+            role: RouteRole::Primary,
+            line,
+            points: vec![],
+            notes: String::new(),
+            updated: Hlc {
+                physical_ms: 0,
+                counter: 0,
+                device: "d".into(),
+            },
+        }
+    }
+
+    fn haven_at(position: Position) -> SafeHaven {
+        SafeHaven {
+            id: "h".into(),
+            kind: HavenKind::Police,
+            name: "Station".into(),
+            position,
+            hospital: None,
+            address: None,
+            phone: None,
+            opening_hours: None,
+            notes: String::new(),
+            updated: Hlc {
+                physical_ms: 0,
+                counter: 0,
+                device: "d".into(),
+            },
+        }
+    }
+
+    /// Havens near the route's vertices (some on them, some shared places), half of them
+    /// with an A&E.
+    fn route_and_havens() -> impl Strategy<Value = (Route, Vec<SafeHaven>)> {
+        let offset = prop_oneof![1 => Just(0.0), 6 => 0.0f64..3_000.0, 2 => 0.0f64..50_000.0];
+        let place = (
+            any::<prop::sample::Index>(),
+            0.0f64..360.0,
+            offset,
+            any::<bool>(),
+        );
+        (line(), prop::collection::vec(place, 0..12)).prop_map(|(line, places)| {
+            let havens = places
+                .into_iter()
+                .enumerate()
+                .map(|(i, (at, bearing, offset, ae))| SafeHaven {
+                    id: format!("h{i}"),
+                    kind: HavenKind::Hospital,
+                    name: format!("Hospital {i}"),
+                    position: destination(line[at.index(line.len())], bearing, offset),
+                    hospital: Some(HospitalInfo {
+                        emergency_department: ae,
+                        trauma_level: None,
+                        helipad: false,
+                    }),
+                    address: None,
+                    phone: None,
+                    opening_hours: None,
+                    notes: String::new(),
+                    updated: Hlc {
+                        physical_ms: 0,
+                        counter: 0,
+                        device: "d".into(),
+                    },
+                })
+                .collect();
+            (route(line), havens)
+        })
+    }
+
+    /// `havens_in_corridor` before `LineIndex`: the exhaustive search for every haven.
+    fn corridor_reference(
+        r: &Route,
+        havens: &[SafeHaven],
+        half_width_m: f64,
+        filter: HavenFilter,
+    ) -> Vec<CorridorHaven> {
+        let mut out = Vec::new();
+        for h in havens.iter().filter(|h| filter.matches(h)) {
+            let fix = locate_exhaustive(&r.line, h.position).unwrap();
+            if fix.distance_m <= half_width_m {
+                out.push(CorridorHaven {
+                    haven: h.clone(),
+                    distance_m: fix.distance_m,
+                    along_m: fix.along_m,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.along_m.total_cmp(&b.along_m));
+        out
+    }
+
+    /// `worst_coverage_gap` before the bounds: every sample against every haven.
+    fn gap_reference(
+        r: &Route,
+        havens: &[SafeHaven],
+        filter: HavenFilter,
+        step_m: f64,
+    ) -> Option<CoverageGap> {
         let matching: Vec<&SafeHaven> = havens.iter().filter(|h| filter.matches(h)).collect();
         if matching.is_empty() {
-            return Ok(None);
+            return None;
         }
-        let samples = sample_line(&self.line, step_m, 5_000);
+        let samples = sample_line(&r.line, step_m, 5_000);
         let resolution = samples
             .windows(2)
             .map(|w| w[1].1 - w[0].1)
@@ -337,9 +519,9 @@ impl Route {
         for (p, along) in samples {
             let (h, d) = matching
                 .iter()
-                .map(|h| (h, geometry::distance_m(p, h.position)))
+                .map(|h| (h, distance_m(p, h.position)))
                 .min_by(|a, b| a.1.total_cmp(&b.1))
-                .ok_or(AdvanceError::EmptyRoute)?;
+                .unwrap();
             if worst.as_ref().map(|w| d > w.distance_m).unwrap_or(true) {
                 worst = Some(CoverageGap {
                     position: p,
@@ -350,6 +532,114 @@ impl Route {
                 });
             }
         }
-        Ok(worst)
+        worst
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn corridor_agrees_with_the_exhaustive_search(
+            (r, havens) in route_and_havens(),
+            half_width_m in prop_oneof![0.0f64..500.0, 0.0f64..20_000.0],
+            any_kind in any::<bool>(),
+        ) {
+            let filter = if any_kind { HavenFilter::Any } else { HavenFilter::EmergencyHospital };
+            let fast = r.havens_in_corridor(&havens, half_width_m, filter).unwrap();
+            let slow = corridor_reference(&r, &havens, half_width_m, filter);
+            let ids = |c: &[CorridorHaven]| c.iter().map(|c| c.haven.id.clone()).collect::<Vec<_>>();
+            prop_assert_eq!(ids(&fast), ids(&slow));
+            for (f, s) in fast.iter().zip(&slow) {
+                prop_assert!((f.distance_m - s.distance_m).abs() < 0.01, "{f:?} {s:?}");
+                prop_assert!((f.along_m - s.along_m).abs() < 0.01, "{f:?} {s:?}");
+            }
+        }
+
+        #[test]
+        fn coverage_gap_agrees_with_the_exhaustive_search(
+            (r, havens) in route_and_havens(),
+            samples in 2.0f64..300.0,
+        ) {
+            // Between 2 and 300 samples a segment, so the reference stays quick.
+            let step_m = (r.length_m() / samples).max(1.0);
+            let filter = HavenFilter::EmergencyHospital;
+            let fast = r.worst_coverage_gap(&havens, filter, step_m).unwrap();
+            let slow = gap_reference(&r, &havens, filter, step_m);
+            match (&fast, &slow) {
+                (Some(f), Some(s)) => {
+                    prop_assert_eq!(&f.nearest_haven_id, &s.nearest_haven_id);
+                    prop_assert!((f.distance_m - s.distance_m).abs() < 0.01, "{f:?} {s:?}");
+                    prop_assert!((f.along_m - s.along_m).abs() < 0.01, "{f:?} {s:?}");
+                    prop_assert!(distance_m(f.position, s.position) < 0.03, "{f:?} {s:?}");
+                    prop_assert_eq!(f.resolution_m, s.resolution_m);
+                }
+                _ => prop_assert_eq!(fast.is_none(), slow.is_none()),
+            }
+        }
+
+        #[test]
+        fn summary_uses_the_same_figures((r, havens) in route_and_havens()) {
+            let s = summarize(&r, &havens).unwrap();
+            prop_assert_eq!(s.length_m, r.length_m());
+            prop_assert_eq!(
+                s.coverage_gap,
+                r.worst_coverage_gap(&havens, HavenFilter::EmergencyHospital, 50.0).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn of_equally_far_points_the_gap_is_the_first() {
+        // Out and back: both ends are the same place, equally far from the haven.
+        let (a, b) = (Position::new(51.5, -0.1), Position::new(51.52, -0.05));
+        let r = route(vec![b, a, b]);
+        let havens = vec![haven_at(a)];
+        let gap = r
+            .worst_coverage_gap(&havens, HavenFilter::Any, 100.0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(gap.along_m, 0.0, "{gap:?}");
+        assert_eq!(
+            Some(gap),
+            gap_reference(&r, &havens, HavenFilter::Any, 100.0)
+        );
+    }
+
+    #[test]
+    fn an_empty_line_answers_as_before() {
+        let r = route(vec![]);
+        let h = Position::new(0.0, 0.0);
+        assert!(matches!(r.progress(h), Err(AdvanceError::EmptyRoute)));
+        assert!(matches!(
+            r.off_route(h, 10.0),
+            Err(AdvanceError::EmptyRoute)
+        ));
+        assert_eq!(
+            r.havens_in_corridor(&[], 10.0, HavenFilter::Any).unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            r.worst_coverage_gap(&[], HavenFilter::Any, 10.0).unwrap(),
+            None
+        );
+        // With a haven to place: the corridor needs a route, the gap finds no point.
+        let on = route(vec![h, h]);
+        let havens = on.havens_in_corridor(&[], 0.0, HavenFilter::Any).unwrap();
+        assert!(havens.is_empty());
+        let one = vec![haven_at(h)];
+        assert!(matches!(
+            r.havens_in_corridor(&one, 10.0, HavenFilter::Any),
+            Err(AdvanceError::EmptyRoute)
+        ));
+        assert_eq!(
+            r.worst_coverage_gap(&one, HavenFilter::Any, 10.0).unwrap(),
+            None
+        );
+        assert_eq!(
+            on.havens_in_corridor(&one, 0.0, HavenFilter::Any)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

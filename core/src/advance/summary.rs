@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::error::AdvanceResult;
-use super::geometry::Position;
+use super::geometry::{LineIndex, Position};
 use super::haven::{list_havens, HavenFilter, SafeHaven};
-use super::route::{CoverageGap, Route, RouteRole};
+use super::route::{worst_coverage_gap_along, CoverageGap, Route, RouteRole};
 use crate::store::Database;
 
 /// Spacing, metres, at which a summary looks for the worst coverage gap.
@@ -62,16 +62,18 @@ pub struct RouteSummary {
 /// Summarises a route against a list of havens (pure).
 pub fn summarize(route: &Route, havens: &[SafeHaven]) -> AdvanceResult<RouteSummary> {
     let bounds = Bounds::of(&route.line).ok_or(super::AdvanceError::EmptyRoute)?;
+    let line = LineIndex::new(&route.line);
     Ok(RouteSummary {
         id: route.id.clone(),
         name: route.name.clone(),
         journey: route.journey.clone(),
         role: route.role,
-        length_m: route.length_m(),
+        length_m: line.length_m(),
         bounds,
         vertices: u32::try_from(route.line.len()).unwrap_or(u32::MAX),
         points: u32::try_from(route.points.len()).unwrap_or(u32::MAX),
-        coverage_gap: route.worst_coverage_gap(
+        coverage_gap: worst_coverage_gap_along(
+            &line,
             havens,
             HavenFilter::EmergencyHospital,
             SUMMARY_STEP_M,
