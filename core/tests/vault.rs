@@ -464,3 +464,27 @@ fn default_argon2id_and_pbkdf2_slots_meet_owasp_and_open() {
     v.lock().unwrap();
     v.unlock_with_passphrase(b"strong", None).unwrap();
 }
+
+/// New stores authenticate pages with HMAC-SHA256 (faster than SQLCipher's default
+/// SHA512 on CPUs with SHA extensions) and reopen under it; a store written before
+/// (HMAC-SHA512, as the previous release's fixture in server/tests/compat.rs) still
+/// opens. A page damaged under the new algorithm stays a typed error (above).
+#[test]
+fn new_stores_authenticate_pages_with_hmac_sha256() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let hmac = |v: &Vault| -> String {
+        v.db()
+            .unwrap()
+            .conn()
+            .query_row("PRAGMA cipher_hmac_algorithm", [], |r| r.get(0))
+            .unwrap()
+    };
+    let mut v = new_vault(dir, "pass");
+    write_marker(&mut v, 1, "kept");
+    assert_eq!(hmac(&v), "HMAC_SHA256");
+    v.lock().unwrap();
+    v.unlock_with_passphrase(b"pass", None).unwrap();
+    assert_eq!(hmac(&v), "HMAC_SHA256");
+    assert_eq!(all_outbox(&v).unwrap().len(), 1);
+}

@@ -158,6 +158,14 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
     );
     let pending = vigil_core::sync::status(old.db().unwrap()).unwrap();
     assert_eq!((pending.pending, pending.blobs_to_upload), (8, 1));
+    // Its pages keep the HMAC they were written with (new stores use HMAC-SHA256).
+    let hmac: String = old
+        .db()
+        .unwrap()
+        .conn()
+        .query_row("PRAGMA cipher_hmac_algorithm", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(hmac, "HMAC_SHA512");
     // Its per-entry search index became one row per incident (schema 8): the report's
     // words, the amendment's reason and its new words all still find the incident.
     {

@@ -48,7 +48,7 @@ impl Database {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = open_keyed(path, flags, key)?;
+        let mut conn = open_keyed(path, flags, key, PageHmac::Sha256)?;
         schema::migrate(&mut conn)?;
         let device_id = uuid::Uuid::new_v4().to_string();
         let (_, pkcs8) = DeviceKey::generate()?;
@@ -81,11 +81,20 @@ impl Database {
             Err(e) => return Err(e.into()),
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = open_keyed(path, flags, key)?;
-        // The key was authenticated by its slot, so a failure to read here is damage.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })?;
+        let first_read = |hmac| -> StoreResult<Connection> {
+            let conn = open_keyed(path, flags, key, hmac)?;
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(conn)
+        };
+        // The key was authenticated by its slot, so a page that fails its HMAC under both
+        // algorithms is damage. Stores created before schema 8 use HMAC-SHA512 (a failed
+        // read writes nothing, so trying the current algorithm first is harmless).
+        let mut conn = match first_read(PageHmac::Sha256) {
+            Ok(conn) => conn,
+            Err(_) => first_read(PageHmac::Sha512)?,
+        };
         schema::migrate(&mut conn)?;
         Self::load(conn)
     }
@@ -348,19 +357,40 @@ pub fn sqlcipher_provider_guard() -> StoreResult<std::sync::MutexGuard<'static, 
 /// Page cache per connection, KiB.
 const CACHE_KIB: i64 = 16 * 1024;
 
-fn open_keyed(path: &Path, flags: OpenFlags, key: &SubKey) -> StoreResult<Connection> {
+/// The HMAC that authenticates each page. New stores use HMAC-SHA256, which CPUs with
+/// SHA extensions (every current phone SoC, x86 since ~2017) compute several times
+/// faster than HMAC-SHA512: a third less time per logged incident (BENCHMARKS.md). Both
+/// are 256-bit-key HMACs with tags far beyond forgery reach; SHA512 is SQLCipher 4's
+/// default and what stores created before schema 8 use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PageHmac {
+    Sha256,
+    Sha512,
+}
+
+fn open_keyed(
+    path: &Path,
+    flags: OpenFlags,
+    key: &SubKey,
+    hmac: PageHmac,
+) -> StoreResult<Connection> {
     let _serialized = sqlcipher_provider_guard()?;
     let conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn, key)?;
+    configure(&conn, key, hmac)?;
     Ok(conn)
 }
 
-fn configure(conn: &Connection, key: &SubKey) -> StoreResult<()> {
+fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac) -> StoreResult<()> {
     // SQLCipher's own log would only say which page failed; our errors say it better.
     conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
         .optional()?;
     let lit = key.sqlcipher_literal();
     conn.pragma_update(None, "key", &*lit)?;
+    let algorithm = match hmac {
+        PageHmac::Sha256 => "HMAC_SHA256",
+        PageHmac::Sha512 => "HMAC_SHA512",
+    };
+    conn.pragma_update(None, "cipher_hmac_algorithm", algorithm)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // The first statement that reads a page tells a wrong key or a damaged header.
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
