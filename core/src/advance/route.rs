@@ -456,21 +456,12 @@ mod tests {
                     id: format!("h{i}"),
                     kind: HavenKind::Hospital,
                     name: format!("Hospital {i}"),
-                    position: destination(line[at.index(line.len())], bearing, offset),
                     hospital: Some(HospitalInfo {
                         emergency_department: ae,
                         trauma_level: None,
                         helipad: false,
                     }),
-                    address: None,
-                    phone: None,
-                    opening_hours: None,
-                    notes: String::new(),
-                    updated: Hlc {
-                        physical_ms: 0,
-                        counter: 0,
-                        device: "d".into(),
-                    },
+                    ..haven_at(destination(line[at.index(line.len())], bearing, offset))
                 })
                 .collect();
             (route(line), havens)
