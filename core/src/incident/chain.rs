@@ -40,6 +40,9 @@ pub struct StoredEntry {
 const COLUMNS: &str =
     "device_id, seq, entry_id, incident_id, kind, amends, prev_hash, hash, signature, body";
 
+const INSERT_ENTRY: &str = "INSERT INTO incident_entries(device_id, seq, entry_id, incident_id, \
+     kind, amends, prev_hash, hash, signature, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
     Ok(StoredEntry {
         device_id: r.get(0)?,
@@ -58,11 +61,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
 /// The chain head of `device_id`: `(seq, hash)`, or `(0, zeros)` before the first entry.
 pub fn head(conn: &Connection, device_id: &str) -> StoreResult<(u64, [u8; 32])> {
     let h: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM incident_chain_head WHERE device_id = ?1",
-            [device_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM incident_chain_head WHERE device_id = ?1")?
+        .query_row([device_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match h {
         None => Ok((0, ZERO_HASH)),
@@ -91,26 +91,24 @@ pub(crate) struct Link<'a> {
 /// written, for local appends and for verified entries pulled from teammates.
 pub(crate) fn store_link(conn: &Connection, l: &Link<'_>) -> StoreResult<()> {
     let amends = l.body.amendment.as_ref().map(|a| a.amends.clone());
-    conn.execute(
-        &format!("INSERT INTO incident_entries({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
-        params![
-            l.device_id,
-            l.seq as i64,
-            l.body.entry_id,
-            l.body.incident_id,
-            l.body.kind.as_str(),
-            amends,
-            l.prev,
-            l.hash,
-            l.signature,
-            l.bytes,
-        ],
-    )?;
-    conn.execute(
+    // Cached statements: a pulled page stores hundreds of links in one transaction.
+    conn.prepare_cached(INSERT_ENTRY)?.execute(params![
+        l.device_id,
+        l.seq as i64,
+        l.body.entry_id,
+        l.body.incident_id,
+        l.body.kind.as_str(),
+        amends,
+        l.prev,
+        l.hash,
+        l.signature,
+        l.bytes,
+    ])?;
+    conn.prepare_cached(
         "INSERT INTO incident_chain_head(device_id, seq, hash) VALUES (?1, ?2, ?3)
          ON CONFLICT(device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        params![l.device_id, l.seq as i64, l.hash],
-    )?;
+    )?
+    .execute(params![l.device_id, l.seq as i64, l.hash])?;
     Ok(())
 }
 
@@ -204,10 +202,9 @@ pub fn of_incident(
 /// One entry by id.
 pub fn by_id(conn: &Connection, entry_id: &str) -> StoreResult<Option<StoredEntry>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM incident_entries WHERE entry_id = ?1"),
-            [entry_id],
-            row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM incident_entries WHERE entry_id = ?1"
+        ))?
+        .query_row([entry_id], row)
         .optional()?)
 }
