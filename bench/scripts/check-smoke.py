@@ -10,14 +10,15 @@ VIGIL = [
     "open_unlock_no_kdf", "log_incident", "log_raw_sql", "log_raw_sql_no_outbox",
     "sign_and_hash", "answer_item", "route_save", "route_load", "route_off_route_progress",
     "route_nearest_haven", "route_summary_corridor", "sync_push", "sync_pull",
-    "sync_push_pull", "server_ingest_sqlite", "server_ingest_postgres",
+    "sync_push_pull", "server_ingest_sqlite", "server_ingest_postgres", "team_sync_sqlite",
+    "team_sync_postgres",
 ]
 BASELINE = ["list_newest_50", "list_all", "search_50", "open_unlock_no_kdf", "log_incident",
             "log_incident_no_outbox", "answer_item", "route_save", "route_load"]
 FIELD_ONLY = ["open_unlock_default_kdf"]
 MEMSEC = ["search_50_memory_security", "log_incident_memory_security"]
 # Workloads that may be reported as skipped (PostgreSQL not built in or not installed).
-MAY_SKIP = {"server_ingest_postgres"}
+MAY_SKIP = {"server_ingest_postgres", "team_sync_postgres"}
 
 
 def check(path, systems, names):

@@ -76,12 +76,14 @@ impl Plan {
         }
     }
 
-    /// Changes pushed and pulled in the sync workloads.
-    fn sync_changes(&self) -> u64 {
+    /// Changes pushed and pulled in the sync and ingest workloads, one run per size: the
+    /// store sizes (`--sizes`, by default 1,000, 10,000 and 100,000), so a reader sees how
+    /// the cost grows; a smoke run (a debug build) does 300.
+    fn sync_changes(&self) -> Vec<u64> {
         if self.smoke {
-            300
+            vec![300]
         } else {
-            10_000
+            self.sizes.clone()
         }
     }
 }
@@ -152,16 +154,18 @@ fn run(plan: &Plan) -> Vec<Figure> {
         }
     }
     if plan.wants("sync") {
-        let c = plan.sync_changes();
-        eprintln!("sync: push and pull {c} changes");
-        sync::push_pull(c, &mut out);
+        for c in plan.sync_changes() {
+            eprintln!("sync: push and pull {c} changes");
+            sync::push_pull(c, &mut out);
+        }
     }
     if plan.wants("ingest") {
-        let c = plan.sync_changes();
-        eprintln!("ingest: 4 devices, {c} changes, SQLite");
-        out.push(sync::ingest_sqlite(4, c));
-        eprintln!("ingest: 4 devices, {c} changes, PostgreSQL");
-        out.push(sync::ingest_postgres(4, c));
+        for c in plan.sync_changes() {
+            eprintln!("ingest: 4 devices, {c} changes, SQLite");
+            out.extend(sync::ingest_sqlite(4, c));
+            eprintln!("ingest: 4 devices, {c} changes, PostgreSQL");
+            out.extend(sync::ingest_postgres(4, c));
+        }
     }
     if plan.wants("memsec") {
         for &n in &plan.sizes {

@@ -1,11 +1,11 @@
 //! Sync through a real `vigil-server` on loopback: push then pull of many changes
 //! between two devices, and the server's ingest rate with several devices at once.
 
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use vigil_core::sync::transport::HttpTransport;
-use vigil_core::sync::SyncEngine;
+use vigil_core::sync::{ProgressSink, SyncEngine, SyncProgress};
 use vigil_core::Vault;
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 use vigil_server::{service, BackgroundServer, SqliteStorage, Storage};
@@ -51,12 +51,25 @@ struct Device {
 
 impl Device {
     fn enrolled(server: &Server, team: &str, officer: &str) -> Device {
+        Self::enrolled_with(server, team, officer, None)
+    }
+
+    /// Enrolled, with `progress` told while it syncs.
+    fn enrolled_with(
+        server: &Server,
+        team: &str,
+        officer: &str,
+        progress: Option<ProgressSink>,
+    ) -> Device {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut vault = Vault::create(&dir.path().join("store"), PASSPHRASE, fast_kdf(), None)
             .expect("create a store");
         let transport =
             HttpTransport::new(&server.url, Duration::from_secs(60)).expect("a transport");
-        let engine = SyncEngine::new(Box::new(transport));
+        let mut engine = SyncEngine::new(Box::new(transport));
+        if let Some(sink) = progress {
+            engine = engine.with_progress(sink);
+        }
         let code = service::issue_code(server.storage.as_ref(), team).expect("issue a code");
         engine
             .enroll(
@@ -117,25 +130,42 @@ fn rate_figure(workload: &str, changes: u64, wall: Duration) -> Figure {
     f
 }
 
-/// `devices` devices, each with `changes / devices` incidents, push at once.
-pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64) -> Figure {
+/// `devices` devices, each with `changes / devices` incidents, sync at once: each pushes
+/// its own, then pulls and applies the others'. Two figures: `server_ingest_<label>`,
+/// the server's ingest rate, from the first push to the last acknowledgement (a device
+/// that has sent everything goes on pulling, so the later pushes share the machine with
+/// those pulls); `team_sync_<label>`, until every device has also pulled and applied the
+/// others' entries (on these 2 cores, mostly the devices verifying and storing entries).
+pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64) -> Vec<Figure> {
     let server = Server::start(storage);
     let team = server.storage.create_team("Bench").expect("create a team");
     let each = changes / devices;
     let barrier = Barrier::new(devices as usize);
-    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+    // (sync started, last batch acknowledged, sync done, changes applied)
+    let spans: Vec<(Instant, Instant, Instant, u64)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..devices)
             .map(|k| {
                 let (server, team, barrier) = (&server, &team, &barrier);
                 s.spawn(move || {
-                    let mut d = Device::enrolled(server, team, &format!("Officer {k}"));
+                    let pushed_at: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+                    let mark = pushed_at.clone();
+                    let sink: ProgressSink = Arc::new(move |p| {
+                        if let SyncProgress::Pushed { pending: 0, .. } = p {
+                            if let Ok(mut at) = mark.lock() {
+                                *at = Some(Instant::now());
+                            }
+                        }
+                    });
+                    let mut d =
+                        Device::enrolled_with(server, team, &format!("Officer {k}"), Some(sink));
                     fill(&mut d.vault, k * each, (k + 1) * each);
                     barrier.wait();
                     let start = Instant::now();
                     let r = d.sync();
                     let end = Instant::now();
                     assert_eq!(r.acked, each, "every change acknowledged");
-                    (start, end)
+                    let pushed = pushed_at.lock().ok().and_then(|at| *at).unwrap_or(end);
+                    (start, pushed, end, r.applied)
                 })
             })
             .collect();
@@ -149,18 +179,31 @@ pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64
         .map(|s| s.0)
         .min()
         .expect("one device at least");
-    let last = spans
+    let pushed = spans
         .iter()
         .map(|s| s.1)
         .max()
         .expect("one device at least");
-    let wall = last - first;
-    rate_figure(&format!("server_ingest_{label}"), each * devices, wall).with_note(format!(
-        "{devices} devices pushing signed incident entries at once, {label} server storage"
-    ))
+    let done = spans
+        .iter()
+        .map(|s| s.2)
+        .max()
+        .expect("one device at least");
+    let applied: u64 = spans.iter().map(|s| s.3).sum();
+    let total = each * devices;
+    vec![
+        rate_figure(&format!("server_ingest_{label}"), total, pushed - first).with_note(format!(
+            "{devices} devices pushing signed incident entries at once, {label} server \
+                 storage (first push to last acknowledgement)"
+        )),
+        rate_figure(&format!("team_sync_{label}"), total, done - first).with_note(format!(
+            "the same {devices} devices' whole sync: each pushes its own, then pulls and \
+             applies the others' ({applied} applied in all)"
+        )),
+    ]
 }
 
-pub fn ingest_sqlite(devices: u64, changes: u64) -> Figure {
+pub fn ingest_sqlite(devices: u64, changes: u64) -> Vec<Figure> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let storage: Arc<dyn Storage> =
         Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
@@ -168,9 +211,12 @@ pub fn ingest_sqlite(devices: u64, changes: u64) -> Figure {
 }
 
 #[cfg(feature = "postgres")]
-pub fn ingest_postgres(devices: u64, changes: u64) -> Figure {
+pub fn ingest_postgres(devices: u64, changes: u64) -> Vec<Figure> {
     match crate::pg::PgCluster::start() {
-        Err(why) => Figure::skipped("server_ingest_postgres", changes, &why),
+        Err(why) => vec![
+            Figure::skipped("server_ingest_postgres", changes, &why),
+            Figure::skipped("team_sync_postgres", changes, &why),
+        ],
         Ok(pg) => {
             let storage: Arc<dyn Storage> =
                 Arc::new(vigil_server::PgStorage::connect(&pg.url).expect("connect PostgreSQL"));
@@ -182,10 +228,10 @@ pub fn ingest_postgres(devices: u64, changes: u64) -> Figure {
 }
 
 #[cfg(not(feature = "postgres"))]
-pub fn ingest_postgres(_devices: u64, changes: u64) -> Figure {
-    Figure::skipped(
-        "server_ingest_postgres",
-        changes,
-        "built without the postgres feature (bench/run enables it)",
-    )
+pub fn ingest_postgres(_devices: u64, changes: u64) -> Vec<Figure> {
+    let why = "built without the postgres feature (bench/run enables it)";
+    vec![
+        Figure::skipped("server_ingest_postgres", changes, why),
+        Figure::skipped("team_sync_postgres", changes, why),
+    ]
 }

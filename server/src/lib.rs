@@ -7,6 +7,7 @@ pub mod api;
 pub mod blobs;
 pub mod clock;
 pub mod error;
+mod ingest;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod service;

@@ -9,6 +9,7 @@ use postgres::{Client, NoTls};
 use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
 use crate::error::ServerError;
+use crate::ingest::{self, Prior};
 use crate::now_ms;
 use crate::storage::{
     BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
@@ -73,23 +74,6 @@ fn migrate(client: &mut Client) -> Result<(), ServerError> {
     }
     tx.commit()?;
     Ok(())
-}
-
-fn outcome_to_row(o: &EntryOutcome) -> (&'static str, Option<&str>) {
-    match o {
-        EntryOutcome::Applied => ("applied", None),
-        EntryOutcome::Rejected { reason } => ("rejected", Some(reason.as_str())),
-        EntryOutcome::Duplicate { original } => outcome_to_row(original),
-    }
-}
-
-fn outcome_from_row(outcome: &str, reason: Option<String>) -> EntryOutcome {
-    match outcome {
-        "applied" => EntryOutcome::Applied,
-        _ => EntryOutcome::Rejected {
-            reason: reason.unwrap_or_default(),
-        },
-    }
 }
 
 fn head_of(
@@ -249,94 +233,105 @@ impl Storage for PgStorage {
         if revoked {
             return Err(ServerError::Revoked);
         }
-        let mut last_seq: u64 = tx
+        let last_seq: u64 = tx
             .query_opt(
                 "SELECT last_seq FROM device_cursor WHERE device_id = $1 FOR UPDATE",
                 &[&device.id],
             )?
             .map(|r| r.get::<_, i64>(0))
             .unwrap_or(0) as u64;
+        let head = head_of(&mut tx, &device.id)?;
+        // What the batch may refer to, in one query each; then decided in memory
+        // (`ingest`) and written in one statement per table: a handful of round trips per
+        // batch instead of several per entry.
+        let mut prior = Prior::default();
+        let repeats: Vec<i64> = ingest::repeat_seqs(entries, last_seq)
+            .into_iter()
+            .map(|s| s as i64)
+            .collect();
+        if !repeats.is_empty() {
+            for r in tx.query(
+                "SELECT seq, op_id, outcome, reason FROM op_results
+                 WHERE device_id = $1 AND seq = ANY($2::BIGINT[])",
+                &[&device.id, &repeats],
+            )? {
+                let outcome = ingest::outcome_from_row(&r.get::<_, String>(2), r.get(3));
+                prior
+                    .by_seq
+                    .insert(r.get::<_, i64>(0) as u64, (r.get(1), outcome));
+            }
+        }
+        let ops = ingest::new_op_ids(entries, last_seq);
+        if !ops.is_empty() {
+            for r in tx.query(
+                "SELECT op_id FROM op_results WHERE op_id = ANY($1::TEXT[])",
+                &[&ops],
+            )? {
+                prior.seen_ops.insert(r.get(0));
+            }
+        }
+        let plan = ingest::plan(entries, last_seq, head, &prior, validate)?;
         let now = now_ms as i64;
-        let mut head = head_of(&mut tx, &device.id)?;
-        let mut head_moved = false;
-        let mut out = Vec::with_capacity(entries.len());
-        for e in entries {
-            let seq = e.seq as i64;
-            if e.seq <= last_seq {
-                let stored = tx.query_opt(
-                    "SELECT op_id, outcome, reason FROM op_results
-                     WHERE device_id = $1 AND seq = $2",
-                    &[&device.id, &seq],
-                )?;
-                out.push(match stored {
-                    Some(r) if r.get::<_, String>(0) == e.op_id => EntryOutcome::Duplicate {
-                        original: Box::new(outcome_from_row(&r.get::<_, String>(1), r.get(2))),
-                    },
-                    _ => EntryOutcome::Rejected {
-                        reason: "sequence number already used by another operation".into(),
-                    },
-                });
-                continue;
+        if !plan.changes.is_empty() {
+            let n = plan.changes.len();
+            let (mut seqs, mut op_ids, mut hlcs, mut kinds, mut entity_ids, mut payloads) = (
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+                Vec::with_capacity(n),
+            );
+            for ch in &plan.changes {
+                seqs.push(ch.entry.seq as i64);
+                op_ids.push(ch.entry.op_id.as_str());
+                hlcs.push(ch.hlc.as_str());
+                kinds.push(ch.entry.kind.as_str());
+                entity_ids.push(ch.entry.entity_id.as_str());
+                payloads.push(ch.payload.as_str());
             }
-            if e.seq != last_seq + 1 {
-                return Err(ServerError::SequenceGap {
-                    expected: last_seq + 1,
-                });
-            }
-            let op_seen = tx
-                .query_opt("SELECT 1 FROM op_results WHERE op_id = $1", &[&e.op_id])?
-                .is_some();
-            let outcome = if op_seen {
-                EntryOutcome::Rejected {
-                    reason: "op id already used".into(),
-                }
-            } else {
-                match validate(e, head.as_ref()) {
-                    Ok(moved) => {
-                        if let Some(h) = moved {
-                            head = Some(h);
-                            head_moved = true;
-                        }
-                        let payload = serde_json::to_string(&e.payload)
-                            .map_err(|_| ServerError::Malformed("payload".into()))?;
-                        tx.execute(
-                            "INSERT INTO changes(team_id, device_id, seq, op_id, hlc, kind,
-                                                 entity_id, payload, received_ms)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                            &[
-                                &device.team_id,
-                                &device.id,
-                                &seq,
-                                &e.op_id,
-                                &e.hlc.to_string(),
-                                &e.kind,
-                                &e.entity_id,
-                                &payload,
-                                &now,
-                            ],
-                        )?;
-                        EntryOutcome::Applied
-                    }
-                    Err(reason) => EntryOutcome::Rejected { reason },
-                }
-            };
-            if !op_seen {
-                let (o, reason) = outcome_to_row(&outcome);
-                tx.execute(
-                    "INSERT INTO op_results(device_id, seq, op_id, outcome, reason)
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[&device.id, &seq, &e.op_id, &o, &reason],
-                )?;
-            }
-            last_seq = e.seq;
-            out.push(outcome);
+            // In batch order (ORDER BY the ordinality), so `server_seq` follows the batch.
+            tx.execute(
+                "INSERT INTO changes(team_id, device_id, seq, op_id, hlc, kind, entity_id,
+                                     payload, received_ms)
+                 SELECT $1, $2, u.seq, u.op_id, u.hlc, u.kind, u.entity_id, u.payload, $3
+                 FROM unnest($4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[],
+                             $9::TEXT[])
+                      WITH ORDINALITY AS u(seq, op_id, hlc, kind, entity_id, payload, ord)
+                 ORDER BY u.ord",
+                &[
+                    &device.team_id,
+                    &device.id,
+                    &now,
+                    &seqs,
+                    &op_ids,
+                    &hlcs,
+                    &kinds,
+                    &entity_ids,
+                    &payloads,
+                ],
+            )?;
+        }
+        if !plan.results.is_empty() {
+            let seqs: Vec<i64> = plan.results.iter().map(|r| r.entry.seq as i64).collect();
+            let op_ids: Vec<&str> = plan.results.iter().map(|r| r.entry.op_id.as_str()).collect();
+            let outcomes: Vec<&str> = plan.results.iter().map(|r| r.outcome).collect();
+            let reasons: Vec<Option<&str>> =
+                plan.results.iter().map(|r| r.reason.as_deref()).collect();
+            tx.execute(
+                "INSERT INTO op_results(device_id, seq, op_id, outcome, reason)
+                 SELECT $1, u.seq, u.op_id, u.outcome, u.reason
+                 FROM unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])
+                      AS u(seq, op_id, outcome, reason)",
+                &[&device.id, &seqs, &op_ids, &outcomes, &reasons],
+            )?;
         }
         tx.execute(
             "INSERT INTO device_cursor(device_id, last_seq) VALUES ($1, $2)
              ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq",
-            &[&device.id, &(last_seq as i64)],
+            &[&device.id, &(plan.last_seq as i64)],
         )?;
-        if let (true, Some(h)) = (head_moved, &head) {
+        if let Some(h) = &plan.moved_head {
             tx.execute(
                 "INSERT INTO chain_heads(device_id, seq, hash, signature, anchored_ms)
                  VALUES ($1, $2, $3, $4, $5)
@@ -352,7 +347,7 @@ impl Storage for PgStorage {
             )?;
         }
         tx.commit()?;
-        Ok(out)
+        Ok(plan.outcomes)
     }
 
     fn time_high_water(&self) -> Result<u64, ServerError> {

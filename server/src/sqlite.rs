@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
 use crate::error::ServerError;
+use crate::ingest::{self, Prior};
 use crate::now_ms;
 use crate::storage::{
     BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
@@ -75,6 +76,8 @@ impl SqliteStorage {
         // An acknowledged push must survive a power cut.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Room for every statement of the request paths (pushes use about a dozen).
+        conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn)?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
@@ -201,30 +204,14 @@ fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
     Ok(())
 }
 
-fn outcome_to_row(o: &EntryOutcome) -> (&'static str, Option<&str>) {
-    match o {
-        EntryOutcome::Applied => ("applied", None),
-        EntryOutcome::Rejected { reason } => ("rejected", Some(reason.as_str())),
-        EntryOutcome::Duplicate { original } => outcome_to_row(original),
-    }
-}
-
-fn outcome_from_row(outcome: &str, reason: Option<String>) -> EntryOutcome {
-    match outcome {
-        "applied" => EntryOutcome::Applied,
-        _ => EntryOutcome::Rejected {
-            reason: reason.unwrap_or_default(),
-        },
-    }
-}
-
 fn head_of(conn: &Connection, device_id: &str) -> Result<Option<ChainHead>, ServerError> {
     let row: Option<(i64, Vec<u8>, Vec<u8>, i64)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT seq, hash, signature, anchored_ms FROM chain_heads WHERE device_id = ?1",
-            [device_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        )?
+        .query_row([device_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     row.map(|(seq, hash, signature, at)| {
         Ok(ChainHead {
@@ -279,20 +266,18 @@ impl Storage for SqliteStorage {
     }
 
     fn device(&self, device_id: &str) -> Result<Option<DeviceRecord>, ServerError> {
-        Ok(self
-            .lock()
-            .query_row(
-                "SELECT id, team_id, public_key, revoked FROM devices WHERE id = ?1",
-                [device_id],
-                |r| {
-                    Ok(DeviceRecord {
-                        id: r.get(0)?,
-                        team_id: r.get(1)?,
-                        public_key: r.get(2)?,
-                        revoked: r.get(3)?,
-                    })
-                },
-            )
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT id, team_id, public_key, revoked FROM devices WHERE id = ?1")?;
+        Ok(stmt
+            .query_row([device_id], |r| {
+                Ok(DeviceRecord {
+                    id: r.get(0)?,
+                    team_id: r.get(1)?,
+                    public_key: r.get(2)?,
+                    revoked: r.get(3)?,
+                })
+            })
             .optional()?)
     }
 
@@ -376,125 +361,102 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<EntryOutcome>, ServerError> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let revoked: bool = tx.query_row(
-            "SELECT revoked FROM devices WHERE id = ?1",
-            [&device.id],
-            |r| r.get(0),
-        )?;
+        let revoked: bool = tx
+            .prepare_cached("SELECT revoked FROM devices WHERE id = ?1")?
+            .query_row([&device.id], |r| r.get(0))?;
         if revoked {
             return Err(ServerError::Revoked);
         }
-        let mut last_seq: u64 = tx
-            .query_row(
-                "SELECT last_seq FROM device_cursor WHERE device_id = ?1",
-                [&device.id],
-                |r| r.get::<_, i64>(0),
-            )
+        let last_seq: u64 = tx
+            .prepare_cached("SELECT last_seq FROM device_cursor WHERE device_id = ?1")?
+            .query_row([&device.id], |r| r.get::<_, i64>(0))
             .optional()?
             .unwrap_or(0) as u64;
-        let now = now_ms as i64;
-        let mut head = head_of(&tx, &device.id)?;
-        let mut head_moved = false;
-        let mut out = Vec::with_capacity(entries.len());
-        for e in entries {
-            if e.seq <= last_seq {
-                let stored: Option<(String, String, Option<String>)> = tx
-                    .query_row(
-                        "SELECT op_id, outcome, reason FROM op_results
-                         WHERE device_id = ?1 AND seq = ?2",
-                        params![device.id, e.seq as i64],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .optional()?;
-                out.push(match stored {
-                    Some((op, outcome, reason)) if op == e.op_id => EntryOutcome::Duplicate {
-                        original: Box::new(outcome_from_row(&outcome, reason)),
-                    },
-                    _ => EntryOutcome::Rejected {
-                        reason: "sequence number already used by another operation".into(),
-                    },
-                });
-                continue;
-            }
-            if e.seq != last_seq + 1 {
-                // Dropping the transaction rolls back whatever this batch did.
-                return Err(ServerError::SequenceGap {
-                    expected: last_seq + 1,
-                });
-            }
-            let op_seen: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM op_results WHERE op_id = ?1)",
-                [&e.op_id],
-                |r| r.get(0),
+        let head = head_of(&tx, &device.id)?;
+        // What the batch may refer to, read once; then decided in memory (`ingest`).
+        let mut prior = Prior::default();
+        {
+            let mut by_seq = tx.prepare_cached(
+                "SELECT op_id, outcome, reason FROM op_results WHERE device_id = ?1 AND seq = ?2",
             )?;
-            let outcome = if op_seen {
-                EntryOutcome::Rejected {
-                    reason: "op id already used".into(),
+            for seq in ingest::repeat_seqs(entries, last_seq) {
+                let row: Option<(String, String, Option<String>)> = by_seq
+                    .query_row(params![device.id, seq as i64], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?;
+                if let Some((op, outcome, reason)) = row {
+                    prior
+                        .by_seq
+                        .insert(seq, (op, ingest::outcome_from_row(&outcome, reason)));
                 }
-            } else {
-                match validate(e, head.as_ref()) {
-                    Ok(moved) => {
-                        if let Some(h) = moved {
-                            head = Some(h);
-                            head_moved = true;
-                        }
-                        let payload = serde_json::to_string(&e.payload)
-                            .map_err(|_| ServerError::Malformed("payload".into()))?;
-                        tx.execute(
-                            "INSERT INTO changes(team_id, device_id, seq, op_id, hlc, kind,
-                                                 entity_id, payload, received_ms)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                            params![
-                                device.team_id,
-                                device.id,
-                                e.seq as i64,
-                                e.op_id,
-                                e.hlc.to_string(),
-                                e.kind,
-                                e.entity_id,
-                                payload,
-                                now
-                            ],
-                        )?;
-                        EntryOutcome::Applied
-                    }
-                    Err(reason) => EntryOutcome::Rejected { reason },
-                }
-            };
-            // A reused op id under a new seq is answered but not recorded (op_id is unique).
-            if !op_seen {
-                let (o, reason) = outcome_to_row(&outcome);
-                tx.execute(
-                    "INSERT INTO op_results(device_id, seq, op_id, outcome, reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![device.id, e.seq as i64, e.op_id, o, reason],
-                )?;
             }
-            last_seq = e.seq;
-            out.push(outcome);
+            let mut seen =
+                tx.prepare_cached("SELECT EXISTS(SELECT 1 FROM op_results WHERE op_id = ?1)")?;
+            for op in ingest::new_op_ids(entries, last_seq) {
+                if seen.query_row([op], |r| r.get::<_, bool>(0))? {
+                    prior.seen_ops.insert(op.to_string());
+                }
+            }
         }
-        tx.execute(
+        let plan = ingest::plan(entries, last_seq, head, &prior, validate)?;
+        let now = now_ms as i64;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO changes(team_id, device_id, seq, op_id, hlc, kind, entity_id,
+                                     payload, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for c in &plan.changes {
+                let e = c.entry;
+                insert.execute(params![
+                    device.team_id,
+                    device.id,
+                    e.seq as i64,
+                    e.op_id,
+                    c.hlc,
+                    e.kind,
+                    e.entity_id,
+                    c.payload,
+                    now
+                ])?;
+            }
+            let mut record = tx.prepare_cached(
+                "INSERT INTO op_results(device_id, seq, op_id, outcome, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for r in &plan.results {
+                record.execute(params![
+                    device.id,
+                    r.entry.seq as i64,
+                    r.entry.op_id,
+                    r.outcome,
+                    r.reason
+                ])?;
+            }
+        }
+        tx.prepare_cached(
             "INSERT INTO device_cursor(device_id, last_seq) VALUES (?1, ?2)
              ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq",
-            params![device.id, last_seq as i64],
-        )?;
-        if let (true, Some(h)) = (head_moved, &head) {
-            tx.execute(
+        )?
+        .execute(params![device.id, plan.last_seq as i64])?;
+        if let Some(h) = &plan.moved_head {
+            tx.prepare_cached(
                 "INSERT INTO chain_heads(device_id, seq, hash, signature, anchored_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT(device_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
                    signature = excluded.signature, anchored_ms = excluded.anchored_ms",
-                params![
-                    device.id,
-                    h.seq as i64,
-                    &h.hash[..],
-                    h.signature,
-                    h.anchored_ms as i64
-                ],
-            )?;
+            )?
+            .execute(params![
+                device.id,
+                h.seq as i64,
+                &h.hash[..],
+                h.signature,
+                h.anchored_ms as i64
+            ])?;
         }
         tx.commit()?;
-        Ok(out)
+        Ok(plan.outcomes)
     }
 
     fn time_high_water(&self) -> Result<u64, ServerError> {

@@ -333,6 +333,93 @@ fn invalid_entries_are_rejected_one_by_one_while_the_rest_applies() {
 }
 
 #[test]
+fn repeats_and_reused_op_ids_inside_one_batch_are_answered_entry_by_entry() {
+    // The server decides a whole batch before writing it: what an entry refers to that
+    // an earlier entry of the same batch recorded must be seen exactly as if stored.
+    let server = TestServer::start();
+    let t = server.transport();
+    let team = server.new_team("Alpha");
+    let dev = enroll(&server, &t, &team);
+    let one = entry(&dev, 1, json!({"n": 1}));
+    let two = entry(&dev, 2, json!(2));
+    let mut other_op_at_one = entry(&dev, 1, json!({"n": "other"}));
+    other_op_at_one.entity_id = "x".into();
+    let mut op_of_one = entry(&dev, 3, json!({"n": 3}));
+    op_of_one.op_id = one.op_id.clone();
+    let batch = PushBatch::signed(
+        &dev.id,
+        vec![
+            one.clone(),
+            two.clone(),
+            one.clone(),
+            two.clone(),
+            other_op_at_one,
+            op_of_one,
+            entry(&dev, 4, json!({"n": 4})),
+            entry(&dev, 5, json!({"n": 5})),
+        ],
+        &dev.key,
+    );
+    let (status, body) = push(&t, &batch);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let not_object = EntryOutcome::Rejected {
+        reason: "payload must be a JSON object".into(),
+    };
+    let expected = vec![
+        EntryOutcome::Applied,
+        not_object.clone(),
+        EntryOutcome::Duplicate {
+            original: Box::new(EntryOutcome::Applied),
+        },
+        EntryOutcome::Duplicate {
+            original: Box::new(not_object.clone()),
+        },
+        EntryOutcome::Rejected {
+            reason: "sequence number already used by another operation".into(),
+        },
+        EntryOutcome::Rejected {
+            reason: "op id already used".into(),
+        },
+        EntryOutcome::Applied,
+        EntryOutcome::Applied,
+    ];
+    assert_eq!(outcomes(&body), expected);
+    // Stored in batch order, so the team pulls them in seq order.
+    let stored: Vec<(u64, u64)> = server
+        .team_changes(&team)
+        .iter()
+        .map(|c| (c.seq, c.server_seq))
+        .collect();
+    assert_eq!(
+        stored.iter().map(|s| s.0).collect::<Vec<_>>(),
+        vec![1, 4, 5]
+    );
+    assert!(stored.windows(2).all(|w| w[0].1 < w[1].1));
+    // Sent again, every consumed seq answers from what was stored; seq 3's op id was
+    // already used, so nothing was recorded for it and its repeat is another operation.
+    let (status, body) = push(&t, &batch);
+    assert_eq!(status, 200);
+    let again = outcomes(&body);
+    let dup = |o: &EntryOutcome| EntryOutcome::Duplicate {
+        original: Box::new(o.clone()),
+    };
+    assert_eq!(again[0], dup(&EntryOutcome::Applied));
+    assert_eq!(again[1], dup(&not_object));
+    assert_eq!(again[2], dup(&EntryOutcome::Applied));
+    assert_eq!(again[3], dup(&not_object));
+    assert_eq!(again[4], expected[4]);
+    assert_eq!(
+        again[5],
+        EntryOutcome::Rejected {
+            reason: "sequence number already used by another operation".into(),
+        }
+    );
+    assert_eq!(again[6], dup(&EntryOutcome::Applied));
+    assert_eq!(again[7], dup(&EntryOutcome::Applied));
+    assert_eq!(server.team_changes(&team).len(), 3);
+}
+
+#[test]
 fn pull_is_scoped_to_the_team_paged_and_resyncs_an_unknown_cursor() {
     let server = TestServer::start();
     let t = server.transport();

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use common::proxy::{Fault, FaultProxy};
 use common::{Device, TestServer};
 use serde_json::json;
+use vigil_core::sync::engine::{DEFAULT_BATCH_SIZE, DEFAULT_PULL_LIMIT};
 use vigil_core::sync::protocol::{paths, PushBatch};
 use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{Response, SyncEngine, Transport, TransportError};
@@ -277,16 +278,20 @@ fn thirty_days_offline_ten_thousand_entries_drain_in_bounded_batches() {
     assert_eq!(a.status().pending, 0);
 
     let pushes = pushes.lock().unwrap().clone();
-    // Bounded: at most 100 entries and 256 KiB per batch, so exactly 100 batches here.
+    // Bounded: at most DEFAULT_BATCH_SIZE (500) entries and 256 KiB per batch; these
+    // entries are small enough that the count binds, so exactly 20 batches here.
+    let most = DEFAULT_BATCH_SIZE as usize;
     assert!(
-        pushes.iter().all(|&(n, _)| (1..=100).contains(&n)),
+        pushes.iter().all(|&(n, _)| (1..=most).contains(&n)),
         "{pushes:?}"
     );
     assert!(pushes.iter().all(|&(_, bytes)| bytes <= 256 * 1024));
-    assert_eq!(pushes.len(), 100);
+    assert_eq!(pushes.len(), (N as usize).div_ceil(most), "{pushes:?}");
     assert_eq!(pushes.iter().map(|&(n, _)| n as u64).sum::<u64>(), N);
-    // Pull pages are bounded too (200 per page by default; own changes come back).
-    assert!(*pulls.lock().unwrap() <= (N as usize).div_ceil(200) + 1);
+    // Pull pages are bounded too (DEFAULT_PULL_LIMIT, 500, per page by default; own
+    // changes come back).
+    let page = DEFAULT_PULL_LIMIT as usize;
+    assert!(*pulls.lock().unwrap() <= (N as usize).div_ceil(page) + 1);
 
     // The other device gets all of it, in bounded pages, exactly once.
     let r = b.sync().unwrap();

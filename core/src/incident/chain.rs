@@ -40,6 +40,9 @@ pub struct StoredEntry {
 const COLUMNS: &str =
     "device_id, seq, entry_id, incident_id, kind, amends, prev_hash, hash, signature, body";
 
+const INSERT_ENTRY: &str = "INSERT INTO incident_entries(device_id, seq, entry_id, incident_id, \
+     kind, amends, prev_hash, hash, signature, body) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEntry> {
     Ok(StoredEntry {
         device_id: r.get(0)?,
@@ -88,10 +91,8 @@ pub(crate) struct Link<'a> {
 /// written, for local appends and for verified entries pulled from teammates.
 pub(crate) fn store_link(conn: &Connection, l: &Link<'_>) -> StoreResult<()> {
     let amends = l.body.amendment.as_ref().map(|a| a.amends.clone());
-    conn.prepare_cached(&format!(
-        "INSERT INTO incident_entries({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
-    ))?
-    .execute(params![
+    // Cached statements: a pulled page stores hundreds of links in one transaction.
+    conn.prepare_cached(INSERT_ENTRY)?.execute(params![
         l.device_id,
         l.seq as i64,
         l.body.entry_id,
@@ -201,10 +202,9 @@ pub fn of_incident(
 /// One entry by id.
 pub fn by_id(conn: &Connection, entry_id: &str) -> StoreResult<Option<StoredEntry>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM incident_entries WHERE entry_id = ?1"),
-            [entry_id],
-            row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM incident_entries WHERE entry_id = ?1"
+        ))?
+        .query_row([entry_id], row)
         .optional()?)
 }

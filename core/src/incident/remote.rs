@@ -149,12 +149,9 @@ pub fn registered_key(
     conn: &rusqlite::Connection,
     device_id: &str,
 ) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.query_row(
-        "SELECT public_key FROM device_keys WHERE device_id = ?1",
-        [device_id],
-        |r| r.get(0),
-    )
-    .optional()
+    conn.prepare_cached("SELECT public_key FROM device_keys WHERE device_id = ?1")?
+        .query_row([device_id], |r| r.get(0))
+        .optional()
 }
 
 /// Registers the key a pulled change carries for its author, or checks it against the

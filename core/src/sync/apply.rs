@@ -131,11 +131,14 @@ pub(crate) fn receive(
 ) -> StoreResult<Option<InboxState>> {
     // Received on this device's own clock; judged on the team's.
     let now = now_ms();
-    let inserted = tx.execute(
-        "INSERT OR IGNORE INTO remote_changes(op_id, server_seq, device_id, seq, hlc, kind,
-             entity_id, payload, received_ms, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'stored')",
-        params![
+    // Cached statements: a page receives hundreds of changes in one transaction.
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO remote_changes(op_id, server_seq, device_id, seq, hlc, kind,
+                 entity_id, payload, received_ms, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'stored')",
+        )?
+        .execute(params![
             c.op_id,
             c.server_seq as i64,
             c.device_id,
@@ -145,8 +148,7 @@ pub(crate) fn receive(
             c.entity_id,
             serde_json::to_string(&c.payload)?,
             now as i64
-        ],
-    )?;
+        ])?;
     if inserted == 0 {
         return Ok(None);
     }
@@ -163,10 +165,8 @@ pub(crate) fn receive(
         }
     };
     if state != InboxState::Stored {
-        tx.execute(
-            "UPDATE remote_changes SET state = ?2, note = ?3 WHERE op_id = ?1",
-            params![c.op_id, state.as_str(), note],
-        )?;
+        tx.prepare_cached("UPDATE remote_changes SET state = ?2, note = ?3 WHERE op_id = ?1")?
+            .execute(params![c.op_id, state.as_str(), note])?;
     }
     Ok(Some(state))
 }

@@ -20,7 +20,7 @@ use crate::sync::error::SyncError;
 use crate::sync::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::sync::protocol::{
     codes, paths, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage,
-    PullRequest, PushBatch, PushEntry, PushResult, SCHEMA_VERSION, SKIP_KIND,
+    PullRequest, PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, SCHEMA_VERSION, SKIP_KIND,
 };
 use crate::sync::state::{self, SyncState, SyncStatus};
 use crate::sync::transport::{Response, Transport, TransportError};
@@ -79,6 +79,15 @@ pub struct SyncEngine {
     blobs: Arc<dyn BlobHost>,
     progress: Option<ProgressSink>,
 }
+
+/// Default most entries per push batch. The byte ceiling ([`DEFAULT_MAX_BATCH_BYTES`])
+/// usually binds first (about 200 signed incident entries); each batch costs a round trip,
+/// a signature each way and a durable commit on the server, so fewer, fuller batches.
+pub const DEFAULT_BATCH_SIZE: u32 = 500;
+
+/// Default changes per pull page: the most the server gives ([`MAX_PULL_LIMIT`]); each
+/// page is stored in one transaction.
+pub const DEFAULT_PULL_LIMIT: u32 = MAX_PULL_LIMIT;
 
 /// Default ceiling of an encoded push batch; must stay below the server's body limit
 /// (1 MiB by default), so an entry too large is caught here rather than by a 413.
@@ -154,8 +163,8 @@ impl SyncEngine {
             transport,
             appliers: crate::sync::default_appliers(),
             policy: RetryPolicy::default(),
-            batch_size: 100,
-            pull_limit: 200,
+            batch_size: DEFAULT_BATCH_SIZE,
+            pull_limit: DEFAULT_PULL_LIMIT,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
             blobs: Arc::new(crate::incident::transfer::Attachments),
             progress: None,
