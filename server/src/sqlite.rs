@@ -63,7 +63,9 @@ impl SqliteStorage {
                 .map_err(|_| ServerError::Storage("cannot initialise SQLCipher".into()))?;
             let conn = Connection::open(path)?;
             conn.execute_batch(&format!("PRAGMA key = {}", literal.as_str()))?;
-            conn.pragma_update(None, "cipher_memory_security", "ON")?;
+            // Memory security stays off, as on the phones (docs/SECURITY.md): it costs a
+            // system call pair per allocation, and whoever can read this process's
+            // memory reads the live page cache anyway. Use encrypted swap on the host.
             conn
         };
         // The first read tells a wrong key or a damaged file.
