@@ -235,17 +235,21 @@ mod tests {
         let p = plan(&entries, 0, None, &Prior::default(), &accept).unwrap();
         assert_eq!(
             p.outcomes,
-            vec![EntryOutcome::Applied, rejected("bad entry"), EntryOutcome::Applied]
+            vec![
+                EntryOutcome::Applied,
+                rejected("bad entry"),
+                EntryOutcome::Applied
+            ]
         );
         let applied: Vec<u64> = p.changes.iter().map(|c| c.entry.seq).collect();
         assert_eq!(applied, vec![1, 3]);
         // Every consumed seq has its result recorded, the rejection included.
-        let recorded: Vec<(u64, &str)> = p
-            .results
-            .iter()
-            .map(|r| (r.entry.seq, r.outcome))
-            .collect();
-        assert_eq!(recorded, vec![(1, "applied"), (2, "rejected"), (3, "applied")]);
+        let recorded: Vec<(u64, &str)> =
+            p.results.iter().map(|r| (r.entry.seq, r.outcome)).collect();
+        assert_eq!(
+            recorded,
+            vec![(1, "applied"), (2, "rejected"), (3, "applied")]
+        );
         assert_eq!(p.last_seq, 3);
     }
 

@@ -314,7 +314,11 @@ impl Storage for PgStorage {
         }
         if !plan.results.is_empty() {
             let seqs: Vec<i64> = plan.results.iter().map(|r| r.entry.seq as i64).collect();
-            let op_ids: Vec<&str> = plan.results.iter().map(|r| r.entry.op_id.as_str()).collect();
+            let op_ids: Vec<&str> = plan
+                .results
+                .iter()
+                .map(|r| r.entry.op_id.as_str())
+                .collect();
             let outcomes: Vec<&str> = plan.results.iter().map(|r| r.outcome).collect();
             let reasons: Vec<Option<&str>> =
                 plan.results.iter().map(|r| r.reason.as_deref()).collect();
