@@ -3,7 +3,7 @@
 //! `report` subcommand merges it with `vigil-baseline`'s JSON into a markdown table.
 //!
 //! ```text
-//! vigil-bench [--sizes 1000,10000,100000] [--smoke] [--only GROUP] [--out FILE.json]
+//! vigil-bench [--sizes 1000,10000,100000] [--sync-sizes 1000,10000,30000] [--smoke] [--only GROUP] [--out FILE.json]
 //! vigil-bench report VIGIL.json BASELINE.json
 //! ```
 //! Groups: `store` (log, list, search, open, answer, route, cost split), `kdf`, `sync`
@@ -33,6 +33,7 @@ use result::Figure;
 /// What to run, and how hard.
 pub struct Plan {
     pub sizes: Vec<u64>,
+    pub sync_sizes: Vec<u64>,
     pub smoke: bool,
     pub only: Option<String>,
     pub out: Option<String>,
@@ -76,14 +77,15 @@ impl Plan {
         }
     }
 
-    /// Changes pushed and pulled in the sync and ingest workloads, one run per size: the
-    /// store sizes (`--sizes`, by default 1,000, 10,000 and 100,000), so a reader sees how
-    /// the cost grows; a smoke run (a debug build) does 300.
+    /// Changes pushed and pulled in the sync and ingest workloads, one run per size:
+    /// `--sync-sizes` (by default 1,000, 10,000 and 30,000: a reader sees how the cost
+    /// grows, and a full run stays well under an hour on 2 cores); a smoke run (a debug
+    /// build) does 300.
     fn sync_changes(&self) -> Vec<u64> {
         if self.smoke {
             vec![300]
         } else {
-            self.sizes.clone()
+            self.sync_sizes.clone()
         }
     }
 }
@@ -91,14 +93,25 @@ impl Plan {
 const GROUPS: &[&str] = &["store", "kdf", "sync", "ingest", "memsec"];
 
 fn usage() -> String {
-    "usage: vigil-bench [--sizes N,N,..] [--smoke] [--only store|kdf|sync|ingest|memsec] [--out FILE]\n\
+    "usage: vigil-bench [--sizes N,N,..] [--sync-sizes N,N,..] [--smoke] [--only store|kdf|sync|ingest|memsec] [--out FILE]\n\
      \x20      vigil-bench report VIGIL.json BASELINE.json"
         .to_string()
+}
+
+fn sizes(list: &str) -> Result<Vec<u64>, String> {
+    list.split(',')
+        .map(|s| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("bad size {s:?}"))
+        })
+        .collect()
 }
 
 fn parse(args: &[String]) -> Result<Plan, String> {
     let mut plan = Plan {
         sizes: vec![1_000, 10_000, 100_000],
+        sync_sizes: vec![1_000, 10_000, 30_000],
         smoke: false,
         only: None,
         out: None,
@@ -114,16 +127,10 @@ fn parse(args: &[String]) -> Result<Plan, String> {
         match a.as_str() {
             "--smoke" => plan.smoke = true,
             "--sizes" => {
-                plan.sizes = value("--sizes")?
-                    .split(',')
-                    .map(|s| {
-                        s.trim()
-                            .parse::<u64>()
-                            .map_err(|_| format!("bad size {s:?}"))
-                    })
-                    .collect::<Result<_, _>>()?;
+                plan.sizes = sizes(&value("--sizes")?)?;
                 sizes_given = true;
             }
+            "--sync-sizes" => plan.sync_sizes = sizes(&value("--sync-sizes")?)?,
             "--only" => {
                 let g = value("--only")?;
                 if !GROUPS.contains(&g.as_str()) {
@@ -139,7 +146,11 @@ fn parse(args: &[String]) -> Result<Plan, String> {
     if plan.smoke && !sizes_given {
         plan.sizes = vec![100, 300];
     }
-    if plan.sizes.is_empty() || plan.sizes.contains(&0) {
+    if plan.sizes.is_empty()
+        || plan.sizes.contains(&0)
+        || plan.sync_sizes.is_empty()
+        || plan.sync_sizes.contains(&0)
+    {
         return Err("sizes must be positive".into());
     }
     Ok(plan)
@@ -243,6 +254,13 @@ mod tests {
     fn parses_flags() {
         let p = parse(&args("--sizes 10,20 --only sync --out x.json")).expect("parse");
         assert_eq!(p.sizes, vec![10, 20]);
+        assert_eq!(
+            parse(&args("--sync-sizes 5,6"))
+                .expect("parse")
+                .sync_changes(),
+            vec![5, 6]
+        );
+        assert!(parse(&args("--sync-sizes 0")).is_err());
         assert_eq!(p.only.as_deref(), Some("sync"));
         assert_eq!(p.out.as_deref(), Some("x.json"));
         assert_eq!(
