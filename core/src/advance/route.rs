@@ -14,6 +14,7 @@ use crate::store::Database;
 use crate::sync::Hlc;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum RouteRole {
     #[default]
@@ -22,6 +23,7 @@ pub enum RouteRole {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum RoutePointKind {
     Checkpoint,
@@ -51,6 +53,7 @@ impl RoutePointKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RoutePoint {
     pub kind: RoutePointKind,
     pub name: String,
@@ -76,6 +79,7 @@ pub struct RouteInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Route {
     pub id: String,
     pub name: String,
@@ -206,6 +210,7 @@ fn query_routes<P: rusqlite::Params>(db: &Database, sql: &str, p: P) -> AdvanceR
 
 /// How far a position is from the route.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OffRoute {
     pub distance_m: f64,
     /// True when `distance_m` is above the threshold asked for.
@@ -215,6 +220,7 @@ pub struct OffRoute {
 
 /// Distance done and left along the route, measured at the nearest point of the route.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Progress {
     pub done_m: f64,
     pub left_m: f64,
@@ -224,6 +230,7 @@ pub struct Progress {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CorridorHaven {
     pub haven: SafeHaven,
     /// Distance from the haven to the route, metres.
@@ -232,8 +239,23 @@ pub struct CorridorHaven {
     pub along_m: f64,
 }
 
+impl CorridorHaven {
+    /// Route order, total: distance along the route, then distance from it, then id.
+    /// Both distances compare at millimetre resolution, so two havens that project to
+    /// the same place (within float noise) are ordered by id, whichever way the
+    /// distances were computed.
+    pub fn route_order(a: &CorridorHaven, b: &CorridorHaven) -> std::cmp::Ordering {
+        let mm = |m: f64| (m * 1000.0).round();
+        mm(a.along_m)
+            .total_cmp(&mm(b.along_m))
+            .then(mm(a.distance_m).total_cmp(&mm(b.distance_m)))
+            .then_with(|| a.haven.id.cmp(&b.haven.id))
+    }
+}
+
 /// The point of the route farthest from any matching haven.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CoverageGap {
     pub position: Position,
     pub along_m: f64,
@@ -310,7 +332,7 @@ impl Route {
                 });
             }
         }
-        out.sort_by(|a, b| a.along_m.total_cmp(&b.along_m));
+        out.sort_by(CorridorHaven::route_order);
         Ok(out)
     }
 
@@ -486,7 +508,7 @@ mod tests {
                 });
             }
         }
-        out.sort_by(|a, b| a.along_m.total_cmp(&b.along_m));
+        out.sort_by(CorridorHaven::route_order);
         out
     }
 
@@ -577,6 +599,31 @@ mod tests {
                 r.worst_coverage_gap(&havens, HavenFilter::EmergencyHospital, 50.0).unwrap()
             );
         }
+    }
+
+    /// Regression (a fresh clone's `tests/run`): points centimetres apart with havens on
+    /// them; the fast corridor and the exhaustive search put the two havens in
+    /// different orders (`["h1","h0"]` against `["h0","h1"]`) because the sort had no
+    /// tie-break. Now both order by along, distance, then id.
+    #[test]
+    fn havens_at_one_place_on_the_route_are_ordered_by_id_in_both_searches() {
+        let a = Position::new(51.5, -0.1);
+        let b = destination(a, 90.0, 0.03);
+        let c = destination(b, 90.0, 0.02);
+        let r = route(vec![a, b, c, destination(c, 90.0, 500.0)]);
+        let h = |id: &str, p: Position| SafeHaven {
+            id: id.into(),
+            ..haven_at(p)
+        };
+        // Listed h1 first, on the vertex b and a hair beside it.
+        let havens = vec![h("h1", b), h("h0", destination(b, 0.0, 0.000_1))];
+        let fast = r
+            .havens_in_corridor(&havens, 100.0, HavenFilter::Any)
+            .unwrap();
+        let slow = corridor_reference(&r, &havens, 100.0, HavenFilter::Any);
+        let ids = |c: &[CorridorHaven]| c.iter().map(|c| c.haven.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&fast), vec!["h0", "h1"]);
+        assert_eq!(ids(&slow), vec!["h0", "h1"]);
     }
 
     #[test]
