@@ -61,19 +61,9 @@ impl CliError {
             CliError::NoStore(_) => "not_found",
             CliError::Sync(e) => sync::kind(e),
             CliError::Verification(_) => "verification_failed",
-            CliError::Advance(e) => advance_kind(e),
-            CliError::Incident(e) => match e {
-                IncidentError::InvalidInput { .. } => "invalid_input",
-                IncidentError::UnknownIncident => "unknown_incident",
-                IncidentError::UnknownAttachment => "unknown_attachment",
-                IncidentError::AttachmentEmpty => "attachment_empty",
-                IncidentError::AttachmentCorrupt => "attachment_corrupt",
-                IncidentError::AttachmentNotDownloaded => "attachment_not_downloaded",
-                IncidentError::AttachmentIo(_) | IncidentError::ExportIo(_) => "io",
-                IncidentError::Bundle(_) => "bundle",
-                IncidentError::Store(e) => store_kind(e),
-            },
-            CliError::Store(e) => store_kind(e),
+            CliError::Advance(e) => e.code(),
+            CliError::Incident(e) => e.code(),
+            CliError::Store(e) => e.code(),
         }
     }
 }
@@ -88,29 +78,6 @@ fn store_exit_code(e: &StoreError) -> u8 {
         | StoreError::NotAStore { .. }
         | StoreError::NewerFormat { .. } => 4,
         _ => 1,
-    }
-}
-
-fn store_kind(e: &StoreError) -> &'static str {
-    match e {
-        StoreError::WrongPassphrase { .. } => "wrong_passphrase",
-        StoreError::PlatformKeyRejected => "platform_key_rejected",
-        StoreError::WipedAfterFailedAttempts => "wiped_after_failed_attempts",
-        StoreError::Locked => "locked",
-        StoreError::Wiped => "wiped",
-        StoreError::NotFound => "not_found",
-        StoreError::AlreadyExists => "already_exists",
-        StoreError::NotAStore { .. } => "not_a_store",
-        StoreError::KeyFileCorrupt => "key_file_corrupt",
-        StoreError::DatabaseCorrupt => "database_corrupt",
-        StoreError::NewerFormat { .. } => "newer_format",
-        StoreError::WeakKdf => "weak_kdf",
-        StoreError::UnknownSlot(_) => "unknown_slot",
-        StoreError::LastSlot => "last_slot",
-        StoreError::KeyWrapper(_) => "key_wrapper",
-        StoreError::InvalidInput { .. } => "invalid_input",
-        StoreError::Io(_) => "io",
-        StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
     }
 }
 
@@ -156,25 +123,5 @@ impl From<AdvanceError> for CliError {
             }
             other => CliError::Advance(other),
         }
-    }
-}
-
-fn advance_kind(e: &AdvanceError) -> &'static str {
-    match e {
-        AdvanceError::InvalidInput { .. } => "invalid_input",
-        AdvanceError::Gpx(_) => "gpx",
-        AdvanceError::GeoJson(_) => "geojson",
-        AdvanceError::WrongGeometry { .. } => "wrong_geometry",
-        AdvanceError::EmptyRoute => "empty_route",
-        AdvanceError::Template { .. } => "template",
-        AdvanceError::WrongAnswerKind { .. } => "wrong_answer_kind",
-        AdvanceError::UnknownItem { .. } => "unknown_item",
-        AdvanceError::RequiredUnanswered { .. } => "required_unanswered",
-        AdvanceError::WrongWalkState { .. } => "wrong_walk_state",
-        AdvanceError::SnapshotInvalid(_) => "snapshot_invalid",
-        AdvanceError::NotFound { .. } => "not_found",
-        AdvanceError::AlreadyExists { .. } => "already_exists",
-        AdvanceError::Incident(_) => "incident",
-        AdvanceError::Store(_) => "store",
     }
 }

@@ -1,0 +1,73 @@
+//! One stable machine code per core error: the CLI's JSON `kind` and the code the apps
+//! see. Each match below is the only one for its error; a new variant does not compile
+//! until it has a code here. Codes are `snake_case`, never carry content, and never
+//! change once released (apps and scripts match on them).
+
+use crate::advance::AdvanceError;
+use crate::error::StoreError;
+use crate::incident::IncidentError;
+
+impl StoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::WrongPassphrase { .. } => "wrong_passphrase",
+            StoreError::PlatformKeyRejected => "platform_key_rejected",
+            StoreError::WipedAfterFailedAttempts => "wiped_after_failed_attempts",
+            StoreError::Locked => "locked",
+            StoreError::Wiped => "wiped",
+            StoreError::NotFound => "not_found",
+            StoreError::AlreadyExists => "already_exists",
+            StoreError::NotAStore { .. } => "not_a_store",
+            StoreError::KeyFileCorrupt => "key_file_corrupt",
+            StoreError::DatabaseCorrupt => "database_corrupt",
+            StoreError::NewerFormat { .. } => "newer_format",
+            StoreError::WeakKdf => "weak_kdf",
+            StoreError::UnknownSlot(_) => "unknown_slot",
+            StoreError::LastSlot => "last_slot",
+            StoreError::KeyWrapper(_) => "key_wrapper",
+            StoreError::InvalidInput { .. } => "invalid_input",
+            StoreError::Io(_) => "io",
+            StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
+        }
+    }
+}
+
+impl IncidentError {
+    /// A store failure underneath has the store's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IncidentError::InvalidInput { .. } => "invalid_input",
+            IncidentError::UnknownIncident => "unknown_incident",
+            IncidentError::UnknownAttachment => "unknown_attachment",
+            IncidentError::AttachmentEmpty => "attachment_empty",
+            IncidentError::AttachmentCorrupt => "attachment_corrupt",
+            IncidentError::AttachmentNotDownloaded => "attachment_not_downloaded",
+            IncidentError::AttachmentIo(_) | IncidentError::ExportIo(_) => "io",
+            IncidentError::Bundle(_) => "bundle",
+            IncidentError::Store(e) => e.code(),
+        }
+    }
+}
+
+impl AdvanceError {
+    /// A failure of the incident log or the store underneath has its own code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdvanceError::InvalidInput { .. } => "invalid_input",
+            AdvanceError::Gpx(_) => "gpx",
+            AdvanceError::GeoJson(_) => "geojson",
+            AdvanceError::WrongGeometry { .. } => "wrong_geometry",
+            AdvanceError::EmptyRoute => "empty_route",
+            AdvanceError::Template { .. } => "template",
+            AdvanceError::WrongAnswerKind { .. } => "wrong_answer_kind",
+            AdvanceError::UnknownItem { .. } => "unknown_item",
+            AdvanceError::RequiredUnanswered { .. } => "required_unanswered",
+            AdvanceError::WrongWalkState { .. } => "wrong_walk_state",
+            AdvanceError::SnapshotInvalid(_) => "snapshot_invalid",
+            AdvanceError::NotFound { .. } => "not_found",
+            AdvanceError::AlreadyExists { .. } => "already_exists",
+            AdvanceError::Incident(e) => e.code(),
+            AdvanceError::Store(e) => e.code(),
+        }
+    }
+}
