@@ -1,5 +1,8 @@
 //! The incident log over the FFI: `IncidentLog` (an object made from an unlocked
-//! `Vault`), its records and enums, `IncidentError`, and the free `verify_bundle`.
+//! `Vault`), `IncidentError`, the free `verify_bundle`, and the two records that must
+//! differ from the core's at the boundary (`ReportPatch`, `IncidentView` with its
+//! `HistoryEntry`). Reports, filters, receipts and verification reports are the core's
+//! own types (`vigil_core::incident`, Kotlin package `app.vigil.core.model`).
 //!
 //! Every method blocks (SQLite, file I/O, hashing): call off the main thread
 //! (`Dispatchers.IO`, a background actor). Instants cross as epoch milliseconds (UTC).
@@ -13,6 +16,10 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use vigil_core::error::StoreError as CoreStoreError;
 use vigil_core::incident as core;
+use vigil_core::incident::{
+    AttachmentRef, BundleReport, Category, EntryKind, EntryReceipt, IncidentFilter,
+    IncidentSummary, Location, OccurredAt, Person, Report, Severity, Vehicle, VerifyReport,
+};
 
 use crate::vault::Vault;
 
@@ -114,66 +121,8 @@ fn from_millis(field: &str, ms: i64) -> Result<DateTime<Utc>, IncidentError> {
         .ok_or_else(|| invalid(field, "out of range"))
 }
 
-fn to_millis(t: &DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
 // ---------------------------------------------------------------------------------
-// Enums
-
-macro_rules! mirror_enum {
-    ($(#[$m:meta])* $name:ident = $core:path { $($v:ident),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-        pub enum $name { $($v),+ }
-
-        impl From<$core> for $name {
-            fn from(c: $core) -> Self {
-                use $core as C;
-                match c { $(C::$v => $name::$v),+ }
-            }
-        }
-
-        impl From<$name> for $core {
-            fn from(c: $name) -> Self {
-                use $core as C;
-                match c { $($name::$v => C::$v),+ }
-            }
-        }
-    };
-}
-
-mirror_enum!(
-    /// What kind of incident this is.
-    IncidentCategory = core::Category {
-        SuspiciousActivity, HostileSurveillance, ApproachOrThreat, Medical, SecurityBreach,
-        RoadOrVehicle, CrowdOrProtest, Media, TheftOrLoss, Other,
-    }
-);
-mirror_enum!(
-    /// How serious, lowest first.
-    Severity = core::Severity { Info, Low, Medium, High, Critical }
-);
-mirror_enum!(
-    /// Where a position came from.
-    LocationSource = core::LocationSource { Gps, Network, Manual, VenuePoint }
-);
-mirror_enum!(
-    PersonRole = core::PersonRole {
-        Subject,
-        Victim,
-        Witness,
-        Police
-    }
-);
-mirror_enum!(EntryKind = core::EntryKind { Report, Amendment });
-mirror_enum!(
-    /// Why a link of the chain is broken (see docs/INCIDENT_LOG.md).
-    ProblemKind = core::ProblemKind {
-        Foreign, Missing, Reordered, BadSignature, Edited, Malformed, HeadMismatch,
-        BehindReceipt, ReceiptMismatch, BadReceipt,
-    }
-);
+// Records that differ at the boundary
 
 /// A nullable report field an amendment can clear.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -186,82 +135,18 @@ pub enum ClearableField {
     Officer,
 }
 
-// ---------------------------------------------------------------------------------
-// Records
-
-/// When something happened: UTC epoch milliseconds plus the local offset (minutes east
-/// of UTC, -1080..=1080) and, when known, the IANA zone (`Europe/London`).
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct OccurredAt {
-    pub epoch_millis: i64,
-    pub offset_minutes: i32,
-    pub zone: Option<String>,
-}
-
-/// A WGS84 position; accuracy in metres (>= 0) when known.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct IncidentLocation {
-    pub latitude: f64,
-    pub longitude: f64,
-    pub accuracy_m: Option<f64>,
-    pub source: LocationSource,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Person {
-    pub role: PersonRole,
-    pub name: Option<String>,
-    pub description: String,
-    pub contact: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Vehicle {
-    pub registration: Option<String>,
-    pub make: Option<String>,
-    pub colour: Option<String>,
-    pub direction: Option<String>,
-}
-
-/// A sealed attachment as entries refer to it (`sha256`: lowercase hex of the plaintext).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct AttachmentRef {
-    pub id: String,
-    pub sha256: String,
-    pub mime: String,
-    pub size: u64,
-    pub captured_at_millis: Option<i64>,
-}
-
-/// An incident report. `officer` defaults to the log's officer when null;
-/// `attachments` may only name attachments stored in this store.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct IncidentReport {
-    pub occurred: OccurredAt,
-    pub category: IncidentCategory,
-    pub severity: Option<Severity>,
-    pub location: Option<IncidentLocation>,
-    pub narrative: String,
-    pub people: Vec<Person>,
-    pub vehicles: Vec<Vehicle>,
-    pub actions_taken: Vec<String>,
-    pub police_reference: Option<String>,
-    pub witnesses: Vec<String>,
-    pub tags: Vec<String>,
-    pub venue_id: Option<String>,
-    pub route_id: Option<String>,
-    pub officer: Option<String>,
-    pub attachments: Vec<AttachmentRef>,
-}
-
 /// The changes an amendment makes: a non-null field is set (lists are replaced whole);
 /// a field named in `clear` is cleared. Setting and clearing one field is refused.
+///
+/// Differs from `vigil_core::incident::ReportPatch` because the core says "clear" with
+/// `Option<Option<T>>`, which Kotlin and Swift cannot tell from "unchanged" (`T??` is
+/// `T?`): here a cleared field is named in `clear` instead.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ReportPatch {
     pub occurred: Option<OccurredAt>,
-    pub category: Option<IncidentCategory>,
+    pub category: Option<Category>,
     pub severity: Option<Severity>,
-    pub location: Option<IncidentLocation>,
+    pub location: Option<Location>,
     pub narrative: Option<String>,
     pub people: Option<Vec<Person>>,
     pub vehicles: Option<Vec<Vehicle>>,
@@ -276,32 +161,27 @@ pub struct ReportPatch {
     pub clear: Vec<ClearableField>,
 }
 
-/// What an append returns. `hash` is the lowercase hex entry hash.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct EntryReceipt {
-    pub incident_id: String,
-    pub entry_id: String,
-    pub seq: u64,
-    pub hash: String,
-}
-
 /// One entry of an incident's history, with everything a third party needs to check
 /// it independently: `hash = SHA-256("VIGIL-ENTRY-V1" || u64be(seq) || prev_hash ||
 /// u32be(len(device_id)) || device_id || u32be(len(body)) || body)` and `signature` is
 /// Ed25519 over `hash` by `device_public_key` (raw 32 bytes). `body` is the exact
 /// canonical JSON bytes as stored and signed.
+///
+/// Differs from `vigil_core::incident::HistoryEntry` in carrying the raw proof bytes
+/// (previous hash, signed body, device key) an app needs to check an entry itself, and
+/// the boundary form of the patch.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct HistoryEntry {
     pub entry_id: String,
     pub seq: u64,
     pub device_id: String,
     pub kind: EntryKind,
-    pub recorded_at_millis: i64,
+    pub recorded_at: DateTime<Utc>,
     pub author: Option<String>,
     pub amends: Option<String>,
     pub reason: Option<String>,
     pub patch: Option<ReportPatch>,
-    pub report: Option<IncidentReport>,
+    pub report: Option<Report>,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
     pub signature: Vec<u8>,
@@ -309,261 +189,17 @@ pub struct HistoryEntry {
     pub device_public_key: Vec<u8>,
 }
 
-/// An incident as it reads now, and the history that produced it.
+/// An incident as it reads now, and the history that produced it (with proofs; see
+/// `HistoryEntry`).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct IncidentView {
     pub incident_id: String,
     pub device_id: String,
-    pub recorded_at_millis: i64,
-    pub updated_at_millis: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     pub amendments: u32,
-    pub current: IncidentReport,
+    pub current: Report,
     pub history: Vec<HistoryEntry>,
-}
-
-/// A line of a list or search result: the current view without the history.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct IncidentSummary {
-    pub incident_id: String,
-    pub recorded_at_millis: i64,
-    pub updated_at_millis: i64,
-    pub amendments: u32,
-    pub current: IncidentReport,
-}
-
-/// List filters; all given ones must hold. Times bound the occurred instant (from
-/// inclusive, to exclusive). `min_severity`: this severity or worse.
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
-pub struct IncidentFilter {
-    pub from_millis: Option<i64>,
-    pub to_millis: Option<i64>,
-    pub category: Option<IncidentCategory>,
-    pub severity: Option<Severity>,
-    pub min_severity: Option<Severity>,
-    pub venue_id: Option<String>,
-    pub route_id: Option<String>,
-}
-
-/// The first broken link: what, at which sequence number, and which entry if any.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct ChainProblem {
-    pub kind: ProblemKind,
-    pub seq: u64,
-    pub entry_id: Option<String>,
-}
-
-/// The result of recomputing the chain. A broken chain is a report, not an exception.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct VerifyReport {
-    pub ok: bool,
-    pub device_id: String,
-    pub entries_checked: u64,
-    pub head_seq: u64,
-    pub head_hash: String,
-    pub problem: Option<ChainProblem>,
-}
-
-/// Why a bundle fails verification.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum BundleProblem {
-    Unparseable,
-    NotCanonical,
-    UnsupportedFormat,
-    MalformedField,
-    BadBundleSignature,
-    Chain {
-        problem: ChainProblem,
-    },
-    HeadMismatch,
-    /// The team server's receipt in the bundle does not verify under its server key.
-    BadReceipt,
-    /// The chain ends before the seq the server's receipt anchored (entries were cut).
-    BehindReceipt,
-    /// The entry at the anchored seq has another hash than the receipt states.
-    ReceiptMismatch,
-}
-
-/// The result of `verify_bundle`.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct BundleReport {
-    pub ok: bool,
-    pub problem: Option<BundleProblem>,
-    pub device_id: Option<String>,
-    pub device_public_key: Option<String>,
-    pub exported_at_millis: Option<i64>,
-    pub incidents: Vec<String>,
-    pub chain: Option<VerifyReport>,
-}
-
-// ---------------------------------------------------------------------------------
-// Conversions
-
-impl TryFrom<OccurredAt> for core::OccurredAt {
-    type Error = IncidentError;
-    fn try_from(o: OccurredAt) -> Result<Self, IncidentError> {
-        Ok(core::OccurredAt {
-            utc: from_millis("occurred at", o.epoch_millis)?,
-            offset_minutes: o.offset_minutes,
-            zone: o.zone,
-        })
-    }
-}
-
-impl From<core::OccurredAt> for OccurredAt {
-    fn from(o: core::OccurredAt) -> Self {
-        OccurredAt {
-            epoch_millis: to_millis(&o.utc),
-            offset_minutes: o.offset_minutes,
-            zone: o.zone,
-        }
-    }
-}
-
-impl From<IncidentLocation> for core::Location {
-    fn from(l: IncidentLocation) -> Self {
-        core::Location {
-            latitude: l.latitude,
-            longitude: l.longitude,
-            accuracy_m: l.accuracy_m,
-            source: l.source.into(),
-        }
-    }
-}
-
-impl From<core::Location> for IncidentLocation {
-    fn from(l: core::Location) -> Self {
-        IncidentLocation {
-            latitude: l.latitude,
-            longitude: l.longitude,
-            accuracy_m: l.accuracy_m,
-            source: l.source.into(),
-        }
-    }
-}
-
-impl From<Person> for core::Person {
-    fn from(p: Person) -> Self {
-        core::Person {
-            role: p.role.into(),
-            name: p.name,
-            description: p.description,
-            contact: p.contact,
-        }
-    }
-}
-
-impl From<core::Person> for Person {
-    fn from(p: core::Person) -> Self {
-        Person {
-            role: p.role.into(),
-            name: p.name,
-            description: p.description,
-            contact: p.contact,
-        }
-    }
-}
-
-impl From<Vehicle> for core::Vehicle {
-    fn from(v: Vehicle) -> Self {
-        core::Vehicle {
-            registration: v.registration,
-            make: v.make,
-            colour: v.colour,
-            direction: v.direction,
-        }
-    }
-}
-
-impl From<core::Vehicle> for Vehicle {
-    fn from(v: core::Vehicle) -> Self {
-        Vehicle {
-            registration: v.registration,
-            make: v.make,
-            colour: v.colour,
-            direction: v.direction,
-        }
-    }
-}
-
-impl TryFrom<AttachmentRef> for core::AttachmentRef {
-    type Error = IncidentError;
-    fn try_from(a: AttachmentRef) -> Result<Self, IncidentError> {
-        Ok(core::AttachmentRef {
-            id: a.id,
-            sha256: a.sha256,
-            mime: a.mime,
-            size: a.size,
-            captured_at: a
-                .captured_at_millis
-                .map(|ms| from_millis("capture time", ms))
-                .transpose()?,
-        })
-    }
-}
-
-impl From<core::AttachmentRef> for AttachmentRef {
-    fn from(a: core::AttachmentRef) -> Self {
-        AttachmentRef {
-            id: a.id,
-            sha256: a.sha256,
-            mime: a.mime,
-            size: a.size,
-            captured_at_millis: a.captured_at.as_ref().map(to_millis),
-        }
-    }
-}
-
-fn map<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
-    v.into_iter().map(Into::into).collect()
-}
-
-fn try_map<A, B: TryFrom<A, Error = IncidentError>>(v: Vec<A>) -> Result<Vec<B>, IncidentError> {
-    v.into_iter().map(B::try_from).collect()
-}
-
-impl TryFrom<IncidentReport> for core::Report {
-    type Error = IncidentError;
-    fn try_from(r: IncidentReport) -> Result<Self, IncidentError> {
-        Ok(core::Report {
-            occurred: r.occurred.try_into()?,
-            category: r.category.into(),
-            severity: r.severity.map(Into::into),
-            location: r.location.map(Into::into),
-            narrative: r.narrative,
-            people: map(r.people),
-            vehicles: map(r.vehicles),
-            actions_taken: r.actions_taken,
-            police_reference: r.police_reference,
-            witnesses: r.witnesses,
-            tags: r.tags,
-            venue_id: r.venue_id,
-            route_id: r.route_id,
-            officer: r.officer,
-            attachments: try_map(r.attachments)?,
-        })
-    }
-}
-
-impl From<core::Report> for IncidentReport {
-    fn from(r: core::Report) -> Self {
-        IncidentReport {
-            occurred: r.occurred.into(),
-            category: r.category.into(),
-            severity: r.severity.map(Into::into),
-            location: r.location.map(Into::into),
-            narrative: r.narrative,
-            people: map(r.people),
-            vehicles: map(r.vehicles),
-            actions_taken: r.actions_taken,
-            police_reference: r.police_reference,
-            witnesses: r.witnesses,
-            tags: r.tags,
-            venue_id: r.venue_id,
-            route_id: r.route_id,
-            officer: r.officer,
-            attachments: map(r.attachments),
-        }
-    }
 }
 
 /// `Some(Some(v))` when set, `Some(None)` when cleared, `None` when unchanged.
@@ -587,13 +223,13 @@ impl TryFrom<ReportPatch> for core::ReportPatch {
         use ClearableField as F;
         let c = &p.clear;
         Ok(core::ReportPatch {
-            occurred: p.occurred.map(TryInto::try_into).transpose()?,
-            category: p.category.map(Into::into),
-            severity: settable("severity", p.severity.map(Into::into), c, F::Severity)?,
-            location: settable("location", p.location.map(Into::into), c, F::Location)?,
+            occurred: p.occurred,
+            category: p.category,
+            severity: settable("severity", p.severity, c, F::Severity)?,
+            location: settable("location", p.location, c, F::Location)?,
             narrative: p.narrative,
-            people: p.people.map(map),
-            vehicles: p.vehicles.map(map),
+            people: p.people,
+            vehicles: p.vehicles,
             actions_taken: p.actions_taken,
             police_reference: settable(
                 "police reference",
@@ -606,7 +242,7 @@ impl TryFrom<ReportPatch> for core::ReportPatch {
             venue_id: settable("venue id", p.venue_id, c, F::VenueId)?,
             route_id: settable("route id", p.route_id, c, F::RouteId)?,
             officer: settable("officer", p.officer, c, F::Officer)?,
-            attachments: p.attachments.map(try_map).transpose()?,
+            attachments: p.attachments,
         })
     }
 }
@@ -615,30 +251,14 @@ impl From<core::ReportPatch> for ReportPatch {
     fn from(p: core::ReportPatch) -> Self {
         use ClearableField as F;
         let mut clear = vec![];
-        let mut split = |v: Option<Option<_>>, f: ClearableField| match v {
-            Some(None) => {
-                clear.push(f);
-                None
-            }
-            Some(Some(x)) => Some(x),
-            None => None,
-        };
-        let severity = split(p.severity.map(|s| s.map(Severity::from)), F::Severity);
         ReportPatch {
-            occurred: p.occurred.map(Into::into),
-            category: p.category.map(Into::into),
-            severity,
-            location: match p.location {
-                Some(None) => {
-                    clear.push(F::Location);
-                    None
-                }
-                Some(Some(l)) => Some(l.into()),
-                None => None,
-            },
+            occurred: p.occurred,
+            category: p.category,
+            severity: opt_clear(p.severity, &mut clear, F::Severity),
+            location: opt_clear(p.location, &mut clear, F::Location),
             narrative: p.narrative,
-            people: p.people.map(map),
-            vehicles: p.vehicles.map(map),
+            people: p.people,
+            vehicles: p.vehicles,
             actions_taken: p.actions_taken,
             police_reference: opt_clear(p.police_reference, &mut clear, F::PoliceReference),
             witnesses: p.witnesses,
@@ -646,17 +266,17 @@ impl From<core::ReportPatch> for ReportPatch {
             venue_id: opt_clear(p.venue_id, &mut clear, F::VenueId),
             route_id: opt_clear(p.route_id, &mut clear, F::RouteId),
             officer: opt_clear(p.officer, &mut clear, F::Officer),
-            attachments: p.attachments.map(map),
+            attachments: p.attachments,
             clear,
         }
     }
 }
 
-fn opt_clear(
-    v: Option<Option<String>>,
+fn opt_clear<T>(
+    v: Option<Option<T>>,
     clear: &mut Vec<ClearableField>,
     f: ClearableField,
-) -> Option<String> {
+) -> Option<T> {
     match v {
         Some(None) => {
             clear.push(f);
@@ -664,102 +284,6 @@ fn opt_clear(
         }
         Some(Some(x)) => Some(x),
         None => None,
-    }
-}
-
-impl From<core::EntryReceipt> for EntryReceipt {
-    fn from(r: core::EntryReceipt) -> Self {
-        EntryReceipt {
-            incident_id: r.incident_id,
-            entry_id: r.entry_id,
-            seq: r.seq,
-            hash: r.hash,
-        }
-    }
-}
-
-impl From<core::IncidentSummary> for IncidentSummary {
-    fn from(s: core::IncidentSummary) -> Self {
-        IncidentSummary {
-            incident_id: s.incident_id,
-            recorded_at_millis: to_millis(&s.recorded_at),
-            updated_at_millis: to_millis(&s.updated_at),
-            amendments: s.amendments,
-            current: s.current.into(),
-        }
-    }
-}
-
-impl TryFrom<IncidentFilter> for core::IncidentFilter {
-    type Error = IncidentError;
-    fn try_from(f: IncidentFilter) -> Result<Self, IncidentError> {
-        Ok(core::IncidentFilter {
-            from: f
-                .from_millis
-                .map(|ms| from_millis("from", ms))
-                .transpose()?,
-            to: f.to_millis.map(|ms| from_millis("to", ms)).transpose()?,
-            category: f.category.map(Into::into),
-            severity: f.severity.map(Into::into),
-            min_severity: f.min_severity.map(Into::into),
-            venue_id: f.venue_id,
-            route_id: f.route_id,
-        })
-    }
-}
-
-impl From<core::ChainProblem> for ChainProblem {
-    fn from(p: core::ChainProblem) -> Self {
-        ChainProblem {
-            kind: p.kind.into(),
-            seq: p.seq,
-            entry_id: p.entry_id,
-        }
-    }
-}
-
-impl From<core::VerifyReport> for VerifyReport {
-    fn from(r: core::VerifyReport) -> Self {
-        VerifyReport {
-            ok: r.ok,
-            device_id: r.device_id,
-            entries_checked: r.entries_checked,
-            head_seq: r.head_seq,
-            head_hash: r.head_hash,
-            problem: r.problem.map(Into::into),
-        }
-    }
-}
-
-impl From<core::BundleProblem> for BundleProblem {
-    fn from(p: core::BundleProblem) -> Self {
-        use core::BundleProblem as P;
-        match p {
-            P::Unparseable => BundleProblem::Unparseable,
-            P::NotCanonical => BundleProblem::NotCanonical,
-            P::UnsupportedFormat => BundleProblem::UnsupportedFormat,
-            P::MalformedField => BundleProblem::MalformedField,
-            P::BadBundleSignature => BundleProblem::BadBundleSignature,
-            P::Chain(c) => BundleProblem::Chain { problem: c.into() },
-            P::HeadMismatch => BundleProblem::HeadMismatch,
-            P::BadReceipt => BundleProblem::BadReceipt,
-            P::BehindReceipt => BundleProblem::BehindReceipt,
-            P::ReceiptMismatch => BundleProblem::ReceiptMismatch,
-        }
-    }
-}
-
-impl From<core::BundleReport> for BundleReport {
-    fn from(r: core::BundleReport) -> Self {
-        BundleReport {
-            ok: r.ok,
-            problem: r.problem.map(Into::into),
-            device_id: r.device_id,
-            device_public_key: r.device_public_key,
-            exported_at_millis: r.exported_at.as_ref().map(to_millis),
-            incidents: r.incidents,
-            chain: r.chain.map(Into::into),
-        }
     }
 }
 
@@ -823,20 +347,17 @@ impl IncidentLog {
     }
 
     /// Records a new incident report. Blocking.
-    pub fn log(&self, report: IncidentReport) -> Result<EntryReceipt, IncidentError> {
-        let report = core::Report::try_from(report)?;
-        Ok(self.with(|l| l.log(report))?.into())
+    pub fn log(&self, report: Report) -> Result<EntryReceipt, IncidentError> {
+        self.with(|l| l.log(report))
     }
 
     /// Category only, timed now, with a position if there is one. Blocking.
     pub fn quick_log(
         &self,
-        category: IncidentCategory,
-        location: Option<IncidentLocation>,
+        category: Category,
+        location: Option<Location>,
     ) -> Result<EntryReceipt, IncidentError> {
-        Ok(self
-            .with(|l| l.quick_log(category.into(), location.map(Into::into)))?
-            .into())
+        self.with(|l| l.quick_log(category, location))
     }
 
     /// Appends a correction to entry `amends` (the incident id, or an earlier
@@ -848,7 +369,7 @@ impl IncidentLog {
         patch: ReportPatch,
     ) -> Result<EntryReceipt, IncidentError> {
         let patch = core::ReportPatch::try_from(patch)?;
-        Ok(self.with(|l| l.amend(&amends, &reason, patch))?.into())
+        self.with(|l| l.amend(&amends, &reason, patch))
     }
 
     /// The current view and full history, with each entry's exact signed bytes and the
@@ -872,13 +393,13 @@ impl IncidentLog {
                 entry_id: h.entry_id,
                 seq: h.seq,
                 device_id: h.device_id,
-                kind: h.kind.into(),
-                recorded_at_millis: to_millis(&h.recorded_at),
+                kind: h.kind,
+                recorded_at: h.recorded_at,
                 author: h.author,
                 amends: h.amends,
                 reason: h.reason,
                 patch: h.patch.map(Into::into),
-                report: h.report.map(Into::into),
+                report: h.report,
                 prev_hash: s.prev_hash.clone(),
                 hash: s.hash.clone(),
                 signature: s.signature.clone(),
@@ -889,10 +410,10 @@ impl IncidentLog {
         Ok(IncidentView {
             incident_id: view.incident_id,
             device_id: view.device_id,
-            recorded_at_millis: to_millis(&view.recorded_at),
-            updated_at_millis: to_millis(&view.updated_at),
+            recorded_at: view.recorded_at,
+            updated_at: view.updated_at,
             amendments: view.amendments,
-            current: view.current.into(),
+            current: view.current,
             history,
         })
     }
@@ -906,9 +427,8 @@ impl IncidentLog {
         limit: u32,
         after: Option<String>,
     ) -> Result<Vec<IncidentSummary>, IncidentError> {
-        let filter = core::IncidentFilter::try_from(filter)?;
         let page = page(limit, after);
-        Ok(map(self.with(|l| l.list(&filter, &page))?))
+        self.with(|l| l.list(&filter, &page))
     }
 
     /// Incidents whose text (in any entry) contains every word of `text` as a prefix,
@@ -920,12 +440,12 @@ impl IncidentLog {
         after: Option<String>,
     ) -> Result<Vec<IncidentSummary>, IncidentError> {
         let page = page(limit, after);
-        Ok(map(self.with(|l| l.search(&text, &page))?))
+        self.with(|l| l.search(&text, &page))
     }
 
     /// Recomputes the whole chain; a broken chain is reported, not thrown. Blocking.
     pub fn verify(&self) -> Result<VerifyReport, IncidentError> {
-        Ok(self.with(|l| l.verify())?.into())
+        self.with(|l| l.verify())
     }
 
     /// Seals the file at `path` (streamed) as an attachment and adds it to the incident
@@ -942,7 +462,7 @@ impl IncidentLog {
             .transpose()?;
         let mut src = BufReader::new(File::open(&path).map_err(io_err)?);
         let (r, _) = self.with(|l| l.attach(&incident_id, &mut src, &mime, captured))?;
-        Ok(r.into())
+        Ok(r)
     }
 
     /// Decrypts attachment `id` into a new file at `path` (streamed; an existing file is
@@ -963,7 +483,7 @@ impl IncidentLog {
             .and_then(|r| out.flush().map(|_| r).map_err(io_err));
         drop(out);
         match result {
-            Ok(r) => Ok(r.into()),
+            Ok(r) => Ok(r),
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
                 Err(e)
@@ -991,7 +511,6 @@ impl IncidentLog {
     /// Writes the CSV export (RFC 4180, one row per incident's current view, newest
     /// first) to a new file at `path`. CSV is not evidence: the bundle is. Blocking.
     pub fn export_csv(&self, filter: IncidentFilter, path: String) -> Result<(), IncidentError> {
-        let filter = core::IncidentFilter::try_from(filter)?;
         write_new(&path, |w| self.with(|l| l.export_csv(&filter, w)))
     }
 }
@@ -1019,5 +538,5 @@ fn write_new(
 /// but proportional to the bundle's size.
 #[uniffi::export]
 pub fn verify_bundle(bytes: Vec<u8>) -> BundleReport {
-    core::verify_bundle(&bytes).into()
+    core::verify_bundle(&bytes)
 }

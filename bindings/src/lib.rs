@@ -29,10 +29,14 @@ pub use vault::Vault;
 
 uniffi::setup_scaffolding!();
 
+// Instants in the few records defined here cross as the core maps them
+// (core/src/ffi.rs: epoch milliseconds).
+uniffi::use_remote_type!(vigil_core::chrono::DateTime<chrono::Utc>);
+
 /// The default passphrase KDF (Argon2id, 64 MiB, t = 3).
 #[uniffi::export]
-pub fn default_kdf() -> Kdf {
-    vigil_core::crypto::KdfParams::default().into()
+pub fn default_kdf() -> vigil_core::crypto::KdfParams {
+    vigil_core::crypto::KdfParams::default()
 }
 
 /// Installs a panic hook that reports a panic's location (never its payload, which

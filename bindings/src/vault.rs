@@ -7,7 +7,9 @@ use zeroize::Zeroizing;
 
 use crate::error::StoreError;
 use crate::platform_key::{KeyWrapper, PlatformKey};
-use crate::records::{kdf_choice, KdfChoice, OutboxEntry, VaultStatus};
+use vigil_core::{KdfChoice, VaultStatus};
+
+use crate::records::OutboxEntry;
 
 /// An encrypted Vigil store. Every method may block (SQLite, and the KDF where noted):
 /// call off the main thread. Close it (`close()` / `use {}`) when done.
@@ -49,7 +51,7 @@ impl Vault {
         let v = vigil_core::Vault::create(
             &PathBuf::from(dir),
             &passphrase,
-            kdf_choice(kdf),
+            kdf.unwrap_or_default(),
             pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
         )?;
         Ok(Arc::new(Vault {
@@ -99,7 +101,7 @@ impl Vault {
     }
 
     pub fn status(&self) -> Result<VaultStatus, StoreError> {
-        Ok(self.guard().status()?.into())
+        Ok(self.guard().status()?)
     }
 
     /// Adds a passphrase slot; returns its id. Blocks for the KDF.
@@ -113,7 +115,7 @@ impl Vault {
         let pk = self::platform(&platform);
         Ok(self.guard().add_passphrase_slot(
             &passphrase,
-            kdf_choice(kdf),
+            kdf.unwrap_or_default(),
             pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
         )?)
     }
@@ -169,7 +171,7 @@ impl Vault {
         let pk = self::platform(&platform);
         self.guard().rekey(
             &passphrase,
-            kdf_choice(kdf),
+            kdf.unwrap_or_default(),
             pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
         )?;
         Ok(())

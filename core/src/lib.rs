@@ -4,8 +4,11 @@
 
 pub mod advance;
 pub mod clock;
+mod codes;
 pub mod crypto;
 pub mod error;
+#[cfg(feature = "uniffi")]
+mod ffi;
 pub mod incident;
 pub mod keyfile;
 pub mod store;

@@ -53,6 +53,7 @@ impl VaultPaths {
 
 /// How a passphrase slot is protected.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct KdfChoice {
     pub params: KdfParams,
     /// Must be true to accept parameters below OWASP's minimum (tests, benchmarks).
@@ -72,6 +73,7 @@ impl KdfChoice {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SlotInfo {
     pub id: u32,
     pub kind: SlotKind,
@@ -82,6 +84,7 @@ pub struct SlotInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VaultStatus {
     pub unlocked: bool,
     pub key_file_version: u32,

@@ -5,26 +5,23 @@
 //! The vault must be unlocked; a locked one gives `AdvanceException.Locked`.
 
 mod error;
-mod records;
 
 use std::str::FromStr;
 use std::sync::Arc;
 
 use vigil_core::advance::{
-    self as core, haven, interchange, route, summary, template, venue, walk,
+    self as core, haven, interchange, route, summary, template, venue, walk, Answer, AnswerInput,
+    ChecklistTemplate, CorridorHaven, CoverageGap, HavenFilter, HavenFix, OffRoute, Position,
+    Progress, Route, RouteSummary, SafeHaven, SafeHavenInput, SignedSnapshot, Venue, VenueInput,
+    Walk, WalkIssue, WalkProgress, WalkSubject,
 };
 use vigil_core::incident::{Category, Severity};
 
 use crate::vault::Vault;
 
 pub use error::AdvanceError;
-pub use records::*;
 
 type Result<T> = std::result::Result<T, AdvanceError>;
-
-fn map<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
-    v.into_iter().map(Into::into).collect()
-}
 
 /// Advance work over a vault. Cheap: holds only the vault. Close it when done.
 #[derive(uniffi::Object)]
@@ -63,7 +60,6 @@ impl AdvanceWork {
             let routes = route::save_routes(db, &inputs)?;
             summary::summarize_all(db, &routes)
         })
-        .map(map)
     }
 
     fn route(&self, id: &str) -> Result<core::Route> {
@@ -86,42 +82,36 @@ impl AdvanceWork {
 
     /// Creates (`id` null) or replaces a venue.
     pub fn save_venue(&self, input: VenueInput) -> Result<Venue> {
-        let input = input.into();
         self.write(|db| venue::save_venue(db, &input))
-            .map(Into::into)
     }
 
     pub fn get_venue(&self, id: String) -> Result<Venue> {
-        self.read(|db| venue::get_venue(db, &id)).map(Into::into)
+        self.read(|db| venue::get_venue(db, &id))
     }
 
     pub fn list_venues(&self) -> Result<Vec<Venue>> {
-        self.read(venue::list_venues).map(map)
+        self.read(venue::list_venues)
     }
 
     // ---- safe havens ----
 
     /// Creates (`id` null) or replaces a safe haven.
     pub fn save_haven(&self, input: SafeHavenInput) -> Result<SafeHaven> {
-        let input = input.into();
         self.write(|db| haven::save_haven(db, &input))
-            .map(Into::into)
     }
 
     pub fn list_havens(&self, filter: HavenFilter) -> Result<Vec<SafeHaven>> {
-        self.read(|db| haven::list_havens(db, filter.into()))
-            .map(map)
+        self.read(|db| haven::list_havens(db, filter))
     }
 
     /// The stored haven matching `filter` nearest to `position` (straight line); null
     /// when none matches.
     pub fn nearest_haven(
         &self,
-        position: GeoPosition,
+        position: Position,
         filter: HavenFilter,
     ) -> Result<Option<HavenFix>> {
-        self.read(|db| haven::nearest_haven(db, position.into(), filter.into()))
-            .map(|f| f.map(Into::into))
+        self.read(|db| haven::nearest_haven(db, position, filter))
     }
 
     // ---- routes ----
@@ -144,7 +134,7 @@ impl AdvanceWork {
     }
 
     pub fn get_route(&self, id: String) -> Result<Route> {
-        self.route(&id).map(Into::into)
+        self.route(&id)
     }
 
     pub fn route_summary(&self, id: String) -> Result<RouteSummary> {
@@ -154,12 +144,10 @@ impl AdvanceWork {
             s.pop()
                 .ok_or(core::AdvanceError::NotFound { what: "route" })
         })
-        .map(Into::into)
     }
 
     pub fn list_routes(&self) -> Result<Vec<RouteSummary>> {
         self.read(|db| summary::summarize_all(db, &route::list_routes(db)?))
-            .map(map)
     }
 
     /// GPX 1.1 of the routes, in the order given.
@@ -176,18 +164,15 @@ impl AdvanceWork {
     pub fn off_route(
         &self,
         route_id: String,
-        position: GeoPosition,
+        position: Position,
         threshold_m: f64,
     ) -> Result<OffRoute> {
-        Ok(self
-            .route(&route_id)?
-            .off_route(position.into(), threshold_m)?
-            .into())
+        Ok(self.route(&route_id)?.off_route(position, threshold_m)?)
     }
 
     /// Distance done and left along the route, at the nearest point to `position`.
-    pub fn route_progress(&self, route_id: String, position: GeoPosition) -> Result<RouteProgress> {
-        Ok(self.route(&route_id)?.progress(position.into())?.into())
+    pub fn route_progress(&self, route_id: String, position: Position) -> Result<Progress> {
+        Ok(self.route(&route_id)?.progress(position)?)
     }
 
     /// Stored havens matching `filter` within `half_width_m` of the route, in route order.
@@ -199,11 +184,7 @@ impl AdvanceWork {
     ) -> Result<Vec<CorridorHaven>> {
         let r = self.route(&route_id)?;
         let havens = self.read(|db| haven::list_havens(db, core::HavenFilter::Any))?;
-        Ok(map(r.havens_in_corridor(
-            &havens,
-            half_width_m,
-            filter.into(),
-        )?))
+        Ok(r.havens_in_corridor(&havens, half_width_m, filter)?)
     }
 
     /// The point of the route farthest from any stored haven matching `filter`, examined
@@ -216,27 +197,25 @@ impl AdvanceWork {
     ) -> Result<Option<CoverageGap>> {
         let r = self.route(&route_id)?;
         let havens = self.read(|db| haven::list_havens(db, core::HavenFilter::Any))?;
-        Ok(r.worst_coverage_gap(&havens, filter.into(), step_m)?
-            .map(Into::into))
+        Ok(r.worst_coverage_gap(&havens, filter, step_m)?)
     }
 
     // ---- templates ----
 
     /// The templates shipped with Vigil.
     pub fn builtin_templates(&self) -> Vec<ChecklistTemplate> {
-        map(template::builtin_templates())
+        template::builtin_templates()
     }
 
     /// Built-ins, then the latest version of each imported template.
     pub fn list_templates(&self) -> Result<Vec<ChecklistTemplate>> {
-        self.read(template::list_templates).map(map)
+        self.read(template::list_templates)
     }
 
     /// Validates and stores a custom template (`vigil.checklist-template/1` JSON).
     /// Refused with `Template { path, reason }`, storing nothing.
     pub fn import_template(&self, json: String) -> Result<ChecklistTemplate> {
         self.write(|db| template::import_template(db, &json))
-            .map(Into::into)
     }
 
     // ---- walks ----
@@ -249,55 +228,47 @@ impl AdvanceWork {
         subject: WalkSubject,
         officer: String,
     ) -> Result<Walk> {
-        let subject = subject.into();
         self.write(|db| walk::start_walk(db, &template_id, version, &subject, &officer))
-            .map(Into::into)
     }
 
     pub fn get_walk(&self, walk_id: String) -> Result<Walk> {
-        self.read(|db| walk::get_walk(db, &walk_id)).map(Into::into)
+        self.read(|db| walk::get_walk(db, &walk_id))
     }
 
     /// Walks, newest first.
     pub fn list_walks(&self) -> Result<Vec<Walk>> {
-        self.read(|db| walk::list_walks(db, None)).map(map)
+        self.read(|db| walk::list_walks(db, None))
     }
 
     /// Records (or replaces) an answer. A value of the wrong kind gives
     /// `WrongAnswerKind` and stores nothing.
     pub fn answer_item(&self, walk_id: String, input: AnswerInput) -> Result<Answer> {
-        let input = input.into();
         self.write(|db| walk::answer_item(db, &walk_id, &input))
-            .map(Into::into)
     }
 
     pub fn walk_progress(&self, walk_id: String) -> Result<WalkProgress> {
         self.read(|db| Ok(walk::get_walk(db, &walk_id)?.progress()))
-            .map(Into::into)
     }
 
     /// Items answered as issues, in template order.
     pub fn walk_issues(&self, walk_id: String) -> Result<Vec<WalkIssue>> {
         self.read(|db| Ok(walk::get_walk(db, &walk_id)?.issues()))
-            .map(map)
     }
 
     /// Marks the walk complete; `RequiredUnanswered { missing }` until every required
     /// item is answered.
     pub fn complete_walk(&self, walk_id: String, officer: String) -> Result<Walk> {
         self.write(|db| walk::complete_walk(db, &walk_id, &officer))
-            .map(Into::into)
     }
 
     /// Seals a completed walk with the device key.
     pub fn sign_off_walk(&self, walk_id: String, officer: String) -> Result<SignedSnapshot> {
         self.write(|db| walk::sign_off_walk(db, &walk_id, &officer))
-            .map(Into::into)
     }
 
     /// Checks a signed snapshot's hash, canonical form and signature.
     pub fn verify_snapshot(&self, snapshot: SignedSnapshot) -> Result<()> {
-        Ok(walk::verify_snapshot(&snapshot.into())?)
+        Ok(walk::verify_snapshot(&snapshot)?)
     }
 
     /// Raises an incident in the tamper-evident log from an answered item; returns the

@@ -15,6 +15,7 @@ use super::error::{AdvanceError, AdvanceResult};
 /// A WGS84 position in decimal degrees. Serialised latitude first, by name, so no
 /// reader can swap the axes (GeoJSON's longitude-first order is handled at the edge).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Position {
     pub lat: f64,
     pub lon: f64,

@@ -13,6 +13,7 @@ use crate::store::Database;
 use crate::sync::Hlc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum HavenKind {
     Hospital,
@@ -38,6 +39,7 @@ impl HavenKind {
 
 /// What a hospital can do for a casualty.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HospitalInfo {
     /// Accident and emergency (emergency department) open to walk-ins and ambulances.
     pub emergency_department: bool,
@@ -49,6 +51,7 @@ pub struct HospitalInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SafeHavenInput {
     pub id: Option<String>,
     pub kind: HavenKind,
@@ -69,6 +72,7 @@ pub struct SafeHavenInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SafeHaven {
     pub id: String,
     pub kind: HavenKind,
@@ -84,6 +88,7 @@ pub struct SafeHaven {
 
 /// Which havens a question is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case", tag = "filter")]
 pub enum HavenFilter {
     Any,
@@ -220,6 +225,7 @@ pub fn list_havens(db: &Database, filter: HavenFilter) -> AdvanceResult<Vec<Safe
 
 /// A haven seen from a position.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HavenFix {
     pub haven: SafeHaven,
     /// Geodesic distance, metres (straight line, not driving distance).

@@ -14,6 +14,7 @@ pub const SUMMARY_STEP_M: f64 = 50.0;
 
 /// The box holding a line (no antimeridian handling: routes are city-scale).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Bounds {
     pub min_lat: f64,
     pub min_lon: f64,
@@ -42,6 +43,7 @@ impl Bounds {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RouteSummary {
     pub id: String,
     pub name: String,

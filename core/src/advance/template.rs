@@ -33,6 +33,7 @@ const BUILTIN_SOURCES: &[(&str, &str)] = &[
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum TemplateKind {
     Venue,
@@ -57,6 +58,7 @@ impl TemplateKind {
 
 /// What an item asks for, and so what answer it takes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemKind {
     /// ok / issue / not applicable.
@@ -95,6 +97,7 @@ impl ItemKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TemplateItem {
     pub id: String,
     pub label: String,
@@ -106,6 +109,7 @@ pub struct TemplateItem {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Section {
     pub id: String,
     pub title: String,
@@ -115,6 +119,7 @@ pub struct Section {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChecklistTemplate {
     pub format: String,
     pub id: String,

@@ -11,6 +11,7 @@ use crate::store::Database;
 use crate::sync::Hlc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum VenuePointKind {
     Entrance,
@@ -28,6 +29,7 @@ pub enum VenuePointKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VenuePoint {
     pub kind: VenuePointKind,
     pub label: String,
@@ -41,6 +43,7 @@ pub struct VenuePoint {
 
 /// Someone to call: venue point of contact, security manager, police liaison.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Contact {
     pub name: String,
     #[serde(default)]
@@ -77,6 +80,7 @@ pub(crate) fn opt(v: &Option<String>, field: &str, max: usize) -> AdvanceResult<
 
 /// What the caller sends to create (`id: None`) or replace (`id: Some`) a venue.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VenueInput {
     pub id: Option<String>,
     pub name: String,
@@ -96,6 +100,7 @@ pub struct VenueInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Venue {
     pub id: String,
     pub name: String,

@@ -21,6 +21,7 @@ use crate::sync::Hlc;
 pub const SNAPSHOT_FORMAT: &str = "vigil.walk-snapshot/1";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckState {
     Ok,
@@ -31,6 +32,7 @@ pub enum CheckState {
 /// An answer's value; its variant must match the item's kind. `NotApplicable` fits any
 /// item (for a check item it becomes `Check { state: NotApplicable }`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AnswerValue {
     Check { state: CheckState },
@@ -45,6 +47,7 @@ pub enum AnswerValue {
 
 /// What the officer gives when answering an item.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AnswerInput {
     pub item_id: String,
     pub value: AnswerValue,
@@ -68,6 +71,7 @@ pub struct AnswerInput {
 /// One item's answer: its own record, merged by `hlc` (last writer wins, device id
 /// breaks ties).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Answer {
     pub walk_id: String,
     pub item_id: String,
@@ -83,6 +87,7 @@ pub struct Answer {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WalkSubject {
     Venue {
@@ -117,6 +122,7 @@ impl WalkSubject {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum WalkState {
     InProgress,
@@ -135,6 +141,7 @@ impl WalkState {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Walk {
     pub id: String,
     pub template: ChecklistTemplate,
@@ -149,6 +156,7 @@ pub struct Walk {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WalkProgress {
     pub required_answered: u32,
     pub required_total: u32,
@@ -159,6 +167,7 @@ pub struct WalkProgress {
 
 /// An item marked as an issue, with what the officer said about it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WalkIssue {
     pub section_id: String,
     pub section_title: String,
@@ -602,6 +611,7 @@ pub fn complete_walk(db: &mut Database, walk_id: &str, officer: &str) -> Advance
 
 /// A sealed walk: the canonical JSON of the walk, its SHA-256 and the device's signature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SignedSnapshot {
     pub format: String,
     pub walk_id: String,

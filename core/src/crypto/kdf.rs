@@ -24,6 +24,7 @@ const ARGON2_MAX_PARALLELISM: u32 = 16;
 const PBKDF2_MAX_ITERATIONS: u32 = 20_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(tag = "alg", rename_all = "snake_case")]
 pub enum KdfParams {
     Argon2id {

@@ -21,6 +21,7 @@ pub const BODY_VERSION: u32 = 1;
 pub const ZERO_HASH: [u8; 32] = [0u8; 32];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     Report,

@@ -14,6 +14,7 @@ pub const OUTBOX_KIND_ENTRY: &str = "incident.entry";
 
 /// What an append returns: enough for the caller to refer to the entry and show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct EntryReceipt {
     pub incident_id: String,
     pub entry_id: String,

@@ -85,6 +85,7 @@ pub struct BundleEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum BundleProblem {
     /// Not JSON, unknown or missing fields, wrong types.
     Unparseable,
@@ -109,6 +110,7 @@ pub enum BundleProblem {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BundleReport {
     pub ok: bool,
     pub problem: Option<BundleProblem>,

@@ -20,6 +20,7 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -181,6 +182,7 @@ pub fn now() -> DateTime<Utc> {
 /// When something happened: the UTC instant plus the officer's local offset and zone,
 /// kept for display ("14:05 local") without changing the instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct OccurredAt {
     #[serde(with = "ts")]
@@ -224,6 +226,7 @@ impl OccurredAt {
 
 /// A WGS84 position.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Location {
     pub latitude: f64,
@@ -257,6 +260,7 @@ impl Location {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Person {
     pub role: PersonRole,
@@ -267,6 +271,7 @@ pub struct Person {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Vehicle {
     pub registration: Option<String>,
@@ -278,6 +283,7 @@ pub struct Vehicle {
 /// A sealed attachment as an entry refers to it: the id of its file and the SHA-256 of
 /// its plaintext, so the entry's signature covers the content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentRef {
     pub id: String,
@@ -292,6 +298,7 @@ pub struct AttachmentRef {
 /// The content of an incident report. A quick log fills only the category, the time and
 /// perhaps a position; the rest arrives later as amendments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     pub occurred: OccurredAt,

@@ -54,6 +54,7 @@ pub struct IncidentView {
 
 /// A line of a list: the current view without the history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IncidentSummary {
     pub incident_id: String,
     pub recorded_at: DateTime<Utc>,
@@ -65,6 +66,7 @@ pub struct IncidentSummary {
 /// List filters; all given ones must hold. Times bound `occurred.utc` (from inclusive,
 /// to exclusive).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IncidentFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,

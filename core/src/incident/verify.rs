@@ -12,6 +12,7 @@ use crate::crypto::signing;
 /// Why a link is broken. Checked in this order for each entry, so each tampering
 /// pattern gets its own name (see docs/INCIDENT_LOG.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// The entry names another device (copied from another store).
@@ -52,6 +53,7 @@ impl From<ReceiptProblem> for ProblemKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChainProblem {
     pub kind: ProblemKind,
     /// The sequence number where the chain breaks (for `Missing`, the first absent one).
@@ -61,6 +63,7 @@ pub struct ChainProblem {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct VerifyReport {
     pub ok: bool,
     pub device_id: String,

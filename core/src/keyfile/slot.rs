@@ -23,6 +23,7 @@ const AAD_LABEL: &[u8] = b"vigil-slot-v1";
 const PAYLOAD_LEN: usize = 33;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SlotKind {
     Passphrase,

@@ -23,6 +23,7 @@ pub struct OutboxEntry {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct OutboxStatus {
     pub pending: u64,
     pub quarantined: u64,

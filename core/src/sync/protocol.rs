@@ -139,6 +139,7 @@ pub struct PushResult {
 /// `seq`, whose entry hash is `hash`, at `anchored_ms` (server clock). `signature` is
 /// Ed25519 by the server key over [`receipt_signing_bytes`]. Hex: lowercase.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(deny_unknown_fields)]
 pub struct ChainReceipt {
     pub device_id: String,

@@ -1,12 +1,6 @@
 package app.vigil.tests
 
-import app.vigil.core.AnswerInput
-import app.vigil.core.AnswerValue
-import app.vigil.core.CheckState
-import app.vigil.core.GeoPosition
-import app.vigil.core.ItemKind
-import app.vigil.core.TemplateItem
-import app.vigil.core.VenueContact
+import app.vigil.core.model.*
 
 /** A valid answer for any item kind (what an officer on site would give). */
 fun valueFor(item: TemplateItem): AnswerValue = when (val k = item.kind) {
@@ -14,9 +8,9 @@ fun valueFor(item: TemplateItem): AnswerValue = when (val k = item.kind) {
     is ItemKind.Text -> AnswerValue.Text("Checked with the duty manager")
     is ItemKind.Number -> AnswerValue.Number((k.min ?: 0.0) + 1.0)
     is ItemKind.Choice -> AnswerValue.Choice(k.options.first())
-    is ItemKind.Location -> AnswerValue.Location(GeoPosition(51.5157, -0.0919))
+    is ItemKind.Location -> AnswerValue.Location(Position(51.5157, -0.0919))
     is ItemKind.Photo -> AnswerValue.Photo(listOf("att-0001"))
-    is ItemKind.Contact -> AnswerValue.Contact(VenueContact("Duty manager", "", "+44 20 7946 0001", null, ""))
+    is ItemKind.Contact -> AnswerValue.Contact(Contact("Duty manager", "", "+44 20 7946 0001", null, ""))
 }
 
 fun answer(itemId: String, value: AnswerValue, note: String = "", officer: String = "PS Hale") =

@@ -2,17 +2,8 @@ package app.vigil.tests
 
 import app.vigil.core.AdvanceException
 import app.vigil.core.AdvanceWork
-import app.vigil.core.AnswerValue
-import app.vigil.core.CheckState
-import app.vigil.core.GeoPosition
-import app.vigil.core.HavenFilter
-import app.vigil.core.HavenKind
-import app.vigil.core.HospitalInfo
-import app.vigil.core.SafeHavenInput
 import app.vigil.core.Vault
-import app.vigil.core.VenueInput
-import app.vigil.core.WalkState
-import app.vigil.core.WalkSubject
+import app.vigil.core.model.*
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -35,7 +26,7 @@ class AdvanceTest {
     }
 
     private fun hospital(name: String, lat: Double, lon: Double, aAndE: Boolean) = SafeHavenInput(
-        null, HavenKind.HOSPITAL, name, GeoPosition(lat, lon),
+        null, HavenKind.HOSPITAL, name, Position(lat, lon),
         HospitalInfo(aAndE, if (aAndE) 1u.toUByte() else null, false),
         null, "+44 20 7946 0000", "24/7", "",
     )
@@ -43,7 +34,7 @@ class AdvanceTest {
     @Test
     fun `venue, GPX route from the fixtures, nearest hospital and off-route`() = withAdvance { a, _ ->
         val venue = a.saveVenue(
-            VenueInput(null, "Guildhall", "Gresham Street", GeoPosition(51.5157, -0.0919), null,
+            VenueInput(null, "Guildhall", "Gresham Street", Position(51.5157, -0.0919), null,
                 emptyList(), emptyList(), ""),
         )
         assertEquals("Guildhall", a.getVenue(venue.id).name)
@@ -63,15 +54,15 @@ class AdvanceTest {
 
         a.saveHaven(hospital("Clinic", 51.5150, -0.0900, false))
         a.saveHaven(hospital("St Thomas'", 51.4985, -0.1188, true))
-        val any = a.nearestHaven(GeoPosition(51.5157, -0.0919), HavenFilter.Any)
+        val any = a.nearestHaven(Position(51.5157, -0.0919), HavenFilter.Any)
         assertNotNull(any)
         any!!
         assertEquals("Clinic", any.haven.name)
-        val ae = a.nearestHaven(GeoPosition(51.5157, -0.0919), HavenFilter.EmergencyHospital)!!
+        val ae = a.nearestHaven(Position(51.5157, -0.0919), HavenFilter.EmergencyHospital)!!
         assertEquals("St Thomas'", ae.haven.name)
         assertTrue(ae.distanceM in 2_000.0..3_500.0, "distance ${ae.distanceM}")
         assertTrue(ae.bearingDeg in 180.0..270.0, "south-west: ${ae.bearingDeg}")
-        assertNull(a.nearestHaven(GeoPosition(51.5, -0.1), HavenFilter.Kind(HavenKind.EMBASSY)))
+        assertNull(a.nearestHaven(Position(51.5, -0.1), HavenFilter.Kind(HavenKind.EMBASSY)))
 
         // The gap is now known, worst at the airport end.
         val gap = a.routeSummary(r.id).coverageGap!!
@@ -79,11 +70,11 @@ class AdvanceTest {
         assertEquals(gap, a.worstCoverageGap(r.id, HavenFilter.EmergencyHospital, 50.0))
         assertEquals(listOf("St Thomas'"), a.havensInCorridor(r.id, 2_000.0, HavenFilter.Any).map { it.haven.name })
 
-        val hotel = GeoPosition(51.5074, -0.1278)
+        val hotel = Position(51.5074, -0.1278)
         val on = a.offRoute(r.id, hotel, 100.0)
         assertFalse(on.offRoute)
         assertTrue(on.distanceM < 1.0)
-        val north = a.offRoute(r.id, GeoPosition(51.5254, -0.1278), 500.0)
+        val north = a.offRoute(r.id, Position(51.5254, -0.1278), 500.0)
         assertTrue(north.offRoute)
         assertTrue(north.distanceM > 1_500.0)
         val p = a.routeProgress(r.id, hotel)
@@ -117,12 +108,12 @@ class AdvanceTest {
         assertEquals(4, a.builtinTemplates().size)
         val w = a.startWalk("vigil.venue-advance", null, WalkSubject.Venue(venue.id), "PS Hale")
         assertEquals(WalkState.IN_PROGRESS, w.state)
-        assertEquals(0u, w.progress.answered)
+        assertEquals(0u, a.walkProgress(w.id).answered)
         val required = w.template.sections.flatMap { it.items }.filter { it.required }
         assertTrue(required.size > 5)
 
         // A wrong-kind answer: typed, and nothing stored.
-        val check = required.first { it.kind is app.vigil.core.ItemKind.Check }
+        val check = required.first { it.kind is app.vigil.core.model.ItemKind.Check }
         val outbox = v.outbox(0u, 1000u).size
         val e = assertThrows<AdvanceException.WrongAnswerKind> {
             a.answerItem(w.id, answer(check.id, AnswerValue.Number(3.0)))

@@ -1,12 +1,7 @@
 package app.vigil.tests
 
-import app.vigil.core.IncidentCategory
-import app.vigil.core.IncidentLocation
-import app.vigil.core.IncidentReport
-import app.vigil.core.LocationSource
-import app.vigil.core.OccurredAt
 import app.vigil.core.ReportPatch
-import app.vigil.core.Severity
+import app.vigil.core.model.*
 import java.nio.ByteBuffer
 import java.nio.charset.StandardCharsets
 import java.security.KeyFactory
@@ -16,15 +11,15 @@ import java.security.spec.X509EncodedKeySpec
 
 /** A full report with the given fields and empty lists elsewhere. */
 fun report(
-    category: IncidentCategory,
+    category: Category,
     narrative: String = "",
     severity: Severity? = null,
-    location: IncidentLocation? = null,
+    location: Location? = null,
     epochMillis: Long = System.currentTimeMillis(),
     offsetMinutes: Int = 0,
     zone: String? = null,
     tags: List<String> = emptyList(),
-): IncidentReport = IncidentReport(
+): Report = Report(
     occurred = OccurredAt(epochMillis, offsetMinutes, zone),
     category = category,
     severity = severity,
@@ -43,7 +38,7 @@ fun report(
 )
 
 fun gps(lat: Double, lon: Double, accuracy: Double? = 5.0) =
-    IncidentLocation(lat, lon, accuracy, LocationSource.GPS)
+    Location(lat, lon, accuracy, LocationSource.GPS)
 
 /** A patch that changes nothing; copy() it with the fields to change. */
 val NO_CHANGE = ReportPatch(

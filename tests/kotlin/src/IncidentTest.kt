@@ -1,15 +1,11 @@
 package app.vigil.tests
 
-import app.vigil.core.BundleProblem
 import app.vigil.core.ClearableField
-import app.vigil.core.EntryKind
-import app.vigil.core.IncidentCategory
 import app.vigil.core.IncidentException
-import app.vigil.core.IncidentFilter
 import app.vigil.core.IncidentLog
-import app.vigil.core.Severity
 import app.vigil.core.Vault
 import app.vigil.core.verifyBundle
+import app.vigil.core.model.*
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -42,7 +38,7 @@ class IncidentTest {
         val occurred = 1714565100250L // 2024-05-01T12:05:00.250Z
         val r = log.log(
             report(
-                IncidentCategory.HOSTILE_SURVEILLANCE, "Grey van opposite the entrance",
+                Category.HOSTILE_SURVEILLANCE, "Grey van opposite the entrance",
                 Severity.MEDIUM, gps(51.501364, -0.14189, 8.5), occurred, 60, "Europe/London",
                 listOf("repeat"),
             ),
@@ -50,7 +46,7 @@ class IncidentTest {
         assertEquals(1uL, r.seq)
         assertEquals(r.incidentId, r.entryId)
         assertEquals(64, r.hash.length)
-        val q = log.quickLog(IncidentCategory.MEDICAL, null)
+        val q = log.quickLog(Category.MEDICAL, null)
         assertEquals(2uL, q.seq)
 
         val a = log.amend(
@@ -67,7 +63,7 @@ class IncidentTest {
         assertEquals("Blue van opposite the entrance", view.current.narrative)
         assertEquals(Severity.HIGH, view.current.severity)
         assertNull(view.current.location)
-        assertEquals(occurred, view.current.occurred.epochMillis)
+        assertEquals(occurred, view.current.occurred.utc)
         assertEquals(60, view.current.occurred.offsetMinutes)
         assertEquals("Europe/London", view.current.occurred.zone)
         assertEquals("Bravo 2", view.current.officer)
@@ -92,9 +88,9 @@ class IncidentTest {
         assertThrows<IncidentException.InvalidInput> { log.list(noFilter, 1u, "no-such-incident") }
         val high = log.list(noFilter.copy(minSeverity = Severity.HIGH), 50u, null)
         assertEquals(listOf(r.incidentId), high.map { it.incidentId })
-        val medical = log.list(noFilter.copy(category = IncidentCategory.MEDICAL), 50u, null)
+        val medical = log.list(noFilter.copy(category = Category.MEDICAL), 50u, null)
         assertEquals(listOf(q.incidentId), medical.map { it.incidentId })
-        val before = log.list(noFilter.copy(toMillis = occurred + 1), 50u, null)
+        val before = log.list(noFilter.copy(to = occurred + 1), 50u, null)
         assertEquals(listOf(r.incidentId), before.map { it.incidentId })
 
         assertEquals(listOf(r.incidentId), log.search("grey van", 10u, null).map { it.incidentId })
@@ -111,18 +107,18 @@ class IncidentTest {
 
     @Test
     fun `refused input is a typed exception and leaves the log unchanged`() = withLog { log ->
-        val r = log.log(report(IncidentCategory.MEDIA, "photographer at the gate"))
+        val r = log.log(report(Category.MEDIA, "photographer at the gate"))
         val head = log.verify()
 
         val bad = assertThrows<IncidentException.InvalidInput> {
-            log.log(report(IncidentCategory.MEDIA, "secret narrative", location = gps(91.0, 0.0)))
+            log.log(report(Category.MEDIA, "secret narrative", location = gps(91.0, 0.0)))
         }
         assertEquals("latitude", bad.field)
         assertFalse(bad.message.orEmpty().contains("secret"), bad.message)
         assertFalse(bad.message.orEmpty().contains("91"), bad.message)
 
         assertThrows<IncidentException.InvalidInput> {
-            log.quickLog(IncidentCategory.MEDICAL, gps(0.0, 181.0))
+            log.quickLog(Category.MEDICAL, gps(0.0, 181.0))
         }
         assertThrows<IncidentException.UnknownIncident> {
             log.amend("0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f", "why", NO_CHANGE.copy(narrative = "x"))
@@ -153,7 +149,7 @@ class IncidentTest {
     fun `a locked vault is a typed exception`() {
         Vault.create(store, pass("p"), FAST_KDF, null).use { v ->
             IncidentLog(v).use { log ->
-                log.quickLog(IncidentCategory.OTHER, null)
+                log.quickLog(Category.OTHER, null)
                 v.lock()
                 assertThrows<IncidentException.Locked> { log.verify() }
             }
@@ -162,7 +158,7 @@ class IncidentTest {
 
     @Test
     fun `attachment round trip through files`() = withLog { log ->
-        val r = log.quickLog(IncidentCategory.THEFT_OR_LOSS, null)
+        val r = log.quickLog(Category.THEFT_OR_LOSS, null)
         // Larger than two 64 KiB chunks, not a multiple of the chunk size.
         val content = ByteArray(150_000).also { SecureRandom().nextBytes(it) }
         val src = dir.resolve("photo.jpg")
@@ -171,7 +167,7 @@ class IncidentTest {
         assertEquals(150_000uL, a.size)
         assertEquals(hex(sha256(content)), a.sha256)
         assertEquals("image/jpeg", a.mime)
-        assertEquals(1714565100000L, a.capturedAtMillis)
+        assertEquals(1714565100000L, a.capturedAt)
 
         val view = log.get(r.incidentId)
         assertEquals(listOf(a), view.current.attachments)
@@ -210,10 +206,10 @@ class IncidentTest {
 
     @Test
     fun `entries verify in Kotlin alone from the documented encoding`() = withLog("Bravo 2") { log ->
-        val r = log.log(report(IncidentCategory.SECURITY_BREACH, "Side door found propped open", Severity.HIGH))
+        val r = log.log(report(Category.SECURITY_BREACH, "Side door found propped open", Severity.HIGH))
         log.amend(r.incidentId, "door was alarmed after all", NO_CHANGE.copy(tags = listOf("door", "alarm")))
-        log.quickLog(IncidentCategory.OTHER, null)
-        val second = log.quickLog(IncidentCategory.MEDIA, null)
+        log.quickLog(Category.OTHER, null)
+        val second = log.quickLog(Category.MEDIA, null)
         log.amend(second.incidentId, "photographer left", NO_CHANGE.copy(clear = listOf(ClearableField.VENUE_ID)))
 
         val entries = (log.get(r.incidentId).history + log.get(second.incidentId).history).sortedBy { it.seq }
@@ -243,9 +239,9 @@ class IncidentTest {
 
     @Test
     fun `bundle and CSV export through the bindings`() = withLog { log ->
-        val r = log.log(report(IncidentCategory.CROWD_OR_PROTEST, "crowd of about fifty", Severity.LOW))
+        val r = log.log(report(Category.CROWD_OR_PROTEST, "crowd of about fifty", Severity.LOW))
         log.amend(r.incidentId, "more arrived", NO_CHANGE.copy(narrative = "crowd of about two hundred"))
-        val other = log.quickLog(IncidentCategory.MEDICAL, null)
+        val other = log.quickLog(Category.MEDICAL, null)
 
         val bytes = log.exportBundle(null)
         val ok = verifyBundle(bytes)
@@ -289,7 +285,7 @@ class IncidentTest {
             IncidentLog.withOfficer(v, "Officer $marker").use { log ->
                 val r = log.log(
                     report(
-                        IncidentCategory.APPROACH_OR_THREAT, "Man shouted $marker at the principal",
+                        Category.APPROACH_OR_THREAT, "Man shouted $marker at the principal",
                         Severity.CRITICAL, gps(lat, lon, 3.25), occurred, 120, "Europe/Paris",
                         listOf("tag-$marker"),
                     ),

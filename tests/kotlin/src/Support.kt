@@ -1,9 +1,8 @@
 package app.vigil.tests
 
-import app.vigil.core.Kdf
-import app.vigil.core.KdfChoice
 import app.vigil.core.KeyWrapper
 import app.vigil.core.KeyWrapperException
+import app.vigil.core.model.*
 import java.nio.file.Files
 import java.nio.file.Path
 import java.security.SecureRandom
@@ -13,7 +12,7 @@ import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
 
 /** Cheap KDF parameters, asked for explicitly: tests must stay fast. */
-val FAST_KDF = KdfChoice(Kdf.Argon2id(64u, 1u, 1u), true)
+val FAST_KDF = KdfChoice(KdfParams.Argon2id(64u, 1u, 1u), true)
 
 fun pass(s: String): ByteArray = s.toByteArray(Charsets.UTF_8)
 

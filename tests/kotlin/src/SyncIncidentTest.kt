@@ -1,14 +1,13 @@
 package app.vigil.tests
 
-import app.vigil.core.IncidentCategory
 import app.vigil.core.IncidentException
 import app.vigil.core.IncidentLog
-import app.vigil.core.Severity
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncObserver
 import app.vigil.core.SyncProgress
 import app.vigil.core.SyncOptions
 import app.vigil.core.Vault
+import app.vigil.core.model.*
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -47,7 +46,7 @@ class SyncIncidentTest {
                             val id = IncidentLog.withOfficer(va, "Officer A").use { log ->
                                 val r = log.log(
                                     report(
-                                        IncidentCategory.HOSTILE_SURVEILLANCE,
+                                        Category.HOSTILE_SURVEILLANCE,
                                         "Blue hatchback photographing the motorcade route",
                                         Severity.HIGH,
                                         gps(51.5033, -0.1276),
@@ -110,7 +109,7 @@ class SyncIncidentTest {
                             val (id, ref) = IncidentLog.withOfficer(va, "Officer A").use { log ->
                                 val r = log.log(
                                     report(
-                                        IncidentCategory.SUSPICIOUS_ACTIVITY,
+                                        Category.SUSPICIOUS_ACTIVITY,
                                         "Man filming the hotel's service entrance",
                                         Severity.MEDIUM,
                                         gps(51.5072, -0.1276),

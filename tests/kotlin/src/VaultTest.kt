@@ -1,9 +1,9 @@
 package app.vigil.tests
 
 import app.vigil.core.KeyWrapperException
-import app.vigil.core.SlotKind
 import app.vigil.core.StoreException
 import app.vigil.core.Vault
+import app.vigil.core.model.*
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotEquals
@@ -27,7 +27,7 @@ class VaultTest {
             val s = v.status()
             assertEquals(1, s.slots.size)
             assertEquals(SlotKind.PASSPHRASE, s.slots[0].kind)
-            assertEquals(0uL, s.outboxPending)
+            assertEquals(0uL, s.outbox?.pending)
             v.lock()
             assertFalse(v.isUnlocked())
             assertThrows<StoreException.Locked> { v.outbox(0u, 10u) }
