@@ -93,12 +93,16 @@ impl OfficerArg {
             .or_else(|| std::env::var("VIGIL_OFFICER").ok())
             .or_else(|| std::env::var("USER").ok())
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| CliError::Usage("say who you are: --officer NAME".into()))
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "say who you are: --officer NAME, or set VIGIL_OFFICER (USER is unset)".into(),
+                )
+            })
     }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| CliError::Io(format!("{}: {}", path.display(), e.kind())))
+    std::fs::read(path).map_err(|e| crate::commands::io_error(path, &e))
 }
 
 fn fmt_pos(p: &Position) -> String {
