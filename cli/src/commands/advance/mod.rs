@@ -93,7 +93,11 @@ impl OfficerArg {
             .or_else(|| std::env::var("VIGIL_OFFICER").ok())
             .or_else(|| std::env::var("USER").ok())
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| CliError::Usage("say who you are: --officer NAME".into()))
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "say who you are: --officer NAME, or set VIGIL_OFFICER (USER is unset)".into(),
+                )
+            })
     }
 }
 
@@ -101,12 +105,11 @@ impl OfficerArg {
 /// parser then refuses it as too large): a huge file is never read whole into memory.
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     use std::io::Read;
-    let io = |e: std::io::Error| CliError::Io(format!("{}: {}", path.display(), e.kind()));
     let limit = vigil_core::advance::interchange::limits::MAX_FILE_BYTES as u64 + 1;
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(limit).read_to_end(&mut bytes))
-        .map_err(io)?;
+        .map_err(|e| crate::commands::io_error(path, &e))?;
     Ok(bytes)
 }
 
