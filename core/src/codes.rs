@@ -26,6 +26,8 @@ impl StoreError {
             StoreError::LastSlot => "last_slot",
             StoreError::KeyWrapper(_) => "key_wrapper",
             StoreError::InvalidInput { .. } => "invalid_input",
+            StoreError::Busy => "busy",
+            StoreError::DiskFull => "disk_full",
             StoreError::Io(_) => "io",
             StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
         }
@@ -58,6 +60,7 @@ impl AdvanceError {
             AdvanceError::GeoJson(_) => "geojson",
             AdvanceError::WrongGeometry { .. } => "wrong_geometry",
             AdvanceError::EmptyRoute => "empty_route",
+            AdvanceError::TooLarge { .. } => "too_large",
             AdvanceError::Template { .. } => "template",
             AdvanceError::WrongAnswerKind { .. } => "wrong_answer_kind",
             AdvanceError::UnknownItem { .. } => "unknown_item",
