@@ -30,7 +30,7 @@ pub enum CliError {
     /// The data directory holds no store (`StoreError::NotFound`, with the directory).
     #[error("no Vigil store in {}: create one with `vigil init` (or pick another with --data-dir)", .0.display())]
     NoStore(std::path::PathBuf),
-    #[error("{0}")]
+    #[error("{}", sync_message(.0))]
     Sync(vigil_core::sync::SyncError),
 }
 
@@ -111,6 +111,21 @@ fn store_kind(e: &StoreError) -> &'static str {
         StoreError::InvalidInput { .. } => "invalid_input",
         StoreError::Io(_) => "io",
         StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
+    }
+}
+
+/// A sync failure for a CLI user: the CLI never retries by itself, so a temporary
+/// failure says when running `vigil sync` again is worth it.
+fn sync_message(e: &vigil_core::sync::SyncError) -> String {
+    match e {
+        vigil_core::sync::SyncError::Transient {
+            reason,
+            next_attempt_ms,
+        } => format!(
+            "sync failed temporarily ({reason}); nothing was lost: run `vigil sync` again after {}",
+            sync::local_time(*next_attempt_ms)
+        ),
+        other => other.to_string(),
     }
 }
 

@@ -166,6 +166,29 @@ pub fn save_routes(db: &mut Database, inputs: &[RouteInput]) -> AdvanceResult<Ve
     })
 }
 
+/// For each input that belongs to a journey, the id of a route already stored in that
+/// journey with the very same line (the same file imported again), as
+/// `(input index, stored route id)`. Saving them would make two identical routes (two
+/// primaries) in one journey; the caller warns or refuses.
+pub fn already_in_journey(
+    db: &Database,
+    inputs: &[RouteInput],
+) -> AdvanceResult<Vec<(usize, String)>> {
+    let mut out = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let Some(journey) = &input.journey else {
+            continue;
+        };
+        if let Some(same) = routes_for_journey(db, journey)?
+            .into_iter()
+            .find(|r| r.line == input.line)
+        {
+            out.push((i, same.id));
+        }
+    }
+    Ok(out)
+}
+
 pub fn get_route(db: &Database, id: &str) -> AdvanceResult<Route> {
     let doc: Option<String> = db
         .conn()
