@@ -29,6 +29,9 @@ data class ItemRow(
     val answer: String?,
     val issue: Boolean,
     val note: String,
+    /** For a check item: how it was answered. */
+    val checked: CheckState? = null,
+    val notApplicable: Boolean = false,
 )
 
 data class SectionRow(val title: String, val items: List<ItemRow>)
@@ -168,6 +171,8 @@ class WalkPresenter(
                         i.id, i.label, i.guidance, i.required,
                         if (i.kind is ItemKind.Check) AnswerStyle.CHECK else AnswerStyle.TEXT,
                         a?.let { answerWords(it) }, a?.issue == true, a?.note.orEmpty(),
+                        (a?.value as? AnswerValue.Check)?.state,
+                        a?.value == AnswerValue.NotApplicable || (a?.value as? AnswerValue.Check)?.state == CheckState.NOT_APPLICABLE,
                     )
                 })
             },

@@ -48,6 +48,7 @@ data class IncidentDetailState(
     val error: String? = null,
     val message: String? = null,
     val currentSeverity: Severity? = null,
+    val severities: List<Pair<Severity, String>> = Severity.entries.map { it to Words.severity(it) },
     private val originalNarrative: String = "",
 ) {
     val amendChanges: Boolean
