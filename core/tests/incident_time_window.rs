@@ -30,12 +30,17 @@ fn occurred_times_outside_the_window_are_refused_and_change_nothing() {
     let just_too_early = now - Duration::days(OCCURRED_MAX_PAST_DAYS) - Duration::minutes(5);
     let mut log = IncidentLog::new(&mut v);
     for t in [far_future, year_zero, just_too_late, just_too_early] {
-        let (field, reason) =
-            refused_field(log.log(report(Category::Other, "x", t)).unwrap_err());
+        let (field, reason) = refused_field(log.log(report(Category::Other, "x", t)).unwrap_err());
         assert_eq!(field, "occurred at");
-        assert!(reason.contains("10 years before and 24 hours after"), "{reason}");
+        assert!(
+            reason.contains("10 years before and 24 hours after"),
+            "{reason}"
+        );
         // The message says the window, never the time given.
-        assert!(!reason.contains("9999") && !reason.contains("0000"), "{reason}");
+        assert!(
+            !reason.contains("9999") && !reason.contains("0000"),
+            "{reason}"
+        );
         let mut patch = ReportPatch::default();
         let mut occurred = report(Category::Other, "x", t).occurred;
         occurred.utc = t;
