@@ -211,6 +211,7 @@ fn advance_kind(e: &AdvanceError) -> &'static str {
         AdvanceError::GeoJson(_) => "geojson",
         AdvanceError::WrongGeometry { .. } => "wrong_geometry",
         AdvanceError::EmptyRoute => "empty_route",
+        AdvanceError::TooLarge { .. } => "too_large",
         AdvanceError::Template { .. } => "template",
         AdvanceError::WrongAnswerKind { .. } => "wrong_answer_kind",
         AdvanceError::UnknownItem { .. } => "unknown_item",
