@@ -26,6 +26,7 @@ impl StoreError {
             StoreError::LastSlot => "last_slot",
             StoreError::KeyWrapper(_) => "key_wrapper",
             StoreError::InvalidInput { .. } => "invalid_input",
+            StoreError::PolicyTampered => "policy_tampered",
             StoreError::Busy => "busy",
             StoreError::DiskFull => "disk_full",
             StoreError::Io(_) => "io",
