@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
+use crate::advance::{Walk, WalkProgress};
 use crate::sync::hlc::Hlc;
 
 /// An instant crosses as milliseconds since the Unix epoch, UTC (Kotlin `Long`, Swift
@@ -29,3 +30,13 @@ uniffi::custom_type!(Hlc, String, {
         .parse::<Hlc>()
         .map_err(|_| uniffi::deps::anyhow::anyhow!("not a clock stamp")),
 });
+
+// A walk's progress is computed from its answers, not stored: apps ask the record for
+// it (`walk.progress()` in Kotlin, `walk.progress()` in Swift), as Rust callers do.
+#[uniffi::export]
+impl Walk {
+    #[uniffi::method(name = "progress")]
+    pub fn ffi_progress(&self) -> WalkProgress {
+        self.progress()
+    }
+}

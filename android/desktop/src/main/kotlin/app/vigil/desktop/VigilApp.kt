@@ -109,7 +109,7 @@ fun VigilApp(vigil: VigilCore, scope: CoroutineScope, position: PositionProvider
                                 when (nav) {
                                     is AdvanceNav.Walk -> place = Place.Walk(nav.walkId)
                                     is AdvanceNav.Template -> presenter.onIntent(
-                                        AdvanceIntent.StartWalk(nav.templateId, app.vigil.core.WalkSubject.Other("Walk from the desktop")),
+                                        AdvanceIntent.StartWalk(nav.templateId, app.vigil.core.model.WalkSubject.Other("Walk from the desktop")),
                                     )
                                 }
                             })

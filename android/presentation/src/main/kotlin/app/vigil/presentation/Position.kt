@@ -1,8 +1,8 @@
 package app.vigil.presentation
 
-import app.vigil.core.GeoPosition
-import app.vigil.core.IncidentLocation
-import app.vigil.core.LocationSource
+import app.vigil.core.model.Position as GeoPosition
+import app.vigil.core.model.Location as IncidentLocation
+import app.vigil.core.model.LocationSource
 
 /** A position fix from the platform (Android's fused provider; a fixed one on the desktop). */
 data class Fix(val lat: Double, val lon: Double, val accuracyM: Double?) {

@@ -2,7 +2,7 @@ package app.vigil.presentation
 
 import app.vigil.core.AdvanceWork
 import app.vigil.core.IncidentLog
-import app.vigil.core.KdfChoice
+import app.vigil.core.model.KdfChoice
 import app.vigil.core.KeyWrapper
 import app.vigil.core.StoreException
 import app.vigil.core.SyncClient

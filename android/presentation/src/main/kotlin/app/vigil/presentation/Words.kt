@@ -1,8 +1,8 @@
 package app.vigil.presentation
 
-import app.vigil.core.HavenKind
-import app.vigil.core.IncidentCategory
-import app.vigil.core.Severity
+import app.vigil.core.model.HavenKind
+import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Severity
 import java.time.Clock
 import java.time.Instant
 import java.time.ZoneId

@@ -1,7 +1,7 @@
 package app.vigil.presentation
 
-import app.vigil.core.Kdf
-import app.vigil.core.KdfChoice
+import app.vigil.core.model.KdfParams as Kdf
+import app.vigil.core.model.KdfChoice
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob

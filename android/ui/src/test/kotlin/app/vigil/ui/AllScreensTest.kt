@@ -1,9 +1,9 @@
 package app.vigil.ui
 
-import app.vigil.core.CheckState
-import app.vigil.core.IncidentCategory
-import app.vigil.core.Severity
-import app.vigil.core.WalkSubject
+import app.vigil.core.model.CheckState
+import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Severity
+import app.vigil.core.model.WalkSubject
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
 import app.vigil.presentation.TEST_TIME
@@ -76,7 +76,7 @@ class AllScreensTest {
         Harness(dir, create = true).use { h ->
             val van = day(h)
             val venue = h.vigil.advance().listVenues().single().id
-            val t = h.vigil.advance().builtinTemplates().first { it.kind == app.vigil.core.TemplateKind.VENUE }
+            val t = h.vigil.advance().builtinTemplates().first { it.kind == app.vigil.core.model.TemplateKind.VENUE }
             h.vigil.advance().startWalk(t.id, null, WalkSubject.Venue(venue), "Officer A")
 
             val home = HomePresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
@@ -114,7 +114,7 @@ class AllScreensTest {
             adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.WatchRoute(routeId))
             adv.state.awaitState { it.watch != null }
             val venue = adv.state.value.venues.single().id
-            val t = h.vigil.advance().builtinTemplates().first { it.kind == app.vigil.core.TemplateKind.VENUE }
+            val t = h.vigil.advance().builtinTemplates().first { it.kind == app.vigil.core.model.TemplateKind.VENUE }
             adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.StartWalk(t.id, WalkSubject.Venue(venue)))
             val walkId = adv.state.awaitState { it.startedWalkId != null }.startedWalkId!!
             adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.Refresh)

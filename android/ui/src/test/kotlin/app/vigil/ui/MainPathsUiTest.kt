@@ -12,7 +12,7 @@ import androidx.compose.ui.test.performClick
 import androidx.compose.ui.test.performScrollTo
 import androidx.compose.ui.test.performTextInput
 import androidx.compose.ui.test.runComposeUiTest
-import app.vigil.core.IncidentCategory
+import app.vigil.core.model.Category as IncidentCategory
 import app.vigil.presentation.GOOD_PASSPHRASE
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON

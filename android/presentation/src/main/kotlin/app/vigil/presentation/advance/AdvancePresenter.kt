@@ -1,9 +1,9 @@
 package app.vigil.presentation.advance
 
-import app.vigil.core.HavenFilter
-import app.vigil.core.VenuePointKind
-import app.vigil.core.WalkState
-import app.vigil.core.WalkSubject
+import app.vigil.core.model.HavenFilter
+import app.vigil.core.model.VenuePointKind
+import app.vigil.core.model.WalkState
+import app.vigil.core.model.WalkSubject
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
@@ -134,8 +134,8 @@ class AdvancePresenter(
                                 is WalkSubject.Other -> s.label
                             },
                             walkStateWords(w.state),
-                            "${w.progress.answered} of ${w.progress.total}",
-                            w.progress.issues.toInt(),
+                            "${w.progress().answered} of ${w.progress().total}",
+                            w.progress().issues.toInt(),
                         )
                     }
                     AdvanceState(

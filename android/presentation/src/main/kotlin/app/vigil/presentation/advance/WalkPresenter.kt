@@ -1,13 +1,13 @@
 package app.vigil.presentation.advance
 
 import app.vigil.core.AdvanceException
-import app.vigil.core.Answer
-import app.vigil.core.AnswerInput
-import app.vigil.core.AnswerValue
-import app.vigil.core.CheckState
-import app.vigil.core.ItemKind
-import app.vigil.core.Walk
-import app.vigil.core.WalkState
+import app.vigil.core.model.Answer
+import app.vigil.core.model.AnswerInput
+import app.vigil.core.model.AnswerValue
+import app.vigil.core.model.CheckState
+import app.vigil.core.model.ItemKind
+import app.vigil.core.model.Walk
+import app.vigil.core.model.WalkState
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
@@ -159,7 +159,7 @@ class WalkPresenter(
 
     private fun WalkScreenState.withWalk(w: Walk): WalkScreenState {
         val answers = w.answers.associateBy { it.itemId }
-        val p = w.progress
+        val p = w.progress()
         return copy(
             title = w.template.title,
             state = w.state,

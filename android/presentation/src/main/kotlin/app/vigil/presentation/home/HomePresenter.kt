@@ -1,7 +1,7 @@
 package app.vigil.presentation.home
 
-import app.vigil.core.IncidentFilter
-import app.vigil.core.WalkState
+import app.vigil.core.model.IncidentFilter
+import app.vigil.core.model.WalkState
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords
@@ -60,8 +60,8 @@ class HomePresenter(
                     WalkInProgress(
                         it.id,
                         it.template.title,
-                        "${it.progress.answered} of ${it.progress.total} checks",
-                        it.progress.issues.toInt(),
+                        "${it.progress().answered} of ${it.progress().total} checks",
+                        it.progress().issues.toInt(),
                     )
                 }
                 set {

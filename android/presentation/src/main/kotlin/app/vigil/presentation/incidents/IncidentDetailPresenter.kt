@@ -1,8 +1,8 @@
 package app.vigil.presentation.incidents
 
-import app.vigil.core.EntryKind
+import app.vigil.core.model.EntryKind
 import app.vigil.core.IncidentView
-import app.vigil.core.Severity
+import app.vigil.core.model.Severity
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords
@@ -63,7 +63,7 @@ data class IncidentDetailState(
             card = IncidentCard(
                 title = Words.category(r.category),
                 severity = Words.severity(r.severity),
-                occurred = time.at(r.occurred.epochMillis),
+                occurred = time.at(r.occurred.utc),
                 place = r.location?.let { l ->
                     String.format(java.util.Locale.ROOT, "%.5f, %.5f", l.latitude, l.longitude) +
                         (Words.accuracy(l.accuracyM)?.let { " ($it)" } ?: "")
@@ -75,7 +75,7 @@ data class IncidentDetailState(
             history = v.history.map { h ->
                 HistoryRow(
                     title = if (h.kind == EntryKind.REPORT) "Reported" else "Amended",
-                    at = time.at(h.recordedAtMillis),
+                    at = time.at(h.recordedAt),
                     author = h.author ?: "Unknown officer",
                     reason = h.reason,
                     changes = h.patch?.changedFields()?.takeIf { it.isNotEmpty() }?.joinToString(", ")

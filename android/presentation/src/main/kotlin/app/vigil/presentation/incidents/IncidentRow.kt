@@ -1,7 +1,7 @@
 package app.vigil.presentation.incidents
 
-import app.vigil.core.IncidentSummary
-import app.vigil.core.Severity
+import app.vigil.core.model.IncidentSummary
+import app.vigil.core.model.Severity
 import app.vigil.presentation.TimeWords
 import app.vigil.presentation.Words
 
@@ -23,7 +23,7 @@ data class IncidentRow(
                 title = Words.category(r.category),
                 severity = Words.severity(r.severity),
                 severe = r.severity == Severity.HIGH || r.severity == Severity.CRITICAL,
-                occurred = time.at(r.occurred.epochMillis),
+                occurred = time.at(r.occurred.utc),
                 preview = r.narrative.lineSequence().firstOrNull()?.take(80) ?: "",
                 amendments = s.amendments.toInt(),
             )

@@ -1,8 +1,8 @@
 package app.vigil.presentation.incidents
 
-import app.vigil.core.IncidentCategory
-import app.vigil.core.IncidentFilter
-import app.vigil.core.Severity
+import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.IncidentFilter
+import app.vigil.core.model.Severity
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords

@@ -1,7 +1,7 @@
 package app.vigil.presentation.quicklog
 
-import app.vigil.core.IncidentCategory
-import app.vigil.core.Severity
+import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Severity
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
@@ -104,7 +104,7 @@ class QuickLogPresenter(
                 set {
                     it.copy(
                         busy = false,
-                        logged = Logged(view.incidentId, Words.category(category), time.at(view.current.occurred.epochMillis), place),
+                        logged = Logged(view.incidentId, Words.category(category), time.at(view.current.occurred.utc), place),
                         details = Details(),
                         fix = fix?.let { f -> Words.accuracy(f.accuracyM) ?: "Fix" } ?: "No fix",
                     )

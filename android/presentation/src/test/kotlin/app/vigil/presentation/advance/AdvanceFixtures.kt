@@ -1,13 +1,13 @@
 package app.vigil.presentation.advance
 
 import app.vigil.core.AdvanceWork
-import app.vigil.core.GeoPosition
-import app.vigil.core.HavenKind
-import app.vigil.core.HospitalInfo
-import app.vigil.core.SafeHavenInput
-import app.vigil.core.VenueInput
-import app.vigil.core.VenuePoint
-import app.vigil.core.VenuePointKind
+import app.vigil.core.model.Position as GeoPosition
+import app.vigil.core.model.HavenKind
+import app.vigil.core.model.HospitalInfo
+import app.vigil.core.model.SafeHavenInput
+import app.vigil.core.model.VenueInput
+import app.vigil.core.model.VenuePoint
+import app.vigil.core.model.VenuePointKind
 
 /** A small GPX 1.1 track: Westminster to the Guildhall, about 3.4 km. */
 const val SMALL_GPX = """<?xml version="1.0" encoding="UTF-8"?>

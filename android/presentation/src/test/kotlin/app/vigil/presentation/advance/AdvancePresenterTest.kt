@@ -1,9 +1,9 @@
 package app.vigil.presentation.advance
 
-import app.vigil.core.CheckState
-import app.vigil.core.ItemKind
-import app.vigil.core.WalkState
-import app.vigil.core.WalkSubject
+import app.vigil.core.model.CheckState
+import app.vigil.core.model.ItemKind
+import app.vigil.core.model.WalkState
+import app.vigil.core.model.WalkSubject
 import app.vigil.presentation.Fix
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
@@ -116,6 +116,6 @@ class AdvancePresenterTest {
         }
     }
 
-    private fun isText(t: app.vigil.core.ChecklistTemplate, itemId: String) =
+    private fun isText(t: app.vigil.core.model.ChecklistTemplate, itemId: String) =
         t.sections.flatMap { it.items }.first { it.id == itemId }.kind is ItemKind.Text
 }

@@ -1,8 +1,8 @@
 package app.vigil.presentation.home
 
-import app.vigil.core.IncidentCategory
-import app.vigil.core.TemplateKind
-import app.vigil.core.WalkSubject
+import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.TemplateKind
+import app.vigil.core.model.WalkSubject
 import app.vigil.presentation.advance.seedAdvance
 import app.vigil.presentation.Harness
 import app.vigil.presentation.TEST_TIME

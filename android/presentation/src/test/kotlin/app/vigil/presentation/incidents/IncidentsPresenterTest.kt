@@ -1,7 +1,7 @@
 package app.vigil.presentation.incidents
 
-import app.vigil.core.IncidentCategory
-import app.vigil.core.Severity
+import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Severity
 import app.vigil.presentation.Harness
 import app.vigil.presentation.TEST_TIME
 import app.vigil.presentation.awaitState

@@ -1,6 +1,6 @@
 package app.vigil.presentation.settings
 
-import app.vigil.core.IncidentCategory
+import app.vigil.core.model.Category as IncidentCategory
 import app.vigil.core.StoreException
 import app.vigil.presentation.GOOD_PASSPHRASE
 import app.vigil.presentation.Harness
@@ -75,7 +75,7 @@ class SettingsPresenterTest {
             h.vigil.lock()
             h.vigil.unlock("blue".toByteArray())
             assertTrue(h.vigil.isUnlocked())
-            assertTrue(h.vigil.incidents().list(app.vigil.core.IncidentFilter(null, null, null, null, null, null, null), 10u, null).isEmpty())
+            assertTrue(h.vigil.incidents().list(app.vigil.core.model.IncidentFilter(null, null, null, null, null, null, null), 10u, null).isEmpty())
         }
     }
 }

@@ -1,6 +1,6 @@
 package app.vigil.presentation.sync
 
-import app.vigil.core.IncidentCategory
+import app.vigil.core.model.Category as IncidentCategory
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
 import app.vigil.presentation.ServerProcess

@@ -13,7 +13,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
-import app.vigil.core.CheckState
+import app.vigil.core.model.CheckState
 import app.vigil.presentation.advance.AnswerStyle
 import app.vigil.presentation.advance.ItemRow
 import app.vigil.presentation.advance.WalkIntent
