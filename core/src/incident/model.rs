@@ -14,7 +14,9 @@ const MAX_SHORT: usize = 1_000;
 const MAX_TEXT: usize = 10_000;
 const MAX_ITEMS: usize = 200;
 /// UTC offsets in use today lie within -12:00..+14:00; allow the ISO 8601 range.
-const MAX_OFFSET_MINUTES: i32 = 18 * 60;
+const MAX_OFFSET_MINUTES: i32 = super::canonical::MAX_OFFSET_MINUTES;
+/// The largest accuracy a version 2 body can hold (10^9 mm).
+const MAX_ACCURACY_M: f64 = 1_000_000.0;
 
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -222,9 +224,10 @@ impl OccurredAt {
     }
 }
 
-/// A WGS84 position.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A WGS84 position. Serialized by canonical.rs: degrees and metres (floats) in
+/// version 1 bodies and everywhere else, integer nanodegrees and millimetres in version 2
+/// bodies.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Location {
     pub latitude: f64,
     pub longitude: f64,
@@ -248,8 +251,11 @@ impl Location {
             ));
         }
         if let Some(a) = self.accuracy_m {
-            if !a.is_finite() || a < 0.0 {
-                return Err(IncidentError::invalid("accuracy", "must be finite, >= 0"));
+            if !a.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&a) {
+                return Err(IncidentError::invalid(
+                    "accuracy",
+                    "must be finite, 0..=1000000 metres",
+                ));
             }
         }
         Ok(())
