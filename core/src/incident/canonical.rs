@@ -361,7 +361,7 @@ mod tests {
     fn hash_matches_the_documented_layout() {
         let body = br#"{"v":1}"#;
         let mut manual = Vec::new();
-        manual.extend_from_slice(b"VIGIL-ENTRY-V1");
+        manual.extend_from_slice(ENTRY_DOMAIN_V1);
         manual.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1]);
         manual.extend_from_slice(&[0u8; 32]);
         manual.extend_from_slice(&[0, 0, 0, 3]);
@@ -379,7 +379,7 @@ mod tests {
 
     /// The worked example of docs/INCIDENT_LOG.md.
     const DOC_BODY: &str = r#"{"v":1,"entry_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","incident_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","kind":"report","recorded_at":"2024-05-01T12:06:10.123Z","author":"Bravo 2","report":{"occurred":{"utc":"2024-05-01T12:05:00.000Z","offset_minutes":60,"zone":"Europe/London"},"category":"hostile_surveillance","severity":"medium","location":{"latitude":51.501364,"longitude":-0.14189,"accuracy_m":8.5,"source":"gps"},"narrative":"Grey van opposite the entrance for 40 minutes.","people":[],"vehicles":[{"registration":"AB12 CDE","make":null,"colour":"grey","direction":null}],"actions_taken":[],"police_reference":null,"witnesses":[],"tags":["repeat"],"venue_id":"venue-1","route_id":null,"officer":"Bravo 2","attachments":[]},"amendment":null}"#;
-    const DOC_AMENDMENT: &str = r#"{"v":1,"entry_id":"0190f5e9-8a11-7c02-b5e3-4f9d1c2e7a60","incident_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","kind":"amendment","recorded_at":"2024-05-01T12:31:02.500Z","author":"Bravo 2","report":null,"amendment":{"amends":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","reason":"colour misread in low light","patch":{"severity":"high","tags":["repeat","confirmed"],"venue_id":null}}}"#;
+    const DOC_AMENDMENT: &str = r#"{"v":2,"entry_id":"0190f5e9-8a11-7c02-b5e3-4f9d1c2e7a60","incident_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","kind":"amendment","recorded_at":"2024-05-01T12:31:02.500Z","author":"Bravo 2","report":null,"amendment":{"amends":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","reason":"confirmed by a second sighting; not tied to the venue","patch":{"severity":"high","tags":["repeat","confirmed"],"venue_id":null}}}"#;
 
     #[test]
     fn the_documented_examples_are_canonical_and_hash_as_documented() {
@@ -403,6 +403,130 @@ mod tests {
         );
         assert_ne!(reordered, DOC_AMENDMENT);
         assert!(EntryBody::decode(reordered.as_bytes()).is_none());
+    }
+
+    /// The version 2 worked example of docs/INCIDENT_LOG.md: DOC_BODY with integer
+    /// nanodegrees and millimetres.
+    const DOC_BODY_V2: &str = r#"{"v":2,"entry_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","incident_id":"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f","kind":"report","recorded_at":"2024-05-01T12:06:10.123Z","author":"Bravo 2","report":{"occurred":{"utc":"2024-05-01T12:05:00.000Z","offset_minutes":60,"zone":"Europe/London"},"category":"hostile_surveillance","severity":"medium","location":{"latitude_nd":51501364000,"longitude_nd":-141890000,"accuracy_mm":8500,"source":"gps"},"narrative":"Grey van opposite the entrance for 40 minutes.","people":[],"vehicles":[{"registration":"AB12 CDE","make":null,"colour":"grey","direction":null}],"actions_taken":[],"police_reference":null,"witnesses":[],"tags":["repeat"],"venue_id":"venue-1","route_id":null,"officer":"Bravo 2","attachments":[]},"amendment":null}"#;
+
+    #[test]
+    fn version_2_hashes_as_documented() {
+        // Known answers computed independently with Python's hashlib from the document.
+        assert_eq!(
+            hex::encode(entry_hash_v2(
+                1,
+                &ZERO_HASH,
+                "dev",
+                "e",
+                "i",
+                &sha256(br#"{"v":2}"#)
+            )),
+            "c8acd0dada700610255288bab98beb675160e7fed215de123e3e058c778dc61c"
+        );
+        assert_eq!(DOC_BODY_V2.len(), 765);
+        let id = "0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f";
+        let dev = "3b0c8f4e-6a3d-4c59-9b7e-1f2a3c4d5e6f";
+        assert_eq!(
+            hex::encode(sha256(DOC_BODY_V2.as_bytes())),
+            "aaf07c50953c5e64744652184ed82422e3859f34db5207406f5b98148fb2f47f"
+        );
+        assert_eq!(
+            hex::encode(link_hash(
+                1,
+                &ZERO_HASH,
+                dev,
+                id,
+                id,
+                DOC_BODY_V2.as_bytes()
+            )),
+            "dca602334e7e5dd792e83adf6388089647a1228a23ff8e8a3435abc7d8c900c8"
+        );
+        // The same report, decoded from either version, is the same value; each
+        // re-encodes to its own bytes.
+        let v2 = EntryBody::decode(DOC_BODY_V2.as_bytes()).unwrap();
+        let v1 = EntryBody::decode(DOC_BODY.as_bytes()).unwrap();
+        assert_eq!(v2.report, v1.report);
+        assert_eq!(EntryBody { v: 2, ..v1 }.encode(), DOC_BODY_V2.as_bytes());
+        // A float where version 2 wants an integer, or degrees in version 2, is refused.
+        for bad in [
+            DOC_BODY_V2.replace("51501364000", "51501364000.0"),
+            DOC_BODY_V2.replace(
+                r#""latitude_nd":51501364000,"longitude_nd":-141890000,"accuracy_mm":8500"#,
+                r#""latitude":51.501364,"longitude":-0.14189,"accuracy_m":8.5"#,
+            ),
+            DOC_BODY.replace(
+                r#""latitude":51.501364,"longitude":-0.14189,"accuracy_m":8.5"#,
+                r#""latitude_nd":51501364000,"longitude_nd":-141890000,"accuracy_mm":8500"#,
+            ),
+        ] {
+            assert!(EntryBody::decode(bad.as_bytes()).is_none(), "{bad}");
+        }
+    }
+
+    /// The version 1 float form docs/INCIDENT_LOG.md states ("Floats"), pinned to what
+    /// serde_json writes, so a change of its float printer cannot go unnoticed.
+    #[test]
+    fn version_1_floats_are_written_as_documented() {
+        for (x, text) in [
+            (0.00001234, "0.00001234"),
+            (1e16, "1e+16"),
+            (1.5e-7, "1.5e-7"),
+            (51.501364, "51.501364"),
+            (-0.14189, "-0.14189"),
+            (8.5, "8.5"),
+            (51.0, "51.0"),
+            (1000.0, "1000.0"),
+            (1e15, "1000000000000000.0"),
+            (1.2345e20, "1.2345e+20"),
+            (0.5, "0.5"),
+            (1e-5, "0.00001"),
+            (1e-6, "1e-6"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
+            (5e-324, "5e-324"),
+        ] {
+            assert_eq!(serde_json::to_string(&x).unwrap(), text, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn what_canonical_forbids_is_refused_on_decode() {
+        for (from, to) in [
+            ("\"latitude_nd\":51501364000", "\"latitude_nd\":90000000001"),
+            ("\"longitude_nd\":-141890000", "\"longitude_nd\":-180000000001"),
+            ("\"accuracy_mm\":8500", "\"accuracy_mm\":1000000001"),
+            ("\"offset_minutes\":60", "\"offset_minutes\":1081"),
+            ("\"zone\":\"Europe/London\"", "\"zone\":\"\""),
+            ("\"zone\":\"Europe/London\"", "\"zone\":\"Europe/London Town\""),
+            ("\"people\":[]", "\"people\":null"),
+            ("0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f", "0190F5E4-3C2A-7B1E-9D4F-2A6C8E0B1D3F"),
+            ("\"attachments\":[]", "\"attachments\":[{\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"sha256\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\",\"mime\":\"image/jpeg\",\"size\":1,\"captured_at\":null}]"),
+            ("\"attachments\":[]", "\"attachments\":[{\"id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"sha256\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\",\"mime\":\"image/jpeg\",\"size\":0,\"captured_at\":null}]"),
+        ] {
+            let bad = DOC_BODY_V2.replacen(from, to, 1);
+            assert_ne!(bad, DOC_BODY_V2, "{from}");
+            assert!(EntryBody::decode(bad.as_bytes()).is_none(), "{to}");
+        }
+        let good_attachment = DOC_BODY_V2.replacen(
+            "\"attachments\":[]",
+            &format!(
+                "\"attachments\":[{{\"id\":\"{}\",\"sha256\":\"{}\",\"mime\":\"image/jpeg\",\"size\":1,\"captured_at\":null}}]",
+                "a".repeat(32),
+                "b".repeat(64)
+            ),
+            1,
+        );
+        assert!(EntryBody::decode(good_attachment.as_bytes()).is_some());
+        for (from, to) in [
+            ("\"reason\":\"confirmed by a second sighting; not tied to the venue\"", "\"reason\":\"\""),
+            ("\"patch\":{\"severity\":\"high\",\"tags\":[\"repeat\",\"confirmed\"],\"venue_id\":null}", "\"patch\":{}"),
+            ("\"amends\":\"0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f\"", "\"amends\":\"report\""),
+        ] {
+            let bad = DOC_AMENDMENT.replacen(from, to, 1);
+            assert_ne!(bad, DOC_AMENDMENT, "{from}");
+            assert!(EntryBody::decode(bad.as_bytes()).is_none(), "{to}");
+        }
     }
 
     #[test]
