@@ -58,6 +58,28 @@ ensure_rust() {
     cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
+# The reference examiner (tests/examiner/) needs Python 3 and `cryptography` (PyPI, for
+# Ed25519), installed into a venv under .tools so the system Python is left alone.
+EXAMINER_CRYPTOGRAPHY_VERSION=48.0.0
+EXAMINER_VENV="$TOOLS_DIR/examiner-venv"
+EXAMINER_PYTHON="$EXAMINER_VENV/bin/python3"
+
+ensure_examiner_python() {
+    command -v python3 >/dev/null 2>&1 || ensure_apt python3
+    if [ ! -x "$EXAMINER_PYTHON" ]; then
+        python3 -m venv "$EXAMINER_VENV" 2>/dev/null || {
+            ensure_apt python3-venv
+            rm -rf "$EXAMINER_VENV"
+            python3 -m venv "$EXAMINER_VENV"
+        }
+    fi
+    if ! "$EXAMINER_PYTHON" -c "import cryptography, sys; sys.exit(cryptography.__version__ != '$EXAMINER_CRYPTOGRAPHY_VERSION')" 2>/dev/null; then
+        echo "setup: installing cryptography==$EXAMINER_CRYPTOGRAPHY_VERSION (PyPI) for the reference examiner"
+        "$EXAMINER_PYTHON" -m pip install --quiet --disable-pip-version-check \
+            "cryptography==$EXAMINER_CRYPTOGRAPHY_VERSION"
+    fi
+}
+
 setup_all() {
     ensure_rust
     ensure_java
@@ -68,4 +90,5 @@ setup_all() {
     # android/: Maven builds presentation, ui and desktop; Skia's Linux library links libGL
     # even for CPU raster rendering, and the rendered screens need fonts.
     ensure_apt maven libgl1 fontconfig fonts-dejavu-core
+    ensure_examiner_python
 }

@@ -154,6 +154,26 @@ pub struct BundleReport {
 }
 
 impl BundleReport {
+    /// The verdict in one word, as the test vectors state it (tests/vectors/bundles/
+    /// verdicts.json): `ok`, the problem's name, or `Chain:<kind>:<seq>`.
+    pub fn verdict(&self) -> String {
+        match &self.problem {
+            None if self.ok => "ok".into(),
+            None => "invalid".into(),
+            Some(BundleProblem::Chain(c)) => {
+                let kind = serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                format!("Chain:{kind}:{}", c.seq)
+            }
+            Some(p) => serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+
     fn fail(problem: BundleProblem) -> Self {
         BundleReport {
             ok: false,
