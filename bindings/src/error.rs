@@ -12,6 +12,10 @@ pub enum StoreError {
     PlatformKeyRejected,
     #[error("the store was wiped after too many failed unlock attempts")]
     WipedAfterFailedAttempts,
+    /// The key file's wipe policy or counter was altered outside Vigil: tell the owner;
+    /// the store stays locked until they confirm the policy (`unlock_confirming_policy`).
+    #[error("the wipe policy was altered outside Vigil; confirm the policy to unlock")]
+    PolicyTampered,
     #[error("the store is locked")]
     Locked,
     #[error("the store has been wiped")]
@@ -42,6 +46,12 @@ pub enum StoreError {
     KeyWrapper { reason: String },
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: String },
+    /// Another writer kept the store busy too long; nothing was written. Try again.
+    #[error("the store is busy with another writer; nothing was written, try again")]
+    Busy,
+    /// No room for this write; nothing was written and nothing stored was lost.
+    #[error("the device's storage is full: free space to log more; nothing was lost")]
+    DiskFull,
     #[error("file system error: {reason}")]
     Io { reason: String },
     #[error("internal error: {reason}")]
@@ -55,6 +65,7 @@ impl From<core::StoreError> for StoreError {
             E::WrongPassphrase { attempts_left } => StoreError::WrongPassphrase { attempts_left },
             E::PlatformKeyRejected => StoreError::PlatformKeyRejected,
             E::WipedAfterFailedAttempts => StoreError::WipedAfterFailedAttempts,
+            E::PolicyTampered => StoreError::PolicyTampered,
             E::Locked => StoreError::Locked,
             E::Wiped => StoreError::Wiped,
             E::NotFound => StoreError::NotFound,
@@ -78,6 +89,8 @@ impl From<core::StoreError> for StoreError {
             E::LastSlot => StoreError::LastSlot,
             E::KeyWrapper(reason) => StoreError::KeyWrapper { reason },
             E::InvalidInput { field, reason } => StoreError::InvalidInput { field, reason },
+            E::Busy => StoreError::Busy,
+            E::DiskFull => StoreError::DiskFull,
             e @ E::Io(_) => StoreError::Io {
                 reason: e.to_string(),
             },

@@ -88,6 +88,36 @@ impl Vault {
         Ok(())
     }
 
+    /// After `PolicyTampered` (the key file's wipe policy was altered outside Vigil;
+    /// tell the owner): unlocks with the passphrase and puts in the policy the owner
+    /// confirms (`null`: off), authenticated again.
+    pub fn unlock_confirming_policy(
+        &self,
+        passphrase: Vec<u8>,
+        platform: Option<Arc<dyn KeyWrapper>>,
+        wipe_after: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let passphrase = secret(passphrase);
+        let pk = self::platform(&platform);
+        self.guard().unlock_confirming_policy(
+            &passphrase,
+            pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
+            wipe_after,
+        )?;
+        Ok(())
+    }
+
+    /// Free space on the store's volume, locked or not: show a warning when `low`,
+    /// before logging fails on a full phone.
+    pub fn storage(&self) -> Result<StorageStatus, StoreError> {
+        let s = self.guard().storage()?;
+        Ok(StorageStatus {
+            available_bytes: s.available_bytes,
+            reserve_bytes: s.reserve_bytes,
+            low: s.low,
+        })
+    }
+
     /// Closes the database and forgets the keys.
     pub fn lock(&self) -> Result<(), StoreError> {
         self.guard().lock()?;
@@ -189,4 +219,15 @@ impl Vault {
         let entries = vigil_core::store::outbox::list(v.db()?.conn(), after_seq, limit)?;
         Ok(entries.into_iter().map(Into::into).collect())
     }
+}
+
+/// Free space on the store's volume (`Vault.storage()`).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct StorageStatus {
+    /// Bytes still writable on the store's volume.
+    pub available_bytes: u64,
+    /// Bytes kept back for quick logs on a full phone.
+    pub reserve_bytes: u64,
+    /// Under 64 MiB: warn the officer to free space before logging fails.
+    pub low: bool,
 }

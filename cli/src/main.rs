@@ -30,6 +30,10 @@ struct Cli {
     /// Machine-readable JSON on stdout (and JSON errors on stderr).
     #[arg(long, global = true)]
     json: bool,
+    /// Seconds to wait for another process writing the same store before giving up
+    /// with `busy` (exit status 6; nothing is written).
+    #[arg(long, global = true, env = "VIGIL_WAIT", default_value_t = 15.0, value_parser = commands::parse_wait)]
+    wait: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +47,9 @@ enum Command {
     /// Manage passphrases.
     #[command(subcommand)]
     Passphrase(commands::store::PassphraseCommand),
+    /// The store itself: integrity check, re-key, wipe policy (see docs/cli/store.md).
+    #[command(subcommand)]
+    Store(commands::store::StoreCommand),
     /// Crypto-shred the store: key file, database, attachments. Irreversible.
     Wipe {
         /// Do not ask for confirmation.
@@ -73,10 +80,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
+    commands::set_wait(cli.wait);
     let result = match cli.command {
         Command::Init(args) => commands::store::init(&cli.data_dir, args, &out),
         Command::Status => commands::store::status(&cli.data_dir, &out),
         Command::Passphrase(cmd) => commands::store::passphrase(&cli.data_dir, cmd, &out),
+        Command::Store(cmd) => commands::store::store_cmd(&cli.data_dir, cmd, &out),
         Command::Wipe { yes } => commands::store::wipe(&cli.data_dir, yes, &out),
         Command::Venue(cmd) => commands::advance::venue_cmd(&cli.data_dir, cmd, &out),
         Command::Haven(cmd) => commands::advance::haven_cmd(&cli.data_dir, cmd, &out),

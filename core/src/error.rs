@@ -23,13 +23,19 @@ pub enum CryptoError {
 /// Errors of the encrypted store: creating, unlocking, key slots, wiping, reading, writing.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("wrong passphrase")]
+    #[error("wrong passphrase{}", attempts_left_text(*attempts_left))]
     WrongPassphrase {
         /// Attempts left before the wipe policy triggers; `None` when no policy is set.
         attempts_left: Option<u32>,
     },
     #[error("no key slot could be opened with the platform key")]
     PlatformKeyRejected,
+    /// The wipe policy or the failed-attempt counter in the key file was changed by
+    /// something other than Vigil (its tag does not match, or a key file already
+    /// upgraded was put back to format 1). The store stays locked until the owner
+    /// confirms the policy (`Vault::unlock_confirming_policy`); see SECURITY.md.
+    #[error("the key file's wipe policy or attempt counter was altered outside Vigil; the store stays locked until its owner confirms the policy")]
+    PolicyTampered,
     #[error("the store was wiped after too many failed unlock attempts")]
     WipedAfterFailedAttempts,
     #[error("the store is locked")]
@@ -62,12 +68,28 @@ pub enum StoreError {
     KeyWrapper(String),
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: String },
+    /// Another process or thread kept the store busy longer than a writer waits
+    /// (the store lock or SQLite's busy timeout); nothing was written. Try again.
+    #[error("the store is busy with another writer; nothing was written, try again")]
+    Busy,
+    /// The file system has no room for this write; nothing was written and nothing
+    /// already stored was lost.
+    #[error("the device's storage is full: free space to log more; nothing was lost")]
+    DiskFull,
     #[error("file system error ({0})")]
     Io(std::io::ErrorKind),
     #[error("database error ({0})")]
     Sqlite(String),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+}
+
+fn attempts_left_text(left: Option<u32>) -> String {
+    match left {
+        None => String::new(),
+        Some(1) => " (1 attempt left before the store is wiped)".into(),
+        Some(n) => format!(" ({n} attempts left before the store is wiped)"),
+    }
 }
 
 impl StoreError {
@@ -81,6 +103,13 @@ impl StoreError {
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
+        use rustix::io::Errno;
+        let full = [Errno::NOSPC.raw_os_error(), Errno::DQUOT.raw_os_error()];
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || e.raw_os_error().is_some_and(|c| full.contains(&c))
+        {
+            return StoreError::DiskFull;
+        }
         StoreError::Io(e.kind())
     }
 }
@@ -92,6 +121,8 @@ impl From<rusqlite::Error> for StoreError {
             Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
                 StoreError::DatabaseCorrupt
             }
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Busy,
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull,
             // Only the error code and SQLite's generic description: never values or SQL text.
             Some(code) => StoreError::Sqlite(format!("{code:?}")),
             None => StoreError::Sqlite(sqlite_kind(&e).to_string()),

@@ -514,6 +514,7 @@ fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
             1,
             &impostor,
         )),
+        pending_blobs: Vec::new(),
         server_time_ms: None,
     };
     let body = serde_json::to_string(&answer).unwrap();

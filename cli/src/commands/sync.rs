@@ -220,7 +220,7 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
 }
 
 /// A Unix-ms instant as this machine's local time (`--json` keeps the milliseconds).
-fn local_time(ms: u64) -> String {
+pub(crate) fn local_time(ms: u64) -> String {
     i64::try_from(ms)
         .ok()
         .and_then(chrono::DateTime::from_timestamp_millis)

@@ -2,13 +2,15 @@
 //! key hierarchy (SQLCipher's own KDF is skipped), migrations, the device identity and
 //! the one write path (`Database::write`) that records every change in the outbox.
 
+pub mod lock;
 pub mod outbox;
 pub mod schema;
+pub mod space;
 pub mod stamps;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::clock::{TeamTime, WallClock};
 use crate::crypto::keys::SubKey;
@@ -30,6 +32,9 @@ pub fn now_ms() -> u64 {
 /// team server's, learned by the sync engine.
 pub(crate) const OFFSET_KEY: &str = "server_offset_ms";
 
+/// Meta key of the key file format the store's key file was upgraded to.
+const KEY_FILE_FORMAT_KEY: &str = "key_file_format";
+
 pub struct Database {
     conn: Connection,
     device_id: String,
@@ -42,13 +47,25 @@ pub struct Database {
 impl Database {
     /// Creates a new encrypted database file (refuses to touch an existing one).
     pub fn create(path: &Path, key: &SubKey) -> StoreResult<Database> {
-        if path.exists() {
-            return Err(StoreError::AlreadyExists);
+        // Created here, empty and 0600 whatever the umask, so SQLite (which gives the -wal
+        // and -shm files the database's mode) never makes a world-readable file.
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(StoreError::AlreadyExists)
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = open_keyed(path, flags, key, PageHmac::Sha256)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = open_keyed(path, flags, key, PageHmac::Sha256, false)?;
         schema::migrate(&mut conn)?;
         let device_id = uuid::Uuid::new_v4().to_string();
         let (_, pkcs8) = DeviceKey::generate()?;
@@ -81,8 +98,8 @@ impl Database {
             Err(e) => return Err(e.into()),
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let first_read = |hmac| -> StoreResult<Connection> {
-            let conn = open_keyed(path, flags, key, hmac)?;
+        let first_read = |hmac, exclusive| -> StoreResult<Connection> {
+            let conn = open_keyed(path, flags, key, hmac, exclusive)?;
             conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                 r.get::<_, i64>(0)
             })?;
@@ -91,12 +108,36 @@ impl Database {
         // The key was authenticated by its slot, so a page that fails its HMAC under both
         // algorithms is damage. Stores created before schema 8 use HMAC-SHA512 (a failed
         // read writes nothing, so trying the current algorithm first is harmless).
-        let mut conn = match first_read(PageHmac::Sha256) {
+        let open_with = |exclusive| {
+            first_read(PageHmac::Sha256, exclusive)
+                .or_else(|_| first_read(PageHmac::Sha512, exclusive))
+        };
+        let mut conn = match open_with(false) {
             Ok(conn) => conn,
-            Err(_) => first_read(PageHmac::Sha512)?,
+            // No room for SQLite's shared-memory index (-shm) on a full disk: exclusive
+            // locking mode keeps that index in memory, so reading still works (other
+            // processes wait for this one until it closes).
+            // (The error seen is the HMAC-SHA512 retry's, `DatabaseCorrupt`, so any but
+            // `Busy` qualifies; a database really damaged fails the same way again.)
+            Err(e) if !matches!(e, StoreError::Busy) && disk_is_full(path) => open_with(true)?,
+            Err(e) => return Err(e),
         };
         schema::migrate(&mut conn)?;
         Self::load(conn)
+    }
+
+    /// Checks that `key` opens the database at `path` (reads its schema; writes nothing,
+    /// migrates nothing).
+    pub fn probe(path: &Path, key: &SubKey) -> StoreResult<()> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let read = |hmac| -> StoreResult<()> {
+            let conn = open_keyed(path, flags, key, hmac, false)?;
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(())
+        };
+        read(PageHmac::Sha256).or_else(|_| read(PageHmac::Sha512))
     }
 
     fn load(conn: Connection) -> StoreResult<Database> {
@@ -194,6 +235,14 @@ impl Database {
         Ok(())
     }
 
+    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), so
+    /// it waits its turn under the busy timeout. A deferred transaction that read first
+    /// would fail at its first write, without waiting, whenever another process had
+    /// written meanwhile (`SQLITE_BUSY` on a stale snapshot).
+    fn begin_write(conn: &mut Connection) -> StoreResult<Transaction<'_>> {
+        Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
     /// The one write path: runs `f` in a transaction; every change it records with
     /// [`Writer::emit`] lands in the outbox in that same transaction.
     pub fn write<T>(
@@ -201,7 +250,7 @@ impl Database {
         f: impl FnOnce(&mut Writer<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
         let mut clock = self.clock.clone();
-        let tx = self.conn.transaction()?;
+        let tx = Self::begin_write(&mut self.conn)?;
         let mut w = Writer {
             tx,
             clock: &mut clock,
@@ -225,7 +274,7 @@ impl Database {
         f: impl FnOnce(&Transaction<'_>, &mut HlcClock) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut clock = self.clock.clone();
-        let tx = self.conn.transaction().map_err(StoreError::from)?;
+        let tx = Self::begin_write(&mut self.conn)?;
         let out = f(&tx, &mut clock)?;
         put_meta(&tx, "hlc_last", clock.last().to_string().as_bytes())?;
         if clock.time().offset_ms() != self.clock.time().offset_ms() {
@@ -240,11 +289,66 @@ impl Database {
         Ok(out)
     }
 
+    /// How long a write waits for another connection's before [`StoreError::Busy`].
+    pub fn set_wait(&self, wait: std::time::Duration) -> StoreResult<()> {
+        Ok(self.conn.busy_timeout(wait)?)
+    }
+
     /// A WAL checkpoint that truncates the `-wal` file.
     pub fn checkpoint(&self) -> StoreResult<()> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// A full integrity check: every page's HMAC (SQLCipher's `cipher_integrity_check`,
+    /// which also reads pages no query touches) and SQLite's `integrity_check` (b-trees,
+    /// indexes, free list). Returns the problems found, empty when all is well; changes
+    /// nothing but folding the WAL into the database first when it can.
+    pub fn integrity_problems(&self) -> StoreResult<Vec<String>> {
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        let rows = |sql: &str| -> Result<Vec<String>, rusqlite::Error> {
+            let mut stmt = self.conn.prepare(sql)?;
+            let out = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(out)
+        };
+        let mut problems = vec![];
+        match rows("PRAGMA cipher_integrity_check") {
+            Ok(found) => problems.extend(found),
+            Err(e) => problems.push(format!(
+                "cipher_integrity_check stopped: {}",
+                StoreError::from(e)
+            )),
+        }
+        match rows("PRAGMA integrity_check") {
+            Ok(found) => problems.extend(found.into_iter().filter(|r| r != "ok")),
+            Err(e) => problems.push(format!("integrity_check stopped: {}", StoreError::from(e))),
+        }
+        Ok(problems)
+    }
+
+    /// The key file format this store's key file was last upgraded to (1 for stores that
+    /// never recorded it): a key file older than this was put back by someone else.
+    pub fn key_file_format(&self) -> StoreResult<u32> {
+        match find_meta(&self.conn, KEY_FILE_FORMAT_KEY)? {
+            None => Ok(1),
+            Some(b) => std::str::from_utf8(&b)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(StoreError::DatabaseCorrupt),
+        }
+    }
+
+    pub fn set_key_file_format(&self, version: u32) -> StoreResult<()> {
+        put_meta(
+            &self.conn,
+            KEY_FILE_FORMAT_KEY,
+            version.to_string().as_bytes(),
+        )
     }
 
     /// Ids of the key slots that are duress slots (kept here, encrypted, not in the key file).
@@ -267,9 +371,16 @@ impl Database {
         put_meta(&self.conn, "duress_slots", &serde_json::to_vec(ids)?)
     }
 
-    /// Checkpoints and closes.
+    /// Checkpoints (if nobody else is using the store at that moment: a checkpoint that
+    /// would wait is skipped, the WAL keeps everything and the next close folds it in)
+    /// and closes.
     pub fn close(self) -> StoreResult<()> {
-        self.checkpoint()?;
+        if self.conn.busy_timeout(std::time::Duration::ZERO).is_ok() {
+            match self.checkpoint() {
+                Err(StoreError::Busy) | Err(StoreError::DiskFull) => {}
+                other => other?,
+            }
+        }
         self.conn.close().map_err(|(_, e)| StoreError::from(e))
     }
 }
@@ -354,6 +465,11 @@ pub fn sqlcipher_provider_guard() -> StoreResult<std::sync::MutexGuard<'static, 
     Ok(guard)
 }
 
+/// How long a writer waits for another process's or thread's write (SQLite's busy
+/// timeout, the store lock) before giving up with [`StoreError::Busy`], unless the caller
+/// sets another wait ([`Database::set_wait`], `Vault::set_wait`).
+pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Page cache per connection, KiB.
 const CACHE_KIB: i64 = 16 * 1024;
 
@@ -373,14 +489,24 @@ fn open_keyed(
     flags: OpenFlags,
     key: &SubKey,
     hmac: PageHmac,
+    exclusive: bool,
 ) -> StoreResult<Connection> {
     let _serialized = sqlcipher_provider_guard()?;
     let conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn, key, hmac)?;
+    configure(&conn, key, hmac, exclusive)?;
     Ok(conn)
 }
 
-fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac) -> StoreResult<()> {
+/// Less room on `path`'s volume than SQLite needs to open a database in WAL mode.
+fn disk_is_full(path: &Path) -> bool {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    space::available(dir).is_ok_and(|free| free < 256 * 1024)
+}
+
+fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac, exclusive: bool) -> StoreResult<()> {
     // SQLCipher's own log would only say which page failed; our errors say it better.
     conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
         .optional()?;
@@ -391,7 +517,12 @@ fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac) -> StoreResult<()>
         PageHmac::Sha512 => "HMAC_SHA512",
     };
     conn.pragma_update(None, "cipher_hmac_algorithm", algorithm)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Another process's write: wait for it rather than fail (the CLI runs in parallel).
+    conn.busy_timeout(DEFAULT_WAIT)?;
+    if exclusive {
+        // Before the first access in WAL mode: SQLite then never creates the -shm file.
+        conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |_| Ok(()))?;
+    }
     // The first statement that reads a page tells a wrong key or a damaged header.
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     conn.pragma_update(None, "secure_delete", "ON")?;
