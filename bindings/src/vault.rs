@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use crate::error::StoreError;
 use crate::platform_key::{KeyWrapper, PlatformKey};
 use crate::records::{kdf_choice, KdfChoice, OutboxEntry, VaultStatus};
+use vigil_core::store::space::StorageStatus;
 
 /// An encrypted Vigil store. Every method may block (SQLite, and the KDF where noted):
 /// call off the main thread. Close it (`close()` / `use {}`) when done.
@@ -110,12 +111,7 @@ impl Vault {
     /// Free space on the store's volume, locked or not: show a warning when `low`,
     /// before logging fails on a full phone.
     pub fn storage(&self) -> Result<StorageStatus, StoreError> {
-        let s = self.guard().storage()?;
-        Ok(StorageStatus {
-            available_bytes: s.available_bytes,
-            reserve_bytes: s.reserve_bytes,
-            low: s.low,
-        })
+        Ok(self.guard().storage()?)
     }
 
     /// Closes the database and forgets the keys.
@@ -219,15 +215,4 @@ impl Vault {
         let entries = vigil_core::store::outbox::list(v.db()?.conn(), after_seq, limit)?;
         Ok(entries.into_iter().map(Into::into).collect())
     }
-}
-
-/// Free space on the store's volume (`Vault.storage()`).
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct StorageStatus {
-    /// Bytes still writable on the store's volume.
-    pub available_bytes: u64,
-    /// Bytes kept back for quick logs on a full phone.
-    pub reserve_bytes: u64,
-    /// Under 64 MiB: warn the officer to free space before logging fails.
-    pub low: bool,
 }

@@ -29,6 +29,7 @@ const STEP: usize = 64 * 1024;
 
 /// Free space on the store's volume, for the apps' "phone almost full" warning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StorageStatus {
     /// Bytes this process can still write on the store's volume.
     pub available_bytes: u64,

@@ -8,6 +8,7 @@ import androidx.compose.ui.window.rememberWindowState
 import app.vigil.presentation.Fix
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.VigilCore
+import app.vigil.ui.VigilApp
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -35,7 +36,9 @@ fun main() {
                 title = "Vigil",
                 state = rememberWindowState(size = DpSize(420.dp, 860.dp)),
             ) {
-                VigilApp(vigil, scope, PositionProvider { fix }, dark)
+                VigilApp(vigil, scope, PositionProvider { fix }, dark, "Vigil desktop 0.1.0") {
+                    Paths.get(System.getProperty("user.home"), "vigil-evidence-${System.currentTimeMillis()}.zip").toString()
+                }
             }
         }
     } finally {

@@ -93,6 +93,18 @@ class VigilCore(
         client.enroll(serverUrl, code, officer)
     }
 
+    /**
+     * Told after every local write (the app wakes the sync loop with `LOCAL_CHANGE`); called
+     * on the IO dispatcher.
+     */
+    @Volatile
+    var onLocalChange: (() -> Unit)? = null
+
+    /** Presenters call this after they wrote to the store. */
+    fun localChange() {
+        onLocalChange?.invoke()
+    }
+
     val officerName: String get() = officer
 
     val platformKey: KeyWrapper? get() = platform

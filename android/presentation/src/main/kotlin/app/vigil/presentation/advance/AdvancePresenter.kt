@@ -83,7 +83,10 @@ class AdvancePresenter(
             }
             is AdvanceIntent.StartWalk -> launch {
                 try {
-                    val walk = core { vigil.advance().startWalk(intent.templateId, null, intent.subject, vigil.officerName) }
+                    val walk = core {
+                        vigil.advance().startWalk(intent.templateId, null, intent.subject, vigil.officerName)
+                            .also { vigil.localChange() }
+                    }
                     set { it.copy(startedWalkId = walk.id) }
                     load()
                 } catch (e: Exception) {

@@ -16,8 +16,12 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 
-/** How an item can be answered on the walk screen. */
-enum class AnswerStyle { CHECK, TEXT }
+/**
+ * How an item is answered on the walk screen: ok/issue/n.a.; typed text; a typed number;
+ * one of the item's options; "here" (the current fix); or, for photo and contact items
+ * (captured by the phone's camera and contacts), n.a. only from this screen.
+ */
+enum class AnswerStyle { CHECK, TEXT, NUMBER, CHOICE, LOCATION, OTHER }
 
 data class ItemRow(
     val id: String,
@@ -29,6 +33,8 @@ data class ItemRow(
     val answer: String?,
     val issue: Boolean,
     val note: String,
+    /** A choice item's options. */
+    val options: List<String> = emptyList(),
     /** For a check item: how it was answered. */
     val checked: CheckState? = null,
     val notApplicable: Boolean = false,
@@ -64,6 +70,10 @@ sealed interface WalkIntent {
     data class NoteChanged(val itemId: String, val text: String) : WalkIntent
     /** Any item: does not apply here. */
     data class NotApplicable(val itemId: String) : WalkIntent
+    /** A choice item: one of its options. */
+    data class Choose(val itemId: String, val option: String) : WalkIntent
+    /** A location item: where the officer stands now. */
+    data class HereNow(val itemId: String) : WalkIntent
     /** Saves a text item's answer (the note field holds the text). */
     data class SaveText(val itemId: String) : WalkIntent
     data object Complete : WalkIntent
@@ -94,10 +104,26 @@ class WalkPresenter(
         when (intent) {
             is WalkIntent.Check -> answer(intent.itemId, AnswerValue.Check(intent.state), intent.state == CheckState.ISSUE)
             is WalkIntent.NotApplicable -> answer(intent.itemId, AnswerValue.NotApplicable, false)
+            is WalkIntent.Choose -> answer(intent.itemId, AnswerValue.Choice(intent.option), false)
+            is WalkIntent.HereNow -> launch {
+                val fix = core { position.current() }
+                if (fix == null) {
+                    set { it.copy(error = "No fix yet: step outside or wait, then try again.") }
+                } else {
+                    answer(intent.itemId, AnswerValue.Location(fix.geo()), false)
+                }
+            }
             is WalkIntent.NoteChanged -> set { it.copy(notes = it.notes + (intent.itemId to intent.text)) }
             is WalkIntent.SaveText -> {
                 val text = current.notes[intent.itemId]?.trim().orEmpty()
-                if (text.isNotEmpty()) answer(intent.itemId, AnswerValue.Text(text), false)
+                val item = current.sections.flatMap { it.items }.firstOrNull { it.id == intent.itemId }
+                if (text.isEmpty() || item == null) return
+                if (item.style == AnswerStyle.NUMBER) {
+                    val n = text.replace(',', '.').toDoubleOrNull()
+                    if (n == null) set { it.copy(error = "That is not a number.") } else answer(intent.itemId, AnswerValue.Number(n), false)
+                } else {
+                    answer(intent.itemId, AnswerValue.Text(text), false)
+                }
             }
             WalkIntent.Complete -> act("Walk completed. Sign it off to seal it.") {
                 vigil.advance().completeWalk(current.walkId, vigil.officerName)
@@ -121,7 +147,7 @@ class WalkPresenter(
 
     private fun answer(itemId: String, value: AnswerValue, issue: Boolean) {
         if (!current.editable) return
-        val note = if (value is AnswerValue.Text) "" else current.notes[itemId]?.trim().orEmpty()
+        val note = if (value is AnswerValue.Text || value is AnswerValue.Number) "" else current.notes[itemId]?.trim().orEmpty()
         act(null) {
             val fix = position.current()
             vigil.advance().answerItem(
@@ -135,7 +161,10 @@ class WalkPresenter(
         set { it.copy(busy = true, error = null, message = null) }
         launch {
             try {
-                core(block)
+                core {
+                    block()
+                    vigil.localChange()
+                }
                 set { it.copy(busy = false, message = done) }
                 load()
             } catch (e: AdvanceException.RequiredUnanswered) {
@@ -169,10 +198,12 @@ class WalkPresenter(
                     val a = answers[i.id]
                     ItemRow(
                         i.id, i.label, i.guidance, i.required,
-                        if (i.kind is ItemKind.Check) AnswerStyle.CHECK else AnswerStyle.TEXT,
+                        styleOf(i.kind),
                         a?.let { answerWords(it) }, a?.issue == true, a?.note.orEmpty(),
-                        (a?.value as? AnswerValue.Check)?.state,
-                        a?.value == AnswerValue.NotApplicable || (a?.value as? AnswerValue.Check)?.state == CheckState.NOT_APPLICABLE,
+                        options = (i.kind as? ItemKind.Choice)?.options.orEmpty(),
+                        checked = (a?.value as? AnswerValue.Check)?.state,
+                        notApplicable = a?.value == AnswerValue.NotApplicable ||
+                            (a?.value as? AnswerValue.Check)?.state == CheckState.NOT_APPLICABLE,
                     )
                 })
             },
@@ -180,6 +211,15 @@ class WalkPresenter(
             requiredLeft = (p.requiredTotal - p.requiredAnswered).toInt(),
             issues = p.issues.toInt(),
         )
+    }
+
+    private fun styleOf(k: ItemKind): AnswerStyle = when (k) {
+        is ItemKind.Check -> AnswerStyle.CHECK
+        is ItemKind.Text -> AnswerStyle.TEXT
+        is ItemKind.Number -> AnswerStyle.NUMBER
+        is ItemKind.Choice -> AnswerStyle.CHOICE
+        is ItemKind.Location -> AnswerStyle.LOCATION
+        else -> AnswerStyle.OTHER
     }
 
     private fun answerWords(a: Answer): String = when (val v = a.value) {

@@ -177,7 +177,10 @@ class IncidentDetailPresenter(
                     narrative = draft.narrative.takeIf { it != s.card?.narrative },
                     severity = draft.severity.takeIf { it != s.currentSeverity },
                 )
-                core { vigil.incidents().amend(s.incidentId, draft.reason.trim(), patch) }
+                core {
+                    vigil.incidents().amend(s.incidentId, draft.reason.trim(), patch)
+                    vigil.localChange()
+                }
                 set { it.copy(busy = false, amend = null, message = "Amendment saved. The original stays in the history.") }
                 load()
             } catch (e: Exception) {
@@ -191,7 +194,10 @@ class IncidentDetailPresenter(
         launch {
             try {
                 // The core seals the file and adds it to the incident by an amendment.
-                core { vigil.incidents().attachFile(current.incidentId, a.path, a.mime, a.capturedAtMillis) }
+                core {
+                    vigil.incidents().attachFile(current.incidentId, a.path, a.mime, a.capturedAtMillis)
+                    vigil.localChange()
+                }
                 set { it.copy(busy = false, message = "Attached.") }
                 load()
             } catch (e: Exception) {

@@ -97,6 +97,7 @@ class QuickLogPresenter(
                 val view = core {
                     val log = vigil.incidents()
                     val receipt = log.quickLog(category, fix?.incidentLocation())
+                    vigil.localChange()
                     log.get(receipt.incidentId)
                 }
                 val place = fix?.let { f -> Words.accuracy(f.accuracyM)?.let { "Place recorded ($it)" } ?: "Place recorded" }
@@ -128,7 +129,10 @@ class QuickLogPresenter(
                     narrative = d.narrative.trim().takeIf { it.isNotEmpty() },
                     witnesses = d.witnesses.lines().map { it.trim() }.filter { it.isNotEmpty() }.takeIf { it.isNotEmpty() },
                 )
-                core { vigil.incidents().amend(logged.incidentId, REASON, patch) }
+                core {
+                    vigil.incidents().amend(logged.incidentId, REASON, patch)
+                    vigil.localChange()
+                }
                 set { it.copy(busy = false, details = Details(), message = "Details added to the ${logged.what.lowercase()} entry.") }
             } catch (e: Exception) {
                 set { it.copy(busy = false, error = CoreWords.of(e)) }

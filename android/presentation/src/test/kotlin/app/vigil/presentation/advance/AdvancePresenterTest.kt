@@ -92,12 +92,17 @@ class AdvancePresenterTest {
             for (item in items.drop(0).filter { it.id != firstCheck.id }) {
                 when (item.style) {
                     AnswerStyle.CHECK -> w.onIntent(WalkIntent.Check(item.id, CheckState.OK))
-                    AnswerStyle.TEXT -> if (isText(template, item.id)) {
+                    AnswerStyle.TEXT -> {
                         w.onIntent(WalkIntent.NoteChanged(item.id, "Checked with the duty manager"))
                         w.onIntent(WalkIntent.SaveText(item.id))
-                    } else {
-                        w.onIntent(WalkIntent.NotApplicable(item.id))
                     }
+                    AnswerStyle.NUMBER -> {
+                        w.onIntent(WalkIntent.NoteChanged(item.id, "2"))
+                        w.onIntent(WalkIntent.SaveText(item.id))
+                    }
+                    AnswerStyle.CHOICE -> w.onIntent(WalkIntent.Choose(item.id, item.options.first()))
+                    AnswerStyle.LOCATION -> w.onIntent(WalkIntent.HereNow(item.id))
+                    AnswerStyle.OTHER -> w.onIntent(WalkIntent.NotApplicable(item.id))
                 }
                 w.state.awaitState { st -> !st.busy && st.sections.flatMap { it.items }.first { it.id == item.id }.answer != null }
             }
@@ -115,7 +120,4 @@ class AdvancePresenterTest {
             adv.state.awaitState { st -> st.walks.any { it.id == walkId && it.state == "Signed off" } }
         }
     }
-
-    private fun isText(t: app.vigil.core.ChecklistTemplate, itemId: String) =
-        t.sections.flatMap { it.items }.first { it.id == itemId }.kind is ItemKind.Text
 }

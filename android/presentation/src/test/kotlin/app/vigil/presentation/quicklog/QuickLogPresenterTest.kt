@@ -22,6 +22,8 @@ class QuickLogPresenterTest {
     @Test
     fun `ten tiles, one tap logs with the fix, details follow as an amendment`() {
         Harness(dir, create = true).use { h ->
+            val changes = java.util.concurrent.atomic.AtomicInteger()
+            h.vigil.onLocalChange = { changes.incrementAndGet() }
             val p = QuickLogPresenter(h.vigil, { LONDON }, h.scope, time = TEST_TIME)
             val s0 = p.state.awaitState { it.fix != "No fix" }
             assertEquals(10, s0.tiles.size)
@@ -48,6 +50,7 @@ class QuickLogPresenterTest {
             assertEquals(2, view.history.size, "the quick entry and one amendment")
             assertEquals(QuickLogPresenter.REASON, view.history[1].reason)
             assertEquals(51.5080, view.current.location!!.latitude)
+            assertEquals(2, changes.get(), "the log and the amendment each woke the sync loop")
         }
     }
 

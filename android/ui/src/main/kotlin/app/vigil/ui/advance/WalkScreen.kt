@@ -39,6 +39,7 @@ data class WalkStrings(
     val signOff: String = "Sign off",
     val raise: String = "Raise incident",
     val answered: String = "Answer",
+    val here: String = "Here (my position)",
 )
 
 @Composable
@@ -78,21 +79,33 @@ private fun Item(item: ItemRow, state: WalkScreenState, onIntent: (WalkIntent) -
             }
             if (state.editable) {
                 val typed = state.notes[item.id].orEmpty()
-                OutlinedTextField(
+                if (item.style != AnswerStyle.CHOICE && item.style != AnswerStyle.OTHER) OutlinedTextField(
                     value = typed,
                     onValueChange = { onIntent(WalkIntent.NoteChanged(item.id, it)) },
-                    label = { Text(if (item.style == AnswerStyle.TEXT) strings.answer else strings.note) },
+                    label = { Text(if (item.style == AnswerStyle.TEXT || item.style == AnswerStyle.NUMBER) strings.answer else strings.note) },
                     textStyle = MaterialTheme.typography.bodyLarge,
                     modifier = Modifier.fillMaxWidth().testTag("note-${item.id}"),
                 )
                 ChoiceRow {
-                    if (item.style == AnswerStyle.CHECK) {
-                        Choice(strings.ok, item.checked == CheckState.OK, { onIntent(WalkIntent.Check(item.id, CheckState.OK)) }, Modifier.testTag("ok-${item.id}"))
-                        Choice(strings.issue, item.issue, { onIntent(WalkIntent.Check(item.id, CheckState.ISSUE)) }, Modifier.testTag("issue-${item.id}"))
-                        Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.Check(item.id, CheckState.NOT_APPLICABLE)) })
-                    } else {
-                        Choice(strings.save, false, { onIntent(WalkIntent.SaveText(item.id)) }, Modifier.testTag("save-${item.id}"))
-                        Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                    when (item.style) {
+                        AnswerStyle.CHECK -> {
+                            Choice(strings.ok, item.checked == CheckState.OK, { onIntent(WalkIntent.Check(item.id, CheckState.OK)) }, Modifier.testTag("ok-${item.id}"))
+                            Choice(strings.issue, item.issue, { onIntent(WalkIntent.Check(item.id, CheckState.ISSUE)) }, Modifier.testTag("issue-${item.id}"))
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.Check(item.id, CheckState.NOT_APPLICABLE)) })
+                        }
+                        AnswerStyle.TEXT, AnswerStyle.NUMBER -> {
+                            Choice(strings.save, false, { onIntent(WalkIntent.SaveText(item.id)) }, Modifier.testTag("save-${item.id}"))
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                        }
+                        AnswerStyle.CHOICE -> {
+                            for (o in item.options) Choice(o, item.answer == o, { onIntent(WalkIntent.Choose(item.id, o)) })
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                        }
+                        AnswerStyle.LOCATION -> {
+                            Choice(strings.here, false, { onIntent(WalkIntent.HereNow(item.id)) })
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                        }
+                        AnswerStyle.OTHER -> Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
                     }
                 }
             }

@@ -11,6 +11,7 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalDensity
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.text.style.TextAlign
 import androidx.compose.ui.unit.dp
@@ -48,7 +49,9 @@ fun QuickLogScreen(state: QuickLogState, onIntent: (QuickLogIntent) -> Unit, str
         val logged = state.logged
         if (logged == null) {
             Text(strings.tapOnce, style = MaterialTheme.typography.bodyMedium)
-            for (pair in state.tiles.chunked(2)) {
+            // Two tiles a row; one at large font sizes, so a label never breaks inside a word.
+            val perRow = if (LocalDensity.current.fontScale >= 1.5f) 1 else 2
+            for (pair in state.tiles.chunked(perRow)) {
                 Row(horizontalArrangement = Arrangement.spacedBy(12.dp), modifier = Modifier.fillMaxWidth()) {
                     for (t in pair) {
                         Button(

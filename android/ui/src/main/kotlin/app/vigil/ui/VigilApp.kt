@@ -1,4 +1,4 @@
-package app.vigil.desktop
+package app.vigil.ui
 
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -31,8 +31,6 @@ import app.vigil.presentation.settings.SettingsPresenter
 import app.vigil.presentation.sync.SyncPresenter
 import app.vigil.presentation.unlock.UnlockPresenter
 import app.vigil.presentation.unlock.UnlockStage
-import app.vigil.ui.MinTouch
-import app.vigil.ui.VigilTheme
 import app.vigil.ui.advance.AdvanceNav
 import app.vigil.ui.advance.AdvanceScreen
 import app.vigil.ui.advance.WalkScreen
@@ -45,7 +43,6 @@ import app.vigil.ui.settings.SettingsScreen
 import app.vigil.ui.sync.SyncScreen
 import app.vigil.ui.unlock.UnlockScreen
 import kotlinx.coroutines.CoroutineScope
-import java.nio.file.Paths
 
 /** Where the officer is in the app. Navigation is the host's; screens only report taps. */
 private sealed interface Place {
@@ -59,9 +56,20 @@ private sealed interface Place {
     data object Settings : Place
 }
 
-/** The app: unlock first, then the tabs. Each presenter is made when its screen opens. */
+/**
+ * The app, shared by the Android activity and the desktop window: unlock first, then the
+ * tabs. Each presenter is made when its screen opens; [exportPath] asks the platform where
+ * to write an evidence bundle (null: cancelled).
+ */
 @Composable
-fun VigilApp(vigil: VigilCore, scope: CoroutineScope, position: PositionProvider, dark: Boolean) {
+fun VigilApp(
+    vigil: VigilCore,
+    scope: CoroutineScope,
+    position: PositionProvider,
+    dark: Boolean,
+    appVersion: String,
+    exportPath: () -> String?,
+) {
     val unlock = remember { UnlockPresenter(vigil, scope) }
     val unlockState by unlock.state.collectAsState()
     VigilTheme(dark = dark) {
@@ -125,12 +133,11 @@ fun VigilApp(vigil: VigilCore, scope: CoroutineScope, position: PositionProvider
                             SyncScreen(s, presenter::onIntent)
                         }
                         Place.Settings -> {
-                            val presenter = remember { SettingsPresenter(vigil, "Vigil desktop 0.1.0", scope) }
+                            val presenter = remember { SettingsPresenter(vigil, appVersion, scope) }
                             val s by presenter.state.collectAsState()
                             LaunchedEffect(s.locked) { if (s.locked) unlock.onIntent(app.vigil.presentation.unlock.UnlockIntent.Lock) }
                             SettingsScreen(s, presenter::onIntent, {
-                                val out = Paths.get(System.getProperty("user.home"), "vigil-evidence-${System.currentTimeMillis()}.zip")
-                                presenter.onIntent(SettingsIntent.ExportBundle(out.toString()))
+                                exportPath()?.let { presenter.onIntent(SettingsIntent.ExportBundle(it)) }
                             })
                         }
                     }
