@@ -111,7 +111,8 @@ fn store_exit_code(e: &StoreError) -> u8 {
         StoreError::KeyFileCorrupt
         | StoreError::DatabaseCorrupt
         | StoreError::NotAStore { .. }
-        | StoreError::NewerFormat { .. } => 4,
+        | StoreError::NewerFormat { .. }
+        | StoreError::PolicyTampered => 4,
         StoreError::Busy => 6,
         StoreError::DiskFull => 7,
         _ => 1,
@@ -136,6 +137,7 @@ fn store_kind(e: &StoreError) -> &'static str {
         StoreError::LastSlot => "last_slot",
         StoreError::KeyWrapper(_) => "key_wrapper",
         StoreError::InvalidInput { .. } => "invalid_input",
+        StoreError::PolicyTampered => "policy_tampered",
         StoreError::Busy => "busy",
         StoreError::DiskFull => "disk_full",
         StoreError::Io(_) => "io",

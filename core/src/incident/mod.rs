@@ -105,6 +105,8 @@ impl<'a> IncidentLog<'a> {
         category: Category,
         location: Option<Location>,
     ) -> IncidentResult<EntryReceipt> {
+        // The one write that may use the space kept back on a full phone (issue 20).
+        self.vault.make_room_for_quick_log()?;
         self.log(Report::quick(category, location))
     }
 
