@@ -14,6 +14,7 @@ pub mod postgres;
 pub mod service;
 pub mod sqlite;
 pub mod storage;
+pub mod throttle;
 pub mod tls;
 
 use std::net::SocketAddr;
