@@ -66,7 +66,7 @@ impl Device {
             .expect("create a store");
         let transport =
             HttpTransport::new(&server.url, Duration::from_secs(60)).expect("a transport");
-        let mut engine = SyncEngine::new(Box::new(transport));
+        let mut engine = vigil_core::team::engine(Box::new(transport));
         if let Some(sink) = progress {
             engine = engine.with_progress(sink);
         }
@@ -107,7 +107,7 @@ pub fn push_pull(changes: u64, out: &mut Vec<Figure>) {
     let t = Instant::now();
     let pushed = a.sync();
     let push = t.elapsed();
-    assert_eq!(pushed.acked, changes, "every change acknowledged");
+    assert_eq!(pushed.pushed, changes, "every change acknowledged");
     out.push(
         rate_figure("sync_push", changes, push)
             .with_note("one device pushes its outbox of signed incident entries (SQLite server)"),
@@ -116,10 +116,10 @@ pub fn push_pull(changes: u64, out: &mut Vec<Figure>) {
     let t = Instant::now();
     let pulled = b.sync();
     let pull = t.elapsed();
-    assert!(pulled.received >= changes, "every change received");
+    assert!(pulled.pulled >= changes, "every change received");
     out.push(rate_figure("sync_pull", changes, pull).with_note(format!(
         "a second device pulls them ({} received, {} applied)",
-        pulled.received, pulled.applied
+        pulled.pulled, pulled.applied
     )));
     out.push(rate_figure("sync_push_pull", changes, push + pull));
 }
@@ -163,7 +163,7 @@ pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64
                     let start = Instant::now();
                     let r = d.sync();
                     let end = Instant::now();
-                    assert_eq!(r.acked, each, "every change acknowledged");
+                    assert_eq!(r.pushed, each, "every change acknowledged");
                     let pushed = pushed_at.lock().ok().and_then(|at| *at).unwrap_or(end);
                     (start, pushed, end, r.applied)
                 })

@@ -34,6 +34,10 @@ type OutRow = (Vec<u8>, Option<String>, Option<i64>, bool);
 pub struct Attachments;
 
 impl BlobHost for Attachments {
+    fn counts(&self, conn: &rusqlite::Connection) -> StoreResult<(u64, u64)> {
+        counts(conn)
+    }
+
     fn outgoing(
         &self,
         db: &Database,
@@ -159,7 +163,7 @@ impl BlobHost for Attachments {
 
 /// `(to upload, to download)`: local attachments whose announcement is still queued and
 /// not yet whole on the server; teammates' attachments not yet here.
-pub(crate) fn counts(conn: &rusqlite::Connection) -> StoreResult<(u64, u64)> {
+fn counts(conn: &rusqlite::Connection) -> StoreResult<(u64, u64)> {
     let (up, down) = conn.query_row(
         "SELECT
            (SELECT count(*) FROM incident_attachments a WHERE a.origin_device IS NULL

@@ -20,7 +20,9 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{StoreError, StoreResult};
 use crate::store::Database;
+use crate::sync::access::Session;
 use crate::sync::engine::{classify, Answer, Failure};
+use crate::sync::error::SyncError;
 use crate::sync::protocol::{
     codes, encode_blob_put, paths, BlobOp, BlobRef, BlobRequest, BlobStatusReply, PushEntry,
     BLOB_CHUNK, MAX_BLOB_RANGE,
@@ -84,6 +86,9 @@ pub trait BlobHost: Send + Sync {
     /// The download could not complete for a reason that is not transient (recorded for
     /// the officer to see; retried at the next sync).
     fn failed(&self, tx: &Transaction<'_>, want: &WantedBlob, reason: &str) -> StoreResult<()>;
+    /// `(to upload, to download)`: blobs of queued entries not yet whole on the server,
+    /// and blobs pulled changes refer to that are not here yet (for the status).
+    fn counts(&self, conn: &Connection) -> StoreResult<(u64, u64)>;
 }
 
 /// How one blob transfer ended.
@@ -96,50 +101,62 @@ pub(crate) enum Transfer {
     Failed(Failure),
     /// The server's answer made no sense.
     Malformed,
+    /// The store could not be reached to sign or record (locked, wiped meanwhile).
+    Store(SyncError),
 }
 
 fn decode_reply(bytes: &[u8]) -> Option<BlobStatusReply> {
     serde_json::from_slice(bytes).ok()
 }
 
+/// A request signed under the device key, in one short section of the store (the key
+/// stays there).
 fn signed(
-    db: &Database,
+    s: &mut Session<'_>,
     op: BlobOp,
     blob: &BlobRef,
     offset: u64,
     length: u64,
     chunk_sha256: String,
-) -> BlobRequest {
-    BlobRequest::signed(
-        db.device_id(),
-        op,
-        blob,
-        offset,
-        length,
-        chunk_sha256,
-        db.now_ms(),
-        db.device_key(),
-    )
+) -> Result<BlobRequest, Transfer> {
+    s.with(|db| {
+        Ok(BlobRequest::signed(
+            db.device_id(),
+            op,
+            blob,
+            offset,
+            length,
+            chunk_sha256,
+            db.now_ms(),
+            db.device_key(),
+        ))
+    })
+    .map_err(Transfer::Store)
 }
 
-fn status(t: &dyn Transport, db: &Database, blob: &BlobRef) -> Result<BlobStatusReply, Transfer> {
-    let req = signed(db, BlobOp::Status, blob, 0, 0, String::new());
+fn status(
+    t: &dyn Transport,
+    s: &mut Session<'_>,
+    blob: &BlobRef,
+) -> Result<BlobStatusReply, Transfer> {
+    let req = signed(s, BlobOp::Status, blob, 0, 0, String::new())?;
     let body = serde_json::to_vec(&req).map_err(|_| Transfer::Refused("cannot encode".into()))?;
-    match classify(t.post(paths::BLOB_STATUS, body), db.wall_ms()) {
+    match classify(t.post(paths::BLOB_STATUS, body), s.wall_ms()) {
         Answer::Ok(b) => decode_reply(&b).ok_or(Transfer::Malformed),
         Answer::Failed(f) => Err(Transfer::Failed(f)),
     }
 }
 
-/// Uploads `local` from where the server's copy ends. Reads one chunk at a time.
-pub(crate) fn upload(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Transfer {
-    match upload_inner(t, db, local) {
+/// Uploads `local` from where the server's copy ends. Reads one chunk at a time, from the
+/// file, without the store; the store is held only to sign each request.
+pub(crate) fn upload(t: &dyn Transport, s: &mut Session<'_>, local: &LocalBlob) -> Transfer {
+    match upload_inner(t, s, local) {
         Ok(()) => Transfer::Done,
         Err(e) => e,
     }
 }
 
-fn upload_inner(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Result<(), Transfer> {
+fn upload_inner(t: &dyn Transport, s: &mut Session<'_>, local: &LocalBlob) -> Result<(), Transfer> {
     let blob = &local.blob;
     let mut file = match fs::File::open(&local.path) {
         Ok(f) => f,
@@ -157,7 +174,7 @@ fn upload_inner(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Result<(
             ))
         }
     }
-    let mut st = status(t, db, blob)?;
+    let mut st = status(t, s, blob)?;
     let mut buf = vec![0u8; BLOB_CHUNK];
     // Each round either appends a chunk or learns where the server's copy ends; a server
     // that keeps disagreeing is a protocol failure, not an endless loop.
@@ -175,9 +192,9 @@ fn upload_inner(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Result<(
             .map_err(|_| Transfer::Refused("attachment file unreadable on this device".into()))?;
         let chunk = &buf[..want];
         let chunk_sha = hex::encode(digest::digest(&digest::SHA256, chunk));
-        let req = signed(db, BlobOp::Put, blob, st.received, want as u64, chunk_sha);
+        let req = signed(s, BlobOp::Put, blob, st.received, want as u64, chunk_sha)?;
         let body = encode_blob_put(&req, chunk);
-        match classify(t.post_octets(paths::BLOB_PUT, body), db.wall_ms()) {
+        match classify(t.post_octets(paths::BLOB_PUT, body), s.wall_ms()) {
             Answer::Ok(b) => {
                 st = decode_reply(&b).ok_or(Transfer::Malformed)?;
             }
@@ -185,7 +202,7 @@ fn upload_inner(t: &dyn Transport, db: &Database, local: &LocalBlob) -> Result<(
                 if body.as_ref().is_some_and(|b| b.error == codes::BLOB_OFFSET) && resyncs < 3 =>
             {
                 resyncs += 1;
-                st = status(t, db, blob)?;
+                st = status(t, s, blob)?;
             }
             Answer::Failed(Failure::Refused { status: 400, body })
                 if body
@@ -211,8 +228,8 @@ pub fn partial_path(dest: &Path) -> PathBuf {
 
 /// Downloads `want` into `<dest>.download` from its current length, verifies the whole
 /// file's SHA-256 and moves it to `dest`.
-pub(crate) fn download(t: &dyn Transport, db: &Database, want: &WantedBlob) -> Transfer {
-    match download_inner(t, db, want) {
+pub(crate) fn download(t: &dyn Transport, s: &mut Session<'_>, want: &WantedBlob) -> Transfer {
+    match download_inner(t, s, want) {
         Ok(()) => Transfer::Done,
         Err(e) => e,
     }
@@ -222,7 +239,11 @@ fn io_refused(_: std::io::Error) -> Transfer {
     Transfer::Refused("cannot write the attachment on this device".into())
 }
 
-fn download_inner(t: &dyn Transport, db: &Database, want: &WantedBlob) -> Result<(), Transfer> {
+fn download_inner(
+    t: &dyn Transport,
+    s: &mut Session<'_>,
+    want: &WantedBlob,
+) -> Result<(), Transfer> {
     let blob = &want.blob;
     if let Some(dir) = want.dest.parent() {
         fs::create_dir_all(dir).map_err(io_refused)?;
@@ -240,10 +261,10 @@ fn download_inner(t: &dyn Transport, db: &Database, want: &WantedBlob) -> Result
     }
     while have < blob.size {
         let length = (blob.size - have).min(MAX_BLOB_RANGE);
-        let req = signed(db, BlobOp::Get, blob, have, length, String::new());
+        let req = signed(s, BlobOp::Get, blob, have, length, String::new())?;
         let body =
             serde_json::to_vec(&req).map_err(|_| Transfer::Refused("cannot encode".into()))?;
-        match classify(t.post(paths::BLOB_GET, body), db.wall_ms()) {
+        match classify(t.post(paths::BLOB_GET, body), s.wall_ms()) {
             Answer::Ok(bytes) => {
                 if bytes.is_empty() || bytes.len() as u64 > length {
                     return Err(Transfer::Malformed);
@@ -285,9 +306,4 @@ pub fn file_digest(path: &Path) -> std::io::Result<(String, u64)> {
         size += n as u64;
     }
     Ok((hex::encode(hasher.finish()), size))
-}
-
-/// Blobs still to upload and to download, for the status the UI shows.
-pub(crate) fn counts(conn: &Connection) -> StoreResult<(u64, u64)> {
-    crate::incident::transfer::counts(conn)
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, StoreResult};
 use crate::store::{find_meta, outbox, put_meta, Database, OFFSET_KEY};
+use crate::sync::blobs::BlobHost;
 use crate::sync::transport::SpkiPin;
 
 fn stored_offset(conn: &Connection) -> StoreResult<i64> {
@@ -82,34 +83,38 @@ pub fn set_tls_pins(db: &mut Database, pins: &[SpkiPin]) -> StoreResult<()> {
     })
 }
 
-/// What the UI shows about sync.
+/// What the UI shows about sync. Times are Unix milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
     pub enrolled: bool,
     pub team_id: Option<String>,
     pub server_url: Option<String>,
-    /// Outbox entries waiting to be sent.
+    /// Local changes waiting to be sent.
     pub pending: u64,
-    /// Outbox entries refused, kept with their reasons (`store::outbox::quarantined`).
+    /// Local changes refused, kept with their reasons (`store::outbox::quarantined`).
     pub quarantined: u64,
     pub last_success_ms: Option<u64>,
     pub last_error: Option<String>,
-    /// When the next automatic attempt is due (after a transient failure).
+    /// When the next automatic attempt is due, after a transient failure.
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
     /// Attachment files of queued changes not yet whole on the server.
-    pub blobs_to_upload: u64,
+    pub attachments_to_upload: u64,
     /// Teammates' attachment files announced but not downloaded yet.
-    pub blobs_to_download: u64,
-    /// The offset (ms) from this device's clock to the team server's, as last learned
-    /// (0 until then): the team's time is this device's clock plus it.
+    pub attachments_to_download: u64,
+    /// How far (ms) this device's clock is from the team server's, as last learned
+    /// (server minus device; 0 until learned): the team's time is this device's clock
+    /// plus it. Stamps use the team's time, so a clock that is off still syncs; an app
+    /// may show it as a hint.
     pub clock_offset_ms: i64,
 }
 
-pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
+/// The status, with the blob counts of `blobs`.
+pub fn status(conn: &Connection, blobs: &dyn BlobHost) -> StoreResult<SyncStatus> {
     let s = load(conn)?;
     let o = outbox::status(conn)?;
-    let (blobs_to_upload, blobs_to_download) = crate::sync::blobs::counts(conn)?;
+    let (attachments_to_upload, attachments_to_download) = blobs.counts(conn)?;
     Ok(SyncStatus {
         enrolled: s.enrolled(),
         team_id: s.team_id,
@@ -120,8 +125,8 @@ pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
         last_error: s.last_error,
         next_attempt_ms: s.next_attempt_ms,
         revoked: s.revoked,
-        blobs_to_upload,
-        blobs_to_download,
+        attachments_to_upload,
+        attachments_to_download,
         clock_offset_ms: stored_offset(conn)?,
     })
 }
