@@ -190,8 +190,7 @@ impl SyncClient {
         let engine = self.engine(server_url, pins.clone())?;
         let e = engine.enroll(&mut self.vault.clone(), server_url, code, officer)?;
         if self.platform.is_none() && !pins.is_empty() {
-            self.vault
-                .with_db(|db| state::set_tls_pins(db, &pins))??;
+            self.vault.with_db(|db| state::set_tls_pins(db, &pins))??;
         }
         Ok(e)
     }

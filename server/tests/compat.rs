@@ -197,7 +197,10 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
     let mut b = Device::new(&server.url());
     b.enroll(&server, &team, "B");
     let r = b.sync().unwrap();
-    assert_eq!((r.pulled, r.attachments_downloaded, r.attachments_failed), (8, 1, 0));
+    assert_eq!(
+        (r.pulled, r.attachments_downloaded, r.attachments_failed),
+        (8, 1, 0)
+    );
     let log = IncidentLog::new(&mut b.vault);
     let incidents = log
         .list(&IncidentFilter::default(), &Page::default())

@@ -219,7 +219,8 @@ fn an_entry_too_large_to_send_is_quarantined_and_skipped_without_a_gap() {
     let server = TestServer::start_with_limit(16 * 1024);
     let team = server.new_team("Alpha");
     let mut a = Device::new(&server.url());
-    a.engine = vigil_core::team::engine(Box::new(server.transport())).with_max_batch_bytes(8 * 1024);
+    a.engine =
+        vigil_core::team::engine(Box::new(server.transport())).with_max_batch_bytes(8 * 1024);
     a.enroll(&server, &team, "A");
     a.emit("note", "n1", json!({"text": "small"}));
     a.emit("note", "big", json!({"text": "x".repeat(40_000)}));
@@ -429,7 +430,12 @@ fn registered_appliers_apply_pulled_changes_and_refuse_bad_ones() {
     a.emit("venue", "v1", json!({"name": "hotel"}));
     a.sync().unwrap();
     let r = b.sync().unwrap();
-    assert_eq!((r.pulled, r.applied), (3, 1));
+    // Every pulled change in exactly one bucket: n1 applied, v1 stored only (no applier),
+    // n2 refused (its reason in the inbox).
+    assert_eq!(
+        (r.pulled, r.applied, r.stored_only, r.refused, r.already_had),
+        (3, 1, 1, 1, 0)
+    );
     let text: String = b
         .db()
         .conn()
@@ -488,8 +494,8 @@ fn a_server_restored_from_an_older_copy_triggers_a_resync() {
         .unwrap();
     }
     let r = b.sync().unwrap();
-    // Everything came again; the inbox holds each change once.
-    assert_eq!(r.pulled, 0);
+    // Everything came again, counted as already had; the inbox holds each change once.
+    assert_eq!((r.pulled, r.already_had, r.applied), (3, 3, 0));
     assert_eq!(b.inbox().len(), 3);
     a.emit("note", "n3", json!({"i": 3}));
     a.sync().unwrap();

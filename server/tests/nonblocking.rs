@@ -190,7 +190,9 @@ fn officer_calls(shared: &SharedVault, walk_id: &str, item: &str, incident: &str
         ..ReportPatch::default()
     };
     l.amend(incident, "more detail", patch).unwrap();
-    let listed = l.list(&IncidentFilter::default(), &Page::default()).unwrap();
+    let listed = l
+        .list(&IncidentFilter::default(), &Page::default())
+        .unwrap();
     assert!(listed.len() >= 3, "the list answers while the sync is held");
     let found = l.search("grey van", &Page::default()).unwrap();
     assert_eq!(found.len(), 1, "the search answers while the sync is held");
@@ -275,7 +277,9 @@ fn drain_and_check(sc: &mut Scene) {
 
     sc.b.sync().unwrap();
     let l = IncidentLog::new(&mut sc.b.vault);
-    let listed = l.list(&IncidentFilter::default(), &Page::default()).unwrap();
+    let listed = l
+        .list(&IncidentFilter::default(), &Page::default())
+        .unwrap();
     assert_eq!(listed.len(), 5, "B has its own incident and A's four");
     let found = l.search("van left", &Page::default()).unwrap();
     assert_eq!(found.len(), 1, "A's amendment reached B");
@@ -327,7 +331,10 @@ fn a_vault_locked_during_a_push_fails_cleanly_and_the_retry_is_harmless() {
         .shared
         .with_db(|db| outbox::status(db.conn()).unwrap().pending)
         .unwrap();
-    assert_eq!(pending, 6, "the acknowledgement was not recorded: all still queued");
+    assert_eq!(
+        pending, 6,
+        "the acknowledgement was not recorded: all still queued"
+    );
     let engine = vigil_core::team::engine(Box::new(sc.server.transport()));
     let r = engine.sync_now(&mut sc.shared.clone()).unwrap();
     assert_eq!((r.pushed, r.quarantined), (6, 0), "duplicates acknowledged");

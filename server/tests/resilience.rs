@@ -192,7 +192,10 @@ fn client_gone_between_server_apply_and_local_ack_drains_without_duplicates() {
     // The app is killed: the engine goes; a new one (new transport, same store) drains.
     a.engine = vigil_core::team::engine(Box::new(server.transport()));
     let r = a.sync().unwrap();
-    assert_eq!(r.pushed, 7, "the repeat is answered as duplicates and acked");
+    assert_eq!(
+        r.pushed, 7,
+        "the repeat is answered as duplicates and acked"
+    );
     assert_eq!(a.status().pending, 0);
     let changes = server.team_changes(&team);
     assert_eq!(changes.len(), 7, "no duplicates on the server");

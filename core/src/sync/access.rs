@@ -62,12 +62,8 @@ pub(crate) struct Session<'a> {
 
 impl<'a> Session<'a> {
     pub(crate) fn open(store: &'a mut dyn StoreAccess) -> Result<Session<'a>, SyncError> {
-        let (device, wall) = store.with_db(|db| {
-            (
-                db.device_id().to_string(),
-                db.clock().time().wall().clone(),
-            )
-        })?;
+        let (device, wall) =
+            store.with_db(|db| (db.device_id().to_string(), db.clock().time().wall().clone()))?;
         Ok(Session {
             store,
             device,

@@ -292,7 +292,7 @@ impl SyncEngine {
         let mut s = Session::open(store)?;
         let due = s.with(|db| {
             let st = state::load(db.conn())?;
-            Ok(!st.next_attempt_ms.is_some_and(|at| at > db.wall_ms()))
+            Ok(st.next_attempt_ms.is_none_or(|at| at <= db.wall_ms()))
         })?;
         if !due {
             return Ok(None);
@@ -462,7 +462,9 @@ impl SyncEngine {
                 match blobs::upload(self.transport.as_ref(), s, local) {
                     Transfer::Done => {
                         let host = &self.domain.blobs;
-                        s.with(|db| db.sync_transaction(|tx, _| Ok(host.uploaded(tx, &local.blob)?)))?;
+                        s.with(|db| {
+                            db.sync_transaction(|tx, _| Ok(host.uploaded(tx, &local.blob)?))
+                        })?;
                         report.attachments_uploaded += 1;
                         self.tell(SyncProgress::AttachmentUploaded {
                             count: report.attachments_uploaded,
@@ -480,7 +482,8 @@ impl SyncEngine {
                     Transfer::Store(e) => return Err(e),
                 }
             }
-            let batch = s.with(|db| Ok(PushBatch::signed(db.device_id(), wire, db.device_key())))?;
+            let batch =
+                s.with(|db| Ok(PushBatch::signed(db.device_id(), wire, db.device_key())))?;
             let body = serde_json::to_vec(&batch)
                 .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
             let (answer, sent, received) = self.exchange(s, paths::PUSH, body);
@@ -616,9 +619,7 @@ impl SyncEngine {
                     });
                 }
                 Transfer::Refused(reason) => {
-                    s.with(|db| {
-                        db.sync_transaction(|tx, _| Ok(host.failed(tx, &want, &reason)?))
-                    })?;
+                    s.with(|db| db.sync_transaction(|tx, _| Ok(host.failed(tx, &want, &reason)?)))?;
                     report.attachments_failed += 1;
                 }
                 Transfer::Failed(f) => return Err(self.failed(s, &[], f)),
@@ -842,9 +843,7 @@ impl SyncEngine {
                             None => counts.already_had += 1,
                             Some(InboxState::Applied) => counts.applied += 1,
                             Some(InboxState::Stored) => counts.stored_only += 1,
-                            Some(InboxState::Refused | InboxState::Failed) => {
-                                counts.refused += 1
-                            }
+                            Some(InboxState::Refused | InboxState::Failed) => counts.refused += 1,
                         }
                     }
                     st.pull_cursor = page.next_cursor;
