@@ -86,7 +86,7 @@ fn main() -> ExitCode {
         Command::Enroll(args) => commands::sync::enroll(&cli.data_dir, args, &out),
         Command::Sync(args) => commands::sync::run(&cli.data_dir, args, &out),
     };
-    match result {
+    match result.map_err(|e| e.in_dir(&cli.data_dir)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             out.error(&e);

@@ -469,3 +469,123 @@ fn a_log_with_a_deleted_entry_fails_verify_with_exit_5() {
     assert_ne!(e.status.code(), Some(0));
     assert!(!out.exists());
 }
+
+#[test]
+fn attach_guesses_the_mime_type_and_refuses_the_same_file_twice_unless_asked() {
+    let (tmp, dir) = store();
+    let id = log_one(&dir, "photo follows");
+    let photo = tmp.path().join("gate.png");
+    std::fs::write(&photo, b"\x89PNG\r\n\x1a\n not really a png").unwrap();
+    let a = ok(&dir, &["incident", "attach", &id, photo.to_str().unwrap()]);
+    assert_eq!(a["attachment"]["mime"], "image/png");
+    // The same bytes again (under another name): refused, saying which attachment has
+    // them, and nothing is logged.
+    let copy = tmp.path().join("copy.png");
+    std::fs::copy(&photo, &copy).unwrap();
+    let o = vigil(
+        &dir,
+        Some(PASS),
+        &["incident", "attach", &id, copy.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let first = a["attachment"]["id"].as_str().unwrap();
+    assert!(
+        err.contains("already attached") && err.contains(first),
+        "{err}"
+    );
+    assert!(err.contains("--again"), "{err}");
+    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 2);
+    // Asked for: attached once more.
+    ok(
+        &dir,
+        &["incident", "attach", &id, copy.to_str().unwrap(), "--again"],
+    );
+    let v = ok(&dir, &["incident", "show", &id]);
+    assert_eq!(v["current"]["attachments"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn errors_are_in_words() {
+    let (tmp, dir) = store();
+    let id = log_one(&dir, "x");
+    // A missing file is named, not "entity not found".
+    let o = vigil(&dir, Some(PASS), &["incident", "attach", &id, "nope.jpg"]);
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("no such file: nope.jpg"), "{err}");
+    assert_eq!(o.status.code(), Some(1));
+    // No store: the directory is named, and how to make one.
+    let empty = tmp.path().join("elsewhere");
+    let o = vigil(&empty, Some(PASS), &["incident", "list"]);
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains(&format!("no Vigil store in {}", empty.display()))
+            && err.contains("vigil init"),
+        "{err}"
+    );
+    // A bundle whose signature was changed: said in words.
+    let bundle = tmp.path().join("b.json");
+    ok(
+        &dir,
+        &["incident", "export", "--out", bundle.to_str().unwrap()],
+    );
+    // One hex digit of the bundle's own signature (its last field) changed in place.
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let key = b"\"signature\":\"";
+    let at = bytes.windows(key.len()).rposition(|w| w == key).unwrap() + key.len();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&bundle, &bytes).unwrap();
+    let o = vigil(
+        &dir,
+        None,
+        &["incident", "verify-bundle", bundle.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(5));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("the bundle's signature does not match its key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn show_in_text_has_the_facts_of_the_json() {
+    let (_tmp, dir) = store();
+    let v = ok(
+        &dir,
+        &[
+            "incident",
+            "log",
+            "--category",
+            "approach-or-threat",
+            "--narrative",
+            "Man shouting at the principal",
+            "--witness",
+            "Doorman Ray",
+            "--action",
+            "Principal moved inside",
+            "--officer",
+            "PS Hale",
+            "--police-reference",
+            "CAD 1234",
+            "--tag",
+            "lobby",
+        ],
+    );
+    let id = v["logged"]["incident_id"].as_str().unwrap().to_string();
+    let o = vigil(&dir, Some(PASS), &["incident", "show", &id]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let json = ok(&dir, &["incident", "show", &id]);
+    for fact in [
+        "Doorman Ray",
+        "Principal moved inside",
+        "PS Hale",
+        "CAD 1234",
+        "lobby",
+        json["device_id"].as_str().unwrap(),
+        json["history"][0]["hash"].as_str().unwrap(),
+        json["history"][0]["signature"].as_str().unwrap(),
+    ] {
+        assert!(text.contains(fact), "missing {fact}: {text}");
+    }
+}

@@ -259,6 +259,11 @@ fn server_down_is_transient_and_revocation_stops_sync() {
     let st = json(&vigil(&dev, &["--json", "sync", "status"]));
     assert!(st["next_attempt_ms"].as_u64().is_some(), "{st}");
     assert!(st["last_error"].is_string(), "{st}");
+    // In text: a local time, and what to do (the CLI does not retry on its own).
+    let text = String::from_utf8(vigil(&dev, &["sync", "status"]).stdout).unwrap();
+    let retry = text.lines().find(|l| l.starts_with("retry")).expect(&text);
+    assert!(retry.contains("run `vigil sync` again after 20"), "{text}");
+    assert!(!text.contains("Unix ms"), "{text}");
 
     // Back on the same address: sync works again and clears the error.
     let addr = url.strip_prefix("http://").unwrap();

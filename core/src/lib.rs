@@ -18,3 +18,8 @@ pub use error::{CryptoError, StoreError, StoreResult};
 pub use keyfile::{KeyWrapper, KeyWrapperError, SlotKind};
 pub use shared::SharedVault;
 pub use vault::{KdfChoice, SlotInfo, Vault, VaultPaths, VaultStatus};
+
+// With the `uniffi` feature the core's public records derive their FFI form here (see
+// docs/ARCHITECTURE.md, "Bindings"); without it (CLI, server) nothing of uniffi is built.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

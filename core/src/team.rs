@@ -33,10 +33,12 @@ use crate::sync::{
 ///   the pull (`incident::transfer::AttachmentApplier`, `sync::blobs`).
 /// - `checklist.answer`: last writer wins per item (`advance::remote::AnswerApplier`).
 /// - `checklist.walk.start`, `checklist.walk.complete`: `advance::remote::WalkApplier`.
+/// - `checklist.walk.signoff`: verified under the signer's key, closes the walk
+///   (`advance::remote::SignOffApplier`).
 /// - `venue.upsert`, `haven.upsert`, `route.upsert`: last writer wins per field
 ///   (`advance::remote::RecordApplier`).
 pub fn domain() -> SyncDomain {
-    use crate::advance::remote::{AnswerApplier, RecordApplier, WalkApplier};
+    use crate::advance::remote::{AnswerApplier, RecordApplier, SignOffApplier, WalkApplier};
     let mut a = Appliers::new();
     a.register(
         crate::incident::chain::OUTBOX_KIND_ENTRY,
@@ -50,6 +52,7 @@ pub fn domain() -> SyncDomain {
     let walks = Arc::new(WalkApplier);
     a.register("checklist.walk.start", walks.clone());
     a.register("checklist.walk.complete", walks);
+    a.register("checklist.walk.signoff", Arc::new(SignOffApplier));
     let records = Arc::new(RecordApplier);
     for k in ["venue.upsert", "haven.upsert", "route.upsert"] {
         a.register(k, records.clone());

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,7 +16,7 @@ use serde::Serialize;
 use vigil_core::sync::protocol::{decode_blob_put, paths, BlobRequest};
 
 use crate::blobs;
-use crate::error::ServerError;
+use crate::error::{Refusal, ServerError};
 use crate::service::{self, Ctx};
 
 /// Largest request body accepted (a push batch of a few hundred entries fits easily).
@@ -35,8 +36,30 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
         .route(paths::BLOB_STATUS, post(blob_status))
         .route(paths::BLOB_PUT, post(blob_put))
         .route(paths::BLOB_GET, post(blob_get))
+        .route_layer(axum::middleware::from_fn(log_refusal))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(AppState { ctx })
+}
+
+/// Logs every refused request (4xx) with its route, status, error code and reason, so an
+/// operator sees why a device is turned away; never a request's content.
+async fn log_refusal(req: Request, next: Next) -> Response {
+    // A route layer runs for matched routes only, and ours have no parameters: the path
+    // is the route, never client-chosen text.
+    let route = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    let status = response.status();
+    if status.is_client_error() {
+        let refusal = response.extensions().get::<Refusal>();
+        tracing::warn!(
+            route = %route,
+            status = status.as_u16(),
+            code = refusal.map(|r| r.code).unwrap_or("-"),
+            reason = refusal.map(|r| r.reason.as_str()).unwrap_or("-"),
+            "request refused"
+        );
+    }
+    response
 }
 
 fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {

@@ -118,12 +118,17 @@ impl From<rusqlite::Error> for ServerError {
     }
 }
 
+/// What an error answer was, attached to the response so the router's refusal log can
+/// name it (`api::log_refusal`): the error code and the fixed reason text, never content.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub reason: String,
+}
+
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
-        if let ServerError::Storage(detail) = &self {
-            tracing::error!(%detail, "storage failure");
-        }
-        (self.status(), axum::Json(self.body())).into_response()
+        self.respond(None)
     }
 }
 
@@ -131,13 +136,20 @@ impl ServerError {
     /// As `into_response`, with the server's time in the body (so a device refused as
     /// stale can correct its clock offset and retry).
     pub fn into_response_at(self, server_time_ms: u64) -> Response {
+        self.respond(Some(server_time_ms))
+    }
+
+    fn respond(self, server_time_ms: Option<u64>) -> Response {
         if let ServerError::Storage(detail) = &self {
             tracing::error!(%detail, "storage failure");
         }
-        (
-            self.status(),
-            axum::Json(self.body_at(Some(server_time_ms))),
-        )
-            .into_response()
+        let refusal = Refusal {
+            code: self.code(),
+            reason: self.to_string(),
+        };
+        let mut response =
+            (self.status(), axum::Json(self.body_at(server_time_ms))).into_response();
+        response.extensions_mut().insert(refusal);
+        response
     }
 }

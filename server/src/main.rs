@@ -68,6 +68,12 @@ enum Admin {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The log (refused requests, storage failures) goes to stderr; no line holds content.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .init();
     // `admin pin` reads a certificate file only: no storage.
     if let Some(Command::Admin(Admin::Pin { tls_cert })) = &cli.command {
         return match print_pin(tls_cert) {

@@ -12,7 +12,8 @@ use crate::error::ServerError;
 use crate::ingest::{self, Prior};
 use crate::now_ms;
 use crate::storage::{
-    BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
+    BlobHasher, BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator,
+    TIME_HIGH_WATER_SQL,
 };
 
 const MIGRATIONS: &[(i32, &str)] = &[
@@ -44,6 +45,7 @@ impl PgStorage {
     pub fn connect(url: &str) -> Result<PgStorage, ServerError> {
         let mut client = Client::connect(url, NoTls)?;
         migrate(&mut client)?;
+        settle_whole_blobs(&mut client)?;
         Ok(PgStorage {
             client: Mutex::new(client),
         })
@@ -71,6 +73,72 @@ fn migrate(client: &mut Client) -> Result<(), ServerError> {
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
         tx.batch_execute(sql)?;
         tx.execute("INSERT INTO vigil_schema(version) VALUES ($1)", &[version])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Hashes a whole blob's chunks in order and marks it complete when the digest is its
+/// name, or discards it (chunks and row) when not. Returns whether it matched. Runs inside
+/// the caller's transaction; reads one chunk at a time.
+fn settle(
+    c: &mut impl postgres::GenericClient,
+    team_id: &str,
+    sha256: &str,
+) -> Result<bool, ServerError> {
+    let positions: Vec<i64> = c
+        .query(
+            "SELECT pos FROM blob_chunks WHERE team_id = $1 AND sha256 = $2 ORDER BY pos",
+            &[&team_id, &sha256],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut hasher = BlobHasher::new();
+    for pos in positions {
+        let data: Vec<u8> = c
+            .query_one(
+                "SELECT data FROM blob_chunks WHERE team_id = $1 AND sha256 = $2 AND pos = $3",
+                &[&team_id, &sha256, &pos],
+            )?
+            .get(0);
+        hasher.add(pos as u64, &data);
+    }
+    let ok = hasher.matches(sha256);
+    if ok {
+        c.execute(
+            "UPDATE blobs SET complete = TRUE WHERE team_id = $1 AND sha256 = $2",
+            &[&team_id, &sha256],
+        )?;
+    } else {
+        c.execute(
+            "DELETE FROM blob_chunks WHERE team_id = $1 AND sha256 = $2",
+            &[&team_id, &sha256],
+        )?;
+        c.execute(
+            "DELETE FROM blobs WHERE team_id = $1 AND sha256 = $2",
+            &[&team_id, &sha256],
+        )?;
+    }
+    Ok(ok)
+}
+
+/// Settles every blob whose bytes all arrived but that was never marked complete (an
+/// earlier release appended the last chunk and checked the digest in two transactions;
+/// a crash between them left the blob stuck). Runs at connect.
+fn settle_whole_blobs(client: &mut Client) -> Result<(), ServerError> {
+    let mut tx = client.transaction()?;
+    let stuck: Vec<(String, String)> = tx
+        .query(
+            "SELECT team_id, sha256 FROM blobs WHERE NOT complete AND received = size FOR UPDATE",
+            &[],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (team, sha) in &stuck {
+        let ok = settle(&mut tx, team, sha)?;
+        tracing::info!(ok, "settled a whole blob left incomplete by a crash");
     }
     tx.commit()?;
     Ok(())
@@ -446,7 +514,13 @@ impl Storage for PgStorage {
                 "blob size differs from its first upload".into(),
             ));
         }
-        if complete || received as u64 != offset {
+        if !complete && offset == 0 && received > 0 {
+            // A device that restarts a blob from zero drops what is held of it.
+            tx.execute(
+                "DELETE FROM blob_chunks WHERE team_id = $1 AND sha256 = $2",
+                &[&team_id, &blob.sha256],
+            )?;
+        } else if complete || received as u64 != offset {
             return Err(ServerError::BlobOffset {
                 held: received as u64,
             });
@@ -466,11 +540,17 @@ impl Storage for PgStorage {
             "UPDATE blobs SET received = $3 WHERE team_id = $1 AND sha256 = $2",
             &[&team_id, &blob.sha256, &(received as i64)],
         )?;
+        // The last byte and the verdict commit together: a crash never leaves a whole
+        // blob neither complete nor discarded.
+        let complete = received == blob.size && settle(&mut tx, team_id, &blob.sha256)?;
         tx.commit()?;
+        if received == blob.size && !complete {
+            return Err(ServerError::BlobMismatch);
+        }
         Ok(BlobState {
             size: blob.size,
             received,
-            complete: false,
+            complete,
         })
     }
 
@@ -494,28 +574,6 @@ impl Storage for PgStorage {
             crate::storage::copy_range(&mut out, pos as u64, &data, offset, end);
         }
         Ok(out)
-    }
-
-    fn blob_finish(&self, team_id: &str, sha256: &str, ok: bool) -> Result<(), ServerError> {
-        let mut c = self.lock();
-        let mut tx = c.transaction()?;
-        if ok {
-            tx.execute(
-                "UPDATE blobs SET complete = TRUE WHERE team_id = $1 AND sha256 = $2",
-                &[&team_id, &sha256],
-            )?;
-        } else {
-            tx.execute(
-                "DELETE FROM blob_chunks WHERE team_id = $1 AND sha256 = $2",
-                &[&team_id, &sha256],
-            )?;
-            tx.execute(
-                "DELETE FROM blobs WHERE team_id = $1 AND sha256 = $2",
-                &[&team_id, &sha256],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {

@@ -12,7 +12,8 @@ use crate::error::ServerError;
 use crate::ingest::{self, Prior};
 use crate::now_ms;
 use crate::storage::{
-    BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator, TIME_HIGH_WATER_SQL,
+    BlobHasher, BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator,
+    TIME_HIGH_WATER_SQL,
 };
 
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -81,6 +82,7 @@ impl SqliteStorage {
         // Room for every statement of the request paths (pushes use about a dozen).
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn)?;
+        settle_whole_blobs(&mut conn)?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
         })
@@ -201,6 +203,58 @@ fn migrate(conn: &mut Connection) -> Result<(), ServerError> {
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Hashes a whole blob's chunks in order and marks it complete when the digest is its
+/// name, or discards it (chunks and row) when not. Returns whether it matched. Runs inside
+/// the caller's transaction.
+fn settle(conn: &Connection, team_id: &str, sha256: &str) -> Result<bool, ServerError> {
+    let mut hasher = BlobHasher::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT pos, data FROM blob_chunks WHERE team_id = ?1 AND sha256 = ?2 ORDER BY pos",
+        )?;
+        let mut rows = stmt.query(params![team_id, sha256])?;
+        while let Some(r) = rows.next()? {
+            hasher.add(r.get::<_, i64>(0)? as u64, &r.get::<_, Vec<u8>>(1)?);
+        }
+    }
+    let ok = hasher.matches(sha256);
+    if ok {
+        conn.execute(
+            "UPDATE blobs SET complete = 1 WHERE team_id = ?1 AND sha256 = ?2",
+            params![team_id, sha256],
+        )?;
+    } else {
+        conn.execute(
+            "DELETE FROM blob_chunks WHERE team_id = ?1 AND sha256 = ?2",
+            params![team_id, sha256],
+        )?;
+        conn.execute(
+            "DELETE FROM blobs WHERE team_id = ?1 AND sha256 = ?2",
+            params![team_id, sha256],
+        )?;
+    }
+    Ok(ok)
+}
+
+/// Settles every blob whose bytes all arrived but that was never marked complete (an
+/// earlier release appended the last chunk and checked the digest in two transactions;
+/// a crash between them left the blob stuck). Runs once at open.
+fn settle_whole_blobs(conn: &mut Connection) -> Result<(), ServerError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stuck: Vec<(String, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT team_id, sha256 FROM blobs WHERE complete = 0 AND received = size")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (team, sha) in &stuck {
+        let ok = settle(&tx, team, sha)?;
+        tracing::info!(ok, "settled a whole blob left incomplete by a crash");
     }
     tx.commit()?;
     Ok(())
@@ -573,7 +627,13 @@ impl Storage for SqliteStorage {
                 "blob size differs from its first upload".into(),
             ));
         }
-        if complete || received as u64 != offset {
+        if !complete && offset == 0 && received > 0 {
+            // A device that restarts a blob from zero drops what is held of it.
+            tx.execute(
+                "DELETE FROM blob_chunks WHERE team_id = ?1 AND sha256 = ?2",
+                params![team_id, blob.sha256],
+            )?;
+        } else if complete || received as u64 != offset {
             return Err(ServerError::BlobOffset {
                 held: received as u64,
             });
@@ -587,11 +647,17 @@ impl Storage for SqliteStorage {
             "UPDATE blobs SET received = ?3 WHERE team_id = ?1 AND sha256 = ?2",
             params![team_id, blob.sha256, received as i64],
         )?;
+        // The last byte and the verdict commit together: a crash never leaves a whole
+        // blob neither complete nor discarded.
+        let complete = received == blob.size && settle(&tx, team_id, &blob.sha256)?;
         tx.commit()?;
+        if received == blob.size && !complete {
+            return Err(ServerError::BlobMismatch);
+        }
         Ok(BlobState {
             size: blob.size,
             received,
-            complete: false,
+            complete,
         })
     }
 
@@ -617,28 +683,6 @@ impl Storage for SqliteStorage {
             crate::storage::copy_range(&mut out, pos, &data, offset, end);
         }
         Ok(out)
-    }
-
-    fn blob_finish(&self, team_id: &str, sha256: &str, ok: bool) -> Result<(), ServerError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if ok {
-            tx.execute(
-                "UPDATE blobs SET complete = 1 WHERE team_id = ?1 AND sha256 = ?2",
-                params![team_id, sha256],
-            )?;
-        } else {
-            tx.execute(
-                "DELETE FROM blob_chunks WHERE team_id = ?1 AND sha256 = ?2",
-                params![team_id, sha256],
-            )?;
-            tx.execute(
-                "DELETE FROM blobs WHERE team_id = ?1 AND sha256 = ?2",
-                params![team_id, sha256],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {

@@ -82,7 +82,11 @@ pub trait Storage: Send + Sync + 'static {
     /// The state of a team's blob, if any of it arrived.
     fn blob(&self, team_id: &str, sha256: &str) -> Result<Option<BlobState>, ServerError>;
     /// Appends `data` at `offset`, which must be what is held so far (else
-    /// `BlobOffset`), creating the blob on its first chunk; one transaction.
+    /// `BlobOffset`), creating the blob on its first chunk; offset 0 on an incomplete blob
+    /// restarts it (what was held is dropped). When this chunk completes the
+    /// blob, its SHA-256 is checked in the same transaction: a match marks it complete, a
+    /// mismatch discards it and answers `BlobMismatch`. So no crash can leave a whole blob
+    /// unsettled (stores also settle any such blob an earlier release left, at open).
     fn blob_append(
         &self,
         team_id: &str,
@@ -100,9 +104,6 @@ pub trait Storage: Send + Sync + 'static {
         offset: u64,
         len: u64,
     ) -> Result<Vec<u8>, ServerError>;
-    /// Marks a whole blob complete (its digest matched) or, with `ok` false, discards what
-    /// arrived so the device uploads it again.
-    fn blob_finish(&self, team_id: &str, sha256: &str, ok: bool) -> Result<(), ServerError>;
     /// The highest server time recorded (changes received, devices enrolled, codes
     /// used; 0 when none): where the server's monotonic clock starts.
     fn time_high_water(&self) -> Result<u64, ServerError> {
@@ -114,6 +115,34 @@ pub trait Storage: Send + Sync + 'static {
     /// when there is none yet (first start), atomically. Whoever holds the database
     /// holds this key.
     fn server_key(&self, candidate_pkcs8: &[u8], now_ms: u64) -> Result<Vec<u8>, ServerError>;
+}
+
+/// The SHA-256 of a blob fed chunk by chunk in order (`pos` ascending), as stored.
+pub(crate) struct BlobHasher {
+    ctx: ring::digest::Context,
+    next: u64,
+    contiguous: bool,
+}
+
+impl BlobHasher {
+    pub(crate) fn new() -> BlobHasher {
+        BlobHasher {
+            ctx: ring::digest::Context::new(&ring::digest::SHA256),
+            next: 0,
+            contiguous: true,
+        }
+    }
+
+    pub(crate) fn add(&mut self, pos: u64, data: &[u8]) {
+        self.contiguous &= pos == self.next;
+        self.next = pos.saturating_add(data.len() as u64);
+        self.ctx.update(data);
+    }
+
+    /// Whether the chunks, without gap or overlap, are the blob named `sha256`.
+    pub(crate) fn matches(self, sha256: &str) -> bool {
+        self.contiguous && hex::encode(self.ctx.finish()) == sha256
+    }
 }
 
 /// Appends to `out` the part of a chunk stored at `pos` that falls in `[start, end)`.

@@ -344,3 +344,188 @@ fn an_entry_whose_predecessor_never_arrived_is_refused() {
         .unwrap()
         .is_empty());
 }
+
+/// A two-item walk for the sign-off tests: both items required checks.
+fn small_walk(d: &mut Device) -> Walk {
+    let template = vigil_core::advance::template::ChecklistTemplate::from_json(
+        r#"{"format": "vigil.checklist-template/1", "id": "test.car", "version": 1,
+            "title": "Car", "kind": "vehicle", "sections": [{"id": "s", "title": "Car",
+            "items": [{"id": "fire_exits", "label": "Fire exits", "kind": "check", "required": true},
+                      {"id": "tyres", "label": "Tyres", "kind": "check", "required": true}]}]}"#,
+    )
+    .unwrap();
+    walk::start_walk_with(
+        d.db(),
+        &template,
+        &WalkSubject::Other {
+            label: "Car 2".into(),
+        },
+        "Officer",
+    )
+    .unwrap()
+}
+
+fn signoff_of(d: &mut Device, id: &str) -> Option<walk::SignedSnapshot> {
+    walk::get_signoff(d.db(), id).ok()
+}
+
+#[test]
+fn a_signoff_reaches_the_other_device_and_closes_the_walk_there() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut a = Device::new(&server.url());
+    let mut b = Device::new(&server.url());
+    a.enroll(&server, &team, "A");
+    b.enroll(&server, &team, "B");
+    let w = small_walk(&mut a);
+    answer(&mut a, &w.id, "fire_exits", check(CheckState::Issue));
+    answer(&mut a, &w.id, "tyres", check(CheckState::Ok));
+    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    let sealed = walk::sign_off_walk(a.db(), &w.id, "Officer A").unwrap();
+    a.sync().unwrap();
+    b.sync().unwrap();
+
+    // Device b holds the same sealed walk, verified under a's key.
+    let on_b = walk_of(&mut b, &w.id);
+    assert_eq!(on_b.state, walk::WalkState::SignedOff);
+    assert_eq!(on_b, walk_of(&mut a, &w.id));
+    assert_eq!(signoff_of(&mut b, &w.id), Some(sealed.clone()));
+    assert_eq!(on_b.issues().len(), 1);
+    no_failures(&mut b);
+    // ... and refuses answers to it, saying why.
+    let err = walk::answer_item(
+        b.db(),
+        &w.id,
+        &AnswerInput {
+            item_id: "fire_exits".into(),
+            value: check(CheckState::Ok),
+            note: String::new(),
+            issue: false,
+            position: None,
+            photos: vec![],
+            officer: "B".into(),
+            answered_at_ms: None,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("signed off"), "{err}");
+
+    // A sign-off whose signature does not verify under its sender's key is refused and
+    // changes nothing.
+    let w2 = small_walk(&mut a);
+    answer(&mut a, &w2.id, "fire_exits", check(CheckState::Ok));
+    answer(&mut a, &w2.id, "tyres", check(CheckState::Ok));
+    a.sync().unwrap();
+    let mut forged = sealed.clone();
+    forged.walk_id = w2.id.clone();
+    forged.snapshot = forged.snapshot.replace(&w.id, &w2.id);
+    a.emit(
+        "checklist.walk.signoff",
+        &w2.id,
+        serde_json::to_value(&forged).unwrap(),
+    );
+    a.sync().unwrap();
+    b.sync().unwrap();
+    let refused: Vec<_> = b
+        .inbox()
+        .into_iter()
+        .filter(|e| e.change.kind == "checklist.walk.signoff" && e.change.entity_id == w2.id)
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].state, InboxState::Failed);
+    assert!(
+        refused[0]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("does not match"),
+        "{:?}",
+        refused[0].note
+    );
+    assert_eq!(walk_of(&mut b, &w2.id).state, walk::WalkState::InProgress);
+    assert_eq!(walk_of(&mut b, &w2.id).answers.len(), 2);
+}
+
+#[test]
+fn an_answer_racing_a_signoff_is_refused_and_both_devices_end_identical() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut a = Device::new(&server.url());
+    let mut b = Device::new(&server.url());
+    a.enroll(&server, &team, "A");
+    b.enroll(&server, &team, "B");
+    let w = small_walk(&mut a);
+    answer(&mut a, &w.id, "fire_exits", check(CheckState::Issue));
+    answer(&mut a, &w.id, "tyres", check(CheckState::Ok));
+    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    a.sync().unwrap();
+    b.sync().unwrap();
+    assert_eq!(walk_of(&mut b, &w.id).state, walk::WalkState::Completed);
+
+    // Apart: a signs off while b, not knowing, answers the item a flagged.
+    walk::sign_off_walk(a.db(), &w.id, "Officer A").unwrap();
+    answer(&mut b, &w.id, "fire_exits", check(CheckState::Ok));
+    for _ in 0..2 {
+        b.sync().unwrap();
+        a.sync().unwrap();
+    }
+
+    let on_a = walk_of(&mut a, &w.id);
+    assert_eq!(on_a.state, walk::WalkState::SignedOff);
+    assert_eq!(on_a.issues().len(), 1, "the walk as it was signed off");
+    assert_eq!(
+        walk_of(&mut b, &w.id),
+        on_a,
+        "both devices show the same walk"
+    );
+    assert_eq!(signoff_of(&mut a, &w.id), signoff_of(&mut b, &w.id));
+    // a says why b's answer was not applied; b's answer is kept in a's inbox.
+    let late: Vec<_> = a
+        .inbox()
+        .into_iter()
+        .filter(|e| e.change.kind == "checklist.answer")
+        .collect();
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].state, InboxState::Failed);
+    assert!(
+        late[0].note.as_deref().unwrap().contains("signed off"),
+        "{:?}",
+        late[0].note
+    );
+}
+
+#[test]
+fn two_devices_signing_off_apart_settle_on_the_first_seal() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut a = Device::new(&server.url());
+    let mut b = Device::new(&server.url());
+    a.enroll(&server, &team, "A");
+    b.enroll(&server, &team, "B");
+    let w = small_walk(&mut a);
+    a.sync().unwrap();
+    b.sync().unwrap();
+    // Both answer, complete and sign off, apart; a first.
+    answer(&mut a, &w.id, "fire_exits", check(CheckState::Ok));
+    answer(&mut a, &w.id, "tyres", check(CheckState::Ok));
+    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    let first = walk::sign_off_walk(a.db(), &w.id, "Officer A").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    answer(&mut b, &w.id, "fire_exits", check(CheckState::Issue));
+    answer(&mut b, &w.id, "tyres", check(CheckState::Ok));
+    walk::complete_walk(b.db(), &w.id, "Officer B").unwrap();
+    let second = walk::sign_off_walk(b.db(), &w.id, "Officer B").unwrap();
+    // b syncs first, so its seal reaches the server first.
+    for _ in 0..2 {
+        b.sync().unwrap();
+        a.sync().unwrap();
+    }
+    for d in [&mut a, &mut b] {
+        assert_eq!(signoff_of(d, &w.id), Some(first.clone()));
+        let all = walk::list_signoffs(d.db(), &w.id).unwrap();
+        assert_eq!(all, vec![first.clone(), second.clone()], "both seals kept");
+        assert_eq!(walk_of(d, &w.id).issues().len(), 0, "the walk a sealed");
+        assert_eq!(walk_of(d, &w.id).completed_by.as_deref(), Some("Officer A"));
+    }
+    assert_eq!(walk_of(&mut a, &w.id), walk_of(&mut b, &w.id));
+}

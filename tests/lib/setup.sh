@@ -1,6 +1,6 @@
 # Installs what the test suite needs and is missing; safe to run again and again.
 # Sourced by tests/run. Everything comes from the package registries: Debian (apt),
-# npm, crates.io.
+# npm, crates.io, Maven Central (android/, through mvn).
 
 KOTLIN_COMPILER_VERSION=2.4.20
 TOOLS_DIR="$ROOT/.tools"
@@ -65,4 +65,7 @@ setup_all() {
     # The sync server's tests run a second time on PostgreSQL (a throwaway cluster on loopback).
     ensure_apt postgresql
     ensure_kotlinc
+    # android/: Maven builds presentation, ui and desktop; Skia's Linux library links libGL
+    # even for CPU raster rendering, and the rendered screens need fonts.
+    ensure_apt maven libgl1 fontconfig fonts-dejavu-core
 }

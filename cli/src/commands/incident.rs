@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -15,7 +15,7 @@ use vigil_core::incident::{
     LocationSource, OccurredAt, Page, Report, ReportPatch, Severity,
 };
 
-use super::{unlock, CliError};
+use super::{io_error, unlock, CliError};
 use crate::output::Output;
 
 #[derive(Subcommand)]
@@ -35,13 +35,17 @@ pub enum IncidentCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
-    /// Seal a file as an attachment and add it to an incident by an amendment.
+    /// Seal a file as an attachment and add it to an incident by an amendment. A file
+    /// already attached to the incident (same SHA-256) is refused unless --again.
     Attach {
         id: String,
         file: PathBuf,
-        /// MIME type of the file.
-        #[arg(long, default_value = "application/octet-stream")]
-        mime: String,
+        /// MIME type of the file (default: guessed from its name, `.png` is image/png).
+        #[arg(long)]
+        mime: Option<String>,
+        /// Attach it even if the incident already has this very file.
+        #[arg(long)]
+        again: bool,
     },
     /// Recompute the whole hash chain. Exit 5 if it is broken, naming the first bad link.
     Verify,
@@ -235,7 +239,12 @@ pub fn run(dir: &Path, cmd: IncidentCommand, out: &Output) -> Result<(), CliErro
         IncidentCommand::List(a) => list(dir, a, out),
         IncidentCommand::Show { id } => show(dir, &id, out),
         IncidentCommand::Search { text, limit } => search(dir, &text, limit, out),
-        IncidentCommand::Attach { id, file, mime } => attach(dir, &id, &file, &mime, out),
+        IncidentCommand::Attach {
+            id,
+            file,
+            mime,
+            again,
+        } => attach(dir, &id, &file, mime, again, out),
         IncidentCommand::Verify => verify(dir, out),
         IncidentCommand::Export(a) => export(dir, a, out),
         IncidentCommand::VerifyBundle { file } => verify_bundle(&file, out),
@@ -433,25 +442,89 @@ fn show(dir: &Path, id: &str, out: &Output) -> Result<(), CliError> {
         if !r.tags.is_empty() {
             t.push_str(&format!("tags         {}\n", r.tags.join(", ")));
         }
+        if let Some(o) = &r.officer {
+            t.push_str(&format!("officer      {o}\n"));
+        }
+        for w in &r.witnesses {
+            t.push_str(&format!("witness      {w}\n"));
+        }
+        for p in &r.people {
+            let detail = [
+                p.name.clone(),
+                Some(p.description.clone()).filter(|d| !d.is_empty()),
+                p.contact.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ");
+            t.push_str(&format!("person       {}: {detail}\n", p.role));
+        }
+        for v in &r.vehicles {
+            let detail = [&v.registration, &v.make, &v.colour, &v.direction]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ");
+            t.push_str(&format!("vehicle      {detail}\n"));
+        }
+        for a in &r.actions_taken {
+            t.push_str(&format!("action       {a}\n"));
+        }
+        if let Some(p) = &r.police_reference {
+            t.push_str(&format!("police ref   {p}\n"));
+        }
+        if let Some(v) = &r.venue_id {
+            t.push_str(&format!("venue        {v}\n"));
+        }
+        if let Some(v) = &r.route_id {
+            t.push_str(&format!("route        {v}\n"));
+        }
         for a in &r.attachments {
             t.push_str(&format!(
-                "attachment   {} {} {} bytes sha256 {}\n",
-                a.id, a.mime, a.size, a.sha256
+                "attachment   {} {} {} bytes sha256 {}{}\n",
+                a.id,
+                a.mime,
+                a.size,
+                a.sha256,
+                a.captured_at
+                    .map(|c| format!(" captured {}", incident::model::ts::format(&c)))
+                    .unwrap_or_default()
             ));
         }
         t.push_str(&format!("narrative    {}\n", r.narrative));
+        t.push_str(&format!(
+            "recorded     {} on device {}, updated {}, {} amendment(s)\n",
+            incident::model::ts::format(&view.recorded_at),
+            view.device_id,
+            incident::model::ts::format(&view.updated_at),
+            view.amendments
+        ));
         t.push_str("history\n");
         for h in &view.history {
             t.push_str(&format!(
-                "  seq {:<5} {} {} {}{}\n",
+                "  seq {:<5} {} {} {}{}{}{}\n",
                 h.seq,
                 incident::model::ts::format(&h.recorded_at),
                 h.kind.as_str(),
                 h.entry_id,
+                h.author
+                    .as_deref()
+                    .map(|a| format!(" by {a}"))
+                    .unwrap_or_default(),
+                h.amends
+                    .as_deref()
+                    .map(|a| format!(" amends {a}"))
+                    .unwrap_or_default(),
                 h.reason
                     .as_deref()
                     .map(|r| format!(" (reason: {r})"))
                     .unwrap_or_default()
+            ));
+            t.push_str(&format!(
+                "        hash {} signature {}\n",
+                h.hash, h.signature
             ));
         }
         t.trim_end().to_string()
@@ -466,10 +539,54 @@ fn search(dir: &Path, text: &str, limit: u32, out: &Output) -> Result<(), CliErr
     Ok(())
 }
 
-fn attach(dir: &Path, id: &str, file: &Path, mime: &str, out: &Output) -> Result<(), CliError> {
-    let mut src = BufReader::new(File::open(file).map_err(|e| CliError::Io(e.kind().to_string()))?);
+/// Hex SHA-256 of a file, read in blocks (any size, bounded memory).
+fn file_sha256(file: &Path) -> Result<String, CliError> {
+    let mut src = BufReader::new(File::open(file).map_err(|e| io_error(file, &e))?);
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = src.read(&mut buf).map_err(|e| io_error(file, &e))?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(&buf[..n]);
+    }
+    Ok(hex(ctx.finish().as_ref()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn attach(
+    dir: &Path,
+    id: &str,
+    file: &Path,
+    mime: Option<String>,
+    again: bool,
+    out: &Output,
+) -> Result<(), CliError> {
+    let mime = mime.unwrap_or_else(|| {
+        mime_guess::from_path(file)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_string()
+    });
+    let sha256 = file_sha256(file)?;
     let mut v = unlock(dir)?;
-    let (r, receipt) = IncidentLog::new(&mut v).attach(id, &mut src, mime, None)?;
+    let mut log = IncidentLog::new(&mut v);
+    if !again {
+        let view = log.get(id)?;
+        if let Some(same) = view.current.attachments.iter().find(|a| a.sha256 == sha256) {
+            return Err(CliError::Usage(format!(
+                "this file is already attached to incident {} as attachment {} (same SHA-256); \
+                 nothing was added (pass --again to attach it once more)",
+                view.incident_id, same.id
+            )));
+        }
+    }
+    let mut src = BufReader::new(File::open(file).map_err(|e| io_error(file, &e))?);
+    let (r, receipt) = log.attach(id, &mut src, &mime, None)?;
     out.print(&json!({"attachment": r, "amended": receipt}), || {
         format!(
             "Attached {} ({} bytes, sha256 {}) to incident {}",
@@ -535,7 +652,7 @@ fn export(dir: &Path, a: ExportArgs, out: &Output) -> Result<(), CliError> {
     if a.csv && !a.incidents.is_empty() {
         return Err(CliError::Usage("--incident applies to bundles only".into()));
     }
-    let io = |e: std::io::Error| CliError::Io(e.kind().to_string());
+    let io = |e: std::io::Error| io_error(&a.out, &e);
     let mut v = unlock(dir)?;
     let log = IncidentLog::new(&mut v);
     let bytes = if a.csv {
@@ -576,7 +693,7 @@ fn export(dir: &Path, a: ExportArgs, out: &Output) -> Result<(), CliError> {
 }
 
 fn verify_bundle(file: &Path, out: &Output) -> Result<(), CliError> {
-    let bytes = std::fs::read(file).map_err(|e| CliError::Io(e.kind().to_string()))?;
+    let bytes = std::fs::read(file).map_err(|e| io_error(file, &e))?;
     let report = incident::verify_bundle(&bytes);
     out.print(&report, || {
         if report.ok {
@@ -595,13 +712,32 @@ fn verify_bundle(file: &Path, out: &Output) -> Result<(), CliError> {
     }
     Err(match &report.problem {
         Some(incident::BundleProblem::Chain(p)) => broken("the bundle's chain", p),
-        Some(p) => CliError::Verification(format!(
-            "the bundle is invalid: {}",
-            serde_json::to_value(p)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "problem".into())
-        )),
+        Some(p) => CliError::Verification(format!("the bundle is invalid: {}", bundle_problem(p))),
         None => CliError::Verification("the bundle is invalid".into()),
     })
+}
+
+/// What is wrong with a bundle, in words (the `--json` report keeps the problem's name).
+fn bundle_problem(p: &incident::BundleProblem) -> &'static str {
+    use incident::BundleProblem as P;
+    match p {
+        P::Unparseable => {
+            "it is not a Vigil bundle (not JSON, or fields missing or of the wrong type)"
+        }
+        P::NotCanonical => "it is not in canonical form: it was edited after export",
+        P::UnsupportedFormat => "its format is not one this version of Vigil reads",
+        P::MalformedField => {
+            "a hash, key or signature in it is not lowercase hex of the right length"
+        }
+        P::BadBundleSignature => "the bundle's signature does not match its key",
+        P::Chain(_) => "its hash chain is broken",
+        P::HeadMismatch => "the head it states is not its last entry",
+        P::BadReceipt => "the team server's receipt in it does not verify",
+        P::BehindReceipt => {
+            "its chain ends before the entry the team server anchored: entries were cut off"
+        }
+        P::ReceiptMismatch => {
+            "the entry the team server anchored has another hash in it: rewritten after anchoring"
+        }
+    }
 }

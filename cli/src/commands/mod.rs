@@ -27,6 +27,9 @@ pub enum CliError {
     Io(String),
     #[error("cancelled")]
     Cancelled,
+    /// The data directory holds no store (`StoreError::NotFound`, with the directory).
+    #[error("no Vigil store in {}: create one with `vigil init` (or pick another with --data-dir)", .0.display())]
+    NoStore(std::path::PathBuf),
     #[error("{0}")]
     Sync(vigil_core::sync::SyncError),
 }
@@ -46,7 +49,7 @@ impl CliError {
             },
             CliError::Verification(_) => 5,
             CliError::Advance(_) => 1,
-            CliError::Io(_) | CliError::Sync(_) => 1,
+            CliError::Io(_) | CliError::Sync(_) | CliError::NoStore(_) => 1,
         }
     }
 
@@ -55,6 +58,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::Cancelled => "cancelled",
             CliError::Io(_) => "io",
+            CliError::NoStore(_) => "not_found",
             CliError::Sync(e) => sync::kind(e),
             CliError::Verification(_) => "verification_failed",
             CliError::Advance(e) => advance_kind(e),
@@ -108,6 +112,29 @@ fn store_kind(e: &StoreError) -> &'static str {
         StoreError::Io(_) => "io",
         StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
     }
+}
+
+impl CliError {
+    /// Names the data directory in a "no store here" error.
+    pub fn in_dir(self, dir: &std::path::Path) -> CliError {
+        match self {
+            CliError::Store(StoreError::NotFound) => CliError::NoStore(dir.to_path_buf()),
+            other => other,
+        }
+    }
+}
+
+/// A file that could not be read or written, in words: `no such file: nope.gpx`.
+pub fn io_error(path: &std::path::Path, e: &std::io::Error) -> CliError {
+    use std::io::ErrorKind as K;
+    let p = path.display();
+    CliError::Io(match e.kind() {
+        K::NotFound => format!("no such file: {p}"),
+        K::PermissionDenied => format!("permission denied: {p}"),
+        K::AlreadyExists => format!("already exists (not overwritten): {p}"),
+        K::IsADirectory => format!("is a directory, not a file: {p}"),
+        _ => format!("{p}: {e}"),
+    })
 }
 
 /// Opens and unlocks the store with the passphrase from `VIGIL_PASSPHRASE` or a prompt.

@@ -189,16 +189,23 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
     let s = vigil_core::team::status(v.db()?).map_err(cli_error)?;
     out.print(&s, || {
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-        let ms = |o: Option<u64>| o.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
+        let ms = |o: Option<u64>| o.map(local_time).unwrap_or_else(|| "-".into());
         [
             format!("enrolled       {}", s.enrolled),
             format!("server         {}", opt(&s.server_url)),
             format!("team           {}", opt(&s.team_id)),
             format!("pending        {}", s.pending),
             format!("quarantined    {}", s.quarantined),
-            format!("last success   {} (Unix ms)", ms(s.last_success_ms)),
+            format!("last success   {}", ms(s.last_success_ms)),
             format!("last error     {}", opt(&s.last_error)),
-            format!("next attempt   {} (Unix ms)", ms(s.next_attempt_ms)),
+            match s.next_attempt_ms {
+                // The CLI never retries by itself: say when a new `vigil sync` is useful.
+                Some(t) => format!(
+                    "retry          run `vigil sync` again after {}",
+                    local_time(t)
+                ),
+                None => "retry          -".into(),
+            },
             format!(
                 "attachments    {} to upload, {} to download",
                 s.attachments_to_upload, s.attachments_to_download
@@ -212,4 +219,17 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
         .join("\n")
     });
     Ok(())
+}
+
+/// A Unix-ms instant as this machine's local time (`--json` keeps the milliseconds).
+fn local_time(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S %:z")
+                .to_string()
+        })
+        .unwrap_or_else(|| format!("{ms} (Unix ms)"))
 }

@@ -119,9 +119,11 @@ pub(crate) fn apply_answers_in(
             Err(e) => return Err(e),
         };
         if walk.state == WalkState::SignedOff {
-            report
-                .rejected
-                .push(reject("the walk is signed off".into()));
+            report.rejected.push(reject(
+                "the walk was signed off before this answer arrived: a signed-off walk takes \
+                 no more answers"
+                    .into(),
+            ));
             continue;
         }
         let Some(item) = walk.template.item(&r.item_id) else {

@@ -1,10 +1,11 @@
 //! Appliers for advance work pulled from the team: venues, havens and routes (last writer
 //! wins per field, see [`super::fields`]), checklist walks started elsewhere, and
-//! checklist answers (last writer wins per item, see [`super::merge`]).
+//! checklist answers (last writer wins per item, see [`super::merge`]), completions (the
+//! earliest wins) and sign-offs (verified under the signer's key; the first sealed wins).
 
 use std::collections::BTreeSet;
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,7 +13,9 @@ use super::error::AdvanceError;
 use super::fields::{merge_stamped, parse_stamps, RecordKind, Stamped, STAMPS_KEY};
 use super::merge::{apply_answers_in, AnswerTarget};
 use super::template::ChecklistTemplate;
-use super::walk::{Answer, WalkSubject};
+use super::walk::{
+    sealed_stamp, sealed_walk, verify_snapshot_with_key, Answer, SignedSnapshot, WalkSubject,
+};
 use crate::store::outbox;
 use crate::sync::apply::{ApplyError, RemoteApplier};
 use crate::sync::protocol::Change;
@@ -252,23 +255,99 @@ impl RemoteApplier for WalkApplier {
             "checklist.walk.complete" => {
                 let c: WalkComplete = serde_json::from_value(change.payload.clone())
                     .map_err(|_| refuse("malformed walk completion"))?;
-                let n = tx.execute(
-                    "UPDATE adv_walks SET completed_hlc = ?2, completed_by = ?3
-                     WHERE id = ?1 AND completed_hlc IS NULL",
-                    params![c.walk_id, c.completed.to_string(), c.completed_by],
-                )?;
-                let exists: bool = tx.query_row(
-                    "SELECT EXISTS(SELECT 1 FROM adv_walks WHERE id = ?1)",
-                    [&c.walk_id],
-                    |r| r.get(0),
-                )?;
-                if n == 0 && !exists {
-                    return Err(refuse("unknown walk"));
+                if c.walk_id != change.entity_id {
+                    return Err(refuse("walk id disagrees with the change"));
+                }
+                if c.completed.device != change.device_id || c.completed > change.hlc {
+                    return Err(refuse(
+                        "completion stamp is not its sender's or is after the change",
+                    ));
+                }
+                let current: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT completed_hlc FROM adv_walks WHERE id = ?1",
+                        [&c.walk_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let current = current.ok_or_else(|| refuse("unknown walk"))?;
+                // Completed on several devices apart: every device keeps the earliest
+                // completion, whatever order they arrive in.
+                let earlier = match current.map(|h| h.parse::<Hlc>()) {
+                    None => true,
+                    Some(Ok(h)) => c.completed < h,
+                    Some(Err(_)) => {
+                        return Err(ApplyError::Store(crate::error::StoreError::DatabaseCorrupt))
+                    }
+                };
+                if earlier {
+                    tx.execute(
+                        "UPDATE adv_walks SET completed_hlc = ?2, completed_by = ?3 WHERE id = ?1",
+                        params![c.walk_id, c.completed.to_string(), c.completed_by],
+                    )?;
                 }
                 Ok(())
             }
             _ => Err(refuse("not a walk change")),
         }
+    }
+}
+
+/// `checklist.walk.signoff`: a walk sealed on another device. Verified under the key the
+/// signer enrolled with (the change's author key, registered on first sight), then kept,
+/// sealed. The walk's sign-off is the first sealed of those kept (see
+/// [`super::walk::get_signoff`]), and from then on the walk is what that sign-off sealed:
+/// answers sent from elsewhere after it are refused by [`AnswerApplier`].
+pub struct SignOffApplier;
+
+impl RemoteApplier for SignOffApplier {
+    fn apply(&self, tx: &Transaction<'_>, change: &Change) -> Result<(), ApplyError> {
+        if change.kind != "checklist.walk.signoff" {
+            return Err(refuse("not a walk sign-off"));
+        }
+        let s: SignedSnapshot = serde_json::from_value(change.payload.clone())
+            .map_err(|_| refuse("malformed walk sign-off"))?;
+        if s.walk_id != change.entity_id {
+            return Err(refuse("walk id disagrees with the change"));
+        }
+        if s.device_id != change.device_id {
+            return Err(refuse("the sign-off names another device than its sender"));
+        }
+        let key = crate::incident::remote::learn_key(tx, change)?;
+        if !s.public_key.eq_ignore_ascii_case(&hex::encode(&key)) {
+            return Err(refuse(
+                "the sign-off's key is not the one its device enrolled with",
+            ));
+        }
+        verify_snapshot_with_key(&s, &key).map_err(domain)?;
+        let sealed = sealed_stamp(&s).ok_or_else(|| refuse("the sign-off has no seal stamp"))?;
+        if sealed.device != change.device_id || sealed > change.hlc {
+            return Err(refuse(
+                "seal stamp is not its sender's or is after the change",
+            ));
+        }
+        let walk = sealed_walk(&s).ok_or_else(|| refuse("the sealed walk is malformed"))?;
+        if walk.completed.is_none() {
+            return Err(refuse("the sealed walk was not completed"));
+        }
+        if walk.answers.iter().any(|a| a.walk_id != s.walk_id) {
+            return Err(refuse("the sealed walk holds another walk's answers"));
+        }
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM adv_walks WHERE id = ?1)",
+            [&s.walk_id],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(refuse("unknown walk"));
+        }
+        let snapshot = serde_json::to_string(&s).map_err(crate::error::StoreError::from)?;
+        // Delivered again: the same seal is already kept.
+        tx.execute(
+            "INSERT OR IGNORE INTO adv_signoffs(walk_id, snapshot, hlc) VALUES (?1, ?2, ?3)",
+            params![s.walk_id, snapshot, sealed.to_string()],
+        )?;
+        Ok(())
     }
 }
 

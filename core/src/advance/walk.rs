@@ -347,20 +347,34 @@ pub(crate) fn load_walk(conn: &rusqlite::Connection, id: &str) -> AdvanceResult<
         None => None,
         Some(c) => Some(c.parse().map_err(|_| corrupt())?),
     };
-    let mut stmt = conn.prepare_cached("SELECT record FROM adv_answers WHERE walk_id = ?1")?;
-    let mut answers: Vec<Answer> = Vec::new();
-    for rec in stmt.query_map([id], |r| r.get::<_, String>(0))? {
-        answers.push(serde_json::from_str(&rec?)?);
-    }
+    // A signed-off walk is what its sign-off sealed, on every device: answers given
+    // elsewhere while it was being signed off (kept in `adv_answers` and in the inbox)
+    // do not change it, nor does a completion sent from elsewhere.
+    let sealed = if signed {
+        let (_, s) = winning_signoff(conn, id)?.ok_or_else(corrupt)?;
+        Some(sealed_walk(&s).ok_or_else(corrupt)?)
+    } else {
+        None
+    };
+    let (state, completed, completed_by, mut answers) = match sealed {
+        Some(w) => (WalkState::SignedOff, w.completed, w.completed_by, w.answers),
+        None => {
+            let mut stmt =
+                conn.prepare_cached("SELECT record FROM adv_answers WHERE walk_id = ?1")?;
+            let mut answers: Vec<Answer> = Vec::new();
+            for rec in stmt.query_map([id], |r| r.get::<_, String>(0))? {
+                answers.push(serde_json::from_str(&rec?)?);
+            }
+            let state = if completed.is_some() {
+                WalkState::Completed
+            } else {
+                WalkState::InProgress
+            };
+            (state, completed, completed_by, answers)
+        }
+    };
     let order: Vec<&str> = template.items().map(|(_, i)| i.id.as_str()).collect();
     answers.sort_by_key(|a| order.iter().position(|i| *i == a.item_id));
-    let state = if signed {
-        WalkState::SignedOff
-    } else if completed.is_some() {
-        WalkState::Completed
-    } else {
-        WalkState::InProgress
-    };
     Ok(Walk {
         id: id.to_string(),
         subject: WalkSubject::from_parts(&kind, sid)?,
@@ -651,18 +665,68 @@ pub fn sign_off_walk(
     })
 }
 
+/// The walk's sign-off: of all those made (devices apart from each other may each sign
+/// off), the one sealed first, by stamp. Every device settles on the same one.
 pub fn get_signoff(db: &Database, walk_id: &str) -> AdvanceResult<SignedSnapshot> {
-    let s: Option<String> = db
-        .conn()
-        .query_row(
-            "SELECT snapshot FROM adv_signoffs WHERE walk_id = ?1",
-            [walk_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(serde_json::from_str(
-        &s.ok_or(AdvanceError::NotFound { what: "sign-off" })?,
-    )?)
+    winning_signoff(db.conn(), walk_id)?
+        .map(|(_, s)| s)
+        .ok_or(AdvanceError::NotFound { what: "sign-off" })
+}
+
+/// Every sign-off of the walk, first sealed first; the first is the walk's
+/// ([`get_signoff`]), the others were made elsewhere before their devices learnt of it.
+pub fn list_signoffs(db: &Database, walk_id: &str) -> AdvanceResult<Vec<SignedSnapshot>> {
+    Ok(signoffs(db.conn(), walk_id)?
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect())
+}
+
+fn signoffs(
+    conn: &rusqlite::Connection,
+    walk_id: &str,
+) -> AdvanceResult<Vec<(Hlc, SignedSnapshot)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT hlc, snapshot FROM adv_signoffs WHERE walk_id = ?1")?;
+    let mut out = Vec::new();
+    for row in stmt.query_map([walk_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })? {
+        let (hlc, snapshot) = row?;
+        let hlc: Hlc = hlc
+            .parse()
+            .map_err(|_| AdvanceError::Store(crate::error::StoreError::DatabaseCorrupt))?;
+        out.push((hlc, serde_json::from_str(&snapshot)?));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+pub(crate) fn winning_signoff(
+    conn: &rusqlite::Connection,
+    walk_id: &str,
+) -> AdvanceResult<Option<(Hlc, SignedSnapshot)>> {
+    Ok(signoffs(conn, walk_id)?.into_iter().next())
+}
+
+/// What a signed snapshot sealed of the walk: its completion and its answers.
+#[derive(Deserialize)]
+pub(crate) struct SealedWalk {
+    pub completed: Option<Hlc>,
+    pub completed_by: Option<String>,
+    pub answers: Vec<Answer>,
+}
+
+/// The sealed walk and the seal's stamp, read from a snapshot's canonical JSON.
+pub(crate) fn sealed_walk(s: &SignedSnapshot) -> Option<SealedWalk> {
+    let body: serde_json::Value = serde_json::from_str(&s.snapshot).ok()?;
+    serde_json::from_value(body.get("walk")?.clone()).ok()
+}
+
+/// The stamp a snapshot was sealed under.
+pub(crate) fn sealed_stamp(s: &SignedSnapshot) -> Option<Hlc> {
+    let body: serde_json::Value = serde_json::from_str(&s.snapshot).ok()?;
+    serde_json::from_value(body.get("sealed")?.clone()).ok()
 }
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {

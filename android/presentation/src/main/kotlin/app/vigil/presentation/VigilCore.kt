@@ -1,0 +1,103 @@
+package app.vigil.presentation
+
+import app.vigil.core.AdvanceWork
+import app.vigil.core.IncidentLog
+import app.vigil.core.KdfChoice
+import app.vigil.core.KeyWrapper
+import app.vigil.core.StoreException
+import app.vigil.core.Vault
+
+/**
+ * The one owner of the core's Rust objects for a store: the [Vault] handle, and the
+ * [IncidentLog] and [AdvanceWork] opened over it while it is unlocked. Presenters borrow
+ * them through this and never close them; [lock] and [close] do. Every method blocks
+ * (SQLite, the KDF): presenters call it on their IO dispatcher.
+ *
+ * [platform] is the phone's key wrapper (Android Keystore on a phone, null or a JVM wrapper
+ * here); [kdf] null means the core's default (strong) parameters.
+ */
+class VigilCore(
+    private val storeDir: String,
+    private val officer: String,
+    private val platform: KeyWrapper? = null,
+    private val kdf: KdfChoice? = null,
+) : AutoCloseable {
+    private var vault: Vault? = null
+    private var incidentLog: IncidentLog? = null
+    private var advanceWork: AdvanceWork? = null
+
+    /** True if a store exists here (the key file can be read). */
+    @Synchronized
+    fun exists(): Boolean = openVault() != null
+
+    @Synchronized
+    fun isUnlocked(): Boolean = vault?.isUnlocked() == true
+
+    @Synchronized
+    fun create(passphrase: ByteArray) {
+        closeAll()
+        vault = Vault.create(storeDir, passphrase, kdf, platform)
+    }
+
+    @Synchronized
+    fun unlock(passphrase: ByteArray) {
+        val v = openVault() ?: throw StoreException.NotFound()
+        v.unlockWithPassphrase(passphrase, platform)
+    }
+
+    /** Closes the database and forgets the keys; the handle stays for the next unlock. */
+    @Synchronized
+    fun lock() {
+        closeLogs()
+        vault?.let { if (it.isUnlocked()) it.lock() }
+    }
+
+    /** Panic wipe: keys, database, attachments. Irreversible. */
+    @Synchronized
+    fun wipe() {
+        closeLogs()
+        val v = openVault()
+        if (v != null) v.wipe(platform) else platform?.destroyKey()
+        closeAll()
+    }
+
+    /** The unlocked vault (for settings: slots, policies, status). */
+    @Synchronized
+    fun vault(): Vault = vault?.takeIf { it.isUnlocked() } ?: throw StoreException.Locked()
+
+    @Synchronized
+    fun incidents(): IncidentLog =
+        incidentLog ?: IncidentLog.withOfficer(vault(), officer).also { incidentLog = it }
+
+    @Synchronized
+    fun advance(): AdvanceWork = advanceWork ?: AdvanceWork(vault()).also { advanceWork = it }
+
+    val officerName: String get() = officer
+
+    val platformKey: KeyWrapper? get() = platform
+
+    @Synchronized
+    override fun close() = closeAll()
+
+    private fun openVault(): Vault? {
+        vault?.let { return it }
+        return try {
+            Vault.open(storeDir).also { vault = it }
+        } catch (e: StoreException.NotFound) {
+            null
+        }
+    }
+
+    private fun closeLogs() {
+        incidentLog?.close()
+        incidentLog = null
+        advanceWork?.close()
+        advanceWork = null
+    }
+
+    private fun closeAll() {
+        closeLogs()
+        vault?.close()
+        vault = null
+    }
+}

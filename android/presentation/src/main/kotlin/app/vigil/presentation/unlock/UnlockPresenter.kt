@@ -1,0 +1,143 @@
+package app.vigil.presentation.unlock
+
+import app.vigil.core.StoreException
+import app.vigil.presentation.CoreWords
+import app.vigil.presentation.PassphraseStrength
+import app.vigil.presentation.Presenter
+import app.vigil.presentation.Strength
+import app.vigil.presentation.VigilCore
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+
+/** Where the officer stands between opening the app and using it. */
+enum class UnlockStage { CHECKING, FIRST_RUN, LOCKED, UNLOCKED, WIPED }
+
+/** The panic wipe's confirmation: the officer types [PanicWipe.WORD] to arm it. */
+data class PanicWipe(val typed: String = "") {
+    val armed: Boolean get() = typed.trim().equals(WORD, ignoreCase = true)
+
+    companion object {
+        const val WORD = "WIPE"
+    }
+}
+
+data class UnlockState(
+    val stage: UnlockStage = UnlockStage.CHECKING,
+    val passphrase: String = "",
+    val confirm: String = "",
+    val strength: Strength? = null,
+    val busy: Boolean = false,
+    val error: String? = null,
+    /** Under a wipe policy, the attempts left before the store is wiped. */
+    val attemptsLeft: UInt? = null,
+    /** Non-null while the panic wipe confirmation is shown. */
+    val panic: PanicWipe? = null,
+) {
+    val confirmMismatch: Boolean get() = confirm.isNotEmpty() && confirm != passphrase
+
+    val canSubmit: Boolean
+        get() = !busy && when (stage) {
+            UnlockStage.FIRST_RUN -> strength?.acceptable == true && confirm == passphrase
+            UnlockStage.LOCKED -> passphrase.isNotEmpty()
+            else -> false
+        }
+}
+
+sealed interface UnlockIntent {
+    data class PassphraseChanged(val text: String) : UnlockIntent
+    data class ConfirmChanged(val text: String) : UnlockIntent
+    /** Create (first run) or unlock (locked), whichever the stage calls for. */
+    data object Submit : UnlockIntent
+    data object Lock : UnlockIntent
+    data object PanicRequested : UnlockIntent
+    data class PanicTyped(val text: String) : UnlockIntent
+    data object PanicCancelled : UnlockIntent
+    data object PanicConfirmed : UnlockIntent
+}
+
+/**
+ * First run (create the store, with a strength meter), unlock (wrong passphrase: the
+ * attempts left), lock, and the panic wipe behind a typed confirmation.
+ */
+class UnlockPresenter(
+    private val vigil: VigilCore,
+    scope: CoroutineScope,
+    io: CoroutineDispatcher = Dispatchers.IO,
+    private val strength: PassphraseStrength = PassphraseStrength(),
+) : Presenter<UnlockState, UnlockIntent>(UnlockState(), scope, io) {
+
+    init {
+        launch {
+            val stage = core {
+                when {
+                    !vigil.exists() -> UnlockStage.FIRST_RUN
+                    vigil.isUnlocked() -> UnlockStage.UNLOCKED
+                    else -> UnlockStage.LOCKED
+                }
+            }
+            set { it.copy(stage = stage) }
+        }
+    }
+
+    override fun onIntent(intent: UnlockIntent) {
+        when (intent) {
+            is UnlockIntent.PassphraseChanged -> set {
+                it.copy(
+                    passphrase = intent.text,
+                    strength = if (it.stage == UnlockStage.FIRST_RUN) strength.of(intent.text) else null,
+                    error = null,
+                )
+            }
+            is UnlockIntent.ConfirmChanged -> set { it.copy(confirm = intent.text, error = null) }
+            UnlockIntent.Submit -> submit()
+            UnlockIntent.Lock -> launch {
+                core { vigil.lock() }
+                set { UnlockState(stage = UnlockStage.LOCKED) }
+            }
+            UnlockIntent.PanicRequested -> set { it.copy(panic = PanicWipe()) }
+            is UnlockIntent.PanicTyped -> set { it.copy(panic = PanicWipe(intent.text)) }
+            UnlockIntent.PanicCancelled -> set { it.copy(panic = null) }
+            UnlockIntent.PanicConfirmed -> if (current.panic?.armed == true) wipe()
+        }
+    }
+
+    private fun submit() {
+        val s = current
+        if (!s.canSubmit) return
+        set { it.copy(busy = true, error = null) }
+        launch {
+            val bytes = s.passphrase.toByteArray(Charsets.UTF_8)
+            try {
+                core {
+                    if (s.stage == UnlockStage.FIRST_RUN) vigil.create(bytes) else vigil.unlock(bytes)
+                }
+                set { UnlockState(stage = UnlockStage.UNLOCKED) }
+            } catch (e: StoreException.WrongPassphrase) {
+                set {
+                    it.copy(busy = false, passphrase = "", error = CoreWords.of(e), attemptsLeft = e.attemptsLeft)
+                }
+            } catch (e: StoreException.WipedAfterFailedAttempts) {
+                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
+            } catch (e: StoreException.Wiped) {
+                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            } finally {
+                bytes.fill(0)
+            }
+        }
+    }
+
+    private fun wipe() {
+        set { it.copy(busy = true) }
+        launch {
+            try {
+                core { vigil.wipe() }
+                set { UnlockState(stage = UnlockStage.WIPED, error = "Wiped. Nothing of Vigil is left on this phone.") }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package app.vigil.presentation.unlock
+
+import app.vigil.presentation.Harness
+import app.vigil.presentation.awaitState
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Files
+import java.nio.file.Path
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+class UnlockPresenterTest {
+    @TempDir
+    lateinit var dir: Path
+
+    private val good = "lantern orbit cobalt meadow"
+
+    private fun UnlockPresenter.type(p: String, confirm: String? = null) {
+        onIntent(UnlockIntent.PassphraseChanged(p))
+        if (confirm != null) onIntent(UnlockIntent.ConfirmChanged(confirm))
+    }
+
+    @Test
+    fun `first run refuses a weak passphrase, then creates the store with a strong one`() {
+        Harness(dir).use { h ->
+            val p = UnlockPresenter(h.vigil, h.scope)
+            p.state.awaitState { it.stage == UnlockStage.FIRST_RUN }
+
+            p.type("password1", "password1")
+            val weak = p.state.value
+            assertTrue(weak.strength!!.score < 3, "score ${weak.strength}")
+            assertFalse(weak.canSubmit)
+            assertEquals("Use four or more unrelated words.", weak.strength!!.hint)
+
+            p.type(good, "lantern orbit cobalt")
+            assertTrue(p.state.value.confirmMismatch)
+            assertFalse(p.state.value.canSubmit)
+
+            p.onIntent(UnlockIntent.ConfirmChanged(good))
+            assertTrue(p.state.value.canSubmit)
+            p.onIntent(UnlockIntent.Submit)
+            val done = p.state.awaitState { it.stage == UnlockStage.UNLOCKED }
+            assertEquals("", done.passphrase, "the passphrase does not stay in the state")
+            assertTrue(h.vigil.isUnlocked())
+        }
+    }
+
+    @Test
+    fun `wrong passphrase shows the attempts left, then the right one unlocks`() {
+        Harness(dir).use { h ->
+            h.vigil.create(good.toByteArray())
+            h.vigil.vault().setWipePolicy(5u)
+            h.vigil.lock()
+        }
+        Harness(dir).use { h ->
+            val p = UnlockPresenter(h.vigil, h.scope)
+            p.state.awaitState { it.stage == UnlockStage.LOCKED }
+            p.type("lantern orbit cobalt")
+            p.onIntent(UnlockIntent.Submit)
+            val wrong = p.state.awaitState { it.error != null }
+            assertEquals(4u, wrong.attemptsLeft)
+            assertEquals("Wrong passphrase. 4 attempts left before this phone's Vigil data is wiped.", wrong.error)
+            assertEquals(UnlockStage.LOCKED, wrong.stage)
+            assertEquals("", wrong.passphrase)
+
+            p.type(good)
+            assertNull(p.state.value.error, "typing clears the error")
+            p.onIntent(UnlockIntent.Submit)
+            p.state.awaitState { it.stage == UnlockStage.UNLOCKED }
+            assertEquals(0u, h.vigil.vault().status().failedAttempts)
+
+            p.onIntent(UnlockIntent.Lock)
+            p.state.awaitState { it.stage == UnlockStage.LOCKED }
+            assertFalse(h.vigil.isUnlocked())
+        }
+    }
+
+    @Test
+    fun `too many wrong passphrases wipe the store and say so`() {
+        Harness(dir).use { h ->
+            h.vigil.create(good.toByteArray())
+            h.vigil.vault().setWipePolicy(1u)
+            h.vigil.lock()
+            val p = UnlockPresenter(h.vigil, h.scope)
+            p.state.awaitState { it.stage == UnlockStage.LOCKED }
+            p.type("not it")
+            p.onIntent(UnlockIntent.Submit)
+            val wiped = p.state.awaitState { it.stage == UnlockStage.WIPED }
+            assertEquals("Too many wrong passphrases: Vigil's data on this phone has been wiped.", wiped.error)
+        }
+        assertFalse(Files.exists(dir.resolve("store/vigil.key")) && Files.size(dir.resolve("store/vigil.key")) > 0)
+        Harness(dir).use { h -> assertFalse(h.vigil.exists()) }
+    }
+
+    @Test
+    fun `panic wipe needs the typed word, then leaves nothing`() {
+        Harness(dir).use { h ->
+            h.vigil.create(good.toByteArray())
+            val p = UnlockPresenter(h.vigil, h.scope)
+            p.state.awaitState { it.stage == UnlockStage.UNLOCKED }
+            p.onIntent(UnlockIntent.PanicRequested)
+            p.onIntent(UnlockIntent.PanicTyped("WIP"))
+            assertFalse(p.state.value.panic!!.armed)
+            p.onIntent(UnlockIntent.PanicConfirmed)
+            assertTrue(h.vigil.exists(), "not armed: nothing wiped")
+            p.onIntent(UnlockIntent.PanicCancelled)
+            assertNull(p.state.value.panic)
+
+            p.onIntent(UnlockIntent.PanicRequested)
+            p.onIntent(UnlockIntent.PanicTyped("wipe"))
+            p.onIntent(UnlockIntent.PanicConfirmed)
+            p.state.awaitState { it.stage == UnlockStage.WIPED }
+            assertFalse(h.vigil.exists())
+        }
+        val left = Files.walk(dir).use { s -> s.filter { Files.isRegularFile(it) }.toList() }
+        assertTrue(left.isEmpty(), "files left: $left")
+    }
+}

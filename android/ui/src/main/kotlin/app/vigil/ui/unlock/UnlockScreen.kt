@@ -1,0 +1,178 @@
+package app.vigil.ui.unlock
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Spacer
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.height
+import androidx.compose.foundation.layout.heightIn
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
+import androidx.compose.material3.LinearProgressIndicator
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Surface
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.semantics.heading
+import androidx.compose.ui.semantics.semantics
+import androidx.compose.ui.unit.dp
+import app.vigil.presentation.Strength
+import app.vigil.presentation.unlock.PanicWipe
+import app.vigil.presentation.unlock.UnlockIntent
+import app.vigil.presentation.unlock.UnlockStage
+import app.vigil.presentation.unlock.UnlockState
+import app.vigil.ui.BigButton
+import app.vigil.ui.MinTouch
+import app.vigil.ui.PassphraseField
+import app.vigil.ui.ScreenPadding
+import app.vigil.ui.SecondaryButton
+
+/** The words of the unlock screen, passed in by the host (its resources on Android). */
+data class UnlockStrings(
+    val appName: String = "Vigil",
+    val checking: String = "Opening…",
+    val firstRunTitle: String = "Set up Vigil",
+    val firstRunBody: String = "Choose a passphrase. It encrypts everything Vigil keeps on this phone; nobody can recover it for you.",
+    val passphrase: String = "Passphrase",
+    val confirm: String = "Type it again",
+    val mismatch: String = "The two do not match.",
+    val create: String = "Create and open",
+    val lockedTitle: String = "Vigil is locked",
+    val unlock: String = "Unlock",
+    val working: String = "Working…",
+    val panic: String = "Panic wipe",
+    val panicTitle: String = "Wipe everything?",
+    val panicBody: String = "Every incident, walk, photo and key on this phone is destroyed. This cannot be undone. Type ${PanicWipe.WORD} to confirm.",
+    val panicField: String = "Type ${PanicWipe.WORD}",
+    val panicConfirm: String = "Wipe now",
+    val cancel: String = "Cancel",
+    val wipedTitle: String = "Wiped",
+    val unlockedTitle: String = "Unlocked",
+    val strength: String = "Strength",
+)
+
+@Composable
+fun UnlockScreen(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings = UnlockStrings()) {
+    Surface(color = MaterialTheme.colorScheme.background, modifier = Modifier.fillMaxSize()) {
+        Column(
+            verticalArrangement = Arrangement.spacedBy(16.dp),
+            modifier = Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(ScreenPadding),
+        ) {
+            Text(strings.appName, style = MaterialTheme.typography.titleLarge, color = MaterialTheme.colorScheme.primary)
+            val panic = state.panic
+            if (panic != null) {
+                PanicConfirmation(panic, state.busy, onIntent, strings)
+            } else when (state.stage) {
+                UnlockStage.CHECKING -> Text(strings.checking, style = MaterialTheme.typography.bodyLarge)
+                UnlockStage.FIRST_RUN -> FirstRun(state, onIntent, strings)
+                UnlockStage.LOCKED -> Locked(state, onIntent, strings)
+                UnlockStage.UNLOCKED -> Heading(strings.unlockedTitle)
+                UnlockStage.WIPED -> {
+                    Heading(strings.wipedTitle)
+                    state.error?.let { Text(it, style = MaterialTheme.typography.bodyLarge) }
+                }
+            }
+        }
+    }
+}
+
+@Composable
+private fun Heading(text: String) {
+    Text(text, style = MaterialTheme.typography.headlineMedium, modifier = Modifier.semantics { heading() })
+}
+
+@Composable
+private fun FirstRun(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings) {
+    Heading(strings.firstRunTitle)
+    Text(strings.firstRunBody, style = MaterialTheme.typography.bodyLarge)
+    PassphraseField(state.passphrase, { onIntent(UnlockIntent.PassphraseChanged(it)) }, strings.passphrase, "passphrase")
+    state.strength?.let { StrengthMeter(it, strings) }
+    PassphraseField(
+        state.confirm, { onIntent(UnlockIntent.ConfirmChanged(it)) }, strings.confirm, "confirm",
+        isError = state.confirmMismatch,
+    )
+    if (state.confirmMismatch) Text(strings.mismatch, color = MaterialTheme.colorScheme.error)
+    state.error?.let { ErrorText(it) }
+    BigButton(
+        if (state.busy) strings.working else strings.create,
+        { onIntent(UnlockIntent.Submit) },
+        enabled = state.canSubmit,
+        modifier = Modifier.testTag("submit"),
+    )
+}
+
+@Composable
+private fun StrengthMeter(strength: Strength, strings: UnlockStrings) {
+    val color = when {
+        strength.score <= 1 -> MaterialTheme.colorScheme.error
+        !strength.acceptable -> Color(0xFFE0A000)
+        else -> Color(0xFF2E9B4F)
+    }
+    Column(verticalArrangement = Arrangement.spacedBy(4.dp)) {
+        LinearProgressIndicator(
+            progress = { strength.fraction },
+            color = color,
+            modifier = Modifier.fillMaxWidth().height(10.dp),
+        )
+        Text("${strings.strength}: ${strength.words}", style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("strength"))
+        strength.hint?.let { Text(it, style = MaterialTheme.typography.bodyMedium) }
+    }
+}
+
+@Composable
+private fun ErrorText(text: String) {
+    Text(
+        text,
+        color = MaterialTheme.colorScheme.error,
+        style = MaterialTheme.typography.bodyLarge,
+        modifier = Modifier.testTag("error"),
+    )
+}
+
+@Composable
+private fun Locked(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings) {
+    Heading(strings.lockedTitle)
+    PassphraseField(
+        state.passphrase, { onIntent(UnlockIntent.PassphraseChanged(it)) }, strings.passphrase, "passphrase",
+        isError = state.error != null,
+    )
+    state.error?.let { ErrorText(it) }
+    BigButton(
+        if (state.busy) strings.working else strings.unlock,
+        { onIntent(UnlockIntent.Submit) },
+        enabled = state.canSubmit,
+        modifier = Modifier.testTag("submit"),
+    )
+    Spacer(Modifier.height(48.dp))
+    SecondaryButton(strings.panic, { onIntent(UnlockIntent.PanicRequested) }, modifier = Modifier.testTag("panic"))
+}
+
+/** Full screen, not a dialog: it stays readable at 200 % font and cannot be tapped by accident. */
+@Composable
+private fun PanicConfirmation(panic: PanicWipe, busy: Boolean, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings) {
+    Heading(strings.panicTitle)
+    Text(strings.panicBody, style = MaterialTheme.typography.bodyLarge)
+    OutlinedTextField(
+        value = panic.typed,
+        onValueChange = { onIntent(UnlockIntent.PanicTyped(it)) },
+        label = { Text(strings.panicField) },
+        singleLine = true,
+        textStyle = MaterialTheme.typography.bodyLarge,
+        modifier = Modifier.fillMaxWidth().heightIn(min = MinTouch).testTag("panic-word"),
+    )
+    BigButton(
+        strings.panicConfirm,
+        { onIntent(UnlockIntent.PanicConfirmed) },
+        enabled = panic.armed && !busy,
+        danger = true,
+        modifier = Modifier.testTag("panic-confirm"),
+    )
+    Spacer(Modifier.height(24.dp))
+    SecondaryButton(strings.cancel, { onIntent(UnlockIntent.PanicCancelled) }, modifier = Modifier.testTag("panic-cancel"))
+}

@@ -1,0 +1,106 @@
+//! Advance work: `venue`, `haven`, `route` and `checklist`, one module per command group.
+//! See docs/cli/advance.md. This module holds the arguments the groups share.
+
+mod answer;
+mod checklist;
+mod haven;
+mod interactive;
+mod route;
+mod venue;
+
+use std::path::Path;
+
+use clap::{Args, ValueEnum};
+use vigil_core::advance::{HavenFilter, HavenKind, Position};
+
+use super::CliError;
+
+pub use checklist::{checklist_cmd, ChecklistCommand};
+pub use haven::{haven_cmd, HavenCommand};
+pub use route::{route_cmd, RouteCommand};
+pub use venue::{venue_cmd, VenueCommand};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Hospital,
+    Police,
+    Fire,
+    Embassy,
+    Consulate,
+    Other,
+}
+
+impl From<KindArg> for HavenKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Hospital => HavenKind::Hospital,
+            KindArg::Police => HavenKind::Police,
+            KindArg::Fire => HavenKind::Fire,
+            KindArg::Embassy => HavenKind::Embassy,
+            KindArg::Consulate => HavenKind::Consulate,
+            KindArg::Other => HavenKind::Other,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct At {
+    /// Latitude, decimal degrees (WGS84).
+    #[arg(long, allow_hyphen_values = true)]
+    lat: f64,
+    /// Longitude, decimal degrees (WGS84).
+    #[arg(long, allow_hyphen_values = true)]
+    lon: f64,
+}
+
+impl At {
+    fn position(&self) -> Position {
+        Position::new(self.lat, self.lon)
+    }
+}
+
+#[derive(Args)]
+pub struct FilterArgs {
+    /// Only havens of this kind.
+    #[arg(long, value_enum, conflicts_with = "emergency")]
+    kind: Option<KindArg>,
+    /// Only hospitals with an emergency department (A&E).
+    #[arg(long)]
+    emergency: bool,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> HavenFilter {
+        match (self.kind, self.emergency) {
+            (_, true) => HavenFilter::EmergencyHospital,
+            (Some(k), false) => HavenFilter::Kind { kind: k.into() },
+            (None, false) => HavenFilter::Any,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct OfficerArg {
+    /// Officer name or call sign (default: $VIGIL_OFFICER, else $USER).
+    #[arg(long)]
+    officer: Option<String>,
+}
+
+impl OfficerArg {
+    fn name(&self) -> Result<String, CliError> {
+        self.officer
+            .clone()
+            .or_else(|| std::env::var("VIGIL_OFFICER").ok())
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| CliError::Usage("say who you are: --officer NAME".into()))
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::Io(format!("{}: {}", path.display(), e.kind())))
+}
+
+fn fmt_pos(p: &Position) -> String {
+    format!("{:.5}, {:.5}", p.lat, p.lon)
+}

@@ -1,0 +1,710 @@
+//! Issue 19: the server process killed (SIGKILL) and restarted on the same data while
+//! devices move attachments. The real `vigil-server` binary (on SQLite, or on PostgreSQL
+//! with the `postgres` feature), real device stores and engine, and the test's own relay
+//! between them, which kills the server at chosen points of chosen requests: the last
+//! chunk of each blob (where an append and its completion used to be two commits) and
+//! earlier chunks, each after a delay from a sweep (0 to 40 ms after the request reached
+//! the server), so the kill lands before, during and after the server's commit. After
+//! every kill the server is started again; the device must drain to zero pending, every
+//! blob must be on the server byte for byte and on a teammate after its sync. The same
+//! for downloads: kills and cut answers while a teammate downloads.
+//!
+//! Cost: three photos of 0.3 to 1.1 MB (about ten chunks), some twenty kills and restarts
+//! of the server process per test; a few seconds on SQLite, a little more on PostgreSQL.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use common::Device;
+use ring::digest;
+use vigil_core::incident::{AttachmentRef, Category, IncidentLog, Report};
+use vigil_core::sync::protocol::BlobRef;
+use vigil_core::sync::transport::HttpTransport;
+use vigil_server::Storage;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
+
+/// Deterministic bytes that do not compress: a photo stand-in.
+fn photo(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// The `vigil-server` binary on a data directory (and, with the `postgres` feature, a
+/// PostgreSQL cluster), on a fixed loopback port so a restart is found at the same place.
+struct ServerProcess {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+    #[cfg(feature = "postgres")]
+    pg: common::pg::PgCluster,
+}
+
+impl ServerProcess {
+    fn new() -> ServerProcess {
+        let port = {
+            let l = TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("addr").port()
+        };
+        let mut s = ServerProcess {
+            dir: tempfile::tempdir().expect("tempdir"),
+            port,
+            child: None,
+            #[cfg(feature = "postgres")]
+            pg: common::pg::PgCluster::start(),
+        };
+        s.start();
+        s
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--data-dir").arg(self.dir.path().join("data"));
+        #[cfg(feature = "postgres")]
+        c.arg("--database-url").arg(&self.pg.url);
+        c
+    }
+
+    fn admin(&self, args: &[&str]) -> String {
+        let out = self
+            .command()
+            .arg("admin")
+            .args(args)
+            .output()
+            .expect("run vigil-server admin");
+        assert!(out.status.success(), "admin {args:?} failed");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    fn start(&mut self) {
+        assert!(self.child.is_none());
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let mut child = self
+            .command()
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start vigil-server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the listening line");
+        assert!(line.starts_with("vigil-server listening on "), "{line}");
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever was in flight is lost.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// The server's storage opened directly (the process stopped first).
+    fn open_storage(&mut self) -> Box<dyn Storage> {
+        self.kill();
+        #[cfg(feature = "postgres")]
+        return Box::new(vigil_server::PgStorage::connect(&self.pg.url).expect("connect"));
+        #[cfg(not(feature = "postgres"))]
+        return Box::new(
+            vigil_server::SqliteStorage::open_dir(&self.dir.path().join("data")).expect("open"),
+        );
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// What the relay does to the request it is armed for.
+#[derive(Clone, Copy, Debug)]
+enum Strike {
+    /// Kill the server this long after the whole request reached it.
+    Kill(Duration),
+    /// Pass the request, then cut the answer after this many bytes.
+    CutAnswer(usize),
+}
+
+/// A request the relay watches for: the `nth` (from 1) request on `path` from now on
+/// whose blob put completes the blob (`last_chunk`) or any (`false`).
+#[derive(Clone, Copy, Debug)]
+struct Trap {
+    path: &'static str,
+    last_chunk: bool,
+    nth: usize,
+    strike: Strike,
+}
+
+#[derive(Default)]
+struct RelayState {
+    trap: Option<Trap>,
+    seen: usize,
+    /// Set when the trap fired with a kill: the test restarts the server.
+    killed: bool,
+}
+
+/// Relays each connection (the transport opens one per request) to the server, counting
+/// requests and striking the one a trap names.
+struct Relay {
+    addr: SocketAddr,
+    state: Arc<Mutex<RelayState>>,
+}
+
+impl Relay {
+    fn start(upstream: SocketAddr, server: Arc<Mutex<ServerProcess>>) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
+        let addr = listener.local_addr().expect("relay addr");
+        let state: Arc<Mutex<RelayState>> = Arc::default();
+        let st = state.clone();
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { continue };
+                let (st, server) = (st.clone(), server.clone());
+                thread::spawn(move || {
+                    let _ = relay(client, upstream, &st, &server);
+                });
+            }
+        });
+        Relay { addr, state }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn arm(&self, trap: Trap) {
+        let mut s = self.state.lock().expect("relay");
+        s.trap = Some(trap);
+        s.seen = 0;
+        s.killed = false;
+    }
+
+    /// Disarms; whether the trap had fired with a kill.
+    fn disarm(&self) -> bool {
+        let mut s = self.state.lock().expect("relay");
+        s.trap = None;
+        std::mem::take(&mut s.killed)
+    }
+}
+
+/// One HTTP/1.1 message: headers, then Content-Length bytes of body.
+fn read_message(s: &mut TcpStream) -> std::io::Result<(Vec<u8>, usize)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    let header_end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    while buf.len() < header_end + len {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok((buf, header_end))
+}
+
+/// Whether a blob put's body (`u32be(header length) ‖ header JSON ‖ chunk`) carries the
+/// blob's last chunk.
+fn is_last_chunk(body: &[u8]) -> bool {
+    let Some(len) = body.get(..4) else {
+        return false;
+    };
+    let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    let Some(header) = body.get(4..4 + len) else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(header) else {
+        return false;
+    };
+    let n = |k: &str| v[k].as_u64().unwrap_or(0);
+    n("offset") + n("length") == v["blob"]["size"].as_u64().unwrap_or(u64::MAX)
+}
+
+fn relay(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    state: &Mutex<RelayState>,
+    server: &Mutex<ServerProcess>,
+) -> std::io::Result<()> {
+    client.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let (req, body_at) = read_message(&mut client)?;
+    let strike = {
+        let mut s = state.lock().expect("relay");
+        match s.trap {
+            Some(t)
+                if req.starts_with(format!("POST {} ", t.path).as_bytes())
+                    && (!t.last_chunk || is_last_chunk(&req[body_at..])) =>
+            {
+                s.seen += 1;
+                if s.seen == t.nth {
+                    s.trap = None;
+                    Some(t.strike)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    };
+    let mut up = TcpStream::connect(upstream)?;
+    up.write_all(&req)?;
+    match strike {
+        Some(Strike::Kill(after)) => {
+            thread::sleep(after);
+            server.lock().expect("server").kill();
+            state.lock().expect("relay").killed = true;
+            let _ = client.shutdown(Shutdown::Both);
+        }
+        Some(Strike::CutAnswer(n)) => {
+            let (resp, _) = read_message(&mut up)?;
+            client.write_all(&resp[..n.min(resp.len())])?;
+            let _ = client.shutdown(Shutdown::Both);
+        }
+        None => {
+            let (resp, _) = read_message(&mut up)?;
+            client.write_all(&resp)?;
+            let _ = client.shutdown(Shutdown::Both);
+        }
+    }
+    Ok(())
+}
+
+/// Delays from the request's arrival to the kill: before, around and after the server's
+/// commit of a chunk (and, for a blob's last chunk, its digest check).
+const DELAYS_MS: [u64; 8] = [0, 1, 2, 4, 7, 12, 20, 40];
+
+struct Team {
+    server: Arc<Mutex<ServerProcess>>,
+    relay: Relay,
+    team: String,
+    a: Device,
+    b: Device,
+}
+
+fn device_via(url: &str) -> Device {
+    let mut d = Device::new(url);
+    d.engine = vigil_core::team::engine(Box::new(
+        HttpTransport::without_reuse(url, Duration::from_secs(5)).expect("transport"),
+    ))
+    .with_retry_policy(vigil_core::sync::RetryPolicy {
+        base_ms: 10,
+        max_ms: 50,
+        max_retry_after_ms: 1_000,
+    });
+    d
+}
+
+fn enroll(d: &mut Device, server: &ServerProcess, team: &str, officer: &str, url: &str) {
+    let code = server.admin(&["issue-code", team]);
+    let db = d.vault.db_mut().expect("unlocked");
+    d.engine.enroll(db, url, &code, officer).expect("enroll");
+}
+
+fn team() -> Team {
+    let server = ServerProcess::new();
+    let team = server.admin(&["create-team", "Alpha"]);
+    let upstream = server.addr();
+    let server = Arc::new(Mutex::new(server));
+    let relay = Relay::start(upstream, server.clone());
+    let mut a = device_via(&relay.url());
+    let mut b = device_via(&relay.url());
+    {
+        let s = server.lock().expect("server");
+        enroll(&mut a, &s, &team, "A", &relay.url());
+        enroll(&mut b, &s, &team, "B", &relay.url());
+    }
+    Team {
+        server,
+        relay,
+        team,
+        a,
+        b,
+    }
+}
+
+/// Logs an incident with `bytes` attached on `d`.
+fn log_with_photo(d: &mut Device, bytes: &[u8]) -> AttachmentRef {
+    let mut log = IncidentLog::new(&mut d.vault);
+    let mut r = Report::quick(Category::SuspiciousActivity, None);
+    r.narrative = "Man photographing the motorcade bay".into();
+    let id = log.log(r).expect("log").incident_id;
+    log.attach(&id, &mut &bytes[..], "image/jpeg", None)
+        .expect("attach")
+        .0
+}
+
+fn read(d: &mut Device, id: &str) -> Vec<u8> {
+    let log = IncidentLog::new(&mut d.vault);
+    let mut out = Vec::new();
+    log.read_attachment(id, &mut out).expect("attachment here");
+    out
+}
+
+fn sealed_name(d: &mut Device, id: &str) -> BlobRef {
+    let (sha256, size): (String, i64) = d
+        .db()
+        .conn()
+        .query_row(
+            "SELECT blob_sha256, blob_size FROM incident_attachments WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("attachment row");
+    BlobRef {
+        sha256,
+        size: size as u64,
+    }
+}
+
+fn photos() -> Vec<Vec<u8>> {
+    vec![
+        photo(11, 300_000),
+        photo(12, 2_500_000),
+        photo(13, 1_100_000),
+    ]
+}
+
+/// Runs `sync` under each trap in turn (restarting the server whenever one killed it),
+/// then once more without faults; returns which traps killed the server.
+fn sweep(
+    t: &mut Team,
+    traps: impl IntoIterator<Item = Trap>,
+    mut sync: impl FnMut(&mut Team) -> bool,
+) -> Vec<Trap> {
+    let mut kills = Vec::new();
+    for trap in traps {
+        t.relay.arm(trap);
+        let _ = sync(t);
+        if t.relay.disarm() {
+            kills.push(trap);
+            t.server.lock().expect("server").start();
+        }
+    }
+    assert!(sync(t), "a sync without faults after the sweep succeeds");
+    kills
+}
+
+#[test]
+fn killing_the_server_during_uploads_never_wedges_a_device_and_loses_nothing() {
+    let mut t = team();
+    // Eight photos of one to three chunks: eight last chunks to kill at.
+    let photos: Vec<Vec<u8>> = (0..8u64)
+        .map(|i| photo(40 + i, 150_000 + 80_000 * i as usize))
+        .collect();
+    let mut sent = Vec::new();
+    for p in &photos {
+        let aref = log_with_photo(&mut t.a, p);
+        let name = sealed_name(&mut t.a, &aref.id);
+        sent.push((aref, name));
+    }
+    assert_eq!(t.a.status().attachments_to_upload, 8);
+
+    // Rounds alternate: the next blob's last chunk, killed at each delay of the sweep in
+    // turn, then the next chunk of any kind, at another delay. A round that kills before
+    // the commit is simply repeated by the next one.
+    let traps = (0..40).map(|i| {
+        if i % 2 == 0 {
+            Trap {
+                path: "/v1/blobs/put",
+                last_chunk: true,
+                nth: 1,
+                strike: Strike::Kill(Duration::from_millis(DELAYS_MS[(i / 2) % DELAYS_MS.len()])),
+            }
+        } else {
+            Trap {
+                path: "/v1/blobs/put",
+                last_chunk: false,
+                nth: 1,
+                strike: Strike::Kill(Duration::from_millis(DELAYS_MS[(i * 3) % DELAYS_MS.len()])),
+            }
+        }
+    });
+    // And the push that follows the uploads.
+    let push = Trap {
+        path: "/v1/push",
+        last_chunk: false,
+        nth: 1,
+        strike: Strike::Kill(Duration::from_millis(2)),
+    };
+    let kills = sweep(&mut t, traps.chain([push]), |t| t.a.sync().is_ok());
+    let last_chunk_delays: std::collections::BTreeSet<_> = kills
+        .iter()
+        .filter(|k| k.last_chunk)
+        .map(|k| format!("{:?}", k.strike))
+        .collect();
+    assert!(
+        last_chunk_delays.len() >= 5,
+        "last chunks killed at too few points: {last_chunk_delays:?}"
+    );
+    assert!(kills.len() >= 10, "only {} kills: {kills:?}", kills.len());
+
+    let st = t.a.status();
+    assert_eq!((st.pending, st.attachments_to_upload), (0, 0), "{st:?}");
+
+    // Every blob is on the server whole, byte for byte (its SHA-256 is its name)...
+    let storage = t.server.lock().expect("server").open_storage();
+    for (_, name) in &sent {
+        let held = storage.blob(&t.team, &name.sha256).unwrap().expect("held");
+        assert!(held.complete && held.received == name.size, "{held:?}");
+        let bytes = storage
+            .blob_read(&t.team, &name.sha256, 0, name.size)
+            .unwrap();
+        assert_eq!(bytes.len() as u64, name.size);
+        assert_eq!(
+            hex::encode(digest::digest(&digest::SHA256, &bytes)),
+            name.sha256
+        );
+    }
+    drop(storage);
+    // ...and on the teammate after its sync, the photos themselves.
+    t.server.lock().expect("server").start();
+    let r = t.b.sync().expect("teammate sync");
+    assert_eq!((r.attachments_downloaded, r.attachments_failed), (8, 0));
+    for ((aref, _), bytes) in sent.iter().zip(&photos) {
+        assert_eq!(&read(&mut t.b, &aref.id), bytes);
+    }
+}
+
+#[test]
+fn killing_the_server_or_cutting_answers_during_downloads_loses_nothing() {
+    let mut t = team();
+    let photos = photos();
+    let mut sent = Vec::new();
+    for p in &photos {
+        sent.push(log_with_photo(&mut t.a, p));
+    }
+    t.a.sync().expect("upload");
+    assert_eq!(t.a.status().pending, 0);
+
+    let mut traps = Vec::new();
+    for (i, d) in DELAYS_MS.iter().enumerate() {
+        traps.push(Trap {
+            path: "/v1/blobs/get",
+            last_chunk: false,
+            nth: 1 + i % 2,
+            strike: Strike::Kill(Duration::from_millis(*d)),
+        });
+        traps.push(Trap {
+            path: "/v1/blobs/get",
+            last_chunk: false,
+            nth: 1 + (i + 1) % 2,
+            strike: Strike::CutAnswer(100 + i * 40_000),
+        });
+    }
+    traps.push(Trap {
+        path: "/v1/pull",
+        last_chunk: false,
+        nth: 1,
+        strike: Strike::Kill(Duration::from_millis(1)),
+    });
+    let kills = sweep(&mut t, traps, |t| t.b.sync().is_ok());
+    assert!(kills.len() >= 4, "only {} kills", kills.len());
+
+    let st = t.b.status();
+    assert_eq!(st.attachments_to_download, 0, "{st:?}");
+    for (aref, bytes) in sent.iter().zip(&photos) {
+        assert_eq!(&read(&mut t.b, &aref.id), bytes);
+    }
+    // No partial download is left behind.
+    let dir = t.b.vault.paths().attachments.clone();
+    let partial = std::fs::read_dir(&dir)
+        .expect("attachments dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".download"))
+        .count();
+    assert_eq!(partial, 0);
+}
+
+#[test]
+fn every_refusal_is_logged_with_its_route_and_reason_and_no_content() {
+    let mut t = team();
+    let bytes = photo(21, 300_000);
+    let aref = log_with_photo(&mut t.a, &bytes);
+    let name = sealed_name(&mut t.a, &aref.id);
+    // A chunk out of place: 409 blob_offset.
+    let chunk = vec![7u8; 1000];
+    let device = t.a.id();
+    let req = {
+        let db = t.a.db();
+        vigil_core::sync::protocol::BlobRequest::signed(
+            db.device_id(),
+            vigil_core::sync::protocol::BlobOp::Put,
+            &name,
+            5000,
+            chunk.len() as u64,
+            hex::encode(digest::digest(&digest::SHA256, &chunk)),
+            vigil_core::store::now_ms(),
+            db.device_key(),
+        )
+    };
+    let transport =
+        HttpTransport::without_reuse(&t.relay.url(), Duration::from_secs(5)).expect("transport");
+    let r = vigil_core::sync::Transport::post_octets(
+        &transport,
+        "/v1/blobs/put",
+        vigil_core::sync::protocol::encode_blob_put(&req, &chunk),
+    )
+    .expect("an answer");
+    assert_eq!(r.status, 409);
+    // An unreadable pull: 400 malformed.
+    let r = vigil_core::sync::Transport::post(&transport, "/v1/pull", b"{not json".to_vec())
+        .expect("an answer");
+    assert_eq!(r.status, 400);
+
+    let log_path = t.server.lock().expect("server").log_path();
+    t.server.lock().expect("server").kill();
+    let log = std::fs::read_to_string(&log_path).expect("server log");
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("request refused"))
+        .collect();
+    assert_eq!(refused.len(), 2, "{log}");
+    assert!(refused[0].contains("route=/v1/blobs/put"), "{log}");
+    assert!(refused[0].contains("status=409"), "{log}");
+    assert!(
+        refused[0].contains("code=\"blob_offset\"") || refused[0].contains("code=blob_offset"),
+        "{log}"
+    );
+    assert!(refused[1].contains("route=/v1/pull") && refused[1].contains("status=400"));
+    // Names and digests are not in it.
+    assert!(!log.contains(&name.sha256));
+    assert!(!log.contains(&device));
+    assert!(!log.contains("motorcade"));
+}
+
+/// An older release appended a blob's last chunk and marked it complete in two commits;
+/// a crash between them left a whole blob that was never complete, and its device then
+/// sent an empty chunk that was refused forever. Such a blob is settled when the server
+/// starts, and an empty chunk at the blob's end is answered with the server's state.
+#[test]
+fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_answered() {
+    let mut t = team();
+    let bytes = photo(31, 600_000);
+    let aref = log_with_photo(&mut t.a, &bytes);
+    let name = sealed_name(&mut t.a, &aref.id);
+    t.a.sync().expect("upload");
+    // The state an older release could leave: every byte held, not complete.
+    {
+        let storage = t.server.lock().expect("server").open_storage();
+        assert!(
+            storage
+                .blob(&t.team, &name.sha256)
+                .unwrap()
+                .unwrap()
+                .complete
+        );
+        drop(storage);
+        mark_incomplete(&mut t.server.lock().expect("server"), &t.team, &name.sha256);
+    }
+    let storage = t.server.lock().expect("server").open_storage();
+    let held = storage.blob(&t.team, &name.sha256).unwrap().unwrap();
+    assert!(held.complete && held.received == name.size, "{held:?}");
+    drop(storage);
+
+    // What a device of that release sends next: an empty chunk at offset = size.
+    t.server.lock().expect("server").start();
+    let empty = hex::encode(digest::digest(&digest::SHA256, b""));
+    let req = {
+        let db = t.a.db();
+        vigil_core::sync::protocol::BlobRequest::signed(
+            db.device_id(),
+            vigil_core::sync::protocol::BlobOp::Put,
+            &name,
+            name.size,
+            0,
+            empty,
+            vigil_core::store::now_ms(),
+            db.device_key(),
+        )
+    };
+    let transport =
+        HttpTransport::without_reuse(&t.relay.url(), Duration::from_secs(5)).expect("transport");
+    let r = vigil_core::sync::Transport::post_octets(
+        &transport,
+        "/v1/blobs/put",
+        vigil_core::sync::protocol::encode_blob_put(&req, &[]),
+    )
+    .expect("an answer");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let reply: vigil_core::sync::protocol::BlobStatusReply =
+        serde_json::from_slice(&r.body).expect("a status reply");
+    assert!(reply.complete && reply.received == name.size);
+    t.b.sync().expect("teammate sync");
+    assert_eq!(read(&mut t.b, &aref.id), bytes);
+}
+
+/// Sets a blob back to "every byte held, not complete" behind the server's back.
+fn mark_incomplete(server: &mut ServerProcess, team: &str, sha256: &str) {
+    server.kill();
+    #[cfg(feature = "postgres")]
+    {
+        let mut c = postgres::Client::connect(&server.pg.url, postgres::NoTls).expect("connect");
+        let n = c
+            .execute(
+                "UPDATE blobs SET complete = FALSE WHERE team_id = $1 AND sha256 = $2",
+                &[&team, &sha256],
+            )
+            .expect("update");
+        assert_eq!(n, 1);
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let dir = server.dir.path().join("data");
+        let key = std::fs::read(dir.join(vigil_server::sqlite::KEY_FILE)).expect("key");
+        let _keying = vigil_core::store::sqlcipher_provider_guard().expect("sqlcipher");
+        let db = rusqlite::Connection::open(dir.join(vigil_server::sqlite::DB_FILE)).expect("open");
+        db.execute_batch(&format!("PRAGMA key = \"x'{}'\"", hex::encode(key)))
+            .expect("key");
+        let n = db
+            .execute(
+                "UPDATE blobs SET complete = 0 WHERE team_id = ?1 AND sha256 = ?2",
+                [team, sha256],
+            )
+            .expect("update");
+        assert_eq!(n, 1);
+    }
+}
