@@ -1,7 +1,8 @@
 //! Team sync for the apps: the `SyncClient` object over the core's `team::SyncClient`
-//! (the same code `vigil sync` runs), its records and its error, and the
-//! `PlatformTransport` foreign trait through which a platform may carry the requests
-//! itself (its own HTTP stack, proxy settings, certificate pinning).
+//! (the same code `vigil sync` runs), its error, and the `PlatformTransport` and
+//! `SyncObserver` foreign traits. The records (`SyncReport`, `SyncStatus`,
+//! `SyncProgress`, `SyncOptions`, `SyncTrigger`, `BlockedChange`) are the core's own
+//! (Kotlin package `app.vigil.core.model`).
 //!
 //! What each call waits for: `enroll`, `sync_now`, `sync_if_due` and `wake` block their
 //! caller on the network (call them from a background thread: `Dispatchers.IO`,
@@ -17,8 +18,10 @@
 use std::sync::Arc;
 
 use vigil_core::sync::transport::TlsFailure;
-use vigil_core::sync::{self as core_sync, Transport, TransportError};
-use vigil_core::team;
+use vigil_core::sync::{
+    self as core_sync, SyncProgress, SyncReport, SyncStatus, Transport, TransportError,
+};
+use vigil_core::team::{self, SyncOptions, SyncTrigger};
 
 use crate::error::StoreError;
 use crate::records::OutboxEntry;
@@ -102,93 +105,6 @@ impl From<vigil_core::StoreError> for SyncError {
             other => SyncError::Store {
                 reason: other.to_string(),
             },
-        }
-    }
-}
-
-/// What one `sync_now` did (the core's `SyncReport`, field for field). Every pulled
-/// change is counted in exactly one of `applied`, `stored_only`, `refused`, `already_had`.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct SyncReport {
-    /// Local changes acknowledged by the server and removed from the outbox.
-    pub pushed: u64,
-    /// Local changes refused (by the server, or unsendable here), kept in quarantine.
-    pub quarantined: u64,
-    /// Teammates' changes the server sent.
-    pub pulled: u64,
-    /// Of those, applied to local records.
-    pub applied: u64,
-    /// Of those, kept as they came (nothing here applies them: a newer app's change).
-    pub stored_only: u64,
-    /// Of those, kept but not applied, with the reason in the inbox.
-    pub refused: u64,
-    /// Of those, already here from an earlier sync.
-    pub already_had: u64,
-    /// Attachment files uploaded whole.
-    pub attachments_uploaded: u64,
-    /// Teammates' attachment files downloaded and verified.
-    pub attachments_downloaded: u64,
-    /// Downloads that could not complete (retried at the next sync).
-    pub attachments_failed: u64,
-}
-
-impl From<core_sync::SyncReport> for SyncReport {
-    fn from(r: core_sync::SyncReport) -> Self {
-        SyncReport {
-            pushed: r.pushed,
-            quarantined: r.quarantined,
-            pulled: r.pulled,
-            applied: r.applied,
-            stored_only: r.stored_only,
-            refused: r.refused,
-            already_had: r.already_had,
-            attachments_uploaded: r.attachments_uploaded,
-            attachments_downloaded: r.attachments_downloaded,
-            attachments_failed: r.attachments_failed,
-        }
-    }
-}
-
-/// What the UI shows about sync. Times are Unix milliseconds.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct SyncStatus {
-    pub enrolled: bool,
-    pub team_id: Option<String>,
-    pub server_url: Option<String>,
-    /// Local changes waiting to be sent.
-    pub pending: u64,
-    /// Local changes refused and kept with their reasons (see `quarantined()`).
-    pub quarantined: u64,
-    pub last_success_ms: Option<u64>,
-    pub last_error: Option<String>,
-    /// When the next automatic attempt is due, after a transient failure.
-    pub next_attempt_ms: Option<u64>,
-    pub revoked: bool,
-    /// Attachment files of queued changes not yet whole on the server.
-    pub attachments_to_upload: u64,
-    /// Teammates' attachment files announced but not downloaded yet.
-    pub attachments_to_download: u64,
-    /// How far (ms) this device's clock is from the team server's, as last learned
-    /// (server minus device; 0 until learned). Stamps use the server's time, so a clock
-    /// that is off still syncs; the app may show it as a hint.
-    pub clock_offset_ms: i64,
-}
-
-impl From<core_sync::SyncStatus> for SyncStatus {
-    fn from(s: core_sync::SyncStatus) -> Self {
-        SyncStatus {
-            enrolled: s.enrolled,
-            team_id: s.team_id,
-            server_url: s.server_url,
-            pending: s.pending,
-            quarantined: s.quarantined,
-            last_success_ms: s.last_success_ms,
-            last_error: s.last_error,
-            next_attempt_ms: s.next_attempt_ms,
-            revoked: s.revoked,
-            attachments_to_upload: s.attachments_to_upload,
-            attachments_to_download: s.attachments_to_download,
-            clock_offset_ms: s.clock_offset_ms,
         }
     }
 }
@@ -301,89 +217,6 @@ impl Platform {
     }
 }
 
-/// How a `SyncClient` reaches the server.
-#[derive(Debug, Clone, Default, uniffi::Record)]
-pub struct SyncOptions {
-    /// Overrides the server URL recorded at enrollment (e.g. the server moved).
-    pub server_url: Option<String>,
-    /// Bound on each whole request of the built-in transport (default 30 s). Ignored with
-    /// a platform transport.
-    pub timeout_ms: Option<u64>,
-    /// SPKI pins of the team server's certificate, `sha256/<base64>` each (what
-    /// `vigil-server` prints). Built-in transport only: the server is accepted only if a
-    /// certificate of the chain it presents has one of these keys (a pinned self-signed
-    /// certificate needs no CA). Given at `enroll`, they are recorded in the store and
-    /// used by later syncs whose options leave this empty; empty and none recorded: the
-    /// usual web PKI check. A platform transport ignores them: the platform pins in its
-    /// own HTTP stack (OkHttp `CertificatePinner`, URLSession delegate). An entry that
-    /// does not parse fails the call with `InvalidPin`.
-    #[uniffi(default)]
-    pub pinned_keys: Vec<String>,
-}
-
-impl From<SyncOptions> for team::SyncOptions {
-    fn from(o: SyncOptions) -> Self {
-        team::SyncOptions {
-            server_url: o.server_url,
-            timeout_ms: o.timeout_ms,
-            pinned_keys: o.pinned_keys,
-        }
-    }
-}
-
-/// Why the app wakes the sync loop (`SyncClient.wake`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum SyncTrigger {
-    /// The platform reports a usable network again (Android `NetworkCallback.onAvailable`,
-    /// iOS `NWPathMonitor`): the likely cause of the last failure is gone, so any
-    /// scheduled backoff is skipped.
-    NetworkAvailable,
-    /// The app came to the foreground.
-    Foreground,
-    /// The officer saved something (an incident, an answer).
-    LocalChange,
-    /// A periodic background job (WorkManager, BGTaskScheduler).
-    Periodic,
-}
-
-impl From<SyncTrigger> for team::SyncTrigger {
-    fn from(t: SyncTrigger) -> Self {
-        match t {
-            SyncTrigger::NetworkAvailable => team::SyncTrigger::NetworkAvailable,
-            SyncTrigger::Foreground => team::SyncTrigger::Foreground,
-            SyncTrigger::LocalChange => team::SyncTrigger::LocalChange,
-            SyncTrigger::Periodic => team::SyncTrigger::Periodic,
-        }
-    }
-}
-
-/// How far a running sync has got (`SyncObserver.on_progress`).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum SyncProgress {
-    /// A batch was acknowledged: changes acknowledged so far in this sync, still queued.
-    Pushed { acked: u64, pending: u64 },
-    /// An attachment file is whole on the server (count so far in this sync).
-    AttachmentUploaded { count: u64 },
-    /// A page of team changes was stored (new changes so far in this sync).
-    Pulled { received: u64 },
-    /// A teammate's attachment file arrived: so far, and still to fetch.
-    AttachmentDownloaded { count: u64, remaining: u64 },
-}
-
-impl From<core_sync::SyncProgress> for SyncProgress {
-    fn from(p: core_sync::SyncProgress) -> Self {
-        use core_sync::SyncProgress as P;
-        match p {
-            P::Pushed { acked, pending } => SyncProgress::Pushed { acked, pending },
-            P::AttachmentUploaded { count } => SyncProgress::AttachmentUploaded { count },
-            P::Pulled { received } => SyncProgress::Pulled { received },
-            P::AttachmentDownloaded { count, remaining } => {
-                SyncProgress::AttachmentDownloaded { count, remaining }
-            }
-        }
-    }
-}
-
 /// What a `SyncObserver` may throw. Kotlin: `SyncObserverException`. Ignored by the sync.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum SyncObserverError {
@@ -419,7 +252,7 @@ impl SyncClient {
     #[uniffi::constructor]
     pub fn new(vault: Arc<Vault>, options: SyncOptions) -> Arc<Self> {
         Arc::new(SyncClient {
-            inner: team::SyncClient::new(vault.shared(), options.into()),
+            inner: team::SyncClient::new(vault.shared(), options),
         })
     }
 
@@ -437,7 +270,7 @@ impl SyncClient {
             }) as Box<dyn Transport>
         });
         Arc::new(SyncClient {
-            inner: team::SyncClient::with_transport(vault.shared(), options.into(), make),
+            inner: team::SyncClient::with_transport(vault.shared(), options, make),
         })
     }
 
@@ -458,13 +291,13 @@ impl SyncClient {
     /// has no more. Ignores any scheduled backoff (a user's "sync now"). Blocks on the
     /// network (not holding the vault).
     pub fn sync_now(&self) -> Result<SyncReport, SyncError> {
-        Ok(self.inner.sync_now()?.into())
+        Ok(self.inner.sync_now()?)
     }
 
     /// Like `sync_now` but does nothing (returns `null`) while a retry is scheduled in
     /// the future: for a periodic job. Blocks on the network (not holding the vault).
     pub fn sync_if_due(&self) -> Result<Option<SyncReport>, SyncError> {
-        Ok(self.inner.sync_if_due()?.map(Into::into))
+        Ok(self.inner.sync_if_due()?)
     }
 
     /// The one sync loop: the platform calls this on its network, foreground, local-change
@@ -476,15 +309,15 @@ impl SyncClient {
     /// for the caller that runs the rounds (on the network, not holding the vault). Not
     /// enrolled or revoked: the typed error, as `sync_now`.
     pub fn wake(&self, trigger: SyncTrigger) -> Result<Option<SyncReport>, SyncError> {
-        Ok(self.inner.wake(trigger.into())?.map(Into::into))
+        Ok(self.inner.wake(trigger)?)
     }
 
     /// Reports the progress of every later sync of this client to `observer` (replacing
     /// any earlier one); `None` stops reporting.
     pub fn set_observer(&self, observer: Option<Arc<dyn SyncObserver>>) {
         self.inner.set_progress(observer.map(|o| {
-            Arc::new(move |p: core_sync::SyncProgress| {
-                let _ = o.on_progress(p.into());
+            Arc::new(move |p: SyncProgress| {
+                let _ = o.on_progress(p);
             }) as core_sync::ProgressSink
         }));
     }
@@ -492,7 +325,7 @@ impl SyncClient {
     /// Pending and quarantined counts, last success, last error, next attempt,
     /// revocation. Reads the store only.
     pub fn status(&self) -> Result<SyncStatus, SyncError> {
-        Ok(self.inner.status()?.into())
+        Ok(self.inner.status()?)
     }
 
     /// Local changes refused (with their reasons), oldest first. Kept, never resent.

@@ -101,8 +101,10 @@ const MAX_WAKE_ROUNDS: u32 = 4;
 pub struct SyncOptions {
     /// Overrides the server URL recorded at enrollment (e.g. the server moved).
     pub server_url: Option<String>,
-    /// Bound on each request of the built-in transport (default 30 s). Ignored with a
-    /// platform transport.
+    /// Longest stall of the built-in transport (default 30 s): connecting, or any read or
+    /// write during which no byte moves. A slow transfer that keeps moving is not cut.
+    /// Ignored with a platform transport (its own timeouts apply: make them stall bounds
+    /// too, e.g. OkHttp `readTimeout`/`writeTimeout`, not `callTimeout`).
     pub timeout_ms: Option<u64>,
     /// SPKI pins of the team server's certificate, `sha256/<base64>` each (what
     /// `vigil-server` prints). Built-in transport only: the server is accepted only if a

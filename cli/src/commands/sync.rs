@@ -207,8 +207,10 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
                 None => "retry          -".into(),
             },
             format!(
-                "attachments    {} to upload, {} to download",
-                s.attachments_to_upload, s.attachments_to_download
+                "attachments    {} to upload{}, {} to download",
+                s.attachments_to_upload,
+                upload_left(s.upload_bytes, s.upload_estimate_ms),
+                s.attachments_to_download
             ),
             format!("revoked        {}", s.revoked),
             format!(
@@ -216,9 +218,41 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
                 s.clock_offset_ms
             ),
         ]
+        .into_iter()
+        .chain(
+            s.blocked
+                .iter()
+                .map(|b| format!("blocked        change {} ({}): {}", b.seq, b.kind, b.reason)),
+        )
+        .collect::<Vec<_>>()
         .join("\n")
     });
     Ok(())
+}
+
+/// What is left to upload, and how long it should take at the rate last measured.
+fn upload_left(bytes: u64, estimate_ms: Option<u64>) -> String {
+    if bytes == 0 {
+        return String::new();
+    }
+    let size = if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
+    };
+    match estimate_ms {
+        Some(ms) => format!(" ({size}, about {} at the last rate)", duration(ms)),
+        None => format!(" ({size})"),
+    }
+}
+
+fn duration(ms: u64) -> String {
+    let s = ms.div_ceil(1000);
+    match s {
+        0..=89 => format!("{s} s"),
+        90..=5399 => format!("{} min", s.div_ceil(60)),
+        _ => format!("{:.1} h", s as f64 / 3600.0),
+    }
 }
 
 /// A Unix-ms instant as this machine's local time (`--json` keeps the milliseconds).

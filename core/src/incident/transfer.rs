@@ -17,7 +17,9 @@ use super::OUTBOX_KIND_ATTACHMENT;
 use crate::error::{StoreError, StoreResult};
 use crate::store::{now_ms, Database};
 use crate::sync::apply::{ApplyError, RemoteApplier};
-use crate::sync::blobs::{file_digest, BlobHost, LocalBlob, OutgoingProblem, WantedBlob};
+use crate::sync::blobs::{
+    file_digest, BlobCounts, BlobHost, LocalBlob, OutgoingProblem, WantedBlob,
+};
 use crate::sync::protocol::{BlobRef, Change, PushEntry};
 
 /// Attachment ids are 16 random bytes in lowercase hex (`attachment::seal`).
@@ -34,7 +36,7 @@ type OutRow = (Vec<u8>, Option<String>, Option<i64>, bool);
 pub struct Attachments;
 
 impl BlobHost for Attachments {
-    fn counts(&self, conn: &rusqlite::Connection) -> StoreResult<(u64, u64)> {
+    fn counts(&self, conn: &rusqlite::Connection) -> StoreResult<BlobCounts> {
         counts(conn)
     }
 
@@ -161,19 +163,30 @@ impl BlobHost for Attachments {
     }
 }
 
-/// `(to upload, to download)`: local attachments whose announcement is still queued and
-/// not yet whole on the server; teammates' attachments not yet here.
-fn counts(conn: &rusqlite::Connection) -> StoreResult<(u64, u64)> {
-    let (up, down) = conn.query_row(
-        "SELECT
-           (SELECT count(*) FROM incident_attachments a WHERE a.origin_device IS NULL
-              AND a.uploaded = 0 AND EXISTS (SELECT 1 FROM outbox o
-                WHERE o.kind = 'incident.attachment' AND o.entity_id = a.id AND o.quarantined = 0)),
-           (SELECT count(*) FROM incident_attachments WHERE available = 0)",
+/// Local attachments whose announcement is still queued and not yet whole on the server
+/// (count and bytes); teammates' attachments not yet here.
+fn counts(conn: &rusqlite::Connection) -> StoreResult<BlobCounts> {
+    let (up, bytes, down) = conn.query_row(
+        "WITH up AS (SELECT coalesce(a.blob_size, 0) AS size FROM incident_attachments a
+                     WHERE a.origin_device IS NULL AND a.uploaded = 0
+                       AND EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'incident.attachment'
+                                   AND o.entity_id = a.id AND o.quarantined = 0))
+         SELECT (SELECT count(*) FROM up), (SELECT coalesce(sum(size), 0) FROM up),
+                (SELECT count(*) FROM incident_attachments WHERE available = 0)",
         [],
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        },
     )?;
-    Ok((up as u64, down as u64))
+    Ok(BlobCounts {
+        to_upload: up as u64,
+        upload_bytes: bytes as u64,
+        to_download: down as u64,
+    })
 }
 
 /// The wire payload of `incident.attachment` as a teammate's device sent it.

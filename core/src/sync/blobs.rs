@@ -14,6 +14,7 @@
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use ring::digest;
 use rusqlite::{Connection, Transaction};
@@ -86,9 +87,18 @@ pub trait BlobHost: Send + Sync {
     /// The download could not complete for a reason that is not transient (recorded for
     /// the officer to see; retried at the next sync).
     fn failed(&self, tx: &Transaction<'_>, want: &WantedBlob, reason: &str) -> StoreResult<()>;
-    /// `(to upload, to download)`: blobs of queued entries not yet whole on the server,
-    /// and blobs pulled changes refer to that are not here yet (for the status).
-    fn counts(&self, conn: &Connection) -> StoreResult<(u64, u64)>;
+    /// Blobs of queued entries not yet whole on the server, and blobs pulled changes refer
+    /// to that are not here yet (for the status).
+    fn counts(&self, conn: &Connection) -> StoreResult<BlobCounts>;
+}
+
+/// What the status shows of blobs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlobCounts {
+    pub to_upload: u64,
+    /// Bytes of the blobs still to upload.
+    pub upload_bytes: u64,
+    pub to_download: u64,
 }
 
 /// How one blob transfer ended.
@@ -149,14 +159,24 @@ fn status(
 
 /// Uploads `local` from where the server's copy ends. Reads one chunk at a time, from the
 /// file, without the store; the store is held only to sign each request.
-pub(crate) fn upload(t: &dyn Transport, s: &mut Session<'_>, local: &LocalBlob) -> Transfer {
-    match upload_inner(t, s, local) {
+pub(crate) fn upload(
+    t: &dyn Transport,
+    s: &mut Session<'_>,
+    local: &LocalBlob,
+    meter: &mut Meter,
+) -> Transfer {
+    match upload_inner(t, s, local, meter) {
         Ok(()) => Transfer::Done,
         Err(e) => e,
     }
 }
 
-fn upload_inner(t: &dyn Transport, s: &mut Session<'_>, local: &LocalBlob) -> Result<(), Transfer> {
+fn upload_inner(
+    t: &dyn Transport,
+    s: &mut Session<'_>,
+    local: &LocalBlob,
+    meter: &mut Meter,
+) -> Result<(), Transfer> {
     let blob = &local.blob;
     let mut file = match fs::File::open(&local.path) {
         Ok(f) => f,
@@ -174,32 +194,68 @@ fn upload_inner(t: &dyn Transport, s: &mut Session<'_>, local: &LocalBlob) -> Re
             ))
         }
     }
+    if blob.size == 0 {
+        return Err(Transfer::Refused(
+            "attachment file empty on this device".into(),
+        ));
+    }
     let mut st = status(t, s, blob)?;
     let mut buf = vec![0u8; BLOB_CHUNK];
+    let mut chunk = FIRST_CHUNK;
     // Each round either appends a chunk or learns where the server's copy ends; a server
     // that keeps disagreeing is a protocol failure, not an endless loop.
     let mut resyncs = 0;
+    let mut restarts = 0;
+    let mut stalls = 0;
     while !st.complete {
-        if st.received > blob.size {
+        // Trust the server's status when it makes sense. An incomplete copy that holds
+        // every byte or more than the blob does not: ask again (a server settles a whole
+        // blob on status), then start the blob again from zero (a put at offset 0 restarts
+        // an incomplete copy). Never an empty or out-of-range chunk.
+        let from = if st.received < blob.size {
+            st.received
+        } else if resyncs < MAX_RESYNCS {
+            resyncs += 1;
+            st = status(t, s, blob)?;
+            continue;
+        } else if restarts < MAX_RESTARTS {
+            restarts += 1;
+            resyncs = 0;
+            0
+        } else {
             return Err(Transfer::Refused(
-                "the server holds more than the blob".into(),
+                "the team server cannot complete this attachment".into(),
             ));
-        }
-        let want =
-            usize::try_from((blob.size - st.received).min(BLOB_CHUNK as u64)).unwrap_or(BLOB_CHUNK);
-        file.seek(SeekFrom::Start(st.received))
+        };
+        let want = usize::try_from((blob.size - from).min(chunk as u64)).unwrap_or(chunk);
+        file.seek(SeekFrom::Start(from))
             .and_then(|_| file.read_exact(&mut buf[..want]))
             .map_err(|_| Transfer::Refused("attachment file unreadable on this device".into()))?;
-        let chunk = &buf[..want];
-        let chunk_sha = hex::encode(digest::digest(&digest::SHA256, chunk));
-        let req = signed(s, BlobOp::Put, blob, st.received, want as u64, chunk_sha)?;
-        let body = encode_blob_put(&req, chunk);
+        let bytes = &buf[..want];
+        let chunk_sha = hex::encode(digest::digest(&digest::SHA256, bytes));
+        let req = signed(s, BlobOp::Put, blob, from, want as u64, chunk_sha)?;
+        let body = encode_blob_put(&req, bytes);
+        let started = Instant::now();
         match classify(t.post_octets(paths::BLOB_PUT, body), s.wall_ms()) {
             Answer::Ok(b) => {
                 st = decode_reply(&b).ok_or(Transfer::Malformed)?;
+                if !st.complete && st.received <= from {
+                    // Accepted but no further along: a server that keeps doing this is not
+                    // taking the blob.
+                    stalls += 1;
+                    if stalls >= MAX_RESYNCS {
+                        return Err(Transfer::Malformed);
+                    }
+                } else {
+                    resyncs = 0;
+                }
+                let took = started.elapsed();
+                meter.add(want as u64, took);
+                chunk = next_chunk(want, took);
             }
             Answer::Failed(Failure::Refused { status: 409, body })
-                if body.as_ref().is_some_and(|b| b.error == codes::BLOB_OFFSET) && resyncs < 3 =>
+                if body.as_ref().is_some_and(|b| b.error == codes::BLOB_OFFSET)
+                    && resyncs < MAX_RESYNCS =>
             {
                 resyncs += 1;
                 st = status(t, s, blob)?;
@@ -209,14 +265,65 @@ fn upload_inner(t: &dyn Transport, s: &mut Session<'_>, local: &LocalBlob) -> Re
                     .as_ref()
                     .is_some_and(|b| b.error == codes::BLOB_MISMATCH) =>
             {
-                return Err(Transfer::Refused(
-                    "attachment file does not match its recorded digest".into(),
-                ));
+                // The server discarded what it had. If the file here is right, the bytes
+                // were damaged on the way: send it again from zero, once.
+                let intact = file_digest(&local.path)
+                    .map(|(sha, size)| sha == blob.sha256 && size == blob.size)
+                    .unwrap_or(false);
+                if !intact || restarts >= MAX_RESTARTS {
+                    return Err(Transfer::Refused(
+                        "attachment file does not match its recorded digest".into(),
+                    ));
+                }
+                restarts += 1;
+                st.received = 0;
             }
             Answer::Failed(f) => return Err(Transfer::Failed(f)),
         }
     }
     Ok(())
+}
+
+/// First chunk of an upload; later ones follow the measured rate.
+const FIRST_CHUNK: usize = 64 * 1024;
+/// Smallest chunk (a very slow link still makes progress in whole, verified chunks).
+const MIN_CHUNK: usize = 16 * 1024;
+/// Each chunk should take about this long at the rate the last one was sent: a cut loses
+/// little, and no chunk comes near the transport's stall bound.
+const CHUNK_SECONDS: f64 = 5.0;
+/// Status requests in a row before the device stops trusting the server's copy.
+const MAX_RESYNCS: u32 = 3;
+/// Fresh starts of one blob within one upload before it is refused.
+const MAX_RESTARTS: u32 = 2;
+
+/// The next chunk size: what the last one's rate sends in [`CHUNK_SECONDS`], within
+/// [`MIN_CHUNK`]..=[`BLOB_CHUNK`].
+fn next_chunk(sent: usize, took: Duration) -> usize {
+    let secs = took.as_secs_f64().max(0.001);
+    let rate = sent as f64 / secs;
+    ((rate * CHUNK_SECONDS) as usize).clamp(MIN_CHUNK, BLOB_CHUNK)
+}
+
+/// Bytes moved and the time they took, to estimate what is left.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Meter {
+    pub bytes: u64,
+    pub time: Duration,
+}
+
+impl Meter {
+    fn add(&mut self, bytes: u64, time: Duration) {
+        self.bytes += bytes;
+        self.time += time;
+    }
+
+    /// Bytes per second, once something measurable moved.
+    pub(crate) fn rate(&self) -> Option<u64> {
+        let ms = self.time.as_millis();
+        (self.bytes >= 16 * 1024 && ms > 0)
+            .then(|| (self.bytes as u128 * 1000 / ms) as u64)
+            .filter(|r| *r > 0)
+    }
 }
 
 /// The temporary file a download of `dest` grows in.

@@ -23,7 +23,7 @@ use crate::store::{outbox, stamps, Database, OutboxEntry};
 use crate::sync::access::{Session, StoreAccess};
 use crate::sync::apply::{self, Appliers, InboxState};
 use crate::sync::backoff::{parse_retry_after, RetryPolicy};
-use crate::sync::blobs::{self, BlobHost, LocalBlob, OutgoingProblem, Transfer};
+use crate::sync::blobs::{self, BlobHost, LocalBlob, Meter, OutgoingProblem, Transfer};
 use crate::sync::error::SyncError;
 use crate::sync::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::sync::protocol::{
@@ -309,17 +309,34 @@ impl SyncEngine {
             return Err(SyncError::NotEnrolled);
         }
         let mut report = SyncReport::default();
+        let mut meter = Meter::default();
         let result = self
             .probe_time(s)
-            .and_then(|()| self.push_all(s, &mut report))
+            .and_then(|()| self.push_all(s, &mut report, &mut meter))
             .and_then(|()| self.pull_all(s, &mut report))
             .and_then(|()| self.download_all(s, &mut report));
+        let rate = meter.rate();
+        if result.is_err() && rate.is_some() {
+            // The rate measured before a failure still tells the officer how long the
+            // rest will take; if even this cannot be recorded, the error says enough.
+            let _ = s.with(|db| {
+                db.sync_transaction(|tx, _| {
+                    let mut st = state::load(tx)?;
+                    st.upload_rate_bps = rate;
+                    state::save(tx, &st)?;
+                    Ok(())
+                })
+            });
+        }
         match result {
             Ok(()) => {
                 let wall = s.wall_ms();
                 s.with(|db| {
                     db.sync_transaction(|tx, _| {
                         let mut st = state::load(tx)?;
+                        if rate.is_some() {
+                            st.upload_rate_bps = rate;
+                        }
                         st.last_success_ms = Some(wall);
                         st.last_error = None;
                         st.failures = 0;
@@ -426,7 +443,12 @@ impl SyncEngine {
         })
     }
 
-    fn push_all(&self, s: &mut Session<'_>, report: &mut SyncReport) -> Result<(), SyncError> {
+    fn push_all(
+        &self,
+        s: &mut Session<'_>,
+        report: &mut SyncReport,
+        meter: &mut Meter,
+    ) -> Result<(), SyncError> {
         let mut batch_size = self.batch_size;
         // Set after the server said a blob we had uploaded is missing (it was restored
         // from an older copy): upload every blob of the batch again, once.
@@ -459,7 +481,7 @@ impl SyncEngine {
                 if local.uploaded && !recheck_blobs {
                     continue;
                 }
-                match blobs::upload(self.transport.as_ref(), s, local) {
+                match blobs::upload(self.transport.as_ref(), s, local, meter) {
                     Transfer::Done => {
                         let host = &self.domain.blobs;
                         s.with(|db| {

@@ -45,6 +45,10 @@ pub struct SyncState {
     /// against it. None when enrolled with a server that does not sign receipts.
     #[serde(default)]
     pub server_public_key: Option<String>,
+    /// Upload rate (bytes per second) of attachment files as last measured, for the
+    /// estimate of what is left.
+    #[serde(default)]
+    pub upload_rate_bps: Option<u64>,
 }
 
 impl SyncState {
@@ -94,6 +98,10 @@ pub struct SyncStatus {
     pub pending: u64,
     /// Local changes refused, kept with their reasons (`store::outbox::quarantined`).
     pub quarantined: u64,
+    /// The most recent of them (at most [`BLOCKED_SHOWN`]), each with its reason: e.g. an
+    /// attachment whose file the server refused for good. The changes that do not depend
+    /// on them went on.
+    pub blocked: Vec<BlockedChange>,
     pub last_success_ms: Option<u64>,
     pub last_error: Option<String>,
     /// When the next automatic attempt is due, after a transient failure.
@@ -101,6 +109,11 @@ pub struct SyncStatus {
     pub revoked: bool,
     /// Attachment files of queued changes not yet whole on the server.
     pub attachments_to_upload: u64,
+    /// Their size in bytes (what is left to send besides the changes themselves).
+    pub upload_bytes: u64,
+    /// How long sending `upload_bytes` should take at the rate last measured (ms); none
+    /// until a rate was measured.
+    pub upload_estimate_ms: Option<u64>,
     /// Teammates' attachment files announced but not downloaded yet.
     pub attachments_to_download: u64,
     /// How far (ms) this device's clock is from the team server's, as last learned
@@ -111,22 +124,51 @@ pub struct SyncStatus {
 }
 
 /// The status, with the blob counts of `blobs`.
+/// Most quarantined changes listed in [`SyncStatus::blocked`].
+pub const BLOCKED_SHOWN: usize = 20;
+
+/// A local change held back for good, and why (no content: kind, seq, reason).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct BlockedChange {
+    pub seq: u64,
+    pub kind: String,
+    pub reason: String,
+}
+
 pub fn status(conn: &Connection, blobs: &dyn BlobHost) -> StoreResult<SyncStatus> {
     let s = load(conn)?;
     let o = outbox::status(conn)?;
-    let (attachments_to_upload, attachments_to_download) = blobs.counts(conn)?;
+    let q = outbox::quarantined(conn)?;
+    let blocked = q
+        .iter()
+        .rev()
+        .take(BLOCKED_SHOWN)
+        .map(|e| BlockedChange {
+            seq: e.seq,
+            kind: e.kind.clone(),
+            reason: e.last_error.clone().unwrap_or_default(),
+        })
+        .collect();
+    let c = blobs.counts(conn)?;
     Ok(SyncStatus {
         enrolled: s.enrolled(),
         team_id: s.team_id,
         server_url: s.server_url,
         pending: o.pending,
         quarantined: o.quarantined,
+        blocked,
         last_success_ms: s.last_success_ms,
         last_error: s.last_error,
         next_attempt_ms: s.next_attempt_ms,
         revoked: s.revoked,
-        attachments_to_upload,
-        attachments_to_download,
+        attachments_to_upload: c.to_upload,
+        upload_bytes: c.upload_bytes,
+        upload_estimate_ms: s
+            .upload_rate_bps
+            .filter(|r| *r > 0 && c.upload_bytes > 0)
+            .map(|r| c.upload_bytes.saturating_mul(1000) / r),
+        attachments_to_download: c.to_download,
         clock_offset_ms: stored_offset(conn)?,
     })
 }

@@ -6,8 +6,8 @@ import app.vigil.core.IncidentLog
 import app.vigil.core.Severity
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncObserver
-import app.vigil.core.SyncProgress
-import app.vigil.core.SyncOptions
+import app.vigil.core.model.SyncProgress
+import app.vigil.core.model.SyncOptions
 import app.vigil.core.Vault
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals

@@ -10,7 +10,7 @@ import app.vigil.core.IncidentFilter
 import app.vigil.core.IncidentLog
 import app.vigil.core.PlatformTransport
 import app.vigil.core.SyncClient
-import app.vigil.core.SyncOptions
+import app.vigil.core.model.SyncOptions
 import app.vigil.core.Vault
 import app.vigil.core.WalkSubject
 import org.junit.jupiter.api.Assertions.assertEquals

@@ -6,8 +6,8 @@ import app.vigil.core.PlatformTransport
 import app.vigil.core.PlatformTransportException
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncException
-import app.vigil.core.SyncOptions
-import app.vigil.core.SyncTrigger
+import app.vigil.core.model.SyncOptions
+import app.vigil.core.model.SyncTrigger
 import app.vigil.core.Vault
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
