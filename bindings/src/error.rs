@@ -42,6 +42,12 @@ pub enum StoreError {
     KeyWrapper { reason: String },
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: String },
+    /// Another writer kept the store busy too long; nothing was written. Try again.
+    #[error("the store is busy with another writer; nothing was written, try again")]
+    Busy,
+    /// No room for this write; nothing was written and nothing stored was lost.
+    #[error("the device's storage is full: free space to log more; nothing was lost")]
+    DiskFull,
     #[error("file system error: {reason}")]
     Io { reason: String },
     #[error("internal error: {reason}")]
@@ -78,6 +84,8 @@ impl From<core::StoreError> for StoreError {
             E::LastSlot => StoreError::LastSlot,
             E::KeyWrapper(reason) => StoreError::KeyWrapper { reason },
             E::InvalidInput { field, reason } => StoreError::InvalidInput { field, reason },
+            E::Busy => StoreError::Busy,
+            E::DiskFull => StoreError::DiskFull,
             e @ E::Io(_) => StoreError::Io {
                 reason: e.to_string(),
             },

@@ -30,6 +30,10 @@ struct Cli {
     /// Machine-readable JSON on stdout (and JSON errors on stderr).
     #[arg(long, global = true)]
     json: bool,
+    /// Seconds to wait for another process writing the same store before giving up
+    /// with `busy` (exit status 6; nothing is written).
+    #[arg(long, global = true, env = "VIGIL_WAIT", default_value_t = 15.0, value_parser = commands::parse_wait)]
+    wait: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -73,6 +77,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json);
+    commands::set_wait(cli.wait);
     let result = match cli.command {
         Command::Init(args) => commands::store::init(&cli.data_dir, args, &out),
         Command::Status => commands::store::status(&cli.data_dir, &out),

@@ -392,6 +392,114 @@ fn a_walk_answered_through_piped_stdin_then_completed_and_signed_off() {
         ],
     );
     assert_eq!(r["incident_id"].as_str().unwrap().len(), 36);
+    // Both spellings of a category, as for `incident log`; a wrong one lists the values.
+    let r = ok_json(
+        &dir,
+        &[
+            "--json",
+            "checklist",
+            "raise",
+            &walk_id,
+            "exits",
+            "--category",
+            "security-breach",
+        ],
+    );
+    assert_eq!(r["incident_id"].as_str().unwrap().len(), 36);
+    let o = vigil(
+        &dir,
+        &[
+            "checklist",
+            "raise",
+            &walk_id,
+            "exits",
+            "--category",
+            "breach",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("security-breach") && err.contains("hostile-surveillance"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_same_gpx_twice_into_one_journey_is_refused_unless_asked() {
+    let (_t, dir) = store();
+    let file = fixture("gpx11_route_rtept.gpx");
+    let file = file.to_str().unwrap();
+    let first = ok_json(
+        &dir,
+        &["--json", "route", "import", file, "--journey", "airport"],
+    );
+    let id = first["routes"][0]["id"].as_str().unwrap().to_string();
+    let o = vigil(&dir, &["route", "import", file, "--journey", "airport"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains(&id) && err.contains("--again"), "{err}");
+    assert_eq!(
+        ok_json(&dir, &["--json", "route", "list"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Into another journey, or when asked: imported.
+    ok_json(
+        &dir,
+        &["--json", "route", "import", file, "--journey", "stadium"],
+    );
+    ok_json(
+        &dir,
+        &[
+            "--json",
+            "route",
+            "import",
+            file,
+            "--journey",
+            "airport",
+            "--again",
+        ],
+    );
+    assert_eq!(
+        ok_json(&dir, &["--json", "route", "list"])
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // A missing file is named in words.
+    let o = vigil(&dir, &["route", "import", "nope.gpx"]);
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("no such file: nope.gpx"), "{err}");
+}
+
+#[test]
+fn without_an_officer_the_message_names_vigil_officer() {
+    let (_t, dir) = store();
+    let o = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args([
+            "checklist",
+            "start",
+            "vigil.vehicle-check",
+            "--subject",
+            "Car 2",
+        ])
+        .env("VIGIL_PASSPHRASE", PASS)
+        .env_remove("VIGIL_OFFICER")
+        .env_remove("USER")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        err.contains("--officer") && err.contains("VIGIL_OFFICER"),
+        "{err}"
+    );
 }
 
 #[test]

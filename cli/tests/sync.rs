@@ -256,6 +256,14 @@ fn server_down_is_transient_and_revocation_stops_sync() {
     let o = vigil(&dev, &["--json", "sync"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(err_json(&o)["error"]["kind"], "transient");
+    let msg = err_json(&o)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("run `vigil sync` again after") && !msg.contains("scheduled"),
+        "{msg}"
+    );
     let st = json(&vigil(&dev, &["--json", "sync", "status"]));
     assert!(st["next_attempt_ms"].as_u64().is_some(), "{st}");
     assert!(st["last_error"].is_string(), "{st}");

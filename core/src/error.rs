@@ -62,6 +62,14 @@ pub enum StoreError {
     KeyWrapper(String),
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: String },
+    /// Another process or thread kept the store busy longer than a writer waits
+    /// (the store lock or SQLite's busy timeout); nothing was written. Try again.
+    #[error("the store is busy with another writer; nothing was written, try again")]
+    Busy,
+    /// The file system has no room for this write; nothing was written and nothing
+    /// already stored was lost.
+    #[error("the device's storage is full: free space to log more; nothing was lost")]
+    DiskFull,
     #[error("file system error ({0})")]
     Io(std::io::ErrorKind),
     #[error("database error ({0})")]
@@ -81,6 +89,13 @@ impl StoreError {
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
+        use rustix::io::Errno;
+        let full = [Errno::NOSPC.raw_os_error(), Errno::DQUOT.raw_os_error()];
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || e.raw_os_error().is_some_and(|c| full.contains(&c))
+        {
+            return StoreError::DiskFull;
+        }
         StoreError::Io(e.kind())
     }
 }
@@ -92,6 +107,8 @@ impl From<rusqlite::Error> for StoreError {
             Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
                 StoreError::DatabaseCorrupt
             }
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Busy,
+            Some(ErrorCode::DiskFull) => StoreError::DiskFull,
             // Only the error code and SQLite's generic description: never values or SQL text.
             Some(code) => StoreError::Sqlite(format!("{code:?}")),
             None => StoreError::Sqlite(sqlite_kind(&e).to_string()),

@@ -11,14 +11,17 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::crypto::keys::{MasterKey, Purpose, SubKey};
 use crate::crypto::{random, KdfParams};
 use crate::error::{StoreError, StoreResult};
 use crate::keyfile::{self, KeyFileBody, KeyWrapper, PassphraseKek, Slot, SlotKind, SlotRole};
-use crate::store::{outbox, schema, Database, OutboxStatus};
+use crate::store::lock::StoreLock;
+use crate::store::{outbox, schema, Database, OutboxStatus, DEFAULT_WAIT};
 
 #[derive(Clone, Debug)]
 pub struct VaultPaths {
@@ -110,6 +113,8 @@ pub struct Vault {
     /// A re-key that was interrupted: its key file, staged beside the real one.
     pending: Option<KeyFileBody>,
     state: State,
+    /// How long a change waits for another writer (store lock, SQLite) before `Busy`.
+    wait: Duration,
 }
 
 enum Found {
@@ -139,6 +144,7 @@ impl Vault {
     ) -> StoreResult<Vault> {
         let paths = VaultPaths::new(dir);
         fs::create_dir_all(dir)?;
+        let _lock = StoreLock::acquire(dir, DEFAULT_WAIT)?;
         if paths.keys.exists() || paths.db.exists() {
             return Err(StoreError::AlreadyExists);
         }
@@ -176,6 +182,7 @@ impl Vault {
             body,
             pending: None,
             state: State::Unlocked(Box::new(Session { master, db })),
+            wait: DEFAULT_WAIT,
         })
     }
 
@@ -200,7 +207,18 @@ impl Vault {
             body,
             pending,
             state: State::Locked,
+            wait: DEFAULT_WAIT,
         })
+    }
+
+    /// How long a change waits for another process or thread writing the same store
+    /// (the store lock, SQLite's busy timeout) before failing with `Busy`; 15 s unless set.
+    pub fn set_wait(&mut self, wait: Duration) -> StoreResult<()> {
+        self.wait = wait;
+        if let State::Unlocked(s) = &self.state {
+            s.db.set_wait(wait)?;
+        }
+        Ok(())
     }
 
     pub fn paths(&self) -> &VaultPaths {
@@ -263,8 +281,14 @@ impl Vault {
         if self.is_unlocked() {
             return Ok(());
         }
-        self.body.failed_attempts = self.body.failed_attempts.saturating_add(1);
-        keyfile::write(&self.paths.keys, &self.body)?;
+        {
+            // Counted before the check, under the store lock, on the key file as it is now
+            // (another process may have changed it since this vault was opened).
+            let (_lock, mut body) = self.fresh_body()?;
+            body.failed_attempts = body.failed_attempts.saturating_add(1);
+            keyfile::write(&self.paths.keys, &body)?;
+            self.body = body;
+        }
 
         let mut found: Option<Found> = None;
         let sources: Vec<(bool, &KeyFileBody)> = std::iter::once((false, &self.body))
@@ -297,8 +321,12 @@ impl Vault {
             Some(Found::Master(master, from_pending)) => self.finish_unlock(master, from_pending),
             Some(Found::Duress(kek, kind)) => {
                 let platform = if kind.uses_platform() { platform } else { None };
-                self.shred_files()?;
-                let fresh = Self::create_with_kek(&self.paths.dir, &kek, platform)?;
+                {
+                    let _lock = StoreLock::acquire(&self.paths.dir, self.wait)?;
+                    self.shred_files()?;
+                }
+                let mut fresh = Self::create_with_kek(&self.paths.dir, &kek, platform)?;
+                fresh.set_wait(self.wait)?;
                 *self = fresh;
                 Ok(())
             }
@@ -342,6 +370,7 @@ impl Vault {
     }
 
     fn finish_unlock(&mut self, master: MasterKey, from_pending: bool) -> StoreResult<()> {
+        let _lock = StoreLock::acquire(&self.paths.dir, self.wait)?;
         let body = if from_pending {
             self.pending.clone().ok_or(StoreError::KeyFileCorrupt)?
         } else {
@@ -359,14 +388,17 @@ impl Vault {
         };
         if from_pending {
             fs::rename(&self.paths.keys_next, &self.paths.keys)?;
-            self.body = body;
+            sync_dir(&self.paths.dir)?;
         } else if self.pending.is_some() {
             fs::remove_file(&self.paths.keys_next)?;
         }
         self.pending = None;
-        self.body.failed_attempts = 0;
-        keyfile::write(&self.paths.keys, &self.body)?;
+        let mut body = keyfile::read(&self.paths.keys)?;
+        body.failed_attempts = 0;
+        keyfile::write(&self.paths.keys, &body)?;
+        self.body = body;
         db.set_attachments_dir(self.paths.attachments.clone());
+        db.set_wait(self.wait)?;
         self.state = State::Unlocked(Box::new(Session { master, db }));
         Ok(())
     }
@@ -416,8 +448,24 @@ impl Vault {
         })
     }
 
-    fn save(&self) -> StoreResult<()> {
-        keyfile::write(&self.paths.keys, &self.body)
+    /// The store lock and the key file as it is on disk now: every change to the key file
+    /// starts here, so concurrent writers never overwrite each other's changes.
+    fn fresh_body(&self) -> StoreResult<(StoreLock, KeyFileBody)> {
+        let lock = StoreLock::acquire(&self.paths.dir, self.wait)?;
+        let body = keyfile::read(&self.paths.keys)?;
+        Ok((lock, body))
+    }
+
+    /// Applies `change` to the key file under the store lock and writes it.
+    fn update_body<T>(
+        &mut self,
+        change: impl FnOnce(&mut KeyFileBody) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let (_lock, mut body) = self.fresh_body()?;
+        let out = change(&mut body)?;
+        keyfile::write(&self.paths.keys, &body)?;
+        self.body = body;
+        Ok(out)
     }
 
     /// Adds a passphrase slot (stacked on the platform key when one is given).
@@ -430,36 +478,31 @@ impl Vault {
         let params = kdf.checked()?;
         check_passphrase(passphrase)?;
         let kek = PassphraseKek::derive_new(passphrase, params)?;
-        let session = self.session()?;
-        let mut body = self.body.clone();
-        let id = body.allocate_slot_id();
-        body.slots.push(Slot::new_passphrase(
-            id,
-            &body.store_id,
-            &kek,
-            SlotRole::Master,
-            session.master.expose(),
-            platform,
-        )?);
-        self.body = body;
-        self.save()?;
-        Ok(id)
+        let master = Zeroizing::new(*self.session()?.master.expose());
+        self.update_body(|body| {
+            let id = body.allocate_slot_id();
+            let slot = Slot::new_passphrase(
+                id,
+                &body.store_id,
+                &kek,
+                SlotRole::Master,
+                &master,
+                platform,
+            )?;
+            body.slots.push(slot);
+            Ok(id)
+        })
     }
 
     /// Adds a slot that the platform key alone opens (biometric / device unlock).
     pub fn add_platform_slot(&mut self, platform: &dyn KeyWrapper) -> StoreResult<u32> {
-        let session = self.session()?;
-        let mut body = self.body.clone();
-        let id = body.allocate_slot_id();
-        body.slots.push(Slot::new_platform(
-            id,
-            &body.store_id,
-            session.master.expose(),
-            platform,
-        )?);
-        self.body = body;
-        self.save()?;
-        Ok(id)
+        let master = Zeroizing::new(*self.session()?.master.expose());
+        self.update_body(|body| {
+            let id = body.allocate_slot_id();
+            let slot = Slot::new_platform(id, &body.store_id, &master, platform)?;
+            body.slots.push(slot);
+            Ok(id)
+        })
     }
 
     /// Sets the duress passphrase: entering it at unlock wipes the store and opens a fresh,
@@ -490,7 +533,7 @@ impl Vault {
         let kek = PassphraseKek::derive_new(passphrase, params)?;
         let decoy = random::bytes::<32>()?;
         let mut duress = session.db.duress_slots()?;
-        let mut body = self.body.clone();
+        let (_lock, mut body) = self.fresh_body()?;
         let id = body.allocate_slot_id();
         body.slots.push(Slot::new_passphrase(
             id,
@@ -502,28 +545,27 @@ impl Vault {
         )?);
         duress.push(id);
         self.db()?.set_duress_slots(&duress)?;
+        keyfile::write(&self.paths.keys, &body)?;
         self.body = body;
-        self.save()?;
         Ok(id)
     }
 
     /// Removes a slot; refuses to remove the last one that opens the store.
     pub fn remove_slot(&mut self, id: u32) -> StoreResult<()> {
         let mut duress = self.db()?.duress_slots()?;
-        self.body.slot(id)?;
-        let remaining_openers = self
-            .body
-            .slots
-            .iter()
-            .filter(|s| s.id != id && !duress.contains(&s.id))
-            .count();
-        if remaining_openers == 0 {
-            return Err(StoreError::LastSlot);
-        }
-        let mut body = self.body.clone();
-        body.slots.retain(|s| s.id != id);
-        self.body = body;
-        self.save()?;
+        self.update_body(|body| {
+            body.slot(id)?;
+            let remaining_openers = body
+                .slots
+                .iter()
+                .filter(|s| s.id != id && !duress.contains(&s.id))
+                .count();
+            if remaining_openers == 0 {
+                return Err(StoreError::LastSlot);
+            }
+            body.slots.retain(|s| s.id != id);
+            Ok(())
+        })?;
         if duress.contains(&id) {
             duress.retain(|d| *d != id);
             self.db()?.set_duress_slots(&duress)?;
@@ -573,14 +615,14 @@ impl Vault {
             session.master.expose(),
             stacked,
         )?;
-        let mut body = self.body.clone();
-        for s in body.slots.iter_mut() {
-            if s.id == old_slot.id {
-                *s = replacement.clone();
+        self.update_body(|body| {
+            for s in body.slots.iter_mut() {
+                if s.id == old_slot.id {
+                    *s = replacement.clone();
+                }
             }
-        }
-        self.body = body;
-        self.save()
+            Ok(())
+        })
     }
 
     /// Wipe after `max_failed` consecutive failed unlocks (`None` turns the policy off).
@@ -589,8 +631,10 @@ impl Vault {
         if max_failed == Some(0) {
             return Err(StoreError::invalid("wipe policy", "must be at least 1"));
         }
-        self.body.wipe_after = max_failed;
-        self.save()
+        self.update_body(|body| {
+            body.wipe_after = max_failed;
+            Ok(())
+        })
     }
 
     /// Suspected compromise: a new master key, the database re-encrypted under it
@@ -608,12 +652,13 @@ impl Vault {
         self.session()?;
         let kek = PassphraseKek::derive_new(new_passphrase, params)?;
         let master = MasterKey::generate()?;
+        let (_lock, current) = self.fresh_body()?;
         let mut body = KeyFileBody {
-            store_id: self.body.store_id.clone(),
+            store_id: current.store_id.clone(),
             slots: vec![],
             failed_attempts: 0,
-            wipe_after: self.body.wipe_after,
-            next_slot_id: self.body.next_slot_id,
+            wipe_after: current.wipe_after,
+            next_slot_id: current.next_slot_id,
         };
         let id = body.allocate_slot_id();
         body.slots.push(Slot::new_passphrase(
@@ -629,6 +674,7 @@ impl Vault {
         self.session()?.db.rekey(&new_key)?;
         self.session()?.db.set_duress_slots(&[])?;
         fs::rename(&self.paths.keys_next, &self.paths.keys)?;
+        sync_dir(&self.paths.dir)?;
         self.body = body;
         if let State::Unlocked(s) = &mut self.state {
             s.master = master;
@@ -646,7 +692,9 @@ impl Vault {
                 first_err = Some(StoreError::KeyWrapper(e.0));
             }
         }
-        if let Err(e) = self.shred_files() {
+        let shredded =
+            StoreLock::acquire(&self.paths.dir, self.wait).and_then(|_lock| self.shred_files());
+        if let Err(e) = shredded {
             first_err.get_or_insert(e);
         }
         match first_err {
@@ -689,6 +737,12 @@ impl Drop for Vault {
 
 fn db_key(master: &MasterKey, body: &KeyFileBody) -> StoreResult<SubKey> {
     Ok(master.derive(&body.store_id, Purpose::Database)?)
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> StoreResult<()> {
+    fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 fn check_passphrase(p: &[u8]) -> StoreResult<()> {

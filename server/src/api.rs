@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
@@ -11,9 +11,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use vigil_core::sync::protocol::{decode_blob_put, paths, BlobRequest};
+use vigil_core::sync::protocol::{decode_blob_put, paths, BlobRequest, SERVER_TIME_HEADER};
 
 use crate::blobs;
 use crate::error::{Refusal, ServerError};
@@ -25,6 +26,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub ctx: Arc<Ctx>,
+    /// Largest request body accepted (bodies read as a stream check it themselves).
+    pub body_limit: usize,
 }
 
 pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
@@ -38,7 +41,7 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
         .route(paths::BLOB_GET, post(blob_get))
         .route_layer(axum::middleware::from_fn(log_refusal))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(AppState { ctx })
+        .with_state(AppState { ctx, body_limit })
 }
 
 /// Logs every refused request (4xx) with its route, status, error code and reason, so an
@@ -120,42 +123,67 @@ async fn blob_status(State(s): State<AppState>, body: Result<Bytes, BytesRejecti
     run(s, body, blobs::status).await
 }
 
-/// `u32be(header length) ‖ header JSON ‖ chunk`.
-async fn blob_put(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    let bytes = match body {
-        Ok(b) => b,
-        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return ServerError::TooLarge.into_response()
+/// `u32be(header length) ‖ header JSON ‖ chunk`, read frame by frame: when the connection
+/// is cut after part of the chunk arrived, that part is kept (`blobs::put_prefix`).
+async fn blob_put(State(s): State<AppState>, body: Body) -> Response {
+    let mut body = body;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut cut = false;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    if buf.len().saturating_add(data.len()) > s.body_limit {
+                        return ServerError::TooLarge.into_response_at(s.ctx.now_ms());
+                    }
+                    buf.extend_from_slice(&data);
+                }
+            }
+            Err(_) => {
+                cut = true;
+                break;
+            }
         }
-        Err(_) => return ServerError::Malformed("unreadable body".into()).into_response(),
-    };
-    let joined = tokio::task::spawn_blocking(move || match decode_blob_put(&bytes) {
+    }
+    let ctx = s.ctx.clone();
+    let joined = tokio::task::spawn_blocking(move || match decode_blob_put(&buf) {
+        Some((req, part)) if cut => blobs::put_prefix(&s.ctx, &req, part),
         Some((req, chunk)) => blobs::put(&s.ctx, &req, chunk),
         None => Err(ServerError::Malformed("blob chunk frame".into())),
     })
     .await;
     match joined {
         Ok(Ok(resp)) => (StatusCode::OK, Json(resp)).into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(_) => ServerError::Storage("worker panicked".into()).into_response(),
+        Ok(Err(e)) => e.into_response_at(ctx.now_ms()),
+        Err(_) => ServerError::Storage("worker panicked".into()).into_response_at(ctx.now_ms()),
     }
 }
 
 /// Answers the bytes themselves (`application/octet-stream`).
 async fn blob_get(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let ctx = s.ctx.clone();
     let req: BlobRequest = match parse(body) {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(e) => return e.into_response_at(ctx.now_ms()),
     };
     let joined = tokio::task::spawn_blocking(move || blobs::get(&s.ctx, &req)).await;
     match joined {
         Ok(Ok(bytes)) => (
             StatusCode::OK,
-            [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/octet-stream".to_string(),
+                ),
+                (
+                    axum::http::HeaderName::from_static(SERVER_TIME_HEADER),
+                    ctx.now_ms().to_string(),
+                ),
+            ],
             bytes,
         )
             .into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(_) => ServerError::Storage("worker panicked".into()).into_response(),
+        Ok(Err(e)) => e.into_response_at(ctx.now_ms()),
+        Err(_) => ServerError::Storage("worker panicked".into()).into_response_at(ctx.now_ms()),
     }
 }

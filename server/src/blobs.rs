@@ -6,7 +6,8 @@
 
 use ring::digest;
 use vigil_core::sync::protocol::{
-    BlobOp, BlobRequest, BlobStatusReply, BLOB_CHUNK, MAX_BLOB_RANGE, PULL_FRESHNESS_MS,
+    BlobOp, BlobRequest, BlobStatusReply, BLOB_AFTER_RECORD_VERSION, BLOB_CHUNK, MAX_BLOB_RANGE,
+    PULL_FRESHNESS_MS,
 };
 
 use crate::error::ServerError;
@@ -33,12 +34,13 @@ fn authorize(ctx: &Ctx, req: &BlobRequest, op: BlobOp) -> Result<DeviceRecord, S
     Ok(device)
 }
 
-fn reply(req: &BlobRequest, st: &BlobState) -> BlobStatusReply {
+fn reply(ctx: &Ctx, req: &BlobRequest, st: &BlobState) -> BlobStatusReply {
     BlobStatusReply {
         schema_version: req.schema_version,
         blob: req.blob.clone(),
         received: st.received,
         complete: st.complete,
+        server_time_ms: Some(ctx.now_ms()),
     }
 }
 
@@ -62,7 +64,7 @@ fn held(ctx: &Ctx, team: &str, req: &BlobRequest) -> Result<BlobState, ServerErr
 
 pub fn status(ctx: &Ctx, req: &BlobRequest) -> Result<BlobStatusReply, ServerError> {
     let device = authorize(ctx, req, BlobOp::Status)?;
-    Ok(reply(req, &held(ctx, &device.team_id, req)?))
+    Ok(reply(ctx, req, &held(ctx, &device.team_id, req)?))
 }
 
 /// Appends a chunk; the chunk that completes the blob is checked against its name in the
@@ -73,7 +75,7 @@ pub fn put(ctx: &Ctx, req: &BlobRequest, chunk: &[u8]) -> Result<BlobStatusReply
     let device = authorize(ctx, req, BlobOp::Put)?;
     let team = &device.team_id;
     if chunk.is_empty() && req.length == 0 && req.offset == req.blob.size {
-        return Ok(reply(req, &held(ctx, team, req)?));
+        return Ok(reply(ctx, req, &held(ctx, team, req)?));
     }
     if chunk.is_empty() || chunk.len() > BLOB_CHUNK || chunk.len() as u64 != req.length {
         return Err(ServerError::Malformed("blob chunk length".into()));
@@ -89,13 +91,49 @@ pub fn put(ctx: &Ctx, req: &BlobRequest, chunk: &[u8]) -> Result<BlobStatusReply
     let st =
         ctx.storage
             .blob_append(team, &device.id, &req.blob, req.offset, chunk, ctx.now_ms())?;
-    Ok(reply(req, &st))
+    Ok(reply(ctx, req, &st))
+}
+
+/// Keeps the bytes of a put whose connection was cut after `prefix` (a strict, non-empty
+/// start of the announced chunk) arrived, so the device resends only what was lost (it
+/// asks `status` and goes on from there). The chunk's digest cannot be checked on a part
+/// of it; the whole blob's SHA-256 still is, when its last byte arrives (a mismatch
+/// discards the blob and the device starts it again).
+pub fn put_prefix(
+    ctx: &Ctx,
+    req: &BlobRequest,
+    prefix: &[u8],
+) -> Result<BlobStatusReply, ServerError> {
+    let device = authorize(ctx, req, BlobOp::Put)?;
+    if prefix.is_empty() || prefix.len() as u64 >= req.length || req.length > BLOB_CHUNK as u64 {
+        return Err(ServerError::Malformed("blob chunk length".into()));
+    }
+    if req.offset.saturating_add(req.length) > req.blob.size {
+        return Err(ServerError::Malformed("blob chunk past the end".into()));
+    }
+    let st = ctx.storage.blob_append(
+        &device.team_id,
+        &device.id,
+        &req.blob,
+        req.offset,
+        prefix,
+        ctx.now_ms(),
+    )?;
+    Ok(reply(ctx, req, &st))
 }
 
 pub fn get(ctx: &Ctx, req: &BlobRequest) -> Result<Vec<u8>, ServerError> {
     let device = authorize(ctx, req, BlobOp::Get)?;
     match ctx.storage.blob(&device.team_id, &req.blob.sha256)? {
         Some(st) if st.complete && st.size == req.blob.size => {}
+        // Announced by a teammate's record, not uploaded whole yet: "coming".
+        _ if req.schema_version >= BLOB_AFTER_RECORD_VERSION
+            && ctx
+                .storage
+                .blob_expected(&device.team_id, &req.blob.sha256)? =>
+        {
+            return Err(ServerError::BlobPending)
+        }
         _ => return Err(ServerError::NotFound("blob")),
     }
     if req.length == 0 || req.length > MAX_BLOB_RANGE || req.offset >= req.blob.size {

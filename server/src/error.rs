@@ -38,6 +38,9 @@ pub enum ServerError {
     /// A batch names a blob the server does not hold whole yet.
     #[error("a referenced blob has not been uploaded")]
     BlobMissing,
+    /// Protocol 3: a blob a record announced, not uploaded whole yet ("coming").
+    #[error("the blob is announced but not uploaded yet")]
+    BlobPending,
     #[error("storage error ({0})")]
     Storage(String),
 }
@@ -56,7 +59,9 @@ impl ServerError {
             ServerError::Revoked => StatusCode::FORBIDDEN,
             ServerError::DeviceExists | ServerError::SequenceGap { .. } => StatusCode::CONFLICT,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServerError::BlobOffset { .. } | ServerError::BlobMissing => StatusCode::CONFLICT,
+            ServerError::BlobOffset { .. }
+            | ServerError::BlobMissing
+            | ServerError::BlobPending => StatusCode::CONFLICT,
             ServerError::BlobMismatch => StatusCode::BAD_REQUEST,
             ServerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -78,6 +83,7 @@ impl ServerError {
             ServerError::BlobOffset { .. } => codes::BLOB_OFFSET,
             ServerError::BlobMismatch => codes::BLOB_MISMATCH,
             ServerError::BlobMissing => codes::BLOB_MISSING,
+            ServerError::BlobPending => codes::BLOB_PENDING,
             ServerError::Storage(_) => codes::INTERNAL,
         }
     }

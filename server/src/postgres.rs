@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("sql/pg/0001_init.sql")),
     (2, include_str!("sql/pg/0002_chain_heads.sql")),
     (3, include_str!("sql/pg/0003_blobs.sql")),
+    (4, include_str!("sql/pg/0004_blob_pending.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed).
@@ -108,6 +109,10 @@ fn settle(
     if ok {
         c.execute(
             "UPDATE blobs SET complete = TRUE WHERE team_id = $1 AND sha256 = $2",
+            &[&team_id, &sha256],
+        )?;
+        c.execute(
+            "DELETE FROM blob_pending WHERE team_id = $1 AND sha256 = $2",
             &[&team_id, &sha256],
         )?;
     } else {
@@ -574,6 +579,64 @@ impl Storage for PgStorage {
             crate::storage::copy_range(&mut out, pos as u64, &data, offset, end);
         }
         Ok(out)
+    }
+
+    fn blobs_expect(
+        &self,
+        team_id: &str,
+        device_id: &str,
+        blobs: &[BlobRef],
+        now_ms: u64,
+    ) -> Result<(), ServerError> {
+        let mut c = self.lock();
+        let mut tx = c.transaction()?;
+        for b in blobs {
+            tx.execute(
+                "INSERT INTO blob_pending(team_id, sha256, size, device_id, announced_ms)
+                 SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (
+                     SELECT 1 FROM blobs WHERE team_id = $1 AND sha256 = $2 AND complete)
+                 ON CONFLICT (team_id, sha256, device_id) DO NOTHING",
+                &[
+                    &team_id,
+                    &b.sha256,
+                    &(b.size as i64),
+                    &device_id,
+                    &(now_ms as i64),
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn blobs_expected_from(&self, device_id: &str) -> Result<Vec<BlobRef>, ServerError> {
+        Ok(self
+            .lock()
+            .query(
+                "SELECT p.sha256, p.size FROM blob_pending p
+                 LEFT JOIN blobs b ON b.team_id = p.team_id AND b.sha256 = p.sha256
+                 WHERE p.device_id = $1 AND NOT COALESCE(b.complete, FALSE)
+                 ORDER BY p.announced_ms, p.sha256",
+                &[&device_id],
+            )?
+            .iter()
+            .map(|r| BlobRef {
+                sha256: r.get(0),
+                size: r.get::<_, i64>(1) as u64,
+            })
+            .collect())
+    }
+
+    fn blob_expected(&self, team_id: &str, sha256: &str) -> Result<bool, ServerError> {
+        Ok(self
+            .lock()
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM blob_pending p
+                     LEFT JOIN blobs b ON b.team_id = p.team_id AND b.sha256 = p.sha256
+                     WHERE p.team_id = $1 AND p.sha256 = $2 AND NOT COALESCE(b.complete, FALSE))",
+                &[&team_id, &sha256],
+            )?
+            .get(0))
     }
 
     fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {

@@ -9,8 +9,8 @@ use vigil_core::incident::{check_entry, EntryRefusal};
 use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
     BlobRef, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, PullPage,
-    PullRequest, PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, MIN_SCHEMA_VERSION,
-    PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
+    PullRequest, PushBatch, PushEntry, PushResult, BLOB_AFTER_RECORD_VERSION, MAX_PULL_LIMIT,
+    MIN_SCHEMA_VERSION, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
 
 use std::sync::{Arc, OnceLock};
@@ -238,12 +238,22 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
     if !batch.verify(&device.public_key) {
         return Err(ServerError::BadSignature);
     }
-    // A record never reaches the team before the file it announces: every blob an entry
-    // names must be here whole (the device uploads it first, then pushes again).
-    for e in &batch.entries {
+    // Protocols 1 and 2: a record never reaches the team before the file it announces:
+    // every blob an entry names must be here whole (the device uploads it first, then
+    // pushes again). Protocol 3: the record goes first and the blob is expected from the
+    // device (listed in its answers, "coming" to teammates) until it arrives.
+    let blob_after_record = batch.schema_version >= BLOB_AFTER_RECORD_VERSION;
+    let mut announced = Vec::new();
+    for (i, e) in batch.entries.iter().enumerate() {
         if let Some(blob) = BlobRef::of_payload(&e.payload) {
             match storage.blob(&device.team_id, &blob.sha256)? {
                 Some(st) if st.complete && st.size == blob.size => {}
+                Some(st) if st.size != blob.size && blob_after_record => {
+                    return Err(ServerError::Malformed(
+                        "blob size differs from its first upload".into(),
+                    ))
+                }
+                _ if blob_after_record => announced.push((i, blob)),
                 _ => return Err(ServerError::BlobMissing),
             }
         }
@@ -253,6 +263,23 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         validate_entry(&device, e, now)?;
         anchor_entry(&device, e, head, now)
     })?;
+    let pending_blobs = if blob_after_record {
+        // Only records the team now holds make their blob expected (a rejected entry's
+        // blob is nobody's business).
+        let expect: Vec<BlobRef> = announced
+            .into_iter()
+            .filter(|(i, _)| {
+                outcomes
+                    .get(*i)
+                    .is_some_and(|o| matches!(o.effective(), EntryOutcome::Applied))
+            })
+            .map(|(_, b)| b)
+            .collect();
+        storage.blobs_expect(&device.team_id, &device.id, &expect, now)?;
+        storage.blobs_expected_from(&device.id)?
+    } else {
+        Vec::new()
+    };
     // A receipt whenever the batch holds an anchored incident entry (applied now, or a
     // repeat of one applied: the answer to the first delivery may have been lost).
     let anchored = batch.entries.iter().zip(&outcomes).any(|(e, o)| {
@@ -275,6 +302,7 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         schema_version: batch.schema_version,
         server_time_ms: Some(ctx.now_ms()),
         receipt,
+        pending_blobs,
         results: batch
             .entries
             .iter()

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("sql/0001_init.sql")),
     (2, include_str!("sql/0002_chain_heads.sql")),
     (3, include_str!("sql/0003_blobs.sql")),
+    (4, include_str!("sql/0004_blob_pending.sql")),
 ];
 
 pub const DB_FILE: &str = "vigil-server.db";
@@ -226,6 +227,10 @@ fn settle(conn: &Connection, team_id: &str, sha256: &str) -> Result<bool, Server
     if ok {
         conn.execute(
             "UPDATE blobs SET complete = 1 WHERE team_id = ?1 AND sha256 = ?2",
+            params![team_id, sha256],
+        )?;
+        conn.execute(
+            "DELETE FROM blob_pending WHERE team_id = ?1 AND sha256 = ?2",
             params![team_id, sha256],
         )?;
     } else {
@@ -683,6 +688,55 @@ impl Storage for SqliteStorage {
             crate::storage::copy_range(&mut out, pos, &data, offset, end);
         }
         Ok(out)
+    }
+
+    fn blobs_expect(
+        &self,
+        team_id: &str,
+        device_id: &str,
+        blobs: &[BlobRef],
+        now_ms: u64,
+    ) -> Result<(), ServerError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for b in blobs {
+            tx.execute(
+                "INSERT INTO blob_pending(team_id, sha256, size, device_id, announced_ms)
+                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (
+                     SELECT 1 FROM blobs WHERE team_id = ?1 AND sha256 = ?2 AND complete = 1)
+                 ON CONFLICT(team_id, sha256, device_id) DO NOTHING",
+                params![team_id, b.sha256, b.size as i64, device_id, now_ms as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn blobs_expected_from(&self, device_id: &str) -> Result<Vec<BlobRef>, ServerError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.sha256, p.size FROM blob_pending p
+             LEFT JOIN blobs b ON b.team_id = p.team_id AND b.sha256 = p.sha256
+             WHERE p.device_id = ?1 AND COALESCE(b.complete, 0) = 0
+             ORDER BY p.announced_ms, p.sha256",
+        )?;
+        let rows = stmt.query_map(params![device_id], |r| {
+            Ok(BlobRef {
+                sha256: r.get(0)?,
+                size: r.get::<_, i64>(1)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn blob_expected(&self, team_id: &str, sha256: &str) -> Result<bool, ServerError> {
+        Ok(self.lock().query_row(
+            "SELECT EXISTS (SELECT 1 FROM blob_pending p
+                 LEFT JOIN blobs b ON b.team_id = p.team_id AND b.sha256 = p.sha256
+                 WHERE p.team_id = ?1 AND p.sha256 = ?2 AND COALESCE(b.complete, 0) = 0)",
+            params![team_id, sha256],
+            |r| r.get(0),
+        )?)
     }
 
     fn chain_head(&self, device_id: &str) -> Result<Option<ChainHead>, ServerError> {

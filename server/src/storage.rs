@@ -104,6 +104,19 @@ pub trait Storage: Send + Sync + 'static {
         offset: u64,
         len: u64,
     ) -> Result<Vec<u8>, ServerError>;
+    /// Protocol 3: records that `device` announced these blobs (applied records name
+    /// them) and that the team waits for them; blobs already whole are skipped.
+    fn blobs_expect(
+        &self,
+        team_id: &str,
+        device_id: &str,
+        blobs: &[BlobRef],
+        now_ms: u64,
+    ) -> Result<(), ServerError>;
+    /// The blobs `device_id` announced that are not whole yet, oldest announcement first.
+    fn blobs_expected_from(&self, device_id: &str) -> Result<Vec<BlobRef>, ServerError>;
+    /// Whether a record of the team announced this blob and it is not whole yet.
+    fn blob_expected(&self, team_id: &str, sha256: &str) -> Result<bool, ServerError>;
     /// The highest server time recorded (changes received, devices enrolled, codes
     /// used; 0 when none): where the server's monotonic clock starts.
     fn time_high_water(&self) -> Result<u64, ServerError> {

@@ -503,6 +503,7 @@ fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
             outcome: EntryOutcome::Applied,
         }],
         receipt: Some(ChainReceipt::signed(&a.id(), seq, &hash, 1, &impostor)),
+        pending_blobs: Vec::new(),
         server_time_ms: None,
     };
     let body = serde_json::to_string(&answer).unwrap();

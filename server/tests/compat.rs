@@ -192,7 +192,7 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
         .unwrap();
     let r = engine.sync_now(old.db_mut().unwrap()).unwrap();
     assert_eq!((r.pushed, r.quarantined, r.attachments_uploaded), (8, 0, 1));
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
 
     let mut b = Device::new(&server.url());
     b.enroll(&server, &team, "B");

@@ -64,6 +64,8 @@ setup_all() {
     ensure_apt junit5 libjna-java
     # The sync server's tests run a second time on PostgreSQL (a throwaway cluster on loopback).
     ensure_apt postgresql
+    # The docs' examples (tests/docs-examples) read `--json` output with jq.
+    ensure_apt jq
     ensure_kotlinc
     # android/: Maven builds presentation, ui and desktop; Skia's Linux library links libGL
     # even for CPU raster rendering, and the rendered screens need fonts.

@@ -18,6 +18,9 @@ pub enum AdvanceError {
     WrongGeometry { expected: String, found: String },
     #[error("the route has fewer than two positions")]
     EmptyRoute,
+    /// An input beyond a documented limit (file size, positions, template items).
+    #[error("too large: {what} above the limit of {limit}")]
+    TooLarge { what: String, limit: u64 },
     /// A checklist template was refused; `path` names where (`sections[1].items[3].kind`).
     #[error("checklist template {path}: {reason}")]
     Template { path: String, reason: String },
@@ -72,6 +75,10 @@ impl From<Core> for AdvanceError {
                 found,
             },
             Core::EmptyRoute => AdvanceError::EmptyRoute,
+            Core::TooLarge { what, limit } => AdvanceError::TooLarge {
+                what: what.to_string(),
+                limit,
+            },
             Core::Template { path, reason } => AdvanceError::Template { path, reason },
             Core::WrongAnswerKind { item, expected } => AdvanceError::WrongAnswerKind {
                 item,

@@ -184,12 +184,12 @@ fn enum_arg<T: FromStr>(flag: &str, s: &str, all: &[&str]) -> Result<T, CliError
     })
 }
 
-fn category(s: &str) -> Result<Category, CliError> {
+pub(crate) fn category(s: &str) -> Result<Category, CliError> {
     let all: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
     enum_arg("category", s, &all)
 }
 
-fn severity(flag: &str, s: &str) -> Result<Severity, CliError> {
+pub(crate) fn severity(flag: &str, s: &str) -> Result<Severity, CliError> {
     let all: Vec<&str> = Severity::ALL.iter().map(|c| c.as_str()).collect();
     enum_arg(flag, s, &all)
 }

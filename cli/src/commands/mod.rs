@@ -30,13 +30,14 @@ pub enum CliError {
     /// The data directory holds no store (`StoreError::NotFound`, with the directory).
     #[error("no Vigil store in {}: create one with `vigil init` (or pick another with --data-dir)", .0.display())]
     NoStore(std::path::PathBuf),
-    #[error("{0}")]
+    #[error("{}", sync_message(.0))]
     Sync(vigil_core::sync::SyncError),
 }
 
 impl CliError {
     /// 1 generic, 2 usage or refused input, 3 authentication, 4 damaged or foreign
-    /// files, 5 an incident log or bundle that does not verify.
+    /// files, 5 an incident log or bundle that does not verify, 6 the store is busy with
+    /// another writer (try again), 7 the disk is full (nothing was lost).
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Cancelled => 2,
@@ -87,6 +88,8 @@ fn store_exit_code(e: &StoreError) -> u8 {
         | StoreError::DatabaseCorrupt
         | StoreError::NotAStore { .. }
         | StoreError::NewerFormat { .. } => 4,
+        StoreError::Busy => 6,
+        StoreError::DiskFull => 7,
         _ => 1,
     }
 }
@@ -109,8 +112,48 @@ fn store_kind(e: &StoreError) -> &'static str {
         StoreError::LastSlot => "last_slot",
         StoreError::KeyWrapper(_) => "key_wrapper",
         StoreError::InvalidInput { .. } => "invalid_input",
+        StoreError::Busy => "busy",
+        StoreError::DiskFull => "disk_full",
         StoreError::Io(_) => "io",
         StoreError::Sqlite(_) | StoreError::Crypto(_) => "internal",
+    }
+}
+
+static WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
+/// `--wait`: how long a command waits for another writer of the same store.
+pub fn set_wait(seconds: f64) {
+    let _ = WAIT.set(std::time::Duration::from_secs_f64(seconds));
+}
+
+pub fn parse_wait(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(v),
+        _ => Err("a number of seconds between 0 and 3600".into()),
+    }
+}
+
+/// Opens the store (locked), with the `--wait` the user asked for.
+pub fn open(dir: &std::path::Path) -> Result<vigil_core::Vault, CliError> {
+    let mut v = vigil_core::Vault::open(dir)?;
+    if let Some(wait) = WAIT.get() {
+        v.set_wait(*wait)?;
+    }
+    Ok(v)
+}
+
+/// A sync failure for a CLI user: the CLI never retries by itself, so a temporary
+/// failure says when running `vigil sync` again is worth it.
+fn sync_message(e: &vigil_core::sync::SyncError) -> String {
+    match e {
+        vigil_core::sync::SyncError::Transient {
+            reason,
+            next_attempt_ms,
+        } => format!(
+            "sync failed temporarily ({reason}); nothing was lost: run `vigil sync` again after {}",
+            sync::local_time(*next_attempt_ms)
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -139,7 +182,7 @@ pub fn io_error(path: &std::path::Path, e: &std::io::Error) -> CliError {
 
 /// Opens and unlocks the store with the passphrase from `VIGIL_PASSPHRASE` or a prompt.
 pub fn unlock(dir: &std::path::Path) -> Result<vigil_core::Vault, CliError> {
-    let mut v = vigil_core::Vault::open(dir)?;
+    let mut v = open(dir)?;
     let p = crate::secret::passphrase("VIGIL_PASSPHRASE", "Passphrase: ")?;
     v.unlock_with_passphrase(&p, None)?;
     Ok(v)
@@ -166,6 +209,7 @@ fn advance_kind(e: &AdvanceError) -> &'static str {
         AdvanceError::GeoJson(_) => "geojson",
         AdvanceError::WrongGeometry { .. } => "wrong_geometry",
         AdvanceError::EmptyRoute => "empty_route",
+        AdvanceError::TooLarge { .. } => "too_large",
         AdvanceError::Template { .. } => "template",
         AdvanceError::WrongAnswerKind { .. } => "wrong_answer_kind",
         AdvanceError::UnknownItem { .. } => "unknown_item",

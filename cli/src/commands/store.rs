@@ -158,7 +158,7 @@ pub fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
 pub fn passphrase(dir: &Path, cmd: PassphraseCommand, out: &Output) -> Result<(), CliError> {
     match cmd {
         PassphraseCommand::Change => {
-            let mut v = Vault::open(dir)?;
+            let mut v = super::open(dir)?;
             let old = secret::passphrase("VIGIL_PASSPHRASE", "Current passphrase: ")?;
             v.unlock_with_passphrase(&old, None)?;
             let new = secret::new_passphrase("VIGIL_NEW_PASSPHRASE")?;
@@ -170,7 +170,7 @@ pub fn passphrase(dir: &Path, cmd: PassphraseCommand, out: &Output) -> Result<()
 }
 
 pub fn wipe(dir: &Path, yes: bool, out: &Output) -> Result<(), CliError> {
-    let mut v = Vault::open(dir)?;
+    let mut v = super::open(dir)?;
     if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(CliError::Usage(

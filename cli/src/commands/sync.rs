@@ -256,7 +256,7 @@ fn duration(ms: u64) -> String {
 }
 
 /// A Unix-ms instant as this machine's local time (`--json` keeps the milliseconds).
-fn local_time(ms: u64) -> String {
+pub(crate) fn local_time(ms: u64) -> String {
     i64::try_from(ms)
         .ok()
         .and_then(chrono::DateTime::from_timestamp_millis)

@@ -21,6 +21,10 @@ pub enum AdvanceError {
     },
     #[error("the route has fewer than two positions")]
     EmptyRoute,
+    /// An input beyond one of the documented limits (`interchange::limits`, the template
+    /// limits): refused before anything is stored.
+    #[error("too large: {what} above the limit of {limit}")]
+    TooLarge { what: &'static str, limit: u64 },
     #[error("checklist template {path}: {reason}")]
     Template { path: String, reason: String },
     #[error("item {item} takes a {expected} answer")]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::{length_m, nearest_on_line, validate_line, LineIndex, PointSet, Position};
 use super::haven::{HavenFilter, SafeHaven};
+use super::interchange::limits::{MAX_ROUTE_POINTS, MAX_ROUTE_POSITIONS};
 use super::venue::opt;
 use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
 use crate::store::Database;
@@ -96,6 +97,18 @@ impl RouteInput {
             check_id(j, "journey")?;
         }
         validate_line(&self.line, "line")?;
+        if self.line.len() > MAX_ROUTE_POSITIONS {
+            return Err(AdvanceError::TooLarge {
+                what: "positions in a route",
+                limit: MAX_ROUTE_POSITIONS as u64,
+            });
+        }
+        if self.points.len() > MAX_ROUTE_POINTS {
+            return Err(AdvanceError::TooLarge {
+                what: "points on a route",
+                limit: MAX_ROUTE_POINTS as u64,
+            });
+        }
         let mut points = Vec::with_capacity(self.points.len());
         for (i, p) in self.points.iter().enumerate() {
             let f = format!("points[{i}]");
@@ -164,6 +177,29 @@ pub fn save_routes(db: &mut Database, inputs: &[RouteInput]) -> AdvanceResult<Ve
         }
         Ok(out)
     })
+}
+
+/// For each input that belongs to a journey, the id of a route already stored in that
+/// journey with the very same line (the same file imported again), as
+/// `(input index, stored route id)`. Saving them would make two identical routes (two
+/// primaries) in one journey; the caller warns or refuses.
+pub fn already_in_journey(
+    db: &Database,
+    inputs: &[RouteInput],
+) -> AdvanceResult<Vec<(usize, String)>> {
+    let mut out = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let Some(journey) = &input.journey else {
+            continue;
+        };
+        if let Some(same) = routes_for_journey(db, journey)?
+            .into_iter()
+            .find(|r| r.line == input.line)
+        {
+            out.push((i, same.id));
+        }
+    }
+    Ok(out)
 }
 
 pub fn get_route(db: &Database, id: &str) -> AdvanceResult<Route> {

@@ -16,6 +16,15 @@ pub const TEMPLATE_FORMAT: &str = "vigil.checklist-template/1";
 /// Ids with this prefix belong to the built-in templates.
 pub const BUILTIN_PREFIX: &str = "vigil.";
 
+/// The largest template document read, bytes (the built-ins are under 20 KiB).
+pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
+/// Sections in a template.
+pub const MAX_SECTIONS: usize = 50;
+/// Items in a template, all sections together.
+pub const MAX_ITEMS: usize = 500;
+/// Options of one choice item.
+pub const MAX_OPTIONS: usize = 50;
+
 const BUILTIN_SOURCES: &[(&str, &str)] = &[
     (
         "venue_advance.json",
@@ -127,13 +136,23 @@ pub struct ChecklistTemplate {
 }
 
 impl ChecklistTemplate {
-    /// Parses and validates a template document.
+    /// Parses and validates a template document: at most [`MAX_TEMPLATE_BYTES`], no key
+    /// twice in an object, within [`MAX_SECTIONS`], [`MAX_ITEMS`], [`MAX_OPTIONS`] and the
+    /// text lengths (title 200 characters, label 300, guidance and description 5,000).
     pub fn from_json(text: &str) -> AdvanceResult<ChecklistTemplate> {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            AdvanceError::template(
-                "(document)",
-                format!("not valid JSON (line {}, column {})", e.line(), e.column()),
-            )
+        if text.len() > MAX_TEMPLATE_BYTES {
+            return Err(AdvanceError::TooLarge {
+                what: "template bytes",
+                limit: MAX_TEMPLATE_BYTES as u64,
+            });
+        }
+        let v = strict_json::parse(text).map_err(|e| {
+            let reason = match e.classify() {
+                // The only data error of the strict reader: a key given twice.
+                serde_json::error::Category::Data => e.to_string(),
+                _ => format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+            };
+            AdvanceError::template("(document)", reason)
         })?;
         parse_template(&v)
     }
@@ -257,6 +276,76 @@ pub fn list_templates(db: &Database) -> AdvanceResult<Vec<ChecklistTemplate>> {
     Ok(out)
 }
 
+/// JSON read as `serde_json` reads it, except that an object with a key given twice is
+/// refused (`serde_json::Value` keeps the last, so a reviewer of the file and the store
+/// could read different templates). Nesting stays within `serde_json`'s 128 levels.
+mod strict_json {
+    use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+
+    pub(super) fn parse(text: &str) -> serde_json::Result<Value> {
+        serde_json::from_str::<Strict>(text).map(|s| s.0)
+    }
+
+    struct Strict(Value);
+
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(StrictVisitor).map(Strict)
+        }
+    }
+
+    struct StrictVisitor;
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(v.into()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Strict(v)) = seq.next_element()? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    let shown: String = key.chars().take(40).collect();
+                    return Err(A::Error::custom(format!("duplicate key \"{shown}\"")));
+                }
+                let Strict(v) = map.next_value()?;
+                out.insert(key, v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+}
+
 // ---- validation, naming the path of every problem ----
 
 fn parse_template(v: &Value) -> AdvanceResult<ChecklistTemplate> {
@@ -312,6 +401,22 @@ fn parse_template(v: &Value) -> AdvanceResult<ChecklistTemplate> {
             "sections",
             "needs at least one section",
         ));
+    }
+    if sections_v.len() > MAX_SECTIONS {
+        return Err(AdvanceError::TooLarge {
+            what: "sections in a template",
+            limit: MAX_SECTIONS as u64,
+        });
+    }
+    let total_items: usize = sections_v
+        .iter()
+        .filter_map(|s| s.get("items").and_then(Value::as_array).map(Vec::len))
+        .sum();
+    if total_items > MAX_ITEMS {
+        return Err(AdvanceError::TooLarge {
+            what: "items in a template",
+            limit: MAX_ITEMS as u64,
+        });
     }
     let mut item_ids: HashMap<String, String> = HashMap::new();
     let mut section_ids: HashMap<String, String> = HashMap::new();
@@ -399,6 +504,12 @@ fn parse_item(v: &Value, p: &str) -> AdvanceResult<TemplateItem> {
                     format!("{p}.options"),
                     "a choice needs at least two options",
                 ));
+            }
+            if opts.len() > MAX_OPTIONS {
+                return Err(AdvanceError::TooLarge {
+                    what: "options of a choice item",
+                    limit: MAX_OPTIONS as u64,
+                });
             }
             let mut options: Vec<String> = Vec::with_capacity(opts.len());
             for (oi, o) in opts.iter().enumerate() {

@@ -12,8 +12,9 @@
 //! ```
 //!
 //! The checksum only detects accidental corruption; integrity of the keys themselves
-//! comes from AES-GCM on each slot. Writes go to a temporary file, are synced, then
-//! renamed over the old file, so a crash leaves the old or the new file, never half.
+//! comes from AES-GCM on each slot. Writes go to a uniquely named temporary file, are
+//! synced, then renamed over the old file (and the directory synced), so a crash leaves
+//! the old or the new file, never half; writers hold the store lock.
 
 mod slot;
 mod wrapper;
@@ -129,22 +130,37 @@ pub fn read(path: &Path) -> StoreResult<KeyFileBody> {
     decode(&fs::read(path)?)
 }
 
-/// Writes atomically: temp file, fsync, rename, fsync the directory.
+/// Replaces the key file atomically and durably: a fresh temporary file with a unique
+/// name in the same directory (created 0600), written, synced, renamed over the old one,
+/// then the directory synced. A crash leaves the old file or the new one, never half of
+/// either; a failed write removes its temporary file. The caller holds the store lock
+/// ([`crate::store::lock::StoreLock`]), so writers never race on the same file.
 pub fn write(path: &Path, body: &KeyFileBody) -> StoreResult<()> {
-    let bytes = encode(body)?;
-    let tmp = path.with_extension("keys.tmp");
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
+    replace(path, &encode(body)?)
+}
+
+pub(crate) fn replace(path: &Path, bytes: &[u8]) -> StoreResult<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| StoreError::from(e.error))?;
+    fs::File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+const TEMP_PREFIX: &str = "vigil.keys.";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// A temporary file of [`replace`] (or the fixed `vigil.keys.tmp` of older releases).
+pub(crate) fn is_temporary_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
 }
 
 pub(crate) mod hex_bytes {

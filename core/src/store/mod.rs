@@ -2,13 +2,14 @@
 //! key hierarchy (SQLCipher's own KDF is skipped), migrations, the device identity and
 //! the one write path (`Database::write`) that records every change in the outbox.
 
+pub mod lock;
 pub mod outbox;
 pub mod schema;
 pub mod stamps;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::clock::{TeamTime, WallClock};
 use crate::crypto::keys::SubKey;
@@ -194,6 +195,14 @@ impl Database {
         Ok(())
     }
 
+    /// A write transaction that takes SQLite's write lock at once (`BEGIN IMMEDIATE`), so
+    /// it waits its turn under the busy timeout. A deferred transaction that read first
+    /// would fail at its first write, without waiting, whenever another process had
+    /// written meanwhile (`SQLITE_BUSY` on a stale snapshot).
+    fn begin_write(conn: &mut Connection) -> StoreResult<Transaction<'_>> {
+        Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
     /// The one write path: runs `f` in a transaction; every change it records with
     /// [`Writer::emit`] lands in the outbox in that same transaction.
     pub fn write<T>(
@@ -201,7 +210,7 @@ impl Database {
         f: impl FnOnce(&mut Writer<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
         let mut clock = self.clock.clone();
-        let tx = self.conn.transaction()?;
+        let tx = Self::begin_write(&mut self.conn)?;
         let mut w = Writer {
             tx,
             clock: &mut clock,
@@ -225,7 +234,7 @@ impl Database {
         f: impl FnOnce(&Transaction<'_>, &mut HlcClock) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut clock = self.clock.clone();
-        let tx = self.conn.transaction().map_err(StoreError::from)?;
+        let tx = Self::begin_write(&mut self.conn)?;
         let out = f(&tx, &mut clock)?;
         put_meta(&tx, "hlc_last", clock.last().to_string().as_bytes())?;
         if clock.time().offset_ms() != self.clock.time().offset_ms() {
@@ -238,6 +247,11 @@ impl Database {
         tx.commit().map_err(StoreError::from)?;
         self.clock = clock;
         Ok(out)
+    }
+
+    /// How long a write waits for another connection's before [`StoreError::Busy`].
+    pub fn set_wait(&self, wait: std::time::Duration) -> StoreResult<()> {
+        Ok(self.conn.busy_timeout(wait)?)
     }
 
     /// A WAL checkpoint that truncates the `-wal` file.
@@ -267,9 +281,16 @@ impl Database {
         put_meta(&self.conn, "duress_slots", &serde_json::to_vec(ids)?)
     }
 
-    /// Checkpoints and closes.
+    /// Checkpoints (if nobody else is using the store at that moment: a checkpoint that
+    /// would wait is skipped, the WAL keeps everything and the next close folds it in)
+    /// and closes.
     pub fn close(self) -> StoreResult<()> {
-        self.checkpoint()?;
+        if self.conn.busy_timeout(std::time::Duration::ZERO).is_ok() {
+            match self.checkpoint() {
+                Err(StoreError::Busy) | Err(StoreError::DiskFull) => {}
+                other => other?,
+            }
+        }
         self.conn.close().map_err(|(_, e)| StoreError::from(e))
     }
 }
@@ -354,6 +375,11 @@ pub fn sqlcipher_provider_guard() -> StoreResult<std::sync::MutexGuard<'static, 
     Ok(guard)
 }
 
+/// How long a writer waits for another process's or thread's write (SQLite's busy
+/// timeout, the store lock) before giving up with [`StoreError::Busy`], unless the caller
+/// sets another wait ([`Database::set_wait`], `Vault::set_wait`).
+pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Page cache per connection, KiB.
 const CACHE_KIB: i64 = 16 * 1024;
 
@@ -391,7 +417,8 @@ fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac) -> StoreResult<()>
         PageHmac::Sha512 => "HMAC_SHA512",
     };
     conn.pragma_update(None, "cipher_hmac_algorithm", algorithm)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Another process's write: wait for it rather than fail (the CLI runs in parallel).
+    conn.busy_timeout(DEFAULT_WAIT)?;
     // The first statement that reads a page tells a wrong key or a damaged header.
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     conn.pragma_update(None, "secure_delete", "ON")?;

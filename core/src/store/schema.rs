@@ -37,7 +37,7 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<()> {
     if found == SCHEMA_VERSION {
         return Ok(());
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;

@@ -11,8 +11,15 @@ use crate::sync::Hlc;
 
 /// The protocol version this build speaks. Version 2 added attachment blobs (the
 /// `/v1/blobs/*` endpoints and the `blob` an entry may name) and the server's time in
-/// every answer.
-pub const SCHEMA_VERSION: u32 = 2;
+/// every answer. Version 3 lets a batch announce a blob before it is uploaded
+/// ([`BLOB_AFTER_RECORD_VERSION`]).
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// From this version on, a push batch may name a blob the server does not hold whole yet:
+/// the server applies it, records the blob as expected from the device and lists it in
+/// `PushResult::pending_blobs` until it arrives; a teammate asking for it meanwhile gets
+/// `409 blob_pending` ("coming"). Older batches keep `409 blob_missing`.
+pub const BLOB_AFTER_RECORD_VERSION: u32 = 3;
 
 /// The oldest version a server still accepts: phones are updated one by one, and one
 /// still running the previous release must sync with nothing lost. A server answers in
@@ -133,6 +140,11 @@ pub struct PushResult {
     /// batch carried an anchored incident entry. Absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<ChainReceipt>,
+    /// Protocol 3: every blob this device announced that the server does not hold whole
+    /// yet, oldest announcement first (the device uploads them after its entries).
+    /// Empty (and absent on the wire) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_blobs: Vec<BlobRef>,
 }
 
 /// The server's statement that it verified and anchored a device's incident chain up to
@@ -227,6 +239,8 @@ pub mod codes {
     pub const BLOB_MISSING: &str = "blob_missing";
     pub const BLOB_OFFSET: &str = "blob_offset";
     pub const BLOB_MISMATCH: &str = "blob_mismatch";
+    /// Protocol 3: a blob announced by a teammate's record but not uploaded whole yet.
+    pub const BLOB_PENDING: &str = "blob_pending";
     pub const NOT_FOUND: &str = "not_found";
     pub const INTERNAL: &str = "internal";
 }
@@ -314,7 +328,15 @@ pub struct BlobStatusReply {
     pub received: u64,
     /// The whole blob arrived and its SHA-256 matched.
     pub complete: bool,
+    /// The server's clock when it answered (ms since the Unix epoch). Absent from older
+    /// servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time_ms: Option<u64>,
 }
+
+/// The header with which the server's answer to a blob `get` (raw bytes) tells its clock
+/// (ms since the Unix epoch), as every other answer does in its JSON body.
+pub const SERVER_TIME_HEADER: &str = "x-vigil-server-time-ms";
 
 /// The bytes a blob request's signature covers:
 /// `"vigil/blob/v1" ‖ u32be(schema_version) ‖ field(device_id) ‖ u8(op: 1 status, 2 put,
@@ -546,9 +568,19 @@ fn write_canonical(v: &serde_json::Value, out: &mut String) {
 impl PushBatch {
     /// Builds and signs a batch with the device key.
     pub fn signed(device_id: &str, entries: Vec<PushEntry>, key: &DeviceKey) -> PushBatch {
-        let sig = key.sign(&push_signing_bytes(SCHEMA_VERSION, device_id, &entries));
+        Self::signed_as(SCHEMA_VERSION, device_id, entries, key)
+    }
+
+    /// Like [`Self::signed`], speaking protocol `schema_version` (an older release's batch).
+    pub fn signed_as(
+        schema_version: u32,
+        device_id: &str,
+        entries: Vec<PushEntry>,
+        key: &DeviceKey,
+    ) -> PushBatch {
+        let sig = key.sign(&push_signing_bytes(schema_version, device_id, &entries));
         PushBatch {
-            schema_version: SCHEMA_VERSION,
+            schema_version,
             device_id: device_id.to_string(),
             entries,
             signature: hex::encode(sig),

@@ -8,7 +8,6 @@ use vigil_core::advance::{
     self as core, template, walk, AdvanceError, AnswerInput, Position, TemplateItem, Walk,
     WalkSubject,
 };
-use vigil_core::incident::{Category, Severity};
 
 use super::answer::parse_value;
 use super::interactive::walk_interactive;
@@ -78,7 +77,9 @@ pub enum ChecklistCommand {
     Raise {
         walk_id: String,
         item: String,
-        /// Incident category (suspicious_activity, security_breach, medical, ...).
+        /// Incident category: suspicious-activity, hostile-surveillance, approach-or-threat,
+        /// medical, security-breach, road-or-vehicle, crowd-or-protest, media,
+        /// theft-or-loss, other (`_` works as well as `-`).
         #[arg(long)]
         category: String,
         /// info, low, medium, high or critical.
@@ -277,13 +278,12 @@ pub fn checklist_cmd(dir: &Path, cmd: ChecklistCommand, out: &Output) -> Result<
             category,
             severity,
         } => {
-            let category: Category = category
-                .parse()
-                .map_err(|_| CliError::Usage("unknown incident category".into()))?;
-            let severity: Option<Severity> = severity
-                .map(|s| s.parse())
-                .transpose()
-                .map_err(|_| CliError::Usage("unknown severity".into()))?;
+            // The same forms and messages as `incident log`.
+            let category = crate::commands::incident::category(&category)?;
+            let severity = severity
+                .as_deref()
+                .map(|s| crate::commands::incident::severity("severity", s))
+                .transpose()?;
             let mut v = unlock(dir)?;
             let id = core::raise_incident_from_item(
                 &mut v,

@@ -8,7 +8,7 @@ use super::answer::{kind_hint, parse_value};
 use crate::commands::CliError;
 
 fn io(e: std::io::Error) -> CliError {
-    CliError::Io(e.kind().to_string())
+    CliError::Io(format!("reading answers or writing prompts: {e}"))
 }
 
 /// Reads one line; `None` at end of input.

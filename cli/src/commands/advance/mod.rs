@@ -93,12 +93,24 @@ impl OfficerArg {
             .or_else(|| std::env::var("VIGIL_OFFICER").ok())
             .or_else(|| std::env::var("USER").ok())
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| CliError::Usage("say who you are: --officer NAME".into()))
+            .ok_or_else(|| {
+                CliError::Usage(
+                    "say who you are: --officer NAME, or set VIGIL_OFFICER (USER is unset)".into(),
+                )
+            })
     }
 }
 
+/// Reads an import file, at most one byte past the largest file an import takes (the
+/// parser then refuses it as too large): a huge file is never read whole into memory.
 fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    std::fs::read(path).map_err(|e| CliError::Io(format!("{}: {}", path.display(), e.kind())))
+    use std::io::Read;
+    let limit = vigil_core::advance::interchange::limits::MAX_FILE_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+        .map_err(|e| crate::commands::io_error(path, &e))?;
+    Ok(bytes)
 }
 
 fn fmt_pos(p: &Position) -> String {

@@ -28,6 +28,9 @@ pub enum RouteCommand {
         /// File format (default: from the extension, `.geojson`/`.json` or GPX).
         #[arg(long, value_enum)]
         format: Option<RouteFormat>,
+        /// Import even if the journey already has these very routes (same file again).
+        #[arg(long)]
+        again: bool,
     },
     /// List routes with their length and A&E coverage gap.
     List,
@@ -85,6 +88,7 @@ pub fn route_cmd(dir: &Path, cmd: RouteCommand, out: &Output) -> Result<(), CliE
             file,
             journey,
             format,
+            again,
         } => {
             let bytes = read_file(&file)?;
             let format = format.unwrap_or_else(|| {
@@ -113,6 +117,20 @@ pub fn route_cmd(dir: &Path, cmd: RouteCommand, out: &Output) -> Result<(), CliE
             }
             let mut v = unlock(dir)?;
             let db = v.db_mut()?;
+            // The same file imported into a journey twice would make two identical
+            // routes there (two primaries): refused, unless asked for.
+            let repeats = route::already_in_journey(db, &inputs)?;
+            if !again && !repeats.is_empty() {
+                let which = repeats
+                    .iter()
+                    .map(|(i, id)| format!("route {} of the file is route {id}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(CliError::Usage(format!(
+                    "the journey already has these routes ({which}, the same line): nothing \
+                     imported (pass --again to import them once more)"
+                )));
+            }
             let routes = route::save_routes(db, &inputs)?;
             let sums = summary::summarize_all(db, &routes)?;
             out.print(&json!({ "routes": sums }), || {
@@ -167,7 +185,8 @@ pub fn route_cmd(dir: &Path, cmd: RouteCommand, out: &Output) -> Result<(), CliE
             };
             // The document itself is the output, with or without --json.
             let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{doc}").map_err(|e| CliError::Io(e.kind().to_string()))?;
+            writeln!(stdout, "{doc}")
+                .map_err(|e| CliError::Io(format!("writing the export to stdout: {e}")))?;
         }
         RouteCommand::Check {
             id,

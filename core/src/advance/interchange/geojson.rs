@@ -5,11 +5,19 @@
 //! `kind` = checkpoint / rendezvous / choke_point, `name`, `notes`). Route properties
 //! `name`, `role` (primary / alternate), `journey`, `notes` are read when present.
 //! Any other geometry is refused as the wrong geometry.
+//!
+//! Bounds ([`super::limits`]): the file size, the JSON nesting depth and the number of
+//! JSON values (checked by one pass over the text before it is parsed, so the parsed tree
+//! stays small: about 220 bytes a position), the positions read and the routes; long lines
+//! are simplified as GPX ones are.
 
 use std::str::FromStr;
 
 use geojson::{Feature, FeatureCollection, GeoJson, Geometry, JsonObject, Value};
 
+use super::limits::{
+    MAX_FILE_BYTES, MAX_FILE_POSITIONS, MAX_JSON_DEPTH, MAX_JSON_VALUES, MAX_ROUTES,
+};
 use crate::advance::error::{AdvanceError, AdvanceResult};
 use crate::advance::geometry::Position;
 use crate::advance::route::{Route, RouteInput, RoutePoint, RoutePointKind, RouteRole};
@@ -18,6 +26,10 @@ const EXPECTED: &str = "LineString";
 
 /// Parses GeoJSON into routes ready to save. Stores nothing.
 pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(too_large("file bytes", MAX_FILE_BYTES));
+    }
+    prescan(text)?;
     let gj = GeoJson::from_str(text).map_err(|e| AdvanceError::GeoJson(describe(&e)))?;
     let features: Vec<(String, Feature)> = match gj {
         GeoJson::FeatureCollection(fc) => fc
@@ -37,6 +49,7 @@ pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
     };
     let mut routes: Vec<(Option<String>, RouteInput)> = Vec::new();
     let mut points: Vec<(Option<String>, RoutePoint)> = Vec::new();
+    let mut read = 0usize;
     for (path, f) in features {
         let props = f.properties.clone().unwrap_or_default();
         let Some(geometry) = f.geometry else {
@@ -45,10 +58,18 @@ pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
                 found: "no geometry".into(),
             });
         };
+        read += match &geometry.value {
+            Value::LineString(c) => c.len(),
+            Value::MultiLineString(parts) => parts.iter().map(Vec::len).sum(),
+            _ => 1,
+        };
+        if read > MAX_FILE_POSITIONS {
+            return Err(too_large("positions in the file", MAX_FILE_POSITIONS));
+        }
         match &geometry.value {
             Value::LineString(coords) => {
                 let line = positions(coords, &format!("{path}.geometry.coordinates"))?;
-                routes.push((prop(&props, "id"), route_input(&props, line, routes.len())));
+                routes.push((prop(&props, "id"), route_input(&props, line, routes.len())?));
             }
             Value::MultiLineString(parts) => {
                 let mut line = Vec::new();
@@ -58,7 +79,7 @@ pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
                         &format!("{path}.geometry.coordinates[{pi}]"),
                     )?);
                 }
-                routes.push((prop(&props, "id"), route_input(&props, line, routes.len())));
+                routes.push((prop(&props, "id"), route_input(&props, line, routes.len())?));
             }
             Value::Point(c) => {
                 let position = coordinate(c, &format!("{path}.geometry.coordinates"))?;
@@ -83,6 +104,9 @@ pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
                 })
             }
         }
+        if routes.len() > MAX_ROUTES {
+            return Err(too_large("routes in the file", MAX_ROUTES));
+        }
     }
     if routes.is_empty() {
         return Err(AdvanceError::EmptyRoute);
@@ -104,8 +128,51 @@ pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
         .collect::<AdvanceResult<Vec<_>>>()
 }
 
-fn route_input(props: &JsonObject, line: Vec<Position>, index: usize) -> RouteInput {
-    RouteInput {
+/// Counts JSON values and nesting without building anything: every `[`, `{` and `,`
+/// outside strings starts a value (a close upper bound of the values the parser would
+/// build).
+fn prescan(text: &str) -> AdvanceResult<()> {
+    let (mut values, mut depth) = (1usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                values += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return Err(too_large("JSON nesting depth", MAX_JSON_DEPTH));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => values += 1,
+            _ => continue,
+        }
+        if values > MAX_JSON_VALUES {
+            return Err(too_large("JSON values", MAX_JSON_VALUES));
+        }
+    }
+    Ok(())
+}
+
+fn too_large(what: &'static str, limit: usize) -> AdvanceError {
+    AdvanceError::TooLarge {
+        what,
+        limit: limit as u64,
+    }
+}
+
+fn route_input(props: &JsonObject, line: Vec<Position>, index: usize) -> AdvanceResult<RouteInput> {
+    Ok(RouteInput {
         id: None,
         name: prop(props, "name").unwrap_or_else(|| format!("Imported route {}", index + 1)),
         journey: prop(props, "journey"),
@@ -115,10 +182,10 @@ fn route_input(props: &JsonObject, line: Vec<Position>, index: usize) -> RouteIn
             _ if index == 0 => RouteRole::Primary,
             _ => RouteRole::Alternate,
         },
-        line,
+        line: super::simplify::fit(line)?,
         points: vec![],
         notes: prop(props, "notes").unwrap_or_default(),
-    }
+    })
 }
 
 fn prop(props: &JsonObject, key: &str) -> Option<String> {

@@ -2,8 +2,9 @@
 //!
 //! Parsing is pure (bytes in, [`RouteInput`](super::RouteInput)s out, nothing stored), so
 //! an import can be previewed; [`super::route::save_routes`] then stores them all in one
-//! transaction, or none.
+//! transaction, or none. Both readers keep to [`limits`].
 
 pub mod geojson;
 pub mod gpx;
-mod gpx_tolerant;
+pub mod limits;
+mod simplify;

@@ -1,0 +1,129 @@
+//! Memory while importing stays bounded: a route file at the size limit is read with a
+//! peak of allocations a phone can live with (a 43 MB GPX once peaked at 2.26 GB).
+//! One test in this binary, so the counting allocator sees nothing else.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use vigil_core::advance::interchange::geojson::parse_geojson;
+use vigil_core::advance::interchange::gpx::parse_gpx;
+use vigil_core::advance::interchange::limits::{MAX_FILE_BYTES, MAX_ROUTE_POSITIONS};
+use vigil_core::advance::AdvanceError;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+            PEAK.fetch_max(now, Ordering::SeqCst);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The peak of live allocations while `f` runs, above what was live before.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = LIVE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let out = f();
+    (out, PEAK.load(Ordering::SeqCst) - base)
+}
+
+const MIB: usize = 1024 * 1024;
+
+#[test]
+fn files_at_the_size_limit_import_in_bounded_memory() {
+    // A recording near the limit: points with elevation, time and a vendor extension.
+    let mut gpx = String::from(
+        "<gpx version=\"1.1\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><name>Long day</name><trkseg>",
+    );
+    let mut i = 0u64;
+    let point = |i: u64| {
+        format!(
+            "<trkpt lat=\"{:.7}\" lon=\"{:.7}\"><ele>12.5</ele><time>2024-05-01T10:00:00Z</time><extensions><hr>90</hr></extensions></trkpt>\n",
+            51.0 + (i % 1000) as f64 * 1e-5,
+            -0.1 + (i / 1000) as f64 * 1e-4
+        )
+    };
+    while gpx.len() + 200 < MAX_FILE_BYTES {
+        gpx.push_str(&point(i));
+        i += 1;
+    }
+    gpx.push_str("</trkseg></trk></gpx>");
+    let (routes, peak) = peak_during(|| parse_gpx(gpx.as_bytes()));
+    let routes = routes.unwrap();
+    assert!(routes[0].line.len() <= MAX_ROUTE_POSITIONS);
+    assert!(
+        peak < 32 * MIB,
+        "GPX of {} bytes peaked at {peak} bytes",
+        gpx.len()
+    );
+    eprintln!(
+        "GPX {} bytes, {} positions: peak {} bytes",
+        gpx.len(),
+        i,
+        peak
+    );
+    drop(gpx);
+
+    let mut geojson = String::from(
+        "{\"type\":\"Feature\",\"properties\":{\"name\":\"Long day\"},\"geometry\":{\"type\":\"LineString\",\"coordinates\":[",
+    );
+    let mut n = 0u64;
+    while geojson.len() + 100 < MAX_FILE_BYTES && n < 199_000 {
+        if n > 0 {
+            geojson.push(',');
+        }
+        geojson.push_str(&format!(
+            "[{:.7},{:.7},12.5]",
+            -0.1 + (n / 1000) as f64 * 1e-4,
+            51.0 + (n % 1000) as f64 * 1e-5
+        ));
+        n += 1;
+    }
+    geojson.push_str("]}}");
+    let (routes, peak) = peak_during(|| parse_geojson(&geojson));
+    let routes = routes.unwrap();
+    assert!(routes[0].line.len() <= MAX_ROUTE_POSITIONS);
+    eprintln!(
+        "GeoJSON {} bytes, {n} positions: peak {peak} bytes",
+        geojson.len()
+    );
+    assert!(
+        peak < 64 * MIB,
+        "GeoJSON of {} bytes peaked at {peak} bytes",
+        geojson.len()
+    );
+    drop(geojson);
+
+    // A file at the limit of nothing but small values is refused before it is parsed.
+    let mut zeros = String::from("{\"type\":\"Feature\",\"properties\":{\"x\":[0");
+    while zeros.len() + 40 < MAX_FILE_BYTES {
+        zeros.push_str(",0");
+    }
+    zeros.push_str("]},\"geometry\":null}");
+    let (refused, peak) = peak_during(|| parse_geojson(&zeros));
+    assert!(
+        matches!(
+            refused,
+            Err(AdvanceError::TooLarge {
+                what: "JSON values",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert!(peak < MIB, "refusing peaked at {peak} bytes");
+}
