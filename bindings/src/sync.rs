@@ -312,6 +312,14 @@ impl SyncClient {
         Ok(self.inner.wake(trigger)?)
     }
 
+    /// Text only for the syncs that start from now on: changes go and come, attachment
+    /// files (photos) wait for a sync without it. Set it before each `wake` from the
+    /// platform's view of the link (Android: no `NET_CAPABILITY_NOT_METERED`; iOS:
+    /// `isExpensive` or `isConstrained`). Never holds back text.
+    pub fn set_text_only(&self, text_only: bool) {
+        self.inner.set_text_only(text_only);
+    }
+
     /// Reports the progress of every later sync of this client to `observer` (replacing
     /// any earlier one); `None` stops reporting.
     pub fn set_observer(&self, observer: Option<Arc<dyn SyncObserver>>) {

@@ -7,7 +7,7 @@
 //! for short sections between requests ([`crate::sync::StoreAccess`]); the officer's calls
 //! on the same [`SharedVault`] never wait for the network.
 
-use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
@@ -147,6 +147,7 @@ pub struct SyncClient {
     options: SyncOptions,
     platform: Option<TransportFactory>,
     progress: Mutex<Option<ProgressSink>>,
+    text_only: AtomicBool,
 }
 
 impl SyncClient {
@@ -157,6 +158,7 @@ impl SyncClient {
             options,
             platform: None,
             progress: Mutex::new(None),
+            text_only: AtomicBool::new(false),
         }
     }
 
@@ -171,7 +173,16 @@ impl SyncClient {
             options,
             platform: Some(platform),
             progress: Mutex::new(None),
+            text_only: AtomicBool::new(false),
         }
+    }
+
+    /// Text only for the syncs that start from now on (until set again): changes go and
+    /// come, attachment files (photos) wait. For a metered or poor network (Android
+    /// `NET_CAPABILITY_NOT_METERED` absent, iOS `isExpensive`/`isConstrained`): set it
+    /// before each `wake` from what the platform says of the link. Never holds back text.
+    pub fn set_text_only(&self, yes: bool) {
+        self.text_only.store(yes, SeqCst);
     }
 
     /// Reports the progress of every later sync of this client to `sink` (replacing any
@@ -342,7 +353,7 @@ impl SyncClient {
             Some(make) => make(base),
             None => built_in(base, &self.options, pins)?,
         };
-        let engine = engine(transport);
+        let engine = engine(transport).text_only(self.text_only.load(SeqCst));
         let sink = self
             .progress
             .lock()

@@ -167,6 +167,7 @@ fn a_blob_refused_for_good_blocks_only_its_own_change() {
     let st = a.status();
     assert_eq!((st.pending, st.quarantined), (0, 1));
     assert_eq!(st.blocked.len(), 1);
+    assert!(st.blocked[0].seq.is_some());
     assert_eq!(st.blocked[0].kind, "incident.attachment");
     assert_eq!(
         st.blocked[0].reason,
@@ -178,4 +179,51 @@ fn a_blob_refused_for_good_blocks_only_its_own_change() {
         .map(|c| c.kind)
         .collect();
     assert!(kinds.iter().filter(|k| *k == "incident.entry").count() >= 3);
+}
+
+/// Text first (issue 21): with "text only", the incidents and their attachment records
+/// reach a teammate while the photos wait on the device; the teammate's sync meanwhile
+/// succeeds (the photos are "coming"), and once a full sync runs they arrive byte for byte.
+#[test]
+fn text_goes_first_and_photos_follow() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut a = Device::new(&server.url());
+    let mut b = Device::new(&server.url());
+    a.enroll(&server, &team, "A");
+    b.enroll(&server, &team, "B");
+    let photos: Vec<Vec<u8>> = (0..3).map(|i| photo(10 + i, 200 * 1024)).collect();
+    let refs: Vec<AttachmentRef> = photos.iter().map(|p| log_with_photo(&mut a, p).1).collect();
+
+    a.engine = vigil_core::team::engine(Box::new(server.transport())).text_only(true);
+    let r = a.sync().unwrap();
+    assert_eq!((r.quarantined, r.attachments_uploaded), (0, 0));
+    let st = a.status();
+    assert_eq!(st.pending, 0, "every change went, photos or not");
+    assert_eq!(st.attachments_to_upload, 3);
+    assert!(st.upload_bytes > 3 * 200 * 1024, "sealed files: {st:?}");
+
+    // The teammate gets the text now; the photos are coming, which is not a failure.
+    let r = b.sync().unwrap();
+    assert_eq!((r.attachments_downloaded, r.attachments_failed), (0, 0));
+    assert_eq!(b.status().attachments_to_download, 3);
+    let listed = IncidentLog::new(&mut b.vault)
+        .list(&Default::default(), &Default::default())
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+
+    // A full sync sends the photos; the teammate's next sync fetches them.
+    a.engine = vigil_core::team::engine(Box::new(server.transport()));
+    let r = a.sync().unwrap();
+    assert_eq!(r.attachments_uploaded, 3);
+    assert_eq!(a.status().attachments_to_upload, 0);
+    let r = b.sync().unwrap();
+    assert_eq!(r.attachments_downloaded, 3);
+    for (aref, bytes) in refs.iter().zip(&photos) {
+        let mut out = Vec::new();
+        IncidentLog::new(&mut b.vault)
+            .read_attachment(&aref.id, &mut out)
+            .unwrap();
+        assert_eq!(&out, bytes);
+    }
 }

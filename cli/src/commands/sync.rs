@@ -34,6 +34,10 @@ pub struct EnrollArgs {
 pub struct SyncArgs {
     #[command(subcommand)]
     command: Option<SyncCommand>,
+    /// Changes only: attachment files (photos) wait for a sync without this flag. For a
+    /// metered or poor link; never holds back a change.
+    #[arg(long)]
+    text_only: bool,
 }
 
 #[derive(Subcommand)]
@@ -118,12 +122,13 @@ pub fn enroll(dir: &Path, args: EnrollArgs, out: &Output) -> Result<(), CliError
 pub fn run(dir: &Path, args: SyncArgs, out: &Output) -> Result<(), CliError> {
     match args.command {
         Some(SyncCommand::Status) => status(dir, out),
-        None => sync_now(dir, out),
+        None => sync_now(dir, args.text_only, out),
     }
 }
 
-fn sync_now(dir: &Path, out: &Output) -> Result<(), CliError> {
+fn sync_now(dir: &Path, text_only: bool, out: &Output) -> Result<(), CliError> {
     let client = SyncClient::new(SharedVault::new(unlock(dir)?), SyncOptions::default());
+    client.set_text_only(text_only);
     let st = client.status().map_err(cli_error)?;
     let url = match (&st.server_url, st.revoked) {
         (_, true) => return Err(CliError::Sync(SyncError::Revoked)),
@@ -219,11 +224,13 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
             ),
         ]
         .into_iter()
-        .chain(
-            s.blocked
-                .iter()
-                .map(|b| format!("blocked        change {} ({}): {}", b.seq, b.kind, b.reason)),
-        )
+        .chain(s.blocked.iter().map(|b| match b.seq {
+            Some(seq) => format!("blocked        change {seq} ({}): {}", b.kind, b.reason),
+            None => format!(
+                "blocked        an attachment file ({}): {}",
+                b.kind, b.reason
+            ),
+        }))
         .collect::<Vec<_>>()
         .join("\n")
     });

@@ -1,8 +1,9 @@
 //! Blobs: files that travel beside the changes that reference them (attachments).
 //!
-//! A blob is uploaded whole **before** the entry that references it is pushed (the server
-//! refuses the entry's batch with `blob_missing` otherwise), in chunks of [`BLOB_CHUNK`]
-//! bytes; an upload cut off resumes where the server's copy ends (`status`). Downloads
+//! Protocol 3: the entry that references a blob is pushed first (text first) and the blob
+//! follows once the text is through, in chunks sized to the link (at most [`BLOB_CHUNK`]
+//! bytes); an upload cut off resumes where the server's copy ends (`status`). A server
+//! that asks for the blobs first (`409 blob_missing`) gets them before the batch again. Downloads
 //! run after the pull, in ranges of at most [`MAX_BLOB_RANGE`], into `<dest>.download`,
 //! resuming from that file's length; a finished download is checked against the blob's
 //! SHA-256 before it is moved into place. Memory use is one chunk, whatever the size.
@@ -80,6 +81,13 @@ pub trait BlobHost: Send + Sync {
     ) -> Result<Option<LocalBlob>, OutgoingProblem>;
     /// The server holds `blob` whole.
     fn uploaded(&self, tx: &Transaction<'_>, blob: &BlobRef) -> StoreResult<()>;
+    /// Local blobs whose records already went (protocol 3: record before blob) and that
+    /// the server does not hold whole yet, oldest first.
+    fn unsent(&self, db: &Database) -> StoreResult<Vec<LocalBlob>>;
+    /// The upload of `blob`, whose record already went, is refused for good (the reason
+    /// is shown to the officer; the blob is not tried again).
+    fn upload_refused(&self, tx: &Transaction<'_>, blob: &BlobRef, reason: &str)
+        -> StoreResult<()>;
     /// Blobs pulled changes refer to that are not here yet, oldest first.
     fn wanted(&self, db: &Database) -> StoreResult<Vec<WantedBlob>>;
     /// The blob was downloaded, verified and moved to `want.dest`.
@@ -93,13 +101,19 @@ pub trait BlobHost: Send + Sync {
 }
 
 /// What the status shows of blobs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlobCounts {
     pub to_upload: u64,
     /// Bytes of the blobs still to upload.
     pub upload_bytes: u64,
     pub to_download: u64,
+    /// Why uploads were refused for good, newest first (at most
+    /// [`BLOCKED_UPLOADS_SHOWN`]); their records went, the files stay here.
+    pub blocked_uploads: Vec<String>,
 }
+
+/// Most blocked uploads a status lists.
+pub const BLOCKED_UPLOADS_SHOWN: u32 = 20;
 
 /// How one blob transfer ended.
 pub(crate) enum Transfer {
@@ -113,6 +127,9 @@ pub(crate) enum Transfer {
     Malformed,
     /// The store could not be reached to sign or record (locked, wiped meanwhile).
     Store(SyncError),
+    /// A download of a blob a teammate announced but has not uploaded whole yet
+    /// (`409 blob_pending`): "coming", tried again at the next sync.
+    Pending,
 }
 
 fn decode_reply(bytes: &[u8]) -> Option<BlobStatusReply> {
@@ -285,7 +302,7 @@ fn upload_inner(
 }
 
 /// First chunk of an upload; later ones follow the measured rate.
-const FIRST_CHUNK: usize = 64 * 1024;
+const FIRST_CHUNK: usize = BLOB_CHUNK;
 /// Smallest chunk (a very slow link still makes progress in whole, verified chunks).
 const MIN_CHUNK: usize = 16 * 1024;
 /// Each chunk should take about this long at the rate the last one was sent: a cut loses
@@ -381,6 +398,13 @@ fn download_inner(
             }
             Answer::Failed(Failure::Refused { status: 404, .. }) => {
                 return Err(Transfer::Refused("not on the team server".into()));
+            }
+            Answer::Failed(Failure::Refused { status: 409, body })
+                if body
+                    .as_ref()
+                    .is_some_and(|b| b.error == codes::BLOB_PENDING) =>
+            {
+                return Err(Transfer::Pending);
             }
             Answer::Failed(f) => return Err(Transfer::Failed(f)),
         }

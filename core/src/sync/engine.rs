@@ -71,6 +71,7 @@ pub struct SyncEngine {
     pull_limit: u32,
     max_batch_bytes: usize,
     progress: Option<ProgressSink>,
+    text_only: bool,
 }
 /// Default most entries per push batch. The byte ceiling ([`DEFAULT_MAX_BATCH_BYTES`])
 /// usually binds first (about 200 signed incident entries); each batch costs a round trip,
@@ -158,7 +159,15 @@ impl SyncEngine {
             pull_limit: DEFAULT_PULL_LIMIT,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
             progress: None,
+            text_only: false,
         }
+    }
+
+    /// Text only (e.g. on a metered or poor link): changes go and come as usual, attachment
+    /// files wait for a sync without this. Never holds back a change.
+    pub fn text_only(mut self, yes: bool) -> Self {
+        self.text_only = yes;
+        self
     }
 
     /// Reports progress to `sink` while a sync runs.
@@ -314,6 +323,7 @@ impl SyncEngine {
             .probe_time(s)
             .and_then(|()| self.push_all(s, &mut report, &mut meter))
             .and_then(|()| self.pull_all(s, &mut report))
+            .and_then(|()| self.upload_unsent(s, &mut report, &mut meter))
             .and_then(|()| self.download_all(s, &mut report));
         let rate = meter.rate();
         if result.is_err() && rate.is_some() {
@@ -476,9 +486,11 @@ impl SyncEngine {
             wire.truncate(fit);
             needs.retain(|(i, _)| *i < fit);
             let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
-            // Every blob an entry of this batch references goes first, whole.
+            // Text first: the entries go now, their blobs after the pull
+            // (`upload_unsent`). Only a server that asks for the blobs first (`409
+            // blob_missing`: protocol 2, or a blob it lost) gets them before the batch.
             for (i, local) in &needs {
-                if local.uploaded && !recheck_blobs {
+                if !recheck_blobs {
                     continue;
                 }
                 match blobs::upload(self.transport.as_ref(), s, local, meter) {
@@ -498,7 +510,7 @@ impl SyncEngine {
                         continue 'batches;
                     }
                     Transfer::Failed(f) => return Err(self.failed(s, &seqs, f)),
-                    Transfer::Malformed => {
+                    Transfer::Malformed | Transfer::Pending => {
                         return Err(SyncError::Protocol("malformed answer".into()))
                     }
                     Transfer::Store(e) => return Err(e),
@@ -625,8 +637,50 @@ impl SyncEngine {
         }
     }
 
-    /// Downloads every teammate's blob the pulled changes refer to and that is not here.
+    /// Uploads the blobs of entries that already went, oldest first (none when text only).
+    fn upload_unsent(
+        &self,
+        s: &mut Session<'_>,
+        report: &mut SyncReport,
+        meter: &mut Meter,
+    ) -> Result<(), SyncError> {
+        if self.text_only {
+            return Ok(());
+        }
+        let host = &self.domain.blobs;
+        let unsent = s.with(|db| Ok(host.unsent(db)?))?;
+        for local in unsent {
+            match blobs::upload(self.transport.as_ref(), s, &local, meter) {
+                Transfer::Done => {
+                    s.with(|db| db.sync_transaction(|tx, _| Ok(host.uploaded(tx, &local.blob)?)))?;
+                    report.attachments_uploaded += 1;
+                    self.tell(SyncProgress::AttachmentUploaded {
+                        count: report.attachments_uploaded,
+                    });
+                }
+                Transfer::Refused(reason) => {
+                    s.with(|db| {
+                        db.sync_transaction(|tx, _| {
+                            Ok(host.upload_refused(tx, &local.blob, &reason)?)
+                        })
+                    })?;
+                }
+                Transfer::Failed(f) => return Err(self.failed(s, &[], f)),
+                Transfer::Malformed | Transfer::Pending => {
+                    return Err(SyncError::Protocol("malformed answer".into()))
+                }
+                Transfer::Store(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Downloads every teammate's blob the pulled changes refer to and that is not here
+    /// (none when text only).
     fn download_all(&self, s: &mut Session<'_>, report: &mut SyncReport) -> Result<(), SyncError> {
+        if self.text_only {
+            return Ok(());
+        }
         let host = &self.domain.blobs;
         let wanted = s.with(|db| Ok(host.wanted(db)?))?;
         let total = wanted.len() as u64;
@@ -644,6 +698,8 @@ impl SyncEngine {
                     s.with(|db| db.sync_transaction(|tx, _| Ok(host.failed(tx, &want, &reason)?)))?;
                     report.attachments_failed += 1;
                 }
+                // Announced, not uploaded whole yet: "coming", asked again next sync.
+                Transfer::Pending => {}
                 Transfer::Failed(f) => return Err(self.failed(s, &[], f)),
                 Transfer::Malformed => return Err(SyncError::Protocol("malformed answer".into())),
                 Transfer::Store(e) => return Err(e),

@@ -127,11 +127,12 @@ pub struct SyncStatus {
 /// Most quarantined changes listed in [`SyncStatus::blocked`].
 pub const BLOCKED_SHOWN: usize = 20;
 
-/// A local change held back for good, and why (no content: kind, seq, reason).
+/// A local change held back for good, and why (no content: kind, seq, reason). `seq` is
+/// none for an attachment file whose record already went but that the server refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BlockedChange {
-    pub seq: u64,
+    pub seq: Option<u64>,
     pub kind: String,
     pub reason: String,
 }
@@ -140,17 +141,22 @@ pub fn status(conn: &Connection, blobs: &dyn BlobHost) -> StoreResult<SyncStatus
     let s = load(conn)?;
     let o = outbox::status(conn)?;
     let q = outbox::quarantined(conn)?;
+    let c = blobs.counts(conn)?;
     let blocked = q
         .iter()
         .rev()
         .take(BLOCKED_SHOWN)
         .map(|e| BlockedChange {
-            seq: e.seq,
+            seq: Some(e.seq),
             kind: e.kind.clone(),
             reason: e.last_error.clone().unwrap_or_default(),
         })
+        .chain(c.blocked_uploads.iter().map(|reason| BlockedChange {
+            seq: None,
+            kind: "incident.attachment".into(),
+            reason: reason.clone(),
+        }))
         .collect();
-    let c = blobs.counts(conn)?;
     Ok(SyncStatus {
         enrolled: s.enrolled(),
         team_id: s.team_id,
