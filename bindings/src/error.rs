@@ -12,6 +12,10 @@ pub enum StoreError {
     PlatformKeyRejected,
     #[error("the store was wiped after too many failed unlock attempts")]
     WipedAfterFailedAttempts,
+    /// The key file's wipe policy or counter was altered outside Vigil: tell the owner;
+    /// the store stays locked until they confirm the policy (`unlock_confirming_policy`).
+    #[error("the wipe policy was altered outside Vigil; confirm the policy to unlock")]
+    PolicyTampered,
     #[error("the store is locked")]
     Locked,
     #[error("the store has been wiped")]
@@ -61,6 +65,7 @@ impl From<core::StoreError> for StoreError {
             E::WrongPassphrase { attempts_left } => StoreError::WrongPassphrase { attempts_left },
             E::PlatformKeyRejected => StoreError::PlatformKeyRejected,
             E::WipedAfterFailedAttempts => StoreError::WipedAfterFailedAttempts,
+            E::PolicyTampered => StoreError::PolicyTampered,
             E::Locked => StoreError::Locked,
             E::Wiped => StoreError::Wiped,
             E::NotFound => StoreError::NotFound,

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use crate::error::StoreError;
 use crate::platform_key::{KeyWrapper, PlatformKey};
 use crate::records::{kdf_choice, KdfChoice, OutboxEntry, VaultStatus};
+use vigil_core::store::space::StorageStatus;
 
 /// An encrypted Vigil store. Every method may block (SQLite, and the KDF where noted):
 /// call off the main thread. Close it (`close()` / `use {}`) when done. A sync of this
@@ -93,6 +94,31 @@ impl Vault {
     pub fn unlock_with_platform(&self, platform: Arc<dyn KeyWrapper>) -> Result<(), StoreError> {
         self.guard().unlock_with_platform(&PlatformKey(platform))?;
         Ok(())
+    }
+
+    /// After `PolicyTampered` (the key file's wipe policy was altered outside Vigil;
+    /// tell the owner): unlocks with the passphrase and puts in the policy the owner
+    /// confirms (`null`: off), authenticated again.
+    pub fn unlock_confirming_policy(
+        &self,
+        passphrase: Vec<u8>,
+        platform: Option<Arc<dyn KeyWrapper>>,
+        wipe_after: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let passphrase = secret(passphrase);
+        let pk = self::platform(&platform);
+        self.guard().unlock_confirming_policy(
+            &passphrase,
+            pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
+            wipe_after,
+        )?;
+        Ok(())
+    }
+
+    /// Free space on the store's volume, locked or not: show a warning when `low`,
+    /// before logging fails on a full phone.
+    pub fn storage(&self) -> Result<StorageStatus, StoreError> {
+        Ok(self.guard().storage()?)
     }
 
     /// Closes the database and forgets the keys.

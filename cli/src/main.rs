@@ -47,6 +47,9 @@ enum Command {
     /// Manage passphrases.
     #[command(subcommand)]
     Passphrase(commands::store::PassphraseCommand),
+    /// The store itself: integrity check, re-key, wipe policy (see docs/cli/store.md).
+    #[command(subcommand)]
+    Store(commands::store::StoreCommand),
     /// Crypto-shred the store: key file, database, attachments. Irreversible.
     Wipe {
         /// Do not ask for confirmation.
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::store::init(&cli.data_dir, args, &out),
         Command::Status => commands::store::status(&cli.data_dir, &out),
         Command::Passphrase(cmd) => commands::store::passphrase(&cli.data_dir, cmd, &out),
+        Command::Store(cmd) => commands::store::store_cmd(&cli.data_dir, cmd, &out),
         Command::Wipe { yes } => commands::store::wipe(&cli.data_dir, yes, &out),
         Command::Venue(cmd) => commands::advance::venue_cmd(&cli.data_dir, cmd, &out),
         Command::Haven(cmd) => commands::advance::haven_cmd(&cli.data_dir, cmd, &out),

@@ -185,12 +185,13 @@ fn malformed_gpx_fails_clearly_and_stores_nothing() {
     let (_t, dir) = store();
     let file = fixture("malformed_truncated.gpx");
     let o = vigil(&dir, &["route", "import", file.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    // Refused input: exit 2, as for every command.
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("GPX file not readable"), "{err}");
     // JSON error form names the kind.
     let o = vigil(&dir, &["--json", "route", "import", file.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let e: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
     assert_eq!(e["error"]["kind"], "gpx");
     let list = ok_json(&dir, &["--json", "route", "list"]);
@@ -351,7 +352,7 @@ fn a_walk_answered_through_piped_stdin_then_completed_and_signed_off() {
         &dir,
         &["--json", "checklist", "answer", &walk_id, "count", "lots"],
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let e: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
     assert_eq!(e["error"]["kind"], "wrong_answer_kind");
     let a = ok_json(

@@ -190,3 +190,202 @@ fn key_file_replacement_leaves_no_temporary_and_clears_stale_ones() {
     names.sort();
     assert_eq!(names, vec!["vigil.keys".to_string()]);
 }
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Regression (issue 15, "Files and keys"): the data directory came out 0755 and the key
+/// file and database 0644, readable by any local user.
+#[test]
+fn the_store_is_private_whatever_the_umask() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let photo = tmp.path().join("photo.jpg");
+    std::fs::write(&photo, b"not really a photo").unwrap();
+    let sh = |script: &str| {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask 000; {script}"))
+            .env("VIGIL", env!("CARGO_BIN_EXE_vigil"))
+            .env("DIR", &dir)
+            .env("PHOTO", &photo)
+            .env("VIGIL_PASSPHRASE", "pw")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o
+    };
+    sh("\"$VIGIL\" --data-dir \"$DIR\" init --kdf-memory-kib 64 --kdf-iterations 1 --allow-weak-kdf");
+    let o = sh("\"$VIGIL\" --data-dir \"$DIR\" --json incident log --category other");
+    let id = json(&o.stdout)["logged"]["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sh(&format!(
+        "\"$VIGIL\" --data-dir \"$DIR\" incident attach {id} \"$PHOTO\""
+    ));
+    let check = |dir: &Path| {
+        assert_eq!(mode(dir), 0o700, "data directory");
+        assert_eq!(mode(&dir.join("attachments")), 0o700, "attachments/");
+        let mut files = 0;
+        for e in std::fs::read_dir(dir)
+            .unwrap()
+            .chain(std::fs::read_dir(dir.join("attachments")).unwrap())
+        {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                files += 1;
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+            }
+        }
+        assert!(files >= 4, "key file, database, reserve, an attachment");
+    };
+    check(&dir);
+    // A store left readable by an older release is made private at the next unlock.
+    use std::os::unix::fs::PermissionsExt;
+    for p in [dir.clone(), dir.join("attachments")] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    for name in ["vigil.keys", "vigil.db"] {
+        std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    sh("\"$VIGIL\" --data-dir \"$DIR\" status");
+    check(&dir);
+}
+
+#[test]
+fn store_check_finds_a_flipped_byte_that_no_command_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    init(&dir, "pw", &[]);
+    for i in 0..30 {
+        let n = format!("entry-{i}-{}", "x".repeat(400));
+        let o = vigil(
+            &dir,
+            Some("pw"),
+            &[
+                "incident",
+                "log",
+                "--category",
+                "other",
+                "--severity",
+                "low",
+                "--narrative",
+                &n,
+            ],
+        );
+        assert!(o.status.success());
+    }
+    let o = vigil(&dir, Some("pw"), &["--json", "store", "check"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json(&o.stdout)["ok"], true);
+    // One byte in the middle of the last page: a page `status` never reads.
+    let db = dir.join("vigil.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let at = bytes.len() - 4096 + 1000;
+    bytes[at] ^= 0x01;
+    std::fs::write(&db, &bytes).unwrap();
+    let o = vigil(&dir, Some("pw"), &["status"]);
+    assert!(o.status.success(), "status does not read that page");
+    let o = vigil(&dir, Some("pw"), &["--json", "store", "check"]);
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report = json(&o.stdout);
+    assert_eq!(report["ok"], false);
+    assert!(!report["problems"].as_array().unwrap().is_empty());
+    assert_eq!(std::fs::read(&db).unwrap(), bytes, "left as it was");
+}
+
+#[test]
+fn duress_rekey_policy_and_attempts_left_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    init(&dir, "pw", &["--wipe-after", "4"]);
+    // Attempts left on a wrong passphrase.
+    let o = vigil(&dir, Some("nope"), &["--json", "status"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("3 attempts left"));
+
+    // Duress set, listed, removed.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    let o = c
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["--json", "passphrase", "duress", "set"])
+        .env("VIGIL_PASSPHRASE", "pw")
+        .env("VIGIL_DURESS_PASSPHRASE", "under-duress")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let slot = json(&o.stdout)["duress_slot"].as_u64().unwrap();
+    let st = json(&vigil(&dir, Some("pw"), &["--json", "status"]).stdout);
+    assert!(st["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == slot && s["duress"] == true));
+    let o = vigil(
+        &dir,
+        Some("pw"),
+        &["--json", "passphrase", "duress", "remove"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json(&o.stdout)["removed"][0], slot);
+    let st = json(&vigil(&dir, Some("pw"), &["--json", "status"]).stdout);
+    assert_eq!(st["slots"].as_array().unwrap().len(), 1);
+
+    // Re-key: the old passphrase and an old copy of the key file no longer open it.
+    let o = vigil(
+        &dir,
+        Some("pw"),
+        &[
+            "incident",
+            "log",
+            "--category",
+            "other",
+            "--narrative",
+            "kept",
+        ],
+    );
+    assert!(o.status.success());
+    let old_keys = std::fs::read(dir.join("vigil.keys")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["store", "rekey"])
+        .env("VIGIL_PASSPHRASE", "pw")
+        .env("VIGIL_NEW_PASSPHRASE", "pw2")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(vigil(&dir, Some("pw"), &["status"]).status.code(), Some(3));
+    assert_eq!(narratives(&dir, "pw2"), vec!["kept".to_string()]);
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::write(copy.join("vigil.keys"), &old_keys).unwrap();
+    std::fs::copy(dir.join("vigil.db"), copy.join("vigil.db")).unwrap();
+    let o = vigil(&copy, Some("pw"), &["status"]);
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "an old key file does not open the re-keyed database"
+    );
+
+    // Policy: kept through the re-key, changed, switched off.
+    let st = json(&vigil(&dir, Some("pw2"), &["--json", "status"]).stdout);
+    assert_eq!(st["wipe_after"], 4);
+    let o = vigil(&dir, Some("pw2"), &["--json", "store", "policy", "--off"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let st = json(&vigil(&dir, Some("pw2"), &["--json", "status"]).stdout);
+    assert_eq!(st["wipe_after"], serde_json::Value::Null);
+    let o = vigil(&dir, Some("pw2"), &["store", "policy", "--wipe-after", "7"]);
+    assert!(o.status.success());
+    let st = json(&vigil(&dir, Some("pw2"), &["--json", "status"]).stdout);
+    assert_eq!(st["wipe_after"], 7);
+}

@@ -23,13 +23,19 @@ pub enum CryptoError {
 /// Errors of the encrypted store: creating, unlocking, key slots, wiping, reading, writing.
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("wrong passphrase")]
+    #[error("wrong passphrase{}", attempts_left_text(*attempts_left))]
     WrongPassphrase {
         /// Attempts left before the wipe policy triggers; `None` when no policy is set.
         attempts_left: Option<u32>,
     },
     #[error("no key slot could be opened with the platform key")]
     PlatformKeyRejected,
+    /// The wipe policy or the failed-attempt counter in the key file was changed by
+    /// something other than Vigil (its tag does not match, or a key file already
+    /// upgraded was put back to format 1). The store stays locked until the owner
+    /// confirms the policy (`Vault::unlock_confirming_policy`); see SECURITY.md.
+    #[error("the key file's wipe policy or attempt counter was altered outside Vigil; the store stays locked until its owner confirms the policy")]
+    PolicyTampered,
     #[error("the store was wiped after too many failed unlock attempts")]
     WipedAfterFailedAttempts,
     #[error("the store is locked")]
@@ -76,6 +82,14 @@ pub enum StoreError {
     Sqlite(String),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+}
+
+fn attempts_left_text(left: Option<u32>) -> String {
+    match left {
+        None => String::new(),
+        Some(1) => " (1 attempt left before the store is wiped)".into(),
+        Some(n) => format!(" ({n} attempts left before the store is wiped)"),
+    }
 }
 
 impl StoreError {

@@ -6,7 +6,11 @@
 //! DIR/vigil.keys.next   only while a re-key is in flight
 //! DIR/vigil.db          SQLCipher database (+ -wal, -shm)
 //! DIR/attachments/      sealed attachment files
+//! DIR/vigil.reserve     zeros: space kept back for quick logs on a full disk
 //! ```
+//!
+//! The directory and `attachments/` are 0700, every file 0600, whatever the umask:
+//! created so, and put right at every unlock for stores made by older releases.
 
 use std::fs;
 use std::io::Write;
@@ -19,8 +23,11 @@ use zeroize::Zeroizing;
 use crate::crypto::keys::{MasterKey, Purpose, SubKey};
 use crate::crypto::{random, KdfParams};
 use crate::error::{StoreError, StoreResult};
-use crate::keyfile::{self, KeyFileBody, KeyWrapper, PassphraseKek, Slot, SlotKind, SlotRole};
+use crate::keyfile::{
+    self, KeyFile, KeyFileBody, KeyWrapper, PassphraseKek, Slot, SlotKind, SlotRole,
+};
 use crate::store::lock::StoreLock;
+use crate::store::space::{self, StorageStatus};
 use crate::store::{outbox, schema, Database, OutboxStatus, DEFAULT_WAIT};
 
 #[derive(Clone, Debug)]
@@ -30,6 +37,8 @@ pub struct VaultPaths {
     pub keys_next: PathBuf,
     pub db: PathBuf,
     pub attachments: PathBuf,
+    /// Space kept back for quick logs on a full disk (`store::space`).
+    pub reserve: PathBuf,
 }
 
 impl VaultPaths {
@@ -40,6 +49,7 @@ impl VaultPaths {
             keys_next: dir.join("vigil.keys.next"),
             db: dir.join("vigil.db"),
             attachments: dir.join("attachments"),
+            reserve: dir.join("vigil.reserve"),
         }
     }
 
@@ -94,6 +104,8 @@ pub struct VaultStatus {
     pub wipe_after: Option<u32>,
     pub outbox: Option<OutboxStatus>,
     pub device_id: Option<String>,
+    /// Free space on the store's volume (`None` if the system would not say).
+    pub storage: Option<StorageStatus>,
 }
 
 struct Session {
@@ -109,9 +121,10 @@ enum State {
 
 pub struct Vault {
     paths: VaultPaths,
-    body: KeyFileBody,
+    /// The key file as last read or written by this handle.
+    kf: KeyFile,
     /// A re-key that was interrupted: its key file, staged beside the real one.
-    pending: Option<KeyFileBody>,
+    pending: Option<KeyFile>,
     state: State,
     /// How long a change waits for another writer (store lock, SQLite) before `Busy`.
     wait: Duration,
@@ -144,6 +157,7 @@ impl Vault {
     ) -> StoreResult<Vault> {
         let paths = VaultPaths::new(dir);
         fs::create_dir_all(dir)?;
+        set_mode(dir, 0o700)?;
         let _lock = StoreLock::acquire(dir, DEFAULT_WAIT)?;
         if paths.keys.exists() || paths.db.exists() {
             return Err(StoreError::AlreadyExists);
@@ -153,8 +167,6 @@ impl Vault {
         let mut body = KeyFileBody {
             store_id,
             slots: vec![],
-            failed_attempts: 0,
-            wipe_after: None,
             next_slot_id: 1,
         };
         let id = body.allocate_slot_id();
@@ -166,20 +178,31 @@ impl Vault {
             master.expose(),
             platform,
         )?);
-        keyfile::write(&paths.keys, &body)?;
-        let mut db = match Database::create(&paths.db, &db_key(&master, &body)?) {
+        let mut kf = KeyFile::new(body);
+        sign_policy(&mut kf, &master)?;
+        keyfile::write(&paths.keys, &kf)?;
+        let created = Database::create(&paths.db, &db_key(&master, &kf.body)?).and_then(|db| {
+            db.set_key_file_format(keyfile::KEYFILE_VERSION)
+                .map(|()| db)
+        });
+        let mut db = match created {
             Ok(db) => db,
             Err(e) => {
                 // Leave no half-made store behind.
                 let _ = fs::remove_file(&paths.keys);
+                for p in paths.db_sidecars() {
+                    let _ = fs::remove_file(p);
+                }
                 return Err(e);
             }
         };
         fs::create_dir_all(&paths.attachments)?;
+        set_mode(&paths.attachments, 0o700)?;
+        space::top_up(&paths.reserve);
         db.set_attachments_dir(paths.attachments.clone());
         Ok(Vault {
             paths,
-            body,
+            kf,
             pending: None,
             state: State::Unlocked(Box::new(Session { master, db })),
             wait: DEFAULT_WAIT,
@@ -189,7 +212,7 @@ impl Vault {
     /// Opens the store in `dir`, locked. Reads only the key file.
     pub fn open(dir: &Path) -> StoreResult<Vault> {
         let paths = VaultPaths::new(dir);
-        let body = match keyfile::read(&paths.keys) {
+        let kf = match keyfile::read(&paths.keys) {
             Err(StoreError::NotFound) if paths.db.exists() => {
                 return Err(StoreError::NotAStore {
                     what: "there is a database but no key file",
@@ -204,7 +227,7 @@ impl Vault {
         };
         Ok(Vault {
             paths,
-            body,
+            kf,
             pending,
             state: State::Locked,
             wait: DEFAULT_WAIT,
@@ -263,7 +286,7 @@ impl Vault {
         Ok(self
             .session()?
             .master
-            .derive(&self.body.store_id, purpose)?)
+            .derive(&self.kf.body.store_id, purpose)?)
     }
 
     /// Unlocks with a passphrase (and the platform key, for stacked slots).
@@ -277,22 +300,39 @@ impl Vault {
         passphrase: &[u8],
         platform: Option<&dyn KeyWrapper>,
     ) -> StoreResult<()> {
+        self.unlock_passphrase(passphrase, platform, None)
+    }
+
+    /// After [`StoreError::PolicyTampered`]: unlocks with the passphrase and puts in the
+    /// wipe policy the owner confirms (`None`: off), authenticated again. Otherwise the
+    /// same as [`Vault::unlock_with_passphrase`] (a wrong passphrase counts as usual).
+    pub fn unlock_confirming_policy(
+        &mut self,
+        passphrase: &[u8],
+        platform: Option<&dyn KeyWrapper>,
+        wipe_after: Option<u32>,
+    ) -> StoreResult<()> {
+        if wipe_after == Some(0) {
+            return Err(StoreError::invalid("wipe policy", "must be at least 1"));
+        }
+        self.unlock_passphrase(passphrase, platform, Some(wipe_after))
+    }
+
+    fn unlock_passphrase(
+        &mut self,
+        passphrase: &[u8],
+        platform: Option<&dyn KeyWrapper>,
+        confirm: Option<Option<u32>>,
+    ) -> StoreResult<()> {
         self.live()?;
         if self.is_unlocked() {
             return Ok(());
         }
-        {
-            // Counted before the check, under the store lock, on the key file as it is now
-            // (another process may have changed it since this vault was opened).
-            let (_lock, mut body) = self.fresh_body()?;
-            body.failed_attempts = body.failed_attempts.saturating_add(1);
-            keyfile::write(&self.paths.keys, &body)?;
-            self.body = body;
-        }
+        self.count_attempt()?;
 
         let mut found: Option<Found> = None;
-        let sources: Vec<(bool, &KeyFileBody)> = std::iter::once((false, &self.body))
-            .chain(self.pending.as_ref().map(|p| (true, p)))
+        let sources: Vec<(bool, &KeyFileBody)> = std::iter::once((false, &self.kf.body))
+            .chain(self.pending.as_ref().map(|p| (true, &p.body)))
             .collect();
         for (is_pending, body) in sources {
             for slot in body.slots.iter().filter(|s| s.kind.uses_passphrase()) {
@@ -318,7 +358,9 @@ impl Vault {
             }
         }
         match found {
-            Some(Found::Master(master, from_pending)) => self.finish_unlock(master, from_pending),
+            Some(Found::Master(master, from_pending)) => {
+                self.finish_unlock(master, from_pending, confirm)
+            }
             Some(Found::Duress(kek, kind)) => {
                 let platform = if kind.uses_platform() { platform } else { None };
                 {
@@ -331,18 +373,12 @@ impl Vault {
                 Ok(())
             }
             None => {
-                if let Some(limit) = self.body.wipe_after {
-                    if self.body.failed_attempts >= limit {
-                        self.wipe(platform)?;
-                        return Err(StoreError::WipedAfterFailedAttempts);
-                    }
-                    return Err(StoreError::WrongPassphrase {
-                        attempts_left: Some(limit - self.body.failed_attempts),
-                    });
+                let attempts_left = self.kf.attempts.left();
+                if attempts_left == Some(0) {
+                    self.wipe(platform)?;
+                    return Err(StoreError::WipedAfterFailedAttempts);
                 }
-                Err(StoreError::WrongPassphrase {
-                    attempts_left: None,
-                })
+                Err(StoreError::WrongPassphrase { attempts_left })
             }
         }
     }
@@ -353,15 +389,15 @@ impl Vault {
         if self.is_unlocked() {
             return Ok(());
         }
-        let sources: Vec<(bool, &KeyFileBody)> = std::iter::once((false, &self.body))
-            .chain(self.pending.as_ref().map(|p| (true, p)))
+        let sources: Vec<(bool, &KeyFileBody)> = std::iter::once((false, &self.kf.body))
+            .chain(self.pending.as_ref().map(|p| (true, &p.body)))
             .collect();
         for (is_pending, body) in sources {
             for slot in body.slots.iter().filter(|s| s.kind == SlotKind::Platform) {
                 if let Some(p) = slot.open_platform(&body.store_id, platform)? {
                     if p.role == SlotRole::Master {
                         let master = MasterKey::from_bytes(&p.key)?;
-                        return self.finish_unlock(master, is_pending);
+                        return self.finish_unlock(master, is_pending, None);
                     }
                 }
             }
@@ -369,38 +405,109 @@ impl Vault {
         Err(StoreError::PlatformKeyRejected)
     }
 
-    fn finish_unlock(&mut self, master: MasterKey, from_pending: bool) -> StoreResult<()> {
-        let _lock = StoreLock::acquire(&self.paths.dir, self.wait)?;
-        let body = if from_pending {
-            self.pending.clone().ok_or(StoreError::KeyFileCorrupt)?
-        } else {
-            self.body.clone()
-        };
-        let mut db = match Database::open(&self.paths.db, &db_key(&master, &body)?) {
-            Ok(db) => db,
-            Err(StoreError::DatabaseCorrupt) if !from_pending && self.pending.is_some() => {
-                // The re-key reached the database: only the new credentials open it now.
-                return Err(StoreError::WrongPassphrase {
-                    attempts_left: None,
-                });
+    /// Counts an unlock attempt before it is checked, under the store lock, on the key
+    /// file as it is now (another process may have changed it since this handle read it).
+    /// In place, in bytes the key file already owns: a full disk neither blocks an unlock
+    /// nor lets an attempt go uncounted.
+    fn count_attempt(&mut self) -> StoreResult<()> {
+        let (_lock, mut kf) = self.fresh()?;
+        kf.attempts.count_attempt();
+        keyfile::write_attempts(&self.paths.keys, &kf)?;
+        self.kf = kf;
+        Ok(())
+    }
+
+    /// A slot opened: the attempt is a success, whatever the database then says (a
+    /// damaged database must not count against the owner). Checks the policy's tag,
+    /// resets the counter, upgrades a format 1 key file, then opens the database.
+    fn finish_unlock(
+        &mut self,
+        master: MasterKey,
+        from_pending: bool,
+        confirm: Option<Option<u32>>,
+    ) -> StoreResult<()> {
+        let lock = StoreLock::acquire(&self.paths.dir, self.wait)?;
+        if let Some(pending) = self.pending.clone() {
+            // An interrupted re-key: the database is under the old key or the new one.
+            let key = if from_pending {
+                db_key(&master, &pending.body)?
+            } else {
+                db_key(&master, &self.kf.body)?
+            };
+            match Database::probe(&self.paths.db, &key) {
+                Ok(()) => {}
+                Err(StoreError::DatabaseCorrupt) if !from_pending => {
+                    // The re-key reached the database: only the new credentials open it.
+                    return Err(StoreError::WrongPassphrase {
+                        attempts_left: self.kf.attempts.left(),
+                    });
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        };
-        if from_pending {
-            fs::rename(&self.paths.keys_next, &self.paths.keys)?;
+            if from_pending {
+                fs::rename(&self.paths.keys_next, &self.paths.keys)?;
+            } else {
+                fs::remove_file(&self.paths.keys_next)?;
+            }
             sync_dir(&self.paths.dir)?;
-        } else if self.pending.is_some() {
-            fs::remove_file(&self.paths.keys_next)?;
+            self.pending = None;
         }
-        self.pending = None;
-        let mut body = keyfile::read(&self.paths.keys)?;
-        body.failed_attempts = 0;
-        keyfile::write(&self.paths.keys, &body)?;
-        self.body = body;
+        let mut kf = keyfile::read(&self.paths.keys)?;
+        if kf.version >= 2 && confirm.is_none() && !verify_policy(&kf, &master)? {
+            return Err(StoreError::PolicyTampered);
+        }
+        if let Some(wipe_after) = confirm {
+            kf.attempts.wipe_after = wipe_after;
+        }
+        kf.attempts.reset();
+        if kf.version >= 2 {
+            sign_policy(&mut kf, &master)?;
+        }
+        keyfile::write_attempts(&self.paths.keys, &kf)?;
+        self.kf = kf;
+        drop(lock);
+
+        self.make_private();
+        let mut db = Database::open(&self.paths.db, &db_key(&master, &self.kf.body)?)?;
+        if self.kf.version < 2 {
+            self.upgrade_key_file(&db, &master, confirm.is_some())?;
+        }
         db.set_attachments_dir(self.paths.attachments.clone());
         db.set_wait(self.wait)?;
         self.state = State::Unlocked(Box::new(Session { master, db }));
         Ok(())
+    }
+
+    /// Format 1 to 2, at the first successful unlock: the policy gets its tag. The
+    /// database remembers the upgrade, so a key file put back to format 1 (whose policy
+    /// nothing authenticates) is refused as tampered rather than trusted. On a full disk
+    /// the upgrade waits for the next unlock.
+    fn upgrade_key_file(
+        &mut self,
+        db: &Database,
+        master: &MasterKey,
+        confirmed: bool,
+    ) -> StoreResult<()> {
+        if !confirmed && db.key_file_format()? >= 2 {
+            return Err(StoreError::PolicyTampered);
+        }
+        let _lock = StoreLock::acquire(&self.paths.dir, self.wait)?;
+        let mut kf = keyfile::read(&self.paths.keys)?;
+        if kf.version >= 2 {
+            return Ok(());
+        }
+        kf.version = keyfile::KEYFILE_VERSION;
+        sign_policy(&mut kf, master)?;
+        match keyfile::write(&self.paths.keys, &kf) {
+            Ok(()) => {}
+            Err(StoreError::DiskFull) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        self.kf = kf;
+        match db.set_key_file_format(keyfile::KEYFILE_VERSION) {
+            Ok(()) | Err(StoreError::DiskFull) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Closes the database and drops the keys from memory.
@@ -410,9 +517,47 @@ impl Vault {
                 let Session { master, db } = *s;
                 drop(master);
                 db.close()?;
+                // What a quick log took from the reserve only while writing comes back.
+                space::top_up(&self.paths.reserve);
             }
         }
         Ok(())
+    }
+
+    /// Free space on the store's volume and the reserve, locked or not: the apps warn
+    /// when `low` before logging fails.
+    pub fn storage(&self) -> StoreResult<StorageStatus> {
+        space::status(&self.paths.dir, &self.paths.reserve)
+    }
+
+    /// Before a quick log: on a nearly full disk, releases from the reserve the room a
+    /// quick log needs. Other writes never call this, so they fail with `DiskFull`
+    /// while the reserve still holds quick logs.
+    pub fn make_room_for_quick_log(&self) -> StoreResult<()> {
+        self.session()?;
+        space::release(&self.paths.dir, &self.paths.reserve, space::QUICK_LOG_ROOM)?;
+        Ok(())
+    }
+
+    /// A full integrity check of the database (every page's HMAC and SQLite's own
+    /// check). The problems found, empty when all is well.
+    pub fn check(&self) -> StoreResult<Vec<String>> {
+        self.db()?.integrity_problems()
+    }
+
+    /// 0700 for the directories, 0600 for every file, whatever older releases or the
+    /// umask left. Metadata only (works on a full disk); best effort.
+    fn make_private(&self) {
+        let _ = set_mode(&self.paths.dir, 0o700);
+        let _ = set_mode(&self.paths.attachments, 0o700);
+        let mut files = vec![self.paths.keys.clone(), self.paths.reserve.clone()];
+        files.extend(self.paths.db_sidecars());
+        if let Ok(entries) = fs::read_dir(&self.paths.attachments) {
+            files.extend(entries.flatten().map(|e| e.path()));
+        }
+        for f in files {
+            let _ = set_mode(&f, 0o600);
+        }
     }
 
     pub fn status(&self) -> StoreResult<VaultStatus> {
@@ -431,6 +576,7 @@ impl Vault {
             key_file_version: keyfile::KEYFILE_VERSION,
             schema_version,
             slots: self
+                .kf
                 .body
                 .slots
                 .iter()
@@ -441,31 +587,43 @@ impl Vault {
                     duress: duress.contains(&s.id),
                 })
                 .collect(),
-            failed_attempts: self.body.failed_attempts,
-            wipe_after: self.body.wipe_after,
+            failed_attempts: self.kf.attempts.failed(),
+            wipe_after: self.kf.attempts.wipe_after,
             outbox,
             device_id,
+            storage: self.storage().ok(),
         })
     }
 
     /// The store lock and the key file as it is on disk now: every change to the key file
     /// starts here, so concurrent writers never overwrite each other's changes.
-    fn fresh_body(&self) -> StoreResult<(StoreLock, KeyFileBody)> {
+    fn fresh(&self) -> StoreResult<(StoreLock, KeyFile)> {
         let lock = StoreLock::acquire(&self.paths.dir, self.wait)?;
-        let body = keyfile::read(&self.paths.keys)?;
-        Ok((lock, body))
+        let kf = keyfile::read(&self.paths.keys)?;
+        Ok((lock, kf))
     }
 
-    /// Applies `change` to the key file under the store lock and writes it.
+    /// Applies `change` to the key file's body under the store lock and replaces the
+    /// file (always in the current format, the policy signed: the store is unlocked).
     fn update_body<T>(
         &mut self,
         change: impl FnOnce(&mut KeyFileBody) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        let (_lock, mut body) = self.fresh_body()?;
-        let out = change(&mut body)?;
-        keyfile::write(&self.paths.keys, &body)?;
-        self.body = body;
+        let (_lock, mut kf) = self.fresh()?;
+        let out = change(&mut kf.body)?;
+        self.write_whole(kf)?;
         Ok(out)
+    }
+
+    /// Replaces the key file with `kf` (format 2, the policy signed). Unlocked only.
+    fn write_whole(&mut self, mut kf: KeyFile) -> StoreResult<()> {
+        if kf.version < 2 {
+            kf.version = keyfile::KEYFILE_VERSION;
+            sign_policy(&mut kf, &self.session()?.master)?;
+        }
+        keyfile::write(&self.paths.keys, &kf)?;
+        self.kf = kf;
+        Ok(())
     }
 
     /// Adds a passphrase slot (stacked on the platform key when one is given).
@@ -512,16 +670,23 @@ impl Vault {
         check_passphrase(passphrase)?;
         let session = self.session()?;
         let params = self
+            .kf
             .body
             .slots
             .iter()
             .find_map(|s| s.kdf)
             .unwrap_or_default();
         // Refuse a duress passphrase that already opens the store.
-        for slot in self.body.slots.iter().filter(|s| s.kind.uses_passphrase()) {
+        for slot in self
+            .kf
+            .body
+            .slots
+            .iter()
+            .filter(|s| s.kind.uses_passphrase())
+        {
             let kek = slot.derive_kek(passphrase)?;
             if slot
-                .open_with_kek(&self.body.store_id, &kek, None)?
+                .open_with_kek(&self.kf.body.store_id, &kek, None)?
                 .is_some()
             {
                 return Err(StoreError::invalid(
@@ -533,11 +698,11 @@ impl Vault {
         let kek = PassphraseKek::derive_new(passphrase, params)?;
         let decoy = random::bytes::<32>()?;
         let mut duress = session.db.duress_slots()?;
-        let (_lock, mut body) = self.fresh_body()?;
-        let id = body.allocate_slot_id();
-        body.slots.push(Slot::new_passphrase(
+        let (_lock, mut kf) = self.fresh()?;
+        let id = kf.body.allocate_slot_id();
+        kf.body.slots.push(Slot::new_passphrase(
             id,
-            &body.store_id,
+            &kf.body.store_id,
             &kek,
             SlotRole::Duress,
             &decoy,
@@ -545,8 +710,7 @@ impl Vault {
         )?);
         duress.push(id);
         self.db()?.set_duress_slots(&duress)?;
-        keyfile::write(&self.paths.keys, &body)?;
-        self.body = body;
+        self.write_whole(kf)?;
         Ok(id)
     }
 
@@ -583,10 +747,16 @@ impl Vault {
         check_passphrase(new)?;
         let session = self.session()?;
         let mut target = None;
-        for slot in self.body.slots.iter().filter(|s| s.kind.uses_passphrase()) {
+        for slot in self
+            .kf
+            .body
+            .slots
+            .iter()
+            .filter(|s| s.kind.uses_passphrase())
+        {
             let kek = slot.derive_kek(old)?;
             if target.is_none() {
-                if let Some(p) = slot.open_with_kek(&self.body.store_id, &kek, platform)? {
+                if let Some(p) = slot.open_with_kek(&self.kf.body.store_id, &kek, platform)? {
                     if p.role == SlotRole::Master {
                         target = Some(slot.clone());
                     }
@@ -609,7 +779,7 @@ impl Vault {
         };
         let replacement = Slot::new_passphrase(
             old_slot.id,
-            &self.body.store_id,
+            &self.kf.body.store_id,
             &kek,
             SlotRole::Master,
             session.master.expose(),
@@ -631,10 +801,22 @@ impl Vault {
         if max_failed == Some(0) {
             return Err(StoreError::invalid("wipe policy", "must be at least 1"));
         }
-        self.update_body(|body| {
-            body.wipe_after = max_failed;
-            Ok(())
-        })
+        self.set_policy(max_failed)
+    }
+
+    /// Writes `wipe_after` into the attempts record, signed (in place: no free space
+    /// needed), and resets the counter.
+    fn set_policy(&mut self, wipe_after: Option<u32>) -> StoreResult<()> {
+        let (_lock, mut kf) = self.fresh()?;
+        kf.attempts.wipe_after = wipe_after;
+        kf.attempts.reset();
+        sign_policy(&mut kf, &self.session()?.master)?;
+        if kf.version < 2 {
+            return self.write_whole(kf);
+        }
+        keyfile::write_attempts(&self.paths.keys, &kf)?;
+        self.kf = kf;
+        Ok(())
     }
 
     /// Suspected compromise: a new master key, the database re-encrypted under it
@@ -652,13 +834,11 @@ impl Vault {
         self.session()?;
         let kek = PassphraseKek::derive_new(new_passphrase, params)?;
         let master = MasterKey::generate()?;
-        let (_lock, current) = self.fresh_body()?;
+        let (_lock, current) = self.fresh()?;
         let mut body = KeyFileBody {
-            store_id: current.store_id.clone(),
+            store_id: current.body.store_id.clone(),
             slots: vec![],
-            failed_attempts: 0,
-            wipe_after: current.wipe_after,
-            next_slot_id: current.next_slot_id,
+            next_slot_id: current.body.next_slot_id,
         };
         let id = body.allocate_slot_id();
         body.slots.push(Slot::new_passphrase(
@@ -669,13 +849,21 @@ impl Vault {
             master.expose(),
             platform,
         )?);
-        keyfile::write(&self.paths.keys_next, &body)?;
-        let new_key = db_key(&master, &body)?;
+        let mut next = KeyFile::new(body);
+        next.attempts.wipe_after = current.attempts.wipe_after;
+        next.attempts.seq = current.attempts.seq;
+        next.attempts.reset();
+        sign_policy(&mut next, &master)?;
+        keyfile::write(&self.paths.keys_next, &next)?;
+        let new_key = db_key(&master, &next.body)?;
         self.session()?.db.rekey(&new_key)?;
         self.session()?.db.set_duress_slots(&[])?;
+        self.session()?
+            .db
+            .set_key_file_format(keyfile::KEYFILE_VERSION)?;
         fs::rename(&self.paths.keys_next, &self.paths.keys)?;
         sync_dir(&self.paths.dir)?;
-        self.body = body;
+        self.kf = next;
         if let State::Unlocked(s) = &mut self.state {
             s.master = master;
         }
@@ -713,6 +901,7 @@ impl Vault {
         self.state = State::Wiped;
         shred(&self.paths.keys, true)?;
         shred(&self.paths.keys_next, true)?;
+        let _ = fs::remove_file(&self.paths.reserve);
         for p in self.paths.db_sidecars() {
             shred(&p, false)?;
         }
@@ -737,6 +926,26 @@ impl Drop for Vault {
 
 fn db_key(master: &MasterKey, body: &KeyFileBody) -> StoreResult<SubKey> {
     Ok(master.derive(&body.store_id, Purpose::Database)?)
+}
+
+fn sign_policy(kf: &mut KeyFile, master: &MasterKey) -> StoreResult<()> {
+    let key = master.derive(&kf.body.store_id, Purpose::Policy)?;
+    kf.attempts.sign(&key, &kf.body.store_id);
+    Ok(())
+}
+
+fn verify_policy(kf: &KeyFile, master: &MasterKey) -> StoreResult<bool> {
+    let key = master.derive(&kf.body.store_id, Purpose::Policy)?;
+    Ok(kf.attempts.verify(&key, &kf.body.store_id))
+}
+
+/// chmod; a missing file is not an error.
+fn set_mode(path: &Path, mode: u32) -> StoreResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    match fs::set_permissions(path, fs::Permissions::from_mode(mode)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Makes a rename in `dir` durable.

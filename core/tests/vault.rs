@@ -336,15 +336,15 @@ fn a_newer_format_is_refused_not_downgraded() {
         new_vault(tmp.path(), "p");
     }
     let keys = tmp.path().join("vigil.keys");
-    let body = vigil_core::keyfile::read(&keys).unwrap();
-    let mut bytes = vigil_core::keyfile::encode(&body).unwrap();
-    bytes[8] = 2;
+    let kf = vigil_core::keyfile::read(&keys).unwrap();
+    let mut bytes = vigil_core::keyfile::encode(&kf).unwrap();
+    bytes[8] = 3;
     fs::write(&keys, &bytes).unwrap();
     assert!(matches!(
         Vault::open(tmp.path()),
         Err(StoreError::NewerFormat {
             what: "key file",
-            found: 2,
+            found: 3,
             ..
         })
     ));

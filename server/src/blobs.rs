@@ -73,6 +73,7 @@ pub fn status(ctx: &Ctx, req: &BlobRequest) -> Result<BlobStatusReply, ServerErr
 /// never refused: the device then sees the blob complete, or starts it again.
 pub fn put(ctx: &Ctx, req: &BlobRequest, chunk: &[u8]) -> Result<BlobStatusReply, ServerError> {
     let device = authorize(ctx, req, BlobOp::Put)?;
+    ctx.count_blob_bytes(chunk.len());
     let team = &device.team_id;
     if chunk.is_empty() && req.length == 0 && req.offset == req.blob.size {
         return Ok(reply(ctx, req, &held(ctx, team, req)?));
@@ -105,6 +106,7 @@ pub fn put_prefix(
     prefix: &[u8],
 ) -> Result<BlobStatusReply, ServerError> {
     let device = authorize(ctx, req, BlobOp::Put)?;
+    ctx.count_blob_bytes(prefix.len());
     if prefix.is_empty() || prefix.len() as u64 >= req.length || req.length > BLOB_CHUNK as u64 {
         return Err(ServerError::Malformed("blob chunk length".into()));
     }

@@ -13,6 +13,7 @@ use vigil_core::sync::protocol::{
     MIN_SCHEMA_VERSION, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::clock::{Clock, MonotonicClock, SystemClock};
@@ -27,6 +28,9 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     /// The receipt signing key, loaded (or created) from the storage at first use.
     server_key: OnceLock<DeviceKey>,
+    /// Chunk bytes received in blob puts since start (kept or not): what the devices'
+    /// uploads cost the link, for operators and the slow-link tests.
+    blob_bytes: AtomicU64,
 }
 
 impl Ctx {
@@ -46,6 +50,7 @@ impl Ctx {
             storage,
             clock: Arc::new(MonotonicClock::new(clock, high)),
             server_key: OnceLock::new(),
+            blob_bytes: AtomicU64::new(0),
         }
     }
 
@@ -65,6 +70,15 @@ impl Ctx {
 
     pub fn now_ms(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// Chunk bytes received in blob puts since this server started.
+    pub fn blob_bytes_received(&self) -> u64 {
+        self.blob_bytes.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_blob_bytes(&self, n: usize) {
+        self.blob_bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 

@@ -3,6 +3,8 @@
 # npm, crates.io, Maven Central (android/, through mvn).
 
 KOTLIN_COMPILER_VERSION=2.4.20
+TREE_SITTER_VERSION=0.26.1
+TREE_SITTER_KOTLIN_VERSION=1.1.0
 TOOLS_DIR="$ROOT/.tools"
 KOTLIN_HOME="$TOOLS_DIR/kotlin/node_modules/kotlin-compiler"
 JUNIT_CONSOLE=/usr/share/java/junit-platform-console-standalone.jar
@@ -58,16 +60,30 @@ ensure_rust() {
     cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
+# tree-sitter's Kotlin grammar (PyPI) parse-checks android/app, which needs an Android SDK to compile.
+ensure_kotlin_parser() {
+    python3 -c 'import tree_sitter, tree_sitter_kotlin' 2>/dev/null && return
+    echo "setup: installing tree-sitter and tree-sitter-kotlin from PyPI"
+    python3 -m pip install -q "tree-sitter==$TREE_SITTER_VERSION" "tree-sitter-kotlin==$TREE_SITTER_KOTLIN_VERSION" 2>/dev/null ||
+        python3 -m pip install -q --break-system-packages \
+            "tree-sitter==$TREE_SITTER_VERSION" "tree-sitter-kotlin==$TREE_SITTER_KOTLIN_VERSION"
+}
+
 setup_all() {
     ensure_rust
     ensure_java
     ensure_apt junit5 libjna-java
     # The sync server's tests run a second time on PostgreSQL (a throwaway cluster on loopback).
     ensure_apt postgresql
+    # The sync server's slow-link tests make a network namespace and limit its loopback
+    # with `tc ... tbf` (ip, tc).
+    ensure_apt iproute2
     # The docs' examples (tests/docs-examples) read `--json` output with jq.
     ensure_apt jq
     ensure_kotlinc
     # android/: Maven builds presentation, ui and desktop; Skia's Linux library links libGL
     # even for CPU raster rendering, and the rendered screens need fonts.
     ensure_apt maven libgl1 fontconfig fonts-dejavu-core
+    command -v pip3 >/dev/null 2>&1 || python3 -m pip --version >/dev/null 2>&1 || ensure_apt python3-pip
+    ensure_kotlin_parser
 }

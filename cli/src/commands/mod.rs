@@ -39,18 +39,42 @@ impl CliError {
     /// files, 5 an incident log or bundle that does not verify, 6 the store is busy with
     /// another writer (try again), 7 the disk is full (nothing was lost).
     pub fn exit_code(&self) -> u8 {
+        if self.is_refused_input() {
+            return 2;
+        }
         match self {
-            CliError::Usage(_) | CliError::Cancelled => 2,
-            CliError::Store(e) => store_exit_code(e),
-            CliError::Incident(e) => match e {
-                IncidentError::InvalidInput { .. } | IncidentError::AttachmentEmpty => 2,
-                IncidentError::AttachmentCorrupt => 4,
-                IncidentError::Store(e) => store_exit_code(e),
-                _ => 1,
-            },
+            CliError::Store(e) | CliError::Incident(IncidentError::Store(e)) => store_exit_code(e),
+            CliError::Incident(IncidentError::AttachmentCorrupt) => 4,
             CliError::Verification(_) => 5,
-            CliError::Advance(_) => 1,
-            CliError::Io(_) | CliError::Sync(_) | CliError::NoStore(_) => 1,
+            _ => 1,
+        }
+    }
+
+    /// The one rule for exit status 2: input the command refuses (a bad value, an
+    /// unreadable or oversized file, a wrong kind of answer), whichever layer refused it.
+    fn is_refused_input(&self) -> bool {
+        match self {
+            CliError::Usage(_) | CliError::Cancelled => true,
+            CliError::Store(e) | CliError::Incident(IncidentError::Store(e)) => {
+                matches!(e, StoreError::InvalidInput { .. })
+            }
+            CliError::Incident(e) => matches!(
+                e,
+                IncidentError::InvalidInput { .. } | IncidentError::AttachmentEmpty
+            ),
+            CliError::Advance(e) => matches!(
+                e,
+                AdvanceError::InvalidInput { .. }
+                    | AdvanceError::Gpx(_)
+                    | AdvanceError::GeoJson(_)
+                    | AdvanceError::WrongGeometry { .. }
+                    | AdvanceError::EmptyRoute
+                    | AdvanceError::Template { .. }
+                    | AdvanceError::TooLarge { .. }
+                    | AdvanceError::WrongAnswerKind { .. }
+                    | AdvanceError::UnknownItem { .. }
+            ),
+            _ => false,
         }
     }
 
@@ -87,7 +111,8 @@ fn store_exit_code(e: &StoreError) -> u8 {
         StoreError::KeyFileCorrupt
         | StoreError::DatabaseCorrupt
         | StoreError::NotAStore { .. }
-        | StoreError::NewerFormat { .. } => 4,
+        | StoreError::NewerFormat { .. }
+        | StoreError::PolicyTampered => 4,
         StoreError::Busy => 6,
         StoreError::DiskFull => 7,
         _ => 1,
@@ -112,6 +137,7 @@ fn store_kind(e: &StoreError) -> &'static str {
         StoreError::LastSlot => "last_slot",
         StoreError::KeyWrapper(_) => "key_wrapper",
         StoreError::InvalidInput { .. } => "invalid_input",
+        StoreError::PolicyTampered => "policy_tampered",
         StoreError::Busy => "busy",
         StoreError::DiskFull => "disk_full",
         StoreError::Io(_) => "io",

@@ -1,4 +1,4 @@
-//! `init`, `status`, `passphrase change`, `wipe`.
+//! `init`, `status`, `passphrase change|duress`, `store check|rekey|policy`, `wipe`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -6,7 +6,7 @@ use std::path::Path;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 use vigil_core::crypto::KdfParams;
-use vigil_core::{KdfChoice, SlotKind, Vault};
+use vigil_core::{KdfChoice, SlotKind, StoreError, Vault};
 
 use super::{unlock, CliError};
 use crate::output::Output;
@@ -45,6 +45,52 @@ pub enum PassphraseCommand {
     /// Change the passphrase (rewraps the master key; the database is untouched).
     /// Old from VIGIL_PASSPHRASE, new from VIGIL_NEW_PASSPHRASE, or prompts.
     Change,
+    /// The duress passphrase: entered at unlock, it crypto-shreds the store and opens a
+    /// fresh, empty one. On disk its slot looks like any other passphrase slot.
+    #[command(subcommand)]
+    Duress(DuressCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DuressCommand {
+    /// Set a duress passphrase (from VIGIL_DURESS_PASSPHRASE, or prompted twice). It must
+    /// differ from every passphrase that opens the store.
+    Set,
+    /// Remove the duress passphrase (every duress slot, or only --slot N).
+    Remove {
+        /// The duress slot to remove (as `vigil status` lists it).
+        #[arg(long)]
+        slot: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Full integrity check of the database: every page's HMAC (SQLCipher's
+    /// cipher_integrity_check) and SQLite's integrity_check. Exits 4 if anything is wrong;
+    /// changes nothing.
+    Check,
+    /// Suspected compromise: a new master key, every page re-encrypted under it, and every
+    /// key slot (other passphrases, the duress passphrase) replaced by one new passphrase
+    /// (from VIGIL_NEW_PASSPHRASE, or prompted twice).
+    ///
+    /// Old copies of the key file (backups, a copy someone took) no longer open this
+    /// database: they hold the old master key, and the database is now under the new one.
+    /// But an old key-file copy together with an old copy of the database (a backup of the
+    /// whole directory) still opens that old data with the old passphrases: delete such
+    /// backups, or treat them as compromised.
+    Rekey,
+    /// Set the wipe policy (--wipe-after N or --off), authenticated under the master key.
+    /// This is also how the owner answers `policy_tampered`: it unlocks and puts back the
+    /// policy they confirm.
+    Policy {
+        /// Wipe the store after this many consecutive failed unlocks.
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        wipe_after: Option<u32>,
+        /// No wipe policy.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 pub fn init(dir: &Path, args: InitArgs, out: &Output) -> Result<(), CliError> {
@@ -150,6 +196,17 @@ pub fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
                 .map(|n| format!("after {n} failed unlocks"))
                 .unwrap_or_else(|| "off".into())
         ));
+        if let Some(st) = s.storage {
+            t.push_str(&format!(
+                "\nfree space     {} MiB{}",
+                st.available_bytes / (1024 * 1024),
+                if st.low {
+                    " (low: free space before logging fails)"
+                } else {
+                    ""
+                }
+            ));
+        }
         t
     });
     Ok(())
@@ -164,6 +221,110 @@ pub fn passphrase(dir: &Path, cmd: PassphraseCommand, out: &Output) -> Result<()
             let new = secret::new_passphrase("VIGIL_NEW_PASSPHRASE")?;
             v.change_passphrase(&old, &new, None)?;
             out.print(&json!({"changed": true}), || "Passphrase changed.".into());
+            Ok(())
+        }
+        PassphraseCommand::Duress(DuressCommand::Set) => {
+            let mut v = unlock(dir)?;
+            let duress = secret::new_passphrase("VIGIL_DURESS_PASSPHRASE")?;
+            let slot = v.set_duress_passphrase(&duress)?;
+            out.print(&json!({"duress_slot": slot}), || {
+                format!("Duress passphrase set (key slot {slot}). Entering it at unlock wipes the store.")
+            });
+            Ok(())
+        }
+        PassphraseCommand::Duress(DuressCommand::Remove { slot }) => {
+            let mut v = unlock(dir)?;
+            let duress: Vec<u32> = v
+                .status()?
+                .slots
+                .iter()
+                .filter(|s| s.duress)
+                .map(|s| s.id)
+                .collect();
+            let targets = match slot {
+                Some(id) if duress.contains(&id) => vec![id],
+                Some(id) => {
+                    return Err(CliError::Usage(format!(
+                        "key slot {id} is not a duress slot"
+                    )))
+                }
+                None => duress,
+            };
+            for id in &targets {
+                v.remove_slot(*id)?;
+            }
+            out.print(&json!({"removed": targets}), || {
+                if targets.is_empty() {
+                    "No duress passphrase was set.".into()
+                } else {
+                    "Duress passphrase removed.".into()
+                }
+            });
+            Ok(())
+        }
+    }
+}
+
+pub fn store_cmd(dir: &Path, cmd: StoreCommand, out: &Output) -> Result<(), CliError> {
+    match cmd {
+        StoreCommand::Check => {
+            let v = unlock(dir)?;
+            let problems = v.check()?;
+            out.print(
+                &json!({"ok": problems.is_empty(), "problems": problems}),
+                || {
+                    if problems.is_empty() {
+                        "Database integrity: ok (every page's HMAC and SQLite's structure checked)."
+                            .into()
+                    } else {
+                        format!(
+                            "Database integrity: {} problem(s)\n{}",
+                            problems.len(),
+                            problems.join("\n")
+                        )
+                    }
+                },
+            );
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Store(StoreError::DatabaseCorrupt))
+            }
+        }
+        StoreCommand::Rekey => {
+            let mut v = unlock(dir)?;
+            let params = v
+                .status()?
+                .slots
+                .iter()
+                .find_map(|s| s.kdf)
+                .unwrap_or_default();
+            let new = secret::new_passphrase("VIGIL_NEW_PASSPHRASE")?;
+            // The parameters already protecting the store, whatever they are.
+            v.rekey(
+                &new,
+                KdfChoice {
+                    params,
+                    allow_weak: true,
+                },
+                None,
+            )?;
+            out.print(&json!({"rekeyed": true}), || {
+                "Re-keyed: new master key, database re-encrypted, one passphrase slot. \
+                 Old key-file copies no longer open this database; delete old backups of the whole store."
+                    .into()
+            });
+            Ok(())
+        }
+        StoreCommand::Policy { wipe_after, off } => {
+            let policy = if off { None } else { wipe_after };
+            let mut v = super::open(dir)?;
+            let p = secret::passphrase("VIGIL_PASSPHRASE", "Passphrase: ")?;
+            v.unlock_confirming_policy(&p, None, policy)?;
+            out.print(&json!({"wipe_after": policy}), || match policy {
+                Some(n) => format!("Wipe policy: after {n} failed unlocks."),
+                None => "Wipe policy: off.".into(),
+            });
             Ok(())
         }
     }

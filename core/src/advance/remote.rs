@@ -460,4 +460,114 @@ mod tests {
         assert_eq!(get_venue(db, &local.id).unwrap(), merged);
         assert_eq!(outbox::list(db.conn(), 0, 100).unwrap().len(), before + 1);
     }
+
+    /// Everything device `from` has queued, as the changes a teammate would pull.
+    fn changes_of(from: &mut Vault, key: [u8; 32]) -> Vec<Change> {
+        let db = from.db_mut().unwrap();
+        let device = db.device_id().to_string();
+        let key = hex::encode(key);
+        outbox::list(db.conn(), 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|e| Change {
+                server_seq: e.seq,
+                device_id: device.clone(),
+                seq: e.seq,
+                op_id: e.op_id,
+                hlc: e.hlc,
+                kind: e.kind,
+                entity_id: e.entity_id,
+                payload: e.payload,
+                public_key: Some(key.clone()),
+            })
+            .collect()
+    }
+
+    fn signed_walk(v: &mut Vault) -> String {
+        use crate::advance::walk::{self, AnswerInput, AnswerValue, CheckState};
+        let db = v.db_mut().unwrap();
+        let w = walk::start_walk_with(
+            db,
+            &crate::advance::template::ChecklistTemplate::from_json(
+                r#"{"format": "vigil.checklist-template/1", "id": "t", "version": 1,
+                    "title": "T", "kind": "other", "sections": [{"id": "s", "title": "S",
+                    "items": [{"id": "a", "label": "A", "kind": "check", "required": true}]}]}"#,
+            )
+            .unwrap(),
+            &WalkSubject::Other {
+                label: "Car".into(),
+            },
+            "PS Hale",
+        )
+        .unwrap();
+        let input = AnswerInput {
+            item_id: "a".into(),
+            value: AnswerValue::Check {
+                state: CheckState::Ok,
+            },
+            note: String::new(),
+            issue: false,
+            position: None,
+            photos: vec![],
+            officer: "PS Hale".into(),
+            answered_at_ms: None,
+        };
+        walk::answer_item(db, &w.id, &input).unwrap();
+        walk::complete_walk(db, &w.id, "PS Hale").unwrap();
+        walk::sign_off_walk(db, &w.id, "PS Hale").unwrap();
+        w.id
+    }
+
+    fn deliver(to: &mut Vault, changes: &[Change]) -> Vec<InboxState> {
+        let appliers = crate::sync::default_appliers();
+        let db = to.db_mut().unwrap();
+        changes
+            .iter()
+            .map(|c| {
+                db.sync_transaction(|tx, clock| receive(tx, clock, &appliers, c))
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_signoff_is_kept_only_under_the_key_its_device_enrolled_with() {
+        use crate::advance::walk::{get_walk, WalkState};
+        let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+        let mut author = vault(dirs[0].path());
+        let other = vault(dirs[1].path());
+        let mut teammate = vault(dirs[2].path());
+        let key = |v: &Vault| v.db().unwrap().device_key().public_key();
+        let walk_id = signed_walk(&mut author);
+
+        // Relayed under a key that is not the author's: the sign-off is refused (its
+        // signature does not verify under that key), the walk stays completed.
+        let forged = changes_of(&mut author, key(&other));
+        let states = deliver(&mut teammate, &forged);
+        assert_eq!(states.last(), Some(&InboxState::Failed));
+        let db = teammate.db_mut().unwrap();
+        let w = get_walk(db, &walk_id).unwrap();
+        assert_eq!(w.state, WalkState::Completed);
+        let note = crate::sync::apply::inbox(db.conn(), Some("checklist.walk.signoff")).unwrap()[0]
+            .note
+            .clone()
+            .unwrap();
+        assert!(note.contains("key"), "{note}");
+
+        // Under the author's own key, on another device: applied, and the walk there is
+        // the author's, signed off.
+        let mut fresh = vault(dirs[3].path());
+        let own = key(&author);
+        let genuine = changes_of(&mut author, own);
+        let states = deliver(&mut fresh, &genuine);
+        assert!(
+            states.iter().all(|s| *s == InboxState::Applied),
+            "{states:?}"
+        );
+        let here = get_walk(fresh.db_mut().unwrap(), &walk_id).unwrap();
+        let there = get_walk(author.db_mut().unwrap(), &walk_id).unwrap();
+        assert_eq!(here.state, WalkState::SignedOff);
+        assert_eq!(here, there);
+    }
 }

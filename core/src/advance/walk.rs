@@ -717,7 +717,7 @@ pub(crate) struct SealedWalk {
     pub answers: Vec<Answer>,
 }
 
-/// The sealed walk and the seal's stamp, read from a snapshot's canonical JSON.
+/// The walk a snapshot sealed, read from its canonical JSON.
 pub(crate) fn sealed_walk(s: &SignedSnapshot) -> Option<SealedWalk> {
     let body: serde_json::Value = serde_json::from_str(&s.snapshot).ok()?;
     serde_json::from_value(body.get("walk")?.clone()).ok()

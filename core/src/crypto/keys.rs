@@ -18,6 +18,8 @@ pub struct SubKey(Zeroizing<[u8; 32]>);
 pub enum Purpose {
     Database,
     Attachments,
+    /// Authenticates the key file's wipe policy and counter (`keyfile::Attempts`).
+    Policy,
 }
 
 impl Purpose {
@@ -25,6 +27,7 @@ impl Purpose {
         match self {
             Purpose::Database => b"vigil/v1/database",
             Purpose::Attachments => b"vigil/v1/attachments",
+            Purpose::Policy => b"vigil/v2/policy",
         }
     }
 }

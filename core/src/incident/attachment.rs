@@ -98,7 +98,17 @@ pub(crate) fn seal(
     let final_path = path(dir, &id);
     let part = dir.join(format!("{id}.part"));
     let result = (|| -> IncidentResult<(u64, [u8; 32], String, u64)> {
-        let mut out = std::io::BufWriter::new(fs::File::create(&part).map_err(io)?);
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&part)
+                .map_err(io)?
+        };
+        let mut out = std::io::BufWriter::new(file);
         let mut hasher = digest::Context::new(&digest::SHA256);
         let mut sealed_hasher = digest::Context::new(&digest::SHA256);
         let mut sealed_size = 0u64;

@@ -81,6 +81,8 @@ impl<'a> IncidentLog<'a> {
         }
         report.occurred.utc = model::to_millis(report.occurred.utc);
         report.validate()?;
+        let recorded_at = model::now();
+        report.occurred.check_window(recorded_at)?;
         self.check_attachments(&report.attachments)?;
         let id = model::new_id();
         let body = EntryBody {
@@ -88,7 +90,7 @@ impl<'a> IncidentLog<'a> {
             entry_id: id.clone(),
             incident_id: id,
             kind: EntryKind::Report,
-            recorded_at: model::now(),
+            recorded_at,
             author: self.officer.clone(),
             report: Some(report),
             amendment: None,
@@ -103,6 +105,8 @@ impl<'a> IncidentLog<'a> {
         category: Category,
         location: Option<Location>,
     ) -> IncidentResult<EntryReceipt> {
+        // The one write that may use the space kept back on a full phone (issue 20).
+        self.vault.make_room_for_quick_log()?;
         self.log(Report::quick(category, location))
     }
 
@@ -126,6 +130,10 @@ impl<'a> IncidentLog<'a> {
         if patch.is_empty() {
             return Err(IncidentError::invalid("patch", "changes nothing"));
         }
+        let recorded_at = model::now();
+        if let Some(o) = &patch.occurred {
+            o.check_window(recorded_at)?;
+        }
         if !model::is_uuid(amends) {
             return Err(IncidentError::UnknownIncident);
         }
@@ -141,7 +149,7 @@ impl<'a> IncidentLog<'a> {
             entry_id: model::new_id(),
             incident_id: target.incident_id,
             kind: EntryKind::Amendment,
-            recorded_at: model::now(),
+            recorded_at,
             author: self.officer.clone(),
             report: None,
             amendment: Some(Amendment {

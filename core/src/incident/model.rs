@@ -15,6 +15,11 @@ const MAX_TEXT: usize = 10_000;
 const MAX_ITEMS: usize = 200;
 /// UTC offsets in use today lie within -12:00..+14:00; allow the ISO 8601 range.
 const MAX_OFFSET_MINUTES: i32 = 18 * 60;
+/// How far before its recording an incident may have occurred: about ten years (3,653 days).
+pub const OCCURRED_MAX_PAST_DAYS: i64 = 3_653;
+/// How far after its recording an incident may be said to occur: 24 hours (clocks and time
+/// zones set wrong), never more.
+pub const OCCURRED_MAX_FUTURE_HOURS: i64 = 24;
 
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -197,6 +202,21 @@ impl OccurredAt {
             offset_minutes: 0,
             zone: None,
         }
+    }
+
+    /// The occurred time lies within the window around the time of recording
+    /// ([`OCCURRED_MAX_PAST_DAYS`] before, [`OCCURRED_MAX_FUTURE_HOURS`] after). Checked
+    /// when an entry is written here; entries from teammates are taken as signed.
+    pub(crate) fn check_window(&self, recorded: DateTime<Utc>) -> IncidentResult<()> {
+        let earliest = recorded - chrono::Duration::days(OCCURRED_MAX_PAST_DAYS);
+        let latest = recorded + chrono::Duration::hours(OCCURRED_MAX_FUTURE_HOURS);
+        if self.utc < earliest || self.utc > latest {
+            return Err(IncidentError::invalid(
+                "occurred at",
+                "must lie between 10 years before and 24 hours after the time of recording",
+            ));
+        }
+        Ok(())
     }
 
     fn validate(&self) -> IncidentResult<()> {

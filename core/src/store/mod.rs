@@ -5,6 +5,7 @@
 pub mod lock;
 pub mod outbox;
 pub mod schema;
+pub mod space;
 pub mod stamps;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,9 @@ pub fn now_ms() -> u64 {
 /// team server's, learned by the sync engine.
 pub(crate) const OFFSET_KEY: &str = "server_offset_ms";
 
+/// Meta key of the key file format the store's key file was upgraded to.
+const KEY_FILE_FORMAT_KEY: &str = "key_file_format";
+
 pub struct Database {
     conn: Connection,
     device_id: String,
@@ -43,13 +47,25 @@ pub struct Database {
 impl Database {
     /// Creates a new encrypted database file (refuses to touch an existing one).
     pub fn create(path: &Path, key: &SubKey) -> StoreResult<Database> {
-        if path.exists() {
-            return Err(StoreError::AlreadyExists);
+        // Created here, empty and 0600 whatever the umask, so SQLite (which gives the -wal
+        // and -shm files the database's mode) never makes a world-readable file.
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(StoreError::AlreadyExists)
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = open_keyed(path, flags, key, PageHmac::Sha256)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = open_keyed(path, flags, key, PageHmac::Sha256, false)?;
         schema::migrate(&mut conn)?;
         let device_id = uuid::Uuid::new_v4().to_string();
         let (_, pkcs8) = DeviceKey::generate()?;
@@ -82,8 +98,8 @@ impl Database {
             Err(e) => return Err(e.into()),
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let first_read = |hmac| -> StoreResult<Connection> {
-            let conn = open_keyed(path, flags, key, hmac)?;
+        let first_read = |hmac, exclusive| -> StoreResult<Connection> {
+            let conn = open_keyed(path, flags, key, hmac, exclusive)?;
             conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                 r.get::<_, i64>(0)
             })?;
@@ -92,12 +108,36 @@ impl Database {
         // The key was authenticated by its slot, so a page that fails its HMAC under both
         // algorithms is damage. Stores created before schema 8 use HMAC-SHA512 (a failed
         // read writes nothing, so trying the current algorithm first is harmless).
-        let mut conn = match first_read(PageHmac::Sha256) {
+        let open_with = |exclusive| {
+            first_read(PageHmac::Sha256, exclusive)
+                .or_else(|_| first_read(PageHmac::Sha512, exclusive))
+        };
+        let mut conn = match open_with(false) {
             Ok(conn) => conn,
-            Err(_) => first_read(PageHmac::Sha512)?,
+            // No room for SQLite's shared-memory index (-shm) on a full disk: exclusive
+            // locking mode keeps that index in memory, so reading still works (other
+            // processes wait for this one until it closes).
+            // (The error seen is the HMAC-SHA512 retry's, `DatabaseCorrupt`, so any but
+            // `Busy` qualifies; a database really damaged fails the same way again.)
+            Err(e) if !matches!(e, StoreError::Busy) && disk_is_full(path) => open_with(true)?,
+            Err(e) => return Err(e),
         };
         schema::migrate(&mut conn)?;
         Self::load(conn)
+    }
+
+    /// Checks that `key` opens the database at `path` (reads its schema; writes nothing,
+    /// migrates nothing).
+    pub fn probe(path: &Path, key: &SubKey) -> StoreResult<()> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let read = |hmac| -> StoreResult<()> {
+            let conn = open_keyed(path, flags, key, hmac, false)?;
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(())
+        };
+        read(PageHmac::Sha256).or_else(|_| read(PageHmac::Sha512))
     }
 
     fn load(conn: Connection) -> StoreResult<Database> {
@@ -261,6 +301,56 @@ impl Database {
         Ok(())
     }
 
+    /// A full integrity check: every page's HMAC (SQLCipher's `cipher_integrity_check`,
+    /// which also reads pages no query touches) and SQLite's `integrity_check` (b-trees,
+    /// indexes, free list). Returns the problems found, empty when all is well; changes
+    /// nothing but folding the WAL into the database first when it can.
+    pub fn integrity_problems(&self) -> StoreResult<Vec<String>> {
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        let rows = |sql: &str| -> Result<Vec<String>, rusqlite::Error> {
+            let mut stmt = self.conn.prepare(sql)?;
+            let out = stmt
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(out)
+        };
+        let mut problems = vec![];
+        match rows("PRAGMA cipher_integrity_check") {
+            Ok(found) => problems.extend(found),
+            Err(e) => problems.push(format!(
+                "cipher_integrity_check stopped: {}",
+                StoreError::from(e)
+            )),
+        }
+        match rows("PRAGMA integrity_check") {
+            Ok(found) => problems.extend(found.into_iter().filter(|r| r != "ok")),
+            Err(e) => problems.push(format!("integrity_check stopped: {}", StoreError::from(e))),
+        }
+        Ok(problems)
+    }
+
+    /// The key file format this store's key file was last upgraded to (1 for stores that
+    /// never recorded it): a key file older than this was put back by someone else.
+    pub fn key_file_format(&self) -> StoreResult<u32> {
+        match find_meta(&self.conn, KEY_FILE_FORMAT_KEY)? {
+            None => Ok(1),
+            Some(b) => std::str::from_utf8(&b)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or(StoreError::DatabaseCorrupt),
+        }
+    }
+
+    pub fn set_key_file_format(&self, version: u32) -> StoreResult<()> {
+        put_meta(
+            &self.conn,
+            KEY_FILE_FORMAT_KEY,
+            version.to_string().as_bytes(),
+        )
+    }
+
     /// Ids of the key slots that are duress slots (kept here, encrypted, not in the key file).
     pub fn duress_slots(&self) -> StoreResult<Vec<u32>> {
         let raw: Option<Vec<u8>> = self
@@ -399,14 +489,24 @@ fn open_keyed(
     flags: OpenFlags,
     key: &SubKey,
     hmac: PageHmac,
+    exclusive: bool,
 ) -> StoreResult<Connection> {
     let _serialized = sqlcipher_provider_guard()?;
     let conn = Connection::open_with_flags(path, flags)?;
-    configure(&conn, key, hmac)?;
+    configure(&conn, key, hmac, exclusive)?;
     Ok(conn)
 }
 
-fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac) -> StoreResult<()> {
+/// Less room on `path`'s volume than SQLite needs to open a database in WAL mode.
+fn disk_is_full(path: &Path) -> bool {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    space::available(dir).is_ok_and(|free| free < 256 * 1024)
+}
+
+fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac, exclusive: bool) -> StoreResult<()> {
     // SQLCipher's own log would only say which page failed; our errors say it better.
     conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
         .optional()?;
@@ -419,6 +519,10 @@ fn configure(conn: &Connection, key: &SubKey, hmac: PageHmac) -> StoreResult<()>
     conn.pragma_update(None, "cipher_hmac_algorithm", algorithm)?;
     // Another process's write: wait for it rather than fail (the CLI runs in parallel).
     conn.busy_timeout(DEFAULT_WAIT)?;
+    if exclusive {
+        // Before the first access in WAL mode: SQLite then never creates the -shm file.
+        conn.query_row("PRAGMA locking_mode = EXCLUSIVE", [], |_| Ok(()))?;
+    }
     // The first statement that reads a page tells a wrong key or a damaged header.
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     conn.pragma_update(None, "secure_delete", "ON")?;

@@ -6,6 +6,7 @@ use vigil_core::advance::{walk, AdvanceError, AnswerInput, AnswerValue, CheckSta
 
 use super::answer::{kind_hint, parse_value};
 use crate::commands::CliError;
+use crate::output::{escape, Keep};
 
 fn io(e: std::io::Error) -> CliError {
     CliError::Io(format!("reading answers or writing prompts: {e}"))
@@ -41,26 +42,26 @@ pub(super) fn walk_interactive(
     writeln!(
         err,
         "{}: {} item(s) to answer",
-        w.template.title,
+        escape(&w.template.title, Keep::Nothing),
         pending.len()
     )
     .map_err(io)?;
     'items: for (title, item) in pending {
         if title != section {
-            writeln!(err, "\n== {title}").map_err(io)?;
+            writeln!(err, "\n== {}", escape(&title, Keep::Nothing)).map_err(io)?;
             section = title;
         }
         loop {
             writeln!(
                 err,
                 "\n{}{} [{}]",
-                item.label,
+                escape(&item.label, Keep::Nothing),
                 if item.required { " (required)" } else { "" },
-                item.id
+                escape(&item.id, Keep::Nothing)
             )
             .map_err(io)?;
             if !item.guidance.is_empty() {
-                writeln!(err, "  {}", item.guidance).map_err(io)?;
+                writeln!(err, "  {}", escape(&item.guidance, Keep::Nothing)).map_err(io)?;
             }
             write!(err, "  {} > ", kind_hint(&item.kind)).map_err(io)?;
             err.flush().map_err(io)?;
@@ -75,7 +76,12 @@ pub(super) fn walk_interactive(
             let value = match parse_value(&item, &line) {
                 Ok(v) => v,
                 Err(e) => {
-                    writeln!(err, "  not accepted: {e}").map_err(io)?;
+                    writeln!(
+                        err,
+                        "  not accepted: {}",
+                        escape(&e.to_string(), Keep::Nothing)
+                    )
+                    .map_err(io)?;
                     continue;
                 }
             };
@@ -113,7 +119,12 @@ pub(super) fn walk_interactive(
                 Err(
                     e @ (AdvanceError::InvalidInput { .. } | AdvanceError::WrongAnswerKind { .. }),
                 ) => {
-                    writeln!(err, "  not accepted: {e}").map_err(io)?;
+                    writeln!(
+                        err,
+                        "  not accepted: {}",
+                        escape(&e.to_string(), Keep::Nothing)
+                    )
+                    .map_err(io)?;
                 }
                 Err(e) => return Err(e.into()),
             }

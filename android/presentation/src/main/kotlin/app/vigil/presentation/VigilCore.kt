@@ -5,6 +5,8 @@ import app.vigil.core.IncidentLog
 import app.vigil.core.KdfChoice
 import app.vigil.core.KeyWrapper
 import app.vigil.core.StoreException
+import app.vigil.core.SyncClient
+import app.vigil.core.SyncOptions
 import app.vigil.core.Vault
 
 /**
@@ -21,10 +23,12 @@ class VigilCore(
     private val officer: String,
     private val platform: KeyWrapper? = null,
     private val kdf: KdfChoice? = null,
+    private val syncOptions: SyncOptions = SyncOptions(null, null, listOf()),
 ) : AutoCloseable {
     private var vault: Vault? = null
     private var incidentLog: IncidentLog? = null
     private var advanceWork: AdvanceWork? = null
+    private var syncClient: SyncClient? = null
 
     /** True if a store exists here (the key file can be read). */
     @Synchronized
@@ -72,6 +76,35 @@ class VigilCore(
     @Synchronized
     fun advance(): AdvanceWork = advanceWork ?: AdvanceWork(vault()).also { advanceWork = it }
 
+    /** The one sync client of this store (the app wakes it; the sync screen reads it). */
+    @Synchronized
+    fun sync(): SyncClient = syncClient ?: SyncClient(vault(), syncOptions).also { syncClient = it }
+
+    /**
+     * Enrolls this store in a team. [pins] (the server's key pins, may be empty) are recorded
+     * by the core for every later sync. The network call runs outside this object's lock.
+     */
+    fun enroll(serverUrl: String, code: String, pins: List<String>) {
+        val client = synchronized(this) {
+            val v = vault()
+            syncClient?.close()
+            SyncClient(v, syncOptions.copy(pinnedKeys = pins)).also { syncClient = it }
+        }
+        client.enroll(serverUrl, code, officer)
+    }
+
+    /**
+     * Told after every local write (the app wakes the sync loop with `LOCAL_CHANGE`); called
+     * on the IO dispatcher.
+     */
+    @Volatile
+    var onLocalChange: (() -> Unit)? = null
+
+    /** Presenters call this after they wrote to the store. */
+    fun localChange() {
+        onLocalChange?.invoke()
+    }
+
     val officerName: String get() = officer
 
     val platformKey: KeyWrapper? get() = platform
@@ -93,6 +126,8 @@ class VigilCore(
         incidentLog = null
         advanceWork?.close()
         advanceWork = null
+        syncClient?.close()
+        syncClient = null
     }
 
     private fun closeAll() {

@@ -4,8 +4,8 @@ import app.vigil.presentation.unlock.UnlockIntent
 import app.vigil.presentation.unlock.UnlockPresenter
 import app.vigil.presentation.unlock.UnlockStage
 import app.vigil.ui.Screens
-import app.vigil.ui.UiHarness
-import app.vigil.ui.awaitState
+import app.vigil.presentation.Harness
+import app.vigil.presentation.awaitState
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Files
@@ -32,7 +32,7 @@ class UnlockScreensTest {
 
     @Test
     fun `first run, weak then strong passphrase`() {
-        UiHarness(dir).use { h ->
+        Harness(dir).use { h ->
             val p = UnlockPresenter(h.vigil, h.scope)
             p.state.awaitState { it.stage == UnlockStage.FIRST_RUN }
             p.onIntent(UnlockIntent.PassphraseChanged("summer2024"))
@@ -48,7 +48,7 @@ class UnlockScreensTest {
 
     @Test
     fun `locked, wrong passphrase with attempts left, panic confirmation`() {
-        UiHarness(dir).use { h ->
+        Harness(dir).use { h ->
             h.vigil.create("lantern orbit cobalt meadow".toByteArray())
             h.vigil.vault().setWipePolicy(5u)
             h.vigil.lock()

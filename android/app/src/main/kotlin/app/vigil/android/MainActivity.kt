@@ -1,0 +1,47 @@
+package app.vigil.android
+
+import android.content.res.Configuration
+import android.os.Bundle
+import android.view.WindowManager
+import androidx.activity.ComponentActivity
+import androidx.activity.compose.setContent
+import androidx.compose.foundation.isSystemInDarkTheme
+import app.vigil.ui.VigilApp
+import java.io.File
+import java.time.LocalTime
+
+/**
+ * The one activity: the shared Compose app over the application's core. FLAG_SECURE keeps
+ * the screens out of screenshots, the recent-apps thumbnail and screen casting. Dark theme
+ * follows the system, and is the default at night whatever the system says.
+ */
+class MainActivity : ComponentActivity() {
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        window.setFlags(WindowManager.LayoutParams.FLAG_SECURE, WindowManager.LayoutParams.FLAG_SECURE)
+        val app = application as VigilApplication
+        setContent {
+            val night = LocalTime.now().let { it.hour >= 19 || it.hour < 7 }
+            VigilApp(
+                vigil = app.vigil,
+                scope = app.scope,
+                position = app.position,
+                dark = isSystemInDarkTheme() || night,
+                appVersion = "Vigil ${packageManager.getPackageInfo(packageName, 0).versionName}",
+                exportPath = { File(cacheDir, "export").apply { mkdirs() }.resolve("evidence.zip").absolutePath },
+            )
+        }
+    }
+
+    override fun onStart() {
+        super.onStart()
+        (application as VigilApplication).position.start()
+    }
+
+    override fun onStop() {
+        (application as VigilApplication).position.stop()
+        super.onStop()
+    }
+
+    override fun onConfigurationChanged(newConfig: Configuration) = super.onConfigurationChanged(newConfig)
+}

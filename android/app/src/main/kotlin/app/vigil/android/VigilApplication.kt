@@ -1,0 +1,46 @@
+package app.vigil.android
+
+import android.app.Application
+import app.vigil.core.SyncTrigger
+import app.vigil.presentation.VigilCore
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import java.io.File
+
+/**
+ * Holds the one [VigilCore] of the app (the owner of every Rust object) for the process's
+ * life, the platform key, the position provider and the sync wiring. The store lives in
+ * no-backup storage. Nothing here writes to logcat.
+ */
+class VigilApplication : Application() {
+    val scope = CoroutineScope(SupervisorJob() + Dispatchers.Main.immediate)
+    lateinit var vigil: VigilCore
+        private set
+    lateinit var position: AndroidPosition
+        private set
+    lateinit var sync: SyncWiring
+        private set
+    lateinit var platformKey: KeystoreKeyWrapper
+        private set
+
+    override fun onCreate() {
+        super.onCreate()
+        platformKey = KeystoreKeyWrapper(this)
+        val officer = getSharedPreferences("vigil", MODE_PRIVATE).getString("officer", null) ?: "Officer"
+        vigil = VigilCore(File(noBackupFilesDir, "store").absolutePath, officer, platformKey)
+        position = AndroidPosition(this)
+        sync = SyncWiring(this, scope)
+        sync.start()
+        vigil.onLocalChange = { sync.wake(SyncTrigger.LOCAL_CHANGE) }
+    }
+
+    /** Called on an IO thread. A locked or unenrolled store is not an error here. */
+    fun wakeSync(trigger: SyncTrigger) {
+        try {
+            if (vigil.isUnlocked()) vigil.sync().wake(trigger)
+        } catch (_: Exception) {
+            // The sync screen shows the last error in words (SyncStatus.lastError).
+        }
+    }
+}

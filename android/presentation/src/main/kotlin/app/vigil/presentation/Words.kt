@@ -1,0 +1,73 @@
+package app.vigil.presentation
+
+import app.vigil.core.HavenKind
+import app.vigil.core.IncidentCategory
+import app.vigil.core.Severity
+import java.time.Clock
+import java.time.Instant
+import java.time.ZoneId
+import java.time.format.DateTimeFormatter
+import java.util.Locale
+import kotlin.math.roundToInt
+
+/** How the presenters put the core's values into words (English; the host may translate). */
+object Words {
+    fun category(c: IncidentCategory): String = when (c) {
+        IncidentCategory.SUSPICIOUS_ACTIVITY -> "Suspicious activity"
+        IncidentCategory.HOSTILE_SURVEILLANCE -> "Hostile surveillance"
+        IncidentCategory.APPROACH_OR_THREAT -> "Approach or threat"
+        IncidentCategory.MEDICAL -> "Medical"
+        IncidentCategory.SECURITY_BREACH -> "Security breach"
+        IncidentCategory.ROAD_OR_VEHICLE -> "Road or vehicle"
+        IncidentCategory.CROWD_OR_PROTEST -> "Crowd or protest"
+        IncidentCategory.MEDIA -> "Media"
+        IncidentCategory.THEFT_OR_LOSS -> "Theft or loss"
+        IncidentCategory.OTHER -> "Other"
+    }
+
+    fun severity(s: Severity?): String = when (s) {
+        null -> "Not set"
+        Severity.INFO -> "Info"
+        Severity.LOW -> "Low"
+        Severity.MEDIUM -> "Medium"
+        Severity.HIGH -> "High"
+        Severity.CRITICAL -> "Critical"
+    }
+
+    fun havenKind(k: HavenKind): String = when (k) {
+        HavenKind.HOSPITAL -> "Hospital"
+        HavenKind.POLICE -> "Police"
+        HavenKind.FIRE -> "Fire station"
+        HavenKind.EMBASSY -> "Embassy"
+        HavenKind.CONSULATE -> "Consulate"
+        HavenKind.OTHER -> "Safe place"
+    }
+
+    /** "±8 m", or null when there is no fix. */
+    fun accuracy(m: Double?): String? = m?.let { "±${it.roundToInt()} m" }
+
+    fun distance(m: Double): String =
+        if (m < 1000) "${m.roundToInt()} m" else String.format(Locale.ROOT, "%.1f km", m / 1000)
+
+    /** "NE (45°)": the compass point first, it is what an officer turns to. */
+    fun bearing(deg: Double): String {
+        val points = listOf("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+        val d = ((deg % 360) + 360) % 360
+        return "${points[((d + 22.5) / 45).toInt() % 8]} (${d.roundToInt()}°)"
+    }
+}
+
+/** Times in the officer's zone, from an injectable clock. */
+class TimeWords(private val zone: ZoneId = ZoneId.systemDefault(), private val clock: Clock = Clock.systemUTC()) {
+    private val hm = DateTimeFormatter.ofPattern("HH:mm", Locale.ROOT)
+    private val dayHm = DateTimeFormatter.ofPattern("d MMM HH:mm", Locale.ROOT)
+
+    /** "14:32" today, "4 Dec 14:32" on another day. */
+    fun at(ms: Long): String {
+        val t = Instant.ofEpochMilli(ms).atZone(zone)
+        val today = clock.instant().atZone(zone).toLocalDate()
+        return if (t.toLocalDate() == today) hm.format(t) else dayHm.format(t)
+    }
+
+    fun nowMs(): Long = clock.millis()
+}

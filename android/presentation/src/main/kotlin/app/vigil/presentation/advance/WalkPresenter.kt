@@ -1,0 +1,239 @@
+package app.vigil.presentation.advance
+
+import app.vigil.core.AdvanceException
+import app.vigil.core.Answer
+import app.vigil.core.AnswerInput
+import app.vigil.core.AnswerValue
+import app.vigil.core.CheckState
+import app.vigil.core.ItemKind
+import app.vigil.core.Walk
+import app.vigil.core.WalkState
+import app.vigil.presentation.CoreWords
+import app.vigil.presentation.PositionProvider
+import app.vigil.presentation.Presenter
+import app.vigil.presentation.VigilCore
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+
+/**
+ * How an item is answered on the walk screen: ok/issue/n.a.; typed text; a typed number;
+ * one of the item's options; "here" (the current fix); or, for photo and contact items
+ * (captured by the phone's camera and contacts), n.a. only from this screen.
+ */
+enum class AnswerStyle { CHECK, TEXT, NUMBER, CHOICE, LOCATION, OTHER }
+
+data class ItemRow(
+    val id: String,
+    val label: String,
+    val guidance: String,
+    val required: Boolean,
+    val style: AnswerStyle,
+    /** The answer in words ("OK", "Issue", "n/a", the text), or null if unanswered. */
+    val answer: String?,
+    val issue: Boolean,
+    val note: String,
+    /** A choice item's options. */
+    val options: List<String> = emptyList(),
+    /** For a check item: how it was answered. */
+    val checked: CheckState? = null,
+    val notApplicable: Boolean = false,
+)
+
+data class SectionRow(val title: String, val items: List<ItemRow>)
+
+data class WalkScreenState(
+    val walkId: String,
+    val title: String = "",
+    val state: WalkState = WalkState.IN_PROGRESS,
+    val stateWords: String = "",
+    val sections: List<SectionRow> = emptyList(),
+    /** "12 of 20 checks · 8 of 10 required · 2 issues". */
+    val progress: String = "",
+    val requiredLeft: Int = 0,
+    val issues: Int = 0,
+    /** The note being typed, per item. */
+    val notes: Map<String, String> = emptyMap(),
+    val busy: Boolean = false,
+    val error: String? = null,
+    val message: String? = null,
+    /** The incident raised from an item, if any (the host may open it). */
+    val raisedIncidentId: String? = null,
+) {
+    val editable: Boolean get() = state == WalkState.IN_PROGRESS && !busy
+    val canComplete: Boolean get() = editable && requiredLeft == 0
+    val canSignOff: Boolean get() = state == WalkState.COMPLETED && !busy
+}
+
+sealed interface WalkIntent {
+    data class Check(val itemId: String, val state: CheckState) : WalkIntent
+    data class NoteChanged(val itemId: String, val text: String) : WalkIntent
+    /** Any item: does not apply here. */
+    data class NotApplicable(val itemId: String) : WalkIntent
+    /** A choice item: one of its options. */
+    data class Choose(val itemId: String, val option: String) : WalkIntent
+    /** A location item: where the officer stands now. */
+    data class HereNow(val itemId: String) : WalkIntent
+    /** Saves a text item's answer (the note field holds the text). */
+    data class SaveText(val itemId: String) : WalkIntent
+    data object Complete : WalkIntent
+    data object SignOff : WalkIntent
+    /** Raises an incident in the log from an item answered as an issue. */
+    data class RaiseIncident(val itemId: String) : WalkIntent
+    data object Refresh : WalkIntent
+}
+
+/**
+ * Walking a checklist: sections and items, ok / issue / n.a. with a note (and the fix),
+ * progress and issues, complete (the core refuses while required items are open), sign
+ * off (sealed with the device key), and raising an incident from an item.
+ */
+class WalkPresenter(
+    private val vigil: VigilCore,
+    walkId: String,
+    private val position: PositionProvider,
+    scope: CoroutineScope,
+    io: CoroutineDispatcher = Dispatchers.IO,
+) : Presenter<WalkScreenState, WalkIntent>(WalkScreenState(walkId), scope, io) {
+
+    init {
+        load()
+    }
+
+    override fun onIntent(intent: WalkIntent) {
+        when (intent) {
+            is WalkIntent.Check -> answer(intent.itemId, AnswerValue.Check(intent.state), intent.state == CheckState.ISSUE)
+            is WalkIntent.NotApplicable -> answer(intent.itemId, AnswerValue.NotApplicable, false)
+            is WalkIntent.Choose -> answer(intent.itemId, AnswerValue.Choice(intent.option), false)
+            is WalkIntent.HereNow -> launch {
+                val fix = core { position.current() }
+                if (fix == null) {
+                    set { it.copy(error = "No fix yet: step outside or wait, then try again.") }
+                } else {
+                    answer(intent.itemId, AnswerValue.Location(fix.geo()), false)
+                }
+            }
+            is WalkIntent.NoteChanged -> set { it.copy(notes = it.notes + (intent.itemId to intent.text)) }
+            is WalkIntent.SaveText -> {
+                val text = current.notes[intent.itemId]?.trim().orEmpty()
+                val item = current.sections.flatMap { it.items }.firstOrNull { it.id == intent.itemId }
+                if (text.isEmpty() || item == null) return
+                if (item.style == AnswerStyle.NUMBER) {
+                    val n = text.replace(',', '.').toDoubleOrNull()
+                    if (n == null) set { it.copy(error = "That is not a number.") } else answer(intent.itemId, AnswerValue.Number(n), false)
+                } else {
+                    answer(intent.itemId, AnswerValue.Text(text), false)
+                }
+            }
+            WalkIntent.Complete -> act("Walk completed. Sign it off to seal it.") {
+                vigil.advance().completeWalk(current.walkId, vigil.officerName)
+            }
+            WalkIntent.SignOff -> act("Signed off and sealed with this phone's key.") {
+                vigil.advance().signOffWalk(current.walkId, vigil.officerName)
+            }
+            is WalkIntent.RaiseIncident -> launch {
+                try {
+                    val id = core {
+                        vigil.advance().raiseIncidentFromItem(current.walkId, intent.itemId, "security_breach", "medium")
+                    }
+                    set { it.copy(raisedIncidentId = id, message = "Incident raised in the log from this item.") }
+                } catch (e: Exception) {
+                    set { it.copy(error = CoreWords.of(e)) }
+                }
+            }
+            WalkIntent.Refresh -> load()
+        }
+    }
+
+    private fun answer(itemId: String, value: AnswerValue, issue: Boolean) {
+        if (!current.editable) return
+        val note = if (value is AnswerValue.Text || value is AnswerValue.Number) "" else current.notes[itemId]?.trim().orEmpty()
+        act(null) {
+            val fix = position.current()
+            vigil.advance().answerItem(
+                current.walkId,
+                AnswerInput(itemId, value, note, issue, fix?.geo(), listOf(), vigil.officerName, null),
+            )
+        }
+    }
+
+    private fun act(done: String?, block: () -> Unit) {
+        set { it.copy(busy = true, error = null, message = null) }
+        launch {
+            try {
+                core {
+                    block()
+                    vigil.localChange()
+                }
+                set { it.copy(busy = false, message = done) }
+                load()
+            } catch (e: AdvanceException.RequiredUnanswered) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun load() {
+        launch {
+            try {
+                val w = core { vigil.advance().getWalk(current.walkId) }
+                set { it.withWalk(w) }
+            } catch (e: Exception) {
+                set { it.copy(error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun WalkScreenState.withWalk(w: Walk): WalkScreenState {
+        val answers = w.answers.associateBy { it.itemId }
+        val p = w.progress
+        return copy(
+            title = w.template.title,
+            state = w.state,
+            stateWords = AdvancePresenter.walkStateWords(w.state),
+            sections = w.template.sections.map { s ->
+                SectionRow(s.title, s.items.map { i ->
+                    val a = answers[i.id]
+                    ItemRow(
+                        i.id, i.label, i.guidance, i.required,
+                        styleOf(i.kind),
+                        a?.let { answerWords(it) }, a?.issue == true, a?.note.orEmpty(),
+                        options = (i.kind as? ItemKind.Choice)?.options.orEmpty(),
+                        checked = (a?.value as? AnswerValue.Check)?.state,
+                        notApplicable = a?.value == AnswerValue.NotApplicable ||
+                            (a?.value as? AnswerValue.Check)?.state == CheckState.NOT_APPLICABLE,
+                    )
+                })
+            },
+            progress = "${p.answered} of ${p.total} checks · ${p.requiredAnswered} of ${p.requiredTotal} required · ${p.issues} issue(s)",
+            requiredLeft = (p.requiredTotal - p.requiredAnswered).toInt(),
+            issues = p.issues.toInt(),
+        )
+    }
+
+    private fun styleOf(k: ItemKind): AnswerStyle = when (k) {
+        is ItemKind.Check -> AnswerStyle.CHECK
+        is ItemKind.Text -> AnswerStyle.TEXT
+        is ItemKind.Number -> AnswerStyle.NUMBER
+        is ItemKind.Choice -> AnswerStyle.CHOICE
+        is ItemKind.Location -> AnswerStyle.LOCATION
+        else -> AnswerStyle.OTHER
+    }
+
+    private fun answerWords(a: Answer): String = when (val v = a.value) {
+        is AnswerValue.Check -> when (v.state) {
+            CheckState.OK -> "OK"
+            CheckState.ISSUE -> "Issue"
+            CheckState.NOT_APPLICABLE -> "n/a"
+        }
+        is AnswerValue.Text -> v.text
+        is AnswerValue.Number -> v.value.toString()
+        is AnswerValue.Choice -> v.option
+        is AnswerValue.Location -> "Position recorded"
+        is AnswerValue.Photo -> "${v.attachments.size} photo(s)"
+        is AnswerValue.Contact -> "Contact recorded"
+        AnswerValue.NotApplicable -> "n/a"
+    }
+}

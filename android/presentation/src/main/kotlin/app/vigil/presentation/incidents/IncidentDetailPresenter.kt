@@ -1,0 +1,208 @@
+package app.vigil.presentation.incidents
+
+import app.vigil.core.EntryKind
+import app.vigil.core.IncidentView
+import app.vigil.core.Severity
+import app.vigil.presentation.CoreWords
+import app.vigil.presentation.Presenter
+import app.vigil.presentation.TimeWords
+import app.vigil.presentation.VigilCore
+import app.vigil.presentation.Words
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+
+/** One entry of the incident's history: the original report or an amendment, never edited. */
+data class HistoryRow(val title: String, val at: String, val author: String, val reason: String?, val changes: String?)
+
+data class AttachmentRow(val id: String, val what: String, val size: String)
+
+/** The current view of an incident, in words. */
+data class IncidentCard(
+    val title: String,
+    val severity: String,
+    val occurred: String,
+    val place: String,
+    val narrative: String,
+    val witnesses: List<String>,
+    val officer: String?,
+)
+
+/** What the officer types to amend: only the fields changed go into the amendment. */
+data class AmendDraft(
+    val narrative: String,
+    val severity: Severity?,
+    val reason: String = "",
+)
+
+data class IncidentDetailState(
+    val incidentId: String,
+    val card: IncidentCard? = null,
+    val history: List<HistoryRow> = emptyList(),
+    val attachments: List<AttachmentRow> = emptyList(),
+    /** The chain's verification, in words; [chainOk] false means the log was tampered with. */
+    val chain: String? = null,
+    val chainOk: Boolean = true,
+    val amend: AmendDraft? = null,
+    val busy: Boolean = false,
+    val error: String? = null,
+    val message: String? = null,
+    val currentSeverity: Severity? = null,
+    val severities: List<Pair<Severity, String>> = Severity.entries.map { it to Words.severity(it) },
+    private val originalNarrative: String = "",
+) {
+    val amendChanges: Boolean
+        get() = amend != null && (amend.narrative != originalNarrative || amend.severity != currentSeverity)
+
+    /** An amendment needs a reason and a change. */
+    val canSaveAmendment: Boolean get() = !busy && amendChanges && amend?.reason?.isNotBlank() == true
+
+    internal fun withView(v: IncidentView, time: TimeWords): IncidentDetailState {
+        val r = v.current
+        return copy(
+            card = IncidentCard(
+                title = Words.category(r.category),
+                severity = Words.severity(r.severity),
+                occurred = time.at(r.occurred.epochMillis),
+                place = r.location?.let { l ->
+                    String.format(java.util.Locale.ROOT, "%.5f, %.5f", l.latitude, l.longitude) +
+                        (Words.accuracy(l.accuracyM)?.let { " ($it)" } ?: "")
+                } ?: "No place recorded",
+                narrative = r.narrative,
+                witnesses = r.witnesses,
+                officer = r.officer,
+            ),
+            history = v.history.map { h ->
+                HistoryRow(
+                    title = if (h.kind == EntryKind.REPORT) "Reported" else "Amended",
+                    at = time.at(h.recordedAtMillis),
+                    author = h.author ?: "Unknown officer",
+                    reason = h.reason,
+                    changes = h.patch?.changedFields()?.takeIf { it.isNotEmpty() }?.joinToString(", ")
+                        ?.let { "Changed: $it" },
+                )
+            },
+            attachments = r.attachments.map { a ->
+                AttachmentRow(a.id, a.mime.substringBefore('/').replaceFirstChar { it.uppercase() }, sizeWords(a.size.toLong()))
+            },
+            originalNarrative = r.narrative,
+            currentSeverity = r.severity,
+        )
+    }
+
+    private fun sizeWords(bytes: Long): String = when {
+        bytes < 1024 -> "$bytes B"
+        bytes < 1024 * 1024 -> "${bytes / 1024} KB"
+        else -> String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1048576.0)
+    }
+}
+
+sealed interface IncidentDetailIntent {
+    data object StartAmend : IncidentDetailIntent
+    data class NarrativeChanged(val text: String) : IncidentDetailIntent
+    data class SeverityPicked(val severity: Severity?) : IncidentDetailIntent
+    data class ReasonChanged(val text: String) : IncidentDetailIntent
+    data object SaveAmendment : IncidentDetailIntent
+    data object CancelAmend : IncidentDetailIntent
+    /** A photo or file the platform captured, attached as a new amendment. */
+    data class Attach(val path: String, val mime: String, val capturedAtMillis: Long?) : IncidentDetailIntent
+    data object Refresh : IncidentDetailIntent
+}
+
+/**
+ * One incident: its current view, its whole history (the original report and every
+ * amendment), its attachments and the chain's verification. Amending never edits the
+ * original: the core appends an amendment with the officer's reason.
+ */
+class IncidentDetailPresenter(
+    private val vigil: VigilCore,
+    incidentId: String,
+    scope: CoroutineScope,
+    io: CoroutineDispatcher = Dispatchers.IO,
+    private val time: TimeWords = TimeWords(),
+) : Presenter<IncidentDetailState, IncidentDetailIntent>(IncidentDetailState(incidentId), scope, io) {
+
+    init {
+        load()
+    }
+
+    override fun onIntent(intent: IncidentDetailIntent) {
+        when (intent) {
+            IncidentDetailIntent.StartAmend -> set { s ->
+                val c = s.card ?: return@set s
+                s.copy(amend = AmendDraft(c.narrative, s.currentSeverity), message = null, error = null)
+            }
+            is IncidentDetailIntent.NarrativeChanged -> set { it.copy(amend = it.amend?.copy(narrative = intent.text)) }
+            is IncidentDetailIntent.SeverityPicked -> set { it.copy(amend = it.amend?.copy(severity = intent.severity)) }
+            is IncidentDetailIntent.ReasonChanged -> set { it.copy(amend = it.amend?.copy(reason = intent.text)) }
+            IncidentDetailIntent.CancelAmend -> set { it.copy(amend = null) }
+            IncidentDetailIntent.SaveAmendment -> saveAmendment()
+            is IncidentDetailIntent.Attach -> attach(intent)
+            IncidentDetailIntent.Refresh -> load()
+        }
+    }
+
+    private fun load() {
+        launch {
+            try {
+                val (view, verify) = core {
+                    val log = vigil.incidents()
+                    log.get(current.incidentId) to log.verify()
+                }
+                set {
+                    it.withView(view, time).copy(
+                        chain = if (verify.ok) {
+                            "Log verified: ${verify.entriesChecked} entries signed and linked."
+                        } else {
+                            "Log check FAILED at entry ${verify.problem?.seq ?: 0u}: this phone's record may have been tampered with."
+                        },
+                        chainOk = verify.ok,
+                        error = null,
+                    )
+                }
+            } catch (e: Exception) {
+                set { it.copy(error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun saveAmendment() {
+        val s = current
+        val draft = s.amend ?: return
+        if (!s.canSaveAmendment) return
+        set { it.copy(busy = true) }
+        launch {
+            try {
+                val patch = emptyPatch().copy(
+                    narrative = draft.narrative.takeIf { it != s.card?.narrative },
+                    severity = draft.severity.takeIf { it != s.currentSeverity },
+                )
+                core {
+                    vigil.incidents().amend(s.incidentId, draft.reason.trim(), patch)
+                    vigil.localChange()
+                }
+                set { it.copy(busy = false, amend = null, message = "Amendment saved. The original stays in the history.") }
+                load()
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun attach(a: IncidentDetailIntent.Attach) {
+        set { it.copy(busy = true) }
+        launch {
+            try {
+                // The core seals the file and adds it to the incident by an amendment.
+                core {
+                    vigil.incidents().attachFile(current.incidentId, a.path, a.mime, a.capturedAtMillis)
+                    vigil.localChange()
+                }
+                set { it.copy(busy = false, message = "Attached.") }
+                load()
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package app.vigil.presentation.settings
+
+import app.vigil.presentation.CoreWords
+import app.vigil.presentation.PassphraseStrength
+import app.vigil.presentation.Presenter
+import app.vigil.presentation.Strength
+import app.vigil.presentation.VigilCore
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+
+/** Changing the passphrase: the old one, the new one (with the meter) twice. */
+data class PassphraseChange(
+    val old: String = "",
+    val new: String = "",
+    val confirm: String = "",
+    val strength: Strength? = null,
+) {
+    val ready: Boolean get() = old.isNotEmpty() && strength?.acceptable == true && confirm == new
+}
+
+data class About(val app: String, val keyFile: String, val schema: String, val device: String)
+
+data class SettingsState(
+    val wipeAfter: Int? = null,
+    val wipeChoices: List<Int?> = listOf(null, 3, 5, 10),
+    val duressSet: Boolean = false,
+    val duress: String = "",
+    val change: PassphraseChange? = null,
+    val about: About? = null,
+    val busy: Boolean = false,
+    val error: String? = null,
+    val message: String? = null,
+    /** Set once the store is locked from here: the host shows the unlock screen. */
+    val locked: Boolean = false,
+    /** Where the last evidence bundle was written. */
+    val exported: String? = null,
+) {
+    fun wipeWords(n: Int?): String = if (n == null) "Never" else "After $n wrong passphrases"
+    val canSetDuress: Boolean get() = duress.length >= 4 && !busy
+}
+
+sealed interface SettingsIntent {
+    data object LockNow : SettingsIntent
+    data class WipeAfterPicked(val attempts: Int?) : SettingsIntent
+    data class DuressChanged(val text: String) : SettingsIntent
+    data object SetDuress : SettingsIntent
+    data object StartChange : SettingsIntent
+    data class OldChanged(val text: String) : SettingsIntent
+    data class NewChanged(val text: String) : SettingsIntent
+    data class ConfirmChanged(val text: String) : SettingsIntent
+    data object SaveChange : SettingsIntent
+    data object CancelChange : SettingsIntent
+    /** Writes an evidence bundle of every incident to [path] (a file the platform chose). */
+    data class ExportBundle(val path: String) : SettingsIntent
+}
+
+/** Settings: lock now, change passphrase, duress passphrase, wipe policy, evidence export, about. */
+class SettingsPresenter(
+    private val vigil: VigilCore,
+    private val appVersion: String,
+    scope: CoroutineScope,
+    io: CoroutineDispatcher = Dispatchers.IO,
+    private val strength: PassphraseStrength = PassphraseStrength(),
+) : Presenter<SettingsState, SettingsIntent>(SettingsState(), scope, io) {
+
+    init {
+        load()
+    }
+
+    override fun onIntent(intent: SettingsIntent) {
+        when (intent) {
+            SettingsIntent.LockNow -> run("Locked.") { vigil.lock(); set { it.copy(locked = true) } }
+            is SettingsIntent.WipeAfterPicked -> run(
+                if (intent.attempts == null) "Wipe after wrong passphrases is off." else "Vigil wipes itself after ${intent.attempts} wrong passphrases in a row.",
+            ) {
+                vigil.vault().setWipePolicy(intent.attempts?.toUInt())
+                set { it.copy(wipeAfter = intent.attempts) }
+            }
+            is SettingsIntent.DuressChanged -> set { it.copy(duress = intent.text, error = null) }
+            SettingsIntent.SetDuress -> {
+                val d = current.duress
+                if (!current.canSetDuress) return
+                run("Duress passphrase set. Entered at unlock, it destroys everything and opens an empty Vigil.") {
+                    val bytes = d.toByteArray(Charsets.UTF_8)
+                    try {
+                        vigil.vault().setDuressPassphrase(bytes)
+                    } finally {
+                        bytes.fill(0)
+                    }
+                    set { it.copy(duress = "", duressSet = true) }
+                }
+            }
+            SettingsIntent.StartChange -> set { it.copy(change = PassphraseChange(), message = null) }
+            is SettingsIntent.OldChanged -> set { it.copy(change = it.change?.copy(old = intent.text), error = null) }
+            is SettingsIntent.NewChanged -> set {
+                it.copy(change = it.change?.copy(new = intent.text, strength = strength.of(intent.text)), error = null)
+            }
+            is SettingsIntent.ConfirmChanged -> set { it.copy(change = it.change?.copy(confirm = intent.text)) }
+            SettingsIntent.CancelChange -> set { it.copy(change = null) }
+            SettingsIntent.SaveChange -> {
+                val c = current.change ?: return
+                if (!c.ready) return
+                run("Passphrase changed.") {
+                    val old = c.old.toByteArray(Charsets.UTF_8)
+                    val new = c.new.toByteArray(Charsets.UTF_8)
+                    try {
+                        vigil.vault().changePassphrase(old, new, vigil.platformKey)
+                    } finally {
+                        old.fill(0)
+                        new.fill(0)
+                    }
+                    set { it.copy(change = null) }
+                }
+            }
+            is SettingsIntent.ExportBundle -> run("Evidence bundle written.") {
+                vigil.incidents().exportBundleToFile(intent.path, null)
+                set { it.copy(exported = intent.path) }
+            }
+        }
+    }
+
+    private fun load() {
+        launch {
+            try {
+                val st = core { vigil.vault().status() }
+                set {
+                    it.copy(
+                        wipeAfter = st.wipeAfter?.toInt(),
+                        about = About(
+                            app = appVersion,
+                            keyFile = "Key file format ${st.keyFileVersion}",
+                            schema = "Database schema ${st.schemaVersion ?: 0u}",
+                            device = st.deviceId?.let { d -> "Device ${d.take(8)}" } ?: "Device not registered",
+                        ),
+                    )
+                }
+            } catch (e: Exception) {
+                set { it.copy(error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    /** Runs a core action on IO; on success shows [done], on failure the error in words. */
+    private fun run(done: String, action: () -> Unit) {
+        set { it.copy(busy = true, error = null, message = null) }
+        launch {
+            try {
+                core(action)
+                set { it.copy(busy = false, message = done) }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+}

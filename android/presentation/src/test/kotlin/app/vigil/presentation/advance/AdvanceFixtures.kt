@@ -1,0 +1,40 @@
+package app.vigil.presentation.advance
+
+import app.vigil.core.AdvanceWork
+import app.vigil.core.GeoPosition
+import app.vigil.core.HavenKind
+import app.vigil.core.HospitalInfo
+import app.vigil.core.SafeHavenInput
+import app.vigil.core.VenueInput
+import app.vigil.core.VenuePoint
+import app.vigil.core.VenuePointKind
+
+/** A small GPX 1.1 track: Westminster to the Guildhall, about 3.4 km. */
+const val SMALL_GPX = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="presenter test" xmlns="http://www.topografix.com/GPX/1/1">
+  <trk><name>Westminster to Guildhall</name><trkseg>
+    <trkpt lat="51.5007" lon="-0.1246"/>
+    <trkpt lat="51.5079" lon="-0.1100"/>
+    <trkpt lat="51.5130" lon="-0.0990"/>
+    <trkpt lat="51.5157" lon="-0.0919"/>
+  </trkseg></trk>
+</gpx>
+"""
+
+/** A venue with two exits and a safe room, two hospitals (one with A&E) and a route. */
+fun seedAdvance(a: AdvanceWork) {
+    a.saveVenue(
+        VenueInput(
+            null, "Guildhall", "Gresham Street", GeoPosition(51.5157, -0.0919), null,
+            listOf(
+                VenuePoint(VenuePointKind.EXIT, "North door", GeoPosition(51.5160, -0.0919), null, ""),
+                VenuePoint(VenuePointKind.EMERGENCY_EXIT, "Kitchen yard", null, null, ""),
+                VenuePoint(VenuePointKind.SAFE_ROOM, "Committee room 2", null, "1", ""),
+            ),
+            listOf(), "",
+        ),
+    )
+    a.saveHaven(SafeHavenInput(null, HavenKind.HOSPITAL, "Clinic", GeoPosition(51.5150, -0.0900), HospitalInfo(false, null, false), null, null, null, ""))
+    a.saveHaven(SafeHavenInput(null, HavenKind.HOSPITAL, "St Thomas'", GeoPosition(51.4985, -0.1188), HospitalInfo(true, 1u.toUByte(), false), null, null, null, ""))
+    a.importGpx(SMALL_GPX.toByteArray(), "arrival")
+}

@@ -1,0 +1,47 @@
+package app.vigil.presentation.home
+
+import app.vigil.core.IncidentCategory
+import app.vigil.core.TemplateKind
+import app.vigil.core.WalkSubject
+import app.vigil.presentation.advance.seedAdvance
+import app.vigil.presentation.Harness
+import app.vigil.presentation.TEST_TIME
+import app.vigil.presentation.awaitState
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
+
+class HomePresenterTest {
+    @TempDir
+    lateinit var dir: Path
+
+    @Test
+    fun `recent incidents newest first, the walk in progress, sync not set up`() {
+        Harness(dir, create = true).use { h ->
+            val log = h.vigil.incidents()
+            log.quickLog(IncidentCategory.MEDIA, null)
+            log.quickLog(IncidentCategory.CROWD_OR_PROTEST, null)
+            seedAdvance(h.vigil.advance())
+            val t = h.vigil.advance().builtinTemplates().first { it.kind == TemplateKind.VENUE }
+            val venue = h.vigil.advance().listVenues().single().id
+            h.vigil.advance().startWalk(t.id, null, WalkSubject.Venue(venue), "Officer A")
+
+            val p = HomePresenter(h.vigil, h.scope, time = TEST_TIME)
+            val s = p.state.awaitState { !it.loading }
+            assertEquals("Officer A", s.officer)
+            assertEquals(2, s.recent.size)
+            val walk = assertNotNull(s.walk)
+            assertEquals(t.title, walk.title)
+            assertEquals("0 of ${t.sections.sumOf { it.items.size }} checks", walk.progress)
+            assertFalse(s.sync.enrolled)
+            assertEquals("Not in a team yet", s.sync.line)
+
+            log.quickLog(IncidentCategory.OTHER, null)
+            p.onIntent(HomeIntent.Refresh)
+            p.state.awaitState { it.recent.size == 3 }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package app.vigil.presentation.incidents
+
+import app.vigil.core.IncidentCategory
+import app.vigil.core.Severity
+import app.vigil.presentation.Harness
+import app.vigil.presentation.TEST_TIME
+import app.vigil.presentation.awaitState
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Files
+import java.nio.file.Path
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+class IncidentsPresenterTest {
+    @TempDir
+    lateinit var dir: Path
+
+    private fun seed(h: Harness): Map<String, String> {
+        val log = h.vigil.incidents()
+        val a = log.quickLog(IncidentCategory.HOSTILE_SURVEILLANCE, null).incidentId
+        log.amend(a, "details", emptyPatch().copy(narrative = "Grey van parked opposite the hotel", severity = Severity.HIGH))
+        val b = log.quickLog(IncidentCategory.MEDICAL, null).incidentId
+        log.amend(b, "details", emptyPatch().copy(narrative = "Principal felt faint at lunch", severity = Severity.LOW))
+        return mapOf("van" to a, "faint" to b)
+    }
+
+    @Test
+    fun `list, filter by category and severity, search`() {
+        Harness(dir, create = true).use { h ->
+            val ids = seed(h)
+            val p = IncidentsPresenter(h.vigil, h.scope, time = TEST_TIME)
+            val all = p.state.awaitState { !it.loading && it.rows.size == 2 }
+            assertEquals(setOf("Hostile surveillance", "Medical"), all.rows.map { it.title }.toSet())
+
+            p.onIntent(IncidentsIntent.CategoryPicked(IncidentCategory.MEDICAL))
+            val med = p.state.awaitState { !it.loading && it.rows.size == 1 }
+            assertEquals(ids["faint"], med.rows[0].id)
+            assertTrue(med.categories.first { it.value == IncidentCategory.MEDICAL }.selected)
+
+            p.onIntent(IncidentsIntent.CategoryPicked(null))
+            p.onIntent(IncidentsIntent.MinSeverityPicked(Severity.HIGH))
+            val high = p.state.awaitState { !it.loading && it.rows.size == 1 && it.rows[0].id == ids["van"] }
+            assertTrue(high.rows[0].severe)
+
+            p.onIntent(IncidentsIntent.MinSeverityPicked(null))
+            p.onIntent(IncidentsIntent.QueryChanged("faint"))
+            val found = p.state.awaitState { !it.loading && it.query == "faint" && it.rows.size == 1 }
+            assertEquals(ids["faint"], found.rows[0].id)
+
+            p.onIntent(IncidentsIntent.QueryChanged("helicopter"))
+            assertTrue(p.state.awaitState { !it.loading && it.query == "helicopter" }.empty)
+        }
+    }
+
+    @Test
+    fun `detail shows the whole history, amending needs a reason and keeps the original`() {
+        Harness(dir, create = true).use { h ->
+            val id = seed(h)["van"]!!
+            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            val s = p.state.awaitState { it.card != null }
+            assertEquals("Grey van parked opposite the hotel", s.card!!.narrative)
+            assertEquals(listOf("Reported", "Amended"), s.history.map { it.title })
+            assertEquals("Changed: severity, narrative", s.history[1].changes)
+            assertTrue(s.chainOk)
+            assertTrue(s.chain!!.startsWith("Log verified"), s.chain)
+
+            p.onIntent(IncidentDetailIntent.StartAmend)
+            p.onIntent(IncidentDetailIntent.NarrativeChanged("Grey van parked opposite the hotel, index LX19 ABC"))
+            assertFalse(p.state.value.canSaveAmendment, "no reason yet")
+            p.onIntent(IncidentDetailIntent.ReasonChanged("   "))
+            assertFalse(p.state.value.canSaveAmendment, "a blank reason is no reason")
+            p.onIntent(IncidentDetailIntent.ReasonChanged("Plate read from CCTV"))
+            assertTrue(p.state.value.canSaveAmendment)
+            p.onIntent(IncidentDetailIntent.SaveAmendment)
+            val after = p.state.awaitState { it.history.size == 3 }
+            assertNull(after.amend)
+            assertEquals("Plate read from CCTV", after.history[2].reason)
+            assertEquals("Changed: narrative", after.history[2].changes)
+            assertEquals("Grey van parked opposite the hotel, index LX19 ABC", after.card!!.narrative)
+            val view = h.vigil.incidents().get(id)
+            assertEquals("Grey van parked opposite the hotel", view.history[1].patch!!.narrative, "the earlier text stays")
+        }
+    }
+
+    @Test
+    fun `a photo is attached by an amendment and listed`() {
+        Harness(dir, create = true).use { h ->
+            val id = seed(h)["van"]!!
+            val photo = dir.resolve("van.jpg")
+            Files.write(photo, ByteArray(4096) { (it % 251).toByte() })
+            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            p.state.awaitState { it.card != null }
+            p.onIntent(IncidentDetailIntent.Attach(photo.toString(), "image/jpeg", null))
+            val s = p.state.awaitState { it.attachments.isNotEmpty() }
+            assertEquals("Image", s.attachments[0].what)
+            assertEquals("4 KB", s.attachments[0].size)
+            assertEquals(3, s.history.size)
+        }
+    }
+
+    @Test
+    fun `an unknown incident is explained, not thrown`() {
+        Harness(dir, create = true).use { h ->
+            val p = IncidentDetailPresenter(h.vigil, "no-such-incident", h.scope, time = TEST_TIME)
+            val s = p.state.awaitState { it.error != null }
+            assertTrue(s.error == "That incident is not on this phone." || s.error == "That was not accepted. Check what you typed.", s.error)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package app.vigil.ui
+
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.heightIn
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Surface
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import app.vigil.presentation.PositionProvider
+import app.vigil.presentation.VigilCore
+import app.vigil.presentation.advance.AdvanceIntent
+import app.vigil.presentation.advance.AdvancePresenter
+import app.vigil.presentation.advance.WalkPresenter
+import app.vigil.presentation.home.HomePresenter
+import app.vigil.presentation.incidents.IncidentDetailPresenter
+import app.vigil.presentation.incidents.IncidentsPresenter
+import app.vigil.presentation.quicklog.QuickLogPresenter
+import app.vigil.presentation.settings.SettingsIntent
+import app.vigil.presentation.settings.SettingsPresenter
+import app.vigil.presentation.sync.SyncPresenter
+import app.vigil.presentation.unlock.UnlockPresenter
+import app.vigil.presentation.unlock.UnlockStage
+import app.vigil.ui.advance.AdvanceNav
+import app.vigil.ui.advance.AdvanceScreen
+import app.vigil.ui.advance.WalkScreen
+import app.vigil.ui.home.HomeNav
+import app.vigil.ui.home.HomeScreen
+import app.vigil.ui.incidents.IncidentDetailScreen
+import app.vigil.ui.incidents.IncidentsScreen
+import app.vigil.ui.quicklog.QuickLogScreen
+import app.vigil.ui.settings.SettingsScreen
+import app.vigil.ui.sync.SyncScreen
+import app.vigil.ui.unlock.UnlockScreen
+import kotlinx.coroutines.CoroutineScope
+
+/** Where the officer is in the app. Navigation is the host's; screens only report taps. */
+private sealed interface Place {
+    data object Home : Place
+    data object QuickLog : Place
+    data object Incidents : Place
+    data class Incident(val id: String) : Place
+    data object Advance : Place
+    data class Walk(val id: String) : Place
+    data object Sync : Place
+    data object Settings : Place
+}
+
+/**
+ * The app, shared by the Android activity and the desktop window: unlock first, then the
+ * tabs. Each presenter is made when its screen opens; [exportPath] asks the platform where
+ * to write an evidence bundle (null: cancelled).
+ */
+@Composable
+fun VigilApp(
+    vigil: VigilCore,
+    scope: CoroutineScope,
+    position: PositionProvider,
+    dark: Boolean,
+    appVersion: String,
+    exportPath: () -> String?,
+) {
+    val unlock = remember { UnlockPresenter(vigil, scope) }
+    val unlockState by unlock.state.collectAsState()
+    VigilTheme(dark = dark) {
+        if (unlockState.stage != UnlockStage.UNLOCKED) {
+            UnlockScreen(unlockState, unlock::onIntent)
+            return@VigilTheme
+        }
+        var place by remember { mutableStateOf<Place>(Place.Home) }
+        Surface(color = MaterialTheme.colorScheme.background, modifier = Modifier.fillMaxSize()) {
+            Column(Modifier.fillMaxSize()) {
+                Column(Modifier.weight(1f)) {
+                    when (val p = place) {
+                        Place.Home -> {
+                            val presenter = remember { HomePresenter(vigil, scope) }
+                            val s by presenter.state.collectAsState()
+                            HomeScreen(s, presenter::onIntent, { nav ->
+                                place = when (nav) {
+                                    HomeNav.QuickLog -> Place.QuickLog
+                                    is HomeNav.Incident -> Place.Incident(nav.id)
+                                    is HomeNav.Walk -> Place.Walk(nav.id)
+                                    HomeNav.Sync -> Place.Sync
+                                }
+                            })
+                        }
+                        Place.QuickLog -> {
+                            val presenter = remember { QuickLogPresenter(vigil, position, scope) }
+                            val s by presenter.state.collectAsState()
+                            QuickLogScreen(s, presenter::onIntent)
+                        }
+                        Place.Incidents -> {
+                            val presenter = remember { IncidentsPresenter(vigil, scope) }
+                            val s by presenter.state.collectAsState()
+                            IncidentsScreen(s, presenter::onIntent, { place = Place.Incident(it) })
+                        }
+                        is Place.Incident -> {
+                            val presenter = remember(p.id) { IncidentDetailPresenter(vigil, p.id, scope) }
+                            val s by presenter.state.collectAsState()
+                            IncidentDetailScreen(s, presenter::onIntent)
+                        }
+                        Place.Advance -> {
+                            val presenter = remember { AdvancePresenter(vigil, position, scope) }
+                            val s by presenter.state.collectAsState()
+                            LaunchedEffect(s.startedWalkId) { s.startedWalkId?.let { place = Place.Walk(it) } }
+                            AdvanceScreen(s, presenter::onIntent, { nav ->
+                                when (nav) {
+                                    is AdvanceNav.Walk -> place = Place.Walk(nav.walkId)
+                                    is AdvanceNav.Template -> presenter.onIntent(
+                                        AdvanceIntent.StartWalk(nav.templateId, app.vigil.core.WalkSubject.Other("Walk from the desktop")),
+                                    )
+                                }
+                            })
+                        }
+                        is Place.Walk -> {
+                            val presenter = remember(p.id) { WalkPresenter(vigil, p.id, position, scope) }
+                            val s by presenter.state.collectAsState()
+                            WalkScreen(s, presenter::onIntent)
+                        }
+                        Place.Sync -> {
+                            val presenter = remember { SyncPresenter(vigil, scope) }
+                            val s by presenter.state.collectAsState()
+                            SyncScreen(s, presenter::onIntent)
+                        }
+                        Place.Settings -> {
+                            val presenter = remember { SettingsPresenter(vigil, appVersion, scope) }
+                            val s by presenter.state.collectAsState()
+                            LaunchedEffect(s.locked) { if (s.locked) unlock.onIntent(app.vigil.presentation.unlock.UnlockIntent.Lock) }
+                            SettingsScreen(s, presenter::onIntent, {
+                                exportPath()?.let { presenter.onIntent(SettingsIntent.ExportBundle(it)) }
+                            })
+                        }
+                    }
+                }
+                Row(Modifier.fillMaxWidth()) {
+                    Tab("Home", place == Place.Home) { place = Place.Home }
+                    Tab("Incidents", place == Place.Incidents) { place = Place.Incidents }
+                    Tab("Advance", place == Place.Advance) { place = Place.Advance }
+                    Tab("Sync", place == Place.Sync) { place = Place.Sync }
+                    Tab("Settings", place == Place.Settings) { place = Place.Settings }
+                }
+            }
+        }
+    }
+}
+
+@Composable
+private fun androidx.compose.foundation.layout.RowScope.Tab(label: String, selected: Boolean, onClick: () -> Unit) {
+    TextButton(onClick = onClick, modifier = Modifier.weight(1f).heightIn(min = MinTouch)) {
+        Text(
+            label,
+            style = MaterialTheme.typography.labelLarge,
+            color = if (selected) MaterialTheme.colorScheme.primary else MaterialTheme.colorScheme.onSurfaceVariant,
+            maxLines = 1,
+        )
+    }
+}

@@ -1,0 +1,115 @@
+package app.vigil.ui.advance
+
+import androidx.compose.foundation.BorderStroke
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Surface
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.unit.dp
+import app.vigil.core.CheckState
+import app.vigil.presentation.advance.AnswerStyle
+import app.vigil.presentation.advance.ItemRow
+import app.vigil.presentation.advance.WalkIntent
+import app.vigil.presentation.advance.WalkScreenState
+import app.vigil.ui.BigButton
+import app.vigil.ui.Choice
+import app.vigil.ui.ChoiceRow
+import app.vigil.ui.ErrorLine
+import app.vigil.ui.MessageLine
+import app.vigil.ui.ScreenColumn
+import app.vigil.ui.SecondaryButton
+import app.vigil.ui.SectionTitle
+
+data class WalkStrings(
+    val ok: String = "OK",
+    val issue: String = "Issue",
+    val na: String = "n/a",
+    val note: String = "Note",
+    val answer: String = "Answer",
+    val save: String = "Save",
+    val required: String = "required",
+    val complete: String = "Complete walk",
+    val signOff: String = "Sign off",
+    val raise: String = "Raise incident",
+    val answered: String = "Answer",
+    val here: String = "Here (my position)",
+)
+
+@Composable
+fun WalkScreen(state: WalkScreenState, onIntent: (WalkIntent) -> Unit, strings: WalkStrings = WalkStrings()) {
+    ScreenColumn(state.title) {
+        Text(state.stateWords, style = MaterialTheme.typography.titleMedium)
+        Text(state.progress, style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("walk-progress"))
+        ErrorLine(state.error)
+        MessageLine(state.message)
+        for (section in state.sections) {
+            SectionTitle(section.title)
+            for (item in section.items) Item(item, state, onIntent, strings)
+        }
+        if (state.editable) {
+            BigButton(strings.complete, { onIntent(WalkIntent.Complete) }, enabled = state.canComplete, modifier = Modifier.testTag("complete"))
+        }
+        if (state.canSignOff) {
+            BigButton(strings.signOff, { onIntent(WalkIntent.SignOff) }, modifier = Modifier.testTag("sign-off"))
+        }
+    }
+}
+
+@Composable
+private fun Item(item: ItemRow, state: WalkScreenState, onIntent: (WalkIntent) -> Unit, strings: WalkStrings) {
+    val border = if (item.issue) BorderStroke(2.dp, MaterialTheme.colorScheme.error) else BorderStroke(1.dp, MaterialTheme.colorScheme.outline)
+    Surface(shape = MaterialTheme.shapes.medium, border = border, color = MaterialTheme.colorScheme.surface, modifier = Modifier.fillMaxWidth()) {
+        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+            Text(if (item.required) "${item.label} (${strings.required})" else item.label, style = MaterialTheme.typography.titleMedium)
+            if (item.guidance.isNotEmpty()) Text(item.guidance, style = MaterialTheme.typography.bodyMedium, color = MaterialTheme.colorScheme.onSurfaceVariant)
+            item.answer?.let {
+                Text(
+                    "${strings.answered}: $it" + if (item.note.isNotEmpty()) " · ${item.note}" else "",
+                    style = MaterialTheme.typography.bodyLarge,
+                    color = if (item.issue) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
+                    modifier = Modifier.testTag("answer-${item.id}"),
+                )
+            }
+            if (state.editable) {
+                val typed = state.notes[item.id].orEmpty()
+                if (item.style != AnswerStyle.CHOICE && item.style != AnswerStyle.OTHER) OutlinedTextField(
+                    value = typed,
+                    onValueChange = { onIntent(WalkIntent.NoteChanged(item.id, it)) },
+                    label = { Text(if (item.style == AnswerStyle.TEXT || item.style == AnswerStyle.NUMBER) strings.answer else strings.note) },
+                    textStyle = MaterialTheme.typography.bodyLarge,
+                    modifier = Modifier.fillMaxWidth().testTag("note-${item.id}"),
+                )
+                ChoiceRow {
+                    when (item.style) {
+                        AnswerStyle.CHECK -> {
+                            Choice(strings.ok, item.checked == CheckState.OK, { onIntent(WalkIntent.Check(item.id, CheckState.OK)) }, Modifier.testTag("ok-${item.id}"))
+                            Choice(strings.issue, item.issue, { onIntent(WalkIntent.Check(item.id, CheckState.ISSUE)) }, Modifier.testTag("issue-${item.id}"))
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.Check(item.id, CheckState.NOT_APPLICABLE)) })
+                        }
+                        AnswerStyle.TEXT, AnswerStyle.NUMBER -> {
+                            Choice(strings.save, false, { onIntent(WalkIntent.SaveText(item.id)) }, Modifier.testTag("save-${item.id}"))
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                        }
+                        AnswerStyle.CHOICE -> {
+                            for (o in item.options) Choice(o, item.answer == o, { onIntent(WalkIntent.Choose(item.id, o)) })
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                        }
+                        AnswerStyle.LOCATION -> {
+                            Choice(strings.here, false, { onIntent(WalkIntent.HereNow(item.id)) })
+                            Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                        }
+                        AnswerStyle.OTHER -> Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                    }
+                }
+            }
+            if (item.issue) SecondaryButton(strings.raise, { onIntent(WalkIntent.RaiseIncident(item.id)) }, modifier = Modifier.testTag("raise-${item.id}"))
+        }
+    }
+}

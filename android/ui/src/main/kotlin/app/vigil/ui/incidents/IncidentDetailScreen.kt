@@ -1,0 +1,106 @@
+package app.vigil.ui.incidents
+
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.testTag
+import app.vigil.presentation.incidents.IncidentDetailIntent
+import app.vigil.presentation.incidents.IncidentDetailState
+import app.vigil.ui.BigButton
+import app.vigil.ui.Choice
+import app.vigil.ui.ChoiceRow
+import app.vigil.ui.ErrorLine
+import app.vigil.ui.MessageLine
+import app.vigil.ui.RowCard
+import app.vigil.ui.ScreenColumn
+import app.vigil.ui.SecondaryButton
+import app.vigil.ui.SectionTitle
+
+data class IncidentDetailStrings(
+    val loading: String = "Opening…",
+    val now: String = "As it stands",
+    val history: String = "History (nothing is ever overwritten)",
+    val attachments: String = "Attachments",
+    val noAttachments: String = "None.",
+    val chain: String = "Integrity",
+    val amend: String = "Amend",
+    val amendTitle: String = "Amendment",
+    val narrative: String = "What happened",
+    val severity: String = "Severity",
+    val reason: String = "Reason for the amendment (required)",
+    val save: String = "Save amendment",
+    val cancel: String = "Cancel",
+    val witnesses: String = "Witnesses",
+    val by: String = "by",
+)
+
+@Composable
+fun IncidentDetailScreen(
+    state: IncidentDetailState,
+    onIntent: (IncidentDetailIntent) -> Unit,
+    strings: IncidentDetailStrings = IncidentDetailStrings(),
+) {
+    val card = state.card
+    ScreenColumn(card?.title ?: strings.loading) {
+        ErrorLine(state.error)
+        MessageLine(state.message)
+        if (card == null) return@ScreenColumn
+        val amend = state.amend
+        if (amend != null) {
+            SectionTitle(strings.amendTitle)
+            OutlinedTextField(
+                value = amend.narrative,
+                onValueChange = { onIntent(IncidentDetailIntent.NarrativeChanged(it)) },
+                label = { Text(strings.narrative) },
+                minLines = 3,
+                textStyle = MaterialTheme.typography.bodyLarge,
+                modifier = Modifier.fillMaxWidth().testTag("amend-narrative"),
+            )
+            Text(strings.severity, style = MaterialTheme.typography.titleMedium)
+            ChoiceRow {
+                for ((s, label) in state.severities) {
+                    Choice(label, amend.severity == s, { onIntent(IncidentDetailIntent.SeverityPicked(s)) })
+                }
+            }
+            OutlinedTextField(
+                value = amend.reason,
+                onValueChange = { onIntent(IncidentDetailIntent.ReasonChanged(it)) },
+                label = { Text(strings.reason) },
+                isError = amend.reason.isBlank(),
+                textStyle = MaterialTheme.typography.bodyLarge,
+                modifier = Modifier.fillMaxWidth().testTag("amend-reason"),
+            )
+            BigButton(strings.save, { onIntent(IncidentDetailIntent.SaveAmendment) }, enabled = state.canSaveAmendment, modifier = Modifier.testTag("amend-save"))
+            SecondaryButton(strings.cancel, { onIntent(IncidentDetailIntent.CancelAmend) })
+            return@ScreenColumn
+        }
+        SectionTitle(strings.now)
+        RowCard(
+            title = "${card.occurred} · ${card.severity}",
+            lines = listOfNotNull(card.place, card.officer?.let { "${strings.by} $it" }),
+        )
+        if (card.narrative.isNotEmpty()) Text(card.narrative, style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("narrative"))
+        if (card.witnesses.isNotEmpty()) Text("${strings.witnesses}: " + card.witnesses.joinToString(", "), style = MaterialTheme.typography.bodyLarge)
+        BigButton(strings.amend, { onIntent(IncidentDetailIntent.StartAmend) }, enabled = !state.busy, modifier = Modifier.testTag("amend"))
+        SectionTitle(strings.chain)
+        Text(
+            state.chain ?: "…",
+            style = MaterialTheme.typography.bodyLarge,
+            color = if (state.chainOk) MaterialTheme.colorScheme.onBackground else MaterialTheme.colorScheme.error,
+            modifier = Modifier.testTag("chain"),
+        )
+        SectionTitle(strings.attachments)
+        if (state.attachments.isEmpty()) Text(strings.noAttachments, style = MaterialTheme.typography.bodyLarge)
+        for (a in state.attachments) RowCard(a.what, listOf(a.size))
+        SectionTitle(strings.history)
+        for (h in state.history) {
+            RowCard(
+                title = "${h.title} · ${h.at}",
+                lines = listOfNotNull("${strings.by} ${h.author}", h.reason?.let { "“$it”" }, h.changes),
+            )
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package app.vigil.ui.quicklog
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.heightIn
+import androidx.compose.material3.Button
+import androidx.compose.material3.ButtonDefaults
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalDensity
+import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.text.style.TextAlign
+import androidx.compose.ui.unit.dp
+import app.vigil.presentation.quicklog.QuickLogIntent
+import app.vigil.presentation.quicklog.QuickLogState
+import app.vigil.ui.BigButton
+import app.vigil.ui.Choice
+import app.vigil.ui.ChoiceRow
+import app.vigil.ui.ErrorLine
+import app.vigil.ui.MessageLine
+import app.vigil.ui.RowCard
+import app.vigil.ui.ScreenColumn
+import app.vigil.ui.SecondaryButton
+import app.vigil.ui.SectionTitle
+
+data class QuickLogStrings(
+    val title: String = "Log incident",
+    val tapOnce: String = "One tap logs it now, with the time and your position.",
+    val position: String = "Position",
+    val logged: String = "Logged",
+    val addDetails: String = "Add details now (or later)",
+    val severity: String = "Severity",
+    val narrative: String = "What happened",
+    val witnesses: String = "Witnesses (one per line)",
+    val save: String = "Save details",
+    val done: String = "Done",
+)
+
+/** Ten big tiles, two a row, each at least 88 dp tall: hit with a gloved thumb. */
+@Composable
+fun QuickLogScreen(state: QuickLogState, onIntent: (QuickLogIntent) -> Unit, strings: QuickLogStrings = QuickLogStrings()) {
+    ScreenColumn(strings.title) {
+        Text("${strings.position}: ${state.fix}", style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("fix"))
+        ErrorLine(state.error)
+        val logged = state.logged
+        if (logged == null) {
+            Text(strings.tapOnce, style = MaterialTheme.typography.bodyMedium)
+            // Two tiles a row; one at large font sizes, so a label never breaks inside a word.
+            val perRow = if (LocalDensity.current.fontScale >= 1.5f) 1 else 2
+            for (pair in state.tiles.chunked(perRow)) {
+                Row(horizontalArrangement = Arrangement.spacedBy(12.dp), modifier = Modifier.fillMaxWidth()) {
+                    for (t in pair) {
+                        Button(
+                            onClick = { onIntent(QuickLogIntent.Log(t.category)) },
+                            enabled = !state.busy,
+                            shape = MaterialTheme.shapes.medium,
+                            colors = ButtonDefaults.buttonColors(
+                                containerColor = MaterialTheme.colorScheme.primaryContainer,
+                                contentColor = MaterialTheme.colorScheme.onPrimaryContainer,
+                            ),
+                            modifier = Modifier.weight(1f).heightIn(min = 88.dp).testTag("tile-${t.category.name}"),
+                        ) { Text(t.label, style = MaterialTheme.typography.titleMedium, textAlign = TextAlign.Center) }
+                    }
+                }
+            }
+        } else {
+            RowCard(
+                title = "${strings.logged}: ${logged.what}",
+                lines = listOf(logged.at, logged.place),
+                modifier = Modifier.testTag("logged"),
+            )
+            MessageLine(state.message)
+            SectionTitle(strings.addDetails)
+            Text(strings.severity, style = MaterialTheme.typography.titleMedium)
+            ChoiceRow {
+                for ((sev, label) in state.severities) {
+                    Choice(label, state.details.severity == sev, {
+                        onIntent(QuickLogIntent.SeverityPicked(if (state.details.severity == sev) null else sev))
+                    })
+                }
+            }
+            OutlinedTextField(
+                value = state.details.narrative,
+                onValueChange = { onIntent(QuickLogIntent.NarrativeChanged(it)) },
+                label = { Text(strings.narrative) },
+                minLines = 3,
+                textStyle = MaterialTheme.typography.bodyLarge,
+                modifier = Modifier.fillMaxWidth().testTag("narrative"),
+            )
+            OutlinedTextField(
+                value = state.details.witnesses,
+                onValueChange = { onIntent(QuickLogIntent.WitnessesChanged(it)) },
+                label = { Text(strings.witnesses) },
+                minLines = 2,
+                textStyle = MaterialTheme.typography.bodyLarge,
+                modifier = Modifier.fillMaxWidth().testTag("witnesses"),
+            )
+            BigButton(strings.save, { onIntent(QuickLogIntent.SaveDetails) }, enabled = state.canSaveDetails, modifier = Modifier.testTag("save-details"))
+            SecondaryButton(strings.done, { onIntent(QuickLogIntent.Done) }, modifier = Modifier.testTag("done"))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package app.vigil.ui.settings
+
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.testTag
+import app.vigil.presentation.settings.SettingsIntent
+import app.vigil.presentation.settings.SettingsState
+import app.vigil.ui.BigButton
+import app.vigil.ui.Choice
+import app.vigil.ui.ChoiceRow
+import app.vigil.ui.ErrorLine
+import app.vigil.ui.MessageLine
+import app.vigil.ui.PassphraseField
+import app.vigil.ui.RowCard
+import app.vigil.ui.ScreenColumn
+import app.vigil.ui.SecondaryButton
+import app.vigil.ui.SectionTitle
+
+data class SettingsStrings(
+    val title: String = "Settings",
+    val lockNow: String = "Lock now",
+    val passphrase: String = "Passphrase",
+    val change: String = "Change passphrase",
+    val old: String = "Current passphrase",
+    val new: String = "New passphrase",
+    val confirm: String = "New passphrase again",
+    val save: String = "Save new passphrase",
+    val cancel: String = "Cancel",
+    val strength: String = "Strength",
+    val wipe: String = "Wipe after wrong passphrases",
+    val duress: String = "Duress passphrase",
+    val duressBody: String = "A second passphrase to give under coercion. Entered at unlock, it destroys everything and opens an empty Vigil.",
+    val duressField: String = "Duress passphrase",
+    val duressSet: String = "Set duress passphrase",
+    val duressIsSet: String = "A duress passphrase is set.",
+    val export: String = "Evidence",
+    val exportButton: String = "Export evidence bundle",
+    val about: String = "About",
+)
+
+/** Settings. [onExport] asks the host for a file (the platform's picker), then sends ExportBundle. */
+@Composable
+fun SettingsScreen(
+    state: SettingsState,
+    onIntent: (SettingsIntent) -> Unit,
+    onExport: () -> Unit,
+    strings: SettingsStrings = SettingsStrings(),
+) {
+    ScreenColumn(strings.title) {
+        ErrorLine(state.error)
+        MessageLine(state.message)
+        BigButton(strings.lockNow, { onIntent(SettingsIntent.LockNow) }, enabled = !state.busy, modifier = Modifier.testTag("lock-now"))
+
+        SectionTitle(strings.passphrase)
+        val change = state.change
+        if (change == null) {
+            SecondaryButton(strings.change, { onIntent(SettingsIntent.StartChange) }, modifier = Modifier.testTag("change"))
+        } else {
+            PassphraseField(change.old, { onIntent(SettingsIntent.OldChanged(it)) }, strings.old, "old")
+            PassphraseField(change.new, { onIntent(SettingsIntent.NewChanged(it)) }, strings.new, "new")
+            change.strength?.let { Text("${strings.strength}: ${it.words}", style = MaterialTheme.typography.bodyLarge) }
+            PassphraseField(change.confirm, { onIntent(SettingsIntent.ConfirmChanged(it)) }, strings.confirm, "confirm", isError = change.confirm.isNotEmpty() && change.confirm != change.new)
+            BigButton(strings.save, { onIntent(SettingsIntent.SaveChange) }, enabled = change.ready && !state.busy, modifier = Modifier.testTag("save-change"))
+            SecondaryButton(strings.cancel, { onIntent(SettingsIntent.CancelChange) })
+        }
+
+        SectionTitle(strings.wipe)
+        ChoiceRow {
+            for (n in state.wipeChoices) Choice(state.wipeWords(n), state.wipeAfter == n, { onIntent(SettingsIntent.WipeAfterPicked(n)) })
+        }
+
+        SectionTitle(strings.duress)
+        Text(strings.duressBody, style = MaterialTheme.typography.bodyMedium)
+        if (state.duressSet) Text(strings.duressIsSet, style = MaterialTheme.typography.bodyLarge)
+        PassphraseField(state.duress, { onIntent(SettingsIntent.DuressChanged(it)) }, strings.duressField, "duress")
+        SecondaryButton(strings.duressSet, { onIntent(SettingsIntent.SetDuress) }, enabled = state.canSetDuress, modifier = Modifier.testTag("set-duress"))
+
+        SectionTitle(strings.export)
+        SecondaryButton(strings.exportButton, onExport, enabled = !state.busy, modifier = Modifier.testTag("export"))
+
+        SectionTitle(strings.about)
+        state.about?.let { a -> RowCard(a.app, listOf(a.keyFile, a.schema, a.device)) }
+    }
+}

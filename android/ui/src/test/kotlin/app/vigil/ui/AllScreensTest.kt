@@ -1,0 +1,141 @@
+package app.vigil.ui
+
+import app.vigil.core.CheckState
+import app.vigil.core.IncidentCategory
+import app.vigil.core.Severity
+import app.vigil.core.WalkSubject
+import app.vigil.presentation.Harness
+import app.vigil.presentation.LONDON
+import app.vigil.presentation.TEST_TIME
+import app.vigil.presentation.advance.AdvancePresenter
+import app.vigil.presentation.advance.AnswerStyle
+import app.vigil.presentation.advance.WalkIntent
+import app.vigil.presentation.advance.WalkPresenter
+import app.vigil.presentation.advance.seedAdvance
+import app.vigil.presentation.awaitState
+import app.vigil.presentation.home.HomePresenter
+import app.vigil.presentation.incidents.IncidentDetailIntent
+import app.vigil.presentation.incidents.IncidentDetailPresenter
+import app.vigil.presentation.incidents.IncidentsPresenter
+import app.vigil.presentation.incidents.emptyPatch
+import app.vigil.presentation.quicklog.QuickLogIntent
+import app.vigil.presentation.quicklog.QuickLogPresenter
+import app.vigil.presentation.settings.SettingsPresenter
+import app.vigil.presentation.sync.SyncPresenter
+import app.vigil.ui.advance.AdvanceScreen
+import app.vigil.ui.advance.WalkScreen
+import app.vigil.ui.home.HomeScreen
+import app.vigil.ui.incidents.IncidentDetailScreen
+import app.vigil.ui.incidents.IncidentsScreen
+import app.vigil.ui.quicklog.QuickLogScreen
+import app.vigil.ui.settings.SettingsScreen
+import app.vigil.ui.sync.SyncScreen
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+import javax.imageio.ImageIO
+import kotlin.test.assertEquals
+import kotlin.test.assertTrue
+
+/**
+ * Every screen of the app rendered from real presenter states over a real store, in
+ * light, dark and 200 % font: target/screens/NAME-LOOK.png.
+ */
+class AllScreensTest {
+    @TempDir
+    lateinit var dir: Path
+
+    private fun check(files: List<Path>) {
+        for (f in files) {
+            val img = ImageIO.read(f.toFile())
+            assertEquals(720, img.width, "$f")
+            val colours = HashSet<Int>()
+            for (y in 0 until img.height step 7) for (x in 0 until img.width step 7) colours.add(img.getRGB(x, y))
+            assertTrue(colours.size > 8, "$f looks blank")
+        }
+    }
+
+    private fun all(name: String, heightDp: Int = 780, content: @androidx.compose.runtime.Composable () -> Unit) =
+        check(Look.entries.map { Screens.render(name, it, heightDp, content) })
+
+    /** A store with what a working day leaves: incidents, a venue, havens, a route, a walk. */
+    private fun day(h: Harness): String {
+        seedAdvance(h.vigil.advance())
+        val log = h.vigil.incidents()
+        val van = log.quickLog(IncidentCategory.HOSTILE_SURVEILLANCE, LONDON.incidentLocation()).incidentId
+        log.amend(van, "Details added after quick log", emptyPatch().copy(narrative = "Grey van parked opposite the hotel, two occupants, engine running", severity = Severity.HIGH))
+        log.amend(van, "Plate read from CCTV", emptyPatch().copy(narrative = "Grey van parked opposite the hotel, two occupants, engine running. Index LX19 ABC."))
+        val med = log.quickLog(IncidentCategory.MEDICAL, null).incidentId
+        log.amend(med, "Details added after quick log", emptyPatch().copy(narrative = "Principal felt faint at lunch; water and shade, recovered", severity = Severity.LOW))
+        log.quickLog(IncidentCategory.MEDIA, null)
+        return van
+    }
+
+    @Test
+    fun `home, quick log, incidents, detail`() {
+        Harness(dir, create = true).use { h ->
+            val van = day(h)
+            val venue = h.vigil.advance().listVenues().single().id
+            val t = h.vigil.advance().builtinTemplates().first { it.kind == app.vigil.core.TemplateKind.VENUE }
+            h.vigil.advance().startWalk(t.id, null, WalkSubject.Venue(venue), "Officer A")
+
+            val home = HomePresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
+            all("home") { HomeScreen(home, {}, {}) }
+
+            val quick = QuickLogPresenter(h.vigil, { LONDON }, h.scope, time = TEST_TIME)
+            val tiles = quick.state.awaitState { it.fix != "No fix" }
+            all("quicklog-tiles") { QuickLogScreen(tiles, {}) }
+            quick.onIntent(QuickLogIntent.Log(IncidentCategory.APPROACH_OR_THREAT))
+            quick.state.awaitState { it.logged != null }
+            quick.onIntent(QuickLogIntent.SeverityPicked(Severity.MEDIUM))
+            quick.onIntent(QuickLogIntent.NarrativeChanged("Man tried to hand the principal an envelope"))
+            val details = quick.state.value
+            all("quicklog-details", 1000) { QuickLogScreen(details, {}) }
+
+            val list = IncidentsPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading && it.rows.size == 4 }
+            all("incidents", 1100) { IncidentsScreen(list, {}, {}) }
+
+            val detail = IncidentDetailPresenter(h.vigil, van, h.scope, time = TEST_TIME)
+            val d = detail.state.awaitState { it.card != null && it.chain != null }
+            all("incident-detail", 1300) { IncidentDetailScreen(d, {}) }
+            detail.onIntent(IncidentDetailIntent.StartAmend)
+            detail.onIntent(IncidentDetailIntent.SeverityPicked(Severity.CRITICAL))
+            val amending = detail.state.value
+            all("incident-amend", 900) { IncidentDetailScreen(amending, {}) }
+        }
+    }
+
+    @Test
+    fun `advance work, a walk, sync, settings`() {
+        Harness(dir, create = true).use { h ->
+            day(h)
+            val adv = AdvancePresenter(h.vigil, { LONDON }, h.scope)
+            val routeId = adv.state.awaitState { !it.loading }.routes.single().id
+            adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.WatchRoute(routeId))
+            adv.state.awaitState { it.watch != null }
+            val venue = adv.state.value.venues.single().id
+            val t = h.vigil.advance().builtinTemplates().first { it.kind == app.vigil.core.TemplateKind.VENUE }
+            adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.StartWalk(t.id, WalkSubject.Venue(venue)))
+            val walkId = adv.state.awaitState { it.startedWalkId != null }.startedWalkId!!
+            adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.Refresh)
+            val advState = adv.state.awaitState { it.walks.isNotEmpty() && it.watch != null }
+            all("advance", 1800) { AdvanceScreen(advState, {}, {}) }
+
+            val walk = WalkPresenter(h.vigil, walkId, { LONDON }, h.scope)
+            val items = walk.state.awaitState { it.sections.isNotEmpty() }.sections.flatMap { it.items }
+            val checks = items.filter { it.style == AnswerStyle.CHECK }
+            walk.onIntent(WalkIntent.Check(checks[0].id, CheckState.OK))
+            walk.state.awaitState { s -> !s.busy && s.sections.flatMap { it.items }.first { it.id == checks[0].id }.answer != null }
+            walk.onIntent(WalkIntent.NoteChanged(checks[1].id, "Fire door propped open"))
+            walk.onIntent(WalkIntent.Check(checks[1].id, CheckState.ISSUE))
+            val w = walk.state.awaitState { it.issues == 1 && !it.busy }
+            all("walk", 1600) { WalkScreen(w, {}) }
+
+            val sync = SyncPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
+            all("sync-enroll", 900) { SyncScreen(sync, {}) }
+
+            val settings = SettingsPresenter(h.vigil, "Vigil 0.1.0", h.scope).state.awaitState { it.about != null }
+            all("settings", 1500) { SettingsScreen(settings, {}, {}) }
+        }
+    }
+}

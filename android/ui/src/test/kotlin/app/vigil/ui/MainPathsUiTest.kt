@@ -1,0 +1,121 @@
+package app.vigil.ui
+
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.ui.test.ExperimentalTestApi
+import androidx.compose.ui.test.assertIsEnabled
+import androidx.compose.ui.test.assertIsNotEnabled
+import androidx.compose.ui.test.assertTextContains
+import androidx.compose.ui.test.onNodeWithTag
+import androidx.compose.ui.test.onNodeWithText
+import androidx.compose.ui.test.performClick
+import androidx.compose.ui.test.performScrollTo
+import androidx.compose.ui.test.performTextInput
+import androidx.compose.ui.test.runComposeUiTest
+import app.vigil.core.IncidentCategory
+import app.vigil.presentation.GOOD_PASSPHRASE
+import app.vigil.presentation.Harness
+import app.vigil.presentation.LONDON
+import app.vigil.presentation.TEST_TIME
+import app.vigil.presentation.incidents.IncidentDetailPresenter
+import app.vigil.presentation.incidents.emptyPatch
+import app.vigil.presentation.quicklog.QuickLogPresenter
+import app.vigil.presentation.unlock.UnlockPresenter
+import app.vigil.presentation.unlock.UnlockStage
+import app.vigil.ui.incidents.IncidentDetailScreen
+import app.vigil.ui.quicklog.QuickLogScreen
+import app.vigil.ui.unlock.UnlockScreen
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+import kotlin.test.assertEquals
+
+/**
+ * The officer's main paths, driven through the real screens (click, type, read) over real
+ * presenters and a real store.
+ */
+@OptIn(ExperimentalTestApi::class)
+class MainPathsUiTest {
+    @TempDir
+    lateinit var dir: Path
+
+    private val wait = 30_000L
+
+    @Test
+    fun `unlock - wrong passphrase shows the attempts left, the right one opens`() {
+        Harness(dir, create = true).use { h ->
+            h.vigil.vault().setWipePolicy(5u)
+            h.vigil.lock()
+            val p = UnlockPresenter(h.vigil, h.scope)
+            runComposeUiTest {
+                setContent {
+                    val s by p.state.collectAsState()
+                    VigilTheme(dark = true) { UnlockScreen(s, p::onIntent) }
+                }
+                waitUntil(timeoutMillis = wait) { p.state.value.stage == UnlockStage.LOCKED }
+                onNodeWithTag("submit").assertIsNotEnabled()
+                onNodeWithTag("passphrase").performTextInput("lantern orbit")
+                onNodeWithTag("submit").assertIsEnabled().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.error != null }
+                onNodeWithTag("error").assertTextContains("4 attempts left", substring = true)
+                onNodeWithTag("passphrase").performTextInput(GOOD_PASSPHRASE)
+                onNodeWithTag("submit").performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.stage == UnlockStage.UNLOCKED }
+                onNodeWithText("Unlocked").assertExists()
+            }
+        }
+    }
+
+    @Test
+    fun `quick log - one tap on a tile, then details typed and saved`() {
+        Harness(dir, create = true).use { h ->
+            val p = QuickLogPresenter(h.vigil, { LONDON }, h.scope, time = TEST_TIME)
+            runComposeUiTest {
+                setContent {
+                    val s by p.state.collectAsState()
+                    VigilTheme(dark = false) { QuickLogScreen(s, p::onIntent) }
+                }
+                waitUntil(timeoutMillis = wait) { p.state.value.fix == "±8 m" }
+                onNodeWithTag("fix").assertTextContains("±8 m", substring = true)
+                onNodeWithTag("tile-MEDICAL").performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.logged != null }
+                onNodeWithTag("logged").assertExists()
+                onNodeWithText("Logged: Medical").assertExists()
+                onNodeWithTag("save-details").performScrollTo().assertIsNotEnabled()
+                onNodeWithTag("narrative").performScrollTo().performTextInput("Principal fainted on the steps")
+                onNodeWithText("High").performScrollTo().performClick()
+                onNodeWithTag("save-details").performScrollTo().assertIsEnabled().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.message != null }
+                onNodeWithTag("message").assertTextContains("Details added", substring = true)
+            }
+            val id = p.state.value.logged!!.incidentId
+            val view = h.vigil.incidents().get(id)
+            assertEquals("Principal fainted on the steps", view.current.narrative)
+            assertEquals(IncidentCategory.MEDICAL, view.current.category)
+        }
+    }
+
+    @Test
+    fun `amend - the save button waits for a reason, the history shows it`() {
+        Harness(dir, create = true).use { h ->
+            val log = h.vigil.incidents()
+            val id = log.quickLog(IncidentCategory.MEDIA, null).incidentId
+            log.amend(id, "details", emptyPatch().copy(narrative = "Photographer at the side entrance"))
+            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            runComposeUiTest {
+                setContent {
+                    val s by p.state.collectAsState()
+                    VigilTheme(dark = true) { IncidentDetailScreen(s, p::onIntent) }
+                }
+                waitUntil(timeoutMillis = wait) { p.state.value.card != null }
+                onNodeWithTag("amend").performScrollTo().performClick()
+                onNodeWithTag("amend-narrative").performTextInput(" with a long lens")
+                onNodeWithTag("amend-save").performScrollTo().assertIsNotEnabled()
+                onNodeWithTag("amend-reason").performScrollTo().performTextInput("Seen again at 15:10")
+                onNodeWithTag("amend-save").performScrollTo().assertIsEnabled().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.history.size == 3 }
+                onNodeWithText("“Seen again at 15:10”").performScrollTo().assertExists()
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Issue 21's harness: sync over a slow link. Each test runs its scenario inside a network
+//! namespace of its own whose loopback is limited with `tc qdisc ... tbf` (MTU 1500, as a
+//! GPRS/EDGE/satellite link), made by the test and removed after: the test binary runs
+//! itself again under `ip netns exec` for that one test. Where a namespace cannot be made
+//! (not root, no `ip`/`tc`), the same scenario runs through a throttling relay in the test
+//! instead (or when `VIGIL_SLOW_LINK_RELAY` is set). Server and devices are real (the
+//! server on SQLite: on PostgreSQL its database traffic would share the throttled loopback
+//! and measure the database, not the link).
+//!
+//! The scenario: device A logs 20 incidents, two with a photo; A syncs while B syncs
+//! every half second. B must get every incident and both photos byte for byte, and the
+//! server must have received each blob byte once (counted by the server).
+//!
+//! Cost: photos of 2 x 20 KB at 64 kbit/s (about 15 s in all), 2 x 80 KB at 256 kbit/s
+//! (about 10 s). Run once, in the SQLite pass of the server's suite (the PostgreSQL pass
+//! would run the same SQLite scenario again).
+#![cfg(not(feature = "postgres"))]
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::Device;
+use vigil_core::incident::{AttachmentRef, Category, IncidentFilter, IncidentLog, Page, Report};
+use vigil_core::sync::transport::HttpTransport;
+use vigil_core::sync::SyncEngine;
+use vigil_server::api::DEFAULT_BODY_LIMIT;
+use vigil_server::{BackgroundServer, Ctx, SqliteStorage, Storage};
+
+/// Set in the copy of the test binary that runs inside the namespace.
+const INSIDE: &str = "VIGIL_SLOW_LINK_INSIDE";
+
+/// Set (to anything) to use the throttling relay even where a namespace could be made.
+const FORCE_RELAY: &str = "VIGIL_SLOW_LINK_RELAY";
+
+/// Runs `test` (a test of this binary) again inside a new network namespace whose loopback
+/// carries `kbit` kbit/s. `None` when no namespace can be made here.
+fn run_in_namespace(test: &str, kbit: u32) -> Option<bool> {
+    let ns = format!("vigil-slow-{}-{kbit}", std::process::id());
+    let ok = |c: &mut Command| c.status().map(|s| s.success()).unwrap_or(false);
+    if !ok(Command::new("ip").args(["netns", "add", &ns])) {
+        return None;
+    }
+    struct Remove(String);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        }
+    }
+    let _remove = Remove(ns.clone());
+    let exec = |args: &[&str]| ok(Command::new("ip").args(["netns", "exec", &ns]).args(args));
+    let rate = format!("{kbit}kbit");
+    let made = exec(&["ip", "link", "set", "lo", "mtu", "1500", "up"])
+        && exec(&[
+            "tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", &rate, "burst", "4kb",
+            "latency", "2000ms",
+        ]);
+    if !made {
+        return None;
+    }
+    let exe = std::env::current_exe().expect("test binary");
+    let status = Command::new("ip")
+        .args(["netns", "exec", &ns])
+        .arg(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(INSIDE, kbit.to_string())
+        .status()
+        .expect("run the test in the namespace");
+    Some(status.success())
+}
+
+/// A relay that carries each direction at `bytes_per_s` (the fallback without a namespace).
+fn throttling_relay(upstream: SocketAddr, bytes_per_s: u64) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
+    let addr = listener.local_addr().expect("relay addr");
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(upstream) else {
+                continue;
+            };
+            let pipe = |mut from: TcpStream, mut to: TcpStream| {
+                thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let mut buf = [0u8; 512];
+                    while let Ok(n) = from.read(&mut buf) {
+                        if n == 0 || to.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        thread::sleep(Duration::from_micros(n as u64 * 1_000_000 / bytes_per_s));
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                })
+            };
+            let (c2, s2) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            pipe(client, server);
+            pipe(s2, c2);
+        }
+    });
+    addr
+}
+
+/// Deterministic bytes that do not compress: a photo stand-in.
+fn photo(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn device(url: &str) -> Device {
+    let mut d = Device::new(url);
+    // Generous: the link is slow, not broken.
+    d.engine = SyncEngine::new(Box::new(
+        HttpTransport::without_reuse(url, Duration::from_secs(60)).expect("transport"),
+    ));
+    d
+}
+
+fn incidents(d: &mut Device) -> usize {
+    IncidentLog::new(&mut d.vault)
+        .list(&IncidentFilter::default(), &Page::default())
+        .expect("list")
+        .len()
+}
+
+fn sealed_size(d: &mut Device, id: &str) -> u64 {
+    d.db()
+        .conn()
+        .query_row(
+            "SELECT blob_size FROM incident_attachments WHERE id = ?1",
+            [id],
+            |r| r.get::<_, i64>(0),
+        )
+        .expect("attachment") as u64
+}
+
+/// What the scenario measured.
+struct Run {
+    text_s: f64,
+    photos_s: f64,
+}
+
+fn scenario(kbit: u32, through_relay: bool, photo_len: usize) -> Run {
+    // Served with a context of our own, to read its byte count.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open_dir(dir.path()).expect("open"));
+    let ctx = Arc::new(Ctx::new(storage.clone()));
+    let server = BackgroundServer::start_ctx(
+        ctx.clone(),
+        "127.0.0.1:0".parse().expect("addr"),
+        DEFAULT_BODY_LIMIT,
+    )
+    .expect("server");
+    let addr = if through_relay {
+        throttling_relay(server.addr, u64::from(kbit) * 1000 / 8)
+    } else {
+        server.addr
+    };
+    let url = format!("http://{addr}");
+    let team = storage.create_team("Alpha").expect("team");
+    let mut a = device(&url);
+    let mut b = device(&url);
+    for (d, officer) in [(&mut a, "A"), (&mut b, "B")] {
+        let code = vigil_server::service::issue_code(storage.as_ref(), &team).expect("code");
+        let db = d.vault.db_mut().expect("unlocked");
+        d.engine.enroll(db, &url, &code, officer).expect("enroll");
+    }
+
+    let photos = [photo(1, photo_len), photo(2, photo_len)];
+    let mut sent: Vec<AttachmentRef> = Vec::new();
+    for i in 0..20 {
+        let mut log = IncidentLog::new(&mut a.vault);
+        let mut r = Report::quick(Category::HostileSurveillance, None);
+        r.narrative = format!("Grey saloon circled the venue twice, pass {i}");
+        let id = log.log(r).expect("log").incident_id;
+        if i < photos.len() {
+            sent.push(
+                log.attach(&id, &mut &photos[i][..], "image/jpeg", None)
+                    .expect("attach")
+                    .0,
+            );
+        }
+    }
+    let sealed: u64 = sent.iter().map(|r| sealed_size(&mut a, &r.id)).sum();
+
+    let start = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let uploader = {
+        let done = done.clone();
+        thread::spawn(move || {
+            let mut tries = 0;
+            while a.sync().is_err() && tries < 5 {
+                tries += 1;
+            }
+            done.store(true, Ordering::SeqCst);
+            a
+        })
+    };
+    let mut text_s = None;
+    let mut photos_s = None;
+    let deadline = start + Duration::from_secs(240);
+    while photos_s.is_none() && Instant::now() < deadline {
+        let _ = b.sync();
+        if text_s.is_none() && incidents(&mut b) == 20 {
+            text_s = Some(start.elapsed().as_secs_f64());
+        }
+        if b.status().blobs_to_download == 0 && text_s.is_some() {
+            photos_s = Some(start.elapsed().as_secs_f64());
+        }
+        thread::sleep(Duration::from_millis(500));
+    }
+    let mut a = uploader.join().expect("uploader");
+    assert!(done.load(Ordering::SeqCst));
+    let st = a.status();
+    assert_eq!((st.pending, st.blobs_to_upload), (0, 0), "{st:?}");
+    let text_s = text_s.expect("the text reached the teammate");
+    let photos_s = photos_s.expect("the photos reached the teammate");
+    for (aref, bytes) in sent.iter().zip(&photos) {
+        let mut out = Vec::new();
+        IncidentLog::new(&mut b.vault)
+            .read_attachment(&aref.id, &mut out)
+            .expect("photo here");
+        assert_eq!(&out, bytes);
+    }
+    // Each byte of each blob crossed the link once.
+    assert_eq!(ctx.blob_bytes_received(), sealed);
+    eprintln!(
+        "slow link {kbit} kbit/s ({}): text of 20 incidents on the teammate after {text_s:.1} s, \
+         2 photos of {photo_len} B after {photos_s:.1} s",
+        if through_relay { "relay" } else { "tc tbf" }
+    );
+    Run { text_s, photos_s }
+}
+
+fn slow_link(test: &str, kbit: u32, photo_len: usize) {
+    match std::env::var(INSIDE) {
+        Ok(_) => {
+            let run = scenario(kbit, false, photo_len);
+            assert!(run.text_s <= run.photos_s);
+        }
+        Err(_) if std::env::var_os(FORCE_RELAY).is_some() => {
+            let run = scenario(kbit, true, photo_len);
+            assert!(run.text_s <= run.photos_s);
+        }
+        Err(_) => match run_in_namespace(test, kbit) {
+            Some(ok) => assert!(ok, "the scenario failed inside the namespace"),
+            None => {
+                eprintln!("no network namespace here: throttling relay instead");
+                let run = scenario(kbit, true, photo_len);
+                assert!(run.text_s <= run.photos_s);
+            }
+        },
+    }
+}
+
+#[test]
+fn text_and_photos_cross_a_64_kbit_link_each_byte_once() {
+    slow_link(
+        "text_and_photos_cross_a_64_kbit_link_each_byte_once",
+        64,
+        20_000,
+    );
+}
+
+#[test]
+fn text_and_photos_cross_a_256_kbit_link_each_byte_once() {
+    slow_link(
+        "text_and_photos_cross_a_256_kbit_link_each_byte_once",
+        256,
+        80_000,
+    );
+}
