@@ -9,7 +9,9 @@
 //! Groups: `store` (log, list, search, open, answer, route, cost split), `kdf`, `sync`
 //! (push and pull), `ingest` (several devices at once, SQLite and PostgreSQL), and
 //! `memsec` (log and search with SQLCipher's memory security on: only with `--only`,
-//! since it cannot be switched off again in the process).
+//! since it cannot be switched off again in the process), and `slow_link` (20 incidents'
+//! text to a teammate over a throttled link: only with `--only`, inside the namespace
+//! `bench/scripts/slow-link.sh` makes).
 
 // Shared with vigil-baseline, which uses the items this binary does not.
 #[allow(dead_code)]
@@ -22,6 +24,7 @@ mod result;
 #[allow(dead_code)]
 #[path = "../common/rows.rs"]
 mod rows;
+mod slow_link;
 mod stats;
 mod store;
 mod sync;
@@ -63,8 +66,9 @@ impl Plan {
     fn wants(&self, group: &str) -> bool {
         match self.only.as_deref() {
             Some(o) => o == group,
-            // Memory security cannot be switched off again in a process: only on request.
-            None => group != "memsec",
+            // Memory security cannot be switched off again in a process, and the slow
+            // link needs a throttled namespace (bench/scripts/slow-link.sh): only on request.
+            None => group != "memsec" && group != "slow_link",
         }
     }
 
@@ -90,10 +94,10 @@ impl Plan {
     }
 }
 
-const GROUPS: &[&str] = &["store", "kdf", "sync", "ingest", "memsec"];
+const GROUPS: &[&str] = &["store", "kdf", "sync", "ingest", "memsec", "slow_link"];
 
 fn usage() -> String {
-    "usage: vigil-bench [--sizes N,N,..] [--sync-sizes N,N,..] [--smoke] [--only store|kdf|sync|ingest|memsec] [--out FILE]\n\
+    "usage: vigil-bench [--sizes N,N,..] [--sync-sizes N,N,..] [--smoke] [--only store|kdf|sync|ingest|memsec|slow_link] [--out FILE]\n\
      \x20      vigil-bench report VIGIL.json BASELINE.json"
         .to_string()
 }
@@ -186,6 +190,10 @@ fn run(plan: &Plan) -> Vec<Figure> {
             eprintln!("memsec: {n} incidents, cipher_memory_security = ON");
             store::memory_security(plan, n, &mut out);
         }
+    }
+    if plan.wants("slow_link") {
+        eprintln!("slow_link: 20 incidents' text to a teammate, without and with photos queued");
+        slow_link::run(&mut out);
     }
     if plan.wants("kdf") {
         eprintln!("kdf: default Argon2id, open + unlock");

@@ -43,14 +43,14 @@ impl Drop for Server {
 }
 
 /// A device: a real encrypted store on disk and an engine pointed at the server.
-struct Device {
+pub(crate) struct Device {
     _dir: tempfile::TempDir,
-    vault: Vault,
+    pub(crate) vault: Vault,
     engine: SyncEngine,
 }
 
 impl Device {
-    fn enrolled(server: &Server, team: &str, officer: &str) -> Device {
+    pub(crate) fn enrolled(server: &Server, team: &str, officer: &str) -> Device {
         Self::enrolled_with(server, team, officer, None)
     }
 
@@ -86,10 +86,14 @@ impl Device {
         }
     }
 
-    fn sync(&mut self) -> vigil_core::sync::SyncReport {
-        self.engine
-            .sync_now(self.vault.db_mut().expect("unlocked"))
-            .expect("sync")
+    pub(crate) fn sync(&mut self) -> vigil_core::sync::SyncReport {
+        self.try_sync().expect("sync")
+    }
+
+    pub(crate) fn try_sync(
+        &mut self,
+    ) -> Result<vigil_core::sync::SyncReport, vigil_core::sync::SyncError> {
+        self.engine.sync_now(self.vault.db_mut().expect("unlocked"))
     }
 }
 

@@ -375,7 +375,13 @@ pub enum BundleProblem {
         problem: ChainProblem,
     },
     HeadMismatch,
-    /// The team server's receipt in the bundle does not verify under its server key.
+    /// A disclosed body belongs to an unlisted incident, or a listed incident's report
+    /// is not disclosed.
+    ScopeMismatch,
+    /// An entry of a disclosed incident is hidden (its history would be incomplete).
+    HiddenHistory,
+    /// The team server's receipt in the bundle does not verify under its server key,
+    /// names another device or binds another device key.
     BadReceipt,
     /// The chain ends before the seq the server's receipt anchored (entries were cut).
     BehindReceipt,
@@ -388,6 +394,12 @@ pub enum BundleProblem {
 pub struct BundleReport {
     pub ok: bool,
     pub problem: Option<BundleProblem>,
+    /// Bundle format version (1: earlier releases, 2: current), once known.
+    pub format_version: Option<u32>,
+    /// Entry encoding versions the bundle holds, ascending.
+    pub entry_versions: Vec<u32>,
+    /// Receipt version (1: binds no device key, 2: binds it), when the bundle has one.
+    pub receipt_version: Option<u32>,
     pub device_id: Option<String>,
     pub device_public_key: Option<String>,
     pub exported_at_millis: Option<i64>,
@@ -742,6 +754,8 @@ impl From<core::BundleProblem> for BundleProblem {
             P::BadBundleSignature => BundleProblem::BadBundleSignature,
             P::Chain(c) => BundleProblem::Chain { problem: c.into() },
             P::HeadMismatch => BundleProblem::HeadMismatch,
+            P::ScopeMismatch => BundleProblem::ScopeMismatch,
+            P::HiddenHistory => BundleProblem::HiddenHistory,
             P::BadReceipt => BundleProblem::BadReceipt,
             P::BehindReceipt => BundleProblem::BehindReceipt,
             P::ReceiptMismatch => BundleProblem::ReceiptMismatch,
@@ -754,6 +768,9 @@ impl From<core::BundleReport> for BundleReport {
         BundleReport {
             ok: r.ok,
             problem: r.problem.map(Into::into),
+            format_version: r.format_version,
+            entry_versions: r.entry_versions,
+            receipt_version: r.receipt_version,
             device_id: r.device_id,
             device_public_key: r.device_public_key,
             exported_at_millis: r.exported_at.as_ref().map(to_millis),

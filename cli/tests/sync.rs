@@ -6,18 +6,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 fn server_bin() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_vigil")).with_file_name("vigil-server");
-    if !bin.exists() {
-        // Run alone (`cargo test -p vigil`): build the server binary into the same dir.
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "vigil-server", "--bin", "vigil-server"])
-            .status()
-            .expect("run cargo build")
-            .success();
-        assert!(ok, "cargo build -p vigil-server failed");
-    }
-    assert!(bin.exists(), "{} missing", bin.display());
-    bin
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            // Always (re)build: a `vigil-server` left by an older build of the workspace
+            // would speak an older protocol. Cheap when it is up to date.
+            let ok = Command::new(env!("CARGO"))
+                .args(["build", "-q", "-p", "vigil-server", "--bin", "vigil-server"])
+                .status()
+                .expect("run cargo build")
+                .success();
+            assert!(ok, "cargo build -p vigil-server failed");
+            let bin = Path::new(env!("CARGO_BIN_EXE_vigil")).with_file_name("vigil-server");
+            assert!(bin.exists(), "{} missing", bin.display());
+            bin
+        })
+        .clone()
 }
 
 fn admin(dir: &Path, args: &[&str]) -> String {

@@ -148,7 +148,7 @@ fn semantic_edits_are_named() {
         .0;
     cut.payload.device_public_key = hex::encode(other.public_key());
     let payload = serde_json::to_vec(&cut.payload).unwrap();
-    cut.signature = hex::encode(other.sign(&[b"VIGIL-BUNDLE-V1".as_slice(), &payload].concat()));
+    cut.signature = hex::encode(other.sign(&[b"VIGIL-BUNDLE-V2".as_slice(), &payload].concat()));
     let r = verify_bundle(&serde_json::to_vec(&cut).unwrap());
     match r.problem {
         Some(BundleProblem::Chain(p)) => assert_eq!(p.kind, ProblemKind::BadSignature),
@@ -161,7 +161,7 @@ fn semantic_edits_are_named() {
     let body = edited.payload.entries[0].body.take().unwrap();
     edited.payload.entries[0].body = Some(body.replace("two occupants", "one occupant"));
     let payload = serde_json::to_vec(&edited.payload).unwrap();
-    edited.signature = hex::encode(other.sign(&[b"VIGIL-BUNDLE-V1".as_slice(), &payload].concat()));
+    edited.signature = hex::encode(other.sign(&[b"VIGIL-BUNDLE-V2".as_slice(), &payload].concat()));
     edited.payload.device_public_key = bundle.payload.device_public_key.clone();
     let r = verify_bundle(&serde_json::to_vec(&edited).unwrap());
     assert_eq!(r.problem, Some(BundleProblem::BadBundleSignature));
@@ -215,4 +215,43 @@ fn an_empty_log_exports_a_verifiable_bundle() {
     assert!(r.ok);
     assert!(r.incidents.is_empty());
     assert_eq!(r.chain.unwrap().entries_checked, 0);
+}
+
+/// Bundles written by the release before format 2 (committed as made by it) still verify,
+/// and the report names their versions.
+#[test]
+fn bundles_of_the_previous_release_still_verify_as_version_1() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/bundles");
+    for (name, receipt) in [
+        ("legacy-v1-genuine.json", None),
+        ("legacy-v1-scoped.json", None),
+        ("legacy-v1-anchored.json", Some(1)),
+    ] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let r = verify_bundle(&bytes);
+        assert!(r.ok, "{name}: {r:?}");
+        assert_eq!(r.format_version, Some(1), "{name}");
+        assert_eq!(r.entry_versions, vec![1], "{name}");
+        assert_eq!(r.receipt_version, receipt, "{name}");
+    }
+}
+
+#[test]
+fn new_bundles_are_format_2_with_version_2_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut v, a, _) = small_store(dir.path());
+    let bytes = IncidentLog::new(&mut v)
+        .export_bundle(&ExportScope::Incidents(vec![a]))
+        .unwrap();
+    let r = verify_bundle(&bytes);
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.format_version, Some(2));
+    assert_eq!(r.entry_versions, vec![2]);
+    assert_eq!(r.receipt_version, None);
+    let bundle: Bundle = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(bundle.format, "vigil.incident-bundle.v2");
+    // The hidden entry still names its incident, committed by its hash.
+    let hidden = &bundle.payload.entries[1];
+    assert!(hidden.body.is_none());
+    assert!(hidden.incident_id.is_some() && hidden.body_sha256.is_some());
 }

@@ -303,8 +303,11 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         false => None,
         true => match storage.chain_head(&device.id)? {
             None => None,
+            // Version 2: the receipt binds the key the device enrolled with, so a chain
+            // re-signed under another key does not match it (docs/INCIDENT_LOG.md).
             Some(h) => Some(ChainReceipt::signed(
                 &device.id,
+                <&[u8; 32]>::try_from(device.public_key.as_slice()).ok(),
                 h.seq,
                 &h.hash,
                 h.anchored_ms,

@@ -47,10 +47,17 @@ impl SqliteStorage {
         dir: &Path,
         key_file: &Path,
     ) -> Result<SqliteStorage, ServerError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| ServerError::Storage(format!("data dir: {}", e.kind())))?;
+        create_private_dir(dir)?;
         let key = load_or_create_key(key_file)?;
-        Self::open(&dir.join(DB_FILE), &key)
+        let db = dir.join(DB_FILE);
+        let storage = Self::open(&db, &key)?;
+        // The database and its WAL/SHM sidecars hold the team's data (encrypted, but
+        // no one else on the host needs to copy it for an offline guess): owner only,
+        // whatever the umask.
+        for f in [db.clone(), sidecar(&db, "-wal"), sidecar(&db, "-shm")] {
+            restrict(&f, 0o600)?;
+        }
+        Ok(storage)
     }
 
     /// Opens the SQLCipher database at `path` under `key` (a plain SQLite file written by
@@ -756,4 +763,44 @@ impl Storage for SqliteStorage {
             })?,
         )
     }
+}
+
+/// Creates the data directory owner-only (0700), and tightens an existing one.
+fn create_private_dir(dir: &Path) -> Result<(), ServerError> {
+    let io = |e: std::io::Error| ServerError::Storage(format!("data dir: {}", e.kind()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).map_err(io)?;
+    restrict(dir, 0o700)
+}
+
+/// `path` with `suffix` appended to its file name (`vigil-server.db-wal`).
+fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    s.into()
+}
+
+/// Sets `path`'s permission bits to `mode` if it exists (a missing sidecar is fine).
+fn restrict(path: &Path, mode: u32) -> Result<(), ServerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ServerError::Storage(format!("permissions: {}", e.kind()))),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }

@@ -11,7 +11,7 @@ use vigil_core::crypto::signing::DeviceKey;
 use vigil_core::incident::anchor;
 use vigil_core::incident::canonical::{entry_hash, Amendment, EntryBody, EntryKind};
 use vigil_core::incident::chain;
-use vigil_core::incident::export::{Bundle, BUNDLE_DOMAIN};
+use vigil_core::incident::export::{Bundle, BUNDLE_DOMAIN_V2};
 use vigil_core::incident::model::{new_id, now};
 use vigil_core::incident::{
     verify_bundle, BundleProblem, ExportScope, IncidentLog, ProblemKind, ReportPatch,
@@ -121,10 +121,14 @@ fn server_public_key(server: &TestServer) -> [u8; 32] {
 /// The device's stored receipt: (seq, hash), after checking it against the server's key.
 fn stored_receipt(server: &TestServer, d: &mut Device) -> Option<(u64, [u8; 32])> {
     let id = d.id();
-    let r = anchor::receipt(d.db().conn(), &id).unwrap()?;
+    let own = d.db().device_key().public_key();
+    let r = anchor::receipt(d.db().conn(), &id, &own).unwrap()?;
     assert_eq!(r.server_public_key, server_public_key(server));
     assert!(r.receipt.verify(&r.server_public_key));
     assert_eq!(r.receipt.device_id, id);
+    // Version 2: the server binds the key the device enrolled with.
+    assert_eq!(r.receipt.version(), 2);
+    assert_eq!(r.receipt.device_public_key, Some(hex::encode(own)));
     Some((r.receipt.seq, r.receipt.hash_bytes().unwrap()))
 }
 
@@ -403,7 +407,7 @@ fn a_store_rolled_back_to_an_older_copy_cannot_rewrite_the_anchored_chain() {
 
 fn resign(d: &mut Device, mut bundle: Bundle) -> Vec<u8> {
     let payload = serde_json::to_vec(&bundle.payload).unwrap();
-    let mut msg = BUNDLE_DOMAIN.to_vec();
+    let mut msg = BUNDLE_DOMAIN_V2.to_vec();
     msg.extend_from_slice(&payload);
     bundle.signature = hex::encode(d.db().device_key().sign(&msg));
     serde_json::to_vec(&bundle).unwrap()
@@ -502,7 +506,14 @@ fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
             op_id: pending[0].op_id.clone(),
             outcome: EntryOutcome::Applied,
         }],
-        receipt: Some(ChainReceipt::signed(&a.id(), seq, &hash, 1, &impostor)),
+        receipt: Some(ChainReceipt::signed(
+            &a.id(),
+            None,
+            seq,
+            &hash,
+            1,
+            &impostor,
+        )),
         pending_blobs: Vec::new(),
         server_time_ms: None,
     };
@@ -518,7 +529,8 @@ fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
     );
     // Neither the receipt nor the acks of that answer were kept.
     let id = a.id();
-    assert!(anchor::receipt(a.db().conn(), &id).unwrap().is_none());
+    let own = a.db().device_key().public_key();
+    assert!(anchor::receipt(a.db().conn(), &id, &own).unwrap().is_none());
     assert_eq!(a.pending().len(), 1);
     // The real server's answer goes through.
     a.sync().unwrap();

@@ -81,3 +81,38 @@ fn admin_commands_and_serving() {
     assert!(!ok);
     drop(running);
 }
+
+/// The data directory is the owner's alone (0700) and so are the database, its WAL
+/// and key file (0600), even under a permissive umask: another local user must not be
+/// able to copy the team's store for an offline attack.
+#[cfg(unix)]
+#[test]
+fn the_data_directory_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("server-data");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 000; exec "$0" --data-dir "$1" admin create-team Alpha"#)
+        .arg(BIN)
+        .arg(&dir)
+        .output()
+        .expect("run vigil-server under umask 000");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "data dir");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        seen += 1;
+    }
+    assert!(
+        seen >= 2,
+        "the database and its key file at least: {seen} files"
+    );
+}

@@ -60,6 +60,28 @@ ensure_rust() {
     cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 }
 
+# The reference examiner (tests/examiner/) needs Python 3 and `cryptography` (PyPI, for
+# Ed25519), installed into a venv under .tools so the system Python is left alone.
+EXAMINER_CRYPTOGRAPHY_VERSION=48.0.0
+EXAMINER_VENV="$TOOLS_DIR/examiner-venv"
+EXAMINER_PYTHON="$EXAMINER_VENV/bin/python3"
+
+ensure_examiner_python() {
+    command -v python3 >/dev/null 2>&1 || ensure_apt python3
+    if [ ! -x "$EXAMINER_PYTHON" ]; then
+        python3 -m venv "$EXAMINER_VENV" 2>/dev/null || {
+            ensure_apt python3-venv
+            rm -rf "$EXAMINER_VENV"
+            python3 -m venv "$EXAMINER_VENV"
+        }
+    fi
+    if ! "$EXAMINER_PYTHON" -c "import cryptography, sys; sys.exit(cryptography.__version__ != '$EXAMINER_CRYPTOGRAPHY_VERSION')" 2>/dev/null; then
+        echo "setup: installing cryptography==$EXAMINER_CRYPTOGRAPHY_VERSION (PyPI) for the reference examiner"
+        "$EXAMINER_PYTHON" -m pip install --quiet --disable-pip-version-check \
+            "cryptography==$EXAMINER_CRYPTOGRAPHY_VERSION"
+    fi
+}
+
 # tree-sitter's Kotlin grammar (PyPI) parse-checks android/app, which needs an Android SDK to compile.
 ensure_kotlin_parser() {
     python3 -c 'import tree_sitter, tree_sitter_kotlin' 2>/dev/null && return
@@ -86,4 +108,5 @@ setup_all() {
     ensure_apt maven libgl1 fontconfig fonts-dejavu-core
     command -v pip3 >/dev/null 2>&1 || python3 -m pip --version >/dev/null 2>&1 || ensure_apt python3-pip
     ensure_kotlin_parser
+    ensure_examiner_python
 }

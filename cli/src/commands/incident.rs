@@ -732,7 +732,13 @@ fn bundle_problem(p: &incident::BundleProblem) -> &'static str {
         P::BadBundleSignature => "the bundle's signature does not match its key",
         P::Chain(_) => "its hash chain is broken",
         P::HeadMismatch => "the head it states is not its last entry",
-        P::BadReceipt => "the team server's receipt in it does not verify",
+        P::ScopeMismatch => "the incidents it lists are not the ones whose entries it discloses",
+        P::HiddenHistory => {
+            "it hides an entry of an incident it discloses: that incident's history is incomplete"
+        }
+        P::BadReceipt => {
+            "the team server's receipt in it does not verify for this device and its key"
+        }
         P::BehindReceipt => {
             "its chain ends before the entry the team server anchored: entries were cut off"
         }

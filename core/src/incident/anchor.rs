@@ -48,8 +48,14 @@ pub fn store_receipt(
     Ok(())
 }
 
-/// The latest stored receipt for `device_id`.
-pub fn receipt(conn: &Connection, device_id: &str) -> StoreResult<Option<StoredReceipt>> {
+/// The latest stored receipt for `device_id`, whose key is `device_public_key`. The
+/// table keeps no version: a receipt whose signature verifies as version 2 for this key
+/// is read as version 2, any other as version 1 (and fails `verify` if it is not one).
+pub fn receipt(
+    conn: &Connection,
+    device_id: &str,
+    device_public_key: &[u8; 32],
+) -> StoreResult<Option<StoredReceipt>> {
     type Row = (i64, Vec<u8>, i64, Vec<u8>, Vec<u8>);
     let row: Option<Row> = conn
         .query_row(
@@ -62,23 +68,34 @@ pub fn receipt(conn: &Connection, device_id: &str) -> StoreResult<Option<StoredR
     let Some((seq, hash, anchored_ms, signature, key)) = row else {
         return Ok(None);
     };
+    let server_public_key: [u8; 32] = key.try_into().map_err(|_| StoreError::DatabaseCorrupt)?;
+    let v1 = ChainReceipt {
+        device_id: device_id.to_string(),
+        device_public_key: None,
+        seq: u64::try_from(seq).map_err(|_| StoreError::DatabaseCorrupt)?,
+        hash: hex::encode(hash),
+        anchored_ms: u64::try_from(anchored_ms).map_err(|_| StoreError::DatabaseCorrupt)?,
+        signature: hex::encode(signature),
+    };
+    let v2 = ChainReceipt {
+        device_public_key: Some(hex::encode(device_public_key)),
+        ..v1.clone()
+    };
     Ok(Some(StoredReceipt {
-        receipt: ChainReceipt {
-            device_id: device_id.to_string(),
-            seq: u64::try_from(seq).map_err(|_| StoreError::DatabaseCorrupt)?,
-            hash: hex::encode(hash),
-            anchored_ms: u64::try_from(anchored_ms).map_err(|_| StoreError::DatabaseCorrupt)?,
-            signature: hex::encode(signature),
+        receipt: if v2.verify(&server_public_key) {
+            v2
+        } else {
+            v1
         },
-        server_public_key: key.try_into().map_err(|_| StoreError::DatabaseCorrupt)?,
+        server_public_key,
     }))
 }
 
 /// How a chain fails its receipt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ReceiptProblem {
-    /// The receipt's signature does not verify under the server key given with it, or
-    /// it names another device.
+    /// The receipt's signature does not verify under the server key given with it, it
+    /// names another device, binds another device key (version 2), or anchors seq 0.
     BadReceipt,
     /// The chain ends before the anchored seq (a cut tail, a store rolled back).
     Behind,
@@ -86,16 +103,17 @@ pub(crate) enum ReceiptProblem {
     Mismatch,
 }
 
-/// Checks an intact chain (`hash_at(seq)` for its entries, `head_seq` its last) against
-/// a receipt. Pure.
+/// Checks an intact chain (`hash_at(seq)` for its entries, `head_seq` its last) of
+/// `device_id` under `device_public_key` against a receipt. Pure.
 pub(crate) fn check_receipt(
     device_id: &str,
+    device_public_key: &[u8],
     r: &ChainReceipt,
     server_public_key: &[u8],
     head_seq: u64,
     hash_at: impl Fn(u64) -> Option<Vec<u8>>,
 ) -> Option<ReceiptProblem> {
-    if r.device_id != device_id || !r.verify(server_public_key) {
+    if !r.verify_for(device_id, device_public_key, server_public_key) {
         return Some(ReceiptProblem::BadReceipt);
     }
     if head_seq < r.seq {
@@ -119,29 +137,69 @@ mod tests {
     fn a_chain_is_checked_against_its_receipt() {
         let (server, _) = DeviceKey::generate().unwrap();
         let pk = server.public_key();
+        let dk = [7u8; 32];
         let hashes = [[1u8; 32], [2u8; 32], [3u8; 32]];
-        let at = |seq: u64| hashes.get(seq as usize - 1).map(|h| h.to_vec());
-        let r = ChainReceipt::signed("dev", 2, &hashes[1], 5, &server);
-        assert_eq!(check_receipt("dev", &r, &pk, 3, at), None);
-        assert_eq!(check_receipt("dev", &r, &pk, 2, at), None);
+        let at = |seq: u64| {
+            (seq as usize)
+                .checked_sub(1)
+                .and_then(|i| hashes.get(i))
+                .map(|h| h.to_vec())
+        };
+        let r = ChainReceipt::signed("dev", Some(&dk), 2, &hashes[1], 5, &server);
+        assert_eq!(check_receipt("dev", &dk, &r, &pk, 3, at), None);
+        assert_eq!(check_receipt("dev", &dk, &r, &pk, 2, at), None);
         assert_eq!(
-            check_receipt("dev", &r, &pk, 1, at),
+            check_receipt("dev", &dk, &r, &pk, 1, at),
             Some(ReceiptProblem::Behind)
         );
-        let other = ChainReceipt::signed("dev", 2, &[9u8; 32], 5, &server);
+        let other = ChainReceipt::signed("dev", Some(&dk), 2, &[9u8; 32], 5, &server);
         assert_eq!(
-            check_receipt("dev", &other, &pk, 3, at),
+            check_receipt("dev", &dk, &other, &pk, 3, at),
             Some(ReceiptProblem::Mismatch)
         );
         assert_eq!(
-            check_receipt("dew", &r, &pk, 3, at),
+            check_receipt("dew", &dk, &r, &pk, 3, at),
+            Some(ReceiptProblem::BadReceipt)
+        );
+        // The same chain under another device key: the receipt binds the genuine one.
+        assert_eq!(
+            check_receipt("dev", &[8u8; 32], &r, &pk, 3, at),
+            Some(ReceiptProblem::BadReceipt)
+        );
+        // A version 1 receipt binds no key: it still verifies, as version 1.
+        let v1 = ChainReceipt::signed("dev", None, 2, &hashes[1], 5, &server);
+        assert_eq!(check_receipt("dev", &[8u8; 32], &v1, &pk, 3, at), None);
+        // Seq 0 is never anchored.
+        let zero = ChainReceipt::signed("dev", Some(&dk), 0, &[0u8; 32], 5, &server);
+        assert_eq!(
+            check_receipt("dev", &dk, &zero, &pk, 3, at),
             Some(ReceiptProblem::BadReceipt)
         );
         let (impostor, _) = DeviceKey::generate().unwrap();
-        let forged = ChainReceipt::signed("dev", 2, &hashes[1], 5, &impostor);
+        let forged = ChainReceipt::signed("dev", Some(&dk), 2, &hashes[1], 5, &impostor);
         assert_eq!(
-            check_receipt("dev", &forged, &pk, 3, at),
+            check_receipt("dev", &dk, &forged, &pk, 3, at),
             Some(ReceiptProblem::BadReceipt)
         );
+    }
+
+    #[test]
+    fn a_stored_receipt_reads_back_in_its_version() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE incident_receipts(device_id TEXT PRIMARY KEY, seq INTEGER, hash BLOB,
+             anchored_ms INTEGER, signature BLOB, server_public_key BLOB, received_ms INTEGER)",
+        )
+        .unwrap();
+        let (server, _) = DeviceKey::generate().unwrap();
+        let dk = [7u8; 32];
+        for r in [
+            ChainReceipt::signed("dev", Some(&dk), 2, &[2u8; 32], 5, &server),
+            ChainReceipt::signed("dev", None, 3, &[3u8; 32], 6, &server),
+        ] {
+            store_receipt(&conn, &r, &server.public_key()).unwrap();
+            let back = receipt(&conn, "dev", &dk).unwrap().unwrap();
+            assert_eq!(back.receipt, r);
+        }
     }
 }

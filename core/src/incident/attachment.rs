@@ -94,7 +94,14 @@ pub(crate) fn seal(
     if n == 0 {
         return Err(IncidentError::AttachmentEmpty);
     }
-    fs::create_dir_all(dir).map_err(io)?;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
+    }
     let final_path = path(dir, &id);
     let part = dir.join(format!("{id}.part"));
     let result = (|| -> IncidentResult<(u64, [u8; 32], String, u64)> {

@@ -5,7 +5,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::canonical::{entry_hash, EntryBody, EntryKind, ZERO_HASH};
+use super::canonical::{link_hash, EntryBody, EntryKind, ZERO_HASH};
 use crate::error::{StoreError, StoreResult};
 use crate::store::Writer;
 
@@ -122,7 +122,14 @@ pub fn append(w: &mut Writer<'_>, body: &EntryBody) -> StoreResult<EntryReceipt>
     let device_id = w.device_id().to_string();
     let (last, prev) = head(w.tx(), &device_id)?;
     let seq = last + 1;
-    let hash = entry_hash(seq, &prev, &device_id, &bytes);
+    let hash = link_hash(
+        seq,
+        &prev,
+        &device_id,
+        &body.entry_id,
+        &body.incident_id,
+        &bytes,
+    );
     let signature = w.device_key().sign(&hash);
     store_link(
         w.tx(),

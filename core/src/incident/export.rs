@@ -1,11 +1,13 @@
 //! Exports: the signed JSON bundle with its standalone verifier, and CSV.
 //!
 //! Bundle file = canonical JSON (compact, fixed field order) of [`Bundle`]:
-//! `{"format":"vigil.incident-bundle.v1","payload":{...},"signature":"<hex>"}` where the
-//! signature is Ed25519 by the device key over `"VIGIL-BUNDLE-V1" || payload bytes`
-//! (the payload exactly as it appears in the file). The verifier refuses unknown
-//! fields, uppercase hex and any file that is not byte-for-byte the canonical
-//! encoding of what it parses to, so every single-byte edit fails.
+//! `{"format":"vigil.incident-bundle.v2","payload":{...},"signature":"<hex>"}` where the
+//! signature is Ed25519 by the device key over `"VIGIL-BUNDLE-V2" || payload bytes`
+//! (the payload exactly as it appears in the file). Format 1 (earlier releases; entries
+//! without `v`, `incident_id`, `body_sha256`, domain `VIGIL-BUNDLE-V1`) still verifies.
+//! The verifier refuses unknown fields, uppercase hex and any file that is not
+//! byte-for-byte the canonical encoding of what it parses to, so every single-byte edit
+//! fails. docs/INCIDENT_LOG.md lists every check in order with the problem it gives.
 
 use std::io::Write;
 
@@ -13,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::anchor::{check_receipt, ReceiptProblem, StoredReceipt};
-use super::canonical::EntryBody;
+use super::canonical::{body_version, sha256, EntryBody};
 use super::chain::StoredEntry;
 use super::error::{IncidentError, IncidentResult};
 use super::model::{is_lower_hex, ts, Report};
@@ -22,11 +24,15 @@ use super::verify::{self, ChainProblem, Link, VerifyReport};
 use crate::crypto::signing::{self, DeviceKey};
 use crate::sync::protocol::ChainReceipt;
 
-pub const BUNDLE_FORMAT: &str = "vigil.incident-bundle.v1";
-pub const BUNDLE_DOMAIN: &[u8] = b"VIGIL-BUNDLE-V1";
+/// The format bundles are written in.
+pub const BUNDLE_FORMAT: &str = BUNDLE_FORMAT_V2;
+pub const BUNDLE_FORMAT_V1: &str = "vigil.incident-bundle.v1";
+pub const BUNDLE_FORMAT_V2: &str = "vigil.incident-bundle.v2";
+pub const BUNDLE_DOMAIN_V1: &[u8] = b"VIGIL-BUNDLE-V1";
+pub const BUNDLE_DOMAIN_V2: &[u8] = b"VIGIL-BUNDLE-V2";
 
 /// Which incidents a bundle discloses. Entries of other incidents still appear as
-/// links (sequence number, id, hashes, signature) without their body, so the chain
+/// links (sequence number, ids, hashes, signature) without their body, so the chain
 /// can be checked end to end without revealing them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExportScope {
@@ -72,26 +78,39 @@ pub struct BundleAnchor {
     pub receipt: ChainReceipt,
 }
 
+/// One link. Format 2 states `v`, `incident_id` and `body_sha256` for every entry (the
+/// header, always disclosed); format 1 has none of them (left out of the JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BundleEntry {
     pub seq: u64,
+    /// The entry's encoding version (1 or 2). Format 2 only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<u32>,
     pub entry_id: String,
+    /// Format 2 only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
     pub prev_hash: String,
+    /// SHA-256 of the body, 64 hex. Format 2 only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
     pub hash: String,
     pub signature: String,
     /// The exact canonical body (a JSON text, as a string), or null when out of scope.
     pub body: Option<String>,
 }
 
+/// Why a bundle does not verify: the first failing check of docs/INCIDENT_LOG.md.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BundleProblem {
-    /// Not JSON, unknown or missing fields, wrong types.
+    /// Not JSON, unknown, duplicate or missing fields (for its format), wrong types.
     Unparseable,
     /// Parses, but is not byte-for-byte the canonical encoding (an edit).
     NotCanonical,
     UnsupportedFormat,
-    /// A hex field has the wrong length or is not lowercase hex.
+    /// A hex field has the wrong length or is not lowercase hex, or an entry version is
+    /// not 1 or 2.
     MalformedField,
     /// The bundle signature does not verify with the key the bundle names.
     BadBundleSignature,
@@ -99,8 +118,14 @@ pub enum BundleProblem {
     Chain(ChainProblem),
     /// The stated head is not the last entry.
     HeadMismatch,
-    /// The receipt does not verify under the server key given with it, or names
-    /// another device.
+    /// A disclosed body belongs to an incident the bundle does not list, or a listed
+    /// incident's report is not disclosed.
+    ScopeMismatch,
+    /// An entry of a listed incident is not disclosed: the incident's history in the
+    /// bundle would be incomplete (format 2).
+    HiddenHistory,
+    /// The receipt does not verify under the server key given with it, names another
+    /// device, binds another device key, or anchors seq 0.
     BadReceipt,
     /// The chain ends before the anchored seq: entries after it were cut off.
     BehindReceipt,
@@ -112,6 +137,13 @@ pub enum BundleProblem {
 pub struct BundleReport {
     pub ok: bool,
     pub problem: Option<BundleProblem>,
+    /// The bundle format version (1 or 2), once the format is known.
+    pub format_version: Option<u32>,
+    /// The entry encoding versions the bundle holds, ascending (`[1, 2]`: a chain begun
+    /// by an earlier release).
+    pub entry_versions: Vec<u32>,
+    /// The receipt version (1: binds no device key; 2: binds it), when there is one.
+    pub receipt_version: Option<u32>,
     pub device_id: Option<String>,
     pub device_public_key: Option<String>,
     pub exported_at: Option<DateTime<Utc>>,
@@ -122,10 +154,33 @@ pub struct BundleReport {
 }
 
 impl BundleReport {
+    /// The verdict in one word, as the test vectors state it (tests/vectors/bundles/
+    /// verdicts.json): `ok`, the problem's name, or `Chain:<kind>:<seq>`.
+    pub fn verdict(&self) -> String {
+        match &self.problem {
+            None if self.ok => "ok".into(),
+            None => "invalid".into(),
+            Some(BundleProblem::Chain(c)) => {
+                let kind = serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                format!("Chain:{kind}:{}", c.seq)
+            }
+            Some(p) => serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+
     fn fail(problem: BundleProblem) -> Self {
         BundleReport {
             ok: false,
             problem: Some(problem),
+            format_version: None,
+            entry_versions: vec![],
+            receipt_version: None,
             device_id: None,
             device_public_key: None,
             exported_at: None,
@@ -136,9 +191,9 @@ impl BundleReport {
     }
 }
 
-fn signed_message(payload: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(BUNDLE_DOMAIN.len() + payload.len());
-    m.extend_from_slice(BUNDLE_DOMAIN);
+fn signed_message(domain: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(domain.len() + payload.len());
+    m.extend_from_slice(domain);
     m.extend_from_slice(payload);
     m
 }
@@ -187,8 +242,11 @@ pub(crate) fn build_bundle(
         };
         out.push(BundleEntry {
             seq: e.seq,
+            v: Some(body_version(&e.body)),
             entry_id: e.entry_id.clone(),
+            incident_id: Some(e.incident_id.clone()),
             prev_hash: hex::encode(&e.prev_hash),
+            body_sha256: Some(hex::encode(sha256(&e.body))),
             hash: hex::encode(&e.hash),
             signature: hex::encode(&e.signature),
             body,
@@ -213,7 +271,7 @@ pub(crate) fn build_bundle(
     };
     let payload_bytes =
         serde_json::to_vec(&payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
-    let signature = hex::encode(key.sign(&signed_message(&payload_bytes)));
+    let signature = hex::encode(key.sign(&signed_message(BUNDLE_DOMAIN_V2, &payload_bytes)));
     let bundle = Bundle {
         format: BUNDLE_FORMAT.to_string(),
         payload,
@@ -230,9 +288,42 @@ fn unhex(s: &str, len: usize) -> Option<Vec<u8>> {
     }
 }
 
+/// The entry fields format 2 requires and format 1 forbids are all there (format 2) or
+/// all absent (format 1).
+fn fields_fit_format(p: &BundlePayload, version: u32) -> bool {
+    p.entries.iter().all(|e| {
+        let stated = [
+            e.v.is_some(),
+            e.incident_id.is_some(),
+            e.body_sha256.is_some(),
+        ];
+        stated.iter().all(|s| *s == (version == 2))
+    })
+}
+
+/// One entry's hex fields decoded: `(prev_hash, hash, signature, body_sha256)`.
+type Decoded = (Vec<u8>, Vec<u8>, Vec<u8>, Option<[u8; 32]>);
+
+fn decode_entry(e: &BundleEntry) -> Option<Decoded> {
+    if e.v.is_some_and(|v| v != 1 && v != 2) {
+        return None;
+    }
+    let digest = match &e.body_sha256 {
+        None => None,
+        Some(d) => Some(unhex(d, 32)?.try_into().ok()?),
+    };
+    Some((
+        unhex(&e.prev_hash, 32)?,
+        unhex(&e.hash, 32)?,
+        unhex(&e.signature, 64)?,
+        digest,
+    ))
+}
+
 /// Verifies a bundle with nothing but its bytes: strict canonical parsing, the bundle
-/// signature, and the whole hash chain (bodies recomputed where present). Pure: no
-/// store, no clock, no network.
+/// signature, the whole hash chain (bodies recomputed where present), the scope and the
+/// receipt, in the order docs/INCIDENT_LOG.md gives. Pure: no store, no clock, no
+/// network.
 pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
     let Ok(bundle) = serde_json::from_slice::<Bundle>(bytes) else {
         return BundleReport::fail(BundleProblem::Unparseable);
@@ -241,19 +332,36 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
         Ok(again) if again == bytes => {}
         _ => return BundleReport::fail(BundleProblem::NotCanonical),
     }
-    if bundle.format != BUNDLE_FORMAT {
-        return BundleReport::fail(BundleProblem::UnsupportedFormat);
-    }
+    let (version, domain) = match bundle.format.as_str() {
+        BUNDLE_FORMAT_V1 => (1, BUNDLE_DOMAIN_V1),
+        BUNDLE_FORMAT_V2 => (2, BUNDLE_DOMAIN_V2),
+        _ => return BundleReport::fail(BundleProblem::UnsupportedFormat),
+    };
     let p = &bundle.payload;
+    if !fields_fit_format(p, version) {
+        return BundleReport::fail(BundleProblem::Unparseable);
+    }
     let (Some(public_key), Some(signature)) = (
         unhex(&p.device_public_key, 32),
         unhex(&bundle.signature, 64),
     ) else {
         return BundleReport::fail(BundleProblem::MalformedField);
     };
+    let mut entry_versions: Vec<u32> = p
+        .entries
+        .iter()
+        .map(|e| {
+            e.v.unwrap_or_else(|| e.body.as_deref().map_or(1, |b| body_version(b.as_bytes())))
+        })
+        .collect();
+    entry_versions.sort_unstable();
+    entry_versions.dedup();
     let mut report = BundleReport {
         ok: false,
         problem: None,
+        format_version: Some(version),
+        entry_versions,
+        receipt_version: p.anchor.as_ref().map(|a| a.receipt.version()),
         device_id: Some(p.device_id.clone()),
         device_public_key: Some(p.device_public_key.clone()),
         exported_at: Some(p.exported_at),
@@ -265,24 +373,23 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
         report.problem = Some(BundleProblem::NotCanonical);
         return report;
     };
-    if !signing::verify(&public_key, &signed_message(&payload_bytes), &signature) {
+    if !signing::verify(
+        &public_key,
+        &signed_message(domain, &payload_bytes),
+        &signature,
+    ) {
         report.problem = Some(BundleProblem::BadBundleSignature);
         return report;
     }
-    let mut decoded = Vec::with_capacity(p.entries.len());
-    for e in &p.entries {
-        match (
-            unhex(&e.prev_hash, 32),
-            unhex(&e.hash, 32),
-            unhex(&e.signature, 64),
-        ) {
-            (Some(prev), Some(hash), Some(sig)) => decoded.push((prev, hash, sig)),
-            _ => {
-                report.problem = Some(BundleProblem::MalformedField);
-                return report;
-            }
-        }
-    }
+    let Some(decoded) = p
+        .entries
+        .iter()
+        .map(decode_entry)
+        .collect::<Option<Vec<_>>>()
+    else {
+        report.problem = Some(BundleProblem::MalformedField);
+        return report;
+    };
     if unhex(&p.head_hash, 32).is_none() {
         report.problem = Some(BundleProblem::MalformedField);
         return report;
@@ -291,10 +398,13 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
         .entries
         .iter()
         .zip(&decoded)
-        .map(|(e, (prev, hash, sig))| Link {
+        .map(|(e, (prev, hash, sig, digest))| Link {
             seq: e.seq,
             device_id: &p.device_id,
             entry_id: &e.entry_id,
+            version: e.v,
+            incident_id: e.incident_id.as_deref(),
+            body_sha256: *digest,
             columns: None,
             prev_hash: prev,
             hash,
@@ -307,7 +417,9 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
     } else if chain.head_seq != p.head_seq || chain.head_hash != p.head_hash {
         report.problem = Some(BundleProblem::HeadMismatch);
     } else if !scope_matches(p) {
-        report.problem = Some(BundleProblem::MalformedField);
+        report.problem = Some(BundleProblem::ScopeMismatch);
+    } else if version == 2 && history_hidden(p) {
+        report.problem = Some(BundleProblem::HiddenHistory);
     } else if let Some(a) = &p.anchor {
         // Every link is in the bundle whatever its scope (out-of-scope entries keep
         // their hashes), so the chain reaches the anchored seq unless it was cut.
@@ -315,6 +427,7 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
             None => Some(BundleProblem::MalformedField),
             Some(server_key) => check_receipt(
                 &p.device_id,
+                &public_key,
                 &a.receipt,
                 &server_key,
                 chain.head_seq,
@@ -323,7 +436,7 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
                         .iter()
                         .zip(&decoded)
                         .find(|(e, _)| e.seq == seq)
-                        .map(|(_, (_, hash, _))| hash.clone())
+                        .map(|(_, (_, hash, _, _))| hash.clone())
                 },
             )
             .map(|problem| match problem {
@@ -339,7 +452,7 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
 }
 
 /// Every disclosed body belongs to a listed incident, and every listed incident's
-/// report is disclosed.
+/// report is disclosed (the chain check has decoded every disclosed body already).
 fn scope_matches(p: &BundlePayload) -> bool {
     let mut reports = 0usize;
     for e in &p.entries {
@@ -355,6 +468,16 @@ fn scope_matches(p: &BundlePayload) -> bool {
         }
     }
     reports == p.incidents.len()
+}
+
+/// An entry whose (committed) incident is listed carries no body.
+fn history_hidden(p: &BundlePayload) -> bool {
+    p.entries.iter().any(|e| {
+        e.body.is_none()
+            && e.incident_id
+                .as_ref()
+                .is_some_and(|i| p.incidents.contains(i))
+    })
 }
 
 // ---- CSV ----

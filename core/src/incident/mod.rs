@@ -279,7 +279,7 @@ impl<'a> IncidentLog<'a> {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })?
             .collect::<Result<std::collections::BTreeMap<_, _>, _>>()?;
-        let receipt = anchor::receipt(conn, db.device_id())?;
+        let receipt = anchor::receipt(conn, db.device_id(), &db.device_key().public_key())?;
         Ok(verify::check_store(
             db.device_id(),
             &db.device_key().public_key(),
@@ -395,7 +395,7 @@ impl<'a> IncidentLog<'a> {
         }
         let db = self.db()?;
         let entries = chain::all(db.conn())?;
-        let receipt = anchor::receipt(db.conn(), db.device_id())?;
+        let receipt = anchor::receipt(db.conn(), db.device_id(), &db.device_key().public_key())?;
         export::build_bundle(
             db.device_id(),
             db.device_key(),

@@ -14,7 +14,9 @@ const MAX_SHORT: usize = 1_000;
 const MAX_TEXT: usize = 10_000;
 const MAX_ITEMS: usize = 200;
 /// UTC offsets in use today lie within -12:00..+14:00; allow the ISO 8601 range.
-const MAX_OFFSET_MINUTES: i32 = 18 * 60;
+const MAX_OFFSET_MINUTES: i32 = super::canonical::MAX_OFFSET_MINUTES;
+/// The largest accuracy a version 2 body can hold (10^9 mm).
+const MAX_ACCURACY_M: f64 = 1_000_000.0;
 /// How far before its recording an incident may have occurred: about ten years (3,653 days).
 pub const OCCURRED_MAX_PAST_DAYS: i64 = 3_653;
 /// How far after its recording an incident may be said to occur: 24 hours (clocks and time
@@ -242,9 +244,10 @@ impl OccurredAt {
     }
 }
 
-/// A WGS84 position.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A WGS84 position. Serialized by canonical.rs: degrees and metres (floats) in
+/// version 1 bodies and everywhere else, integer nanodegrees and millimetres in version 2
+/// bodies.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Location {
     pub latitude: f64,
     pub longitude: f64,
@@ -268,8 +271,11 @@ impl Location {
             ));
         }
         if let Some(a) = self.accuracy_m {
-            if !a.is_finite() || a < 0.0 {
-                return Err(IncidentError::invalid("accuracy", "must be finite, >= 0"));
+            if !a.is_finite() || !(0.0..=MAX_ACCURACY_M).contains(&a) {
+                return Err(IncidentError::invalid(
+                    "accuracy",
+                    "must be finite, 0..=1000000 metres",
+                ));
             }
         }
         Ok(())

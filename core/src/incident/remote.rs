@@ -7,7 +7,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Deserialize;
 
-use super::canonical::{entry_hash, EntryBody, EntryKind};
+use super::canonical::{link_hash, EntryBody, EntryKind};
 use super::chain::{self, OUTBOX_KIND_ENTRY};
 use super::query;
 use crate::crypto::signing;
@@ -122,7 +122,15 @@ pub fn check_entry(
         return Err(EntryRefusal::BadSignature);
     }
     let body_bytes = p.body.into_bytes();
-    if entry_hash(p.seq, &prev_hash, &p.device_id, &body_bytes) != hash {
+    if link_hash(
+        p.seq,
+        &prev_hash,
+        &p.device_id,
+        &p.entry_id,
+        incident_id,
+        &body_bytes,
+    ) != hash
+    {
         return Err(EntryRefusal::HashMismatch);
     }
     let body = EntryBody::decode(&body_bytes).ok_or(EntryRefusal::NotCanonical)?;
@@ -273,7 +281,7 @@ mod tests {
     fn report_body() -> (String, Vec<u8>) {
         let id = new_id();
         let body = EntryBody {
-            v: 1,
+            v: crate::incident::canonical::BODY_VERSION,
             entry_id: id.clone(),
             incident_id: id.clone(),
             kind: EntryKind::Report,
@@ -292,7 +300,7 @@ mod tests {
         id: &str,
         body: &[u8],
     ) -> serde_json::Value {
-        let hash = entry_hash(seq, &prev, "dev", body);
+        let hash = link_hash(seq, &prev, "dev", id, id, body);
         serde_json::json!({
             "device_id": "dev", "seq": seq, "entry_id": id,
             "prev_hash": hex::encode(prev), "hash": hex::encode(hash),
@@ -355,9 +363,11 @@ mod tests {
             check(&p, (0, ZERO_HASH)).unwrap_err(),
             EntryRefusal::NotCanonical
         );
+        // Version 2 commits the incident in the hash: filed under another incident, the
+        // entry no longer hashes as signed.
         assert_eq!(
             check_entry(&good, "dev", "another-incident", &pk, (0, ZERO_HASH)).unwrap_err(),
-            EntryRefusal::IdMismatch
+            EntryRefusal::HashMismatch
         );
     }
 }

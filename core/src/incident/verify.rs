@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::anchor::{check_receipt, ReceiptProblem, StoredReceipt};
-use super::canonical::{entry_hash, EntryBody, ZERO_HASH};
+use super::canonical::{body_version, entry_hash, entry_hash_v2, sha256, EntryBody, ZERO_HASH};
 use super::chain::StoredEntry;
 use crate::crypto::signing;
 
@@ -79,13 +79,22 @@ pub struct VerifyReport {
 }
 
 /// One link as presented to the checker. `body` is `None` for an entry left out of a
-/// scoped export: its stated hash is still signed and linked, but not recomputed.
+/// scoped export: a version 2 link's hash is still recomputed from its header and the
+/// stated body digest; a version 1 link's stated hash is signed and linked only.
 pub(crate) struct Link<'a> {
     pub seq: u64,
     pub device_id: &'a str,
     pub entry_id: &'a str,
+    /// The entry's encoding version as stated beside it (bundles of format 2); `None`:
+    /// read from the body.
+    pub version: Option<u32>,
+    /// The incident as stated beside the body (store column, bundle header), checked
+    /// against the body and, in version 2, part of the hash.
+    pub incident_id: Option<&'a str>,
+    /// The body's SHA-256 as stated beside it (bundles of format 2).
+    pub body_sha256: Option<[u8; 32]>,
     /// Columns stored beside the body (store only), checked against it.
-    pub columns: Option<(&'a str, &'a str, Option<&'a str>)>,
+    pub columns: Option<(&'a str, Option<&'a str>)>,
     pub prev_hash: &'a [u8],
     pub hash: &'a [u8],
     pub signature: &'a [u8],
@@ -98,7 +107,10 @@ impl<'a> From<&'a StoredEntry> for Link<'a> {
             seq: e.seq,
             device_id: &e.device_id,
             entry_id: &e.entry_id,
-            columns: Some((&e.incident_id, &e.kind, e.amends.as_deref())),
+            version: None,
+            incident_id: Some(&e.incident_id),
+            body_sha256: None,
+            columns: Some((&e.kind, e.amends.as_deref())),
             prev_hash: &e.prev_hash,
             hash: &e.hash,
             signature: &e.signature,
@@ -171,22 +183,47 @@ fn check_link(
     if l.prev_hash != last_hash {
         return Some(ProblemKind::Reordered);
     }
+    let version = match (l.version, l.body) {
+        (Some(v), _) => v,
+        (None, Some(body)) => body_version(body),
+        (None, None) => 1,
+    };
+    let body_digest = l.body_sha256.or_else(|| l.body.map(sha256));
+    if version == 2 {
+        let (Some(incident_id), Some(digest)) = (l.incident_id, body_digest) else {
+            return Some(ProblemKind::Malformed);
+        };
+        let again = entry_hash_v2(
+            l.seq,
+            last_hash,
+            device_id,
+            l.entry_id,
+            incident_id,
+            &digest,
+        );
+        if again[..] != *l.hash {
+            return Some(ProblemKind::Edited);
+        }
+    }
     let body = l.body?;
-    if entry_hash(l.seq, last_hash, device_id, body)[..] != *l.hash {
+    if body_digest.is_some_and(|d| d != sha256(body)) {
+        return Some(ProblemKind::Edited);
+    }
+    if version != 2 && entry_hash(l.seq, last_hash, device_id, body)[..] != *l.hash {
         return Some(ProblemKind::Edited);
     }
     let Some(decoded) = EntryBody::decode(body) else {
         return Some(ProblemKind::Malformed);
     };
-    if decoded.entry_id != l.entry_id {
+    if decoded.v != version
+        || decoded.entry_id != l.entry_id
+        || l.incident_id.is_some_and(|i| i != decoded.incident_id)
+    {
         return Some(ProblemKind::Edited);
     }
-    if let Some((incident_id, kind, amends)) = l.columns {
+    if let Some((kind, amends)) = l.columns {
         let body_amends = decoded.amendment.as_ref().map(|a| a.amends.as_str());
-        if decoded.incident_id != incident_id
-            || decoded.kind.as_str() != kind
-            || body_amends != amends
-        {
+        if decoded.kind.as_str() != kind || body_amends != amends {
             return Some(ProblemKind::Edited);
         }
     }
@@ -254,6 +291,7 @@ pub(crate) fn check_store(
     if let (true, Some(r)) = (report.ok, receipt) {
         let found = check_receipt(
             device_id,
+            public_key,
             &r.receipt,
             &r.server_public_key,
             report.head_seq,

@@ -446,6 +446,46 @@ mod tests {
         assert!(matches!(decode(&both), Err(StoreError::KeyFileCorrupt)));
     }
 
+    proptest::proptest! {
+        // Fixed seed: the same cases on every run (no flaky failures, no regressions file).
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 512,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x6b65_7966),
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Outside bytes (a copied or hostile key file) never panic the parser: any
+        /// edit of a valid file, or any bytes behind the magic, give a key file or a
+        /// typed error.
+        #[test]
+        fn any_bytes_decode_to_a_key_file_or_a_typed_error(
+            edits in proptest::collection::vec((0usize..2048, proptest::prelude::any::<u8>()), 0..16),
+            cut in 0usize..2048,
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        ) {
+            let mut bytes = encode(&key_file()).unwrap();
+            for (at, b) in edits {
+                let n = bytes.len();
+                bytes[at % n] = b;
+            }
+            bytes.truncate(cut.max(8));
+            let typed = |r: StoreResult<KeyFile>| {
+                matches!(
+                    r,
+                    Ok(_)
+                        | Err(StoreError::NotAStore { .. })
+                        | Err(StoreError::KeyFileCorrupt)
+                        | Err(StoreError::NewerFormat { .. })
+                )
+            };
+            proptest::prop_assert!(typed(decode(&bytes)));
+            let mut foreign = MAGIC.to_vec();
+            foreign.extend_from_slice(&tail);
+            proptest::prop_assert!(typed(decode(&foreign)));
+        }
+    }
+
     #[test]
     fn every_kind_of_damage_is_typed() {
         let good = encode(&key_file()).unwrap();

@@ -150,10 +150,18 @@ pub struct PushResult {
 /// The server's statement that it verified and anchored a device's incident chain up to
 /// `seq`, whose entry hash is `hash`, at `anchored_ms` (server clock). `signature` is
 /// Ed25519 by the server key over [`receipt_signing_bytes`]. Hex: lowercase.
+///
+/// Version 2 (with `device_public_key`) binds the device's key: a chain re-signed under
+/// another key does not match it. Version 1 receipts (no key; older servers) still
+/// verify as version 1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainReceipt {
     pub device_id: String,
+    /// The device's raw Ed25519 public key as the server registered it (64 hex), in
+    /// version 2 receipts; absent (left out of the JSON) in version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_public_key: Option<String>,
     pub seq: u64,
     /// The entry hash at `seq`, 64 hex.
     pub hash: String,
@@ -411,7 +419,8 @@ pub fn decode_blob_put(body: &[u8]) -> Option<(BlobRequest, &[u8])> {
 }
 
 const PUSH_DOMAIN: &[u8] = b"vigil/push/v1";
-const RECEIPT_DOMAIN: &[u8] = b"vigil/receipt/v1";
+const RECEIPT_DOMAIN_V1: &[u8] = b"vigil/receipt/v1";
+const RECEIPT_DOMAIN_V2: &[u8] = b"vigil/receipt/v2";
 const PULL_DOMAIN: &[u8] = b"vigil/pull/v1";
 const BLOB_DOMAIN: &[u8] = b"vigil/blob/v1";
 
@@ -459,17 +468,29 @@ pub fn pull_signing_bytes(req: &PullRequest) -> Vec<u8> {
     out
 }
 
-/// The bytes a chain receipt's signature covers:
-/// `"vigil/receipt/v1" ‖ field(device_id) ‖ u64be(seq) ‖ hash (32 bytes) ‖ u64be(anchored_ms)`.
+/// The bytes a chain receipt's signature covers. Version 2 (`device_public_key` given):
+/// `"vigil/receipt/v2" ‖ field(device_id) ‖ device_public_key (32 bytes) ‖ u64be(seq) ‖
+/// hash (32 bytes) ‖ u64be(anchored_ms)`. Version 1 (none): the same without the key,
+/// under `"vigil/receipt/v1"`.
 pub fn receipt_signing_bytes(
     device_id: &str,
+    device_public_key: Option<&[u8; 32]>,
     seq: u64,
     hash: &[u8; 32],
     anchored_ms: u64,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + device_id.len());
-    out.extend_from_slice(RECEIPT_DOMAIN);
-    field(&mut out, device_id.as_bytes());
+    let mut out = Vec::with_capacity(96 + device_id.len());
+    match device_public_key {
+        Some(k) => {
+            out.extend_from_slice(RECEIPT_DOMAIN_V2);
+            field(&mut out, device_id.as_bytes());
+            out.extend_from_slice(k);
+        }
+        None => {
+            out.extend_from_slice(RECEIPT_DOMAIN_V1);
+            field(&mut out, device_id.as_bytes());
+        }
+    }
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(hash);
     out.extend_from_slice(&anchored_ms.to_be_bytes());
@@ -488,21 +509,33 @@ fn lower_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
 }
 
 impl ChainReceipt {
-    /// Signs a receipt with the server key.
+    /// Signs a receipt with the server key: version 2 when `device_public_key` is given
+    /// (what the server writes), version 1 without (older servers; tests).
     pub fn signed(
         device_id: &str,
+        device_public_key: Option<&[u8; 32]>,
         seq: u64,
         hash: &[u8; 32],
         anchored_ms: u64,
         key: &DeviceKey,
     ) -> ChainReceipt {
-        let sig = key.sign(&receipt_signing_bytes(device_id, seq, hash, anchored_ms));
+        let msg = receipt_signing_bytes(device_id, device_public_key, seq, hash, anchored_ms);
         ChainReceipt {
             device_id: device_id.to_string(),
+            device_public_key: device_public_key.map(hex::encode),
             seq,
             hash: hex::encode(hash),
             anchored_ms,
-            signature: hex::encode(sig),
+            signature: hex::encode(key.sign(&msg)),
+        }
+    }
+
+    /// 2 when the receipt binds the device key, else 1.
+    pub fn version(&self) -> u32 {
+        if self.device_public_key.is_some() {
+            2
+        } else {
+            1
         }
     }
 
@@ -511,14 +544,51 @@ impl ChainReceipt {
         lower_hex::<32>(&self.hash)
     }
 
+    /// The bound device key, when present and 64 lowercase hex characters.
+    pub fn device_key_bytes(&self) -> Option<[u8; 32]> {
+        self.device_public_key.as_deref().and_then(lower_hex::<32>)
+    }
+
     /// True when the hex fields are well-formed and `signature` is the server's (raw
     /// 32-byte Ed25519 `server_public_key`) over this receipt's canonical encoding.
+    /// Says nothing about whose receipt it is: see [`ChainReceipt::verify_for`].
     pub fn verify(&self, server_public_key: &[u8]) -> bool {
         let (Some(hash), Some(sig)) = (self.hash_bytes(), lower_hex::<64>(&self.signature)) else {
             return false;
         };
-        let msg = receipt_signing_bytes(&self.device_id, self.seq, &hash, self.anchored_ms);
+        let key = match &self.device_public_key {
+            None => None,
+            Some(_) => match self.device_key_bytes() {
+                Some(k) => Some(k),
+                None => return false,
+            },
+        };
+        let msg = receipt_signing_bytes(
+            &self.device_id,
+            key.as_ref(),
+            self.seq,
+            &hash,
+            self.anchored_ms,
+        );
         signing::verify(server_public_key, &msg, &sig)
+    }
+
+    /// [`ChainReceipt::verify`], and the receipt is this device's: it names `device_id`,
+    /// anchors a seq of at least 1 (a server never anchors an empty chain), and a
+    /// version 2 receipt binds `device_public_key`.
+    pub fn verify_for(
+        &self,
+        device_id: &str,
+        device_public_key: &[u8],
+        server_public_key: &[u8],
+    ) -> bool {
+        let key_ok = match &self.device_public_key {
+            None => true,
+            Some(_) => self
+                .device_key_bytes()
+                .is_some_and(|k| k[..] == *device_public_key),
+        };
+        self.device_id == device_id && self.seq >= 1 && key_ok && self.verify(server_public_key)
     }
 }
 
@@ -739,20 +809,48 @@ mod tests {
     fn receipts_sign_the_documented_encoding() {
         let (key, _) = DeviceKey::generate().unwrap();
         let hash = [0xabu8; 32];
-        let r = ChainReceipt::signed("dev", 7, &hash, 1_700_000_000_000, &key);
+        let dk = [0xcdu8; 32];
+        let r = ChainReceipt::signed("dev", Some(&dk), 7, &hash, 1_700_000_000_000, &key);
+        assert_eq!(r.version(), 2);
         assert!(r.verify(&key.public_key()));
+        assert!(r.verify_for("dev", &dk, &key.public_key()));
+        assert!(!r.verify_for("dev", &[0x12u8; 32], &key.public_key()));
+        assert!(!r.verify_for("dew", &dk, &key.public_key()));
+        let mut manual = b"vigil/receipt/v2".to_vec();
+        manual.extend_from_slice(&[0, 0, 0, 3]);
+        manual.extend_from_slice(b"dev");
+        manual.extend_from_slice(&dk);
+        manual.extend_from_slice(&7u64.to_be_bytes());
+        manual.extend_from_slice(&hash);
+        manual.extend_from_slice(&1_700_000_000_000u64.to_be_bytes());
+        assert_eq!(
+            receipt_signing_bytes("dev", Some(&dk), 7, &hash, 1_700_000_000_000),
+            manual
+        );
+        let sig = hex::decode(&r.signature).unwrap();
+        assert!(signing::verify(&key.public_key(), &manual, &sig));
+        // Version 1 (older servers) still verifies as version 1.
+        let old = ChainReceipt::signed("dev", None, 7, &hash, 1_700_000_000_000, &key);
+        assert_eq!(old.version(), 1);
+        assert!(old.verify_for("dev", &dk, &key.public_key()));
         let mut manual = b"vigil/receipt/v1".to_vec();
         manual.extend_from_slice(&[0, 0, 0, 3]);
         manual.extend_from_slice(b"dev");
         manual.extend_from_slice(&7u64.to_be_bytes());
         manual.extend_from_slice(&hash);
         manual.extend_from_slice(&1_700_000_000_000u64.to_be_bytes());
-        assert_eq!(
-            receipt_signing_bytes("dev", 7, &hash, 1_700_000_000_000),
-            manual
-        );
-        let sig = hex::decode(&r.signature).unwrap();
+        let sig = hex::decode(&old.signature).unwrap();
         assert!(signing::verify(&key.public_key(), &manual, &sig));
+        // Dropping the key from a version 2 receipt does not make a version 1 one.
+        let stripped = ChainReceipt {
+            device_public_key: None,
+            ..r.clone()
+        };
+        assert!(!stripped.verify(&key.public_key()));
+        // Seq 0 is never a receipt.
+        let zero = ChainReceipt::signed("dev", Some(&dk), 0, &[0u8; 32], 1, &key);
+        assert!(zero.verify(&key.public_key()));
+        assert!(!zero.verify_for("dev", &dk, &key.public_key()));
         for edit in [
             ChainReceipt {
                 seq: 8,
@@ -764,6 +862,14 @@ mod tests {
             },
             ChainReceipt {
                 device_id: "dew".into(),
+                ..r.clone()
+            },
+            ChainReceipt {
+                device_public_key: Some(hex::encode([0x12u8; 32])),
+                ..r.clone()
+            },
+            ChainReceipt {
+                device_public_key: Some(hex::encode(dk).to_uppercase()),
                 ..r.clone()
             },
             ChainReceipt {

@@ -58,20 +58,23 @@ fun hex(b: ByteArray): String = b.joinToString("") { "%02x".format(it) }
 fun unhex(s: String): ByteArray = ByteArray(s.length / 2) { s.substring(2 * it, 2 * it + 2).toInt(16).toByte() }
 
 /**
- * The entry hash recomputed from docs/INCIDENT_LOG.md, independently of the Rust code:
- * SHA-256("VIGIL-ENTRY-V1" || u64be(seq) || prev_hash || u32be(len(device_id)) ||
- * device_id || u32be(len(body)) || body).
+ * The (version 2) entry hash recomputed from docs/INCIDENT_LOG.md, independently of the
+ * Rust code: SHA-256("VIGIL-ENTRY-V2" || u64be(seq) || prev_hash || field(device_id) ||
+ * field(entry_id) || field(incident_id) || SHA-256(body)), field(x) = u32be(len(x)) || x.
  */
-fun entryHash(seq: Long, prevHash: ByteArray, deviceId: String, body: ByteArray): ByteArray {
+fun entryHash(
+    seq: Long, prevHash: ByteArray, deviceId: String, entryId: String, incidentId: String, body: ByteArray,
+): ByteArray {
     val md = MessageDigest.getInstance("SHA-256")
-    md.update("VIGIL-ENTRY-V1".toByteArray(StandardCharsets.US_ASCII))
+    md.update("VIGIL-ENTRY-V2".toByteArray(StandardCharsets.US_ASCII))
     md.update(ByteBuffer.allocate(8).putLong(seq).array())
     md.update(prevHash)
-    val dev = deviceId.toByteArray(StandardCharsets.UTF_8)
-    md.update(ByteBuffer.allocate(4).putInt(dev.size).array())
-    md.update(dev)
-    md.update(ByteBuffer.allocate(4).putInt(body.size).array())
-    md.update(body)
+    for (s in listOf(deviceId, entryId, incidentId)) {
+        val b = s.toByteArray(StandardCharsets.UTF_8)
+        md.update(ByteBuffer.allocate(4).putInt(b.size).array())
+        md.update(b)
+    }
+    md.update(MessageDigest.getInstance("SHA-256").digest(body))
     return md.digest()
 }
 

@@ -216,21 +216,26 @@ class IncidentTest {
         val second = log.quickLog(IncidentCategory.MEDIA, null)
         log.amend(second.incidentId, "photographer left", NO_CHANGE.copy(clear = listOf(ClearableField.VENUE_ID)))
 
-        val entries = (log.get(r.incidentId).history + log.get(second.incidentId).history).sortedBy { it.seq }
+        val withIncident = log.get(r.incidentId).history.map { it to r.incidentId } +
+            log.get(second.incidentId).history.map { it to second.incidentId }
+        val entries = withIncident.sortedBy { it.first.seq }.map { it.first }
         assertEquals(listOf(1uL, 2uL, 4uL, 5uL), entries.map { it.seq })
-        for (e in entries) {
+        for ((e, incident) in withIncident) {
             assertEquals(32, e.prevHash.size)
             assertEquals(32, e.hash.size)
             assertEquals(64, e.signature.size)
             assertEquals(32, e.devicePublicKey.size)
-            val recomputed = entryHash(e.seq.toLong(), e.prevHash, e.deviceId, e.body)
+            val recomputed = entryHash(e.seq.toLong(), e.prevHash, e.deviceId, e.entryId, incident, e.body)
             assertArrayEquals(e.hash, recomputed, "hash of seq ${e.seq}")
             assertTrue(ed25519Verify(e.devicePublicKey, recomputed, e.signature), "signature of seq ${e.seq}")
             val body = String(e.body, Charsets.UTF_8)
-            assertTrue(body.startsWith("{\"v\":1,\"entry_id\":\"${e.entryId}\""), body)
+            assertTrue(body.startsWith("{\"v\":2,\"entry_id\":\"${e.entryId}\""), body)
             // One byte changed in the body: the hash no longer matches.
             val edited = e.body.copyOf().also { it[it.size / 2] = (it[it.size / 2].toInt() xor 0x20).toByte() }
-            assertFalse(e.hash.contentEquals(entryHash(e.seq.toLong(), e.prevHash, e.deviceId, edited)))
+            assertFalse(e.hash.contentEquals(entryHash(e.seq.toLong(), e.prevHash, e.deviceId, e.entryId, incident, edited)))
+            // Filed under another incident: the hash no longer matches (the incident is committed).
+            val other = if (incident == r.incidentId) second.incidentId else r.incidentId
+            assertFalse(e.hash.contentEquals(entryHash(e.seq.toLong(), e.prevHash, e.deviceId, e.entryId, other, e.body)))
             // A signature over a different hash does not verify.
             assertFalse(ed25519Verify(e.devicePublicKey, sha256(edited), e.signature))
         }
@@ -311,6 +316,8 @@ class IncidentTest {
             "marker (UTF-16LE)" to marker.toByteArray(Charsets.UTF_16LE),
             "latitude text" to "51.50136417".toByteArray(),
             "longitude text" to "-0.14189263".toByteArray(),
+            "latitude nanodegrees" to "51501364170".toByteArray(),
+            "longitude nanodegrees" to "-141892630".toByteArray(),
             "latitude f64 LE" to le(lat),
             "latitude f64 BE" to be(lat),
             "longitude f64 LE" to le(lon),

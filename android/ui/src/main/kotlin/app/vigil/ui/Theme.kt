@@ -7,6 +7,7 @@ import androidx.compose.material3.darkColorScheme
 import androidx.compose.material3.lightColorScheme
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.platform.LocalDensity
 import androidx.compose.ui.text.TextStyle
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
@@ -63,15 +64,23 @@ private val Day: ColorScheme = lightColorScheme(
     outline = Color(0xFF7F7667),
 )
 
-/** Larger than Material's defaults: read at arm's length, in a car, in the dark. */
-private val VigilType = Typography(
-    headlineMedium = TextStyle(fontSize = 28.sp, fontWeight = FontWeight.Bold, lineHeight = 34.sp),
-    titleLarge = TextStyle(fontSize = 22.sp, fontWeight = FontWeight.SemiBold, lineHeight = 28.sp),
-    titleMedium = TextStyle(fontSize = 18.sp, fontWeight = FontWeight.SemiBold, lineHeight = 24.sp),
-    bodyLarge = TextStyle(fontSize = 18.sp, lineHeight = 26.sp),
-    bodyMedium = TextStyle(fontSize = 16.sp, lineHeight = 22.sp),
-    labelLarge = TextStyle(fontSize = 18.sp, fontWeight = FontWeight.SemiBold, lineHeight = 24.sp),
-)
+/**
+ * Larger than Material's defaults: read at arm's length, in a car, in the dark. Headings
+ * grow less than body text at large font scales (as Android 14's non-linear font scaling
+ * does), so a long word such as "surveillance" still fits on one line at 200 %.
+ */
+private fun vigilType(fontScale: Float): Typography {
+    // At 2x the body doubles; a 28 sp heading grows to about 1.4x.
+    val damp = if (fontScale <= 1f) 1f else (1f + (fontScale - 1f) * 0.4f) / fontScale
+    return Typography(
+        headlineMedium = TextStyle(fontSize = (28 * damp).sp, fontWeight = FontWeight.Bold, lineHeight = (34 * damp).sp),
+        titleLarge = TextStyle(fontSize = (22 * damp).sp, fontWeight = FontWeight.SemiBold, lineHeight = (28 * damp).sp),
+        titleMedium = TextStyle(fontSize = 18.sp, fontWeight = FontWeight.SemiBold, lineHeight = 24.sp),
+        bodyLarge = TextStyle(fontSize = 18.sp, lineHeight = 26.sp),
+        bodyMedium = TextStyle(fontSize = 16.sp, lineHeight = 22.sp),
+        labelLarge = TextStyle(fontSize = 18.sp, fontWeight = FontWeight.SemiBold, lineHeight = 24.sp),
+    )
+}
 
 /**
  * Vigil's theme. [dark] is decided by the host (the Android app: the system setting, and
@@ -79,5 +88,6 @@ private val VigilType = Typography(
  */
 @Composable
 fun VigilTheme(dark: Boolean, content: @Composable () -> Unit) {
-    MaterialTheme(colorScheme = if (dark) Night else Day, typography = VigilType, content = content)
+    val fontScale = LocalDensity.current.fontScale
+    MaterialTheme(colorScheme = if (dark) Night else Day, typography = vigilType(fontScale), content = content)
 }

@@ -1,0 +1,602 @@
+#!/usr/bin/env python3
+"""The reference examiner: verifies a Vigil incident bundle as docs/INCIDENT_LOG.md
+describes it, without any Vigil code. Python 3.9+, with `cryptography` for Ed25519.
+
+    verify_bundle.py FILE...      prints one line per file: `<verdict>  <file>`
+                                  (exit 0 when every file verifies, else 5)
+
+A verdict is `ok`, the name of the first failing check (`NotCanonical`, ...) or
+`Chain:<kind>:<seq>` for a broken chain, as in tests/vectors/bundles/verdicts.json.
+Section and step numbers in comments refer to docs/INCIDENT_LOG.md.
+"""
+
+import hashlib
+import json
+import re
+import struct
+import sys
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+U32 = 2**32 - 1
+U64 = 2**64 - 1
+I32 = (-(2**31), 2**31 - 1)
+I64 = (-(2**63), 2**63 - 1)
+ZERO = bytes(32)
+
+
+class Refused(Exception):
+    """A verdict other than ok: `problem` is its name."""
+
+    def __init__(self, problem):
+        super().__init__(problem)
+        self.problem = problem
+
+
+class Bad(Exception):
+    """A value does not fit its schema (a parse error of the enclosing document)."""
+
+
+# ---- strict JSON ("Parse", step 1) --------------------------------------------------
+
+class Pairs(list):
+    """A JSON object as the list of its (key, value) pairs, in file order."""
+
+
+def _pairs(items):
+    keys = [k for k, _ in items]
+    if len(set(keys)) != len(keys):
+        raise Bad("duplicate key")
+    return Pairs(items)
+
+
+def _no_constant(name):
+    raise Bad("not JSON: " + name)
+
+
+def _check_strings(v):
+    if isinstance(v, str):
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in v):
+            raise Bad("unpaired surrogate")
+    elif isinstance(v, Pairs):
+        for k, x in v:
+            _check_strings(k)
+            _check_strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            _check_strings(x)
+
+
+def parse_json(data):
+    """Bytes -> values (objects as Pairs). Raises Bad."""
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise Bad(str(e))
+    _check_strings(value)
+    return value
+
+
+# ---- schema -------------------------------------------------------------------------
+# A field spec: (name, type, optional). Optional fields read as None when absent or null.
+
+def obj(value, fields):
+    """Checks an object against `fields`: no unknown or duplicate keys, every required
+    field present; returns a dict of converted values (None for absent optionals)."""
+    if not isinstance(value, Pairs):
+        raise Bad("not an object")
+    given = dict(value)
+    names = [f[0] for f in fields]
+    for k in given:
+        if k not in names:
+            raise Bad("unknown field " + k)
+    out = {}
+    for name, typ, optional in fields:
+        if name not in given:
+            if not optional:
+                raise Bad("missing field " + name)
+            out[name] = None
+        else:
+            out[name] = typ(given[name])
+    return out
+
+
+def string(v):
+    if not isinstance(v, str):
+        raise Bad("not a string")
+    return v
+
+
+def integer(lo, hi):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise Bad("not an integer in range")
+        return v
+    return check
+
+
+def number(v):
+    """An f64 (version 1 floats): a JSON integer or fraction, finite."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise Bad("not a number")
+    f = float(v)
+    if f != f or f in (float("inf"), float("-inf")):
+        raise Bad("out of range")
+    return f
+
+
+def nullable(typ):
+    def check(v):
+        return None if v is None else typ(v)
+    return check
+
+
+def array(typ):
+    def check(v):
+        if not isinstance(v, list):
+            raise Bad("not an array")
+        return [typ(x) for x in v]
+    return check
+
+
+def enum(*names):
+    def check(v):
+        if v not in names:
+            raise Bad("not one of the names")
+        return v
+    return check
+
+
+INSTANT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$")
+
+
+def instant(v):
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`, a real calendar date ("The body", Instants)."""
+    m = INSTANT.match(string(v))
+    if not m:
+        raise Bad("instant not canonical")
+    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    if not (1 <= mo <= 12 and 1 <= d <= days[mo - 1] and h <= 23 and mi <= 59 and s <= 59):
+        raise Bad("not a date")
+    return v
+
+
+# ---- canonical encoding ("The body": layout, strings, integers, floats) -------------
+
+ESC = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def enc_str(s):
+    out = ['"']
+    for c in s:
+        if c in ESC:
+            out.append(ESC[c])
+        elif ord(c) < 0x20:
+            out.append("\\u%04x" % ord(c))
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def enc_float(f):
+    """A version 1 float as Rust's ryu writes it ("The body", Floats)."""
+    if f == 0:
+        return "-0.0" if str(f).startswith("-") else "0.0"
+    sign = "-" if f < 0 else ""
+    r = repr(abs(f))  # shortest round-trip digits
+    mant, _, exp = r.partition("e")
+    e = int(exp) if exp else 0
+    whole, _, frac = mant.partition(".")
+    digits = (whole + frac).lstrip("0")
+    # value = 0.d1...dn x 10^k
+    k = len(whole.lstrip("0")) + e if whole.strip("0") else e - (len(frac) - len(frac.lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    n = len(digits)
+    if 0 <= n <= k <= 16:
+        s = digits + "0" * (k - n) + ".0"
+    elif 0 < k <= 16:
+        s = digits[:k] + "." + digits[k:]
+    elif -5 < k <= 0:
+        s = "0." + "0" * (-k) + digits
+    else:
+        x = k - 1
+        ex = ("+" if x > 0 else "") + str(x)
+        s = digits + "e" + ex if n == 1 else digits[0] + "." + digits[1:] + "e" + ex
+    return sign + s
+
+
+class Raw(str):
+    """An already encoded JSON text."""
+
+
+def enc(v):
+    """Encodes values built by the checkers: dict (fields in insertion order), list,
+    str, int, Raw, None."""
+    if v is None:
+        return "null"
+    if isinstance(v, Raw):
+        return str(v)
+    if isinstance(v, str):
+        return enc_str(v)
+    if isinstance(v, bool):
+        raise Bad("no booleans in the schema")
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, list):
+        return "[" + ",".join(enc(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ",".join(enc_str(k) + ":" + enc(x) for k, x in v.items()) + "}"
+    raise Bad("cannot encode")
+
+
+# ---- the body ("The body (canonical JSON)") -------------------------------------------
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+HEX = re.compile(r"^[0-9a-f]*$")
+ZONE = re.compile(r"^[A-Za-z0-9/_+-]{1,64}$")
+MIME = re.compile(r"^[A-Za-z0-9/.+\-_]{1,127}$")
+
+CATEGORIES = ("suspicious_activity", "hostile_surveillance", "approach_or_threat", "medical",
+              "security_breach", "road_or_vehicle", "crowd_or_protest", "media",
+              "theft_or_loss", "other")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+SOURCES = ("gps", "network", "manual", "venue_point")
+ROLES = ("subject", "victim", "witness", "police")
+
+
+def lower_hex(s, n):
+    return isinstance(s, str) and len(s) == n and HEX.match(s) is not None
+
+
+def need(cond):
+    if not cond:
+        raise Bad("out of bounds")
+
+
+def occurred(v):
+    o = obj(v, [("utc", instant, False), ("offset_minutes", integer(*I32), False),
+                ("zone", nullable(string), True)])
+    need(abs(o["offset_minutes"]) <= 1080)
+    need(o["zone"] is None or ZONE.match(o["zone"]))
+    return o
+
+
+def location(version):
+    def check(v):
+        if version == 2:
+            loc = obj(v, [("latitude_nd", integer(*I64), False),
+                          ("longitude_nd", integer(*I64), False),
+                          ("accuracy_mm", nullable(integer(0, U64)), True),
+                          ("source", enum(*SOURCES), False)])
+            need(-90 * 10**9 <= loc["latitude_nd"] <= 90 * 10**9)
+            need(-180 * 10**9 <= loc["longitude_nd"] <= 180 * 10**9)
+            need(loc["accuracy_mm"] is None or loc["accuracy_mm"] <= 10**9)
+            return loc
+        loc = obj(v, [("latitude", number, False), ("longitude", number, False),
+                      ("accuracy_m", nullable(number), True),
+                      ("source", enum(*SOURCES), False)])
+        need(-90 <= loc["latitude"] <= 90 and -180 <= loc["longitude"] <= 180)
+        need(loc["accuracy_m"] is None or loc["accuracy_m"] >= 0)
+        for k in ("latitude", "longitude", "accuracy_m"):
+            if loc[k] is not None:
+                loc[k] = Raw(enc_float(loc[k]))
+        return loc
+    return check
+
+
+def person(v):
+    return obj(v, [("role", enum(*ROLES), False), ("name", nullable(string), True),
+                   ("description", string, False), ("contact", nullable(string), True)])
+
+
+def vehicle(v):
+    return obj(v, [(k, nullable(string), True)
+                   for k in ("registration", "make", "colour", "direction")])
+
+
+def attachment(v):
+    a = obj(v, [("id", string, False), ("sha256", string, False), ("mime", string, False),
+                ("size", integer(0, U64), False), ("captured_at", nullable(instant), True)])
+    need(lower_hex(a["id"], 32) and lower_hex(a["sha256"], 64))
+    need(MIME.match(a["mime"]) and "/" in a["mime"] and a["size"] >= 1)
+    return a
+
+
+def report_fields(version):
+    """(name, type, nullable) of Report, in order."""
+    return [("occurred", occurred, False), ("category", enum(*CATEGORIES), False),
+            ("severity", enum(*SEVERITIES), True), ("location", location(version), True),
+            ("narrative", string, False), ("people", array(person), False),
+            ("vehicles", array(vehicle), False), ("actions_taken", array(string), False),
+            ("police_reference", string, True), ("witnesses", array(string), False),
+            ("tags", array(string), False), ("venue_id", string, True),
+            ("route_id", string, True), ("officer", string, True),
+            ("attachments", array(attachment), False)]
+
+
+def report(version):
+    def check(v):
+        return obj(v, [(n, nullable(t) if null else t, null)
+                       for n, t, null in report_fields(version)])
+    return check
+
+
+def patch(version):
+    def check(v):
+        if not isinstance(v, Pairs):
+            raise Bad("not an object")
+        fields = report_fields(version)
+        given = dict(v)
+        for k in given:
+            if k not in [f[0] for f in fields]:
+                raise Bad("unknown field")
+        out = {}
+        for name, typ, null in fields:
+            if name in given:  # present only when changed; null only where nullable
+                x = given[name]
+                out[name] = None if (x is None and null) else typ(x)
+        need(out)
+        return out
+    return check
+
+
+def amendment(version):
+    def check(v):
+        a = obj(v, [("amends", string, False), ("reason", string, False),
+                    ("patch", patch(version), False)])
+        need(UUID.match(a["amends"]) and a["reason"] != "")
+        return a
+    return check
+
+
+def body_version(raw):
+    return 2 if raw.startswith(b'{"v":2,') else 1
+
+
+def body_ok(raw):
+    """True when `raw` is a canonical body of its version (step 9 of a link)."""
+    version = body_version(raw)
+    try:
+        b = obj(parse_json(raw), [
+            ("v", integer(0, U32), False), ("entry_id", string, False),
+            ("incident_id", string, False),
+            ("kind", enum("report", "amendment"), False), ("recorded_at", instant, False),
+            ("author", nullable(string), True), ("report", nullable(report(version)), True),
+            ("amendment", nullable(amendment(version)), True)])
+        need(b["v"] == version and UUID.match(b["entry_id"]) and UUID.match(b["incident_id"]))
+        if b["kind"] == "report":
+            need(b["report"] is not None and b["amendment"] is None)
+            need(b["entry_id"] == b["incident_id"])
+        else:
+            need(b["report"] is None and b["amendment"] is not None)
+        return enc(b).encode("utf-8") == raw, b
+    except Bad:
+        return False, None
+
+
+# ---- hashes and signatures ("The hash", "Anchoring") --------------------------------
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+def field(b):
+    return struct.pack(">I", len(b)) + b
+
+
+def entry_hash_v1(seq, prev, device, body):
+    return sha256(b"VIGIL-ENTRY-V1" + struct.pack(">Q", seq) + prev + field(device.encode())
+                  + field(body))
+
+
+def entry_hash_v2(seq, prev, device, entry_id, incident_id, digest):
+    return sha256(b"VIGIL-ENTRY-V2" + struct.pack(">Q", seq) + prev + field(device.encode())
+                  + field(entry_id.encode()) + field(incident_id.encode()) + digest)
+
+
+def ed25519_ok(public_key, message, signature):
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        return True
+    except Exception:  # an invalid key or signature: it does not verify
+        return False
+
+
+def receipt_valid(r, device_id, device_key, server_key):
+    """Anchoring: "A receipt is valid for a chain of device D with key K under S"."""
+    if not (lower_hex(r["hash"], 64) and lower_hex(r["signature"], 128)):
+        return False
+    if r["device_public_key"] is not None and not lower_hex(r["device_public_key"], 64):
+        return False
+    if r["device_id"] != device_id or r["seq"] < 1:
+        return False
+    tail = struct.pack(">Q", r["seq"]) + bytes.fromhex(r["hash"]) + struct.pack(">Q", r["anchored_ms"])
+    if r["device_public_key"] is None:
+        msg = b"vigil/receipt/v1" + field(device_id.encode()) + tail
+    else:
+        bound = bytes.fromhex(r["device_public_key"])
+        if bound != device_key:
+            return False
+        msg = b"vigil/receipt/v2" + field(device_id.encode()) + bound + tail
+    return ed25519_ok(server_key, msg, bytes.fromhex(r["signature"]))
+
+
+# ---- the bundle ("Export bundle", "Verifying a bundle") -------------------------------
+
+def receipt_schema(v):
+    return obj(v, [("device_id", string, False), ("device_public_key", nullable(string), True),
+                   ("seq", integer(0, U64), False), ("hash", string, False),
+                   ("anchored_ms", integer(0, U64), False), ("signature", string, False)])
+
+
+def anchor_schema(v):
+    return obj(v, [("server_public_key", string, False), ("receipt", receipt_schema, False)])
+
+
+def entry_schema(v):
+    return obj(v, [("seq", integer(0, U64), False), ("v", nullable(integer(0, U32)), True),
+                   ("entry_id", string, False), ("incident_id", nullable(string), True),
+                   ("prev_hash", string, False), ("body_sha256", nullable(string), True),
+                   ("hash", string, False), ("signature", string, False),
+                   ("body", nullable(string), True)])
+
+
+def payload_schema(v):
+    return obj(v, [("device_id", string, False), ("device_public_key", string, False),
+                   ("exported_at", instant, False), ("incidents", array(string), False),
+                   ("head_seq", integer(0, U64), False), ("head_hash", string, False),
+                   ("entries", array(entry_schema), False),
+                   ("anchor", nullable(anchor_schema), True)])
+
+
+def without_absent(d, optional):
+    return {k: x for k, x in d.items() if not (k in optional and x is None)}
+
+
+def encode_payload(p):
+    q = dict(p)
+    q["entries"] = [without_absent(e, ("v", "incident_id", "body_sha256")) for e in p["entries"]]
+    if p["anchor"] is not None:
+        a = dict(p["anchor"])
+        a["receipt"] = without_absent(a["receipt"], ("device_public_key",))
+        q["anchor"] = a
+    return enc(without_absent(q, ("anchor",)))
+
+
+def check_chain(p, device_key):
+    """Steps of "Checking one link", in array order. Returns the head (seq, hash)."""
+    expected, last = 1, ZERO
+    device = p["device_id"]
+    for e in p["entries"]:
+        def broken(kind, seq=None):
+            return Refused("Chain:%s:%d" % (kind, e["seq"] if seq is None else seq))
+        if e["seq"] > expected:
+            raise broken("missing", expected)
+        if e["seq"] < expected:
+            raise broken("reordered")
+        prev, h, sig = (bytes.fromhex(e[k]) for k in ("prev_hash", "hash", "signature"))
+        if not ed25519_ok(device_key, h, sig):
+            raise broken("bad_signature")
+        if prev != last:
+            raise broken("reordered")
+        body = None if e["body"] is None else e["body"].encode("utf-8")
+        version = e["v"] if e["v"] is not None else (body_version(body) if body is not None else 1)
+        digest = bytes.fromhex(e["body_sha256"]) if e["body_sha256"] is not None else (
+            sha256(body) if body is not None else None)
+        if version == 2:
+            if e["incident_id"] is None or digest is None:
+                raise broken("malformed")
+            if entry_hash_v2(e["seq"], last, device, e["entry_id"], e["incident_id"], digest) != h:
+                raise broken("edited")
+        if body is not None:
+            if digest is not None and digest != sha256(body):
+                raise broken("edited")
+            if version != 2 and entry_hash_v1(e["seq"], last, device, body) != h:
+                raise broken("edited")
+            ok, b = body_ok(body)
+            if not ok:
+                raise broken("malformed")
+            if (b["v"] != version or b["entry_id"] != e["entry_id"]
+                    or (e["incident_id"] is not None and e["incident_id"] != b["incident_id"])):
+                raise broken("edited")
+            e["_decoded"] = b
+        last = h
+        expected += 1
+    return expected - 1, last
+
+
+def verify(data):
+    """The verdict for a bundle's bytes ("Verifying a bundle", steps 1-12)."""
+    try:
+        doc = obj(parse_json(data), [("format", string, False), ("payload", payload_schema, False),
+                                     ("signature", string, False)])
+    except Bad:
+        return "Unparseable"
+    p = doc["payload"]
+    try:
+        payload_text = encode_payload(p)
+        again = enc({"format": doc["format"], "payload": Raw(payload_text),
+                     "signature": doc["signature"]}).encode("utf-8")
+    except Bad:
+        return "NotCanonical"
+    if again != data:
+        return "NotCanonical"
+    formats = {"vigil.incident-bundle.v1": (1, b"VIGIL-BUNDLE-V1"),
+               "vigil.incident-bundle.v2": (2, b"VIGIL-BUNDLE-V2")}
+    if doc["format"] not in formats:
+        return "UnsupportedFormat"
+    fmt, domain = formats[doc["format"]]
+    for e in p["entries"]:
+        stated = [e[k] is not None for k in ("v", "incident_id", "body_sha256")]
+        if any(s != (fmt == 2) for s in stated):
+            return "Unparseable"
+    if not (lower_hex(p["device_public_key"], 64) and lower_hex(doc["signature"], 128)):
+        return "MalformedField"
+    device_key = bytes.fromhex(p["device_public_key"])
+    if not ed25519_ok(device_key, domain + payload_text.encode("utf-8"),
+                      bytes.fromhex(doc["signature"])):
+        return "BadBundleSignature"
+    for e in p["entries"]:
+        if e["v"] is not None and e["v"] not in (1, 2):
+            return "MalformedField"
+        if not (lower_hex(e["prev_hash"], 64) and lower_hex(e["hash"], 64)
+                and lower_hex(e["signature"], 128)
+                and (e["body_sha256"] is None or lower_hex(e["body_sha256"], 64))):
+            return "MalformedField"
+    if not lower_hex(p["head_hash"], 64):
+        return "MalformedField"
+    try:
+        head_seq, head_hash = check_chain(p, device_key)
+    except Refused as r:
+        return r.problem
+    if head_seq != p["head_seq"] or head_hash.hex() != p["head_hash"]:
+        return "HeadMismatch"
+    reports = 0
+    for e in p["entries"]:
+        b = e.get("_decoded")
+        if b is None:
+            continue
+        if b["incident_id"] not in p["incidents"]:
+            return "ScopeMismatch"
+        if b["report"] is not None:
+            reports += 1
+    if reports != len(p["incidents"]):
+        return "ScopeMismatch"
+    if fmt == 2 and any(e["body"] is None and e["incident_id"] in p["incidents"]
+                        for e in p["entries"]):
+        return "HiddenHistory"
+    a = p["anchor"]
+    if a is not None:
+        if not lower_hex(a["server_public_key"], 64):
+            return "MalformedField"
+        r = a["receipt"]
+        if not receipt_valid(r, p["device_id"], device_key, bytes.fromhex(a["server_public_key"])):
+            return "BadReceipt"
+        if head_seq < r["seq"]:
+            return "BehindReceipt"
+        at = [e for e in p["entries"] if e["seq"] == r["seq"]]
+        if not at or at[0]["hash"] != r["hash"]:
+            return "ReceiptMismatch"
+    return "ok"
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    status = 0
+    for path in argv[1:]:
+        with open(path, "rb") as f:
+            verdict = verify(f.read())
+        print("%s  %s" % (verdict, path))
+        if verdict != "ok":
+            status = 5
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
