@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::Duration;
 
@@ -181,7 +181,9 @@ struct Relay {
 }
 
 impl Relay {
-    fn start(upstream: SocketAddr, server: Arc<Mutex<ServerProcess>>) -> Relay {
+    /// Holds the server weakly: its thread never ends, and the server (process, data,
+    /// PostgreSQL cluster) must go when the test drops it.
+    fn start(upstream: SocketAddr, server: Weak<Mutex<ServerProcess>>) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
         let addr = listener.local_addr().expect("relay addr");
         let state: Arc<Mutex<RelayState>> = Arc::default();
@@ -268,7 +270,7 @@ fn relay(
     mut client: TcpStream,
     upstream: SocketAddr,
     state: &Mutex<RelayState>,
-    server: &Mutex<ServerProcess>,
+    server: &Weak<Mutex<ServerProcess>>,
 ) -> std::io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(10)))?;
     let (req, body_at) = read_message(&mut client)?;
@@ -295,7 +297,9 @@ fn relay(
     match strike {
         Some(Strike::Kill(after)) => {
             thread::sleep(after);
-            server.lock().expect("server").kill();
+            if let Some(s) = server.upgrade() {
+                s.lock().expect("server").kill();
+            }
             state.lock().expect("relay").killed = true;
             let _ = client.shutdown(Shutdown::Both);
         }
@@ -349,7 +353,7 @@ fn team() -> Team {
     let team = server.admin(&["create-team", "Alpha"]);
     let upstream = server.addr();
     let server = Arc::new(Mutex::new(server));
-    let relay = Relay::start(upstream, server.clone());
+    let relay = Relay::start(upstream, Arc::downgrade(&server));
     let mut a = device_via(&relay.url());
     let mut b = device_via(&relay.url());
     {
