@@ -10,7 +10,7 @@ VIGIL = [
     "open_unlock_no_kdf", "log_incident", "log_raw_sql", "log_raw_sql_no_outbox",
     "sign_and_hash", "answer_item", "route_save", "route_load", "route_off_route_progress",
     "route_nearest_haven", "route_summary_corridor", "sync_push", "sync_pull",
-    "sync_push_pull", "server_ingest_sqlite", "server_ingest_postgres", "team_sync_sqlite",
+    "sync_push_pull", "log_no_sync", "log_during_sync", "server_ingest_sqlite", "server_ingest_postgres", "team_sync_sqlite",
     "team_sync_postgres",
 ]
 BASELINE = ["list_newest_50", "list_all", "search_50", "open_unlock_no_kdf", "log_incident",

@@ -173,6 +173,9 @@ fn run(plan: &Plan) -> Vec<Figure> {
             eprintln!("sync: push and pull {c} changes");
             sync::push_pull(c, &mut out);
         }
+        let logs = if plan.smoke { 20 } else { 200 };
+        eprintln!("sync: {logs} quick logs, without and during a sync");
+        sync::log_during_sync(logs, &mut out);
     }
     if plan.wants("ingest") {
         for c in plan.sync_changes() {

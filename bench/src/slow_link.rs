@@ -102,8 +102,8 @@ fn text_to_teammate(photos: &[usize]) -> (Figure, Option<f64>) {
             text = Some(start.elapsed());
         }
         if text.is_some() {
-            let left = vigil_core::sync::status(b.vault.db_mut().expect("unlocked"))
-                .map(|s| s.blobs_to_download)
+            let left = vigil_core::team::status(b.vault.db_mut().expect("unlocked"))
+                .map(|s| s.attachments_to_download)
                 .unwrap_or(1);
             if photos.is_empty() || left == 0 {
                 if !photos.is_empty() {

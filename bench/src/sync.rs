@@ -66,7 +66,7 @@ impl Device {
             .expect("create a store");
         let transport =
             HttpTransport::new(&server.url, Duration::from_secs(60)).expect("a transport");
-        let mut engine = SyncEngine::new(Box::new(transport));
+        let mut engine = vigil_core::team::engine(Box::new(transport));
         if let Some(sink) = progress {
             engine = engine.with_progress(sink);
         }
@@ -111,7 +111,7 @@ pub fn push_pull(changes: u64, out: &mut Vec<Figure>) {
     let t = Instant::now();
     let pushed = a.sync();
     let push = t.elapsed();
-    assert_eq!(pushed.acked, changes, "every change acknowledged");
+    assert_eq!(pushed.pushed, changes, "every change acknowledged");
     out.push(
         rate_figure("sync_push", changes, push)
             .with_note("one device pushes its outbox of signed incident entries (SQLite server)"),
@@ -120,12 +120,96 @@ pub fn push_pull(changes: u64, out: &mut Vec<Figure>) {
     let t = Instant::now();
     let pulled = b.sync();
     let pull = t.elapsed();
-    assert!(pulled.received >= changes, "every change received");
+    assert!(pulled.pulled >= changes, "every change received");
     out.push(rate_figure("sync_pull", changes, pull).with_note(format!(
         "a second device pulls them ({} received, {} applied)",
-        pulled.received, pulled.applied
+        pulled.pulled, pulled.applied
     )));
     out.push(rate_figure("sync_push_pull", changes, push + pull));
+}
+
+/// Latency of an officer's quick log on a vault shared with the sync: with no sync
+/// running, and while a sync waits on a request the network does not answer (a transport
+/// held until the logs are done: a dead link, the worst case). Two figures with the same
+/// number of logs: `log_no_sync` and `log_during_sync`; they should agree, since the sync
+/// holds the vault only between requests.
+pub fn log_during_sync(logs: u64, out: &mut Vec<Figure>) {
+    use std::sync::mpsc::{channel, Receiver, Sender};
+    use vigil_core::incident::{Category, IncidentLog};
+    use vigil_core::sync::{Response, Transport, TransportError};
+    use vigil_core::SharedVault;
+
+    /// Holds the first push until released; the rest go straight through.
+    struct HeldPush {
+        inner: HttpTransport,
+        entered: Mutex<Option<Sender<()>>>,
+        release: Mutex<Option<Receiver<()>>>,
+    }
+    impl Transport for HeldPush {
+        fn post(&self, path: &str, body: Vec<u8>) -> Result<Response, TransportError> {
+            if path == vigil_core::sync::protocol::paths::PUSH {
+                let entered = self.entered.lock().expect("lock").take();
+                if let Some(entered) = entered {
+                    let release = self.release.lock().expect("lock").take();
+                    entered.send(()).expect("the bench waits");
+                    if let Some(r) = release {
+                        let _ = r.recv();
+                    }
+                }
+            }
+            self.inner.post(path, body)
+        }
+    }
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let storage: Arc<dyn Storage> =
+        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
+    let server = Server::start(storage);
+    let team = server.storage.create_team("Bench").expect("create a team");
+    let mut a = Device::enrolled(&server, &team, "PS Hale");
+    fill(&mut a.vault, 0, 50);
+    let Device { _dir, vault, .. } = a;
+    let shared = SharedVault::new(vault);
+    let time_logs = |shared: &SharedVault| -> Vec<Duration> {
+        (0..logs)
+            .map(|_| {
+                let t = Instant::now();
+                let mut v = shared.lock();
+                IncidentLog::new(&mut v)
+                    .quick_log(Category::Medical, None)
+                    .expect("log");
+                drop(v);
+                t.elapsed()
+            })
+            .collect()
+    };
+    let idle = time_logs(&shared);
+
+    let (entered_tx, entered_rx) = channel();
+    let (release_tx, release_rx) = channel();
+    let held = HeldPush {
+        inner: HttpTransport::new(&server.url, Duration::from_secs(60)).expect("a transport"),
+        entered: Mutex::new(Some(entered_tx)),
+        release: Mutex::new(Some(release_rx)),
+    };
+    let engine = vigil_core::team::engine(Box::new(held));
+    let mut store = shared.clone();
+    let sync = std::thread::spawn(move || engine.sync_now(&mut store));
+    entered_rx.recv().expect("the sync reaches the network");
+    let during = time_logs(&shared);
+    release_tx.send(()).expect("release");
+    sync.join()
+        .expect("the sync thread")
+        .expect("the sync completes");
+
+    out.push(
+        Figure::from_samples("log_no_sync", logs, &idle)
+            .with_note("a quick log on a vault shared with the sync, no sync running"),
+    );
+    out.push(
+        Figure::from_samples("log_during_sync", logs, &during)
+            .with_note("the same while a sync waits on a push the network does not answer (held)"),
+    );
 }
 
 fn rate_figure(workload: &str, changes: u64, wall: Duration) -> Figure {
@@ -167,7 +251,7 @@ pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64
                     let start = Instant::now();
                     let r = d.sync();
                     let end = Instant::now();
-                    assert_eq!(r.acked, each, "every change acknowledged");
+                    assert_eq!(r.pushed, each, "every change acknowledged");
                     let pushed = pushed_at.lock().ok().and_then(|at| *at).unwrap_or(end);
                     (start, pushed, end, r.applied)
                 })

@@ -23,7 +23,6 @@ pub use platform_key::KeyWrapper;
 pub use records::*;
 pub use sync::{
     HttpHeader, HttpResponse, PlatformTransport, PlatformTransportError, SyncClient, SyncError,
-    SyncOptions, SyncReport, SyncStatus,
 };
 pub use vault::Vault;
 

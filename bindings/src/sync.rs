@@ -1,28 +1,31 @@
-//! Team sync for the apps: the `SyncClient` object, its records and its error, and the
-//! `PlatformTransport` foreign trait through which a platform may carry the requests
-//! itself (its own HTTP stack, proxy settings, certificate pinning).
+//! Team sync for the apps: the `SyncClient` object over the core's `team::SyncClient`
+//! (the same code `vigil sync` runs), its error, and the `PlatformTransport` and
+//! `SyncObserver` foreign traits. The records (`SyncReport`, `SyncStatus`,
+//! `SyncProgress`, `SyncOptions`, `SyncTrigger`, `BlockedChange`) are the core's own
+//! (Kotlin package `app.vigil.core.model`).
 //!
-//! Every call blocks (network and SQLite) and, while it runs, holds the vault's lock, so
-//! other calls on the same `Vault` wait for it: call from a background thread
-//! (`Dispatchers.IO`, WorkManager, a background actor), never the main thread.
+//! What each call waits for: `enroll`, `sync_now`, `sync_if_due` and `wake` block their
+//! caller on the network (call them from a background thread: `Dispatchers.IO`,
+//! WorkManager, a background actor), but hold the vault only for short writes between
+//! requests: the officer's calls on the same `Vault` (log, amend, answer, list, search,
+//! unlock) never wait for the network, at most for one short write of the sync. `status`
+//! and `quarantined` read the store only.
 //!
-//! One sync at a time per client: a `sync_now` (or `enroll`) started while another runs
-//! on the same `SyncClient` does not wait; it fails at once with
-//! `SyncError::AlreadyRunning`, and the running one carries on. Apps share one client per
-//! vault.
+//! One sync at a time per vault: a `sync_now` (or `enroll`) started while another runs
+//! does not wait; it fails at once with `SyncError::AlreadyRunning`, and the running one
+//! carries on. Apps share one client per vault.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use vigil_core::sync::transport::{SpkiPin, TlsFailure, TlsOptions};
-use vigil_core::sync::{self as core_sync, SyncEngine, Transport, TransportError};
+use vigil_core::sync::transport::TlsFailure;
+use vigil_core::sync::{
+    self as core_sync, SyncProgress, SyncReport, SyncStatus, Transport, TransportError,
+};
+use vigil_core::team::{self, SyncOptions, SyncTrigger};
 
 use crate::error::StoreError;
 use crate::records::OutboxEntry;
 use crate::vault::Vault;
-
-/// Default bound on each whole HTTP request of the built-in transport.
-const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 
 /// What can go wrong with sync. Kotlin: `SyncException`. Messages and fields never carry
 /// record content, names, places or keys.
@@ -54,7 +57,7 @@ pub enum SyncError {
     },
     #[error("unexpected answer from the team server ({reason})")]
     Protocol { reason: String },
-    /// Another `sync_now` or `enroll` of this client is running.
+    /// Another `sync_now` or `enroll` of this vault is running.
     #[error("a sync is already running")]
     AlreadyRunning,
     #[error("invalid server address")]
@@ -87,6 +90,9 @@ impl From<core_sync::SyncError> for SyncError {
                 next_attempt_ms,
             },
             E::Protocol(reason) => SyncError::Protocol { reason },
+            E::AlreadyRunning => SyncError::AlreadyRunning,
+            E::InvalidUrl => SyncError::InvalidUrl,
+            E::InvalidPin { reason } => SyncError::InvalidPin { reason },
             E::Store(s) => s.into(),
         }
     }
@@ -99,101 +105,6 @@ impl From<vigil_core::StoreError> for SyncError {
             other => SyncError::Store {
                 reason: other.to_string(),
             },
-        }
-    }
-}
-
-/// What one `sync_now` did.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct SyncReport {
-    /// Local changes acknowledged by the server and removed from the outbox.
-    pub pushed: u64,
-    /// Local changes refused (by the server, or too large to send), kept in quarantine.
-    pub quarantined: u64,
-    /// Team changes received and stored.
-    pub pulled: u64,
-    /// Of those, applied to local records.
-    pub applied: u64,
-    /// Of those, refused for a clock stamp too far in the future.
-    pub refused: u64,
-    /// Attachment files uploaded (each before the change that announces it).
-    pub attachments_uploaded: u64,
-    /// Teammates' attachment files downloaded and verified.
-    pub attachments_downloaded: u64,
-    /// Downloads that could not complete (retried at the next sync).
-    pub attachments_failed: u64,
-}
-
-impl SyncReport {
-    fn plus(self, o: SyncReport) -> SyncReport {
-        SyncReport {
-            pushed: self.pushed + o.pushed,
-            quarantined: self.quarantined + o.quarantined,
-            pulled: self.pulled + o.pulled,
-            applied: self.applied + o.applied,
-            refused: self.refused + o.refused,
-            attachments_uploaded: self.attachments_uploaded + o.attachments_uploaded,
-            attachments_downloaded: self.attachments_downloaded + o.attachments_downloaded,
-            attachments_failed: self.attachments_failed + o.attachments_failed,
-        }
-    }
-}
-
-impl From<core_sync::SyncReport> for SyncReport {
-    fn from(r: core_sync::SyncReport) -> Self {
-        SyncReport {
-            pushed: r.acked,
-            quarantined: r.quarantined,
-            pulled: r.received,
-            applied: r.applied,
-            refused: r.refused,
-            attachments_uploaded: r.blobs_uploaded,
-            attachments_downloaded: r.blobs_downloaded,
-            attachments_failed: r.blobs_failed,
-        }
-    }
-}
-
-/// What the UI shows about sync. Times are Unix milliseconds.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct SyncStatus {
-    pub enrolled: bool,
-    pub team_id: Option<String>,
-    pub server_url: Option<String>,
-    /// Local changes waiting to be sent.
-    pub pending: u64,
-    /// Local changes refused and kept with their reasons (see `quarantined()`).
-    pub quarantined: u64,
-    pub last_success_ms: Option<u64>,
-    pub last_error: Option<String>,
-    /// When the next automatic attempt is due, after a transient failure.
-    pub next_attempt_ms: Option<u64>,
-    pub revoked: bool,
-    /// Attachment files of queued changes not yet whole on the server.
-    pub attachments_to_upload: u64,
-    /// Teammates' attachment files announced but not downloaded yet.
-    pub attachments_to_download: u64,
-    /// How far (ms) this device's clock is from the team server's, as last learned
-    /// (server minus device; 0 until learned). Stamps use the server's time, so a clock
-    /// that is off still syncs; the app may show it as a hint.
-    pub clock_offset_ms: i64,
-}
-
-impl From<core_sync::SyncStatus> for SyncStatus {
-    fn from(s: core_sync::SyncStatus) -> Self {
-        SyncStatus {
-            enrolled: s.enrolled,
-            team_id: s.team_id,
-            server_url: s.server_url,
-            pending: s.pending,
-            quarantined: s.quarantined,
-            last_success_ms: s.last_success_ms,
-            last_error: s.last_error,
-            next_attempt_ms: s.next_attempt_ms,
-            revoked: s.revoked,
-            attachments_to_upload: s.blobs_to_upload,
-            attachments_to_download: s.blobs_to_download,
-            clock_offset_ms: s.clock_offset_ms,
         }
     }
 }
@@ -306,69 +217,6 @@ impl Platform {
     }
 }
 
-/// How a `SyncClient` reaches the server.
-#[derive(Debug, Clone, Default, uniffi::Record)]
-pub struct SyncOptions {
-    /// Overrides the server URL recorded at enrollment (e.g. the server moved).
-    pub server_url: Option<String>,
-    /// Bound on each whole request of the built-in transport (default 30 s). Ignored with
-    /// a platform transport.
-    pub timeout_ms: Option<u64>,
-    /// SPKI pins of the team server's certificate, `sha256/<base64>` each (what
-    /// `vigil-server` prints). Built-in transport only: the server is accepted only if a
-    /// certificate of the chain it presents has one of these keys (a pinned self-signed
-    /// certificate needs no CA). Given at `enroll`, they are recorded in the store and
-    /// used by later syncs whose options leave this empty; empty and none recorded: the
-    /// usual web PKI check. A platform transport ignores them: the platform pins in its
-    /// own HTTP stack (OkHttp `CertificatePinner`, URLSession delegate). An entry that
-    /// does not parse fails the call with `InvalidPin`.
-    #[uniffi(default)]
-    pub pinned_keys: Vec<String>,
-}
-
-/// Why the app wakes the sync loop (`SyncClient.wake`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum SyncTrigger {
-    /// The platform reports a usable network again (Android `NetworkCallback.onAvailable`,
-    /// iOS `NWPathMonitor`): the likely cause of the last failure is gone, so any
-    /// scheduled backoff is skipped.
-    NetworkAvailable,
-    /// The app came to the foreground.
-    Foreground,
-    /// The officer saved something (an incident, an answer).
-    LocalChange,
-    /// A periodic background job (WorkManager, BGTaskScheduler).
-    Periodic,
-}
-
-/// How far a running sync has got (`SyncObserver.on_progress`).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum SyncProgress {
-    /// A batch was acknowledged: changes acknowledged so far in this sync, still queued.
-    Pushed { acked: u64, pending: u64 },
-    /// An attachment file is whole on the server (count so far in this sync).
-    AttachmentUploaded { count: u64 },
-    /// A page of team changes was stored (new changes so far in this sync).
-    Pulled { received: u64 },
-    /// A teammate's attachment file arrived: so far, and still to fetch.
-    AttachmentDownloaded { count: u64, remaining: u64 },
-}
-
-impl From<core_sync::SyncProgress> for SyncProgress {
-    fn from(p: core_sync::SyncProgress) -> Self {
-        use core_sync::SyncProgress as P;
-        match p {
-            P::Pushed { acked, pending } => SyncProgress::Pushed { acked, pending },
-            P::Uploaded { blobs } => SyncProgress::AttachmentUploaded { count: blobs },
-            P::Pulled { received } => SyncProgress::Pulled { received },
-            P::Downloaded { blobs, remaining } => SyncProgress::AttachmentDownloaded {
-                count: blobs,
-                remaining,
-            },
-        }
-    }
-}
-
 /// What a `SyncObserver` may throw. Kotlin: `SyncObserverException`. Ignored by the sync.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum SyncObserverError {
@@ -390,20 +238,12 @@ pub trait SyncObserver: Send + Sync {
     fn on_progress(&self, progress: SyncProgress) -> Result<(), SyncObserverError>;
 }
 
-/// Most rounds one `wake` runs back to back for wakes that arrived while it ran.
-const MAX_WAKE_ROUNDS: u32 = 4;
-
-/// Syncs one vault with its team server. See the module notes: blocking, one sync at a
-/// time (a second concurrent call fails with `AlreadyRunning`). Close it when done.
+/// Syncs one vault with its team server. See the module notes: blocking on the network,
+/// never holding the vault across a request, one sync at a time per vault (a second
+/// concurrent call fails with `AlreadyRunning`). Close it when done.
 #[derive(uniffi::Object)]
 pub struct SyncClient {
-    vault: Arc<Vault>,
-    options: SyncOptions,
-    platform: Option<Arc<dyn PlatformTransport>>,
-    running: Mutex<()>,
-    /// A wake arrived that no round has served yet.
-    wanted: std::sync::atomic::AtomicBool,
-    observer: Mutex<Option<Arc<dyn SyncObserver>>>,
+    inner: team::SyncClient,
 }
 
 #[uniffi::export]
@@ -412,12 +252,7 @@ impl SyncClient {
     #[uniffi::constructor]
     pub fn new(vault: Arc<Vault>, options: SyncOptions) -> Arc<Self> {
         Arc::new(SyncClient {
-            vault,
-            options,
-            platform: None,
-            running: Mutex::new(()),
-            wanted: std::sync::atomic::AtomicBool::new(false),
-            observer: Mutex::new(None),
+            inner: team::SyncClient::new(vault.shared(), options),
         })
     }
 
@@ -428,62 +263,41 @@ impl SyncClient {
         options: SyncOptions,
         transport: Arc<dyn PlatformTransport>,
     ) -> Arc<Self> {
+        let make: team::TransportFactory = Arc::new(move |base: &str| {
+            Box::new(Platform {
+                base: base.to_string(),
+                inner: transport.clone(),
+            }) as Box<dyn Transport>
+        });
         Arc::new(SyncClient {
-            vault,
-            options,
-            platform: Some(transport),
-            running: Mutex::new(()),
-            wanted: std::sync::atomic::AtomicBool::new(false),
-            observer: Mutex::new(None),
+            inner: team::SyncClient::with_transport(vault.shared(), options, make),
         })
     }
 
     /// Registers this device with the team server at `server_url` using the
-    /// administrator's one-time `code`, under the `officer`'s name. Blocking.
+    /// administrator's one-time `code`, under the `officer`'s name. Blocks on the network
+    /// (not holding the vault).
     pub fn enroll(
         &self,
         server_url: String,
         code: String,
         officer: String,
     ) -> Result<(), SyncError> {
-        let _running = self.start()?;
-        let pins = self.option_pins()?;
-        let engine = self.engine(&server_url, pins.clone())?;
-        let mut v = self.vault.guard();
-        let db = v.db_mut()?;
-        engine.enroll(db, &server_url, &code, &officer)?;
-        if self.platform.is_none() && !pins.is_empty() {
-            core_sync::state::set_tls_pins(db, &pins)?;
-        }
+        self.inner.enroll(&server_url, &code, &officer)?;
         Ok(())
     }
 
     /// Pushes every pending local change, then pulls the team's changes until the server
-    /// has no more. Ignores any scheduled backoff (a user's "sync now"). Blocking.
+    /// has no more. Ignores any scheduled backoff (a user's "sync now"). Blocks on the
+    /// network (not holding the vault).
     pub fn sync_now(&self) -> Result<SyncReport, SyncError> {
-        let report: SyncReport = {
-            let _running = self.start()?;
-            let mut v = self.vault.guard();
-            let db = v.db_mut()?;
-            let url = self.server_url(db)?;
-            let engine = self.engine(&url, self.pins(db)?)?;
-            engine.sync_now(db)?.into()
-        };
-        Ok(self.then_serve_wakes(report))
+        Ok(self.inner.sync_now()?)
     }
 
     /// Like `sync_now` but does nothing (returns `null`) while a retry is scheduled in
-    /// the future: for a periodic job. Blocking.
+    /// the future: for a periodic job. Blocks on the network (not holding the vault).
     pub fn sync_if_due(&self) -> Result<Option<SyncReport>, SyncError> {
-        let report: Option<SyncReport> = {
-            let _running = self.start()?;
-            let mut v = self.vault.guard();
-            let db = v.db_mut()?;
-            let url = self.server_url(db)?;
-            let engine = self.engine(&url, self.pins(db)?)?;
-            engine.sync_if_due(db)?.map(Into::into)
-        };
-        Ok(report.map(|r| self.then_serve_wakes(r)))
+        Ok(self.inner.sync_if_due()?)
     }
 
     /// The one sync loop: the platform calls this on its network, foreground, local-change
@@ -492,158 +306,43 @@ impl SyncClient {
     /// more round before it returns, so no wake is lost. `NetworkAvailable` skips a
     /// scheduled backoff; the other triggers sync only when no retry is scheduled in the
     /// future. Returns what the rounds did together (`null`: nothing ran here). Blocking
-    /// for the caller that runs the rounds. Not enrolled or revoked: the typed error, as
-    /// `sync_now`.
+    /// for the caller that runs the rounds (on the network, not holding the vault). Not
+    /// enrolled or revoked: the typed error, as `sync_now`.
     pub fn wake(&self, trigger: SyncTrigger) -> Result<Option<SyncReport>, SyncError> {
-        use std::sync::atomic::Ordering::SeqCst;
-        self.wanted.store(true, SeqCst);
-        let mut total: Option<SyncReport> = None;
-        let mut skip_backoff = trigger == SyncTrigger::NetworkAvailable;
-        let mut rounds = 0;
-        loop {
-            let guard = match self.running.try_lock() {
-                Ok(g) => g,
-                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-                // The running loop will see `wanted` and serve this wake.
-                Err(std::sync::TryLockError::WouldBlock) => return Ok(total),
-            };
-            while rounds < MAX_WAKE_ROUNDS && self.wanted.swap(false, SeqCst) {
-                rounds += 1;
-                let mut v = self.vault.guard();
-                let db = v.db_mut()?;
-                let url = self.server_url(db)?;
-                let engine = self.engine(&url, self.pins(db)?)?;
-                let report = if skip_backoff {
-                    Some(engine.sync_now(db)?)
-                } else {
-                    engine.sync_if_due(db)?
-                };
-                skip_backoff = false;
-                if let Some(r) = report {
-                    total = Some(match total {
-                        None => r.into(),
-                        Some(t) => t.plus(r.into()),
-                    });
-                }
-            }
-            drop(guard);
-            // A wake that arrived between our last check and the unlock found the lock
-            // taken and left it to us: look once more.
-            if rounds >= MAX_WAKE_ROUNDS || !self.wanted.load(SeqCst) {
-                return Ok(total);
-            }
-        }
+        Ok(self.inner.wake(trigger)?)
+    }
+
+    /// Text only for the syncs that start from now on: changes go and come, attachment
+    /// files (photos) wait for a sync without it. Set it before each `wake` from the
+    /// platform's view of the link (Android: no `NET_CAPABILITY_NOT_METERED`; iOS:
+    /// `isExpensive` or `isConstrained`). Never holds back text.
+    pub fn set_text_only(&self, text_only: bool) {
+        self.inner.set_text_only(text_only);
     }
 
     /// Reports the progress of every later sync of this client to `observer` (replacing
     /// any earlier one); `None` stops reporting.
     pub fn set_observer(&self, observer: Option<Arc<dyn SyncObserver>>) {
-        *self.observer.lock().unwrap_or_else(|p| p.into_inner()) = observer;
+        self.inner.set_progress(observer.map(|o| {
+            Arc::new(move |p: SyncProgress| {
+                let _ = o.on_progress(p);
+            }) as core_sync::ProgressSink
+        }));
     }
 
     /// Pending and quarantined counts, last success, last error, next attempt,
     /// revocation. Reads the store only.
     pub fn status(&self) -> Result<SyncStatus, SyncError> {
-        let v = self.vault.guard();
-        Ok(core_sync::status(v.db()?)?.into())
+        Ok(self.inner.status()?)
     }
 
     /// Local changes refused (with their reasons), oldest first. Kept, never resent.
     pub fn quarantined(&self) -> Result<Vec<OutboxEntry>, SyncError> {
-        let v = self.vault.guard();
-        let entries = vigil_core::store::outbox::quarantined(v.db()?.conn())?;
-        Ok(entries.into_iter().map(Into::into).collect())
-    }
-}
-
-impl SyncClient {
-    /// Wakes that came in while a `sync_now`/`sync_if_due` ran found the client busy and
-    /// returned at once: serve them now, so none is lost. Their failure is recorded in the
-    /// status (last error, next attempt); the call that ran keeps its own result.
-    fn then_serve_wakes(&self, report: SyncReport) -> SyncReport {
-        if !self.wanted.load(std::sync::atomic::Ordering::SeqCst) {
-            return report;
-        }
-        match self.wake(SyncTrigger::LocalChange) {
-            Ok(Some(more)) => report.plus(more),
-            _ => report,
-        }
-    }
-
-    fn start(&self) -> Result<std::sync::MutexGuard<'_, ()>, SyncError> {
-        match self.running.try_lock() {
-            Ok(g) => Ok(g),
-            // A panic in an earlier sync left nothing half-done (every step commits or
-            // rolls back its own transaction).
-            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => Err(SyncError::AlreadyRunning),
-        }
-    }
-
-    fn server_url(&self, db: &vigil_core::store::Database) -> Result<String, SyncError> {
-        if let Some(url) = &self.options.server_url {
-            return Ok(url.clone());
-        }
-        core_sync::status(db)?
-            .server_url
-            .ok_or(SyncError::NotEnrolled)
-    }
-
-    fn option_pins(&self) -> Result<Vec<SpkiPin>, SyncError> {
-        self.options
-            .pinned_keys
-            .iter()
-            .map(|p| {
-                SpkiPin::parse(p).map_err(|e| SyncError::InvalidPin {
-                    reason: e.to_string(),
-                })
-            })
-            .collect()
-    }
-
-    /// The options' pins, else those recorded at enrollment.
-    fn pins(&self, db: &vigil_core::store::Database) -> Result<Vec<SpkiPin>, SyncError> {
-        let pins = self.option_pins()?;
-        if !pins.is_empty() || self.platform.is_some() {
-            return Ok(pins);
-        }
-        Ok(core_sync::state::tls_pins(db.conn())?)
-    }
-
-    fn engine(&self, server_url: &str, pins: Vec<SpkiPin>) -> Result<SyncEngine, SyncError> {
-        let base = server_url.trim_end_matches('/').to_string();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(SyncError::InvalidUrl);
-        }
-        let transport: Box<dyn Transport> = match &self.platform {
-            Some(p) => Box::new(Platform {
-                base,
-                inner: p.clone(),
-            }),
-            None => {
-                let timeout =
-                    Duration::from_millis(self.options.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS));
-                let tls = TlsOptions {
-                    pins,
-                    extra_roots_pem: None,
-                };
-                Box::new(
-                    core_sync::transport::HttpTransport::with_tls(&base, timeout, &tls)
-                        .map_err(|_| SyncError::InvalidUrl)?,
-                )
-            }
-        };
-        let engine = SyncEngine::new(transport);
-        let observer = self
-            .observer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        Ok(match observer {
-            Some(o) => engine.with_progress(Arc::new(move |p| {
-                let _ = o.on_progress(p.into());
-            })),
-            None => engine,
-        })
+        Ok(self
+            .inner
+            .quarantined()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }

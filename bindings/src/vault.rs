@@ -1,7 +1,9 @@
 //! The `Vault` object: one store on disk, shared behind a mutex.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
+
+use vigil_core::SharedVault;
 
 use zeroize::Zeroizing;
 
@@ -13,10 +15,12 @@ use vigil_core::{KdfChoice, VaultStatus};
 use crate::records::OutboxEntry;
 
 /// An encrypted Vigil store. Every method may block (SQLite, and the KDF where noted):
-/// call off the main thread. Close it (`close()` / `use {}`) when done.
+/// call off the main thread. Close it (`close()` / `use {}`) when done. A sync of this
+/// vault (`SyncClient`) never makes these calls wait for the network: it holds the vault
+/// only for short writes between its requests.
 #[derive(uniffi::Object)]
 pub struct Vault {
-    inner: Mutex<vigil_core::Vault>,
+    inner: SharedVault,
 }
 
 /// Takes ownership of passphrase bytes so they are zeroized when dropped.
@@ -30,9 +34,12 @@ fn platform(p: &Option<Arc<dyn KeyWrapper>>) -> Option<PlatformKey> {
 
 impl Vault {
     pub(crate) fn guard(&self) -> MutexGuard<'_, vigil_core::Vault> {
-        // A panic while holding the lock leaves the vault usable: its state is only
-        // changed after each step succeeds.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock()
+    }
+
+    /// The vault as the sync shares it.
+    pub(crate) fn shared(&self) -> SharedVault {
+        self.inner.clone()
     }
 }
 
@@ -56,7 +63,7 @@ impl Vault {
             pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
         )?;
         Ok(Arc::new(Vault {
-            inner: Mutex::new(v),
+            inner: SharedVault::new(v),
         }))
     }
 
@@ -65,7 +72,7 @@ impl Vault {
     pub fn open(dir: String) -> Result<Arc<Self>, StoreError> {
         let v = vigil_core::Vault::open(&PathBuf::from(dir))?;
         Ok(Arc::new(Vault {
-            inner: Mutex::new(v),
+            inner: SharedVault::new(v),
         }))
     }
 

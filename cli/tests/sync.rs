@@ -210,6 +210,26 @@ fn enroll_sync_and_status_against_a_real_server() {
     assert!(text.contains("pushed 0, quarantined 0"), "{text}");
     assert!(text.contains("pulled 0"), "{text}");
 
+    // A teammate's two incidents: every pulled change is counted in one named bucket,
+    // in the text and in JSON.
+    let code2 = admin(&sdir, &["issue-code", &team]);
+    let dev3 = tmp.path().join("device3");
+    init(&dev3);
+    json(&vigil(&dev3, &["--json", "enroll", &server.url, &code2]));
+    ok(&vigil(&dev3, &["incident", "log", "--category", "medical"]));
+    ok(&vigil(&dev3, &["incident", "log", "--category", "medical"]));
+    assert_eq!(json(&vigil(&dev3, &["--json", "sync"]))["pushed"], 2);
+    let text = ok(&vigil(&dev, &["sync"]));
+    assert!(
+        text.contains("pulled 2 (applied 2, stored only 0, refused 0, already had 0)"),
+        "{text}"
+    );
+    let r = json(&vigil(&dev, &["--json", "sync"]));
+    let buckets = ["applied", "stored_only", "refused", "already_had"];
+    for b in buckets {
+        assert!(r[b].is_u64(), "{b} in {r}");
+    }
+
     let st = json(&vigil(&dev, &["--json", "sync", "status"]));
     assert_eq!(st["enrolled"], true);
     assert_eq!(st["team_id"], team.as_str());

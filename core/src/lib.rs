@@ -11,12 +11,15 @@ pub mod error;
 mod ffi;
 pub mod incident;
 pub mod keyfile;
+pub mod shared;
 pub mod store;
 pub mod sync;
+pub mod team;
 pub mod vault;
 
 pub use error::{CryptoError, StoreError, StoreResult};
 pub use keyfile::{KeyWrapper, KeyWrapperError, SlotKind};
+pub use shared::SharedVault;
 pub use vault::{KdfChoice, SlotInfo, Vault, VaultPaths, VaultStatus};
 
 // With the `uniffi` feature the core's public records derive their FFI form here (see

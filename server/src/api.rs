@@ -17,8 +17,10 @@ use serde::Serialize;
 use vigil_core::sync::protocol::{decode_blob_put, paths, BlobRequest, SERVER_TIME_HEADER};
 
 use crate::blobs;
+use crate::conn::ClientAddr;
 use crate::error::{Refusal, ServerError};
 use crate::service::{self, Ctx};
+use crate::throttle::{EnrollLimits, EnrollThrottle};
 
 /// Largest request body accepted (a push batch of a few hundred entries fits easily).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -28,6 +30,8 @@ pub struct AppState {
     pub ctx: Arc<Ctx>,
     /// Largest request body accepted (bodies read as a stream check it themselves).
     pub body_limit: usize,
+    /// Enrollment attempts per client address and failed ones across teams.
+    pub enroll: Arc<EnrollThrottle>,
 }
 
 pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
@@ -41,7 +45,11 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
         .route(paths::BLOB_GET, post(blob_get))
         .route_layer(axum::middleware::from_fn(log_refusal))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(AppState { ctx, body_limit })
+        .with_state(AppState {
+            ctx,
+            body_limit,
+            enroll: Arc::new(EnrollThrottle::new(EnrollLimits::default())),
+        })
 }
 
 /// Logs every refused request (4xx) with its route, status, error code and reason, so an
@@ -107,8 +115,26 @@ where
     }
 }
 
-async fn enroll(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    run(s, body, service::enroll).await
+/// Rate-limited ([`crate::throttle`]): 429 with `Retry-After` beyond the limits.
+async fn enroll(
+    State(s): State<AppState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let now = s.ctx.now_ms();
+    let addr = client.map(|axum::Extension(ClientAddr(a))| a.ip());
+    if let Some(addr) = addr {
+        if let Err(retry_after_s) = s.enroll.admit(addr, now) {
+            return ServerError::RateLimited { retry_after_s }.into_response_at(now);
+        }
+    }
+    let throttle = s.enroll.clone();
+    let ctx = s.ctx.clone();
+    let response = run(s, body, service::enroll).await;
+    if let (Some(addr), StatusCode::UNAUTHORIZED) = (addr, response.status()) {
+        throttle.failed(addr, ctx.now_ms());
+    }
+    response
 }
 
 async fn push(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {

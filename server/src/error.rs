@@ -41,9 +41,15 @@ pub enum ServerError {
     /// Protocol 3: a blob a record announced, not uploaded whole yet ("coming").
     #[error("the blob is announced but not uploaded yet")]
     BlobPending,
+    /// Too many attempts (enrollment): try again after `retry_after_s` seconds.
+    #[error("too many attempts: retry after {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
     #[error("storage error ({0})")]
     Storage(String),
 }
+
+/// The error code of [`ServerError::RateLimited`].
+pub const RATE_LIMITED: &str = "rate_limited";
 
 impl ServerError {
     pub fn status(&self) -> StatusCode {
@@ -63,6 +69,7 @@ impl ServerError {
             | ServerError::BlobMissing
             | ServerError::BlobPending => StatusCode::CONFLICT,
             ServerError::BlobMismatch => StatusCode::BAD_REQUEST,
+            ServerError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServerError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +91,7 @@ impl ServerError {
             ServerError::BlobMismatch => codes::BLOB_MISMATCH,
             ServerError::BlobMissing => codes::BLOB_MISSING,
             ServerError::BlobPending => codes::BLOB_PENDING,
+            ServerError::RateLimited { .. } => RATE_LIMITED,
             ServerError::Storage(_) => codes::INTERNAL,
         }
     }
@@ -155,6 +163,12 @@ impl ServerError {
         };
         let mut response =
             (self.status(), axum::Json(self.body_at(server_time_ms))).into_response();
+        if let ServerError::RateLimited { retry_after_s } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_s.max(1)),
+            );
+        }
         response.extensions_mut().insert(refusal);
         response
     }

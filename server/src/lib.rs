@@ -6,6 +6,7 @@
 pub mod api;
 pub mod blobs;
 pub mod clock;
+pub mod conn;
 pub mod error;
 mod ingest;
 #[cfg(feature = "postgres")]
@@ -13,12 +14,14 @@ pub mod postgres;
 pub mod service;
 pub mod sqlite;
 pub mod storage;
+pub mod throttle;
 pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use clock::{Clock, MonotonicClock, ShiftedClock, SystemClock};
+pub use conn::Limits;
 pub use error::ServerError;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStorage;
@@ -34,16 +37,26 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Serves on `listener` until `shutdown` resolves.
+/// Serves on `listener` until `shutdown` resolves, with the default [`Limits`] and
+/// `body_limit`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ctx: Arc<Ctx>,
     body_limit: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(ctx, body_limit))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_limited(listener, ctx, Limits::with_body_limit(body_limit), shutdown).await
+}
+
+/// Serves on `listener` within `limits` (timeouts, connections, body size).
+pub async fn serve_limited(
+    listener: tokio::net::TcpListener,
+    ctx: Arc<Ctx>,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = api::router(ctx.clone(), limits.body_limit);
+    conn::serve(listener, router, ctx, limits, shutdown).await
 }
 
 /// Serves HTTPS on `listener` with `tls` (see [`tls::TlsIdentity::load`]) until
@@ -55,7 +68,9 @@ pub async fn serve_tls(
     tls: Arc<tokio_rustls::rustls::ServerConfig>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tls::serve(listener, api::router(ctx, body_limit), tls, shutdown).await
+    let limits = Limits::with_body_limit(body_limit);
+    let router = api::router(ctx.clone(), body_limit);
+    tls::serve(listener, router, ctx, limits, tls, shutdown).await
 }
 
 type Stop = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
@@ -86,6 +101,17 @@ impl BackgroundServer {
     ) -> std::io::Result<BackgroundServer> {
         Self::spawn(addr, move |listener, stop| {
             serve(listener, ctx, body_limit, stop)
+        })
+    }
+
+    /// Like [`Self::start_ctx`] within `limits` (tests of the timeouts use short ones).
+    pub fn start_limited(
+        ctx: Arc<Ctx>,
+        addr: SocketAddr,
+        limits: Limits,
+    ) -> std::io::Result<BackgroundServer> {
+        Self::spawn(addr, move |listener, stop| {
+            serve_limited(listener, ctx, limits, stop)
         })
     }
 

@@ -123,17 +123,17 @@ impl TlsIdentity {
     }
 }
 
-/// Serves `router` over TLS on `listener` until `shutdown` resolves.
+/// Serves `router` over TLS on `listener` within `limits` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
+    ctx: Arc<crate::Ctx>,
+    limits: crate::Limits,
     config: Arc<ServerConfig>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = TlsListener::new(listener, TlsAcceptor::from(config))?;
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::conn::serve(listener, router, ctx, limits, shutdown).await
 }
 
 /// An `axum::serve::Listener` yielding connections whose handshake succeeded.

@@ -233,7 +233,7 @@ fn forged_entries_are_refused_one_by_one_and_later_entries_apply() {
     let pending = a.pending();
     assert_eq!(pending.len(), 6);
     let report = a.sync().unwrap();
-    assert_eq!(report.acked, 1);
+    assert_eq!(report.pushed, 1);
     assert_eq!(report.quarantined, 5);
 
     let refused = refusals(&mut a);

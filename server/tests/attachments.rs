@@ -16,7 +16,7 @@ use vigil_core::sync::protocol::{
     paths, BlobOp, BlobRef, BlobRequest, PushBatch, PushEntry, BLOB_CHUNK,
 };
 use vigil_core::sync::transport::{HttpTransport, Response, TransportError};
-use vigil_core::sync::{Hlc, SyncEngine, SyncError, Transport};
+use vigil_core::sync::{Hlc, SyncError, Transport};
 
 /// Deterministic bytes that do not compress: a photo stand-in.
 fn photo(seed: u64, len: usize) -> Vec<u8> {
@@ -71,17 +71,17 @@ fn photos_reach_teammates_whole_verified_and_readable() {
     for p in &photos {
         sent.push(log_with_photo(&mut a, p));
     }
-    assert_eq!(a.status().blobs_to_upload, 3);
+    assert_eq!(a.status().attachments_to_upload, 3);
     let r = a.sync().unwrap();
-    assert_eq!(r.blobs_uploaded, 3);
+    assert_eq!(r.attachments_uploaded, 3);
     assert_eq!(r.quarantined, 0);
-    assert_eq!(a.status().blobs_to_upload, 0);
+    assert_eq!(a.status().attachments_to_upload, 0);
     assert_eq!(a.status().pending, 0);
 
     let r = b.sync().unwrap();
-    assert_eq!(r.blobs_downloaded, 3);
-    assert_eq!(r.blobs_failed, 0);
-    assert_eq!(b.status().blobs_to_download, 0);
+    assert_eq!(r.attachments_downloaded, 3);
+    assert_eq!(r.attachments_failed, 0);
+    assert_eq!(b.status().attachments_to_download, 0);
     for ((incident, aref), bytes) in sent.iter().zip(&photos) {
         assert_eq!(&read(&mut b, &aref.id).unwrap(), bytes);
         let view = IncidentLog::new(&mut b.vault).get(incident).unwrap();
@@ -98,7 +98,7 @@ fn photos_reach_teammates_whole_verified_and_readable() {
     assert_ne!(&stored[..4096], &photos[2][..4096]);
     // A second sync moves nothing.
     let r = b.sync().unwrap();
-    assert_eq!((r.blobs_downloaded, r.received), (0, 0));
+    assert_eq!((r.attachments_downloaded, r.pulled), (0, 0));
 }
 
 /// The name (SHA-256 of the sealed file) and size of an attachment's blob, as the device
@@ -174,11 +174,14 @@ fn a_cut_upload_resumes_where_the_server_copy_ends() {
     let name = sealed_name(&mut a, &aref.id);
 
     let proxy = FaultProxy::start(server.addr);
-    a.engine = SyncEngine::new(Box::new(
+    a.engine = vigil_core::team::engine(Box::new(
         HttpTransport::without_reuse(&proxy.url(), std::time::Duration::from_secs(5)).unwrap(),
     ));
-    // status, first chunk through; the second chunk's request cut half way: the part of
-    // the chunk that arrived is kept.
+    // Text first: the push and the pull go through, then status and the first chunk;
+    // the second chunk's request is cut half way: the part of the chunk that arrived is
+    // kept.
+    proxy.push(Fault::Forward);
+    proxy.push(Fault::Forward);
     proxy.push(Fault::Forward);
     proxy.push(Fault::Forward);
     proxy.push(Fault::CutRequest(BLOB_CHUNK / 2));
@@ -198,12 +201,14 @@ fn a_cut_upload_resumes_where_the_server_copy_ends() {
         "{held:?}"
     );
     assert!(!held.complete);
-    // Nothing left the outbox: the record waits for its file.
-    assert_eq!(a.status().pending, 3);
-    assert!(server.team_changes(&team).is_empty());
+    // The records went ahead of their file (protocol 3); the file is still to upload.
+    assert_eq!(a.status().pending, 0);
+    assert_eq!(a.status().attachments_to_upload, 1);
+    assert_eq!(server.team_changes(&team).len(), 3);
 
-    // The next chunk goes on from there; it is stored but its answer is lost on the way
-    // back.
+    // The next chunk goes on from there (after the pull and a status); it is stored but
+    // its answer is lost on the way back.
+    proxy.push(Fault::Forward);
     proxy.push(Fault::Forward);
     proxy.push(Fault::CutResponse(10));
     let err = a.sync().unwrap_err();
@@ -212,8 +217,8 @@ fn a_cut_upload_resumes_where_the_server_copy_ends() {
     assert_eq!(again.received, held.received + BLOB_CHUNK as u64);
 
     let r = a.sync().unwrap();
-    assert_eq!(r.blobs_uploaded, 1);
-    assert_eq!(r.acked, 3);
+    assert_eq!(r.attachments_uploaded, 1);
+    assert_eq!(r.pushed, 0, "the records went with the first sync");
     assert!(
         server
             .storage
@@ -236,7 +241,7 @@ fn a_cut_download_resumes_from_the_partial_file() {
     a.sync().unwrap();
 
     let proxy = FaultProxy::start(server.addr);
-    b.engine = SyncEngine::new(Box::new(
+    b.engine = vigil_core::team::engine(Box::new(
         HttpTransport::without_reuse(&proxy.url(), std::time::Duration::from_secs(5)).unwrap(),
     ));
     // pull (one page), then the first range whole, the second cut in its body.
@@ -245,7 +250,7 @@ fn a_cut_download_resumes_from_the_partial_file() {
     proxy.push(Fault::CutResponse(300_000));
     let err = b.sync().unwrap_err();
     assert!(matches!(err, SyncError::Transient { .. }), "{err:?}");
-    assert_eq!(b.status().blobs_to_download, 1);
+    assert_eq!(b.status().attachments_to_download, 1);
     assert!(matches!(
         read(&mut b, &aref.id),
         Err(IncidentError::AttachmentNotDownloaded)
@@ -258,7 +263,7 @@ fn a_cut_download_resumes_from_the_partial_file() {
     assert_eq!(std::fs::metadata(&part).unwrap().len(), 1024 * 1024);
 
     let r = b.sync().unwrap();
-    assert_eq!(r.blobs_downloaded, 1);
+    assert_eq!(r.attachments_downloaded, 1);
     assert!(!part.exists());
     assert_eq!(read(&mut b, &aref.id).unwrap(), bytes);
 }
@@ -276,7 +281,7 @@ fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays() {
     db.execute("UPDATE blob_chunks SET data = zeroblob(len)", [])
         .unwrap();
     let r = b.sync().unwrap();
-    assert_eq!((r.blobs_downloaded, r.blobs_failed), (0, 1));
+    assert_eq!((r.attachments_downloaded, r.attachments_failed), (0, 1));
     assert!(matches!(
         read(&mut b, &aref.id),
         Err(IncidentError::AttachmentNotDownloaded)
@@ -301,7 +306,7 @@ fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays() {
     let dir = b.vault.paths().attachments.clone();
     assert!(!dir.join(&aref.id).exists());
     assert!(!dir.join(format!("{}.download", aref.id)).exists());
-    assert_eq!(b.status().blobs_to_download, 1);
+    assert_eq!(b.status().attachments_to_download, 1);
 }
 
 #[test]
@@ -427,16 +432,16 @@ fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bou
         })
         .unwrap();
     assert_eq!(a.status().pending, (3 * PHOTOS + OTHER) as u64);
-    assert_eq!(a.status().blobs_to_upload, PHOTOS as u64);
+    assert_eq!(a.status().attachments_to_upload, PHOTOS as u64);
 
     let seen = Arc::new(Mutex::new(Vec::new()));
-    a.engine = SyncEngine::new(Box::new(Sizes {
+    a.engine = vigil_core::team::engine(Box::new(Sizes {
         inner: server.transport(),
         seen: seen.clone(),
     }));
     let r = a.sync().unwrap();
-    assert_eq!(r.acked, (3 * PHOTOS + OTHER) as u64);
-    assert_eq!(r.blobs_uploaded, PHOTOS as u64);
+    assert_eq!(r.pushed, (3 * PHOTOS + OTHER) as u64);
+    assert_eq!(r.attachments_uploaded, PHOTOS as u64);
     assert_eq!(a.status().pending, 0);
     let seen = seen.lock().unwrap().clone();
     // Bounded: no request body over a batch (256 KiB) or a chunk plus its header.
@@ -448,8 +453,8 @@ fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bou
     assert!(pushes >= (3 * PHOTOS + OTHER) / most, "{pushes}");
 
     let r = b.sync().unwrap();
-    assert_eq!(r.blobs_downloaded, PHOTOS as u64);
-    assert_eq!(b.status().blobs_to_download, 0);
+    assert_eq!(r.attachments_downloaded, PHOTOS as u64);
+    assert_eq!(b.status().attachments_to_download, 0);
     for (aref, len) in &refs {
         // read_attachment checks the plaintext's size and SHA-256 against the signed ref.
         let back = read(&mut b, &aref.id).unwrap();

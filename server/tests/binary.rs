@@ -70,7 +70,7 @@ fn admin_commands_and_serving() {
     let db = a.vault.db_mut().unwrap();
     a.engine.enroll(db, &url, &code, "Officer A").unwrap();
     a.emit("note", "n1", json!({"text": "one"}));
-    assert_eq!(a.sync().unwrap().acked, 1);
+    assert_eq!(a.sync().unwrap().pushed, 1);
 
     let id = a.id();
     let (ok, out) = admin(dir.path(), &["revoke", &id]);

@@ -109,7 +109,7 @@ fn sync_until_quiet(devs: &mut [Device]) {
     }
     for d in devs.iter_mut() {
         let r = d.sync().unwrap();
-        assert_eq!((r.acked, r.received), (0, 0), "quiet after convergence");
+        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
     }
 }
 
@@ -265,7 +265,7 @@ fn changes_written_an_hour_ahead_before_enrolling_are_rebased_and_reach_the_team
     );
 
     let r = fast.sync().unwrap();
-    assert_eq!((r.acked, r.quarantined), (ahead.len() as u64, 0));
+    assert_eq!((r.pushed, r.quarantined), (ahead.len() as u64, 0));
     right.sync().unwrap();
     assert_eq!(incident_ids(&mut right), vec![inc.clone()]);
     let got = venue::get_venue(right.db(), &v).unwrap();
@@ -349,7 +349,7 @@ fn a_stamp_in_2099_is_refused_by_the_server_and_by_a_device() {
     assert_eq!(outcomes, vec![EntryOutcome::Applied]);
     let before = b.db().clock().last().clone();
     let r = b.sync().unwrap();
-    assert_eq!((r.received, r.refused), (2, 1));
+    assert_eq!((r.pulled, r.refused), (2, 1));
     let inbox = b.inbox();
     let far = inbox
         .iter()
@@ -489,7 +489,7 @@ fn a_pull_refused_as_stale_after_the_device_clock_moved_recovers_by_itself() {
     // retry succeeds within the same sync.
     wall.set_offset_ms(HOUR);
     let r = a.sync().unwrap();
-    assert_eq!(r.received, 1);
+    assert_eq!(r.pulled, 1);
     assert!((a.status().clock_offset_ms + HOUR).abs() < 5_000);
     assert_eq!(a.status().last_error, None);
 
@@ -504,7 +504,7 @@ fn a_pull_refused_as_stale_after_the_device_clock_moved_recovers_by_itself() {
     let pending = a.pending();
     assert!(pending[1].hlc.physical_ms > vigil_core::store::now_ms() + HOUR as u64 / 2);
     let r = a.sync().unwrap();
-    assert_eq!((r.acked, r.quarantined), (2, 0));
+    assert_eq!((r.pushed, r.quarantined), (2, 0));
     assert!((a.status().clock_offset_ms + 2 * HOUR).abs() < 5_000);
     b.sync().unwrap();
     let got: Vec<_> = b.inbox().into_iter().map(|e| e.change.entity_id).collect();
@@ -544,7 +544,7 @@ fn a_server_restarted_with_its_clock_stepped_back_starts_from_what_it_recorded()
     // The device keeps syncing: pushes are not refused, pulls are not stale.
     a.emit("note", "n2", json!({}));
     let r = a.sync().unwrap();
-    assert_eq!((r.acked, r.quarantined), (1, 0));
+    assert_eq!((r.pushed, r.quarantined), (1, 0));
     let (page, _) = raw_pull(&server, &mut a, 0, vigil_core::store::now_ms());
     assert_eq!(page.changes.len(), 2);
     assert!(page.server_time_ms.unwrap() + 5_000 >= recorded);

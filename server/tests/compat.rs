@@ -124,7 +124,7 @@ fn the_previous_release_s_bytes_are_accepted_as_sent() {
     let mut b = Device::new(&server.url());
     b.enroll(&server, &team, "B");
     let r = b.sync().unwrap();
-    assert_eq!(r.received, 8);
+    assert_eq!(r.pulled, 8);
     let incidents = IncidentLog::new(&mut b.vault)
         .list(&IncidentFilter::default(), &Page::default())
         .unwrap();
@@ -156,8 +156,8 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
         old.status().unwrap().schema_version,
         Some(vigil_core::store::schema::SCHEMA_VERSION)
     );
-    let pending = vigil_core::sync::status(old.db().unwrap()).unwrap();
-    assert_eq!((pending.pending, pending.blobs_to_upload), (8, 1));
+    let pending = vigil_core::team::status(old.db().unwrap()).unwrap();
+    assert_eq!((pending.pending, pending.attachments_to_upload), (8, 1));
     // Its pages keep the HMAC they were written with (new stores use HMAC-SHA256).
     let hmac: String = old
         .db()
@@ -181,7 +181,7 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
     let server = TestServer::start();
     let team = server.new_team("Alpha");
     let code = server.code(&team);
-    let engine = vigil_core::sync::SyncEngine::new(Box::new(server.transport()));
+    let engine = vigil_core::team::engine(Box::new(server.transport()));
     engine
         .enroll(
             old.db_mut().unwrap(),
@@ -191,13 +191,16 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
         )
         .unwrap();
     let r = engine.sync_now(old.db_mut().unwrap()).unwrap();
-    assert_eq!((r.acked, r.quarantined, r.blobs_uploaded), (8, 0, 1));
+    assert_eq!((r.pushed, r.quarantined, r.attachments_uploaded), (8, 0, 1));
     assert_eq!(SCHEMA_VERSION, 3);
 
     let mut b = Device::new(&server.url());
     b.enroll(&server, &team, "B");
     let r = b.sync().unwrap();
-    assert_eq!((r.received, r.blobs_downloaded, r.blobs_failed), (8, 1, 0));
+    assert_eq!(
+        (r.pulled, r.attachments_downloaded, r.attachments_failed),
+        (8, 1, 0)
+    );
     let log = IncidentLog::new(&mut b.vault);
     let incidents = log
         .list(&IncidentFilter::default(), &Page::default())
@@ -340,7 +343,7 @@ fn a_server_upgraded_from_the_previous_release_keeps_anchoring_its_devices() {
     // and its next incident entry is anchored on top of the old ones.
     let store = tempfile::tempdir().unwrap();
     let mut phone = old_store(store.path());
-    let engine = vigil_core::sync::SyncEngine::new(Box::new(
+    let engine = vigil_core::team::engine(Box::new(
         vigil_core::sync::transport::HttpTransport::without_reuse(
             &url,
             std::time::Duration::from_secs(5),
@@ -356,12 +359,12 @@ fn a_server_upgraded_from_the_previous_release_keeps_anchoring_its_devices() {
         )
         .unwrap();
     let r = engine.sync_now(phone.db_mut().unwrap()).unwrap();
-    assert_eq!((r.acked, r.quarantined), (8, 0));
+    assert_eq!((r.pushed, r.quarantined), (8, 0));
     let incident = IncidentLog::new(&mut phone)
         .quick_log(vigil_core::incident::Category::Medical, None)
         .unwrap();
     let r = engine.sync_now(phone.db_mut().unwrap()).unwrap();
-    assert_eq!((r.acked, r.quarantined), (1, 0), "the new entry links on");
+    assert_eq!((r.pushed, r.quarantined), (1, 0), "the new entry links on");
     assert_eq!(
         storage.chain_head(&device).unwrap().unwrap().seq,
         incident.seq

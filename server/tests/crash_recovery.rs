@@ -27,7 +27,6 @@ use ring::digest;
 use vigil_core::incident::{AttachmentRef, Category, IncidentLog, Report};
 use vigil_core::sync::protocol::BlobRef;
 use vigil_core::sync::transport::HttpTransport;
-use vigil_core::sync::SyncEngine;
 use vigil_server::Storage;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
@@ -332,7 +331,7 @@ struct Team {
 
 fn device_via(url: &str) -> Device {
     let mut d = Device::new(url);
-    d.engine = SyncEngine::new(Box::new(
+    d.engine = vigil_core::team::engine(Box::new(
         HttpTransport::without_reuse(url, Duration::from_secs(5)).expect("transport"),
     ))
     .with_retry_policy(vigil_core::sync::RetryPolicy {
@@ -446,7 +445,7 @@ fn killing_the_server_during_uploads_never_wedges_a_device_and_loses_nothing() {
         let name = sealed_name(&mut t.a, &aref.id);
         sent.push((aref, name));
     }
-    assert_eq!(t.a.status().blobs_to_upload, 8);
+    assert_eq!(t.a.status().attachments_to_upload, 8);
 
     // Rounds alternate: the next blob's last chunk, killed at each delay of the sweep in
     // turn, then the next chunk of any kind, at another delay. A round that kills before
@@ -488,7 +487,7 @@ fn killing_the_server_during_uploads_never_wedges_a_device_and_loses_nothing() {
     assert!(kills.len() >= 10, "only {} kills: {kills:?}", kills.len());
 
     let st = t.a.status();
-    assert_eq!((st.pending, st.blobs_to_upload), (0, 0), "{st:?}");
+    assert_eq!((st.pending, st.attachments_to_upload), (0, 0), "{st:?}");
 
     // Every blob is on the server whole, byte for byte (its SHA-256 is its name)...
     let storage = t.server.lock().expect("server").open_storage();
@@ -508,7 +507,7 @@ fn killing_the_server_during_uploads_never_wedges_a_device_and_loses_nothing() {
     // ...and on the teammate after its sync, the photos themselves.
     t.server.lock().expect("server").start();
     let r = t.b.sync().expect("teammate sync");
-    assert_eq!((r.blobs_downloaded, r.blobs_failed), (8, 0));
+    assert_eq!((r.attachments_downloaded, r.attachments_failed), (8, 0));
     for ((aref, _), bytes) in sent.iter().zip(&photos) {
         assert_eq!(&read(&mut t.b, &aref.id), bytes);
     }
@@ -550,7 +549,7 @@ fn killing_the_server_or_cutting_answers_during_downloads_loses_nothing() {
     assert!(kills.len() >= 4, "only {} kills", kills.len());
 
     let st = t.b.status();
-    assert_eq!(st.blobs_to_download, 0, "{st:?}");
+    assert_eq!(st.attachments_to_download, 0, "{st:?}");
     for (aref, bytes) in sent.iter().zip(&photos) {
         assert_eq!(&read(&mut t.b, &aref.id), bytes);
     }

@@ -164,7 +164,7 @@ fn three_devices_converge_on_incidents_answers_and_venue_fields() {
     }
     for d in devs.iter_mut() {
         let r = d.sync().unwrap();
-        assert_eq!((r.acked, r.received), (0, 0), "quiet after convergence");
+        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
     }
 
     // Incidents: the same on every device, verified chains of all three devices.

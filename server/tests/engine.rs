@@ -11,7 +11,7 @@ use common::{Device, TestServer};
 use rusqlite::Transaction;
 use serde_json::json;
 use vigil_core::sync::protocol::Change;
-use vigil_core::sync::{Appliers, ApplyError, InboxState, RemoteApplier, SyncEngine, SyncError};
+use vigil_core::sync::{Appliers, ApplyError, InboxState, RemoteApplier, SyncError};
 
 fn payloads(d: &mut Device) -> Vec<serde_json::Value> {
     d.inbox().into_iter().map(|e| e.change.payload).collect()
@@ -44,12 +44,12 @@ fn two_devices_converge_and_nothing_repeats() {
     }
     assert_eq!(a.status().pending, 3);
     let ra = a.sync().unwrap();
-    assert_eq!(ra.acked, 3);
+    assert_eq!(ra.pushed, 3);
     assert_eq!(a.status().pending, 0);
     let rb = b.sync().unwrap();
-    assert_eq!((rb.acked, rb.received), (2, 3));
+    assert_eq!((rb.pushed, rb.pulled), (2, 3));
     let ra = a.sync().unwrap();
-    assert_eq!((ra.acked, ra.received), (0, 2));
+    assert_eq!((ra.pushed, ra.pulled), (0, 2));
 
     let mut pa = payloads(&mut a);
     pa.sort_by_key(|v| v.to_string());
@@ -115,7 +115,7 @@ fn server_down_loses_nothing_and_schedules_a_retry() {
 
     server.restart();
     let r = a.sync().unwrap();
-    assert_eq!(r.acked, 2);
+    assert_eq!(r.pushed, 2);
     let st = a.status();
     assert_eq!(
         (st.pending, st.last_error, st.next_attempt_ms),
@@ -161,7 +161,7 @@ fn server_errors_and_429_honour_retry_after() {
     assert_eq!(a.status().pending, 1);
     assert!(server.team_changes(&team).is_empty());
 
-    assert_eq!(a.sync().unwrap().acked, 1);
+    assert_eq!(a.sync().unwrap().pushed, 1);
     assert_eq!(server.team_changes(&team).len(), 1);
 }
 
@@ -195,7 +195,7 @@ fn a_poison_entry_is_quarantined_while_the_rest_drains() {
     a.emit("note", "n2", json!(["not", "an", "object"]));
     a.emit("note", "n3", json!({"text": "three"}));
     let r = a.sync().unwrap();
-    assert_eq!((r.acked, r.quarantined), (2, 1));
+    assert_eq!((r.pushed, r.quarantined), (2, 1));
     let st = a.status();
     assert_eq!((st.pending, st.quarantined), (0, 1));
     let q = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
@@ -207,7 +207,7 @@ fn a_poison_entry_is_quarantined_while_the_rest_drains() {
     );
     // Later entries keep flowing: the quarantined one is not resent.
     a.emit("note", "n4", json!({"text": "four"}));
-    assert_eq!(a.sync().unwrap().acked, 1);
+    assert_eq!(a.sync().unwrap().pushed, 1);
     b.sync().unwrap();
     let mut ids: Vec<String> = b.inbox().into_iter().map(|e| e.change.entity_id).collect();
     ids.sort();
@@ -219,13 +219,14 @@ fn an_entry_too_large_to_send_is_quarantined_and_skipped_without_a_gap() {
     let server = TestServer::start_with_limit(16 * 1024);
     let team = server.new_team("Alpha");
     let mut a = Device::new(&server.url());
-    a.engine = SyncEngine::new(Box::new(server.transport())).with_max_batch_bytes(8 * 1024);
+    a.engine =
+        vigil_core::team::engine(Box::new(server.transport())).with_max_batch_bytes(8 * 1024);
     a.enroll(&server, &team, "A");
     a.emit("note", "n1", json!({"text": "small"}));
     a.emit("note", "big", json!({"text": "x".repeat(40_000)}));
     a.emit("note", "n3", json!({"text": "small too"}));
     let r = a.sync().unwrap();
-    assert_eq!((r.acked, r.quarantined), (2, 1));
+    assert_eq!((r.pushed, r.quarantined), (2, 1));
     let q = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].entity_id, "big");
@@ -234,7 +235,7 @@ fn an_entry_too_large_to_send_is_quarantined_and_skipped_without_a_gap() {
     assert_eq!(stored, vec![1, 3]);
     // The skip marker kept the sequence whole: new entries are accepted.
     a.emit("note", "n4", json!({"text": "after"}));
-    assert_eq!(a.sync().unwrap().acked, 1);
+    assert_eq!(a.sync().unwrap().pushed, 1);
     assert_eq!(server.team_changes(&team).len(), 3);
     assert_eq!(a.status().quarantined, 1);
 }
@@ -260,7 +261,7 @@ fn a_413_halves_the_batch_and_quarantines_the_entry_at_fault() {
         proxy.push(Fault::Respond(answer.clone()));
     }
     let r = a.sync().unwrap();
-    assert_eq!((r.acked, r.quarantined), (3, 1));
+    assert_eq!((r.pushed, r.quarantined), (3, 1));
     let q = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].entity_id, "n1");
@@ -303,7 +304,7 @@ fn an_unknown_device_is_unauthorized() {
     let mut b = Device::new(&other.url());
     b.enroll(&other, &other_team, "B");
     b.emit("note", "n1", json!({}));
-    b.engine = SyncEngine::new(Box::new(server.transport()));
+    b.engine = vigil_core::team::engine(Box::new(server.transport()));
     let err = b.sync().unwrap_err();
     assert!(
         matches!(err, SyncError::Unauthorized { ref code } if code == "unknown_device"),
@@ -321,7 +322,7 @@ fn faults_between_client_and_server_lose_and_duplicate_nothing() {
     let team = server.new_team("Alpha");
     let proxy = FaultProxy::start(server.addr);
     let mut a = Device::with_timeout(&proxy.url(), Duration::from_millis(700));
-    a.engine = SyncEngine::new(Box::new(
+    a.engine = vigil_core::team::engine(Box::new(
         vigil_core::sync::transport::HttpTransport::without_reuse(
             &proxy.url(),
             Duration::from_millis(700),
@@ -422,14 +423,19 @@ fn registered_appliers_apply_pulled_changes_and_refuse_bad_ones() {
     b.enroll(&server, &team, "B");
     let mut appliers = Appliers::new();
     appliers.register("note.", Arc::new(NotesApplier));
-    b.engine = SyncEngine::new(Box::new(server.transport())).with_appliers(appliers);
+    b.engine = vigil_core::team::engine(Box::new(server.transport())).with_appliers(appliers);
 
     a.emit("note.text", "n1", json!({"text": "hello"}));
     a.emit("note.text", "n2", json!({"no_text": true}));
     a.emit("venue", "v1", json!({"name": "hotel"}));
     a.sync().unwrap();
     let r = b.sync().unwrap();
-    assert_eq!((r.received, r.applied), (3, 1));
+    // Every pulled change in exactly one bucket: n1 applied, v1 stored only (no applier),
+    // n2 refused (its reason in the inbox).
+    assert_eq!(
+        (r.pulled, r.applied, r.stored_only, r.refused, r.already_had),
+        (3, 1, 1, 1, 0)
+    );
     let text: String = b
         .db()
         .conn()
@@ -488,10 +494,10 @@ fn a_server_restored_from_an_older_copy_triggers_a_resync() {
         .unwrap();
     }
     let r = b.sync().unwrap();
-    // Everything came again; the inbox holds each change once.
-    assert_eq!(r.received, 0);
+    // Everything came again, counted as already had; the inbox holds each change once.
+    assert_eq!((r.pulled, r.already_had, r.applied), (3, 3, 0));
     assert_eq!(b.inbox().len(), 3);
     a.emit("note", "n3", json!({"i": 3}));
     a.sync().unwrap();
-    assert_eq!(b.sync().unwrap().received, 1);
+    assert_eq!(b.sync().unwrap().pulled, 1);
 }

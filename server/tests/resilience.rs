@@ -18,7 +18,7 @@ use serde_json::json;
 use vigil_core::sync::engine::{DEFAULT_BATCH_SIZE, DEFAULT_PULL_LIMIT};
 use vigil_core::sync::protocol::{paths, PushBatch};
 use vigil_core::sync::transport::HttpTransport;
-use vigil_core::sync::{Response, SyncEngine, Transport, TransportError};
+use vigil_core::sync::{Response, Transport, TransportError};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
 
@@ -112,7 +112,7 @@ fn server_killed_mid_drain_then_restarted_loses_and_repeats_nothing() {
 
     let mut a = Device::with_timeout(&url, Duration::from_secs(2));
     let pushed = Arc::new(AtomicUsize::new(0));
-    a.engine = SyncEngine::new(Box::new(CountingPushes {
+    a.engine = vigil_core::team::engine(Box::new(CountingPushes {
         inner: HttpTransport::without_reuse(&url, Duration::from_secs(2)).unwrap(),
         ok: pushed.clone(),
     }))
@@ -190,9 +190,12 @@ fn client_gone_between_server_apply_and_local_ack_drains_without_duplicates() {
     assert_eq!(a.status().pending, 7, "not acknowledged locally");
 
     // The app is killed: the engine goes; a new one (new transport, same store) drains.
-    a.engine = SyncEngine::new(Box::new(server.transport()));
+    a.engine = vigil_core::team::engine(Box::new(server.transport()));
     let r = a.sync().unwrap();
-    assert_eq!(r.acked, 7, "the repeat is answered as duplicates and acked");
+    assert_eq!(
+        r.pushed, 7,
+        "the repeat is answered as duplicates and acked"
+    );
     assert_eq!(a.status().pending, 0);
     let changes = server.team_changes(&team);
     assert_eq!(changes.len(), 7, "no duplicates on the server");
@@ -268,13 +271,13 @@ fn thirty_days_offline_ten_thousand_entries_drain_in_bounded_batches() {
 
     let pushes = Arc::new(Mutex::new(Vec::new()));
     let pulls = Arc::new(Mutex::new(0));
-    a.engine = SyncEngine::new(Box::new(Recording {
+    a.engine = vigil_core::team::engine(Box::new(Recording {
         inner: server.transport(),
         pushes: pushes.clone(),
         pulls: pulls.clone(),
     }));
     let r = a.sync().unwrap();
-    assert_eq!(r.acked, N);
+    assert_eq!(r.pushed, N);
     assert_eq!(a.status().pending, 0);
 
     let pushes = pushes.lock().unwrap().clone();
@@ -295,7 +298,7 @@ fn thirty_days_offline_ten_thousand_entries_drain_in_bounded_batches() {
 
     // The other device gets all of it, in bounded pages, exactly once.
     let r = b.sync().unwrap();
-    assert_eq!(r.received, N);
+    assert_eq!(r.pulled, N);
     let mut per_day: BTreeMap<u64, usize> = BTreeMap::new();
     for e in b.inbox() {
         *per_day

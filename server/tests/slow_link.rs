@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use common::Device;
 use vigil_core::incident::{AttachmentRef, Category, IncidentFilter, IncidentLog, Page, Report};
 use vigil_core::sync::transport::HttpTransport;
-use vigil_core::sync::SyncEngine;
+
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 use vigil_server::{BackgroundServer, Ctx, SqliteStorage, Storage};
 
@@ -123,7 +123,7 @@ fn photo(seed: u64, len: usize) -> Vec<u8> {
 fn device(url: &str) -> Device {
     let mut d = Device::new(url);
     // Generous: the link is slow, not broken.
-    d.engine = SyncEngine::new(Box::new(
+    d.engine = vigil_core::team::engine(Box::new(
         HttpTransport::without_reuse(url, Duration::from_secs(60)).expect("transport"),
     ));
     d
@@ -238,7 +238,7 @@ fn scenario(kbit: u32, through_relay: bool, photo_lens: &[usize], whole: bool) -
                 break;
             }
         }
-        if text_s.is_some() && b.status().blobs_to_download == 0 {
+        if text_s.is_some() && b.status().attachments_to_download == 0 {
             photos_s = Some(start.elapsed().as_secs_f64());
             break;
         }
@@ -259,7 +259,7 @@ fn scenario(kbit: u32, through_relay: bool, photo_lens: &[usize], whole: bool) -
     let mut a = uploader.join().expect("uploader");
     assert!(done.load(Ordering::SeqCst));
     let st = a.status();
-    assert_eq!((st.pending, st.blobs_to_upload), (0, 0), "{st:?}");
+    assert_eq!((st.pending, st.attachments_to_upload), (0, 0), "{st:?}");
     let photos_at = photos_s.expect("the photos reached the teammate");
     for (aref, bytes) in sent.iter().zip(&photos) {
         let mut out = Vec::new();

@@ -19,7 +19,7 @@ use vigil_core::incident::{Category, IncidentLog, Report};
 use vigil_core::sync::transport::{
     HttpTransport, SpkiPin, TlsFailure, TlsOptions, Transport, TransportError,
 };
-use vigil_core::sync::{SyncEngine, SyncError};
+use vigil_core::sync::SyncError;
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 use vigil_server::tls::TlsIdentity;
 use vigil_server::{service, BackgroundServer, SqliteStorage, Storage};
@@ -166,7 +166,7 @@ fn device(url: &str, tls: &TlsOptions) -> Device {
 }
 
 fn use_transport(d: &mut Device, url: &str, tls: &TlsOptions) {
-    d.engine = SyncEngine::new(Box::new(transport(url, tls))).with_retry_policy(
+    d.engine = vigil_core::team::engine(Box::new(transport(url, tls))).with_retry_policy(
         vigil_core::sync::RetryPolicy {
             base_ms: 50,
             max_ms: 500,
@@ -208,7 +208,7 @@ fn a_device_enrolls_and_syncs_over_https_with_the_right_pin() {
     let pending = d.status().pending;
     assert!(pending >= 2, "an incident entry and a note: {pending}");
     let r = d.sync().unwrap();
-    assert_eq!(r.acked, pending);
+    assert_eq!(r.pushed, pending);
     let st = d.status();
     assert_eq!(st.pending, 0);
     assert_eq!(st.last_error, None);
@@ -272,7 +272,7 @@ fn a_wrong_pin_fails_as_transient_tls_and_nothing_reaches_the_server() {
 
     // Back on the right pin, everything goes.
     use_transport(&mut d, &url, &pins(&[files.pin]));
-    assert_eq!(d.sync().unwrap().acked, 3);
+    assert_eq!(d.sync().unwrap().pushed, 3);
     assert_eq!(server.changes(&team), 3);
 }
 
@@ -315,15 +315,15 @@ fn a_ca_issued_leaf_is_accepted_with_the_ca_as_extra_root_or_pinned() {
     let mut a = device(&url, &roots);
     enroll(&mut a, &url, &server.code(&team)).unwrap();
     a.emit("note", "a1", json!({"text": "from a"}));
-    assert_eq!(a.sync().unwrap().acked, 1);
+    assert_eq!(a.sync().unwrap().pushed, 1);
 
     // The CA's pin (it is the intermediate of the presented chain), no extra root.
     let mut b = device(&url, &pins(&[ca.pin]));
     enroll(&mut b, &url, &server.code(&team)).unwrap();
     b.emit("note", "b1", json!({"text": "from b"}));
     let r = b.sync().unwrap();
-    assert_eq!(r.acked, 1);
-    assert_eq!(r.received, 1, "a's note");
+    assert_eq!(r.pushed, 1);
+    assert_eq!(r.pulled, 1, "a's note");
 
     // The leaf's own pin works too, though its CA is unknown to the device.
     let t = transport(&url, &pins(&[files.pin]));
@@ -573,7 +573,7 @@ fn the_binary_serves_https_prints_the_pin_and_a_device_syncs() {
     let mut d = device(&url, &pins(&[files.pin]));
     enroll(&mut d, &url, &code).unwrap();
     log_incident(&mut d, "Seen at the gate");
-    assert_eq!(d.sync().unwrap().acked, 1);
+    assert_eq!(d.sync().unwrap().pushed, 1);
     assert_eq!(d.status().pending, 0);
     drop(running);
 }

@@ -1,19 +1,18 @@
-//! `enroll`, `sync`, `sync status`: the device side of team sync, over the core's
-//! built-in HTTP transport. Every command blocks until the server answers or times out.
+//! `enroll`, `sync`, `sync status`: the device side of team sync, through the core's
+//! `team::SyncClient` (the same code the apps run) on the built-in HTTP transport. Every
+//! command blocks until the server answers or times out.
 
 use std::path::Path;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
-use vigil_core::sync::transport::{HttpTransport, SpkiPin, TlsOptions};
-use vigil_core::sync::{self, state, SyncEngine, SyncError, SyncProgress};
+use vigil_core::sync::transport::SpkiPin;
+use vigil_core::sync::{SyncError, SyncProgress, SyncReport};
+use vigil_core::team::{SyncClient, SyncOptions};
+use vigil_core::SharedVault;
 
 use super::{unlock, CliError};
 use crate::output::Output;
-
-/// Bound on each whole HTTP request.
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Args)]
 pub struct EnrollArgs {
@@ -35,6 +34,10 @@ pub struct EnrollArgs {
 pub struct SyncArgs {
     #[command(subcommand)]
     command: Option<SyncCommand>,
+    /// Changes only: attachment files (photos) wait for a sync without this flag. For a
+    /// metered or poor link; never holds back a change.
+    #[arg(long)]
+    text_only: bool,
 }
 
 #[derive(Subcommand)]
@@ -63,18 +66,11 @@ pub fn kind(e: &SyncError) -> &'static str {
         SyncError::SequenceGap { .. } => "sequence_gap",
         SyncError::Transient { .. } => "transient",
         SyncError::Protocol(_) => "protocol",
+        SyncError::AlreadyRunning => "already_running",
+        SyncError::InvalidUrl => "invalid_url",
+        SyncError::InvalidPin { .. } => "invalid_pin",
         SyncError::Store(_) => "store",
     }
-}
-
-fn engine(url: &str, pins: Vec<SpkiPin>) -> Result<SyncEngine, CliError> {
-    let tls = TlsOptions {
-        pins,
-        extra_roots_pem: None,
-    };
-    let t = HttpTransport::with_tls(url, TIMEOUT, &tls)
-        .map_err(|_| CliError::Usage(format!("invalid server address: {url}")))?;
-    Ok(SyncEngine::new(Box::new(t)))
 }
 
 /// Parses `--pin` values; a bad one is a usage error saying which (by position) and why.
@@ -90,13 +86,20 @@ fn parse_pins(pins: &[String]) -> Result<Vec<SpkiPin>, CliError> {
 
 pub fn enroll(dir: &Path, args: EnrollArgs, out: &Output) -> Result<(), CliError> {
     let pins = parse_pins(&args.pins)?;
-    let mut v = unlock(dir)?;
-    let engine = engine(&args.url, pins.clone())?;
-    let db = v.db_mut()?;
-    let e = engine
-        .enroll(db, &args.url, &args.code, &args.officer)
-        .map_err(cli_error)?;
-    state::set_tls_pins(db, &pins)?;
+    let options = SyncOptions {
+        pinned_keys: pins.iter().map(|p| p.to_string()).collect(),
+        ..SyncOptions::default()
+    };
+    let client = SyncClient::new(SharedVault::new(unlock(dir)?), options);
+    let e = match client.enroll(&args.url, &args.code, &args.officer) {
+        Err(SyncError::InvalidUrl) => {
+            return Err(CliError::Usage(format!(
+                "invalid server address: {}",
+                args.url
+            )))
+        }
+        r => r.map_err(cli_error)?,
+    };
     out.print(
         &json!({"enrolled": true, "team_id": e.team_id, "device_id": e.device_id,
                 "server_url": args.url, "pins": pins.len()}),
@@ -119,14 +122,14 @@ pub fn enroll(dir: &Path, args: EnrollArgs, out: &Output) -> Result<(), CliError
 pub fn run(dir: &Path, args: SyncArgs, out: &Output) -> Result<(), CliError> {
     match args.command {
         Some(SyncCommand::Status) => status(dir, out),
-        None => sync_now(dir, out),
+        None => sync_now(dir, args.text_only, out),
     }
 }
 
-fn sync_now(dir: &Path, out: &Output) -> Result<(), CliError> {
-    let mut v = unlock(dir)?;
-    let db = v.db_mut()?;
-    let st = sync::status(db).map_err(cli_error)?;
+fn sync_now(dir: &Path, text_only: bool, out: &Output) -> Result<(), CliError> {
+    let client = SyncClient::new(SharedVault::new(unlock(dir)?), SyncOptions::default());
+    client.set_text_only(text_only);
+    let st = client.status().map_err(cli_error)?;
     let url = match (&st.server_url, st.revoked) {
         (_, true) => return Err(CliError::Sync(SyncError::Revoked)),
         (Some(u), false) => u.clone(),
@@ -137,36 +140,38 @@ fn sync_now(dir: &Path, out: &Output) -> Result<(), CliError> {
             "pushing {} pending change(s) to {url}",
             st.pending
         ));
-    }
-    let pins = state::tls_pins(db.conn())?;
-    let mut engine = engine(&url, pins)?;
-    if !out.json {
         // Progress goes to stderr, one line per step, so stdout keeps the summary.
-        engine = engine.with_progress(std::sync::Arc::new(|p| eprintln!("{}", progress_line(&p))));
+        client.set_progress(Some(std::sync::Arc::new(|p| {
+            eprintln!("{}", progress_line(&p))
+        })));
     }
-    let r = engine.sync_now(db).map_err(cli_error)?;
-    out.print(
-        &json!({"pushed": r.acked, "quarantined": r.quarantined, "pulled": r.received,
-                "applied": r.applied, "refused": r.refused,
-                "attachments_uploaded": r.blobs_uploaded,
-                "attachments_downloaded": r.blobs_downloaded,
-                "attachments_failed": r.blobs_failed}),
-        || {
-            format!(
-                "pushed {}, quarantined {}\npulled {} (applied {}, refused {})\n\
-                 attachments: {} uploaded, {} downloaded, {} failed",
-                r.acked,
-                r.quarantined,
-                r.received,
-                r.applied,
-                r.refused,
-                r.blobs_uploaded,
-                r.blobs_downloaded,
-                r.blobs_failed
-            )
-        },
-    );
+    let r = match client.sync_now() {
+        Err(SyncError::InvalidUrl) => {
+            return Err(CliError::Usage(format!("invalid server address: {url}")))
+        }
+        r => r.map_err(cli_error)?,
+    };
+    out.print(&r, || report_text(&r));
     Ok(())
+}
+
+/// The report as text: every pulled change in one named bucket.
+fn report_text(r: &SyncReport) -> String {
+    format!(
+        "pushed {}, quarantined {}\n\
+         pulled {} (applied {}, stored only {}, refused {}, already had {})\n\
+         attachments: {} uploaded, {} downloaded, {} failed",
+        r.pushed,
+        r.quarantined,
+        r.pulled,
+        r.applied,
+        r.stored_only,
+        r.refused,
+        r.already_had,
+        r.attachments_uploaded,
+        r.attachments_downloaded,
+        r.attachments_failed
+    )
 }
 
 fn progress_line(p: &SyncProgress) -> String {
@@ -174,17 +179,19 @@ fn progress_line(p: &SyncProgress) -> String {
         SyncProgress::Pushed { acked, pending } => {
             format!("  pushed {acked} ({pending} still queued)")
         }
-        SyncProgress::Uploaded { blobs } => format!("  attachment files uploaded: {blobs}"),
+        SyncProgress::AttachmentUploaded { count } => {
+            format!("  attachment files uploaded: {count}")
+        }
         SyncProgress::Pulled { received } => format!("  team changes received: {received}"),
-        SyncProgress::Downloaded { blobs, remaining } => {
-            format!("  attachment files downloaded: {blobs} ({remaining} to go)")
+        SyncProgress::AttachmentDownloaded { count, remaining } => {
+            format!("  attachment files downloaded: {count} ({remaining} to go)")
         }
     }
 }
 
 fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
     let v = unlock(dir)?;
-    let s = sync::status(v.db()?).map_err(cli_error)?;
+    let s = vigil_core::team::status(v.db()?).map_err(cli_error)?;
     out.print(&s, || {
         let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
         let ms = |o: Option<u64>| o.map(local_time).unwrap_or_else(|| "-".into());
@@ -205,8 +212,10 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
                 None => "retry          -".into(),
             },
             format!(
-                "attachments    {} to upload, {} to download",
-                s.blobs_to_upload, s.blobs_to_download
+                "attachments    {} to upload{}, {} to download",
+                s.attachments_to_upload,
+                upload_left(s.upload_bytes, s.upload_estimate_ms),
+                s.attachments_to_download
             ),
             format!("revoked        {}", s.revoked),
             format!(
@@ -214,9 +223,43 @@ fn status(dir: &Path, out: &Output) -> Result<(), CliError> {
                 s.clock_offset_ms
             ),
         ]
+        .into_iter()
+        .chain(s.blocked.iter().map(|b| match b.seq {
+            Some(seq) => format!("blocked        change {seq} ({}): {}", b.kind, b.reason),
+            None => format!(
+                "blocked        an attachment file ({}): {}",
+                b.kind, b.reason
+            ),
+        }))
+        .collect::<Vec<_>>()
         .join("\n")
     });
     Ok(())
+}
+
+/// What is left to upload, and how long it should take at the rate last measured.
+fn upload_left(bytes: u64, estimate_ms: Option<u64>) -> String {
+    if bytes == 0 {
+        return String::new();
+    }
+    let size = if bytes >= 1024 * 1024 {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
+    };
+    match estimate_ms {
+        Some(ms) => format!(" ({size}, about {} at the last rate)", duration(ms)),
+        None => format!(" ({size})"),
+    }
+}
+
+fn duration(ms: u64) -> String {
+    let s = ms.div_ceil(1000);
+    match s {
+        0..=89 => format!("{s} s"),
+        90..=5399 => format!("{} min", s.div_ceil(60)),
+        _ => format!("{:.1} h", s as f64 / 3600.0),
+    }
 }
 
 /// A Unix-ms instant as this machine's local time (`--json` keeps the milliseconds).

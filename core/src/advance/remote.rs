@@ -519,7 +519,7 @@ mod tests {
     }
 
     fn deliver(to: &mut Vault, changes: &[Change]) -> Vec<InboxState> {
-        let appliers = crate::sync::default_appliers();
+        let appliers = crate::team::domain().appliers;
         let db = to.db_mut().unwrap();
         changes
             .iter()

@@ -17,7 +17,10 @@ use super::OUTBOX_KIND_ATTACHMENT;
 use crate::error::{StoreError, StoreResult};
 use crate::store::{now_ms, Database};
 use crate::sync::apply::{ApplyError, RemoteApplier};
-use crate::sync::blobs::{file_digest, BlobHost, LocalBlob, OutgoingProblem, WantedBlob};
+use crate::sync::blobs::{
+    file_digest, BlobCounts, BlobHost, LocalBlob, OutgoingProblem, WantedBlob,
+    BLOCKED_UPLOADS_SHOWN,
+};
 use crate::sync::protocol::{BlobRef, Change, PushEntry};
 
 /// Attachment ids are 16 random bytes in lowercase hex (`attachment::seal`).
@@ -34,6 +37,10 @@ type OutRow = (Vec<u8>, Option<String>, Option<i64>, bool);
 pub struct Attachments;
 
 impl BlobHost for Attachments {
+    fn counts(&self, conn: &rusqlite::Connection) -> StoreResult<BlobCounts> {
+        counts(conn)
+    }
+
     fn outgoing(
         &self,
         db: &Database,
@@ -84,6 +91,23 @@ impl BlobHost for Attachments {
                 "attachment file damaged on this device",
             ));
         }
+        // The record goes before its file (text first): make sure the file is here, so a
+        // record is never sent whose file will never follow.
+        if !uploaded {
+            match std::fs::metadata(&path) {
+                Ok(m) if m.len() == blob.size => {}
+                Ok(_) => {
+                    return Err(OutgoingProblem::Unsendable(
+                        "attachment file damaged on this device",
+                    ))
+                }
+                Err(_) => {
+                    return Err(OutgoingProblem::Unsendable(
+                        "attachment file missing on this device",
+                    ))
+                }
+            }
+        }
         if let Some(obj) = entry.payload.as_object_mut() {
             obj.insert("file_key".into(), json!(hex::encode(&key)));
             obj.insert("blob".into(), json!(blob));
@@ -101,6 +125,54 @@ impl BlobHost for Attachments {
         tx.execute(
             "UPDATE incident_attachments SET uploaded = 1 WHERE blob_sha256 = ?1",
             [&blob.sha256],
+        )?;
+        Ok(())
+    }
+
+    fn unsent(&self, db: &Database) -> StoreResult<Vec<LocalBlob>> {
+        let Some(dir) = db.attachments_dir() else {
+            return Ok(vec![]);
+        };
+        let mut stmt = db.conn().prepare_cached(
+            "SELECT a.id, a.blob_sha256, a.blob_size FROM incident_attachments a
+             WHERE a.origin_device IS NULL AND a.uploaded = 0 AND a.transfer_error IS NULL
+               AND a.blob_sha256 IS NOT NULL AND a.blob_size > 0
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'incident.attachment'
+                               AND o.entity_id = a.id)
+             ORDER BY a.stored_ms, a.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sha256, size) = row?;
+            out.push(LocalBlob {
+                blob: BlobRef {
+                    sha256,
+                    size: u64::try_from(size).map_err(|_| StoreError::DatabaseCorrupt)?,
+                },
+                path: dir.join(&id),
+                uploaded: false,
+            });
+        }
+        Ok(out)
+    }
+
+    fn upload_refused(
+        &self,
+        tx: &Transaction<'_>,
+        blob: &BlobRef,
+        reason: &str,
+    ) -> StoreResult<()> {
+        tx.execute(
+            "UPDATE incident_attachments SET transfer_error = ?2
+             WHERE blob_sha256 = ?1 AND origin_device IS NULL AND uploaded = 0",
+            params![blob.sha256, reason],
         )?;
         Ok(())
     }
@@ -157,19 +229,45 @@ impl BlobHost for Attachments {
     }
 }
 
-/// `(to upload, to download)`: local attachments whose announcement is still queued and
-/// not yet whole on the server; teammates' attachments not yet here.
-pub(crate) fn counts(conn: &rusqlite::Connection) -> StoreResult<(u64, u64)> {
-    let (up, down) = conn.query_row(
-        "SELECT
-           (SELECT count(*) FROM incident_attachments a WHERE a.origin_device IS NULL
-              AND a.uploaded = 0 AND EXISTS (SELECT 1 FROM outbox o
-                WHERE o.kind = 'incident.attachment' AND o.entity_id = a.id AND o.quarantined = 0)),
-           (SELECT count(*) FROM incident_attachments WHERE available = 0)",
+/// Local attachments not yet whole on the server (their announcement queued, or gone
+/// ahead of them: text first), with their bytes; uploads refused for good (reasons);
+/// teammates' attachments not yet here.
+fn counts(conn: &rusqlite::Connection) -> StoreResult<BlobCounts> {
+    let (up, bytes, down) = conn.query_row(
+        "WITH up AS (SELECT coalesce(a.blob_size, 0) AS size FROM incident_attachments a
+                     WHERE a.origin_device IS NULL AND a.uploaded = 0
+                       AND a.transfer_error IS NULL
+                       AND (EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'incident.attachment'
+                                    AND o.entity_id = a.id AND o.quarantined = 0)
+                            OR (a.blob_sha256 IS NOT NULL
+                                AND NOT EXISTS (SELECT 1 FROM outbox o
+                                    WHERE o.kind = 'incident.attachment'
+                                      AND o.entity_id = a.id))))
+         SELECT (SELECT count(*) FROM up), (SELECT coalesce(sum(size), 0) FROM up),
+                (SELECT count(*) FROM incident_attachments WHERE available = 0)",
         [],
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        },
     )?;
-    Ok((up as u64, down as u64))
+    let mut stmt = conn.prepare_cached(
+        "SELECT transfer_error FROM incident_attachments
+         WHERE origin_device IS NULL AND uploaded = 0 AND transfer_error IS NOT NULL
+         ORDER BY stored_ms DESC LIMIT ?1",
+    )?;
+    let blocked = stmt
+        .query_map([BLOCKED_UPLOADS_SHOWN], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(BlobCounts {
+        to_upload: up as u64,
+        upload_bytes: bytes as u64,
+        to_download: down as u64,
+        blocked_uploads: blocked,
+    })
 }
 
 /// The wire payload of `incident.attachment` as a teammate's device sent it.

@@ -1,9 +1,16 @@
 //! The device side of sync: enroll once, then `sync_now` pushes the outbox and pulls the
-//! team's changes. Calls block (network and SQLite): run them off the UI thread.
+//! team's changes. Calls block on the network: run them off the UI thread.
+//!
+//! The engine holds the store only for short sections ([`StoreAccess`]): it reads what it
+//! will send, posts it holding nothing, and records the answer in a short write
+//! transaction. A store shared with the officer's calls is therefore never held across a
+//! request.
 //!
 //! Guarantees: an outbox entry leaves only in the transaction that records the server's
-//! acknowledgement; the pull cursor moves only in the transaction that stores the changes
-//! it brought; a transient failure loses nothing and schedules the next attempt.
+//! acknowledgement; entries written while a push is in flight go in the next batch; the
+//! pull cursor moves only in the transaction that stores the changes it brought (and only
+//! from where the page was asked); a transient failure loses nothing and schedules the
+//! next attempt.
 
 use std::sync::Arc;
 
@@ -13,54 +20,19 @@ use serde::de::DeserializeOwned;
 use crate::clock::offset_from_answer;
 use crate::error::StoreResult;
 use crate::store::{outbox, stamps, Database, OutboxEntry};
+use crate::sync::access::{Session, StoreAccess};
 use crate::sync::apply::{self, Appliers, InboxState};
 use crate::sync::backoff::{parse_retry_after, RetryPolicy};
-use crate::sync::blobs::{self, BlobHost, LocalBlob, OutgoingProblem, Transfer};
+use crate::sync::blobs::{self, BlobHost, LocalBlob, Meter, OutgoingProblem, Transfer};
 use crate::sync::error::SyncError;
 use crate::sync::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::sync::protocol::{
     codes, paths, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage,
     PullRequest, PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, SCHEMA_VERSION, SKIP_KIND,
 };
-use crate::sync::state::{self, SyncState, SyncStatus};
+use crate::sync::report::{ProgressSink, SyncProgress, SyncReport};
+use crate::sync::state::{self, SyncState};
 use crate::sync::transport::{Response, Transport, TransportError};
-
-/// What one `sync_now` did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SyncReport {
-    /// Entries acknowledged (applied now or earlier) and removed from the outbox.
-    pub acked: u64,
-    /// Entries the server refused, now quarantined.
-    pub quarantined: u64,
-    /// New remote changes stored in the inbox.
-    pub received: u64,
-    /// Of those, applied by a domain applier.
-    pub applied: u64,
-    /// Of those, refused for a clock stamp too far ahead.
-    pub refused: u64,
-    /// Blobs (attachment files) uploaded whole before the entries that reference them.
-    pub blobs_uploaded: u64,
-    /// Teammates' blobs downloaded and verified.
-    pub blobs_downloaded: u64,
-    /// Downloads that could not complete (reason kept with the attachment; retried).
-    pub blobs_failed: u64,
-}
-
-/// How far a running `sync_now` has got, for a progress line or bar.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SyncProgress {
-    /// A batch was acknowledged: entries acknowledged so far, entries still queued.
-    Pushed { acked: u64, pending: u64 },
-    /// An attachment file is whole on the server (count so far in this sync).
-    Uploaded { blobs: u64 },
-    /// A page of team changes was stored (new changes so far in this sync).
-    Pulled { received: u64 },
-    /// A teammate's attachment file arrived: so far, and still to fetch.
-    Downloaded { blobs: u64, remaining: u64 },
-}
-
-/// Receives [`SyncProgress`] on the thread running the sync; must return quickly.
-pub type ProgressSink = Arc<dyn Fn(SyncProgress) + Send + Sync>;
 
 /// The enrollment as the server answered it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,17 +41,38 @@ pub struct Enrollment {
     pub device_id: String,
 }
 
+/// Keeps the server's countersigned receipts of this device's chain (the incident log's
+/// anchoring, `incident::anchor`).
+pub trait ReceiptStore: Send + Sync {
+    /// Keeps `r`, verified by the engine under `server_public_key`, in `tx`.
+    fn keep(
+        &self,
+        tx: &Transaction<'_>,
+        r: &ChainReceipt,
+        server_public_key: &[u8; 32],
+    ) -> StoreResult<()>;
+}
+
+/// What the domains give the engine: the appliers of pulled changes by kind, the host of
+/// blobs (attachment files), the keeper of receipts. The engine names no domain module;
+/// `crate::team::domain()` wires this crate's own.
+#[derive(Clone)]
+pub struct SyncDomain {
+    pub appliers: Appliers,
+    pub blobs: Arc<dyn BlobHost>,
+    pub receipts: Arc<dyn ReceiptStore>,
+}
+
 pub struct SyncEngine {
     transport: Box<dyn Transport>,
-    appliers: Appliers,
+    domain: SyncDomain,
     policy: RetryPolicy,
     batch_size: u32,
     pull_limit: u32,
     max_batch_bytes: usize,
-    blobs: Arc<dyn BlobHost>,
     progress: Option<ProgressSink>,
+    text_only: bool,
 }
-
 /// Default most entries per push batch. The byte ceiling ([`DEFAULT_MAX_BATCH_BYTES`])
 /// usually binds first (about 200 signed incident entries); each batch costs a round trip,
 /// a signature each way and a durable commit on the server, so fewer, fuller batches.
@@ -156,19 +149,25 @@ pub(crate) fn classify(result: Result<Response, TransportError>, wall_ms: u64) -
 }
 
 impl SyncEngine {
-    /// An engine on `transport` with the domain appliers of [`crate::sync::default_appliers`]
-    /// (replace them with [`SyncEngine::with_appliers`]).
-    pub fn new(transport: Box<dyn Transport>) -> SyncEngine {
+    /// An engine on `transport` for the domains in `domain`.
+    pub fn new(transport: Box<dyn Transport>, domain: SyncDomain) -> SyncEngine {
         SyncEngine {
             transport,
-            appliers: crate::sync::default_appliers(),
+            domain,
             policy: RetryPolicy::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             pull_limit: DEFAULT_PULL_LIMIT,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
-            blobs: Arc::new(crate::incident::transfer::Attachments),
             progress: None,
+            text_only: false,
         }
+    }
+
+    /// Text only (e.g. on a metered or poor link): changes go and come as usual, attachment
+    /// files wait for a sync without this. Never holds back a change.
+    pub fn text_only(mut self, yes: bool) -> Self {
+        self.text_only = yes;
+        self
     }
 
     /// Reports progress to `sink` while a sync runs.
@@ -183,14 +182,14 @@ impl SyncEngine {
         }
     }
 
-    /// Replaces the domain side of blobs (by default the incident attachments).
+    /// Replaces the domain side of blobs.
     pub fn with_blob_host(mut self, host: Arc<dyn BlobHost>) -> Self {
-        self.blobs = host;
+        self.domain.blobs = host;
         self
     }
 
     pub fn with_appliers(mut self, appliers: Appliers) -> Self {
-        self.appliers = appliers;
+        self.domain.appliers = appliers;
         self
     }
 
@@ -215,33 +214,37 @@ impl SyncEngine {
 
     /// Registers this device with the team server using a one-time `code`. Records the
     /// server URL (as given, for the app to rebuild its transport), the team and the
-    /// officer in the store. Blocking.
+    /// officer in the store. Blocks on the network, holding the store only to read the
+    /// device's identity and to record the answer.
     pub fn enroll(
         &self,
-        db: &mut Database,
+        store: &mut dyn StoreAccess,
         server_url: &str,
         code: &str,
         officer: &str,
     ) -> Result<Enrollment, SyncError> {
-        if state::load(db.conn())?.enrolled() {
-            return Err(SyncError::AlreadyEnrolled);
-        }
-        let req = EnrollRequest {
-            schema_version: SCHEMA_VERSION,
-            code: code.to_string(),
-            device_id: db.device_id().to_string(),
-            public_key: hex::encode(db.device_key().public_key()),
-            officer: officer.to_string(),
-        };
+        let mut s = Session::open(store)?;
+        let req = s.with(|db| {
+            if state::load(db.conn())?.enrolled() {
+                return Err(SyncError::AlreadyEnrolled);
+            }
+            Ok(EnrollRequest {
+                schema_version: SCHEMA_VERSION,
+                code: code.to_string(),
+                device_id: db.device_id().to_string(),
+                public_key: hex::encode(db.device_key().public_key()),
+                officer: officer.to_string(),
+            })
+        })?;
         let body = serde_json::to_vec(&req)
             .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
-        let (answer, sent, received) = self.exchange(db, paths::ENROLL, body);
+        let (answer, sent, received) = self.exchange(&s, paths::ENROLL, body);
         let resp: EnrollResponse = match answer {
             Answer::Ok(b) => decode(&b)?,
             Answer::Failed(Failure::Transient { reason, .. }) => {
                 return Err(SyncError::Transient {
                     reason,
-                    next_attempt_ms: db.wall_ms(),
+                    next_attempt_ms: s.wall_ms(),
                 })
             }
             Answer::Failed(Failure::Refused { status, body }) => {
@@ -250,23 +253,30 @@ impl SyncEngine {
                 })
             }
         };
-        if resp.device_id != db.device_id() {
+        if resp.device_id != s.device() {
             return Err(SyncError::Protocol("enrollment for another device".into()));
         }
         // The server's time comes with the enrollment: a device whose clock is off stamps
         // right from its first change on, and what it wrote before is rebased now.
         let offset = learn(sent, received, resp.server_time_ms);
-        let device = db.device_id().to_string();
-        db.sync_transaction(|tx, clock| {
-            adopt(tx, clock, &device, offset, received)?;
-            let mut s = state::load(tx)?;
-            s.server_url = Some(server_url.to_string());
-            s.team_id = Some(resp.team_id.clone());
-            s.officer = Some(officer.to_string());
-            s.revoked = false;
-            s.server_public_key = resp.server_public_key.clone();
-            state::save(tx, &s)?;
-            Ok::<_, SyncError>(())
+        let device = s.device().to_string();
+        s.with(|db| {
+            db.sync_transaction(|tx, clock| {
+                // Enrolled meanwhile by another call: keep that enrollment.
+                let mut st = state::load(tx)?;
+                if st.enrolled() {
+                    return Err(SyncError::AlreadyEnrolled);
+                }
+                adopt(tx, clock, &device, offset, received)?;
+                st = state::load(tx)?;
+                st.server_url = Some(server_url.to_string());
+                st.team_id = Some(resp.team_id.clone());
+                st.officer = Some(officer.to_string());
+                st.revoked = false;
+                st.server_public_key = resp.server_public_key.clone();
+                state::save(tx, &st)?;
+                Ok(())
+            })
         })?;
         Ok(Enrollment {
             team_id: resp.team_id,
@@ -274,64 +284,100 @@ impl SyncEngine {
         })
     }
 
-    /// Pushes the whole outbox, then pulls until the server has nothing more. Blocking.
-    /// Ignores any scheduled backoff (for a user's "sync now"); see [`Self::sync_if_due`].
-    pub fn sync_now(&self, db: &mut Database) -> Result<SyncReport, SyncError> {
-        let s = state::load(db.conn())?;
-        if s.revoked {
+    /// Pushes the whole outbox, then pulls until the server has nothing more, then
+    /// downloads the teammates' blobs. Blocks on the network, never holding the store
+    /// across a request. Ignores any scheduled backoff (for a user's "sync now"); see
+    /// [`Self::sync_if_due`].
+    pub fn sync_now(&self, store: &mut dyn StoreAccess) -> Result<SyncReport, SyncError> {
+        let mut s = Session::open(store)?;
+        self.run(&mut s)
+    }
+
+    /// Runs `sync_now` only if no backoff is pending (`None` when it is not yet due).
+    pub fn sync_if_due(
+        &self,
+        store: &mut dyn StoreAccess,
+    ) -> Result<Option<SyncReport>, SyncError> {
+        let mut s = Session::open(store)?;
+        let due = s.with(|db| {
+            let st = state::load(db.conn())?;
+            Ok(st.next_attempt_ms.is_none_or(|at| at <= db.wall_ms()))
+        })?;
+        if !due {
+            return Ok(None);
+        }
+        self.run(&mut s).map(Some)
+    }
+
+    fn run(&self, s: &mut Session<'_>) -> Result<SyncReport, SyncError> {
+        let st = s.with(|db| Ok(state::load(db.conn())?))?;
+        if st.revoked {
             return Err(SyncError::Revoked);
         }
-        if !s.enrolled() {
+        if !st.enrolled() {
             return Err(SyncError::NotEnrolled);
         }
         let mut report = SyncReport::default();
+        let mut meter = Meter::default();
         let result = self
-            .probe_time(db)
-            .and_then(|()| self.push_all(db, &mut report))
-            .and_then(|()| self.pull_all(db, &mut report))
-            .and_then(|()| self.download_all(db, &mut report));
+            .probe_time(s)
+            .and_then(|()| self.push_all(s, &mut report, &mut meter))
+            .and_then(|()| self.pull_all(s, &mut report))
+            .and_then(|()| self.upload_unsent(s, &mut report, &mut meter))
+            .and_then(|()| self.download_all(s, &mut report));
+        let rate = meter.rate();
+        if result.is_err() && rate.is_some() {
+            // The rate measured before a failure still tells the officer how long the
+            // rest will take; if even this cannot be recorded, the error says enough.
+            let _ = s.with(|db| {
+                db.sync_transaction(|tx, _| {
+                    let mut st = state::load(tx)?;
+                    st.upload_rate_bps = rate;
+                    state::save(tx, &st)?;
+                    Ok(())
+                })
+            });
+        }
         match result {
             Ok(()) => {
-                let wall = db.wall_ms();
-                db.sync_transaction(|tx, _| {
-                    let mut s = state::load(tx)?;
-                    s.last_success_ms = Some(wall);
-                    s.last_error = None;
-                    s.failures = 0;
-                    s.next_attempt_ms = None;
-                    state::save(tx, &s)?;
-                    Ok::<_, SyncError>(())
+                let wall = s.wall_ms();
+                s.with(|db| {
+                    db.sync_transaction(|tx, _| {
+                        let mut st = state::load(tx)?;
+                        if rate.is_some() {
+                            st.upload_rate_bps = rate;
+                        }
+                        st.last_success_ms = Some(wall);
+                        st.last_error = None;
+                        st.failures = 0;
+                        st.next_attempt_ms = None;
+                        state::save(tx, &st)?;
+                        Ok(())
+                    })
                 })?;
                 Ok(report)
             }
             Err(e) => {
-                if !e.is_transient() {
-                    self.record_error(db, &e)?;
+                if !e.is_transient() && !matches!(e, SyncError::Store(_)) {
+                    self.record_error(s, &e)?;
                 }
                 Err(e)
             }
         }
     }
 
-    /// Runs `sync_now` only if no backoff is pending (`None` when it is not yet due).
-    pub fn sync_if_due(&self, db: &mut Database) -> Result<Option<SyncReport>, SyncError> {
-        let s = state::load(db.conn())?;
-        if s.next_attempt_ms.is_some_and(|at| at > db.wall_ms()) {
-            return Ok(None);
-        }
-        self.sync_now(db).map(Some)
-    }
-
-    fn record_error(&self, db: &mut Database, e: &SyncError) -> Result<(), SyncError> {
+    fn record_error(&self, s: &mut Session<'_>, e: &SyncError) -> Result<(), SyncError> {
         let revoked = matches!(e, SyncError::Revoked);
         let msg = e.to_string();
-        db.sync_transaction(|tx, _| {
-            let mut s = state::load(tx)?;
-            s.last_error = Some(msg);
-            s.revoked |= revoked;
-            s.next_attempt_ms = None;
-            state::save(tx, &s)?;
-            Ok::<_, SyncError>(())
+        s.with(|db| {
+            db.sync_transaction(|tx, _| {
+                let mut st = state::load(tx)?;
+                st.last_error = Some(msg);
+                st.revoked |= revoked;
+                st.next_attempt_ms = None;
+                state::save(tx, &st)?;
+                Ok(())
+            })
         })
     }
 
@@ -339,23 +385,25 @@ impl SyncEngine {
     /// next attempt. Returns the error to hand back.
     fn transient(
         &self,
-        db: &mut Database,
+        s: &mut Session<'_>,
         in_flight: &[u64],
         reason: String,
         retry_after_ms: Option<u64>,
     ) -> SyncError {
         let policy = self.policy;
-        let wall = db.wall_ms();
-        let saved = db.sync_transaction(|tx, _| {
-            outbox::record_attempt(tx, in_flight, &reason)?;
-            let mut s = state::load(tx)?;
-            s.failures = s.failures.saturating_add(1);
-            let delay = policy.delay_ms(s.failures, retry_after_ms, random_u64());
-            let at = wall.saturating_add(delay);
-            s.next_attempt_ms = Some(at);
-            s.last_error = Some(reason.clone());
-            state::save(tx, &s)?;
-            Ok::<_, SyncError>(at)
+        let wall = s.wall_ms();
+        let saved = s.with(|db| {
+            db.sync_transaction(|tx, _| {
+                outbox::record_attempt(tx, in_flight, &reason)?;
+                let mut st = state::load(tx)?;
+                st.failures = st.failures.saturating_add(1);
+                let delay = policy.delay_ms(st.failures, retry_after_ms, random_u64());
+                let at = wall.saturating_add(delay);
+                st.next_attempt_ms = Some(at);
+                st.last_error = Some(reason.clone());
+                state::save(tx, &st)?;
+                Ok::<_, SyncError>(at)
+            })
         });
         match saved {
             Ok(next_attempt_ms) => SyncError::Transient {
@@ -382,20 +430,47 @@ impl SyncEngine {
         }
     }
 
-    fn push_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
+    /// One batch as read from the store: the outbox entries, their wire form, the blobs
+    /// they need (by index) and the first entry that cannot be sent at all.
+    #[allow(clippy::type_complexity)]
+    fn read_batch(
+        &self,
+        s: &mut Session<'_>,
+        batch_size: u32,
+    ) -> Result<
+        (
+            Vec<OutboxEntry>,
+            Vec<PushEntry>,
+            Vec<(usize, LocalBlob)>,
+            Option<(u64, &'static str)>,
+        ),
+        SyncError,
+    > {
+        s.with(|db| {
+            let entries = outbox::sendable(db.conn(), batch_size)?;
+            let (wire, needs, unsendable) = self.wire_entries(db, &entries)?;
+            Ok((entries, wire, needs, unsendable))
+        })
+    }
+
+    fn push_all(
+        &self,
+        s: &mut Session<'_>,
+        report: &mut SyncReport,
+        meter: &mut Meter,
+    ) -> Result<(), SyncError> {
         let mut batch_size = self.batch_size;
         // Set after the server said a blob we had uploaded is missing (it was restored
         // from an older copy): upload every blob of the batch again, once.
         let mut recheck_blobs = false;
         'batches: loop {
-            let mut entries = outbox::sendable(db.conn(), batch_size)?;
+            let (mut entries, mut wire, mut needs, unsendable) = self.read_batch(s, batch_size)?;
             if entries.is_empty() {
                 return Ok(());
             }
-            let (mut wire, mut needs, unsendable) = self.wire_entries(db, &entries)?;
             if wire.is_empty() {
                 if let Some((seq, reason)) = unsendable {
-                    self.quarantine_local(db, seq, reason)?;
+                    self.quarantine_local(s, seq, reason)?;
                     report.quarantined += 1;
                     continue;
                 }
@@ -403,7 +478,7 @@ impl SyncEngine {
             let fit = self.fitting(&wire);
             if fit == 0 {
                 // The first entry alone is too large to send: quarantine it here.
-                self.quarantine_local(db, entries[0].seq, "too large to send")?;
+                self.quarantine_local(s, entries[0].seq, "too large to send")?;
                 report.quarantined += 1;
                 continue;
             }
@@ -411,52 +486,57 @@ impl SyncEngine {
             wire.truncate(fit);
             needs.retain(|(i, _)| *i < fit);
             let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
-            // Every blob an entry of this batch references goes first, whole.
+            // Text first: the entries go now, their blobs after the pull
+            // (`upload_unsent`). Only a server that asks for the blobs first (`409
+            // blob_missing`: protocol 2, or a blob it lost) gets them before the batch.
             for (i, local) in &needs {
-                if local.uploaded && !recheck_blobs {
+                if !recheck_blobs {
                     continue;
                 }
-                match blobs::upload(self.transport.as_ref(), db, local) {
+                match blobs::upload(self.transport.as_ref(), s, local, meter) {
                     Transfer::Done => {
-                        db.sync_transaction(|tx, _| self.blobs.uploaded(tx, &local.blob))?;
-                        report.blobs_uploaded += 1;
-                        self.tell(SyncProgress::Uploaded {
-                            blobs: report.blobs_uploaded,
+                        let host = &self.domain.blobs;
+                        s.with(|db| {
+                            db.sync_transaction(|tx, _| Ok(host.uploaded(tx, &local.blob)?))
+                        })?;
+                        report.attachments_uploaded += 1;
+                        self.tell(SyncProgress::AttachmentUploaded {
+                            count: report.attachments_uploaded,
                         });
                     }
                     Transfer::Refused(reason) => {
-                        self.quarantine_local(db, entries[*i].seq, &reason)?;
+                        self.quarantine_local(s, entries[*i].seq, &reason)?;
                         report.quarantined += 1;
                         continue 'batches;
                     }
-                    Transfer::Failed(f) => return Err(self.failed(db, &seqs, f)),
-                    Transfer::Malformed => {
+                    Transfer::Failed(f) => return Err(self.failed(s, &seqs, f)),
+                    Transfer::Malformed | Transfer::Pending => {
                         return Err(SyncError::Protocol("malformed answer".into()))
                     }
+                    Transfer::Store(e) => return Err(e),
                 }
             }
-            let batch = PushBatch::signed(db.device_id(), wire, db.device_key());
+            let batch =
+                s.with(|db| Ok(PushBatch::signed(db.device_id(), wire, db.device_key())))?;
             let body = serde_json::to_vec(&batch)
                 .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
-            let (answer, sent, received) = self.exchange(db, paths::PUSH, body);
+            let (answer, sent, received) = self.exchange(s, paths::PUSH, body);
             match answer {
                 Answer::Ok(b) => {
                     let result: PushResult = decode(&b)?;
                     let offset = learn(sent, received, result.server_time_ms);
-                    self.record_results(db, &entries, &result, report, offset, received)?;
+                    let pending =
+                        self.record_results(s, &entries, &result, report, offset, received)?;
                     recheck_blobs = false;
-                    if self.progress.is_some() {
-                        let pending = outbox::status(db.conn())?.pending;
-                        self.tell(SyncProgress::Pushed {
-                            acked: report.acked,
-                            pending,
-                        });
-                    }
+                    self.tell(SyncProgress::Pushed {
+                        acked: report.pushed,
+                        pending,
+                    });
                 }
                 Answer::Failed(Failure::Transient {
                     reason,
                     retry_after_ms,
-                }) => return Err(self.transient(db, &seqs, reason, retry_after_ms)),
+                }) => return Err(self.transient(s, &seqs, reason, retry_after_ms)),
                 Answer::Failed(Failure::Refused { status: 409, body })
                     if body_code(&body) == codes::BLOB_MISSING =>
                 {
@@ -470,7 +550,7 @@ impl SyncEngine {
                 Answer::Failed(Failure::Refused { status, body })
                     if status == 413 || (status == 400 && body_code(&body) == codes::MALFORMED) =>
                 {
-                    learn_from_error(db, sent, received, &body)?;
+                    learn_from_error(s, sent, received, &body)?;
                     if entries.len() > 1 {
                         // Find the entry at fault: smaller batches, down to one.
                         batch_size = (entries.len() as u32 / 2).max(1);
@@ -487,11 +567,11 @@ impl SyncEngine {
                     } else {
                         "refused by the server as malformed"
                     };
-                    self.quarantine_local(db, e.seq, reason)?;
+                    self.quarantine_local(s, e.seq, reason)?;
                     report.quarantined += 1;
                 }
                 Answer::Failed(Failure::Refused { status, body }) => {
-                    learn_from_error(db, sent, received, &body)?;
+                    learn_from_error(s, sent, received, &body)?;
                     return Err(Self::refused(status, body));
                 }
             }
@@ -518,7 +598,7 @@ impl SyncEngine {
         for e in entries {
             let mut w = to_wire(e);
             if !e.quarantined {
-                match self.blobs.outgoing(db, &mut w) {
+                match self.domain.blobs.outgoing(db, &mut w) {
                     Ok(Some(local)) => needs.push((wire.len(), local)),
                     Ok(None) => {}
                     Err(OutgoingProblem::Unsendable(reason)) => {
@@ -532,88 +612,153 @@ impl SyncEngine {
         Ok((wire, needs, None))
     }
 
-    fn quarantine_local(&self, db: &mut Database, seq: u64, reason: &str) -> Result<(), SyncError> {
-        db.sync_transaction(|tx, _| {
-            outbox::quarantine(tx, seq, reason, outbox::Q_LOCAL)?;
-            Ok::<_, SyncError>(())
+    fn quarantine_local(
+        &self,
+        s: &mut Session<'_>,
+        seq: u64,
+        reason: &str,
+    ) -> Result<(), SyncError> {
+        s.with(|db| {
+            db.sync_transaction(|tx, _| {
+                outbox::quarantine(tx, seq, reason, outbox::Q_LOCAL)?;
+                Ok(())
+            })
         })
     }
 
     /// A failed exchange: transient ones are recorded and scheduled, others classified.
-    fn failed(&self, db: &mut Database, in_flight: &[u64], f: Failure) -> SyncError {
+    fn failed(&self, s: &mut Session<'_>, in_flight: &[u64], f: Failure) -> SyncError {
         match f {
             Failure::Transient {
                 reason,
                 retry_after_ms,
-            } => self.transient(db, in_flight, reason, retry_after_ms),
+            } => self.transient(s, in_flight, reason, retry_after_ms),
             Failure::Refused { status, body } => Self::refused(status, body),
         }
     }
 
-    /// Downloads every teammate's blob the pulled changes refer to and that is not here.
-    fn download_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
-        let wanted = self.blobs.wanted(db)?;
-        let total = wanted.len() as u64;
-        for (i, want) in wanted.into_iter().enumerate() {
-            match blobs::download(self.transport.as_ref(), db, &want) {
+    /// Uploads the blobs of entries that already went, oldest first (none when text only).
+    fn upload_unsent(
+        &self,
+        s: &mut Session<'_>,
+        report: &mut SyncReport,
+        meter: &mut Meter,
+    ) -> Result<(), SyncError> {
+        if self.text_only {
+            return Ok(());
+        }
+        let host = &self.domain.blobs;
+        let unsent = s.with(|db| Ok(host.unsent(db)?))?;
+        for local in unsent {
+            match blobs::upload(self.transport.as_ref(), s, &local, meter) {
                 Transfer::Done => {
-                    db.sync_transaction(|tx, _| self.blobs.installed(tx, &want))?;
-                    report.blobs_downloaded += 1;
-                    self.tell(SyncProgress::Downloaded {
-                        blobs: report.blobs_downloaded,
-                        remaining: total - i as u64 - 1,
+                    s.with(|db| db.sync_transaction(|tx, _| Ok(host.uploaded(tx, &local.blob)?)))?;
+                    report.attachments_uploaded += 1;
+                    self.tell(SyncProgress::AttachmentUploaded {
+                        count: report.attachments_uploaded,
                     });
                 }
                 Transfer::Refused(reason) => {
-                    db.sync_transaction(|tx, _| self.blobs.failed(tx, &want, &reason))?;
-                    report.blobs_failed += 1;
+                    s.with(|db| {
+                        db.sync_transaction(|tx, _| {
+                            Ok(host.upload_refused(tx, &local.blob, &reason)?)
+                        })
+                    })?;
                 }
-                Transfer::Failed(f) => return Err(self.failed(db, &[], f)),
-                Transfer::Malformed => return Err(SyncError::Protocol("malformed answer".into())),
+                Transfer::Failed(f) => return Err(self.failed(s, &[], f)),
+                Transfer::Malformed | Transfer::Pending => {
+                    return Err(SyncError::Protocol("malformed answer".into()))
+                }
+                Transfer::Store(e) => return Err(e),
             }
         }
         Ok(())
     }
 
-    /// Posts `body` and returns the classified answer with the wall-clock times it was
-    /// sent and received (to learn the server's offset from the answer).
-    fn exchange(&self, db: &Database, path: &str, body: Vec<u8>) -> (Answer, u64, u64) {
-        let sent = db.wall_ms();
+    /// Downloads every teammate's blob the pulled changes refer to and that is not here
+    /// (none when text only).
+    fn download_all(&self, s: &mut Session<'_>, report: &mut SyncReport) -> Result<(), SyncError> {
+        if self.text_only {
+            return Ok(());
+        }
+        let host = &self.domain.blobs;
+        let wanted = s.with(|db| Ok(host.wanted(db)?))?;
+        let total = wanted.len() as u64;
+        for (i, want) in wanted.into_iter().enumerate() {
+            match blobs::download(self.transport.as_ref(), s, &want) {
+                Transfer::Done => {
+                    s.with(|db| db.sync_transaction(|tx, _| Ok(host.installed(tx, &want)?)))?;
+                    report.attachments_downloaded += 1;
+                    self.tell(SyncProgress::AttachmentDownloaded {
+                        count: report.attachments_downloaded,
+                        remaining: total - i as u64 - 1,
+                    });
+                }
+                Transfer::Refused(reason) => {
+                    s.with(|db| db.sync_transaction(|tx, _| Ok(host.failed(tx, &want, &reason)?)))?;
+                    report.attachments_failed += 1;
+                }
+                // Announced, not uploaded whole yet: "coming", asked again next sync.
+                Transfer::Pending => {}
+                Transfer::Failed(f) => return Err(self.failed(s, &[], f)),
+                Transfer::Malformed => return Err(SyncError::Protocol("malformed answer".into())),
+                Transfer::Store(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Posts `body`, holding nothing, and returns the classified answer with the
+    /// wall-clock times it was sent and received (to learn the server's offset from the
+    /// answer).
+    fn exchange(&self, s: &Session<'_>, path: &str, body: Vec<u8>) -> (Answer, u64, u64) {
+        let sent = s.wall_ms();
         let result = self.transport.post(path, body);
-        let received = db.wall_ms();
+        let received = s.wall_ms();
         (classify(result, received), sent, received)
     }
 
     /// When there is something to push and the server's time was not learned within
     /// [`PROBE_AFTER_MS`] (on this device's clock, either way), asks for it with an empty
     /// push batch and adopts it, rebasing this device's stamps if they are far ahead.
-    fn probe_time(&self, db: &mut Database) -> Result<(), SyncError> {
-        let learned = state::load(db.conn())?.clock_learned_ms;
-        let wall = db.wall_ms();
-        let fresh = learned.is_some_and(|at| at <= wall && wall - at <= PROBE_AFTER_MS);
-        if fresh || outbox::status(db.conn())?.pending == 0 {
+    fn probe_time(&self, s: &mut Session<'_>) -> Result<(), SyncError> {
+        let wall = s.wall_ms();
+        let batch = s.with(|db| {
+            let learned = state::load(db.conn())?.clock_learned_ms;
+            let fresh = learned.is_some_and(|at| at <= wall && wall - at <= PROBE_AFTER_MS);
+            if fresh || outbox::status(db.conn())?.pending == 0 {
+                return Ok(None);
+            }
+            Ok(Some(PushBatch::signed(
+                db.device_id(),
+                vec![],
+                db.device_key(),
+            )))
+        })?;
+        let Some(batch) = batch else {
             return Ok(());
-        }
-        let batch = PushBatch::signed(db.device_id(), vec![], db.device_key());
+        };
         let body = serde_json::to_vec(&batch)
             .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
-        let (answer, sent, received) = self.exchange(db, paths::PUSH, body);
+        let (answer, sent, received) = self.exchange(s, paths::PUSH, body);
         match answer {
             Answer::Ok(b) => {
                 let result: PushResult = decode(&b)?;
                 let offset = learn(sent, received, result.server_time_ms);
-                let device = db.device_id().to_string();
-                db.sync_transaction(|tx, clock| {
-                    adopt(tx, clock, &device, offset, received)?;
-                    Ok::<_, SyncError>(())
+                let device = s.device().to_string();
+                s.with(|db| {
+                    db.sync_transaction(|tx, clock| {
+                        adopt(tx, clock, &device, offset, received)?;
+                        Ok(())
+                    })
                 })
             }
             Answer::Failed(Failure::Transient {
                 reason,
                 retry_after_ms,
-            }) => Err(self.transient(db, &[], reason, retry_after_ms)),
+            }) => Err(self.transient(s, &[], reason, retry_after_ms)),
             Answer::Failed(Failure::Refused { status, body }) => {
-                learn_from_error(db, sent, received, &body)?;
+                learn_from_error(s, sent, received, &body)?;
                 Err(Self::refused(status, body))
             }
         }
@@ -633,15 +778,17 @@ impl SyncEngine {
         entries.len()
     }
 
+    /// Records the server's answer to a batch in one transaction; returns the entries
+    /// still queued.
     fn record_results(
         &self,
-        db: &mut Database,
+        s: &mut Session<'_>,
         entries: &[OutboxEntry],
         result: &PushResult,
         report: &mut SyncReport,
         offset: Option<i64>,
         received_wall_ms: u64,
-    ) -> Result<(), SyncError> {
+    ) -> Result<u64, SyncError> {
         if result.results.len() != entries.len()
             || result
                 .results
@@ -651,67 +798,80 @@ impl SyncEngine {
         {
             return Err(SyncError::Protocol("results do not match the batch".into()));
         }
-        let receipt = checked_receipt(db, result)?;
-        let device = db.device_id().to_string();
-        let (acked, quarantined) = db.sync_transaction(|tx, clock| {
-            adopt(tx, clock, &device, offset, received_wall_ms)?;
-            let (mut acked, mut quarantined) = (0u64, 0u64);
-            if let Some((r, key)) = &receipt {
-                crate::incident::anchor::store_receipt(tx, r, key)?;
-            }
-            for (r, e) in result.results.iter().zip(entries) {
-                if e.quarantined {
-                    // Our skip marker was answered: the seq is consumed. The entry stays
-                    // quarantined here with its local reason, whatever the answer.
-                    let local = e.last_error.clone().unwrap_or_default();
-                    outbox::quarantine(tx, e.seq, &local, outbox::Q_SERVER)?;
-                    continue;
+        let device = s.device().to_string();
+        let receipts = &self.domain.receipts;
+        let (acked, quarantined, pending) = s.with(|db| {
+            let receipt = checked_receipt(db, result)?;
+            let counts = db.sync_transaction(|tx, clock| {
+                adopt(tx, clock, &device, offset, received_wall_ms)?;
+                let (mut acked, mut quarantined) = (0u64, 0u64);
+                if let Some((r, key)) = &receipt {
+                    receipts.keep(tx, r, key)?;
                 }
-                match r.outcome.effective() {
-                    EntryOutcome::Applied => {
-                        outbox::ack(tx, e.seq)?;
-                        acked += 1;
+                for (r, e) in result.results.iter().zip(entries) {
+                    if e.quarantined {
+                        // Our skip marker was answered: the seq is consumed. The entry
+                        // stays quarantined here with its local reason, whatever the answer.
+                        let local = e.last_error.clone().unwrap_or_default();
+                        outbox::quarantine(tx, e.seq, &local, outbox::Q_SERVER)?;
+                        continue;
                     }
-                    EntryOutcome::Rejected { reason } => {
-                        outbox::quarantine(tx, e.seq, reason, outbox::Q_SERVER)?;
-                        quarantined += 1;
-                    }
-                    EntryOutcome::Duplicate { .. } => {
-                        return Err(SyncError::Protocol("nested duplicate".into()))
+                    match r.outcome.effective() {
+                        EntryOutcome::Applied => {
+                            outbox::ack(tx, e.seq)?;
+                            acked += 1;
+                        }
+                        EntryOutcome::Rejected { reason } => {
+                            outbox::quarantine(tx, e.seq, reason, outbox::Q_SERVER)?;
+                            quarantined += 1;
+                        }
+                        EntryOutcome::Duplicate { .. } => {
+                            return Err(SyncError::Protocol("nested duplicate".into()))
+                        }
                     }
                 }
-            }
-            Ok::<_, SyncError>((acked, quarantined))
+                Ok::<_, SyncError>((acked, quarantined))
+            })?;
+            let pending = if self.progress.is_some() {
+                outbox::status(db.conn())?.pending
+            } else {
+                0
+            };
+            Ok((counts.0, counts.1, pending))
         })?;
-        report.acked += acked;
+        report.pushed += acked;
         report.quarantined += quarantined;
-        Ok(())
+        Ok(pending)
     }
 
-    fn pull_all(&self, db: &mut Database, report: &mut SyncReport) -> Result<(), SyncError> {
+    fn pull_all(&self, s: &mut Session<'_>, report: &mut SyncReport) -> Result<(), SyncError> {
         let mut resynced = false;
         let mut relearned = false;
         loop {
-            let cursor = state::load(db.conn())?.pull_cursor;
-            // Signed at the team's time: the server checks it against its own clock.
-            let req = PullRequest::signed(
-                db.device_id(),
-                cursor,
-                self.pull_limit,
-                db.now_ms(),
-                db.device_key(),
-            );
+            let limit = self.pull_limit;
+            let (cursor, req) = s.with(|db| {
+                let cursor = state::load(db.conn())?.pull_cursor;
+                // Signed at the team's time: the server checks it against its own clock.
+                let req = PullRequest::signed(
+                    db.device_id(),
+                    cursor,
+                    limit,
+                    db.now_ms(),
+                    db.device_key(),
+                );
+                Ok((cursor, req))
+            })?;
             let body = serde_json::to_vec(&req)
                 .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
-            let (answer, sent, received) = self.exchange(db, paths::PULL, body);
+            let (answer, sent, received) = self.exchange(s, paths::PULL, body);
             let page: PullPage = match answer {
                 Answer::Ok(b) => decode(&b)?,
                 Answer::Failed(Failure::Transient {
                     reason,
                     retry_after_ms,
-                }) => return Err(self.transient(db, &[], reason, retry_after_ms)),
+                }) => return Err(self.transient(s, &[], reason, retry_after_ms)),
                 Answer::Failed(Failure::Refused { status, body }) => {
-                    let learned = learn_from_error(db, sent, received, &body)?;
+                    let learned = learn_from_error(s, sent, received, &body)?;
                     // Refused as stale: this device's clock moved since the offset was
                     // learned. With the server's time just learned, try once more.
                     if status == 401
@@ -726,50 +886,59 @@ impl SyncEngine {
                 }
             };
             let offset = learn(sent, received, page.server_time_ms);
+            let own = s.device().to_string();
             if page.resync_from_scratch {
                 if resynced {
                     return Err(SyncError::Protocol("repeated resync".into()));
                 }
                 resynced = true;
-                let device = db.device_id().to_string();
-                db.sync_transaction(|tx, clock| {
-                    adopt(tx, clock, &device, offset, received)?;
-                    let mut s = state::load(tx)?;
-                    s.pull_cursor = 0;
-                    state::save(tx, &s)?;
-                    Ok::<_, SyncError>(())
+                s.with(|db| {
+                    db.sync_transaction(|tx, clock| {
+                        adopt(tx, clock, &own, offset, received)?;
+                        let mut st = state::load(tx)?;
+                        st.pull_cursor = 0;
+                        state::save(tx, &st)?;
+                        Ok(())
+                    })
                 })?;
                 continue;
             }
-            let own = db.device_id().to_string();
-            let appliers = &self.appliers;
-            let counts = db.sync_transaction(|tx, clock| {
-                // The page's own time first: its stamps are judged on the team's time.
-                adopt(tx, clock, &own, offset, received)?;
-                let mut counts = SyncReport::default();
-                for c in page.changes.iter().filter(|c| c.device_id != own) {
-                    match apply::receive(tx, clock, appliers, c)? {
-                        None => {}
-                        Some(st) => {
-                            counts.received += 1;
-                            match st {
-                                InboxState::Applied => counts.applied += 1,
-                                InboxState::Refused => counts.refused += 1,
-                                InboxState::Stored | InboxState::Failed => {}
-                            }
+            let appliers = &self.domain.appliers;
+            let counts = s.with(|db| {
+                db.sync_transaction(|tx, clock| {
+                    let mut st: SyncState = state::load(tx)?;
+                    if st.pull_cursor != cursor {
+                        // Another sync of this store stored pages meanwhile: this one is
+                        // not stored, the next request starts from the new cursor.
+                        return Ok(None);
+                    }
+                    // The page's own time first: its stamps are judged on the team's time.
+                    adopt(tx, clock, &own, offset, received)?;
+                    let mut counts = SyncReport::default();
+                    for c in page.changes.iter().filter(|c| c.device_id != own) {
+                        counts.pulled += 1;
+                        match apply::receive(tx, clock, appliers, c)? {
+                            None => counts.already_had += 1,
+                            Some(InboxState::Applied) => counts.applied += 1,
+                            Some(InboxState::Stored) => counts.stored_only += 1,
+                            Some(InboxState::Refused | InboxState::Failed) => counts.refused += 1,
                         }
                     }
-                }
-                let mut s: SyncState = state::load(tx)?;
-                s.pull_cursor = page.next_cursor;
-                state::save(tx, &s)?;
-                Ok::<_, SyncError>(counts)
+                    st.pull_cursor = page.next_cursor;
+                    state::save(tx, &st)?;
+                    Ok::<_, SyncError>(Some(counts))
+                })
             })?;
-            report.received += counts.received;
+            let Some(counts) = counts else {
+                continue;
+            };
+            report.pulled += counts.pulled;
             report.applied += counts.applied;
+            report.stored_only += counts.stored_only;
             report.refused += counts.refused;
+            report.already_had += counts.already_had;
             self.tell(SyncProgress::Pulled {
-                received: report.received,
+                received: report.pulled,
             });
             if !page.has_more {
                 return Ok(());
@@ -786,7 +955,7 @@ fn learn(sent_wall_ms: u64, received_wall_ms: u64, server_time_ms: Option<u64>) 
 /// Adopts the server time an error body carries (in its own transaction). True when an
 /// offset was learned.
 fn learn_from_error(
-    db: &mut Database,
+    s: &mut Session<'_>,
     sent: u64,
     received: u64,
     body: &Option<ErrorBody>,
@@ -794,10 +963,12 @@ fn learn_from_error(
     let Some(offset) = learn(sent, received, body.as_ref().and_then(|b| b.server_time_ms)) else {
         return Ok(false);
     };
-    let device = db.device_id().to_string();
-    db.sync_transaction(|tx, clock| {
-        adopt(tx, clock, &device, Some(offset), received)?;
-        Ok::<_, SyncError>(true)
+    let device = s.device().to_string();
+    s.with(|db| {
+        db.sync_transaction(|tx, clock| {
+            adopt(tx, clock, &device, Some(offset), received)?;
+            Ok(true)
+        })
     })
 }
 
@@ -891,10 +1062,4 @@ fn to_wire(e: &OutboxEntry) -> PushEntry {
             payload: e.payload.clone(),
         }
     }
-}
-
-/// The sync status for the UI: pending and quarantined counts, last success, last error,
-/// next scheduled attempt, revocation.
-pub fn status(db: &Database) -> Result<SyncStatus, SyncError> {
-    Ok(state::status(db.conn())?)
 }

@@ -30,6 +30,14 @@ pub enum SyncError {
     },
     #[error("unexpected answer from the team server ({0})")]
     Protocol(String),
+    /// Another sync of this store is running (one at a time per store); it carries on.
+    #[error("a sync is already running")]
+    AlreadyRunning,
+    #[error("invalid server address")]
+    InvalidUrl,
+    /// A pinned key is not `sha256/<base64 of 32 bytes>`.
+    #[error("invalid pinned key ({reason})")]
+    InvalidPin { reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

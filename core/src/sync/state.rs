@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{StoreError, StoreResult};
 use crate::store::{find_meta, outbox, put_meta, Database, OFFSET_KEY};
+use crate::sync::blobs::BlobHost;
 use crate::sync::transport::SpkiPin;
 
 fn stored_offset(conn: &Connection) -> StoreResult<i64> {
@@ -44,6 +45,10 @@ pub struct SyncState {
     /// against it. None when enrolled with a server that does not sign receipts.
     #[serde(default)]
     pub server_public_key: Option<String>,
+    /// Upload rate (bytes per second) of attachment files as last measured, for the
+    /// estimate of what is left.
+    #[serde(default)]
+    pub upload_rate_bps: Option<u64>,
 }
 
 impl SyncState {
@@ -82,46 +87,94 @@ pub fn set_tls_pins(db: &mut Database, pins: &[SpkiPin]) -> StoreResult<()> {
     })
 }
 
-/// What the UI shows about sync.
+/// What the UI shows about sync. Times are Unix milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
     pub enrolled: bool,
     pub team_id: Option<String>,
     pub server_url: Option<String>,
-    /// Outbox entries waiting to be sent.
+    /// Local changes waiting to be sent.
     pub pending: u64,
-    /// Outbox entries refused, kept with their reasons (`store::outbox::quarantined`).
+    /// Local changes refused, kept with their reasons (`store::outbox::quarantined`).
     pub quarantined: u64,
+    /// The most recent of them (at most [`BLOCKED_SHOWN`]), each with its reason: e.g. an
+    /// attachment whose file the server refused for good. The changes that do not depend
+    /// on them went on.
+    pub blocked: Vec<BlockedChange>,
     pub last_success_ms: Option<u64>,
     pub last_error: Option<String>,
-    /// When the next automatic attempt is due (after a transient failure).
+    /// When the next automatic attempt is due, after a transient failure.
     pub next_attempt_ms: Option<u64>,
     pub revoked: bool,
     /// Attachment files of queued changes not yet whole on the server.
-    pub blobs_to_upload: u64,
+    pub attachments_to_upload: u64,
+    /// Their size in bytes (what is left to send besides the changes themselves).
+    pub upload_bytes: u64,
+    /// How long sending `upload_bytes` should take at the rate last measured (ms); none
+    /// until a rate was measured.
+    pub upload_estimate_ms: Option<u64>,
     /// Teammates' attachment files announced but not downloaded yet.
-    pub blobs_to_download: u64,
-    /// The offset (ms) from this device's clock to the team server's, as last learned
-    /// (0 until then): the team's time is this device's clock plus it.
+    pub attachments_to_download: u64,
+    /// How far (ms) this device's clock is from the team server's, as last learned
+    /// (server minus device; 0 until learned): the team's time is this device's clock
+    /// plus it. Stamps use the team's time, so a clock that is off still syncs; an app
+    /// may show it as a hint.
     pub clock_offset_ms: i64,
 }
 
-pub fn status(conn: &Connection) -> StoreResult<SyncStatus> {
+/// The status, with the blob counts of `blobs`.
+/// Most quarantined changes listed in [`SyncStatus::blocked`].
+pub const BLOCKED_SHOWN: usize = 20;
+
+/// A local change held back for good, and why (no content: kind, seq, reason). `seq` is
+/// none for an attachment file whose record already went but that the server refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct BlockedChange {
+    pub seq: Option<u64>,
+    pub kind: String,
+    pub reason: String,
+}
+
+pub fn status(conn: &Connection, blobs: &dyn BlobHost) -> StoreResult<SyncStatus> {
     let s = load(conn)?;
     let o = outbox::status(conn)?;
-    let (blobs_to_upload, blobs_to_download) = crate::sync::blobs::counts(conn)?;
+    let q = outbox::quarantined(conn)?;
+    let c = blobs.counts(conn)?;
+    let blocked = q
+        .iter()
+        .rev()
+        .take(BLOCKED_SHOWN)
+        .map(|e| BlockedChange {
+            seq: Some(e.seq),
+            kind: e.kind.clone(),
+            reason: e.last_error.clone().unwrap_or_default(),
+        })
+        .chain(c.blocked_uploads.iter().map(|reason| BlockedChange {
+            seq: None,
+            kind: "incident.attachment".into(),
+            reason: reason.clone(),
+        }))
+        .collect();
     Ok(SyncStatus {
         enrolled: s.enrolled(),
         team_id: s.team_id,
         server_url: s.server_url,
         pending: o.pending,
         quarantined: o.quarantined,
+        blocked,
         last_success_ms: s.last_success_ms,
         last_error: s.last_error,
         next_attempt_ms: s.next_attempt_ms,
         revoked: s.revoked,
-        blobs_to_upload,
-        blobs_to_download,
+        attachments_to_upload: c.to_upload,
+        upload_bytes: c.upload_bytes,
+        upload_estimate_ms: s
+            .upload_rate_bps
+            .filter(|r| *r > 0 && c.upload_bytes > 0)
+            .map(|r| c.upload_bytes.saturating_mul(1000) / r),
+        attachments_to_download: c.to_download,
         clock_offset_ms: stored_offset(conn)?,
     })
 }

@@ -192,7 +192,10 @@ mod http {
     }
 
     impl HttpTransport {
-        /// `base_url` like `https://sync.example.org`; `timeout` bounds each whole request.
+        /// `base_url` like `https://sync.example.org`. `timeout` bounds a *stall*, not a
+        /// transfer: connecting, and each read or write of the socket (a request fails when
+        /// no byte has moved for that long). A large body on a slow link that keeps moving
+        /// is never cut, however long it takes.
         pub fn new(base_url: &str, timeout: Duration) -> Result<HttpTransport, TransportError> {
             Self::build(base_url, timeout, true)
         }
@@ -249,7 +252,8 @@ mod http {
             }
             let mut builder = ureq::AgentBuilder::new()
                 .timeout_connect(timeout)
-                .timeout(timeout)
+                .timeout_read(timeout)
+                .timeout_write(timeout)
                 .redirects(0);
             if !reuse {
                 builder = builder.max_idle_connections(0);

@@ -169,7 +169,7 @@ impl Device {
         Device {
             dir,
             vault,
-            engine: SyncEngine::new(Box::new(transport)).with_retry_policy(
+            engine: vigil_core::team::engine(Box::new(transport)).with_retry_policy(
                 vigil_core::sync::RetryPolicy {
                     base_ms: 50,
                     max_ms: 500,
@@ -216,7 +216,7 @@ impl Device {
     }
 
     pub fn status(&mut self) -> vigil_core::sync::SyncStatus {
-        vigil_core::sync::status(self.db()).expect("status")
+        vigil_core::team::status(self.db()).expect("status")
     }
 
     pub fn inbox(&mut self) -> Vec<vigil_core::sync::InboxEntry> {

@@ -4,8 +4,8 @@ import app.vigil.core.IncidentException
 import app.vigil.core.IncidentLog
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncObserver
-import app.vigil.core.SyncProgress
-import app.vigil.core.SyncOptions
+import app.vigil.core.model.SyncProgress
+import app.vigil.core.model.SyncOptions
 import app.vigil.core.Vault
 import app.vigil.core.model.*
 import org.junit.jupiter.api.Assertions.assertArrayEquals
@@ -135,10 +135,10 @@ class SyncIncidentTest {
                             val pushed = a.syncNow()
                             assertEquals(1uL, pushed.attachmentsUploaded)
                             assertTrue(seenA.contains(SyncProgress.AttachmentUploaded(1uL)), "$seenA")
-                            // The file went up before the batch that announces it.
+                            // Text first: the batch that announces the file went before it.
                             val uploadedAt = seenA.indexOf(SyncProgress.AttachmentUploaded(1uL))
                             val firstPush = seenA.indexOfFirst { it is SyncProgress.Pushed }
-                            assertTrue(uploadedAt in 0 until firstPush, "$seenA")
+                            assertTrue(firstPush in 0 until uploadedAt, "$seenA")
                             assertEquals(0uL, a.status().attachmentsToUpload)
 
                             val pulled = b.syncNow()

@@ -6,8 +6,8 @@ import app.vigil.core.PlatformTransport
 import app.vigil.core.PlatformTransportException
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncException
-import app.vigil.core.SyncOptions
-import app.vigil.core.SyncTrigger
+import app.vigil.core.model.SyncOptions
+import app.vigil.core.model.SyncTrigger
 import app.vigil.core.Vault
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -296,7 +296,7 @@ class SyncTest {
                     first.join(20_000)
                     assertFalse(first.isAlive)
                     val report = firstResult
-                    assertTrue(report is app.vigil.core.SyncReport, "the loop reported: $report")
+                    assertTrue(report is app.vigil.core.model.SyncReport, "the loop reported: $report")
                     // The wakes that came in while it ran were served by a second round.
                     assertEquals(2, pulls.get(), "two rounds, each ending with a pull")
                     assertEquals(1, mostInFlight.get(), "never two requests, so never two syncs")

@@ -1,7 +1,7 @@
 package app.vigil.android
 
 import android.app.Application
-import app.vigil.core.SyncTrigger
+import app.vigil.core.model.SyncTrigger
 import app.vigil.presentation.VigilCore
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers

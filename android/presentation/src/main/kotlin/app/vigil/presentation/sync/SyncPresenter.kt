@@ -1,6 +1,6 @@
 package app.vigil.presentation.sync
 
-import app.vigil.core.SyncStatus
+import app.vigil.core.model.SyncStatus
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords

@@ -1,0 +1,147 @@
+//! Failed enrollment attempts, rate-limited (a wrong code was answered 7,600 times a
+//! second): per client address, and across all teams (a wrong code names no team, so every
+//! team's codes share that budget). Token buckets in memory; the map of addresses is
+//! bounded.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+/// A bucket of `burst` tokens refilled at one per `per_ms` milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub struct Rate {
+    pub burst: u32,
+    pub per_ms: u64,
+}
+
+/// The enrollment limits. `Default`: 10 failed attempts per address, then one every 6 s;
+/// 60 failed attempts server-wide, then one a second.
+#[derive(Clone, Copy, Debug)]
+pub struct EnrollLimits {
+    pub per_address: Rate,
+    pub failures: Rate,
+}
+
+impl Default for EnrollLimits {
+    fn default() -> Self {
+        EnrollLimits {
+            per_address: Rate {
+                burst: 10,
+                per_ms: 6_000,
+            },
+            failures: Rate {
+                burst: 60,
+                per_ms: 1_000,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at_ms: u64,
+}
+
+impl Bucket {
+    fn full(rate: Rate, now_ms: u64) -> Self {
+        Bucket {
+            tokens: f64::from(rate.burst),
+            at_ms: now_ms,
+        }
+    }
+
+    fn refill(&mut self, rate: Rate, now_ms: u64) {
+        let elapsed = now_ms.saturating_sub(self.at_ms) as f64;
+        self.tokens =
+            (self.tokens + elapsed / rate.per_ms.max(1) as f64).min(f64::from(rate.burst));
+        self.at_ms = now_ms;
+    }
+
+    /// Takes a token, or says in how many seconds one is there.
+    fn take(&mut self, rate: Rate, now_ms: u64) -> Result<(), u64> {
+        self.refill(rate, now_ms);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait_ms = ((1.0 - self.tokens) * rate.per_ms as f64).ceil() as u64;
+        Err(wait_ms.div_ceil(1000).max(1))
+    }
+}
+
+/// Addresses remembered at most; beyond, the fullest buckets (idle addresses) are forgotten.
+const MAX_ADDRESSES: usize = 10_000;
+
+pub struct EnrollThrottle {
+    limits: EnrollLimits,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    addresses: HashMap<IpAddr, Bucket>,
+    failures: Option<Bucket>,
+}
+
+/// `Err(seconds until a token)` when the bucket is empty; takes nothing.
+fn check(bucket: &mut Bucket, rate: Rate, now_ms: u64) -> Result<(), u64> {
+    bucket.refill(rate, now_ms);
+    if bucket.tokens >= 1.0 {
+        return Ok(());
+    }
+    let wait_ms = ((1.0 - bucket.tokens) * rate.per_ms as f64).ceil() as u64;
+    Err(wait_ms.div_ceil(1000).max(1))
+}
+
+impl EnrollThrottle {
+    pub fn new(limits: EnrollLimits) -> Self {
+        EnrollThrottle {
+            limits,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// Before an attempt: `Err(seconds)` when this address, or all addresses together,
+    /// have failed too often lately. Successful enrollments cost nothing (a code works
+    /// once), so a team enrolling many phones from one network is not held up.
+    pub fn admit(&self, addr: IpAddr, now_ms: u64) -> Result<(), u64> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let limits = self.limits;
+        let failures = state
+            .failures
+            .get_or_insert_with(|| Bucket::full(limits.failures, now_ms));
+        check(failures, limits.failures, now_ms)?;
+        match state.addresses.get_mut(&addr) {
+            Some(b) => check(b, limits.per_address, now_ms),
+            None => Ok(()),
+        }
+    }
+
+    /// After an attempt that failed (a wrong, used or expired code): one token from this
+    /// address and one from the shared budget.
+    pub fn failed(&self, addr: IpAddr, now_ms: u64) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let limits = self.limits;
+        let failures = state
+            .failures
+            .get_or_insert_with(|| Bucket::full(limits.failures, now_ms));
+        let _ = failures.take(limits.failures, now_ms);
+        if state.addresses.len() >= MAX_ADDRESSES && !state.addresses.contains_key(&addr) {
+            // Forget the addresses whose buckets have refilled (idle), else all.
+            let rate = limits.per_address;
+            state.addresses.retain(|_, b| {
+                b.refill(rate, now_ms);
+                b.tokens < f64::from(rate.burst)
+            });
+            if state.addresses.len() >= MAX_ADDRESSES {
+                state.addresses.clear();
+            }
+        }
+        let _ = state
+            .addresses
+            .entry(addr)
+            .or_insert_with(|| Bucket::full(limits.per_address, now_ms))
+            .take(limits.per_address, now_ms);
+    }
+}
