@@ -1,18 +1,18 @@
 package app.vigil.tests
 
 import app.vigil.core.AdvanceWork
-import app.vigil.core.AnswerValue
-import app.vigil.core.CheckState
+import app.vigil.core.model.AnswerValue
+import app.vigil.core.model.CheckState
 import app.vigil.core.HttpHeader
 import app.vigil.core.HttpResponse
-import app.vigil.core.IncidentCategory
-import app.vigil.core.IncidentFilter
+import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.IncidentFilter
 import app.vigil.core.IncidentLog
 import app.vigil.core.PlatformTransport
 import app.vigil.core.SyncClient
 import app.vigil.core.model.SyncOptions
 import app.vigil.core.Vault
-import app.vigil.core.WalkSubject
+import app.vigil.core.model.WalkSubject
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -86,7 +86,7 @@ class SyncNonBlockingTest {
                             val (walkId, itemId) = AdvanceWork(va).use { w ->
                                 val walk = w.startWalk("vigil.vehicle-check", null, WalkSubject.Other("Car 2"), "Officer A")
                                 val item = walk.template.sections.flatMap { it.items }
-                                    .first { it.kind is app.vigil.core.ItemKind.Check }
+                                    .first { it.kind is app.vigil.core.model.ItemKind.Check }
                                 walk.id to item.id
                             }
                             val queuedBefore = a.status().pending
