@@ -227,8 +227,9 @@ fn scenario(kbit: u32, through_relay: bool, photo_lens: &[usize], whole: bool) -
     let mut text_s = None;
     let mut blob_bytes_at_text = 0;
     let mut photos_s = None;
-    // A bound on a broken run, not a speed goal.
-    let deadline = start + Duration::from_secs(240);
+    // A bound on a broken run, not a speed goal; without `whole`, issue 21's "within a
+    // minute" for the text.
+    let deadline = start + Duration::from_secs(if whole { 240 } else { 60 });
     while Instant::now() < deadline {
         let _ = b.sync();
         if text_s.is_none() && incidents(&mut b) == 20 {
@@ -329,5 +330,33 @@ fn text_and_photos_cross_a_256_kbit_link_each_byte_once() {
         &[80_000, 80_000],
         true,
         text_no_later_than_photos,
+    );
+}
+
+/// Needs a device that pushes text before photos (protocol 3, sync-engine's side of issue
+/// 21): the text reached the teammate before the photos had crossed the link.
+fn text_before_the_photos(run: &Run) {
+    assert!(run.blob_bytes_at_text < run.sealed, "{run:?}");
+}
+
+#[test]
+fn text_of_20_incidents_goes_first_while_5_mb_of_photos_wait_at_64_kbit() {
+    slow_link(
+        "text_of_20_incidents_goes_first_while_5_mb_of_photos_wait_at_64_kbit",
+        64,
+        &[1_000_000; 5],
+        false,
+        text_before_the_photos,
+    );
+}
+
+#[test]
+fn text_of_20_incidents_goes_first_while_5_mb_of_photos_wait_at_256_kbit() {
+    slow_link(
+        "text_of_20_incidents_goes_first_while_5_mb_of_photos_wait_at_256_kbit",
+        256,
+        &[1_000_000; 5],
+        false,
+        text_before_the_photos,
     );
 }
