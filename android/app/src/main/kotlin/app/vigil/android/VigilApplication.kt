@@ -35,10 +35,17 @@ class VigilApplication : Application() {
         vigil.onLocalChange = { sync.wake(SyncTrigger.LOCAL_CHANGE) }
     }
 
-    /** Called on an IO thread. A locked or unenrolled store is not an error here. */
+    /**
+     * Called on an IO thread. A locked or unenrolled store is not an error here. On a
+     * metered network (mobile data, roaming, a hotspot) the photos wait for an unmetered
+     * one; the text of every record still goes at once.
+     */
     fun wakeSync(trigger: SyncTrigger) {
         try {
-            if (vigil.isUnlocked()) vigil.sync().wake(trigger)
+            if (!vigil.isUnlocked()) return
+            val client = vigil.sync()
+            client.setTextOnly(sync.metered())
+            client.wake(trigger)
         } catch (_: Exception) {
             // The sync screen shows the last error in words (SyncStatus.lastError).
         }

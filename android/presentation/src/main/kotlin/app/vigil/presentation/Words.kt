@@ -12,6 +12,18 @@ import kotlin.math.roundToInt
 
 /** How the presenters put the core's values into words (English; the host may translate). */
 object Words {
+    /**
+     * The home screen's warning while the phone's storage runs low (the core decides what
+     * "low" is), or null when there is room. Says what is left and what to do, before a
+     * log can fail.
+     */
+    fun storageWarning(s: app.vigil.core.model.StorageStatus): String? {
+        if (!s.low) return null
+        val mb = s.availableBytes.toLong() / (1024 * 1024)
+        return "Phone storage almost full: $mb MB left. Free space now so you can keep logging; " +
+            "quick logs have a small reserve."
+    }
+
     fun category(c: IncidentCategory): String = when (c) {
         IncidentCategory.SUSPICIOUS_ACTIVITY -> "Suspicious activity"
         IncidentCategory.HOSTILE_SURVEILLANCE -> "Hostile surveillance"

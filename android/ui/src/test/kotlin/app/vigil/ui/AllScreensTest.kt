@@ -81,6 +81,10 @@ class AllScreensTest {
 
             val home = HomePresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
             all("home") { HomeScreen(home, {}, {}) }
+            // The same state as the core reports it on a nearly full phone.
+            val full = app.vigil.core.model.StorageStatus(availableBytes = 40uL * 1024u * 1024u, reserveBytes = 524288uL, low = true)
+            val homeFull = home.copy(storageWarning = app.vigil.presentation.Words.storageWarning(full))
+            all("home-storage-low") { HomeScreen(homeFull, {}, {}) }
 
             val quick = QuickLogPresenter(h.vigil, { LONDON }, h.scope, time = TEST_TIME)
             val tiles = quick.state.awaitState { it.fix != "No fix" }

@@ -6,6 +6,7 @@ import app.vigil.presentation.CoreWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords
 import app.vigil.presentation.VigilCore
+import app.vigil.presentation.Words
 import app.vigil.presentation.incidents.IncidentRow
 import app.vigil.presentation.sync.SyncIndicator
 import kotlinx.coroutines.CoroutineDispatcher
@@ -20,6 +21,8 @@ data class HomeState(
     val recent: List<IncidentRow> = emptyList(),
     val walk: WalkInProgress? = null,
     val sync: SyncIndicator = SyncIndicator(),
+    /** "Phone storage almost full ..." while free space runs low, else null. */
+    val storageWarning: String? = null,
     val loading: Boolean = true,
     val error: String? = null,
 )
@@ -56,6 +59,7 @@ class HomePresenter(
                         vigil.sync().status(),
                     )
                 }
+                val storage = core { vigil.vault().storage() }
                 val walk = walks.firstOrNull { it.state == WalkState.IN_PROGRESS }?.let {
                     WalkInProgress(
                         it.id,
@@ -69,6 +73,7 @@ class HomePresenter(
                         recent = recent.map { r -> IncidentRow.of(r, time) },
                         walk = walk,
                         sync = SyncIndicator.of(status, time),
+                        storageWarning = Words.storageWarning(storage),
                         loading = false,
                         error = null,
                     )

@@ -38,10 +38,23 @@ class HomePresenterTest {
             assertEquals("0 of ${t.sections.sumOf { it.items.size }} checks", walk.progress)
             assertFalse(s.sync.enrolled)
             assertEquals("Not in a team yet", s.sync.line)
+            // The test machine's disk has room: no warning (the core decides what "low" is).
+            assertEquals(null, s.storageWarning)
 
             log.quickLog(IncidentCategory.OTHER, null)
             p.onIntent(HomeIntent.Refresh)
             p.state.awaitState { it.recent.size == 3 }
         }
+    }
+
+    @Test
+    fun `low storage is put in words that say what is left and what to do`() {
+        val low = app.vigil.core.model.StorageStatus(availableBytes = (40uL * 1024u * 1024u), reserveBytes = 524288uL, low = true)
+        assertEquals(
+            "Phone storage almost full: 40 MB left. Free space now so you can keep logging; quick logs have a small reserve.",
+            app.vigil.presentation.Words.storageWarning(low),
+        )
+        val roomy = low.copy(availableBytes = 8uL * 1024u * 1024u * 1024u, low = false)
+        assertEquals(null, app.vigil.presentation.Words.storageWarning(roomy))
     }
 }

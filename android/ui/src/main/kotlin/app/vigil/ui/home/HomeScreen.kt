@@ -32,6 +32,7 @@ data class HomeStrings(
     val none: String = "Nothing logged yet.",
     val walk: String = "Walk in progress",
     val sync: String = "Team sync",
+    val storage: String = "Storage",
     val issues: String = "issue(s)",
     val amended: String = "amended",
 )
@@ -63,6 +64,14 @@ fun HomeScreen(
             ) {
                 Text("${strings.greeting} · ${state.officer}", style = MaterialTheme.typography.titleLarge)
                 ErrorLine(state.error)
+                state.storageWarning?.let { w ->
+                    RowCard(
+                        title = strings.storage,
+                        lines = listOf(w),
+                        alert = true,
+                        modifier = Modifier.testTag("storage-warning"),
+                    )
+                }
                 SectionTitle(strings.sync)
                 RowCard(
                     title = state.sync.line,
