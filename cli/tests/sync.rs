@@ -422,5 +422,15 @@ fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("behind_receipt at seq 2"), "{err}");
     assert!(err.contains("anchored"), "{err}");
+
+    // Writing on the cut chain reuses an anchored seq: the server refuses it, and `vigil
+    // sync` says why rather than a bare "quarantined 1".
+    ok(&vigil(&dev, &["incident", "log", "--category", "other"]));
+    let text = ok(&vigil(&dev, &["sync"]));
+    assert!(text.contains("quarantined 1"), "{text}");
+    assert!(
+        text.contains("1 x incident.entry: incident chain rewritten"),
+        "{text}"
+    );
     drop(server);
 }

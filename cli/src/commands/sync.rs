@@ -151,8 +151,41 @@ fn sync_now(dir: &Path, text_only: bool, out: &Output) -> Result<(), CliError> {
         }
         r => r.map_err(cli_error)?,
     };
-    out.print(&r, || report_text(&r));
+    // Say why changes were quarantined (the server's or this device's reason: never
+    // content), so the officer is not left with a bare count.
+    let why = if r.quarantined > 0 && !out.json {
+        quarantine_reasons(&client.quarantined().map_err(cli_error)?)
+    } else {
+        String::new()
+    };
+    out.print(&r, || format!("{}{why}", report_text(&r)));
     Ok(())
+}
+
+/// Quarantined changes grouped by kind and reason, one line each, most frequent first.
+fn quarantine_reasons(entries: &[vigil_core::store::OutboxEntry]) -> String {
+    let mut groups: Vec<((&str, &str), usize)> = Vec::new();
+    for e in entries {
+        let key = (
+            e.kind.as_str(),
+            e.last_error.as_deref().unwrap_or("no reason recorded"),
+        );
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((key, 1)),
+        }
+    }
+    groups.sort_by_key(|g| std::cmp::Reverse(g.1));
+    let mut text =
+        String::from("\nquarantined changes (kept on this device; see `vigil sync status`):");
+    for ((kind, reason), n) in groups {
+        text.push_str(&format!(
+            "\n  {n} x {}: {}",
+            crate::output::escape(kind, crate::output::Keep::Nothing),
+            crate::output::escape(reason, crate::output::Keep::Nothing)
+        ));
+    }
+    text
 }
 
 /// The report as text: every pulled change in one named bucket.
