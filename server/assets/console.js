@@ -48,7 +48,11 @@
     features.forEach(function (f) {
       var c = COLORS[f.kind] || "#555";
       var shape;
-      if (f.at) shape = L.circleMarker(f.at, { radius: 9, color: c, weight: 2, fillOpacity: 0.6 });
+      if (f.at) {
+        shape = L.circleMarker(f.at, { radius: 9, color: c, weight: 2, fillOpacity: 0.6 });
+        shape.bindTooltip(f.label || "", { permanent: true, direction: "right", offset: [10, 0] }).addTo(m.layer);
+        return;
+      }
       else if (f.kind === "boundary") shape = L.polygon(f.line, { color: c, weight: 2, fillOpacity: 0.1 });
       else shape = L.polyline(f.line, { color: c, weight: 5, opacity: 0.85 });
       shape.bindTooltip(f.label || "").addTo(m.layer);
@@ -81,7 +85,12 @@
       var before = {};
       tbody.querySelectorAll("tr[data-id]").forEach(function (tr) { before[tr.dataset.id] = true; });
       fetch(tbody.dataset.rows, { credentials: "same-origin" })
-        .then(function (r) { if (!r.ok || r.redirected) throw new Error(r.status); return r.text(); })
+        .then(function (r) {
+          if (!r.ok || r.redirected) throw new Error(r.status);
+          var total = document.getElementById("total");
+          if (total && r.headers.get("x-vigil-total")) total.textContent = r.headers.get("x-vigil-total");
+          return r.text();
+        })
         .then(function (html) {
           tbody.innerHTML = html;
           var fresh = 0;

@@ -49,9 +49,9 @@ struct Cli {
     /// (default: the address the console was opened at).
     #[arg(long, env = "VIGIL_SERVER_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Console sessions end after this many minutes without a request.
-    #[arg(long, default_value_t = 30)]
-    console_idle_minutes: u64,
+    /// Console sessions end after this many seconds without a request (30 minutes).
+    #[arg(long, default_value_t = 1800)]
+    console_idle_seconds: u64,
     /// Console sessions end this many hours after sign-in, whatever happens.
     #[arg(long, default_value_t = 12)]
     console_session_hours: u64,
@@ -137,7 +137,7 @@ fn main() -> ExitCode {
                 pin: tls.as_ref().map(|t| t.pin.to_string()),
                 sessions: SessionLimits {
                     lifetime_ms: cli.console_session_hours.max(1) * 3_600_000,
-                    idle_ms: cli.console_idle_minutes.max(1) * 60_000,
+                    idle_ms: cli.console_idle_seconds.max(1) * 1000,
                 },
             };
             run(storage, cli.listen, cli.body_limit, tls, console)

@@ -719,3 +719,42 @@ fn create_user_refuses_bad_input_and_keeps_the_first_user() {
     assert_eq!(u.role, "leader");
     assert!(u.passphrase_hash.starts_with("$argon2id$"));
 }
+
+#[test]
+fn the_live_stream_announces_an_incident_as_it_is_pushed() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut d = Device::new(&server.url());
+    d.enroll(&server, &team, "Bravo 2");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let b = signed_in(&server, "lead");
+    let cookie = format!(
+        "vigil_console={}",
+        b.cookies.get("vigil_console").expect("session")
+    );
+    let mut s = TcpStream::connect(server.addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET /console/events?cursor=0 HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n"
+    )
+    .expect("send");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The answer's head first: an event stream.
+    while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+        let n = s.read(&mut buf).expect("read head");
+        assert!(n > 0, "stream closed");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).contains("text/event-stream"));
+    common::log(&mut d, "live report");
+    d.sync().expect("sync");
+    while !String::from_utf8_lossy(&seen).contains("event: incident") {
+        let n = s.read(&mut buf).expect("an event within 20 s");
+        assert!(n > 0, "stream closed");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).contains("data: 1"));
+}

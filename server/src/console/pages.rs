@@ -120,6 +120,11 @@ fn fmt_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// Short, for the list: `2024-05-01 12:05 UTC`.
+fn fmt_minute(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 fn short(hash: &str) -> String {
     hash.chars().take(12).collect()
 }
@@ -562,7 +567,7 @@ fn row(view: &TeamView, i: &IncidentView) -> Row {
     .join(" · ");
     Row {
         id: i.id.clone(),
-        occurred: fmt_time(&r.occurred.utc),
+        occurred: fmt_minute(&r.occurred.utc),
         category: label(r.category.as_str()),
         severity: r
             .severity
@@ -686,7 +691,12 @@ pub(crate) async fn incident_rows(
             .into_iter()
             .map(|i| row(&view, i))
             .collect();
-        render(&RowsFragment { rows })
+        let mut r = render(&RowsFragment { rows })?;
+        // How many incidents the team has in all (the page's heading).
+        if let Ok(v) = view.incidents.len().to_string().parse() {
+            r.headers_mut().insert("x-vigil-total", v);
+        }
+        Ok(r)
     })
     .await
 }
@@ -812,9 +822,15 @@ pub(crate) async fn incident(
             c: chrome(cur, "incidents"),
             row: row(&view, i),
             occurred_zone: format!(
-                "{} (UTC{:+}h{})",
+                "{} (local UTC{}{:02}:{:02}{})",
                 fmt_time(&r.occurred.utc),
-                r.occurred.offset_minutes / 60,
+                if r.occurred.offset_minutes < 0 {
+                    '-'
+                } else {
+                    '+'
+                },
+                r.occurred.offset_minutes.abs() / 60,
+                r.occurred.offset_minutes.abs() % 60,
                 r.occurred
                     .zone
                     .as_ref()

@@ -393,7 +393,8 @@ impl Builder {
             patch: body
                 .amendment
                 .as_ref()
-                .and_then(|a| serde_json::to_string(&a.patch).ok()),
+                .and_then(|a| serde_json::to_value(&a.patch).ok())
+                .map(|p| describe_patch(&p)),
             server_seq: c.server_seq,
         };
         let slot = self.reports.entry(body.incident_id.clone()).or_default();
@@ -414,8 +415,15 @@ impl Builder {
                 amendments.sort_by(|a, b| {
                     (a.0.recorded_at, a.1.server_seq).cmp(&(b.0.recorded_at, b.1.server_seq))
                 });
-                let mut entries = vec![first.clone()];
+                let author = |mut v: EntryView| {
+                    if v.author.is_none() {
+                        v.author = officers.get(&v.device_id).cloned();
+                    }
+                    v
+                };
+                let mut entries = vec![author(first.clone())];
                 for (b, v) in amendments {
+                    let v = author(v);
                     if let Some(a) = &b.amendment {
                         current = a.patch.apply(&current);
                     }
@@ -449,6 +457,36 @@ impl Builder {
             cursor,
         }
     }
+}
+
+/// An amendment's changed fields in words: `severity: high; tags: follow, repeat;
+/// attachments: 2 files`.
+fn describe_patch(patch: &Value) -> String {
+    let Some(fields) = patch.as_object() else {
+        return String::new();
+    };
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let value = match (k.as_str(), v) {
+                ("attachments", Value::Array(a)) => format!("{} file(s)", a.len()),
+                (_, Value::Null) => "cleared".to_string(),
+                (_, Value::String(s)) => s.clone(),
+                (_, Value::Array(a)) => a
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                (_, other) => other.to_string(),
+            };
+            format!("{}: {value}", k.replace('_', " "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn stamp<'a>(doc: &'a Value, key: &str) -> &'a str {
