@@ -470,7 +470,10 @@ fn search_finds_the_newest_matches_whether_few_or_many_match() {
     };
     let in_period = |k: u32| (k * 263) % 400 < 200;
     for (q, pred) in [
-        ("common", &(|k: u32| k % 2 == 0) as &dyn Fn(u32) -> bool),
+        (
+            "common",
+            &(|k: u32| k.is_multiple_of(2)) as &dyn Fn(u32) -> bool,
+        ),
         ("rare", &|k: u32| k % 100 == 7 || k == 11),
     ] {
         let want = expect(&|k| pred(k) && in_period(k));
