@@ -12,8 +12,8 @@ What counts as a core call (found with tree-sitter-swift, no type checker):
   type, such as `Vigil.incidents() -> IncidentLog`);
 - `.member(labels...)` (implicit member) whose name is an enum case or static function of
   the bindings: the labels must match one of them.
-And any call whose name is a method of a bindings object but whose labels match nothing in
-the bindings nor in our code is reported as a core call with the wrong shape.
+And any call whose multi-word name is a method of a bindings object but whose labels match
+nothing in the bindings nor in our code is reported as a core call with the wrong shape.
 
 usage: core-calls.py GENERATED_SWIFT_DIR"""
 import collections
@@ -246,6 +246,11 @@ def main() -> int:
                 if not matches(name, "init", labels):
                     problems.append(f"{rel}:{line}: {name}{sel[len(name):]} : no such initialiser in the bindings")
                 continue
+            if receiver is None and not implicit and name in bindings[""]:
+                checked[name] += 1
+                if not matches("", name, labels):
+                    problems.append(f"{rel}:{line}: {sel} : no such function in the bindings")
+                continue
             if implicit:
                 cands = [t for t in types if name in bindings[t]]
                 if cands and (name, labels) not in ours_selectors:
@@ -263,7 +268,9 @@ def main() -> int:
                 if not matches(rt, name, labels):
                     have = [f"{name}({''.join(l + ':' for l in d.labels)})" for d in bindings[rt].get(name, [])]
                     problems.append(f"{rel}:{line}: {rt}.{sel} : not in the bindings" + (f" (they have {', '.join(have)})" if have else ""))
-            elif name in object_methods and (name, labels) not in ours_selectors:
+            elif name in object_methods and any(ch.isupper() for ch in name) and (name, labels) not in ours_selectors:
+                # Only multi-word names (`quickLog`, `syncNow`): one-word ones (`open`, `get`,
+                # `insert`) are as likely Foundation's or the standard library's.
                 if not any(matches(t, name, labels) for t in objects):
                     problems.append(f"{rel}:{line}: {sel} looks like a core call but matches no bindings method of that name")
     for p in problems:

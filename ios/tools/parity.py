@@ -135,7 +135,7 @@ def read_kotlin():
                     presenters[name] = where
                 continue
             if kind == "enum class":
-                entries = [e.strip() for e in top_level(body).split(";")[0].split(",") if e.strip()]
+                entries = [re.match(r"\s*(\w+)", e).group(1) for e in split_top(body.split(";")[0]) if e.strip()]
                 types[name] = ("enum", {camel(e): [] for e in entries}, where)
             elif kind == "sealed interface":
                 cases = {}

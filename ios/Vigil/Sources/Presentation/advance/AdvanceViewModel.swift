@@ -121,7 +121,7 @@ final class AdvanceViewModel {
 
     private func load() {
         let position = self.position
-        let corridor = Self.corridorM
+        let corridor = Self.thresholds.corridorHalfWidthM
         Task {
             do {
                 let fix = try await vigil.run { _ in position.current() }
@@ -188,7 +188,7 @@ final class AdvanceViewModel {
 
     private func watch(_ routeId: String) {
         let position = self.position
-        let offRouteM = Self.offRouteM
+        let offRouteM = Self.thresholds.offRouteM
         Task {
             do {
                 let fix = try await vigil.run { _ in position.current() }
@@ -213,10 +213,8 @@ final class AdvanceViewModel {
         }
     }
 
-    /// Half-width of the corridor searched for havens along a route.
-    nonisolated static let corridorM = 500.0
-    /// Farther than this from the route is off route.
-    nonisolated static let offRouteM = 100.0
+    /// The corridor half-width and off-route distance: the core's, the same in every app and the CLI.
+    nonisolated static let thresholds: RouteThresholds = routeThresholds()
 
     nonisolated static func walkStateWords(_ s: WalkState) -> String {
         switch s {

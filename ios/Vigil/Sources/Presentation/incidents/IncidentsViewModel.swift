@@ -9,10 +9,34 @@ struct FilterChoice<T: Sendable & Hashable>: Sendable, Hashable {
     let selected: Bool
 }
 
+/// How far back the list looks (by when the incident happened).
+enum Period: Sendable, Hashable {
+    case day, week, month
+
+    static let all: [Period] = [.day, .week, .month]
+
+    var label: String {
+        switch self {
+        case .day: return "Last 24 h"
+        case .week: return "Last 7 days"
+        case .month: return "Last 30 days"
+        }
+    }
+
+    var hours: Int64 {
+        switch self {
+        case .day: return 24
+        case .week: return 24 * 7
+        case .month: return 24 * 30
+        }
+    }
+}
+
 struct IncidentsState: Sendable, Equatable {
     var query: String = ""
     var category: IncidentCategory? = nil
     var minSeverity: Severity? = nil
+    var period: Period? = nil
     var rows: [IncidentRow] = []
     var loading: Bool = true
     var error: String? = nil
@@ -25,6 +49,10 @@ struct IncidentsState: Sendable, Equatable {
         [FilterChoice(value: nil, label: "Any", selected: minSeverity == nil)]
             + Severity.all.map { FilterChoice(value: $0, label: "\(Words.severity($0))+", selected: $0 == minSeverity) }
     }
+    var periods: [FilterChoice<Period>] {
+        [FilterChoice(value: nil, label: "Any time", selected: period == nil)]
+            + Period.all.map { FilterChoice(value: $0, label: $0.label, selected: $0 == period) }
+    }
     var empty: Bool { !loading && rows.isEmpty }
 }
 
@@ -32,11 +60,13 @@ enum IncidentsIntent: Sendable {
     case queryChanged(text: String)
     case categoryPicked(category: IncidentCategory?)
     case minSeverityPicked(severity: Severity?)
+    case periodPicked(period: Period?)
     case refresh
 }
 
 /// The incident list: newest first, full-text search (the core's index), and filters by
-/// category and minimum severity (the core's filter). A search looks at every incident.
+/// category, minimum severity and period (the core's filter), which a search honours too:
+/// the core applies text and filters in one query.
 @Observable
 @MainActor
 final class IncidentsViewModel {
@@ -56,6 +86,7 @@ final class IncidentsViewModel {
         case .queryChanged(let text): state.query = text
         case .categoryPicked(let category): state.category = category
         case .minSeverityPicked(let severity): state.minSeverity = severity
+        case .periodPicked(let period): state.period = period
         case .refresh: break
         }
         reload()
@@ -70,14 +101,15 @@ final class IncidentsViewModel {
         loadJob = Task {
             do {
                 let query = s.query.trimmingCharacters(in: .whitespacesAndNewlines)
+                let from = s.period.map { time.nowMs() - $0.hours * 3_600_000 }
                 let filter = IncidentFilter(
-                    from: nil, to: nil, category: s.category, severity: nil, minSeverity: s.minSeverity,
+                    from: from, to: nil, category: s.category, severity: nil, minSeverity: s.minSeverity,
                     venueId: nil, routeId: nil
                 )
                 let found = try await vigil.run { v in
                     let log = try v.incidents()
                     if !query.isEmpty {
-                        return try log.search(text: query, limit: limit, after: nil)
+                        return try log.searchFiltered(text: query, filter: filter, limit: limit, after: nil)
                     }
                     return try log.list(filter: filter, limit: limit, after: nil)
                 }
