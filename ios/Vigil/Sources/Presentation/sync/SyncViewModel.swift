@@ -171,7 +171,7 @@ final class SyncViewModel {
         }
     }
 
-    static func kindWords(_ kind: String) -> String {
+    nonisolated static func kindWords(_ kind: String) -> String {
         if kind.hasPrefix("incident.attachment") { return "Attachment" }
         if kind.hasPrefix("incident") { return "Incident entry" }
         if kind.hasPrefix("checklist") { return "Checklist" }
