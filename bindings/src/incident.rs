@@ -444,6 +444,19 @@ impl IncidentLog {
         self.with(|l| l.search(&text, &page))
     }
 
+    /// `search` among the incidents that pass `filter` (category, severity, period,
+    /// venue, route), newest first, paged like `list`. Blocking.
+    pub fn search_filtered(
+        &self,
+        text: String,
+        filter: IncidentFilter,
+        limit: u32,
+        after: Option<String>,
+    ) -> Result<Vec<IncidentSummary>, IncidentError> {
+        let page = page(limit, after);
+        self.with(|l| l.search_filtered(&text, &filter, &page))
+    }
+
     /// Recomputes the whole chain; a broken chain is reported, not thrown. Blocking.
     pub fn verify(&self) -> Result<VerifyReport, IncidentError> {
         self.with(|l| l.verify())

@@ -28,7 +28,7 @@ pub use merge::{apply_remote_answers, merge_answer, merge_answers, AnswerRecord,
 pub use raise::{raise_incident_from_item, RaiseIncident};
 pub use route::{
     CorridorHaven, CoverageGap, OffRoute, Progress, Route, RouteInput, RoutePoint, RoutePointKind,
-    RouteRole,
+    RouteRole, RouteThresholds,
 };
 pub use summary::{Bounds, RouteSummary};
 pub use template::{

@@ -244,6 +244,27 @@ fn query_routes<P: rusqlite::Params>(db: &Database, sql: &str, p: P) -> AdvanceR
 
 // ---- analytics (pure: routes and havens in, figures out) ----
 
+/// The distances the apps and the CLI measure a route with: one place, so that a phone,
+/// a laptop and the CLI call the same fix "off route" and list the same havens along it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RouteThresholds {
+    /// Half-width, metres, of the corridor searched for havens along a route.
+    pub corridor_half_width_m: f64,
+    /// Farther than this, metres, from the planned route is off route.
+    pub off_route_m: f64,
+}
+
+impl RouteThresholds {
+    /// 500 m: a haven a principal can reach on foot from the route within minutes.
+    /// 100 m: beyond a phone's worst urban GPS error (multipath in street canyons runs to
+    /// tens of metres), so a warning means a wrong turn, not noise.
+    pub const DEFAULT: RouteThresholds = RouteThresholds {
+        corridor_half_width_m: 500.0,
+        off_route_m: 100.0,
+    };
+}
+
 /// How far a position is from the route.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]

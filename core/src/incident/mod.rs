@@ -250,7 +250,19 @@ impl<'a> IncidentLog<'a> {
     /// Incidents whose report or amendments (narratives, reasons, tags, actions, people,
     /// witnesses, police references) contain every word of `text` (prefix match).
     pub fn search(&self, text: &str, page: &Page) -> IncidentResult<Vec<IncidentSummary>> {
-        query::search(self.db()?.conn(), text, page)
+        self.search_filtered(text, &IncidentFilter::default(), page)
+    }
+
+    /// [`search`](Self::search) among the incidents that pass `filter` (category,
+    /// severity, period, venue, route), in one query: the page is full when enough
+    /// incidents match both.
+    pub fn search_filtered(
+        &self,
+        text: &str,
+        filter: &IncidentFilter,
+        page: &Page,
+    ) -> IncidentResult<Vec<IncidentSummary>> {
+        query::search(self.db()?.conn(), text, filter, page)
     }
 
     /// Recomputes this device's whole chain. A broken chain is reported, not an error.
