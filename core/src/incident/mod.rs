@@ -344,7 +344,7 @@ impl<'a> IncidentLog<'a> {
                             r.size as i64,
                             r.mime,
                             captured_text,
-                            crate::store::now_ms() as i64,
+                            crate::clock::now_ms() as i64,
                             sealed.blob_sha256,
                             sealed.blob_size as i64
                         ],
