@@ -8,8 +8,12 @@
   constructor and body properties and functions (Kotlin) against stored and computed
   properties and functions (Swift); enum entries and intents as lowerCamel cases
   (FIRST_RUN -> firstRun, PassphraseChanged(text) -> passphraseChanged(text:));
-- every `const val` a presenter or state decides (corridor width, limits, the reason text,
-  the panic word) has a Swift `static let` of the lowerCamel name and the same value.
+- every `const val` a presenter or state decides (limits, the reason text, the panic word)
+  has a Swift `static let` of the lowerCamel name and the same value;
+- the words are the same: every sentence (a string literal with a space) in
+  android/presentation appears in the Swift view models, and the other way round, with
+  templates compared as `{}` (Kotlin `"$n of ${p.total}"` = Swift `"\(n) of \(p.total)"`).
+  A sentence only one side has is wording, or a decision, the other side lacks.
 
 Kotlin is read with a small brace-matching reader (tree-sitter-kotlin 1.1.0 does not know
 `data object`); Swift with tree-sitter-swift. Exits non-zero on any difference."""
@@ -151,7 +155,68 @@ def read_kotlin():
     return types, presenters, consts
 
 
+def kotlin_sentences(src: str) -> list:
+    """String literals of a Kotlin source with templates as `{}`; not date patterns."""
+    out, i = [], 0
+    while i < len(src):
+        if src.startswith("//", i):
+            i = src.find("\n", i) % (len(src) + 1) if "\n" in src[i:] else len(src)
+            continue
+        if src.startswith("/*", i):
+            i = src.index("*/", i) + 2
+            continue
+        if src[i] != '"' or src.startswith('"""', i):
+            i += 1
+            continue
+        j, buf = i + 1, ""
+        while j < len(src) and src[j] != '"':
+            if src[j] == "\\":
+                buf += src[j:j + 2]
+                j += 2
+            elif src.startswith("${", j):
+                k, depth = j + 2, 1
+                while depth:
+                    if src[k] == "{":
+                        depth += 1
+                    elif src[k] == "}":
+                        depth -= 1
+                    elif src[k] == '"':
+                        k = src.index('"', k + 1)
+                    k += 1
+                buf, j = buf + "{}", k
+            elif src[j] == "$" and j + 1 < len(src) and (src[j + 1].isalpha() or src[j + 1] == "_"):
+                m = re.match(r"\$[A-Za-z_]\w*", src[j:])
+                buf, j = buf + "{}", j + len(m.group(0))
+            else:
+                buf += src[j]
+                j += 1
+        if not src[:i].rstrip().endswith("ofPattern("):
+            out.append(buf)
+        i = j + 1
+    return out
+
+
+def is_sentence(s: str) -> bool:
+    return " " in s and re.search(r"[A-Za-z]{2}", s) is not None
+
+
 # ---------------------------------------------------------------- Swift
+
+
+def swift_sentences(node) -> list:
+    out = []
+    if node.type == "line_string_literal":
+        buf = ""
+        for c in node.children:
+            if c.type in ("line_str_text", "str_escaped_char"):
+                buf += text(c)
+            elif c.type == "interpolated_expression":
+                buf += "{}"
+        return [buf]
+    for c in node.children:
+        out.extend(swift_sentences(c))
+    return out
+
 
 
 def modifiers(node) -> set:
@@ -230,6 +295,22 @@ def main() -> int:
     ktypes, presenters, kconsts = read_kotlin()
     stypes, sclasses, sstatics = read_swift()
     problems = []
+    ksent = {}
+    for f in sorted(KOTLIN.rglob("*.kt")):
+        for t in kotlin_sentences(f.read_text()):
+            if is_sentence(t):
+                ksent.setdefault(t, f.relative_to(ROOT))
+    ssent = {}
+    for f in sorted(SWIFT.rglob("*.swift")):
+        for t in swift_sentences(parse(f.read_bytes()).root_node):
+            if is_sentence(t):
+                ssent.setdefault(t, f.relative_to(ROOT))
+    for t, where in sorted(ksent.items(), key=lambda x: str(x[1])):
+        if t not in ssent:
+            problems.append(f"{where}: the words {t!r} are not in the Swift view models")
+    for t, where in sorted(ssent.items(), key=lambda x: str(x[1])):
+        if t not in ksent:
+            problems.append(f"{where}: the words {t!r} are not in the Kotlin presenters")
     for p, where in presenters.items():
         vm = p[: -len("Presenter")] + "ViewModel"
         if vm not in sclasses:
@@ -274,7 +355,8 @@ def main() -> int:
         print(p)
     print(
         f"parity: {len(presenters)} presenters, {len(ktypes)} state/intent/row types "
-        f"({checked_members} members and cases), {len(kconsts)} constants; {len(problems)} difference(s)"
+        f"({checked_members} members and cases), {len(kconsts)} constants, {len(ksent)} sentences; "
+        f"{len(problems)} difference(s)"
     )
     return 1 if problems else 0
 
