@@ -41,11 +41,11 @@ struct AutoLockTests {
         let h = try Harness(create: true)
         defer { h.close() }
         // Wide margins: the point is the restart, not the timer's precision.
-        let lock = AutoLock(vigil: h.vigil, timeout: .seconds(2))
+        let lock = AutoLock(vigil: h.vigil, timeout: .seconds(3))
         lock.touch()
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .seconds(1))
         lock.touch()
-        try await Task.sleep(for: .milliseconds(1800))
+        try await Task.sleep(for: .milliseconds(2500))
         #expect(!lock.locked, "the second touch restarted the wait")
         #expect(h.vigil.isUnlocked())
         _ = try await awaitState({ lock.locked }) { $0 }
