@@ -100,6 +100,45 @@ def kotlin_params(params: str) -> list:
     return names
 
 
+def kotlin_defaults(params: str) -> dict:
+    """Constructor parameter -> its default value, normalised (see `literal`), if literal."""
+    out = {}
+    for p in split_top(params):
+        m = re.match(r"\s*(?:val|var)\s+(\w+)\s*:[^=]*=\s*(.+?)\s*$", p, re.S)
+        if m:
+            v = literal(m.group(2), kotlin=True)
+            if v is not None:
+                out[m.group(1)] = v
+    return out
+
+
+def literal(expr: str, kotlin: bool):
+    """A default value in one spelling for both languages, or None when it is not a plain
+    literal (numbers, strings, booleans, null/nil, enum entries, lists of those)."""
+    e = " ".join(expr.split())
+    if kotlin:
+        if e in ("emptyList()", "emptyMap()", "listOf()"):
+            return "[]"
+        m = re.fullmatch(r"listOf(?:<[^>]*>)?\((.*)\)", e)
+        if m:
+            items = [literal(x, kotlin) for x in split_top(m.group(1))]
+            return None if None in items else "[" + ", ".join(items) + "]"
+        m = re.fullmatch(r"[A-Z]\w*\.([A-Z][A-Z0-9_]*)", e)
+        if m:
+            return "." + camel(m.group(1))
+        e = "nil" if e == "null" else re.sub(r"^(-?\d+(?:\.\d+)?)[uUL]*$", r"\1", e)
+    else:
+        if e == "[:]":
+            return "[]"
+        m = re.fullmatch(r"\[(.*)\]", e)
+        if m and not e.startswith('["'):
+            items = [literal(x, kotlin) for x in split_top(m.group(1))]
+            return None if None in items else "[" + ", ".join(items) + "]"
+    if re.fullmatch(r'-?\d+(?:\.\d+)?|true|false|nil|"[^"\\$]*"|\.[a-z]\w*', e):
+        return e
+    return None
+
+
 def kotlin_members(body: str) -> set:
     level = top_level(body)
     out = set()
@@ -113,6 +152,9 @@ def kotlin_consts(body: str) -> dict:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r"const val (\w+)\s*=\s*([^\n]+)", body)}
 
 
+kdefaults = {}
+
+
 def read_kotlin():
     types, presenters, consts = {}, {}, {}
     for f in sorted(KOTLIN.rglob("*.kt")):
@@ -120,10 +162,11 @@ def read_kotlin():
         for m in re.finditer(r"(?m)^(data class|enum class|sealed interface|class)\s+(\w+)(?:<[^>]*>)?", src):
             kind, name = m.group(1), m.group(2)
             i = m.end()
-            params = []
+            params, defaults = [], {}
             if i < len(src) and src[i] == "(":
                 j = matching(src, i)
                 params = kotlin_params(src[i + 1:j])
+                defaults = kotlin_defaults(src[i + 1:j])
                 i = j + 1
             k = i
             while k < len(src) and src[k] not in "{\n":
@@ -152,6 +195,7 @@ def read_kotlin():
                 types[name] = ("enum", cases, where)
             else:
                 types[name] = ("struct", set(params) | kotlin_members(body), where)
+                kdefaults[name] = defaults
     return types, presenters, consts
 
 
@@ -237,6 +281,9 @@ def declared_name(node):
     return None
 
 
+sdefaults = {}
+
+
 def read_swift():
     types, classes, statics = {}, {}, {}
     for f in sorted(SWIFT.rglob("*.swift")):
@@ -272,6 +319,13 @@ def read_swift():
                 if mods & {"private", "fileprivate"}:
                     continue
                 members.add(member)
+                if d.type == "property_declaration":
+                    kids = d.children
+                    for k, c in enumerate(kids):
+                        if c.type == "=" and k + 1 < len(kids):
+                            v = literal(text(kids[k + 1]), kotlin=False)
+                            if v is not None:
+                                sdefaults.setdefault(name, {})[member] = v
             if kind == "enum":
                 types[name] = ("enum", cases, f)
             elif kind == "struct":
@@ -320,6 +374,7 @@ def main() -> int:
         if missing:
             problems.append(f"{sclasses[vm][1].relative_to(ROOT)}: {vm} lacks {sorted(missing)}")
     checked_members = 0
+    checked_defaults = [0]
     for name, (kind, kmembers, where) in sorted(ktypes.items()):
         if name not in stypes:
             problems.append(f"{where}: {kind} {name} has no Swift twin")
@@ -331,6 +386,13 @@ def main() -> int:
             continue
         if kind == "struct":
             checked_members += len(kmembers)
+            for m, v in sorted(kdefaults.get(name, {}).items()):
+                sv = sdefaults.get(name, {}).get(m)
+                checked_defaults[0] += 1
+                if sv is not None and sv != v:
+                    problems.append(f"{swhere}: {name}.{m} starts as {sv}, Kotlin's as {v} ({where})")
+                elif sv is None and v not in ("nil", "[]"):
+                    problems.append(f"{swhere}: {name}.{m} has no literal default; Kotlin's is {v} ({where})")
             for m in sorted(set(kmembers) - smembers):
                 problems.append(f"{swhere}: {name} lacks `{m}` (Kotlin {where})")
             for m in sorted(smembers - set(kmembers)):
@@ -355,7 +417,8 @@ def main() -> int:
         print(p)
     print(
         f"parity: {len(presenters)} presenters, {len(ktypes)} state/intent/row types "
-        f"({checked_members} members and cases), {len(kconsts)} constants, {len(ksent)} sentences; "
+        f"({checked_members} members and cases, {checked_defaults[0]} defaults), {len(kconsts)} constants, "
+        f"{len(ksent)} sentences; "
         f"{len(problems)} difference(s)"
     )
     return 1 if problems else 0
