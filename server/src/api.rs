@@ -45,6 +45,8 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
         .route(paths::BLOB_PUT, post(blob_put))
         .route(paths::BLOB_GET, post(blob_get))
         .route_layer(axum::middleware::from_fn(log_refusal))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(AppState {
             ctx,
@@ -73,6 +75,18 @@ async fn log_refusal(req: Request, next: Next) -> Response {
         );
     }
     response
+}
+
+/// A path the server does not serve: 404 `not_found`, with the server's time like every
+/// other answer (docs/SYNC.md).
+async fn unknown_route(State(s): State<AppState>) -> Response {
+    ServerError::NotFound("route").into_response_at(s.ctx.now_ms())
+}
+
+/// A route asked with a method it does not take (a GET of `/v1/push`): 405
+/// `method_not_allowed`, with the `Allow` header axum adds and the server's time.
+async fn wrong_method(State(s): State<AppState>) -> Response {
+    ServerError::MethodNotAllowed.into_response_at(s.ctx.now_ms())
 }
 
 fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {

@@ -29,6 +29,9 @@ pub enum ServerError {
     SequenceGap { expected: u64 },
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// A route asked with a method it does not take.
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     /// A chunk not at the end of what the server holds.
     #[error("blob chunk out of place: the server holds {held} bytes")]
     BlobOffset { held: u64 },
@@ -50,6 +53,8 @@ pub enum ServerError {
 
 /// The error code of [`ServerError::RateLimited`].
 pub const RATE_LIMITED: &str = "rate_limited";
+/// The error code of [`ServerError::MethodNotAllowed`].
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
 
 impl ServerError {
     pub fn status(&self) -> StatusCode {
@@ -65,6 +70,7 @@ impl ServerError {
             ServerError::Revoked => StatusCode::FORBIDDEN,
             ServerError::DeviceExists | ServerError::SequenceGap { .. } => StatusCode::CONFLICT,
             ServerError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServerError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::BlobOffset { .. }
             | ServerError::BlobMissing
             | ServerError::BlobPending => StatusCode::CONFLICT,
@@ -87,6 +93,7 @@ impl ServerError {
             ServerError::DeviceExists => codes::DEVICE_EXISTS,
             ServerError::SequenceGap { .. } => codes::SEQUENCE_GAP,
             ServerError::NotFound(_) => codes::NOT_FOUND,
+            ServerError::MethodNotAllowed => METHOD_NOT_ALLOWED,
             ServerError::BlobOffset { .. } => codes::BLOB_OFFSET,
             ServerError::BlobMismatch => codes::BLOB_MISMATCH,
             ServerError::BlobMissing => codes::BLOB_MISSING,

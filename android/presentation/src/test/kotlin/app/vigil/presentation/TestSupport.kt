@@ -1,6 +1,6 @@
 package app.vigil.presentation
 
-import app.vigil.core.model.KdfParams as Kdf
+import app.vigil.core.model.KdfParams
 import app.vigil.core.model.KdfChoice
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -20,7 +20,7 @@ import java.time.ZoneOffset
 import java.util.concurrent.TimeUnit
 
 /** Cheap KDF parameters, asked for explicitly: tests must stay fast. */
-val FAST_KDF = KdfChoice(Kdf.Argon2id(64u, 1u, 1u), true)
+val FAST_KDF = KdfChoice(KdfParams.Argon2id(64u, 1u, 1u), true)
 
 /** The passphrase the test stores are created with. */
 const val GOOD_PASSPHRASE = "lantern orbit cobalt meadow"

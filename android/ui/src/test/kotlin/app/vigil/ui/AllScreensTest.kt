@@ -1,7 +1,7 @@
 package app.vigil.ui
 
 import app.vigil.core.model.CheckState
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import app.vigil.core.model.WalkSubject
 import app.vigil.presentation.Harness
@@ -62,12 +62,12 @@ class AllScreensTest {
     private fun day(h: Harness): String {
         seedAdvance(h.vigil.advance())
         val log = h.vigil.incidents()
-        val van = log.quickLog(IncidentCategory.HOSTILE_SURVEILLANCE, LONDON.incidentLocation()).incidentId
+        val van = log.quickLog(Category.HOSTILE_SURVEILLANCE, LONDON.incidentLocation()).incidentId
         log.amend(van, "Details added after quick log", emptyPatch().copy(narrative = "Grey van parked opposite the hotel, two occupants, engine running", severity = Severity.HIGH))
         log.amend(van, "Plate read from CCTV", emptyPatch().copy(narrative = "Grey van parked opposite the hotel, two occupants, engine running. Index LX19 ABC."))
-        val med = log.quickLog(IncidentCategory.MEDICAL, null).incidentId
+        val med = log.quickLog(Category.MEDICAL, null).incidentId
         log.amend(med, "Details added after quick log", emptyPatch().copy(narrative = "Principal felt faint at lunch; water and shade, recovered", severity = Severity.LOW))
-        log.quickLog(IncidentCategory.MEDIA, null)
+        log.quickLog(Category.MEDIA, null)
         return van
     }
 
@@ -89,7 +89,7 @@ class AllScreensTest {
             val quick = QuickLogPresenter(h.vigil, { LONDON }, h.scope, time = TEST_TIME)
             val tiles = quick.state.awaitState { it.fix != "No fix" }
             all("quicklog-tiles") { QuickLogScreen(tiles, {}) }
-            quick.onIntent(QuickLogIntent.Log(IncidentCategory.APPROACH_OR_THREAT))
+            quick.onIntent(QuickLogIntent.Log(Category.APPROACH_OR_THREAT))
             quick.state.awaitState { it.logged != null }
             quick.onIntent(QuickLogIntent.SeverityPicked(Severity.MEDIUM))
             quick.onIntent(QuickLogIntent.NarrativeChanged("Man tried to hand the principal an envelope"))

@@ -12,7 +12,7 @@ import androidx.compose.ui.test.performClick
 import androidx.compose.ui.test.performScrollTo
 import androidx.compose.ui.test.performTextInput
 import androidx.compose.ui.test.runComposeUiTest
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.presentation.GOOD_PASSPHRASE
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
@@ -91,7 +91,7 @@ class MainPathsUiTest {
             val id = p.state.value.logged!!.incidentId
             val view = h.vigil.incidents().get(id)
             assertEquals("Principal fainted on the steps", view.current.narrative)
-            assertEquals(IncidentCategory.MEDICAL, view.current.category)
+            assertEquals(Category.MEDICAL, view.current.category)
         }
     }
 
@@ -99,7 +99,7 @@ class MainPathsUiTest {
     fun `amend - the save button waits for a reason, the history shows it`() {
         Harness(dir, create = true).use { h ->
             val log = h.vigil.incidents()
-            val id = log.quickLog(IncidentCategory.MEDIA, null).incidentId
+            val id = log.quickLog(Category.MEDIA, null).incidentId
             log.amend(id, "details", emptyPatch().copy(narrative = "Photographer at the side entrance"))
             val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
             runComposeUiTest {

@@ -1,6 +1,6 @@
 package app.vigil.presentation.quicklog
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
@@ -13,7 +13,7 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 
-data class Tile(val category: IncidentCategory, val label: String)
+data class Tile(val category: Category, val label: String)
 
 /** What was just logged: the officer sees it was kept, when, and where (or that there was no fix). */
 data class Logged(val incidentId: String, val what: String, val at: String, val place: String)
@@ -28,7 +28,7 @@ data class Details(
 }
 
 data class QuickLogState(
-    val tiles: List<Tile> = IncidentCategory.entries.map { Tile(it, Words.category(it)) },
+    val tiles: List<Tile> = Category.entries.map { Tile(it, Words.category(it)) },
     /** The current fix in words: "±8 m" or "No fix". */
     val fix: String = "No fix",
     val logged: Logged? = null,
@@ -43,7 +43,7 @@ data class QuickLogState(
 
 sealed interface QuickLogIntent {
     /** One tap: logs the category now, with the current fix if there is one. */
-    data class Log(val category: IncidentCategory) : QuickLogIntent
+    data class Log(val category: Category) : QuickLogIntent
     data object RefreshFix : QuickLogIntent
     data class SeverityPicked(val severity: Severity?) : QuickLogIntent
     data class NarrativeChanged(val text: String) : QuickLogIntent
@@ -88,7 +88,7 @@ class QuickLogPresenter(
         }
     }
 
-    private fun log(category: IncidentCategory) {
+    private fun log(category: Category) {
         if (current.busy) return
         set { it.copy(busy = true, error = null, message = null) }
         launch {

@@ -1,6 +1,6 @@
 package app.vigil.presentation.incidents
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import app.vigil.presentation.Harness
 import app.vigil.presentation.TEST_TIME
@@ -20,9 +20,9 @@ class IncidentsPresenterTest {
 
     private fun seed(h: Harness): Map<String, String> {
         val log = h.vigil.incidents()
-        val a = log.quickLog(IncidentCategory.HOSTILE_SURVEILLANCE, null).incidentId
+        val a = log.quickLog(Category.HOSTILE_SURVEILLANCE, null).incidentId
         log.amend(a, "details", emptyPatch().copy(narrative = "Grey van parked opposite the hotel", severity = Severity.HIGH))
-        val b = log.quickLog(IncidentCategory.MEDICAL, null).incidentId
+        val b = log.quickLog(Category.MEDICAL, null).incidentId
         log.amend(b, "details", emptyPatch().copy(narrative = "Principal felt faint at lunch", severity = Severity.LOW))
         return mapOf("van" to a, "faint" to b)
     }
@@ -35,10 +35,10 @@ class IncidentsPresenterTest {
             val all = p.state.awaitState { !it.loading && it.rows.size == 2 }
             assertEquals(setOf("Hostile surveillance", "Medical"), all.rows.map { it.title }.toSet())
 
-            p.onIntent(IncidentsIntent.CategoryPicked(IncidentCategory.MEDICAL))
+            p.onIntent(IncidentsIntent.CategoryPicked(Category.MEDICAL))
             val med = p.state.awaitState { !it.loading && it.rows.size == 1 }
             assertEquals(ids["faint"], med.rows[0].id)
-            assertTrue(med.categories.first { it.value == IncidentCategory.MEDICAL }.selected)
+            assertTrue(med.categories.first { it.value == Category.MEDICAL }.selected)
 
             p.onIntent(IncidentsIntent.CategoryPicked(null))
             p.onIntent(IncidentsIntent.MinSeverityPicked(Severity.HIGH))
@@ -52,6 +52,49 @@ class IncidentsPresenterTest {
 
             p.onIntent(IncidentsIntent.QueryChanged("helicopter"))
             assertTrue(p.state.awaitState { !it.loading && it.query == "helicopter" }.empty)
+        }
+    }
+
+    @Test
+    fun `a search honours the category, severity and period filters`() {
+        Harness(dir, create = true).use { h ->
+            val ids = seed(h)
+            // A third incident that matches the text but not the filters: a medical one, low.
+            val log = h.vigil.incidents()
+            val c = log.quickLog(Category.MEDICAL, null).incidentId
+            log.amend(c, "details", emptyPatch().copy(narrative = "Driver saw the grey van again", severity = Severity.LOW))
+            // The presenter's "now" is real time here: the seeded incidents are minutes old.
+            val p = IncidentsPresenter(h.vigil, h.scope)
+            p.onIntent(IncidentsIntent.QueryChanged("grey van"))
+            val both = p.state.awaitState { !it.loading && it.query == "grey van" && it.rows.size == 2 }
+            assertEquals(setOf(ids["van"], c), both.rows.map { it.id }.toSet())
+
+            p.onIntent(IncidentsIntent.CategoryPicked(Category.HOSTILE_SURVEILLANCE))
+            val byCategory = p.state.awaitState { !it.loading && it.category != null && it.rows.size == 1 }
+            assertEquals(ids["van"], byCategory.rows[0].id)
+
+            p.onIntent(IncidentsIntent.CategoryPicked(null))
+            p.onIntent(IncidentsIntent.MinSeverityPicked(Severity.MEDIUM))
+            val bySeverity = p.state.awaitState { !it.loading && it.category == null && it.minSeverity != null && it.rows.size == 1 }
+            assertEquals(ids["van"], bySeverity.rows[0].id)
+
+            p.onIntent(IncidentsIntent.MinSeverityPicked(null))
+            p.onIntent(IncidentsIntent.PeriodPicked(Period.DAY))
+            val today = p.state.awaitState { !it.loading && it.period == Period.DAY && it.minSeverity == null && it.rows.size == 2 }
+            assertTrue(today.periods.first { it.value == Period.DAY }.selected)
+        }
+        // Against a clock a year on, nothing happened in the last 30 days.
+        Harness(dir).use { h ->
+            h.vigil.unlock(app.vigil.presentation.GOOD_PASSPHRASE.toByteArray())
+            val later = app.vigil.presentation.TimeWords(
+                java.time.ZoneOffset.UTC,
+                java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofDays(365)),
+            )
+            val p = IncidentsPresenter(h.vigil, h.scope, time = later)
+            p.state.awaitState { !it.loading && it.rows.size == 3 }
+            p.onIntent(IncidentsIntent.QueryChanged("grey van"))
+            p.onIntent(IncidentsIntent.PeriodPicked(Period.MONTH))
+            assertTrue(p.state.awaitState { !it.loading && it.period == Period.MONTH && it.query == "grey van" }.empty)
         }
     }
 

@@ -1,6 +1,6 @@
 package app.vigil.presentation.quicklog
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
@@ -30,7 +30,7 @@ class QuickLogPresenterTest {
             assertEquals("±8 m", s0.fix)
             assertEquals("Hostile surveillance", s0.tiles[1].label)
 
-            p.onIntent(QuickLogIntent.Log(IncidentCategory.HOSTILE_SURVEILLANCE))
+            p.onIntent(QuickLogIntent.Log(Category.HOSTILE_SURVEILLANCE))
             val logged = p.state.awaitState { it.logged != null }.logged!!
             assertEquals("Hostile surveillance", logged.what)
             assertEquals("Place recorded (±8 m)", logged.place)
@@ -58,13 +58,13 @@ class QuickLogPresenterTest {
     fun `no fix is fine - the incident is logged without a place`() {
         Harness(dir, create = true).use { h ->
             val p = QuickLogPresenter(h.vigil, PositionProvider.NONE, h.scope, time = TEST_TIME)
-            p.onIntent(QuickLogIntent.Log(IncidentCategory.MEDICAL))
+            p.onIntent(QuickLogIntent.Log(Category.MEDICAL))
             val logged = p.state.awaitState { it.logged != null }.logged!!
             assertEquals("No fix: logged without a place", logged.place)
             assertEquals("No fix", p.state.value.fix)
             val view = h.vigil.incidents().get(logged.incidentId)
             assertEquals(null, view.current.location)
-            assertEquals(IncidentCategory.MEDICAL, view.current.category)
+            assertEquals(Category.MEDICAL, view.current.category)
         }
     }
 
@@ -73,7 +73,7 @@ class QuickLogPresenterTest {
         Harness(dir, create = true).use { h ->
             h.vigil.lock()
             val p = QuickLogPresenter(h.vigil, PositionProvider.NONE, h.scope, time = TEST_TIME)
-            p.onIntent(QuickLogIntent.Log(IncidentCategory.MEDIA))
+            p.onIntent(QuickLogIntent.Log(Category.MEDIA))
             val s = p.state.awaitState { it.error != null }
             assertEquals("Vigil is locked. Unlock to continue.", s.error)
             assertNotNull(s.tiles)
