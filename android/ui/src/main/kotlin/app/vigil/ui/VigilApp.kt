@@ -17,7 +17,12 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import app.vigil.presentation.Camera
+import app.vigil.presentation.Capture
 import app.vigil.presentation.PositionProvider
+import app.vigil.presentation.advance.WalkIntent
+import app.vigil.presentation.incidents.IncidentDetailIntent
+import app.vigil.presentation.quicklog.QuickLogIntent
 import app.vigil.presentation.VigilCore
 import app.vigil.presentation.advance.AdvanceIntent
 import app.vigil.presentation.advance.AdvancePresenter
@@ -43,6 +48,7 @@ import app.vigil.ui.settings.SettingsScreen
 import app.vigil.ui.sync.SyncScreen
 import app.vigil.ui.unlock.UnlockScreen
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.launch
 
 /** Where the officer is in the app. Navigation is the host's; screens only report taps. */
 private sealed interface Place {
@@ -59,7 +65,8 @@ private sealed interface Place {
 /**
  * The app, shared by the Android activity and the desktop window: unlock first, then the
  * tabs. Each presenter is made when its screen opens; [exportPath] asks the platform where
- * to write an evidence bundle (null: cancelled).
+ * to write an evidence bundle (null: cancelled); [camera] takes photos for quick log,
+ * incidents and walk items (null: no camera, no photo buttons).
  */
 @Composable
 fun VigilApp(
@@ -69,7 +76,10 @@ fun VigilApp(
     dark: Boolean,
     appVersion: String,
     exportPath: () -> String?,
+    camera: Camera? = null,
 ) {
+    // Runs the camera, then hands the photo to the screen's presenter.
+    fun photo(then: (Capture) -> Unit): (() -> Unit)? = camera?.let { c -> { scope.launch { c.takePhoto()?.let(then) } } }
     val unlock = remember { UnlockPresenter(vigil, scope) }
     val unlockState by unlock.state.collectAsState()
     VigilTheme(dark = dark) {
@@ -97,7 +107,7 @@ fun VigilApp(
                         Place.QuickLog -> {
                             val presenter = remember { QuickLogPresenter(vigil, position, scope) }
                             val s by presenter.state.collectAsState()
-                            QuickLogScreen(s, presenter::onIntent)
+                            QuickLogScreen(s, presenter::onIntent, photo { presenter.onIntent(QuickLogIntent.AttachPhoto(it)) })
                         }
                         Place.Incidents -> {
                             val presenter = remember { IncidentsPresenter(vigil, scope) }
@@ -107,7 +117,7 @@ fun VigilApp(
                         is Place.Incident -> {
                             val presenter = remember(p.id) { IncidentDetailPresenter(vigil, p.id, scope) }
                             val s by presenter.state.collectAsState()
-                            IncidentDetailScreen(s, presenter::onIntent)
+                            IncidentDetailScreen(s, presenter::onIntent, photo { presenter.onIntent(IncidentDetailIntent.Attach(it)) })
                         }
                         Place.Advance -> {
                             val presenter = remember { AdvancePresenter(vigil, position, scope) }
@@ -125,7 +135,10 @@ fun VigilApp(
                         is Place.Walk -> {
                             val presenter = remember(p.id) { WalkPresenter(vigil, p.id, position, scope) }
                             val s by presenter.state.collectAsState()
-                            WalkScreen(s, presenter::onIntent)
+                            WalkScreen(
+                                s, presenter::onIntent,
+                                camera?.let { { itemId: String -> photo { presenter.onIntent(WalkIntent.AttachPhoto(itemId, it)) }?.invoke() } },
+                            )
                         }
                         Place.Sync -> {
                             val presenter = remember { SyncPresenter(vigil, scope) }
