@@ -18,7 +18,8 @@ use vigil_core::error::StoreError as CoreStoreError;
 use vigil_core::incident as core;
 use vigil_core::incident::{
     AttachmentRef, BundleReport, Category, EntryKind, EntryReceipt, IncidentFilter,
-    IncidentSummary, Location, OccurredAt, Person, Report, Severity, Vehicle, VerifyReport,
+    IncidentSummary, Location, OccurredAt, Person, Report, Severity, SignedAttachment, Vehicle,
+    VerifyReport,
 };
 
 use crate::vault::Vault;
@@ -519,6 +520,25 @@ impl IncidentLog {
                 Err(e)
             }
         }
+    }
+
+    /// The attachments the signed entries of `incident_id` reference (also those a later
+    /// amendment removed: `current` is false), with whether each file is here. Blocking.
+    pub fn attachments(&self, incident_id: String) -> Result<Vec<SignedAttachment>, IncidentError> {
+        self.with(|l| l.attachments(&incident_id))
+    }
+
+    /// Writes attachment `attachment_id` of `incident_id` to a new file at `path`
+    /// (0600; for the share sheet), checked against the SHA-256 its signed entry holds.
+    /// The file appears only when every byte matched (`AttachmentCorrupt` otherwise, and
+    /// nothing is written); an existing file is refused. Blocking.
+    pub fn save_attachment(
+        &self,
+        incident_id: String,
+        attachment_id: String,
+        path: String,
+    ) -> Result<SignedAttachment, IncidentError> {
+        self.with(|l| l.save_attachment(&incident_id, &attachment_id, Path::new(&path)))
     }
 
     /// The signed JSON bundle of this device's chain, disclosing `incidents` (all when

@@ -2,11 +2,11 @@
 //! authentication, signature verification, entry validation, enrollment codes.
 
 use ring::digest;
+use vigil_core::clock::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::crypto::signing::DeviceKey;
 use vigil_core::incident::canonical::ZERO_HASH;
 use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
 use vigil_core::incident::{check_entry, EntryRefusal};
-use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
     BlobRef, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, PullPage,
     PullRequest, PushBatch, PushEntry, PushResult, BLOB_AFTER_RECORD_VERSION, MAX_PULL_LIMIT,

@@ -64,6 +64,21 @@ pub(crate) fn optional_text(value: &str, field: &str, max: usize) -> AdvanceResu
     Ok(value.trim().to_string())
 }
 
+/// Optional text: over-long refused, blank (after trimming) becomes `None`.
+pub(crate) fn opt_text(
+    v: &Option<String>,
+    field: &str,
+    max: usize,
+) -> AdvanceResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(s) => {
+            let t = optional_text(s, field, max)?;
+            Ok(if t.is_empty() { None } else { Some(t) })
+        }
+    }
+}
+
 /// Ids chosen by the caller must be short and printable.
 pub(crate) fn check_id(id: &str, field: &str) -> AdvanceResult<()> {
     if id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || c.is_whitespace()) {

@@ -8,11 +8,15 @@ use serde::{Deserialize, Serialize};
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::{length_m, nearest_on_line, validate_line, LineIndex, PointSet, Position};
 use super::haven::{HavenFilter, SafeHaven};
-use super::interchange::limits::{MAX_ROUTE_POINTS, MAX_ROUTE_POSITIONS};
-use super::venue::opt;
-use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use super::{check_id, new_id, opt_text, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use crate::clock::Hlc;
 use crate::store::Database;
-use crate::sync::Hlc;
+
+/// Positions in a route's line (an import simplifies a longer line first, see
+/// [`crate::advance::interchange::limits`]).
+pub const MAX_ROUTE_POSITIONS: usize = 10_000;
+/// Checkpoints, rendezvous and choke points on one route.
+pub const MAX_ROUTE_POINTS: usize = 1_000;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -127,7 +131,7 @@ impl RouteInput {
         Ok(RouteInput {
             id: self.id.clone(),
             name: required_text(&self.name, "name", NAME_MAX)?,
-            journey: opt(&self.journey, "journey", 128)?,
+            journey: opt_text(&self.journey, "journey", 128)?,
             role: self.role,
             line: self.line.clone(),
             points,
