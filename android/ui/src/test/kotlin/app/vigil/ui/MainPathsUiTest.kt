@@ -145,6 +145,25 @@ class MainPathsUiTest {
     }
 
     @Test
+    fun `auto-lock - the app left alone locks the store and shows the unlock screen`() {
+        Harness(dir, create = true).use { h ->
+            runComposeUiTest {
+                setContent {
+                    VigilApp(h.vigil, h.scope, { LONDON }, dark = true, appVersion = "test", exportPath = { null }, autoLockMs = 1_500)
+                }
+                waitUntil(timeoutMillis = wait) { onAllNodesWithText("Log incident").fetchSemanticsNodes().isNotEmpty() }
+                waitUntil(timeoutMillis = wait) { !h.vigil.isUnlocked() }
+                waitForIdle()
+                onNodeWithText("Vigil is locked").assertExists()
+                onNodeWithTag("passphrase").performTextInput(GOOD_PASSPHRASE)
+                onNodeWithTag("submit").performClick()
+                waitUntil(timeoutMillis = wait) { h.vigil.isUnlocked() }
+                waitUntil(timeoutMillis = wait) { onAllNodesWithText("Log incident").fetchSemanticsNodes().isNotEmpty() }
+            }
+        }
+    }
+
+    @Test
     fun `amend - the save button waits for a reason, the history shows it`() {
         Harness(dir, create = true).use { h ->
             val log = h.vigil.incidents()

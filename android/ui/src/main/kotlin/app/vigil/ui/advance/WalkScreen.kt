@@ -40,7 +40,7 @@ data class WalkStrings(
     val raise: String = "Raise incident",
     val answered: String = "Answer",
     val here: String = "Here (my position)",
-    val photo: String = "Take photo",
+    val photo: String = "Photo",
     val photos: String = "photo(s) sealed",
 )
 
@@ -128,7 +128,7 @@ private fun Item(
                         AnswerStyle.PHOTO, AnswerStyle.OTHER -> Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
                     }
                     if (onTakePhoto != null) {
-                        Choice("📷 " + strings.photo, false, { onTakePhoto(item.id) }, Modifier.testTag("photo-${item.id}"))
+                        Choice(strings.photo, false, { onTakePhoto(item.id) }, Modifier.testTag("photo-${item.id}"))
                     }
                 }
             }

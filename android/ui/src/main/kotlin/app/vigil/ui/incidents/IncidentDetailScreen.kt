@@ -97,7 +97,7 @@ fun IncidentDetailScreen(
         SectionTitle(strings.attachments)
         if (state.attachments.isEmpty()) Text(strings.noAttachments, style = MaterialTheme.typography.bodyLarge)
         for (a in state.attachments) RowCard(a.words, emptyList(), modifier = Modifier.testTag("attachment-${a.id}"))
-        if (onTakePhoto != null) SecondaryButton("📷 " + strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
+        if (onTakePhoto != null) SecondaryButton(strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
         SectionTitle(strings.history)
         for (h in state.history) {
             RowCard(

@@ -82,7 +82,7 @@ fun QuickLogScreen(
             )
             MessageLine(state.message)
             if (onTakePhoto != null) {
-                BigButton("📷 " + strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
+                BigButton(strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
             }
             SectionTitle(strings.addDetails)
             Text(strings.severity, style = MaterialTheme.typography.titleMedium)
