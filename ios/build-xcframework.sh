@@ -48,11 +48,11 @@ lipo -create \
 # Library mode reads the uniffi metadata from the built library: any slice will do.
 echo "== uniffi-bindgen generate --library (Swift)"
 cargo run -q -p vigil-ffi --bin uniffi-bindgen --manifest-path "$ROOT/Cargo.toml" -- \
-    generate --library "$ROOT/target/$DEVICE/$PROFILE/$LIB" --language swift --out-dir "$OUT/swift"
+    generate --library "$ROOT/target/$DEVICE/$PROFILE/$LIB" --language swift --out-dir "$OUT/swift" --no-format
 
 cp "$OUT"/swift/*.h "$OUT/headers/"
 # One module map for both C modules: Xcode reads exactly `module.modulemap` in Headers.
-cat "$OUT"/swift/*.modulemap > "$OUT/headers/module.modulemap"
+for map in "$OUT"/swift/*.modulemap; do cat "$map"; echo; done > "$OUT/headers/module.modulemap"
 
 rm -rf "$PACKAGE/VigilCoreFFI.xcframework"
 xcodebuild -create-xcframework \

@@ -2,20 +2,14 @@ import SwiftUI
 import VigilCore
 import VigilCoreAsync
 
-/// Unlock first; then five tabs, each a navigation stack. Each view model is made when its
-/// screen opens (RootView keeps the tabs' own for the session, as Android's host does).
+/// Unlock first; then five tabs, each a navigation stack. Each screen's view model is made
+/// when the screen first appears (`Owned`), as Android's host makes each presenter.
 struct RootView: View {
     let services: AppServices
-    @State private var unlock: UnlockViewModel
-    @State private var autoLock: AutoLock
-
-    init(services: AppServices) {
-        self.services = services
-        _unlock = State(initialValue: UnlockViewModel(vigil: services.vigil))
-        _autoLock = State(initialValue: AutoLock(vigil: services.vigil, timeout: .seconds(5 * 60)))
-    }
 
     var body: some View {
+        let unlock = services.unlock
+        let autoLock = services.autoLock
         Group {
             if unlock.state.stage != .unlocked || autoLock.locked {
                 UnlockView(model: unlock)

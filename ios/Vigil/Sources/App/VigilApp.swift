@@ -44,6 +44,11 @@ final class AppServices {
     let position = CorePosition()
     let sync: SyncWiring
     let appVersion: String
+    /// The unlock screen's view model lives as long as the app: lock and panic wipe are
+    /// reached from the lock screen and from Settings.
+    let unlock: UnlockViewModel
+    /// Locks the store after five minutes without a touch.
+    let autoLock: AutoLock
 
     init() {
         PendingPhotos.removeAll()
@@ -53,6 +58,8 @@ final class AppServices {
         vigil = Vigil(storeDir: dir, officer: officer, platform: KeychainKeyWrapper())
         sync = SyncWiring(vigil: vigil)
         sync.start()
+        unlock = UnlockViewModel(vigil: vigil)
+        autoLock = AutoLock(vigil: vigil, timeout: .seconds(5 * 60))
         let version = Bundle.main.infoDictionary?["CFBundleShortVersionString"] as? String ?? "?"
         appVersion = "Vigil \(version)"
     }
