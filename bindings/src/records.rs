@@ -8,7 +8,7 @@
 pub struct OutboxEntry {
     pub seq: u64,
     pub op_id: String,
-    pub hlc: vigil_core::sync::Hlc,
+    pub hlc: vigil_core::clock::Hlc,
     pub kind: String,
     pub entity_id: String,
     pub attempts: u32,

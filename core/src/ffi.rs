@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::advance::{Walk, WalkProgress};
-use crate::sync::hlc::Hlc;
+use crate::clock::hlc::Hlc;
 
 /// An instant crosses as milliseconds since the Unix epoch, UTC (Kotlin `Long`, Swift
 /// `Int64`). Sub-millisecond precision does not cross; an instant outside chrono's range

@@ -7,6 +7,7 @@ pub mod clock;
 mod codes;
 pub mod crypto;
 pub mod error;
+pub mod evidence;
 #[cfg(feature = "uniffi")]
 mod ffi;
 pub mod incident;

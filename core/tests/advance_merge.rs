@@ -7,7 +7,7 @@ use advance_support::*;
 use proptest::prelude::*;
 use vigil_core::advance::merge::{apply_remote_answers, merge_answer, merge_answers};
 use vigil_core::advance::walk::{self, Answer, AnswerInput, AnswerValue, CheckState, WalkSubject};
-use vigil_core::sync::Hlc;
+use vigil_core::clock::Hlc;
 
 fn answer(walk: u8, item: u8, ms: u64, counter: u32, device: u8, state: u8, note: u8) -> Answer {
     let device = format!("dev-{device}");

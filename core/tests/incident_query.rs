@@ -462,4 +462,63 @@ fn search_finds_the_newest_matches_whether_few_or_many_match() {
         .unwrap()
         .is_empty());
     assert!(log.search("absent", &Page::first(50)).unwrap().is_empty());
+    // With a period: both paths (index walk for "common", lookups for "rare") keep only
+    // the incidents of the period, and fill the page with them.
+    let early = IncidentFilter {
+        to: Some(base + chrono::Duration::minutes(200)),
+        ..Default::default()
+    };
+    let in_period = |k: u32| (k * 263) % 400 < 200;
+    for (q, pred) in [
+        (
+            "common",
+            &(|k: u32| k.is_multiple_of(2)) as &dyn Fn(u32) -> bool,
+        ),
+        ("rare", &|k: u32| k % 100 == 7 || k == 11),
+    ] {
+        let want = expect(&|k| pred(k) && in_period(k));
+        let got = ids(&log.search_filtered(q, &early, &Page::first(50)).unwrap());
+        assert_eq!(got, want[..want.len().min(50)], "{q}");
+    }
+}
+
+/// Search and filters together: category, severity and period narrow the text's matches.
+#[test]
+fn search_honours_category_severity_and_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
+    let all = seeded(&mut v);
+    let log = IncidentLog::new(&mut v);
+    // "the": every incident of the seed matches (narratives and the fixture's text).
+    let s = |f: IncidentFilter| ids(&log.search_filtered("the", &f, &Page::default()).unwrap());
+    let newest_first: Vec<String> = all.iter().rev().cloned().collect();
+    assert_eq!(s(IncidentFilter::default()), newest_first);
+    assert_eq!(
+        s(IncidentFilter {
+            category: Some(Category::HostileSurveillance),
+            ..Default::default()
+        }),
+        vec![all[5].clone(), all[1].clone()]
+    );
+    assert_eq!(
+        s(IncidentFilter {
+            min_severity: Some(Severity::High),
+            ..Default::default()
+        }),
+        vec![all[2].clone(), all[1].clone()]
+    );
+    assert_eq!(
+        s(IncidentFilter {
+            from: Some(at(2024, 6, 4, 0, 0)),
+            to: Some(at(2024, 6, 6, 0, 0)),
+            ..Default::default()
+        }),
+        vec![all[4].clone(), all[3].clone()]
+    );
+    assert!(s(IncidentFilter {
+        category: Some(Category::Media),
+        min_severity: Some(Severity::High),
+        ..Default::default()
+    })
+    .is_empty());
 }

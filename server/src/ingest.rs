@@ -197,7 +197,7 @@ pub(crate) fn plan<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_core::sync::Hlc;
+    use vigil_core::clock::Hlc;
 
     fn entry(seq: u64, op: &str) -> PushEntry {
         PushEntry {

@@ -10,13 +10,14 @@ use std::sync::{Arc, Mutex};
 use common::proxy::{Fault, FaultProxy};
 use common::{post_json, Device, TestServer};
 use serde_json::json;
+use vigil_core::clock::now_ms;
+use vigil_core::clock::Hlc;
 use vigil_core::incident::{AttachmentRef, Category, IncidentError, IncidentLog, Report};
-use vigil_core::store::now_ms;
 use vigil_core::sync::protocol::{
     paths, BlobOp, BlobRef, BlobRequest, PushBatch, PushEntry, BLOB_CHUNK,
 };
 use vigil_core::sync::transport::{HttpTransport, Response, TransportError};
-use vigil_core::sync::{Hlc, SyncError, Transport};
+use vigil_core::sync::{SyncError, Transport};
 
 /// Deterministic bytes that do not compress: a photo stand-in.
 fn photo(seed: u64, len: usize) -> Vec<u8> {

@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 use common::{post_json, Device, TestServer};
 use ring::digest;
 use serde_json::json;
-use vigil_core::store::now_ms;
+use vigil_core::clock::now_ms;
+use vigil_core::clock::Hlc;
 use vigil_core::sync::protocol::{
     encode_blob_put, paths, BlobOp, BlobRef, BlobRequest, BlobStatusReply, EntryOutcome, PushBatch,
     PushEntry, PushResult, SERVER_TIME_HEADER,
 };
-use vigil_core::sync::{Hlc, Transport};
+use vigil_core::sync::Transport;
 
 fn pair(server: &TestServer) -> (Device, Device, String) {
     let team = server.new_team("Alpha");

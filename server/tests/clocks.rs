@@ -14,12 +14,13 @@ use serde_json::json;
 use vigil_core::advance::template::builtin_templates;
 use vigil_core::advance::venue::{self, VenueInput};
 use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::clock::hlc::MAX_FORWARD_DRIFT_MS;
+use vigil_core::clock::Hlc;
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page};
-use vigil_core::sync::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::sync::protocol::{
     EntryOutcome, ErrorBody, PullPage, PullRequest, PushBatch, PushEntry, PushResult,
 };
-use vigil_core::sync::{Hlc, InboxState};
+use vigil_core::sync::InboxState;
 use vigil_server::ShiftedClock;
 
 const HOUR: i64 = 3_600_000;
@@ -216,7 +217,7 @@ fn devices_an_hour_ahead_and_behind_converge_and_the_later_real_edit_wins() {
         all_clean(d);
         // Every stamp this device made is on the team's time, not its own clock's.
         let last = d.db().clock().last().physical_ms;
-        assert!(last.abs_diff(vigil_core::store::now_ms()) < 60_000);
+        assert!(last.abs_diff(vigil_core::clock::now_ms()) < 60_000);
     }
 }
 
@@ -234,7 +235,7 @@ fn changes_written_an_hour_ahead_before_enrolling_are_rebased_and_reach_the_team
     let ahead = fast.pending();
     assert!(ahead
         .iter()
-        .all(|e| e.hlc.physical_ms > vigil_core::store::now_ms() + MAX_FORWARD_DRIFT_MS));
+        .all(|e| e.hlc.physical_ms > vigil_core::clock::now_ms() + MAX_FORWARD_DRIFT_MS));
 
     fast.enroll(&server, &team, "Fast");
     right.enroll(&server, &team, "Right");
@@ -242,7 +243,7 @@ fn changes_written_an_hour_ahead_before_enrolling_are_rebased_and_reach_the_team
     // team's time, in the same order, payload stamps included.
     let rebased = fast.pending();
     assert_eq!(rebased.len(), ahead.len());
-    let now = vigil_core::store::now_ms();
+    let now = vigil_core::clock::now_ms();
     for (a, b) in ahead.iter().zip(&rebased) {
         assert_eq!((a.seq, &a.op_id), (b.seq, &b.op_id));
         assert!(b.hlc.physical_ms <= now + 1_000, "{} vs {now}", b.hlc);
@@ -305,7 +306,7 @@ fn a_stamp_in_2099_is_refused_by_the_server_and_by_a_device() {
     a.enroll(&server, &team, "A");
     b.enroll(&server, &team, "B");
     let id = a.id();
-    let now = vigil_core::store::now_ms();
+    let now = vigil_core::clock::now_ms();
     let entry = |seq: u64, ms: u64| PushEntry {
         seq,
         op_id: format!("op-2099-{seq}"),
@@ -406,7 +407,7 @@ fn a_server_clock_stepping_back_and_forward_keeps_times_and_cursors_monotonic() 
 
     let mut cursor = 0u64;
     let mut last_time = 0u64;
-    let mut issued = vigil_core::store::now_ms();
+    let mut issued = vigil_core::clock::now_ms();
     let mut seen: Vec<String> = Vec::new();
     let mut emitted: Vec<String> = Vec::new();
     let steps: [Option<i64>; 6] = [None, Some(-2 * HOUR), None, None, Some(30 * 60_000), None];
@@ -502,7 +503,7 @@ fn a_pull_refused_as_stale_after_the_device_clock_moved_recovers_by_itself() {
     wall.set_offset_ms(2 * HOUR);
     a.emit("note", "n3", json!({"t": 3}));
     let pending = a.pending();
-    assert!(pending[1].hlc.physical_ms > vigil_core::store::now_ms() + HOUR as u64 / 2);
+    assert!(pending[1].hlc.physical_ms > vigil_core::clock::now_ms() + HOUR as u64 / 2);
     let r = a.sync().unwrap();
     assert_eq!((r.pushed, r.quarantined), (2, 0));
     assert!((a.status().clock_offset_ms + 2 * HOUR).abs() < 5_000);
@@ -510,7 +511,7 @@ fn a_pull_refused_as_stale_after_the_device_clock_moved_recovers_by_itself() {
     let got: Vec<_> = b.inbox().into_iter().map(|e| e.change.entity_id).collect();
     assert_eq!(got, vec!["n2".to_string(), "n3".to_string()]);
     let stamps: Vec<u64> = b.inbox().iter().map(|e| e.change.hlc.physical_ms).collect();
-    let now = vigil_core::store::now_ms();
+    let now = vigil_core::clock::now_ms();
     assert!(stamps.iter().all(|ms| *ms <= now + 1_000), "{stamps:?}");
     assert_eq!(b.status().quarantined, 0);
 }
@@ -523,7 +524,7 @@ fn a_server_restarted_with_its_clock_stepped_back_starts_from_what_it_recorded()
     a.enroll(&server, &team, "A");
     a.emit("note", "n1", json!({}));
     a.sync().unwrap();
-    let recorded = vigil_core::store::now_ms();
+    let recorded = vigil_core::clock::now_ms();
     server.stop();
 
     // Same database, the machine's clock now two hours behind.
@@ -545,7 +546,7 @@ fn a_server_restarted_with_its_clock_stepped_back_starts_from_what_it_recorded()
     a.emit("note", "n2", json!({}));
     let r = a.sync().unwrap();
     assert_eq!((r.pushed, r.quarantined), (1, 0));
-    let (page, _) = raw_pull(&server, &mut a, 0, vigil_core::store::now_ms());
+    let (page, _) = raw_pull(&server, &mut a, 0, vigil_core::clock::now_ms());
     assert_eq!(page.changes.len(), 2);
     assert!(page.server_time_ms.unwrap() + 5_000 >= recorded);
     bg.stop();

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use common::{post_json, Device, TestServer};
 use ring::digest;
 use vigil_core::advance::venue;
+use vigil_core::clock::now_ms;
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page};
-use vigil_core::store::now_ms;
 use vigil_core::sync::protocol::{
     paths, EnrollResponse, PullPage, PullRequest, PushBatch, PushResult, SCHEMA_VERSION,
 };

@@ -581,7 +581,7 @@ fn every_refusal_is_logged_with_its_route_and_reason_and_no_content() {
             5000,
             chunk.len() as u64,
             hex::encode(digest::digest(&digest::SHA256, &chunk)),
-            vigil_core::store::now_ms(),
+            vigil_core::clock::now_ms(),
             db.device_key(),
         )
     };
@@ -661,7 +661,7 @@ fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_a
             name.size,
             0,
             empty,
-            vigil_core::store::now_ms(),
+            vigil_core::clock::now_ms(),
             db.device_key(),
         )
     };

@@ -98,7 +98,7 @@ fn server_down_loses_nothing_and_schedules_a_retry() {
     a.emit("note", "n1", json!({"text": "one"}));
     a.emit("note", "n2", json!({"text": "two"}));
     server.stop();
-    let before = vigil_core::store::now_ms();
+    let before = vigil_core::clock::now_ms();
     let err = a.sync().unwrap_err();
     assert!(err.is_transient(), "{err:?}");
     let st = a.status();
@@ -136,7 +136,7 @@ fn server_errors_and_429_honour_retry_after() {
     proxy.push(Fault::Respond(
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n".into(),
     ));
-    let before = vigil_core::store::now_ms();
+    let before = vigil_core::clock::now_ms();
     let err = a.sync().unwrap_err();
     let SyncError::Transient {
         next_attempt_ms, ..

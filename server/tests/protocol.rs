@@ -7,12 +7,13 @@ use std::io::{Read, Write};
 
 use common::{error_body, post_json, pull_all, TestServer};
 use serde_json::json;
+use vigil_core::clock::Hlc;
 use vigil_core::crypto::signing::DeviceKey;
 use vigil_core::sync::protocol::{
     EnrollRequest, EnrollResponse, EntryOutcome, PullPage, PullRequest, PushBatch, PushEntry,
     PushResult, SCHEMA_VERSION,
 };
-use vigil_core::sync::{Hlc, Transport};
+use vigil_core::sync::Transport;
 
 struct RawDevice {
     id: String,
@@ -41,7 +42,7 @@ fn entry(dev: &RawDevice, seq: u64, payload: serde_json::Value) -> PushEntry {
         seq,
         op_id: uuid::Uuid::new_v4().to_string(),
         hlc: Hlc {
-            physical_ms: vigil_core::store::now_ms(),
+            physical_ms: vigil_core::clock::now_ms(),
             counter: seq as u32,
             device: dev.id.clone(),
         },
@@ -449,7 +450,7 @@ fn pull_is_scoped_to_the_team_paged_and_resyncs_an_unknown_cursor() {
     let mut seen = vec![];
     let mut pages = 0;
     loop {
-        let req = PullRequest::signed(&a.id, cursor, 2, vigil_core::store::now_ms(), &a.key);
+        let req = PullRequest::signed(&a.id, cursor, 2, vigil_core::clock::now_ms(), &a.key);
         let (status, body) = post_json(&t, "/v1/pull", &req);
         assert_eq!(status, 200);
         let page: PullPage = serde_json::from_slice(&body).unwrap();
@@ -467,7 +468,7 @@ fn pull_is_scoped_to_the_team_paged_and_resyncs_an_unknown_cursor() {
     assert_eq!(pages, 3);
 
     // A cursor the server never issued (it was restored from an older copy): resync.
-    let req = PullRequest::signed(&a.id, 1_000, 2, vigil_core::store::now_ms(), &a.key);
+    let req = PullRequest::signed(&a.id, 1_000, 2, vigil_core::clock::now_ms(), &a.key);
     let (_, body) = post_json(&t, "/v1/pull", &req);
     let page: PullPage = serde_json::from_slice(&body).unwrap();
     assert!(page.resync_from_scratch);
@@ -494,7 +495,7 @@ fn pull_pages_are_capped_by_size_but_always_make_progress() {
     let mut sizes = vec![];
     let mut cursor = 0;
     loop {
-        let req = PullRequest::signed(&dev.id, cursor, 500, vigil_core::store::now_ms(), &dev.key);
+        let req = PullRequest::signed(&dev.id, cursor, 500, vigil_core::clock::now_ms(), &dev.key);
         let (status, body) = post_json(&t, "/v1/pull", &req);
         assert_eq!(status, 200);
         let page: PullPage = serde_json::from_slice(&body).unwrap();

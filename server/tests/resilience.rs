@@ -83,7 +83,7 @@ fn server_seqs(d: &mut Device, url: &str) -> Vec<u64> {
             &id,
             cursor,
             500,
-            vigil_core::store::now_ms(),
+            vigil_core::clock::now_ms(),
             db.device_key(),
         );
         let (status, body) = common::post_json(&t, paths::PULL, &req);

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use vigil_core::advance::{
     self as core, haven, interchange, route, summary, template, venue, walk, Answer, AnswerInput,
     ChecklistTemplate, CorridorHaven, CoverageGap, HavenFilter, HavenFix, OffRoute, Position,
-    Progress, Route, RouteSummary, SafeHaven, SafeHavenInput, SignedSnapshot, Venue, VenueInput,
-    Walk, WalkIssue, WalkProgress, WalkSubject,
+    Progress, Route, RouteSummary, RouteThresholds, SafeHaven, SafeHavenInput, SignedSnapshot,
+    Venue, VenueInput, Walk, WalkIssue, WalkProgress, WalkSubject,
 };
 use vigil_core::incident::{Category, Severity};
 
@@ -69,6 +69,13 @@ impl AdvanceWork {
     fn routes(&self, ids: &[String]) -> Result<Vec<core::Route>> {
         self.read(|db| ids.iter().map(|id| route::get_route(db, id)).collect())
     }
+}
+
+/// The corridor half-width and off-route distance every app measures routes with (the
+/// core's defaults: apps never pick their own).
+#[uniffi::export]
+pub fn route_thresholds() -> RouteThresholds {
+    RouteThresholds::DEFAULT
 }
 
 #[uniffi::export]

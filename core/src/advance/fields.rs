@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 
 use super::canonical::to_canonical;
 use super::error::{AdvanceError, AdvanceResult};
+use crate::clock::Hlc;
 use crate::error::StoreError;
-use crate::sync::Hlc;
 
 /// The key of the stamps inside an upsert payload.
 pub const STAMPS_KEY: &str = "field_stamps";
@@ -147,20 +147,6 @@ impl RecordKind {
             RecordKind::Venue => "adv_venues",
             RecordKind::Haven => "adv_havens",
             RecordKind::Route => "adv_routes",
-        }
-    }
-
-    /// Checks a document is a valid record of this kind.
-    pub(crate) fn check(self, doc: &Value) -> AdvanceResult<()> {
-        let ok = match self {
-            RecordKind::Venue => serde_json::from_value::<super::Venue>(doc.clone()).is_ok(),
-            RecordKind::Haven => serde_json::from_value::<super::SafeHaven>(doc.clone()).is_ok(),
-            RecordKind::Route => serde_json::from_value::<super::Route>(doc.clone()).is_ok(),
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(AdvanceError::invalid(self.name(), "not a valid record"))
         }
     }
 

@@ -7,10 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::{bearing_deg, distance_m, Position};
-use super::venue::opt;
-use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use super::{check_id, new_id, opt_text, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use crate::clock::Hlc;
 use crate::store::Database;
-use crate::sync::Hlc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -154,9 +153,9 @@ impl SafeHavenInput {
             name: required_text(&self.name, "name", NAME_MAX)?,
             position: self.position,
             hospital: self.hospital,
-            address: opt(&self.address, "address", 1000)?,
-            phone: opt(&self.phone, "phone", 40)?,
-            opening_hours: opt(&self.opening_hours, "opening_hours", 200)?,
+            address: opt_text(&self.address, "address", 1000)?,
+            phone: opt_text(&self.phone, "phone", 40)?,
+            opening_hours: opt_text(&self.opening_hours, "opening_hours", 200)?,
             notes: optional_text(&self.notes, "notes", NOTE_MAX)?,
         })
     }

@@ -86,14 +86,14 @@ pub fn apply_remote_answers(
 /// (or check them against) this device's clock.
 pub(crate) trait AnswerTarget {
     fn conn(&self) -> &rusqlite::Connection;
-    fn observe(&mut self, stamp: &crate::sync::Hlc) -> Result<(), String>;
+    fn observe(&mut self, stamp: &crate::clock::Hlc) -> Result<(), String>;
 }
 
 impl AnswerTarget for crate::store::Writer<'_> {
     fn conn(&self) -> &rusqlite::Connection {
         self.tx()
     }
-    fn observe(&mut self, stamp: &crate::sync::Hlc) -> Result<(), String> {
+    fn observe(&mut self, stamp: &crate::clock::Hlc) -> Result<(), String> {
         crate::store::Writer::observe(self, stamp).map_err(|e| e.to_string())
     }
 }

@@ -28,7 +28,7 @@ pub use merge::{apply_remote_answers, merge_answer, merge_answers, AnswerRecord,
 pub use raise::{raise_incident_from_item, RaiseIncident};
 pub use route::{
     CorridorHaven, CoverageGap, OffRoute, Progress, Route, RouteInput, RoutePoint, RoutePointKind,
-    RouteRole,
+    RouteRole, RouteThresholds,
 };
 pub use summary::{Bounds, RouteSummary};
 pub use template::{
@@ -62,6 +62,21 @@ pub(crate) fn optional_text(value: &str, field: &str, max: usize) -> AdvanceResu
         ));
     }
     Ok(value.trim().to_string())
+}
+
+/// Optional text: over-long refused, blank (after trimming) becomes `None`.
+pub(crate) fn opt_text(
+    v: &Option<String>,
+    field: &str,
+    max: usize,
+) -> AdvanceResult<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(s) => {
+            let t = optional_text(s, field, max)?;
+            Ok(if t.is_empty() { None } else { Some(t) })
+        }
+    }
 }
 
 /// Ids chosen by the caller must be short and printable.

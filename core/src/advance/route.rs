@@ -8,11 +8,15 @@ use serde::{Deserialize, Serialize};
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::{length_m, nearest_on_line, validate_line, LineIndex, PointSet, Position};
 use super::haven::{HavenFilter, SafeHaven};
-use super::interchange::limits::{MAX_ROUTE_POINTS, MAX_ROUTE_POSITIONS};
-use super::venue::opt;
-use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use super::{check_id, new_id, opt_text, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use crate::clock::Hlc;
 use crate::store::Database;
-use crate::sync::Hlc;
+
+/// Positions in a route's line (an import simplifies a longer line first, see
+/// [`crate::advance::interchange::limits`]).
+pub const MAX_ROUTE_POSITIONS: usize = 10_000;
+/// Checkpoints, rendezvous and choke points on one route.
+pub const MAX_ROUTE_POINTS: usize = 1_000;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -127,7 +131,7 @@ impl RouteInput {
         Ok(RouteInput {
             id: self.id.clone(),
             name: required_text(&self.name, "name", NAME_MAX)?,
-            journey: opt(&self.journey, "journey", 128)?,
+            journey: opt_text(&self.journey, "journey", 128)?,
             role: self.role,
             line: self.line.clone(),
             points,
@@ -243,6 +247,27 @@ fn query_routes<P: rusqlite::Params>(db: &Database, sql: &str, p: P) -> AdvanceR
 }
 
 // ---- analytics (pure: routes and havens in, figures out) ----
+
+/// The distances the apps and the CLI measure a route with: one place, so that a phone,
+/// a laptop and the CLI call the same fix "off route" and list the same havens along it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RouteThresholds {
+    /// Half-width, metres, of the corridor searched for havens along a route.
+    pub corridor_half_width_m: f64,
+    /// Farther than this, metres, from the planned route is off route.
+    pub off_route_m: f64,
+}
+
+impl RouteThresholds {
+    /// 500 m: a haven a principal can reach on foot from the route within minutes.
+    /// 100 m: beyond a phone's worst urban GPS error (multipath in street canyons runs to
+    /// tens of metres), so a warning means a wrong turn, not noise.
+    pub const DEFAULT: RouteThresholds = RouteThresholds {
+        corridor_half_width_m: 500.0,
+        off_route_m: 100.0,
+    };
+}
 
 /// How far a position is from the route.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::Position;
-use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use super::{check_id, new_id, opt_text, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use crate::clock::Hlc;
 use crate::store::Database;
-use crate::sync::Hlc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -61,20 +61,10 @@ impl Contact {
         Ok(Contact {
             name: required_text(&self.name, &format!("{field}.name"), NAME_MAX)?,
             role: optional_text(&self.role, &format!("{field}.role"), NAME_MAX)?,
-            phone: opt(&self.phone, &format!("{field}.phone"), 40)?,
-            email: opt(&self.email, &format!("{field}.email"), 254)?,
+            phone: opt_text(&self.phone, &format!("{field}.phone"), 40)?,
+            email: opt_text(&self.email, &format!("{field}.email"), 254)?,
             notes: optional_text(&self.notes, &format!("{field}.notes"), NOTE_MAX)?,
         })
-    }
-}
-
-pub(crate) fn opt(v: &Option<String>, field: &str, max: usize) -> AdvanceResult<Option<String>> {
-    match v {
-        None => Ok(None),
-        Some(s) => {
-            let t = optional_text(s, field, max)?;
-            Ok(if t.is_empty() { None } else { Some(t) })
-        }
     }
 }
 
@@ -152,7 +142,7 @@ impl VenueInput {
                 kind: p.kind,
                 label: required_text(&p.label, &format!("{f}.label"), NAME_MAX)?,
                 position: p.position,
-                level: opt(&p.level, &format!("{f}.level"), 40)?,
+                level: opt_text(&p.level, &format!("{f}.level"), 40)?,
                 notes: optional_text(&p.notes, &format!("{f}.notes"), NOTE_MAX)?,
             });
         }
@@ -165,7 +155,7 @@ impl VenueInput {
         Ok(VenueInput {
             id: self.id.clone(),
             name: required_text(&self.name, "name", NAME_MAX)?,
-            address: opt(&self.address, "address", 1000)?,
+            address: opt_text(&self.address, "address", 1000)?,
             position: self.position,
             boundary,
             points,

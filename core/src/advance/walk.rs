@@ -12,9 +12,10 @@ use super::geometry::Position;
 use super::template::{ChecklistTemplate, ItemKind, TemplateItem, TemplateKind};
 use super::venue::Contact;
 use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use crate::clock::now_ms;
+use crate::clock::Hlc;
 use crate::crypto::signing;
-use crate::store::{now_ms, Database, Writer};
-use crate::sync::Hlc;
+use crate::store::{Database, Writer};
 
 /// The `format` of a signed walk snapshot, and the domain-separation prefix of what is
 /// signed: Ed25519 over `SNAPSHOT_FORMAT || 0x00 || SHA-256(snapshot bytes)`.

@@ -5,8 +5,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::clock::now_ms;
 use crate::error::{StoreError, StoreResult};
-use crate::store::now_ms;
 use crate::sync::protocol::ChainReceipt;
 
 /// A receipt as stored, with the server key it was verified under.

@@ -36,8 +36,9 @@ pub const ENTRY_DOMAIN_V2: &[u8] = b"VIGIL-ENTRY-V2";
 pub const BODY_VERSION: u32 = 2;
 pub const ZERO_HASH: [u8; 32] = [0u8; 32];
 
-/// Bounds every verifier applies to a body (docs/INCIDENT_LOG.md, "What a body may hold").
-pub const MAX_OFFSET_MINUTES: i32 = 1080;
+/// Bounds every verifier applies to a body (docs/INCIDENT_LOG.md, "What a body may hold"),
+/// with [`MAX_OFFSET_MINUTES`] from the model.
+use super::model::MAX_OFFSET_MINUTES;
 const NANO: f64 = 1e9;
 /// Version 2 accuracy bound: 10^9 mm (1000 km).
 pub const MAX_ACCURACY_MM: u64 = 1_000_000_000;

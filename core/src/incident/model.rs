@@ -13,8 +13,9 @@ const MAX_NARRATIVE: usize = 100_000;
 const MAX_SHORT: usize = 1_000;
 const MAX_TEXT: usize = 10_000;
 const MAX_ITEMS: usize = 200;
-/// UTC offsets in use today lie within -12:00..+14:00; allow the ISO 8601 range.
-const MAX_OFFSET_MINUTES: i32 = super::canonical::MAX_OFFSET_MINUTES;
+/// UTC offsets in use today lie within -12:00..+14:00; allow the ISO 8601 range (a bound
+/// every verifier applies to a body too).
+pub const MAX_OFFSET_MINUTES: i32 = 1080;
 /// The largest accuracy a version 2 body can hold (10^9 mm).
 const MAX_ACCURACY_M: f64 = 1_000_000.0;
 /// How far before its recording an incident may have occurred: about ten years (3,653 days).

@@ -311,13 +311,8 @@ fn summaries(
     Ok(out)
 }
 
-pub(crate) fn list(
-    conn: &Connection,
-    filter: &IncidentFilter,
-    page: &Page,
-) -> IncidentResult<Vec<IncidentSummary>> {
-    let mut clauses: Vec<&'static str> = vec![];
-    let mut args: Vec<Value> = vec![];
+/// Adds the clauses of every filter given, and their arguments.
+fn filter_sql(filter: &IncidentFilter, clauses: &mut Vec<&'static str>, args: &mut Vec<Value>) {
     if let Some(t) = filter.from {
         clauses.push("occurred_ms >= ?");
         args.push(Value::Integer(t.timestamp_millis()));
@@ -346,6 +341,16 @@ pub(crate) fn list(
         clauses.push("route_id = ?");
         args.push(Value::Text(r.clone()));
     }
+}
+
+pub(crate) fn list(
+    conn: &Connection,
+    filter: &IncidentFilter,
+    page: &Page,
+) -> IncidentResult<Vec<IncidentSummary>> {
+    let mut clauses: Vec<&'static str> = vec![];
+    let mut args: Vec<Value> = vec![];
+    filter_sql(filter, &mut clauses, &mut args);
     page_sql(conn, page, &mut clauses, &mut args)?;
     args.push(Value::Integer(page.limit.into()));
     summaries(
@@ -377,6 +382,7 @@ pub(crate) fn fts_query(text: &str) -> IncidentResult<String> {
 pub(crate) fn search(
     conn: &Connection,
     text: &str,
+    filter: &IncidentFilter,
     page: &Page,
 ) -> IncidentResult<Vec<IncidentSummary>> {
     page.check()?;
@@ -405,6 +411,7 @@ pub(crate) fn search(
     }];
     let ids: Vec<String> = hits.iter().map(i64::to_string).collect();
     let mut args = vec![Value::Text(format!("[{}]", ids.join(",")))];
+    filter_sql(filter, &mut clauses, &mut args);
     page_sql(conn, page, &mut clauses, &mut args)?;
     args.push(Value::Integer(page.limit.into()));
     summaries(

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::canonical::{link_hash, EntryBody, EntryKind};
 use super::chain::{self, OUTBOX_KIND_ENTRY};
 use super::query;
+use crate::clock::now_ms;
 use crate::crypto::signing;
-use crate::store::now_ms;
 use crate::sync::apply::{ApplyError, RemoteApplier};
 use crate::sync::protocol::Change;
 

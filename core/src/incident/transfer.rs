@@ -14,8 +14,9 @@ use serde_json::json;
 
 use super::model;
 use super::OUTBOX_KIND_ATTACHMENT;
+use crate::clock::now_ms;
 use crate::error::{StoreError, StoreResult};
-use crate::store::{now_ms, Database};
+use crate::store::Database;
 use crate::sync::apply::{ApplyError, RemoteApplier};
 use crate::sync::blobs::{
     file_digest, BlobCounts, BlobHost, LocalBlob, OutgoingProblem, WantedBlob,

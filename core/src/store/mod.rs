@@ -12,21 +12,15 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
+use crate::clock::{Hlc, HlcClock};
 use crate::clock::{TeamTime, WallClock};
 use crate::crypto::keys::SubKey;
 use crate::crypto::signing::DeviceKey;
 use crate::error::{StoreError, StoreResult};
-use crate::sync::{Hlc, HlcClock};
 
 pub use outbox::{OutboxEntry, OutboxStatus};
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
-
-/// The operating system's wall-clock milliseconds since the Unix epoch. Stamps do not use
-/// it: they use the store's team time ([`Database::now_ms`]).
-pub fn now_ms() -> u64 {
-    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
-}
 
 /// Meta key of the offset (ms, signed decimal text) from this device's wall clock to the
 /// team server's, learned by the sync engine.

@@ -3,8 +3,8 @@
 use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Hlc;
 use crate::error::StoreResult;
-use crate::sync::Hlc;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutboxEntry {
@@ -37,7 +37,7 @@ pub(crate) fn append(
     payload: &serde_json::Value,
 ) -> StoreResult<OutboxEntry> {
     let op_id = uuid::Uuid::new_v4().to_string();
-    let created_ms = super::now_ms();
+    let created_ms = crate::clock::now_ms();
     tx.prepare_cached(
         "INSERT INTO outbox(op_id, hlc, kind, entity_id, payload, created_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

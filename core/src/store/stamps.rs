@@ -15,8 +15,8 @@
 use rusqlite::{params, Transaction};
 use serde_json::Value;
 
+use crate::clock::Hlc;
 use crate::error::StoreResult;
-use crate::sync::Hlc;
 
 /// How a column holds stamps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, Transaction};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::hlc::HlcClock;
+use crate::clock::now_ms;
 use crate::error::{StoreError, StoreResult};
-use crate::store::now_ms;
-use crate::sync::hlc::HlcClock;
 use crate::sync::protocol::Change;
 
 /// Why an applier did not apply a change.
@@ -220,8 +220,8 @@ pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Hlc;
     use crate::crypto::KdfParams;
-    use crate::sync::Hlc;
     use crate::{KdfChoice, Vault};
 
     struct Upper;

@@ -23,7 +23,7 @@ use rusqlite::{Connection, Transaction};
 use crate::error::{StoreError, StoreResult};
 use crate::store::Database;
 use crate::sync::access::Session;
-use crate::sync::engine::{classify, Answer, Failure};
+use crate::sync::answer::{classify, Answer, Failure};
 use crate::sync::error::SyncError;
 use crate::sync::protocol::{
     codes, encode_blob_put, paths, BlobOp, BlobRef, BlobRequest, BlobStatusReply, PushEntry,

@@ -17,22 +17,23 @@ use std::sync::Arc;
 use rusqlite::Transaction;
 use serde::de::DeserializeOwned;
 
+use crate::clock::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::clock::offset_from_answer;
 use crate::error::StoreResult;
 use crate::store::{outbox, stamps, Database, OutboxEntry};
 use crate::sync::access::{Session, StoreAccess};
+use crate::sync::answer::{classify, Answer, Failure};
 use crate::sync::apply::{self, Appliers, InboxState};
-use crate::sync::backoff::{parse_retry_after, RetryPolicy};
+use crate::sync::backoff::RetryPolicy;
 use crate::sync::blobs::{self, BlobHost, LocalBlob, Meter, OutgoingProblem, Transfer};
 use crate::sync::error::SyncError;
-use crate::sync::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::sync::protocol::{
     codes, paths, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage,
     PullRequest, PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, SCHEMA_VERSION, SKIP_KIND,
 };
 use crate::sync::report::{ProgressSink, SyncProgress, SyncReport};
 use crate::sync::state::{self, SyncState};
-use crate::sync::transport::{Response, Transport, TransportError};
+use crate::sync::transport::Transport;
 
 /// The enrollment as the server answered it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,24 +90,6 @@ pub const DEFAULT_MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Room left in a batch for its envelope (device id, signature, field names).
 const ENVELOPE_BYTES: usize = 512;
 
-pub(crate) enum Answer {
-    Ok(Vec<u8>),
-    Failed(Failure),
-}
-
-/// A non-success, classified.
-pub(crate) enum Failure {
-    Transient {
-        reason: String,
-        retry_after_ms: Option<u64>,
-    },
-    /// A 4xx with its error code and (for gaps) the expected seq.
-    Refused {
-        status: u16,
-        body: Option<ErrorBody>,
-    },
-}
-
 fn random_u64() -> u64 {
     crate::crypto::random::bytes::<8>()
         .map(u64::from_le_bytes)
@@ -121,32 +104,6 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SyncError> {
 /// learned it this recently on its wall clock: a clock that jumped while offline would
 /// otherwise send stamps the server refuses for good.
 pub const PROBE_AFTER_MS: u64 = 60_000;
-
-/// `wall_ms` (this device's clock) is only used to read an HTTP-date `Retry-After`.
-pub(crate) fn classify(result: Result<Response, TransportError>, wall_ms: u64) -> Answer {
-    let resp = match result {
-        Ok(r) => r,
-        Err(e) => {
-            return Answer::Failed(Failure::Transient {
-                reason: e.to_string(),
-                retry_after_ms: None,
-            })
-        }
-    };
-    match resp.status {
-        200..=299 => Answer::Ok(resp.body),
-        429 | 500..=599 => Answer::Failed(Failure::Transient {
-            reason: format!("server answered {}", resp.status),
-            retry_after_ms: resp
-                .header("retry-after")
-                .and_then(|v| parse_retry_after(v, wall_ms)),
-        }),
-        status => Answer::Failed(Failure::Refused {
-            status,
-            body: serde_json::from_slice(&resp.body).ok(),
-        }),
-    }
-}
 
 impl SyncEngine {
     /// An engine on `transport` for the domains in `domain`.
@@ -1002,7 +959,7 @@ fn adopt(
         [],
         |r| r.get(0),
     )?;
-    let remote = remote.and_then(|t| t.parse::<crate::sync::Hlc>().ok());
+    let remote = remote.and_then(|t| t.parse::<crate::clock::Hlc>().ok());
     let highest = match (rebase.highest, remote) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),

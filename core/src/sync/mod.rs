@@ -5,12 +5,12 @@
 //! wires this crate's own and runs the engine for the apps and the CLI.
 
 pub mod access;
+mod answer;
 pub mod apply;
 pub mod backoff;
 pub mod blobs;
 pub mod engine;
 pub mod error;
-pub mod hlc;
 pub mod protocol;
 pub mod report;
 pub mod state;
@@ -21,7 +21,6 @@ pub use apply::{Appliers, ApplyError, InboxEntry, InboxState, RemoteApplier};
 pub use backoff::RetryPolicy;
 pub use engine::{Enrollment, ReceiptStore, SyncDomain, SyncEngine};
 pub use error::SyncError;
-pub use hlc::{Hlc, HlcClock};
 pub use report::{ProgressSink, SyncProgress, SyncReport};
 pub use state::SyncStatus;
 pub use transport::{Response, Transport, TransportError};

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Hlc;
 use crate::crypto::signing::{self, DeviceKey};
-use crate::sync::Hlc;
 
 /// The protocol version this build speaks. Version 2 added attachment blobs (the
 /// `/v1/blobs/*` endpoints and the `blob` an entry may name) and the server's time in

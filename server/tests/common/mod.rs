@@ -245,7 +245,7 @@ pub fn pull_all(
     device: &str,
     key: &vigil_core::crypto::signing::DeviceKey,
 ) -> (u16, Option<PullPage>, Vec<u8>) {
-    let req = PullRequest::signed(device, 0, 500, vigil_core::store::now_ms(), key);
+    let req = PullRequest::signed(device, 0, 500, vigil_core::clock::now_ms(), key);
     let (status, body) = post_json(t, "/v1/pull", &req);
     (status, serde_json::from_slice(&body).ok(), body)
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 use serde_json::json;
-use vigil_core::advance::{interchange, route, summary, AdvanceError, RouteSummary};
+use vigil_core::advance::{
+    interchange, route, summary, AdvanceError, RouteSummary, RouteThresholds,
+};
 
 use super::{fmt_pos, read_file, At};
 use crate::commands::{unlock, CliError};
@@ -49,7 +51,7 @@ pub enum RouteCommand {
         #[command(flatten)]
         at: At,
         /// Off route beyond this many metres.
-        #[arg(long, default_value_t = 100.0)]
+        #[arg(long, default_value_t = RouteThresholds::DEFAULT.off_route_m)]
         threshold_m: f64,
     },
 }

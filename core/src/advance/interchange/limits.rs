@@ -9,14 +9,13 @@ pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_FILE_POSITIONS: usize = 200_000;
 /// Routes in one file.
 pub const MAX_ROUTES: usize = 50;
-/// Positions kept in a route's line. A longer line is simplified (Douglas-Peucker) so no
-/// position read lies farther than [`SIMPLIFY_TOLERANCE_M`] from the stored line; when
-/// that still leaves more, the route is refused.
-pub const MAX_ROUTE_POSITIONS: usize = 10_000;
+/// Positions kept in a route's line (a limit of every stored route). A longer line read
+/// from a file is simplified (Douglas-Peucker) so no position read lies farther than
+/// [`SIMPLIFY_TOLERANCE_M`] from the stored line; when that still leaves more, the route
+/// is refused. With [`MAX_ROUTE_POINTS`], defined beside the route.
+pub use crate::advance::route::{MAX_ROUTE_POINTS, MAX_ROUTE_POSITIONS};
 /// The tolerance of that simplification, metres.
 pub const SIMPLIFY_TOLERANCE_M: f64 = 5.0;
-/// Checkpoints, rendezvous and choke points on one route.
-pub const MAX_ROUTE_POINTS: usize = 1_000;
 /// XML element nesting in a GPX file (GPX itself needs 6; vendor extensions a few more).
 pub const MAX_XML_DEPTH: usize = 32;
 /// XML elements in a GPX file.

@@ -8,14 +8,25 @@ import app.vigil.core.SyncException
 /**
  * Core errors in words an officer under stress understands: what happened and what to do,
  * never a stack trace, never sensitive content (the core's errors carry none either).
+ *
+ * Two steps: each error the bindings can throw is mapped to the core's stable code
+ * (`core/src/codes.rs`, the CLI's JSON `kind`) by an exhaustive `when` (no `else`: a
+ * variant added to the bindings does not compile until it is mapped here), then each
+ * code of each area has its sentence ([sentence]); `CoreWordsTest` checks that every code
+ * the core defines has one.
  */
 object CoreWords {
+    /** The areas of the core's errors; a code means the same within an area. */
+    enum class Area { STORE, INCIDENT, ADVANCE, SYNC }
+
+    /** The core's code of [e] and its area, or null for an error that is not the core's. */
+    data class Code(val area: Area, val code: String)
+
+    const val GENERIC = "Something went wrong. Your data is safe; try again."
+
     fun of(e: Throwable): String = when (e) {
-        is StoreException -> store(e)
-        is IncidentException -> incident(e)
-        is AdvanceException -> advance(e)
-        is SyncException -> sync(e)
-        else -> "Something went wrong. Your data is safe; try again."
+        is StoreException.WrongPassphrase -> attemptsLeft(e.attemptsLeft)
+        else -> code(e)?.let { sentence(it.area, it.code) } ?: GENERIC
     }
 
     fun attemptsLeft(n: UInt?): String = when (n) {
@@ -24,64 +35,161 @@ object CoreWords {
         else -> "Wrong passphrase. $n attempts left before this phone's Vigil data is wiped."
     }
 
-    private fun store(e: StoreException): String = when (e) {
-        is StoreException.WrongPassphrase -> attemptsLeft(e.attemptsLeft)
-        is StoreException.PlatformKeyRejected ->
-            "This phone's key was refused. Unlock with your passphrase."
-        is StoreException.WipedAfterFailedAttempts ->
-            "Too many wrong passphrases: Vigil's data on this phone has been wiped."
-        is StoreException.Wiped -> "Vigil's data on this phone has been wiped."
-        is StoreException.Locked -> "Vigil is locked. Unlock to continue."
-        is StoreException.NotFound -> "No Vigil data on this phone yet. Set it up first."
-        is StoreException.AlreadyExists -> "Vigil is already set up on this phone. Unlock instead."
-        is StoreException.NotAStore, is StoreException.KeyFileCorrupt, is StoreException.DatabaseCorrupt ->
-            "Vigil's data on this phone is damaged and cannot be opened. Tell your team lead."
-        is StoreException.NewerFormat -> "This data was written by a newer Vigil. Update the app."
-        is StoreException.WeakKdf -> "The security settings are too weak. Use the defaults."
-        is StoreException.UnknownSlot -> "That unlock method no longer exists."
-        is StoreException.LastSlot -> "This is the only way to unlock; add another before removing it."
-        is StoreException.KeyWrapper -> "This phone's secure key store failed. Unlock with your passphrase."
-        is StoreException.InvalidInput -> "That was not accepted. Check what you typed."
-        is StoreException.Io -> "The phone's storage failed. Free some space and try again."
-        else -> "Vigil could not do that. Your data is safe; try again."
+    fun code(e: Throwable): Code? = when (e) {
+        is StoreException -> Code(Area.STORE, store(e))
+        is IncidentException -> Code(Area.INCIDENT, incident(e))
+        is AdvanceException -> Code(Area.ADVANCE, advance(e))
+        is SyncException -> Code(Area.SYNC, sync(e))
+        else -> null
     }
 
+    /** The sentence for [code] in [area]; null when the core's code has none (a bug). */
+    fun sentence(area: Area, code: String): String? = BY_AREA[area]?.get(code) ?: COMMON[code]
+
+    private fun store(e: StoreException): String = when (e) {
+        is StoreException.WrongPassphrase -> "wrong_passphrase"
+        is StoreException.PlatformKeyRejected -> "platform_key_rejected"
+        is StoreException.WipedAfterFailedAttempts -> "wiped_after_failed_attempts"
+        is StoreException.PolicyTampered -> "policy_tampered"
+        is StoreException.Locked -> "locked"
+        is StoreException.Wiped -> "wiped"
+        is StoreException.NotFound -> "not_found"
+        is StoreException.AlreadyExists -> "already_exists"
+        is StoreException.NotAStore -> "not_a_store"
+        is StoreException.KeyFileCorrupt -> "key_file_corrupt"
+        is StoreException.DatabaseCorrupt -> "database_corrupt"
+        is StoreException.NewerFormat -> "newer_format"
+        is StoreException.WeakKdf -> "weak_kdf"
+        is StoreException.UnknownSlot -> "unknown_slot"
+        is StoreException.LastSlot -> "last_slot"
+        is StoreException.KeyWrapper -> "key_wrapper"
+        is StoreException.InvalidInput -> "invalid_input"
+        is StoreException.Busy -> "busy"
+        is StoreException.DiskFull -> "disk_full"
+        is StoreException.Io -> "io"
+        is StoreException.Internal -> "internal"
+    }
+
+    // `Store` carries the store's failure as a message only (the FFI does not pass the
+    // store's code through an incident or advance error yet): it reads as "internal".
     private fun incident(e: IncidentException): String = when (e) {
-        is IncidentException.InvalidInput -> "That was not accepted. Check what you typed."
-        is IncidentException.UnknownIncident -> "That incident is not on this phone."
-        is IncidentException.UnknownAttachment -> "That attachment is not on this phone."
-        is IncidentException.AttachmentEmpty -> "The file is empty: nothing was attached."
-        is IncidentException.AttachmentCorrupt -> "The attachment is damaged and cannot be opened."
-        is IncidentException.AttachmentNotDownloaded -> "The attachment has not arrived yet. Sync, then try again."
-        is IncidentException.Locked -> "Vigil is locked. Unlock to continue."
-        is IncidentException.Io -> "The phone's storage failed. Free some space and try again."
-        else -> "Vigil could not do that. Your data is safe; try again."
+        is IncidentException.InvalidInput -> "invalid_input"
+        is IncidentException.UnknownIncident -> "unknown_incident"
+        is IncidentException.UnknownAttachment -> "unknown_attachment"
+        is IncidentException.AttachmentEmpty -> "attachment_empty"
+        is IncidentException.AttachmentCorrupt -> "attachment_corrupt"
+        is IncidentException.AttachmentNotDownloaded -> "attachment_not_downloaded"
+        is IncidentException.Bundle -> "bundle"
+        is IncidentException.Io -> "io"
+        is IncidentException.Locked -> "locked"
+        is IncidentException.Store -> "internal"
     }
 
     private fun advance(e: AdvanceException): String = when (e) {
-        is AdvanceException.InvalidInput -> "That was not accepted. Check what you typed."
-        is AdvanceException.RequiredUnanswered -> "Some required checks are not answered yet."
-        is AdvanceException.WrongWalkState -> "This walk cannot do that now (already completed or signed off)."
-        is AdvanceException.NotFound -> "That is not on this phone."
-        is AdvanceException.Locked -> "Vigil is locked. Unlock to continue."
-        is AdvanceException.Gpx, is AdvanceException.GeoJson, is AdvanceException.WrongGeometry,
-        is AdvanceException.EmptyRoute -> "That route file could not be read."
-        is AdvanceException.Template -> "That checklist template could not be read."
-        else -> "Vigil could not do that. Your data is safe; try again."
+        is AdvanceException.InvalidInput -> "invalid_input"
+        is AdvanceException.Gpx -> "gpx"
+        is AdvanceException.GeoJson -> "geojson"
+        is AdvanceException.WrongGeometry -> "wrong_geometry"
+        is AdvanceException.EmptyRoute -> "empty_route"
+        is AdvanceException.TooLarge -> "too_large"
+        is AdvanceException.Template -> "template"
+        is AdvanceException.WrongAnswerKind -> "wrong_answer_kind"
+        is AdvanceException.UnknownItem -> "unknown_item"
+        is AdvanceException.RequiredUnanswered -> "required_unanswered"
+        is AdvanceException.WrongWalkState -> "wrong_walk_state"
+        is AdvanceException.SnapshotInvalid -> "snapshot_invalid"
+        is AdvanceException.NotFound -> "not_found"
+        is AdvanceException.AlreadyExists -> "already_exists"
+        is AdvanceException.Incident -> "internal"
+        is AdvanceException.Locked -> "locked"
+        is AdvanceException.Store -> "internal"
     }
 
     private fun sync(e: SyncException): String = when (e) {
-        is SyncException.NotEnrolled -> "This phone is not in a team yet. Enroll first."
-        is SyncException.AlreadyEnrolled -> "This phone is already in a team."
-        is SyncException.EnrollmentRefused -> "The server refused the code. Ask your team lead for a new one."
-        is SyncException.Revoked -> "This phone was removed from the team. Talk to your team lead."
-        is SyncException.Unauthorized -> "The server did not accept this phone. Talk to your team lead."
-        is SyncException.ClockSkew -> "This phone's clock is wrong. Set the time, then sync again."
-        is SyncException.Transient -> "No connection to the team server. Vigil will retry by itself."
-        is SyncException.AlreadyRunning -> "A sync is already running."
-        is SyncException.InvalidUrl -> "That server address is not valid."
-        is SyncException.InvalidPin -> "That server pin is not valid."
-        is SyncException.Locked -> "Vigil is locked. Unlock to continue."
-        else -> "Sync failed. Your data is safe on this phone; Vigil will retry."
+        is SyncException.NotEnrolled -> "not_enrolled"
+        is SyncException.AlreadyEnrolled -> "already_enrolled"
+        is SyncException.EnrollmentRefused -> "enrollment_refused"
+        is SyncException.Revoked -> "revoked"
+        is SyncException.Unauthorized -> "unauthorized"
+        is SyncException.ClockSkew -> "clock_skew"
+        is SyncException.SequenceGap -> "sequence_gap"
+        is SyncException.Transient -> "transient"
+        is SyncException.Protocol -> "protocol"
+        is SyncException.AlreadyRunning -> "already_running"
+        is SyncException.InvalidUrl -> "invalid_url"
+        is SyncException.InvalidPin -> "invalid_pin"
+        is SyncException.Locked -> "locked"
+        is SyncException.Store -> "store"
     }
+
+    private const val DAMAGED = "Vigil's data on this phone is damaged and cannot be opened. Tell your team lead."
+    private const val ROUTE_FILE = "That route file could not be read. Check it is a GPX or GeoJSON route."
+
+    /** Sentences shared by every area (the same code means the same thing). */
+    private val COMMON: Map<String, String> = mapOf(
+        "locked" to "Vigil is locked. Unlock to continue.",
+        "invalid_input" to "That was not accepted. Check what you typed.",
+        "io" to "The phone's storage failed. Free some space and try again.",
+        "internal" to "Vigil could not do that. Your data is safe; try again.",
+        "busy" to "Vigil is busy saving something else. Nothing was lost: try again in a moment.",
+        "disk_full" to "Phone storage is full: nothing was saved, nothing was lost. Free some space, then try again.",
+    )
+
+    private val BY_AREA: Map<Area, Map<String, String>> = mapOf(
+        Area.STORE to mapOf(
+            "wrong_passphrase" to attemptsLeft(null),
+            "platform_key_rejected" to "This phone's key was refused. Unlock with your passphrase.",
+            "wiped_after_failed_attempts" to "Too many wrong passphrases: Vigil's data on this phone has been wiped.",
+            "policy_tampered" to "Vigil's wipe setting was changed outside the app. Tell your team lead before you unlock.",
+            "wiped" to "Vigil's data on this phone has been wiped.",
+            "not_found" to "No Vigil data on this phone yet. Set it up first.",
+            "already_exists" to "Vigil is already set up on this phone. Unlock instead.",
+            "not_a_store" to DAMAGED,
+            "key_file_corrupt" to DAMAGED,
+            "database_corrupt" to DAMAGED,
+            "newer_format" to "This data was written by a newer Vigil. Update the app.",
+            "weak_kdf" to "The security settings are too weak. Use the defaults.",
+            "unknown_slot" to "That unlock method no longer exists.",
+            "last_slot" to "This is the only way to unlock; add another before removing it.",
+            "key_wrapper" to "This phone's secure key store failed. Unlock with your passphrase.",
+        ),
+        Area.INCIDENT to mapOf(
+            "unknown_incident" to "That incident is not on this phone.",
+            "unknown_attachment" to "That attachment is not on this phone.",
+            "attachment_empty" to "The file is empty: nothing was attached.",
+            "attachment_corrupt" to "The attachment is damaged and cannot be opened.",
+            "attachment_not_downloaded" to "The attachment has not arrived yet. Sync, then try again.",
+            "bundle" to "The evidence file could not be made: this phone's log does not check out. Tell your team lead.",
+        ),
+        Area.ADVANCE to mapOf(
+            "gpx" to ROUTE_FILE,
+            "geojson" to ROUTE_FILE,
+            "wrong_geometry" to ROUTE_FILE,
+            "empty_route" to "That route has no points.",
+            "too_large" to "That file is too large for Vigil. Split it or simplify it, then try again.",
+            "template" to "That checklist template could not be read.",
+            "wrong_answer_kind" to "That answer does not fit this check.",
+            "unknown_item" to "That check is not in this checklist.",
+            "required_unanswered" to "Some required checks are not answered yet.",
+            "wrong_walk_state" to "This walk cannot do that now (already completed or signed off).",
+            "snapshot_invalid" to "A teammate's checklist could not be read. Sync again later.",
+            "not_found" to "That is not on this phone.",
+            "already_exists" to "That is already on this phone.",
+        ),
+        Area.SYNC to mapOf(
+            "not_enrolled" to "This phone is not in a team yet. Enroll first.",
+            "already_enrolled" to "This phone is already in a team.",
+            "enrollment_refused" to "The server refused the code. Ask your team lead for a new one.",
+            "revoked" to "This phone was removed from the team. Talk to your team lead.",
+            "unauthorized" to "The server did not accept this phone. Talk to your team lead.",
+            "clock_skew" to "This phone's clock is wrong. Set the time, then sync again.",
+            "sequence_gap" to "The server is missing some of this phone's changes. Vigil will resend them; tell your team lead if this stays.",
+            "transient" to "No connection to the team server. Vigil will retry by itself.",
+            "protocol" to "The team server answered something Vigil does not understand. Update the app or tell your team lead.",
+            "already_running" to "A sync is already running.",
+            "invalid_url" to "That server address is not valid.",
+            "invalid_pin" to "That server pin is not valid.",
+            "store" to "Sync stopped: this phone's storage failed. Your data is safe; Vigil will retry.",
+        ),
+    )
 }

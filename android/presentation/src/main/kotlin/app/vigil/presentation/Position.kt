@@ -1,13 +1,13 @@
 package app.vigil.presentation
 
-import app.vigil.core.model.Position as GeoPosition
-import app.vigil.core.model.Location as IncidentLocation
+import app.vigil.core.model.Position
+import app.vigil.core.model.Location
 import app.vigil.core.model.LocationSource
 
 /** A position fix from the platform (Android's fused provider; a fixed one on the desktop). */
 data class Fix(val lat: Double, val lon: Double, val accuracyM: Double?) {
-    fun geo(): GeoPosition = GeoPosition(lat, lon)
-    fun incidentLocation(): IncidentLocation = IncidentLocation(lat, lon, accuracyM, LocationSource.GPS)
+    fun geo(): Position = Position(lat, lon)
+    fun incidentLocation(): Location = Location(lat, lon, accuracyM, LocationSource.GPS)
 }
 
 /** The latest fix, or null ("no fix" is fine: incidents are logged without a place). */

@@ -1,7 +1,7 @@
 package app.vigil.presentation
 
 import app.vigil.core.model.HavenKind
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import java.time.Clock
 import java.time.Instant
@@ -24,17 +24,17 @@ object Words {
             "quick logs have a small reserve."
     }
 
-    fun category(c: IncidentCategory): String = when (c) {
-        IncidentCategory.SUSPICIOUS_ACTIVITY -> "Suspicious activity"
-        IncidentCategory.HOSTILE_SURVEILLANCE -> "Hostile surveillance"
-        IncidentCategory.APPROACH_OR_THREAT -> "Approach or threat"
-        IncidentCategory.MEDICAL -> "Medical"
-        IncidentCategory.SECURITY_BREACH -> "Security breach"
-        IncidentCategory.ROAD_OR_VEHICLE -> "Road or vehicle"
-        IncidentCategory.CROWD_OR_PROTEST -> "Crowd or protest"
-        IncidentCategory.MEDIA -> "Media"
-        IncidentCategory.THEFT_OR_LOSS -> "Theft or loss"
-        IncidentCategory.OTHER -> "Other"
+    fun category(c: Category): String = when (c) {
+        Category.SUSPICIOUS_ACTIVITY -> "Suspicious activity"
+        Category.HOSTILE_SURVEILLANCE -> "Hostile surveillance"
+        Category.APPROACH_OR_THREAT -> "Approach or threat"
+        Category.MEDICAL -> "Medical"
+        Category.SECURITY_BREACH -> "Security breach"
+        Category.ROAD_OR_VEHICLE -> "Road or vehicle"
+        Category.CROWD_OR_PROTEST -> "Crowd or protest"
+        Category.MEDIA -> "Media"
+        Category.THEFT_OR_LOSS -> "Theft or loss"
+        Category.OTHER -> "Other"
     }
 
     fun severity(s: Severity?): String = when (s) {

@@ -1,6 +1,8 @@
 package app.vigil.presentation.advance
 
 import app.vigil.core.model.HavenFilter
+import app.vigil.core.model.RouteThresholds
+import app.vigil.core.routeThresholds
 import app.vigil.core.model.VenuePointKind
 import app.vigil.core.model.WalkState
 import app.vigil.core.model.WalkSubject
@@ -120,7 +122,7 @@ class AdvancePresenter(
                         RouteRow(
                             r.id, r.name, Words.distance(r.lengthM),
                             r.coverageGap?.let { g -> "${Words.distance(g.distanceM)} from a haven, ${Words.distance(g.alongM)} along" },
-                            a.havensInCorridor(r.id, CORRIDOR_M, HavenFilter.Any).size,
+                            a.havensInCorridor(r.id, THRESHOLDS.corridorHalfWidthM, HavenFilter.Any).size,
                         )
                     }
                     val templates = a.listTemplates().map { t ->
@@ -165,7 +167,7 @@ class AdvancePresenter(
                         RouteWatch(routeId, r.name, "No fix: progress unknown", null)
                     } else {
                         val p = a.routeProgress(routeId, fix.geo())
-                        val off = a.offRoute(routeId, fix.geo(), OFF_ROUTE_M)
+                        val off = a.offRoute(routeId, fix.geo(), THRESHOLDS.offRouteM)
                         RouteWatch(
                             routeId, r.name,
                             "${Words.distance(p.doneM)} done, ${Words.distance(p.leftM)} to go",
@@ -181,10 +183,8 @@ class AdvancePresenter(
     }
 
     companion object {
-        /** Half-width of the corridor searched for havens along a route. */
-        const val CORRIDOR_M = 500.0
-        /** Farther than this from the route is off route. */
-        const val OFF_ROUTE_M = 100.0
+        /** The corridor half-width and off-route distance: the core's, the same in every app and the CLI. */
+        val THRESHOLDS: RouteThresholds = routeThresholds()
 
         fun walkStateWords(s: WalkState): String = when (s) {
             WalkState.IN_PROGRESS -> "In progress"

@@ -1,6 +1,6 @@
 package app.vigil.presentation.incidents
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.IncidentFilter
 import app.vigil.core.model.Severity
 import app.vigil.presentation.CoreWords
@@ -15,33 +15,46 @@ import kotlinx.coroutines.Job
 
 data class FilterChoice<T>(val value: T?, val label: String, val selected: Boolean)
 
+/** How far back the list looks (by when the incident happened). */
+enum class Period(val label: String, val hours: Long) {
+    DAY("Last 24 h", 24),
+    WEEK("Last 7 days", 24 * 7),
+    MONTH("Last 30 days", 24 * 30),
+}
+
 data class IncidentsState(
     val query: String = "",
-    val category: IncidentCategory? = null,
+    val category: Category? = null,
     val minSeverity: Severity? = null,
+    val period: Period? = null,
     val rows: List<IncidentRow> = emptyList(),
     val loading: Boolean = true,
     val error: String? = null,
 ) {
-    val categories: List<FilterChoice<IncidentCategory>>
-        get() = listOf(FilterChoice<IncidentCategory>(null, "All", category == null)) +
-            IncidentCategory.entries.map { FilterChoice(it, Words.category(it), it == category) }
+    val categories: List<FilterChoice<Category>>
+        get() = listOf(FilterChoice<Category>(null, "All", category == null)) +
+            Category.entries.map { FilterChoice(it, Words.category(it), it == category) }
     val severities: List<FilterChoice<Severity>>
         get() = listOf(FilterChoice<Severity>(null, "Any", minSeverity == null)) +
             Severity.entries.map { FilterChoice(it, "${Words.severity(it)}+", it == minSeverity) }
+    val periods: List<FilterChoice<Period>>
+        get() = listOf(FilterChoice<Period>(null, "Any time", period == null)) +
+            Period.entries.map { FilterChoice(it, it.label, it == period) }
     val empty: Boolean get() = !loading && rows.isEmpty()
 }
 
 sealed interface IncidentsIntent {
     data class QueryChanged(val text: String) : IncidentsIntent
-    data class CategoryPicked(val category: IncidentCategory?) : IncidentsIntent
+    data class CategoryPicked(val category: Category?) : IncidentsIntent
     data class MinSeverityPicked(val severity: Severity?) : IncidentsIntent
+    data class PeriodPicked(val period: Period?) : IncidentsIntent
     data object Refresh : IncidentsIntent
 }
 
 /**
  * The incident list: newest first, full-text search (the core's index), and filters by
- * category and minimum severity (the core's filter). A search looks at every incident.
+ * category, minimum severity and period (the core's filter), which a search honours too:
+ * the core applies text and filters in one query.
  */
 class IncidentsPresenter(
     private val vigil: VigilCore,
@@ -50,6 +63,9 @@ class IncidentsPresenter(
     private val time: TimeWords = TimeWords(),
 ) : Presenter<IncidentsState, IncidentsIntent>(IncidentsState(), scope, io) {
     private var loadJob: Job? = null
+
+    /** Bumped by every reload: a slower, older load never overwrites a newer one's rows. */
+    private val generation = java.util.concurrent.atomic.AtomicInteger()
 
     init {
         reload()
@@ -60,6 +76,7 @@ class IncidentsPresenter(
             is IncidentsIntent.QueryChanged -> set { it.copy(query = intent.text) }
             is IncidentsIntent.CategoryPicked -> set { it.copy(category = intent.category) }
             is IncidentsIntent.MinSeverityPicked -> set { it.copy(minSeverity = intent.severity) }
+            is IncidentsIntent.PeriodPicked -> set { it.copy(period = intent.period) }
             IncidentsIntent.Refresh -> Unit
         }
         reload()
@@ -67,22 +84,26 @@ class IncidentsPresenter(
 
     private fun reload() {
         val s = current
+        val gen = generation.incrementAndGet()
         loadJob?.cancel()
         set { it.copy(loading = true) }
         loadJob = launch {
             try {
+                val from = s.period?.let { time.nowMs() - it.hours * 3_600_000 }
+                val filter = IncidentFilter(from, null, s.category, null, s.minSeverity, null, null)
                 val found = core {
                     val log = vigil.incidents()
                     if (s.query.isNotBlank()) {
-                        log.search(s.query.trim(), LIMIT, null)
+                        log.searchFiltered(s.query.trim(), filter, LIMIT, null)
                     } else {
-                        log.list(IncidentFilter(null, null, s.category, null, s.minSeverity, null, null), LIMIT, null)
+                        log.list(filter, LIMIT, null)
                     }
                 }
-                set { it.copy(rows = found.map { r -> IncidentRow.of(r, time) }, loading = false, error = null) }
+                val rows = found.map { r -> IncidentRow.of(r, time) }
+                set { if (gen == generation.get()) it.copy(rows = rows, loading = false, error = null) else it }
             } catch (e: Exception) {
                 if (e is kotlinx.coroutines.CancellationException) throw e
-                set { it.copy(loading = false, error = CoreWords.of(e)) }
+                set { if (gen == generation.get()) it.copy(loading = false, error = CoreWords.of(e)) else it }
             }
         }
     }

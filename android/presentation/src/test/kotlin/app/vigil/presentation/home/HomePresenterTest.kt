@@ -1,6 +1,6 @@
 package app.vigil.presentation.home
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.TemplateKind
 import app.vigil.core.model.WalkSubject
 import app.vigil.presentation.advance.seedAdvance
@@ -22,8 +22,8 @@ class HomePresenterTest {
     fun `recent incidents newest first, the walk in progress, sync not set up`() {
         Harness(dir, create = true).use { h ->
             val log = h.vigil.incidents()
-            log.quickLog(IncidentCategory.MEDIA, null)
-            log.quickLog(IncidentCategory.CROWD_OR_PROTEST, null)
+            log.quickLog(Category.MEDIA, null)
+            log.quickLog(Category.CROWD_OR_PROTEST, null)
             seedAdvance(h.vigil.advance())
             val t = h.vigil.advance().builtinTemplates().first { it.kind == TemplateKind.VENUE }
             val venue = h.vigil.advance().listVenues().single().id
@@ -41,7 +41,7 @@ class HomePresenterTest {
             // The test machine's disk has room: no warning (the core decides what "low" is).
             assertEquals(null, s.storageWarning)
 
-            log.quickLog(IncidentCategory.OTHER, null)
+            log.quickLog(Category.OTHER, null)
             p.onIntent(HomeIntent.Refresh)
             p.state.awaitState { it.recent.size == 3 }
         }

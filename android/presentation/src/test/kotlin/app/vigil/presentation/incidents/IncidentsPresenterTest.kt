@@ -1,6 +1,6 @@
 package app.vigil.presentation.incidents
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import app.vigil.presentation.Harness
 import app.vigil.presentation.TEST_TIME
@@ -20,9 +20,9 @@ class IncidentsPresenterTest {
 
     private fun seed(h: Harness): Map<String, String> {
         val log = h.vigil.incidents()
-        val a = log.quickLog(IncidentCategory.HOSTILE_SURVEILLANCE, null).incidentId
+        val a = log.quickLog(Category.HOSTILE_SURVEILLANCE, null).incidentId
         log.amend(a, "details", emptyPatch().copy(narrative = "Grey van parked opposite the hotel", severity = Severity.HIGH))
-        val b = log.quickLog(IncidentCategory.MEDICAL, null).incidentId
+        val b = log.quickLog(Category.MEDICAL, null).incidentId
         log.amend(b, "details", emptyPatch().copy(narrative = "Principal felt faint at lunch", severity = Severity.LOW))
         return mapOf("van" to a, "faint" to b)
     }
@@ -35,10 +35,10 @@ class IncidentsPresenterTest {
             val all = p.state.awaitState { !it.loading && it.rows.size == 2 }
             assertEquals(setOf("Hostile surveillance", "Medical"), all.rows.map { it.title }.toSet())
 
-            p.onIntent(IncidentsIntent.CategoryPicked(IncidentCategory.MEDICAL))
+            p.onIntent(IncidentsIntent.CategoryPicked(Category.MEDICAL))
             val med = p.state.awaitState { !it.loading && it.rows.size == 1 }
             assertEquals(ids["faint"], med.rows[0].id)
-            assertTrue(med.categories.first { it.value == IncidentCategory.MEDICAL }.selected)
+            assertTrue(med.categories.first { it.value == Category.MEDICAL }.selected)
 
             p.onIntent(IncidentsIntent.CategoryPicked(null))
             p.onIntent(IncidentsIntent.MinSeverityPicked(Severity.HIGH))
@@ -52,6 +52,49 @@ class IncidentsPresenterTest {
 
             p.onIntent(IncidentsIntent.QueryChanged("helicopter"))
             assertTrue(p.state.awaitState { !it.loading && it.query == "helicopter" }.empty)
+        }
+    }
+
+    @Test
+    fun `a search honours the category, severity and period filters`() {
+        Harness(dir, create = true).use { h ->
+            val ids = seed(h)
+            // A third incident that matches the text but not the filters: a medical one, low.
+            val log = h.vigil.incidents()
+            val c = log.quickLog(Category.MEDICAL, null).incidentId
+            log.amend(c, "details", emptyPatch().copy(narrative = "Driver saw the grey van again", severity = Severity.LOW))
+            // The presenter's "now" is real time here: the seeded incidents are minutes old.
+            val p = IncidentsPresenter(h.vigil, h.scope)
+            p.onIntent(IncidentsIntent.QueryChanged("grey van"))
+            val both = p.state.awaitState { !it.loading && it.query == "grey van" && it.rows.size == 2 }
+            assertEquals(setOf(ids["van"], c), both.rows.map { it.id }.toSet())
+
+            p.onIntent(IncidentsIntent.CategoryPicked(Category.HOSTILE_SURVEILLANCE))
+            val byCategory = p.state.awaitState { !it.loading && it.category != null && it.rows.size == 1 }
+            assertEquals(ids["van"], byCategory.rows[0].id)
+
+            p.onIntent(IncidentsIntent.CategoryPicked(null))
+            p.onIntent(IncidentsIntent.MinSeverityPicked(Severity.MEDIUM))
+            val bySeverity = p.state.awaitState { !it.loading && it.category == null && it.minSeverity != null && it.rows.size == 1 }
+            assertEquals(ids["van"], bySeverity.rows[0].id)
+
+            p.onIntent(IncidentsIntent.MinSeverityPicked(null))
+            p.onIntent(IncidentsIntent.PeriodPicked(Period.DAY))
+            val today = p.state.awaitState { !it.loading && it.period == Period.DAY && it.minSeverity == null && it.rows.size == 2 }
+            assertTrue(today.periods.first { it.value == Period.DAY }.selected)
+        }
+        // Against a clock a year on, nothing happened in the last 30 days.
+        Harness(dir).use { h ->
+            h.vigil.unlock(app.vigil.presentation.GOOD_PASSPHRASE.toByteArray())
+            val later = app.vigil.presentation.TimeWords(
+                java.time.ZoneOffset.UTC,
+                java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofDays(365)),
+            )
+            val p = IncidentsPresenter(h.vigil, h.scope, time = later)
+            p.state.awaitState { !it.loading && it.rows.size == 3 }
+            p.onIntent(IncidentsIntent.QueryChanged("grey van"))
+            p.onIntent(IncidentsIntent.PeriodPicked(Period.MONTH))
+            assertTrue(p.state.awaitState { !it.loading && it.period == Period.MONTH && it.query == "grey van" }.empty)
         }
     }
 
@@ -89,15 +132,37 @@ class IncidentsPresenterTest {
     fun `a photo is attached by an amendment and listed`() {
         Harness(dir, create = true).use { h ->
             val id = seed(h)["van"]!!
-            val photo = dir.resolve("van.jpg")
-            Files.write(photo, ByteArray(4096) { (it % 251).toByte() })
+            val photo = app.vigil.presentation.realPhoto(dir, "van.png")
+            val bytes = Files.readAllBytes(Path.of(photo.path))
             val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
             p.state.awaitState { it.card != null }
-            p.onIntent(IncidentDetailIntent.Attach(photo.toString(), "image/jpeg", null))
-            val s = p.state.awaitState { it.attachments.isNotEmpty() }
-            assertEquals("Image", s.attachments[0].what)
-            assertEquals("4 KB", s.attachments[0].size)
+            p.onIntent(IncidentDetailIntent.Attach(photo))
+            val s = p.state.awaitState { it.attachments.isNotEmpty() && !it.busy }
+            val size = if (bytes.size < 1024) "${bytes.size} B" else "${bytes.size / 1024} KB"
+            assertEquals("Photo · $size · taken 11:58", s.attachments[0].words)
             assertEquals(3, s.history.size)
+            assertEquals("Changed: attachments", s.history[2].changes)
+            assertFalse(Files.exists(Path.of(photo.path)), "the camera's plaintext file is deleted once sealed")
+            val ref = h.vigil.incidents().get(id).current.attachments.single()
+            assertEquals(app.vigil.presentation.sha256Hex(bytes), ref.sha256)
+            val back = dir.resolve("back.png")
+            h.vigil.incidents().readAttachmentToFile(ref.id, back.toString())
+            assertTrue(bytes.contentEquals(Files.readAllBytes(back)))
+        }
+    }
+
+    @Test
+    fun `a photo that cannot be read is explained and nothing changes`() {
+        Harness(dir, create = true).use { h ->
+            val id = seed(h)["van"]!!
+            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            p.state.awaitState { it.card != null }
+            val empty = dir.resolve("empty.jpg")
+            Files.write(empty, ByteArray(0))
+            p.onIntent(IncidentDetailIntent.Attach(app.vigil.presentation.Capture(empty.toString(), "image/jpeg", null)))
+            assertEquals("The file is empty: nothing was attached.", p.state.awaitState { it.error != null }.error)
+            assertTrue(Files.exists(empty), "a capture that was not sealed is kept")
+            assertEquals(2, h.vigil.incidents().get(id).history.size)
         }
     }
 

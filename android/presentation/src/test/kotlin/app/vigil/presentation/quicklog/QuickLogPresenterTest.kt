@@ -1,6 +1,6 @@
 package app.vigil.presentation.quicklog
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
@@ -30,7 +30,7 @@ class QuickLogPresenterTest {
             assertEquals("±8 m", s0.fix)
             assertEquals("Hostile surveillance", s0.tiles[1].label)
 
-            p.onIntent(QuickLogIntent.Log(IncidentCategory.HOSTILE_SURVEILLANCE))
+            p.onIntent(QuickLogIntent.Log(Category.HOSTILE_SURVEILLANCE))
             val logged = p.state.awaitState { it.logged != null }.logged!!
             assertEquals("Hostile surveillance", logged.what)
             assertEquals("Place recorded (±8 m)", logged.place)
@@ -51,6 +51,19 @@ class QuickLogPresenterTest {
             assertEquals(QuickLogPresenter.REASON, view.history[1].reason)
             assertEquals(51.5080, view.current.location!!.latitude)
             assertEquals(2, changes.get(), "the log and the amendment each woke the sync loop")
+
+            // A photo follows from the same screen: sealed, added by an amendment, plaintext gone.
+            val photo = app.vigil.presentation.realPhoto(dir)
+            val bytes = java.nio.file.Files.readAllBytes(Path.of(photo.path))
+            p.onIntent(QuickLogIntent.AttachPhoto(photo))
+            val withPhoto = p.state.awaitState { it.logged?.photos == 1 && !it.busy }
+            assertEquals("Photo sealed and added to the hostile surveillance entry.", withPhoto.message)
+            assertFalse(java.nio.file.Files.exists(Path.of(photo.path)))
+            val after = h.vigil.incidents().get(logged.incidentId)
+            assertEquals(3, after.history.size)
+            assertEquals(app.vigil.presentation.sha256Hex(bytes), after.current.attachments.single().sha256)
+            assertEquals("image/png", after.current.attachments.single().mime)
+            assertEquals(3, changes.get())
         }
     }
 
@@ -58,13 +71,13 @@ class QuickLogPresenterTest {
     fun `no fix is fine - the incident is logged without a place`() {
         Harness(dir, create = true).use { h ->
             val p = QuickLogPresenter(h.vigil, PositionProvider.NONE, h.scope, time = TEST_TIME)
-            p.onIntent(QuickLogIntent.Log(IncidentCategory.MEDICAL))
+            p.onIntent(QuickLogIntent.Log(Category.MEDICAL))
             val logged = p.state.awaitState { it.logged != null }.logged!!
             assertEquals("No fix: logged without a place", logged.place)
             assertEquals("No fix", p.state.value.fix)
             val view = h.vigil.incidents().get(logged.incidentId)
             assertEquals(null, view.current.location)
-            assertEquals(IncidentCategory.MEDICAL, view.current.category)
+            assertEquals(Category.MEDICAL, view.current.category)
         }
     }
 
@@ -73,7 +86,7 @@ class QuickLogPresenterTest {
         Harness(dir, create = true).use { h ->
             h.vigil.lock()
             val p = QuickLogPresenter(h.vigil, PositionProvider.NONE, h.scope, time = TEST_TIME)
-            p.onIntent(QuickLogIntent.Log(IncidentCategory.MEDIA))
+            p.onIntent(QuickLogIntent.Log(Category.MEDIA))
             val s = p.state.awaitState { it.error != null }
             assertEquals("Vigil is locked. Unlock to continue.", s.error)
             assertNotNull(s.tiles)

@@ -1,6 +1,6 @@
 package app.vigil.presentation.settings
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.core.StoreException
 import app.vigil.presentation.GOOD_PASSPHRASE
 import app.vigil.presentation.Harness
@@ -21,7 +21,7 @@ class SettingsPresenterTest {
     @Test
     fun `wipe policy, change passphrase, export, about, lock now`() {
         Harness(dir, create = true).use { h ->
-            h.vigil.incidents().quickLog(IncidentCategory.MEDIA, null)
+            h.vigil.incidents().quickLog(Category.MEDIA, null)
             val p = SettingsPresenter(h.vigil, "Vigil 0.1.0", h.scope)
             val s = p.state.awaitState { it.about != null }
             assertEquals("Vigil 0.1.0", s.about!!.app)
@@ -66,7 +66,7 @@ class SettingsPresenterTest {
     @Test
     fun `duress passphrase - set here, entered at unlock it leaves an empty store`() {
         Harness(dir, create = true).use { h ->
-            h.vigil.incidents().quickLog(IncidentCategory.MEDIA, null)
+            h.vigil.incidents().quickLog(Category.MEDIA, null)
             val p = SettingsPresenter(h.vigil, "Vigil", h.scope)
             p.state.awaitState { it.about != null }
             p.onIntent(SettingsIntent.DuressChanged("blue"))

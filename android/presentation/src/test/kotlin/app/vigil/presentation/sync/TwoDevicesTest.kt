@@ -1,6 +1,6 @@
 package app.vigil.presentation.sync
 
-import app.vigil.core.model.Category as IncidentCategory
+import app.vigil.core.model.Category
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
 import app.vigil.presentation.ServerProcess
@@ -55,7 +55,7 @@ class TwoDevicesTest {
                     syncB.state.awaitState { it.indicator.enrolled }
 
                     val quick = QuickLogPresenter(a.vigil, { LONDON }, a.scope, time = TEST_TIME)
-                    quick.onIntent(QuickLogIntent.Log(IncidentCategory.APPROACH_OR_THREAT))
+                    quick.onIntent(QuickLogIntent.Log(Category.APPROACH_OR_THREAT))
                     val logged = quick.state.awaitState { it.logged != null }.logged!!
                     quick.onIntent(QuickLogIntent.NarrativeChanged("Man tried to hand the principal an envelope"))
                     quick.onIntent(QuickLogIntent.SaveDetails)

@@ -23,6 +23,7 @@ data class IncidentsStrings(
     val search: String = "Search incidents",
     val category: String = "Category",
     val severity: String = "Severity at least",
+    val period: String = "When",
     val none: String = "No incident matches.",
     val amended: String = "amended",
 )
@@ -50,6 +51,10 @@ fun IncidentsScreen(
         SectionTitle(strings.severity)
         ChoiceRow {
             for (s in state.severities) Choice(s.label, s.selected, { onIntent(IncidentsIntent.MinSeverityPicked(s.value)) })
+        }
+        SectionTitle(strings.period)
+        ChoiceRow {
+            for (p in state.periods) Choice(p.label, p.selected, { onIntent(IncidentsIntent.PeriodPicked(p.value)) })
         }
         ErrorLine(state.error)
         if (state.empty) Text(strings.none, style = MaterialTheme.typography.bodyLarge)

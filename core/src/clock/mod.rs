@@ -13,6 +13,16 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+pub mod hlc;
+
+pub use hlc::{Hlc, HlcClock};
+
+/// The operating system's wall-clock milliseconds since the Unix epoch. Stamps do not use
+/// it: they use the store's team time (`Database::now_ms`).
+pub fn now_ms() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
 /// A source of wall-clock time in milliseconds since the Unix epoch.
 pub trait WallClock: Send + Sync {
     fn now_ms(&self) -> u64;
@@ -24,7 +34,7 @@ pub struct SystemClock;
 
 impl WallClock for SystemClock {
     fn now_ms(&self) -> u64 {
-        crate::store::now_ms()
+        now_ms()
     }
 }
 
@@ -53,7 +63,7 @@ impl ShiftedWallClock {
 
 impl WallClock for ShiftedWallClock {
     fn now_ms(&self) -> u64 {
-        shift(crate::store::now_ms(), self.offset_ms())
+        shift(now_ms(), self.offset_ms())
     }
 }
 
@@ -163,12 +173,12 @@ mod tests {
     #[test]
     fn shifted_clocks_and_team_time() {
         let wall = Arc::new(ShiftedWallClock::new(3_600_000));
-        let sys = crate::store::now_ms();
+        let sys = now_ms();
         assert!(wall.now_ms() >= sys + 3_600_000);
         let t = TeamTime::new(wall.clone(), -3_600_000);
-        assert!(t.now_ms().abs_diff(crate::store::now_ms()) < 5_000);
+        assert!(t.now_ms().abs_diff(now_ms()) < 5_000);
         wall.set_offset_ms(0);
-        assert!(t.wall_ms().abs_diff(crate::store::now_ms()) < 5_000);
+        assert!(t.wall_ms().abs_diff(now_ms()) < 5_000);
         assert_eq!(shift(5, -10), 0);
         assert_eq!(shift(u64::MAX, 1), u64::MAX);
     }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::TeamTime;
+use super::TeamTime;
 
 /// Remote stamps further ahead of our wall clock than this are refused, so one device
 /// with a bad clock cannot drag the whole team into the future.
