@@ -758,3 +758,56 @@ fn the_live_stream_announces_an_incident_as_it_is_pushed() {
     }
     assert!(String::from_utf8_lossy(&seen).contains("data: 1"));
 }
+
+#[test]
+fn a_leader_exports_the_signed_entries_of_a_selection_and_a_viewer_cannot() {
+    let server = TestServer::start();
+    let (team, mut d, id) = team_with_incident(&server, "Alpha");
+    common::log(&mut d, "a second, unrelated report");
+    d.sync().expect("sync");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+    let mut b = signed_in(&server, "lead");
+    let csrf = b.csrf();
+    let r = b.post(
+        "/console/exports/incidents",
+        &[("csrf", &csrf), ("q", "grey van")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r
+        .header("content-disposition")
+        .is_some_and(|c| c.starts_with("attachment")));
+    let doc: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(doc["format"], "vigil.console-export/1");
+    let incidents = doc["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "only the selection");
+    assert_eq!(incidents[0]["incident_id"], id.as_str());
+    let device = &doc["devices"][0];
+    let key = hex::decode(device["public_key"].as_str().expect("key")).expect("hex");
+    let sender = device["device_id"].as_str().expect("device");
+    // Every entry checks on its own: hash over its body and signature under the key.
+    for e in incidents[0]["entries"].as_array().expect("entries") {
+        let seq = e["seq"].as_u64().expect("seq");
+        let prev: [u8; 32] = hex::decode(e["prev_hash"].as_str().expect("prev"))
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes");
+        vigil_core::incident::check_entry(e, sender, &id, &key, (seq - 1, prev))
+            .expect("the exported entry verifies");
+    }
+    let receipt = &device["receipt"];
+    assert_eq!(receipt["seq"], device["anchored_head"]["seq"]);
+    assert_eq!(receipt["hash"], device["anchored_head"]["hash"]);
+    assert_eq!(receipt["device_public_key"], device["public_key"]);
+    let audit = b.get("/console/audit").text();
+    assert!(audit.contains("1 incident(s) where a word search"));
+    assert!(
+        !audit.contains("grey"),
+        "the audit log never holds the words searched"
+    );
+
+    let mut v = signed_in(&server, "watch");
+    let csrf = v.csrf();
+    let r = v.post("/console/exports/incidents", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 403);
+}
