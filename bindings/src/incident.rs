@@ -16,7 +16,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use vigil_core::incident as core;
 use vigil_core::incident::{
     AttachmentRef, BundleReport, Category, EntryKind, EntryReceipt, IncidentFilter,
-    IncidentSummary, Location, OccurredAt, Person, Report, Severity, Vehicle, VerifyReport,
+    IncidentSummary, Location, OccurredAt, Person, Report, Severity, SignedAttachment, Vehicle,
+    VerifyReport,
 };
 use vigil_core::StoreError as CoreStoreError;
 
@@ -470,6 +471,23 @@ impl IncidentLog {
         Ok(r)
     }
 
+    /// Seals the file at `path` (streamed) as an attachment that no incident references
+    /// yet: a checklist answer's photo (`AnswerInput.photos`, a photo item's answer),
+    /// which "raise an incident from this item" then carries. Returns its reference.
+    /// Blocking.
+    pub fn store_attachment_file(
+        &self,
+        path: String,
+        mime: String,
+        captured_at_millis: Option<i64>,
+    ) -> Result<AttachmentRef, IncidentError> {
+        let captured = captured_at_millis
+            .map(|ms| from_millis("capture time", ms))
+            .transpose()?;
+        let mut src = BufReader::new(File::open(&path).map_err(io_err)?);
+        self.with(|l| l.store_attachment(&mut src, &mime, captured))
+    }
+
     /// Decrypts attachment `id` into a new file at `path` (streamed; an existing file is
     /// refused). On any error the partial file is removed. Blocking.
     pub fn read_attachment_to_file(
@@ -494,6 +512,25 @@ impl IncidentLog {
                 Err(e)
             }
         }
+    }
+
+    /// The attachments the signed entries of `incident_id` reference (also those a later
+    /// amendment removed: `current` is false), with whether each file is here. Blocking.
+    pub fn attachments(&self, incident_id: String) -> Result<Vec<SignedAttachment>, IncidentError> {
+        self.with(|l| l.attachments(&incident_id))
+    }
+
+    /// Writes attachment `attachment_id` of `incident_id` to a new file at `path`
+    /// (0600; for the share sheet), checked against the SHA-256 its signed entry holds.
+    /// The file appears only when every byte matched (`AttachmentCorrupt` otherwise, and
+    /// nothing is written); an existing file is refused. Blocking.
+    pub fn save_attachment(
+        &self,
+        incident_id: String,
+        attachment_id: String,
+        path: String,
+    ) -> Result<SignedAttachment, IncidentError> {
+        self.with(|l| l.save_attachment(&incident_id, &attachment_id, Path::new(&path)))
     }
 
     /// The signed JSON bundle of this device's chain, disclosing `incidents` (all when

@@ -17,6 +17,7 @@ pub mod clock;
 mod codes;
 pub mod crypto;
 mod error;
+pub mod evidence;
 #[cfg(feature = "uniffi")]
 mod ffi;
 pub mod incident;

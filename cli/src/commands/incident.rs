@@ -1,4 +1,4 @@
-//! `incident log|amend|list|show|search|attach|verify|export|verify-bundle`: the
+//! `incident log|amend|list|show|search|attach|attachment|verify|export|verify-bundle`: the
 //! tamper-evident incident log from the command line. See docs/cli/incident.md.
 
 use std::ffi::OsString;
@@ -47,12 +47,31 @@ pub enum IncidentCommand {
         #[arg(long)]
         again: bool,
     },
+    /// Read attachments back out: list an incident's, or write one to a file.
+    #[command(subcommand)]
+    Attachment(AttachmentCommand),
     /// Recompute the whole hash chain. Exit 5 if it is broken, naming the first bad link.
     Verify,
     /// Write a signed, verifiable bundle (or, with --csv, a spreadsheet) to a new file.
     Export(ExportArgs),
     /// Verify a bundle on its own (no store, no passphrase). Exit 5 if it is invalid.
     VerifyBundle { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum AttachmentCommand {
+    /// The attachments an incident's signed entries reference (also those a later
+    /// amendment removed), with their SHA-256 and whether the file is in this store.
+    List { id: String },
+    /// Write one attachment to a new file (0600), checked against the SHA-256 in its
+    /// signed entry; on a mismatch nothing is written (exit 4).
+    Get {
+        id: String,
+        attachment: String,
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -246,6 +265,7 @@ pub fn run(dir: &Path, cmd: IncidentCommand, out: &Output) -> Result<(), CliErro
             again,
         } => attach(dir, &id, &file, mime, again, out),
         IncidentCommand::Verify => verify(dir, out),
+        IncidentCommand::Attachment(c) => attachment(dir, c, out),
         IncidentCommand::Export(a) => export(dir, a, out),
         IncidentCommand::VerifyBundle { file } => verify_bundle(&file, out),
     }
@@ -594,6 +614,66 @@ fn attach(
             r.id, r.size, r.sha256, receipt.incident_id
         )
     });
+    Ok(())
+}
+
+fn attachment(dir: &Path, cmd: AttachmentCommand, out: &Output) -> Result<(), CliError> {
+    let mut v = unlock(dir)?;
+    let log = IncidentLog::new(&mut v);
+    match cmd {
+        AttachmentCommand::List { id } => {
+            let list = log.attachments(&id)?;
+            out.print(&list, || {
+                if list.is_empty() {
+                    return "No attachments".to_string();
+                }
+                list.iter()
+                    .map(|s| {
+                        let a = &s.attachment;
+                        let mut flags = Vec::new();
+                        if !s.current {
+                            flags.push("removed by a later amendment");
+                        }
+                        if !s.available {
+                            flags.push("not downloaded yet");
+                        }
+                        let flags = if flags.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", flags.join(", "))
+                        };
+                        format!(
+                            "{}  {}  {} bytes  sha256 {}{flags}",
+                            a.id, a.mime, a.size, a.sha256
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        AttachmentCommand::Get {
+            id,
+            attachment,
+            out: file,
+        } => {
+            let s = log
+                .save_attachment(&id, &attachment, &file)
+                .map_err(|e| match e {
+                    incident::IncidentError::ExportIo(kind) => io_error(&file, &kind.into()),
+                    other => other.into(),
+                })?;
+            let a = &s.attachment;
+            out.print(&json!({"written": file, "attachment": a}), || {
+                format!(
+                    "Wrote {} ({}, {} bytes, sha256 {} as signed)",
+                    file.display(),
+                    a.mime,
+                    a.size,
+                    a.sha256
+                )
+            });
+        }
+    }
     Ok(())
 }
 

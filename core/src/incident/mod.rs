@@ -14,10 +14,12 @@ pub mod export;
 pub mod model;
 pub mod query;
 pub(crate) mod remote;
+pub mod signed;
 pub(crate) mod transfer;
 pub mod verify;
 
 use std::io::{Read, Write};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -32,6 +34,7 @@ pub use model::{
 };
 pub use query::{HistoryEntry, IncidentFilter, IncidentSummary, IncidentView, Page};
 pub use remote::{check_entry, CheckedEntry, EntryRefusal, IncidentEntryApplier};
+pub use signed::SignedAttachment;
 pub use verify::{ChainProblem, ProblemKind, VerifyReport};
 
 use crate::store::Database;
@@ -403,6 +406,72 @@ impl<'a> IncidentLog<'a> {
         }
         attachment::open(&self.vault.paths().attachments, &r, &key, out)?;
         Ok(r)
+    }
+
+    /// The attachments the signed entries of `incident_id` reference (each entry's hash
+    /// and signature checked), in the order first referenced, with whether each is still
+    /// in the current view and whether its file is in this store.
+    pub fn attachments(&self, incident_id: &str) -> IncidentResult<Vec<SignedAttachment>> {
+        let db = self.db()?;
+        let key = db.device_key().public_key();
+        signed::of_incident(db.conn(), (db.device_id(), &key[..]), incident_id)
+    }
+
+    /// Decrypts attachment `attachment_id` of incident `incident_id` into `out`,
+    /// streamed, checked against the size and SHA-256 its signed entry holds. An
+    /// attachment the incident does not reference is [`IncidentError::UnknownAttachment`];
+    /// a damaged file, or one whose content is not what was signed,
+    /// [`IncidentError::AttachmentCorrupt`] (the caller discards what was written:
+    /// [`IncidentLog::save_attachment`] does).
+    pub fn read_signed_attachment(
+        &self,
+        incident_id: &str,
+        attachment_id: &str,
+        out: &mut dyn Write,
+    ) -> IncidentResult<SignedAttachment> {
+        let signed = self
+            .attachments(incident_id)?
+            .into_iter()
+            .find(|s| s.attachment.id == attachment_id)
+            .ok_or(IncidentError::UnknownAttachment)?;
+        if !signed.available {
+            return Err(IncidentError::AttachmentNotDownloaded);
+        }
+        let (stored, key) = self
+            .stored_attachment(attachment_id)?
+            .ok_or(IncidentError::AttachmentNotDownloaded)?;
+        if stored != signed.attachment {
+            return Err(IncidentError::AttachmentCorrupt);
+        }
+        attachment::open(
+            &self.vault.paths().attachments,
+            &signed.attachment,
+            &key,
+            out,
+        )?;
+        Ok(signed)
+    }
+
+    /// Writes attachment `attachment_id` of incident `incident_id` to a new file at
+    /// `path` (0600), checked as [`IncidentLog::read_signed_attachment`] does: the file
+    /// appears only once every byte matched; on any error nothing is written. An
+    /// existing file is refused.
+    pub fn save_attachment(
+        &self,
+        incident_id: &str,
+        attachment_id: &str,
+        path: &Path,
+    ) -> IncidentResult<SignedAttachment> {
+        let mut signed = None;
+        crate::evidence::files::write_new(
+            path,
+            |w| {
+                signed = Some(self.read_signed_attachment(incident_id, attachment_id, w)?);
+                Ok(())
+            },
+            |e| IncidentError::ExportIo(e.kind()),
+        )?;
+        signed.ok_or(IncidentError::UnknownAttachment)
     }
 
     /// A signed JSON bundle of this device's chain, disclosing the incidents in `scope`.

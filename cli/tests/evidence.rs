@@ -1,0 +1,167 @@
+//! Evidence out of the store from the command line: `incident attachment list|get`,
+//! `incident export --package` with `verify-bundle` on the package, on real stores.
+
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const PASS: &str = "evidence test passphrase";
+
+fn vigil<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("VIGIL_PASSPHRASE", PASS)
+        .output()
+        .expect("run vigil")
+}
+
+fn ok<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> serde_json::Value {
+    let mut all: Vec<&OsStr> = vec![OsStr::new("--json")];
+    all.extend(args.iter().map(AsRef::as_ref));
+    let o = vigil(dir, &all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("stdout is JSON")
+}
+
+fn store() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    ok(
+        &dir,
+        &[
+            "init",
+            "--kdf-memory-kib",
+            "64",
+            "--kdf-iterations",
+            "1",
+            "--allow-weak-kdf",
+        ],
+    );
+    (tmp, dir)
+}
+
+fn log_one(dir: &Path, narrative: &str) -> String {
+    let v = ok(
+        dir,
+        &[
+            "incident",
+            "log",
+            "--category",
+            "hostile-surveillance",
+            "--severity",
+            "medium",
+            "--narrative",
+            narrative,
+        ],
+    );
+    v["logged"]["incident_id"].as_str().unwrap().to_string()
+}
+
+fn photo() -> Vec<u8> {
+    let mut b = b"\xff\xd8\xff\xe0 not really a JPEG but bytes all the same".to_vec();
+    b.extend((0..100_000u32).map(|i| (i * 7 % 253) as u8));
+    b
+}
+
+/// A store with one incident and an attached photo: (tmp, data dir, incident, attachment).
+fn store_with_photo() -> (tempfile::TempDir, PathBuf, String, String) {
+    let (tmp, dir) = store();
+    let id = log_one(&dir, "grey van opposite the entrance");
+    let file = tmp.path().join("van.jpg");
+    std::fs::write(&file, photo()).unwrap();
+    let v = ok(
+        &dir,
+        &[
+            OsStr::new("incident"),
+            "attach".as_ref(),
+            id.as_ref(),
+            file.as_os_str(),
+        ],
+    );
+    let att = v["attachment"]["id"].as_str().unwrap().to_string();
+    (tmp, dir, id, att)
+}
+
+#[test]
+fn attachment_list_and_get_write_the_signed_bytes() {
+    let (tmp, dir, id, att) = store_with_photo();
+    let list = ok(&dir, &["incident", "attachment", "list", &id]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["attachment"]["id"], att.as_str());
+    assert_eq!(list[0]["attachment"]["mime"], "image/jpeg");
+    assert_eq!(list[0]["current"], true);
+    let out = tmp.path().join("out.jpg");
+    let v = ok(
+        &dir,
+        &[
+            OsStr::new("incident"),
+            "attachment".as_ref(),
+            "get".as_ref(),
+            id.as_ref(),
+            att.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+    );
+    assert_eq!(v["attachment"]["sha256"], list[0]["attachment"]["sha256"]);
+    assert_eq!(std::fs::read(&out).unwrap(), photo());
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // A second get to the same file is refused; the file is left as it was.
+    let o = vigil(
+        &dir,
+        &[
+            OsStr::new("incident"),
+            "attachment".as_ref(),
+            "get".as_ref(),
+            id.as_ref(),
+            att.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
+    assert_eq!(std::fs::read(&out).unwrap(), photo());
+}
+
+#[test]
+fn a_damaged_sealed_file_exits_4_and_writes_no_file() {
+    let (tmp, dir, id, att) = store_with_photo();
+    let sealed = dir.join("attachments").join(&att);
+    let mut bytes = std::fs::read(&sealed).unwrap();
+    bytes[10] ^= 0x80;
+    std::fs::write(&sealed, &bytes).unwrap();
+    let out = tmp.path().join("out.jpg");
+    let o = vigil(
+        &dir,
+        &[
+            OsStr::new("incident"),
+            "attachment".as_ref(),
+            "get".as_ref(),
+            id.as_ref(),
+            att.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("corrupt"));
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -1,0 +1,5 @@
+//! Evidence that leaves the store: attachments written out, and the evidence package
+//! (signed bundles, attachments in the clear, receipts, a signed manifest and a README
+//! for the recipient) with its standalone verifier. See docs/EVIDENCE.md.
+
+pub mod files;

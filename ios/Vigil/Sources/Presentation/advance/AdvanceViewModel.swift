@@ -1,0 +1,237 @@
+import Foundation
+import Observation
+import VigilCore
+import VigilCoreAsync
+
+struct VenueRow: Sendable, Equatable, Identifiable {
+    let id: String
+    let name: String
+    let exits: Int
+    let safeRoom: String?
+    let points: Int
+}
+
+/// The nearest emergency department from where the officer stands.
+struct NearestAe: Sendable, Equatable {
+    let name: String
+    let distance: String
+    let bearing: String
+}
+
+struct HavenRow: Sendable, Equatable {
+    let name: String
+    let kind: String
+    let ae: Bool
+}
+
+struct RouteRow: Sendable, Equatable, Identifiable {
+    let id: String
+    let name: String
+    let length: String
+    /// The worst coverage gap: how far from any haven the route gets, and where.
+    let worstGap: String?
+    let havensInCorridor: Int
+}
+
+/// Live progress along the selected route, from the current fix.
+struct RouteWatch: Sendable, Equatable {
+    let routeId: String
+    let name: String
+    let progress: String
+    let offRoute: String?
+}
+
+struct TemplateRow: Sendable, Equatable, Identifiable {
+    let id: String
+    let title: String
+    let kind: String
+    let items: Int
+}
+
+struct WalkRow: Sendable, Equatable, Identifiable {
+    let id: String
+    let title: String
+    let subject: String
+    let state: String
+    let progress: String
+    let issues: Int
+}
+
+struct AdvanceState: Sendable, Equatable {
+    var venues: [VenueRow] = []
+    var nearestAe: NearestAe? = nil
+    var fix: String = "No fix"
+    var havens: [HavenRow] = []
+    var routes: [RouteRow] = []
+    var watch: RouteWatch? = nil
+    var templates: [TemplateRow] = []
+    var walks: [WalkRow] = []
+    var loading: Bool = true
+    var error: String? = nil
+    /// Set when a walk was started: the host opens it.
+    var startedWalkId: String? = nil
+}
+
+enum AdvanceIntent: Sendable {
+    case refresh
+    case watchRoute(routeId: String?)
+    case startWalk(templateId: String, subject: WalkSubject)
+}
+
+/// Advance work: venues (exits, safe room, points), safe havens with the nearest A&E from
+/// the current fix (distance and bearing), routes (length, worst coverage gap, havens in
+/// the corridor; live progress and off-route warning for the watched one), checklist
+/// templates and walks. Every measure is the core's; this only puts them in words.
+@Observable
+@MainActor
+final class AdvanceViewModel {
+    private(set) var state = AdvanceState()
+    private let vigil: Vigil
+    private let position: any PositionProvider
+
+    init(vigil: Vigil, position: any PositionProvider) {
+        self.vigil = vigil
+        self.position = position
+        load()
+    }
+
+    func onIntent(_ intent: AdvanceIntent) {
+        switch intent {
+        case .refresh:
+            load()
+        case .watchRoute(let routeId):
+            state.watch = nil
+            if let id = routeId { watch(id) }
+        case .startWalk(let templateId, let subject):
+            Task {
+                do {
+                    let walk = try await vigil.run { v in
+                        let w = try v.advance().startWalk(templateId: templateId, version: nil, subject: subject, officer: v.officerName)
+                        v.localChange()
+                        return w
+                    }
+                    state.startedWalkId = walk.id
+                    load()
+                } catch {
+                    state.error = CoreWords.of(error)
+                }
+            }
+        }
+    }
+
+    private func load() {
+        let position = self.position
+        let corridor = Self.thresholds.corridorHalfWidthM
+        Task {
+            do {
+                let fix = try await vigil.run { _ in position.current() }
+                let loaded = try await vigil.run { v in try Self.snapshot(v.advance(), fix: fix, corridor: corridor) }
+                var next = loaded
+                next.watch = state.watch
+                next.startedWalkId = state.startedWalkId
+                state = next
+            } catch {
+                state.loading = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    /// Reads everything the screen shows; runs on the core's queue.
+    private nonisolated static func snapshot(_ a: AdvanceWork, fix: Fix?, corridor: Double) throws -> AdvanceState {
+        let venues = try a.listVenues().map { v in
+            VenueRow(
+                id: v.id, name: v.name,
+                exits: v.points.filter { $0.kind == .exit || $0.kind == .emergencyExit }.count,
+                safeRoom: v.points.first { $0.kind == .safeRoom }?.label,
+                points: v.points.count
+            )
+        }
+        let havens = try a.listHavens(filter: .any).map { h in
+            HavenRow(name: h.name, kind: Words.havenKind(h.kind), ae: h.hospital?.emergencyDepartment == true)
+        }
+        var ae: NearestAe? = nil
+        if let f = fix, let n = try a.nearestHaven(position: f.geo(), filter: .emergencyHospital) {
+            ae = NearestAe(name: n.haven.name, distance: Words.distance(n.distanceM), bearing: Words.bearing(n.bearingDeg))
+        }
+        let routes = try a.listRoutes().map { r in
+            RouteRow(
+                id: r.id, name: r.name, length: Words.distance(r.lengthM),
+                worstGap: r.coverageGap.map { g in "\(Words.distance(g.distanceM)) from a haven, \(Words.distance(g.alongM)) along" },
+                havensInCorridor: try a.havensInCorridor(routeId: r.id, halfWidthM: corridor, filter: .any).count
+            )
+        }
+        let templates = try a.listTemplates().map { t in
+            TemplateRow(id: t.id, title: t.title, kind: templateKindWords(t.kind), items: t.sections.reduce(0) { $0 + $1.items.count })
+        }
+        let venueNames = Dictionary(venues.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let routeNames = Dictionary(routes.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let walks = try a.listWalks().map { w in
+            let subject: String
+            switch w.subject {
+            case .venue(let venueId): subject = venueNames[venueId] ?? "Venue"
+            case .route(let routeId): subject = routeNames[routeId] ?? "Route"
+            case .other(let label): subject = label
+            }
+            let p = w.progress()
+            return WalkRow(
+                id: w.id, title: w.template.title, subject: subject, state: walkStateWords(w.state),
+                progress: "\(p.answered) of \(p.total)", issues: Int(p.issues)
+            )
+        }
+        return AdvanceState(
+            venues: venues, nearestAe: ae,
+            fix: fix.map { f in Words.accuracy(f.accuracyM) ?? "Fix" } ?? "No fix",
+            havens: havens, routes: routes, templates: templates, walks: walks, loading: false
+        )
+    }
+
+    private func watch(_ routeId: String) {
+        let position = self.position
+        let offRouteM = Self.thresholds.offRouteM
+        Task {
+            do {
+                let fix = try await vigil.run { _ in position.current() }
+                let w = try await vigil.run { v in
+                    let a = try v.advance()
+                    let r = try a.routeSummary(id: routeId)
+                    guard let f = fix else {
+                        return RouteWatch(routeId: routeId, name: r.name, progress: "No fix: progress unknown", offRoute: nil)
+                    }
+                    let p = try a.routeProgress(routeId: routeId, position: f.geo())
+                    let off = try a.offRoute(routeId: routeId, position: f.geo(), thresholdM: offRouteM)
+                    return RouteWatch(
+                        routeId: routeId, name: r.name,
+                        progress: "\(Words.distance(p.doneM)) done, \(Words.distance(p.leftM)) to go",
+                        offRoute: off.offRoute ? "OFF ROUTE: \(Words.distance(off.distanceM)) from the planned route" : nil
+                    )
+                }
+                state.watch = w
+            } catch {
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    /// The corridor half-width and off-route distance: the core's, the same in every app and the CLI.
+    nonisolated static let thresholds: RouteThresholds = routeThresholds()
+
+    nonisolated static func walkStateWords(_ s: WalkState) -> String {
+        switch s {
+        case .inProgress: return "In progress"
+        case .completed: return "Completed, awaiting sign-off"
+        case .signedOff: return "Signed off"
+        }
+    }
+
+    /// Kotlin's `kind.name.lowercase().replaceFirstChar { it.uppercase() }`.
+    nonisolated static func templateKindWords(_ k: TemplateKind) -> String {
+        switch k {
+        case .venue: return "Venue"
+        case .route: return "Route"
+        case .hotel: return "Hotel"
+        case .vehicle: return "Vehicle"
+        case .other: return "Other"
+        }
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import Observation
+import VigilCore
+import VigilCoreAsync
+
+/// How an item is answered on the walk screen: ok/issue/n.a.; typed text; a typed number;
+/// one of the item's options; "here" (the current fix); or, for photo and contact items
+/// (captured by the phone's camera and contacts), n.a. only from this screen.
+enum AnswerStyle: Sendable, Equatable { case check, text, number, choice, location, other }
+
+struct ItemRow: Sendable, Equatable, Identifiable {
+    let id: String
+    let label: String
+    let guidance: String
+    let required: Bool
+    let style: AnswerStyle
+    /// The answer in words ("OK", "Issue", "n/a", the text), or nil if unanswered.
+    let answer: String?
+    let issue: Bool
+    let note: String
+    /// A choice item's options.
+    var options: [String] = []
+    /// For a check item: how it was answered.
+    var checked: CheckState? = nil
+    var notApplicable: Bool = false
+}
+
+struct SectionRow: Sendable, Equatable {
+    let title: String
+    let items: [ItemRow]
+}
+
+struct WalkScreenState: Sendable, Equatable {
+    let walkId: String
+    var title: String = ""
+    var state: WalkState = .inProgress
+    var stateWords: String = ""
+    var sections: [SectionRow] = []
+    /// "12 of 20 checks · 8 of 10 required · 2 issues".
+    var progress: String = ""
+    var requiredLeft: Int = 0
+    var issues: Int = 0
+    /// The note being typed, per item.
+    var notes: [String: String] = [:]
+    var busy: Bool = false
+    var error: String? = nil
+    var message: String? = nil
+    /// The incident raised from an item, if any (the host may open it).
+    var raisedIncidentId: String? = nil
+
+    var editable: Bool { state == .inProgress && !busy }
+    var canComplete: Bool { editable && requiredLeft == 0 }
+    var canSignOff: Bool { state == .completed && !busy }
+}
+
+enum WalkIntent: Sendable {
+    case check(itemId: String, state: CheckState)
+    case noteChanged(itemId: String, text: String)
+    /// Any item: does not apply here.
+    case notApplicable(itemId: String)
+    /// A choice item: one of its options.
+    case choose(itemId: String, option: String)
+    /// A location item: where the officer stands now.
+    case hereNow(itemId: String)
+    /// Saves a text item's answer (the note field holds the text).
+    case saveText(itemId: String)
+    case complete
+    case signOff
+    /// Raises an incident in the log from an item answered as an issue.
+    case raiseIncident(itemId: String)
+    case refresh
+}
+
+/// Walking a checklist: sections and items, ok / issue / n.a. with a note (and the fix),
+/// progress and issues, complete (the core refuses while required items are open), sign
+/// off (sealed with the device key), and raising an incident from an item.
+@Observable
+@MainActor
+final class WalkViewModel {
+    private(set) var state: WalkScreenState
+    private let vigil: Vigil
+    private let position: any PositionProvider
+
+    init(vigil: Vigil, walkId: String, position: any PositionProvider) {
+        self.vigil = vigil
+        self.position = position
+        self.state = WalkScreenState(walkId: walkId)
+        load()
+    }
+
+    func onIntent(_ intent: WalkIntent) {
+        switch intent {
+        case .check(let itemId, let checkState):
+            answer(itemId, .check(state: checkState), issue: checkState == .issue)
+        case .notApplicable(let itemId):
+            answer(itemId, .notApplicable, issue: false)
+        case .choose(let itemId, let option):
+            answer(itemId, .choice(option: option), issue: false)
+        case .hereNow(let itemId):
+            let position = self.position
+            Task {
+                let fix = try? await vigil.run { _ in position.current() }
+                if let f = fix {
+                    answer(itemId, .location(position: f.geo()), issue: false)
+                } else {
+                    state.error = "No fix yet: step outside or wait, then try again."
+                }
+            }
+        case .noteChanged(let itemId, let text):
+            state.notes[itemId] = text
+        case .saveText(let itemId):
+            let text = (state.notes[itemId] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let item = state.sections.flatMap(\.items).first { $0.id == itemId }
+            guard !text.isEmpty, let item else { return }
+            if item.style == .number {
+                if let n = Double(text.replacingOccurrences(of: ",", with: ".")) {
+                    answer(itemId, .number(value: n), issue: false)
+                } else {
+                    state.error = "That is not a number."
+                }
+            } else {
+                answer(itemId, .text(text: text), issue: false)
+            }
+        case .complete:
+            let walkId = state.walkId
+            act("Walk completed. Sign it off to seal it.") { v in
+                _ = try v.advance().completeWalk(walkId: walkId, officer: v.officerName)
+            }
+        case .signOff:
+            let walkId = state.walkId
+            act("Signed off and sealed with this phone's key.") { v in
+                _ = try v.advance().signOffWalk(walkId: walkId, officer: v.officerName)
+            }
+        case .raiseIncident(let itemId):
+            let walkId = state.walkId
+            Task {
+                do {
+                    let id = try await vigil.run { v in
+                        try v.advance().raiseIncidentFromItem(walkId: walkId, itemId: itemId, category: "security_breach", severity: "medium")
+                    }
+                    state.raisedIncidentId = id
+                    state.message = "Incident raised in the log from this item."
+                } catch {
+                    state.error = CoreWords.of(error)
+                }
+            }
+        case .refresh:
+            load()
+        }
+    }
+
+    private func answer(_ itemId: String, _ value: AnswerValue, issue: Bool) {
+        guard state.editable else { return }
+        let note: String
+        switch value {
+        case .text, .number: note = ""
+        default: note = (state.notes[itemId] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let walkId = state.walkId
+        let position = self.position
+        act(nil) { v in
+            let fix = position.current()
+            _ = try v.advance().answerItem(
+                walkId: walkId,
+                input: AnswerInput(
+                    itemId: itemId, value: value, note: note, issue: issue, position: fix?.geo(),
+                    photos: [], officer: v.officerName, answeredAtMs: nil
+                )
+            )
+        }
+    }
+
+    private func act(_ done: String?, _ block: @escaping @Sendable (Vigil) throws -> Void) {
+        state.busy = true
+        state.error = nil
+        state.message = nil
+        Task {
+            do {
+                try await vigil.run { v in
+                    try block(v)
+                    v.localChange()
+                }
+                state.busy = false
+                state.message = done
+                load()
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private func load() {
+        let walkId = state.walkId
+        Task {
+            do {
+                let w = try await vigil.run { v in try v.advance().getWalk(walkId: walkId) }
+                state = Self.withWalk(state, w)
+            } catch {
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private nonisolated static func withWalk(_ s: WalkScreenState, _ w: Walk) -> WalkScreenState {
+        let answers = Dictionary(w.answers.map { ($0.itemId, $0) }, uniquingKeysWith: { _, last in last })
+        let p = w.progress()
+        var next = s
+        next.title = w.template.title
+        next.state = w.state
+        next.stateWords = AdvanceViewModel.walkStateWords(w.state)
+        next.sections = w.template.sections.map { section in
+            SectionRow(title: section.title, items: section.items.map { i in
+                let a = answers[i.id]
+                var options: [String] = []
+                if case .choice(let o) = i.kind { options = o }
+                var checked: CheckState? = nil
+                if case .check(let st)? = a?.value { checked = st }
+                return ItemRow(
+                    id: i.id, label: i.label, guidance: i.guidance, required: i.required,
+                    style: styleOf(i.kind),
+                    answer: a.map { answerWords($0) }, issue: a?.issue == true, note: a?.note ?? "",
+                    options: options, checked: checked,
+                    notApplicable: a?.value == .notApplicable || checked == .notApplicable
+                )
+            })
+        }
+        next.progress = "\(p.answered) of \(p.total) checks · \(p.requiredAnswered) of \(p.requiredTotal) required · \(p.issues) issue(s)"
+        next.requiredLeft = Int(p.requiredTotal) - Int(p.requiredAnswered)
+        next.issues = Int(p.issues)
+        return next
+    }
+
+    private nonisolated static func styleOf(_ k: ItemKind) -> AnswerStyle {
+        switch k {
+        case .check: return .check
+        case .text: return .text
+        case .number: return .number
+        case .choice: return .choice
+        case .location: return .location
+        default: return .other
+        }
+    }
+
+    private nonisolated static func answerWords(_ a: Answer) -> String {
+        switch a.value {
+        case .check(let st):
+            switch st {
+            case .ok: return "OK"
+            case .issue: return "Issue"
+            case .notApplicable: return "n/a"
+            }
+        case .text(let text): return text
+        case .number(let value): return kotlinDouble(value)
+        case .choice(let option): return option
+        case .location: return "Position recorded"
+        case .photo(let attachments): return "\(attachments.count) photo(s)"
+        case .contact: return "Contact recorded"
+        case .notApplicable: return "n/a"
+        }
+    }
+
+    /// Kotlin's `Double.toString()` for the values a checklist holds ("3.0", "12.5").
+    private nonisolated static func kotlinDouble(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(format: "%.1f", v) : String(v)
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Observation
+import VigilCore
+import VigilCoreAsync
+
+/// One entry of the incident's history: the original report or an amendment, never edited.
+struct HistoryRow: Sendable, Equatable {
+    let title: String
+    let at: String
+    let author: String
+    let reason: String?
+    let changes: String?
+}
+
+struct AttachmentRow: Sendable, Equatable {
+    let id: String
+    let what: String
+    let size: String
+}
+
+/// The current view of an incident, in words.
+struct IncidentCard: Sendable, Equatable {
+    let title: String
+    let severity: String
+    let occurred: String
+    let place: String
+    let narrative: String
+    let witnesses: [String]
+    let officer: String?
+}
+
+/// What the officer types to amend: only the fields changed go into the amendment.
+struct AmendDraft: Sendable, Equatable {
+    var narrative: String
+    var severity: Severity?
+    var reason: String = ""
+}
+
+struct IncidentDetailState: Sendable, Equatable {
+    let incidentId: String
+    var card: IncidentCard? = nil
+    var history: [HistoryRow] = []
+    var attachments: [AttachmentRow] = []
+    /// The chain's verification, in words; `chainOk` false means the log was tampered with.
+    var chain: String? = nil
+    var chainOk: Bool = true
+    var amend: AmendDraft? = nil
+    var busy: Bool = false
+    var error: String? = nil
+    var message: String? = nil
+    var currentSeverity: Severity? = nil
+    var severities: [Labeled<Severity>] = Severity.all.map { Labeled(value: $0, label: Words.severity($0)) }
+    fileprivate var originalNarrative: String = ""
+
+    var amendChanges: Bool {
+        guard let a = amend else { return false }
+        return a.narrative != originalNarrative || a.severity != currentSeverity
+    }
+
+    /// An amendment needs a reason and a change.
+    var canSaveAmendment: Bool { !busy && amendChanges && amend?.reason.isBlank == false }
+
+    fileprivate func withView(_ v: IncidentView, _ time: TimeWords) -> IncidentDetailState {
+        let r = v.current
+        var next = self
+        next.card = IncidentCard(
+            title: Words.category(r.category),
+            severity: Words.severity(r.severity),
+            occurred: time.at(r.occurred.utc),
+            place: r.location.map { l in
+                String(format: "%.5f, %.5f", l.latitude, l.longitude) + (Words.accuracy(l.accuracyM).map { " (\($0))" } ?? "")
+            } ?? "No place recorded",
+            narrative: r.narrative,
+            witnesses: r.witnesses,
+            officer: r.officer
+        )
+        next.history = v.history.map { h in
+            let changed = h.patch?.changedFields() ?? []
+            return HistoryRow(
+                title: h.kind == .report ? "Reported" : "Amended",
+                at: time.at(h.recordedAt),
+                author: h.author ?? "Unknown officer",
+                reason: h.reason,
+                changes: changed.isEmpty ? nil : "Changed: \(changed.joined(separator: ", "))"
+            )
+        }
+        next.attachments = r.attachments.map { a in
+            let kind = a.mime.split(separator: "/", maxSplits: 1).first.map(String.init) ?? a.mime
+            return AttachmentRow(id: a.id, what: kind.prefix(1).uppercased() + kind.dropFirst(), size: Self.sizeWords(Int64(a.size)))
+        }
+        next.originalNarrative = r.narrative
+        next.currentSeverity = r.severity
+        return next
+    }
+
+    private static func sizeWords(_ bytes: Int64) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        if bytes < 1024 * 1024 { return "\(bytes / 1024) KB" }
+        return String(format: "%.1f MB", Double(bytes) / 1_048_576.0)
+    }
+}
+
+enum IncidentDetailIntent: Sendable {
+    case startAmend
+    case narrativeChanged(text: String)
+    case severityPicked(severity: Severity?)
+    case reasonChanged(text: String)
+    case saveAmendment
+    case cancelAmend
+    /// A photo or file the platform captured, attached as a new amendment.
+    case attach(path: String, mime: String, capturedAtMillis: Int64?)
+    case refresh
+}
+
+/// One incident: its current view, its whole history (the original report and every
+/// amendment), its attachments and the chain's verification. Amending never edits the
+/// original: the core appends an amendment with the officer's reason.
+@Observable
+@MainActor
+final class IncidentDetailViewModel {
+    private(set) var state: IncidentDetailState
+    private let vigil: Vigil
+    private let time: TimeWords
+
+    init(vigil: Vigil, incidentId: String, time: TimeWords = TimeWords()) {
+        self.vigil = vigil
+        self.time = time
+        self.state = IncidentDetailState(incidentId: incidentId)
+        load()
+    }
+
+    func onIntent(_ intent: IncidentDetailIntent) {
+        switch intent {
+        case .startAmend:
+            guard let c = state.card else { return }
+            state.amend = AmendDraft(narrative: c.narrative, severity: state.currentSeverity)
+            state.message = nil
+            state.error = nil
+        case .narrativeChanged(let text): state.amend?.narrative = text
+        case .severityPicked(let severity): state.amend?.severity = severity
+        case .reasonChanged(let text): state.amend?.reason = text
+        case .cancelAmend: state.amend = nil
+        case .saveAmendment: saveAmendment()
+        case .attach(let path, let mime, let capturedAtMillis): attach(path: path, mime: mime, capturedAtMillis: capturedAtMillis)
+        case .refresh: load()
+        }
+    }
+
+    private func load() {
+        let id = state.incidentId
+        Task {
+            do {
+                let (view, verify) = try await vigil.run { v in
+                    let log = try v.incidents()
+                    return (try log.get(incidentId: id), try log.verify())
+                }
+                var next = state.withView(view, time)
+                next.chain = verify.ok
+                    ? "Log verified: \(verify.entriesChecked) entries signed and linked."
+                    : "Log check FAILED at entry \(verify.problem?.seq ?? 0): this phone's record may have been tampered with."
+                next.chainOk = verify.ok
+                next.error = nil
+                state = next
+            } catch {
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private func saveAmendment() {
+        let s = state
+        guard let draft = s.amend, s.canSaveAmendment else { return }
+        state.busy = true
+        Task {
+            do {
+                var patch = emptyPatch()
+                patch.narrative = draft.narrative != s.card?.narrative ? draft.narrative : nil
+                patch.severity = draft.severity != s.currentSeverity ? draft.severity : nil
+                let amendment = patch
+                let reason = draft.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+                try await vigil.run { v in
+                    _ = try v.incidents().amend(amends: s.incidentId, reason: reason, patch: amendment)
+                    v.localChange()
+                }
+                state.busy = false
+                state.amend = nil
+                state.message = "Amendment saved. The original stays in the history."
+                load()
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private func attach(path: String, mime: String, capturedAtMillis: Int64?) {
+        state.busy = true
+        let id = state.incidentId
+        Task {
+            do {
+                // The core seals the file and adds it to the incident by an amendment.
+                try await vigil.run { v in
+                    _ = try v.incidents().attachFile(incidentId: id, path: path, mime: mime, capturedAtMillis: capturedAtMillis)
+                    v.localChange()
+                }
+                state.busy = false
+                state.message = "Attached."
+                load()
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+}
