@@ -9,7 +9,8 @@ let package = Package(
     name: "VigilCore",
     platforms: [.iOS(.v17), .macOS(.v14)],
     products: [
-        .library(name: "VigilCore", targets: ["VigilCore", "VigilCoreAsync"]),
+        // Dynamic: the app and its hosted unit tests share one copy of the Rust library.
+        .library(name: "VigilCore", type: .dynamic, targets: ["VigilCore", "VigilCoreAsync"]),
     ],
     dependencies: [],
     targets: [

@@ -8,8 +8,12 @@
   constructor and body properties and functions (Kotlin) against stored and computed
   properties and functions (Swift); enum entries and intents as lowerCamel cases
   (FIRST_RUN -> firstRun, PassphraseChanged(text) -> passphraseChanged(text:));
-- every `const val` a presenter or state decides (corridor width, limits, the reason text,
-  the panic word) has a Swift `static let` of the lowerCamel name and the same value.
+- every `const val` a presenter or state decides (limits, the reason text, the panic word)
+  has a Swift `static let` of the lowerCamel name and the same value;
+- the words are the same: every sentence (a string literal with a space) in
+  android/presentation appears in the Swift view models, and the other way round, with
+  templates compared as `{}` (Kotlin `"$n of ${p.total}"` = Swift `"\(n) of \(p.total)"`).
+  A sentence only one side has is wording, or a decision, the other side lacks.
 
 Kotlin is read with a small brace-matching reader (tree-sitter-kotlin 1.1.0 does not know
 `data object`); Swift with tree-sitter-swift. Exits non-zero on any difference."""
@@ -96,6 +100,45 @@ def kotlin_params(params: str) -> list:
     return names
 
 
+def kotlin_defaults(params: str) -> dict:
+    """Constructor parameter -> its default value, normalised (see `literal`), if literal."""
+    out = {}
+    for p in split_top(params):
+        m = re.match(r"\s*(?:val|var)\s+(\w+)\s*:[^=]*=\s*(.+?)\s*$", p, re.S)
+        if m:
+            v = literal(m.group(2), kotlin=True)
+            if v is not None:
+                out[m.group(1)] = v
+    return out
+
+
+def literal(expr: str, kotlin: bool):
+    """A default value in one spelling for both languages, or None when it is not a plain
+    literal (numbers, strings, booleans, null/nil, enum entries, lists of those)."""
+    e = " ".join(expr.split())
+    if kotlin:
+        if e in ("emptyList()", "emptyMap()", "listOf()"):
+            return "[]"
+        m = re.fullmatch(r"listOf(?:<[^>]*>)?\((.*)\)", e)
+        if m:
+            items = [literal(x, kotlin) for x in split_top(m.group(1))]
+            return None if None in items else "[" + ", ".join(items) + "]"
+        m = re.fullmatch(r"[A-Z]\w*\.([A-Z][A-Z0-9_]*)", e)
+        if m:
+            return "." + camel(m.group(1))
+        e = "nil" if e == "null" else re.sub(r"^(-?\d+(?:\.\d+)?)[uUL]*$", r"\1", e)
+    else:
+        if e == "[:]":
+            return "[]"
+        m = re.fullmatch(r"\[(.*)\]", e)
+        if m and not e.startswith('["'):
+            items = [literal(x, kotlin) for x in split_top(m.group(1))]
+            return None if None in items else "[" + ", ".join(items) + "]"
+    if re.fullmatch(r'-?\d+(?:\.\d+)?|true|false|nil|"[^"\\$]*"|\.[a-z]\w*', e):
+        return e
+    return None
+
+
 def kotlin_members(body: str) -> set:
     level = top_level(body)
     out = set()
@@ -109,6 +152,9 @@ def kotlin_consts(body: str) -> dict:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r"const val (\w+)\s*=\s*([^\n]+)", body)}
 
 
+kdefaults = {}
+
+
 def read_kotlin():
     types, presenters, consts = {}, {}, {}
     for f in sorted(KOTLIN.rglob("*.kt")):
@@ -116,10 +162,11 @@ def read_kotlin():
         for m in re.finditer(r"(?m)^(data class|enum class|sealed interface|class)\s+(\w+)(?:<[^>]*>)?", src):
             kind, name = m.group(1), m.group(2)
             i = m.end()
-            params = []
+            params, defaults = [], {}
             if i < len(src) and src[i] == "(":
                 j = matching(src, i)
                 params = kotlin_params(src[i + 1:j])
+                defaults = kotlin_defaults(src[i + 1:j])
                 i = j + 1
             k = i
             while k < len(src) and src[k] not in "{\n":
@@ -148,10 +195,72 @@ def read_kotlin():
                 types[name] = ("enum", cases, where)
             else:
                 types[name] = ("struct", set(params) | kotlin_members(body), where)
+                kdefaults[name] = defaults
     return types, presenters, consts
 
 
+def kotlin_sentences(src: str) -> list:
+    """String literals of a Kotlin source with templates as `{}`; not date patterns."""
+    out, i = [], 0
+    while i < len(src):
+        if src.startswith("//", i):
+            i = src.find("\n", i) % (len(src) + 1) if "\n" in src[i:] else len(src)
+            continue
+        if src.startswith("/*", i):
+            i = src.index("*/", i) + 2
+            continue
+        if src[i] != '"' or src.startswith('"""', i):
+            i += 1
+            continue
+        j, buf = i + 1, ""
+        while j < len(src) and src[j] != '"':
+            if src[j] == "\\":
+                buf += src[j:j + 2]
+                j += 2
+            elif src.startswith("${", j):
+                k, depth = j + 2, 1
+                while depth:
+                    if src[k] == "{":
+                        depth += 1
+                    elif src[k] == "}":
+                        depth -= 1
+                    elif src[k] == '"':
+                        k = src.index('"', k + 1)
+                    k += 1
+                buf, j = buf + "{}", k
+            elif src[j] == "$" and j + 1 < len(src) and (src[j + 1].isalpha() or src[j + 1] == "_"):
+                m = re.match(r"\$[A-Za-z_]\w*", src[j:])
+                buf, j = buf + "{}", j + len(m.group(0))
+            else:
+                buf += src[j]
+                j += 1
+        if not src[:i].rstrip().endswith("ofPattern("):
+            out.append(buf)
+        i = j + 1
+    return out
+
+
+def is_sentence(s: str) -> bool:
+    return " " in s and re.search(r"[A-Za-z]{2}", s) is not None
+
+
 # ---------------------------------------------------------------- Swift
+
+
+def swift_sentences(node) -> list:
+    out = []
+    if node.type == "line_string_literal":
+        buf = ""
+        for c in node.children:
+            if c.type in ("line_str_text", "str_escaped_char"):
+                buf += text(c)
+            elif c.type == "interpolated_expression":
+                buf += "{}"
+        return [buf]
+    for c in node.children:
+        out.extend(swift_sentences(c))
+    return out
+
 
 
 def modifiers(node) -> set:
@@ -170,6 +279,9 @@ def declared_name(node):
         if c.type == "pattern":
             return text(c)
     return None
+
+
+sdefaults = {}
 
 
 def read_swift():
@@ -207,6 +319,13 @@ def read_swift():
                 if mods & {"private", "fileprivate"}:
                     continue
                 members.add(member)
+                if d.type == "property_declaration":
+                    kids = d.children
+                    for k, c in enumerate(kids):
+                        if c.type == "=" and k + 1 < len(kids):
+                            v = literal(text(kids[k + 1]), kotlin=False)
+                            if v is not None:
+                                sdefaults.setdefault(name, {})[member] = v
             if kind == "enum":
                 types[name] = ("enum", cases, f)
             elif kind == "struct":
@@ -230,6 +349,22 @@ def main() -> int:
     ktypes, presenters, kconsts = read_kotlin()
     stypes, sclasses, sstatics = read_swift()
     problems = []
+    ksent = {}
+    for f in sorted(KOTLIN.rglob("*.kt")):
+        for t in kotlin_sentences(f.read_text()):
+            if is_sentence(t):
+                ksent.setdefault(t, f.relative_to(ROOT))
+    ssent = {}
+    for f in sorted(SWIFT.rglob("*.swift")):
+        for t in swift_sentences(parse(f.read_bytes()).root_node):
+            if is_sentence(t):
+                ssent.setdefault(t, f.relative_to(ROOT))
+    for t, where in sorted(ksent.items(), key=lambda x: str(x[1])):
+        if t not in ssent:
+            problems.append(f"{where}: the words {t!r} are not in the Swift view models")
+    for t, where in sorted(ssent.items(), key=lambda x: str(x[1])):
+        if t not in ksent:
+            problems.append(f"{where}: the words {t!r} are not in the Kotlin presenters")
     for p, where in presenters.items():
         vm = p[: -len("Presenter")] + "ViewModel"
         if vm not in sclasses:
@@ -239,6 +374,7 @@ def main() -> int:
         if missing:
             problems.append(f"{sclasses[vm][1].relative_to(ROOT)}: {vm} lacks {sorted(missing)}")
     checked_members = 0
+    checked_defaults = [0]
     for name, (kind, kmembers, where) in sorted(ktypes.items()):
         if name not in stypes:
             problems.append(f"{where}: {kind} {name} has no Swift twin")
@@ -250,6 +386,13 @@ def main() -> int:
             continue
         if kind == "struct":
             checked_members += len(kmembers)
+            for m, v in sorted(kdefaults.get(name, {}).items()):
+                sv = sdefaults.get(name, {}).get(m)
+                checked_defaults[0] += 1
+                if sv is not None and sv != v:
+                    problems.append(f"{swhere}: {name}.{m} starts as {sv}, Kotlin's as {v} ({where})")
+                elif sv is None and v not in ("nil", "[]"):
+                    problems.append(f"{swhere}: {name}.{m} has no literal default; Kotlin's is {v} ({where})")
             for m in sorted(set(kmembers) - smembers):
                 problems.append(f"{swhere}: {name} lacks `{m}` (Kotlin {where})")
             for m in sorted(smembers - set(kmembers)):
@@ -274,7 +417,9 @@ def main() -> int:
         print(p)
     print(
         f"parity: {len(presenters)} presenters, {len(ktypes)} state/intent/row types "
-        f"({checked_members} members and cases), {len(kconsts)} constants; {len(problems)} difference(s)"
+        f"({checked_members} members and cases, {checked_defaults[0]} defaults), {len(kconsts)} constants, "
+        f"{len(ksent)} sentences; "
+        f"{len(problems)} difference(s)"
     )
     return 1 if problems else 0
 

@@ -41,7 +41,7 @@ final class CorePosition: NSObject, CLLocationManagerDelegate {
 
         func offer(_ fix: Fix, at time: Date) {
             last.withLock { current in
-                if let (prev, prevTime) = current,
+                if case let (prev, prevTime)? = current,
                    let p = prev.accuracyM, let n = fix.accuracyM, n > p, time.timeIntervalSince(prevTime) <= 10 {
                     return
                 }
@@ -51,7 +51,7 @@ final class CorePosition: NSObject, CLLocationManagerDelegate {
 
         func current() -> Fix? {
             last.withLock { current in
-                guard let (fix, time) = current, Date().timeIntervalSince(time) <= 120 else { return nil }
+                guard case let (fix, time)? = current, Date().timeIntervalSince(time) <= 120 else { return nil }
                 return fix
             }
         }

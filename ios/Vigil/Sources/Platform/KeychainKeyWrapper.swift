@@ -66,7 +66,7 @@ final class KeychainKeyWrapper: KeyWrapper {
 
     // MARK: Secure Enclave
 
-    private static let algorithm = SecKeyAlgorithm.eciesEncryptionCofactorVariableIVX963SHA256AESGCM
+    private static var algorithm: SecKeyAlgorithm { .eciesEncryptionCofactorVariableIVX963SHA256AESGCM }
 
     private func accessControl(_ extra: SecAccessControlCreateFlags) throws -> SecAccessControl {
         var flags = extra

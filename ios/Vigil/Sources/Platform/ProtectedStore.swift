@@ -22,6 +22,14 @@ enum ProtectedStore {
         return dir
     }
 
+    /// Where evidence bundles are written before the share sheet hands them on.
+    static func exports() throws -> URL {
+        let base = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+        var dir = base.appendingPathComponent("Vigil/export", isDirectory: true)
+        try protect(&dir)
+        return dir
+    }
+
     private static func protect(_ url: inout URL) throws {
         let fm = FileManager.default
         if !fm.fileExists(atPath: url.path) {

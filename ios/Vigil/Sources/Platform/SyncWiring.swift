@@ -28,11 +28,11 @@ final class SyncWiring: Sendable {
 
     /// Call once, before the app finishes launching (BGTaskScheduler's rule).
     func registerBackgroundTasks() {
-        BGTaskScheduler.shared.register(forTaskWithIdentifier: Self.refreshTask, using: nil) { task in
+        _ = BGTaskScheduler.shared.register(forTaskWithIdentifier: Self.refreshTask, using: nil) { task in
             self.runInBackground(task, trigger: .periodic)
             self.scheduleRefresh()
         }
-        BGTaskScheduler.shared.register(forTaskWithIdentifier: Self.processingTask, using: nil) { task in
+        _ = BGTaskScheduler.shared.register(forTaskWithIdentifier: Self.processingTask, using: nil) { task in
             self.runInBackground(task, trigger: .periodic)
             self.scheduleProcessing()
         }

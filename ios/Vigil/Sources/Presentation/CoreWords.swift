@@ -21,7 +21,7 @@ enum CoreWords {
     static let generic = "Something went wrong. Your data is safe; try again."
 
     static func of(_ e: Error) -> String {
-        if case StoreError.WrongPassphrase(let left) = e { return attemptsLeft(left) }
+        if let s = e as? StoreError, case .WrongPassphrase(let left) = s { return attemptsLeft(left) }
         guard let c = code(e) else { return generic }
         return sentence(c.area, c.code) ?? generic
     }
@@ -125,7 +125,7 @@ enum CoreWords {
         case .ClockSkew: return "clock_skew"
         case .SequenceGap: return "sequence_gap"
         case .Transient: return "transient"
-        case .Protocol: return "protocol"
+        case .Protocol(_): return "protocol"
         case .AlreadyRunning: return "already_running"
         case .InvalidUrl: return "invalid_url"
         case .InvalidPin: return "invalid_pin"
@@ -149,16 +149,16 @@ enum CoreWords {
 
     private static let byArea: [Area: [String: String]] = [
         .store: [
-            "wrong_passphrase": attemptsLeft(nil),
+            "wrong_passphrase": CoreWords.attemptsLeft(nil),
             "platform_key_rejected": "This phone's key was refused. Unlock with your passphrase.",
             "wiped_after_failed_attempts": "Too many wrong passphrases: Vigil's data on this phone has been wiped.",
             "policy_tampered": "Vigil's wipe setting was changed outside the app. Tell your team lead before you unlock.",
             "wiped": "Vigil's data on this phone has been wiped.",
             "not_found": "No Vigil data on this phone yet. Set it up first.",
             "already_exists": "Vigil is already set up on this phone. Unlock instead.",
-            "not_a_store": damaged,
-            "key_file_corrupt": damaged,
-            "database_corrupt": damaged,
+            "not_a_store": CoreWords.damaged,
+            "key_file_corrupt": CoreWords.damaged,
+            "database_corrupt": CoreWords.damaged,
             "newer_format": "This data was written by a newer Vigil. Update the app.",
             "weak_kdf": "The security settings are too weak. Use the defaults.",
             "unknown_slot": "That unlock method no longer exists.",
@@ -174,9 +174,9 @@ enum CoreWords {
             "bundle": "The evidence file could not be made: this phone's log does not check out. Tell your team lead.",
         ],
         .advance: [
-            "gpx": routeFile,
-            "geojson": routeFile,
-            "wrong_geometry": routeFile,
+            "gpx": CoreWords.routeFile,
+            "geojson": CoreWords.routeFile,
+            "wrong_geometry": CoreWords.routeFile,
             "empty_route": "That route has no points.",
             "too_large": "That file is too large for Vigil. Split it or simplify it, then try again.",
             "template": "That checklist template could not be read.",

@@ -202,7 +202,7 @@ final class WalkViewModel {
         }
     }
 
-    private static func withWalk(_ s: WalkScreenState, _ w: Walk) -> WalkScreenState {
+    private nonisolated static func withWalk(_ s: WalkScreenState, _ w: Walk) -> WalkScreenState {
         let answers = Dictionary(w.answers.map { ($0.itemId, $0) }, uniquingKeysWith: { _, last in last })
         let p = w.progress()
         var next = s
@@ -219,7 +219,7 @@ final class WalkViewModel {
                 return ItemRow(
                     id: i.id, label: i.label, guidance: i.guidance, required: i.required,
                     style: styleOf(i.kind),
-                    answer: a.map(answerWords), issue: a?.issue == true, note: a?.note ?? "",
+                    answer: a.map { answerWords($0) }, issue: a?.issue == true, note: a?.note ?? "",
                     options: options, checked: checked,
                     notApplicable: a?.value == .notApplicable || checked == .notApplicable
                 )
@@ -231,7 +231,7 @@ final class WalkViewModel {
         return next
     }
 
-    private static func styleOf(_ k: ItemKind) -> AnswerStyle {
+    private nonisolated static func styleOf(_ k: ItemKind) -> AnswerStyle {
         switch k {
         case .check: return .check
         case .text: return .text
@@ -242,7 +242,7 @@ final class WalkViewModel {
         }
     }
 
-    private static func answerWords(_ a: Answer) -> String {
+    private nonisolated static func answerWords(_ a: Answer) -> String {
         switch a.value {
         case .check(let st):
             switch st {
@@ -261,7 +261,7 @@ final class WalkViewModel {
     }
 
     /// Kotlin's `Double.toString()` for the values a checklist holds ("3.0", "12.5").
-    private static func kotlinDouble(_ v: Double) -> String {
+    private nonisolated static func kotlinDouble(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e15 ? String(format: "%.1f", v) : String(v)
     }
 }

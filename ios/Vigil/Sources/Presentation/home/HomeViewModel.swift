@@ -53,15 +53,12 @@ final class HomeViewModel {
         Task {
             do {
                 let (recent, walks, status, storage) = try await vigil.run { v in
-                    (
-                        try v.incidents().list(
-                            filter: IncidentFilter(from: nil, to: nil, category: nil, severity: nil, minSeverity: nil, venueId: nil, routeId: nil),
-                            limit: recentCount, after: nil
-                        ),
-                        try v.advance().listWalks(),
-                        try v.sync().status(),
-                        try v.vault().storage()
-                    )
+                    let everything = IncidentFilter(from: nil, to: nil, category: nil, severity: nil, minSeverity: nil, venueId: nil, routeId: nil)
+                    let recent = try v.incidents().list(filter: everything, limit: recentCount, after: nil)
+                    let walks = try v.advance().listWalks()
+                    let status = try v.sync().status()
+                    let storage = try v.vault().storage()
+                    return (recent, walks, status, storage)
                 }
                 let walk = walks.first { $0.state == .inProgress }.map { w in
                     let p = w.progress()

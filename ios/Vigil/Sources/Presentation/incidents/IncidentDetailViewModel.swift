@@ -81,7 +81,7 @@ struct IncidentDetailState: Sendable, Equatable {
                 at: time.at(h.recordedAt),
                 author: h.author ?? "Unknown officer",
                 reason: h.reason,
-                changes: changed.isEmpty ? nil : "Changed: " + changed.joined(separator: ", ")
+                changes: changed.isEmpty ? nil : "Changed: \(changed.joined(separator: ", "))"
             )
         }
         next.attachments = r.attachments.map { a in

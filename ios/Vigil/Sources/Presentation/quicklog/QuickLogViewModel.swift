@@ -84,7 +84,7 @@ final class QuickLogViewModel {
         }
     }
 
-    private static func fixWords(_ fix: Fix?) -> String {
+    private nonisolated static func fixWords(_ fix: Fix?) -> String {
         guard let f = fix else { return "No fix" }
         return Words.accuracy(f.accuracyM) ?? "Fix"
     }

@@ -36,7 +36,8 @@ struct SettingsState: Sendable, Equatable {
     var exported: String? = nil
 
     func wipeWords(_ n: Int?) -> String { n.map { "After \($0) wrong passphrases" } ?? "Never" }
-    var canSetDuress: Bool { duress.count >= 4 && !busy }
+    /// Kotlin counts UTF-16 units (`length`); so does this.
+    var canSetDuress: Bool { duress.utf16.count >= 4 && !busy }
 }
 
 enum SettingsIntent: Sendable {

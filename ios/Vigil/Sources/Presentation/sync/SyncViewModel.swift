@@ -45,7 +45,7 @@ struct EnrollForm: Sendable, Equatable {
     var code: String = ""
     var pin: String = ""
 
-    var complete: Bool { !server.trimmingCharacters(in: .whitespaces).isEmpty && !code.trimmingCharacters(in: .whitespaces).isEmpty }
+    var complete: Bool { !server.isBlank && !code.isBlank }
 }
 
 struct SyncState: Sendable, Equatable {
@@ -134,10 +134,10 @@ final class SyncViewModel {
         state.message = nil
         Task {
             do {
-                let pin = s.enroll.pin.trimmingCharacters(in: .whitespaces)
+                let pin = s.enroll.pin.trimmingCharacters(in: .whitespacesAndNewlines)
                 let pins = pin.isEmpty ? [] : [pin]
-                let server = s.enroll.server.trimmingCharacters(in: .whitespaces)
-                let code = s.enroll.code.trimmingCharacters(in: .whitespaces)
+                let server = s.enroll.server.trimmingCharacters(in: .whitespacesAndNewlines)
+                let code = s.enroll.code.trimmingCharacters(in: .whitespacesAndNewlines)
                 try await vigil.run { v in try v.enroll(serverUrl: server, code: code, pins: pins) }
                 state.busy = false
                 state.enroll = EnrollForm()
@@ -171,7 +171,7 @@ final class SyncViewModel {
         }
     }
 
-    static func kindWords(_ kind: String) -> String {
+    nonisolated static func kindWords(_ kind: String) -> String {
         if kind.hasPrefix("incident.attachment") { return "Attachment" }
         if kind.hasPrefix("incident") { return "Incident entry" }
         if kind.hasPrefix("checklist") { return "Checklist" }

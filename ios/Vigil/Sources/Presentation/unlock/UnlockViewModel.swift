@@ -10,7 +10,7 @@ enum UnlockStage: Sendable, Equatable { case checking, firstRun, locked, unlocke
 struct PanicWipe: Sendable, Equatable {
     var typed: String = ""
 
-    var armed: Bool { typed.trimmingCharacters(in: .whitespaces).caseInsensitiveCompare(Self.word) == .orderedSame }
+    var armed: Bool { typed.trimmingCharacters(in: .whitespacesAndNewlines).caseInsensitiveCompare(Self.word) == .orderedSame }
 
     static let word = "WIPE"
 }

@@ -1,0 +1,63 @@
+import SwiftUI
+import UIKit
+
+/// A photo the camera took, written JPEG into ProtectedStore.pending() until the core has
+/// sealed it into the store (then `PendingPhotos.removeAll()` deletes it).
+struct CapturedPhoto: Sendable {
+    let path: String
+    let capturedAtMillis: Int64
+}
+
+/// The system camera (NSCameraUsageDescription in Info.plist). Photos never go to the
+/// photo library: they go straight to the protected pending folder.
+struct CameraCapture: UIViewControllerRepresentable {
+    let done: (CapturedPhoto?) -> Void
+
+    static var available: Bool { UIImagePickerController.isSourceTypeAvailable(.camera) }
+
+    func makeUIViewController(context: Context) -> UIImagePickerController {
+        let picker = UIImagePickerController()
+        picker.sourceType = .camera
+        picker.cameraCaptureMode = .photo
+        picker.delegate = context.coordinator
+        return picker
+    }
+
+    func updateUIViewController(_ controller: UIImagePickerController, context: Context) {}
+
+    func makeCoordinator() -> Coordinator { Coordinator(done: done) }
+
+    final class Coordinator: NSObject, UIImagePickerControllerDelegate, UINavigationControllerDelegate {
+        let done: (CapturedPhoto?) -> Void
+
+        init(done: @escaping (CapturedPhoto?) -> Void) { self.done = done }
+
+        func imagePickerController(_ picker: UIImagePickerController, didFinishPickingMediaWithInfo info: [UIImagePickerController.InfoKey: Any]) {
+            let at = Int64(Date().timeIntervalSince1970 * 1000)
+            guard let image = info[.originalImage] as? UIImage, let jpeg = image.jpegData(compressionQuality: 0.85),
+                  let dir = try? ProtectedStore.pending() else {
+                done(nil)
+                return
+            }
+            let file = dir.appendingPathComponent(UUID().uuidString + ".jpg")
+            do {
+                try jpeg.write(to: file, options: [.completeFileProtection, .withoutOverwriting])
+                done(CapturedPhoto(path: file.path, capturedAtMillis: at))
+            } catch {
+                done(nil)
+            }
+        }
+
+        func imagePickerControllerDidCancel(_ picker: UIImagePickerController) { done(nil) }
+    }
+}
+
+/// Deletes the camera's files once the core holds them sealed (and at launch: a file left
+/// by a crash mid-attach is not kept in the clear).
+enum PendingPhotos {
+    static func removeAll() {
+        guard let dir = try? ProtectedStore.pending(),
+              let files = try? FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil) else { return }
+        for f in files { try? FileManager.default.removeItem(at: f) }
+    }
+}
