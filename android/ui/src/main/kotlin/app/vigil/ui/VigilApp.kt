@@ -147,9 +147,6 @@ fun VigilApp(
                             AdvanceScreen(s, presenter::onIntent, { nav ->
                                 when (nav) {
                                     is AdvanceNav.Walk -> place = Place.Walk(nav.walkId)
-                                    is AdvanceNav.Template -> presenter.onIntent(
-                                        AdvanceIntent.StartWalk(nav.templateId, app.vigil.core.model.WalkSubject.Other("Walk from the desktop")),
-                                    )
                                 }
                             })
                         }

@@ -164,6 +164,29 @@ class MainPathsUiTest {
     }
 
     @Test
+    fun `advance - a tap on a checklist, then on the venue, starts the walk there`() {
+        Harness(dir, create = true).use { h ->
+            app.vigil.presentation.advance.seedAdvance(h.vigil.advance())
+            val p = app.vigil.presentation.advance.AdvancePresenter(h.vigil, { LONDON }, h.scope)
+            val t = h.vigil.advance().listTemplates().first { it.kind == app.vigil.core.model.TemplateKind.VENUE }
+            runComposeUiTest {
+                setContent {
+                    val s by p.state.collectAsState()
+                    VigilTheme(dark = true) { app.vigil.ui.advance.AdvanceScreen(s, p::onIntent, {}) }
+                }
+                waitUntil(timeoutMillis = wait) { !p.state.value.loading }
+                onNodeWithTag("template-${t.id}").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.starting != null }
+                onNodeWithText("Start this walk for").assertExists()
+                onNodeWithText("Venue: Guildhall").performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.startedWalkId != null }
+            }
+            val walk = h.vigil.advance().getWalk(p.state.value.startedWalkId!!)
+            assertEquals(h.vigil.advance().listVenues().single().id, (walk.subject as app.vigil.core.model.WalkSubject.Venue).venueId)
+        }
+    }
+
+    @Test
     fun `amend - the save button waits for a reason, the history shows it`() {
         Harness(dir, create = true).use { h ->
             val log = h.vigil.incidents()
