@@ -5,6 +5,7 @@ import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.text.font.FontWeight
 import app.vigil.presentation.advance.AdvanceIntent
 import app.vigil.presentation.advance.AdvanceState
 import app.vigil.ui.ErrorLine
@@ -76,7 +77,14 @@ fun AdvanceScreen(
         }
         state.watch?.let { w ->
             SectionTitle(strings.watching)
-            RowCard(w.name, listOfNotNull(w.progress, w.offRoute), alert = w.offRoute != null, modifier = Modifier.testTag("route-watch"))
+            RowCard(w.name, listOf(w.progress), alert = w.offRoute != null, modifier = Modifier.testTag("route-watch"))
+            // Off route is the one line read at a glance, at night, walking: big and red.
+            w.offRoute?.let {
+                Text(
+                    it, style = MaterialTheme.typography.titleLarge, color = MaterialTheme.colorScheme.error,
+                    fontWeight = FontWeight.Bold, modifier = Modifier.testTag("off-route"),
+                )
+            }
         }
         SectionTitle(strings.walks)
         if (state.walks.isEmpty()) Text(strings.none, style = MaterialTheme.typography.bodyLarge)
