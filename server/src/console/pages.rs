@@ -22,6 +22,10 @@ use crate::conn::ClientAddr;
 use crate::error::ServerError;
 use crate::service;
 
+/// The most incidents the list shows (the newest that match): a page stays small whatever
+/// the team's history; the filters narrow it.
+pub const MAX_ROWS: usize = 500;
+
 /// The largest photo the console decrypts for a page.
 pub const MAX_PHOTO_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -602,6 +606,8 @@ pub(crate) struct Choice {
 struct IncidentsPage {
     c: Chrome,
     rows: Vec<Row>,
+    /// How many match the filters (the list shows the newest [`MAX_ROWS`]).
+    matching: usize,
     total: usize,
     f: Filter,
     query: String,
@@ -636,12 +642,15 @@ pub(crate) async fn incidents(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let rows: Vec<Row> = view
-            .filtered(&f)
+        let selected = view.filtered(&f);
+        let matching = selected.len();
+        let rows: Vec<Row> = selected
             .into_iter()
+            .take(MAX_ROWS)
             .map(|i| row(&view, i))
             .collect();
         render(&IncidentsPage {
+            matching,
             c: chrome(cur, "incidents"),
             total: view.incidents.len(),
             rows,
@@ -689,6 +698,7 @@ pub(crate) async fn incident_rows(
         let rows = view
             .filtered(&f)
             .into_iter()
+            .take(MAX_ROWS)
             .map(|i| row(&view, i))
             .collect();
         let mut r = render(&RowsFragment { rows })?;
