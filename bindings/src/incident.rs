@@ -533,6 +533,21 @@ impl IncidentLog {
         self.with(|l| l.save_attachment(&incident_id, &attachment_id, Path::new(&path)))
     }
 
+    /// Writes an evidence package of `incidents` (all when null) to `path`: one file when
+    /// the name ends in `.zip`, else a new directory. It holds the signed bundle, the
+    /// chains of teammates whose incidents are included, the server receipt, every
+    /// attachment IN THE CLEAR (checked against its signed entry), a README for the
+    /// recipient and the signed manifest. Nothing appears at `path` until it is complete;
+    /// an existing `path` is refused. Blocking.
+    pub fn export_package(
+        &self,
+        path: String,
+        incidents: Option<Vec<String>>,
+    ) -> Result<vigil_core::evidence::PackageSummary, IncidentError> {
+        let scope = scope(incidents);
+        self.with(|l| vigil_core::evidence::export_package(l, &scope, Path::new(&path)))
+    }
+
     /// The signed JSON bundle of this device's chain, disclosing `incidents` (all when
     /// null). Refused when the local log does not verify. Blocking.
     pub fn export_bundle(&self, incidents: Option<Vec<String>>) -> Result<Vec<u8>, IncidentError> {
@@ -574,6 +589,14 @@ fn write_new(
         let _ = std::fs::remove_file(path);
     }
     result
+}
+
+/// Verifies an evidence package (a directory or .zip at `path`) on its own: no store,
+/// clock or network. The report names the first failing file. Blocking (reads and
+/// hashes every file).
+#[uniffi::export]
+pub fn verify_package(path: String) -> vigil_core::evidence::PackageReport {
+    vigil_core::evidence::verify_package(Path::new(&path))
 }
 
 /// Verifies an exported bundle on its own: no store, clock or network. Pure and quick,

@@ -79,7 +79,7 @@ impl<'a> IncidentLog<'a> {
         Ok(IncidentLog { vault, officer })
     }
 
-    fn db(&self) -> IncidentResult<&Database> {
+    pub(crate) fn db(&self) -> IncidentResult<&Database> {
         Ok(self.vault.db()?)
     }
 
@@ -279,7 +279,7 @@ impl<'a> IncidentLog<'a> {
         self.verify_chains(false)
     }
 
-    fn verify_chains(&self, own_only: bool) -> IncidentResult<VerifyReport> {
+    pub(crate) fn verify_chains(&self, own_only: bool) -> IncidentResult<VerifyReport> {
         let db = self.db()?;
         let conn = db.conn();
         let mut entries = chain::all(conn)?;
