@@ -243,7 +243,7 @@ fn team_with_incident(server: &TestServer, team: &str) -> (String, Device, Strin
 #[test]
 fn leader_signs_in_and_reads_the_teams_incident_its_history_and_photo() {
     let server = TestServer::start();
-    let (team, _d, id) = team_with_incident(&server, "Alpha");
+    let (team, d, id) = team_with_incident(&server, "Alpha");
     user(server.storage.as_ref(), "lead", Role::Leader, &team);
     let mut b = signed_in(&server, "lead");
 
@@ -293,6 +293,17 @@ fn leader_signs_in_and_reads_the_teams_incident_its_history_and_photo() {
         .text()
         .contains(&id));
 
+    // What a device pushes next is on the next page (the cached view is refreshed).
+    let mut d = d;
+    let later = common::log(&mut d, "Cyclist circling the hotel twice");
+    d.sync().expect("sync");
+    let html = b.get("/console/incidents").text();
+    assert!(html.contains(&later) && html.contains("Cyclist circling"));
+    assert!(b
+        .get("/console/incidents/rows?q=cyclist")
+        .text()
+        .contains(&later));
+
     // Every other page renders.
     for p in [
         "/console/team",
@@ -311,14 +322,6 @@ fn a_photo_that_is_not_the_signed_file_is_refused() {
     let server = TestServer::start();
     let (team, _d, id) = team_with_incident(&server, "Alpha");
     user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
-    let html = b.get(&format!("/console/incidents/{id}")).text();
-    let photo_id = html
-        .split("/console/attachments/")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a photo link")
-        .to_string();
     // The server's copy of the key is damaged (its database was tampered with): the blob
     // no longer opens to the file the entry signed, and nothing is shown.
     let changes = server.team_changes(&team);
@@ -326,14 +329,19 @@ fn a_photo_that_is_not_the_signed_file_is_refused() {
         .iter()
         .find(|c| c.kind == "incident.attachment")
         .expect("announcement");
+    let photo_id = ann.entity_id.clone();
     let key = ann.payload["file_key"].as_str().expect("key").to_string();
     let mut bad = key.clone().into_bytes();
     bad[0] = if bad[0] == b'0' { b'1' } else { b'0' };
     let bad = String::from_utf8(bad).expect("hex");
     tamper_payload(&server, &ann.op_id, &key, &bad);
+    let mut b = signed_in(&server, "lead");
+    let html = b.get(&format!("/console/incidents/{id}")).text();
+    assert!(html.contains(&format!("/console/attachments/{photo_id}")));
     let r = b.get(&format!("/console/attachments/{photo_id}"));
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(!r.body.windows(5).any(|w| w == b"photo"));
+    assert!(!b.get("/console/audit").text().contains("attachment opened"));
 }
 
 #[cfg(not(feature = "postgres"))]

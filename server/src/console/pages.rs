@@ -641,7 +641,7 @@ pub(crate) async fn incidents(
     Query(f): Query<Filter>,
 ) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let selected = view.filtered(&f);
         let matching = selected.len();
         let rows: Vec<Row> = selected
@@ -694,7 +694,7 @@ pub(crate) async fn incident_rows(
     Query(f): Query<Filter>,
 ) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let rows = view
             .filtered(&f)
             .into_iter()
@@ -769,7 +769,7 @@ pub(crate) async fn incident(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let storage = s.ctx.storage.as_ref();
-        let view = TeamView::load(storage, &cur.team.id)?;
+        let view = s.views.get(storage, &cur.team.id)?;
         let i = view
             .incident(&id)
             .ok_or(ServerError::NotFound("incident"))?;
@@ -903,7 +903,7 @@ pub(crate) async fn attachment(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let storage = s.ctx.storage.as_ref();
-        let view = TeamView::load(storage, &cur.team.id)?;
+        let view = s.views.get(storage, &cur.team.id)?;
         let signed: AttachmentRef = view
             .incidents
             .iter()
@@ -1021,7 +1021,7 @@ fn line(v: Option<&serde_json::Value>) -> Vec<[f64; 2]> {
 
 pub(crate) async fn advance(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let mut features = Vec::new();
         let walks_of = |kind: &str, id: &str| -> Vec<WalkView> {
             view.walks
@@ -1154,7 +1154,7 @@ struct ExportsPage {
 
 pub(crate) async fn exports(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
     with_user(s, headers, |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         render(&ExportsPage {
             c: chrome(cur, "exports"),
             total: view.incidents.len(),
