@@ -7,6 +7,7 @@
 
 pub mod accounts;
 mod assets;
+mod export;
 mod live;
 mod pages;
 pub mod session;
@@ -63,6 +64,7 @@ pub(crate) struct ConsoleState {
     pub ctx: Arc<Ctx>,
     pub config: Arc<ConsoleConfig>,
     pub logins: Arc<EnrollThrottle>,
+    pub views: Arc<view::ViewCache>,
 }
 
 /// The console's routes, to be merged into the server's router.
@@ -72,6 +74,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         ctx,
         config,
         logins: Arc::new(EnrollThrottle::new(login_limits())),
+        views: Arc::new(view::ViewCache::default()),
     };
     Router::new()
         .route("/console", get(pages::home))
@@ -87,6 +90,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/console/attachments/{id}", get(pages::attachment))
         .route("/console/advance", get(pages::advance))
         .route("/console/exports", get(pages::exports))
+        .route("/console/exports/incidents", post(pages::export_incidents))
         .route("/console/audit", get(pages::audit_log))
         .route("/console/events", get(live::events))
         .route("/console/assets/{name}", get(assets::asset))

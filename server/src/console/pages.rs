@@ -22,6 +22,10 @@ use crate::conn::ClientAddr;
 use crate::error::ServerError;
 use crate::service;
 
+/// The most incidents the list shows (the newest that match): a page stays small whatever
+/// the team's history; the filters narrow it.
+pub const MAX_ROWS: usize = 500;
+
 /// The largest photo the console decrypts for a page.
 pub const MAX_PHOTO_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -37,7 +41,14 @@ where
 {
     let joined = tokio::task::spawn_blocking(move || {
         let now = s.ctx.now_ms();
-        match session::current(s.ctx.storage.as_ref(), &headers, s.config.sessions, now)? {
+        let activity = session::Activity::of(&headers);
+        match session::current(
+            s.ctx.storage.as_ref(),
+            &headers,
+            s.config.sessions,
+            now,
+            activity,
+        )? {
             None => Ok(Redirect::to("/console/login").into_response()),
             Some(cur) => f(&s, &cur),
         }
@@ -198,6 +209,7 @@ pub(crate) async fn login_form(State(s): State<ConsoleState>, headers: HeaderMap
             &headers,
             config.sessions,
             ctx.now_ms(),
+            session::Activity::User,
         )
     })
     .await;
@@ -602,6 +614,8 @@ pub(crate) struct Choice {
 struct IncidentsPage {
     c: Chrome,
     rows: Vec<Row>,
+    /// How many match the filters (the list shows the newest [`MAX_ROWS`]).
+    matching: usize,
     total: usize,
     f: Filter,
     query: String,
@@ -635,13 +649,16 @@ pub(crate) async fn incidents(
     Query(f): Query<Filter>,
 ) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let rows: Vec<Row> = view
-            .filtered(&f)
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let selected = view.filtered(&f);
+        let matching = selected.len();
+        let rows: Vec<Row> = selected
             .into_iter()
+            .take(MAX_ROWS)
             .map(|i| row(&view, i))
             .collect();
         render(&IncidentsPage {
+            matching,
             c: chrome(cur, "incidents"),
             total: view.incidents.len(),
             rows,
@@ -685,10 +702,11 @@ pub(crate) async fn incident_rows(
     Query(f): Query<Filter>,
 ) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let rows = view
             .filtered(&f)
             .into_iter()
+            .take(MAX_ROWS)
             .map(|i| row(&view, i))
             .collect();
         let mut r = render(&RowsFragment { rows })?;
@@ -759,7 +777,7 @@ pub(crate) async fn incident(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let storage = s.ctx.storage.as_ref();
-        let view = TeamView::load(storage, &cur.team.id)?;
+        let view = s.views.get(storage, &cur.team.id)?;
         let i = view
             .incident(&id)
             .ok_or(ServerError::NotFound("incident"))?;
@@ -893,7 +911,7 @@ pub(crate) async fn attachment(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let storage = s.ctx.storage.as_ref();
-        let view = TeamView::load(storage, &cur.team.id)?;
+        let view = s.views.get(storage, &cur.team.id)?;
         let signed: AttachmentRef = view
             .incidents
             .iter()
@@ -1011,7 +1029,7 @@ fn line(v: Option<&serde_json::Value>) -> Vec<[f64; 2]> {
 
 pub(crate) async fn advance(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let mut features = Vec::new();
         let walks_of = |kind: &str, id: &str| -> Vec<WalkView> {
             view.walks
@@ -1136,13 +1154,105 @@ pub(crate) async fn audit_log(State(s): State<ConsoleState>, headers: HeaderMap)
 #[template(path = "exports.html")]
 struct ExportsPage {
     c: Chrome,
+    total: usize,
+    categories: Vec<Choice>,
+    severities: Vec<Choice>,
+    officers: Vec<Choice>,
 }
 
 pub(crate) async fn exports(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, |_, cur| {
+    with_user(s, headers, |s, cur| {
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         render(&ExportsPage {
             c: chrome(cur, "exports"),
+            total: view.incidents.len(),
+            categories: enum_choices(Category::ALL.iter().map(|c| c.as_str())),
+            severities: enum_choices(Severity::ALL.iter().map(|c| c.as_str())),
+            officers: view
+                .officers()
+                .into_iter()
+                .map(|o| Choice {
+                    value: o.clone(),
+                    label: o,
+                })
+                .collect(),
         })
+    })
+    .await
+}
+
+fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
+    values
+        .map(|v| Choice {
+            value: v.to_string(),
+            label: label(v),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ExportForm {
+    csrf: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    officer: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// A leader downloads the signed entries of a selection (`export.rs`); audited.
+pub(crate) async fn export_incidents(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let filter = Filter {
+        category: form.category,
+        severity: form.severity,
+        officer: form.officer,
+        from: form.from,
+        to: form.to,
+        q: form.q,
+        ..Filter::default()
+    };
+    with_form(s, headers, form.csrf, move |s, cur| {
+        if !cur.is_leader() {
+            return Ok(forbidden_viewer());
+        }
+        let (count, bytes) = super::export::incidents_json(s, cur, &filter)?;
+        let selection = filter.describe();
+        audit(
+            s,
+            cur,
+            "export",
+            &format!(
+                "{count} incident(s){}",
+                if selection.is_empty() {
+                    String::new()
+                } else {
+                    format!(" where {selection}")
+                }
+            ),
+        )?;
+        let name = format!("vigil-export-{}.json", s.ctx.now_ms());
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
     })
     .await
 }

@@ -6,6 +6,7 @@
 //! each entry says and who sent it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -36,6 +37,8 @@ pub struct EntryView {
     pub patch: Option<String>,
     /// Where the server stored it (ingest order).
     pub server_seq: u64,
+    /// The `incident.entry` payload exactly as the device signed and sent it.
+    pub payload: Value,
 }
 
 #[derive(Clone, Debug)]
@@ -213,6 +216,31 @@ impl TeamView {
     }
 }
 
+/// The last view built of each team, reused while the team's change log has nothing newer
+/// (one cheap query says so): an open console costs a full read only after a push.
+#[derive(Default)]
+pub struct ViewCache {
+    teams: Mutex<HashMap<String, Arc<TeamView>>>,
+}
+
+impl ViewCache {
+    pub fn get(&self, storage: &dyn Storage, team_id: &str) -> Result<Arc<TeamView>, ServerError> {
+        let cached = self.lock().get(team_id).cloned();
+        if let Some(view) = cached {
+            if storage.pull(team_id, view.cursor, 1)?.changes.is_empty() {
+                return Ok(view);
+            }
+        }
+        let fresh = Arc::new(TeamView::load(storage, team_id)?);
+        self.lock().insert(team_id.to_string(), fresh.clone());
+        Ok(fresh)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TeamView>>> {
+        self.teams.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// The Incidents page's filters (query string; empty = any).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default)]
@@ -248,6 +276,30 @@ impl Filter {
             .map(|(k, v)| format!("{k}={}", urlencode(v)))
             .collect::<Vec<_>>()
             .join("&")
+    }
+}
+
+impl Filter {
+    /// The selection in words for the audit log: the filters, and that words were searched
+    /// for (never the words: they may name people).
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = [
+            ("category", &self.category),
+            ("severity", &self.severity),
+            ("officer", &self.officer),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("venue", &self.venue),
+            ("route", &self.route),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+        if !self.q.trim().is_empty() {
+            parts.push("a word search".into());
+        }
+        parts.join(", ")
     }
 }
 
@@ -396,6 +448,7 @@ impl Builder {
                 .and_then(|a| serde_json::to_value(&a.patch).ok())
                 .map(|p| describe_patch(&p)),
             server_seq: c.server_seq,
+            payload: c.payload.clone(),
         };
         let slot = self.reports.entry(body.incident_id.clone()).or_default();
         if body.report.is_some() {
