@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigil_core::keyfile::{decode, encode};
+use vigil_core::testing::keyfile::{decode, encode};
 use vigil_fuzz::keyfile_framed;
 
 fuzz_target!(|data: &[u8]| {

@@ -128,7 +128,7 @@ pub fn keyfile_framed(data: &[u8]) -> Vec<u8> {
         (rest, &[][..])
     };
     let mut out = Vec::with_capacity(data.len() + 64);
-    out.extend_from_slice(vigil_core::keyfile::MAGIC);
+    out.extend_from_slice(vigil_core::testing::keyfile::MAGIC);
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(body);
