@@ -12,6 +12,7 @@ pub mod evidence;
 mod ffi;
 pub mod incident;
 pub mod keyfile;
+pub mod passphrase;
 pub mod shared;
 pub mod store;
 pub mod sync;
