@@ -86,6 +86,7 @@ dependencies {
     implementation(libs.androidx.lifecycle.process)
     implementation(libs.androidx.work.runtime)
     implementation(libs.androidx.biometric)
+    implementation(libs.androidx.fragment)
     implementation(libs.kotlinx.coroutines.android)
     implementation(libs.zxcvbn)
     // JNA >= 5.17 as an AAR: its libjnidispatch.so is 16 KB-page aligned.

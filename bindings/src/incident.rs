@@ -479,6 +479,23 @@ impl IncidentLog {
         Ok(r)
     }
 
+    /// Seals the file at `path` (streamed) as an attachment that no incident references
+    /// yet: a checklist answer's photo (`AnswerInput.photos`, a photo item's answer),
+    /// which "raise an incident from this item" then carries. Returns its reference.
+    /// Blocking.
+    pub fn store_attachment_file(
+        &self,
+        path: String,
+        mime: String,
+        captured_at_millis: Option<i64>,
+    ) -> Result<AttachmentRef, IncidentError> {
+        let captured = captured_at_millis
+            .map(|ms| from_millis("capture time", ms))
+            .transpose()?;
+        let mut src = BufReader::new(File::open(&path).map_err(io_err)?);
+        self.with(|l| l.store_attachment(&mut src, &mime, captured))
+    }
+
     /// Decrypts attachment `id` into a new file at `path` (streamed; an existing file is
     /// refused). On any error the partial file is removed. Blocking.
     pub fn read_attachment_to_file(

@@ -35,6 +35,7 @@ pub struct AppState {
 }
 
 pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
+    let console = crate::console::router(ctx.clone());
     Router::new()
         .route(paths::HEALTH, get(|| async { "ok" }))
         .route(paths::ENROLL, post(enroll))
@@ -52,6 +53,7 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
             body_limit,
             enroll: Arc::new(EnrollThrottle::new(EnrollLimits::default())),
         })
+        .merge(console)
 }
 
 /// Logs every refused request (4xx) with its route, status, error code and reason, so an
@@ -152,7 +154,13 @@ async fn enroll(
 }
 
 async fn push(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
-    run(s, body, service::push).await
+    let ctx = s.ctx.clone();
+    let response = run(s, body, service::push).await;
+    if response.status() == StatusCode::OK {
+        // The console's live views look for new changes.
+        ctx.pushed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+    response
 }
 
 async fn pull(State(s): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {

@@ -7,6 +7,7 @@ pub mod api;
 pub mod blobs;
 pub mod clock;
 pub mod conn;
+pub mod console;
 pub mod error;
 mod ingest;
 #[cfg(feature = "postgres")]

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use vigil_server::api::DEFAULT_BODY_LIMIT;
+use vigil_server::console::accounts::{self, Role};
+use vigil_server::console::{ConsoleConfig, SessionLimits};
 use vigil_server::tls::TlsIdentity;
 use vigil_server::{service, Ctx, SqliteStorage, Storage};
 
@@ -39,6 +41,20 @@ struct Cli {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// Map tiles for the web console, `https://tiles.example/{z}/{x}/{y}.png`. Without,
+    /// the console's maps draw on a plain background.
+    #[arg(long, env = "VIGIL_CONSOLE_TILE_URL")]
+    console_tile_url: Option<String>,
+    /// The address devices enroll with, shown with the console's enrollment codes
+    /// (default: the address the console was opened at).
+    #[arg(long, env = "VIGIL_SERVER_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Console sessions end after this many seconds without a request (30 minutes).
+    #[arg(long, default_value_t = 1800)]
+    console_idle_seconds: u64,
+    /// Console sessions end this many hours after sign-in, whatever happens.
+    #[arg(long, default_value_t = 12)]
+    console_session_hours: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -58,6 +74,16 @@ enum Admin {
     IssueCode { team: String },
     /// Revokes a device: its pushes and pulls are refused from now on.
     Revoke { device: String },
+    /// Creates a web console user of a team (id or name); reads the passphrase from the
+    /// terminal (or one line of standard input) and prints, once, the TOTP secret as an
+    /// `otpauth://` URI for an authenticator app.
+    CreateUser {
+        name: String,
+        #[arg(long, value_parser = ["leader", "viewer"])]
+        role: String,
+        #[arg(long)]
+        team: String,
+    },
     /// Prints the SPKI pin (`sha256/<base64>`) of a PEM certificate's leaf, for
     /// `vigil enroll --pin`. Needs no data directory.
     Pin {
@@ -104,7 +130,18 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Admin(a)) => admin(storage.as_ref(), a),
-        None => run(storage, cli.listen, cli.body_limit, tls),
+        None => {
+            let console = ConsoleConfig {
+                tile_url: cli.console_tile_url.clone(),
+                public_url: cli.public_url.clone(),
+                pin: tls.as_ref().map(|t| t.pin.to_string()),
+                sessions: SessionLimits {
+                    lifetime_ms: cli.console_session_hours.max(1) * 3_600_000,
+                    idle_ms: cli.console_idle_seconds.max(1) * 1000,
+                },
+            };
+            run(storage, cli.listen, cli.body_limit, tls, console)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,9 +196,53 @@ fn admin(storage: &dyn Storage, cmd: Admin) -> Result<(), String> {
             storage.revoke_device(&device).map_err(s)?;
             println!("revoked {device}");
         }
+        Admin::CreateUser { name, role, team } => {
+            let role = Role::parse(&role).ok_or("--role is leader or viewer")?;
+            let passphrase = read_passphrase()?;
+            let user = accounts::create_user(
+                storage,
+                &name,
+                role,
+                &team,
+                &passphrase,
+                vigil_server::now_ms(),
+            )
+            .map_err(|e| e.to_string())?;
+            println!(
+                "created console user {name} ({}) of team {}",
+                role.as_str(),
+                user.team_name
+            );
+            println!("TOTP secret (shown once; add it to an authenticator app):");
+            println!("{}", user.otpauth_uri);
+        }
         Admin::Pin { tls_cert } => print_pin(&tls_cert)?,
     }
     Ok(())
+}
+
+/// The new user's passphrase: typed twice at the terminal, or one line of standard input
+/// (scripts).
+fn read_passphrase() -> Result<zeroize::Zeroizing<String>, String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let a = zeroize::Zeroizing::new(
+            rpassword::prompt_password("Passphrase: ").map_err(|e| e.to_string())?,
+        );
+        let b = zeroize::Zeroizing::new(
+            rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?,
+        );
+        if *a != *b {
+            return Err("the passphrases differ".into());
+        }
+        return Ok(a);
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let trimmed = zeroize::Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string());
+    Ok(trimmed)
 }
 
 fn s(e: vigil_server::ServerError) -> String {
@@ -179,8 +260,9 @@ fn run(
     listen: SocketAddr,
     body_limit: usize,
     tls: Option<TlsIdentity>,
+    console: ConsoleConfig,
 ) -> Result<(), String> {
-    let ctx = Arc::new(Ctx::new(storage));
+    let ctx = Arc::new(Ctx::new(storage).with_console(console));
     // The receipt signing key: created and stored in the database at first start.
     let key = hex::encode(ctx.server_key().map_err(s)?.public_key());
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("sql/pg/0002_chain_heads.sql")),
     (3, include_str!("sql/pg/0003_blobs.sql")),
     (4, include_str!("sql/pg/0004_blob_pending.sql")),
+    (5, include_str!("sql/pg/0005_console.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed).
@@ -52,7 +53,7 @@ impl PgStorage {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Client> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Client> {
         self.client.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

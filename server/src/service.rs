@@ -31,6 +31,12 @@ pub struct Ctx {
     /// Chunk bytes received in blob puts since start (kept or not): what the devices'
     /// uploads cost the link, for operators and the slow-link tests.
     blob_bytes: AtomicU64,
+    /// The web console's configuration (`vigil-server` flags).
+    pub console: crate::console::ConsoleConfig,
+    /// Counts pushes that stored something: the console's live view waits on it.
+    pub(crate) pushed: tokio::sync::watch::Sender<u64>,
+    /// When each device last synced (a signed push or pull answered), since this start.
+    last_seen: std::sync::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 impl Ctx {
@@ -51,7 +57,16 @@ impl Ctx {
             clock: Arc::new(MonotonicClock::new(clock, high)),
             server_key: OnceLock::new(),
             blob_bytes: AtomicU64::new(0),
+            console: crate::console::ConsoleConfig::default(),
+            pushed: tokio::sync::watch::Sender::new(0),
+            last_seen: Default::default(),
         }
+    }
+
+    /// The same context with the web console configured by `config`.
+    pub fn with_console(mut self, config: crate::console::ConsoleConfig) -> Ctx {
+        self.console = config;
+        self
     }
 
     /// The server's Ed25519 key that signs chain receipts: created and stored in the
@@ -75,6 +90,19 @@ impl Ctx {
     /// Chunk bytes received in blob puts since this server started.
     pub fn blob_bytes_received(&self) -> u64 {
         self.blob_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Records that `device_id` synced now (for the console's Team page).
+    pub(crate) fn saw(&self, device_id: &str) {
+        let now = self.now_ms();
+        let mut seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert(device_id.to_string(), now);
+    }
+
+    /// When `device_id` last synced with this server process (0: not since it started).
+    pub fn last_seen(&self, device_id: &str) -> u64 {
+        let seen = self.last_seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(device_id).copied().unwrap_or(0)
     }
 
     pub(crate) fn count_blob_bytes(&self, n: usize) {
@@ -315,6 +343,7 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
             )),
         },
     };
+    ctx.saw(&device.id);
     Ok(PushResult {
         schema_version: batch.schema_version,
         server_time_ms: Some(ctx.now_ms()),
@@ -377,6 +406,7 @@ pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
         .last()
         .map(|c| c.server_seq)
         .unwrap_or(req.cursor);
+    ctx.saw(&device.id);
     Ok(PullPage {
         schema_version: req.schema_version,
         changes: page.changes,

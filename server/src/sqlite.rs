@@ -21,6 +21,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("sql/0002_chain_heads.sql")),
     (3, include_str!("sql/0003_blobs.sql")),
     (4, include_str!("sql/0004_blob_pending.sql")),
+    (5, include_str!("sql/0005_console.sql")),
 ];
 
 pub const DB_FILE: &str = "vigil-server.db";
@@ -96,7 +97,7 @@ impl SqliteStorage {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a transaction half-applied (it is
         // rolled back on drop), so a poisoned lock is still safe to use.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())

@@ -4,6 +4,7 @@
 
 use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
 
+use crate::console::store::ConsoleStorage;
 use crate::error::ServerError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +52,8 @@ pub struct ChainHead {
 pub type Validator<'a> =
     &'a dyn Fn(&PushEntry, Option<&ChainHead>) -> Result<Option<ChainHead>, String>;
 
-pub trait Storage: Send + Sync + 'static {
+/// [`ConsoleStorage`]: the web console's users, sessions and audit log.
+pub trait Storage: ConsoleStorage + Send + Sync + 'static {
     fn create_team(&self, name: &str) -> Result<String, ServerError>;
     /// Stores a code's hash for `team_id`, valid until `expires_ms`.
     fn add_code(&self, team_id: &str, code_hash: &str, expires_ms: u64) -> Result<(), ServerError>;

@@ -92,6 +92,25 @@ ensure_kotlin_parser() {
             "tree-sitter==$TREE_SITTER_VERSION" "tree-sitter-kotlin==$TREE_SITTER_KOTLIN_VERSION"
 }
 
+# The web console's browser tests (tests/console/): Debian's Chromium, and Playwright (the
+# library only: it drives that Chromium, never downloads a browser) with axe-core from npm,
+# pinned, under .tools/console.
+CONSOLE_PLAYWRIGHT_VERSION=1.65.2
+CONSOLE_AXE_VERSION=4.14.1
+CONSOLE_NODE_MODULES="$TOOLS_DIR/console/node_modules"
+
+ensure_console_browser() {
+    ensure_apt chromium
+    command -v npm >/dev/null 2>&1 || ensure_apt nodejs npm
+    if ! grep -q "\"version\": \"$CONSOLE_PLAYWRIGHT_VERSION\"" "$CONSOLE_NODE_MODULES/playwright-core/package.json" 2>/dev/null ||
+        ! grep -q "\"version\": \"$CONSOLE_AXE_VERSION\"" "$CONSOLE_NODE_MODULES/axe-core/package.json" 2>/dev/null; then
+        echo "setup: installing playwright-core@$CONSOLE_PLAYWRIGHT_VERSION and axe-core@$CONSOLE_AXE_VERSION from npm"
+        mkdir -p "$TOOLS_DIR/console"
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/console" \
+            "playwright-core@$CONSOLE_PLAYWRIGHT_VERSION" "axe-core@$CONSOLE_AXE_VERSION" >/dev/null
+    fi
+}
+
 # tree-sitter's Swift grammar (PyPI) parse-checks ios/ and the generated Swift bindings
 # (ios/tools/), in the examiner's venv under .tools: there is no Swift compiler here.
 ensure_swift_parser() {
@@ -119,5 +138,6 @@ setup_all() {
     command -v pip3 >/dev/null 2>&1 || python3 -m pip --version >/dev/null 2>&1 || ensure_apt python3-pip
     ensure_kotlin_parser
     ensure_examiner_python
+    ensure_console_browser
     ensure_swift_parser
 }

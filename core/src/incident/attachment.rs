@@ -191,10 +191,23 @@ pub(crate) fn open(
         }
         Err(e) => return Err(io(e)),
     };
+    open_reader(&mut src, reference, key, out)
+}
+
+/// Opens a sealed file read from `src` (the team server holds attachments as blobs, not
+/// files) into `out`, with every check of [`open`]: each chunk's tag, order and end, then
+/// the plaintext's size and the SHA-256 the entry signed. On any error the caller must
+/// discard what was written so far.
+pub fn open_reader(
+    src: &mut dyn Read,
+    reference: &AttachmentRef,
+    key: &[u8; 32],
+    out: &mut dyn Write,
+) -> IncidentResult<()> {
     let block = CHUNK + TAG_LEN;
     let mut cur = Zeroizing::new(vec![0u8; block]);
     let mut next = Zeroizing::new(vec![0u8; block]);
-    let mut n = fill(&mut src, &mut cur).map_err(io)?;
+    let mut n = fill(src, &mut cur).map_err(io)?;
     let mut hasher = digest::Context::new(&digest::SHA256);
     let mut size = 0u64;
     let mut index = 0u64;
@@ -203,7 +216,7 @@ pub(crate) fn open(
             return Err(IncidentError::AttachmentCorrupt);
         }
         let m = if n == block {
-            fill(&mut src, &mut next).map_err(io)?
+            fill(src, &mut next).map_err(io)?
         } else {
             0
         };

@@ -18,26 +18,28 @@ import javax.crypto.spec.GCMParameterSpec
  * The platform key the core stacks on a key slot: an AES-256-GCM key in the Android
  * Keystore, in StrongBox where the phone has one, usable only while the device is unlocked.
  * Wrapped blobs are IV (12 bytes) then ciphertext and tag. With [biometric] the key also
- * needs a fresh biometric authentication per use: the caller authenticates a
- * [BiometricPrompt.CryptoObject] made from [cipherForUnwrap] first (see MainActivity).
- * Nothing here logs; errors carry no key material.
+ * needs a fresh biometric authentication per use (wrap and unwrap): the cipher is handed
+ * to [authenticate] (the [BiometricGate]'s prompt, with a `CryptoObject`) and used only
+ * once it comes back authenticated. The core calls wrap/unwrap on an IO thread, where
+ * waiting for the prompt is fine. Nothing here logs; errors carry no key material.
  */
 class KeystoreKeyWrapper(
     private val context: Context,
     private val alias: String = "vigil.platform.v1",
     private val biometric: Boolean = false,
+    private val authenticate: ((Cipher, String) -> Cipher?)? = null,
 ) : KeyWrapper {
     private val keyStore: KeyStore = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
 
-    /** A cipher already authenticated by a biometric prompt, used once by the next unwrap. */
-    @Volatile
-    var authenticatedCipher: Cipher? = null
-
     override fun wrap(plaintext: ByteArray): ByteArray {
+        val c = try {
+            Cipher.getInstance(TRANSFORMATION).apply { init(Cipher.ENCRYPT_MODE, key()) }
+        } catch (e: Exception) {
+            throw KeyWrapperException.Failed("keystore wrap failed: ${e.javaClass.simpleName}")
+        }
+        val ready = authorized(c, "Turn on fingerprint unlock")
         try {
-            val c = Cipher.getInstance(TRANSFORMATION)
-            c.init(Cipher.ENCRYPT_MODE, key())
-            return c.iv + c.doFinal(plaintext)
+            return ready.iv + ready.doFinal(plaintext)
         } catch (e: Exception) {
             throw KeyWrapperException.Failed("keystore wrap failed: ${e.javaClass.simpleName}")
         }
@@ -45,16 +47,36 @@ class KeystoreKeyWrapper(
 
     override fun unwrap(wrapped: ByteArray): ByteArray {
         if (wrapped.size < IV_BYTES + TAG_BYTES) throw KeyWrapperException.Failed("wrapped key too short")
+        val c = try {
+            cipherForUnwrap(wrapped)
+        } catch (e: Exception) {
+            // KeyPermanentlyInvalidatedException: a fingerprint was added since; the passphrase still works.
+            throw KeyWrapperException.Failed("keystore unwrap failed: ${e.javaClass.simpleName}")
+        }
+        val ready = authorized(c, "Unlock Vigil")
         try {
-            val c = authenticatedCipher?.also { authenticatedCipher = null } ?: cipherForUnwrap(wrapped)
-            return c.doFinal(wrapped, IV_BYTES, wrapped.size - IV_BYTES)
+            return ready.doFinal(wrapped, IV_BYTES, wrapped.size - IV_BYTES)
         } catch (e: Exception) {
             throw KeyWrapperException.Failed("keystore unwrap failed: ${e.javaClass.simpleName}")
         }
     }
 
-    /** The decrypting cipher for [wrapped], to hand to a BiometricPrompt as its CryptoObject. */
-    fun cipherForUnwrap(wrapped: ByteArray): Cipher = Cipher.getInstance(TRANSFORMATION).apply {
+    /** The cipher itself, or for a biometric key the same cipher once the officer authenticated it. */
+    private fun authorized(c: Cipher, title: String): Cipher {
+        if (!biometric) return c
+        val auth = authenticate ?: throw KeyWrapperException.Failed("no biometric prompt available")
+        return auth(c, title) ?: throw KeyWrapperException.Failed("biometric authentication cancelled")
+    }
+
+    /** True when this wrapper's Keystore key exists (a biometric key is made when turned on). */
+    fun hasKey(): Boolean = try {
+        keyStore.containsAlias(alias)
+    } catch (e: Exception) {
+        false
+    }
+
+    /** The decrypting cipher for [wrapped] (for a biometric key: to authenticate before use). */
+    private fun cipherForUnwrap(wrapped: ByteArray): Cipher = Cipher.getInstance(TRANSFORMATION).apply {
         init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BYTES * 8, wrapped, 0, IV_BYTES))
     }
 

@@ -3,9 +3,9 @@ package app.vigil.android
 import android.content.res.Configuration
 import android.os.Bundle
 import android.view.WindowManager
-import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
 import androidx.compose.foundation.isSystemInDarkTheme
+import androidx.fragment.app.FragmentActivity
 import app.vigil.ui.VigilApp
 import java.io.File
 import java.time.LocalTime
@@ -13,13 +13,16 @@ import java.time.LocalTime
 /**
  * The one activity: the shared Compose app over the application's core. FLAG_SECURE keeps
  * the screens out of screenshots, the recent-apps thumbnail and screen casting. Dark theme
- * follows the system, and is the default at night whatever the system says.
+ * follows the system, and is the default at night whatever the system says. A
+ * FragmentActivity because the BiometricPrompt needs one; the camera is the system's.
  */
-class MainActivity : ComponentActivity() {
+class MainActivity : FragmentActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         window.setFlags(WindowManager.LayoutParams.FLAG_SECURE, WindowManager.LayoutParams.FLAG_SECURE)
         val app = application as VigilApplication
+        app.biometricGate.activity = this
+        val camera = AndroidCamera(this)
         setContent {
             val night = LocalTime.now().let { it.hour >= 19 || it.hour < 7 }
             VigilApp(
@@ -28,7 +31,11 @@ class MainActivity : ComponentActivity() {
                 position = app.position,
                 dark = isSystemInDarkTheme() || night,
                 appVersion = "Vigil ${packageManager.getPackageInfo(packageName, 0).versionName}",
-                exportPath = { File(cacheDir, "export").apply { mkdirs() }.resolve("evidence.zip").absolutePath },
+                exportPath = {
+                    File(noBackupFilesDir, "export").apply { mkdirs() }
+                        .resolve("evidence-${System.currentTimeMillis()}.json").absolutePath
+                },
+                camera = camera,
             )
         }
     }
@@ -41,6 +48,12 @@ class MainActivity : ComponentActivity() {
     override fun onStop() {
         (application as VigilApplication).position.stop()
         super.onStop()
+    }
+
+    override fun onDestroy() {
+        val app = application as VigilApplication
+        if (app.biometricGate.activity === this) app.biometricGate.activity = null
+        super.onDestroy()
     }
 
     override fun onConfigurationChanged(newConfig: Configuration) = super.onConfigurationChanged(newConfig)

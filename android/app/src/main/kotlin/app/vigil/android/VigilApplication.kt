@@ -1,6 +1,7 @@
 package app.vigil.android
 
 import android.app.Application
+import androidx.biometric.BiometricManager
 import app.vigil.core.model.SyncTrigger
 import app.vigil.presentation.VigilCore
 import kotlinx.coroutines.CoroutineScope
@@ -24,11 +25,26 @@ class VigilApplication : Application() {
     lateinit var platformKey: KeystoreKeyWrapper
         private set
 
+    /** Shows the fingerprint prompt for the biometric key (MainActivity sets its activity). */
+    val biometricGate = BiometricGate()
+
     override fun onCreate() {
         super.onCreate()
         platformKey = KeystoreKeyWrapper(this)
         val officer = getSharedPreferences("vigil", MODE_PRIVATE).getString("officer", null) ?: "Officer"
-        vigil = VigilCore(File(noBackupFilesDir, "store").absolutePath, officer, platformKey)
+        // A second Keystore key that needs a strong biometric per use: offered only when the
+        // phone has one enrolled. Turned on in settings, it opens a platform-only slot.
+        val biometricKey = if (
+            BiometricManager.from(this).canAuthenticate(BiometricManager.Authenticators.BIOMETRIC_STRONG) ==
+            BiometricManager.BIOMETRIC_SUCCESS
+        ) {
+            KeystoreKeyWrapper(this, "vigil.biometric.v1", biometric = true, authenticate = biometricGate::authenticate)
+        } else {
+            null
+        }
+        vigil = VigilCore(File(noBackupFilesDir, "store").absolutePath, officer, platformKey, biometric = biometricKey)
+        // A photo the camera left before the app died was never sealed: plaintext, it goes.
+        File(filesDir, AndroidCamera.CAPTURE_DIR).listFiles()?.forEach { it.delete() }
         position = AndroidPosition(this)
         sync = SyncWiring(this, scope)
         sync.start()

@@ -36,9 +36,13 @@ fun main() {
                 title = "Vigil",
                 state = rememberWindowState(size = DpSize(420.dp, 860.dp)),
             ) {
-                VigilApp(vigil, scope, PositionProvider { fix }, dark, "Vigil desktop 0.1.0") {
-                    Paths.get(System.getProperty("user.home"), "vigil-evidence-${System.currentTimeMillis()}.zip").toString()
-                }
+                VigilApp(
+                    vigil, scope, PositionProvider { fix }, dark, "Vigil desktop 0.1.0",
+                    exportPath = {
+                        Paths.get(System.getProperty("user.home"), "vigil-evidence-${System.currentTimeMillis()}.json").toString()
+                    },
+                    camera = DesktopCamera(Paths.get("$store-captures").toFile()),
+                )
             }
         }
     } finally {

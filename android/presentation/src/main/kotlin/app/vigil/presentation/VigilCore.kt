@@ -3,6 +3,7 @@ package app.vigil.presentation
 import app.vigil.core.AdvanceWork
 import app.vigil.core.IncidentLog
 import app.vigil.core.model.KdfChoice
+import app.vigil.core.model.SlotKind
 import app.vigil.core.KeyWrapper
 import app.vigil.core.StoreException
 import app.vigil.core.SyncClient
@@ -16,13 +17,17 @@ import app.vigil.core.Vault
  * (SQLite, the KDF): presenters call it on their IO dispatcher.
  *
  * [platform] is the phone's key wrapper (Android Keystore on a phone, null or a JVM wrapper
- * here); [kdf] null means the core's default (strong) parameters.
+ * here); [biometric] a second one whose key needs a biometric authentication per use (the
+ * Android Keystore with a BiometricPrompt; null when the phone has none): enabled, it opens
+ * a platform-only slot, so a fingerprint unlocks without the passphrase. [kdf] null means
+ * the core's default (strong) parameters.
  */
 class VigilCore(
     private val storeDir: String,
     private val officer: String,
     private val platform: KeyWrapper? = null,
     private val kdf: KdfChoice? = null,
+    private val biometric: KeyWrapper? = null,
     private val syncOptions: SyncOptions = SyncOptions(null, null, listOf()),
 ) : AutoCloseable {
     private var vault: Vault? = null
@@ -47,6 +52,44 @@ class VigilCore(
     fun unlock(passphrase: ByteArray) {
         val v = openVault() ?: throw StoreException.NotFound()
         v.unlockWithPassphrase(passphrase, platform)
+    }
+
+    /**
+     * True when this phone has a biometric key and the store has a slot it may open (a
+     * platform-only slot): the unlock screen offers the fingerprint. Works while locked
+     * (the slot list is in the key file).
+     */
+    @Synchronized
+    fun biometricUnlockAvailable(): Boolean {
+        if (biometric == null) return false
+        val v = openVault() ?: return false
+        return v.status().slots.any { it.kind == SlotKind.PLATFORM }
+    }
+
+    /** Unlocks with the biometric key (the platform shows its prompt inside the unwrap). */
+    @Synchronized
+    fun unlockWithBiometric() {
+        val b = biometric ?: throw StoreException.PlatformKeyRejected()
+        val v = openVault() ?: throw StoreException.NotFound()
+        v.unlockWithPlatform(b)
+    }
+
+    /** Whether this phone could offer biometric unlock at all (settings show the switch). */
+    val biometricSupported: Boolean get() = biometric != null
+
+    /** Adds the platform-only slot the biometric key opens (unlocked store). */
+    @Synchronized
+    fun enableBiometric() {
+        val b = biometric ?: throw StoreException.PlatformKeyRejected()
+        if (!biometricUnlockAvailable()) vault().addPlatformSlot(b)
+    }
+
+    /** Removes the biometric slot(s) and deletes the biometric key. */
+    @Synchronized
+    fun disableBiometric() {
+        val v = vault()
+        for (slot in v.status().slots.filter { it.kind == SlotKind.PLATFORM }) v.removeSlot(slot.id)
+        biometric?.destroyKey()
     }
 
     /** Closes the database and forgets the keys; the handle stays for the next unlock. */

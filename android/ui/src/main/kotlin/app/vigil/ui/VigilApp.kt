@@ -17,7 +17,15 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.input.pointer.PointerEventPass
+import androidx.compose.ui.input.pointer.pointerInput
+import app.vigil.presentation.AutoLock
+import app.vigil.presentation.Camera
+import app.vigil.presentation.Capture
 import app.vigil.presentation.PositionProvider
+import app.vigil.presentation.advance.WalkIntent
+import app.vigil.presentation.incidents.IncidentDetailIntent
+import app.vigil.presentation.quicklog.QuickLogIntent
 import app.vigil.presentation.VigilCore
 import app.vigil.presentation.advance.AdvanceIntent
 import app.vigil.presentation.advance.AdvancePresenter
@@ -30,6 +38,7 @@ import app.vigil.presentation.settings.SettingsIntent
 import app.vigil.presentation.settings.SettingsPresenter
 import app.vigil.presentation.sync.SyncPresenter
 import app.vigil.presentation.unlock.UnlockPresenter
+import app.vigil.presentation.unlock.UnlockIntent
 import app.vigil.presentation.unlock.UnlockStage
 import app.vigil.ui.advance.AdvanceNav
 import app.vigil.ui.advance.AdvanceScreen
@@ -43,6 +52,7 @@ import app.vigil.ui.settings.SettingsScreen
 import app.vigil.ui.sync.SyncScreen
 import app.vigil.ui.unlock.UnlockScreen
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.launch
 
 /** Where the officer is in the app. Navigation is the host's; screens only report taps. */
 private sealed interface Place {
@@ -59,7 +69,9 @@ private sealed interface Place {
 /**
  * The app, shared by the Android activity and the desktop window: unlock first, then the
  * tabs. Each presenter is made when its screen opens; [exportPath] asks the platform where
- * to write an evidence bundle (null: cancelled).
+ * to write an evidence bundle (null: cancelled); [camera] takes photos for quick log,
+ * incidents and walk items (null: no camera, no photo buttons). After [autoLockMs] without
+ * a touch the store locks and the unlock screen comes back.
  */
 @Composable
 fun VigilApp(
@@ -69,16 +81,35 @@ fun VigilApp(
     dark: Boolean,
     appVersion: String,
     exportPath: () -> String?,
+    camera: Camera? = null,
+    autoLockMs: Long = AUTO_LOCK_MS,
 ) {
+    // Runs the camera, then hands the photo to the screen's presenter.
+    fun photo(then: (Capture) -> Unit): (() -> Unit)? = camera?.let { c -> { scope.launch { c.takePhoto()?.let(then) } } }
     val unlock = remember { UnlockPresenter(vigil, scope) }
     val unlockState by unlock.state.collectAsState()
+    val autoLock = remember { AutoLock(vigil, scope, autoLockMs) }
+    val idleLocked by autoLock.locked.collectAsState()
+    LaunchedEffect(unlockState.stage) {
+        if (unlockState.stage == UnlockStage.UNLOCKED) autoLock.touch() else autoLock.stop()
+    }
+    LaunchedEffect(idleLocked) { if (idleLocked) unlock.onIntent(UnlockIntent.Lock) }
     VigilTheme(dark = dark) {
         if (unlockState.stage != UnlockStage.UNLOCKED) {
             UnlockScreen(unlockState, unlock::onIntent)
             return@VigilTheme
         }
         var place by remember { mutableStateOf<Place>(Place.Home) }
-        Surface(color = MaterialTheme.colorScheme.background, modifier = Modifier.fillMaxSize()) {
+        // Every touch anywhere restarts the idle timer (seen before the screens handle it).
+        val touches = Modifier.pointerInput(autoLock) {
+            awaitPointerEventScope {
+                while (true) {
+                    awaitPointerEvent(PointerEventPass.Initial)
+                    autoLock.touch()
+                }
+            }
+        }
+        Surface(color = MaterialTheme.colorScheme.background, modifier = Modifier.fillMaxSize().then(touches)) {
             Column(Modifier.fillMaxSize()) {
                 Column(Modifier.weight(1f)) {
                     when (val p = place) {
@@ -97,7 +128,7 @@ fun VigilApp(
                         Place.QuickLog -> {
                             val presenter = remember { QuickLogPresenter(vigil, position, scope) }
                             val s by presenter.state.collectAsState()
-                            QuickLogScreen(s, presenter::onIntent)
+                            QuickLogScreen(s, presenter::onIntent, photo { presenter.onIntent(QuickLogIntent.AttachPhoto(it)) })
                         }
                         Place.Incidents -> {
                             val presenter = remember { IncidentsPresenter(vigil, scope) }
@@ -107,7 +138,7 @@ fun VigilApp(
                         is Place.Incident -> {
                             val presenter = remember(p.id) { IncidentDetailPresenter(vigil, p.id, scope) }
                             val s by presenter.state.collectAsState()
-                            IncidentDetailScreen(s, presenter::onIntent)
+                            IncidentDetailScreen(s, presenter::onIntent, photo { presenter.onIntent(IncidentDetailIntent.Attach(it)) })
                         }
                         Place.Advance -> {
                             val presenter = remember { AdvancePresenter(vigil, position, scope) }
@@ -125,7 +156,10 @@ fun VigilApp(
                         is Place.Walk -> {
                             val presenter = remember(p.id) { WalkPresenter(vigil, p.id, position, scope) }
                             val s by presenter.state.collectAsState()
-                            WalkScreen(s, presenter::onIntent)
+                            WalkScreen(
+                                s, presenter::onIntent,
+                                camera?.let { { itemId: String -> photo { presenter.onIntent(WalkIntent.AttachPhoto(itemId, it)) }?.invoke() } },
+                            )
                         }
                         Place.Sync -> {
                             val presenter = remember { SyncPresenter(vigil, scope) }
@@ -135,7 +169,7 @@ fun VigilApp(
                         Place.Settings -> {
                             val presenter = remember { SettingsPresenter(vigil, appVersion, scope) }
                             val s by presenter.state.collectAsState()
-                            LaunchedEffect(s.locked) { if (s.locked) unlock.onIntent(app.vigil.presentation.unlock.UnlockIntent.Lock) }
+                            LaunchedEffect(s.locked) { if (s.locked) unlock.onIntent(UnlockIntent.Lock) }
                             SettingsScreen(s, presenter::onIntent, {
                                 exportPath()?.let { presenter.onIntent(SettingsIntent.ExportBundle(it)) }
                             })
@@ -165,3 +199,6 @@ private fun androidx.compose.foundation.layout.RowScope.Tab(label: String, selec
         )
     }
 }
+
+/** Idle time before the store locks itself: five minutes without a touch. */
+const val AUTO_LOCK_MS: Long = 5 * 60_000L

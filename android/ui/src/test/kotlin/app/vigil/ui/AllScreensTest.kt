@@ -65,6 +65,8 @@ class AllScreensTest {
         val van = log.quickLog(Category.HOSTILE_SURVEILLANCE, LONDON.incidentLocation()).incidentId
         log.amend(van, "Details added after quick log", emptyPatch().copy(narrative = "Grey van parked opposite the hotel, two occupants, engine running", severity = Severity.HIGH))
         log.amend(van, "Plate read from CCTV", emptyPatch().copy(narrative = "Grey van parked opposite the hotel, two occupants, engine running. Index LX19 ABC."))
+        val photo = app.vigil.presentation.realPhoto(dir, "van.png")
+        log.attachFile(van, photo.path, photo.mime, photo.capturedAtMillis)
         val med = log.quickLog(Category.MEDICAL, null).incidentId
         log.amend(med, "Details added after quick log", emptyPatch().copy(narrative = "Principal felt faint at lunch; water and shade, recovered", severity = Severity.LOW))
         log.quickLog(Category.MEDIA, null)
@@ -94,14 +96,14 @@ class AllScreensTest {
             quick.onIntent(QuickLogIntent.SeverityPicked(Severity.MEDIUM))
             quick.onIntent(QuickLogIntent.NarrativeChanged("Man tried to hand the principal an envelope"))
             val details = quick.state.value
-            all("quicklog-details", 1000) { QuickLogScreen(details, {}) }
+            all("quicklog-details", 1100) { QuickLogScreen(details, {}, {}) }
 
             val list = IncidentsPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading && it.rows.size == 4 }
             all("incidents", 1100) { IncidentsScreen(list, {}, {}) }
 
             val detail = IncidentDetailPresenter(h.vigil, van, h.scope, time = TEST_TIME)
             val d = detail.state.awaitState { it.card != null && it.chain != null }
-            all("incident-detail", 1300) { IncidentDetailScreen(d, {}) }
+            all("incident-detail", 1500) { IncidentDetailScreen(d, {}, {}) }
             detail.onIntent(IncidentDetailIntent.StartAmend)
             detail.onIntent(IncidentDetailIntent.SeverityPicked(Severity.CRITICAL))
             val amending = detail.state.value
@@ -132,8 +134,10 @@ class AllScreensTest {
             walk.state.awaitState { s -> !s.busy && s.sections.flatMap { it.items }.first { it.id == checks[0].id }.answer != null }
             walk.onIntent(WalkIntent.NoteChanged(checks[1].id, "Fire door propped open"))
             walk.onIntent(WalkIntent.Check(checks[1].id, CheckState.ISSUE))
-            val w = walk.state.awaitState { it.issues == 1 && !it.busy }
-            all("walk", 1600) { WalkScreen(w, {}) }
+            walk.state.awaitState { it.issues == 1 && !it.busy }
+            walk.onIntent(WalkIntent.AttachPhoto(checks[1].id, app.vigil.presentation.realPhoto(dir, "door.png")))
+            val w = walk.state.awaitState { s -> !s.busy && s.sections.flatMap { it.items }.first { it.id == checks[1].id }.photos == 1 }
+            all("walk", 1700) { WalkScreen(w, {}, {}) }
 
             val sync = SyncPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
             all("sync-enroll", 900) { SyncScreen(sync, {}) }

@@ -6,6 +6,8 @@ import androidx.compose.ui.test.ExperimentalTestApi
 import androidx.compose.ui.test.assertIsEnabled
 import androidx.compose.ui.test.assertIsNotEnabled
 import androidx.compose.ui.test.assertTextContains
+import androidx.compose.ui.test.assertCountEquals
+import androidx.compose.ui.test.onAllNodesWithText
 import androidx.compose.ui.test.onNodeWithTag
 import androidx.compose.ui.test.onNodeWithText
 import androidx.compose.ui.test.performClick
@@ -17,7 +19,10 @@ import app.vigil.presentation.GOOD_PASSPHRASE
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
 import app.vigil.presentation.TEST_TIME
+import app.vigil.presentation.Camera
+import app.vigil.presentation.incidents.IncidentDetailIntent
 import app.vigil.presentation.incidents.IncidentDetailPresenter
+import app.vigil.presentation.quicklog.QuickLogIntent
 import app.vigil.presentation.incidents.emptyPatch
 import app.vigil.presentation.quicklog.QuickLogPresenter
 import app.vigil.presentation.unlock.UnlockPresenter
@@ -25,6 +30,7 @@ import app.vigil.presentation.unlock.UnlockStage
 import app.vigil.ui.incidents.IncidentDetailScreen
 import app.vigil.ui.quicklog.QuickLogScreen
 import app.vigil.ui.unlock.UnlockScreen
+import kotlinx.coroutines.launch
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
@@ -92,6 +98,68 @@ class MainPathsUiTest {
             val view = h.vigil.incidents().get(id)
             assertEquals("Principal fainted on the steps", view.current.narrative)
             assertEquals(Category.MEDICAL, view.current.category)
+        }
+    }
+
+    @Test
+    fun `camera - a photo from quick log is sealed, then listed on the incident with another`() {
+        Harness(dir, create = true).use { h ->
+            var shots = 0
+            // The platform's camera: each shot leaves a real PNG file, as the phone's does.
+            val camera = Camera { app.vigil.presentation.realPhoto(dir, "shot-${++shots}.png") }
+            val p = QuickLogPresenter(h.vigil, { LONDON }, h.scope, time = TEST_TIME)
+            runComposeUiTest {
+                setContent {
+                    val s by p.state.collectAsState()
+                    VigilTheme(dark = true) {
+                        QuickLogScreen(s, p::onIntent, { h.scope.launch { camera.takePhoto()?.let { p.onIntent(QuickLogIntent.AttachPhoto(it)) } } })
+                    }
+                }
+                onNodeWithTag("tile-SECURITY_BREACH").performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.logged != null }
+                onNodeWithTag("take-photo").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.logged?.photos == 1 }
+                onNodeWithText("1 photo(s) sealed").assertExists()
+                onNodeWithTag("message").assertTextContains("Photo sealed", substring = true)
+            }
+            val id = p.state.value.logged!!.incidentId
+            val d = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            runComposeUiTest {
+                setContent {
+                    val s by d.state.collectAsState()
+                    VigilTheme(dark = false) {
+                        IncidentDetailScreen(s, d::onIntent, { h.scope.launch { camera.takePhoto()?.let { d.onIntent(IncidentDetailIntent.Attach(it)) } } })
+                    }
+                }
+                waitUntil(timeoutMillis = wait) { d.state.value.attachments.size == 1 }
+                onNodeWithText("taken 11:58", substring = true).performScrollTo().assertExists()
+                onNodeWithTag("take-photo").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { d.state.value.attachments.size == 2 && !d.state.value.busy }
+                for (a in d.state.value.attachments) onNodeWithTag("attachment-${a.id}").performScrollTo().assertExists()
+                onAllNodesWithText("Photo · ", substring = true).assertCountEquals(2)
+            }
+            assertEquals(2, h.vigil.incidents().get(id).current.attachments.size)
+            assertEquals(0, java.nio.file.Files.list(dir).use { l -> l.filter { it.fileName.toString().startsWith("shot-") }.count() }.toInt(),
+                "no plaintext photo left behind")
+        }
+    }
+
+    @Test
+    fun `auto-lock - the app left alone locks the store and shows the unlock screen`() {
+        Harness(dir, create = true).use { h ->
+            runComposeUiTest {
+                setContent {
+                    VigilApp(h.vigil, h.scope, { LONDON }, dark = true, appVersion = "test", exportPath = { null }, autoLockMs = 1_500)
+                }
+                waitUntil(timeoutMillis = wait) { onAllNodesWithText("Log incident").fetchSemanticsNodes().isNotEmpty() }
+                waitUntil(timeoutMillis = wait) { !h.vigil.isUnlocked() }
+                waitForIdle()
+                onNodeWithText("Vigil is locked").assertExists()
+                onNodeWithTag("passphrase").performTextInput(GOOD_PASSPHRASE)
+                onNodeWithTag("submit").performClick()
+                waitUntil(timeoutMillis = wait) { h.vigil.isUnlocked() }
+                waitUntil(timeoutMillis = wait) { onAllNodesWithText("Log incident").fetchSemanticsNodes().isNotEmpty() }
+            }
         }
     }
 

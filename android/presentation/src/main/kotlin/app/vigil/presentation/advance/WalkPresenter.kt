@@ -8,6 +8,7 @@ import app.vigil.core.model.CheckState
 import app.vigil.core.model.ItemKind
 import app.vigil.core.model.Walk
 import app.vigil.core.model.WalkState
+import app.vigil.presentation.Capture
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
@@ -18,10 +19,10 @@ import kotlinx.coroutines.Dispatchers
 
 /**
  * How an item is answered on the walk screen: ok/issue/n.a.; typed text; a typed number;
- * one of the item's options; "here" (the current fix); or, for photo and contact items
- * (captured by the phone's camera and contacts), n.a. only from this screen.
+ * one of the item's options; "here" (the current fix); a photo (the camera); or, for
+ * contact items, n.a. only from this screen.
  */
-enum class AnswerStyle { CHECK, TEXT, NUMBER, CHOICE, LOCATION, OTHER }
+enum class AnswerStyle { CHECK, TEXT, NUMBER, CHOICE, LOCATION, PHOTO, OTHER }
 
 data class ItemRow(
     val id: String,
@@ -38,6 +39,8 @@ data class ItemRow(
     /** For a check item: how it was answered. */
     val checked: CheckState? = null,
     val notApplicable: Boolean = false,
+    /** Photos taken for this item (sealed in the store), answered or waiting for the answer. */
+    val photos: Int = 0,
 )
 
 data class SectionRow(val title: String, val items: List<ItemRow>)
@@ -80,6 +83,11 @@ sealed interface WalkIntent {
     data object SignOff : WalkIntent
     /** Raises an incident in the log from an item answered as an issue. */
     data class RaiseIncident(val itemId: String) : WalkIntent
+    /**
+     * A photo the camera took for an item: sealed into the store, then the answer of a
+     * photo item, or added to the item's answer (kept for its answer if not answered yet).
+     */
+    data class AttachPhoto(val itemId: String, val capture: Capture) : WalkIntent
     data object Refresh : WalkIntent
 }
 
@@ -96,6 +104,15 @@ class WalkPresenter(
     io: CoroutineDispatcher = Dispatchers.IO,
 ) : Presenter<WalkScreenState, WalkIntent>(WalkScreenState(walkId), scope, io) {
 
+    /** The walk's answers as last loaded (the presenter re-answers with them). */
+    @Volatile
+    private var answers: Map<String, Answer> = emptyMap()
+
+    /** Photos sealed for items not answered yet: they go with the item's answer. */
+    @Volatile
+    private var pendingPhotos: Map<String, List<String>> = emptyMap()
+
+    // After the fields above: load() may run on another thread at once.
     init {
         load()
     }
@@ -141,19 +158,71 @@ class WalkPresenter(
                     set { it.copy(error = CoreWords.of(e)) }
                 }
             }
+            is WalkIntent.AttachPhoto -> attachPhoto(intent.itemId, intent.capture)
             WalkIntent.Refresh -> load()
         }
     }
 
-    private fun answer(itemId: String, value: AnswerValue, issue: Boolean) {
+    private fun attachPhoto(itemId: String, c: Capture) {
+        val item = current.sections.flatMap { it.items }.firstOrNull { it.id == itemId } ?: return
         if (!current.editable) return
-        val note = if (value is AnswerValue.Text || value is AnswerValue.Number) "" else current.notes[itemId]?.trim().orEmpty()
-        act(null) {
+        set { it.copy(busy = true, error = null, message = null) }
+        launch {
+            try {
+                val id = core {
+                    vigil.incidents().storeAttachmentFile(c.path, c.mime, c.capturedAtMillis).id.also { c.sealed() }
+                }
+                val a = answers[itemId]
+                when {
+                    item.style == AnswerStyle.PHOTO -> {
+                        val before = (a?.value as? AnswerValue.Photo)?.attachments.orEmpty()
+                        set { it.copy(busy = false) }
+                        answer(itemId, AnswerValue.Photo(before + id), a?.issue == true)
+                    }
+                    a != null -> {
+                        set { it.copy(busy = false) }
+                        answer(itemId, a.value, a.issue, extraPhoto = id)
+                    }
+                    else -> {
+                        pendingPhotos = pendingPhotos + (itemId to pendingPhotos[itemId].orEmpty() + id)
+                        set { s -> s.copy(busy = false, message = "Photo sealed. It goes with this item's answer.").withPending() }
+                    }
+                }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun WalkScreenState.withPending(): WalkScreenState = copy(
+        sections = sections.map { s ->
+            s.copy(items = s.items.map { i ->
+                i.copy(photos = (answers[i.id]?.photos?.size ?: 0) + photoAnswers(answers[i.id]) + pendingPhotos[i.id].orEmpty().size)
+            })
+        },
+    )
+
+    private fun photoAnswers(a: Answer?): Int = (a?.value as? AnswerValue.Photo)?.attachments?.size ?: 0
+
+    private fun answer(itemId: String, value: AnswerValue, issue: Boolean, extraPhoto: String? = null) {
+        if (!current.editable) return
+        val before = answers[itemId]
+        val typed = current.notes[itemId]?.trim()
+        val note = when {
+            value is AnswerValue.Text || value is AnswerValue.Number -> ""
+            typed != null -> typed
+            else -> before?.note.orEmpty()
+        }
+        // A new answer keeps the item's photos: those of the answer before, those taken
+        // before it was answered, and the one just taken.
+        val photos = before?.photos.orEmpty() + pendingPhotos[itemId].orEmpty() + listOfNotNull(extraPhoto)
+        act(if (extraPhoto != null) "Photo sealed and added to this item." else null) {
             val fix = position.current()
             vigil.advance().answerItem(
                 current.walkId,
-                AnswerInput(itemId, value, note, issue, fix?.geo(), listOf(), vigil.officerName, null),
+                AnswerInput(itemId, value, note, issue, fix?.geo() ?: before?.position, photos, vigil.officerName, null),
             )
+            pendingPhotos = pendingPhotos - itemId
         }
     }
 
@@ -179,7 +248,8 @@ class WalkPresenter(
         launch {
             try {
                 val w = core { vigil.advance().getWalk(current.walkId) }
-                set { it.withWalk(w) }
+                answers = w.answers.associateBy { it.itemId }
+                set { it.withWalk(w).withPending() }
             } catch (e: Exception) {
                 set { it.copy(error = CoreWords.of(e)) }
             }
@@ -219,6 +289,7 @@ class WalkPresenter(
         is ItemKind.Number -> AnswerStyle.NUMBER
         is ItemKind.Choice -> AnswerStyle.CHOICE
         is ItemKind.Location -> AnswerStyle.LOCATION
+        is ItemKind.Photo -> AnswerStyle.PHOTO
         else -> AnswerStyle.OTHER
     }
 

@@ -3,7 +3,9 @@ package app.vigil.presentation.incidents
 import app.vigil.core.model.EntryKind
 import app.vigil.core.IncidentView
 import app.vigil.core.model.Severity
+import app.vigil.presentation.Capture
 import app.vigil.presentation.CoreWords
+import app.vigil.presentation.attachmentWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords
 import app.vigil.presentation.VigilCore
@@ -15,7 +17,8 @@ import kotlinx.coroutines.Dispatchers
 /** One entry of the incident's history: the original report or an amendment, never edited. */
 data class HistoryRow(val title: String, val at: String, val author: String, val reason: String?, val changes: String?)
 
-data class AttachmentRow(val id: String, val what: String, val size: String)
+/** One attachment of the incident: "Photo · 2.1 MB · taken 14:02". */
+data class AttachmentRow(val id: String, val words: String)
 
 /** The current view of an incident, in words. */
 data class IncidentCard(
@@ -82,18 +85,10 @@ data class IncidentDetailState(
                         ?.let { "Changed: $it" },
                 )
             },
-            attachments = r.attachments.map { a ->
-                AttachmentRow(a.id, a.mime.substringBefore('/').replaceFirstChar { it.uppercase() }, sizeWords(a.size.toLong()))
-            },
+            attachments = r.attachments.map { a -> AttachmentRow(a.id, attachmentWords(a.mime, a.size.toLong(), a.capturedAt, time)) },
             originalNarrative = r.narrative,
             currentSeverity = r.severity,
         )
-    }
-
-    private fun sizeWords(bytes: Long): String = when {
-        bytes < 1024 -> "$bytes B"
-        bytes < 1024 * 1024 -> "${bytes / 1024} KB"
-        else -> String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1048576.0)
     }
 }
 
@@ -104,8 +99,8 @@ sealed interface IncidentDetailIntent {
     data class ReasonChanged(val text: String) : IncidentDetailIntent
     data object SaveAmendment : IncidentDetailIntent
     data object CancelAmend : IncidentDetailIntent
-    /** A photo or file the platform captured, attached as a new amendment. */
-    data class Attach(val path: String, val mime: String, val capturedAtMillis: Long?) : IncidentDetailIntent
+    /** A photo the platform's camera took: sealed into the store and added by an amendment. */
+    data class Attach(val capture: Capture) : IncidentDetailIntent
     data object Refresh : IncidentDetailIntent
 }
 
@@ -190,15 +185,18 @@ class IncidentDetailPresenter(
     }
 
     private fun attach(a: IncidentDetailIntent.Attach) {
-        set { it.copy(busy = true) }
+        set { it.copy(busy = true, error = null, message = null) }
         launch {
             try {
-                // The core seals the file and adds it to the incident by an amendment.
+                // The core seals the file and adds it to the incident by an amendment; then
+                // the camera's plaintext file goes.
+                val c = a.capture
                 core {
-                    vigil.incidents().attachFile(current.incidentId, a.path, a.mime, a.capturedAtMillis)
+                    vigil.incidents().attachFile(current.incidentId, c.path, c.mime, c.capturedAtMillis)
+                    c.sealed()
                     vigil.localChange()
                 }
-                set { it.copy(busy = false, message = "Attached.") }
+                set { it.copy(busy = false, message = "Photo sealed and added. The history shows the amendment.") }
                 load()
             } catch (e: Exception) {
                 set { it.copy(busy = false, error = CoreWords.of(e)) }

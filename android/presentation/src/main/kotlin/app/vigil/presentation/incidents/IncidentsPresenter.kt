@@ -64,6 +64,9 @@ class IncidentsPresenter(
 ) : Presenter<IncidentsState, IncidentsIntent>(IncidentsState(), scope, io) {
     private var loadJob: Job? = null
 
+    /** Bumped by every reload: a slower, older load never overwrites a newer one's rows. */
+    private val generation = java.util.concurrent.atomic.AtomicInteger()
+
     init {
         reload()
     }
@@ -81,6 +84,7 @@ class IncidentsPresenter(
 
     private fun reload() {
         val s = current
+        val gen = generation.incrementAndGet()
         loadJob?.cancel()
         set { it.copy(loading = true) }
         loadJob = launch {
@@ -95,10 +99,11 @@ class IncidentsPresenter(
                         log.list(filter, LIMIT, null)
                     }
                 }
-                set { it.copy(rows = found.map { r -> IncidentRow.of(r, time) }, loading = false, error = null) }
+                val rows = found.map { r -> IncidentRow.of(r, time) }
+                set { if (gen == generation.get()) it.copy(rows = rows, loading = false, error = null) else it }
             } catch (e: Exception) {
                 if (e is kotlinx.coroutines.CancellationException) throw e
-                set { it.copy(loading = false, error = CoreWords.of(e)) }
+                set { if (gen == generation.get()) it.copy(loading = false, error = CoreWords.of(e)) else it }
             }
         }
     }

@@ -2,6 +2,7 @@ package app.vigil.presentation.quicklog
 
 import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
+import app.vigil.presentation.Capture
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
@@ -15,8 +16,11 @@ import kotlinx.coroutines.Dispatchers
 
 data class Tile(val category: Category, val label: String)
 
-/** What was just logged: the officer sees it was kept, when, and where (or that there was no fix). */
-data class Logged(val incidentId: String, val what: String, val at: String, val place: String)
+/**
+ * What was just logged: the officer sees it was kept, when, and where (or that there was
+ * no fix), and the photos added to it since.
+ */
+data class Logged(val incidentId: String, val what: String, val at: String, val place: String, val photos: Int = 0)
 
 /** Details that can follow at once; saved as an amendment of the quick entry. */
 data class Details(
@@ -49,13 +53,15 @@ sealed interface QuickLogIntent {
     data class NarrativeChanged(val text: String) : QuickLogIntent
     data class WitnessesChanged(val text: String) : QuickLogIntent
     data object SaveDetails : QuickLogIntent
+    /** A photo the camera just took, for the entry just logged (sealed, added by an amendment). */
+    data class AttachPhoto(val capture: Capture) : QuickLogIntent
     data object Done : QuickLogIntent
 }
 
 /**
  * Quick log: ten category tiles; one tap logs an incident with the time and the current
- * fix. Severity, narrative and witnesses can follow at once (an amendment with its reason)
- * or later from the incident's page; photos follow from there.
+ * fix. Severity, narrative, witnesses and photos can follow at once (amendments) or later
+ * from the incident's page.
  */
 class QuickLogPresenter(
     private val vigil: VigilCore,
@@ -77,6 +83,7 @@ class QuickLogPresenter(
             is QuickLogIntent.NarrativeChanged -> set { it.copy(details = it.details.copy(narrative = intent.text)) }
             is QuickLogIntent.WitnessesChanged -> set { it.copy(details = it.details.copy(witnesses = intent.text)) }
             QuickLogIntent.SaveDetails -> saveDetails()
+            is QuickLogIntent.AttachPhoto -> attachPhoto(intent.capture)
             QuickLogIntent.Done -> set { it.copy(logged = null, details = Details(), message = null, error = null) }
         }
     }
@@ -134,6 +141,29 @@ class QuickLogPresenter(
                     vigil.localChange()
                 }
                 set { it.copy(busy = false, details = Details(), message = "Details added to the ${logged.what.lowercase()} entry.") }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun attachPhoto(c: Capture) {
+        val logged = current.logged ?: return
+        set { it.copy(busy = true, error = null, message = null) }
+        launch {
+            try {
+                core {
+                    vigil.incidents().attachFile(logged.incidentId, c.path, c.mime, c.capturedAtMillis)
+                    c.sealed()
+                    vigil.localChange()
+                }
+                set {
+                    it.copy(
+                        busy = false,
+                        logged = it.logged?.copy(photos = it.logged.photos + 1),
+                        message = "Photo sealed and added to the ${logged.what.lowercase()} entry.",
+                    )
+                }
             } catch (e: Exception) {
                 set { it.copy(busy = false, error = CoreWords.of(e)) }
             }

@@ -35,6 +35,8 @@ data class SettingsState(
     val locked: Boolean = false,
     /** Where the last evidence bundle was written. */
     val exported: String? = null,
+    /** Fingerprint unlock on (true) or off (false); null when this phone has no biometric key. */
+    val biometric: Boolean? = null,
 ) {
     fun wipeWords(n: Int?): String = if (n == null) "Never" else "After $n wrong passphrases"
     val canSetDuress: Boolean get() = duress.length >= 4 && !busy
@@ -53,6 +55,8 @@ sealed interface SettingsIntent {
     data object CancelChange : SettingsIntent
     /** Writes an evidence bundle of every incident to [path] (a file the platform chose). */
     data class ExportBundle(val path: String) : SettingsIntent
+    /** Turns fingerprint unlock on (adds the biometric slot) or off (removes it, deletes the key). */
+    data class BiometricChanged(val enabled: Boolean) : SettingsIntent
 }
 
 /** Settings: lock now, change passphrase, duress passphrase, wipe policy, evidence export, about. */
@@ -113,6 +117,12 @@ class SettingsPresenter(
                     set { it.copy(change = null) }
                 }
             }
+            is SettingsIntent.BiometricChanged -> run(
+                if (intent.enabled) "Fingerprint unlock is on. Your passphrase still works." else "Fingerprint unlock is off.",
+            ) {
+                if (intent.enabled) vigil.enableBiometric() else vigil.disableBiometric()
+                set { it.copy(biometric = intent.enabled) }
+            }
             is SettingsIntent.ExportBundle -> run("Evidence bundle written.") {
                 vigil.incidents().exportBundleToFile(intent.path, null)
                 set { it.copy(exported = intent.path) }
@@ -123,10 +133,13 @@ class SettingsPresenter(
     private fun load() {
         launch {
             try {
-                val st = core { vigil.vault().status() }
+                val (st, bio) = core {
+                    vigil.vault().status() to vigil.biometricSupported.takeIf { it }?.let { vigil.biometricUnlockAvailable() }
+                }
                 set {
                     it.copy(
                         wipeAfter = st.wipeAfter?.toInt(),
+                        biometric = bio,
                         about = About(
                             app = appVersion,
                             keyFile = "Key file format ${st.keyFileVersion}",

@@ -33,7 +33,11 @@ data class UnlockState(
     val attemptsLeft: UInt? = null,
     /** Non-null while the panic wipe confirmation is shown. */
     val panic: PanicWipe? = null,
+    /** A biometric key opens this store: the screen offers the fingerprint. */
+    val biometric: Boolean = false,
 ) {
+    val canUseBiometric: Boolean get() = biometric && !busy && stage == UnlockStage.LOCKED
+
     val confirmMismatch: Boolean get() = confirm.isNotEmpty() && confirm != passphrase
 
     val canSubmit: Boolean
@@ -49,6 +53,8 @@ sealed interface UnlockIntent {
     data class ConfirmChanged(val text: String) : UnlockIntent
     /** Create (first run) or unlock (locked), whichever the stage calls for. */
     data object Submit : UnlockIntent
+    /** Unlock with the fingerprint (the platform's prompt appears; the passphrase always works too). */
+    data object UnlockWithBiometric : UnlockIntent
     data object Lock : UnlockIntent
     data object PanicRequested : UnlockIntent
     data class PanicTyped(val text: String) : UnlockIntent
@@ -69,14 +75,14 @@ class UnlockPresenter(
 
     init {
         launch {
-            val stage = core {
+            val (stage, bio) = core {
                 when {
-                    !vigil.exists() -> UnlockStage.FIRST_RUN
-                    vigil.isUnlocked() -> UnlockStage.UNLOCKED
-                    else -> UnlockStage.LOCKED
+                    !vigil.exists() -> UnlockStage.FIRST_RUN to false
+                    vigil.isUnlocked() -> UnlockStage.UNLOCKED to false
+                    else -> UnlockStage.LOCKED to biometricOffered()
                 }
             }
-            set { it.copy(stage = stage) }
+            set { it.copy(stage = stage, biometric = bio) }
         }
     }
 
@@ -91,9 +97,13 @@ class UnlockPresenter(
             }
             is UnlockIntent.ConfirmChanged -> set { it.copy(confirm = intent.text, error = null) }
             UnlockIntent.Submit -> submit()
+            UnlockIntent.UnlockWithBiometric -> biometricUnlock()
             UnlockIntent.Lock -> launch {
-                core { vigil.lock() }
-                set { UnlockState(stage = UnlockStage.LOCKED) }
+                val bio = core {
+                    vigil.lock()
+                    biometricOffered()
+                }
+                set { UnlockState(stage = UnlockStage.LOCKED, biometric = bio) }
             }
             UnlockIntent.PanicRequested -> set { it.copy(panic = PanicWipe()) }
             is UnlockIntent.PanicTyped -> set { it.copy(panic = PanicWipe(intent.text)) }
@@ -127,6 +137,39 @@ class UnlockPresenter(
                 bytes.fill(0)
             }
         }
+    }
+
+    /** A failure to read the slots is no reason to refuse the passphrase screen. */
+    private fun biometricOffered(): Boolean = try {
+        vigil.biometricUnlockAvailable()
+    } catch (e: Exception) {
+        false
+    }
+
+    private fun biometricUnlock() {
+        if (!current.canUseBiometric) return
+        set { it.copy(busy = true, error = null) }
+        launch {
+            try {
+                core { vigil.unlockWithBiometric() }
+                set { UnlockState(stage = UnlockStage.UNLOCKED) }
+            } catch (e: StoreException.WipedAfterFailedAttempts) {
+                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
+            } catch (e: StoreException.Wiped) {
+                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
+            } catch (e: StoreException.PlatformKeyRejected) {
+                set { it.copy(busy = false, error = BIOMETRIC_FAILED) }
+            } catch (e: StoreException.KeyWrapper) {
+                set { it.copy(busy = false, error = BIOMETRIC_FAILED) }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    companion object {
+        /** Cancelled, not recognised, or the key was invalidated by a new fingerprint. */
+        const val BIOMETRIC_FAILED = "Fingerprint unlock did not work. Unlock with your passphrase."
     }
 
     private fun wipe() {

@@ -83,11 +83,23 @@ class AdvancePresenterTest {
             val items = start.sections.flatMap { it.items }
             val firstCheck = items.first { it.style == AnswerStyle.CHECK }
             w.onIntent(WalkIntent.NoteChanged(firstCheck.id, "Fire door propped open"))
+            // A photo before the answer waits for it; the answer carries it.
+            w.onIntent(WalkIntent.AttachPhoto(firstCheck.id, app.vigil.presentation.realPhoto(dir, "door.png")))
+            w.state.awaitState { st -> !st.busy && st.sections.flatMap { it.items }.first { it.id == firstCheck.id }.photos == 1 }
             w.onIntent(WalkIntent.Check(firstCheck.id, CheckState.ISSUE))
             w.state.awaitState { st -> st.issues == 1 && !st.busy }
+            // A second photo of the answered item is added to its answer.
+            w.onIntent(WalkIntent.AttachPhoto(firstCheck.id, app.vigil.presentation.realPhoto(dir, "door-2.png")))
+            w.state.awaitState { st -> !st.busy && st.sections.flatMap { it.items }.first { it.id == firstCheck.id }.photos == 2 }
+            val answer = h.vigil.advance().getWalk(walkId).answers.first { it.itemId == firstCheck.id }
+            assertEquals(2, answer.photos.size)
+            assertEquals("Fire door propped open", answer.note)
+            assertTrue(answer.issue, "re-answering with a photo keeps the issue")
             w.onIntent(WalkIntent.RaiseIncident(firstCheck.id))
             val raised = w.state.awaitState { it.raisedIncidentId != null }.raisedIncidentId!!
-            assertEquals(raised, h.vigil.incidents().get(raised).incidentId)
+            val incident = h.vigil.incidents().get(raised)
+            assertEquals(raised, incident.incidentId)
+            assertEquals(answer.photos.toSet(), incident.current.attachments.map { it.id }.toSet(), "the raised incident carries the item's photos")
 
             for (item in items.drop(0).filter { it.id != firstCheck.id }) {
                 when (item.style) {
@@ -102,6 +114,7 @@ class AdvancePresenterTest {
                     }
                     AnswerStyle.CHOICE -> w.onIntent(WalkIntent.Choose(item.id, item.options.first()))
                     AnswerStyle.LOCATION -> w.onIntent(WalkIntent.HereNow(item.id))
+                    AnswerStyle.PHOTO -> w.onIntent(WalkIntent.AttachPhoto(item.id, app.vigil.presentation.realPhoto(dir, "${item.id}.png")))
                     AnswerStyle.OTHER -> w.onIntent(WalkIntent.NotApplicable(item.id))
                 }
                 w.state.awaitState { st -> !st.busy && st.sections.flatMap { it.items }.first { it.id == item.id }.answer != null }

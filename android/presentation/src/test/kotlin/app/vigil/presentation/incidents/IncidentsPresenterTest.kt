@@ -132,15 +132,37 @@ class IncidentsPresenterTest {
     fun `a photo is attached by an amendment and listed`() {
         Harness(dir, create = true).use { h ->
             val id = seed(h)["van"]!!
-            val photo = dir.resolve("van.jpg")
-            Files.write(photo, ByteArray(4096) { (it % 251).toByte() })
+            val photo = app.vigil.presentation.realPhoto(dir, "van.png")
+            val bytes = Files.readAllBytes(Path.of(photo.path))
             val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
             p.state.awaitState { it.card != null }
-            p.onIntent(IncidentDetailIntent.Attach(photo.toString(), "image/jpeg", null))
-            val s = p.state.awaitState { it.attachments.isNotEmpty() }
-            assertEquals("Image", s.attachments[0].what)
-            assertEquals("4 KB", s.attachments[0].size)
+            p.onIntent(IncidentDetailIntent.Attach(photo))
+            val s = p.state.awaitState { it.attachments.isNotEmpty() && !it.busy }
+            val size = if (bytes.size < 1024) "${bytes.size} B" else "${bytes.size / 1024} KB"
+            assertEquals("Photo · $size · taken 11:58", s.attachments[0].words)
             assertEquals(3, s.history.size)
+            assertEquals("Changed: attachments", s.history[2].changes)
+            assertFalse(Files.exists(Path.of(photo.path)), "the camera's plaintext file is deleted once sealed")
+            val ref = h.vigil.incidents().get(id).current.attachments.single()
+            assertEquals(app.vigil.presentation.sha256Hex(bytes), ref.sha256)
+            val back = dir.resolve("back.png")
+            h.vigil.incidents().readAttachmentToFile(ref.id, back.toString())
+            assertTrue(bytes.contentEquals(Files.readAllBytes(back)))
+        }
+    }
+
+    @Test
+    fun `a photo that cannot be read is explained and nothing changes`() {
+        Harness(dir, create = true).use { h ->
+            val id = seed(h)["van"]!!
+            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            p.state.awaitState { it.card != null }
+            val empty = dir.resolve("empty.jpg")
+            Files.write(empty, ByteArray(0))
+            p.onIntent(IncidentDetailIntent.Attach(app.vigil.presentation.Capture(empty.toString(), "image/jpeg", null)))
+            assertEquals("The file is empty: nothing was attached.", p.state.awaitState { it.error != null }.error)
+            assertTrue(Files.exists(empty), "a capture that was not sealed is kept")
+            assertEquals(2, h.vigil.incidents().get(id).history.size)
         }
     }
 

@@ -51,6 +51,19 @@ class QuickLogPresenterTest {
             assertEquals(QuickLogPresenter.REASON, view.history[1].reason)
             assertEquals(51.5080, view.current.location!!.latitude)
             assertEquals(2, changes.get(), "the log and the amendment each woke the sync loop")
+
+            // A photo follows from the same screen: sealed, added by an amendment, plaintext gone.
+            val photo = app.vigil.presentation.realPhoto(dir)
+            val bytes = java.nio.file.Files.readAllBytes(Path.of(photo.path))
+            p.onIntent(QuickLogIntent.AttachPhoto(photo))
+            val withPhoto = p.state.awaitState { it.logged?.photos == 1 && !it.busy }
+            assertEquals("Photo sealed and added to the hostile surveillance entry.", withPhoto.message)
+            assertFalse(java.nio.file.Files.exists(Path.of(photo.path)))
+            val after = h.vigil.incidents().get(logged.incidentId)
+            assertEquals(3, after.history.size)
+            assertEquals(app.vigil.presentation.sha256Hex(bytes), after.current.attachments.single().sha256)
+            assertEquals("image/png", after.current.attachments.single().mime)
+            assertEquals(3, changes.get())
         }
     }
 

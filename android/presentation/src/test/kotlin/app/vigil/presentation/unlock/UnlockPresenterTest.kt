@@ -117,4 +117,48 @@ class UnlockPresenterTest {
         val left = Files.walk(dir).use { s -> s.filter { Files.isRegularFile(it) }.toList() }
         assertTrue(left.isEmpty(), "files left: $left")
     }
+
+    @Test
+    fun `fingerprint unlock is offered once enabled in settings, and a cancelled prompt leaves the passphrase`() {
+        val key = app.vigil.presentation.BiometricKey()
+        Harness(dir, biometric = key).use { h ->
+            h.vigil.create(good.toByteArray())
+            val settings = app.vigil.presentation.settings.SettingsPresenter(h.vigil, "test", h.scope)
+            assertEquals(false, settings.state.awaitState { it.about != null }.biometric, "supported, not on yet")
+            h.vigil.lock()
+            val before = UnlockPresenter(h.vigil, h.scope)
+            assertFalse(before.state.awaitState { it.stage == UnlockStage.LOCKED }.biometric, "no biometric slot yet")
+
+            h.vigil.unlock(good.toByteArray())
+            settings.onIntent(app.vigil.presentation.settings.SettingsIntent.BiometricChanged(true))
+            settings.state.awaitState { it.biometric == true && !it.busy }
+
+            val p = UnlockPresenter(h.vigil, h.scope)
+            p.state.awaitState { it.stage == UnlockStage.UNLOCKED }
+            p.onIntent(UnlockIntent.Lock)
+            val locked = p.state.awaitState { it.stage == UnlockStage.LOCKED }
+            assertTrue(locked.biometric && locked.canUseBiometric)
+
+            key.prompt = { false }
+            p.onIntent(UnlockIntent.UnlockWithBiometric)
+            val refused = p.state.awaitState { it.error != null }
+            assertEquals(UnlockPresenter.BIOMETRIC_FAILED, refused.error)
+            assertEquals(UnlockStage.LOCKED, refused.stage)
+            assertFalse(h.vigil.isUnlocked())
+
+            key.prompt = { true }
+            p.onIntent(UnlockIntent.UnlockWithBiometric)
+            p.state.awaitState { it.stage == UnlockStage.UNLOCKED }
+            assertTrue(h.vigil.isUnlocked())
+            assertEquals(2, key.prompts, "one prompt per attempt")
+
+            // Off again: the slot and the key go; the passphrase alone opens the store.
+            settings.onIntent(app.vigil.presentation.settings.SettingsIntent.BiometricChanged(false))
+            settings.state.awaitState { it.biometric == false && !it.busy }
+            h.vigil.lock()
+            assertFalse(h.vigil.biometricUnlockAvailable())
+            h.vigil.unlock(good.toByteArray())
+            assertTrue(h.vigil.isUnlocked())
+        }
+    }
 }

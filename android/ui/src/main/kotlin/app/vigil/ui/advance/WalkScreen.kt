@@ -40,10 +40,21 @@ data class WalkStrings(
     val raise: String = "Raise incident",
     val answered: String = "Answer",
     val here: String = "Here (my position)",
+    val photo: String = "Photo",
+    val photos: String = "photo(s) sealed",
 )
 
+/**
+ * [onTakePhoto] opens the platform's camera for an item (the host then sends
+ * [WalkIntent.AttachPhoto]); null when there is no camera.
+ */
 @Composable
-fun WalkScreen(state: WalkScreenState, onIntent: (WalkIntent) -> Unit, strings: WalkStrings = WalkStrings()) {
+fun WalkScreen(
+    state: WalkScreenState,
+    onIntent: (WalkIntent) -> Unit,
+    onTakePhoto: ((String) -> Unit)? = null,
+    strings: WalkStrings = WalkStrings(),
+) {
     ScreenColumn(state.title) {
         Text(state.stateWords, style = MaterialTheme.typography.titleMedium)
         Text(state.progress, style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("walk-progress"))
@@ -51,7 +62,7 @@ fun WalkScreen(state: WalkScreenState, onIntent: (WalkIntent) -> Unit, strings: 
         MessageLine(state.message)
         for (section in state.sections) {
             SectionTitle(section.title)
-            for (item in section.items) Item(item, state, onIntent, strings)
+            for (item in section.items) Item(item, state, onIntent, onTakePhoto, strings)
         }
         if (state.editable) {
             BigButton(strings.complete, { onIntent(WalkIntent.Complete) }, enabled = state.canComplete, modifier = Modifier.testTag("complete"))
@@ -63,7 +74,13 @@ fun WalkScreen(state: WalkScreenState, onIntent: (WalkIntent) -> Unit, strings: 
 }
 
 @Composable
-private fun Item(item: ItemRow, state: WalkScreenState, onIntent: (WalkIntent) -> Unit, strings: WalkStrings) {
+private fun Item(
+    item: ItemRow,
+    state: WalkScreenState,
+    onIntent: (WalkIntent) -> Unit,
+    onTakePhoto: ((String) -> Unit)?,
+    strings: WalkStrings,
+) {
     val border = if (item.issue) BorderStroke(2.dp, MaterialTheme.colorScheme.error) else BorderStroke(1.dp, MaterialTheme.colorScheme.outline)
     Surface(shape = MaterialTheme.shapes.medium, border = border, color = MaterialTheme.colorScheme.surface, modifier = Modifier.fillMaxWidth()) {
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -76,6 +93,9 @@ private fun Item(item: ItemRow, state: WalkScreenState, onIntent: (WalkIntent) -
                     color = if (item.issue) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
                     modifier = Modifier.testTag("answer-${item.id}"),
                 )
+            }
+            if (item.photos > 0) {
+                Text("${item.photos} ${strings.photos}", style = MaterialTheme.typography.bodyMedium, modifier = Modifier.testTag("photos-${item.id}"))
             }
             if (state.editable) {
                 val typed = state.notes[item.id].orEmpty()
@@ -105,7 +125,10 @@ private fun Item(item: ItemRow, state: WalkScreenState, onIntent: (WalkIntent) -
                             Choice(strings.here, false, { onIntent(WalkIntent.HereNow(item.id)) })
                             Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
                         }
-                        AnswerStyle.OTHER -> Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                        AnswerStyle.PHOTO, AnswerStyle.OTHER -> Choice(strings.na, item.notApplicable, { onIntent(WalkIntent.NotApplicable(item.id)) })
+                    }
+                    if (onTakePhoto != null) {
+                        Choice(strings.photo, false, { onTakePhoto(item.id) }, Modifier.testTag("photo-${item.id}"))
                     }
                 }
             }

@@ -35,12 +35,14 @@ data class IncidentDetailStrings(
     val cancel: String = "Cancel",
     val witnesses: String = "Witnesses",
     val by: String = "by",
+    val photo: String = "Add photo",
 )
 
 @Composable
 fun IncidentDetailScreen(
     state: IncidentDetailState,
     onIntent: (IncidentDetailIntent) -> Unit,
+    onTakePhoto: (() -> Unit)? = null,
     strings: IncidentDetailStrings = IncidentDetailStrings(),
 ) {
     val card = state.card
@@ -94,7 +96,8 @@ fun IncidentDetailScreen(
         )
         SectionTitle(strings.attachments)
         if (state.attachments.isEmpty()) Text(strings.noAttachments, style = MaterialTheme.typography.bodyLarge)
-        for (a in state.attachments) RowCard(a.what, listOf(a.size))
+        for (a in state.attachments) RowCard(a.words, emptyList(), modifier = Modifier.testTag("attachment-${a.id}"))
+        if (onTakePhoto != null) SecondaryButton(strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
         SectionTitle(strings.history)
         for (h in state.history) {
             RowCard(

@@ -38,11 +38,18 @@ data class QuickLogStrings(
     val witnesses: String = "Witnesses (one per line)",
     val save: String = "Save details",
     val done: String = "Done",
+    val photo: String = "Take photo",
+    val photos: String = "photo(s) sealed",
 )
 
 /** Ten big tiles, two a row, each at least 88 dp tall: hit with a gloved thumb. */
 @Composable
-fun QuickLogScreen(state: QuickLogState, onIntent: (QuickLogIntent) -> Unit, strings: QuickLogStrings = QuickLogStrings()) {
+fun QuickLogScreen(
+    state: QuickLogState,
+    onIntent: (QuickLogIntent) -> Unit,
+    onTakePhoto: (() -> Unit)? = null,
+    strings: QuickLogStrings = QuickLogStrings(),
+) {
     ScreenColumn(strings.title) {
         Text("${strings.position}: ${state.fix}", style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("fix"))
         ErrorLine(state.error)
@@ -70,10 +77,13 @@ fun QuickLogScreen(state: QuickLogState, onIntent: (QuickLogIntent) -> Unit, str
         } else {
             RowCard(
                 title = "${strings.logged}: ${logged.what}",
-                lines = listOf(logged.at, logged.place),
+                lines = listOfNotNull(logged.at, logged.place, if (logged.photos > 0) "${logged.photos} ${strings.photos}" else null),
                 modifier = Modifier.testTag("logged"),
             )
             MessageLine(state.message)
+            if (onTakePhoto != null) {
+                BigButton(strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
+            }
             SectionTitle(strings.addDetails)
             Text(strings.severity, style = MaterialTheme.typography.titleMedium)
             ChoiceRow {

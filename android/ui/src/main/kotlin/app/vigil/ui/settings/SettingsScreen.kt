@@ -38,6 +38,9 @@ data class SettingsStrings(
     val export: String = "Evidence",
     val exportButton: String = "Export evidence bundle",
     val about: String = "About",
+    val biometric: String = "Fingerprint unlock",
+    val on: String = "On",
+    val off: String = "Off",
 )
 
 /** Settings. [onExport] asks the host for a file (the platform's picker), then sends ExportBundle. */
@@ -64,6 +67,14 @@ fun SettingsScreen(
             PassphraseField(change.confirm, { onIntent(SettingsIntent.ConfirmChanged(it)) }, strings.confirm, "confirm", isError = change.confirm.isNotEmpty() && change.confirm != change.new)
             BigButton(strings.save, { onIntent(SettingsIntent.SaveChange) }, enabled = change.ready && !state.busy, modifier = Modifier.testTag("save-change"))
             SecondaryButton(strings.cancel, { onIntent(SettingsIntent.CancelChange) })
+        }
+
+        state.biometric?.let { on ->
+            SectionTitle(strings.biometric)
+            ChoiceRow {
+                Choice(strings.on, on, { onIntent(SettingsIntent.BiometricChanged(true)) }, Modifier.testTag("biometric-on"))
+                Choice(strings.off, !on, { onIntent(SettingsIntent.BiometricChanged(false)) }, Modifier.testTag("biometric-off"))
+            }
         }
 
         SectionTitle(strings.wipe)

@@ -55,6 +55,7 @@ data class UnlockStrings(
     val wipedTitle: String = "Wiped",
     val unlockedTitle: String = "Unlocked",
     val strength: String = "Strength",
+    val biometric: String = "Unlock with fingerprint",
 )
 
 @Composable
@@ -138,6 +139,10 @@ private fun ErrorText(text: String) {
 @Composable
 private fun Locked(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings) {
     Heading(strings.lockedTitle)
+    // First when offered: one touch, no typing with gloves off.
+    if (state.biometric) {
+        BigButton(strings.biometric, { onIntent(UnlockIntent.UnlockWithBiometric) }, enabled = state.canUseBiometric, modifier = Modifier.testTag("biometric"))
+    }
     PassphraseField(
         state.passphrase, { onIntent(UnlockIntent.PassphraseChanged(it)) }, strings.passphrase, "passphrase",
         isError = state.error != null,

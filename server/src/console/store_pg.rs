@@ -1,0 +1,186 @@
+//! [`ConsoleStorage`] on PostgreSQL: the queries of `store_sqlite.rs` in PostgreSQL's
+//! dialect.
+
+use postgres::Row;
+
+use super::store::{AuditRecord, ConsoleStorage, DeviceRow, SessionRecord, TeamRecord, UserRecord};
+use crate::error::ServerError;
+use crate::postgres::PgStorage;
+
+const USER_COLUMNS: &str = "id, team_id, name, role, passphrase_hash, totp_secret, totp_last_step";
+
+fn user_row(r: &Row) -> UserRecord {
+    UserRecord {
+        id: r.get(0),
+        team_id: r.get(1),
+        name: r.get(2),
+        role: r.get(3),
+        passphrase_hash: r.get(4),
+        totp_secret: r.get(5),
+        totp_last_step: r.get::<_, i64>(6) as u64,
+    }
+}
+
+impl ConsoleStorage for PgStorage {
+    fn team(&self, id_or_name: &str) -> Result<Option<TeamRecord>, ServerError> {
+        let row = self.lock().query_opt(
+            "(SELECT id, name FROM teams WHERE id = $1)
+             UNION ALL (SELECT id, name FROM teams WHERE name = $1) LIMIT 1",
+            &[&id_or_name],
+        )?;
+        Ok(row.map(|r| TeamRecord {
+            id: r.get(0),
+            name: r.get(1),
+        }))
+    }
+
+    fn create_user(&self, u: &UserRecord, now_ms: u64) -> Result<bool, ServerError> {
+        let n = self.lock().execute(
+            "INSERT INTO console_users(id, team_id, name, role, passphrase_hash, totp_secret,
+                                       totp_last_step, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT (name) DO NOTHING",
+            &[
+                &u.id,
+                &u.team_id,
+                &u.name,
+                &u.role,
+                &u.passphrase_hash,
+                &u.totp_secret,
+                &(now_ms as i64),
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn user_by_name(&self, name: &str) -> Result<Option<UserRecord>, ServerError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM console_users WHERE name = $1");
+        Ok(self.lock().query_opt(&sql, &[&name])?.map(|r| user_row(&r)))
+    }
+
+    fn user(&self, id: &str) -> Result<Option<UserRecord>, ServerError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM console_users WHERE id = $1");
+        Ok(self.lock().query_opt(&sql, &[&id])?.map(|r| user_row(&r)))
+    }
+
+    fn use_totp_step(&self, user_id: &str, step: u64) -> Result<bool, ServerError> {
+        let n = self.lock().execute(
+            "UPDATE console_users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
+            &[&user_id, &(step as i64)],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn session_insert(&self, s: &SessionRecord, now_ms: u64) -> Result<(), ServerError> {
+        let mut client = self.lock();
+        let mut tx = client.transaction()?;
+        tx.execute(
+            "DELETE FROM console_sessions WHERE expires_ms <= $1",
+            &[&(now_ms as i64)],
+        )?;
+        tx.execute(
+            "INSERT INTO console_sessions(id_hash, user_id, csrf_token, created_ms, last_seen_ms,
+                                          expires_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &s.id_hash,
+                &s.user_id,
+                &s.csrf_token,
+                &(s.created_ms as i64),
+                &(s.last_seen_ms as i64),
+                &(s.expires_ms as i64),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>, ServerError> {
+        let row = self.lock().query_opt(
+            "SELECT id_hash, user_id, csrf_token, created_ms, last_seen_ms, expires_ms
+             FROM console_sessions WHERE id_hash = $1",
+            &[&id_hash],
+        )?;
+        Ok(row.map(|r| SessionRecord {
+            id_hash: r.get(0),
+            user_id: r.get(1),
+            csrf_token: r.get(2),
+            created_ms: r.get::<_, i64>(3) as u64,
+            last_seen_ms: r.get::<_, i64>(4) as u64,
+            expires_ms: r.get::<_, i64>(5) as u64,
+        }))
+    }
+
+    fn session_touch(&self, id_hash: &str, now_ms: u64) -> Result<(), ServerError> {
+        self.lock().execute(
+            "UPDATE console_sessions SET last_seen_ms = $2 WHERE id_hash = $1",
+            &[&id_hash, &(now_ms as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn session_delete(&self, id_hash: &str) -> Result<(), ServerError> {
+        self.lock().execute(
+            "DELETE FROM console_sessions WHERE id_hash = $1",
+            &[&id_hash],
+        )?;
+        Ok(())
+    }
+
+    fn audit_add(&self, team_id: &str, a: &AuditRecord) -> Result<(), ServerError> {
+        self.lock().execute(
+            "INSERT INTO console_audit(team_id, user_name, action, subject, at_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &team_id,
+                &a.user_name,
+                &a.action,
+                &a.subject,
+                &(a.at_ms as i64),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn audit_list(&self, team_id: &str, limit: u32) -> Result<Vec<AuditRecord>, ServerError> {
+        let rows = self.lock().query(
+            "SELECT at_ms, user_name, action, subject FROM console_audit
+             WHERE team_id = $1 ORDER BY id DESC LIMIT $2",
+            &[&team_id, &i64::from(limit)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditRecord {
+                at_ms: r.get::<_, i64>(0) as u64,
+                user_name: r.get(1),
+                action: r.get(2),
+                subject: r.get(3),
+            })
+            .collect())
+    }
+
+    fn team_devices(&self, team_id: &str) -> Result<Vec<DeviceRow>, ServerError> {
+        let rows = self.lock().query(
+            "SELECT d.id, o.name, d.enrolled_ms, d.revoked, d.revoked_ms,
+                    (SELECT MAX(c.received_ms) FROM changes c WHERE c.device_id = d.id),
+                    COALESCE((SELECT k.last_seq FROM device_cursor k WHERE k.device_id = d.id), 0)
+             FROM devices d JOIN officers o ON o.id = d.officer_id
+             WHERE d.team_id = $1 ORDER BY d.enrolled_ms DESC, d.id",
+            &[&team_id],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let revoked: bool = r.get(3);
+                let revoked_ms: Option<i64> = r.get(4);
+                DeviceRow {
+                    id: r.get(0),
+                    officer: r.get(1),
+                    enrolled_ms: r.get::<_, i64>(2) as u64,
+                    revoked_ms: revoked.then(|| revoked_ms.unwrap_or(0) as u64),
+                    last_change_ms: r.get::<_, Option<i64>>(5).map(|v| v as u64),
+                    last_seq: r.get::<_, i64>(6) as u64,
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,760 @@
+//! The web console's routes over real HTTP on loopback, on the storage the server tests
+//! use (SQLite; PostgreSQL with `--features postgres`): sign-in with passphrase and TOTP,
+//! sessions, CSRF, roles, team scoping, the pages reading what devices synced, photos
+//! decrypted and checked, revocation, audit. (The browser tests are tests/console/.)
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use common::{Device, TestServer};
+use vigil_core::incident::{Category, IncidentLog, Report};
+use vigil_server::console::accounts::{self, Role};
+use vigil_server::console::totp;
+use vigil_server::{ShiftedClock, Storage};
+
+const PASS: &str = "correct horse battery staple";
+
+/// A browser of one: a cookie jar and plain HTTP/1.1 over loopback.
+struct Browser {
+    addr: SocketAddr,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Page {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// The value of hidden input `name` in the page.
+    fn hidden(&self, name: &str) -> String {
+        let text = self.text();
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = text.find(&marker).expect("hidden field") + marker.len();
+        text[at..].split('"').next().expect("value").to_string()
+    }
+}
+
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl Browser {
+    fn new(addr: SocketAddr) -> Browser {
+        Browser {
+            addr,
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Page {
+        let mut s = TcpStream::connect(self.addr).expect("connect");
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let body = form.unwrap_or("");
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
+        if !cookie.is_empty() {
+            req.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        if form.is_some() {
+            req.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).expect("send");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("read");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("header end");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .expect("status");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                let (name, rest) = v.split_once('=').expect("cookie");
+                let value = rest.split(';').next().unwrap_or("");
+                if value.is_empty() || v.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        let mut body = raw[split + 4..].to_vec();
+        if headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v == "chunked")
+        {
+            body = dechunk(&body);
+        }
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        self.request("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Page {
+        self.request("POST", path, Some(&form_encode(pairs)))
+    }
+
+    /// Signs in with `code` (a TOTP code or anything else); returns the answer.
+    fn sign_in_with(&mut self, name: &str, pass: &str, code: &str) -> Page {
+        let form = self.get("/console/login");
+        assert_eq!(form.status, 200);
+        let token = form.hidden("token");
+        self.post(
+            "/console/login",
+            &[
+                ("token", &token),
+                ("name", name),
+                ("passphrase", pass),
+                ("code", code),
+            ],
+        )
+    }
+
+    /// The CSRF token of the signed-in session (from any page's sign-out form).
+    fn csrf(&mut self) -> String {
+        self.get("/console/team").hidden("csrf")
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(nl) = b.windows(2).position(|w| w == b"\r\n") {
+        let len = usize::from_str_radix(std::str::from_utf8(&b[..nl]).unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
+        if len == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[nl + 2..nl + 2 + len]);
+        b = &b[nl + 2 + len + 2..];
+    }
+    out
+}
+
+fn user(storage: &dyn Storage, name: &str, role: Role, team: &str) {
+    accounts::create_user(storage, name, role, team, PASS, vigil_server::now_ms())
+        .expect("create user");
+}
+
+/// A valid code for `name` now, for a step not used yet (waits for the next step when
+/// the current one was used: a code works once).
+fn code(storage: &dyn Storage, name: &str, now_ms: u64) -> String {
+    let u = storage.user_by_name(name).expect("query").expect("user");
+    let mut step = now_ms / totp::STEP_MS;
+    if step <= u.totp_last_step {
+        // One step of drift is accepted: the next step's code is valid now.
+        step = u.totp_last_step + 1;
+        assert!(step <= now_ms / totp::STEP_MS + 1, "no unused code left");
+    }
+    format!("{:06}", totp::code_at_step(&u.totp_secret, step))
+}
+
+fn signed_in(server: &TestServer, name: &str) -> Browser {
+    let mut b = Browser::new(server.addr);
+    let c = code(server.storage.as_ref(), name, vigil_server::now_ms());
+    let r = b.sign_in_with(name, PASS, &c);
+    assert_eq!(r.status, 303, "sign-in: {}", r.text());
+    assert_eq!(r.header("location"), Some("/console/incidents"));
+    b
+}
+
+/// A JPEG-ish photo of 150 KiB (three sealed chunks).
+fn photo() -> Vec<u8> {
+    let mut p = b"\xFF\xD8\xFF\xE0photo".to_vec();
+    p.extend((0..150 * 1024).map(|i| (i * 7 % 251) as u8));
+    p
+}
+
+/// A team with a device that synced one incident with a photo.
+fn team_with_incident(server: &TestServer, team: &str) -> (String, Device, String) {
+    let team_id = server.new_team(team);
+    let mut d = Device::new(&server.url());
+    d.enroll(server, &team_id, "Bravo 2");
+    let mut r = Report::quick(Category::HostileSurveillance, None);
+    r.narrative = format!("Grey van opposite the entrance ({team})");
+    let id = IncidentLog::new(&mut d.vault)
+        .log(r)
+        .expect("log")
+        .incident_id;
+    IncidentLog::new(&mut d.vault)
+        .attach(&id, &mut &photo()[..], "image/jpeg", None)
+        .expect("attach");
+    d.sync().expect("sync");
+    (team_id, d, id)
+}
+
+#[test]
+fn leader_signs_in_and_reads_the_teams_incident_its_history_and_photo() {
+    let server = TestServer::start();
+    let (team, _d, id) = team_with_incident(&server, "Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = signed_in(&server, "lead");
+
+    let list = b.get("/console/incidents");
+    assert_eq!(list.status, 200);
+    let html = list.text();
+    assert!(html.contains(&format!("/console/incidents/{id}")));
+    assert!(html.contains("Grey van opposite the entrance (Alpha)"));
+    // Every answer forbids caching and framing and allows only our own scripts.
+    assert_eq!(list.header("cache-control"), Some("no-store"));
+    assert!(list
+        .header("content-security-policy")
+        .is_some_and(|c| c.contains("script-src 'self'")));
+
+    let detail = b.get(&format!("/console/incidents/{id}"));
+    assert_eq!(detail.status, 200);
+    let html = detail.text();
+    assert!(html.contains("Hostile surveillance"));
+    // The report and the amendment that attached the photo, with the chain's state.
+    assert_eq!(html.matches("<td>amendment</td>").count(), 1, "{html}");
+    assert!(html.contains("covered by the anchored head"), "{html}");
+    let photo_id = html
+        .split("/console/attachments/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a photo link")
+        .to_string();
+
+    let img = b.get(&format!("/console/attachments/{photo_id}"));
+    assert_eq!(img.status, 200, "{}", img.text());
+    assert_eq!(img.header("content-type"), Some("image/jpeg"));
+    assert_eq!(img.body, photo(), "the decrypted photo is the officer's");
+
+    // Search and filters.
+    assert!(b.get("/console/incidents?q=grey+VAN").text().contains(&id));
+    assert!(!b.get("/console/incidents?q=bicycle").text().contains(&id));
+    assert!(!b
+        .get("/console/incidents?category=medical")
+        .text()
+        .contains(&id));
+    assert!(b
+        .get("/console/incidents?category=hostile_surveillance&officer=Bravo+2")
+        .text()
+        .contains(&id));
+    assert!(!b
+        .get("/console/incidents?to=2000-01-01")
+        .text()
+        .contains(&id));
+
+    // Every other page renders.
+    for p in [
+        "/console/team",
+        "/console/advance",
+        "/console/audit",
+        "/console/exports",
+    ] {
+        assert_eq!(b.get(p).status, 200, "{p}");
+    }
+    let audit = b.get("/console/audit").text();
+    assert!(audit.contains("signed in") && audit.contains("attachment opened"));
+}
+
+#[test]
+fn a_photo_that_is_not_the_signed_file_is_refused() {
+    let server = TestServer::start();
+    let (team, _d, id) = team_with_incident(&server, "Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = signed_in(&server, "lead");
+    let html = b.get(&format!("/console/incidents/{id}")).text();
+    let photo_id = html
+        .split("/console/attachments/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a photo link")
+        .to_string();
+    // The server's copy of the key is damaged (its database was tampered with): the blob
+    // no longer opens to the file the entry signed, and nothing is shown.
+    let changes = server.team_changes(&team);
+    let ann = changes
+        .iter()
+        .find(|c| c.kind == "incident.attachment")
+        .expect("announcement");
+    let key = ann.payload["file_key"].as_str().expect("key").to_string();
+    let mut bad = key.clone().into_bytes();
+    bad[0] = if bad[0] == b'0' { b'1' } else { b'0' };
+    let bad = String::from_utf8(bad).expect("hex");
+    tamper_payload(&server, &ann.op_id, &key, &bad);
+    let r = b.get(&format!("/console/attachments/{photo_id}"));
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(!r.body.windows(5).any(|w| w == b"photo"));
+}
+
+#[cfg(not(feature = "postgres"))]
+fn tamper_payload(server: &TestServer, op_id: &str, from: &str, to: &str) {
+    let db = server.raw_db();
+    let n = db
+        .execute(
+            "UPDATE changes SET payload = replace(payload, ?2, ?3) WHERE op_id = ?1",
+            rusqlite::params![op_id, from, to],
+        )
+        .expect("update");
+    assert_eq!(n, 1);
+}
+
+#[cfg(feature = "postgres")]
+fn tamper_payload(server: &TestServer, op_id: &str, from: &str, to: &str) {
+    let mut c = postgres::Client::connect(&server.pg.url, postgres::NoTls).expect("connect");
+    let n = c
+        .execute(
+            "UPDATE changes SET payload = replace(payload, $2, $3) WHERE op_id = $1",
+            &[&op_id, &from, &to],
+        )
+        .expect("update");
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn wrong_passphrase_wrong_or_replayed_code_are_refused_and_logins_are_throttled() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let storage = server.storage.as_ref();
+    let mut b = Browser::new(server.addr);
+
+    let good = code(storage, "lead", vigil_server::now_ms());
+    let r = b.sign_in_with("lead", "wrong passphrase!!", &good);
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("Wrong name, passphrase or code."));
+    assert!(!b.cookies.contains_key("vigil_console"));
+    let r = b.sign_in_with("nobody", PASS, &good);
+    assert_eq!(r.status, 401);
+    let wrong = format!(
+        "{:06}",
+        (good.parse::<u32>().expect("digits") + 1) % 1_000_000
+    );
+    assert_eq!(b.sign_in_with("lead", PASS, &wrong).status, 401);
+
+    // A good sign-in, then the same code again: a code works once.
+    let r = b.sign_in_with("lead", PASS, &good);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let mut other = Browser::new(server.addr);
+    assert_eq!(other.sign_in_with("lead", PASS, &good).status, 401);
+
+    // Five failures from this address, then 429 even with the right answer.
+    let mut c = Browser::new(server.addr);
+    let r = c.sign_in_with("lead", PASS, "000000");
+    assert!(r.status == 401 || r.status == 429);
+    let mut last = 0;
+    for _ in 0..6 {
+        last = c.sign_in_with("lead", "brute force guess", "123456").status;
+    }
+    assert_eq!(last, 429);
+    let fresh = code(storage, "lead", vigil_server::now_ms());
+    let r = c.sign_in_with("lead", PASS, &fresh);
+    assert_eq!(r.status, 429, "throttled even with the right answer");
+    assert!(r.text().contains("Too many failed logins"));
+}
+
+#[test]
+fn a_login_form_without_its_token_is_refused() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = Browser::new(server.addr);
+    let c = code(server.storage.as_ref(), "lead", vigil_server::now_ms());
+    // Posted from elsewhere: no login cookie, a made-up token.
+    let r = b.post(
+        "/console/login",
+        &[
+            ("token", "00"),
+            ("name", "lead"),
+            ("passphrase", PASS),
+            ("code", &c),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    assert!(!b.cookies.contains_key("vigil_console"));
+}
+
+#[test]
+fn forged_csrf_is_refused_and_nothing_is_done() {
+    let server = TestServer::start();
+    let (team, mut d, _) = team_with_incident(&server, "Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = signed_in(&server, "lead");
+    let device = d.id();
+    for token in ["", "forged", &"0".repeat(64)] {
+        let r = b.post(
+            "/console/team/revoke",
+            &[("csrf", token), ("device", &device)],
+        );
+        assert_eq!(r.status, 403, "token {token:?}");
+        assert!(r.text().contains("Form refused"));
+        let r = b.post("/console/team/codes", &[("csrf", token)]);
+        assert_eq!(r.status, 403);
+    }
+    assert!(
+        !server
+            .storage
+            .device(&device)
+            .expect("q")
+            .expect("d")
+            .revoked
+    );
+    d.sync().expect("the device still syncs");
+    // The session's own token works.
+    let csrf = b.csrf();
+    let r = b.post("/console/team/codes", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("id=\"enrollment-code\""));
+    assert!(r.text().contains("<svg"), "the code as a QR code");
+}
+
+#[test]
+fn leader_issues_a_code_a_device_enrolls_with_it_and_is_revoked() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = signed_in(&server, "lead");
+    let csrf = b.csrf();
+    let page = b.post("/console/team/codes", &[("csrf", &csrf)]).text();
+    let code = page
+        .split("id=\"enrollment-code\" class=\"big\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the code")
+        .to_string();
+    assert!(page.contains(&format!("vigil enroll http://{} {code}", server.addr)));
+
+    let mut d = Device::new(&server.url());
+    let url = server.url();
+    d.engine
+        .enroll(
+            d.vault.db_mut().expect("unlocked"),
+            &url,
+            &code,
+            "Charlie 1",
+        )
+        .expect("enroll with the console's code");
+    common::log(&mut d, "first report");
+    d.sync().expect("sync");
+    let device = d.id();
+    let team_page = b.get("/console/team").text();
+    assert!(team_page.contains("Charlie 1") && team_page.contains(&device));
+    assert!(team_page.contains("Active"));
+
+    let r = b.post(
+        "/console/team/revoke",
+        &[("csrf", &csrf), ("device", &device)],
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("is revoked"));
+    common::log(&mut d, "after revocation");
+    let err = d.sync().expect_err("a revoked device's sync is refused");
+    assert!(
+        matches!(err, vigil_core::sync::SyncError::Revoked),
+        "{err:?}"
+    );
+    let audit = b.get("/console/audit").text();
+    assert!(audit.contains("enrollment code issued") && audit.contains("device revoked"));
+    assert!(!audit.contains(&code), "the audit log never holds a code");
+}
+
+#[test]
+fn a_viewer_reads_but_cannot_issue_codes_or_revoke() {
+    let server = TestServer::start();
+    let (team, mut d, id) = team_with_incident(&server, "Alpha");
+    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+    let mut b = signed_in(&server, "watch");
+    assert!(b.get(&format!("/console/incidents/{id}")).status == 200);
+    let team_page = b.get("/console/team").text();
+    assert!(!team_page.contains("Issue an enrollment code"));
+    assert!(!team_page.contains(">Revoke<"));
+    let csrf = b.csrf();
+    let device = d.id();
+    let r = b.post("/console/team/codes", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 403);
+    let r = b.post(
+        "/console/team/revoke",
+        &[("csrf", &csrf), ("device", &device)],
+    );
+    assert_eq!(r.status, 403);
+    assert!(
+        !server
+            .storage
+            .device(&device)
+            .expect("q")
+            .expect("d")
+            .revoked
+    );
+    d.sync().expect("still syncs");
+}
+
+#[test]
+fn a_user_of_another_team_sees_nothing_of_this_one() {
+    let server = TestServer::start();
+    let (_alpha, mut d, id) = team_with_incident(&server, "Alpha");
+    let bravo = server.new_team("Bravo");
+    user(server.storage.as_ref(), "other", Role::Leader, &bravo);
+    let mut b = signed_in(&server, "other");
+    let list = b.get("/console/incidents").text();
+    assert!(!list.contains(&id) && !list.contains("Grey van"));
+    assert_eq!(b.get(&format!("/console/incidents/{id}")).status, 404);
+    assert!(!b.get("/console/team").text().contains(&d.id()));
+    let csrf = b.csrf();
+    let device = d.id();
+    let r = b.post(
+        "/console/team/revoke",
+        &[("csrf", &csrf), ("device", &device)],
+    );
+    assert_eq!(r.status, 404, "another team's device is no device");
+    assert!(
+        !server
+            .storage
+            .device(&device)
+            .expect("q")
+            .expect("d")
+            .revoked
+    );
+    d.sync().expect("still syncs");
+}
+
+#[test]
+fn without_a_session_every_page_goes_to_sign_in() {
+    let server = TestServer::start();
+    let mut b = Browser::new(server.addr);
+    for p in [
+        "/console/incidents",
+        "/console/team",
+        "/console/advance",
+        "/console/audit",
+        "/console/exports",
+        "/console/incidents/rows",
+    ] {
+        let r = b.get(p);
+        assert_eq!(r.status, 303, "{p}");
+        assert_eq!(r.header("location"), Some("/console/login"));
+    }
+    assert_eq!(b.get("/console/events").status, 401);
+    // A made-up session cookie is no session.
+    b.cookies.insert("vigil_console".into(), "ab".repeat(32));
+    assert_eq!(b.get("/console/team").status, 303);
+}
+
+#[test]
+fn sessions_end_when_idle_or_old_and_at_sign_out() {
+    let clock = Arc::new(ShiftedClock::new(0));
+    let server = TestServer::start_with_clock(clock.clone());
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+
+    // Idle for 31 minutes: the session is gone.
+    let mut b = signed_in(&server, "lead");
+    assert_eq!(b.get("/console/team").status, 200);
+    shift(&clock, 31 * 60 * 1000);
+    assert_eq!(b.get("/console/team").status, 303);
+
+    // Kept busy, it still ends 12 hours after sign-in.
+    let mut b = Browser::new(server.addr);
+    let now = vigil_server::now_ms() + 31 * 60 * 1000;
+    let c = code(server.storage.as_ref(), "lead", now);
+    assert_eq!(b.sign_in_with("lead", PASS, &c).status, 303);
+    for _ in 0..25 {
+        shift(&clock, 29 * 60 * 1000);
+        if b.get("/console/team").status != 200 {
+            break;
+        }
+    }
+    assert_eq!(b.get("/console/team").status, 303);
+
+    // Signed out: the old cookie opens nothing.
+    let mut b = Browser::new(server.addr);
+    let now = vigil_server::now_ms() + clock_offset(&clock);
+    let c = code(server.storage.as_ref(), "lead", now);
+    assert_eq!(b.sign_in_with("lead", PASS, &c).status, 303);
+    let cookie = b.cookies.get("vigil_console").cloned().expect("cookie");
+    let csrf = b.csrf();
+    assert_eq!(b.post("/console/logout", &[("csrf", &csrf)]).status, 303);
+    b.cookies.insert("vigil_console".into(), cookie);
+    assert_eq!(b.get("/console/team").status, 303);
+}
+
+fn shift(c: &ShiftedClock, by_ms: i64) {
+    c.set_offset_ms(clock_offset(c) as i64 + by_ms);
+}
+
+fn clock_offset(c: &ShiftedClock) -> u64 {
+    use vigil_server::Clock;
+    c.now_ms().saturating_sub(vigil_server::now_ms())
+}
+
+#[test]
+fn session_cookies_are_httponly_secure_and_strict() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = Browser::new(server.addr);
+    let c = code(server.storage.as_ref(), "lead", vigil_server::now_ms());
+    let r = b.sign_in_with("lead", PASS, &c);
+    let cookie = r
+        .headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("vigil_console="))
+        .map(|(_, v)| v.clone())
+        .expect("session cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    // Only the id's hash is stored.
+    let id = b.cookies.get("vigil_console").expect("id").clone();
+    assert!(server.storage.session(&id).expect("q").is_none());
+    assert!(server
+        .storage
+        .session(&vigil_server::console::session::hash_id(&id))
+        .expect("q")
+        .is_some());
+}
+
+#[test]
+fn create_user_refuses_bad_input_and_keeps_the_first_user() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let s = server.storage.as_ref();
+    let now = vigil_server::now_ms();
+    let made = accounts::create_user(s, "lead", Role::Leader, "Alpha", PASS, now).expect("by name");
+    assert!(made
+        .otpauth_uri
+        .starts_with("otpauth://totp/Vigil:lead?secret="));
+    let err = |r: Result<accounts::NewUser, accounts::AccountError>| match r {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err(accounts::create_user(
+        s,
+        "lead",
+        Role::Viewer,
+        &team,
+        PASS,
+        now
+    ))
+    .contains("exists"));
+    assert!(err(accounts::create_user(
+        s,
+        "x",
+        Role::Viewer,
+        &team,
+        "short",
+        now
+    ))
+    .contains("at least"));
+    assert!(err(accounts::create_user(
+        s,
+        "a b",
+        Role::Viewer,
+        &team,
+        PASS,
+        now
+    ))
+    .contains("name"));
+    assert!(err(accounts::create_user(
+        s,
+        "y",
+        Role::Viewer,
+        "Nope",
+        PASS,
+        now
+    ))
+    .contains("no team"));
+    let u = s
+        .user_by_name("lead")
+        .expect("q")
+        .expect("the first user is kept");
+    assert_eq!(u.role, "leader");
+    assert!(u.passphrase_hash.starts_with("$argon2id$"));
+}
+
+#[test]
+fn the_live_stream_announces_an_incident_as_it_is_pushed() {
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    let mut d = Device::new(&server.url());
+    d.enroll(&server, &team, "Bravo 2");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let b = signed_in(&server, "lead");
+    let cookie = format!(
+        "vigil_console={}",
+        b.cookies.get("vigil_console").expect("session")
+    );
+    let mut s = TcpStream::connect(server.addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET /console/events?cursor=0 HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n"
+    )
+    .expect("send");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The answer's head first: an event stream.
+    while !String::from_utf8_lossy(&seen).contains("\r\n\r\n") {
+        let n = s.read(&mut buf).expect("read head");
+        assert!(n > 0, "stream closed");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).contains("text/event-stream"));
+    common::log(&mut d, "live report");
+    d.sync().expect("sync");
+    while !String::from_utf8_lossy(&seen).contains("event: incident") {
+        let n = s.read(&mut buf).expect("an event within 20 s");
+        assert!(n > 0, "stream closed");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&seen).contains("data: 1"));
+}
