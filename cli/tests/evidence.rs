@@ -165,3 +165,65 @@ fn a_damaged_sealed_file_exits_4_and_writes_no_file() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn export_package_and_verify_it_as_a_directory_and_a_zip() {
+    let (tmp, dir, id, _) = store_with_photo();
+    let sha = hex_sha256(&photo());
+    for name in ["package", "package.zip"] {
+        let target = tmp.path().join(name);
+        let v = ok(
+            &dir,
+            &[
+                OsStr::new("incident"),
+                "export".as_ref(),
+                "--package".as_ref(),
+                target.as_os_str(),
+                "--incident".as_ref(),
+                id.as_ref(),
+            ],
+        );
+        assert_eq!(v["attachments"], 1);
+        let v = ok(
+            &dir,
+            &[
+                OsStr::new("incident"),
+                "verify-bundle".as_ref(),
+                target.as_os_str(),
+            ],
+        );
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["attachments_checked"], 1);
+    }
+    let photo_file = tmp.path().join(format!("package/attachments/{sha}.jpg"));
+    assert_eq!(std::fs::read(&photo_file).unwrap(), photo());
+    // One changed byte in the photo: exit 5, the file named.
+    let mut b = std::fs::read(&photo_file).unwrap();
+    b[0] ^= 1;
+    std::fs::write(&photo_file, &b).unwrap();
+    let o = vigil(
+        &dir,
+        &[
+            OsStr::new("incident"),
+            "verify-bundle".as_ref(),
+            tmp.path().join("package").as_os_str(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(&format!("attachments/{sha}.jpg")), "{err}");
+    // --package and --out together are refused.
+    let o = vigil(
+        &dir,
+        &["incident", "export", "--package", "x", "--out", "y"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn hex_sha256(b: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, b)
+        .as_ref()
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}

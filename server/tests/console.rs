@@ -758,3 +758,176 @@ fn the_live_stream_announces_an_incident_as_it_is_pushed() {
     }
     assert!(String::from_utf8_lossy(&seen).contains("data: 1"));
 }
+
+#[test]
+fn a_leader_exports_the_signed_entries_of_a_selection_and_a_viewer_cannot() {
+    let server = TestServer::start();
+    let (team, mut d, id) = team_with_incident(&server, "Alpha");
+    common::log(&mut d, "a second, unrelated report");
+    d.sync().expect("sync");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+    let mut b = signed_in(&server, "lead");
+    let csrf = b.csrf();
+    let r = b.post(
+        "/console/exports/incidents",
+        &[("csrf", &csrf), ("q", "grey van")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r
+        .header("content-disposition")
+        .is_some_and(|c| c.starts_with("attachment")));
+    let doc: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(doc["format"], "vigil.console-export/1");
+    let incidents = doc["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1, "only the selection");
+    assert_eq!(incidents[0]["incident_id"], id.as_str());
+    let device = &doc["devices"][0];
+    let key = hex::decode(device["public_key"].as_str().expect("key")).expect("hex");
+    let sender = device["device_id"].as_str().expect("device");
+    // Every entry checks on its own: hash over its body and signature under the key.
+    for e in incidents[0]["entries"].as_array().expect("entries") {
+        let seq = e["seq"].as_u64().expect("seq");
+        let prev: [u8; 32] = hex::decode(e["prev_hash"].as_str().expect("prev"))
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes");
+        vigil_core::incident::check_entry(e, sender, &id, &key, (seq - 1, prev))
+            .expect("the exported entry verifies");
+    }
+    let receipt = &device["receipt"];
+    assert_eq!(receipt["seq"], device["anchored_head"]["seq"]);
+    assert_eq!(receipt["hash"], device["anchored_head"]["hash"]);
+    assert_eq!(receipt["device_public_key"], device["public_key"]);
+    let audit = b.get("/console/audit").text();
+    assert!(audit.contains("1 incident(s) where a word search"));
+    assert!(
+        !audit.contains("grey"),
+        "the audit log never holds the words searched"
+    );
+
+    let mut v = signed_in(&server, "watch");
+    let csrf = v.csrf();
+    let r = v.post("/console/exports/incidents", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 403);
+}
+
+#[test]
+fn admin_create_user_reads_the_passphrase_from_stdin_and_prints_the_totp_uri_once() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = env!("CARGO_BIN_EXE_vigil-server");
+    let admin = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(bin)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("admin")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // A command that reads nothing (or is refused first) may exit before the write.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes());
+        child.wait_with_output().expect("run")
+    };
+    let team = admin(&["create-team", "Alpha"], "");
+    assert!(team.status.success());
+    let out = admin(
+        &["create-user", "lead", "--role", "leader", "--team", "Alpha"],
+        &format!("{PASS}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("created console user lead (leader) of team Alpha"));
+    let uri = text
+        .lines()
+        .find(|l| l.starts_with("otpauth://totp/Vigil:lead?secret="))
+        .expect("the otpauth URI");
+    assert!(uri.contains("&digits=6&period=30"));
+    assert!(!text.contains(PASS) && !String::from_utf8_lossy(&out.stderr).contains(PASS));
+
+    // Refused, with a reason and exit status 1, and nothing stored: a short passphrase,
+    // a taken name, an unknown team, a bad role.
+    for (args, stdin, reason) in [
+        (
+            vec!["create-user", "x", "--role", "viewer", "--team", "Alpha"],
+            "short\n",
+            "at least",
+        ),
+        (
+            vec!["create-user", "lead", "--role", "viewer", "--team", "Alpha"],
+            "correct horse battery\n",
+            "exists",
+        ),
+        (
+            vec!["create-user", "y", "--role", "viewer", "--team", "Nope"],
+            "correct horse battery\n",
+            "no team",
+        ),
+    ] {
+        let out = admin(&args, stdin);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(reason),
+            "{args:?}"
+        );
+    }
+    let out = admin(
+        &["create-user", "z", "--role", "admin", "--team", "Alpha"],
+        PASS,
+    );
+    assert_eq!(out.status.code(), Some(2), "clap refuses an unknown role");
+}
+
+#[test]
+fn a_tile_url_is_configuration_and_the_policy_allows_its_origin_only() {
+    use vigil_server::console::ConsoleConfig;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage: Arc<dyn Storage> =
+        Arc::new(vigil_server::SqliteStorage::open_dir(dir.path()).expect("open"));
+    let ctx = vigil_server::Ctx::new(storage.clone()).with_console(ConsoleConfig {
+        tile_url: Some("https://tiles.example.org:8443/{z}/{x}/{y}.png".into()),
+        ..ConsoleConfig::default()
+    });
+    let server = vigil_server::BackgroundServer::start_ctx(
+        Arc::new(ctx),
+        "127.0.0.1:0".parse().expect("addr"),
+        vigil_server::api::DEFAULT_BODY_LIMIT,
+    )
+    .expect("start");
+    let team = storage.create_team("Alpha").expect("team");
+    user(storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = Browser::new(server.addr);
+    let c = code(storage.as_ref(), "lead", vigil_server::now_ms());
+    assert_eq!(b.sign_in_with("lead", PASS, &c).status, 303);
+    let page = b.get("/console/incidents");
+    assert!(page
+        .text()
+        .contains("data-tiles=\"https://tiles.example.org:8443/{z}/{x}/{y}.png\""));
+    let csp = page.header("content-security-policy").expect("csp");
+    assert!(
+        csp.contains("img-src 'self' data: blob: https://tiles.example.org:8443;"),
+        "{csp}"
+    );
+    assert!(csp.contains("script-src 'self';") && csp.contains("connect-src 'self';"));
+
+    // Without one: no tile layer, and images from this origin only.
+    let team2 = TestServer::start();
+    let t = team2.new_team("Bravo");
+    user(team2.storage.as_ref(), "b", Role::Viewer, &t);
+    let mut b = signed_in(&team2, "b");
+    let page = b.get("/console/advance");
+    assert!(page.text().contains("data-tiles=\"\""));
+    let csp = page.header("content-security-policy").expect("csp");
+    assert!(csp.contains("img-src 'self' data: blob:;"), "{csp}");
+}

@@ -310,10 +310,44 @@ async function main() {
       await shot(page, "advance");
     });
 
-    await check("exports page is accessible", async () => {
+    await check("exports page is accessible; a leader downloads the signed entries of a selection", async () => {
       await page.goto(`${server.url}/console/exports`);
       await accessible(page, "exports");
       await shot(page, "exports");
+      await page.selectOption("#category", "hostile_surveillance");
+      const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#export-entries")]);
+      const doc = JSON.parse(fs.readFileSync(await dl.path(), "utf8"));
+      assert(doc.format === "vigil.console-export/1", "format " + doc.format);
+      assert(doc.incidents.length === 1 && doc.incidents[0].incident_id === incident, "selection");
+      assert(doc.incidents[0].entries.length === 2, "entries");
+      assert(doc.devices.every((d) => d.receipt && d.public_key.length === 64), "devices");
+    });
+
+    await check("dark colour scheme: pages stay accessible", async () => {
+      await page.emulateMedia({ colorScheme: "dark" });
+      for (const p of ["incidents", `incidents/${incident}`, "team", "advance"]) {
+        await page.goto(`${server.url}/console/${p}`);
+        await accessible(page, `${p} (dark)`);
+      }
+      await page.goto(`${server.url}/console/incidents`);
+      await page.waitForSelector(".leaflet-interactive");
+      await shot(page, "incidents-dark");
+      await page.emulateMedia({ colorScheme: "light" });
+    });
+
+    await check("on a tablet (portrait) nothing overflows the page", async () => {
+      const T = await browser.newContext({ viewport: { width: 820, height: 1180 }, isMobile: true, hasTouch: true });
+      const tp = await T.newPage();
+      await T.addCookies(await L.ctx.cookies());
+      for (const p of ["incidents", `incidents/${incident}`, "team", "advance", "audit"]) {
+        await tp.goto(`${server.url}/console/${p}`);
+        const over = await tp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert(over <= 0, `${p}: ${over} px wider than the screen`);
+      }
+      await tp.goto(`${server.url}/console/incidents`);
+      await tp.waitForSelector(".leaflet-interactive");
+      await shot(tp, "incidents-tablet");
+      await T.close();
     });
 
     await check("a forged CSRF token is refused and nothing is revoked", async () => {
@@ -342,7 +376,7 @@ async function main() {
     await check("the audit log shows the console's actions", async () => {
       await page.goto(`${server.url}/console/audit`);
       const text = await page.textContent("#audit");
-      for (const s of ["signed in", "enrollment code issued", "attachment opened", "device revoked"]) {
+      for (const s of ["signed in", "enrollment code issued", "attachment opened", "device revoked", "export"]) {
         assert(text.includes(s), "missing: " + s);
       }
       assert(!text.includes(code), "the audit log holds the code");

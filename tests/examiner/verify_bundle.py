@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
 """The reference examiner: verifies a Vigil incident bundle as docs/INCIDENT_LOG.md
+describes it, and an evidence package (a directory or .zip) as docs/EVIDENCE.md
 describes it, without any Vigil code. Python 3.9+, with `cryptography` for Ed25519.
 
     verify_bundle.py FILE...      prints one line per file: `<verdict>  <file>`
                                   (exit 0 when every file verifies, else 5)
 
-A verdict is `ok`, the name of the first failing check (`NotCanonical`, ...) or
+A bundle's verdict is `ok`, the name of the first failing check (`NotCanonical`, ...) or
 `Chain:<kind>:<seq>` for a broken chain, as in tests/vectors/bundles/verdicts.json.
+A package's verdict is `ok` or `<problem>:<file in the package>` (`FileMismatch:README.txt`,
+`Bundle:NotCanonical:bundles/device-1.json`), the problem named as in docs/EVIDENCE.md.
 Section and step numbers in comments refer to docs/INCIDENT_LOG.md.
 """
 
 import hashlib
 import json
+import os
 import re
 import struct
 import sys
+import zipfile
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -511,35 +516,56 @@ def check_chain(p, device_key):
 
 def verify(data):
     """The verdict for a bundle's bytes ("Verifying a bundle", steps 1-12)."""
+    return check_bundle(data, False)[0]
+
+
+def check_bundle(data, chain_copy):
+    """(verdict, payload) of a bundle, or with `chain_copy` of a teammate's chain relayed
+    in a package (`vigil.incident-chain.v2`: no bundle signature, no anchor)."""
+    fields = [("format", string, False), ("payload", payload_schema, False)]
+    if not chain_copy:
+        fields.append(("signature", string, False))
     try:
-        doc = obj(parse_json(data), [("format", string, False), ("payload", payload_schema, False),
-                                     ("signature", string, False)])
+        doc = obj(parse_json(data), fields)
     except Bad:
-        return "Unparseable"
+        return "Unparseable", None
     p = doc["payload"]
     try:
         payload_text = encode_payload(p)
-        again = enc({"format": doc["format"], "payload": Raw(payload_text),
-                     "signature": doc["signature"]}).encode("utf-8")
+        outer = {"format": doc["format"], "payload": Raw(payload_text)}
+        if not chain_copy:
+            outer["signature"] = doc["signature"]
+        again = enc(outer).encode("utf-8")
     except Bad:
-        return "NotCanonical"
+        return "NotCanonical", None
     if again != data:
-        return "NotCanonical"
-    formats = {"vigil.incident-bundle.v1": (1, b"VIGIL-BUNDLE-V1"),
-               "vigil.incident-bundle.v2": (2, b"VIGIL-BUNDLE-V2")}
+        return "NotCanonical", None
+    if chain_copy:
+        formats = {"vigil.incident-chain.v2": (2, None)}
+    else:
+        formats = {"vigil.incident-bundle.v1": (1, b"VIGIL-BUNDLE-V1"),
+                   "vigil.incident-bundle.v2": (2, b"VIGIL-BUNDLE-V2")}
     if doc["format"] not in formats:
-        return "UnsupportedFormat"
+        return "UnsupportedFormat", None
     fmt, domain = formats[doc["format"]]
     for e in p["entries"]:
         stated = [e[k] is not None for k in ("v", "incident_id", "body_sha256")]
         if any(s != (fmt == 2) for s in stated):
-            return "Unparseable"
-    if not (lower_hex(p["device_public_key"], 64) and lower_hex(doc["signature"], 128)):
-        return "MalformedField"
+            return "Unparseable", None
+    if chain_copy and p["anchor"] is not None:
+        return "Unparseable", None
+    if not (lower_hex(p["device_public_key"], 64)
+            and (chain_copy or lower_hex(doc["signature"], 128))):
+        return "MalformedField", None
     device_key = bytes.fromhex(p["device_public_key"])
-    if not ed25519_ok(device_key, domain + payload_text.encode("utf-8"),
-                      bytes.fromhex(doc["signature"])):
-        return "BadBundleSignature"
+    if not chain_copy and not ed25519_ok(device_key, domain + payload_text.encode("utf-8"),
+                                         bytes.fromhex(doc["signature"])):
+        return "BadBundleSignature", None
+    return check_links(p, fmt, device_key), p
+
+
+def check_links(p, fmt, device_key):
+    """Steps 7-12 of "Verifying a bundle"."""
     for e in p["entries"]:
         if e["v"] is not None and e["v"] not in (1, 2):
             return "MalformedField"
@@ -584,14 +610,189 @@ def verify(data):
     return "ok"
 
 
+# ---- evidence packages (docs/EVIDENCE.md, "Verifying a package") --------------------
+
+MANIFEST = "manifest.json"
+PACKAGE_PREFIX = b'{"format":"vigil.evidence-package.v1","payload":'
+SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+FILE_ROLES = ("readme", "bundle", "chain", "receipt", "attachment")
+
+
+class Package:
+    """The files of a package: a directory or a zip file, as relative '/' paths."""
+
+    def __init__(self, path):
+        self.zip = None
+        self.root = path
+        if os.path.isdir(path):
+            self.names = []
+            for d, _, files in os.walk(path):
+                for f in files:
+                    rel = os.path.relpath(os.path.join(d, f), path)
+                    self.names.append(rel.replace(os.sep, "/"))
+        else:
+            self.zip = zipfile.ZipFile(path)
+            self.names = [n for n in self.zip.namelist() if not n.endswith("/")]
+        self.names.sort()
+
+    def read(self, name):
+        if self.zip is not None:
+            return self.zip.read(name)
+        full = os.path.join(self.root, *name.split("/"))
+        if os.path.islink(full):
+            raise OSError("a symbolic link")
+        with open(full, "rb") as f:
+            return f.read()
+
+
+def safe_path(p):
+    return 0 < len(p) <= 200 and all(
+        s not in ("", ".", "..") and SAFE_SEGMENT.match(s) for s in p.split("/"))
+
+
+def manifest_schema(v):
+    f = obj(v, [("path", string, False), ("role", enum(*FILE_ROLES), False),
+                ("sha256", string, False), ("size", integer(0, U64), False)])
+    need(safe_path(f["path"]) and f["path"] != MANIFEST and lower_hex(f["sha256"], 64))
+    return f
+
+
+def manifest_attachment(v):
+    return obj(v, [("incident_id", string, False), ("attachment_id", string, False),
+                   ("sha256", string, False), ("size", integer(0, U64), False),
+                   ("mime", string, False), ("path", string, False)])
+
+
+def anchor_of(v):
+    a = anchor_schema(v)
+    a["receipt"] = without_absent(a["receipt"], ("device_public_key",))
+    return a
+
+
+def verify_package(path):
+    """(problem, file) for a package, ("ok", None) when it verifies."""
+    try:
+        pkg = Package(path)
+    except (OSError, zipfile.BadZipFile):
+        return "Unreadable", None
+    if MANIFEST not in pkg.names:
+        return "BadManifest", MANIFEST
+    data = pkg.read(MANIFEST)
+    # 1. The signed shape: prefix, payload, 128 hex signature, suffix.
+    tail = len(b',"signature":"') + 128 + len(b'"}')
+    sig = data[-tail:]
+    if (not data.startswith(PACKAGE_PREFIX) or len(data) < len(PACKAGE_PREFIX) + tail
+            or not sig.startswith(b',"signature":"') or not sig.endswith(b'"}')):
+        return "BadManifest", MANIFEST
+    sig_hex = sig[len(b',"signature":"'):-2].decode("ascii", "replace")
+    payload = data[len(PACKAGE_PREFIX):-tail]
+    try:
+        p = obj(parse_json(payload), [
+            ("created_at", instant, False), ("device_id", string, False),
+            ("device_public_key", string, False), ("incidents", array(string), False),
+            ("files", array(manifest_schema), False),
+            ("attachments", array(manifest_attachment), False)])
+        need(lower_hex(p["device_public_key"], 64) and lower_hex(sig_hex, 128))
+        need(len({f["path"] for f in p["files"]}) == len(p["files"]))
+    except Bad:
+        return "BadManifest", MANIFEST
+    key = bytes.fromhex(p["device_public_key"])
+    if not ed25519_ok(key, b"VIGIL-PACKAGE-V1" + payload, bytes.fromhex(sig_hex)):
+        return "BadManifestSignature", MANIFEST
+    files = {f["path"]: f for f in p["files"]}
+    # 2. Every listed file byte for byte; nothing unlisted.
+    for f in p["files"]:
+        if f["path"] not in pkg.names:
+            return "MissingFile", f["path"]
+        content = pkg.read(f["path"])
+        if len(content) != f["size"] or sha256(content).hex() != f["sha256"]:
+            return "FileMismatch", f["path"]
+    for name in pkg.names:
+        if name != MANIFEST and name not in files:
+            return "UnlistedFile", name
+    # 3. Bundles and chains; device-1 is the exporter's signed bundle.
+    chains = [f for f in p["files"] if f["role"] in ("bundle", "chain")]
+    if not chains or chains[0]["role"] != "bundle" or any(
+            f["role"] == "bundle" for f in chains[1:]):
+        return "KeyMismatch", MANIFEST
+    disclosed, devices, listed, anchors = [], set(), set(), {}
+    for f in chains:
+        verdict, b = check_bundle(pkg.read(f["path"]), f["role"] == "chain")
+        if verdict != "ok":
+            return "Bundle:" + verdict, f["path"]
+        if f["role"] == "bundle" and (b["device_public_key"] != p["device_public_key"]
+                                      or b["device_id"] != p["device_id"]):
+            return "KeyMismatch", f["path"]
+        if b["device_id"] in devices:
+            return "KeyMismatch", f["path"]
+        devices.add(b["device_id"])
+        listed.update(b["incidents"])
+        for e in b["entries"]:
+            body = e.get("_decoded")
+            if body is None:
+                continue
+            if body["report"] is not None:
+                refs = body["report"]["attachments"]
+            else:
+                refs = body["amendment"]["patch"].get("attachments") or []
+            disclosed += [(body["incident_id"], r) for r in refs]
+        anchors[f["path"]] = b["anchor"]
+    if sorted(listed) != sorted(p["incidents"]):
+        return "KeyMismatch", MANIFEST
+    # 4. Receipts are their bundle's anchor.
+    for f in p["files"]:
+        if f["role"] != "receipt":
+            continue
+        anchor = anchors.get(f["path"].replace("receipts/", "bundles/", 1))
+        try:
+            stated = anchor_of(parse_json(pkg.read(f["path"])))
+        except Bad:
+            stated = None
+        if anchor is None or stated != anchor_of_dict(anchor):
+            return "ReceiptMismatch", f["path"]
+    # 5. Attachments: named by their SHA-256, referenced by a signed entry, all present.
+    for f in p["files"]:
+        if f["role"] == "attachment":
+            stem = f["path"].rsplit("/", 1)[-1].split(".")[0]
+            if not f["path"].startswith("attachments/") or stem != f["sha256"]:
+                return "AttachmentMismatch", f["path"]
+    for a in p["attachments"]:
+        signed = any(i == a["incident_id"] and r["id"] == a["attachment_id"]
+                     and r["sha256"] == a["sha256"] and r["size"] == a["size"]
+                     and r["mime"] == a["mime"] for i, r in disclosed)
+        f = files.get(a["path"])
+        if not signed or f is None or f["role"] != "attachment" or (
+                f["sha256"], f["size"]) != (a["sha256"], a["size"]):
+            return "AttachmentMismatch", a["path"]
+    for i, r in disclosed:
+        if not any(a["incident_id"] == i and a["attachment_id"] == r["id"]
+                   for a in p["attachments"]):
+            return "MissingAttachment", MANIFEST
+    for f in p["files"]:
+        if f["role"] == "attachment" and not any(
+                a["path"] == f["path"] for a in p["attachments"]):
+            return "AttachmentMismatch", MANIFEST
+    return "ok", None
+
+
+def anchor_of_dict(a):
+    out = dict(a)
+    out["receipt"] = without_absent(a["receipt"], ("device_public_key",))
+    return out
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     status = 0
     for path in argv[1:]:
-        with open(path, "rb") as f:
-            verdict = verify(f.read())
+        if os.path.isdir(path) or path.lower().endswith(".zip"):
+            problem, file = verify_package(path)
+            verdict = problem if file is None else "%s:%s" % (problem, file)
+        else:
+            with open(path, "rb") as f:
+                verdict = verify(f.read())
         print("%s  %s" % (verdict, path))
         if verdict != "ok":
             status = 5

@@ -52,9 +52,11 @@ pub enum IncidentCommand {
     Attachment(AttachmentCommand),
     /// Recompute the whole hash chain. Exit 5 if it is broken, naming the first bad link.
     Verify,
-    /// Write a signed, verifiable bundle (or, with --csv, a spreadsheet) to a new file.
+    /// Write a signed, verifiable bundle (or, with --csv, a spreadsheet; with --package,
+    /// an evidence package) to a new file.
     Export(ExportArgs),
-    /// Verify a bundle on its own (no store, no passphrase). Exit 5 if it is invalid.
+    /// Verify a bundle, or an evidence package (a directory or .zip), on its own (no
+    /// store, no passphrase). Exit 5 if it is invalid.
     VerifyBundle { file: PathBuf },
 }
 
@@ -180,8 +182,13 @@ pub struct ListArgs {
 #[derive(Args)]
 pub struct ExportArgs {
     /// The file to write (must not exist).
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "package", conflicts_with = "package")]
+    out: Option<PathBuf>,
+    /// Write an evidence package instead: a new directory, or one file if the name ends
+    /// in .zip (signed bundles, attachments in the clear, receipts, signed manifest,
+    /// README for the recipient).
+    #[arg(long, conflicts_with = "csv")]
+    package: Option<PathBuf>,
     /// CSV of current views instead of the signed bundle (not evidence).
     #[arg(long)]
     csv: bool,
@@ -544,7 +551,8 @@ fn show(dir: &Path, id: &str, out: &Output) -> Result<(), CliError> {
             ));
             t.push_str(&format!(
                 "        hash {} signature {}\n",
-                h.hash, h.signature
+                hex::encode(&h.hash),
+                hex::encode(&h.signature)
             ));
         }
         t.trim_end().to_string()
@@ -728,11 +736,56 @@ fn verify(dir: &Path, out: &Output) -> Result<(), CliError> {
     }
 }
 
+fn scope_of(incidents: Vec<String>) -> ExportScope {
+    if incidents.is_empty() {
+        ExportScope::All
+    } else {
+        ExportScope::Incidents(incidents)
+    }
+}
+
+fn export_package(
+    dir: &Path,
+    target: &Path,
+    incidents: Vec<String>,
+    out: &Output,
+) -> Result<(), CliError> {
+    let mut v = unlock(dir)?;
+    let log = IncidentLog::new(&mut v);
+    let summary = vigil_core::evidence::export_package(&log, &scope_of(incidents), target)
+        .map_err(|e| match e {
+            incident::IncidentError::ExportIo(kind) => io_error(target, &kind.into()),
+            other => other.into(),
+        })?;
+    out.print(&summary, || {
+        format!(
+            "Wrote the evidence package {} ({} incident(s), {} chain(s), {} attachment file(s) in the clear, {} files, {} bytes). Verify it with `vigil incident verify-bundle {}`.",
+            target.display(),
+            summary.incidents.len(),
+            summary.chains,
+            summary.attachments,
+            summary.files,
+            summary.bytes,
+            target.display()
+        )
+    });
+    Ok(())
+}
+
 fn export(dir: &Path, a: ExportArgs, out: &Output) -> Result<(), CliError> {
     if a.csv && !a.incidents.is_empty() {
         return Err(CliError::Usage("--incident applies to bundles only".into()));
     }
-    let io = |e: std::io::Error| io_error(&a.out, &e);
+    let file = match (a.package, a.out) {
+        (Some(target), _) => return export_package(dir, &target, a.incidents, out),
+        (None, Some(file)) => file,
+        (None, None) => {
+            return Err(CliError::Usage(
+                "give --out FILE or --package DIR|FILE.zip".into(),
+            ))
+        }
+    };
+    let io = |e: std::io::Error| io_error(&file, &e);
     let mut v = unlock(dir)?;
     let log = IncidentLog::new(&mut v);
     let bytes = if a.csv {
@@ -740,39 +793,81 @@ fn export(dir: &Path, a: ExportArgs, out: &Output) -> Result<(), CliError> {
         log.export_csv(&IncidentFilter::default(), &mut buf)?;
         buf
     } else {
-        let scope = if a.incidents.is_empty() {
-            ExportScope::All
-        } else {
-            ExportScope::Incidents(a.incidents)
-        };
-        log.export_bundle(&scope)?
+        log.export_bundle(&scope_of(a.incidents))?
     };
-    let file = File::options()
+    let f = File::options()
         .write(true)
         .create_new(true)
-        .open(&a.out)
+        .open(&file)
         .map_err(io)?;
-    let mut w = BufWriter::new(file);
+    let mut w = BufWriter::new(f);
     if let Err(e) = w.write_all(&bytes).and_then(|_| w.flush()) {
         drop(w);
-        let _ = std::fs::remove_file(&a.out);
+        let _ = std::fs::remove_file(&file);
         return Err(io(e));
     }
     let format = if a.csv { "csv" } else { "bundle" };
     out.print(
-        &json!({"written": a.out, "format": format, "bytes": bytes.len()}),
-        || {
-            format!(
-                "Wrote {} ({format}, {} bytes)",
-                a.out.display(),
-                bytes.len()
-            )
-        },
+        &json!({"written": file, "format": format, "bytes": bytes.len()}),
+        || format!("Wrote {} ({format}, {} bytes)", file.display(), bytes.len()),
     );
     Ok(())
 }
 
+fn verify_package(path: &Path, out: &Output) -> Result<(), CliError> {
+    use vigil_core::evidence::PackageProblem as P;
+    let report = vigil_core::evidence::verify_package(path);
+    out.print(&report, || {
+        if report.ok {
+            format!(
+                "The evidence package verifies: exported by device {} (public key {}), {} incident(s), {} chain(s), {} attachment file(s) checked against their signed entries. Compare the keys with the ones the team server registered.",
+                report.device_id.as_deref().unwrap_or("?"),
+                report.device_public_key.as_deref().unwrap_or("?"),
+                report.incidents.len(),
+                report.bundles.len(),
+                report.attachments_checked
+            )
+        } else {
+            "The evidence package does NOT verify.".into()
+        }
+    });
+    if report.ok {
+        return Ok(());
+    }
+    let file = report.file.as_deref().unwrap_or("(the package)");
+    let why = match &report.problem {
+        Some(P::Bundle(incident::BundleProblem::Chain(c))) => {
+            return Err(broken(&format!("the chain in {file}"), c))
+        }
+        Some(P::Bundle(p)) => bundle_problem(p).to_string(),
+        Some(P::Unreadable) => "it is not a directory or zip file that can be read".into(),
+        Some(P::BadManifest) => "its manifest is missing or malformed".into(),
+        Some(P::BadManifestSignature) => "the manifest's signature does not match its key".into(),
+        Some(P::MissingFile) => "a file the manifest lists is missing".into(),
+        Some(P::UnlistedFile) => "a file is not listed in the manifest".into(),
+        Some(P::FileMismatch) => {
+            "the file was changed: its SHA-256 or size is not the manifest's".into()
+        }
+        Some(P::KeyMismatch) => {
+            "the bundles are not the exporting device's and its teammates' as the manifest states"
+                .into()
+        }
+        Some(P::ReceiptMismatch) => "the receipt is not the one its bundle carries".into(),
+        Some(P::AttachmentMismatch) => {
+            "the attachment is not the one its signed entry references".into()
+        }
+        Some(P::MissingAttachment) => "an attachment a signed entry references is missing".into(),
+        None => "invalid".into(),
+    };
+    Err(CliError::Verification(format!(
+        "the evidence package is invalid: {file}: {why}"
+    )))
+}
+
 fn verify_bundle(file: &Path, out: &Output) -> Result<(), CliError> {
+    if file.is_dir() || vigil_core::evidence::package::is_zip(file) {
+        return verify_package(file, out);
+    }
     let bytes = std::fs::read(file).map_err(|e| io_error(file, &e))?;
     let report = incident::verify_bundle(&bytes);
     out.print(&report, || {

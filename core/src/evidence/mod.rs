@@ -3,3 +3,10 @@
 //! for the recipient) with its standalone verifier. See docs/EVIDENCE.md.
 
 pub mod files;
+pub mod manifest;
+pub mod package;
+mod readme;
+pub mod verify;
+
+pub use package::{export_package, PackageSummary};
+pub use verify::{verify_package, PackageProblem, PackageReport};

@@ -30,6 +30,8 @@ pub const BUNDLE_FORMAT_V1: &str = "vigil.incident-bundle.v1";
 pub const BUNDLE_FORMAT_V2: &str = "vigil.incident-bundle.v2";
 pub const BUNDLE_DOMAIN_V1: &[u8] = b"VIGIL-BUNDLE-V1";
 pub const BUNDLE_DOMAIN_V2: &[u8] = b"VIGIL-BUNDLE-V2";
+/// A teammate's chain relayed in an evidence package (no bundle signature).
+pub const CHAIN_COPY_FORMAT: &str = "vigil.incident-chain.v2";
 
 /// Which incidents a bundle discloses. Entries of other incidents still appear as
 /// links (sequence number, ids, hashes, signature) without their body, so the chain
@@ -46,6 +48,15 @@ pub struct Bundle {
     pub format: String,
     pub payload: BundlePayload,
     pub signature: String,
+}
+
+/// A teammate's chain relayed in an evidence package: a bundle payload without the
+/// bundle signature (only that device could sign one). Format `vigil.incident-chain.v2`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainCopy {
+    pub format: String,
+    pub payload: BundlePayload,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +187,32 @@ impl BundleReport {
         }
     }
 
+    /// The report of a parsed payload, before any check has passed.
+    fn of_payload(p: &BundlePayload, version: u32) -> Self {
+        let mut entry_versions: Vec<u32> = p
+            .entries
+            .iter()
+            .map(|e| {
+                e.v.unwrap_or_else(|| e.body.as_deref().map_or(1, |b| body_version(b.as_bytes())))
+            })
+            .collect();
+        entry_versions.sort_unstable();
+        entry_versions.dedup();
+        BundleReport {
+            ok: false,
+            problem: None,
+            format_version: Some(version),
+            entry_versions,
+            receipt_version: p.anchor.as_ref().map(|a| a.receipt.version()),
+            device_id: Some(p.device_id.clone()),
+            device_public_key: Some(p.device_public_key.clone()),
+            exported_at: Some(p.exported_at),
+            incidents: p.incidents.clone(),
+            chain: None,
+            receipt: p.anchor.as_ref().map(|a| a.receipt.clone()),
+        }
+    }
+
     fn fail(problem: BundleProblem) -> Self {
         BundleReport {
             ok: false,
@@ -207,6 +244,43 @@ pub(crate) fn build_bundle(
     scope: &ExportScope,
     receipt: Option<&StoredReceipt>,
 ) -> IncidentResult<Vec<u8>> {
+    let payload = build_payload(device_id, &key.public_key(), entries, scope, receipt)?;
+    let payload_bytes =
+        serde_json::to_vec(&payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
+    let signature = hex::encode(key.sign(&signed_message(BUNDLE_DOMAIN_V2, &payload_bytes)));
+    let bundle = Bundle {
+        format: BUNDLE_FORMAT.to_string(),
+        payload,
+        signature,
+    };
+    serde_json::to_vec(&bundle).map_err(|_| IncidentError::Bundle("encoding failed"))
+}
+
+/// A teammate's chain as this store holds it, for an evidence package: the payload of a
+/// bundle (every link, the bodies of `scope`) without a bundle signature, which only
+/// that device could make. Its entries carry their own signatures; the package's signed
+/// manifest binds the file.
+pub(crate) fn build_chain_copy(
+    device_id: &str,
+    public_key: &[u8; 32],
+    entries: &[StoredEntry],
+    scope: &ExportScope,
+) -> IncidentResult<Vec<u8>> {
+    let payload = build_payload(device_id, public_key, entries, scope, None)?;
+    serde_json::to_vec(&ChainCopy {
+        format: CHAIN_COPY_FORMAT.to_string(),
+        payload,
+    })
+    .map_err(|_| IncidentError::Bundle("encoding failed"))
+}
+
+fn build_payload(
+    device_id: &str,
+    public_key: &[u8; 32],
+    entries: &[StoredEntry],
+    scope: &ExportScope,
+    receipt: Option<&StoredReceipt>,
+) -> IncidentResult<BundlePayload> {
     let own: Vec<&StoredEntry> = entries
         .iter()
         .filter(|e| e.device_id == device_id)
@@ -258,9 +332,9 @@ pub(crate) fn build_bundle(
         Some(e) => (e.seq, hex::encode(&e.hash)),
         None => (0, hex::encode([0u8; 32])),
     };
-    let payload = BundlePayload {
+    Ok(BundlePayload {
         device_id: device_id.to_string(),
-        device_public_key: hex::encode(key.public_key()),
+        device_public_key: hex::encode(public_key),
         exported_at: super::model::now(),
         incidents,
         head_seq,
@@ -270,16 +344,7 @@ pub(crate) fn build_bundle(
             server_public_key: hex::encode(r.server_public_key),
             receipt: r.receipt.clone(),
         }),
-    };
-    let payload_bytes =
-        serde_json::to_vec(&payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
-    let signature = hex::encode(key.sign(&signed_message(BUNDLE_DOMAIN_V2, &payload_bytes)));
-    let bundle = Bundle {
-        format: BUNDLE_FORMAT.to_string(),
-        payload,
-        signature,
-    };
-    serde_json::to_vec(&bundle).map_err(|_| IncidentError::Bundle("encoding failed"))
+    })
 }
 
 fn unhex(s: &str, len: usize) -> Option<Vec<u8>> {
@@ -349,28 +414,7 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
     ) else {
         return BundleReport::fail(BundleProblem::MalformedField);
     };
-    let mut entry_versions: Vec<u32> = p
-        .entries
-        .iter()
-        .map(|e| {
-            e.v.unwrap_or_else(|| e.body.as_deref().map_or(1, |b| body_version(b.as_bytes())))
-        })
-        .collect();
-    entry_versions.sort_unstable();
-    entry_versions.dedup();
-    let mut report = BundleReport {
-        ok: false,
-        problem: None,
-        format_version: Some(version),
-        entry_versions,
-        receipt_version: p.anchor.as_ref().map(|a| a.receipt.version()),
-        device_id: Some(p.device_id.clone()),
-        device_public_key: Some(p.device_public_key.clone()),
-        exported_at: Some(p.exported_at),
-        incidents: p.incidents.clone(),
-        chain: None,
-        receipt: p.anchor.as_ref().map(|a| a.receipt.clone()),
-    };
+    let mut report = BundleReport::of_payload(p, version);
     let Ok(payload_bytes) = serde_json::to_vec(p) else {
         report.problem = Some(BundleProblem::NotCanonical);
         return report;
@@ -383,6 +427,41 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
         report.problem = Some(BundleProblem::BadBundleSignature);
         return report;
     }
+    check_payload(report, p, version, &public_key)
+}
+
+/// Verifies a teammate's chain relayed in an evidence package (`vigil.incident-chain.v2`):
+/// the checks of [`verify_bundle`] but the bundle signature (there is none: the package's
+/// manifest signature binds the file) and without a receipt (a relayed chain carries
+/// none).
+pub fn verify_chain_copy(bytes: &[u8]) -> BundleReport {
+    let Ok(copy) = serde_json::from_slice::<ChainCopy>(bytes) else {
+        return BundleReport::fail(BundleProblem::Unparseable);
+    };
+    match serde_json::to_vec(&copy) {
+        Ok(again) if again == bytes => {}
+        _ => return BundleReport::fail(BundleProblem::NotCanonical),
+    }
+    if copy.format != CHAIN_COPY_FORMAT {
+        return BundleReport::fail(BundleProblem::UnsupportedFormat);
+    }
+    let p = &copy.payload;
+    if !fields_fit_format(p, 2) || p.anchor.is_some() {
+        return BundleReport::fail(BundleProblem::Unparseable);
+    }
+    let Some(public_key) = unhex(&p.device_public_key, 32) else {
+        return BundleReport::fail(BundleProblem::MalformedField);
+    };
+    check_payload(BundleReport::of_payload(p, 2), p, 2, &public_key)
+}
+
+/// Checks 7 to 12 of "Verifying a bundle": fields, chain, head, scope, history, receipt.
+fn check_payload(
+    mut report: BundleReport,
+    p: &BundlePayload,
+    version: u32,
+    public_key: &[u8],
+) -> BundleReport {
     let Some(decoded) = p
         .entries
         .iter()
@@ -413,7 +492,7 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
             signature: sig,
             body: e.body.as_deref().map(str::as_bytes),
         });
-    let chain = verify::check(&p.device_id, &public_key, links);
+    let chain = verify::check(&p.device_id, public_key, links);
     if let Some(problem) = &chain.problem {
         report.problem = Some(BundleProblem::Chain(problem.clone()));
     } else if chain.head_seq != p.head_seq || chain.head_hash != p.head_hash {
@@ -429,7 +508,7 @@ pub fn verify_bundle(bytes: &[u8]) -> BundleReport {
             None => Some(BundleProblem::MalformedField),
             Some(server_key) => check_receipt(
                 &p.device_id,
-                &public_key,
+                public_key,
                 &a.receipt,
                 &server_key,
                 chain.head_seq,

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 mod assets;
+mod export;
 mod live;
 mod pages;
 pub mod session;
@@ -87,6 +88,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/console/attachments/{id}", get(pages::attachment))
         .route("/console/advance", get(pages::advance))
         .route("/console/exports", get(pages::exports))
+        .route("/console/exports/incidents", post(pages::export_incidents))
         .route("/console/audit", get(pages::audit_log))
         .route("/console/events", get(live::events))
         .route("/console/assets/{name}", get(assets::asset))

@@ -22,6 +22,10 @@ use crate::conn::ClientAddr;
 use crate::error::ServerError;
 use crate::service;
 
+/// The most incidents the list shows (the newest that match): a page stays small whatever
+/// the team's history; the filters narrow it.
+pub const MAX_ROWS: usize = 500;
+
 /// The largest photo the console decrypts for a page.
 pub const MAX_PHOTO_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -602,6 +606,8 @@ pub(crate) struct Choice {
 struct IncidentsPage {
     c: Chrome,
     rows: Vec<Row>,
+    /// How many match the filters (the list shows the newest [`MAX_ROWS`]).
+    matching: usize,
     total: usize,
     f: Filter,
     query: String,
@@ -636,12 +642,15 @@ pub(crate) async fn incidents(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let rows: Vec<Row> = view
-            .filtered(&f)
+        let selected = view.filtered(&f);
+        let matching = selected.len();
+        let rows: Vec<Row> = selected
             .into_iter()
+            .take(MAX_ROWS)
             .map(|i| row(&view, i))
             .collect();
         render(&IncidentsPage {
+            matching,
             c: chrome(cur, "incidents"),
             total: view.incidents.len(),
             rows,
@@ -689,6 +698,7 @@ pub(crate) async fn incident_rows(
         let rows = view
             .filtered(&f)
             .into_iter()
+            .take(MAX_ROWS)
             .map(|i| row(&view, i))
             .collect();
         let mut r = render(&RowsFragment { rows })?;
@@ -1136,13 +1146,105 @@ pub(crate) async fn audit_log(State(s): State<ConsoleState>, headers: HeaderMap)
 #[template(path = "exports.html")]
 struct ExportsPage {
     c: Chrome,
+    total: usize,
+    categories: Vec<Choice>,
+    severities: Vec<Choice>,
+    officers: Vec<Choice>,
 }
 
 pub(crate) async fn exports(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, |_, cur| {
+    with_user(s, headers, |s, cur| {
+        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
         render(&ExportsPage {
             c: chrome(cur, "exports"),
+            total: view.incidents.len(),
+            categories: enum_choices(Category::ALL.iter().map(|c| c.as_str())),
+            severities: enum_choices(Severity::ALL.iter().map(|c| c.as_str())),
+            officers: view
+                .officers()
+                .into_iter()
+                .map(|o| Choice {
+                    value: o.clone(),
+                    label: o,
+                })
+                .collect(),
         })
+    })
+    .await
+}
+
+fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
+    values
+        .map(|v| Choice {
+            value: v.to_string(),
+            label: label(v),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ExportForm {
+    csrf: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    officer: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// A leader downloads the signed entries of a selection (`export.rs`); audited.
+pub(crate) async fn export_incidents(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let filter = Filter {
+        category: form.category,
+        severity: form.severity,
+        officer: form.officer,
+        from: form.from,
+        to: form.to,
+        q: form.q,
+        ..Filter::default()
+    };
+    with_form(s, headers, form.csrf, move |s, cur| {
+        if !cur.is_leader() {
+            return Ok(forbidden_viewer());
+        }
+        let (count, bytes) = super::export::incidents_json(s, cur, &filter)?;
+        let selection = filter.describe();
+        audit(
+            s,
+            cur,
+            "export",
+            &format!(
+                "{count} incident(s){}",
+                if selection.is_empty() {
+                    String::new()
+                } else {
+                    format!(" where {selection}")
+                }
+            ),
+        )?;
+        let name = format!("vigil-export-{}.json", s.ctx.now_ms());
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
     })
     .await
 }

@@ -36,6 +36,8 @@ pub struct EntryView {
     pub patch: Option<String>,
     /// Where the server stored it (ingest order).
     pub server_seq: u64,
+    /// The `incident.entry` payload exactly as the device signed and sent it.
+    pub payload: Value,
 }
 
 #[derive(Clone, Debug)]
@@ -251,6 +253,30 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// The selection in words for the audit log: the filters, and that words were searched
+    /// for (never the words: they may name people).
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = [
+            ("category", &self.category),
+            ("severity", &self.severity),
+            ("officer", &self.officer),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("venue", &self.venue),
+            ("route", &self.route),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+        if !self.q.trim().is_empty() {
+            parts.push("a word search".into());
+        }
+        parts.join(", ")
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -396,6 +422,7 @@ impl Builder {
                 .and_then(|a| serde_json::to_value(&a.patch).ok())
                 .map(|p| describe_patch(&p)),
             server_seq: c.server_seq,
+            payload: c.payload.clone(),
         };
         let slot = self.reports.entry(body.incident_id.clone()).or_default();
         if body.report.is_some() {

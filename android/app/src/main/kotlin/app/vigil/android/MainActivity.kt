@@ -1,10 +1,12 @@
 package app.vigil.android
 
+import android.content.Intent
 import android.content.res.Configuration
 import android.os.Bundle
 import android.view.WindowManager
 import androidx.activity.compose.setContent
 import androidx.compose.foundation.isSystemInDarkTheme
+import androidx.core.content.FileProvider
 import androidx.fragment.app.FragmentActivity
 import app.vigil.ui.VigilApp
 import java.io.File
@@ -32,12 +34,23 @@ class MainActivity : FragmentActivity() {
                 dark = isSystemInDarkTheme() || night,
                 appVersion = "Vigil ${packageManager.getPackageInfo(packageName, 0).versionName}",
                 exportPath = {
-                    File(noBackupFilesDir, "export").apply { mkdirs() }
-                        .resolve("evidence-${System.currentTimeMillis()}.json").absolutePath
+                    File(filesDir, EXPORT_DIR).apply { mkdirs() }
+                        .resolve("vigil-evidence-${System.currentTimeMillis()}.json").absolutePath
                 },
+                onExported = ::share,
                 camera = camera,
             )
         }
+    }
+
+    /** Hands a written evidence bundle to the share sheet (mail, Signal, a USB drive...). */
+    private fun share(path: String) {
+        val uri = FileProvider.getUriForFile(this, AndroidCamera.AUTHORITY, File(path))
+        val send = Intent(Intent.ACTION_SEND)
+            .setType("application/json")
+            .putExtra(Intent.EXTRA_STREAM, uri)
+            .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
+        startActivity(Intent.createChooser(send, "Share evidence bundle"))
     }
 
     override fun onStart() {
@@ -58,3 +71,6 @@ class MainActivity : FragmentActivity() {
 
     override fun onConfigurationChanged(newConfig: Configuration) = super.onConfigurationChanged(newConfig)
 }
+
+/** Where evidence bundles are written before the share sheet (files shared by the FileProvider). */
+const val EXPORT_DIR = "export"

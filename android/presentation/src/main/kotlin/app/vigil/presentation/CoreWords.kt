@@ -140,7 +140,7 @@ object CoreWords {
             "wrong_passphrase" to attemptsLeft(null),
             "platform_key_rejected" to "This phone's key was refused. Unlock with your passphrase.",
             "wiped_after_failed_attempts" to "Too many wrong passphrases: Vigil's data on this phone has been wiped.",
-            "policy_tampered" to "Vigil's wipe setting was changed outside the app. Tell your team lead before you unlock.",
+            "policy_tampered" to "Vigil's wipe setting was changed outside the app. Tell your team lead, then choose the setting to unlock.",
             "wiped" to "Vigil's data on this phone has been wiped.",
             "not_found" to "No Vigil data on this phone yet. Set it up first.",
             "already_exists" to "Vigil is already set up on this phone. Unlock instead.",

@@ -92,6 +92,16 @@ class VigilCore(
         biometric?.destroyKey()
     }
 
+    /**
+     * After `PolicyTampered` (the key file's wipe setting was altered outside Vigil): unlocks
+     * with the passphrase and puts back the wipe setting the officer confirms (null: never).
+     */
+    @Synchronized
+    fun unlockConfirmingPolicy(passphrase: ByteArray, wipeAfter: UInt?) {
+        val v = openVault() ?: throw StoreException.NotFound()
+        v.unlockConfirmingPolicy(passphrase, platform, wipeAfter)
+    }
+
     /** Closes the database and forgets the keys; the handle stays for the next unlock. */
     @Synchronized
     fun lock() {

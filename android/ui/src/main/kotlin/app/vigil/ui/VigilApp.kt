@@ -69,7 +69,8 @@ private sealed interface Place {
 /**
  * The app, shared by the Android activity and the desktop window: unlock first, then the
  * tabs. Each presenter is made when its screen opens; [exportPath] asks the platform where
- * to write an evidence bundle (null: cancelled); [camera] takes photos for quick log,
+ * to write an evidence bundle (null: cancelled), [onExported] gets the file once written
+ * (Android: the share sheet); [camera] takes photos for quick log,
  * incidents and walk items (null: no camera, no photo buttons). After [autoLockMs] without
  * a touch the store locks and the unlock screen comes back.
  */
@@ -81,6 +82,7 @@ fun VigilApp(
     dark: Boolean,
     appVersion: String,
     exportPath: () -> String?,
+    onExported: (String) -> Unit = {},
     camera: Camera? = null,
     autoLockMs: Long = AUTO_LOCK_MS,
 ) {
@@ -147,9 +149,6 @@ fun VigilApp(
                             AdvanceScreen(s, presenter::onIntent, { nav ->
                                 when (nav) {
                                     is AdvanceNav.Walk -> place = Place.Walk(nav.walkId)
-                                    is AdvanceNav.Template -> presenter.onIntent(
-                                        AdvanceIntent.StartWalk(nav.templateId, app.vigil.core.model.WalkSubject.Other("Walk from the desktop")),
-                                    )
                                 }
                             })
                         }
@@ -170,6 +169,7 @@ fun VigilApp(
                             val presenter = remember { SettingsPresenter(vigil, appVersion, scope) }
                             val s by presenter.state.collectAsState()
                             LaunchedEffect(s.locked) { if (s.locked) unlock.onIntent(UnlockIntent.Lock) }
+                            LaunchedEffect(s.exported) { s.exported?.let(onExported) }
                             SettingsScreen(s, presenter::onIntent, {
                                 exportPath()?.let { presenter.onIntent(SettingsIntent.ExportBundle(it)) }
                             })

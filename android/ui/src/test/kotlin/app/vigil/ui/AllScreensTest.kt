@@ -126,6 +126,10 @@ class AllScreensTest {
             adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.Refresh)
             val advState = adv.state.awaitState { it.walks.isNotEmpty() && it.watch != null }
             all("advance", 1800) { AdvanceScreen(advState, {}, {}) }
+            adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.ChooseTemplate(t.id))
+            val choosing = adv.state.awaitState { it.starting != null }
+            all("advance-start-walk") { AdvanceScreen(choosing, {}, {}) }
+            adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.CancelStart)
 
             val walk = WalkPresenter(h.vigil, walkId, { LONDON }, h.scope)
             val items = walk.state.awaitState { it.sections.isNotEmpty() }.sections.flatMap { it.items }

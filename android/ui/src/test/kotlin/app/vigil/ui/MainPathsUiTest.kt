@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import kotlin.test.assertEquals
+import kotlin.test.assertTrue
 
 /**
  * The officer's main paths, driven through the real screens (click, type, read) over real
@@ -160,6 +161,53 @@ class MainPathsUiTest {
                 waitUntil(timeoutMillis = wait) { h.vigil.isUnlocked() }
                 waitUntil(timeoutMillis = wait) { onAllNodesWithText("Log incident").fetchSemanticsNodes().isNotEmpty() }
             }
+        }
+    }
+
+    @Test
+    fun `advance - a tap on a checklist, then on the venue, starts the walk there`() {
+        Harness(dir, create = true).use { h ->
+            app.vigil.presentation.advance.seedAdvance(h.vigil.advance())
+            val p = app.vigil.presentation.advance.AdvancePresenter(h.vigil, { LONDON }, h.scope)
+            val t = h.vigil.advance().listTemplates().first { it.kind == app.vigil.core.model.TemplateKind.VENUE }
+            runComposeUiTest {
+                setContent {
+                    val s by p.state.collectAsState()
+                    VigilTheme(dark = true) { app.vigil.ui.advance.AdvanceScreen(s, p::onIntent, {}) }
+                }
+                waitUntil(timeoutMillis = wait) { !p.state.value.loading }
+                onNodeWithTag("template-${t.id}").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.starting != null }
+                onNodeWithText("Start this walk for").assertExists()
+                onNodeWithText("Venue: Guildhall").performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.startedWalkId != null }
+            }
+            val walk = h.vigil.advance().getWalk(p.state.value.startedWalkId!!)
+            assertEquals(h.vigil.advance().listVenues().single().id, (walk.subject as app.vigil.core.model.WalkSubject.Venue).venueId)
+        }
+    }
+
+    @Test
+    fun `settings - export writes a bundle that verifies and hands it to the platform`() {
+        Harness(dir, create = true).use { h ->
+            h.vigil.incidents().quickLog(Category.THEFT_OR_LOSS, null)
+            val out = dir.resolve("evidence.json")
+            var shared: String? = null
+            runComposeUiTest {
+                setContent {
+                    VigilApp(
+                        h.vigil, h.scope, { LONDON }, dark = false, appVersion = "test",
+                        exportPath = { out.toString() }, onExported = { shared = it },
+                    )
+                }
+                waitUntil(timeoutMillis = wait) { onAllNodesWithText("Settings").fetchSemanticsNodes().isNotEmpty() }
+                onNodeWithText("Settings").performClick()
+                onNodeWithTag("export").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { shared != null }
+            }
+            assertEquals(out.toString(), shared)
+            val report = app.vigil.core.verifyBundle(java.nio.file.Files.readAllBytes(out))
+            assertTrue(report.ok, "the exported bundle verifies on its own")
         }
     }
 

@@ -2,6 +2,7 @@ package app.vigil.presentation.advance
 
 import app.vigil.core.model.HavenFilter
 import app.vigil.core.model.RouteThresholds
+import app.vigil.core.model.TemplateKind
 import app.vigil.core.routeThresholds
 import app.vigil.core.model.VenuePointKind
 import app.vigil.core.model.WalkState
@@ -36,6 +37,15 @@ data class RouteWatch(val routeId: String, val name: String, val progress: Strin
 
 data class TemplateRow(val id: String, val title: String, val kind: String, val items: Int)
 
+/** What a new walk can be for: a saved venue, a saved route, or no place. */
+data class SubjectChoice(val label: String, val subject: WalkSubject)
+
+/**
+ * A checklist picked, waiting for the officer to say what the walk is for: the venues first
+ * for a venue checklist, the routes first for a route checklist.
+ */
+data class WalkStart(val templateId: String, val title: String, val subjects: List<SubjectChoice>)
+
 data class WalkRow(val id: String, val title: String, val subject: String, val state: String, val progress: String, val issues: Int)
 
 data class AdvanceState(
@@ -51,11 +61,16 @@ data class AdvanceState(
     val error: String? = null,
     /** Set when a walk was started: the host opens it. */
     val startedWalkId: String? = null,
+    /** Non-null while the officer chooses what a new walk is for. */
+    val starting: WalkStart? = null,
 )
 
 sealed interface AdvanceIntent {
     data object Refresh : AdvanceIntent
     data class WatchRoute(val routeId: String?) : AdvanceIntent
+    /** A checklist tapped: offers its subjects ([AdvanceState.starting]). */
+    data class ChooseTemplate(val templateId: String) : AdvanceIntent
+    data object CancelStart : AdvanceIntent
     data class StartWalk(val templateId: String, val subject: WalkSubject) : AdvanceIntent
 }
 
@@ -83,13 +98,22 @@ class AdvancePresenter(
                 set { it.copy(watch = null) }
                 intent.routeId?.let { watch(it) }
             }
+            is AdvanceIntent.ChooseTemplate -> launch {
+                try {
+                    val start = core { walkStart(intent.templateId) }
+                    set { it.copy(starting = start, error = null) }
+                } catch (e: Exception) {
+                    set { it.copy(error = CoreWords.of(e)) }
+                }
+            }
+            AdvanceIntent.CancelStart -> set { it.copy(starting = null) }
             is AdvanceIntent.StartWalk -> launch {
                 try {
                     val walk = core {
                         vigil.advance().startWalk(intent.templateId, null, intent.subject, vigil.officerName)
                             .also { vigil.localChange() }
                     }
-                    set { it.copy(startedWalkId = walk.id) }
+                    set { it.copy(startedWalkId = walk.id, starting = null) }
                     load()
                 } catch (e: Exception) {
                     set { it.copy(error = CoreWords.of(e)) }
@@ -149,11 +173,21 @@ class AdvancePresenter(
                         fix = fix?.let { f -> Words.accuracy(f.accuracyM) ?: "Fix" } ?: "No fix",
                     )
                 }
-                set { loaded.copy(watch = it.watch, startedWalkId = it.startedWalkId) }
+                set { loaded.copy(watch = it.watch, startedWalkId = it.startedWalkId, starting = it.starting) }
             } catch (e: Exception) {
                 set { it.copy(loading = false, error = CoreWords.of(e)) }
             }
         }
+    }
+
+    /** The subjects a walk of [templateId] can be for, the likely ones first. */
+    private fun walkStart(templateId: String): WalkStart {
+        val a = vigil.advance()
+        val t = a.listTemplates().first { it.id == templateId }
+        val venues = a.listVenues().map { SubjectChoice("Venue: ${it.name}", WalkSubject.Venue(it.id)) }
+        val routes = a.listRoutes().map { SubjectChoice("Route: ${it.name}", WalkSubject.Route(it.id)) }
+        val places = if (t.kind == TemplateKind.ROUTE) routes + venues else venues + routes
+        return WalkStart(t.id, t.title, places + SubjectChoice(NO_PLACE, WalkSubject.Other(t.title)))
     }
 
     private fun watch(routeId: String) {
@@ -185,6 +219,9 @@ class AdvancePresenter(
     companion object {
         /** The corridor half-width and off-route distance: the core's, the same in every app and the CLI. */
         val THRESHOLDS: RouteThresholds = routeThresholds()
+
+        /** The subject of a walk tied to no saved venue or route. */
+        const val NO_PLACE = "Not tied to a saved venue or route"
 
         fun walkStateWords(s: WalkState): String = when (s) {
             WalkState.IN_PROGRESS -> "In progress"

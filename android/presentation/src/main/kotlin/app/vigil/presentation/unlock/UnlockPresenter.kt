@@ -35,7 +35,15 @@ data class UnlockState(
     val panic: PanicWipe? = null,
     /** A biometric key opens this store: the screen offers the fingerprint. */
     val biometric: Boolean = false,
+    /**
+     * The wipe setting was changed outside Vigil: the officer confirms one of
+     * [wipeChoices] with the passphrase to unlock ([UnlockIntent.ConfirmPolicy]).
+     */
+    val policyTampered: Boolean = false,
+    val wipeChoices: List<Int?> = listOf(null, 3, 5, 10),
 ) {
+    fun wipeWords(n: Int?): String = if (n == null) "Unlock, never wipe" else "Unlock, wipe after $n wrong passphrases"
+
     val canUseBiometric: Boolean get() = biometric && !busy && stage == UnlockStage.LOCKED
 
     val confirmMismatch: Boolean get() = confirm.isNotEmpty() && confirm != passphrase
@@ -55,6 +63,8 @@ sealed interface UnlockIntent {
     data object Submit : UnlockIntent
     /** Unlock with the fingerprint (the platform's prompt appears; the passphrase always works too). */
     data object UnlockWithBiometric : UnlockIntent
+    /** After a tampered wipe setting: unlock with the typed passphrase and this setting. */
+    data class ConfirmPolicy(val wipeAfter: Int?) : UnlockIntent
     data object Lock : UnlockIntent
     data object PanicRequested : UnlockIntent
     data class PanicTyped(val text: String) : UnlockIntent
@@ -98,6 +108,7 @@ class UnlockPresenter(
             is UnlockIntent.ConfirmChanged -> set { it.copy(confirm = intent.text, error = null) }
             UnlockIntent.Submit -> submit()
             UnlockIntent.UnlockWithBiometric -> biometricUnlock()
+            is UnlockIntent.ConfirmPolicy -> submit(confirm = intent)
             UnlockIntent.Lock -> launch {
                 val bio = core {
                     vigil.lock()
@@ -112,17 +123,23 @@ class UnlockPresenter(
         }
     }
 
-    private fun submit() {
+    private fun submit(confirm: UnlockIntent.ConfirmPolicy? = null) {
         val s = current
-        if (!s.canSubmit) return
+        if (!s.canSubmit || (confirm != null && !s.policyTampered)) return
         set { it.copy(busy = true, error = null) }
         launch {
             val bytes = s.passphrase.toByteArray(Charsets.UTF_8)
             try {
                 core {
-                    if (s.stage == UnlockStage.FIRST_RUN) vigil.create(bytes) else vigil.unlock(bytes)
+                    when {
+                        s.stage == UnlockStage.FIRST_RUN -> vigil.create(bytes)
+                        confirm != null -> vigil.unlockConfirmingPolicy(bytes, confirm.wipeAfter?.toUInt())
+                        else -> vigil.unlock(bytes)
+                    }
                 }
                 set { UnlockState(stage = UnlockStage.UNLOCKED) }
+            } catch (e: StoreException.PolicyTampered) {
+                set { it.copy(busy = false, passphrase = "", error = CoreWords.of(e), policyTampered = true) }
             } catch (e: StoreException.WrongPassphrase) {
                 set {
                     it.copy(busy = false, passphrase = "", error = CoreWords.of(e), attemptsLeft = e.attemptsLeft)

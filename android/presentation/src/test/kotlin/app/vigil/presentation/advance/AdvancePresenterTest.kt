@@ -133,4 +133,31 @@ class AdvancePresenterTest {
             adv.state.awaitState { st -> st.walks.any { it.id == walkId && it.state == "Signed off" } }
         }
     }
+
+    @Test
+    fun `a checklist is started for a venue or a route the officer picks`() {
+        Harness(dir, create = true).use { h ->
+            seedAdvance(h.vigil.advance())
+            val adv = AdvancePresenter(h.vigil, { LONDON }, h.scope)
+            adv.state.awaitState { !it.loading }
+            val venueT = h.vigil.advance().listTemplates().first { it.kind == app.vigil.core.model.TemplateKind.VENUE }
+            adv.onIntent(AdvanceIntent.ChooseTemplate(venueT.id))
+            val start = adv.state.awaitState { it.starting != null }.starting!!
+            assertEquals(venueT.title, start.title)
+            assertEquals(listOf("Venue: Guildhall", "Route: Westminster to Guildhall", AdvancePresenter.NO_PLACE), start.subjects.map { it.label })
+            adv.onIntent(AdvanceIntent.CancelStart)
+            assertNull(adv.state.value.starting)
+
+            val routeT = h.vigil.advance().listTemplates().first { it.kind == app.vigil.core.model.TemplateKind.ROUTE }
+            adv.onIntent(AdvanceIntent.ChooseTemplate(routeT.id))
+            val routeStart = adv.state.awaitState { it.starting?.templateId == routeT.id }.starting!!
+            assertEquals("Route: Westminster to Guildhall", routeStart.subjects.first().label, "a route checklist offers the routes first")
+            adv.onIntent(AdvanceIntent.StartWalk(routeT.id, routeStart.subjects.first().subject))
+            val walkId = adv.state.awaitState { it.startedWalkId != null && it.starting == null }.startedWalkId!!
+            val walk = h.vigil.advance().getWalk(walkId)
+            assertTrue(walk.subject is WalkSubject.Route)
+            val row = adv.state.awaitState { st -> st.walks.any { it.id == walkId } }.walks.first { it.id == walkId }
+            assertEquals("Westminster to Guildhall", row.subject)
+        }
+    }
 }

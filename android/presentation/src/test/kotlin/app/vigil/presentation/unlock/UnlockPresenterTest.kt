@@ -161,4 +161,55 @@ class UnlockPresenterTest {
             assertTrue(h.vigil.isUnlocked())
         }
     }
+
+    /**
+     * What someone does who wants unlimited guesses: edits the wipe setting in the key
+     * file's attempts records (both copies, checksums redone), as the core's own test does.
+     * Only the core's keyed tag cannot be redone.
+     */
+    private fun switchOffWipePolicy(storeDir: Path) {
+        val file = storeDir.resolve("vigil.keys")
+        val bytes = Files.readAllBytes(file)
+        val record = 88
+        for (start in listOf(bytes.size - 2 * record, bytes.size - record)) {
+            for (i in 16 until 20) bytes[start + i] = 0
+            val sum = java.security.MessageDigest.getInstance("SHA-256").digest(bytes.copyOfRange(start, start + 56))
+            sum.copyInto(bytes, start + 56)
+        }
+        Files.write(file, bytes)
+    }
+
+    @Test
+    fun `a wipe setting changed outside Vigil is reported and confirmed with the passphrase`() {
+        Harness(dir).use { h ->
+            h.vigil.create(good.toByteArray())
+            h.vigil.vault().setWipePolicy(3u)
+        }
+        switchOffWipePolicy(dir.resolve("store"))
+        Harness(dir).use { h ->
+            val p = UnlockPresenter(h.vigil, h.scope)
+            p.state.awaitState { it.stage == UnlockStage.LOCKED }
+            p.type(good)
+            p.onIntent(UnlockIntent.Submit)
+            val told = p.state.awaitState { it.policyTampered }
+            assertEquals(UnlockStage.LOCKED, told.stage)
+            assertTrue(told.error!!.contains("wipe setting was changed outside the app"), told.error)
+            assertEquals("", told.passphrase)
+            assertFalse(h.vigil.isUnlocked())
+
+            p.type("not it")
+            p.onIntent(UnlockIntent.ConfirmPolicy(3))
+            val wrong = p.state.awaitState { it.error?.startsWith("Wrong passphrase") == true }
+            assertTrue(wrong.policyTampered, "still to be confirmed")
+            assertFalse(h.vigil.isUnlocked(), "confirming needs the right passphrase")
+
+            p.type(good)
+            p.onIntent(UnlockIntent.ConfirmPolicy(3))
+            p.state.awaitState { it.stage == UnlockStage.UNLOCKED }
+            assertEquals(3u, h.vigil.vault().status().wipeAfter)
+            h.vigil.lock()
+            h.vigil.unlock(good.toByteArray())
+            assertTrue(h.vigil.isUnlocked(), "the confirmed setting is sealed again: a plain unlock works")
+        }
+    }
 }

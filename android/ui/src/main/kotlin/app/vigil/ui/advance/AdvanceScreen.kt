@@ -5,11 +5,13 @@ import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.text.font.FontWeight
 import app.vigil.presentation.advance.AdvanceIntent
 import app.vigil.presentation.advance.AdvanceState
 import app.vigil.ui.ErrorLine
 import app.vigil.ui.RowCard
 import app.vigil.ui.ScreenColumn
+import app.vigil.ui.SecondaryButton
 import app.vigil.ui.SectionTitle
 
 data class AdvanceStrings(
@@ -33,12 +35,13 @@ data class AdvanceStrings(
     val items: String = "item(s)",
     val issues: String = "issue(s)",
     val none: String = "None yet.",
+    val startFor: String = "Start this walk for",
+    val cancel: String = "Cancel",
 )
 
-/** Where a tap on the advance screen leads; the host turns it into an intent or navigation. */
+/** Where a tap on the advance screen leads; the host navigates. */
 sealed interface AdvanceNav {
     data class Walk(val walkId: String) : AdvanceNav
-    data class Template(val templateId: String) : AdvanceNav
 }
 
 @Composable
@@ -48,6 +51,21 @@ fun AdvanceScreen(
     onNavigate: (AdvanceNav) -> Unit,
     strings: AdvanceStrings = AdvanceStrings(),
 ) {
+    val starting = state.starting
+    if (starting != null) {
+        // The choice fills the screen: big rows, nothing else to hit by mistake.
+        ScreenColumn(starting.title) {
+            ErrorLine(state.error)
+            SectionTitle(strings.startFor)
+            for (c in starting.subjects) {
+                RowCard(c.label, emptyList(), modifier = Modifier.testTag("subject-${c.label}"), onClick = {
+                    onIntent(AdvanceIntent.StartWalk(starting.templateId, c.subject))
+                })
+            }
+            SecondaryButton(strings.cancel, { onIntent(AdvanceIntent.CancelStart) })
+        }
+        return
+    }
     ScreenColumn(strings.title) {
         ErrorLine(state.error)
         SectionTitle(strings.nearestAe)
@@ -59,7 +77,14 @@ fun AdvanceScreen(
         }
         state.watch?.let { w ->
             SectionTitle(strings.watching)
-            RowCard(w.name, listOfNotNull(w.progress, w.offRoute), alert = w.offRoute != null, modifier = Modifier.testTag("route-watch"))
+            RowCard(w.name, listOf(w.progress), alert = w.offRoute != null, modifier = Modifier.testTag("route-watch"))
+            // Off route is the one line read at a glance, at night, walking: big and red.
+            w.offRoute?.let {
+                Text(
+                    it, style = MaterialTheme.typography.titleLarge, color = MaterialTheme.colorScheme.error,
+                    fontWeight = FontWeight.Bold, modifier = Modifier.testTag("off-route"),
+                )
+            }
         }
         SectionTitle(strings.walks)
         if (state.walks.isEmpty()) Text(strings.none, style = MaterialTheme.typography.bodyLarge)
@@ -89,7 +114,11 @@ fun AdvanceScreen(
         for (h in state.havens) RowCard(h.name, listOf(h.kind), badge = if (h.ae) strings.aeTag else null)
         SectionTitle(strings.templates)
         for (t in state.templates) {
-            RowCard(t.title, listOf("${t.kind} · ${t.items} ${strings.items}"), onClick = { onNavigate(AdvanceNav.Template(t.id)) })
+            RowCard(
+                t.title, listOf("${t.kind} · ${t.items} ${strings.items}"),
+                modifier = Modifier.testTag("template-${t.id}"),
+                onClick = { onIntent(AdvanceIntent.ChooseTemplate(t.id)) },
+            )
         }
     }
 }

@@ -148,12 +148,22 @@ private fun Locked(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings
         isError = state.error != null,
     )
     state.error?.let { ErrorText(it) }
-    BigButton(
-        if (state.busy) strings.working else strings.unlock,
-        { onIntent(UnlockIntent.Submit) },
-        enabled = state.canSubmit,
-        modifier = Modifier.testTag("submit"),
-    )
+    if (state.policyTampered) {
+        // No silent unlock: the officer puts back the setting they want, with the passphrase.
+        for (n in state.wipeChoices) {
+            SecondaryButton(
+                state.wipeWords(n), { onIntent(UnlockIntent.ConfirmPolicy(n)) },
+                enabled = state.canSubmit, modifier = Modifier.testTag("confirm-policy-${n ?: "never"}"),
+            )
+        }
+    } else {
+        BigButton(
+            if (state.busy) strings.working else strings.unlock,
+            { onIntent(UnlockIntent.Submit) },
+            enabled = state.canSubmit,
+            modifier = Modifier.testTag("submit"),
+        )
+    }
     Spacer(Modifier.height(48.dp))
     SecondaryButton(strings.panic, { onIntent(UnlockIntent.PanicRequested) }, modifier = Modifier.testTag("panic"))
 }

@@ -66,4 +66,17 @@ class UnlockScreensTest {
         }
         assertTrue(Files.isDirectory(Screens.dir))
     }
+
+    @Test
+    fun `locked with fingerprint unlock offered`() {
+        Harness(dir, biometric = app.vigil.presentation.BiometricKey()).use { h ->
+            h.vigil.create("lantern orbit cobalt meadow".toByteArray())
+            h.vigil.enableBiometric()
+            h.vigil.lock()
+            val p = UnlockPresenter(h.vigil, h.scope)
+            val s = p.state.awaitState { it.stage == UnlockStage.LOCKED }
+            assertTrue(s.canUseBiometric)
+            assertPicture(Screens.renderAll("unlock-locked-fingerprint") { UnlockScreen(s, {}) })
+        }
+    }
 }

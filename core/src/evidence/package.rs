@@ -1,0 +1,408 @@
+//! Writing an evidence package: a directory or one `.zip` file holding the signed
+//! bundle of this device's chain, the chains of teammates whose incidents are disclosed,
+//! the team server's receipt, every attachment of the disclosed incidents in the clear
+//! (named by its SHA-256, each checked against its signed entry on the way out), a README
+//! for the recipient, and the manifest this device signs over all of them.
+//!
+//! Nothing appears at the target until the whole package is written: a directory is
+//! built beside it under a temporary name and renamed; a zip is written to a temporary
+//! file and renamed. Files 0600, directories 0700.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use ring::digest;
+use serde::Serialize;
+
+use super::files::create_dir;
+use super::manifest::{self, AttachmentEntry, FileEntry, ManifestPayload, Role};
+use super::readme;
+use crate::incident::export::{self, ExportScope};
+use crate::incident::{
+    chain, remote, IncidentError, IncidentFilter, IncidentLog, IncidentResult, Page,
+};
+
+/// What was written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PackageSummary {
+    pub path: String,
+    pub zip: bool,
+    pub incidents: Vec<String>,
+    /// Device chains in the package (this device's bundle first).
+    pub chains: u32,
+    /// Distinct attachment files.
+    pub attachments: u32,
+    /// Files, the manifest included.
+    pub files: u32,
+    pub bytes: u64,
+}
+
+fn io(e: io::Error) -> IncidentError {
+    IncidentError::ExportIo(e.kind())
+}
+
+/// Counts and hashes what passes through.
+struct Hashing<'a> {
+    inner: &'a mut dyn Write,
+    ctx: digest::Context,
+    size: u64,
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.ctx.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Where the files go: a directory tree or a zip archive.
+trait Sink {
+    fn put(
+        &mut self,
+        path: &str,
+        compress: bool,
+        fill: &mut dyn FnMut(&mut dyn Write) -> IncidentResult<()>,
+    ) -> IncidentResult<()>;
+}
+
+struct DirSink {
+    root: PathBuf,
+}
+
+impl Sink for DirSink {
+    fn put(
+        &mut self,
+        path: &str,
+        _compress: bool,
+        fill: &mut dyn FnMut(&mut dyn Write) -> IncidentResult<()>,
+    ) -> IncidentResult<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let full = self.root.join(path);
+        if let Some(parent) = full.parent() {
+            create_dir(parent).map_err(io)?;
+        }
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&full)
+            .map_err(io)?;
+        let mut w = io::BufWriter::new(file);
+        fill(&mut w)?;
+        let file = w.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)
+    }
+}
+
+struct ZipSink {
+    zip: zip::ZipWriter<fs::File>,
+}
+
+fn zip_error(e: zip::result::ZipError) -> IncidentError {
+    match e {
+        zip::result::ZipError::Io(e) => io(e),
+        _ => IncidentError::Bundle("the zip file could not be written"),
+    }
+}
+
+impl Sink for ZipSink {
+    fn put(
+        &mut self,
+        path: &str,
+        compress: bool,
+        fill: &mut dyn FnMut(&mut dyn Write) -> IncidentResult<()>,
+    ) -> IncidentResult<()> {
+        let method = if compress {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(method)
+            .unix_permissions(0o600)
+            .large_file(true);
+        self.zip.start_file(path, options).map_err(zip_error)?;
+        fill(&mut self.zip)
+    }
+}
+
+/// The package's content, written through any sink.
+struct Builder<'l, 'v> {
+    log: &'l IncidentLog<'v>,
+    files: Vec<FileEntry>,
+}
+
+impl Builder<'_, '_> {
+    fn put(
+        &mut self,
+        sink: &mut dyn Sink,
+        path: &str,
+        role: Role,
+        fill: &mut dyn FnMut(&mut dyn Write) -> IncidentResult<()>,
+    ) -> IncidentResult<()> {
+        let mut sha = None;
+        let mut size = 0;
+        sink.put(path, role != Role::Attachment, &mut |w| {
+            let mut h = Hashing {
+                inner: w,
+                ctx: digest::Context::new(&digest::SHA256),
+                size: 0,
+            };
+            fill(&mut h)?;
+            h.flush().map_err(io)?;
+            size = h.size;
+            sha = Some(hex::encode(h.ctx.finish()));
+            Ok(())
+        })?;
+        self.files.push(FileEntry {
+            path: path.to_string(),
+            role,
+            sha256: sha.ok_or(IncidentError::Bundle("a file was not written"))?,
+            size,
+        });
+        Ok(())
+    }
+
+    fn put_bytes(
+        &mut self,
+        sink: &mut dyn Sink,
+        path: &str,
+        role: Role,
+        bytes: &[u8],
+    ) -> IncidentResult<()> {
+        self.put(sink, path, role, &mut |w| w.write_all(bytes).map_err(io))
+    }
+
+    fn write(
+        &mut self,
+        sink: &mut dyn Sink,
+        scope: &ExportScope,
+    ) -> IncidentResult<ManifestPayload> {
+        let log = self.log;
+        if !log.verify_chains(false)?.ok {
+            return Err(IncidentError::Bundle("the local log does not verify"));
+        }
+        let db = log.db()?;
+        let own = db.device_id().to_string();
+        // The incidents, and the device whose chain holds each one's report.
+        let mut incidents: Vec<(String, String)> = Vec::new();
+        match scope {
+            ExportScope::All => {
+                let mut page = Page::first(crate::incident::query::MAX_PAGE);
+                loop {
+                    let rows = log.list(&IncidentFilter::default(), &page)?;
+                    for r in &rows {
+                        incidents.push((r.incident_id.clone(), String::new()));
+                    }
+                    match rows.last() {
+                        Some(last) if rows.len() == crate::incident::query::MAX_PAGE as usize => {
+                            page = Page::after(
+                                crate::incident::query::MAX_PAGE,
+                                last.incident_id.clone(),
+                            );
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            ExportScope::Incidents(ids) => {
+                for id in ids {
+                    incidents.push((id.clone(), String::new()));
+                }
+            }
+        }
+        for (id, device) in &mut incidents {
+            *device = log.get(id)?.device_id;
+        }
+        incidents.sort();
+        incidents.dedup();
+        let mut devices: Vec<String> = incidents.iter().map(|(_, d)| d.clone()).collect();
+        devices.retain(|d| *d != own);
+        devices.sort();
+        devices.dedup();
+        devices.insert(0, own.clone());
+        let entries = chain::all(db.conn())?;
+
+        self.put_bytes(sink, "README.txt", Role::Readme, readme::TEXT.as_bytes())?;
+        for (n, device) in devices.iter().enumerate() {
+            let ids: Vec<String> = incidents
+                .iter()
+                .filter(|(_, d)| d == device)
+                .map(|(i, _)| i.clone())
+                .collect();
+            let scope = ExportScope::Incidents(ids);
+            let path = format!("bundles/device-{}.json", n + 1);
+            if *device == own {
+                let bytes = log.export_bundle(&scope)?;
+                self.put_bytes(sink, &path, Role::Bundle, &bytes)?;
+                let receipt = crate::incident::anchor::receipt(
+                    db.conn(),
+                    &own,
+                    &db.device_key().public_key(),
+                )?;
+                if let Some(r) = receipt {
+                    let anchor = export::BundleAnchor {
+                        server_public_key: hex::encode(r.server_public_key),
+                        receipt: r.receipt,
+                    };
+                    let bytes = serde_json::to_vec(&anchor)
+                        .map_err(|_| IncidentError::Bundle("encoding failed"))?;
+                    self.put_bytes(
+                        sink,
+                        &format!("receipts/device-{}.json", n + 1),
+                        Role::Receipt,
+                        &bytes,
+                    )?;
+                }
+            } else {
+                let key = remote::registered_key(db.conn(), device)?
+                    .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
+                    .ok_or(IncidentError::Bundle(
+                        "a teammate's device key is not registered",
+                    ))?;
+                let bytes = export::build_chain_copy(device, &key, &entries, &scope)?;
+                self.put_bytes(sink, &path, Role::Chain, &bytes)?;
+            }
+        }
+        let mut attachments = Vec::new();
+        for (incident, _) in &incidents {
+            for s in log.attachments(incident)? {
+                let a = &s.attachment;
+                let path = match manifest::extension(&a.mime) {
+                    Some(ext) => format!("attachments/{}.{ext}", a.sha256),
+                    None => format!("attachments/{}", a.sha256),
+                };
+                if !self.files.iter().any(|f| f.path == path) {
+                    self.put(sink, &path, Role::Attachment, &mut |w| {
+                        log.read_signed_attachment(incident, &a.id, w).map(|_| ())
+                    })?;
+                }
+                attachments.push(AttachmentEntry {
+                    incident_id: incident.clone(),
+                    attachment_id: a.id.clone(),
+                    sha256: a.sha256.clone(),
+                    size: a.size,
+                    mime: a.mime.clone(),
+                    path,
+                });
+            }
+        }
+        Ok(ManifestPayload {
+            created_at: crate::incident::model::now(),
+            device_id: own,
+            device_public_key: hex::encode(db.device_key().public_key()),
+            incidents: incidents.into_iter().map(|(i, _)| i).collect(),
+            files: std::mem::take(&mut self.files),
+            attachments,
+        })
+    }
+}
+
+fn finish_manifest(log: &IncidentLog<'_>, payload: &ManifestPayload) -> IncidentResult<Vec<u8>> {
+    let bytes =
+        serde_json::to_vec(payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
+    let signature = log
+        .db()?
+        .device_key()
+        .sign(&manifest::signed_message(&bytes));
+    Ok(manifest::encode(&bytes, &signature))
+}
+
+/// Is `path` a zip target (its name ends in `.zip`, any case)?
+pub fn is_zip(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
+/// Writes the evidence package of `scope` to `target`: one `.zip` file when its name ends
+/// in `.zip`, else a new directory. An existing target is refused and left untouched.
+pub fn export_package(
+    log: &IncidentLog<'_>,
+    scope: &ExportScope,
+    target: &Path,
+) -> IncidentResult<PackageSummary> {
+    if fs::symlink_metadata(target).is_ok() {
+        return Err(IncidentError::ExportIo(io::ErrorKind::AlreadyExists));
+    }
+    let parent = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut builder = Builder {
+        log,
+        files: Vec::new(),
+    };
+    let payload;
+    let manifest_bytes;
+    let zip = is_zip(target);
+    if zip {
+        let tmp = tempfile::Builder::new()
+            .prefix(".vigil-package-")
+            .suffix(".part")
+            .tempfile_in(&parent)
+            .map_err(io)?;
+        let file = tmp.reopen().map_err(io)?;
+        let mut sink = ZipSink {
+            zip: zip::ZipWriter::new(file),
+        };
+        payload = builder.write(&mut sink, scope)?;
+        manifest_bytes = finish_manifest(log, &payload)?;
+        sink.put(manifest::MANIFEST, true, &mut |w| {
+            w.write_all(&manifest_bytes).map_err(io)
+        })?;
+        let file = sink.zip.finish().map_err(zip_error)?;
+        file.sync_all().map_err(io)?;
+        tmp.persist_noclobber(target).map_err(|e| io(e.error))?;
+    } else {
+        // Removed on drop unless kept.
+        let tmp = tempfile::Builder::new()
+            .prefix(".vigil-package-")
+            .tempdir_in(&parent)
+            .map_err(io)?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o700)).map_err(io)?;
+        }
+        let mut sink = DirSink {
+            root: tmp.path().to_path_buf(),
+        };
+        payload = builder.write(&mut sink, scope)?;
+        manifest_bytes = finish_manifest(log, &payload)?;
+        sink.put(manifest::MANIFEST, true, &mut |w| {
+            w.write_all(&manifest_bytes).map_err(io)
+        })?;
+        if fs::symlink_metadata(target).is_ok() {
+            return Err(IncidentError::ExportIo(io::ErrorKind::AlreadyExists));
+        }
+        fs::rename(tmp.path(), target).map_err(io)?;
+        let _ = tmp.keep();
+    }
+    let mut attachment_files: Vec<&str> = payload
+        .attachments
+        .iter()
+        .map(|a| a.path.as_str())
+        .collect();
+    attachment_files.sort_unstable();
+    attachment_files.dedup();
+    Ok(PackageSummary {
+        path: target.to_string_lossy().into_owned(),
+        zip,
+        chains: payload
+            .files
+            .iter()
+            .filter(|f| matches!(f.role, Role::Bundle | Role::Chain))
+            .count() as u32,
+        attachments: attachment_files.len() as u32,
+        files: payload.files.len() as u32 + 1,
+        bytes: payload.files.iter().map(|f| f.size).sum::<u64>() + manifest_bytes.len() as u64,
+        incidents: payload.incidents,
+    })
+}
