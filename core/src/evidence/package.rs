@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use ring::digest;
 use serde::Serialize;
 
-use super::files::create_dir;
 use super::manifest::{self, AttachmentEntry, FileEntry, ManifestPayload, Role};
 use super::readme;
+use crate::files::create_dir;
 use crate::incident::export::{self, ExportScope};
 use crate::incident::{chain, IncidentError, IncidentFilter, IncidentLog, IncidentResult, Page};
 

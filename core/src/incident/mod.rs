@@ -463,7 +463,7 @@ impl<'a> IncidentLog<'a> {
         path: &Path,
     ) -> IncidentResult<SignedAttachment> {
         let mut signed = None;
-        crate::evidence::files::write_new(
+        crate::files::write_new(
             path,
             |w| {
                 signed = Some(self.read_signed_attachment(incident_id, attachment_id, w)?);
