@@ -78,6 +78,16 @@ impl Browser {
     }
 
     fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Page {
+        self.request_with(method, path, form, &[])
+    }
+
+    fn request_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Page {
         let mut s = TcpStream::connect(self.addr).expect("connect");
         let cookie = self
             .cookies
@@ -92,6 +102,9 @@ impl Browser {
         );
         if !cookie.is_empty() {
             req.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        for (k, v) in extra {
+            req.push_str(&format!("{k}: {v}\r\n"));
         }
         if form.is_some() {
             req.push_str(&format!(
@@ -621,6 +634,26 @@ fn sessions_end_when_idle_or_old_and_at_sign_out() {
         }
     }
     assert_eq!(b.get("/console/team").status, 303);
+
+    // What the page asks by itself (the live list) does not keep an idle session alive.
+    let mut b = Browser::new(server.addr);
+    let now = vigil_server::now_ms() + clock_offset(&clock);
+    let c = code(server.storage.as_ref(), "lead", now);
+    assert_eq!(b.sign_in_with("lead", PASS, &c).status, 303);
+    shift(&clock, 20 * 60 * 1000);
+    let r = b.request_with(
+        "GET",
+        "/console/incidents/rows",
+        None,
+        &[("X-Vigil-Background", "1")],
+    );
+    assert_eq!(r.status, 200, "still signed in after 20 minutes");
+    shift(&clock, 15 * 60 * 1000);
+    assert_eq!(
+        b.get("/console/team").status,
+        303,
+        "idle: 35 minutes of no user request"
+    );
 
     // Signed out: the old cookie opens nothing.
     let mut b = Browser::new(server.addr);

@@ -41,7 +41,14 @@ where
 {
     let joined = tokio::task::spawn_blocking(move || {
         let now = s.ctx.now_ms();
-        match session::current(s.ctx.storage.as_ref(), &headers, s.config.sessions, now)? {
+        let activity = session::Activity::of(&headers);
+        match session::current(
+            s.ctx.storage.as_ref(),
+            &headers,
+            s.config.sessions,
+            now,
+            activity,
+        )? {
             None => Ok(Redirect::to("/console/login").into_response()),
             Some(cur) => f(&s, &cur),
         }
@@ -202,6 +209,7 @@ pub(crate) async fn login_form(State(s): State<ConsoleState>, headers: HeaderMap
             &headers,
             config.sessions,
             ctx.now_ms(),
+            session::Activity::User,
         )
     })
     .await;
