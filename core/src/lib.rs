@@ -6,7 +6,8 @@
 //! What callers use is re-exported here (the store's life cycle, its errors, the shared
 //! vault, the clock's stamps) and reached through the domain namespaces below
 //! (`incident`, `advance`, `sync`, `team`, `clock`, `crypto` for KDF parameters and device
-//! keys, `store` for the database handle and its outbox records). Everything else is
+//! keys, `store` for the database handle and its outbox records, `passphrase` for the
+//! apps' strength meter). Everything else is
 //! crate-private. No caller reaches a raw SQLite connection: every write goes through
 //! [`Database::write`], the one write path that stamps the change and records it in the
 //! outbox in the same transaction. (Tests that play an attacker editing the file use the
@@ -23,6 +24,7 @@ mod ffi;
 mod files;
 pub mod incident;
 mod keyfile;
+pub mod passphrase;
 mod shared;
 pub mod store;
 pub mod sync;
