@@ -1,5 +1,6 @@
 //! What Vigil's tests and benchmarks share, written once: the insecure-but-fast KDF
-//! choice, temporary vaults on disk, and a throwaway PostgreSQL cluster ([`pg`]).
+//! choice, temporary vaults on disk, a throwaway PostgreSQL cluster ([`pg`]) and the CLI
+//! runner ([`cli`]).
 //! Dev-only (`publish = false`): the apps, the CLI and the server never link it.
 
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use tempfile::TempDir;
 use vigil_core::{KdfChoice, KdfParams, Vault};
 
+pub mod cli;
 pub mod pg;
 
 /// The passphrase of the vaults made here.
