@@ -212,7 +212,6 @@ pub fn demo(dir: &Path, narrative: &str) -> Demo {
                 emergency_department: true,
                 trauma_level: Some(1),
                 helipad: true,
-                ..Default::default()
             }),
             address: Some("Praed Street, London W2 1NY".into()),
             phone: Some("+44 20 3312 6666".into()),
