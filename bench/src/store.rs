@@ -20,6 +20,7 @@ use crate::result::Figure;
 use crate::rows;
 use crate::stats::time_n;
 use crate::Plan;
+use vigil_core::testing::RawConnection;
 
 pub const PASSPHRASE: &[u8] = b"correct horse battery staple";
 
@@ -193,7 +194,7 @@ pub fn run_size(plan: &Plan, n: u64, out: &mut Vec<Figure>) {
 /// same rows by raw SQL (SQLCipher, no canonical encoding, hashing, signing or view
 /// rebuild), and those rows without the outbox row. Plus signing and hashing alone.
 fn split(plan: &Plan, vault: &mut Vault, n: u64, out: &mut Vec<Figure>) {
-    let conn = vault.db().expect("unlocked").conn();
+    let conn = vault.db().expect("unlocked").raw_connection();
     for (name, with_outbox, salt) in [
         ("log_raw_sql", true, 0xA11CE_u64),
         ("log_raw_sql_no_outbox", false, 0xB0B_u64),

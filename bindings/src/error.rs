@@ -1,8 +1,6 @@
 //! Public error types, one per area. Messages are safe to log and show: they never carry
 //! narratives, names, coordinates, times or key material.
 
-use vigil_core::error as core;
-
 /// Everything that can go wrong with the encrypted store. Kotlin: `StoreException`.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum StoreError {
@@ -58,9 +56,9 @@ pub enum StoreError {
     Internal { reason: String },
 }
 
-impl From<core::StoreError> for StoreError {
-    fn from(e: core::StoreError) -> Self {
-        use core::StoreError as E;
+impl From<vigil_core::StoreError> for StoreError {
+    fn from(e: vigil_core::StoreError) -> Self {
+        use vigil_core::StoreError as E;
         match e {
             E::WrongPassphrase { attempts_left } => StoreError::WrongPassphrase { attempts_left },
             E::PlatformKeyRejected => StoreError::PlatformKeyRejected,

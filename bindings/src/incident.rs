@@ -7,20 +7,19 @@
 //! Every method blocks (SQLite, file I/O, hashing): call off the main thread
 //! (`Dispatchers.IO`, a background actor). Instants cross as epoch milliseconds (UTC).
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use vigil_core::error::StoreError as CoreStoreError;
 use vigil_core::incident as core;
 use vigil_core::incident::{
     AttachmentRef, BundleReport, Category, EntryKind, EntryReceipt, IncidentFilter,
     IncidentSummary, Location, OccurredAt, Person, Report, Severity, SignedAttachment, Vehicle,
     VerifyReport,
 };
+use vigil_core::StoreError as CoreStoreError;
 
 use crate::vault::Vault;
 
@@ -168,9 +167,8 @@ pub struct ReportPatch {
 /// Ed25519 over `hash` by `device_public_key` (raw 32 bytes). `body` is the exact
 /// canonical JSON bytes as stored and signed.
 ///
-/// Differs from `vigil_core::incident::HistoryEntry` in carrying the raw proof bytes
-/// (previous hash, signed body, device key) an app needs to check an entry itself, and
-/// the boundary form of the patch.
+/// Differs from `vigil_core::incident::HistoryEntry` only in the boundary form of the
+/// patch ([`ReportPatch`]); the proofs are the core's.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct HistoryEntry {
     pub entry_id: String,
@@ -201,6 +199,42 @@ pub struct IncidentView {
     pub amendments: u32,
     pub current: Report,
     pub history: Vec<HistoryEntry>,
+}
+
+impl From<core::HistoryEntry> for HistoryEntry {
+    fn from(h: core::HistoryEntry) -> Self {
+        HistoryEntry {
+            entry_id: h.entry_id,
+            seq: h.seq,
+            device_id: h.device_id,
+            kind: h.kind,
+            recorded_at: h.recorded_at,
+            author: h.author,
+            amends: h.amends,
+            reason: h.reason,
+            patch: h.patch.map(Into::into),
+            report: h.report,
+            prev_hash: h.prev_hash,
+            hash: h.hash,
+            signature: h.signature,
+            body: h.body,
+            device_public_key: h.device_public_key,
+        }
+    }
+}
+
+impl From<core::IncidentView> for IncidentView {
+    fn from(v: core::IncidentView) -> Self {
+        IncidentView {
+            incident_id: v.incident_id,
+            device_id: v.device_id,
+            recorded_at: v.recorded_at,
+            updated_at: v.updated_at,
+            amendments: v.amendments,
+            current: v.current,
+            history: v.history.into_iter().map(Into::into).collect(),
+        }
+    }
 }
 
 /// `Some(Some(v))` when set, `Some(None)` when cleared, `None` when unchanged.
@@ -338,9 +372,7 @@ impl IncidentLog {
     /// report says otherwise, as reporting officer.
     #[uniffi::constructor]
     pub fn with_officer(vault: Arc<Vault>, officer: String) -> Result<Arc<Self>, IncidentError> {
-        if officer.trim().is_empty() || officer.len() > 1_000 || officer.contains('\0') {
-            return Err(invalid("officer", "empty or too long"));
-        }
+        core::check_officer(&officer)?;
         Ok(Arc::new(IncidentLog {
             vault,
             officer: Some(officer),
@@ -376,47 +408,7 @@ impl IncidentLog {
     /// The current view and full history, with each entry's exact signed bytes and the
     /// device public key for independent verification. Blocking.
     pub fn get(&self, incident_id: String) -> Result<IncidentView, IncidentError> {
-        let mut v = self.vault.guard();
-        let view = core::IncidentLog::new(&mut v).get(&incident_id)?;
-        let db = v.db()?;
-        let stored: HashMap<String, core::chain::StoredEntry> =
-            core::chain::of_incident(db.conn(), &incident_id)?
-                .into_iter()
-                .map(|(e, _)| (e.entry_id.clone(), e))
-                .collect();
-        let public_key = db.device_key().public_key().to_vec();
-        let mut history = Vec::with_capacity(view.history.len());
-        for h in view.history {
-            let s = stored.get(&h.entry_id).ok_or(IncidentError::Store {
-                reason: CoreStoreError::DatabaseCorrupt.to_string(),
-            })?;
-            history.push(HistoryEntry {
-                entry_id: h.entry_id,
-                seq: h.seq,
-                device_id: h.device_id,
-                kind: h.kind,
-                recorded_at: h.recorded_at,
-                author: h.author,
-                amends: h.amends,
-                reason: h.reason,
-                patch: h.patch.map(Into::into),
-                report: h.report,
-                prev_hash: s.prev_hash.clone(),
-                hash: s.hash.clone(),
-                signature: s.signature.clone(),
-                body: s.body.clone(),
-                device_public_key: public_key.clone(),
-            });
-        }
-        Ok(IncidentView {
-            incident_id: view.incident_id,
-            device_id: view.device_id,
-            recorded_at: view.recorded_at,
-            updated_at: view.updated_at,
-            amendments: view.amendments,
-            current: view.current,
-            history,
-        })
+        self.with(|l| l.get(&incident_id)).map(Into::into)
     }
 
     /// Current views matching `filter`, newest first; `limit` 1..=500. The next page is

@@ -39,6 +39,14 @@ pub fn default_kdf() -> vigil_core::crypto::KdfParams {
     vigil_core::crypto::KdfParams::default()
 }
 
+/// How hard `passphrase` is to guess (zxcvbn), for the apps' strength meter; `acceptable`
+/// is the core's threshold for a new passphrase. Pure computation, a few milliseconds.
+#[uniffi::export]
+pub fn score_passphrase(passphrase: String) -> vigil_core::passphrase::PassphraseScore {
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    vigil_core::passphrase::score_passphrase(&passphrase)
+}
+
 /// Installs a panic hook that reports a panic's location (never its payload, which
 /// could hold user data) on stderr. uniffi turns the panic itself into an exception.
 #[uniffi::export]

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::error::StoreError;
 use crate::platform_key::{KeyWrapper, PlatformKey};
-use vigil_core::store::space::StorageStatus;
+use vigil_core::StorageStatus;
 use vigil_core::{KdfChoice, VaultStatus};
 
 use crate::records::OutboxEntry;
@@ -221,7 +221,7 @@ impl Vault {
     /// Queued changes, oldest first, after `after_seq`.
     pub fn outbox(&self, after_seq: u64, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
         let v = self.guard();
-        let entries = vigil_core::store::outbox::list(v.db()?.conn(), after_seq, limit)?;
+        let entries = v.db()?.outbox(after_seq, limit)?;
         Ok(entries.into_iter().map(Into::into).collect())
     }
 }

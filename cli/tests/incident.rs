@@ -4,6 +4,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Output};
+use vigil_core::testing::RawConnection;
 
 const PASS: &str = "incident test passphrase";
 
@@ -434,7 +435,7 @@ fn a_log_with_a_deleted_entry_fails_verify_with_exit_5() {
     {
         let mut v = vigil_core::Vault::open(&dir).unwrap();
         v.unlock_with_passphrase(PASS.as_bytes(), None).unwrap();
-        let conn = v.db().unwrap().conn();
+        let conn = v.db().unwrap().raw_connection();
         conn.execute_batch(
             "DROP TRIGGER incident_entries_no_update; DROP TRIGGER incident_entries_no_delete;",
         )

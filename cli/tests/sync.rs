@@ -4,6 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use vigil_core::testing::RawConnection;
 
 fn server_bin() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -408,7 +409,7 @@ fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
     {
         let mut vault = vigil_core::Vault::open(&dev).unwrap();
         vault.unlock_with_passphrase(b"pw", None).unwrap();
-        let conn = vault.db().unwrap().conn();
+        let conn = vault.db().unwrap().raw_connection();
         conn.execute_batch(
             "DROP TRIGGER incident_entries_no_delete;
              DELETE FROM incident_entries WHERE seq = 2;

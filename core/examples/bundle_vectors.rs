@@ -22,6 +22,7 @@ use vigil_core::incident::{
     ReportPatch, Severity,
 };
 use vigil_core::sync::protocol::ChainReceipt;
+use vigil_core::testing::RawConnection;
 use vigil_core::{KdfChoice, Vault};
 
 struct Out {
@@ -216,7 +217,12 @@ fn main() {
     let (server, _) = DeviceKey::generate().expect("key");
     let genuine = parse(&all);
     let r = server_receipt(&genuine, 2, &server, true).receipt;
-    anchor::store_receipt(v.db().expect("db").conn(), &r, &server.public_key()).expect("store");
+    anchor::store_receipt(
+        v.db().expect("db").raw_connection(),
+        &r,
+        &server.public_key(),
+    )
+    .expect("store");
     let anchored = IncidentLog::new(&mut v)
         .export_bundle(&ExportScope::All)
         .expect("export");

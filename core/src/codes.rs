@@ -1,11 +1,12 @@
-//! One stable machine code per core error: the CLI's JSON `kind` and the code the apps
-//! see. Each match below is the only one for its error; a new variant does not compile
-//! until it has a code here. Codes are `snake_case`, never carry content, and never
+//! One stable machine code per core error: the CLI's JSON `kind` (and what any caller
+//! names an error by). Each match below is the only one for its error; a new variant
+//! does not compile until it has a code here. Codes are `snake_case`, never carry content, and never
 //! change once released (apps and scripts match on them).
 
 use crate::advance::AdvanceError;
 use crate::error::StoreError;
 use crate::incident::IncidentError;
+use crate::sync::SyncError;
 
 impl StoreError {
     pub fn code(&self) -> &'static str {
@@ -72,6 +73,68 @@ impl AdvanceError {
             AdvanceError::AlreadyExists { .. } => "already_exists",
             AdvanceError::Incident(e) => e.code(),
             AdvanceError::Store(e) => e.code(),
+        }
+    }
+}
+
+impl SyncError {
+    /// A store failure underneath has the store's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::NotEnrolled => "not_enrolled",
+            SyncError::AlreadyEnrolled => "already_enrolled",
+            SyncError::EnrollmentRefused { .. } => "enrollment_refused",
+            SyncError::Revoked => "revoked",
+            SyncError::Unauthorized { .. } => "unauthorized",
+            SyncError::ClockSkew => "clock_skew",
+            SyncError::SequenceGap { .. } => "sequence_gap",
+            SyncError::Transient { .. } => "transient",
+            SyncError::Protocol(_) => "protocol",
+            SyncError::AlreadyRunning => "already_running",
+            SyncError::InvalidUrl => "invalid_url",
+            SyncError::InvalidPin { .. } => "invalid_pin",
+            SyncError::Store(e) => e.code(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_store_failure_keeps_the_store_code_and_codes_are_snake_case() {
+        let sync = [
+            SyncError::NotEnrolled,
+            SyncError::Transient {
+                reason: "x".into(),
+                next_attempt_ms: 1,
+            },
+            SyncError::Protocol("x".into()),
+            SyncError::InvalidPin { reason: "x".into() },
+            SyncError::Store(StoreError::Locked),
+        ];
+        let codes: Vec<&str> = sync.iter().map(SyncError::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "not_enrolled",
+                "transient",
+                "protocol",
+                "invalid_pin",
+                "locked"
+            ]
+        );
+        assert_eq!(
+            IncidentError::Store(StoreError::DiskFull).code(),
+            StoreError::DiskFull.code()
+        );
+        assert_eq!(
+            AdvanceError::Incident(IncidentError::UnknownIncident).code(),
+            "unknown_incident"
+        );
+        for c in codes {
+            assert!(c.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{c}");
         }
     }
 }

@@ -8,6 +8,7 @@ use vigil_core::advance::raise::{raise_incident_from_item, RaiseIncident, ISSUE_
 use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
 use vigil_core::advance::AdvanceError;
 use vigil_core::incident::{Category, IncidentLog, LocationSource, Severity};
+use vigil_core::testing::RawConnection;
 
 fn issue_answer(item: &str, photos: Vec<String>) -> AnswerInput {
     AnswerInput {
@@ -28,7 +29,7 @@ fn incident_count(vault: &vigil_core::Vault) -> i64 {
     vault
         .db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .query_row("SELECT count(*) FROM incident_entries", [], |r| r.get(0))
         .unwrap()
 }

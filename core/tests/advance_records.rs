@@ -8,6 +8,7 @@ use vigil_core::advance::haven::{self, HavenFilter, HavenKind, HospitalInfo, Saf
 use vigil_core::advance::route::{self, RouteRole};
 use vigil_core::advance::venue::{self, Contact, VenueInput, VenuePoint, VenuePointKind};
 use vigil_core::advance::AdvanceError;
+use vigil_core::testing::RawConnection;
 
 fn guildhall() -> VenueInput {
     VenueInput {
@@ -64,7 +65,7 @@ fn venue_saves_updates_and_reads_back() {
     assert_eq!(venue::list_venues(db).unwrap(), vec![v2.clone()]);
     assert_eq!(outbox_kinds(db), vec!["venue.upsert", "venue.upsert"]);
     let payload: serde_json::Value = db
-        .conn()
+        .raw_connection()
         .query_row(
             "SELECT payload FROM outbox ORDER BY seq DESC LIMIT 1",
             [],

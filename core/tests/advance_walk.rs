@@ -12,6 +12,7 @@ use vigil_core::advance::walk::{
 };
 use vigil_core::advance::AdvanceError;
 use vigil_core::store::Database;
+use vigil_core::testing::RawConnection;
 
 /// A valid answer for any item kind.
 fn value_for(item: &TemplateItem) -> AnswerValue {
@@ -213,13 +214,13 @@ fn a_modified_snapshot_fails_verification() {
 fn the_stored_sign_off_cannot_be_rewritten() {
     let (_d, mut vault, s) = signed_walk();
     let db = vault.db_mut().unwrap();
-    let r = db.conn().execute(
+    let r = db.raw_connection().execute(
         "UPDATE adv_signoffs SET snapshot = 'x' WHERE walk_id = ?1",
         [&s.walk_id],
     );
     assert!(r.is_err());
     assert!(db
-        .conn()
+        .raw_connection()
         .execute("DELETE FROM adv_signoffs WHERE walk_id = ?1", [&s.walk_id])
         .is_err());
     assert_eq!(walk::get_signoff(db, &s.walk_id).unwrap(), s);

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use support::*;
 use vigil_core::incident::{Category, IncidentError, IncidentLog, ReportPatch};
+use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
 
 fn photo() -> Vec<u8> {
@@ -98,7 +99,7 @@ fn a_stored_hash_other_than_the_signed_one_is_refused() {
     // different content than the signed entry does.
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute(
             "UPDATE incident_attachments SET sha256 = ?1 WHERE id = ?2",
             rusqlite::params!["00".repeat(32), att],
@@ -116,7 +117,7 @@ fn an_edited_entry_does_not_vouch_for_an_attachment() {
     let dir = tempfile::tempdir().unwrap();
     let (mut v, id, att) = store_with_photo(dir.path());
     {
-        let conn = v.db().unwrap().conn();
+        let conn = v.db().unwrap().raw_connection();
         conn.execute_batch(
             "DROP TRIGGER incident_entries_no_update; DROP TRIGGER incident_entries_no_delete;",
         )

@@ -7,6 +7,7 @@ use std::io::Read;
 use support::*;
 use vigil_core::incident::attachment::CHUNK;
 use vigil_core::incident::{Category, IncidentError, IncidentLog, ReportPatch};
+use vigil_core::testing::RawConnection;
 
 const TAG: usize = 16;
 
@@ -237,7 +238,7 @@ fn attachments_are_referenced_from_signed_entries() {
     let kinds: Vec<String> = v
         .db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .prepare("SELECT kind FROM outbox ORDER BY seq")
         .unwrap()
         .query_map([], |r| r.get(0))
@@ -252,7 +253,7 @@ fn attachments_are_referenced_from_signed_entries() {
     let payload: String = v
         .db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .query_row(
             "SELECT payload FROM outbox WHERE kind = 'incident.attachment'",
             [],

@@ -8,6 +8,7 @@ use vigil_core::incident::{
     Severity,
 };
 use vigil_core::store::outbox;
+use vigil_core::testing::RawConnection;
 
 #[test]
 fn log_then_get_returns_the_report_and_a_one_entry_history() {
@@ -34,7 +35,7 @@ fn log_then_get_returns_the_report_and_a_one_entry_history() {
     assert_eq!(view.history.len(), 1);
     assert_eq!(view.history[0].kind, EntryKind::Report);
     assert_eq!(view.history[0].author.as_deref(), Some("Bravo 2"));
-    assert_eq!(view.history[0].hash, receipt.hash);
+    assert_eq!(hex::encode(&view.history[0].hash), receipt.hash);
     assert_eq!(view.device_id, v.db().unwrap().device_id());
     assert!(matches!(
         IncidentLog::new(&mut v).get("0190f5e4-0000-7000-8000-000000000000"),
@@ -136,7 +137,7 @@ fn amendments_are_appended_and_the_history_keeps_every_version() {
     assert_eq!(h[2].amends.as_deref(), Some(a1.entry_id.as_str()));
     assert_eq!(h.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
     // The original body is untouched in the store.
-    let conn = v.db().unwrap().conn();
+    let conn = v.db().unwrap().raw_connection();
     let kinds: Vec<String> = conn
         .prepare("SELECT kind FROM incident_entries ORDER BY seq")
         .unwrap()
@@ -169,7 +170,7 @@ fn every_entry_lands_in_the_outbox_in_the_same_transaction() {
             },
         )
         .unwrap();
-    let conn = v.db().unwrap().conn();
+    let conn = v.db().unwrap().raw_connection();
     let entries = outbox::list(conn, 0, 100).unwrap();
     assert_eq!(entries.len(), 2);
     for (e, receipt) in entries.iter().zip([&r, &a]) {
@@ -201,7 +202,7 @@ fn every_entry_lands_in_the_outbox_in_the_same_transaction() {
     assert_eq!(counts(&v), before);
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute_batch("DROP TRIGGER outbox_down")
         .unwrap();
     let next = IncidentLog::new(&mut v)
@@ -391,7 +392,7 @@ fn times_are_kept_to_the_millisecond() {
     let body: Vec<u8> = v
         .db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .query_row("SELECT body FROM incident_entries", [], |r| r.get(0))
         .unwrap();
     assert!(String::from_utf8(body)
@@ -444,4 +445,85 @@ fn positions_log_and_read_back_to_the_nanodegree() {
         assert!((back.longitude - lon).abs() <= 0.5e-9 + 1e-15);
     }
     assert!(log.verify().unwrap().ok);
+}
+
+/// The view carries each entry's proofs (previous hash, hash, signature, signed body and
+/// the signing device's key): enough to check the entry without Vigil.
+#[test]
+fn a_view_carries_proofs_that_check_without_vigil() {
+    use ring::signature::{UnparsedPublicKey, ED25519};
+    use vigil_core::incident::canonical::entry_hash_v2;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
+    let mut log = IncidentLog::new(&mut v);
+    let r = log
+        .log(report(
+            Category::HostileSurveillance,
+            "Grey van parked opposite the entrance.",
+            at(2024, 5, 1, 13, 5),
+        ))
+        .unwrap();
+    let patch = ReportPatch {
+        severity: Some(Some(Severity::High)),
+        ..Default::default()
+    };
+    log.amend(&r.incident_id, "Second sighting", patch).unwrap();
+    let view = log.get(&r.incident_id).unwrap();
+    let own_key = v.db().unwrap().device_key().public_key().to_vec();
+    assert_eq!(view.history.len(), 2);
+    assert_eq!(view.history[0].prev_hash, vec![0u8; 32]);
+    assert_eq!(view.history[1].prev_hash, view.history[0].hash);
+    for h in &view.history {
+        assert_eq!(h.device_public_key, own_key);
+        let prev: [u8; 32] = h.prev_hash.as_slice().try_into().unwrap();
+        let body_sha: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, &h.body)
+            .as_ref()
+            .try_into()
+            .unwrap();
+        let hash = entry_hash_v2(
+            h.seq,
+            &prev,
+            &h.device_id,
+            &h.entry_id,
+            &r.incident_id,
+            &body_sha,
+        );
+        assert_eq!(h.hash, hash.to_vec(), "hash of seq {}", h.seq);
+        UnparsedPublicKey::new(&ED25519, &h.device_public_key)
+            .verify(&h.hash, &h.signature)
+            .expect("the signature checks with the device's key");
+        let mut edited = h.signature.clone();
+        edited[0] ^= 1;
+        assert!(UnparsedPublicKey::new(&ED25519, &h.device_public_key)
+            .verify(&h.hash, &edited)
+            .is_err());
+    }
+    assert!(String::from_utf8(view.history[0].body.clone())
+        .unwrap()
+        .contains("Grey van parked opposite the entrance."));
+}
+
+/// One check of an officer's name, used by the log, the bindings and the CLI.
+#[test]
+fn officer_names_are_checked_once_in_the_core() {
+    use vigil_core::incident::check_officer;
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
+    for bad in ["", "   ", "a\0b", &"x".repeat(1_001)] {
+        assert!(matches!(
+            check_officer(bad),
+            Err(IncidentError::InvalidInput {
+                field: "officer",
+                ..
+            })
+        ));
+        assert!(IncidentLog::with_officer(&mut v, Some(bad.to_string())).is_err());
+    }
+    check_officer("Bravo 2").unwrap();
+    check_officer(&"x".repeat(1_000)).unwrap();
+    assert!(IncidentLog::new(&mut v)
+        .list(&Default::default(), &Page::first(10))
+        .unwrap()
+        .is_empty());
 }

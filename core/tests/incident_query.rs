@@ -6,6 +6,7 @@ use support::*;
 use vigil_core::incident::{
     Category, IncidentError, IncidentFilter, IncidentLog, Page, ReportPatch, Severity,
 };
+use vigil_core::testing::RawConnection;
 
 /// Six incidents over six days, with varied category, severity, venue and route.
 fn seeded(v: &mut vigil_core::Vault) -> Vec<String> {
@@ -248,7 +249,7 @@ fn lists_follow_the_current_view_after_amendments() {
     assert_eq!(list[0].amendments, 1);
     assert_eq!(list[0].current.category, Category::HostileSurveillance);
     // The plan uses the index.
-    let conn = v.db().unwrap().conn();
+    let conn = v.db().unwrap().raw_connection();
     let plan: String = conn
         .query_row(
             "EXPLAIN QUERY PLAN SELECT view FROM incident_views WHERE category = 'media'
@@ -267,7 +268,7 @@ fn full_text_search_covers_narratives_amendments_and_tags() {
     let fts5: i64 = v
         .db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .query_row("SELECT sqlite_compileoption_used('ENABLE_FTS5')", [], |r| {
             r.get(0)
         })

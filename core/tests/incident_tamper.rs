@@ -8,6 +8,7 @@ use support::*;
 use vigil_core::incident::{
     Category, ExportScope, IncidentError, IncidentLog, ProblemKind, ReportPatch, VerifyReport,
 };
+use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
 
 /// A store with four entries: three reports and one amendment.
@@ -46,7 +47,7 @@ fn four_entries(dir: &std::path::Path) -> (Vault, Vec<String>) {
 fn drop_triggers(v: &Vault) {
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute_batch(
             "DROP TRIGGER incident_entries_no_update; DROP TRIGGER incident_entries_no_delete;",
         )
@@ -83,7 +84,7 @@ fn a_clean_log_verifies() {
 fn triggers_refuse_update_and_delete() {
     let dir = tempfile::tempdir().unwrap();
     let (mut v, ids) = four_entries(dir.path());
-    let conn = v.db().unwrap().conn();
+    let conn = v.db().unwrap().raw_connection();
     let upd = conn.execute(
         "UPDATE incident_entries SET body = X'00' WHERE entry_id = ?1",
         [&ids[0]],
@@ -107,7 +108,7 @@ fn an_edited_body_is_named_edited_at_its_seq() {
     let dir = tempfile::tempdir().unwrap();
     let (mut v, ids) = four_entries(dir.path());
     drop_triggers(&v);
-    let conn = v.db().unwrap().conn();
+    let conn = v.db().unwrap().raw_connection();
     let body: Vec<u8> = conn
         .query_row("SELECT body FROM incident_entries WHERE seq = 2", [], |r| {
             r.get(0)
@@ -137,7 +138,7 @@ fn a_relabelled_column_is_named_edited() {
     // Move the amendment (seq 3) onto the other incident without touching its body.
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute(
             "UPDATE incident_entries SET incident_id = ?1 WHERE seq = 3",
             [&ids[1]],
@@ -156,7 +157,7 @@ fn a_deleted_entry_is_named_missing() {
     drop_triggers(&v);
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute("DELETE FROM incident_entries WHERE seq = 2", [])
         .unwrap();
     let r = verify(&mut v);
@@ -171,13 +172,13 @@ fn a_deleted_first_entry_and_a_cut_tail_are_missing() {
     drop_triggers(&v);
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute("DELETE FROM incident_entries WHERE seq = 4", [])
         .unwrap();
     assert_eq!(problem(&verify(&mut v)), (ProblemKind::Missing, 4, None));
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute("DELETE FROM incident_entries WHERE seq = 1", [])
         .unwrap();
     assert_eq!(
@@ -193,7 +194,7 @@ fn swapped_sequence_numbers_are_named_reordered() {
     drop_triggers(&v);
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute_batch(
             "UPDATE incident_entries SET seq = 1000 WHERE seq = 2;
              UPDATE incident_entries SET seq = 2 WHERE seq = 3;
@@ -218,7 +219,7 @@ fn foreign_entry(dir: &std::path::Path) -> (String, Vec<u8>, Vec<u8>, Vec<u8>, V
             at(2024, 8, 2, 9, 0),
         ))
         .unwrap();
-    let conn = other.db().unwrap().conn();
+    let conn = other.db().unwrap().raw_connection();
     conn.query_row(
         "SELECT device_id, prev_hash, hash, signature, body, entry_id FROM incident_entries
          WHERE entry_id = ?1",
@@ -246,7 +247,7 @@ fn an_entry_copied_from_another_store_is_named_foreign() {
     // Inserting needs no dropped trigger: only UPDATE and DELETE are refused.
     v.db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .execute(
             "INSERT INTO incident_entries(device_id, seq, entry_id, incident_id, kind, amends,
                  prev_hash, hash, signature, body)
@@ -265,7 +266,7 @@ fn a_foreign_entry_relabelled_as_ours_has_a_bad_signature() {
     let other_dir = tempfile::tempdir().unwrap();
     let (mut v, _) = four_entries(dir.path());
     let (_, _, hash, sig, body, entry_id) = foreign_entry(other_dir.path());
-    let conn = v.db().unwrap().conn();
+    let conn = v.db().unwrap().raw_connection();
     let own = v.db().unwrap().device_id().to_string();
     let head: Vec<u8> = conn
         .query_row("SELECT hash FROM incident_chain_head", [], |r| r.get(0))
@@ -290,7 +291,7 @@ fn a_rehashed_edit_without_the_key_has_a_bad_signature() {
     let dir = tempfile::tempdir().unwrap();
     let (mut v, ids) = four_entries(dir.path());
     drop_triggers(&v);
-    let conn = v.db().unwrap().conn();
+    let conn = v.db().unwrap().raw_connection();
     let (body, prev): (Vec<u8>, Vec<u8>) = conn
         .query_row(
             "SELECT body, prev_hash FROM incident_entries WHERE seq = 4",

@@ -8,6 +8,7 @@ use common::{fast_kdf, files_under, new_vault, scan_for};
 use serde_json::json;
 use vigil_core::crypto::kdf_runs;
 use vigil_core::store::outbox;
+use vigil_core::testing::RawConnection;
 use vigil_core::{StoreError, Vault};
 
 fn write_marker(v: &mut Vault, i: usize, marker: &str) {
@@ -26,7 +27,7 @@ fn write_marker(v: &mut Vault, i: usize, marker: &str) {
 }
 
 fn all_outbox(v: &Vault) -> Result<Vec<outbox::OutboxEntry>, StoreError> {
-    outbox::list(v.db()?.conn(), 0, 100_000)
+    outbox::list(v.db()?.raw_connection(), 0, 100_000)
 }
 
 #[test]
@@ -336,8 +337,8 @@ fn a_newer_format_is_refused_not_downgraded() {
         new_vault(tmp.path(), "p");
     }
     let keys = tmp.path().join("vigil.keys");
-    let kf = vigil_core::keyfile::read(&keys).unwrap();
-    let mut bytes = vigil_core::keyfile::encode(&kf).unwrap();
+    let kf = vigil_core::testing::keyfile::read(&keys).unwrap();
+    let mut bytes = vigil_core::testing::keyfile::encode(&kf).unwrap();
     bytes[8] = 3;
     fs::write(&keys, &bytes).unwrap();
     assert!(matches!(
@@ -355,7 +356,7 @@ fn a_newer_format_is_refused_not_downgraded() {
         let v = new_vault(tmp2.path(), "p");
         v.db()
             .unwrap()
-            .conn()
+            .raw_connection()
             .pragma_update(None, "user_version", 999)
             .unwrap();
     }
@@ -476,7 +477,7 @@ fn new_stores_authenticate_pages_with_hmac_sha256() {
     let hmac = |v: &Vault| -> String {
         v.db()
             .unwrap()
-            .conn()
+            .raw_connection()
             .query_row("PRAGMA cipher_hmac_algorithm", [], |r| r.get(0))
             .unwrap()
     };

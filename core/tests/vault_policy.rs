@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::new_vault;
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page};
-use vigil_core::keyfile;
+use vigil_core::testing::keyfile;
 use vigil_core::{StoreError, Vault};
 
 fn wrong(dir: &Path) -> StoreError {

@@ -80,11 +80,15 @@
     var status = document.getElementById("live");
     var source = new EventSource(tbody.dataset.events);
     source.addEventListener("open", function () { if (status) status.textContent = "live"; });
-    source.addEventListener("error", function () { if (status) status.textContent = "reconnecting…"; });
+    source.addEventListener("error", function () {
+      // Closed for good (the session ended: 401) or retrying after a cut.
+      if (status) status.textContent = source.readyState === EventSource.CLOSED ? "not live: reload the page" : "reconnecting…";
+    });
     source.addEventListener("incident", function () {
       var before = {};
       tbody.querySelectorAll("tr[data-id]").forEach(function (tr) { before[tr.dataset.id] = true; });
-      fetch(tbody.dataset.rows, { credentials: "same-origin" })
+      // Asked by the page, not the user: it does not keep an idle session alive.
+      fetch(tbody.dataset.rows, { credentials: "same-origin", headers: { "X-Vigil-Background": "1" } })
         .then(function (r) {
           if (!r.ok || r.redirected) throw new Error(r.status);
           var total = document.getElementById("total");

@@ -16,6 +16,7 @@ use vigil_core::incident::model::{new_id, now};
 use vigil_core::incident::{
     verify_bundle, BundleProblem, ExportScope, IncidentLog, ProblemKind, ReportPatch,
 };
+use vigil_core::testing::RawConnection;
 use vigil_server::service::{REASON_BELOW_HEAD, REASON_REWRITTEN};
 
 const BAD_SIGNATURE: &str = "incident entry signature does not verify";
@@ -35,14 +36,14 @@ fn amend(d: &mut Device, incident: &str, text: &str) -> u64 {
 
 fn local_head(d: &mut Device) -> (u64, [u8; 32]) {
     let id = d.id();
-    chain::head(d.db().conn(), &id).unwrap()
+    chain::head(d.db().raw_connection(), &id).unwrap()
 }
 
 fn local_hash_at(d: &mut Device, seq: u64) -> [u8; 32] {
     let id = d.id();
     let h: Vec<u8> = d
         .db()
-        .conn()
+        .raw_connection()
         .query_row(
             "SELECT hash FROM incident_entries WHERE device_id = ?1 AND seq = ?2",
             rusqlite::params![id, seq as i64],
@@ -102,7 +103,7 @@ fn signed_payload(d: &mut Device, seq: u64, prev: [u8; 32], body: &[u8]) -> serd
 
 /// The server's reasons for this device's quarantined outbox entries, oldest first.
 fn refusals(d: &mut Device) -> Vec<(String, String)> {
-    vigil_core::store::outbox::quarantined(d.db().conn())
+    vigil_core::store::outbox::quarantined(d.db().raw_connection())
         .unwrap()
         .into_iter()
         .map(|e| (e.op_id, e.last_error.unwrap_or_default()))
@@ -122,7 +123,7 @@ fn server_public_key(server: &TestServer) -> [u8; 32] {
 fn stored_receipt(server: &TestServer, d: &mut Device) -> Option<(u64, [u8; 32])> {
     let id = d.id();
     let own = d.db().device_key().public_key();
-    let r = anchor::receipt(d.db().conn(), &id, &own).unwrap()?;
+    let r = anchor::receipt(d.db().raw_connection(), &id, &own).unwrap()?;
     assert_eq!(r.server_public_key, server_public_key(server));
     assert!(r.receipt.verify(&r.server_public_key));
     assert_eq!(r.receipt.device_id, id);
@@ -154,12 +155,11 @@ fn the_server_anchors_each_devices_chain_head() {
     assert_eq!(local_head(&mut a).0, 2);
     // The push answer carried a countersigned receipt for that head; the device kept it.
     assert_eq!(stored_receipt(&server, &mut a), Some(local_head(&mut a)));
-    let state_key =
-        a.db()
-            .conn()
-            .query_row("SELECT value FROM meta WHERE key = 'sync_state'", [], |r| {
-                r.get::<_, Vec<u8>>(0)
-            });
+    let state_key = a.db().raw_connection().query_row(
+        "SELECT value FROM meta WHERE key = 'sync_state'",
+        [],
+        |r| r.get::<_, Vec<u8>>(0),
+    );
     let state: serde_json::Value = serde_json::from_slice(&state_key.unwrap()).unwrap();
     assert_eq!(
         state["server_public_key"],
@@ -268,7 +268,7 @@ fn forged_entries_are_refused_one_by_one_and_later_entries_apply() {
     // The teammate holds exactly the genuine chain.
     b.sync().unwrap();
     let a_id = a.id();
-    let held: Vec<u64> = chain::all(b.db().conn())
+    let held: Vec<u64> = chain::all(b.db().raw_connection())
         .unwrap()
         .into_iter()
         .filter(|e| e.device_id == a_id)
@@ -280,7 +280,7 @@ fn forged_entries_are_refused_one_by_one_and_later_entries_apply() {
 
 fn drop_triggers(d: &mut Device) {
     d.db()
-        .conn()
+        .raw_connection()
         .execute_batch(
             "DROP TRIGGER incident_entries_no_update; DROP TRIGGER incident_entries_no_delete;",
         )
@@ -301,11 +301,11 @@ fn a_truncated_tail_is_refused_by_the_server() {
     drop_triggers(&mut a);
     let keep = local_hash_at(&mut a, 1);
     a.db()
-        .conn()
+        .raw_connection()
         .execute("DELETE FROM incident_entries WHERE seq > 1", [])
         .unwrap();
     a.db()
-        .conn()
+        .raw_connection()
         .execute(
             "UPDATE incident_chain_head SET seq = 1, hash = ?1",
             [&keep[..]],
@@ -354,7 +354,7 @@ fn a_store_rolled_back_to_an_older_copy_cannot_rewrite_the_anchored_chain() {
     assert_eq!(anchored.map(|h| h.0), Some(3));
     b.sync().unwrap();
     let a_id = a.id();
-    let genuine: Vec<Vec<u8>> = chain::all(b.db().conn())
+    let genuine: Vec<Vec<u8>> = chain::all(b.db().raw_connection())
         .unwrap()
         .into_iter()
         .filter(|e| e.device_id == a_id)
@@ -395,7 +395,7 @@ fn a_store_rolled_back_to_an_older_copy_cannot_rewrite_the_anchored_chain() {
 
     // The team's other device never stores the rewritten entries.
     b.sync().unwrap();
-    let held: Vec<Vec<u8>> = chain::all(b.db().conn())
+    let held: Vec<Vec<u8>> = chain::all(b.db().raw_connection())
         .unwrap()
         .into_iter()
         .filter(|e| e.device_id == a_id)
@@ -530,7 +530,9 @@ fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
     // Neither the receipt nor the acks of that answer were kept.
     let id = a.id();
     let own = a.db().device_key().public_key();
-    assert!(anchor::receipt(a.db().conn(), &id, &own).unwrap().is_none());
+    assert!(anchor::receipt(a.db().raw_connection(), &id, &own)
+        .unwrap()
+        .is_none());
     assert_eq!(a.pending().len(), 1);
     // The real server's answer goes through.
     a.sync().unwrap();
@@ -601,7 +603,7 @@ fn a_device_still_refuses_a_forged_entry_that_a_compromised_server_forwards() {
         "{inbox:?}"
     );
     let a_id = a.id();
-    let held = chain::all(b.db().conn())
+    let held = chain::all(b.db().raw_connection())
         .unwrap()
         .into_iter()
         .filter(|e| e.device_id == a_id)

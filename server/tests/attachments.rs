@@ -18,6 +18,7 @@ use vigil_core::sync::protocol::{
 };
 use vigil_core::sync::transport::{HttpTransport, Response, TransportError};
 use vigil_core::sync::{SyncError, Transport};
+use vigil_core::testing::RawConnection;
 
 /// Deterministic bytes that do not compress: a photo stand-in.
 fn photo(seed: u64, len: usize) -> Vec<u8> {
@@ -107,7 +108,7 @@ fn photos_reach_teammates_whole_verified_and_readable() {
 fn sealed_name(d: &mut Device, id: &str) -> BlobRef {
     let (sha256, size): (String, i64) = d
         .db()
-        .conn()
+        .raw_connection()
         .query_row(
             "SELECT blob_sha256, blob_size FROM incident_attachments WHERE id = ?1",
             [id],
@@ -289,7 +290,7 @@ fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays() {
     ));
     let reason: Option<String> = b
         .db()
-        .conn()
+        .raw_connection()
         .query_row(
             "SELECT transfer_error FROM incident_attachments WHERE id = ?1",
             [&aref.id],

@@ -21,6 +21,7 @@ use vigil_core::sync::protocol::{
     EntryOutcome, ErrorBody, PullPage, PullRequest, PushBatch, PushEntry, PushResult,
 };
 use vigil_core::sync::InboxState;
+use vigil_core::testing::RawConnection;
 use vigil_server::ShiftedClock;
 
 const HOUR: i64 = 3_600_000;
@@ -91,7 +92,7 @@ fn all_clean(d: &mut Device) {
         st.quarantined,
         0,
         "{:?}",
-        vigil_core::store::outbox::quarantined(d.db().conn())
+        vigil_core::store::outbox::quarantined(d.db().raw_connection())
     );
     let bad: Vec<_> = d
         .inbox()

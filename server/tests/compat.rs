@@ -16,6 +16,7 @@ use vigil_core::sync::protocol::{
     paths, EnrollResponse, PullPage, PullRequest, PushBatch, PushResult, SCHEMA_VERSION,
 };
 use vigil_core::sync::{InboxState, Transport};
+use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
 
 const PASSPHRASE: &[u8] = b"fixture passphrase v1";
@@ -154,7 +155,7 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
     // Opened by the current code: migrated, nothing sent yet.
     assert_eq!(
         old.status().unwrap().schema_version,
-        Some(vigil_core::store::schema::SCHEMA_VERSION)
+        Some(vigil_core::store::SCHEMA_VERSION)
     );
     let pending = vigil_core::team::status(old.db().unwrap()).unwrap();
     assert_eq!((pending.pending, pending.attachments_to_upload), (8, 1));
@@ -162,7 +163,7 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
     let hmac: String = old
         .db()
         .unwrap()
-        .conn()
+        .raw_connection()
         .query_row("PRAGMA cipher_hmac_algorithm", [], |r| r.get(0))
         .unwrap();
     assert_eq!(hmac, "HMAC_SHA512");

@@ -78,6 +78,16 @@ impl Browser {
     }
 
     fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Page {
+        self.request_with(method, path, form, &[])
+    }
+
+    fn request_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        form: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Page {
         let mut s = TcpStream::connect(self.addr).expect("connect");
         let cookie = self
             .cookies
@@ -92,6 +102,9 @@ impl Browser {
         );
         if !cookie.is_empty() {
             req.push_str(&format!("Cookie: {cookie}\r\n"));
+        }
+        for (k, v) in extra {
+            req.push_str(&format!("{k}: {v}\r\n"));
         }
         if form.is_some() {
             req.push_str(&format!(
@@ -243,7 +256,7 @@ fn team_with_incident(server: &TestServer, team: &str) -> (String, Device, Strin
 #[test]
 fn leader_signs_in_and_reads_the_teams_incident_its_history_and_photo() {
     let server = TestServer::start();
-    let (team, _d, id) = team_with_incident(&server, "Alpha");
+    let (team, d, id) = team_with_incident(&server, "Alpha");
     user(server.storage.as_ref(), "lead", Role::Leader, &team);
     let mut b = signed_in(&server, "lead");
 
@@ -293,6 +306,17 @@ fn leader_signs_in_and_reads_the_teams_incident_its_history_and_photo() {
         .text()
         .contains(&id));
 
+    // What a device pushes next is on the next page (the cached view is refreshed).
+    let mut d = d;
+    let later = common::log(&mut d, "Cyclist circling the hotel twice");
+    d.sync().expect("sync");
+    let html = b.get("/console/incidents").text();
+    assert!(html.contains(&later) && html.contains("Cyclist circling"));
+    assert!(b
+        .get("/console/incidents/rows?q=cyclist")
+        .text()
+        .contains(&later));
+
     // Every other page renders.
     for p in [
         "/console/team",
@@ -311,14 +335,6 @@ fn a_photo_that_is_not_the_signed_file_is_refused() {
     let server = TestServer::start();
     let (team, _d, id) = team_with_incident(&server, "Alpha");
     user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
-    let html = b.get(&format!("/console/incidents/{id}")).text();
-    let photo_id = html
-        .split("/console/attachments/")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("a photo link")
-        .to_string();
     // The server's copy of the key is damaged (its database was tampered with): the blob
     // no longer opens to the file the entry signed, and nothing is shown.
     let changes = server.team_changes(&team);
@@ -326,14 +342,19 @@ fn a_photo_that_is_not_the_signed_file_is_refused() {
         .iter()
         .find(|c| c.kind == "incident.attachment")
         .expect("announcement");
+    let photo_id = ann.entity_id.clone();
     let key = ann.payload["file_key"].as_str().expect("key").to_string();
     let mut bad = key.clone().into_bytes();
     bad[0] = if bad[0] == b'0' { b'1' } else { b'0' };
     let bad = String::from_utf8(bad).expect("hex");
     tamper_payload(&server, &ann.op_id, &key, &bad);
+    let mut b = signed_in(&server, "lead");
+    let html = b.get(&format!("/console/incidents/{id}")).text();
+    assert!(html.contains(&format!("/console/attachments/{photo_id}")));
     let r = b.get(&format!("/console/attachments/{photo_id}"));
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(!r.body.windows(5).any(|w| w == b"photo"));
+    assert!(!b.get("/console/audit").text().contains("attachment opened"));
 }
 
 #[cfg(not(feature = "postgres"))]
@@ -613,6 +634,26 @@ fn sessions_end_when_idle_or_old_and_at_sign_out() {
         }
     }
     assert_eq!(b.get("/console/team").status, 303);
+
+    // What the page asks by itself (the live list) does not keep an idle session alive.
+    let mut b = Browser::new(server.addr);
+    let now = vigil_server::now_ms() + clock_offset(&clock);
+    let c = code(server.storage.as_ref(), "lead", now);
+    assert_eq!(b.sign_in_with("lead", PASS, &c).status, 303);
+    shift(&clock, 20 * 60 * 1000);
+    let r = b.request_with(
+        "GET",
+        "/console/incidents/rows",
+        None,
+        &[("X-Vigil-Background", "1")],
+    );
+    assert_eq!(r.status, 200, "still signed in after 20 minutes");
+    shift(&clock, 15 * 60 * 1000);
+    assert_eq!(
+        b.get("/console/team").status,
+        303,
+        "idle: 35 minutes of no user request"
+    );
 
     // Signed out: the old cookie opens nothing.
     let mut b = Browser::new(server.addr);

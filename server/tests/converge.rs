@@ -95,7 +95,6 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<Op>, Vec<usize>)> {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 16,
-        failure_persistence: None,
         rng_seed: RngSeed::Fixed(0x5167_0017),
         ..ProptestConfig::default()
     })]

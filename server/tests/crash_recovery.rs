@@ -27,6 +27,7 @@ use ring::digest;
 use vigil_core::incident::{AttachmentRef, Category, IncidentLog, Report};
 use vigil_core::sync::protocol::BlobRef;
 use vigil_core::sync::transport::HttpTransport;
+use vigil_core::testing::RawConnection;
 use vigil_server::Storage;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
@@ -391,7 +392,7 @@ fn read(d: &mut Device, id: &str) -> Vec<u8> {
 fn sealed_name(d: &mut Device, id: &str) -> BlobRef {
     let (sha256, size): (String, i64) = d
         .db()
-        .conn()
+        .raw_connection()
         .query_row(
             "SELECT blob_sha256, blob_size FROM incident_attachments WHERE id = ?1",
             [id],

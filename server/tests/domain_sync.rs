@@ -11,6 +11,7 @@ use vigil_core::advance::venue::{self, VenueInput};
 use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, Walk, WalkSubject};
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page, ReportPatch};
 use vigil_core::sync::InboxState;
+use vigil_core::testing::RawConnection;
 
 fn amend(d: &mut Device, incident: &str, text: &str) {
     let patch = ReportPatch {
@@ -260,7 +261,7 @@ fn a_tampered_remote_incident_entry_is_refused_and_the_chain_goes_on() {
     a.emit("incident.entry", &first, relabelled);
     a.sync().unwrap();
     // The server verifies on ingest: both are refused there and never reach the team.
-    let refused: Vec<String> = vigil_core::store::outbox::quarantined(a.db().conn())
+    let refused: Vec<String> = vigil_core::store::outbox::quarantined(a.db().raw_connection())
         .unwrap()
         .into_iter()
         .map(|e| e.last_error.unwrap_or_default())
@@ -318,7 +319,7 @@ fn an_entry_whose_predecessor_never_arrived_is_refused() {
     // originals are dropped from the outbox by sending them under another kind first).
     let second = entries[1].payload.clone();
     a.db()
-        .conn()
+        .raw_connection()
         .execute(
             "UPDATE outbox SET kind = 'note' WHERE kind = 'incident.entry'",
             [],
@@ -327,7 +328,7 @@ fn an_entry_whose_predecessor_never_arrived_is_refused() {
     a.emit("incident.entry", &first, second);
     a.sync().unwrap();
     // The server's anchored head of a is still empty: the entry is refused on ingest.
-    let refused = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
+    let refused = vigil_core::store::outbox::quarantined(a.db().raw_connection()).unwrap();
     assert_eq!(refused.len(), 1);
     assert!(refused[0]
         .last_error

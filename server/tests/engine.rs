@@ -12,6 +12,7 @@ use rusqlite::Transaction;
 use serde_json::json;
 use vigil_core::sync::protocol::Change;
 use vigil_core::sync::{Appliers, ApplyError, InboxState, RemoteApplier, SyncError};
+use vigil_core::testing::RawConnection;
 
 fn payloads(d: &mut Device) -> Vec<serde_json::Value> {
     d.inbox().into_iter().map(|e| e.change.payload).collect()
@@ -198,7 +199,7 @@ fn a_poison_entry_is_quarantined_while_the_rest_drains() {
     assert_eq!((r.pushed, r.quarantined), (2, 1));
     let st = a.status();
     assert_eq!((st.pending, st.quarantined), (0, 1));
-    let q = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
+    let q = vigil_core::store::outbox::quarantined(a.db().raw_connection()).unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].entity_id, "n2");
     assert_eq!(
@@ -227,7 +228,7 @@ fn an_entry_too_large_to_send_is_quarantined_and_skipped_without_a_gap() {
     a.emit("note", "n3", json!({"text": "small too"}));
     let r = a.sync().unwrap();
     assert_eq!((r.pushed, r.quarantined), (2, 1));
-    let q = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
+    let q = vigil_core::store::outbox::quarantined(a.db().raw_connection()).unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].entity_id, "big");
     assert_eq!(q[0].last_error.as_deref(), Some("too large to send"));
@@ -262,7 +263,7 @@ fn a_413_halves_the_batch_and_quarantines_the_entry_at_fault() {
     }
     let r = a.sync().unwrap();
     assert_eq!((r.pushed, r.quarantined), (3, 1));
-    let q = vigil_core::store::outbox::quarantined(a.db().conn()).unwrap();
+    let q = vigil_core::store::outbox::quarantined(a.db().raw_connection()).unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].entity_id, "n1");
     assert_eq!(q[0].last_error.as_deref(), Some("too large for the server"));
@@ -438,7 +439,7 @@ fn registered_appliers_apply_pulled_changes_and_refuse_bad_ones() {
     );
     let text: String = b
         .db()
-        .conn()
+        .raw_connection()
         .query_row("SELECT text FROM test_notes WHERE id = 'n1'", [], |r| {
             r.get(0)
         })
@@ -479,7 +480,7 @@ fn a_server_restored_from_an_older_copy_triggers_a_resync() {
     assert_eq!(b.inbox().len(), 3);
     // Roll B's cursor past anything the server issued, as after a server restore.
     {
-        let conn = b.db().conn();
+        let conn = b.db().raw_connection();
         let raw: Vec<u8> = conn
             .query_row("SELECT value FROM meta WHERE key = 'sync_state'", [], |r| {
                 r.get(0)

@@ -25,6 +25,7 @@ use vigil_core::store::outbox;
 use vigil_core::sync::protocol::{paths, PushBatch};
 use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{Response, SyncError, Transport, TransportError};
+use vigil_core::testing::RawConnection;
 use vigil_core::{SharedVault, StoreError};
 
 /// Where the transport stops.
@@ -253,7 +254,7 @@ fn drain_and_check(sc: &mut Scene) {
         .shared
         .with_db(|db| {
             (
-                outbox::status(db.conn()).unwrap().pending,
+                outbox::status(db.raw_connection()).unwrap().pending,
                 db.device_id().to_string(),
             )
         })
@@ -329,7 +330,7 @@ fn a_vault_locked_during_a_push_fails_cleanly_and_the_retry_is_harmless() {
         .unwrap();
     let pending = sc
         .shared
-        .with_db(|db| outbox::status(db.conn()).unwrap().pending)
+        .with_db(|db| outbox::status(db.raw_connection()).unwrap().pending)
         .unwrap();
     assert_eq!(
         pending, 6,

@@ -29,6 +29,7 @@ use common::Device;
 use vigil_core::incident::{AttachmentRef, Category, IncidentFilter, IncidentLog, Page, Report};
 use vigil_core::sync::transport::HttpTransport;
 
+use vigil_core::testing::RawConnection;
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 use vigil_server::{BackgroundServer, Ctx, SqliteStorage, Storage};
 
@@ -138,7 +139,7 @@ fn incidents(d: &mut Device) -> usize {
 
 fn sealed_size(d: &mut Device, id: &str) -> u64 {
     d.db()
-        .conn()
+        .raw_connection()
         .query_row(
             "SELECT blob_size FROM incident_attachments WHERE id = ?1",
             [id],

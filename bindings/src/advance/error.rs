@@ -2,8 +2,8 @@
 //! problem (field, item id, geometry type), never coordinates, names or notes.
 
 use vigil_core::advance::AdvanceError as Core;
-use vigil_core::error::StoreError as CoreStore;
 use vigil_core::incident::IncidentError;
+use vigil_core::StoreError as CoreStore;
 
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum AdvanceError {

@@ -551,7 +551,8 @@ fn show(dir: &Path, id: &str, out: &Output) -> Result<(), CliError> {
             ));
             t.push_str(&format!(
                 "        hash {} signature {}\n",
-                h.hash, h.signature
+                hex::encode(&h.hash),
+                hex::encode(&h.signature)
             ));
         }
         t.trim_end().to_string()

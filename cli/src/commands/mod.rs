@@ -85,7 +85,7 @@ impl CliError {
             CliError::Cancelled => "cancelled",
             CliError::Io(_) => "io",
             CliError::NoStore(_) => "not_found",
-            CliError::Sync(e) => sync::kind(e),
+            CliError::Sync(e) => e.code(),
             CliError::Verification(_) => "verification_failed",
             CliError::Advance(e) => e.code(),
             CliError::Incident(e) => e.code(),

@@ -54,25 +54,6 @@ pub fn cli_error(e: SyncError) -> CliError {
     }
 }
 
-/// The JSON `kind` of a sync error.
-pub fn kind(e: &SyncError) -> &'static str {
-    match e {
-        SyncError::NotEnrolled => "not_enrolled",
-        SyncError::AlreadyEnrolled => "already_enrolled",
-        SyncError::EnrollmentRefused { .. } => "enrollment_refused",
-        SyncError::Revoked => "revoked",
-        SyncError::Unauthorized { .. } => "unauthorized",
-        SyncError::ClockSkew => "clock_skew",
-        SyncError::SequenceGap { .. } => "sequence_gap",
-        SyncError::Transient { .. } => "transient",
-        SyncError::Protocol(_) => "protocol",
-        SyncError::AlreadyRunning => "already_running",
-        SyncError::InvalidUrl => "invalid_url",
-        SyncError::InvalidPin { .. } => "invalid_pin",
-        SyncError::Store(_) => "store",
-    }
-}
-
 /// Parses `--pin` values; a bad one is a usage error saying which (by position) and why.
 fn parse_pins(pins: &[String]) -> Result<Vec<SpkiPin>, CliError> {
     pins.iter()

@@ -6,15 +6,15 @@
 //! in the same transaction. Functions take the database (`&Database` to read,
 //! `&mut Database` to write) and plain records, so the FFI and CLI layers stay thin.
 
-pub mod canonical;
+pub(crate) mod canonical;
 pub mod error;
-pub mod fields;
+pub(crate) mod fields;
 pub mod geometry;
 pub mod haven;
 pub mod interchange;
 pub mod merge;
 pub mod raise;
-pub mod remote;
+pub(crate) mod remote;
 pub mod route;
 pub mod summary;
 pub mod template;

@@ -1,9 +1,9 @@
 //! Cryptographic building blocks. Everything here goes through `ring` or `argon2`;
 //! nothing is home-made. Secrets live in [`zeroize::Zeroizing`] buffers.
 
-pub mod aead;
-pub mod kdf;
-pub mod keys;
+pub(crate) mod aead;
+pub(crate) mod kdf;
+pub(crate) mod keys;
 pub mod random;
 pub mod signing;
 

@@ -2,7 +2,6 @@
 //! (signed bundles, attachments in the clear, receipts, a signed manifest and a README
 //! for the recipient) with its standalone verifier. See docs/EVIDENCE.md.
 
-pub mod files;
 pub mod manifest;
 pub mod package;
 mod readme;

@@ -15,13 +15,11 @@ use std::path::{Path, PathBuf};
 use ring::digest;
 use serde::Serialize;
 
-use super::files::create_dir;
 use super::manifest::{self, AttachmentEntry, FileEntry, ManifestPayload, Role};
 use super::readme;
+use crate::files::create_dir;
 use crate::incident::export::{self, ExportScope};
-use crate::incident::{
-    chain, remote, IncidentError, IncidentFilter, IncidentLog, IncidentResult, Page,
-};
+use crate::incident::{chain, IncidentError, IncidentFilter, IncidentLog, IncidentResult, Page};
 
 /// What was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -262,7 +260,7 @@ impl Builder<'_, '_> {
                     )?;
                 }
             } else {
-                let key = remote::registered_key(db.conn(), device)?
+                let key = chain::registered_key(db.conn(), device)?
                     .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
                     .ok_or(IncidentError::Bundle(
                         "a teammate's device key is not registered",

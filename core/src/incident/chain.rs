@@ -216,3 +216,14 @@ pub fn by_id(conn: &Connection, entry_id: &str) -> StoreResult<Option<StoredEntr
         .query_row([entry_id], row)
         .optional()?)
 }
+
+/// The key registered for a teammate's device `device_id` (learned from an earlier pulled
+/// change), if any.
+pub fn registered_key(
+    conn: &rusqlite::Connection,
+    device_id: &str,
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT public_key FROM device_keys WHERE device_id = ?1")?
+        .query_row([device_id], |r| r.get(0))
+        .optional()
+}

@@ -13,9 +13,9 @@ pub mod error;
 pub mod export;
 pub mod model;
 pub mod query;
-pub mod remote;
+pub(crate) mod remote;
 pub mod signed;
-pub mod transfer;
+pub(crate) mod transfer;
 pub mod verify;
 
 use std::io::{Read, Write};
@@ -40,6 +40,14 @@ pub use verify::{ChainProblem, ProblemKind, VerifyReport};
 use crate::store::Database;
 use crate::vault::Vault;
 
+/// An officer's name or callsign as entries, walks and sign-offs record it: not blank, at
+/// most 1,000 bytes, no NUL. The bindings and the CLI check a name with this before use.
+pub fn check_officer(name: &str) -> IncidentResult<()> {
+    if name.trim().is_empty() || name.len() > 1_000 || name.contains('\0') {
+        return Err(IncidentError::invalid("officer", "empty or too long"));
+    }
+    Ok(())
+}
 /// Outbox kind of a stored attachment (metadata only: never the key or content).
 pub const OUTBOX_KIND_ATTACHMENT: &str = "incident.attachment";
 /// The reason recorded by [`IncidentLog::attach`].
@@ -62,12 +70,11 @@ impl<'a> IncidentLog<'a> {
         }
     }
 
-    /// A log whose entries name `officer` (name or callsign) as their author.
+    /// A log whose entries name `officer` (name or callsign, see [`check_officer`]) as
+    /// their author.
     pub fn with_officer(vault: &'a mut Vault, officer: Option<String>) -> IncidentResult<Self> {
         if let Some(o) = &officer {
-            if o.trim().is_empty() || o.len() > 1_000 || o.contains('\0') {
-                return Err(IncidentError::invalid("officer", "empty or too long"));
-            }
+            check_officer(o)?;
         }
         Ok(IncidentLog { vault, officer })
     }
@@ -140,9 +147,9 @@ impl<'a> IncidentLog<'a> {
         if !model::is_uuid(amends) {
             return Err(IncidentError::UnknownIncident);
         }
-        let conn = self.db()?.conn();
-        let target = chain::by_id(conn, amends)?.ok_or(IncidentError::UnknownIncident)?;
-        let view = query::view(conn, &target.incident_id)?.ok_or(IncidentError::UnknownIncident)?;
+        let db = self.db()?;
+        let target = chain::by_id(db.conn(), amends)?.ok_or(IncidentError::UnknownIncident)?;
+        let view = query::view(db, &target.incident_id)?.ok_or(IncidentError::UnknownIncident)?;
         patch.apply(&view.current).validate()?;
         if let Some(list) = &patch.attachments {
             self.check_attachments(list)?;
@@ -235,7 +242,7 @@ impl<'a> IncidentLog<'a> {
 
     /// The current view and full history of one incident.
     pub fn get(&self, incident_id: &str) -> IncidentResult<IncidentView> {
-        query::view(self.db()?.conn(), incident_id)?.ok_or(IncidentError::UnknownIncident)
+        query::view(self.db()?, incident_id)?.ok_or(IncidentError::UnknownIncident)
     }
 
     /// Current views, newest (by occurred time) first; one [`Page`] at a time.
@@ -456,7 +463,7 @@ impl<'a> IncidentLog<'a> {
         path: &Path,
     ) -> IncidentResult<SignedAttachment> {
         let mut signed = None;
-        crate::evidence::files::write_new(
+        crate::files::write_new(
             path,
             |w| {
                 signed = Some(self.read_signed_attachment(incident_id, attachment_id, w)?);

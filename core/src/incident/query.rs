@@ -12,6 +12,7 @@ use super::chain::{self, StoredEntry};
 use super::error::{IncidentError, IncidentResult};
 use super::model::{Category, Report, ReportPatch, Severity};
 use crate::error::{StoreError, StoreResult};
+use crate::store::Database;
 
 pub const MAX_PAGE: u32 = 500;
 
@@ -34,9 +35,34 @@ pub struct HistoryEntry {
     pub patch: Option<ReportPatch>,
     /// For the report: the report as first recorded.
     pub report: Option<Report>,
-    /// Lowercase hex entry hash and Ed25519 signature.
-    pub hash: String,
-    pub signature: String,
+    /// The proofs, to check the entry without Vigil (docs/INCIDENT_LOG.md): the previous
+    /// entry's hash in its device's chain (zeros for the first), this entry's hash, the
+    /// Ed25519 signature of that hash, the exact signed body, and the public key of the
+    /// device that signed it. Lowercase hex in JSON.
+    #[serde(with = "hex_bytes")]
+    pub prev_hash: Vec<u8>,
+    #[serde(with = "hex_bytes")]
+    pub hash: Vec<u8>,
+    #[serde(with = "hex_bytes")]
+    pub signature: Vec<u8>,
+    #[serde(with = "hex_bytes")]
+    pub body: Vec<u8>,
+    #[serde(with = "hex_bytes")]
+    pub device_public_key: Vec<u8>,
+}
+
+/// Bytes as lowercase hex in JSON.
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        hex::decode(s).map_err(serde::de::Error::custom)
+    }
 }
 
 /// An incident as it reads now (report with every amendment applied, in order), and
@@ -214,8 +240,12 @@ fn build(entries: Vec<(StoredEntry, EntryBody)>) -> StoreResult<(IncidentView, V
             reason,
             patch,
             report: body.report,
-            hash: hex::encode(&stored.hash),
-            signature: hex::encode(&stored.signature),
+            prev_hash: stored.prev_hash,
+            hash: stored.hash,
+            signature: stored.signature,
+            body: stored.body,
+            // Known only with the store's keys: filled by `view`.
+            device_public_key: Vec::new(),
         });
     }
     let (incident_id, device_id, recorded_at) = first.ok_or(StoreError::DatabaseCorrupt)?;
@@ -234,13 +264,24 @@ fn build(entries: Vec<(StoredEntry, EntryBody)>) -> StoreResult<(IncidentView, V
     ))
 }
 
-/// The view of one incident, or `None` when there is no such incident.
-pub(crate) fn view(conn: &Connection, incident_id: &str) -> StoreResult<Option<IncidentView>> {
+/// The view of one incident with every entry's proofs, or `None` when there is no such
+/// incident.
+pub(crate) fn view(db: &Database, incident_id: &str) -> StoreResult<Option<IncidentView>> {
+    let conn = db.conn();
     let entries = chain::of_incident(conn, incident_id)?;
     if entries.is_empty() {
         return Ok(None);
     }
-    Ok(Some(build(entries)?.0))
+    let mut view = build(entries)?.0;
+    for h in &mut view.history {
+        h.device_public_key = if h.device_id == db.device_id() {
+            db.device_key().public_key().to_vec()
+        } else {
+            // A teammate's entry is stored only once its author's key is registered.
+            chain::registered_key(conn, &h.device_id)?.ok_or(StoreError::DatabaseCorrupt)?
+        };
+    }
+    Ok(Some(view))
 }
 
 /// Re-derives the list row and the search row of `incident_id`, after `entry_id` (one

@@ -152,16 +152,6 @@ fn refuse(reason: &str) -> ApplyError {
     ApplyError::Invalid(reason.to_string())
 }
 
-/// The key registered for `device_id` (learned from an earlier pulled change), if any.
-pub fn registered_key(
-    conn: &rusqlite::Connection,
-    device_id: &str,
-) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.prepare_cached("SELECT public_key FROM device_keys WHERE device_id = ?1")?
-        .query_row([device_id], |r| r.get(0))
-        .optional()
-}
-
 /// Registers the key a pulled change carries for its author, or checks it against the
 /// one registered before. Returns the key to verify with.
 pub fn learn_key(tx: &Transaction<'_>, change: &Change) -> Result<Vec<u8>, ApplyError> {
@@ -175,7 +165,7 @@ pub fn learn_key(tx: &Transaction<'_>, change: &Change) -> Result<Vec<u8>, Apply
             Some(k)
         }
     };
-    match (registered_key(tx, &change.device_id)?, offered) {
+    match (chain::registered_key(tx, &change.device_id)?, offered) {
         (Some(known), Some(k)) if known != k => {
             Err(refuse("author key differs from the registered one"))
         }

@@ -6,10 +6,10 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::canonical::{link_hash, EntryBody};
+use super::chain::registered_key;
 use super::chain::{self, StoredEntry};
 use super::error::{IncidentError, IncidentResult};
 use super::model::AttachmentRef;
-use super::remote::registered_key;
 use crate::crypto::signing;
 
 /// An attachment as an incident's signed entries reference it.

@@ -447,11 +447,11 @@ mod tests {
     }
 
     proptest::proptest! {
-        // Fixed seed: the same cases on every run (no flaky failures, no regressions file).
+        // Fixed seed: the same cases on every run; a failure is kept in
+        // core/proptest-regressions/ (committed) and replayed first.
         #![proptest_config(proptest::test_runner::Config {
             cases: 512,
             rng_seed: proptest::test_runner::RngSeed::Fixed(0x6b65_7966),
-            failure_persistence: None,
             ..Default::default()
         })]
 

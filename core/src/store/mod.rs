@@ -2,11 +2,11 @@
 //! key hierarchy (SQLCipher's own KDF is skipped), migrations, the device identity and
 //! the one write path (`Database::write`) that records every change in the outbox.
 
-pub mod lock;
+pub(crate) mod lock;
 pub mod outbox;
-pub mod schema;
-pub mod space;
-pub mod stamps;
+pub(crate) mod schema;
+pub(crate) mod space;
+pub(crate) mod stamps;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +19,8 @@ use crate::crypto::signing::DeviceKey;
 use crate::error::{StoreError, StoreResult};
 
 pub use outbox::{OutboxEntry, OutboxStatus};
+pub use schema::SCHEMA_VERSION;
+pub use space::StorageStatus;
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
@@ -218,7 +220,7 @@ impl Database {
     }
 
     /// Read access for queries.
-    pub fn conn(&self) -> &Connection {
+    pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
 
@@ -345,6 +347,11 @@ impl Database {
         )
     }
 
+    /// Queued changes, oldest first, after `after_seq` (exclusive), at most `limit`.
+    pub fn outbox(&self, after_seq: u64, limit: u32) -> StoreResult<Vec<OutboxEntry>> {
+        outbox::list(&self.conn, after_seq, limit)
+    }
+
     /// Ids of the key slots that are duress slots (kept here, encrypted, not in the key file).
     pub fn duress_slots(&self) -> StoreResult<Vec<u32>> {
         let raw: Option<Vec<u8>> = self
@@ -388,7 +395,7 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    pub fn tx(&self) -> &Transaction<'_> {
+    pub(crate) fn tx(&self) -> &Transaction<'_> {
         &self.tx
     }
 

@@ -4,16 +4,16 @@
 //! it receives its appliers, blob host and receipt store ([`SyncDomain`]); `crate::team`
 //! wires this crate's own and runs the engine for the apps and the CLI.
 
-pub mod access;
+pub(crate) mod access;
 mod answer;
 pub mod apply;
-pub mod backoff;
-pub mod blobs;
+pub(crate) mod backoff;
+pub(crate) mod blobs;
 pub mod engine;
 pub mod error;
 pub mod protocol;
 pub mod report;
-pub mod state;
+pub(crate) mod state;
 pub mod transport;
 
 pub use access::StoreAccess;

@@ -10,6 +10,7 @@ use vigil_core::advance::route::{self, Route, RouteInput};
 use vigil_core::advance::venue::{self, Venue, VenueInput};
 use vigil_core::crypto::KdfParams;
 use vigil_core::store::Database;
+use vigil_core::testing::RawConnection;
 use vigil_core::{KdfChoice, Vault};
 
 pub fn new_vault() -> (tempfile::TempDir, Vault) {
@@ -53,7 +54,7 @@ pub fn footprint(db: &Database) -> Vec<(String, i64)> {
     .iter()
     .map(|t| {
         let n: i64 = db
-            .conn()
+            .raw_connection()
             .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
             .unwrap();
         (t.to_string(), n)
@@ -64,7 +65,7 @@ pub fn footprint(db: &Database) -> Vec<(String, i64)> {
 /// Every stored answer row's record text, to detect in-place changes too.
 pub fn answer_rows(db: &Database) -> Vec<String> {
     let mut stmt = db
-        .conn()
+        .raw_connection()
         .prepare("SELECT record FROM adv_answers ORDER BY walk_id, item_id")
         .unwrap();
     stmt.query_map([], |r| r.get::<_, String>(0))
@@ -75,7 +76,7 @@ pub fn answer_rows(db: &Database) -> Vec<String> {
 
 pub fn outbox_kinds(db: &Database) -> Vec<String> {
     let mut stmt = db
-        .conn()
+        .raw_connection()
         .prepare("SELECT kind FROM outbox ORDER BY seq")
         .unwrap();
     stmt.query_map([], |r| r.get::<_, String>(0))

@@ -8,6 +8,7 @@ use vigil_core::crypto::KdfParams;
 use vigil_core::incident::{
     Category, Location, LocationSource, OccurredAt, Person, PersonRole, Report, Severity, Vehicle,
 };
+use vigil_core::testing::RawConnection;
 use vigil_core::{KdfChoice, Vault};
 
 pub const PASS: &[u8] = b"correct horse battery staple";
@@ -80,7 +81,7 @@ pub struct Counts {
 }
 
 pub fn counts(v: &Vault) -> Counts {
-    let conn = v.db().expect("unlocked").conn();
+    let conn = v.db().expect("unlocked").raw_connection();
     let n = |t: &str| -> i64 {
         conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
             .expect("count")

@@ -101,6 +101,22 @@ struct IncidentDetailViewModelTests {
         #expect(view.history[1].patch?.narrative == "Grey van parked opposite the hotel", "the earlier text stays")
     }
 
+    @Test func aPhotoIsSealedByAnAmendmentListedAndItsPlaintextFileDeleted() async throws {
+        let h = try Harness(create: true)
+        defer { h.close() }
+        let receipt = try h.vigil.incidents().quickLog(category: .media, location: nil)
+        let photo = h.dir.appendingPathComponent("van.jpg")
+        try Data((0..<4096).map { UInt8($0 % 251) }).write(to: photo)
+        let m = IncidentDetailViewModel(vigil: h.vigil, incidentId: receipt.incidentId, time: testTime)
+        _ = try await awaitState({ m.state }) { $0.card != nil }
+        m.onIntent(.attach(capture: Capture(path: photo.path, mime: "image/jpeg", capturedAtMillis: nil)))
+        let s = try await awaitState({ m.state }) { !$0.attachments.isEmpty }
+        #expect(s.attachments[0].words == "Photo · 4 KB")
+        #expect(s.history.count == 2)
+        #expect(s.message == "Photo sealed and added. The history shows the amendment.")
+        #expect(!FileManager.default.fileExists(atPath: photo.path), "the plaintext copy is gone once sealed")
+    }
+
     @Test func anUnknownIncidentIsExplainedNotThrown() async throws {
         let h = try Harness(create: true)
         defer { h.close() }

@@ -26,12 +26,18 @@ struct FixedPosition: PositionProvider {
 final class Harness {
     let dir: URL
     let vigil: Vigil
+    /// A directory the test passed in is the test's to delete.
+    private let ownsDir: Bool
 
-    init(create: Bool = false, dir: URL? = nil) throws {
+    init(create: Bool = false, dir: URL? = nil, biometric: KeyWrapper? = nil) throws {
         let d = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
         self.dir = d
-        vigil = Vigil(storeDir: d.appendingPathComponent("store").path, officer: "Officer A", platform: nil, kdf: fastKdf)
+        ownsDir = dir == nil
+        vigil = Vigil(
+            storeDir: d.appendingPathComponent("store").path, officer: "Officer A", platform: nil,
+            biometric: biometric, kdf: fastKdf
+        )
         if create { try vigil.create(passphrase: Data(goodPassphrase.utf8)) }
     }
 
@@ -40,7 +46,7 @@ final class Harness {
     }
 
     deinit {
-        try? FileManager.default.removeItem(at: dir)
+        if ownsDir { try? FileManager.default.removeItem(at: dir) }
     }
 }
 

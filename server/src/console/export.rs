@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use vigil_core::sync::protocol::ChainReceipt;
 
 use super::session::Current;
-use super::view::{Filter, TeamView};
+use super::view::Filter;
 use super::ConsoleState;
 use crate::error::ServerError;
 
@@ -24,7 +24,7 @@ pub(crate) fn incidents_json(
     filter: &Filter,
 ) -> Result<(usize, Vec<u8>), ServerError> {
     let storage = s.ctx.storage.as_ref();
-    let view = TeamView::load(storage, &cur.team.id)?;
+    let view = s.views.get(storage, &cur.team.id)?;
     let selected = view.filtered(filter);
     let server_key = s.ctx.server_key()?;
     let mut devices = BTreeMap::new();

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
 
-use super::session;
+use super::session::{self, Activity};
 use super::ConsoleState;
 
 #[derive(serde::Deserialize)]
@@ -43,7 +43,9 @@ enum Step {
 fn look(f: &Follow) -> Step {
     let ctx = &f.s.ctx;
     let storage = ctx.storage.as_ref();
-    match session::current(storage, &f.headers, f.s.config.sessions, ctx.now_ms()) {
+    // The stream is not the user's activity: it ends when the session goes idle.
+    let (limits, now) = (f.s.config.sessions, ctx.now_ms());
+    match session::current(storage, &f.headers, limits, now, Activity::Background) {
         Ok(Some(_)) => {}
         _ => return Step::Stop,
     }
@@ -77,7 +79,13 @@ pub(crate) async fn events(
     let config = s.config.clone();
     let h = headers.clone();
     let who = tokio::task::spawn_blocking(move || {
-        session::current(ctx.storage.as_ref(), &h, config.sessions, ctx.now_ms())
+        session::current(
+            ctx.storage.as_ref(),
+            &h,
+            config.sessions,
+            ctx.now_ms(),
+            Activity::Background,
+        )
     })
     .await;
     let Ok(Ok(Some(cur))) = who else {

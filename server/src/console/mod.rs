@@ -64,6 +64,7 @@ pub(crate) struct ConsoleState {
     pub ctx: Arc<Ctx>,
     pub config: Arc<ConsoleConfig>,
     pub logins: Arc<EnrollThrottle>,
+    pub views: Arc<view::ViewCache>,
 }
 
 /// The console's routes, to be merged into the server's router.
@@ -73,6 +74,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         ctx,
         config,
         logins: Arc::new(EnrollThrottle::new(login_limits())),
+        views: Arc::new(view::ViewCache::default()),
     };
     Router::new()
         .route("/console", get(pages::home))

@@ -41,7 +41,14 @@ where
 {
     let joined = tokio::task::spawn_blocking(move || {
         let now = s.ctx.now_ms();
-        match session::current(s.ctx.storage.as_ref(), &headers, s.config.sessions, now)? {
+        let activity = session::Activity::of(&headers);
+        match session::current(
+            s.ctx.storage.as_ref(),
+            &headers,
+            s.config.sessions,
+            now,
+            activity,
+        )? {
             None => Ok(Redirect::to("/console/login").into_response()),
             Some(cur) => f(&s, &cur),
         }
@@ -202,6 +209,7 @@ pub(crate) async fn login_form(State(s): State<ConsoleState>, headers: HeaderMap
             &headers,
             config.sessions,
             ctx.now_ms(),
+            session::Activity::User,
         )
     })
     .await;
@@ -641,7 +649,7 @@ pub(crate) async fn incidents(
     Query(f): Query<Filter>,
 ) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let selected = view.filtered(&f);
         let matching = selected.len();
         let rows: Vec<Row> = selected
@@ -694,7 +702,7 @@ pub(crate) async fn incident_rows(
     Query(f): Query<Filter>,
 ) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let rows = view
             .filtered(&f)
             .into_iter()
@@ -769,7 +777,7 @@ pub(crate) async fn incident(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let storage = s.ctx.storage.as_ref();
-        let view = TeamView::load(storage, &cur.team.id)?;
+        let view = s.views.get(storage, &cur.team.id)?;
         let i = view
             .incident(&id)
             .ok_or(ServerError::NotFound("incident"))?;
@@ -903,7 +911,7 @@ pub(crate) async fn attachment(
 ) -> Response {
     with_user(s, headers, move |s, cur| {
         let storage = s.ctx.storage.as_ref();
-        let view = TeamView::load(storage, &cur.team.id)?;
+        let view = s.views.get(storage, &cur.team.id)?;
         let signed: AttachmentRef = view
             .incidents
             .iter()
@@ -1021,7 +1029,7 @@ fn line(v: Option<&serde_json::Value>) -> Vec<[f64; 2]> {
 
 pub(crate) async fn advance(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
     with_user(s, headers, move |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         let mut features = Vec::new();
         let walks_of = |kind: &str, id: &str| -> Vec<WalkView> {
             view.walks
@@ -1154,7 +1162,7 @@ struct ExportsPage {
 
 pub(crate) async fn exports(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
     with_user(s, headers, |s, cur| {
-        let view = TeamView::load(s.ctx.storage.as_ref(), &cur.team.id)?;
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
         render(&ExportsPage {
             c: chrome(cur, "exports"),
             total: view.incidents.len(),

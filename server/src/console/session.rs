@@ -107,13 +107,38 @@ pub fn set_cookie(name: &str, value: Option<&str>, max_age_s: u64) -> String {
     }
 }
 
+/// Sent by the console's own script on what it asks by itself (the live list's refresh):
+/// such requests do not count as the user's activity.
+pub const BACKGROUND_HEADER: &str = "x-vigil-background";
+
+/// How a request counts towards the idle timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// The user asked (a page, a form): moves the session's idle clock.
+    User,
+    /// The page asked by itself (live updates): the session still ends when idle.
+    Background,
+}
+
+impl Activity {
+    pub fn of(headers: &HeaderMap) -> Activity {
+        if headers.contains_key(BACKGROUND_HEADER) {
+            Activity::Background
+        } else {
+            Activity::User
+        }
+    }
+}
+
 /// The request's session, if it has a live one: known, not past its lifetime nor idle
-/// too long, its user still there. Moves its idle clock (at most once a minute).
+/// too long, its user still there. User activity moves its idle clock (at most every
+/// quarter of the idle time, and at least once a minute).
 pub fn current(
     storage: &dyn Storage,
     headers: &HeaderMap,
     limits: SessionLimits,
     now_ms: u64,
+    activity: Activity,
 ) -> Result<Option<Current>, ServerError> {
     let Some(id) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
@@ -136,7 +161,9 @@ pub fn current(
     let (Some(role), Some(team)) = (Role::parse(&user.role), storage.team(&user.team_id)?) else {
         return Ok(None);
     };
-    if now_ms.saturating_sub(session.last_seen_ms) >= (limits.idle_ms / 4).min(60_000) {
+    if activity == Activity::User
+        && now_ms.saturating_sub(session.last_seen_ms) >= (limits.idle_ms / 4).min(60_000)
+    {
         storage.session_touch(&id_hash, now_ms)?;
     }
     Ok(Some(Current {

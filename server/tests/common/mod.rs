@@ -17,6 +17,7 @@ use vigil_core::store::Database;
 use vigil_core::sync::protocol::{ErrorBody, PullPage, PullRequest};
 use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{SyncEngine, Transport};
+use vigil_core::testing::RawConnection;
 use vigil_core::{KdfChoice, Vault};
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 #[cfg(not(feature = "postgres"))]
@@ -220,11 +221,11 @@ impl Device {
     }
 
     pub fn inbox(&mut self) -> Vec<vigil_core::sync::InboxEntry> {
-        vigil_core::sync::apply::inbox(self.db().conn(), None).expect("inbox")
+        vigil_core::sync::apply::inbox(self.db().raw_connection(), None).expect("inbox")
     }
 
     pub fn pending(&mut self) -> Vec<vigil_core::store::OutboxEntry> {
-        vigil_core::store::outbox::list(self.db().conn(), 0, 10_000).expect("outbox")
+        vigil_core::store::outbox::list(self.db().raw_connection(), 0, 10_000).expect("outbox")
     }
 }
 

@@ -98,6 +98,10 @@ impl OfficerArg {
                     "say who you are: --officer NAME, or set VIGIL_OFFICER (USER is unset)".into(),
                 )
             })
+            .and_then(|name| {
+                vigil_core::incident::check_officer(&name)?;
+                Ok(name)
+            })
     }
 }
 

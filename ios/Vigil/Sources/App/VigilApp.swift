@@ -55,7 +55,11 @@ final class AppServices {
         let dir = (try? ProtectedStore.directory())?.path
             ?? NSTemporaryDirectory() + "vigil-store-unavailable"
         let officer = UserDefaults.standard.string(forKey: "officer") ?? "Officer"
-        vigil = Vigil(storeDir: dir, officer: officer, platform: KeychainKeyWrapper())
+        // A second platform key, behind Face ID / Touch ID, opens the platform-only slot
+        // Settings can add: unlock without typing (the passphrase always works too).
+        let biometric = KeychainKeyWrapper.biometricsAvailable
+            ? KeychainKeyWrapper(tag: "app.vigil.biometric.v1", biometric: true) : nil
+        vigil = Vigil(storeDir: dir, officer: officer, platform: KeychainKeyWrapper(), biometric: biometric)
         sync = SyncWiring(vigil: vigil)
         sync.start()
         unlock = UnlockViewModel(vigil: vigil)

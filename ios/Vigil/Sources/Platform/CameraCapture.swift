@@ -1,17 +1,11 @@
 import SwiftUI
 import UIKit
 
-/// A photo the camera took, written JPEG into ProtectedStore.pending() until the core has
-/// sealed it into the store (then `PendingPhotos.removeAll()` deletes it).
-struct CapturedPhoto: Sendable {
-    let path: String
-    let capturedAtMillis: Int64
-}
-
 /// The system camera (NSCameraUsageDescription in Info.plist). Photos never go to the
-/// photo library: they go straight to the protected pending folder.
+/// photo library: they go, JPEG, straight to the protected pending folder, and the view
+/// model deletes each (`Capture.sealed()`) once the core holds it sealed.
 struct CameraCapture: UIViewControllerRepresentable {
-    let done: (CapturedPhoto?) -> Void
+    let done: (Capture?) -> Void
 
     static var available: Bool { UIImagePickerController.isSourceTypeAvailable(.camera) }
 
@@ -28,9 +22,9 @@ struct CameraCapture: UIViewControllerRepresentable {
     func makeCoordinator() -> Coordinator { Coordinator(done: done) }
 
     final class Coordinator: NSObject, UIImagePickerControllerDelegate, UINavigationControllerDelegate {
-        let done: (CapturedPhoto?) -> Void
+        let done: (Capture?) -> Void
 
-        init(done: @escaping (CapturedPhoto?) -> Void) { self.done = done }
+        init(done: @escaping (Capture?) -> Void) { self.done = done }
 
         func imagePickerController(_ picker: UIImagePickerController, didFinishPickingMediaWithInfo info: [UIImagePickerController.InfoKey: Any]) {
             let at = Int64(Date().timeIntervalSince1970 * 1000)
@@ -42,7 +36,7 @@ struct CameraCapture: UIViewControllerRepresentable {
             let file = dir.appendingPathComponent(UUID().uuidString + ".jpg")
             do {
                 try jpeg.write(to: file, options: [.completeFileProtection, .withoutOverwriting])
-                done(CapturedPhoto(path: file.path, capturedAtMillis: at))
+                done(Capture(path: file.path, mime: "image/jpeg", capturedAtMillis: at))
             } catch {
                 done(nil)
             }
@@ -52,8 +46,7 @@ struct CameraCapture: UIViewControllerRepresentable {
     }
 }
 
-/// Deletes the camera's files once the core holds them sealed (and at launch: a file left
-/// by a crash mid-attach is not kept in the clear).
+/// At launch: a camera file left by a crash before it was sealed is not kept in the clear.
 enum PendingPhotos {
     static func removeAll() {
         guard let dir = try? ProtectedStore.pending(),

@@ -21,6 +21,11 @@ final class KeychainKeyWrapper: KeyWrapper {
         self.biometric = biometric
     }
 
+    /// Face ID or Touch ID is set up on this phone (the biometric wrapper is offered).
+    static var biometricsAvailable: Bool {
+        LAContext().canEvaluatePolicy(.deviceOwnerAuthenticationWithBiometrics, error: nil)
+    }
+
     func wrap(plaintext: Data) throws -> Data {
         if SecureEnclave.isAvailable {
             let publicKey = try enclavePublicKey()

@@ -152,7 +152,7 @@ enum CoreWords {
             "wrong_passphrase": CoreWords.attemptsLeft(nil),
             "platform_key_rejected": "This phone's key was refused. Unlock with your passphrase.",
             "wiped_after_failed_attempts": "Too many wrong passphrases: Vigil's data on this phone has been wiped.",
-            "policy_tampered": "Vigil's wipe setting was changed outside the app. Tell your team lead before you unlock.",
+            "policy_tampered": "Vigil's wipe setting was changed outside the app. Tell your team lead, then choose the setting to unlock.",
             "wiped": "Vigil's data on this phone has been wiped.",
             "not_found": "No Vigil data on this phone yet. Set it up first.",
             "already_exists": "Vigil is already set up on this phone. Unlock instead.",

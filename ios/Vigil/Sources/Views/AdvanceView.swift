@@ -40,7 +40,7 @@ struct AdvanceView: View {
             SectionTitle("Checklists")
             ForEach(state.templates) { t in
                 RowCard(title: t.title, lines: ["\(t.kind) · \(t.items) checks · tap to start a walk"],
-                        action: { model.onIntent(.startWalk(templateId: t.id, subject: .other(label: "Walk from this phone"))) })
+                        action: { model.onIntent(.chooseTemplate(templateId: t.id)) })
             }
             SectionTitle("Walks")
             ForEach(state.walks) { w in
@@ -49,6 +49,18 @@ struct AdvanceView: View {
             }
         }
         .refreshable { await model.onIntent(.refresh) }
+        .sheet(isPresented: Binding(get: { state.starting != nil }, set: { if !$0 { model.onIntent(.cancelStart) } })) {
+            if let start = state.starting {
+                NavigationStack {
+                    List(Array(start.subjects.enumerated()), id: \.offset) { _, choice in
+                        Button(choice.label) { model.onIntent(.startWalk(templateId: start.templateId, subject: choice.subject)) }
+                            .frame(minHeight: Metrics.minTouch)
+                    }
+                    .navigationTitle("\(start.title): for what?")
+                    .toolbar { Button("Cancel") { model.onIntent(.cancelStart) } }
+                }
+            }
+        }
         .onChange(of: state.startedWalkId) { _, id in if let id { openWalk(id) } }
     }
 }

@@ -5,7 +5,6 @@ import VigilCore
 /// camera is sealed into the store by the core), the whole history, and amending.
 struct IncidentDetailView: View {
     let model: IncidentDetailViewModel
-    @State private var camera = false
 
     var body: some View {
         let state = model.state
@@ -33,11 +32,11 @@ struct IncidentDetailView: View {
                 SecondaryButton(title: "Cancel") { model.onIntent(.cancelAmend) }
             } else {
                 SecondaryButton(title: "Amend", enabled: state.card != nil && !state.busy) { model.onIntent(.startAmend) }
-                SecondaryButton(title: "Add photo", enabled: state.card != nil && !state.busy && CameraCapture.available) { camera = true }
+                PhotoButton(title: "Add photo", enabled: state.card != nil && !state.busy) { model.onIntent(.attach(capture: $0)) }
             }
             if !state.attachments.isEmpty {
                 SectionTitle("Attachments")
-                ForEach(state.attachments, id: \.id) { a in RowCard(title: a.what, lines: [a.size]) }
+                ForEach(state.attachments, id: \.id) { a in RowCard(title: a.words) }
             }
             SectionTitle("History")
             ForEach(Array(state.history.enumerated()), id: \.offset) { _, h in
@@ -48,13 +47,5 @@ struct IncidentDetailView: View {
             }
         }
         .refreshable { await model.onIntent(.refresh) }
-        .onChange(of: state.attachments.count) { PendingPhotos.removeAll() }
-        .fullScreenCover(isPresented: $camera) {
-            CameraCapture { photo in
-                camera = false
-                if let photo { model.onIntent(.attach(path: photo.path, mime: "image/jpeg", capturedAtMillis: photo.capturedAtMillis)) }
-            }
-            .ignoresSafeArea()
-        }
     }
 }

@@ -17,7 +17,8 @@ struct QuickLogView: View {
             }
             ErrorLine(text: state.error)
             if let logged = state.logged {
-                RowCard(title: "Logged: \(logged.what)", lines: [logged.at, logged.place])
+                RowCard(title: "Logged: \(logged.what)", lines: [logged.at, logged.place] + (logged.photos > 0 ? ["\(logged.photos) photo(s)"] : []))
+                PhotoButton(title: "Add photo", enabled: !state.busy) { model.onIntent(.attachPhoto(capture: $0)) }
                 SectionTitle("Details (optional)")
                 ChoiceRow(
                     choices: severityChoices(state.severities, selected: state.details.severity),

@@ -30,6 +30,14 @@ struct SettingsView: View {
                     SecondaryButton(title: "Change passphrase") { model.onIntent(.startChange) }
                 }
 
+                if let on = state.biometric {
+                    SectionTitle("Face ID / Touch ID")
+                    Toggle("Unlock without the passphrase", isOn: Binding(get: { on }, set: { model.onIntent(.biometricChanged(enabled: $0)) }))
+                        .font(.title3)
+                        .frame(minHeight: Metrics.minTouch)
+                        .disabled(state.busy)
+                }
+
                 SectionTitle("Wipe after wrong passphrases")
                 ChoiceRow(choices: state.wipeChoices.map { (value: $0, label: state.wipeWords($0), selected: state.wipeAfter == $0) }) {
                     model.onIntent(.wipeAfterPicked(attempts: $0))

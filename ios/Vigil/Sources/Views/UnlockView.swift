@@ -45,9 +45,19 @@ struct UnlockView: View {
 
     @ViewBuilder private func locked(_ state: UnlockState) -> some View {
         heading("Vigil is locked")
+        if state.biometric {
+            BigButton(title: "Unlock with Face ID or Touch ID", enabled: state.canUseBiometric) { model.onIntent(.unlockWithBiometric) }
+        }
         PassphraseField(label: "Passphrase", text: state.passphrase) { model.onIntent(.passphraseChanged(text: $0)) }
         ErrorLine(text: state.error)
-        BigButton(title: state.busy ? "Working…" : "Unlock", enabled: state.canSubmit) { model.onIntent(.submit) }
+        if state.policyTampered {
+            // The wipe setting was changed outside Vigil: the passphrase and a chosen setting unlock.
+            ForEach(Array(state.wipeChoices.enumerated()), id: \.offset) { _, n in
+                SecondaryButton(title: state.wipeWords(n), enabled: state.canSubmit) { model.onIntent(.confirmPolicy(wipeAfter: n)) }
+            }
+        } else {
+            BigButton(title: state.busy ? "Working…" : "Unlock", enabled: state.canSubmit) { model.onIntent(.submit) }
+        }
         Spacer(minLength: 48)
         SecondaryButton(title: "Panic wipe") { model.onIntent(.panicRequested) }
     }

@@ -53,11 +53,19 @@ struct WalkView: View {
                 ChoiceRow(choices: item.options.map { (value: $0, label: $0, selected: item.answer == $0) }) { model.onIntent(.choose(itemId: item.id, option: $0)) }
             case .location:
                 SecondaryButton(title: "Here, now", enabled: state.editable) { model.onIntent(.hereNow(itemId: item.id)) }
+            case .photo:
+                HStack {
+                    answerButton("n/a", selected: item.notApplicable, enabled: state.editable) { model.onIntent(.notApplicable(itemId: item.id)) }
+                }
             case .other:
                 answerButton("n/a", selected: item.notApplicable, enabled: state.editable) { model.onIntent(.notApplicable(itemId: item.id)) }
             }
             if item.style != .text && item.style != .number {
                 StateField(label: "Note", text: note) { model.onIntent(.noteChanged(itemId: item.id, text: $0)) }
+            }
+            if item.photos > 0 { Text("\(item.photos) photo(s)").font(.callout) }
+            PhotoButton(title: item.style == .photo ? "Take photo" : "Add photo", enabled: state.editable) {
+                model.onIntent(.attachPhoto(itemId: item.id, capture: $0))
             }
             if item.issue {
                 SecondaryButton(title: "Raise an incident from this") { model.onIntent(.raiseIncident(itemId: item.id)) }

@@ -12,11 +12,14 @@ import VigilCore
 /// immutable). Network calls (`enroll`, `SyncClient.syncNow`, `wake`) run outside it.
 ///
 /// `platform` is the phone's key wrapper (Keychain / Secure Enclave on a phone, nil in
-/// tests); `kdf` nil means the core's default (strong) parameters.
+/// tests); `biometric` a second one whose key needs Face ID or Touch ID per use (nil when
+/// the phone has none): enabled, it opens a platform-only slot, so the officer can unlock
+/// without typing; `kdf` nil means the core's default (strong) parameters.
 public final class Vigil: @unchecked Sendable {
     private let storeDir: String
     private let officer: String
     private let platform: KeyWrapper?
+    private let biometric: KeyWrapper?
     private let kdf: KdfChoice?
     private let syncOptions: SyncOptions
     private let mutex = NSLock()
@@ -32,12 +35,14 @@ public final class Vigil: @unchecked Sendable {
         storeDir: String,
         officer: String,
         platform: KeyWrapper? = nil,
+        biometric: KeyWrapper? = nil,
         kdf: KdfChoice? = nil,
         syncOptions: SyncOptions = SyncOptions(serverUrl: nil, timeoutMs: nil, pinnedKeys: [])
     ) {
         self.storeDir = storeDir
         self.officer = officer
         self.platform = platform
+        self.biometric = biometric
         self.kdf = kdf
         self.syncOptions = syncOptions
     }
@@ -76,6 +81,53 @@ public final class Vigil: @unchecked Sendable {
         try mutex.withLock {
             guard let v = try openVault() else { throw StoreError.NotFound }
             try v.unlockWithPassphrase(passphrase: passphrase, platform: platform)
+        }
+    }
+
+    /// True when this phone has a biometric key and the store has a slot it may open (a
+    /// platform-only slot, added from Settings).
+    public func biometricUnlockAvailable() throws -> Bool {
+        try mutex.withLock { try hasBiometricSlot() }
+    }
+
+    /// Unlocks with the biometric key (the system shows its prompt inside the unwrap).
+    public func unlockWithBiometric() throws {
+        try mutex.withLock {
+            guard let b = biometric else { throw StoreError.PlatformKeyRejected }
+            guard let v = try openVault() else { throw StoreError.NotFound }
+            try v.unlockWithPlatform(platform: b)
+        }
+    }
+
+    /// Whether this phone could offer biometric unlock at all (settings show the switch).
+    public var biometricSupported: Bool { biometric != nil }
+
+    /// Adds the platform-only slot the biometric key opens (unlocked store).
+    public func enableBiometric() throws {
+        try mutex.withLock {
+            guard let b = biometric else { throw StoreError.PlatformKeyRejected }
+            if try !hasBiometricSlot() { _ = try unlockedVault().addPlatformSlot(platform: b) }
+        }
+    }
+
+    /// Removes the biometric slot(s) and deletes the biometric key.
+    public func disableBiometric() throws {
+        try mutex.withLock {
+            let v = try unlockedVault()
+            for slot in try v.status().slots where slot.kind == .platform {
+                try v.removeSlot(id: slot.id)
+            }
+            try biometric?.destroyKey()
+        }
+    }
+
+    /// After `PolicyTampered` (the key file's wipe setting was altered outside Vigil):
+    /// unlocks with the passphrase and puts back the wipe setting the officer confirms
+    /// (nil: never).
+    public func unlockConfirmingPolicy(passphrase: Data, wipeAfter: UInt32?) throws {
+        try mutex.withLock {
+            guard let v = try openVault() else { throw StoreError.NotFound }
+            try v.unlockConfirmingPolicy(passphrase: passphrase, platform: platform, wipeAfter: wipeAfter)
         }
     }
 
@@ -168,6 +220,11 @@ public final class Vigil: @unchecked Sendable {
     }
 
     // MARK: Private, with `mutex` held
+
+    private func hasBiometricSlot() throws -> Bool {
+        guard biometric != nil, let v = try openVault() else { return false }
+        return try v.status().slots.contains { $0.kind == .platform }
+    }
 
     private func unlockedVault() throws -> Vault {
         guard let v = vault, v.isUnlocked() else { throw StoreError.Locked }

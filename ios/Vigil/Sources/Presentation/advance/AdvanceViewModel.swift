@@ -57,6 +57,20 @@ struct WalkRow: Sendable, Equatable, Identifiable {
     let issues: Int
 }
 
+/// What a new walk can be for: a saved venue, a saved route, or no place.
+struct SubjectChoice: Sendable, Equatable {
+    let label: String
+    let subject: WalkSubject
+}
+
+/// A checklist picked, waiting for the officer to say what the walk is for: the venues first
+/// for a venue checklist, the routes first for a route checklist.
+struct WalkStart: Sendable, Equatable {
+    let templateId: String
+    let title: String
+    let subjects: [SubjectChoice]
+}
+
 struct AdvanceState: Sendable, Equatable {
     var venues: [VenueRow] = []
     var nearestAe: NearestAe? = nil
@@ -70,11 +84,16 @@ struct AdvanceState: Sendable, Equatable {
     var error: String? = nil
     /// Set when a walk was started: the host opens it.
     var startedWalkId: String? = nil
+    /// Non-nil while the officer chooses what a new walk is for.
+    var starting: WalkStart? = nil
 }
 
 enum AdvanceIntent: Sendable {
     case refresh
     case watchRoute(routeId: String?)
+    /// A checklist tapped: offers its subjects (`AdvanceState.starting`).
+    case chooseTemplate(templateId: String)
+    case cancelStart
     case startWalk(templateId: String, subject: WalkSubject)
 }
 
@@ -102,6 +121,19 @@ final class AdvanceViewModel {
         case .watchRoute(let routeId):
             state.watch = nil
             if let id = routeId { watch(id) }
+        case .chooseTemplate(let templateId):
+            let noPlace = Self.noPlace
+            Task {
+                do {
+                    let start = try await vigil.run { v in try Self.walkStart(v.advance(), templateId: templateId, noPlace: noPlace) }
+                    state.starting = start
+                    state.error = nil
+                } catch {
+                    state.error = CoreWords.of(error)
+                }
+            }
+        case .cancelStart:
+            state.starting = nil
         case .startWalk(let templateId, let subject):
             Task {
                 do {
@@ -111,6 +143,7 @@ final class AdvanceViewModel {
                         return w
                     }
                     state.startedWalkId = walk.id
+                    state.starting = nil
                     load()
                 } catch {
                     state.error = CoreWords.of(error)
@@ -129,6 +162,7 @@ final class AdvanceViewModel {
                 var next = loaded
                 next.watch = state.watch
                 next.startedWalkId = state.startedWalkId
+                next.starting = state.starting
                 state = next
             } catch {
                 state.loading = false
@@ -186,6 +220,17 @@ final class AdvanceViewModel {
         )
     }
 
+    /// The subjects a walk of `templateId` can be for, the likely ones first.
+    private nonisolated static func walkStart(_ a: AdvanceWork, templateId: String, noPlace: String) throws -> WalkStart {
+        guard let t = try a.listTemplates().first(where: { $0.id == templateId }) else {
+            throw AdvanceError.NotFound(what: "template")
+        }
+        let venues = try a.listVenues().map { SubjectChoice(label: "Venue: \($0.name)", subject: .venue(venueId: $0.id)) }
+        let routes = try a.listRoutes().map { SubjectChoice(label: "Route: \($0.name)", subject: .route(routeId: $0.id)) }
+        let places = t.kind == .route ? routes + venues : venues + routes
+        return WalkStart(templateId: t.id, title: t.title, subjects: places + [SubjectChoice(label: noPlace, subject: .other(label: t.title))])
+    }
+
     private func watch(_ routeId: String) {
         let position = self.position
         let offRouteM = Self.thresholds.offRouteM
@@ -212,6 +257,9 @@ final class AdvanceViewModel {
             }
         }
     }
+
+    /// The subject of a walk tied to no saved venue or route.
+    static let noPlace = "Not tied to a saved venue or route"
 
     /// The corridor half-width and off-route distance: the core's, the same in every app and the CLI.
     nonisolated static let thresholds: RouteThresholds = routeThresholds()

@@ -4,9 +4,9 @@ import VigilCore
 import VigilCoreAsync
 
 /// How an item is answered on the walk screen: ok/issue/n.a.; typed text; a typed number;
-/// one of the item's options; "here" (the current fix); or, for photo and contact items
-/// (captured by the phone's camera and contacts), n.a. only from this screen.
-enum AnswerStyle: Sendable, Equatable { case check, text, number, choice, location, other }
+/// one of the item's options; "here" (the current fix); a photo (the camera); or, for
+/// contact items, n.a. only from this screen.
+enum AnswerStyle: Sendable, Equatable { case check, text, number, choice, location, photo, other }
 
 struct ItemRow: Sendable, Equatable, Identifiable {
     let id: String
@@ -23,6 +23,8 @@ struct ItemRow: Sendable, Equatable, Identifiable {
     /// For a check item: how it was answered.
     var checked: CheckState? = nil
     var notApplicable: Bool = false
+    /// Photos taken for this item (sealed in the store), answered or waiting for the answer.
+    var photos: Int = 0
 }
 
 struct SectionRow: Sendable, Equatable {
@@ -68,6 +70,9 @@ enum WalkIntent: Sendable {
     case signOff
     /// Raises an incident in the log from an item answered as an issue.
     case raiseIncident(itemId: String)
+    /// A photo the camera took for an item: sealed into the store, then the answer of a
+    /// photo item, or added to the item's answer (kept for its answer if not answered yet).
+    case attachPhoto(itemId: String, capture: Capture)
     case refresh
 }
 
@@ -80,6 +85,10 @@ final class WalkViewModel {
     private(set) var state: WalkScreenState
     private let vigil: Vigil
     private let position: any PositionProvider
+    /// The walk's answers as last loaded (the view model re-answers with them).
+    @ObservationIgnored private var answers: [String: Answer] = [:]
+    /// Photos sealed for items not answered yet: they go with the item's answer.
+    @ObservationIgnored private var pendingPhotos: [String: [String]] = [:]
 
     init(vigil: Vigil, walkId: String, position: any PositionProvider) {
         self.vigil = vigil
@@ -144,33 +153,94 @@ final class WalkViewModel {
                     state.error = CoreWords.of(error)
                 }
             }
+        case .attachPhoto(let itemId, let capture):
+            attachPhoto(itemId, capture)
         case .refresh:
             load()
         }
     }
 
-    private func answer(_ itemId: String, _ value: AnswerValue, issue: Bool) {
+    private func attachPhoto(_ itemId: String, _ c: Capture) {
+        guard let item = state.sections.flatMap(\.items).first(where: { $0.id == itemId }), state.editable else { return }
+        state.busy = true
+        state.error = nil
+        state.message = nil
+        Task {
+            do {
+                let id = try await vigil.run { v in
+                    let ref = try v.incidents().storeAttachmentFile(path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
+                    c.sealed()
+                    return ref.id
+                }
+                let a = answers[itemId]
+                if item.style == .photo {
+                    var before: [String] = []
+                    if case .photo(let attachments)? = a?.value { before = attachments }
+                    state.busy = false
+                    answer(itemId, .photo(attachments: before + [id]), issue: a?.issue == true)
+                } else if let a {
+                    state.busy = false
+                    answer(itemId, a.value, issue: a.issue, extraPhoto: id)
+                } else {
+                    pendingPhotos[itemId, default: []].append(id)
+                    state.busy = false
+                    state.message = "Photo sealed. It goes with this item's answer."
+                    state = withPending(state)
+                }
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private func withPending(_ s: WalkScreenState) -> WalkScreenState {
+        var next = s
+        next.sections = s.sections.map { section in
+            SectionRow(title: section.title, items: section.items.map { i in
+                var row = i
+                row.photos = (answers[i.id]?.photos.count ?? 0) + Self.photoAnswers(answers[i.id]) + (pendingPhotos[i.id]?.count ?? 0)
+                return row
+            })
+        }
+        return next
+    }
+
+    private nonisolated static func photoAnswers(_ a: Answer?) -> Int {
+        if case .photo(let attachments)? = a?.value { return attachments.count }
+        return 0
+    }
+
+    private func answer(_ itemId: String, _ value: AnswerValue, issue: Bool, extraPhoto: String? = nil) {
         guard state.editable else { return }
+        let before = answers[itemId]
+        let typed = state.notes[itemId]?.trimmingCharacters(in: .whitespacesAndNewlines)
         let note: String
         switch value {
         case .text, .number: note = ""
-        default: note = (state.notes[itemId] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        default: note = typed ?? before?.note ?? ""
         }
+        // A new answer keeps the item's photos: those of the answer before, those taken
+        // before it was answered, and the one just taken.
+        let photos = (before?.photos ?? []) + (pendingPhotos[itemId] ?? []) + [extraPhoto].compactMap { $0 }
         let walkId = state.walkId
         let position = self.position
-        act(nil) { v in
+        let earlier = before?.position
+        act(extraPhoto != nil ? "Photo sealed and added to this item." : nil, then: { [weak self] in
+            self?.pendingPhotos[itemId] = nil
+        }) { v in
             let fix = position.current()
             _ = try v.advance().answerItem(
                 walkId: walkId,
                 input: AnswerInput(
-                    itemId: itemId, value: value, note: note, issue: issue, position: fix?.geo(),
-                    photos: [], officer: v.officerName, answeredAtMs: nil
+                    itemId: itemId, value: value, note: note, issue: issue, position: fix?.geo() ?? earlier,
+                    photos: photos, officer: v.officerName, answeredAtMs: nil
                 )
             )
         }
     }
 
-    private func act(_ done: String?, _ block: @escaping @Sendable (Vigil) throws -> Void) {
+    private func act(_ done: String?, then: (@MainActor () -> Void)? = nil, _ block: @escaping @Sendable (Vigil) throws -> Void) {
         state.busy = true
         state.error = nil
         state.message = nil
@@ -180,6 +250,7 @@ final class WalkViewModel {
                     try block(v)
                     v.localChange()
                 }
+                then?()
                 state.busy = false
                 state.message = done
                 load()
@@ -195,7 +266,8 @@ final class WalkViewModel {
         Task {
             do {
                 let w = try await vigil.run { v in try v.advance().getWalk(walkId: walkId) }
-                state = Self.withWalk(state, w)
+                answers = Dictionary(w.answers.map { ($0.itemId, $0) }, uniquingKeysWith: { _, last in last })
+                state = withPending(Self.withWalk(state, w))
             } catch {
                 state.error = CoreWords.of(error)
             }
@@ -238,6 +310,7 @@ final class WalkViewModel {
         case .number: return .number
         case .choice: return .choice
         case .location: return .location
+        case .photo: return .photo
         default: return .other
         }
     }

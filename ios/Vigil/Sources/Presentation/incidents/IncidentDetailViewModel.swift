@@ -12,10 +12,10 @@ struct HistoryRow: Sendable, Equatable {
     let changes: String?
 }
 
+/// One attachment of the incident: "Photo · 2.1 MB · taken 14:02".
 struct AttachmentRow: Sendable, Equatable {
     let id: String
-    let what: String
-    let size: String
+    let words: String
 }
 
 /// The current view of an incident, in words.
@@ -85,18 +85,11 @@ struct IncidentDetailState: Sendable, Equatable {
             )
         }
         next.attachments = r.attachments.map { a in
-            let kind = a.mime.split(separator: "/", maxSplits: 1).first.map(String.init) ?? a.mime
-            return AttachmentRow(id: a.id, what: kind.prefix(1).uppercased() + kind.dropFirst(), size: Self.sizeWords(Int64(a.size)))
+            AttachmentRow(id: a.id, words: attachmentWords(mime: a.mime, size: Int64(a.size), capturedAt: a.capturedAt, time: time))
         }
         next.originalNarrative = r.narrative
         next.currentSeverity = r.severity
         return next
-    }
-
-    private static func sizeWords(_ bytes: Int64) -> String {
-        if bytes < 1024 { return "\(bytes) B" }
-        if bytes < 1024 * 1024 { return "\(bytes / 1024) KB" }
-        return String(format: "%.1f MB", Double(bytes) / 1_048_576.0)
     }
 }
 
@@ -107,8 +100,8 @@ enum IncidentDetailIntent: Sendable {
     case reasonChanged(text: String)
     case saveAmendment
     case cancelAmend
-    /// A photo or file the platform captured, attached as a new amendment.
-    case attach(path: String, mime: String, capturedAtMillis: Int64?)
+    /// A photo the platform's camera took: sealed into the store and added by an amendment.
+    case attach(capture: Capture)
     case refresh
 }
 
@@ -141,7 +134,7 @@ final class IncidentDetailViewModel {
         case .reasonChanged(let text): state.amend?.reason = text
         case .cancelAmend: state.amend = nil
         case .saveAmendment: saveAmendment()
-        case .attach(let path, let mime, let capturedAtMillis): attach(path: path, mime: mime, capturedAtMillis: capturedAtMillis)
+        case .attach(let capture): attach(capture)
         case .refresh: load()
         }
     }
@@ -193,18 +186,22 @@ final class IncidentDetailViewModel {
         }
     }
 
-    private func attach(path: String, mime: String, capturedAtMillis: Int64?) {
+    private func attach(_ c: Capture) {
         state.busy = true
+        state.error = nil
+        state.message = nil
         let id = state.incidentId
         Task {
             do {
-                // The core seals the file and adds it to the incident by an amendment.
+                // The core seals the file and adds it to the incident by an amendment; then
+                // the camera's plaintext file goes.
                 try await vigil.run { v in
-                    _ = try v.incidents().attachFile(incidentId: id, path: path, mime: mime, capturedAtMillis: capturedAtMillis)
+                    _ = try v.incidents().attachFile(incidentId: id, path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
+                    c.sealed()
                     v.localChange()
                 }
                 state.busy = false
-                state.message = "Attached."
+                state.message = "Photo sealed and added. The history shows the amendment."
                 load()
             } catch {
                 state.busy = false

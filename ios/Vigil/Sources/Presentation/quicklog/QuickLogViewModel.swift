@@ -8,12 +8,14 @@ struct Tile: Sendable, Equatable, Hashable {
     let label: String
 }
 
-/// What was just logged: the officer sees it was kept, when, and where (or that there was no fix).
+/// What was just logged: the officer sees it was kept, when, and where (or that there was
+/// no fix), and the photos added to it since.
 struct Logged: Sendable, Equatable {
     let incidentId: String
     let what: String
     let at: String
     let place: String
+    var photos: Int = 0
 }
 
 /// Details that can follow at once; saved as an amendment of the quick entry.
@@ -47,12 +49,14 @@ enum QuickLogIntent: Sendable {
     case narrativeChanged(text: String)
     case witnessesChanged(text: String)
     case saveDetails
+    /// A photo the camera just took, for the entry just logged (sealed, added by an amendment).
+    case attachPhoto(capture: Capture)
     case done
 }
 
 /// Quick log: ten category tiles; one tap logs an incident with the time and the current
-/// fix. Severity, narrative and witnesses can follow at once (an amendment with its reason)
-/// or later from the incident's page; photos follow from there.
+/// fix. Severity, narrative, witnesses and photos can follow at once (amendments) or later
+/// from the incident's page.
 @Observable
 @MainActor
 final class QuickLogViewModel {
@@ -76,6 +80,7 @@ final class QuickLogViewModel {
         case .narrativeChanged(let text): state.details.narrative = text
         case .witnessesChanged(let text): state.details.witnesses = text
         case .saveDetails: saveDetails()
+        case .attachPhoto(let capture): attachPhoto(capture)
         case .done:
             state.logged = nil
             state.details = Details()
@@ -156,6 +161,28 @@ final class QuickLogViewModel {
                 state.busy = false
                 state.details = Details()
                 state.message = "Details added to the \(logged.what.lowercased()) entry."
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private func attachPhoto(_ c: Capture) {
+        guard let logged = state.logged else { return }
+        state.busy = true
+        state.error = nil
+        state.message = nil
+        Task {
+            do {
+                try await vigil.run { v in
+                    _ = try v.incidents().attachFile(incidentId: logged.incidentId, path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
+                    c.sealed()
+                    v.localChange()
+                }
+                state.busy = false
+                state.logged?.photos += 1
+                state.message = "Photo sealed and added to the \(logged.what.lowercased()) entry."
             } catch {
                 state.busy = false
                 state.error = CoreWords.of(error)

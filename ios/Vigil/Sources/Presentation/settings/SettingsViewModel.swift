@@ -34,6 +34,8 @@ struct SettingsState: Sendable, Equatable {
     var locked: Bool = false
     /// Where the last evidence bundle was written.
     var exported: String? = nil
+    /// Biometric unlock on (true) or off (false); nil when this phone has no biometric key.
+    var biometric: Bool? = nil
 
     func wipeWords(_ n: Int?) -> String { n.map { "After \($0) wrong passphrases" } ?? "Never" }
     /// Kotlin counts UTF-16 units (`length`); so does this.
@@ -51,6 +53,8 @@ enum SettingsIntent: Sendable {
     case confirmChanged(text: String)
     case saveChange
     case cancelChange
+    /// Turns biometric unlock on (adds the biometric slot) or off (removes it, deletes the key).
+    case biometricChanged(enabled: Bool)
     /// Writes an evidence bundle of every incident to `path` (a file the platform chose).
     case exportBundle(path: String)
 }
@@ -119,6 +123,12 @@ final class SettingsViewModel {
                 }
                 try v.vault().changePassphrase(old: old, new: new, platform: v.platformKey)
             }, then: { $0.change = nil })
+        case .biometricChanged(let enabled):
+            run(
+                enabled ? "Fingerprint unlock is on. Your passphrase still works." : "Fingerprint unlock is off.",
+                { v in if enabled { try v.enableBiometric() } else { try v.disableBiometric() } },
+                then: { $0.biometric = enabled }
+            )
         case .exportBundle(let path):
             run("Evidence bundle written.", { v in try v.incidents().exportBundleToFile(path: path, incidents: nil) }, then: { $0.exported = path })
         }
@@ -128,8 +138,13 @@ final class SettingsViewModel {
         let appVersion = self.appVersion
         Task {
             do {
-                let st = try await vigil.run { v in try v.vault().status() }
+                let (st, bio): (VaultStatus, Bool?) = try await vigil.run { v in
+                    let status = try v.vault().status()
+                    guard v.biometricSupported else { return (status, nil) }
+                    return (status, try v.biometricUnlockAvailable())
+                }
                 state.wipeAfter = st.wipeAfter.map { Int($0) }
+                state.biometric = bio
                 state.about = About(
                     app: appVersion,
                     keyFile: "Key file format \(st.keyFileVersion)",

@@ -26,6 +26,16 @@ struct UnlockState: Sendable, Equatable {
     var attemptsLeft: UInt32? = nil
     /// Non-nil while the panic wipe confirmation is shown.
     var panic: PanicWipe? = nil
+    /// A biometric key opens this store: the screen offers Face ID / Touch ID.
+    var biometric: Bool = false
+    /// The wipe setting was changed outside Vigil: the officer confirms one of
+    /// `wipeChoices` with the passphrase to unlock (`UnlockIntent.confirmPolicy`).
+    var policyTampered: Bool = false
+    var wipeChoices: [Int?] = [nil, 3, 5, 10]
+
+    func wipeWords(_ n: Int?) -> String { n.map { "Unlock, wipe after \($0) wrong passphrases" } ?? "Unlock, never wipe" }
+
+    var canUseBiometric: Bool { biometric && !busy && stage == .locked }
 
     var confirmMismatch: Bool { !confirm.isEmpty && confirm != passphrase }
 
@@ -44,6 +54,10 @@ enum UnlockIntent: Sendable {
     case confirmChanged(text: String)
     /// Create (first run) or unlock (locked), whichever the stage calls for.
     case submit
+    /// Unlock with Face ID / Touch ID (the system's prompt appears; the passphrase always works too).
+    case unlockWithBiometric
+    /// After a tampered wipe setting: unlock with the typed passphrase and this setting.
+    case confirmPolicy(wipeAfter: Int?)
     case lock
     case panicRequested
     case panicTyped(text: String)
@@ -65,11 +79,13 @@ final class UnlockViewModel {
         self.strength = strength
         Task {
             do {
-                let stage: UnlockStage = try await vigil.run { v in
-                    if try !v.exists() { return .firstRun }
-                    return v.isUnlocked() ? .unlocked : .locked
+                let (stage, bio): (UnlockStage, Bool) = try await vigil.run { v in
+                    if try !v.exists() { return (.firstRun, false) }
+                    if v.isUnlocked() { return (.unlocked, false) }
+                    return (.locked, Self.biometricOffered(v))
                 }
                 state.stage = stage
+                state.biometric = bio
             } catch {
                 state.stage = .locked
                 state.error = CoreWords.of(error)
@@ -87,11 +103,18 @@ final class UnlockViewModel {
             state.confirm = text
             state.error = nil
         case .submit:
-            submit()
+            submit(confirm: nil)
+        case .unlockWithBiometric:
+            biometricUnlock()
+        case .confirmPolicy(let wipeAfter):
+            submit(confirm: .some(wipeAfter))
         case .lock:
             Task {
-                _ = try? await vigil.run { v in try v.lock() }
-                state = UnlockState(stage: .locked)
+                let bio = (try? await vigil.run { v in
+                    try v.lock()
+                    return Self.biometricOffered(v)
+                }) ?? false
+                state = UnlockState(stage: .locked, biometric: bio)
             }
         case .panicRequested:
             state.panic = PanicWipe()
@@ -104,9 +127,11 @@ final class UnlockViewModel {
         }
     }
 
-    private func submit() {
+    /// `confirm`: nil for a plain submit; `.some(wipeAfter)` to unlock confirming the wipe
+    /// setting after a tampered one (`.some(nil)`: never wipe).
+    private func submit(confirm: Int??) {
         let s = state
-        guard s.canSubmit else { return }
+        if !s.canSubmit || (confirm != nil && !s.policyTampered) { return }
         state.busy = true
         state.error = nil
         Task {
@@ -116,11 +141,22 @@ final class UnlockViewModel {
                 try await vigil.run { v in
                     var secret = Data(passphrase.utf8)
                     defer { secret.resetBytes(in: 0..<secret.count) }
-                    if firstRun { try v.create(passphrase: secret) } else { try v.unlock(passphrase: secret) }
+                    if firstRun {
+                        try v.create(passphrase: secret)
+                    } else if let wipeAfter = confirm {
+                        try v.unlockConfirmingPolicy(passphrase: secret, wipeAfter: wipeAfter.map { UInt32($0) })
+                    } else {
+                        try v.unlock(passphrase: secret)
+                    }
                 }
                 state = UnlockState(stage: .unlocked)
             } catch let e as StoreError {
                 switch e {
+                case .PolicyTampered:
+                    state.busy = false
+                    state.passphrase = ""
+                    state.error = CoreWords.of(e)
+                    state.policyTampered = true
                 case .WrongPassphrase(let left):
                     state.busy = false
                     state.passphrase = ""
@@ -138,6 +174,40 @@ final class UnlockViewModel {
             }
         }
     }
+
+    /// A failure to read the slots is no reason to refuse the passphrase screen.
+    private nonisolated static func biometricOffered(_ v: Vigil) -> Bool {
+        (try? v.biometricUnlockAvailable()) ?? false
+    }
+
+    private func biometricUnlock() {
+        guard state.canUseBiometric else { return }
+        state.busy = true
+        state.error = nil
+        Task {
+            do {
+                try await vigil.run { v in try v.unlockWithBiometric() }
+                state = UnlockState(stage: .unlocked)
+            } catch let e as StoreError {
+                switch e {
+                case .WipedAfterFailedAttempts, .Wiped:
+                    state = UnlockState(stage: .wiped, error: CoreWords.of(e))
+                case .PlatformKeyRejected, .KeyWrapper:
+                    state.busy = false
+                    state.error = Self.biometricFailed
+                default:
+                    state.busy = false
+                    state.error = CoreWords.of(e)
+                }
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    /// Cancelled, not recognised, or the key was invalidated by a new enrolment.
+    static let biometricFailed = "Fingerprint unlock did not work. Unlock with your passphrase."
 
     private func wipe() {
         state.busy = true

@@ -1,4 +1,5 @@
-//! Writing evidence out of the store: new files only, 0600, complete or not at all.
+//! Writing files out of the store (attachments, evidence packages): new files only, 0600,
+//! complete or not at all. Below `incident` and `evidence`, which both write through it.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
