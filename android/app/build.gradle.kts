@@ -88,7 +88,6 @@ dependencies {
     implementation(libs.androidx.biometric)
     implementation(libs.androidx.fragment)
     implementation(libs.kotlinx.coroutines.android)
-    implementation(libs.zxcvbn)
     // JNA >= 5.17 as an AAR: its libjnidispatch.so is 16 KB-page aligned.
     implementation("${libs.jna.get().module}:${libs.versions.jna.get()}@aar")
 }

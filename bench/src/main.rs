@@ -17,8 +17,6 @@
 #[allow(dead_code)]
 #[path = "../common/data.rs"]
 mod data;
-#[cfg(feature = "postgres")]
-mod pg;
 mod report;
 mod result;
 #[allow(dead_code)]

@@ -22,19 +22,9 @@ use crate::stats::time_n;
 use crate::Plan;
 use vigil_core::testing::RawConnection;
 
-pub const PASSPHRASE: &[u8] = b"correct horse battery staple";
-
-/// A tiny Argon2id for the data workloads' stores (the KDF is measured on its own).
-pub fn fast_kdf() -> KdfChoice {
-    KdfChoice {
-        params: KdfParams::Argon2id {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
-        allow_weak: true,
-    }
-}
+/// The data workloads' stores use the test kit's tiny Argon2id (the KDF is measured on
+/// its own, `kdf_*`).
+pub use vigil_testkit::{fast_kdf, PASSPHRASE};
 
 /// Vigil's report for synthetic incident `i`.
 pub fn report(i: &Incident) -> Report {

@@ -300,7 +300,7 @@ pub fn ingest_sqlite(devices: u64, changes: u64) -> Vec<Figure> {
 
 #[cfg(feature = "postgres")]
 pub fn ingest_postgres(devices: u64, changes: u64) -> Vec<Figure> {
-    match crate::pg::PgCluster::start() {
+    match vigil_testkit::pg::PgCluster::start() {
         Err(why) => vec![
             Figure::skipped("server_ingest_postgres", changes, &why),
             Figure::skipped("team_sync_postgres", changes, &why),

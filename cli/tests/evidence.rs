@@ -4,18 +4,14 @@
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const PASS: &str = "evidence test passphrase";
 
 fn vigil<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("VIGIL_PASSPHRASE", PASS)
-        .output()
-        .expect("run vigil")
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(Some(PASS))
+        .run(args)
 }
 
 fn ok<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> serde_json::Value {

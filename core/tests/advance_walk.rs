@@ -429,7 +429,7 @@ fn walks_survive_lock_and_unlock() {
     drop(vault);
     let mut vault = vigil_core::Vault::open(dir.path()).unwrap();
     vault
-        .unlock_with_passphrase(b"test passphrase", None)
+        .unlock_with_passphrase(vigil_testkit::PASSPHRASE, None)
         .unwrap();
     let again = walk::get_walk(vault.db().unwrap(), &w.id).unwrap();
     assert_eq!(

@@ -3,23 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use vigil_core::crypto::KdfParams;
-use vigil_core::{KdfChoice, Vault};
-
-/// Cheap KDF parameters, asked for explicitly.
-pub fn fast_kdf() -> KdfChoice {
-    KdfChoice {
-        params: KdfParams::Argon2id {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
-        allow_weak: true,
-    }
-}
+use vigil_core::Vault;
 
 pub fn new_vault(dir: &Path, pass: &str) -> Vault {
-    Vault::create(dir, pass.as_bytes(), fast_kdf(), None).expect("create vault")
+    vigil_testkit::vault_in(dir, pass.as_bytes())
 }
 
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {

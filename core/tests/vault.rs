@@ -4,12 +4,13 @@ mod common;
 
 use std::fs;
 
-use common::{fast_kdf, files_under, new_vault, scan_for};
+use common::{files_under, new_vault, scan_for};
 use serde_json::json;
 use vigil_core::crypto::kdf_runs;
 use vigil_core::store::outbox;
 use vigil_core::testing::RawConnection;
 use vigil_core::{StoreError, Vault};
+use vigil_testkit::fast_kdf;
 
 fn write_marker(v: &mut Vault, i: usize, marker: &str) {
     v.db_mut()

@@ -52,7 +52,7 @@ struct ServerProcess {
     port: u16,
     child: Option<Child>,
     #[cfg(feature = "postgres")]
-    pg: common::pg::PgCluster,
+    pg: vigil_testkit::pg::PgCluster,
 }
 
 impl ServerProcess {
@@ -66,7 +66,7 @@ impl ServerProcess {
             port,
             child: None,
             #[cfg(feature = "postgres")]
-            pg: common::pg::PgCluster::start(),
+            pg: vigil_testkit::pg::PgCluster::for_test(),
         };
         s.start();
         s

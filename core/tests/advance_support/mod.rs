@@ -8,28 +8,12 @@ use vigil_core::advance::geometry::Position;
 use vigil_core::advance::haven::{self, HavenKind, HospitalInfo, SafeHaven, SafeHavenInput};
 use vigil_core::advance::route::{self, Route, RouteInput};
 use vigil_core::advance::venue::{self, Venue, VenueInput};
-use vigil_core::crypto::KdfParams;
 use vigil_core::store::Database;
 use vigil_core::testing::RawConnection;
-use vigil_core::{KdfChoice, Vault};
+use vigil_core::Vault;
 
 pub fn new_vault() -> (tempfile::TempDir, Vault) {
-    let dir = tempfile::tempdir().unwrap();
-    let vault = Vault::create(
-        dir.path(),
-        b"test passphrase",
-        KdfChoice {
-            params: KdfParams::Argon2id {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            allow_weak: true,
-        },
-        None,
-    )
-    .unwrap();
-    (dir, vault)
+    vigil_testkit::temp_vault()
 }
 
 pub fn fixture(name: &str) -> Vec<u8> {

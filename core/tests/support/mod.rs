@@ -4,28 +4,16 @@
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use vigil_core::crypto::KdfParams;
 use vigil_core::incident::{
     Category, Location, LocationSource, OccurredAt, Person, PersonRole, Report, Severity, Vehicle,
 };
 use vigil_core::testing::RawConnection;
-use vigil_core::{KdfChoice, Vault};
+use vigil_core::Vault;
 
-pub const PASS: &[u8] = b"correct horse battery staple";
-
-pub fn cheap() -> KdfChoice {
-    KdfChoice {
-        params: KdfParams::Argon2id {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
-        allow_weak: true,
-    }
-}
+pub use vigil_testkit::PASSPHRASE as PASS;
 
 pub fn vault(dir: &Path) -> Vault {
-    Vault::create(dir, PASS, cheap(), None).expect("create vault")
+    vigil_testkit::vault_in(dir, PASS)
 }
 
 pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {

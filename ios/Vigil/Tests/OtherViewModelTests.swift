@@ -54,6 +54,13 @@ struct SettingsViewModelTests {
         #expect(wiped.wipeAfter == 5)
         #expect(try h.vigil.vault().status().wipeAfter == 5)
 
+        _ = try h.vigil.incidents().quickLog(category: .medical, location: nil)
+        let zip = h.dir.appendingPathComponent("evidence.zip")
+        m.onIntent(.exportPackage(path: zip.path))
+        let exported = try await awaitState({ m.state }) { $0.exported != nil && !$0.busy }
+        #expect(exported.message?.hasPrefix("Evidence package written: 1 incident(s), 0 photo(s) or file(s).") == true)
+        #expect(FileManager.default.fileExists(atPath: zip.path))
+
         let next = "harbour violet engine quarry"
         m.onIntent(.startChange)
         m.onIntent(.oldChanged(text: goodPassphrase))

@@ -2,8 +2,6 @@
 //! SQLite file, real encrypted device stores, and the tests' own fault-injecting proxy.
 #![allow(dead_code)]
 
-#[cfg(feature = "postgres")]
-pub mod pg;
 pub mod proxy;
 
 use std::net::SocketAddr;
@@ -12,13 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tempfile::TempDir;
-use vigil_core::crypto::KdfParams;
 use vigil_core::store::Database;
 use vigil_core::sync::protocol::{ErrorBody, PullPage, PullRequest};
 use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{SyncEngine, Transport};
 use vigil_core::testing::RawConnection;
-use vigil_core::{KdfChoice, Vault};
+use vigil_core::Vault;
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 #[cfg(not(feature = "postgres"))]
 use vigil_server::SqliteStorage;
@@ -31,7 +28,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// Last, so the cluster stops after the server is gone.
     #[cfg(feature = "postgres")]
-    pub pg: pg::PgCluster,
+    pub pg: vigil_testkit::pg::PgCluster,
 }
 
 impl TestServer {
@@ -53,7 +50,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         // With the `postgres` feature every server test runs on PostgreSQL instead.
         #[cfg(feature = "postgres")]
-        let pg = pg::PgCluster::start();
+        let pg = vigil_testkit::pg::PgCluster::for_test();
         #[cfg(feature = "postgres")]
         let storage: Arc<dyn Storage> =
             Arc::new(vigil_server::PgStorage::connect(&pg.url).expect("connect postgres"));
@@ -134,16 +131,7 @@ impl TestServer {
     }
 }
 
-fn fast_kdf() -> KdfChoice {
-    KdfChoice {
-        params: KdfParams::Argon2id {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
-        allow_weak: true,
-    }
-}
+use vigil_testkit::fast_kdf;
 
 /// A device: a real encrypted store on disk and an engine pointed at `url`.
 pub struct Device {

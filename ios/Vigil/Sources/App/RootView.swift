@@ -137,7 +137,9 @@ private struct IncidentScreen: View {
     let services: AppServices
     let id: String
     var body: some View {
-        Owned({ IncidentDetailViewModel(vigil: services.vigil, incidentId: id) }) { IncidentDetailView(model: $0) }
+        Owned({ IncidentDetailViewModel(vigil: services.vigil, incidentId: id) }) {
+            IncidentDetailView(model: $0, exportPath: { services.exportPath() })
+        }
     }
 }
 

@@ -68,10 +68,12 @@ final class AppServices {
         appVersion = "Vigil \(version)"
     }
 
-    /// Where an evidence bundle is written: a protected folder the share sheet reads from.
+    /// Where an evidence package is written: a new `.zip` (the core refuses an existing
+    /// path) in a protected folder the share sheet reads from.
     func exportPath() -> String? {
         guard let dir = try? ProtectedStore.exports() else { return nil }
-        return dir.appendingPathComponent("evidence.vigil").path
+        let stamp = Int64(Date().timeIntervalSince1970 * 1000)
+        return dir.appendingPathComponent("vigil-evidence-\(stamp).zip").path
     }
 }
 

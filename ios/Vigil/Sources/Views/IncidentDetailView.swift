@@ -5,6 +5,8 @@ import VigilCore
 /// camera is sealed into the store by the core), the whole history, and amending.
 struct IncidentDetailView: View {
     let model: IncidentDetailViewModel
+    /// Asks the platform where to write an evidence package; nil: cancelled.
+    let exportPath: () -> String?
 
     var body: some View {
         let state = model.state
@@ -33,6 +35,15 @@ struct IncidentDetailView: View {
             } else {
                 SecondaryButton(title: "Amend", enabled: state.card != nil && !state.busy) { model.onIntent(.startAmend) }
                 PhotoButton(title: "Add photo", enabled: state.card != nil && !state.busy) { model.onIntent(.attach(capture: $0)) }
+                SecondaryButton(title: "Export this incident's evidence", enabled: state.card != nil && !state.busy) {
+                    if let path = exportPath() { model.onIntent(.exportPackage(path: path)) }
+                }
+                if let exported = state.exported {
+                    ShareLink(item: URL(fileURLWithPath: exported)) {
+                        Text("Share the package").frame(maxWidth: .infinity, minHeight: Metrics.minTouch)
+                    }
+                    .buttonStyle(.bordered)
+                }
             }
             if !state.attachments.isEmpty {
                 SectionTitle("Attachments")

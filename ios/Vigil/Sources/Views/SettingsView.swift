@@ -50,13 +50,13 @@ struct SettingsView: View {
                 SecondaryButton(title: "Set duress passphrase", enabled: state.canSetDuress) { model.onIntent(.setDuress) }
 
                 SectionTitle("Evidence")
-                SecondaryButton(title: "Export evidence bundle", enabled: !state.busy) {
-                    if let path = exportPath() { model.onIntent(.exportBundle(path: path)) }
+                SecondaryButton(title: "Export evidence package", enabled: !state.busy) {
+                    if let path = exportPath() { model.onIntent(.exportPackage(path: path)) }
                 }
                 if let exported = state.exported {
-                    // The bundle is signed evidence, not plaintext notes; the officer hands it on.
+                    // Its photos are in the clear (the message says so): handed on with care.
                     ShareLink(item: URL(fileURLWithPath: exported)) {
-                        Text("Share the bundle").frame(maxWidth: .infinity, minHeight: Metrics.minTouch)
+                        Text("Share the package").frame(maxWidth: .infinity, minHeight: Metrics.minTouch)
                     }
                     .buttonStyle(.bordered)
                 }

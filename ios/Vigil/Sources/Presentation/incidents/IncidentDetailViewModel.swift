@@ -50,6 +50,8 @@ struct IncidentDetailState: Sendable, Equatable {
     var message: String? = nil
     var currentSeverity: Severity? = nil
     var severities: [Labeled<Severity>] = Severity.all.map { Labeled(value: $0, label: Words.severity($0)) }
+    /// Where this incident's evidence package was last written (the host shares it).
+    var exported: String? = nil
     fileprivate var originalNarrative: String = ""
 
     var amendChanges: Bool {
@@ -102,6 +104,8 @@ enum IncidentDetailIntent: Sendable {
     case cancelAmend
     /// A photo the platform's camera took: sealed into the store and added by an amendment.
     case attach(capture: Capture)
+    /// Writes an evidence package of this incident alone to `path` (a new `.zip`).
+    case exportPackage(path: String)
     case refresh
 }
 
@@ -135,6 +139,7 @@ final class IncidentDetailViewModel {
         case .cancelAmend: state.amend = nil
         case .saveAmendment: saveAmendment()
         case .attach(let capture): attach(capture)
+        case .exportPackage(let path): exportPackage(path)
         case .refresh: load()
         }
     }
@@ -179,6 +184,25 @@ final class IncidentDetailViewModel {
                 state.amend = nil
                 state.message = "Amendment saved. The original stays in the history."
                 load()
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private func exportPackage(_ path: String) {
+        state.busy = true
+        state.error = nil
+        state.message = nil
+        state.exported = nil
+        let id = state.incidentId
+        Task {
+            do {
+                let summary = try await vigil.run { v in try v.incidents().exportPackage(path: path, incidents: [id]) }
+                state.busy = false
+                state.message = packageWords(summary)
+                state.exported = summary.path
             } catch {
                 state.busy = false
                 state.error = CoreWords.of(error)

@@ -3,6 +3,13 @@ import Observation
 import VigilCore
 import VigilCoreAsync
 
+/// What an evidence package holds, and the warning that goes with it: its photos are not
+/// encrypted (the recipient must be able to open them), so it is handed over with care.
+func packageWords(_ s: PackageSummary) -> String {
+    "Evidence package written: \(s.incidents.count) incident(s), \(s.attachments) photo(s) or file(s). "
+        + "Its photos are not encrypted: hand it over in person or over a secure channel."
+}
+
 /// Changing the passphrase: the old one, the new one (with the meter) twice.
 struct PassphraseChange: Sendable, Equatable {
     var old: String = ""
@@ -32,7 +39,7 @@ struct SettingsState: Sendable, Equatable {
     var message: String? = nil
     /// Set once the store is locked from here: the host shows the unlock screen.
     var locked: Bool = false
-    /// Where the last evidence bundle was written.
+    /// Where the last evidence package was written (the host hands it to the share sheet).
     var exported: String? = nil
     /// Biometric unlock on (true) or off (false); nil when this phone has no biometric key.
     var biometric: Bool? = nil
@@ -55,8 +62,9 @@ enum SettingsIntent: Sendable {
     case cancelChange
     /// Turns biometric unlock on (adds the biometric slot) or off (removes it, deletes the key).
     case biometricChanged(enabled: Bool)
-    /// Writes an evidence bundle of every incident to `path` (a file the platform chose).
-    case exportBundle(path: String)
+    /// Writes an evidence package of every incident to `path` (a new `.zip` the platform
+    /// chose): the signed bundle, the photos, a README for the recipient, a signed manifest.
+    case exportPackage(path: String)
 }
 
 /// Settings: lock now, change passphrase, duress passphrase, wipe policy, evidence export,
@@ -129,8 +137,8 @@ final class SettingsViewModel {
                 { v in if enabled { try v.enableBiometric() } else { try v.disableBiometric() } },
                 then: { $0.biometric = enabled }
             )
-        case .exportBundle(let path):
-            run("Evidence bundle written.", { v in try v.incidents().exportBundleToFile(path: path, incidents: nil) }, then: { $0.exported = path })
+        case .exportPackage(let path):
+            exportPackage(path)
         }
     }
 
@@ -152,6 +160,24 @@ final class SettingsViewModel {
                     device: st.deviceId.map { "Device \($0.prefix(8))" } ?? "Device not registered"
                 )
             } catch {
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    private func exportPackage(_ path: String) {
+        state.busy = true
+        state.error = nil
+        state.message = nil
+        state.exported = nil
+        Task {
+            do {
+                let summary = try await vigil.run { v in try v.incidents().exportPackage(path: path, incidents: nil) }
+                state.busy = false
+                state.message = packageWords(summary)
+                state.exported = summary.path
+            } catch {
+                state.busy = false
                 state.error = CoreWords.of(error)
             }
         }

@@ -35,7 +35,7 @@ class MainActivity : FragmentActivity() {
                 appVersion = "Vigil ${packageManager.getPackageInfo(packageName, 0).versionName}",
                 exportPath = {
                     File(filesDir, EXPORT_DIR).apply { mkdirs() }
-                        .resolve("vigil-evidence-${System.currentTimeMillis()}.json").absolutePath
+                        .resolve("vigil-evidence-${System.currentTimeMillis()}.zip").absolutePath
                 },
                 onExported = ::share,
                 camera = camera,
@@ -43,14 +43,14 @@ class MainActivity : FragmentActivity() {
         }
     }
 
-    /** Hands a written evidence bundle to the share sheet (mail, Signal, a USB drive...). */
+    /** Hands a written evidence package to the share sheet (Signal, mail, a USB drive...). */
     private fun share(path: String) {
         val uri = FileProvider.getUriForFile(this, AndroidCamera.AUTHORITY, File(path))
         val send = Intent(Intent.ACTION_SEND)
-            .setType("application/json")
+            .setType("application/zip")
             .putExtra(Intent.EXTRA_STREAM, uri)
             .addFlags(Intent.FLAG_GRANT_READ_URI_PERMISSION)
-        startActivity(Intent.createChooser(send, "Share evidence bundle"))
+        startActivity(Intent.createChooser(send, "Share evidence package"))
     }
 
     override fun onStart() {
@@ -72,5 +72,5 @@ class MainActivity : FragmentActivity() {
     override fun onConfigurationChanged(newConfig: Configuration) = super.onConfigurationChanged(newConfig)
 }
 
-/** Where evidence bundles are written before the share sheet (files shared by the FileProvider). */
+/** Where evidence packages are written before the share sheet (files shared by the FileProvider). */
 const val EXPORT_DIR = "export"

@@ -45,7 +45,7 @@ class VigilApplication : Application() {
         vigil = VigilCore(File(noBackupFilesDir, "store").absolutePath, officer, platformKey, biometric = biometricKey)
         // A photo the camera left before the app died was never sealed: plaintext, it goes.
         File(filesDir, AndroidCamera.CAPTURE_DIR).listFiles()?.forEach { it.delete() }
-        // Evidence bundles already handed to the share sheet.
+        // Evidence packages already handed to the share sheet (their photos are in the clear).
         File(filesDir, EXPORT_DIR).listFiles()?.forEach { it.delete() }
         position = AndroidPosition(this)
         sync = SyncWiring(this, scope)

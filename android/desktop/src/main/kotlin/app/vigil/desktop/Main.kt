@@ -39,7 +39,7 @@ fun main() {
                 VigilApp(
                     vigil, scope, PositionProvider { fix }, dark, "Vigil desktop 0.1.0",
                     exportPath = {
-                        Paths.get(System.getProperty("user.home"), "vigil-evidence-${System.currentTimeMillis()}.json").toString()
+                        Paths.get(System.getProperty("user.home"), "vigil-evidence-${System.currentTimeMillis()}.zip").toString()
                     },
                     camera = DesktopCamera(Paths.get("$store-captures").toFile()),
                 )

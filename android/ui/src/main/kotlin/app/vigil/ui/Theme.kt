@@ -74,7 +74,8 @@ private fun vigilType(fontScale: Float): Typography {
     val damp = if (fontScale <= 1f) 1f else (1f + (fontScale - 1f) * 0.4f) / fontScale
     return Typography(
         headlineMedium = TextStyle(fontSize = (28 * damp).sp, fontWeight = FontWeight.Bold, lineHeight = (34 * damp).sp),
-        titleLarge = TextStyle(fontSize = (22 * damp).sp, fontWeight = FontWeight.SemiBold, lineHeight = (28 * damp).sp),
+        // Never below the item titles under it (18 sp), or a section heading reads as small print.
+        titleLarge = TextStyle(fontSize = maxOf(22 * damp, 19f).sp, fontWeight = FontWeight.SemiBold, lineHeight = maxOf(28 * damp, 25f).sp),
         titleMedium = TextStyle(fontSize = 18.sp, fontWeight = FontWeight.SemiBold, lineHeight = 24.sp),
         bodyLarge = TextStyle(fontSize = 18.sp, lineHeight = 26.sp),
         bodyMedium = TextStyle(fontSize = 16.sp, lineHeight = 22.sp),

@@ -69,7 +69,7 @@ private sealed interface Place {
 /**
  * The app, shared by the Android activity and the desktop window: unlock first, then the
  * tabs. Each presenter is made when its screen opens; [exportPath] asks the platform where
- * to write an evidence bundle (null: cancelled), [onExported] gets the file once written
+ * to write an evidence package, a new `.zip` (null: cancelled), [onExported] gets the file once written
  * (Android: the share sheet); [camera] takes photos for quick log,
  * incidents and walk items (null: no camera, no photo buttons). After [autoLockMs] without
  * a touch the store locks and the unlock screen comes back.
@@ -140,7 +140,11 @@ fun VigilApp(
                         is Place.Incident -> {
                             val presenter = remember(p.id) { IncidentDetailPresenter(vigil, p.id, scope) }
                             val s by presenter.state.collectAsState()
-                            IncidentDetailScreen(s, presenter::onIntent, photo { presenter.onIntent(IncidentDetailIntent.Attach(it)) })
+                            LaunchedEffect(s.exported) { s.exported?.let(onExported) }
+                            IncidentDetailScreen(
+                                s, presenter::onIntent, photo { presenter.onIntent(IncidentDetailIntent.Attach(it)) },
+                                { exportPath()?.let { presenter.onIntent(IncidentDetailIntent.ExportPackage(it)) } },
+                            )
                         }
                         Place.Advance -> {
                             val presenter = remember { AdvancePresenter(vigil, position, scope) }
@@ -171,7 +175,7 @@ fun VigilApp(
                             LaunchedEffect(s.locked) { if (s.locked) unlock.onIntent(UnlockIntent.Lock) }
                             LaunchedEffect(s.exported) { s.exported?.let(onExported) }
                             SettingsScreen(s, presenter::onIntent, {
-                                exportPath()?.let { presenter.onIntent(SettingsIntent.ExportBundle(it)) }
+                                exportPath()?.let { presenter.onIntent(SettingsIntent.ExportPackage(it)) }
                             })
                         }
                     }

@@ -145,6 +145,20 @@ class AllScreensTest {
 
             val sync = SyncPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
             all("sync-enroll", 900) { SyncScreen(sync, {}) }
+            // Enrolled in a team on a real vigil-server on loopback, after "sync now".
+            val serverDir = dir.resolve("server")
+            val team = app.vigil.presentation.serverAdmin(serverDir, "create-team", "Alpha")
+            app.vigil.presentation.ServerProcess(serverDir).use { server ->
+                val sp = SyncPresenter(h.vigil, h.scope, time = TEST_TIME)
+                sp.state.awaitState { !it.loading }
+                sp.onIntent(app.vigil.presentation.sync.SyncIntent.ServerChanged(server.url))
+                sp.onIntent(app.vigil.presentation.sync.SyncIntent.CodeChanged(server.code(team)))
+                sp.onIntent(app.vigil.presentation.sync.SyncIntent.Enroll)
+                sp.state.awaitState { it.indicator.enrolled && !it.busy }
+                sp.onIntent(app.vigil.presentation.sync.SyncIntent.SyncNow)
+                val synced = sp.state.awaitState { it.message != null && !it.busy }
+                all("sync-status", 900) { SyncScreen(synced, {}) }
+            }
 
             val settings = SettingsPresenter(h.vigil, "Vigil 0.1.0", h.scope).state.awaitState { it.about != null }
             all("settings", 1500) { SettingsScreen(settings, {}, {}) }

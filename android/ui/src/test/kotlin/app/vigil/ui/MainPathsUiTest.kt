@@ -154,8 +154,7 @@ class MainPathsUiTest {
                 }
                 waitUntil(timeoutMillis = wait) { onAllNodesWithText("Log incident").fetchSemanticsNodes().isNotEmpty() }
                 waitUntil(timeoutMillis = wait) { !h.vigil.isUnlocked() }
-                waitForIdle()
-                onNodeWithText("Vigil is locked").assertExists()
+                waitUntil(timeoutMillis = wait) { onAllNodesWithText("Vigil is locked").fetchSemanticsNodes().isNotEmpty() }
                 onNodeWithTag("passphrase").performTextInput(GOOD_PASSPHRASE)
                 onNodeWithTag("submit").performClick()
                 waitUntil(timeoutMillis = wait) { h.vigil.isUnlocked() }
@@ -188,26 +187,48 @@ class MainPathsUiTest {
     }
 
     @Test
-    fun `settings - export writes a bundle that verifies and hands it to the platform`() {
+    fun `export - a package from settings and one from an incident verify and go to the platform`() {
         Harness(dir, create = true).use { h ->
-            h.vigil.incidents().quickLog(Category.THEFT_OR_LOSS, null)
-            val out = dir.resolve("evidence.json")
+            val theft = h.vigil.incidents().quickLog(Category.THEFT_OR_LOSS, null).incidentId
+            h.vigil.incidents().quickLog(Category.MEDIA, null)
+            var n = 0
+            val out = { dir.resolve("evidence-${++n}.zip").toString() }
             var shared: String? = null
             runComposeUiTest {
                 setContent {
                     VigilApp(
                         h.vigil, h.scope, { LONDON }, dark = false, appVersion = "test",
-                        exportPath = { out.toString() }, onExported = { shared = it },
+                        exportPath = out, onExported = { shared = it },
                     )
                 }
                 waitUntil(timeoutMillis = wait) { onAllNodesWithText("Settings").fetchSemanticsNodes().isNotEmpty() }
                 onNodeWithText("Settings").performClick()
                 onNodeWithTag("export").performScrollTo().performClick()
                 waitUntil(timeoutMillis = wait) { shared != null }
+                onNodeWithText("Evidence package written: 2 incident(s)", substring = true).assertExists()
             }
-            assertEquals(out.toString(), shared)
-            val report = app.vigil.core.verifyBundle(java.nio.file.Files.readAllBytes(out))
-            assertTrue(report.ok, "the exported bundle verifies on its own")
+            assertEquals(dir.resolve("evidence-1.zip").toString(), shared)
+            val all = app.vigil.core.verifyPackage(shared!!)
+            assertTrue(all.ok, "the package verifies on its own: $all")
+            assertEquals(2, all.incidents.size)
+
+            val d = IncidentDetailPresenter(h.vigil, theft, h.scope, time = TEST_TIME)
+            shared = null
+            runComposeUiTest {
+                setContent {
+                    val s by d.state.collectAsState()
+                    androidx.compose.runtime.LaunchedEffect(s.exported) { s.exported?.let { shared = it } }
+                    VigilTheme(dark = true) {
+                        IncidentDetailScreen(s, d::onIntent, onExport = { d.onIntent(IncidentDetailIntent.ExportPackage(out())) })
+                    }
+                }
+                waitUntil(timeoutMillis = wait) { d.state.value.card != null }
+                onNodeWithTag("export").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { shared != null }
+            }
+            val one = app.vigil.core.verifyPackage(shared!!)
+            assertTrue(one.ok, "$one")
+            assertEquals(listOf(theft), one.incidents, "only this incident is disclosed")
         }
     }
 

@@ -6,6 +6,7 @@ import app.vigil.core.model.Severity
 import app.vigil.presentation.Capture
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.attachmentWords
+import app.vigil.presentation.settings.packageWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords
 import app.vigil.presentation.VigilCore
@@ -51,6 +52,8 @@ data class IncidentDetailState(
     val error: String? = null,
     val message: String? = null,
     val currentSeverity: Severity? = null,
+    /** Where this incident's evidence package was last written (the host shares it). */
+    val exported: String? = null,
     val severities: List<Pair<Severity, String>> = Severity.entries.map { it to Words.severity(it) },
     private val originalNarrative: String = "",
 ) {
@@ -101,6 +104,8 @@ sealed interface IncidentDetailIntent {
     data object CancelAmend : IncidentDetailIntent
     /** A photo the platform's camera took: sealed into the store and added by an amendment. */
     data class Attach(val capture: Capture) : IncidentDetailIntent
+    /** Writes an evidence package of this incident alone to [path] (a new `.zip`). */
+    data class ExportPackage(val path: String) : IncidentDetailIntent
     data object Refresh : IncidentDetailIntent
 }
 
@@ -133,6 +138,7 @@ class IncidentDetailPresenter(
             IncidentDetailIntent.CancelAmend -> set { it.copy(amend = null) }
             IncidentDetailIntent.SaveAmendment -> saveAmendment()
             is IncidentDetailIntent.Attach -> attach(intent)
+            is IncidentDetailIntent.ExportPackage -> exportPackage(intent.path)
             IncidentDetailIntent.Refresh -> load()
         }
     }
@@ -178,6 +184,18 @@ class IncidentDetailPresenter(
                 }
                 set { it.copy(busy = false, amend = null, message = "Amendment saved. The original stays in the history.") }
                 load()
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun exportPackage(path: String) {
+        set { it.copy(busy = true, error = null, message = null, exported = null) }
+        launch {
+            try {
+                val summary = core { vigil.incidents().exportPackage(path, listOf(current.incidentId)) }
+                set { it.copy(busy = false, message = packageWords(summary), exported = summary.path) }
             } catch (e: Exception) {
                 set { it.copy(busy = false, error = CoreWords.of(e)) }
             }

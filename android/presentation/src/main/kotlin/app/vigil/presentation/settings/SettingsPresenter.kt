@@ -1,5 +1,6 @@
 package app.vigil.presentation.settings
 
+import app.vigil.core.model.PackageSummary
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PassphraseStrength
 import app.vigil.presentation.Presenter
@@ -33,7 +34,7 @@ data class SettingsState(
     val message: String? = null,
     /** Set once the store is locked from here: the host shows the unlock screen. */
     val locked: Boolean = false,
-    /** Where the last evidence bundle was written. */
+    /** Where the last evidence package was written (the host hands it to the share sheet). */
     val exported: String? = null,
     /** Fingerprint unlock on (true) or off (false); null when this phone has no biometric key. */
     val biometric: Boolean? = null,
@@ -53,11 +54,22 @@ sealed interface SettingsIntent {
     data class ConfirmChanged(val text: String) : SettingsIntent
     data object SaveChange : SettingsIntent
     data object CancelChange : SettingsIntent
-    /** Writes an evidence bundle of every incident to [path] (a file the platform chose). */
-    data class ExportBundle(val path: String) : SettingsIntent
+    /**
+     * Writes an evidence package of every incident to [path] (a new `.zip` the platform
+     * chose): the signed bundle, the photos, a README for the recipient, a signed manifest.
+     */
+    data class ExportPackage(val path: String) : SettingsIntent
     /** Turns fingerprint unlock on (adds the biometric slot) or off (removes it, deletes the key). */
     data class BiometricChanged(val enabled: Boolean) : SettingsIntent
 }
+
+/**
+ * What an evidence package holds, and the warning that goes with it: its photos are not
+ * encrypted (the recipient must be able to open them), so it is handed over with care.
+ */
+fun packageWords(s: PackageSummary): String =
+    "Evidence package written: ${s.incidents.size} incident(s), ${s.attachments} photo(s) or file(s). " +
+        "Its photos are not encrypted: hand it over in person or over a secure channel."
 
 /** Settings: lock now, change passphrase, duress passphrase, wipe policy, evidence export, about. */
 class SettingsPresenter(
@@ -123,10 +135,7 @@ class SettingsPresenter(
                 if (intent.enabled) vigil.enableBiometric() else vigil.disableBiometric()
                 set { it.copy(biometric = intent.enabled) }
             }
-            is SettingsIntent.ExportBundle -> run("Evidence bundle written.") {
-                vigil.incidents().exportBundleToFile(intent.path, null)
-                set { it.copy(exported = intent.path) }
-            }
+            is SettingsIntent.ExportPackage -> exportPackage(intent.path)
         }
     }
 
@@ -150,6 +159,18 @@ class SettingsPresenter(
                 }
             } catch (e: Exception) {
                 set { it.copy(error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun exportPackage(path: String) {
+        set { it.copy(busy = true, error = null, message = null, exported = null) }
+        launch {
+            try {
+                val summary = core { vigil.incidents().exportPackage(path, null) }
+                set { it.copy(busy = false, message = packageWords(summary), exported = summary.path) }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
             }
         }
     }

@@ -44,10 +44,20 @@ class SettingsPresenterTest {
             p.onIntent(SettingsIntent.SaveChange)
             p.state.awaitState { it.change == null && it.message == "Passphrase changed." }
 
-            val bundle = dir.resolve("evidence.zip")
-            p.onIntent(SettingsIntent.ExportBundle(bundle.toString()))
-            p.state.awaitState { it.exported != null && !it.busy }
-            assertTrue(Files.size(bundle) > 0)
+            val pkg = dir.resolve("evidence.zip")
+            p.onIntent(SettingsIntent.ExportPackage(pkg.toString()))
+            val exported = p.state.awaitState { it.exported != null && !it.busy }
+            assertTrue(exported.message!!.startsWith("Evidence package written: "), exported.message)
+            assertTrue(exported.message!!.contains("not encrypted"))
+            val report = app.vigil.core.verifyPackage(pkg.toString())
+            assertTrue(report.ok, "the package verifies on its own: $report")
+
+            // An existing file is never overwritten: refused in words, the file untouched.
+            val size = Files.size(pkg)
+            p.onIntent(SettingsIntent.ExportPackage(pkg.toString()))
+            val refused = p.state.awaitState { it.error != null && !it.busy }
+            assertTrue(refused.exported == null)
+            assertEquals(size, Files.size(pkg))
 
             p.onIntent(SettingsIntent.LockNow)
             p.state.awaitState { it.locked }

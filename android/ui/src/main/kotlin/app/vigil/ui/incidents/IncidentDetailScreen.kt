@@ -36,6 +36,7 @@ data class IncidentDetailStrings(
     val witnesses: String = "Witnesses",
     val by: String = "by",
     val photo: String = "Add photo",
+    val export: String = "Share as evidence package",
 )
 
 @Composable
@@ -43,6 +44,7 @@ fun IncidentDetailScreen(
     state: IncidentDetailState,
     onIntent: (IncidentDetailIntent) -> Unit,
     onTakePhoto: (() -> Unit)? = null,
+    onExport: (() -> Unit)? = null,
     strings: IncidentDetailStrings = IncidentDetailStrings(),
 ) {
     val card = state.card
@@ -98,6 +100,7 @@ fun IncidentDetailScreen(
         if (state.attachments.isEmpty()) Text(strings.noAttachments, style = MaterialTheme.typography.bodyLarge)
         for (a in state.attachments) RowCard(a.words, emptyList(), modifier = Modifier.testTag("attachment-${a.id}"))
         if (onTakePhoto != null) SecondaryButton(strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
+        if (onExport != null) SecondaryButton(strings.export, onExport, enabled = !state.busy, modifier = Modifier.testTag("export"))
         SectionTitle(strings.history)
         for (h in state.history) {
             RowCard(

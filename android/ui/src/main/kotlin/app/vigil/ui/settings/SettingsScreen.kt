@@ -36,14 +36,15 @@ data class SettingsStrings(
     val duressSet: String = "Set duress passphrase",
     val duressIsSet: String = "A duress passphrase is set.",
     val export: String = "Evidence",
-    val exportButton: String = "Export evidence bundle",
+    val exportButton: String = "Export evidence package",
+    val exportBody: String = "Every incident, its photos and the proof they were not altered, in one .zip for the investigator.",
     val about: String = "About",
     val biometric: String = "Fingerprint unlock",
     val on: String = "On",
     val off: String = "Off",
 )
 
-/** Settings. [onExport] asks the host for a file (the platform's picker), then sends ExportBundle. */
+/** Settings. [onExport] asks the host for a file (the platform's picker), then sends ExportPackage. */
 @Composable
 fun SettingsScreen(
     state: SettingsState,
@@ -89,6 +90,7 @@ fun SettingsScreen(
         SecondaryButton(strings.duressSet, { onIntent(SettingsIntent.SetDuress) }, enabled = state.canSetDuress, modifier = Modifier.testTag("set-duress"))
 
         SectionTitle(strings.export)
+        Text(strings.exportBody, style = MaterialTheme.typography.bodyMedium)
         SecondaryButton(strings.exportButton, onExport, enabled = !state.busy, modifier = Modifier.testTag("export"))
 
         SectionTitle(strings.about)

@@ -1,7 +1,8 @@
-//! A throwaway PostgreSQL cluster on loopback for the ingest workload, started as the
-//! server's tests start theirs (server/tests/common/pg.rs): Debian's binaries, `initdb`
-//! into a temporary directory, a free port, fsync off, stopped on drop. Returns an
-//! error (the workload is then reported as skipped) when PostgreSQL is not installed.
+//! A throwaway PostgreSQL cluster on loopback (the server's tests on PostgreSQL, the
+//! benchmark's ingest workload): Debian's binaries (or `VIGIL_PG_BIN`), `initdb` into a
+//! temporary directory, a free port, fsync off, stopped on drop. As root the cluster runs
+//! as the `postgres` user. [`PgCluster::start`] returns an error when PostgreSQL is not
+//! installed (the benchmark then skips its workload); tests use [`PgCluster::for_test`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,8 +44,15 @@ fn path(p: &Path) -> Result<&str, String> {
 }
 
 impl PgCluster {
+    /// A running cluster; panics (with the reason) when it cannot start: for tests.
+    pub fn for_test() -> PgCluster {
+        PgCluster::start().unwrap_or_else(|e| {
+            panic!("PostgreSQL cluster: {e} (apt-get install postgresql, or set VIGIL_PG_BIN)")
+        })
+    }
+
     pub fn start() -> Result<PgCluster, String> {
-        let bin = bin_dir().ok_or("no PostgreSQL")?;
+        let bin = bin_dir().ok_or("no initdb under /usr/lib/postgresql/*/bin")?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let as_root = is_root();
         if as_root {

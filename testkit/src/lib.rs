@@ -1,0 +1,41 @@
+//! What Vigil's tests and benchmarks share, written once: the insecure-but-fast KDF
+//! choice, temporary vaults on disk, a throwaway PostgreSQL cluster ([`pg`]) and the CLI
+//! runner ([`cli`]).
+//! Dev-only (`publish = false`): the apps, the CLI and the server never link it.
+
+use std::path::Path;
+
+use tempfile::TempDir;
+use vigil_core::{KdfChoice, KdfParams, Vault};
+
+pub mod cli;
+pub mod pg;
+
+/// The passphrase of the vaults made here.
+pub const PASSPHRASE: &[u8] = b"correct horse battery staple";
+
+/// A tiny Argon2id (64 KiB, one pass), asked for explicitly (`allow_weak`): a store opens
+/// in milliseconds. Never for real data; the KDF's real cost is measured in `bench/`.
+pub fn fast_kdf() -> KdfChoice {
+    KdfChoice {
+        params: KdfParams::Argon2id {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        },
+        allow_weak: true,
+    }
+}
+
+/// A new unlocked vault in `dir`, with [`fast_kdf`] and `passphrase`.
+pub fn vault_in(dir: &Path, passphrase: &[u8]) -> Vault {
+    Vault::create(dir, passphrase, fast_kdf(), None).expect("create a vault")
+}
+
+/// A new unlocked vault in a new temporary directory (removed when the `TempDir` drops),
+/// with [`PASSPHRASE`].
+pub fn temp_vault() -> (TempDir, Vault) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let vault = vault_in(dir.path(), PASSPHRASE);
+    (dir, vault)
+}
