@@ -12,7 +12,7 @@ use common::{post_json, Device, TestServer};
 use serde_json::json;
 use vigil_core::clock::now_ms;
 use vigil_core::clock::Hlc;
-use vigil_core::incident::{Category, IncidentError, IncidentLog, Report};
+use vigil_core::incident::{IncidentError, IncidentLog};
 use vigil_core::sync::protocol::{
     paths, BlobOp, BlobRef, BlobRequest, PushBatch, PushEntry, BLOB_CHUNK,
 };
@@ -450,7 +450,10 @@ fn the_server_database_is_encrypted_at_rest() {
     let (mut a, mut b, _team) = pair(&server);
     let marker = "MARKER-ZEBRA-7741";
     let mut log = IncidentLog::with_officer(&mut a.vault, Some("Sergeant Quill".into())).unwrap();
-    let mut r = Report::quick(Category::HostileSurveillance, None);
+    let mut r = vigil_core::incident::Report::quick(
+        vigil_core::incident::Category::HostileSurveillance,
+        None,
+    );
     r.narrative = format!("Watcher by the gate {marker}");
     let id = log.log(r).unwrap().incident_id;
     let bytes = vigil_testkit::photo(21, 70_000);
