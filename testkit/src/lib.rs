@@ -39,3 +39,17 @@ pub fn temp_vault() -> (TempDir, Vault) {
     let vault = vault_in(dir.path(), PASSPHRASE);
     (dir, vault)
 }
+
+/// Deterministic bytes that do not compress, `len` of them: a photo stand-in for
+/// attachment tests (the same `seed` gives the same bytes).
+pub fn photo(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
