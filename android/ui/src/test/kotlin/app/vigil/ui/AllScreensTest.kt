@@ -147,7 +147,9 @@ class AllScreensTest {
             walk.onIntent(WalkIntent.RaiseIncident(checks[1].id))
             walk.onIntent(WalkIntent.RaiseCategoryPicked(Category.HOSTILE_SURVEILLANCE))
             val raising = walk.state.awaitState { it.raising?.category == Category.HOSTILE_SURVEILLANCE }
-            all("walk-raise-incident", 2200) { WalkScreen(raising, {}, {}) }
+            // Only the section of the item raised: the sheet opens under it.
+            val sheet = raising.copy(sections = raising.sections.filter { s -> s.items.any { it.id == checks[1].id } })
+            all("walk-raise-incident", 3000) { WalkScreen(sheet, {}, {}) }
             walk.onIntent(WalkIntent.CancelRaise)
 
             val sync = SyncPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }

@@ -224,6 +224,7 @@ class MainPathsUiTest {
             val p = app.vigil.presentation.advance.WalkPresenter(h.vigil, walkId, { LONDON }, h.scope)
             val check = p.state.awaitState { it.sections.isNotEmpty() }.sections.flatMap { it.items }
                 .first { it.style == app.vigil.presentation.advance.AnswerStyle.CHECK }
+            p.onIntent(app.vigil.presentation.advance.WalkIntent.NoteChanged(check.id, "Fire door propped open"))
             p.onIntent(app.vigil.presentation.advance.WalkIntent.Check(check.id, app.vigil.core.model.CheckState.ISSUE))
             p.state.awaitState { it.issues == 1 && !it.busy }
             runComposeUiTest {
