@@ -13,6 +13,7 @@ mod error;
 mod incident;
 mod platform_key;
 mod records;
+mod report;
 mod sync;
 mod vault;
 

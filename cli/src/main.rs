@@ -71,6 +71,9 @@ enum Command {
     /// The tamper-evident incident log (see docs/cli/incident.md).
     #[command(subcommand)]
     Incident(Box<commands::incident::IncidentCommand>),
+    /// PDF/A-3b reports: incidents, advance walks (see docs/cli/report.md).
+    #[command(subcommand)]
+    Report(commands::report::ReportCommand),
     /// Enroll this device with a team server using a one-time code.
     Enroll(commands::sync::EnrollArgs),
     /// Push local changes and pull the team's; `sync status` shows the sync state.
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Route(cmd) => commands::advance::route_cmd(&cli.data_dir, cmd, &out),
         Command::Checklist(cmd) => commands::advance::checklist_cmd(&cli.data_dir, cmd, &out),
         Command::Incident(cmd) => commands::incident::run(&cli.data_dir, *cmd, &out),
+        Command::Report(cmd) => commands::report::run(&cli.data_dir, cmd, &out),
         Command::Enroll(args) => commands::sync::enroll(&cli.data_dir, args, &out),
         Command::Sync(args) => commands::sync::run(&cli.data_dir, args, &out),
     };

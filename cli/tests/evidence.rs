@@ -227,3 +227,59 @@ fn hex_sha256(b: &[u8]) -> String {
         .map(|x| format!("{x:02x}"))
         .collect()
 }
+
+#[test]
+fn report_incidents_writes_a_pdf_a_with_the_narrative_0600() {
+    let (tmp, dir, _, _) = store_with_photo();
+    let pdf = tmp.path().join("report.pdf");
+    let v = ok(
+        &dir,
+        &[
+            OsStr::new("report"),
+            "incidents".as_ref(),
+            "--out".as_ref(),
+            pdf.as_os_str(),
+            "--team".as_ref(),
+            "Alpha".as_ref(),
+        ],
+    );
+    assert!(v["bytes"].as_u64().unwrap() > 1000);
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.7"));
+    assert_eq!(
+        std::fs::metadata(&pdf).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (tests/lib/setup.sh installs poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("grey van opposite the entrance"), "{text}");
+    assert!(text.contains("Alpha"));
+    // An existing file is refused and left as it was; an unknown walk is an error.
+    let o = vigil(
+        &dir,
+        &[
+            OsStr::new("report"),
+            "incidents".as_ref(),
+            "--out".as_ref(),
+            pdf.as_os_str(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(&pdf).unwrap(), bytes);
+    let o = vigil(
+        &dir,
+        &[
+            OsStr::new("report"),
+            "walk".as_ref(),
+            "no-such-walk".as_ref(),
+            "--out".as_ref(),
+            tmp.path().join("walk.pdf").as_os_str(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(!tmp.path().join("walk.pdf").exists());
+}

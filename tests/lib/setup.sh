@@ -135,6 +135,9 @@ setup_all() {
     # android/: Maven builds presentation, ui and desktop; Skia's Linux library links libGL
     # even for CPU raster rendering, and the rendered screens need fonts.
     ensure_apt maven libgl1 fontconfig fonts-dejavu-core
+    # The PDF reports (report/): fonts for Latin, Cyrillic, Arabic (Noto) and CJK (WenQuanYi
+    # Micro Hei, 5 MB against Noto CJK's 90 MB); pdftotext/pdftoppm/pdffonts read them back.
+    ensure_apt fonts-noto-core fonts-wqy-microhei poppler-utils
     command -v pip3 >/dev/null 2>&1 || python3 -m pip --version >/dev/null 2>&1 || ensure_apt python3-pip
     ensure_kotlin_parser
     ensure_examiner_python

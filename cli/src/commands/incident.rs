@@ -228,7 +228,7 @@ fn utf8(flag: &str, s: Option<OsString>) -> Result<Option<String>, CliError> {
     .transpose()
 }
 
-fn instant(flag: &str, s: &str) -> Result<DateTime<chrono::FixedOffset>, CliError> {
+pub(crate) fn instant(flag: &str, s: &str) -> Result<DateTime<chrono::FixedOffset>, CliError> {
     DateTime::parse_from_rfc3339(s)
         .map_err(|_| CliError::Usage(format!("--{flag}: not an RFC 3339 time")))
 }

@@ -2,6 +2,7 @@
 
 pub mod advance;
 pub mod incident;
+pub mod report;
 pub mod store;
 pub mod sync;
 
