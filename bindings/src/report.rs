@@ -46,11 +46,11 @@ fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, IncidentError> {
 }
 
 fn write(path: &str, pdf: &[u8]) -> Result<(), IncidentError> {
-    vigil_core::evidence::files::write_new(Path::new(path), |w| w.write_all(pdf), |e| e).map_err(
-        |e| IncidentError::Io {
+    vigil_core::files::write_new(Path::new(path), |w| w.write_all(pdf), |e| e).map_err(|e| {
+        IncidentError::Io {
             reason: format!("{:?}", e.kind()),
-        },
-    )
+        }
+    })
 }
 
 /// Writes the incident report to a new file at `path` (0600): the incidents given (all

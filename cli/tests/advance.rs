@@ -1,29 +1,17 @@
 //! `vigil venue|haven|route|checklist`, run as a user or a script would run them, on a
 //! real encrypted store and the core's GPX fixtures.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const PASS: &str = "advance test passphrase";
 
 fn vigil_with_stdin(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    c.arg("--data-dir").arg(dir).args(args);
-    c.env("VIGIL_PASSPHRASE", PASS)
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(Some(PASS))
         .env("VIGIL_OFFICER", "PS Hale")
-        .env_remove("VIGIL_NEW_PASSPHRASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("run vigil");
-    {
-        let mut pipe = child.stdin.take().expect("stdin");
-        if let Some(s) = stdin {
-            pipe.write_all(s.as_bytes()).expect("write stdin");
-        }
-    }
-    child.wait_with_output().expect("vigil output")
+        .stdin(stdin)
+        .run(args)
 }
 
 fn vigil(dir: &Path, args: &[&str]) -> Output {

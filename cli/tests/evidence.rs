@@ -9,13 +9,9 @@ use std::process::{Command, Output};
 const PASS: &str = "evidence test passphrase";
 
 fn vigil<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("VIGIL_PASSPHRASE", PASS)
-        .output()
-        .expect("run vigil")
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(Some(PASS))
+        .run(args)
 }
 
 fn ok<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> serde_json::Value {

@@ -3,21 +3,17 @@
 //! passphrase at `init` exited 1), with the JSON error kind saying what.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const PASS: &str = "exit codes test passphrase";
 
 fn vigil_env(dir: &Path, pass: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--json")
-        .args(args)
-        .env("VIGIL_PASSPHRASE", pass)
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(Some(pass))
         .env("VIGIL_OFFICER", "PS Hale")
-        .env_remove("VIGIL_NEW_PASSPHRASE")
-        .output()
-        .expect("run vigil")
+        .run(&all)
 }
 
 fn init(dir: &Path, pass: &str) -> Output {

@@ -10,15 +10,9 @@ use std::process::{Command, Output};
 const PASS: &str = "full-disk-pass";
 
 fn vigil(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("VIGIL_PASSPHRASE", PASS)
-        .env_remove("VIGIL_NEW_PASSPHRASE")
-        .env_remove("VIGIL_WAIT")
-        .output()
-        .expect("run vigil")
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(Some(PASS))
+        .run(args)
 }
 
 fn ok(o: &Output) -> serde_json::Value {

@@ -3,20 +3,15 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use vigil_core::testing::RawConnection;
 
 const PASS: &str = "incident test passphrase";
 
 fn vigil<S: AsRef<OsStr>>(dir: &Path, pass: Option<&str>, args: &[S]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    c.arg("--data-dir").arg(dir).args(args);
-    c.env_remove("VIGIL_PASSPHRASE")
-        .env_remove("VIGIL_NEW_PASSPHRASE");
-    if let Some(p) = pass {
-        c.env("VIGIL_PASSPHRASE", p);
-    }
-    c.output().expect("run vigil")
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(pass)
+        .run(args)
 }
 
 fn ok(dir: &Path, args: &[&str]) -> serde_json::Value {

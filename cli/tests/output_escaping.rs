@@ -4,20 +4,15 @@
 //! officer's terminal.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const PASS: &str = "escaping test passphrase";
 
 fn vigil(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("VIGIL_PASSPHRASE", PASS)
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(Some(PASS))
         .env("VIGIL_OFFICER", "PS Hale")
-        .env_remove("VIGIL_NEW_PASSPHRASE")
-        .output()
-        .expect("run vigil")
+        .run(args)
 }
 
 fn ok(o: Output) -> String {

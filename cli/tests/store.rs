@@ -5,15 +5,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn vigil(dir: &Path, pass: Option<&str>, args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    c.arg("--data-dir").arg(dir).args(args);
-    c.env_remove("VIGIL_PASSPHRASE")
-        .env_remove("VIGIL_NEW_PASSPHRASE")
-        .env_remove("VIGIL_WAIT");
-    if let Some(p) = pass {
-        c.env("VIGIL_PASSPHRASE", p);
-    }
-    c.output().expect("run vigil")
+    vigil_testkit::cli::vigil(env!("CARGO_BIN_EXE_vigil"), dir)
+        .pass(pass)
+        .run(args)
 }
 
 fn init(dir: &Path, pass: &str, extra: &[&str]) {

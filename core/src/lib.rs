@@ -21,7 +21,7 @@ mod error;
 pub mod evidence;
 #[cfg(feature = "uniffi")]
 mod ffi;
-mod files;
+pub mod files;
 pub mod incident;
 mod keyfile;
 pub mod passphrase;

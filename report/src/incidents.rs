@@ -270,7 +270,10 @@ fn history(doc: &mut Doc, s: &IncidentSection) {
         doc.text(
             &format!(
                 "entry {}  device {}  seq {}\nhash {}",
-                h.entry_id, h.device_id, h.seq, h.hash
+                h.entry_id,
+                h.device_id,
+                h.seq,
+                hex::encode(&h.hash)
             ),
             SMALL,
             8.0,

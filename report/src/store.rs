@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use vigil_core::advance::{self, HavenFilter, Position, WalkSubject};
-use vigil_core::incident::{anchor, ExportScope, IncidentFilter, IncidentLog, Page};
+use vigil_core::incident::{ExportScope, IncidentFilter, IncidentLog, Page};
 use vigil_core::Vault;
 
 use super::{
@@ -39,7 +39,6 @@ pub fn incidents_from_vault(
     header.period_from = from;
     header.period_to = to;
     let own = vault.db()?.device_id().to_string();
-    let public_key = vault.db()?.device_key().public_key();
     let log = IncidentLog::new(vault);
     let mut chosen: Vec<String> = ids.to_vec();
     if chosen.is_empty() {
@@ -89,13 +88,12 @@ pub fn incidents_from_vault(
         .filter(|s| s.view.device_id == own)
         .map(|s| s.view.incident_id.clone())
         .collect();
+    let receipt = log.server_receipt()?;
     let bundle = if report.ok {
         Some(log.export_bundle(&ExportScope::Incidents(own_ids))?)
     } else {
         None
     };
-    drop(log);
-    let receipt = anchor::receipt(vault.db()?.conn(), &own, &public_key)?;
     Ok(IncidentReport {
         header,
         incidents,

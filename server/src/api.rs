@@ -36,6 +36,7 @@ pub struct AppState {
 
 pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
     let console = crate::console::router(ctx.clone());
+    let clock = ctx.clone();
     Router::new()
         .route(paths::HEALTH, get(|| async { "ok" }))
         .route(paths::ENROLL, post(enroll))
@@ -46,7 +47,6 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
         .route(paths::BLOB_GET, post(blob_get))
         .route_layer(axum::middleware::from_fn(log_refusal))
         .fallback(unknown_route)
-        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(AppState {
             ctx,
@@ -54,6 +54,8 @@ pub fn router(ctx: Arc<Ctx>, body_limit: usize) -> Router {
             enroll: Arc::new(EnrollThrottle::new(EnrollLimits::default())),
         })
         .merge(console)
+        // After the merge, so the console's routes answer a wrong method the same way.
+        .method_not_allowed_fallback(move || wrong_method(clock.clone()))
 }
 
 /// Logs every refused request (4xx) with its route, status, error code and reason, so an
@@ -85,8 +87,8 @@ async fn unknown_route(State(s): State<AppState>) -> Response {
 
 /// A route asked with a method it does not take (a GET of `/v1/push`): 405
 /// `method_not_allowed`, with the `Allow` header axum adds and the server's time.
-async fn wrong_method(State(s): State<AppState>) -> Response {
-    ServerError::MethodNotAllowed.into_response_at(s.ctx.now_ms())
+async fn wrong_method(ctx: Arc<Ctx>) -> Response {
+    ServerError::MethodNotAllowed.into_response_at(ctx.now_ms())
 }
 
 fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ServerError> {

@@ -12,37 +12,13 @@ use common::{post_json, Device, TestServer};
 use serde_json::json;
 use vigil_core::clock::now_ms;
 use vigil_core::clock::Hlc;
-use vigil_core::incident::{AttachmentRef, Category, IncidentError, IncidentLog, Report};
+use vigil_core::incident::{IncidentError, IncidentLog};
 use vigil_core::sync::protocol::{
     paths, BlobOp, BlobRef, BlobRequest, PushBatch, PushEntry, BLOB_CHUNK,
 };
 use vigil_core::sync::transport::{HttpTransport, Response, TransportError};
 use vigil_core::sync::{SyncError, Transport};
 use vigil_core::testing::RawConnection;
-
-/// Deterministic bytes that do not compress: a photo stand-in.
-fn photo(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-fn log_with_photo(d: &mut Device, bytes: &[u8]) -> (String, AttachmentRef) {
-    let mut log = IncidentLog::new(&mut d.vault);
-    let mut r = Report::quick(Category::SuspiciousActivity, None);
-    r.narrative = "Man photographing the motorcade bay".into();
-    let id = log.log(r).unwrap().incident_id;
-    let (aref, _) = log
-        .attach(&id, &mut &bytes[..], "image/jpeg", None)
-        .unwrap();
-    (id, aref)
-}
 
 fn read(d: &mut Device, id: &str) -> Result<Vec<u8>, IncidentError> {
     let log = IncidentLog::new(&mut d.vault);
@@ -65,13 +41,13 @@ fn photos_reach_teammates_whole_verified_and_readable() {
     let (mut a, mut b, team) = pair(&server);
     // Sizes around the chunk: a few bytes, exactly one chunk, several chunks and a tail.
     let photos = [
-        photo(1, 10),
-        photo(2, BLOB_CHUNK),
-        photo(3, 3 * BLOB_CHUNK + 777),
+        vigil_testkit::photo(1, 10),
+        vigil_testkit::photo(2, BLOB_CHUNK),
+        vigil_testkit::photo(3, 3 * BLOB_CHUNK + 777),
     ];
     let mut sent = Vec::new();
     for p in &photos {
-        sent.push(log_with_photo(&mut a, p));
+        sent.push(a.log_with_photo(p));
     }
     assert_eq!(a.status().attachments_to_upload, 3);
     let r = a.sync().unwrap();
@@ -171,8 +147,8 @@ fn a_record_naming_a_blob_the_server_lacks_is_refused_whole() {
 fn a_cut_upload_resumes_where_the_server_copy_ends() {
     let server = TestServer::start();
     let (mut a, mut b, team) = pair(&server);
-    let bytes = photo(7, 3 * BLOB_CHUNK + 5);
-    let (_, aref) = log_with_photo(&mut a, &bytes);
+    let bytes = vigil_testkit::photo(7, 3 * BLOB_CHUNK + 5);
+    let (_, aref) = a.log_with_photo(&bytes);
     let name = sealed_name(&mut a, &aref.id);
 
     let proxy = FaultProxy::start(server.addr);
@@ -238,8 +214,8 @@ fn a_cut_download_resumes_from_the_partial_file() {
     let server = TestServer::start();
     let (mut a, mut b, _team) = pair(&server);
     // Three ranges of at most 1 MiB.
-    let bytes = photo(9, 2 * 1024 * 1024 + 4321);
-    let (_, aref) = log_with_photo(&mut a, &bytes);
+    let bytes = vigil_testkit::photo(9, 2 * 1024 * 1024 + 4321);
+    let (_, aref) = a.log_with_photo(&bytes);
     a.sync().unwrap();
 
     let proxy = FaultProxy::start(server.addr);
@@ -275,8 +251,8 @@ fn a_cut_download_resumes_from_the_partial_file() {
 fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays() {
     let server = TestServer::start();
     let (mut a, mut b, _team) = pair(&server);
-    let bytes = photo(11, 5000);
-    let (incident, aref) = log_with_photo(&mut a, &bytes);
+    let bytes = vigil_testkit::photo(11, 5000);
+    let (incident, aref) = a.log_with_photo(&bytes);
     a.sync().unwrap();
     // Damage the stored chunk behind the server's back.
     let db = server.raw_db();
@@ -318,7 +294,7 @@ fn blobs_are_team_scoped_and_signed() {
     let other_team = server.new_team("Bravo");
     let mut c = Device::new(&server.url());
     c.enroll(&server, &other_team, "C");
-    let (_, aref) = log_with_photo(&mut a, &photo(13, 2000));
+    let (_, aref) = a.log_with_photo(&vigil_testkit::photo(13, 2000));
     a.sync().unwrap();
     let name = sealed_name(&mut a, &aref.id);
     let t = server.transport();
@@ -418,8 +394,8 @@ fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bou
     const OTHER: usize = 8_500;
     let mut refs = Vec::new();
     for i in 0..PHOTOS {
-        let bytes = photo(100 + i as u64, 20_000 + (i * 97) % 40_000);
-        refs.push((log_with_photo(&mut a, &bytes).1, bytes.len()));
+        let bytes = vigil_testkit::photo(100 + i as u64, 20_000 + (i * 97) % 40_000);
+        refs.push((a.log_with_photo(&bytes).1, bytes.len()));
     }
     a.db()
         .write(|w| {
@@ -474,10 +450,13 @@ fn the_server_database_is_encrypted_at_rest() {
     let (mut a, mut b, _team) = pair(&server);
     let marker = "MARKER-ZEBRA-7741";
     let mut log = IncidentLog::with_officer(&mut a.vault, Some("Sergeant Quill".into())).unwrap();
-    let mut r = Report::quick(Category::HostileSurveillance, None);
+    let mut r = vigil_core::incident::Report::quick(
+        vigil_core::incident::Category::HostileSurveillance,
+        None,
+    );
     r.narrative = format!("Watcher by the gate {marker}");
     let id = log.log(r).unwrap().incident_id;
-    let bytes = photo(21, 70_000);
+    let bytes = vigil_testkit::photo(21, 70_000);
     log.attach(&id, &mut &bytes[..], "image/jpeg", None)
         .unwrap();
     a.sync().unwrap();

@@ -13,33 +13,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{Device, TestServer};
-use vigil_core::incident::{AttachmentRef, Category, IncidentLog, Report};
+use vigil_core::incident::{AttachmentRef, IncidentLog};
 use vigil_core::sync::protocol::{decode_blob_put, paths, BlobStatusReply};
 use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{Response, Transport, TransportError};
-
-fn photo(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-fn log_with_photo(d: &mut Device, bytes: &[u8]) -> (String, AttachmentRef) {
-    let mut log = IncidentLog::new(&mut d.vault);
-    let mut r = Report::quick(Category::SuspiciousActivity, None);
-    r.narrative = "Man photographing the motorcade bay".into();
-    let id = log.log(r).unwrap().incident_id;
-    let (aref, _) = log
-        .attach(&id, &mut &bytes[..], "image/jpeg", None)
-        .unwrap();
-    (id, aref)
-}
 
 /// What the server's copy is made to look like.
 #[derive(Clone, Copy)]
@@ -99,8 +76,8 @@ fn nonsense_is_restarted_from_zero(lie: Lie) {
     let mut b = Device::new(&server.url());
     a.enroll(&server, &team, "A");
     b.enroll(&server, &team, "B");
-    let bytes = photo(3, 700 * 1024);
-    let (_, aref) = log_with_photo(&mut a, &bytes);
+    let bytes = vigil_testkit::photo(3, 700 * 1024);
+    let (_, aref) = a.log_with_photo(&bytes);
     let puts = Arc::new(Mutex::new(Vec::new()));
     a.engine = vigil_core::team::engine(Box::new(Liar {
         inner: server.transport(),
@@ -147,7 +124,7 @@ fn a_blob_refused_for_good_blocks_only_its_own_change() {
     let team = server.new_team("Alpha");
     let mut a = Device::new(&server.url());
     a.enroll(&server, &team, "A");
-    let (_, aref) = log_with_photo(&mut a, &photo(5, 40 * 1024));
+    let (_, aref) = a.log_with_photo(&vigil_testkit::photo(5, 40 * 1024));
     let after = common::log(&mut a, "Grey van opposite the entrance");
     assert!(!after.is_empty());
     // The sealed file disappears from the device before it was sent.
@@ -192,8 +169,10 @@ fn text_goes_first_and_photos_follow() {
     let mut b = Device::new(&server.url());
     a.enroll(&server, &team, "A");
     b.enroll(&server, &team, "B");
-    let photos: Vec<Vec<u8>> = (0..3).map(|i| photo(10 + i, 200 * 1024)).collect();
-    let refs: Vec<AttachmentRef> = photos.iter().map(|p| log_with_photo(&mut a, p).1).collect();
+    let photos: Vec<Vec<u8>> = (0..3)
+        .map(|i| vigil_testkit::photo(10 + i, 200 * 1024))
+        .collect();
+    let refs: Vec<AttachmentRef> = photos.iter().map(|p| a.log_with_photo(p).1).collect();
 
     a.engine = vigil_core::team::engine(Box::new(server.transport())).text_only(true);
     let r = a.sync().unwrap();

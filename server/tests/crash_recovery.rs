@@ -24,26 +24,13 @@ use std::time::Duration;
 
 use common::Device;
 use ring::digest;
-use vigil_core::incident::{AttachmentRef, Category, IncidentLog, Report};
+use vigil_core::incident::IncidentLog;
 use vigil_core::sync::protocol::BlobRef;
 use vigil_core::sync::transport::HttpTransport;
 use vigil_core::testing::RawConnection;
 use vigil_server::Storage;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
-
-/// Deterministic bytes that do not compress: a photo stand-in.
-fn photo(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 /// The `vigil-server` binary on a data directory (and, with the `postgres` feature, a
 /// PostgreSQL cluster), on a fixed loopback port so a restart is found at the same place.
@@ -371,17 +358,6 @@ fn team() -> Team {
     }
 }
 
-/// Logs an incident with `bytes` attached on `d`.
-fn log_with_photo(d: &mut Device, bytes: &[u8]) -> AttachmentRef {
-    let mut log = IncidentLog::new(&mut d.vault);
-    let mut r = Report::quick(Category::SuspiciousActivity, None);
-    r.narrative = "Man photographing the motorcade bay".into();
-    let id = log.log(r).expect("log").incident_id;
-    log.attach(&id, &mut &bytes[..], "image/jpeg", None)
-        .expect("attach")
-        .0
-}
-
 fn read(d: &mut Device, id: &str) -> Vec<u8> {
     let log = IncidentLog::new(&mut d.vault);
     let mut out = Vec::new();
@@ -407,9 +383,9 @@ fn sealed_name(d: &mut Device, id: &str) -> BlobRef {
 
 fn photos() -> Vec<Vec<u8>> {
     vec![
-        photo(11, 300_000),
-        photo(12, 2_500_000),
-        photo(13, 1_100_000),
+        vigil_testkit::photo(11, 300_000),
+        vigil_testkit::photo(12, 2_500_000),
+        vigil_testkit::photo(13, 1_100_000),
     ]
 }
 
@@ -438,11 +414,11 @@ fn killing_the_server_during_uploads_never_wedges_a_device_and_loses_nothing() {
     let mut t = team();
     // Eight photos of one to three chunks: eight last chunks to kill at.
     let photos: Vec<Vec<u8>> = (0..8u64)
-        .map(|i| photo(40 + i, 150_000 + 80_000 * i as usize))
+        .map(|i| vigil_testkit::photo(40 + i, 150_000 + 80_000 * i as usize))
         .collect();
     let mut sent = Vec::new();
     for p in &photos {
-        let aref = log_with_photo(&mut t.a, p);
+        let aref = t.a.log_with_photo(p).1;
         let name = sealed_name(&mut t.a, &aref.id);
         sent.push((aref, name));
     }
@@ -520,7 +496,7 @@ fn killing_the_server_or_cutting_answers_during_downloads_loses_nothing() {
     let photos = photos();
     let mut sent = Vec::new();
     for p in &photos {
-        sent.push(log_with_photo(&mut t.a, p));
+        sent.push(t.a.log_with_photo(p).1);
     }
     t.a.sync().expect("upload");
     assert_eq!(t.a.status().pending, 0);
@@ -567,8 +543,8 @@ fn killing_the_server_or_cutting_answers_during_downloads_loses_nothing() {
 #[test]
 fn every_refusal_is_logged_with_its_route_and_reason_and_no_content() {
     let mut t = team();
-    let bytes = photo(21, 300_000);
-    let aref = log_with_photo(&mut t.a, &bytes);
+    let bytes = vigil_testkit::photo(21, 300_000);
+    let aref = t.a.log_with_photo(&bytes).1;
     let name = sealed_name(&mut t.a, &aref.id);
     // A chunk out of place: 409 blob_offset.
     let chunk = vec![7u8; 1000];
@@ -628,8 +604,8 @@ fn every_refusal_is_logged_with_its_route_and_reason_and_no_content() {
 #[test]
 fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_answered() {
     let mut t = team();
-    let bytes = photo(31, 600_000);
-    let aref = log_with_photo(&mut t.a, &bytes);
+    let bytes = vigil_testkit::photo(31, 600_000);
+    let aref = t.a.log_with_photo(&bytes).1;
     let name = sealed_name(&mut t.a, &aref.id);
     t.a.sync().expect("upload");
     // The state an older release could leave: every byte held, not complete.

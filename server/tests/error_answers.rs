@@ -122,6 +122,11 @@ fn a_route_asked_with_the_wrong_method_is_405_with_allow_and_the_servers_time() 
             b"POST /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             "GET,HEAD",
         ),
+        // The web console's routes too (before any session check).
+        (
+            b"DELETE /console/audit HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            "GET,HEAD",
+        ),
     ] {
         let before = now_ms();
         let (status, headers, body) = exchange(s.addr, request);

@@ -108,19 +108,6 @@ fn throttling_relay(upstream: SocketAddr, bytes_per_s: u64) -> SocketAddr {
     addr
 }
 
-/// Deterministic bytes that do not compress: a photo stand-in.
-fn photo(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 fn device(url: &str) -> Device {
     let mut d = Device::new(url);
     // Generous: the link is slow, not broken.
@@ -194,7 +181,7 @@ fn scenario(kbit: u32, through_relay: bool, photo_lens: &[usize], whole: bool) -
     let photos: Vec<Vec<u8>> = photo_lens
         .iter()
         .enumerate()
-        .map(|(i, len)| photo(i as u64 + 1, *len))
+        .map(|(i, len)| vigil_testkit::photo(i as u64 + 1, *len))
         .collect();
     let mut sent: Vec<AttachmentRef> = Vec::new();
     for i in 0..20 {

@@ -1,5 +1,6 @@
 //! What Vigil's tests and benchmarks share, written once: the insecure-but-fast KDF
-//! choice, temporary vaults on disk, and a throwaway PostgreSQL cluster ([`pg`]).
+//! choice, temporary vaults on disk, a throwaway PostgreSQL cluster ([`pg`]) and the CLI
+//! runner ([`cli`]).
 //! Dev-only (`publish = false`): the apps, the CLI and the server never link it.
 
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use tempfile::TempDir;
 use vigil_core::{KdfChoice, KdfParams, Vault};
 
+pub mod cli;
 pub mod pg;
 
 /// The passphrase of the vaults made here.
@@ -36,4 +38,18 @@ pub fn temp_vault() -> (TempDir, Vault) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let vault = vault_in(dir.path(), PASSPHRASE);
     (dir, vault)
+}
+
+/// Deterministic bytes that do not compress, `len` of them: a photo stand-in for
+/// attachment tests (the same `seed` gives the same bytes).
+pub fn photo(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
 }

@@ -131,6 +131,8 @@ setup_all() {
     ensure_apt iproute2
     # The docs' examples (tests/docs-examples) read `--json` output with jq.
     ensure_apt jq
+    # fuzz/ (libfuzzer-sys) compiles libFuzzer's C++ with the system compiler.
+    ensure_apt g++
     ensure_kotlinc
     # android/: Maven builds presentation, ui and desktop; Skia's Linux library links libGL
     # even for CPU raster rendering, and the rendered screens need fonts.

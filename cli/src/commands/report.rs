@@ -72,7 +72,7 @@ fn fonts(dirs: &[PathBuf]) -> Result<Fonts, CliError> {
 }
 
 fn write(path: &Path, pdf: &[u8], out: &Output, what: &str) -> Result<(), CliError> {
-    vigil_core::evidence::files::write_new(path, |w| w.write_all(pdf), |e| e)
+    vigil_core::files::write_new(path, |w| w.write_all(pdf), |e| e)
         .map_err(|e| io_error(path, &e))?;
     out.print(&json!({"written": path, "bytes": pdf.len()}), || {
         format!(

@@ -474,6 +474,17 @@ impl<'a> IncidentLog<'a> {
         signed.ok_or(IncidentError::UnknownAttachment)
     }
 
+    /// The team server's latest receipt for this device's chain, with the server key that
+    /// signed it (`None` before the first anchored sync).
+    pub fn server_receipt(&self) -> IncidentResult<Option<anchor::StoredReceipt>> {
+        let db = self.db()?;
+        Ok(anchor::receipt(
+            db.conn(),
+            db.device_id(),
+            &db.device_key().public_key(),
+        )?)
+    }
+
     /// A signed JSON bundle of this device's chain, disclosing the incidents in `scope`.
     /// Refused when the local chain does not verify.
     pub fn export_bundle(&self, scope: &ExportScope) -> IncidentResult<Vec<u8>> {

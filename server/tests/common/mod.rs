@@ -141,6 +141,24 @@ pub struct Device {
 }
 
 impl Device {
+    /// Logs an incident with `bytes` attached (a photo); its id and the attachment.
+    pub fn log_with_photo(
+        &mut self,
+        bytes: &[u8],
+    ) -> (String, vigil_core::incident::AttachmentRef) {
+        let mut log = vigil_core::IncidentLog::new(&mut self.vault);
+        let mut r = vigil_core::incident::Report::quick(
+            vigil_core::incident::Category::SuspiciousActivity,
+            None,
+        );
+        r.narrative = "Man photographing the motorcade bay".into();
+        let id = log.log(r).expect("log").incident_id;
+        let (aref, _) = log
+            .attach(&id, &mut &bytes[..], "image/jpeg", None)
+            .expect("attach");
+        (id, aref)
+    }
+
     pub fn new(url: &str) -> Device {
         Self::with_timeout(url, Duration::from_secs(5))
     }

@@ -108,22 +108,32 @@ final class SyncViewModel {
     private func load() {
         Task {
             do {
-                let (status, quarantined) = try await vigil.run { v in
-                    let client = try v.sync()
-                    return (try client.status(), try client.quarantined())
-                }
-                state.indicator = SyncIndicator.of(status, time)
-                state.team = status.teamId
-                state.server = status.serverUrl
-                state.quarantined = quarantined.map { q in
-                    QuarantinedRow(what: Self.kindWords(q.kind), reason: q.lastError ?? "Refused by the server", attempts: Int(q.attempts))
-                }
-                state.loading = false
+                let snap = try await vigil.run { v in try Self.snapshot(v) }
+                state = with(state, snap)
             } catch {
                 state.loading = false
                 state.error = CoreWords.of(error)
             }
         }
+    }
+
+    /// The status and the refused items, read together (blocking: on the core's queue).
+    private nonisolated static func snapshot(_ v: Vigil) throws -> (SyncStatus, [OutboxEntry]) {
+        let client = try v.sync()
+        return (try client.status(), try client.quarantined())
+    }
+
+    private func with(_ s: SyncState, _ snap: (SyncStatus, [OutboxEntry])) -> SyncState {
+        let (status, quarantined) = snap
+        var next = s
+        next.indicator = SyncIndicator.of(status, time)
+        next.team = status.teamId
+        next.server = status.serverUrl
+        next.quarantined = quarantined.map { q in
+            QuarantinedRow(what: Self.kindWords(q.kind), reason: q.lastError ?? "Refused by the server", attempts: Int(q.attempts))
+        }
+        next.loading = false
+        return next
     }
 
     private func enroll() {
@@ -158,16 +168,23 @@ final class SyncViewModel {
         Task {
             do {
                 // The client is taken under the core's lock; the network call runs without it.
-                let r = try await vigil.run { v in try v.sync().syncNow() }
+                // The report and the status after it, in one update: the screen never shows
+                // "Synced" beside the counts from before.
+                let (r, snap) = try await vigil.run { v in
+                    let report = try v.sync().syncNow()
+                    return (report, try Self.snapshot(v))
+                }
                 var parts = ["\(r.pushed) sent", "\(r.pulled) received"]
                 if r.quarantined > 0 { parts.append("\(r.quarantined) refused") }
-                state.busy = false
-                state.message = "Synced: " + parts.joined(separator: ", ") + "."
+                var next = with(state, snap)
+                next.busy = false
+                next.message = "Synced: " + parts.joined(separator: ", ") + "."
+                state = next
+                load()
             } catch {
                 state.busy = false
                 state.error = CoreWords.of(error)
             }
-            load()
         }
     }
 

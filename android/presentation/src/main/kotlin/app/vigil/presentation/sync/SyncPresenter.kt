@@ -97,22 +97,28 @@ class SyncPresenter(
     private fun load() {
         launch {
             try {
-                val (status, quarantined) = core { vigil.sync().let { it.status() to it.quarantined() } }
-                set {
-                    it.copy(
-                        indicator = SyncIndicator.of(status, time),
-                        team = status.teamId,
-                        server = status.serverUrl,
-                        quarantined = quarantined.map { q ->
-                            QuarantinedRow(kindWords(q.kind), q.lastError ?: "Refused by the server", q.attempts.toInt())
-                        },
-                        loading = false,
-                    )
-                }
+                val snap = core { snapshot() }
+                set { it.with(snap) }
             } catch (e: Exception) {
                 set { it.copy(loading = false, error = CoreWords.of(e)) }
             }
         }
+    }
+
+    /** The status and the refused items, read together (blocking: on IO). */
+    private fun snapshot() = vigil.sync().let { it.status() to it.quarantined() }
+
+    private fun SyncState.with(snap: Pair<app.vigil.core.model.SyncStatus, List<app.vigil.core.OutboxEntry>>): SyncState {
+        val (status, quarantined) = snap
+        return copy(
+            indicator = SyncIndicator.of(status, time),
+            team = status.teamId,
+            server = status.serverUrl,
+            quarantined = quarantined.map { q ->
+                QuarantinedRow(kindWords(q.kind), q.lastError ?: "Refused by the server", q.attempts.toInt())
+            },
+            loading = false,
+        )
     }
 
     private fun enroll() {
@@ -138,17 +144,19 @@ class SyncPresenter(
         set { it.copy(busy = true, error = null, message = null) }
         launch {
             try {
-                val r = core { vigil.sync().syncNow() }
+                // The report and the status after it, in one update: the screen never shows
+                // "Synced" beside the counts from before.
+                val (r, snap) = core { vigil.sync().syncNow() to snapshot() }
                 val parts = buildList {
                     add("${r.pushed} sent")
                     add("${r.pulled} received")
                     if (r.quarantined > 0u) add("${r.quarantined} refused")
                 }
-                set { it.copy(busy = false, message = "Synced: " + parts.joinToString(", ") + ".") }
+                set { it.with(snap).copy(busy = false, message = "Synced: " + parts.joinToString(", ") + ".") }
             } catch (e: Exception) {
                 set { it.copy(busy = false, error = CoreWords.of(e)) }
+                load()
             }
-            load()
         }
     }
 

@@ -67,7 +67,7 @@ class TwoDevicesTest {
                     val sentA = syncA.state.awaitState { it.message != null && !it.busy }
                     assertNull(sentA.error)
                     assertTrue(sentA.message!!.startsWith("Synced:"), sentA.message)
-                    syncA.state.awaitState { it.indicator.line.startsWith("All sent") }
+                    assertTrue(sentA.indicator.line.startsWith("All sent"), "the report and the status after it, together: ${sentA.indicator.line}")
 
                     syncB.onIntent(SyncIntent.SyncNow)
                     val gotB = syncB.state.awaitState { it.message != null && !it.busy }
