@@ -81,10 +81,11 @@ impl Drop for FaultProxy {
     }
 }
 
-/// Reads one HTTP message (headers, then Content-Length bytes of body).
-fn read_message(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+/// Reads one HTTP/1.1 message (headers, then Content-Length bytes of body): the bytes and
+/// where the body starts. Shared with the relay of crash_recovery.rs.
+pub fn read_message(s: &mut TcpStream) -> std::io::Result<(Vec<u8>, usize)> {
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
+    let mut chunk = [0u8; 16384];
     let header_end = loop {
         if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break p + 4;
@@ -108,13 +109,13 @@ fn read_message(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    Ok(buf)
+    Ok((buf, header_end))
 }
 
 fn exchange(upstream: SocketAddr, request: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut up = TcpStream::connect(upstream)?;
     up.write_all(request)?;
-    let resp = read_message(&mut up)?;
+    let resp = read_message(&mut up)?.0;
     let _ = up.shutdown(Shutdown::Both);
     Ok(resp)
 }
@@ -135,25 +136,25 @@ fn handle(
             let _ = client.shutdown(Shutdown::Both);
         }
         Some(Fault::CutResponse(n)) => {
-            let req = read_message(&mut client)?;
+            let req = read_message(&mut client)?.0;
             let resp = exchange(upstream, &req)?;
             client.write_all(&resp[..n.min(resp.len())])?;
             let _ = client.shutdown(Shutdown::Both);
         }
         Some(Fault::Delay(d)) => {
-            let req = read_message(&mut client)?;
+            let req = read_message(&mut client)?.0;
             let resp = exchange(upstream, &req)?;
             thread::sleep(d);
             let _ = client.write_all(&resp);
             let _ = client.shutdown(Shutdown::Both);
         }
         Some(Fault::Respond(raw)) => {
-            let _ = read_message(&mut client)?;
+            let _ = read_message(&mut client)?.0;
             client.write_all(raw.as_bytes())?;
             let _ = client.shutdown(Shutdown::Both);
         }
         Some(Fault::Forward) | None => {
-            let req = read_message(&mut client)?;
+            let req = read_message(&mut client)?.0;
             let resp = exchange(upstream, &req)?;
             client.write_all(&resp)?;
             let _ = client.shutdown(Shutdown::Both);
