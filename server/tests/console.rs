@@ -853,6 +853,78 @@ fn a_leader_exports_the_signed_entries_of_a_selection_and_a_viewer_cannot() {
     assert_eq!(r.status, 403);
 }
 
+/// The text of a PDF, as poppler's `pdftotext` reads it (one space between words).
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, tests/lib/setup.sh)");
+    assert!(out.status.success(), "pdftotext refused the PDF");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_leader_downloads_the_pdf_report_of_a_selection_and_a_viewer_cannot() {
+    let server = TestServer::start();
+    let (team, mut d, id) = team_with_incident(&server, "Alpha");
+    common::log(&mut d, "a second, unrelated report");
+    d.sync().expect("sync");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+    let mut b = signed_in(&server, "lead");
+
+    // Without the form's token nothing is made.
+    let r = b.post(
+        "/console/exports/report",
+        &[("csrf", "forged"), ("q", "grey van")],
+    );
+    assert_eq!(r.status, 403);
+
+    let csrf = b.csrf();
+    let r = b.post(
+        "/console/exports/report",
+        &[("csrf", &csrf), ("q", "grey van")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert!(r
+        .header("content-disposition")
+        .is_some_and(|c| c.starts_with("attachment") && c.contains(".pdf")));
+    assert!(r.body.starts_with(b"%PDF-"));
+    let text = pdf_text(&r.body);
+    assert!(
+        text.contains("Grey van opposite the entrance (Alpha)"),
+        "the narrative: {text}"
+    );
+    assert!(text.contains("Alpha"), "the team");
+    assert!(text.contains(&id), "the incident id");
+    assert!(
+        !text.contains("a second, unrelated report"),
+        "only the selection"
+    );
+    // One reporting device: its anchored head and the receipt signed now.
+    assert!(text.contains("CHAIN VERIFIED"), "{text}");
+    assert!(text.contains("Anchored by the team server seq"), "{text}");
+
+    let audit = b.get("/console/audit").text();
+    assert!(audit.contains("report"));
+    assert!(audit.contains("1 incident(s) where a word search"));
+    assert!(!audit.contains("grey"));
+
+    let mut v = signed_in(&server, "watch");
+    let csrf = v.csrf();
+    let r = v.post("/console/exports/report", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 403);
+}
+
 #[test]
 fn admin_create_user_reads_the_passphrase_from_stdin_and_prints_the_totp_uri_once() {
     use std::process::{Command, Stdio};

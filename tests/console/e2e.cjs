@@ -323,6 +323,14 @@ async function main() {
       assert(doc.devices.every((d) => d.receipt && d.public_key.length === 64), "devices");
     });
 
+    await check("a leader downloads the PDF report of the same selection", async () => {
+      const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#export-report")]);
+      assert(/\.pdf$/.test(dl.suggestedFilename()), "file name " + dl.suggestedFilename());
+      const pdf = fs.readFileSync(await dl.path());
+      assert(pdf.subarray(0, 5).toString("latin1") === "%PDF-", "a PDF");
+      assert(pdf.length > 10000, "a PDF with embedded fonts, " + pdf.length + " bytes");
+    });
+
     await check("dark colour scheme: pages stay accessible", async () => {
       await page.emulateMedia({ colorScheme: "dark" });
       for (const p of ["incidents", `incidents/${incident}`, "team", "advance"]) {

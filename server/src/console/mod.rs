@@ -8,8 +8,10 @@
 pub mod accounts;
 mod assets;
 mod export;
+mod files;
 mod live;
 mod pages;
+mod report;
 pub mod session;
 pub mod store;
 #[cfg(feature = "postgres")]
@@ -91,6 +93,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/console/advance", get(pages::advance))
         .route("/console/exports", get(pages::exports))
         .route("/console/exports/incidents", post(pages::export_incidents))
+        .route("/console/exports/report", post(pages::export_report))
         .route("/console/audit", get(pages::audit_log))
         .route("/console/events", get(live::events))
         .route("/console/assets/{name}", get(assets::asset))

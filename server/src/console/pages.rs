@@ -10,10 +10,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use vigil_core::incident::model::{AttachmentRef, Category, Severity};
+use vigil_core::incident::model::{Category, Severity};
 use zeroize::Zeroizing;
 
 use super::accounts;
+use super::files::{self, Opened};
 use super::session::{self, Current, LOGIN_COOKIE, SESSION_COOKIE};
 use super::store::AuditRecord;
 use super::view::{Filter, IncidentView, TeamView, WalkView};
@@ -25,9 +26,6 @@ use crate::service;
 /// The most incidents the list shows (the newest that match): a page stays small whatever
 /// the team's history; the filters narrow it.
 pub const MAX_ROWS: usize = 500;
-
-/// The largest photo the console decrypts for a page.
-pub const MAX_PHOTO_BYTES: u64 = 32 * 1024 * 1024;
 
 type PageResult = Result<Response, ServerError>;
 
@@ -912,63 +910,24 @@ pub(crate) async fn attachment(
     with_user(s, headers, move |s, cur| {
         let storage = s.ctx.storage.as_ref();
         let view = s.views.get(storage, &cur.team.id)?;
-        let signed: AttachmentRef = view
-            .incidents
-            .iter()
-            .flat_map(|i| i.report.attachments.iter())
-            .find(|a| a.id == id)
-            .cloned()
-            .ok_or(ServerError::NotFound("attachment"))?;
-        let blob = view
-            .attachments
-            .get(&id)
-            .ok_or(ServerError::NotFound("attachment"))?;
-        let state = storage
-            .blob(&cur.team.id, &blob.blob.sha256)?
-            .filter(|b| b.complete)
-            .ok_or(ServerError::NotFound("attachment file (not uploaded yet)"))?;
-        if state.size > MAX_PHOTO_BYTES {
-            return Ok(status_page(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Too large to show",
-                "This attachment is larger than the console shows; export it instead.",
-            ));
-        }
-        let mut sealed = Vec::with_capacity(state.size as usize);
-        while (sealed.len() as u64) < state.size {
-            let part = storage.blob_read(
-                &cur.team.id,
-                &blob.blob.sha256,
-                sealed.len() as u64,
-                (1u64 << 20).min(state.size - sealed.len() as u64),
-            )?;
-            if part.is_empty() {
-                return Err(ServerError::Storage("blob shorter than recorded".into()));
+        let (signed, plain) = match files::open(storage, &cur.team.id, &view, &id)? {
+            Opened::File(signed, plain) => (signed, plain),
+            Opened::TooLarge => {
+                return Ok(status_page(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Too large to show",
+                    "This attachment is larger than the console shows; export it instead.",
+                ))
             }
-            sealed.extend_from_slice(&part);
-        }
-        let key: Zeroizing<[u8; 32]> = Zeroizing::new(
-            hex::decode(&blob.file_key)
-                .ok()
-                .and_then(|k| <[u8; 32]>::try_from(k).ok())
-                .ok_or(ServerError::Storage("malformed attachment key".into()))?,
-        );
-        let mut plain = Zeroizing::new(Vec::with_capacity(signed.size as usize));
-        if vigil_core::incident::attachment::open_reader(
-            &mut sealed.as_slice(),
-            &signed,
-            &key,
-            &mut *plain,
-        )
-        .is_err()
-        {
-            return Ok(status_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Attachment refused",
-                "This file does not open, or is not the file the signed entry names \
-                 (its SHA-256 differs). It is not shown.",
-            ));
-        }
+            Opened::Refused => {
+                return Ok(status_page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Attachment refused",
+                    "This file does not open, or is not the file the signed entry names \
+                     (its SHA-256 differs). It is not shown.",
+                ))
+            }
+        };
         audit(s, cur, "attachment opened", &id)?;
         let inline = matches!(
             signed.mime.as_str(),
@@ -1207,40 +1166,33 @@ pub(crate) struct ExportForm {
     q: String,
 }
 
+impl ExportForm {
+    fn filter(&self) -> Filter {
+        Filter {
+            category: self.category.clone(),
+            severity: self.severity.clone(),
+            officer: self.officer.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            q: self.q.clone(),
+            ..Filter::default()
+        }
+    }
+}
+
 /// A leader downloads the signed entries of a selection (`export.rs`); audited.
 pub(crate) async fn export_incidents(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
     Form(form): Form<ExportForm>,
 ) -> Response {
-    let filter = Filter {
-        category: form.category,
-        severity: form.severity,
-        officer: form.officer,
-        from: form.from,
-        to: form.to,
-        q: form.q,
-        ..Filter::default()
-    };
+    let filter = form.filter();
     with_form(s, headers, form.csrf, move |s, cur| {
         if !cur.is_leader() {
             return Ok(forbidden_viewer());
         }
         let (count, bytes) = super::export::incidents_json(s, cur, &filter)?;
-        let selection = filter.describe();
-        audit(
-            s,
-            cur,
-            "export",
-            &format!(
-                "{count} incident(s){}",
-                if selection.is_empty() {
-                    String::new()
-                } else {
-                    format!(" where {selection}")
-                }
-            ),
-        )?;
+        audit(s, cur, "export", &selection_words(count, &filter))?;
         let name = format!("vigil-export-{}.json", s.ctx.now_ms());
         Ok((
             [
@@ -1255,4 +1207,43 @@ pub(crate) async fn export_incidents(
             .into_response())
     })
     .await
+}
+
+/// A leader downloads the PDF incident report of a selection (`report.rs`); audited.
+pub(crate) async fn export_report(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let filter = form.filter();
+    with_form(s, headers, form.csrf, move |s, cur| {
+        if !cur.is_leader() {
+            return Ok(forbidden_viewer());
+        }
+        let (count, bytes) = super::report::incidents_pdf(s, cur, &filter)?;
+        audit(s, cur, "report", &selection_words(count, &filter))?;
+        let name = format!("vigil-report-{}.pdf", s.ctx.now_ms());
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// "3 incident(s) where severity high, a word search" for the audit log.
+fn selection_words(count: usize, filter: &Filter) -> String {
+    let selection = filter.describe();
+    if selection.is_empty() {
+        format!("{count} incident(s)")
+    } else {
+        format!("{count} incident(s) where {selection}")
+    }
 }
