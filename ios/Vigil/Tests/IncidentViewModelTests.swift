@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UIKit
 import VigilCore
 @testable import VigilIOS
 
@@ -117,6 +118,47 @@ struct IncidentDetailViewModelTests {
         #expect(!FileManager.default.fileExists(atPath: photo.path), "the plaintext copy is gone once sealed")
     }
 
+    @Test func aPhotoRowCarriesItsBytesOnceShownABrokenOrNonPhotoOneStaysText() async throws {
+        let h = try Harness(create: true)
+        defer { h.close() }
+        let receipt = try h.vigil.incidents().quickLog(category: .hostileSurveillance, location: nil)
+        let photo = h.dir.appendingPathComponent("door.png")
+        let png = try #require(testPNG())
+        try png.write(to: photo)
+        let m = IncidentDetailViewModel(vigil: h.vigil, incidentId: receipt.incidentId, time: testTime)
+        _ = try await awaitState({ m.state }) { $0.card != nil }
+        m.onIntent(.attach(capture: Capture(path: photo.path, mime: "image/png", capturedAtMillis: nil)))
+        let s = try await awaitState({ m.state }) { $0.attachments.count == 1 && !$0.busy }
+        let row = try #require(s.attachments.first)
+        #expect(row.photo)
+        #expect(s.thumbnails.isEmpty, "nothing is read before the row is on screen")
+        m.onIntent(.showThumbnail(attachmentId: row.id))
+        let shown = try await awaitState({ m.state }) { $0.thumbnails[row.id] != nil }
+        #expect(shown.thumbnails[row.id] == png, "the thumbnail is the sealed PNG, byte for byte")
+        #expect(PhotoThumbnail.decode(png, maxPixels: 16) != nil, "the sealed bytes decode as an image")
+        #expect(PhotoThumbnail.decode(Data("not an image".utf8), maxPixels: 16) == nil, "broken bytes keep the text row")
+        // The core refuses more than the cap asked for; nothing is decrypted.
+        do {
+            _ = try h.vigil.incidents().attachmentBytes(incidentId: receipt.incidentId, attachmentId: row.id, maxBytes: 10)
+            Issue.record("the core read a photo larger than the cap asked for")
+        } catch IncidentError.InvalidInput(let field, _) {
+            #expect(field == "attachment")
+        } catch {
+            Issue.record("expected InvalidInput, got \(error)")
+        }
+        // A text file is listed, never read for a thumbnail.
+        let notes = h.dir.appendingPathComponent("notes.txt")
+        try Data("plain notes".utf8).write(to: notes)
+        m.onIntent(.attach(capture: Capture(path: notes.path, mime: "text/plain", capturedAtMillis: nil)))
+        let both = try await awaitState({ m.state }) { $0.attachments.count == 2 && !$0.busy }
+        let text = try #require(both.attachments.first { $0.id != row.id })
+        #expect(!text.photo)
+        m.onIntent(.showThumbnail(attachmentId: text.id))
+        m.onIntent(.refresh)
+        let after = try await awaitState({ m.state }) { $0.chain != nil && !$0.busy }
+        #expect(Set(after.thumbnails.keys) == [row.id])
+    }
+
     @Test func anUnknownIncidentIsExplainedNotThrown() async throws {
         let h = try Harness(create: true)
         defer { h.close() }
@@ -148,6 +190,16 @@ struct IncidentsViewModelTests {
         m.onIntent(.queryChanged(text: "grey van"))
         let found = try await awaitState({ m.state }) { !$0.loading && $0.query == "grey van" }
         #expect(found.rows.map(\.id) == [van.incidentId])
+    }
+}
+
+/// A real 8 x 8 PNG, drawn by UIKit (a photo the core seals and the screen decodes).
+func testPNG() -> Data? {
+    let format = UIGraphicsImageRendererFormat()
+    format.scale = 1
+    return UIGraphicsImageRenderer(size: CGSize(width: 8, height: 8), format: format).pngData { ctx in
+        UIColor.red.setFill()
+        ctx.fill(CGRect(x: 0, y: 0, width: 8, height: 8))
     }
 }
 

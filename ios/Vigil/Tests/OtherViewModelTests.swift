@@ -101,9 +101,28 @@ struct AdvanceViewModelTests {
         w.onIntent(.check(itemId: check.id, state: .issue))
         let answered = try await awaitState({ w.state }) { $0.issues == 1 && !$0.busy }
         #expect(answered.sections.flatMap(\.items).first { $0.id == check.id }?.answer == "Issue")
+        // Raising opens a sheet with security breach / medium preselected; the officer
+        // picks the category and severity before it is filed.
         w.onIntent(.raiseIncident(itemId: check.id))
-        let afterRaise = try await awaitState({ w.state }) { $0.raisedIncidentId != nil }
-        let raised = try #require(afterRaise.raisedIncidentId)
-        #expect(try h.vigil.incidents().get(incidentId: raised).incidentId == raised)
+        let sheet = try await awaitState({ w.state }) { $0.raising != nil }
+        #expect(sheet.raising == RaiseDraft(itemId: check.id, category: .securityBreach, severity: .medium))
+        #expect(sheet.raiseTiles.count == 10)
+        #expect(sheet.raisedIncidentId == nil, "nothing is filed before the officer confirms")
+        w.onIntent(.cancelRaise)
+        _ = try await awaitState({ w.state }) { $0.raising == nil }
+        w.onIntent(.raiseIncident(itemId: check.id))
+        _ = try await awaitState({ w.state }) { $0.raising != nil }
+        w.onIntent(.raiseCategoryPicked(category: .hostileSurveillance))
+        w.onIntent(.raiseSeverityPicked(severity: .high))
+        _ = try await awaitState({ w.state }) { $0.raising?.severity == .high && $0.raising?.category == .hostileSurveillance }
+        w.onIntent(.confirmRaise)
+        let filed = try await awaitState({ w.state }) { $0.raisedIncidentId != nil }
+        #expect(filed.raising == nil)
+        #expect(filed.message == "Hostile surveillance incident raised in the log from this item.")
+        let raised = try #require(filed.raisedIncidentId)
+        let incident = try h.vigil.incidents().get(incidentId: raised)
+        #expect(incident.incidentId == raised)
+        #expect(incident.current.category == .hostileSurveillance)
+        #expect(incident.current.severity == .high)
     }
 }

@@ -47,7 +47,9 @@ struct IncidentDetailView: View {
             }
             if !state.attachments.isEmpty {
                 SectionTitle("Attachments")
-                ForEach(state.attachments, id: \.id) { a in RowCard(title: a.words) }
+                ForEach(state.attachments, id: \.id) { a in
+                    AttachmentCard(row: a, bytes: state.thumbnails[a.id]) { model.onIntent(.showThumbnail(attachmentId: a.id)) }
+                }
             }
             SectionTitle("History")
             ForEach(Array(state.history.enumerated()), id: \.offset) { _, h in

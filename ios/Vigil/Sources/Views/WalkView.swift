@@ -27,6 +27,11 @@ struct WalkView: View {
             }
         }
         .refreshable { await model.onIntent(.refresh) }
+        // The view model's state is the truth: the sheet closes when `raising` goes nil
+        // (Cancel, or the incident filed); swiping it away is disabled below.
+        .sheet(isPresented: .constant(state.raising != nil)) {
+            RaiseSheet(model: model)
+        }
     }
 
     @ViewBuilder private func itemView(_ item: ItemRow, _ state: WalkScreenState) -> some View {
@@ -68,7 +73,7 @@ struct WalkView: View {
                 model.onIntent(.attachPhoto(itemId: item.id, capture: $0))
             }
             if item.issue {
-                SecondaryButton(title: "Raise an incident from this") { model.onIntent(.raiseIncident(itemId: item.id)) }
+                SecondaryButton(title: "Raise an incident from this", enabled: !state.busy) { model.onIntent(.raiseIncident(itemId: item.id)) }
             }
         }
         .padding(.vertical, 4)
@@ -81,5 +86,52 @@ struct WalkView: View {
         .buttonStyle(.bordered)
         .tint(selected ? .accentColor : .secondary)
         .disabled(!enabled)
+    }
+}
+
+/// Raising an incident from an item: what happened (the quick log's ten tiles) and the
+/// severity, security breach / medium preselected; nothing is filed until "File incident".
+/// Cancel closes it. The twin of android/ui's RaiseSheet.
+struct RaiseSheet: View {
+    let model: WalkViewModel
+
+    private let columns = [GridItem(.flexible(), spacing: 12), GridItem(.flexible(), spacing: 12)]
+
+    var body: some View {
+        let state = model.state
+        ScrollView {
+            VStack(alignment: .leading, spacing: 12) {
+                if let draft = state.raising {
+                    SectionTitle("What happened")
+                    LazyVGrid(columns: columns, spacing: 12) {
+                        ForEach(state.raiseTiles, id: \.self) { tile in
+                            let selected = draft.category == tile.category
+                            Button { model.onIntent(.raiseCategoryPicked(category: tile.category)) } label: {
+                                Text(tile.label)
+                                    .font(.title3.weight(selected ? .bold : .semibold))
+                                    .multilineTextAlignment(.center)
+                                    .frame(maxWidth: .infinity, minHeight: 72)
+                            }
+                            .buttonStyle(.bordered)
+                            .tint(selected ? .accentColor : .secondary)
+                            .accessibilityAddTraits(selected ? .isSelected : [])
+                            .accessibilityIdentifier("raise-category-\(tile.label)")
+                        }
+                    }
+                    SectionTitle("Severity")
+                    ChoiceRow(choices: severityChoices(state.raiseSeverities, selected: draft.severity)) {
+                        model.onIntent(.raiseSeverityPicked(severity: $0))
+                    }
+                    ErrorLine(text: state.error)
+                    BigButton(title: "File incident", enabled: !state.busy) { model.onIntent(.confirmRaise) }
+                        .accessibilityIdentifier("raise-confirm")
+                    SecondaryButton(title: "Cancel") { model.onIntent(.cancelRaise) }
+                        .accessibilityIdentifier("raise-cancel")
+                }
+            }
+            .padding(Metrics.padding)
+        }
+        .presentationDetents([.large])
+        .interactiveDismissDisabled()
     }
 }

@@ -163,10 +163,12 @@ final class IncidentDetailViewModel {
         guard state.attachments.contains(where: { $0.id == attachmentId && $0.photo }),
               asked.insert(attachmentId).inserted else { return }
         let id = state.incidentId
+        // Read here, on the main actor: the closure below runs on the core's queue.
+        let cap = Self.thumbnailMaxBytes
         Task {
             // Too large, not downloaded yet or damaged: the row stays text.
             guard let bytes = try? await vigil.run({ v in
-                try v.incidents().attachmentBytes(incidentId: id, attachmentId: attachmentId, maxBytes: Self.thumbnailMaxBytes)
+                try v.incidents().attachmentBytes(incidentId: id, attachmentId: attachmentId, maxBytes: cap)
             }) else { return }
             state.thumbnails[attachmentId] = bytes
         }
