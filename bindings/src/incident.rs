@@ -345,6 +345,43 @@ pub struct IncidentLog {
     officer: Option<String>,
 }
 
+/// The most `IncidentLog::attachment_bytes` returns, whatever the caller asks for.
+pub const ATTACHMENT_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+/// A buffer that refuses to grow past its cap (memory stays bounded even if a stored
+/// file were longer than its signed size).
+struct CappedBuf {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl CappedBuf {
+    fn new(cap: u64) -> Self {
+        let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+        CappedBuf {
+            bytes: Vec::new(),
+            cap,
+        }
+    }
+}
+
+impl Write for CappedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.cap {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "attachment larger than the cap",
+            ));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 impl IncidentLog {
     /// Runs `f` with a core log over the locked vault.
     fn with<T>(
@@ -531,6 +568,36 @@ impl IncidentLog {
         path: String,
     ) -> Result<SignedAttachment, IncidentError> {
         self.with(|l| l.save_attachment(&incident_id, &attachment_id, Path::new(&path)))
+    }
+
+    /// The bytes of attachment `attachment_id` of `incident_id`, checked as
+    /// `save_attachment` does, for a thumbnail on the incident page: memory stays bounded,
+    /// an attachment larger than `max_bytes` (itself capped at `ATTACHMENT_BYTES_MAX`,
+    /// 16 MiB) is refused with `InvalidInput` before anything is decrypted. Nothing is
+    /// written to disk. Blocking.
+    pub fn attachment_bytes(
+        &self,
+        incident_id: String,
+        attachment_id: String,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, IncidentError> {
+        let cap = max_bytes.min(ATTACHMENT_BYTES_MAX);
+        self.with(|l| {
+            let signed = l
+                .attachments(&incident_id)?
+                .into_iter()
+                .find(|s| s.attachment.id == attachment_id)
+                .ok_or(core::IncidentError::UnknownAttachment)?;
+            if signed.attachment.size > cap {
+                return Err(core::IncidentError::InvalidInput {
+                    field: "attachment",
+                    reason: "larger than the size asked for",
+                });
+            }
+            let mut out = CappedBuf::new(cap);
+            l.read_signed_attachment(&incident_id, &attachment_id, &mut out)?;
+            Ok(out.bytes)
+        })
     }
 
     /// Writes an evidence package of `incidents` (all when null) to `path`: one file when

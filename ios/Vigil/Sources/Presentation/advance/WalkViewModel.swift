@@ -27,6 +27,14 @@ struct ItemRow: Sendable, Equatable, Identifiable {
     var photos: Int = 0
 }
 
+/// An incident about to be raised from an item: the officer picks the category (the quick
+/// log's ten tiles) and the severity; security breach / medium are preselected.
+struct RaiseDraft: Sendable, Equatable {
+    let itemId: String
+    var category: IncidentCategory = .securityBreach
+    var severity: Severity? = .medium
+}
+
 struct SectionRow: Sendable, Equatable {
     let title: String
     let items: [ItemRow]
@@ -49,6 +57,10 @@ struct WalkScreenState: Sendable, Equatable {
     var message: String? = nil
     /// The incident raised from an item, if any (the host may open it).
     var raisedIncidentId: String? = nil
+    /// The raise-an-incident sheet, open while not nil.
+    var raising: RaiseDraft? = nil
+    var raiseTiles: [Tile] = IncidentCategory.all.map { Tile(category: $0, label: Words.category($0)) }
+    var raiseSeverities: [Labeled<Severity>] = Severity.all.map { Labeled(value: $0, label: Words.severity($0)) }
 
     var editable: Bool { state == .inProgress && !busy }
     var canComplete: Bool { editable && requiredLeft == 0 }
@@ -68,8 +80,13 @@ enum WalkIntent: Sendable {
     case saveText(itemId: String)
     case complete
     case signOff
-    /// Raises an incident in the log from an item answered as an issue.
+    /// Opens the raise sheet for an item answered as an issue (category and severity preselected).
     case raiseIncident(itemId: String)
+    case raiseCategoryPicked(category: IncidentCategory)
+    case raiseSeverityPicked(severity: Severity?)
+    /// Files the incident in the log with the chosen category and severity.
+    case confirmRaise
+    case cancelRaise
     /// A photo the camera took for an item: sealed into the store, then the answer of a
     /// photo item, or added to the item's answer (kept for its answer if not answered yet).
     case attachPhoto(itemId: String, capture: Capture)
@@ -95,6 +112,40 @@ final class WalkViewModel {
         self.position = position
         self.state = WalkScreenState(walkId: walkId)
         load()
+    }
+
+    private func raise() {
+        guard let draft = state.raising, !state.busy else { return }
+        let walkId = state.walkId
+        state.busy = true
+        state.error = nil
+        state.message = nil
+        Task {
+            do {
+                let category = Self.wireName(draft.category)
+                let severity = draft.severity.map { Self.wireName($0) }
+                let id = try await vigil.run { v in
+                    let id = try v.advance().raiseIncidentFromItem(
+                        walkId: walkId, itemId: draft.itemId, category: category, severity: severity)
+                    v.localChange()
+                    return id
+                }
+                state.busy = false
+                state.raising = nil
+                state.raisedIncidentId = id
+                state.message = "\(Words.category(draft.category)) incident raised in the log from this item."
+            } catch {
+                state.busy = false
+                state.error = CoreWords.of(error)
+            }
+        }
+    }
+
+    /// The incident log's text form of a case: `securityBreach` -> `security_breach`.
+    private static func wireName<T>(_ value: T) -> String {
+        String(describing: value).reduce(into: "") { out, ch in
+            if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
+        }
     }
 
     func onIntent(_ intent: WalkIntent) {
@@ -141,18 +192,17 @@ final class WalkViewModel {
                 _ = try v.advance().signOffWalk(walkId: walkId, officer: v.officerName)
             }
         case .raiseIncident(let itemId):
-            let walkId = state.walkId
-            Task {
-                do {
-                    let id = try await vigil.run { v in
-                        try v.advance().raiseIncidentFromItem(walkId: walkId, itemId: itemId, category: "security_breach", severity: "medium")
-                    }
-                    state.raisedIncidentId = id
-                    state.message = "Incident raised in the log from this item."
-                } catch {
-                    state.error = CoreWords.of(error)
-                }
-            }
+            state.raising = RaiseDraft(itemId: itemId)
+            state.error = nil
+            state.message = nil
+        case .raiseCategoryPicked(let category):
+            state.raising?.category = category
+        case .raiseSeverityPicked(let severity):
+            state.raising?.severity = severity
+        case .cancelRaise:
+            state.raising = nil
+        case .confirmRaise:
+            raise()
         case .attachPhoto(let itemId, let capture):
             attachPhoto(itemId, capture)
         case .refresh:

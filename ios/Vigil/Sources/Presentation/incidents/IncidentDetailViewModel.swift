@@ -12,10 +12,13 @@ struct HistoryRow: Sendable, Equatable {
     let changes: String?
 }
 
-/// One attachment of the incident: "Photo · 2.1 MB · taken 14:02".
+/// One attachment of the incident: "Photo · 2.1 MB · taken 14:02"; `photo` when it is an
+/// image the screen may show as a thumbnail (its bytes arrive in
+/// `IncidentDetailState.thumbnails` after `IncidentDetailIntent.showThumbnail`).
 struct AttachmentRow: Sendable, Equatable {
     let id: String
     let words: String
+    var photo: Bool = false
 }
 
 /// The current view of an incident, in words.
@@ -41,6 +44,10 @@ struct IncidentDetailState: Sendable, Equatable {
     var card: IncidentCard? = nil
     var history: [HistoryRow] = []
     var attachments: [AttachmentRow] = []
+    /// The encoded bytes of the photos whose rows are on screen, by attachment id, read
+    /// from the store off the main thread (at most `thumbnailMaxBytes` each); a photo
+    /// missing here shows as its text row.
+    var thumbnails: [String: Data] = [:]
     /// The chain's verification, in words; `chainOk` false means the log was tampered with.
     var chain: String? = nil
     var chainOk: Bool = true
@@ -87,7 +94,7 @@ struct IncidentDetailState: Sendable, Equatable {
             )
         }
         next.attachments = r.attachments.map { a in
-            AttachmentRow(id: a.id, words: attachmentWords(mime: a.mime, size: Int64(a.size), capturedAt: a.capturedAt, time: time))
+            AttachmentRow(id: a.id, words: attachmentWords(mime: a.mime, size: Int64(a.size), capturedAt: a.capturedAt, time: time), photo: a.mime.hasPrefix("image/"))
         }
         next.originalNarrative = r.narrative
         next.currentSeverity = r.severity
@@ -106,6 +113,8 @@ enum IncidentDetailIntent: Sendable {
     case attach(capture: Capture)
     /// Writes an evidence package of this incident alone to `path` (a new `.zip`).
     case exportPackage(path: String)
+    /// A photo row came on screen: read its bytes for the thumbnail (once).
+    case showThumbnail(attachmentId: String)
     case refresh
 }
 
@@ -140,7 +149,26 @@ final class IncidentDetailViewModel {
         case .saveAmendment: saveAmendment()
         case .attach(let capture): attach(capture)
         case .exportPackage(let path): exportPackage(path)
+        case .showThumbnail(let attachmentId): thumbnail(attachmentId)
         case .refresh: load()
+        }
+    }
+
+    /// The largest photo read for a thumbnail; a larger one stays a text row.
+    static let thumbnailMaxBytes: UInt64 = 8 * 1024 * 1024
+    /// Thumbnails asked for (loaded, loading or refused): each is read at most once.
+    @ObservationIgnored private var asked: Set<String> = []
+
+    private func thumbnail(_ attachmentId: String) {
+        guard state.attachments.contains(where: { $0.id == attachmentId && $0.photo }),
+              asked.insert(attachmentId).inserted else { return }
+        let id = state.incidentId
+        Task {
+            // Too large, not downloaded yet or damaged: the row stays text.
+            guard let bytes = try? await vigil.run({ v in
+                try v.incidents().attachmentBytes(incidentId: id, attachmentId: attachmentId, maxBytes: Self.thumbnailMaxBytes)
+            }) else { return }
+            state.thumbnails[attachmentId] = bytes
         }
     }
 

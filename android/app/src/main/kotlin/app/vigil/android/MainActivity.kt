@@ -39,6 +39,7 @@ class MainActivity : FragmentActivity() {
                 },
                 onExported = ::share,
                 camera = camera,
+                photos = AndroidPhotoDecoder,
             )
         }
     }

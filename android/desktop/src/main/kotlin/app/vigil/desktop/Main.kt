@@ -42,6 +42,7 @@ fun main() {
                         Paths.get(System.getProperty("user.home"), "vigil-evidence-${System.currentTimeMillis()}.zip").toString()
                     },
                     camera = DesktopCamera(Paths.get("$store-captures").toFile()),
+                    photos = SkiaPhotoDecoder,
                 )
             }
         }

@@ -85,6 +85,7 @@ fun VigilApp(
     onExported: (String) -> Unit = {},
     camera: Camera? = null,
     autoLockMs: Long = AUTO_LOCK_MS,
+    photos: PhotoDecoder? = null,
 ) {
     // Runs the camera, then hands the photo to the screen's presenter.
     fun photo(then: (Capture) -> Unit): (() -> Unit)? = camera?.let { c -> { scope.launch { c.takePhoto()?.let(then) } } }
@@ -144,6 +145,7 @@ fun VigilApp(
                             IncidentDetailScreen(
                                 s, presenter::onIntent, photo { presenter.onIntent(IncidentDetailIntent.Attach(it)) },
                                 { exportPath()?.let { presenter.onIntent(IncidentDetailIntent.ExportPackage(it)) } },
+                                photos = photos,
                             )
                         }
                         Place.Advance -> {

@@ -102,8 +102,10 @@ class AllScreensTest {
             all("incidents", 1100) { IncidentsScreen(list, {}, {}) }
 
             val detail = IncidentDetailPresenter(h.vigil, van, h.scope, time = TEST_TIME)
-            val d = detail.state.awaitState { it.card != null && it.chain != null }
-            all("incident-detail", 1500) { IncidentDetailScreen(d, {}, {}) }
+            val opened = detail.state.awaitState { it.card != null && it.chain != null }
+            detail.onIntent(IncidentDetailIntent.ShowThumbnail(opened.attachments.single().id))
+            val d = detail.state.awaitState { it.thumbnails.size == 1 }
+            all("incident-detail", 1800) { IncidentDetailScreen(d, {}, {}, photos = skiaPhotos) }
             detail.onIntent(IncidentDetailIntent.StartAmend)
             detail.onIntent(IncidentDetailIntent.SeverityPicked(Severity.CRITICAL))
             val amending = detail.state.value
@@ -142,6 +144,13 @@ class AllScreensTest {
             walk.onIntent(WalkIntent.AttachPhoto(checks[1].id, app.vigil.presentation.realPhoto(dir, "door.png")))
             val w = walk.state.awaitState { s -> !s.busy && s.sections.flatMap { it.items }.first { it.id == checks[1].id }.photos == 1 }
             all("walk", 1700) { WalkScreen(w, {}, {}) }
+            walk.onIntent(WalkIntent.RaiseIncident(checks[1].id))
+            walk.onIntent(WalkIntent.RaiseCategoryPicked(Category.HOSTILE_SURVEILLANCE))
+            val raising = walk.state.awaitState { it.raising?.category == Category.HOSTILE_SURVEILLANCE }
+            // Only the section of the item raised: the sheet opens under it.
+            val sheet = raising.copy(sections = raising.sections.filter { s -> s.items.any { it.id == checks[1].id } })
+            all("walk-raise-incident", 3000) { WalkScreen(sheet, {}, {}) }
+            walk.onIntent(WalkIntent.CancelRaise)
 
             val sync = SyncPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
             all("sync-enroll", 900) { SyncScreen(sync, {}) }

@@ -19,6 +19,7 @@ import app.vigil.presentation.GOOD_PASSPHRASE
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
 import app.vigil.presentation.TEST_TIME
+import app.vigil.presentation.awaitState
 import app.vigil.presentation.Camera
 import app.vigil.presentation.incidents.IncidentDetailIntent
 import app.vigil.presentation.incidents.IncidentDetailPresenter
@@ -183,6 +184,66 @@ class MainPathsUiTest {
             }
             val walk = h.vigil.advance().getWalk(p.state.value.startedWalkId!!)
             assertEquals(h.vigil.advance().listVenues().single().id, (walk.subject as app.vigil.core.model.WalkSubject.Venue).venueId)
+        }
+    }
+
+    @Test
+    fun `photos - a sealed photo shows as a thumbnail, a broken one as its text row`() {
+        Harness(dir, create = true).use { h ->
+            val id = h.vigil.incidents().quickLog(Category.SUSPICIOUS_ACTIVITY, null).incidentId
+            val d = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            d.state.awaitState { it.card != null }
+            d.onIntent(IncidentDetailIntent.Attach(app.vigil.presentation.realPhoto(dir, "door.png")))
+            d.state.awaitState { it.attachments.size == 1 && !it.busy }
+            // Bytes that claim to be a PNG and are not: the decoder refuses them.
+            val broken = dir.resolve("broken.png").also { java.nio.file.Files.write(it, ByteArray(300) { i -> i.toByte() }) }
+            d.onIntent(IncidentDetailIntent.Attach(app.vigil.presentation.Capture(broken.toString(), "image/png", null)))
+            val s = d.state.awaitState { it.attachments.size == 2 && !it.busy }
+            val (good, bad) = s.attachments
+            runComposeUiTest {
+                setContent {
+                    val st by d.state.collectAsState()
+                    VigilTheme(dark = false) { IncidentDetailScreen(st, d::onIntent, photos = skiaPhotos) }
+                }
+                waitUntil(timeoutMillis = wait) { d.state.value.thumbnails.size == 2 }
+                onNodeWithTag("thumbnail-${good.id}").performScrollTo().assertExists()
+                onNodeWithTag("thumbnail-${bad.id}").assertDoesNotExist()
+                onNodeWithTag("attachment-${bad.id}").performScrollTo().assertExists()
+                onAllNodesWithText("Photo · ", substring = true).assertCountEquals(2)
+            }
+        }
+    }
+
+    @Test
+    fun `walk - an issue raised as an incident with the category and severity the officer picked`() {
+        Harness(dir, create = true).use { h ->
+            app.vigil.presentation.advance.seedAdvance(h.vigil.advance())
+            val t = h.vigil.advance().listTemplates().first { it.kind == app.vigil.core.model.TemplateKind.VENUE }
+            val venue = h.vigil.advance().listVenues().single().id
+            val walkId = h.vigil.advance().startWalk(t.id, null, app.vigil.core.model.WalkSubject.Venue(venue), "Officer A").id
+            val p = app.vigil.presentation.advance.WalkPresenter(h.vigil, walkId, { LONDON }, h.scope)
+            val check = p.state.awaitState { it.sections.isNotEmpty() }.sections.flatMap { it.items }
+                .first { it.style == app.vigil.presentation.advance.AnswerStyle.CHECK }
+            p.onIntent(app.vigil.presentation.advance.WalkIntent.NoteChanged(check.id, "Fire door propped open"))
+            p.onIntent(app.vigil.presentation.advance.WalkIntent.Check(check.id, app.vigil.core.model.CheckState.ISSUE))
+            p.state.awaitState { it.issues == 1 && !it.busy }
+            runComposeUiTest {
+                setContent {
+                    val s by p.state.collectAsState()
+                    VigilTheme(dark = false) { app.vigil.ui.advance.WalkScreen(s, p::onIntent) }
+                }
+                onNodeWithTag("raise-${check.id}").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.raising != null }
+                onNodeWithTag("raise-category-MEDICAL").performScrollTo().performClick()
+                onNodeWithTag("raise-severity-CRITICAL").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.raising?.severity == app.vigil.core.model.Severity.CRITICAL }
+                onNodeWithTag("raise-confirm").performScrollTo().performClick()
+                waitUntil(timeoutMillis = wait) { p.state.value.raisedIncidentId != null }
+                onNodeWithText("Medical incident raised in the log from this item.").assertExists()
+            }
+            val incident = h.vigil.incidents().get(p.state.value.raisedIncidentId!!)
+            assertEquals(Category.MEDICAL, incident.current.category)
+            assertEquals(app.vigil.core.model.Severity.CRITICAL, incident.current.severity)
         }
     }
 

@@ -4,8 +4,10 @@ import app.vigil.core.AdvanceException
 import app.vigil.core.model.Answer
 import app.vigil.core.model.AnswerInput
 import app.vigil.core.model.AnswerValue
+import app.vigil.core.model.Category
 import app.vigil.core.model.CheckState
 import app.vigil.core.model.ItemKind
+import app.vigil.core.model.Severity
 import app.vigil.core.model.Walk
 import app.vigil.core.model.WalkState
 import app.vigil.presentation.Capture
@@ -13,6 +15,8 @@ import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.VigilCore
+import app.vigil.presentation.Words
+import app.vigil.presentation.quicklog.Tile
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -43,6 +47,16 @@ data class ItemRow(
     val photos: Int = 0,
 )
 
+/**
+ * An incident about to be raised from an item: the officer picks the category (the quick
+ * log's ten tiles) and the severity; security breach / medium are preselected.
+ */
+data class RaiseDraft(
+    val itemId: String,
+    val category: Category = Category.SECURITY_BREACH,
+    val severity: Severity? = Severity.MEDIUM,
+)
+
 data class SectionRow(val title: String, val items: List<ItemRow>)
 
 data class WalkScreenState(
@@ -62,6 +76,10 @@ data class WalkScreenState(
     val message: String? = null,
     /** The incident raised from an item, if any (the host may open it). */
     val raisedIncidentId: String? = null,
+    /** The raise-an-incident sheet, open while not null. */
+    val raising: RaiseDraft? = null,
+    val raiseTiles: List<Tile> = Category.entries.map { Tile(it, Words.category(it)) },
+    val raiseSeverities: List<Pair<Severity, String>> = Severity.entries.map { it to Words.severity(it) },
 ) {
     val editable: Boolean get() = state == WalkState.IN_PROGRESS && !busy
     val canComplete: Boolean get() = editable && requiredLeft == 0
@@ -81,8 +99,13 @@ sealed interface WalkIntent {
     data class SaveText(val itemId: String) : WalkIntent
     data object Complete : WalkIntent
     data object SignOff : WalkIntent
-    /** Raises an incident in the log from an item answered as an issue. */
+    /** Opens the raise sheet for an item answered as an issue (category and severity preselected). */
     data class RaiseIncident(val itemId: String) : WalkIntent
+    data class RaiseCategoryPicked(val category: Category) : WalkIntent
+    data class RaiseSeverityPicked(val severity: Severity?) : WalkIntent
+    /** Files the incident in the log with the chosen category and severity. */
+    data object ConfirmRaise : WalkIntent
+    data object CancelRaise : WalkIntent
     /**
      * A photo the camera took for an item: sealed into the store, then the answer of a
      * photo item, or added to the item's answer (kept for its answer if not answered yet).
@@ -148,18 +171,37 @@ class WalkPresenter(
             WalkIntent.SignOff -> act("Signed off and sealed with this phone's key.") {
                 vigil.advance().signOffWalk(current.walkId, vigil.officerName)
             }
-            is WalkIntent.RaiseIncident -> launch {
-                try {
-                    val id = core {
-                        vigil.advance().raiseIncidentFromItem(current.walkId, intent.itemId, "security_breach", "medium")
-                    }
-                    set { it.copy(raisedIncidentId = id, message = "Incident raised in the log from this item.") }
-                } catch (e: Exception) {
-                    set { it.copy(error = CoreWords.of(e)) }
-                }
-            }
+            is WalkIntent.RaiseIncident -> set { it.copy(raising = RaiseDraft(intent.itemId), error = null, message = null) }
+            is WalkIntent.RaiseCategoryPicked -> set { s -> s.copy(raising = s.raising?.copy(category = intent.category)) }
+            is WalkIntent.RaiseSeverityPicked -> set { s -> s.copy(raising = s.raising?.copy(severity = intent.severity)) }
+            WalkIntent.CancelRaise -> set { it.copy(raising = null) }
+            WalkIntent.ConfirmRaise -> raise()
             is WalkIntent.AttachPhoto -> attachPhoto(intent.itemId, intent.capture)
             WalkIntent.Refresh -> load()
+        }
+    }
+
+    private fun raise() {
+        val draft = current.raising ?: return
+        if (current.busy) return
+        set { it.copy(busy = true, error = null, message = null) }
+        launch {
+            try {
+                val id = core {
+                    vigil.advance().raiseIncidentFromItem(
+                        current.walkId, draft.itemId,
+                        draft.category.name.lowercase(), draft.severity?.name?.lowercase(),
+                    ).also { vigil.localChange() }
+                }
+                set {
+                    it.copy(
+                        busy = false, raising = null, raisedIncidentId = id,
+                        message = "${Words.category(draft.category)} incident raised in the log from this item.",
+                    )
+                }
+            } catch (e: Exception) {
+                set { it.copy(busy = false, error = CoreWords.of(e)) }
+            }
         }
     }
 

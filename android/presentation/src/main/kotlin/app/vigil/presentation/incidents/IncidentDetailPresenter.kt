@@ -18,8 +18,12 @@ import kotlinx.coroutines.Dispatchers
 /** One entry of the incident's history: the original report or an amendment, never edited. */
 data class HistoryRow(val title: String, val at: String, val author: String, val reason: String?, val changes: String?)
 
-/** One attachment of the incident: "Photo · 2.1 MB · taken 14:02". */
-data class AttachmentRow(val id: String, val words: String)
+/**
+ * One attachment of the incident: "Photo · 2.1 MB · taken 14:02"; [photo] when it is an
+ * image the screen may show as a thumbnail (its bytes arrive in
+ * [IncidentDetailState.thumbnails] after [IncidentDetailIntent.ShowThumbnail]).
+ */
+data class AttachmentRow(val id: String, val words: String, val photo: Boolean = false)
 
 /** The current view of an incident, in words. */
 data class IncidentCard(
@@ -44,6 +48,12 @@ data class IncidentDetailState(
     val card: IncidentCard? = null,
     val history: List<HistoryRow> = emptyList(),
     val attachments: List<AttachmentRow> = emptyList(),
+    /**
+     * The encoded bytes of the photos whose rows are on screen, by attachment id, read
+     * from the store off the main thread (at most [IncidentDetailPresenter.THUMBNAIL_MAX_BYTES]
+     * each); a photo missing here shows as its text row.
+     */
+    val thumbnails: Map<String, ByteArray> = emptyMap(),
     /** The chain's verification, in words; [chainOk] false means the log was tampered with. */
     val chain: String? = null,
     val chainOk: Boolean = true,
@@ -88,7 +98,7 @@ data class IncidentDetailState(
                         ?.let { "Changed: $it" },
                 )
             },
-            attachments = r.attachments.map { a -> AttachmentRow(a.id, attachmentWords(a.mime, a.size.toLong(), a.capturedAt, time)) },
+            attachments = r.attachments.map { a -> AttachmentRow(a.id, attachmentWords(a.mime, a.size.toLong(), a.capturedAt, time), a.mime.startsWith("image/")) },
             originalNarrative = r.narrative,
             currentSeverity = r.severity,
         )
@@ -106,6 +116,8 @@ sealed interface IncidentDetailIntent {
     data class Attach(val capture: Capture) : IncidentDetailIntent
     /** Writes an evidence package of this incident alone to [path] (a new `.zip`). */
     data class ExportPackage(val path: String) : IncidentDetailIntent
+    /** A photo row came on screen: read its bytes for the thumbnail (once). */
+    data class ShowThumbnail(val attachmentId: String) : IncidentDetailIntent
     data object Refresh : IncidentDetailIntent
 }
 
@@ -122,8 +134,17 @@ class IncidentDetailPresenter(
     private val time: TimeWords = TimeWords(),
 ) : Presenter<IncidentDetailState, IncidentDetailIntent>(IncidentDetailState(incidentId), scope, io) {
 
+    /** Thumbnails asked for (loaded, loading or refused): each is read at most once. */
+    private val asked = java.util.concurrent.ConcurrentHashMap.newKeySet<String>()
+
+    // After the fields above: load() may run on another thread at once.
     init {
         load()
+    }
+
+    companion object {
+        /** The largest photo read for a thumbnail; a larger one stays a text row. */
+        const val THUMBNAIL_MAX_BYTES: Long = 8L * 1024 * 1024
     }
 
     override fun onIntent(intent: IncidentDetailIntent) {
@@ -139,6 +160,7 @@ class IncidentDetailPresenter(
             IncidentDetailIntent.SaveAmendment -> saveAmendment()
             is IncidentDetailIntent.Attach -> attach(intent)
             is IncidentDetailIntent.ExportPackage -> exportPackage(intent.path)
+            is IncidentDetailIntent.ShowThumbnail -> thumbnail(intent.attachmentId)
             IncidentDetailIntent.Refresh -> load()
         }
     }
@@ -163,6 +185,21 @@ class IncidentDetailPresenter(
                 }
             } catch (e: Exception) {
                 set { it.copy(error = CoreWords.of(e)) }
+            }
+        }
+    }
+
+    private fun thumbnail(attachmentId: String) {
+        if (current.attachments.none { it.id == attachmentId && it.photo } || !asked.add(attachmentId)) return
+        launch {
+            try {
+                val bytes = core {
+                    vigil.incidents().attachmentBytes(current.incidentId, attachmentId, THUMBNAIL_MAX_BYTES.toULong())
+                }
+                set { it.copy(thumbnails = it.thumbnails + (attachmentId to bytes)) }
+            } catch (_: Exception) {
+                // Too large, not downloaded yet or damaged: the row stays text. Not an error
+                // for the officer; the package export reports a damaged file.
             }
         }
     }

@@ -1,7 +1,9 @@
 package app.vigil.presentation.advance
 
+import app.vigil.core.model.Category
 import app.vigil.core.model.CheckState
 import app.vigil.core.model.ItemKind
+import app.vigil.core.model.Severity
 import app.vigil.core.model.WalkState
 import app.vigil.core.model.WalkSubject
 import app.vigil.presentation.Fix
@@ -95,10 +97,29 @@ class AdvancePresenterTest {
             assertEquals(2, answer.photos.size)
             assertEquals("Fire door propped open", answer.note)
             assertTrue(answer.issue, "re-answering with a photo keeps the issue")
+            // Raising opens a sheet with security breach / medium preselected; the officer
+            // picks the category and severity before it is filed.
             w.onIntent(WalkIntent.RaiseIncident(firstCheck.id))
-            val raised = w.state.awaitState { it.raisedIncidentId != null }.raisedIncidentId!!
+            val sheet = w.state.awaitState { it.raising != null }
+            assertEquals(RaiseDraft(firstCheck.id, Category.SECURITY_BREACH, Severity.MEDIUM), sheet.raising)
+            assertEquals(10, sheet.raiseTiles.size)
+            assertNull(sheet.raisedIncidentId, "nothing is filed before the officer confirms")
+            w.onIntent(WalkIntent.CancelRaise)
+            w.state.awaitState { it.raising == null }
+            w.onIntent(WalkIntent.RaiseIncident(firstCheck.id))
+            w.state.awaitState { it.raising != null }
+            w.onIntent(WalkIntent.RaiseCategoryPicked(Category.HOSTILE_SURVEILLANCE))
+            w.onIntent(WalkIntent.RaiseSeverityPicked(Severity.HIGH))
+            w.state.awaitState { it.raising?.severity == Severity.HIGH && it.raising?.category == Category.HOSTILE_SURVEILLANCE }
+            w.onIntent(WalkIntent.ConfirmRaise)
+            val filed = w.state.awaitState { it.raisedIncidentId != null }
+            assertNull(filed.raising)
+            assertEquals("Hostile surveillance incident raised in the log from this item.", filed.message)
+            val raised = filed.raisedIncidentId!!
             val incident = h.vigil.incidents().get(raised)
             assertEquals(raised, incident.incidentId)
+            assertEquals(Category.HOSTILE_SURVEILLANCE, incident.current.category)
+            assertEquals(Severity.HIGH, incident.current.severity)
             assertEquals(answer.photos.toSet(), incident.current.attachments.map { it.id }.toSet(), "the raised incident carries the item's photos")
 
             for (item in items.drop(0).filter { it.id != firstCheck.id }) {

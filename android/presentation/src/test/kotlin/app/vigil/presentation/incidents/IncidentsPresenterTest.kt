@@ -99,6 +99,38 @@ class IncidentsPresenterTest {
     }
 
     @Test
+    fun `detail - a photo row carries the photo's bytes once shown, a broken or non-photo one stays text`() {
+        Harness(dir, create = true).use { h ->
+            val id = seed(h)["van"]!!
+            val photo = app.vigil.presentation.realPhoto(dir, "door.png")
+            val png = Files.readAllBytes(Path.of(photo.path))
+            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+            p.state.awaitState { it.card != null }
+            p.onIntent(IncidentDetailIntent.Attach(photo))
+            val s = p.state.awaitState { it.attachments.size == 1 && !it.busy }
+            val row = s.attachments.single()
+            assertTrue(row.photo)
+            assertTrue(s.thumbnails.isEmpty(), "nothing is read before the row is on screen")
+            p.onIntent(IncidentDetailIntent.ShowThumbnail(row.id))
+            val shown = p.state.awaitState { row.id in it.thumbnails }
+            assertTrue(png.contentEquals(shown.thumbnails[row.id]), "the thumbnail is the sealed PNG, byte for byte")
+            // The core refuses more than the cap asked for; nothing is decrypted.
+            val e = kotlin.runCatching { h.vigil.incidents().attachmentBytes(id, row.id, 10uL) }.exceptionOrNull()
+            assertTrue(e is app.vigil.core.IncidentException.InvalidInput, "got $e")
+            // A text file is listed, never read for a thumbnail.
+            val notes = dir.resolve("notes.txt").also { Files.writeString(it, "plain notes") }
+            p.onIntent(IncidentDetailIntent.Attach(app.vigil.presentation.Capture(notes.toString(), "text/plain", null)))
+            val both = p.state.awaitState { it.attachments.size == 2 && !it.busy }
+            val text = both.attachments.first { it.id != row.id }
+            assertFalse(text.photo)
+            p.onIntent(IncidentDetailIntent.ShowThumbnail(text.id))
+            p.onIntent(IncidentDetailIntent.Refresh)
+            val after = p.state.awaitState { it.chain != null && !it.busy }
+            assertEquals(setOf(row.id), after.thumbnails.keys)
+        }
+    }
+
+    @Test
     fun `detail shows the whole history, amending needs a reason and keeps the original`() {
         Harness(dir, create = true).use { h ->
             val id = seed(h)["van"]!!

@@ -16,6 +16,7 @@ import androidx.compose.ui.unit.dp
 import app.vigil.core.model.CheckState
 import app.vigil.presentation.advance.AnswerStyle
 import app.vigil.presentation.advance.ItemRow
+import app.vigil.presentation.advance.RaiseDraft
 import app.vigil.presentation.advance.WalkIntent
 import app.vigil.presentation.advance.WalkScreenState
 import app.vigil.ui.BigButton
@@ -38,6 +39,10 @@ data class WalkStrings(
     val complete: String = "Complete walk",
     val signOff: String = "Sign off",
     val raise: String = "Raise incident",
+    val raiseCategory: String = "What happened",
+    val raiseSeverity: String = "Severity",
+    val fileIncident: String = "File incident",
+    val cancel: String = "Cancel",
     val answered: String = "Answer",
     val here: String = "Here (my position)",
     val photo: String = "Photo",
@@ -132,7 +137,33 @@ private fun Item(
                     }
                 }
             }
-            if (item.issue) SecondaryButton(strings.raise, { onIntent(WalkIntent.RaiseIncident(item.id)) }, modifier = Modifier.testTag("raise-${item.id}"))
+            val draft = state.raising
+            if (draft != null && draft.itemId == item.id) {
+                RaiseSheet(draft, state, onIntent, strings)
+            } else if (item.issue) {
+                SecondaryButton(strings.raise, { onIntent(WalkIntent.RaiseIncident(item.id)) }, enabled = !state.busy, modifier = Modifier.testTag("raise-${item.id}"))
+            }
         }
     }
+}
+
+/** The incident's category (the quick log's ten tiles) and severity, then file it or cancel. */
+@Composable
+private fun RaiseSheet(draft: RaiseDraft, state: WalkScreenState, onIntent: (WalkIntent) -> Unit, strings: WalkStrings) {
+    Text(strings.raiseCategory, style = MaterialTheme.typography.titleMedium)
+    ChoiceRow {
+        for (t in state.raiseTiles) {
+            Choice(t.label, draft.category == t.category, { onIntent(WalkIntent.RaiseCategoryPicked(t.category)) }, Modifier.testTag("raise-category-${t.category.name}"))
+        }
+    }
+    Text(strings.raiseSeverity, style = MaterialTheme.typography.titleMedium)
+    ChoiceRow {
+        for ((sev, label) in state.raiseSeverities) {
+            Choice(label, draft.severity == sev, {
+                onIntent(WalkIntent.RaiseSeverityPicked(if (draft.severity == sev) null else sev))
+            }, Modifier.testTag("raise-severity-${sev.name}"))
+        }
+    }
+    BigButton(strings.fileIncident, { onIntent(WalkIntent.ConfirmRaise) }, enabled = !state.busy, modifier = Modifier.testTag("raise-confirm"))
+    SecondaryButton(strings.cancel, { onIntent(WalkIntent.CancelRaise) }, modifier = Modifier.testTag("raise-cancel"))
 }

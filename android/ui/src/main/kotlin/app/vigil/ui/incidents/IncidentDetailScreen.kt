@@ -1,12 +1,22 @@
 package app.vigil.ui.incidents
 
+import androidx.compose.foundation.Image
+import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.heightIn
+import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.remember
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.layout.ContentScale
+import androidx.compose.ui.platform.LocalDensity
 import androidx.compose.ui.platform.testTag
+import androidx.compose.ui.unit.dp
+import app.vigil.presentation.incidents.AttachmentRow
 import app.vigil.presentation.incidents.IncidentDetailIntent
 import app.vigil.presentation.incidents.IncidentDetailState
 import app.vigil.ui.BigButton
@@ -14,6 +24,8 @@ import app.vigil.ui.Choice
 import app.vigil.ui.ChoiceRow
 import app.vigil.ui.ErrorLine
 import app.vigil.ui.MessageLine
+import app.vigil.ui.PhotoDecoder
+import app.vigil.ui.decodeOrNull
 import app.vigil.ui.RowCard
 import app.vigil.ui.ScreenColumn
 import app.vigil.ui.SecondaryButton
@@ -46,6 +58,7 @@ fun IncidentDetailScreen(
     onTakePhoto: (() -> Unit)? = null,
     onExport: (() -> Unit)? = null,
     strings: IncidentDetailStrings = IncidentDetailStrings(),
+    photos: PhotoDecoder? = null,
 ) {
     val card = state.card
     ScreenColumn(card?.title ?: strings.loading) {
@@ -98,7 +111,7 @@ fun IncidentDetailScreen(
         )
         SectionTitle(strings.attachments)
         if (state.attachments.isEmpty()) Text(strings.noAttachments, style = MaterialTheme.typography.bodyLarge)
-        for (a in state.attachments) RowCard(a.words, emptyList(), modifier = Modifier.testTag("attachment-${a.id}"))
+        for (a in state.attachments) AttachmentCard(a, state, onIntent, photos)
         if (onTakePhoto != null) SecondaryButton(strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
         if (onExport != null) SecondaryButton(strings.export, onExport, enabled = !state.busy, modifier = Modifier.testTag("export"))
         SectionTitle(strings.history)
@@ -110,3 +123,28 @@ fun IncidentDetailScreen(
         }
     }
 }
+
+/** The text row; a photo row also shows its thumbnail once its bytes arrive and decode. */
+@Composable
+private fun AttachmentCard(
+    a: AttachmentRow,
+    state: IncidentDetailState,
+    onIntent: (IncidentDetailIntent) -> Unit,
+    photos: PhotoDecoder?,
+) {
+    if (a.photo && photos != null) LaunchedEffect(a.id) { onIntent(IncidentDetailIntent.ShowThumbnail(a.id)) }
+    val bytes = state.thumbnails[a.id]
+    val maxPx = with(LocalDensity.current) { THUMBNAIL.roundToPx() }
+    val image = remember(bytes) { if (bytes != null && photos != null) photos.decodeOrNull(bytes, maxPx) else null }
+    Column(Modifier.fillMaxWidth().testTag("attachment-${a.id}")) {
+        if (image != null) {
+            Image(
+                image, contentDescription = a.words, contentScale = ContentScale.Fit,
+                modifier = Modifier.heightIn(max = THUMBNAIL).fillMaxWidth().padding(bottom = 4.dp).testTag("thumbnail-${a.id}"),
+            )
+        }
+        RowCard(a.words, emptyList())
+    }
+}
+
+private val THUMBNAIL = 200.dp
