@@ -1,6 +1,7 @@
 //! The incident report: header, verification block, then each incident with every
 //! field, the full amendment history with reasons, and photo thumbnails with their
-//! SHA-256. The signed bundle is embedded as the associated file `incident-bundle.json`.
+//! SHA-256. The proof the caller gives (a device's signed bundle, or the console's export)
+//! is embedded as the associated file.
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use vigil_core::incident::{HistoryEntry, OccurredAt, Report};
@@ -65,7 +66,8 @@ pub(crate) fn header_block(doc: &mut Doc, h: &Header) {
     doc.field("Generated", &utc(h.generated_at));
 }
 
-fn verification_block(doc: &mut Doc, v: &Verification, embedded: bool) {
+/// `note`: what the embedded file is and how to check it (none without a file).
+fn verification_block(doc: &mut Doc, v: &Verification, note: Option<&str>) {
     doc.heading("Verification", 13.0);
     let (verdict, color) = if v.chain_verified {
         (
@@ -103,12 +105,8 @@ fn verification_block(doc: &mut Doc, v: &Verification, embedded: bool) {
         }
         None => doc.field("Anchored by the team server", "no receipt: not synced yet"),
     }
-    if embedded {
-        doc.text(
-            "The signed bundle is embedded in this PDF as incident-bundle.json (PDF/A-3 associated file). Check it with `vigil incident verify-bundle` or any verifier of docs/INCIDENT_LOG.md; compare the keys with those the team server registered.",
-            SMALL,
-            0.0,
-        );
+    if let Some(note) = note {
+        doc.text(note, SMALL, 0.0);
     }
 }
 
@@ -338,7 +336,11 @@ pub(crate) fn render(r: &IncidentReport, fonts: &Fonts) -> Result<Vec<u8>, Repor
         r.verification.head_seq, r.verification.head_hash
     )];
     header_block(&mut doc, &r.header);
-    verification_block(&mut doc, &r.verification, r.bundle.is_some());
+    verification_block(
+        &mut doc,
+        &r.verification,
+        r.embedded.as_ref().map(|e| e.note.as_str()),
+    );
     if r.incidents.is_empty() {
         doc.space(10.0);
         doc.text("No incidents in this period.", BODY, 0.0);
@@ -377,12 +379,12 @@ pub(crate) fn render(r: &IncidentReport, fonts: &Fonts) -> Result<Vec<u8>, Repor
         },
         0.0,
     );
-    let attachment = r.bundle.as_ref().map(|b| Attachment {
-        name: "incident-bundle.json".into(),
-        mime: "application/json",
-        description: "Signed incident bundle (vigil.incident-bundle.v2): the proof of this report"
-            .into(),
-        data: b.clone(),
+    let attachment = r.embedded.as_ref().map(|e| Attachment {
+        name: e.name.clone(),
+        mime: e.mime.clone(),
+        description: e.description.clone(),
+        relationship: e.relationship,
+        data: e.data.clone(),
     });
     doc.finish(&r.header.title, r.header.generated_at, attachment)
 }

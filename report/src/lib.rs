@@ -63,9 +63,53 @@ pub struct IncidentReport {
     pub header: Header,
     pub incidents: Vec<IncidentSection>,
     pub verification: Verification,
-    /// The signed bundle (`vigil.incident-bundle.v2` bytes), embedded as the PDF/A-3
-    /// associated file `incident-bundle.json` (relationship Source). `None`: no file.
-    pub bundle: Option<Vec<u8>>,
+    /// The machine proof embedded as the PDF/A-3 associated file: a device's signed
+    /// bundle ([`Embedded::incident_bundle`]) or a file its caller names. `None`: no file.
+    pub embedded: Option<Embedded>,
+}
+
+/// A file embedded in a report as its PDF/A-3 associated file, and the sentence the
+/// report prints about it (what it is, how to check it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedded {
+    /// The file's name in the PDF (`pdfdetach -list` shows it).
+    pub name: String,
+    pub mime: String,
+    pub description: String,
+    pub relationship: Relationship,
+    /// Printed under the verification block: what is embedded and how to check it.
+    pub note: String,
+    pub data: Vec<u8>,
+}
+
+/// How the embedded file relates to the report (PDF 2.0 `AFRelationship`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relationship {
+    /// The original the report was made from.
+    Source,
+    /// Data the report's content is derived from.
+    Data,
+    /// An alternative representation of the content.
+    Alternative,
+    /// A supplement to the content.
+    Supplement,
+}
+
+impl Embedded {
+    /// A device's signed bundle (`vigil.incident-bundle.v2` bytes), as
+    /// `incident-bundle.json`, relationship Source: what the CLI and the phones embed.
+    pub fn incident_bundle(bundle: Vec<u8>) -> Embedded {
+        Embedded {
+            name: "incident-bundle.json".into(),
+            mime: "application/json".into(),
+            description:
+                "Signed incident bundle (vigil.incident-bundle.v2): the proof of this report"
+                    .into(),
+            relationship: Relationship::Source,
+            note: "The signed bundle is embedded in this PDF as incident-bundle.json (PDF/A-3 associated file). Check it with `vigil incident verify-bundle` or any verifier of docs/INCIDENT_LOG.md; compare the keys with those the team server registered.".into(),
+            data: bundle,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -19,7 +19,7 @@ use krilla::{Document, SerializeSettings};
 use parley::Layout;
 
 use super::text::{draw_line, Brush, Style, Typesetter, INK, MUTED};
-use super::{Fonts, ReportError};
+use super::{Fonts, Relationship, ReportError};
 
 pub(crate) const PAGE_W: f32 = 595.28;
 pub(crate) const PAGE_H: f32 = 841.89;
@@ -73,8 +73,9 @@ enum Op {
 /// The proof embedded in the PDF.
 pub(crate) struct Attachment {
     pub name: String,
-    pub mime: &'static str,
+    pub mime: String,
     pub description: String,
+    pub relationship: Relationship,
     pub data: Vec<u8>,
 }
 
@@ -292,12 +293,17 @@ impl Doc {
                 .creation_date(date),
         );
         if let Some(a) = attachment {
-            let mime = MimeType::new(a.mime).ok_or(ReportError::Pdf("mime type".into()))?;
+            let mime = MimeType::new(&a.mime).ok_or(ReportError::Pdf("mime type".into()))?;
             doc.embed_file(EmbeddedFile {
                 path: a.name,
                 mime_type: Some(mime),
                 description: Some(a.description),
-                association_kind: AssociationKind::Source,
+                association_kind: match a.relationship {
+                    Relationship::Source => AssociationKind::Source,
+                    Relationship::Data => AssociationKind::Data,
+                    Relationship::Alternative => AssociationKind::Alternative,
+                    Relationship::Supplement => AssociationKind::Supplement,
+                },
                 data: a.data.into(),
                 modification_date: Some(date),
                 compress: Some(true),

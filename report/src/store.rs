@@ -6,7 +6,7 @@ use vigil_core::incident::{ExportScope, IncidentFilter, IncidentLog, Page};
 use vigil_core::Vault;
 
 use super::{
-    Header, IncidentReport, IncidentSection, Photo, ReportError, Verification, WalkReport,
+    Embedded, Header, IncidentReport, IncidentSection, Photo, ReportError, Verification, WalkReport,
 };
 
 /// Photos larger than this are shown by their hash only (a thumbnail of a 40 MB image
@@ -105,7 +105,7 @@ pub fn incidents_from_vault(
             server_public_key: receipt.as_ref().map(|r| hex::encode(r.server_public_key)),
             receipt: receipt.map(|r| r.receipt),
         },
-        bundle,
+        embedded: bundle.map(Embedded::incident_bundle),
     })
 }
 

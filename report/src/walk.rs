@@ -9,6 +9,7 @@ use vigil_core::advance::{AnswerValue, CheckState, VenuePointKind, WalkState, Wa
 use super::incidents::{header_block, utc};
 use super::page::{Attachment, Doc, BODY, SMALL};
 use super::text::{Style, ALERT, INK, MUTED, OK};
+use super::Relationship;
 use super::{Fonts, ReportError, WalkReport};
 
 fn kind_name(k: VenuePointKind) -> String {
@@ -408,7 +409,8 @@ pub(crate) fn render(r: &WalkReport, fonts: &Fonts) -> Result<Vec<u8>, ReportErr
     );
     let attachment = r.signoff.as_ref().map(|s| Attachment {
         name: "walk-signoff.json".into(),
-        mime: "application/json",
+        mime: "application/json".into(),
+        relationship: Relationship::Source,
         description:
             "Signed checklist walk snapshot (vigil.walk-snapshot/1): the proof of this report"
                 .into(),

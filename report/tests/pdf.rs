@@ -200,7 +200,7 @@ fn the_incident_report_holds_every_field_non_latin_text_and_the_bundle() {
     assert_eq!(render_pages(&pdf, dir.path()), n as usize);
     check_pdfa(&pdf);
     let embedded = detach(&pdf, dir.path());
-    assert_eq!(Some(&embedded), r.bundle.as_ref());
+    assert_eq!(Some(&embedded), r.embedded.as_ref().map(|e| &e.data));
     let report = vigil_core::incident::verify_bundle(&embedded);
     assert!(report.ok, "{report:?}");
     assert_eq!(report.incidents.len(), 2);

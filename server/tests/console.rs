@@ -925,6 +925,73 @@ fn a_leader_downloads_the_pdf_report_of_a_selection_and_a_viewer_cannot() {
     assert_eq!(r.status, 403);
 }
 
+/// A clock that stands still: two requests made under it are made at the same instant.
+struct StoppedClock(u64);
+
+impl vigil_server::Clock for StoppedClock {
+    fn now_ms(&self) -> u64 {
+        self.0
+    }
+}
+
+#[test]
+fn the_pdf_report_embeds_the_json_export_of_its_selection() {
+    // Stopped, so the report's embedded export and the export downloaded beside it carry
+    // the same instant and can be compared byte for byte.
+    let server = TestServer::start_with_clock(Arc::new(StoppedClock(vigil_server::now_ms())));
+    let (team, mut d, id) = team_with_incident(&server, "Alpha");
+    common::log(&mut d, "a second, unrelated report");
+    d.sync().expect("sync");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = signed_in(&server, "lead");
+    let csrf = b.csrf();
+    let selection = [("csrf", csrf.as_str()), ("q", "grey van")];
+    let pdf = b.post("/console/exports/report", &selection);
+    assert_eq!(pdf.status, 200, "{}", pdf.text());
+    let json = b.post("/console/exports/incidents", &selection);
+    assert_eq!(json.status, 200, "{}", json.text());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, &pdf.body).expect("write");
+    let list = std::process::Command::new("pdfdetach")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfdetach (poppler-utils, tests/lib/setup.sh)");
+    assert!(list.status.success());
+    let list = String::from_utf8_lossy(&list.stdout).to_string();
+    assert!(list.contains("1 embedded files"), "{list}");
+    assert!(list.contains("console-export.json"), "{list}");
+    let out = dir.path().join("embedded.json");
+    let detach = std::process::Command::new("pdfdetach")
+        .args(["-save", "1", "-o"])
+        .arg(&out)
+        .arg(&path)
+        .status()
+        .expect("pdfdetach");
+    assert!(detach.success());
+    let embedded = std::fs::read(&out).expect("the embedded file");
+    assert_eq!(
+        embedded, json.body,
+        "the embedded file is the JSON export of the same selection, byte for byte"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&embedded).expect("json");
+    assert_eq!(doc["format"], "vigil.console-export/1");
+    assert_eq!(doc["incidents"].as_array().map(Vec::len), Some(1));
+    assert_eq!(doc["incidents"][0]["incident_id"], id.as_str());
+    assert!(doc["devices"][0]["receipt"].is_object(), "a fresh receipt");
+
+    // The report says what is embedded and how to check it.
+    let text = pdf_text(&pdf.body);
+    assert!(
+        text.contains("embedded in this PDF as console-export.json"),
+        "{text}"
+    );
+    assert!(text.contains("docs/INCIDENT_LOG.md"), "{text}");
+    assert!(!text.contains("incident-bundle.json"), "{text}");
+}
+
 #[test]
 fn admin_create_user_reads_the_passphrase_from_stdin_and_prints_the_totp_uri_once() {
     use std::process::{Command, Stdio};

@@ -18,10 +18,12 @@ use crate::error::ServerError;
 
 pub const FORMAT: &str = "vigil.console-export/1";
 
+/// The export of the incidents `filter` selects, made at `now_ms`, and how many.
 pub(crate) fn incidents_json(
     s: &ConsoleState,
     cur: &Current,
     filter: &Filter,
+    now_ms: u64,
 ) -> Result<(usize, Vec<u8>), ServerError> {
     let storage = s.ctx.storage.as_ref();
     let view = s.views.get(storage, &cur.team.id)?;
@@ -74,7 +76,7 @@ pub(crate) fn incidents_json(
     let doc = json!({
         "format": FORMAT,
         "team": cur.team.name,
-        "exported_at_ms": s.ctx.now_ms(),
+        "exported_at_ms": now_ms,
         "exported_by": cur.user.name,
         "selection": filter.query(),
         "server_public_key": hex::encode(server_key.public_key()),

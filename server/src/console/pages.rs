@@ -1191,7 +1191,7 @@ pub(crate) async fn export_incidents(
         if !cur.is_leader() {
             return Ok(forbidden_viewer());
         }
-        let (count, bytes) = super::export::incidents_json(s, cur, &filter)?;
+        let (count, bytes) = super::export::incidents_json(s, cur, &filter, s.ctx.now_ms())?;
         audit(s, cur, "export", &selection_words(count, &filter))?;
         let name = format!("vigil-export-{}.json", s.ctx.now_ms());
         Ok((

@@ -3,9 +3,10 @@
 //! whole signed history (each entry's hash, previous hash, signature, signed body and the
 //! device's enrolled key), the photos as thumbnails (opened here and checked against the
 //! signed SHA-256), and the anchored head and a fresh server receipt when the selection
-//! comes from one device. The associated-file slot of the report holds a device's signed
-//! bundle, which only the device can make: the console leaves it empty and says so in
-//! docs/CONSOLE.md (the JSON export is the machine-readable proof it offers).
+//! comes from one device. The report embeds, as its PDF/A-3 associated file
+//! `console-export.json`, the console's JSON export of the same selection (export.rs:
+//! the signed entries, each device's key and anchored head, fresh receipts), made at the
+//! same instant as the report.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -14,7 +15,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use vigil_core::incident::canonical::EntryBody;
 use vigil_core::incident::{HistoryEntry, IncidentView as CoreView};
 use vigil_core::sync::protocol::ChainReceipt;
-use vigil_report::{Fonts, Header, IncidentReport, IncidentSection, Photo, Verification};
+use vigil_report::{
+    Embedded, Fonts, Header, IncidentReport, IncidentSection, Photo, Relationship, Verification,
+};
 
 use super::files::{self, Opened};
 use super::session::Current;
@@ -45,6 +48,9 @@ pub(crate) fn incidents_pdf(
     let storage = s.ctx.storage.as_ref();
     let view = s.views.get(storage, &cur.team.id)?;
     let selected = view.filtered(filter);
+    // The report and its embedded export are made at the same instant.
+    let now_ms = s.ctx.now_ms();
+    let (_, export) = super::export::incidents_json(s, cur, filter, now_ms)?;
     let mut sections = Vec::with_capacity(selected.len());
     let mut devices = BTreeSet::new();
     let mut entries = 0u64;
@@ -128,7 +134,7 @@ pub(crate) fn incidents_pdf(
             period_from: day(&filter.from),
             // The filter's end date is inclusive; the report's end is exclusive.
             period_to: day(&filter.to).map(|t| t + chrono::Duration::days(1)),
-            generated_at: DateTime::<Utc>::from_timestamp_millis(s.ctx.now_ms() as i64)
+            generated_at: DateTime::<Utc>::from_timestamp_millis(now_ms as i64)
                 .unwrap_or_else(Utc::now),
         },
         incidents: sections,
@@ -143,7 +149,20 @@ pub(crate) fn incidents_pdf(
             server_public_key: Some(hex::encode(server_key.public_key())),
             receipt,
         },
-        bundle: None,
+        embedded: Some(Embedded {
+            name: "console-export.json".into(),
+            mime: "application/json".into(),
+            description: format!(
+                "{}: the signed entries of this report's incidents, as their devices signed them, with each device's key, anchored head and a receipt of the team server",
+                super::export::FORMAT
+            ),
+            relationship: Relationship::Source,
+            note: format!(
+                "The team server's export of this selection ({}) is embedded in this PDF as console-export.json (PDF/A-3 associated file): every entry of these incidents as its device signed it, each device's enrolled public key and anchored chain head, and a receipt the server signed when this report was made. Check each entry's hash and Ed25519 signature under its device's key as docs/INCIDENT_LOG.md describes, and the receipts under the server key above; compare the device keys with those the team server registered.",
+                super::export::FORMAT
+            ),
+            data: export,
+        }),
     };
     let pdf = vigil_report::render_incidents(&report, fonts()?)
         .map_err(|e| ServerError::Storage(format!("PDF report: {e}")))?;
