@@ -1,5 +1,5 @@
 //! The incident log over the FFI: `IncidentLog` (an object made from an unlocked
-//! `Vault`), `IncidentError`, the free `verify_bundle`, and the two records that must
+//! `Vault`), the free `verify_bundle`, and the two records that must
 //! differ from the core's at the boundary (`ReportPatch`, `IncidentView` with its
 //! `HistoryEntry`). Reports, filters, receipts and verification reports are the core's
 //! own types (`vigil_core::incident`, Kotlin package `app.vigil.core.model`).
@@ -19,96 +19,26 @@ use vigil_core::incident::{
     IncidentSummary, Location, OccurredAt, Person, Report, Severity, SignedAttachment, Vehicle,
     VerifyReport,
 };
-use vigil_core::StoreError as CoreStoreError;
+use vigil_core::IncidentError;
 
 use crate::vault::Vault;
 
-// ---------------------------------------------------------------------------------
-// Errors
+// Errors: the core's own `IncidentError` (Kotlin `IncidentException`), with its `code()`.
 
-/// What the incident log reports. Kotlin: `IncidentException`. Messages name what
-/// failed, never what it held: no narratives, names, coordinates, times, paths or keys.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum IncidentError {
-    /// A field was refused; `field` and `reason` are fixed texts chosen by the core.
-    #[error("invalid {field}: {reason}")]
-    InvalidInput { field: String, reason: String },
-    /// No incident or entry with that id in this store.
-    #[error("unknown incident or entry")]
-    UnknownIncident,
-    #[error("unknown attachment")]
-    UnknownAttachment,
-    #[error("an attachment cannot be empty")]
-    AttachmentEmpty,
-    /// The sealed file failed authentication or no longer matches its recorded hash.
-    #[error("the attachment is corrupt or has been tampered with")]
-    AttachmentCorrupt,
-    /// A teammate's attachment not downloaded yet: the next sync fetches it.
-    #[error("the attachment has not been downloaded yet")]
-    AttachmentNotDownloaded,
-    /// The bundle could not be built (for example: the local log does not verify).
-    #[error("the bundle could not be built: {reason}")]
-    Bundle { reason: String },
-    /// A file given by the caller could not be read or written (`reason` is the I/O
-    /// error kind, never the path).
-    #[error("file error: {reason}")]
-    Io { reason: String },
-    #[error("the store is locked")]
-    Locked,
-    /// The store failed underneath (database, crypto); `reason` is the store error's
-    /// own message, which carries no content.
-    #[error("store error: {reason}")]
-    Store { reason: String },
+/// A file the caller named (an attachment's source) could not be read.
+fn source_io(e: std::io::Error) -> IncidentError {
+    IncidentError::AttachmentIo(e.kind())
 }
 
-impl From<core::IncidentError> for IncidentError {
-    fn from(e: core::IncidentError) -> Self {
-        use core::IncidentError as E;
-        match e {
-            E::InvalidInput { field, reason } => IncidentError::InvalidInput {
-                field: field.to_string(),
-                reason: reason.to_string(),
-            },
-            E::UnknownIncident => IncidentError::UnknownIncident,
-            E::UnknownAttachment => IncidentError::UnknownAttachment,
-            E::AttachmentEmpty => IncidentError::AttachmentEmpty,
-            E::AttachmentCorrupt => IncidentError::AttachmentCorrupt,
-            E::AttachmentNotDownloaded => IncidentError::AttachmentNotDownloaded,
-            E::AttachmentIo(kind) | E::ExportIo(kind) => IncidentError::Io {
-                reason: format!("{kind:?}"),
-            },
-            E::Bundle(reason) => IncidentError::Bundle {
-                reason: reason.to_string(),
-            },
-            E::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<CoreStoreError> for IncidentError {
-    fn from(e: CoreStoreError) -> Self {
-        match e {
-            CoreStoreError::Locked => IncidentError::Locked,
-            CoreStoreError::InvalidInput { field, reason } => {
-                IncidentError::InvalidInput { field, reason }
-            }
-            other => IncidentError::Store {
-                reason: other.to_string(),
-            },
-        }
-    }
-}
-
-fn io_err(e: std::io::Error) -> IncidentError {
-    IncidentError::Io {
-        reason: format!("{:?}", e.kind()),
-    }
+/// A file the caller named as output could not be written.
+fn output_io(e: std::io::Error) -> IncidentError {
+    IncidentError::ExportIo(e.kind())
 }
 
 fn invalid(field: &str, reason: &str) -> IncidentError {
     IncidentError::InvalidInput {
-        field: field.to_string(),
-        reason: reason.to_string(),
+        field: field.into(),
+        reason: reason.into(),
     }
 }
 
@@ -386,11 +316,11 @@ impl IncidentLog {
     /// Runs `f` with a core log over the locked vault.
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut core::IncidentLog<'_>) -> Result<T, core::IncidentError>,
+        f: impl FnOnce(&mut core::IncidentLog<'_>) -> Result<T, IncidentError>,
     ) -> Result<T, IncidentError> {
         let mut v = self.vault.guard();
         let mut log = core::IncidentLog::with_officer(&mut v, self.officer.clone())?;
-        Ok(f(&mut log)?)
+        f(&mut log)
     }
 }
 
@@ -503,7 +433,7 @@ impl IncidentLog {
         let captured = captured_at_millis
             .map(|ms| from_millis("capture time", ms))
             .transpose()?;
-        let mut src = BufReader::new(File::open(&path).map_err(io_err)?);
+        let mut src = BufReader::new(File::open(&path).map_err(source_io)?);
         let (r, _) = self.with(|l| l.attach(&incident_id, &mut src, &mime, captured))?;
         Ok(r)
     }
@@ -521,7 +451,7 @@ impl IncidentLog {
         let captured = captured_at_millis
             .map(|ms| from_millis("capture time", ms))
             .transpose()?;
-        let mut src = BufReader::new(File::open(&path).map_err(io_err)?);
+        let mut src = BufReader::new(File::open(&path).map_err(source_io)?);
         self.with(|l| l.store_attachment(&mut src, &mime, captured))
     }
 
@@ -536,11 +466,11 @@ impl IncidentLog {
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(io_err)?;
+            .map_err(output_io)?;
         let mut out = BufWriter::new(file);
         let result = self
             .with(|l| l.read_attachment(&id, &mut out))
-            .and_then(|r| out.flush().map(|_| r).map_err(io_err));
+            .and_then(|r| out.flush().map(|_| r).map_err(output_io));
         drop(out);
         match result {
             Ok(r) => Ok(r),
@@ -587,12 +517,9 @@ impl IncidentLog {
                 .attachments(&incident_id)?
                 .into_iter()
                 .find(|s| s.attachment.id == attachment_id)
-                .ok_or(core::IncidentError::UnknownAttachment)?;
+                .ok_or(IncidentError::UnknownAttachment)?;
             if signed.attachment.size > cap {
-                return Err(core::IncidentError::InvalidInput {
-                    field: "attachment",
-                    reason: "larger than the size asked for",
-                });
+                return Err(invalid("attachment", "larger than the size asked for"));
             }
             let mut out = CappedBuf::new(cap);
             l.read_signed_attachment(&incident_id, &attachment_id, &mut out)?;
@@ -629,7 +556,7 @@ impl IncidentLog {
         incidents: Option<Vec<String>>,
     ) -> Result<(), IncidentError> {
         let bytes = self.export_bundle(incidents)?;
-        write_new(&path, |w| w.write_all(&bytes).map_err(io_err))
+        write_new(&path, |w| w.write_all(&bytes).map_err(output_io))
     }
 
     /// Writes the CSV export (RFC 4180, one row per incident's current view, newest
@@ -648,9 +575,9 @@ fn write_new(
         .write(true)
         .create_new(true)
         .open(Path::new(path))
-        .map_err(io_err)?;
+        .map_err(output_io)?;
     let mut w = BufWriter::new(file);
-    let result = f(&mut w).and_then(|_| w.flush().map_err(io_err));
+    let result = f(&mut w).and_then(|_| w.flush().map_err(output_io));
     drop(w);
     if result.is_err() {
         let _ = std::fs::remove_file(path);

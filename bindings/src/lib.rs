@@ -18,13 +18,11 @@ mod sync;
 mod vault;
 
 pub use advance::*;
-pub use error::{KeyWrapperError, StoreError};
+pub use error::KeyWrapperError;
 pub use incident::*;
 pub use platform_key::KeyWrapper;
 pub use records::*;
-pub use sync::{
-    HttpHeader, HttpResponse, PlatformTransport, PlatformTransportError, SyncClient, SyncError,
-};
+pub use sync::{HttpHeader, HttpResponse, PlatformTransport, PlatformTransportError, SyncClient};
 pub use vault::Vault;
 
 uniffi::setup_scaffolding!();

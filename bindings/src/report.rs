@@ -9,29 +9,29 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use vigil_report::{Fonts, ReportError};
 
-use crate::incident::IncidentError;
+use vigil_core::IncidentError;
+
 use crate::vault::Vault;
 
+/// The report crate's failures, told as the incident log's error (a report is made from
+/// the log; Kotlin `IncidentException`, by code): the one mapping of `ReportError`.
 fn map(e: ReportError) -> IncidentError {
     match e {
-        ReportError::Incident(e) => e.into(),
+        ReportError::Incident(e) => e,
         ReportError::NoFonts => IncidentError::InvalidInput {
             field: "fonts".into(),
             reason: "no usable font".into(),
         },
-        ReportError::FontIo(kind) => IncidentError::Io {
-            reason: format!("{kind:?}"),
+        ReportError::FontIo(kind) => IncidentError::InvalidInput {
+            field: "fonts".into(),
+            reason: format!("a font file could not be read ({kind})"),
         },
-        ReportError::Store(e) => IncidentError::Store {
-            reason: e.to_string(),
-        },
+        ReportError::Store(e) => IncidentError::Store(e),
         ReportError::Advance(e) => IncidentError::InvalidInput {
             field: "walk".into(),
             reason: e.to_string(),
         },
-        other => IncidentError::Bundle {
-            reason: other.to_string(),
-        },
+        other => IncidentError::Bundle(other.to_string()),
     }
 }
 
@@ -46,11 +46,8 @@ fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, IncidentError> {
 }
 
 fn write(path: &str, pdf: &[u8]) -> Result<(), IncidentError> {
-    vigil_core::files::write_new(Path::new(path), |w| w.write_all(pdf), |e| e).map_err(|e| {
-        IncidentError::Io {
-            reason: format!("{:?}", e.kind()),
-        }
-    })
+    vigil_core::files::write_new(Path::new(path), |w| w.write_all(pdf), |e| e)
+        .map_err(|e| IncidentError::ExportIo(e.kind()))
 }
 
 /// Writes the incident report to a new file at `path` (0600): the incidents given (all

@@ -1,8 +1,14 @@
 //! Team sync for the apps: the `SyncClient` object over the core's `team::SyncClient`
-//! (the same code `vigil sync` runs), its error, and the `PlatformTransport` and
+//! (the same code `vigil sync` runs), and the `PlatformTransport` and
 //! `SyncObserver` foreign traits. The records (`SyncReport`, `SyncStatus`,
-//! `SyncProgress`, `SyncOptions`, `SyncTrigger`, `BlockedChange`) are the core's own
-//! (Kotlin package `app.vigil.core.model`).
+//! `SyncProgress`, `SyncOptions`, `SyncTrigger`, `BlockedChange`) and the error
+//! (`SyncError`, Kotlin `SyncException`, with its `code()`) are the core's own (Kotlin
+//! package `app.vigil.core.model`).
+//!
+//! What must differ at the boundary, and why: `PlatformTransport` (a foreign trait) with
+//! its `HttpHeader`/`HttpResponse` records and `PlatformTransportError` (a foreign trait's
+//! error must absorb what Kotlin/Swift throws undeclared), and `SyncObserver` with its
+//! error, for the same reason.
 //!
 //! What each call waits for: `enroll`, `sync_now`, `sync_if_due` and `wake` block their
 //! caller on the network (call them from a background thread: `Dispatchers.IO`,
@@ -19,95 +25,12 @@ use std::sync::Arc;
 
 use vigil_core::sync::transport::TlsFailure;
 use vigil_core::sync::{
-    self as core_sync, SyncProgress, SyncReport, SyncStatus, Transport, TransportError,
+    self as core_sync, SyncError, SyncProgress, SyncReport, SyncStatus, Transport, TransportError,
 };
 use vigil_core::team::{self, SyncOptions, SyncTrigger};
 
-use crate::error::StoreError;
 use crate::records::OutboxEntry;
 use crate::vault::Vault;
-
-/// What can go wrong with sync. Kotlin: `SyncException`. Messages and fields never carry
-/// record content, names, places or keys.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum SyncError {
-    #[error("this device is not enrolled with a team server")]
-    NotEnrolled,
-    #[error("this device is already enrolled")]
-    AlreadyEnrolled,
-    /// The server refused the one-time code (`invalid_code`, `device_exists`, ...).
-    #[error("the team server refused the enrollment ({code})")]
-    EnrollmentRefused { code: String },
-    /// The device was revoked: sync stops for good on this store.
-    #[error("this device has been revoked by the team server")]
-    Revoked,
-    #[error("the team server does not recognise this device ({code})")]
-    Unauthorized { code: String },
-    /// The device clock differs from the server's by more than five minutes.
-    #[error("this device's clock differs from the team server's by more than five minutes")]
-    ClockSkew,
-    #[error("the team server expects sequence number {expected}; local history is inconsistent")]
-    SequenceGap { expected: u64 },
-    /// No network, timeout, 5xx, 429: nothing was lost. The next automatic attempt is due
-    /// at `next_attempt_ms` (Unix ms).
-    #[error("sync failed temporarily ({reason}); next attempt scheduled")]
-    Transient {
-        reason: String,
-        next_attempt_ms: u64,
-    },
-    #[error("unexpected answer from the team server ({reason})")]
-    Protocol { reason: String },
-    /// Another `sync_now` or `enroll` of this vault is running.
-    #[error("a sync is already running")]
-    AlreadyRunning,
-    #[error("invalid server address")]
-    InvalidUrl,
-    /// A `SyncOptions.pinned_keys` entry is not `sha256/<base64 of 32 bytes>`.
-    #[error("invalid pinned key ({reason})")]
-    InvalidPin { reason: String },
-    #[error("the store is locked")]
-    Locked,
-    #[error("store error: {reason}")]
-    Store { reason: String },
-}
-
-impl From<core_sync::SyncError> for SyncError {
-    fn from(e: core_sync::SyncError) -> Self {
-        use core_sync::SyncError as E;
-        match e {
-            E::NotEnrolled => SyncError::NotEnrolled,
-            E::AlreadyEnrolled => SyncError::AlreadyEnrolled,
-            E::EnrollmentRefused { code } => SyncError::EnrollmentRefused { code },
-            E::Revoked => SyncError::Revoked,
-            E::Unauthorized { code } => SyncError::Unauthorized { code },
-            E::ClockSkew => SyncError::ClockSkew,
-            E::SequenceGap { expected } => SyncError::SequenceGap { expected },
-            E::Transient {
-                reason,
-                next_attempt_ms,
-            } => SyncError::Transient {
-                reason,
-                next_attempt_ms,
-            },
-            E::Protocol(reason) => SyncError::Protocol { reason },
-            E::AlreadyRunning => SyncError::AlreadyRunning,
-            E::InvalidUrl => SyncError::InvalidUrl,
-            E::InvalidPin { reason } => SyncError::InvalidPin { reason },
-            E::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<vigil_core::StoreError> for SyncError {
-    fn from(e: vigil_core::StoreError) -> Self {
-        match StoreError::from(e) {
-            StoreError::Locked => SyncError::Locked,
-            other => SyncError::Store {
-                reason: other.to_string(),
-            },
-        }
-    }
-}
 
 /// One HTTP header.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -291,13 +214,13 @@ impl SyncClient {
     /// has no more. Ignores any scheduled backoff (a user's "sync now"). Blocks on the
     /// network (not holding the vault).
     pub fn sync_now(&self) -> Result<SyncReport, SyncError> {
-        Ok(self.inner.sync_now()?)
+        self.inner.sync_now()
     }
 
     /// Like `sync_now` but does nothing (returns `null`) while a retry is scheduled in
     /// the future: for a periodic job. Blocks on the network (not holding the vault).
     pub fn sync_if_due(&self) -> Result<Option<SyncReport>, SyncError> {
-        Ok(self.inner.sync_if_due()?)
+        self.inner.sync_if_due()
     }
 
     /// The one sync loop: the platform calls this on its network, foreground, local-change
@@ -309,7 +232,7 @@ impl SyncClient {
     /// for the caller that runs the rounds (on the network, not holding the vault). Not
     /// enrolled or revoked: the typed error, as `sync_now`.
     pub fn wake(&self, trigger: SyncTrigger) -> Result<Option<SyncReport>, SyncError> {
-        Ok(self.inner.wake(trigger)?)
+        self.inner.wake(trigger)
     }
 
     /// Text only for the syncs that start from now on: changes go and come, attachment
@@ -333,7 +256,7 @@ impl SyncClient {
     /// Pending and quarantined counts, last success, last error, next attempt,
     /// revocation. Reads the store only.
     pub fn status(&self) -> Result<SyncStatus, SyncError> {
-        Ok(self.inner.status()?)
+        self.inner.status()
     }
 
     /// Local changes refused (with their reasons), oldest first. Kept, never resent.

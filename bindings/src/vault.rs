@@ -7,9 +7,9 @@ use vigil_core::SharedVault;
 
 use zeroize::Zeroizing;
 
-use crate::error::StoreError;
 use crate::platform_key::{KeyWrapper, PlatformKey};
 use vigil_core::StorageStatus;
+use vigil_core::StoreError;
 use vigil_core::{KdfChoice, VaultStatus};
 
 use crate::records::OutboxEntry;
@@ -120,7 +120,7 @@ impl Vault {
     /// Free space on the store's volume, locked or not: show a warning when `low`,
     /// before logging fails on a full phone.
     pub fn storage(&self) -> Result<StorageStatus, StoreError> {
-        Ok(self.guard().storage()?)
+        self.guard().storage()
     }
 
     /// Closes the database and forgets the keys.
@@ -134,7 +134,7 @@ impl Vault {
     }
 
     pub fn status(&self) -> Result<VaultStatus, StoreError> {
-        Ok(self.guard().status()?)
+        self.guard().status()
     }
 
     /// Adds a passphrase slot; returns its id. Blocks for the KDF.
@@ -146,16 +146,16 @@ impl Vault {
     ) -> Result<u32, StoreError> {
         let passphrase = secret(passphrase);
         let pk = self::platform(&platform);
-        Ok(self.guard().add_passphrase_slot(
+        self.guard().add_passphrase_slot(
             &passphrase,
             kdf.unwrap_or_default(),
             pk.as_ref().map(|p| p as &dyn vigil_core::KeyWrapper),
-        )?)
+        )
     }
 
     /// Adds a slot the platform key alone opens; returns its id.
     pub fn add_platform_slot(&self, platform: Arc<dyn KeyWrapper>) -> Result<u32, StoreError> {
-        Ok(self.guard().add_platform_slot(&PlatformKey(platform))?)
+        self.guard().add_platform_slot(&PlatformKey(platform))
     }
 
     pub fn remove_slot(&self, id: u32) -> Result<(), StoreError> {
@@ -183,7 +183,7 @@ impl Vault {
     /// Sets a duress passphrase; returns its slot id.
     pub fn set_duress_passphrase(&self, passphrase: Vec<u8>) -> Result<u32, StoreError> {
         let passphrase = secret(passphrase);
-        Ok(self.guard().set_duress_passphrase(&passphrase)?)
+        self.guard().set_duress_passphrase(&passphrase)
     }
 
     /// Wipe after this many consecutive failed unlocks; `null` turns the policy off.

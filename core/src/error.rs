@@ -5,6 +5,7 @@ use thiserror::Error;
 
 /// Low-level cryptographic failures. Deliberately without detail.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CryptoError {
     #[error("the system random number generator failed")]
     Random,
@@ -21,7 +22,11 @@ pub enum CryptoError {
 }
 
 /// Errors of the encrypted store: creating, unlocking, key slots, wiping, reading, writing.
+///
+/// It crosses the FFI as it is (Kotlin `StoreException`, Swift `StoreError`), with its
+/// `code()` (core/src/codes.rs) and its message (`toString()` / `description`).
 #[derive(Debug, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum StoreError {
     #[error("wrong passphrase{}", attempts_left_text(*attempts_left))]
     WrongPassphrase {
@@ -47,14 +52,14 @@ pub enum StoreError {
     #[error("a Vigil store already exists in this directory")]
     AlreadyExists,
     #[error("this is not a Vigil store: {what}")]
-    NotAStore { what: &'static str },
+    NotAStore { what: String },
     #[error("the key file is corrupt or truncated; it was left untouched")]
     KeyFileCorrupt,
     #[error("the database is corrupt or has been tampered with; it was left untouched")]
     DatabaseCorrupt,
     #[error("the {what} uses format version {found}, newer than this app supports ({supported})")]
     NewerFormat {
-        what: &'static str,
+        what: String,
         found: u32,
         supported: u32,
     },

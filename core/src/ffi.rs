@@ -5,8 +5,11 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::advance::{Walk, WalkProgress};
+use crate::advance::{AdvanceError, Walk, WalkProgress};
 use crate::clock::hlc::Hlc;
+use crate::error::StoreError;
+use crate::incident::IncidentError;
+use crate::sync::SyncError;
 
 /// An instant crosses as milliseconds since the Unix epoch, UTC (Kotlin `Long`, Swift
 /// `Int64`). Sub-millisecond precision does not cross; an instant outside chrono's range
@@ -38,5 +41,87 @@ impl Walk {
     #[uniffi::method(name = "progress")]
     pub fn ffi_progress(&self) -> WalkProgress {
         self.progress()
+    }
+}
+
+// A file system failure's kind (`StoreError::Io`, `IncidentError::AttachmentIo`/`ExportIo`)
+// crosses as its description ("permission denied", "entity not found"): the words the
+// core's messages already use; never a path. Lifting it back (an app passes the exception
+// to `code()` or `toString()`) finds the kind by those words; an unlisted kind reads as
+// `Other` (its code is "io" either way).
+type IoKind = std::io::ErrorKind;
+
+uniffi::custom_type!(IoKind, String, {
+    remote,
+    lower: |k| k.to_string(),
+    try_lift: |s| Ok(IO_KINDS
+        .iter()
+        .copied()
+        .find(|k| k.to_string() == s)
+        .unwrap_or(IoKind::Other)),
+});
+
+const IO_KINDS: [IoKind; 22] = [
+    IoKind::NotFound,
+    IoKind::PermissionDenied,
+    IoKind::AlreadyExists,
+    IoKind::WouldBlock,
+    IoKind::InvalidInput,
+    IoKind::InvalidData,
+    IoKind::TimedOut,
+    IoKind::WriteZero,
+    IoKind::Interrupted,
+    IoKind::Unsupported,
+    IoKind::UnexpectedEof,
+    IoKind::OutOfMemory,
+    IoKind::NotADirectory,
+    IoKind::IsADirectory,
+    IoKind::DirectoryNotEmpty,
+    IoKind::ReadOnlyFilesystem,
+    IoKind::StorageFull,
+    IoKind::FileTooLarge,
+    IoKind::ResourceBusy,
+    IoKind::CrossesDevices,
+    IoKind::InvalidFilename,
+    IoKind::Other,
+];
+
+// Each core error crosses as it is (`derive(uniffi::Error)` where it is defined) with its
+// one code (core/src/codes.rs): apps choose their words by `e.code()` (Kotlin, Swift), as
+// the CLI's JSON `kind` does, instead of matching variants. A failure underneath (a store
+// error inside an incident error) keeps its own code.
+#[uniffi::export]
+impl StoreError {
+    /// The stable code of this error (`wrong_passphrase`, `locked`, `disk_full`, ...).
+    #[uniffi::method(name = "code")]
+    pub fn ffi_code(&self) -> String {
+        self.code().into()
+    }
+}
+
+#[uniffi::export]
+impl IncidentError {
+    /// The stable code of this error; a store failure underneath has the store's code.
+    #[uniffi::method(name = "code")]
+    pub fn ffi_code(&self) -> String {
+        self.code().into()
+    }
+}
+
+#[uniffi::export]
+impl AdvanceError {
+    /// The stable code of this error; a failure underneath has its own code.
+    #[uniffi::method(name = "code")]
+    pub fn ffi_code(&self) -> String {
+        self.code().into()
+    }
+}
+
+#[uniffi::export]
+impl SyncError {
+    /// The stable code of this error; a store failure underneath has the store's code.
+    #[uniffi::method(name = "code")]
+    pub fn ffi_code(&self) -> String {
+        self.code().into()
     }
 }

@@ -218,7 +218,7 @@ impl Vault {
         let kf = match keyfile::read(&paths.keys) {
             Err(StoreError::NotFound) if paths.db.exists() => {
                 return Err(StoreError::NotAStore {
-                    what: "there is a database but no key file",
+                    what: "there is a database but no key file".into(),
                 })
             }
             other => other?,

@@ -277,10 +277,7 @@ fn attachments_are_referenced_from_signed_entries() {
         .unwrap_err();
     assert!(matches!(
         err,
-        IncidentError::InvalidInput {
-            field: "attachment",
-            ..
-        }
+        IncidentError::InvalidInput { ref field, .. } if field == "attachment"
     ));
     assert_eq!(counts(&v), before);
     assert!(IncidentLog::new(&mut v).verify().unwrap().ok);

@@ -513,10 +513,7 @@ fn officer_names_are_checked_once_in_the_core() {
     for bad in ["", "   ", "a\0b", &"x".repeat(1_001)] {
         assert!(matches!(
             check_officer(bad),
-            Err(IncidentError::InvalidInput {
-                field: "officer",
-                ..
-            })
+            Err(IncidentError::InvalidInput { field, .. }) if field == "officer"
         ));
         assert!(IncidentLog::with_officer(&mut v, Some(bad.to_string())).is_err());
     }

@@ -8,7 +8,7 @@ use support::*;
 use vigil_core::incident::model::{OCCURRED_MAX_FUTURE_HOURS, OCCURRED_MAX_PAST_DAYS};
 use vigil_core::incident::{Category, IncidentError, IncidentLog, ReportPatch};
 
-fn refused_field(e: IncidentError) -> (&'static str, &'static str) {
+fn refused_field(e: IncidentError) -> (String, String) {
     match e {
         IncidentError::InvalidInput { field, reason } => (field, reason),
         other => panic!("expected InvalidInput, got {other:?}"),

@@ -28,7 +28,7 @@ fn items(n: usize, prefix: &str) -> serde_json::Value {
         .collect()
 }
 
-fn too_large(text: &str) -> (&'static str, u64) {
+fn too_large(text: &str) -> (String, u64) {
     match ChecklistTemplate::from_json(text) {
         Err(AdvanceError::TooLarge { what, limit }) => (what, limit),
         Err(other) => panic!("expected TooLarge, got {other:?}"),
@@ -86,7 +86,7 @@ fn too_many_sections_items_or_options_are_refused() {
         .collect();
     assert_eq!(
         too_large(&doc(sections).to_string()),
-        ("sections in a template", MAX_SECTIONS as u64)
+        ("sections in a template".to_string(), MAX_SECTIONS as u64)
     );
     // Items over two sections, each within any per-section reading.
     let half = MAX_ITEMS / 2 + 1;
@@ -96,13 +96,13 @@ fn too_many_sections_items_or_options_are_refused() {
     ]);
     assert_eq!(
         too_large(&doc(two).to_string()),
-        ("items in a template", MAX_ITEMS as u64)
+        ("items in a template".to_string(), MAX_ITEMS as u64)
     );
     // 200,000 items: refused by size before anything is read.
     let huge = doc(json!([{ "id": "s", "title": "S", "items": items(200_000, "i") }])).to_string();
     assert_eq!(
         too_large(&huge),
-        ("template bytes", MAX_TEMPLATE_BYTES as u64)
+        ("template bytes".to_string(), MAX_TEMPLATE_BYTES as u64)
     );
     let options: Vec<String> = (0..=MAX_OPTIONS).map(|i| format!("o{i}")).collect();
     let choice = json!([{ "id": "s", "title": "S", "items": [
@@ -110,7 +110,7 @@ fn too_many_sections_items_or_options_are_refused() {
     ]}]);
     assert_eq!(
         too_large(&doc(choice).to_string()),
-        ("options of a choice item", MAX_OPTIONS as u64)
+        ("options of a choice item".to_string(), MAX_OPTIONS as u64)
     );
     // At the limits, a template is read.
     let at: serde_json::Value = (0..MAX_SECTIONS)

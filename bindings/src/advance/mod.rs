@@ -2,9 +2,8 @@
 //! and walks, over one unlocked `Vault`.
 //!
 //! Every method blocks (SQLite; imports parse whole files): call off the main thread.
-//! The vault must be unlocked; a locked one gives `AdvanceException.Locked`.
-
-mod error;
+//! The vault must be unlocked; a locked one gives `AdvanceException.Store` (code `locked`).
+//! The error is the core's own `AdvanceError` (Kotlin `AdvanceException`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -18,8 +17,7 @@ use vigil_core::advance::{
 use vigil_core::incident::{Category, Severity};
 
 use crate::vault::Vault;
-
-pub use error::AdvanceError;
+use vigil_core::advance::AdvanceError;
 
 type Result<T> = std::result::Result<T, AdvanceError>;
 
@@ -35,7 +33,7 @@ impl AdvanceWork {
         f: impl FnOnce(&vigil_core::store::Database) -> core::AdvanceResult<T>,
     ) -> Result<T> {
         let v = self.vault.guard();
-        Ok(f(v.db()?)?)
+        f(v.db()?)
     }
 
     fn write<T>(
@@ -43,7 +41,7 @@ impl AdvanceWork {
         f: impl FnOnce(&mut vigil_core::store::Database) -> core::AdvanceResult<T>,
     ) -> Result<T> {
         let mut v = self.vault.guard();
-        Ok(f(v.db_mut()?)?)
+        f(v.db_mut()?)
     }
 
     fn import(
@@ -148,8 +146,9 @@ impl AdvanceWork {
         self.read(|db| {
             let r = route::get_route(db, &id)?;
             let mut s = summary::summarize_all(db, std::slice::from_ref(&r))?;
-            s.pop()
-                .ok_or(core::AdvanceError::NotFound { what: "route" })
+            s.pop().ok_or(AdvanceError::NotFound {
+                what: "route".into(),
+            })
         })
     }
 
@@ -159,12 +158,12 @@ impl AdvanceWork {
 
     /// GPX 1.1 of the routes, in the order given.
     pub fn export_gpx(&self, route_ids: Vec<String>) -> Result<String> {
-        Ok(interchange::gpx::to_gpx(&self.routes(&route_ids)?)?)
+        interchange::gpx::to_gpx(&self.routes(&route_ids)?)
     }
 
     /// A GeoJSON FeatureCollection of the routes, in the order given.
     pub fn export_geojson(&self, route_ids: Vec<String>) -> Result<String> {
-        Ok(interchange::geojson::to_geojson(&self.routes(&route_ids)?)?)
+        interchange::geojson::to_geojson(&self.routes(&route_ids)?)
     }
 
     /// How far `position` is from the route, and whether that is beyond `threshold_m`.
@@ -174,12 +173,12 @@ impl AdvanceWork {
         position: Position,
         threshold_m: f64,
     ) -> Result<OffRoute> {
-        Ok(self.route(&route_id)?.off_route(position, threshold_m)?)
+        self.route(&route_id)?.off_route(position, threshold_m)
     }
 
     /// Distance done and left along the route, at the nearest point to `position`.
     pub fn route_progress(&self, route_id: String, position: Position) -> Result<Progress> {
-        Ok(self.route(&route_id)?.progress(position)?)
+        self.route(&route_id)?.progress(position)
     }
 
     /// Stored havens matching `filter` within `half_width_m` of the route, in route order.
@@ -191,7 +190,7 @@ impl AdvanceWork {
     ) -> Result<Vec<CorridorHaven>> {
         let r = self.route(&route_id)?;
         let havens = self.read(|db| haven::list_havens(db, core::HavenFilter::Any))?;
-        Ok(r.havens_in_corridor(&havens, half_width_m, filter)?)
+        r.havens_in_corridor(&havens, half_width_m, filter)
     }
 
     /// The point of the route farthest from any stored haven matching `filter`, examined
@@ -204,7 +203,7 @@ impl AdvanceWork {
     ) -> Result<Option<CoverageGap>> {
         let r = self.route(&route_id)?;
         let havens = self.read(|db| haven::list_havens(db, core::HavenFilter::Any))?;
-        Ok(r.worst_coverage_gap(&havens, filter, step_m)?)
+        r.worst_coverage_gap(&havens, filter, step_m)
     }
 
     // ---- templates ----
@@ -275,7 +274,7 @@ impl AdvanceWork {
 
     /// Checks a signed snapshot's hash, canonical form and signature.
     pub fn verify_snapshot(&self, snapshot: SignedSnapshot) -> Result<()> {
-        Ok(walk::verify_snapshot(&snapshot)?)
+        walk::verify_snapshot(&snapshot)
     }
 
     /// Raises an incident in the tamper-evident log from an answered item; returns the
@@ -288,19 +287,14 @@ impl AdvanceWork {
         category: String,
         severity: Option<String>,
     ) -> Result<String> {
-        let category = Category::from_str(&category).map_err(|_| AdvanceError::InvalidInput {
-            field: "category".into(),
-            reason: "unknown incident category".into(),
-        })?;
+        let category = Category::from_str(&category)
+            .map_err(|_| AdvanceError::invalid("category", "unknown incident category"))?;
         let severity = severity
             .map(|s| Severity::from_str(&s))
             .transpose()
-            .map_err(|_| AdvanceError::InvalidInput {
-                field: "severity".into(),
-                reason: "unknown severity".into(),
-            })?;
+            .map_err(|_| AdvanceError::invalid("severity", "unknown severity"))?;
         let mut v = self.vault.guard();
-        Ok(core::raise_incident_from_item(
+        core::raise_incident_from_item(
             &mut v,
             &core::RaiseIncident {
                 walk_id,
@@ -308,6 +302,6 @@ impl AdvanceWork {
                 category,
                 severity,
             },
-        )?)
+        )
     }
 }

@@ -6,7 +6,10 @@ use thiserror::Error;
 
 use crate::error::StoreError;
 
+/// Crosses the FFI as it is (Kotlin `AdvanceException`, Swift `AdvanceError`), with its `code()`
+/// (core/src/codes.rs; a failure underneath keeps its own code) and its message.
 #[derive(Debug, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum AdvanceError {
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: String },
@@ -15,38 +18,29 @@ pub enum AdvanceError {
     #[error("GeoJSON not readable: {0}")]
     GeoJson(String),
     #[error("wrong geometry: expected {expected}, found {found}")]
-    WrongGeometry {
-        expected: &'static str,
-        found: String,
-    },
+    WrongGeometry { expected: String, found: String },
     #[error("the route has fewer than two positions")]
     EmptyRoute,
     /// An input beyond one of the documented limits (`interchange::limits`, the template
     /// limits): refused before anything is stored.
     #[error("too large: {what} above the limit of {limit}")]
-    TooLarge { what: &'static str, limit: u64 },
+    TooLarge { what: String, limit: u64 },
     #[error("checklist template {path}: {reason}")]
     Template { path: String, reason: String },
     #[error("item {item} takes a {expected} answer")]
-    WrongAnswerKind {
-        item: String,
-        expected: &'static str,
-    },
+    WrongAnswerKind { item: String, expected: String },
     #[error("unknown item {item} in this checklist")]
     UnknownItem { item: String },
     #[error("the walk cannot be completed: required items unanswered: {}", missing.join(", "))]
     RequiredUnanswered { missing: Vec<String> },
     #[error("the walk is {state}: {action} is not possible")]
-    WrongWalkState {
-        state: &'static str,
-        action: &'static str,
-    },
+    WrongWalkState { state: String, action: String },
     #[error("the signed snapshot does not verify: {0}")]
-    SnapshotInvalid(&'static str),
+    SnapshotInvalid(String),
     #[error("no {what} with this id")]
-    NotFound { what: &'static str },
+    NotFound { what: String },
     #[error("{what} with this id already exists")]
-    AlreadyExists { what: &'static str },
+    AlreadyExists { what: String },
     /// The incident log refused an incident raised from a checklist item.
     #[error("incident log: {0}")]
     Incident(#[from] crate::incident::IncidentError),

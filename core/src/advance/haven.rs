@@ -203,7 +203,9 @@ pub fn get_haven(db: &Database, id: &str) -> AdvanceResult<SafeHaven> {
             r.get(0)
         })
         .optional()?;
-    let doc = doc.ok_or(AdvanceError::NotFound { what: "safe haven" })?;
+    let doc = doc.ok_or(AdvanceError::NotFound {
+        what: "safe haven".into(),
+    })?;
     Ok(serde_json::from_str(&doc)?)
 }
 

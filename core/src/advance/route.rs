@@ -107,13 +107,13 @@ impl RouteInput {
         validate_line(&self.line, "line")?;
         if self.line.len() > MAX_ROUTE_POSITIONS {
             return Err(AdvanceError::TooLarge {
-                what: "positions in a route",
+                what: "positions in a route".into(),
                 limit: MAX_ROUTE_POSITIONS as u64,
             });
         }
         if self.points.len() > MAX_ROUTE_POINTS {
             return Err(AdvanceError::TooLarge {
-                what: "points on a route",
+                what: "points on a route".into(),
                 limit: MAX_ROUTE_POINTS as u64,
             });
         }
@@ -217,7 +217,9 @@ pub fn get_route(db: &Database, id: &str) -> AdvanceResult<Route> {
             r.get(0)
         })
         .optional()?;
-    let doc = doc.ok_or(AdvanceError::NotFound { what: "route" })?;
+    let doc = doc.ok_or(AdvanceError::NotFound {
+        what: "route".into(),
+    })?;
     Ok(serde_json::from_str(&doc)?)
 }
 

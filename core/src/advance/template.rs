@@ -147,7 +147,7 @@ impl ChecklistTemplate {
     pub fn from_json(text: &str) -> AdvanceResult<ChecklistTemplate> {
         if text.len() > MAX_TEMPLATE_BYTES {
             return Err(AdvanceError::TooLarge {
-                what: "template bytes",
+                what: "template bytes".into(),
                 limit: MAX_TEMPLATE_BYTES as u64,
             });
         }
@@ -251,7 +251,9 @@ pub fn get_template(
         return builtin_templates()
             .into_iter()
             .find(|t| t.id == id && version.is_none_or(|v| v == t.version))
-            .ok_or(AdvanceError::NotFound { what: "template" });
+            .ok_or(AdvanceError::NotFound {
+                what: "template".into(),
+            });
     }
     let doc: Option<String> = db
         .conn()
@@ -262,7 +264,9 @@ pub fn get_template(
             |r| r.get(0),
         )
         .optional()?;
-    let doc = doc.ok_or(AdvanceError::NotFound { what: "template" })?;
+    let doc = doc.ok_or(AdvanceError::NotFound {
+        what: "template".into(),
+    })?;
     ChecklistTemplate::from_json(&doc)
 }
 
@@ -409,7 +413,7 @@ fn parse_template(v: &Value) -> AdvanceResult<ChecklistTemplate> {
     }
     if sections_v.len() > MAX_SECTIONS {
         return Err(AdvanceError::TooLarge {
-            what: "sections in a template",
+            what: "sections in a template".into(),
             limit: MAX_SECTIONS as u64,
         });
     }
@@ -419,7 +423,7 @@ fn parse_template(v: &Value) -> AdvanceResult<ChecklistTemplate> {
         .sum();
     if total_items > MAX_ITEMS {
         return Err(AdvanceError::TooLarge {
-            what: "items in a template",
+            what: "items in a template".into(),
             limit: MAX_ITEMS as u64,
         });
     }
@@ -512,7 +516,7 @@ fn parse_item(v: &Value, p: &str) -> AdvanceResult<TemplateItem> {
             }
             if opts.len() > MAX_OPTIONS {
                 return Err(AdvanceError::TooLarge {
-                    what: "options of a choice item",
+                    what: "options of a choice item".into(),
                     limit: MAX_OPTIONS as u64,
                 });
             }

@@ -207,7 +207,9 @@ pub fn get_venue(db: &Database, id: &str) -> AdvanceResult<Venue> {
             r.get(0)
         })
         .optional()?;
-    let doc = doc.ok_or(AdvanceError::NotFound { what: "venue" })?;
+    let doc = doc.ok_or(AdvanceError::NotFound {
+        what: "venue".into(),
+    })?;
     Ok(serde_json::from_str(&doc)?)
 }
 

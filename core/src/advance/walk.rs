@@ -284,7 +284,11 @@ pub fn start_walk_with(
         };
         if !exists {
             return Err(AdvanceError::NotFound {
-                what: if kind == "venue" { "venue" } else { "route" },
+                what: if kind == "venue" {
+                    "venue".into()
+                } else {
+                    "route".into()
+                },
             });
         }
         let id = new_id();
@@ -349,7 +353,9 @@ pub(crate) fn load_walk(conn: &rusqlite::Connection, id: &str) -> AdvanceResult<
         )
         .optional()?;
     let (doc, kind, sid, started, started_by, completed, completed_by, signed) =
-        row.ok_or(AdvanceError::NotFound { what: "walk" })?;
+        row.ok_or(AdvanceError::NotFound {
+            what: "walk".into(),
+        })?;
     let template = ChecklistTemplate::from_json(&doc)?;
     let corrupt = || AdvanceError::Store(crate::error::StoreError::DatabaseCorrupt);
     let started: Hlc = started.parse().map_err(|_| corrupt())?;
@@ -421,7 +427,7 @@ pub fn list_walks(db: &Database, subject: Option<&WalkSubject>) -> AdvanceResult
 pub(crate) fn check_value(item: &TemplateItem, value: &AnswerValue) -> AdvanceResult<AnswerValue> {
     let wrong = || AdvanceError::WrongAnswerKind {
         item: item.id.clone(),
-        expected: item.kind.name(),
+        expected: item.kind.name().into(),
     };
     Ok(match (&item.kind, value) {
         (ItemKind::Check, AnswerValue::NotApplicable) => AnswerValue::Check {
@@ -521,8 +527,8 @@ pub fn answer_item(db: &mut Database, walk_id: &str, input: &AnswerInput) -> Adv
     let walk = get_walk(db, walk_id)?;
     if walk.state == WalkState::SignedOff {
         return Err(AdvanceError::WrongWalkState {
-            state: walk.state.name(),
-            action: "answering",
+            state: walk.state.name().into(),
+            action: "answering".into(),
         });
     }
     let item = walk
@@ -586,8 +592,8 @@ pub fn complete_walk(db: &mut Database, walk_id: &str, officer: &str) -> Advance
     let walk = get_walk(db, walk_id)?;
     if walk.state != WalkState::InProgress {
         return Err(AdvanceError::WrongWalkState {
-            state: walk.state.name(),
-            action: "completing",
+            state: walk.state.name().into(),
+            action: "completing".into(),
         });
     }
     let missing = walk.missing_required();
@@ -638,8 +644,8 @@ pub fn sign_off_walk(
     let walk = get_walk(db, walk_id)?;
     if walk.state != WalkState::Completed {
         return Err(AdvanceError::WrongWalkState {
-            state: walk.state.name(),
-            action: "sign-off",
+            state: walk.state.name().into(),
+            action: "sign-off".into(),
         });
     }
     write(db, |w| {
@@ -681,7 +687,9 @@ pub fn sign_off_walk(
 pub fn get_signoff(db: &Database, walk_id: &str) -> AdvanceResult<SignedSnapshot> {
     winning_signoff(db.conn(), walk_id)?
         .map(|(_, s)| s)
-        .ok_or(AdvanceError::NotFound { what: "sign-off" })
+        .ok_or(AdvanceError::NotFound {
+            what: "sign-off".into(),
+        })
 }
 
 /// Every sign-off of the walk, first sealed first; the first is the walk's
@@ -760,26 +768,26 @@ fn signed_message(digest: &[u8; 32]) -> Vec<u8> {
 /// that key belongs to the officer's enrolled device is for the caller (or the server) to
 /// check with [`verify_snapshot_with_key`].
 pub fn verify_snapshot(s: &SignedSnapshot) -> AdvanceResult<()> {
-    let key =
-        hex::decode(&s.public_key).map_err(|_| AdvanceError::SnapshotInvalid("malformed key"))?;
+    let key = hex::decode(&s.public_key)
+        .map_err(|_| AdvanceError::SnapshotInvalid("malformed key".into()))?;
     verify_snapshot_with_key(s, &key)
 }
 
 pub fn verify_snapshot_with_key(s: &SignedSnapshot, public_key: &[u8]) -> AdvanceResult<()> {
     if s.format != SNAPSHOT_FORMAT {
-        return Err(AdvanceError::SnapshotInvalid("unknown format"));
+        return Err(AdvanceError::SnapshotInvalid("unknown format".into()));
     }
     let digest = sha256(s.snapshot.as_bytes());
     if hex::encode(digest) != s.sha256.to_ascii_lowercase() {
         return Err(AdvanceError::SnapshotInvalid(
-            "the snapshot does not match its hash",
+            "the snapshot does not match its hash".into(),
         ));
     }
     let parsed: serde_json::Value = serde_json::from_str(&s.snapshot)
-        .map_err(|_| AdvanceError::SnapshotInvalid("the snapshot is not JSON"))?;
+        .map_err(|_| AdvanceError::SnapshotInvalid("the snapshot is not JSON".into()))?;
     if to_canonical(&parsed) != s.snapshot {
         return Err(AdvanceError::SnapshotInvalid(
-            "the snapshot is not in canonical form",
+            "the snapshot is not in canonical form".into(),
         ));
     }
     if parsed
@@ -789,13 +797,13 @@ pub fn verify_snapshot_with_key(s: &SignedSnapshot, public_key: &[u8]) -> Advanc
         != Some(s.walk_id.as_str())
     {
         return Err(AdvanceError::SnapshotInvalid(
-            "the snapshot is of another walk",
+            "the snapshot is of another walk".into(),
         ));
     }
     let sig = hex::decode(&s.signature)
-        .map_err(|_| AdvanceError::SnapshotInvalid("malformed signature"))?;
+        .map_err(|_| AdvanceError::SnapshotInvalid("malformed signature".into()))?;
     if !signing::verify(public_key, &signed_message(&digest), &sig) {
-        return Err(AdvanceError::SnapshotInvalid("bad signature"));
+        return Err(AdvanceError::SnapshotInvalid("bad signature".into()));
     }
     Ok(())
 }
@@ -835,7 +843,7 @@ pub fn incident_seed_from_item(
             item: item_id.to_string(),
         })?;
     let answer = walk.answer(item_id).ok_or(AdvanceError::NotFound {
-        what: "answer for this item",
+        what: "answer for this item".into(),
     })?;
     let (venue_id, route_id) = match &walk.subject {
         WalkSubject::Venue { venue_id } => (Some(venue_id.clone()), None),

@@ -106,7 +106,7 @@ struct ZipSink {
 fn zip_error(e: zip::result::ZipError) -> IncidentError {
     match e {
         zip::result::ZipError::Io(e) => io(e),
-        _ => IncidentError::Bundle("the zip file could not be written"),
+        _ => IncidentError::Bundle("the zip file could not be written".into()),
     }
 }
 
@@ -162,7 +162,7 @@ impl Builder<'_, '_> {
         self.files.push(FileEntry {
             path: path.to_string(),
             role,
-            sha256: sha.ok_or(IncidentError::Bundle("a file was not written"))?,
+            sha256: sha.ok_or(IncidentError::Bundle("a file was not written".into()))?,
             size,
         });
         Ok(())
@@ -185,7 +185,9 @@ impl Builder<'_, '_> {
     ) -> IncidentResult<ManifestPayload> {
         let log = self.log;
         if !log.verify_chains(false)?.ok {
-            return Err(IncidentError::Bundle("the local log does not verify"));
+            return Err(IncidentError::Bundle(
+                "the local log does not verify".into(),
+            ));
         }
         let db = log.db()?;
         let own = db.device_id().to_string();
@@ -251,7 +253,7 @@ impl Builder<'_, '_> {
                         receipt: r.receipt,
                     };
                     let bytes = serde_json::to_vec(&anchor)
-                        .map_err(|_| IncidentError::Bundle("encoding failed"))?;
+                        .map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
                     self.put_bytes(
                         sink,
                         &format!("receipts/device-{}.json", n + 1),
@@ -263,7 +265,7 @@ impl Builder<'_, '_> {
                 let key = chain::registered_key(db.conn(), device)?
                     .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
                     .ok_or(IncidentError::Bundle(
-                        "a teammate's device key is not registered",
+                        "a teammate's device key is not registered".into(),
                     ))?;
                 let bytes = export::build_chain_copy(device, &key, &entries, &scope)?;
                 self.put_bytes(sink, &path, Role::Chain, &bytes)?;
@@ -305,7 +307,7 @@ impl Builder<'_, '_> {
 
 fn finish_manifest(log: &IncidentLog<'_>, payload: &ManifestPayload) -> IncidentResult<Vec<u8>> {
     let bytes =
-        serde_json::to_vec(payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
+        serde_json::to_vec(payload).map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
     let signature = log
         .db()?
         .device_key()

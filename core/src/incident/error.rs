@@ -5,14 +5,14 @@ use thiserror::Error;
 
 use crate::error::StoreError;
 
+/// Crosses the FFI as it is (Kotlin `IncidentException`, Swift `IncidentError`), with its `code()`
+/// (core/src/codes.rs; a failure underneath keeps its own code) and its message.
 #[derive(Debug, Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum IncidentError {
     /// A field was refused; `field` and `reason` are fixed strings chosen by the core.
     #[error("invalid {field}: {reason}")]
-    InvalidInput {
-        field: &'static str,
-        reason: &'static str,
-    },
+    InvalidInput { field: String, reason: String },
     /// No incident or entry with that id in this store.
     #[error("unknown incident or entry")]
     UnknownIncident,
@@ -31,7 +31,7 @@ pub enum IncidentError {
     #[error("attachment file error ({0:?})")]
     AttachmentIo(std::io::ErrorKind),
     #[error("the bundle could not be built: {0}")]
-    Bundle(&'static str),
+    Bundle(String),
     #[error("export output failed ({0:?})")]
     ExportIo(std::io::ErrorKind),
     #[error(transparent)]
@@ -39,8 +39,11 @@ pub enum IncidentError {
 }
 
 impl IncidentError {
-    pub(crate) fn invalid(field: &'static str, reason: &'static str) -> Self {
-        IncidentError::InvalidInput { field, reason }
+    pub(crate) fn invalid(field: &str, reason: &str) -> Self {
+        IncidentError::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -245,15 +245,15 @@ pub(crate) fn build_bundle(
     receipt: Option<&StoredReceipt>,
 ) -> IncidentResult<Vec<u8>> {
     let payload = build_payload(device_id, &key.public_key(), entries, scope, receipt)?;
-    let payload_bytes =
-        serde_json::to_vec(&payload).map_err(|_| IncidentError::Bundle("encoding failed"))?;
+    let payload_bytes = serde_json::to_vec(&payload)
+        .map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
     let signature = hex::encode(key.sign(&signed_message(BUNDLE_DOMAIN_V2, &payload_bytes)));
     let bundle = Bundle {
         format: BUNDLE_FORMAT.to_string(),
         payload,
         signature,
     };
-    serde_json::to_vec(&bundle).map_err(|_| IncidentError::Bundle("encoding failed"))
+    serde_json::to_vec(&bundle).map_err(|_| IncidentError::Bundle("encoding failed".into()))
 }
 
 /// A teammate's chain as this store holds it, for an evidence package: the payload of a
@@ -271,7 +271,7 @@ pub(crate) fn build_chain_copy(
         format: CHAIN_COPY_FORMAT.to_string(),
         payload,
     })
-    .map_err(|_| IncidentError::Bundle("encoding failed"))
+    .map_err(|_| IncidentError::Bundle("encoding failed".into()))
 }
 
 fn build_payload(
@@ -311,7 +311,7 @@ fn build_payload(
         let body = if incidents.contains(&e.incident_id) {
             Some(
                 String::from_utf8(e.body.clone())
-                    .map_err(|_| IncidentError::Bundle("an entry body is not UTF-8"))?,
+                    .map_err(|_| IncidentError::Bundle("an entry body is not UTF-8".into()))?,
             )
         } else {
             None

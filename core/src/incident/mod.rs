@@ -490,7 +490,9 @@ impl<'a> IncidentLog<'a> {
     pub fn export_bundle(&self, scope: &ExportScope) -> IncidentResult<Vec<u8>> {
         let own_ok = self.verify_chains(true)?.ok;
         if !own_ok {
-            return Err(IncidentError::Bundle("the local log does not verify"));
+            return Err(IncidentError::Bundle(
+                "the local log does not verify".into(),
+            ));
         }
         let db = self.db()?;
         let entries = chain::all(db.conn())?;

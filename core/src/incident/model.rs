@@ -656,10 +656,8 @@ mod tests {
         }
         assert!(matches!(
             "".parse::<Category>(),
-            Err(IncidentError::InvalidInput {
-                field: "category",
-                reason: "empty"
-            })
+            Err(IncidentError::InvalidInput { field, reason })
+                if field == "category" && reason == "empty"
         ));
         assert!("fire".parse::<Category>().is_err());
         assert!(Severity::Critical > Severity::Info);

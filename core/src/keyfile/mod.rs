@@ -251,7 +251,7 @@ pub fn encode(kf: &KeyFile) -> StoreResult<Vec<u8>> {
 pub fn decode(bytes: &[u8]) -> StoreResult<KeyFile> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(StoreError::NotAStore {
-            what: "the key file does not start with Vigil's magic bytes",
+            what: "the key file does not start with Vigil's magic bytes".into(),
         });
     }
     if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
@@ -260,7 +260,7 @@ pub fn decode(bytes: &[u8]) -> StoreResult<KeyFile> {
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version > KEYFILE_VERSION {
         return Err(StoreError::NewerFormat {
-            what: "key file",
+            what: "key file".into(),
             found: version,
             supported: KEYFILE_VERSION,
         });

@@ -82,13 +82,13 @@ impl Database {
                 let n = f.read(&mut head)?;
                 if n == 16 && &head == SQLITE_HEADER {
                     return Err(StoreError::NotAStore {
-                        what: "the database is a plain, unencrypted SQLite file",
+                        what: "the database is a plain, unencrypted SQLite file".into(),
                     });
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::NotAStore {
-                    what: "the key file has no database beside it",
+                    what: "the key file has no database beside it".into(),
                 })
             }
             Err(e) => return Err(e.into()),

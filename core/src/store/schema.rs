@@ -29,7 +29,7 @@ pub fn migrate(conn: &mut Connection) -> StoreResult<()> {
     let found = current_version(conn)?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::NewerFormat {
-            what: "database",
+            what: "database".into(),
             found,
             supported: SCHEMA_VERSION,
         });

@@ -2,7 +2,10 @@
 
 use crate::error::StoreError;
 
+/// Crosses the FFI as it is (Kotlin `SyncException`, Swift `SyncError`), with its `code()`
+/// (core/src/codes.rs; a failure underneath keeps its own code) and its message.
 #[derive(Debug, thiserror::Error)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error), uniffi::export(Display))]
 pub enum SyncError {
     #[error("this device is not enrolled with a team server")]
     NotEnrolled,

@@ -32,6 +32,9 @@ struct WordsTests {
         #expect(CoreWords.of(StoreError.Locked) == "Vigil is locked. Unlock to continue.")
         #expect(CoreWords.of(SyncError.Transient(reason: "refused", nextAttemptMs: 0)) == "No connection to the team server. Vigil will retry by itself.")
         #expect(CoreWords.of(CocoaError(.fileNoSuchFile)) == CoreWords.generic)
+        // A store failure under an incident or sync error is told as the store's code.
+        #expect(CoreWords.code(IncidentError.Store(StoreError.DiskFull)) == CoreWords.Code(area: .store, code: "disk_full"))
+        #expect(CoreWords.of(SyncError.Store(StoreError.Locked)) == CoreWords.of(StoreError.Locked))
     }
 }
 

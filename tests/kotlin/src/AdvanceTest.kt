@@ -1,6 +1,7 @@
 package app.vigil.tests
 
-import app.vigil.core.AdvanceException
+import app.vigil.core.model.AdvanceException
+import app.vigil.core.model.StoreException
 import app.vigil.core.AdvanceWork
 import app.vigil.core.Vault
 import app.vigil.core.model.*
@@ -168,6 +169,8 @@ class AdvanceTest {
         a.answerItem(w.id, answer("a", AnswerValue.Check(CheckState.OK)))
         assertEquals(1u, a.walkProgress(w.id).answered)
         v.lock()
-        assertThrows<AdvanceException.Locked> { a.listVenues() }
+        val locked = assertThrows<AdvanceException.Store> { a.listVenues() }
+        assertTrue(locked.v1 is StoreException.Locked, "$locked")
+        assertEquals("locked", locked.code())
     }
 }

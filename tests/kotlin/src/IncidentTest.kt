@@ -1,7 +1,8 @@
 package app.vigil.tests
 
 import app.vigil.core.ClearableField
-import app.vigil.core.IncidentException
+import app.vigil.core.model.IncidentException
+import app.vigil.core.model.StoreException
 import app.vigil.core.IncidentLog
 import app.vigil.core.Vault
 import app.vigil.core.verifyBundle
@@ -114,6 +115,7 @@ class IncidentTest {
             log.log(report(Category.MEDIA, "secret narrative", location = gps(91.0, 0.0)))
         }
         assertEquals("latitude", bad.field)
+        assertEquals("invalid_input", bad.code())
         assertFalse(bad.message.orEmpty().contains("secret"), bad.message)
         assertFalse(bad.message.orEmpty().contains("91"), bad.message)
 
@@ -151,7 +153,11 @@ class IncidentTest {
             IncidentLog(v).use { log ->
                 log.quickLog(Category.OTHER, null)
                 v.lock()
-                assertThrows<IncidentException.Locked> { log.verify() }
+                // The store's failure underneath crosses as it is, with the store's code.
+                val locked = assertThrows<IncidentException.Store> { log.verify() }
+                assertTrue(locked.v1 is StoreException.Locked, "$locked")
+                assertEquals("locked", locked.code())
+                assertEquals("the store is locked", locked.toString())
             }
         }
     }
@@ -178,7 +184,9 @@ class IncidentTest {
         assertEquals(a, back)
         assertArrayEquals(content, Files.readAllBytes(dst))
         // An existing file is never overwritten.
-        assertThrows<IncidentException.Io> { log.readAttachmentToFile(a.id, dst.toString()) }
+        val exists = assertThrows<IncidentException.ExportIo> { log.readAttachmentToFile(a.id, dst.toString()) }
+        assertEquals("io", exists.code())
+        assertFalse(exists.toString().contains(dir.toString()), exists.toString())
         assertThrows<IncidentException.UnknownAttachment> {
             log.readAttachmentToFile("0".repeat(32), dir.resolve("none").toString())
         }
@@ -189,7 +197,7 @@ class IncidentTest {
         assertThrows<IncidentException.AttachmentEmpty> {
             log.attachFile(r.incidentId, empty.toString(), "image/jpeg", null)
         }
-        assertThrows<IncidentException.Io> {
+        assertThrows<IncidentException.AttachmentIo> {
             log.attachFile(r.incidentId, dir.resolve("missing").toString(), "image/jpeg", null)
         }
         assertEquals(1u, log.get(r.incidentId).amendments)
@@ -271,7 +279,7 @@ class IncidentTest {
         val file = dir.resolve("bundle.json")
         log.exportBundleToFile(file.toString(), null)
         assertTrue(verifyBundle(Files.readAllBytes(file)).ok)
-        assertThrows<IncidentException.Io> { log.exportBundleToFile(file.toString(), null) }
+        assertThrows<IncidentException.ExportIo> { log.exportBundleToFile(file.toString(), null) }
 
         val csv = dir.resolve("incidents.csv")
         log.exportCsv(noFilter, csv.toString())

@@ -1,6 +1,6 @@
 package app.vigil.tests
 
-import app.vigil.core.IncidentException
+import app.vigil.core.model.IncidentException
 import app.vigil.core.IncidentLog
 import app.vigil.core.SyncClient
 import app.vigil.core.SyncObserver

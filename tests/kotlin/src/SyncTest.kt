@@ -5,7 +5,7 @@ import app.vigil.core.HttpResponse
 import app.vigil.core.PlatformTransport
 import app.vigil.core.PlatformTransportException
 import app.vigil.core.SyncClient
-import app.vigil.core.SyncException
+import app.vigil.core.model.SyncException
 import app.vigil.core.model.SyncOptions
 import app.vigil.core.model.SyncTrigger
 import app.vigil.core.Vault
@@ -100,6 +100,7 @@ class SyncTest {
                         b.enroll(server.url, c, "Officer B")
                     }
                     assertEquals("invalid_code", e.code)
+                    assertEquals("enrollment_refused", e.code())
                     assertThrows<SyncException.EnrollmentRefused> {
                         b.enroll(server.url, "AAAA-BBBB-CCCC-DDDD", "Officer B")
                     }

@@ -1,7 +1,7 @@
 package app.vigil.tests
 
 import app.vigil.core.KeyWrapperException
-import app.vigil.core.StoreException
+import app.vigil.core.model.StoreException
 import app.vigil.core.Vault
 import app.vigil.core.model.*
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -51,6 +51,9 @@ class VaultTest {
                 v.unlockWithPassphrase(pass("wrong"), null)
             }
             assertEquals(4u, e.attemptsLeft)
+            // The core's code and message cross with it (the apps choose words by code).
+            assertEquals("wrong_passphrase", e.code())
+            assertEquals("wrong passphrase (4 attempts left before the store is wiped)", e.toString())
         }
         Vault.open(store).use { v ->
             assertEquals(1u, v.status().failedAttempts)

@@ -10,7 +10,7 @@ pub fn parse_value(item: &TemplateItem, text: &str) -> Result<AnswerValue, Advan
     let t = text.trim();
     let wrong = || AdvanceError::WrongAnswerKind {
         item: item.id.clone(),
-        expected: item.kind.name(),
+        expected: item.kind.name().into(),
     };
     let lower = t.to_ascii_lowercase();
     if matches!(

@@ -54,7 +54,7 @@ pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
         let props = f.properties.clone().unwrap_or_default();
         let Some(geometry) = f.geometry else {
             return Err(AdvanceError::WrongGeometry {
-                expected: EXPECTED,
+                expected: EXPECTED.into(),
                 found: "no geometry".into(),
             });
         };
@@ -99,7 +99,7 @@ pub fn parse_geojson(text: &str) -> AdvanceResult<Vec<RouteInput>> {
             }
             other => {
                 return Err(AdvanceError::WrongGeometry {
-                    expected: EXPECTED,
+                    expected: EXPECTED.into(),
                     found: type_name(other).into(),
                 })
             }
@@ -166,7 +166,7 @@ fn prescan(text: &str) -> AdvanceResult<()> {
 
 fn too_large(what: &'static str, limit: usize) -> AdvanceError {
     AdvanceError::TooLarge {
-        what,
+        what: what.into(),
         limit: limit as u64,
     }
 }

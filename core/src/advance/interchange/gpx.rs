@@ -114,7 +114,7 @@ struct ReadDoc {
 
 fn too_large(what: &'static str, limit: usize) -> AdvanceError {
     AdvanceError::TooLarge {
-        what,
+        what: what.into(),
         limit: limit as u64,
     }
 }
@@ -351,7 +351,7 @@ fn read_position(attributes: &[xml::attribute::OwnedAttribute]) -> AdvanceResult
 fn describe_xml(e: &xml::reader::Error) -> AdvanceError {
     if e.msg().contains("than allowed") {
         return AdvanceError::TooLarge {
-            what: "an XML name, attribute or text",
+            what: "an XML name, attribute or text".into(),
             limit: MAX_XML_TEXT as u64,
         };
     }

@@ -41,7 +41,7 @@ pub(crate) fn fit(line: Vec<Position>) -> AdvanceResult<Vec<Position>> {
         );
         if kept.len() > MAX_ROUTE_POSITIONS {
             return Err(AdvanceError::TooLarge {
-                what: "positions in a route after simplifying to 5 m",
+                what: "positions in a route after simplifying to 5 m".into(),
                 limit: MAX_ROUTE_POSITIONS as u64,
             });
         }

@@ -4,10 +4,11 @@ import VigilCore
 /// never a stack trace, never sensitive content (the core's errors carry none either).
 /// The twin of android/presentation's `CoreWords`, sentence for sentence.
 ///
-/// Two steps: each error the bindings can throw is mapped to the core's stable code
-/// (`core/src/codes.rs`, the CLI's JSON `kind`) by an exhaustive `switch` (no `default`: a
-/// variant added to the bindings does not compile until it is mapped here), then each code
-/// of each area has its sentence (`sentence`).
+/// The core's errors cross the FFI as they are, each with its one stable code (`e.code()`,
+/// defined in `core/src/codes.rs`, the CLI's JSON `kind`): a failure underneath (the store's
+/// inside an incident, advance or sync error) is told in its own area. Each code of each area
+/// has its sentence (`sentence`). Nothing here lists variants: a new core error needs only
+/// words.
 enum CoreWords {
     /// The areas of the core's errors; a code means the same within an area.
     enum Area: Sendable, Hashable { case store, incident, advance, sync }
@@ -37,101 +38,27 @@ enum CoreWords {
     /// The core's code of `e` and its area, or nil for an error that is not the core's.
     static func code(_ e: Error) -> Code? {
         switch e {
-        case let e as StoreError: return Code(area: .store, code: store(e))
-        case let e as IncidentError: return Code(area: .incident, code: incident(e))
-        case let e as AdvanceError: return Code(area: .advance, code: advance(e))
-        case let e as SyncError: return Code(area: .sync, code: sync(e))
-        default: return nil
+        case let e as StoreError:
+            return Code(area: .store, code: e.code())
+        case let e as IncidentError:
+            // A failure underneath is told in its own area, as its own code.
+            if case .Store(let inner) = e { return code(inner) }
+            return Code(area: .incident, code: e.code())
+        case let e as AdvanceError:
+            if case .Store(let inner) = e { return code(inner) }
+            if case .Incident(let inner) = e { return code(inner) }
+            return Code(area: .advance, code: e.code())
+        case let e as SyncError:
+            if case .Store(let inner) = e { return code(inner) }
+            return Code(area: .sync, code: e.code())
+        default:
+            return nil
         }
     }
 
     /// The sentence for `code` in `area`; nil when the core's code has none (a bug).
     static func sentence(_ area: Area, _ code: String) -> String? {
         byArea[area]?[code] ?? common[code]
-    }
-
-    private static func store(_ e: StoreError) -> String {
-        switch e {
-        case .WrongPassphrase: return "wrong_passphrase"
-        case .PlatformKeyRejected: return "platform_key_rejected"
-        case .WipedAfterFailedAttempts: return "wiped_after_failed_attempts"
-        case .PolicyTampered: return "policy_tampered"
-        case .Locked: return "locked"
-        case .Wiped: return "wiped"
-        case .NotFound: return "not_found"
-        case .AlreadyExists: return "already_exists"
-        case .NotAStore: return "not_a_store"
-        case .KeyFileCorrupt: return "key_file_corrupt"
-        case .DatabaseCorrupt: return "database_corrupt"
-        case .NewerFormat: return "newer_format"
-        case .WeakKdf: return "weak_kdf"
-        case .UnknownSlot: return "unknown_slot"
-        case .LastSlot: return "last_slot"
-        case .KeyWrapper: return "key_wrapper"
-        case .InvalidInput: return "invalid_input"
-        case .Busy: return "busy"
-        case .DiskFull: return "disk_full"
-        case .Io: return "io"
-        case .Internal: return "internal"
-        }
-    }
-
-    // `Store` carries the store's failure as a message only (the FFI does not pass the
-    // store's code through an incident or advance error yet): it reads as "internal".
-    private static func incident(_ e: IncidentError) -> String {
-        switch e {
-        case .InvalidInput: return "invalid_input"
-        case .UnknownIncident: return "unknown_incident"
-        case .UnknownAttachment: return "unknown_attachment"
-        case .AttachmentEmpty: return "attachment_empty"
-        case .AttachmentCorrupt: return "attachment_corrupt"
-        case .AttachmentNotDownloaded: return "attachment_not_downloaded"
-        case .Bundle: return "bundle"
-        case .Io: return "io"
-        case .Locked: return "locked"
-        case .Store: return "internal"
-        }
-    }
-
-    private static func advance(_ e: AdvanceError) -> String {
-        switch e {
-        case .InvalidInput: return "invalid_input"
-        case .Gpx: return "gpx"
-        case .GeoJson: return "geojson"
-        case .WrongGeometry: return "wrong_geometry"
-        case .EmptyRoute: return "empty_route"
-        case .TooLarge: return "too_large"
-        case .Template: return "template"
-        case .WrongAnswerKind: return "wrong_answer_kind"
-        case .UnknownItem: return "unknown_item"
-        case .RequiredUnanswered: return "required_unanswered"
-        case .WrongWalkState: return "wrong_walk_state"
-        case .SnapshotInvalid: return "snapshot_invalid"
-        case .NotFound: return "not_found"
-        case .AlreadyExists: return "already_exists"
-        case .Incident: return "internal"
-        case .Locked: return "locked"
-        case .Store: return "internal"
-        }
-    }
-
-    private static func sync(_ e: SyncError) -> String {
-        switch e {
-        case .NotEnrolled: return "not_enrolled"
-        case .AlreadyEnrolled: return "already_enrolled"
-        case .EnrollmentRefused: return "enrollment_refused"
-        case .Revoked: return "revoked"
-        case .Unauthorized: return "unauthorized"
-        case .ClockSkew: return "clock_skew"
-        case .SequenceGap: return "sequence_gap"
-        case .Transient: return "transient"
-        case .Protocol(_): return "protocol"
-        case .AlreadyRunning: return "already_running"
-        case .InvalidUrl: return "invalid_url"
-        case .InvalidPin: return "invalid_pin"
-        case .Locked: return "locked"
-        case .Store: return "store"
-        }
     }
 
     private static let damaged = "Vigil's data on this phone is damaged and cannot be opened. Tell your team lead."
@@ -201,7 +128,6 @@ enum CoreWords {
             "already_running": "A sync is already running.",
             "invalid_url": "That server address is not valid.",
             "invalid_pin": "That server pin is not valid.",
-            "store": "Sync stopped: this phone's storage failed. Your data is safe; Vigil will retry.",
         ],
     ]
 }

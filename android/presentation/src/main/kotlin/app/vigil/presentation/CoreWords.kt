@@ -1,19 +1,19 @@
 package app.vigil.presentation
 
-import app.vigil.core.AdvanceException
-import app.vigil.core.IncidentException
-import app.vigil.core.StoreException
-import app.vigil.core.SyncException
+import app.vigil.core.model.AdvanceException
+import app.vigil.core.model.IncidentException
+import app.vigil.core.model.StoreException
+import app.vigil.core.model.SyncException
 
 /**
  * Core errors in words an officer under stress understands: what happened and what to do,
  * never a stack trace, never sensitive content (the core's errors carry none either).
  *
- * Two steps: each error the bindings can throw is mapped to the core's stable code
- * (`core/src/codes.rs`, the CLI's JSON `kind`) by an exhaustive `when` (no `else`: a
- * variant added to the bindings does not compile until it is mapped here), then each
- * code of each area has its sentence ([sentence]); `CoreWordsTest` checks that every code
- * the core defines has one.
+ * The core's errors cross the FFI as they are, each with its one stable code
+ * (`e.code()`, defined in `core/src/codes.rs`, the CLI's JSON `kind`): a failure underneath
+ * (the store's inside an incident, advance or sync error) is told in its own area. Each code
+ * of each area has its sentence ([sentence]); `CoreWordsTest` checks that every code the
+ * core defines has one. Nothing here lists variants: a new core error needs only words.
  */
 object CoreWords {
     /** The areas of the core's errors; a code means the same within an area. */
@@ -36,91 +36,20 @@ object CoreWords {
     }
 
     fun code(e: Throwable): Code? = when (e) {
-        is StoreException -> Code(Area.STORE, store(e))
-        is IncidentException -> Code(Area.INCIDENT, incident(e))
-        is AdvanceException -> Code(Area.ADVANCE, advance(e))
-        is SyncException -> Code(Area.SYNC, sync(e))
+        // A failure underneath is told in its own area, as its own code.
+        is IncidentException.Store -> code(e.v1)
+        is AdvanceException.Store -> code(e.v1)
+        is AdvanceException.Incident -> code(e.v1)
+        is SyncException.Store -> code(e.v1)
+        is StoreException -> Code(Area.STORE, e.code())
+        is IncidentException -> Code(Area.INCIDENT, e.code())
+        is AdvanceException -> Code(Area.ADVANCE, e.code())
+        is SyncException -> Code(Area.SYNC, e.code())
         else -> null
     }
 
     /** The sentence for [code] in [area]; null when the core's code has none (a bug). */
     fun sentence(area: Area, code: String): String? = BY_AREA[area]?.get(code) ?: COMMON[code]
-
-    private fun store(e: StoreException): String = when (e) {
-        is StoreException.WrongPassphrase -> "wrong_passphrase"
-        is StoreException.PlatformKeyRejected -> "platform_key_rejected"
-        is StoreException.WipedAfterFailedAttempts -> "wiped_after_failed_attempts"
-        is StoreException.PolicyTampered -> "policy_tampered"
-        is StoreException.Locked -> "locked"
-        is StoreException.Wiped -> "wiped"
-        is StoreException.NotFound -> "not_found"
-        is StoreException.AlreadyExists -> "already_exists"
-        is StoreException.NotAStore -> "not_a_store"
-        is StoreException.KeyFileCorrupt -> "key_file_corrupt"
-        is StoreException.DatabaseCorrupt -> "database_corrupt"
-        is StoreException.NewerFormat -> "newer_format"
-        is StoreException.WeakKdf -> "weak_kdf"
-        is StoreException.UnknownSlot -> "unknown_slot"
-        is StoreException.LastSlot -> "last_slot"
-        is StoreException.KeyWrapper -> "key_wrapper"
-        is StoreException.InvalidInput -> "invalid_input"
-        is StoreException.Busy -> "busy"
-        is StoreException.DiskFull -> "disk_full"
-        is StoreException.Io -> "io"
-        is StoreException.Internal -> "internal"
-    }
-
-    // `Store` carries the store's failure as a message only (the FFI does not pass the
-    // store's code through an incident or advance error yet): it reads as "internal".
-    private fun incident(e: IncidentException): String = when (e) {
-        is IncidentException.InvalidInput -> "invalid_input"
-        is IncidentException.UnknownIncident -> "unknown_incident"
-        is IncidentException.UnknownAttachment -> "unknown_attachment"
-        is IncidentException.AttachmentEmpty -> "attachment_empty"
-        is IncidentException.AttachmentCorrupt -> "attachment_corrupt"
-        is IncidentException.AttachmentNotDownloaded -> "attachment_not_downloaded"
-        is IncidentException.Bundle -> "bundle"
-        is IncidentException.Io -> "io"
-        is IncidentException.Locked -> "locked"
-        is IncidentException.Store -> "internal"
-    }
-
-    private fun advance(e: AdvanceException): String = when (e) {
-        is AdvanceException.InvalidInput -> "invalid_input"
-        is AdvanceException.Gpx -> "gpx"
-        is AdvanceException.GeoJson -> "geojson"
-        is AdvanceException.WrongGeometry -> "wrong_geometry"
-        is AdvanceException.EmptyRoute -> "empty_route"
-        is AdvanceException.TooLarge -> "too_large"
-        is AdvanceException.Template -> "template"
-        is AdvanceException.WrongAnswerKind -> "wrong_answer_kind"
-        is AdvanceException.UnknownItem -> "unknown_item"
-        is AdvanceException.RequiredUnanswered -> "required_unanswered"
-        is AdvanceException.WrongWalkState -> "wrong_walk_state"
-        is AdvanceException.SnapshotInvalid -> "snapshot_invalid"
-        is AdvanceException.NotFound -> "not_found"
-        is AdvanceException.AlreadyExists -> "already_exists"
-        is AdvanceException.Incident -> "internal"
-        is AdvanceException.Locked -> "locked"
-        is AdvanceException.Store -> "internal"
-    }
-
-    private fun sync(e: SyncException): String = when (e) {
-        is SyncException.NotEnrolled -> "not_enrolled"
-        is SyncException.AlreadyEnrolled -> "already_enrolled"
-        is SyncException.EnrollmentRefused -> "enrollment_refused"
-        is SyncException.Revoked -> "revoked"
-        is SyncException.Unauthorized -> "unauthorized"
-        is SyncException.ClockSkew -> "clock_skew"
-        is SyncException.SequenceGap -> "sequence_gap"
-        is SyncException.Transient -> "transient"
-        is SyncException.Protocol -> "protocol"
-        is SyncException.AlreadyRunning -> "already_running"
-        is SyncException.InvalidUrl -> "invalid_url"
-        is SyncException.InvalidPin -> "invalid_pin"
-        is SyncException.Locked -> "locked"
-        is SyncException.Store -> "store"
-    }
 
     private const val DAMAGED = "Vigil's data on this phone is damaged and cannot be opened. Tell your team lead."
     private const val ROUTE_FILE = "That route file could not be read. Check it is a GPX or GeoJSON route."
@@ -189,7 +118,6 @@ object CoreWords {
             "already_running" to "A sync is already running.",
             "invalid_url" to "That server address is not valid.",
             "invalid_pin" to "That server pin is not valid.",
-            "store" to "Sync stopped: this phone's storage failed. Your data is safe; Vigil will retry.",
         ),
     )
 }

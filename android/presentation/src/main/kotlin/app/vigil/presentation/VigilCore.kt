@@ -5,7 +5,7 @@ import app.vigil.core.IncidentLog
 import app.vigil.core.model.KdfChoice
 import app.vigil.core.model.SlotKind
 import app.vigil.core.KeyWrapper
-import app.vigil.core.StoreException
+import app.vigil.core.model.StoreException
 import app.vigil.core.SyncClient
 import app.vigil.core.model.SyncOptions
 import app.vigil.core.Vault

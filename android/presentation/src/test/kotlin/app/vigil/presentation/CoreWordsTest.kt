@@ -1,9 +1,9 @@
 package app.vigil.presentation
 
-import app.vigil.core.AdvanceException
-import app.vigil.core.IncidentException
-import app.vigil.core.StoreException
-import app.vigil.core.SyncException
+import app.vigil.core.model.AdvanceException
+import app.vigil.core.model.IncidentException
+import app.vigil.core.model.StoreException
+import app.vigil.core.model.SyncException
 import app.vigil.presentation.CoreWords.Area
 import java.nio.file.Files
 import java.nio.file.Path
@@ -84,11 +84,21 @@ class CoreWordsTest {
         assertEquals("Wrong passphrase. 2 attempts left before this phone's Vigil data is wiped.",
             CoreWords.of(StoreException.WrongPassphrase(2u)))
         val secret = "narrative: principal at the back door"
-        for (e in listOf(IncidentException.Store(secret), IncidentException.Bundle(secret), SyncException.Protocol(secret))) {
+        for (e in listOf(StoreException.Sqlite(secret), IncidentException.Bundle(secret), SyncException.Protocol(secret))) {
             val words = CoreWords.of(e)
             assertTrue(secret !in words && "principal" !in words, words)
         }
         assertEquals(CoreWords.GENERIC, CoreWords.of(IllegalStateException("boom")))
+        // The code is the core's own (`e.code()`), and a store failure underneath an incident,
+        // advance or sync error is told as the store's.
+        assertEquals("too_large", AdvanceException.TooLarge("route file", 10_000_000u).code())
+        val full = IncidentException.Store(StoreException.DiskFull())
+        assertEquals("disk_full", full.code())
+        assertEquals(CoreWords.Code(Area.STORE, "disk_full"), CoreWords.code(full))
+        assertEquals(CoreWords.of(StoreException.DiskFull()), CoreWords.of(full))
+        assertEquals(CoreWords.Code(Area.STORE, "locked"), CoreWords.code(SyncException.Store(StoreException.Locked())))
+        assertEquals(CoreWords.Code(Area.INCIDENT, "unknown_incident"),
+            CoreWords.code(AdvanceException.Incident(IncidentException.UnknownIncident())))
         assertEquals(null, CoreWords.code(IllegalStateException("boom")))
     }
 }

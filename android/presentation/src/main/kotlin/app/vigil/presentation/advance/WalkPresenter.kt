@@ -1,6 +1,6 @@
 package app.vigil.presentation.advance
 
-import app.vigil.core.AdvanceException
+import app.vigil.core.model.AdvanceException
 import app.vigil.core.model.Answer
 import app.vigil.core.model.AnswerInput
 import app.vigil.core.model.AnswerValue

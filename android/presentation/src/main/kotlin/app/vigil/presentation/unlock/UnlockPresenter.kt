@@ -1,6 +1,6 @@
 package app.vigil.presentation.unlock
 
-import app.vigil.core.StoreException
+import app.vigil.core.model.StoreException
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PassphraseStrength
 import app.vigil.presentation.Presenter

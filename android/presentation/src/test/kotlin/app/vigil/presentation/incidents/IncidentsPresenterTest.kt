@@ -116,7 +116,7 @@ class IncidentsPresenterTest {
             assertTrue(png.contentEquals(shown.thumbnails[row.id]), "the thumbnail is the sealed PNG, byte for byte")
             // The core refuses more than the cap asked for; nothing is decrypted.
             val e = kotlin.runCatching { h.vigil.incidents().attachmentBytes(id, row.id, 10uL) }.exceptionOrNull()
-            assertTrue(e is app.vigil.core.IncidentException.InvalidInput, "got $e")
+            assertTrue(e is app.vigil.core.model.IncidentException.InvalidInput, "got $e")
             // A text file is listed, never read for a thumbnail.
             val notes = dir.resolve("notes.txt").also { Files.writeString(it, "plain notes") }
             p.onIntent(IncidentDetailIntent.Attach(app.vigil.presentation.Capture(notes.toString(), "text/plain", null)))

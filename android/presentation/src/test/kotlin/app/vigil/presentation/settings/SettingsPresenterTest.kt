@@ -1,7 +1,7 @@
 package app.vigil.presentation.settings
 
 import app.vigil.core.model.Category
-import app.vigil.core.StoreException
+import app.vigil.core.model.StoreException
 import app.vigil.presentation.GOOD_PASSPHRASE
 import app.vigil.presentation.Harness
 import app.vigil.presentation.awaitState
