@@ -107,7 +107,8 @@ CONSOLE_AXE_VERSION=4.14.1
 CONSOLE_NODE_MODULES="$TOOLS_DIR/console/node_modules"
 
 ensure_console_browser() {
-    ensure_apt chromium firefox-esr webkit2gtk-driver xvfb xauth
+    # openssl makes the WebKit run's certificate.
+    ensure_apt chromium firefox-esr webkit2gtk-driver xvfb xauth openssl
     command -v npm >/dev/null 2>&1 || ensure_apt nodejs npm
     local pkgs=("playwright-core@$CONSOLE_PLAYWRIGHT_VERSION" "puppeteer-core@$CONSOLE_PUPPETEER_VERSION"
         "selenium-webdriver@$CONSOLE_SELENIUM_VERSION" "axe-core@$CONSOLE_AXE_VERSION") missing=() p
