@@ -442,6 +442,8 @@ fn a_login_form_without_its_token_is_refused() {
     );
     assert_eq!(r.status, 403);
     assert!(!b.cookies.contains_key("vigil_console"));
+    // The page says why, including the browser that kept no cookie over plain HTTP.
+    assert!(r.text().contains("only over HTTPS"), "{}", r.text());
 }
 
 #[test]

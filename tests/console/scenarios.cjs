@@ -386,6 +386,23 @@ async function scenarios(browser, { shots = null } = {}) {
       await b.close();
     }
   });
+
+  if (tls) {
+    await check("over plain HTTP this engine keeps no Secure cookie: the sign-in page says to use HTTPS", async () => {
+      const plain = await startServer("plain");
+      const pTeam = admin(plain, ["create-team", "Alpha"]);
+      const pLead = createUser(plain, "lead", "leader", pTeam);
+      const p = await browser.session();
+      try {
+        await signIn(p, plain, "lead", pLead);
+        assert(at(await p.url()).endsWith("/console/login"), "signed in over plain HTTP: " + await p.url());
+        assert((await p.text("main")).includes("only over HTTPS"), "no reason given: " + (await p.text("main")).trim().slice(0, 200));
+        assert(!(await p.cookies()).some((c) => c.name === "vigil_console"), "a session cookie");
+      } finally {
+        await p.close();
+      }
+    });
+  }
 }
 
 module.exports = { scenarios };
