@@ -3,7 +3,7 @@
 //! sessions, CSRF, roles, team scoping, the pages reading what devices synced, photos
 //! decrypted and checked, revocation, audit. (The browser tests are tests/console/.)
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
