@@ -1,6 +1,8 @@
 //! `vigil-ffi`: the uniffi facade over `vigil-core` for the Android (Kotlin) and iOS
-//! (Swift) apps. Thin by rule: it converts types and errors and holds objects behind
-//! mutexes; all behaviour lives in the core.
+//! (Swift) apps. Thin by rule: it holds the objects (`Vault`, `IncidentLog`,
+//! `AdvanceWork`, `SyncClient`) and the foreign traits; all behaviour lives in the core. The
+//! core's records, enums and errors cross as they are (`vigil-core`'s `uniffi` feature; each
+//! error with its `code()`); the few types defined here say why they must differ.
 //!
 //! Blocking calls: `Vault.create`, every unlock, `change_passphrase`,
 //! `add_passphrase_slot`, `set_duress_passphrase` and `rekey` run the passphrase KDF

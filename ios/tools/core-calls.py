@@ -98,8 +98,15 @@ def read_bindings(gen_dir):
                         current = text(c).strip("`")
                         members[owner][current].append(Decl((), owner))
                     elif c.type == "enum_type_parameters":
-                        labels = tuple(text(x) for x in c.children if x.type == "simple_identifier")
-                        members[owner][current][-1] = Decl(labels, owner)
+                        # `label: Type` gives its label, a bare `Type` (a tuple variant) '_'.
+                        labels, label = [], None
+                        for x in c.children:
+                            if x.type == "simple_identifier":
+                                label = text(x)
+                            elif x.named_children or x.type.endswith("_type"):
+                                labels.append(label or "_")
+                                label = None
+                        members[owner][current][-1] = Decl(tuple(labels), owner)
             elif node.type == "function_declaration" and owner is None:
                 name = next((text(c) for c in node.children if c.type == "simple_identifier"), None)
                 members[""][name].append(Decl(param_labels(children(node, "parameter")), return_type(node)))
