@@ -200,6 +200,78 @@ function seed(d) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Passkeys (WebAuthn), Chromium only: Chrome DevTools Protocol's virtual authenticator
+// (internal transport, resident keys, user verification) stands in for a phone or a
+// laptop's platform authenticator. WebAuthn refuses IP addresses, so this server is
+// opened as http://localhost:PORT (a secure context) and told so (--console-origin).
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = require("net").createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+  });
+}
+
+async function passkeyScenario(browser) {
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const started = await startServer("passkeys", ["--listen", `127.0.0.1:${port}`, "--console-origin", origin]);
+  const server = { ...started, url: origin };
+  const team = admin(server, ["create-team", "Alpha"]);
+  const secret = createUser(server, "keyholder", "leader", team);
+  const P = await newContext(browser);
+  const page = P.page;
+  const cdp = await P.ctx.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true },
+  });
+
+  await check("passkeys: a signed-in user registers a passkey on the accessible account page", async () => {
+    await signIn(page, server, "keyholder", secret);
+    assert(page.url().endsWith("/console/incidents"), "not signed in: " + page.url());
+    await page.goto(`${origin}/console/account`);
+    await accessible(page, "account");
+    await page.fill("#passkey-name", "This laptop");
+    await Promise.all([page.waitForNavigation(), page.click("#add-passkey-button")]);
+    const rows = await page.$$eval("#passkeys tbody tr", (l) => l.map((r) => r.textContent));
+    assert(rows.length === 1 && rows[0].includes("This laptop"), "passkeys listed: " + JSON.stringify(rows));
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    assert(credentials.length === 1 && credentials[0].isResidentCredential, "authenticator: " + JSON.stringify(credentials));
+    await accessible(page, "account with a passkey");
+    await shot(page, "account");
+  });
+
+  await check("passkeys: sign in with the passkey alone (no passphrase, no code)", async () => {
+    await Promise.all([page.waitForNavigation(), page.click(".who button[type=submit]")]);
+    assert(page.url().endsWith("/console/login"), "not signed out: " + page.url());
+    await page.waitForSelector("#passkey-signin-button", { state: "visible" });
+    await accessible(page, "login with passkeys");
+    await shot(page, "login-passkey");
+    await Promise.all([page.waitForURL("**/console/incidents"), page.click("#passkey-signin-button")]);
+    const c = (await P.ctx.cookies()).find((c) => c.name === "vigil_console");
+    assert(c && c.httpOnly && c.secure && c.sameSite === "Strict", "session cookie: " + JSON.stringify(c));
+    await page.goto(`${origin}/console/audit`);
+    const audit = await page.textContent("#audit");
+    assert(audit.includes("signed in with a passkey") && audit.includes("passkey added"), "audit: " + audit);
+  });
+
+  await check("passkeys: a removed passkey no longer signs in", async () => {
+    await page.goto(`${origin}/console/account`);
+    await Promise.all([page.waitForNavigation(), page.click("#passkeys button.danger")]);
+    assert(await page.isVisible("#no-passkeys"), "the passkey is still listed");
+    await Promise.all([page.waitForNavigation(), page.click(".who button[type=submit]")]);
+    await page.waitForSelector("#passkey-signin-button", { state: "visible" });
+    await page.click("#passkey-signin-button");
+    await page.waitForFunction(() => /not registered/.test(document.getElementById("passkey-status").textContent));
+    assert(page.url().endsWith("/console/login"), "signed in with a removed passkey: " + page.url());
+  });
+  await P.ctx.close();
+}
+
+// ---------------------------------------------------------------------------------------
 
 async function main() {
   const server = await startServer("server");
@@ -461,6 +533,9 @@ async function main() {
       assert(r.status() === 429, "right answer during throttling: " + r.status());
       await B.ctx.close();
     });
+
+    // Chromium only (the DevTools Protocol's virtual authenticator).
+    await passkeyScenario(browser);
   } finally {
     await browser.close();
   }
