@@ -190,10 +190,24 @@ async function webkit() {
           await poll(`the page after clicking ${sel}`, 15000, async () => {
             try { return await d.executeScript("return !window.__e2eStale && document.readyState === 'complete'"); }
             catch { return false; } // between two documents
+          }).catch(async (e) => {
+            const why = await d.executeScript("const i = document.querySelector(':invalid:not(form)');" +
+              "return location.href + (i ? ' (invalid ' + (i.id || i.name) + ': ' + i.validationMessage + ')' : '')").catch(() => "");
+            throw new Error(`${e.message}: ${why}`);
           });
           return null;
         },
-        fill: async (sel, v) => { const e = await el(sel); await e.clear(); await e.sendKeys(v); },
+        // Typed as keys; read back, since a key can get lost while the page settles.
+        fill: async (sel, v) => {
+          for (let i = 0; ; i++) {
+            const e = await el(sel);
+            await e.clear();
+            await e.sendKeys(v);
+            const got = await d.executeScript("return arguments[0].value", e);
+            if (got === v) return;
+            if (i === 2) throw new Error(`typed ${JSON.stringify(v)} into ${sel}, it holds ${JSON.stringify(got)}`);
+          }
+        },
         select: async (sel, v) => (await el(`${sel} option[value="${v}"]`)).click(),
         click: async (sel) => (await el(sel)).click(),
         text: (sel) => d.executeScript("return document.querySelector(arguments[0]).textContent", sel),
@@ -212,7 +226,16 @@ async function webkit() {
         script: (src) => d.executeScript(src),
         url: () => d.getCurrentUrl(),
         cookies: () => d.manage().getCookies(),
-        screenshot: async (file) => fs.writeFileSync(file, Buffer.from(await d.takeScreenshot(), "base64")),
+        // WebKitGTK under Xvfb sometimes never answers a screenshot: a picture is no
+        // assertion, so it is given up after 15 s (said in the log).
+        screenshot: async (file) => {
+          let timer;
+          const png = await Promise.race([d.takeScreenshot(),
+            new Promise((resolve) => { timer = setTimeout(() => resolve(null), 15000); })]);
+          clearTimeout(timer);
+          if (png) fs.writeFileSync(file, Buffer.from(png, "base64"));
+          else console.log(`  (no screenshot ${file}: WebKitWebDriver did not answer in 15 s)`);
+        },
         wait: sleep,
         colorScheme: async () => false,
         close: async () => { await d.quit(); sessions.splice(sessions.indexOf(d), 1); },

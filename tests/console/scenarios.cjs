@@ -289,7 +289,7 @@ async function scenarios(browser, { shots = null } = {}) {
   await s.close();
 
   // One session at a time from here (WebKitWebDriver runs only one).
-  await check("on a tablet (portrait, 820x1180) nothing overflows the page and the map renders", async () => {
+  await check("on a tablet (portrait, 820x1180): sign-in, nothing overflows, the map renders, a filter and the photo work", async () => {
     const t = await browser.session({ width: 820, height: 1180, mobile: true });
     try {
       await signIn(t, server, "lead", lead);
@@ -303,6 +303,17 @@ async function scenarios(browser, { shots = null } = {}) {
       await t.waitFor(".leaflet-interactive");
       assert(await t.count(".leaflet-interactive") >= 4, "markers on the tablet's map");
       await shot(t, "incidents-tablet");
+      await t.select("#severity", "high");
+      await t.submit(".filters button[type=submit]");
+      assert(await t.count("#incident-rows tr[data-id]") === 2, "high-severity rows: " + await t.count("#incident-rows tr[data-id]"));
+      await t.submit(`#incident-rows tr[data-id="${incident}"] a`);
+      await t.waitFor(".photos img");
+      const img = await t.eval(() => new Promise((resolve) => {
+        const i = document.querySelector(".photos img");
+        const done = () => { const r = i.getBoundingClientRect(); resolve([i.naturalWidth, r.width, r.right]); };
+        if (i.complete) done(); else { i.addEventListener("load", done); i.addEventListener("error", done); }
+      }));
+      assert(img[0] === 320 && img[1] > 100 && img[2] <= 820, "the photo on the tablet: " + JSON.stringify(img));
     } finally {
       await t.close();
     }
