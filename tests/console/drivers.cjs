@@ -131,6 +131,8 @@ async function firefox() {
         colorScheme: async () => false, // "CDP support is required": see `scheme`
         close: () => ctx.close(),
       };
+      // Firefox reports a blocked script or style as a page error, not a console message.
+      page.on("pageerror", (e) => { if (CSP.test(e.message)) s.cspErrors.push(e.message); });
       page.on("console", (m) => { if (CSP.test(m.text())) s.cspErrors.push(m.text()); });
       page.on("dialog", (d) => d.accept());
       return s;
