@@ -11,7 +11,8 @@
 //   fill(sel, v)  select(sel, v)  click(sel)  text(sel)  attr(sel, name)  count(sel)
 //   visible(sel)  waitFor(sel, ms)  eval(fn, arg) (fn may be async)  script(src)  url()
 //   cookies() -> [{ name, httpOnly, secure, sameSite }]  screenshot(file)  wait(ms)
-//   colorScheme("dark"|"light") -> false where the driver cannot emulate it
+//   colorScheme("dark"|"light") -> false where the driver cannot emulate it (a browser's
+//   `scheme`, if set, is the one its pages get all along)
 //   cspErrors: messages about the Content Security Policy (null where the driver has no
 //   console messages)   pw: the Playwright page (Chromium only)   close()
 "use strict";
@@ -92,9 +93,15 @@ async function chromium() {
 
 async function firefox() {
   const puppeteer = require("puppeteer-core");
-  const browser = await puppeteer.launch({ browser: "firefox", executablePath: FIREFOX, headless: true });
+  // Firefox runs the whole scenario in the dark colour scheme (WebDriver BiDi cannot switch
+  // it per page, a pref can for the browser): Chromium and WebKit run it light.
+  const browser = await puppeteer.launch({
+    browser: "firefox", executablePath: FIREFOX, headless: true,
+    extraPrefsFirefox: { "layout.css.prefers-color-scheme.content-override": 0 },
+  });
   return {
     engine: "firefox",
+    scheme: "dark",
     version: await browser.version(),
     async session({ width = 1280, height = 860, mobile = false } = {}) {
       const ctx = await browser.createBrowserContext();
@@ -121,12 +128,11 @@ async function firefox() {
         cookies: () => ctx.cookies(),
         screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
         wait: sleep,
-        colorScheme: async (scheme) => {
-          try { await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]); return true; }
-          catch { return false; }
-        },
+        colorScheme: async () => false, // "CDP support is required": see `scheme`
         close: () => ctx.close(),
       };
+      // Firefox reports a blocked script or style as a page error, not a console message.
+      page.on("pageerror", (e) => { if (CSP.test(e.message)) s.cspErrors.push(e.message); });
       page.on("console", (m) => { if (CSP.test(m.text())) s.cspErrors.push(m.text()); });
       page.on("dialog", (d) => d.accept());
       return s;

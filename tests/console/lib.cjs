@@ -102,12 +102,13 @@ function totp(secret, step) {
   return String(bin % 1000000).padStart(6, "0");
 }
 
-// A code works once: each sign-in of a user takes the next unused step (one step ahead
-// of the clock is accepted).
+// A code works once: each sign-in of a user takes the next unused step, from the current
+// one (the server accepts one step either side of its clock: a code of the step before
+// would fail when a step ends between here and the server's check).
 const usedStep = {};
 function nextCode(secret) {
   const now = Math.floor(Date.now() / 30000);
-  let step = Math.max(now - 1, (usedStep[secret] ?? -1) + 1);
+  let step = Math.max(now, (usedStep[secret] ?? -1) + 1);
   if (step > now + 1) throw new Error("no unused TOTP step left");
   usedStep[secret] = step;
   return totp(secret, step);

@@ -85,15 +85,18 @@ async function scenarios(browser, { shots = null } = {}) {
   let code = null, d2 = null, incident = null;
   const photo = photoPng();
 
-  await check("login page is accessible", async () => {
+  await check("login page is accessible" + (browser.scheme ? ` (${browser.scheme} colour scheme, as every page of this run)` : ""), async () => {
     await s.goto(`${server.url}/console/login`);
+    const dark = await s.eval(() => matchMedia("(prefers-color-scheme: dark)").matches);
+    assert(dark === (browser.scheme === "dark"), "prefers-color-scheme: dark is " + dark);
     await accessible(s, "login");
     await shot(s, "login");
   });
 
   await check("leader signs in with passphrase and TOTP; the session cookie is HttpOnly, Secure, SameSite=Strict", async () => {
     await signIn(s, server, "lead", lead);
-    assert(at(await s.url()).endsWith("/console/incidents"), "not on the incidents page: " + await s.url());
+    assert(at(await s.url()).endsWith("/console/incidents"), "not on the incidents page: " + await s.url() +
+      " " + (await s.eval(() => document.querySelector(".error")?.textContent ?? "")));
     const c = (await s.cookies()).find((c) => c.name === "vigil_console");
     assert(c && c.httpOnly && c.secure && c.sameSite === "Strict", "session cookie: " + JSON.stringify(c));
     const js = await s.eval(() => document.cookie);
