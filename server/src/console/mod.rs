@@ -10,6 +10,7 @@ mod assets;
 mod export;
 mod files;
 mod live;
+mod package;
 mod pages;
 mod report;
 pub mod session;
@@ -94,6 +95,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/console/exports", get(pages::exports))
         .route("/console/exports/incidents", post(pages::export_incidents))
         .route("/console/exports/report", post(pages::export_report))
+        .route("/console/exports/package", post(pages::export_package))
         .route("/console/audit", get(pages::audit_log))
         .route("/console/events", get(live::events))
         .route("/console/assets/{name}", get(assets::asset))
