@@ -1,11 +1,12 @@
 //! Memory while importing stays bounded: a route file at the size limit is read with a
 //! peak of allocations a phone can live with (a 43 MB GPX once peaked at 2.26 GB), and an
 //! evidence package whose zip entry inflates far past the limit is refused having held
-//! no more than the limit. The tests take one lock, so the counting allocator sees one
-//! at a time.
+//! no more than the limit.
+//! The counting allocator counts the allocations of the thread that measures, only while
+//! it measures: the other tests of this binary run on other threads at the same time.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use vigil_core::advance::interchange::geojson::parse_geojson;
 use vigil_core::advance::interchange::gpx::parse_gpx;
@@ -14,43 +15,56 @@ use vigil_core::advance::AdvanceError;
 
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised, no destructor: reading them never allocates (safe in an allocator).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+/// `bytes` more (or fewer) live on this thread, if it is measuring.
+fn count(bytes: isize) {
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let now = LIVE.get() + bytes;
+            LIVE.set(now);
+            PEAK.set(PEAK.get().max(now));
+        }
+    });
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
+            count(layout.size() as isize);
         }
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+        count(-(layout.size() as isize));
     }
 }
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// One measuring test at a time (they share the counters).
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// The peak of live allocations while `f` runs, above what was live before.
+/// The peak of live allocations this thread makes while `f` runs, above what was live
+/// before.
 fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = LIVE.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    LIVE.set(0);
+    PEAK.set(0);
+    COUNTING.set(true);
     let out = f();
-    (out, PEAK.load(Ordering::SeqCst) - base)
+    COUNTING.set(false);
+    (out, PEAK.get().max(0) as usize)
 }
 
 const MIB: usize = 1024 * 1024;
 
 #[test]
 fn files_at_the_size_limit_import_in_bounded_memory() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // A recording near the limit: points with elevation, time and a vendor extension.
     let mut gpx = String::from(
         "<gpx version=\"1.1\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><name>Long day</name><trkseg>",
@@ -139,7 +153,6 @@ fn a_package_whose_manifest_inflates_to_256_mib_is_refused_in_bounded_memory() {
     use std::io::Write;
     use vigil_core::evidence::verify::MAX_TEXT_FILE;
     use vigil_core::evidence::{verify_package, PackageProblem};
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // A zip bomb: manifest.json is 256 MiB of zeros, about 250 KB deflated.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hostile.zip");
