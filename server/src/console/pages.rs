@@ -1258,6 +1258,45 @@ pub(crate) async fn export_report(
     .await
 }
 
+/// A leader downloads the evidence package of a selection, assembled and signed by this
+/// server (`package.rs`, docs/EVIDENCE.md); audited.
+pub(crate) async fn export_package(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let filter = form.filter();
+    with_form(s, headers, form.csrf, move |s, cur| {
+        if !cur.is_leader() {
+            return Ok(forbidden_viewer());
+        }
+        let (bytes, count) = match super::package::incidents_package(s, cur, &filter)? {
+            super::package::Outcome::Written(bytes, count) => (bytes, count),
+            super::package::Outcome::Refused(why) => {
+                return Ok(status_page(
+                    StatusCode::CONFLICT,
+                    "No evidence package",
+                    why,
+                ))
+            }
+        };
+        audit(s, cur, "package", &selection_words(count, &filter))?;
+        let name = format!("vigil-package-{}.zip", s.ctx.now_ms());
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/zip".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
+    })
+    .await
+}
+
 /// "3 incident(s) where severity high, a word search" for the audit log.
 fn selection_words(count: usize, filter: &Filter) -> String {
     let selection = filter.describe();
