@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use super::accounts;
 use super::files::{self, Opened};
 use super::session::{self, Current, LOGIN_COOKIE, SESSION_COOKIE};
-use super::store::AuditRecord;
+use super::store::{AuditRecord, PendingReport};
 use super::view::{Filter, IncidentView, TeamView, WalkView};
 use super::ConsoleState;
 use crate::conn::ClientAddr;
@@ -347,8 +347,83 @@ pub(crate) struct DeviceLine {
     enrolled: String,
     last_sync: String,
     last_seq: u64,
-    pending: usize,
+    waiting: Waiting,
     revoked: Option<String>,
+}
+
+/// What a device last reported it still had to send, in words for the Team page.
+pub(crate) struct Waiting {
+    /// `all sent`, `3 changes and 1 attachment waiting`, or `not reported`.
+    what: String,
+    /// `reported 14:32 UTC (5 min ago)`; none when not reported.
+    when: Option<String>,
+    /// For the page's style: `sent`, `waiting` or `unknown`.
+    state: &'static str,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Waiting {
+    fn of(report: Option<PendingReport>, now_ms: u64) -> Waiting {
+        let Some(r) = report else {
+            return Waiting {
+                what: "not reported".into(),
+                when: None,
+                state: "unknown",
+            };
+        };
+        let p = r.pending;
+        let (what, state) = match (p.changes, p.attachments) {
+            (0, 0) => ("all sent".to_string(), "sent"),
+            (c, 0) => (
+                format!("{} waiting", plural(c, "change", "changes")),
+                "waiting",
+            ),
+            (0, a) => (
+                format!("{} waiting", plural(a, "attachment", "attachments")),
+                "waiting",
+            ),
+            (c, a) => (
+                format!(
+                    "{} and {} waiting",
+                    plural(c, "change", "changes"),
+                    plural(a, "attachment", "attachments")
+                ),
+                "waiting",
+            ),
+        };
+        Waiting {
+            what,
+            when: Some(format!(
+                "reported {} ({})",
+                fmt_clock(r.reported_ms, now_ms),
+                ago(r.reported_ms, now_ms)
+            )),
+            state,
+        }
+    }
+}
+
+/// `14:32 UTC` today, else `2024-05-01 14:32 UTC`.
+fn fmt_clock(ms: u64, now_ms: u64) -> String {
+    let day = |ms: u64| DateTime::<Utc>::from_timestamp_millis(ms as i64).map(|t| t.date_naive());
+    match DateTime::<Utc>::from_timestamp_millis(ms as i64) {
+        Some(t) if day(ms) == day(now_ms) => t.format("%H:%M UTC").to_string(),
+        _ => fmt_ms(ms),
+    }
+}
+
+/// `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
+fn ago(ms: u64, now_ms: u64) -> String {
+    let min = now_ms.saturating_sub(ms) / 60_000;
+    match min {
+        0 => "just now".into(),
+        1..=59 => format!("{min} min ago"),
+        60..=2879 => format!("{} h ago", min / 60),
+        _ => format!("{} days ago", min / 1440),
+    }
 }
 
 pub(crate) struct IssuedCode {
@@ -375,10 +450,15 @@ fn team_page(
     notice: Option<String>,
 ) -> PageResult {
     let storage = s.ctx.storage.as_ref();
+    let now = s.ctx.now_ms();
     let mut devices = Vec::new();
     for d in storage.team_devices(&cur.team.id)? {
-        let pending = storage.blobs_expected_from(&d.id)?.len();
-        let seen = s.ctx.last_seen(&d.id).max(d.last_change_ms.unwrap_or(0));
+        // This process's memory, else what the database recorded: the last change or report.
+        let seen = s
+            .ctx
+            .last_seen(&d.id)
+            .max(d.last_change_ms.unwrap_or(0))
+            .max(d.reported.map_or(0, |r| r.reported_ms));
         devices.push(DeviceLine {
             officer: d.officer,
             enrolled: fmt_ms(d.enrolled_ms),
@@ -388,7 +468,7 @@ fn team_page(
                 fmt_ms(seen)
             },
             last_seq: d.last_seq,
-            pending,
+            waiting: Waiting::of(d.reported, now),
             revoked: d.revoked_ms.map(fmt_ms),
             id: d.id,
         });
