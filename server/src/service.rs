@@ -8,9 +8,9 @@ use vigil_core::incident::canonical::ZERO_HASH;
 use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
 use vigil_core::incident::{check_entry, EntryRefusal};
 use vigil_core::sync::protocol::{
-    BlobRef, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, Pending,
-    PullPage, PullRequest, PushBatch, PushEntry, PushResult, BLOB_AFTER_RECORD_VERSION,
-    MAX_PULL_LIMIT, MIN_SCHEMA_VERSION, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
+    BlobRef, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, Pending, PullPage,
+    PullRequest, PushBatch, PushEntry, PushResult, BLOB_AFTER_RECORD_VERSION, MAX_PULL_LIMIT,
+    MIN_SCHEMA_VERSION, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -331,16 +331,7 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         false => None,
         true => match storage.chain_head(&device.id)? {
             None => None,
-            // Version 2: the receipt binds the key the device enrolled with, so a chain
-            // re-signed under another key does not match it (docs/INCIDENT_LOG.md).
-            Some(h) => Some(ChainReceipt::signed(
-                &device.id,
-                <&[u8; 32]>::try_from(device.public_key.as_slice()).ok(),
-                h.seq,
-                &h.hash,
-                h.anchored_ms,
-                ctx.server_key()?,
-            )),
+            Some(h) => Some(h.receipt(&device, ctx.server_key()?)),
         },
     };
     ctx.saw(&device.id);

@@ -2,7 +2,8 @@
 //! back ends share the request logic in `service`. Calls block: the HTTP layer runs them
 //! on tokio's blocking pool.
 
-use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, Pending, PushEntry};
+use vigil_core::crypto::signing::DeviceKey;
+use vigil_core::sync::protocol::{BlobRef, ChainReceipt, Change, EntryOutcome, Pending, PushEntry};
 
 use crate::console::store::ConsoleStorage;
 use crate::error::ServerError;
@@ -41,6 +42,22 @@ pub struct ChainHead {
     pub signature: Vec<u8>,
     /// When the server stored it (server clock).
     pub anchored_ms: u64,
+}
+
+impl ChainHead {
+    /// The server's receipt for this head of `device`'s chain (version 2: it binds the
+    /// key the device enrolled with, so a chain re-signed under another key does not
+    /// match it; docs/INCIDENT_LOG.md), signed by `server_key`.
+    pub fn receipt(&self, device: &DeviceRecord, server_key: &DeviceKey) -> ChainReceipt {
+        ChainReceipt::signed(
+            &device.id,
+            <&[u8; 32]>::try_from(device.public_key.as_slice()).ok(),
+            self.seq,
+            &self.hash,
+            self.anchored_ms,
+            server_key,
+        )
+    }
 }
 
 /// Decides, inside the storage transaction, what happens to one new entry, given the

@@ -59,6 +59,18 @@ where
     }
 }
 
+/// Like [`with_user`], with the view of the user's team (its change log, as the pages read it).
+async fn with_view<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
+where
+    F: FnOnce(&ConsoleState, &Current, &TeamView) -> PageResult + Send + 'static,
+{
+    with_user(s, headers, move |s, cur| {
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+        f(s, cur, &view)
+    })
+    .await
+}
+
 /// Like [`with_user`] for a form: the CSRF token must be the session's, else 403.
 async fn with_form<F>(s: ConsoleState, headers: HeaderMap, csrf: String, f: F) -> Response
 where
@@ -521,18 +533,6 @@ fn qr_svg(text: &str) -> Result<String, ServerError> {
         .build())
 }
 
-fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 pub(crate) async fn issue_code(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
@@ -548,11 +548,11 @@ pub(crate) async fn issue_code(
         let pin = s.config.pin.clone();
         let mut uri = format!(
             "vigil://enroll?url={}&code={}",
-            query_escape(&server),
-            query_escape(&code)
+            super::urlencode(&server),
+            super::urlencode(&code)
         );
         if let Some(p) = &pin {
-            uri.push_str(&format!("&pin={}", query_escape(p)));
+            uri.push_str(&format!("&pin={}", super::urlencode(p)));
         }
         let issued = IssuedCode {
             qr_svg: qr_svg(&uri)?,
@@ -712,6 +712,46 @@ struct RowsFragment {
     rows: Vec<Row>,
 }
 
+/// How many incidents `f` selects, and the rows of the newest [`MAX_ROWS`] of them.
+fn rows(view: &TeamView, f: &Filter) -> (usize, Vec<Row>) {
+    let selected = view.filtered(f);
+    let matching = selected.len();
+    let rows = selected
+        .into_iter()
+        .take(MAX_ROWS)
+        .map(|i| row(view, i))
+        .collect();
+    (matching, rows)
+}
+
+fn category_choices() -> Vec<Choice> {
+    enum_choices(Category::ALL.iter().map(|c| c.as_str()))
+}
+
+fn severity_choices() -> Vec<Choice> {
+    enum_choices(Severity::ALL.iter().map(|c| c.as_str()))
+}
+
+fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
+    values
+        .map(|v| Choice {
+            value: v.to_string(),
+            label: label(v),
+        })
+        .collect()
+}
+
+/// The team's officers, by name.
+fn officer_choices(view: &TeamView) -> Vec<Choice> {
+    view.officers()
+        .into_iter()
+        .map(|o| Choice {
+            value: o.clone(),
+            label: o,
+        })
+        .collect()
+}
+
 fn choices(list: &[super::view::Record]) -> Vec<Choice> {
     list.iter()
         .map(|r| Choice {
@@ -726,43 +766,17 @@ pub(crate) async fn incidents(
     headers: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let selected = view.filtered(&f);
-        let matching = selected.len();
-        let rows: Vec<Row> = selected
-            .into_iter()
-            .take(MAX_ROWS)
-            .map(|i| row(&view, i))
-            .collect();
+    with_view(s, headers, move |s, cur, view| {
+        let (matching, rows) = rows(view, &f);
         render(&IncidentsPage {
             matching,
             c: chrome(cur, "incidents"),
             total: view.incidents.len(),
             rows,
             query: f.query(),
-            categories: Category::ALL
-                .iter()
-                .map(|c| Choice {
-                    value: c.as_str().into(),
-                    label: label(c.as_str()),
-                })
-                .collect(),
-            severities: Severity::ALL
-                .iter()
-                .map(|c| Choice {
-                    value: c.as_str().into(),
-                    label: label(c.as_str()),
-                })
-                .collect(),
-            officers: view
-                .officers()
-                .into_iter()
-                .map(|o| Choice {
-                    value: o.clone(),
-                    label: o,
-                })
-                .collect(),
+            categories: category_choices(),
+            severities: severity_choices(),
+            officers: officer_choices(view),
             venues: choices(&view.venues),
             routes: choices(&view.routes),
             cursor: view.cursor,
@@ -779,14 +793,8 @@ pub(crate) async fn incident_rows(
     headers: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let rows = view
-            .filtered(&f)
-            .into_iter()
-            .take(MAX_ROWS)
-            .map(|i| row(&view, i))
-            .collect();
+    with_view(s, headers, move |_, _, view| {
+        let (_, rows) = rows(view, &f);
         let mut r = render(&RowsFragment { rows })?;
         // How many incidents the team has in all (the page's heading).
         if let Ok(v) = view.incidents.len().to_string().parse() {
@@ -853,9 +861,8 @@ pub(crate) async fn incident(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
+    with_view(s, headers, move |s, cur, view| {
         let storage = s.ctx.storage.as_ref();
-        let view = s.views.get(storage, &cur.team.id)?;
         let i = view
             .incident(&id)
             .ok_or(ServerError::NotFound("incident"))?;
@@ -916,7 +923,7 @@ pub(crate) async fn incident(
         let list = |v: &[String]| v.to_vec();
         render(&IncidentPage {
             c: chrome(cur, "incidents"),
-            row: row(&view, i),
+            row: row(view, i),
             occurred_zone: format!(
                 "{} (local UTC{}{:02}:{:02}{})",
                 fmt_time(&r.occurred.utc),
@@ -987,10 +994,9 @@ pub(crate) async fn attachment(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
+    with_view(s, headers, move |s, cur, view| {
         let storage = s.ctx.storage.as_ref();
-        let view = s.views.get(storage, &cur.team.id)?;
-        let (signed, plain) = match files::open(storage, &cur.team.id, &view, &id)? {
+        let (signed, plain) = match files::open(storage, &cur.team.id, view, &id)? {
             Opened::File(signed, plain) => (signed, plain),
             Opened::TooLarge => {
                 return Ok(status_page(
@@ -1067,8 +1073,7 @@ fn line(v: Option<&serde_json::Value>) -> Vec<[f64; 2]> {
 }
 
 pub(crate) async fn advance(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+    with_view(s, headers, move |s, cur, view| {
         let mut features = Vec::new();
         let walks_of = |kind: &str, id: &str| -> Vec<WalkView> {
             view.walks
@@ -1200,33 +1205,16 @@ struct ExportsPage {
 }
 
 pub(crate) async fn exports(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+    with_view(s, headers, |_, cur, view| {
         render(&ExportsPage {
             c: chrome(cur, "exports"),
             total: view.incidents.len(),
-            categories: enum_choices(Category::ALL.iter().map(|c| c.as_str())),
-            severities: enum_choices(Severity::ALL.iter().map(|c| c.as_str())),
-            officers: view
-                .officers()
-                .into_iter()
-                .map(|o| Choice {
-                    value: o.clone(),
-                    label: o,
-                })
-                .collect(),
+            categories: category_choices(),
+            severities: severity_choices(),
+            officers: officer_choices(view),
         })
     })
     .await
-}
-
-fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
-    values
-        .map(|v| Choice {
-            value: v.to_string(),
-            label: label(v),
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]
@@ -1260,23 +1248,42 @@ impl ExportForm {
     }
 }
 
-/// A leader downloads the signed entries of a selection (`export.rs`); audited.
-pub(crate) async fn export_incidents(
-    State(s): State<ConsoleState>,
+/// A file the Exports page makes of a selection: how many incidents it holds and its bytes.
+type MakeFile = fn(&ConsoleState, &Current, &Filter) -> Result<(usize, Vec<u8>), ServerError>;
+
+/// One kind of export: what makes it, the audit log's word for it (also the file name's:
+/// `vigil-{action}-{ms}.{extension}`) and its content type.
+struct ExportKind {
+    make: MakeFile,
+    action: &'static str,
+    extension: &'static str,
+    mime: &'static str,
+}
+
+/// A leader downloads the file `kind` makes of the form's selection; audited. A viewer is
+/// refused with nothing made.
+async fn export_file(
+    s: ConsoleState,
     headers: HeaderMap,
-    Form(form): Form<ExportForm>,
+    form: ExportForm,
+    kind: ExportKind,
 ) -> Response {
     let filter = form.filter();
     with_form(s, headers, form.csrf, move |s, cur| {
         if !cur.is_leader() {
             return Ok(forbidden_viewer());
         }
-        let (count, bytes) = super::export::incidents_json(s, cur, &filter, s.ctx.now_ms())?;
-        audit(s, cur, "export", &selection_words(count, &filter))?;
-        let name = format!("vigil-export-{}.json", s.ctx.now_ms());
+        let (count, bytes) = (kind.make)(s, cur, &filter)?;
+        audit(s, cur, kind.action, &selection_words(count, &filter))?;
+        let name = format!(
+            "vigil-{}-{}.{}",
+            kind.action,
+            s.ctx.now_ms(),
+            kind.extension
+        );
         Ok((
             [
-                (header::CONTENT_TYPE, "application/json".to_string()),
+                (header::CONTENT_TYPE, kind.mime.to_string()),
                 (
                     header::CONTENT_DISPOSITION,
                     format!("attachment; filename=\"{name}\""),
@@ -1289,33 +1296,34 @@ pub(crate) async fn export_incidents(
     .await
 }
 
-/// A leader downloads the PDF incident report of a selection (`report.rs`); audited.
+/// The signed entries of a selection as JSON (`export.rs`).
+pub(crate) async fn export_incidents(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let kind = ExportKind {
+        make: |s, cur, filter| super::export::incidents_json(s, cur, filter, s.ctx.now_ms()),
+        action: "export",
+        extension: "json",
+        mime: "application/json",
+    };
+    export_file(s, headers, form, kind).await
+}
+
+/// The PDF incident report of a selection (`report.rs`).
 pub(crate) async fn export_report(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
     Form(form): Form<ExportForm>,
 ) -> Response {
-    let filter = form.filter();
-    with_form(s, headers, form.csrf, move |s, cur| {
-        if !cur.is_leader() {
-            return Ok(forbidden_viewer());
-        }
-        let (count, bytes) = super::report::incidents_pdf(s, cur, &filter)?;
-        audit(s, cur, "report", &selection_words(count, &filter))?;
-        let name = format!("vigil-report-{}.pdf", s.ctx.now_ms());
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
-    })
-    .await
+    let kind = ExportKind {
+        make: super::report::incidents_pdf,
+        action: "report",
+        extension: "pdf",
+        mime: "application/pdf",
+    };
+    export_file(s, headers, form, kind).await
 }
 
 /// "3 incident(s) where severity high, a word search" for the audit log.
