@@ -442,6 +442,8 @@ fn a_login_form_without_its_token_is_refused() {
     );
     assert_eq!(r.status, 403);
     assert!(!b.cookies.contains_key("vigil_console"));
+    // The page says why, including the browser that kept no cookie over plain HTTP.
+    assert!(r.text().contains("only over HTTPS"), "{}", r.text());
 }
 
 #[test]
@@ -790,6 +792,13 @@ fn the_live_stream_announces_an_incident_as_it_is_pushed() {
         seen.extend_from_slice(&buf[..n]);
     }
     assert!(String::from_utf8_lossy(&seen).contains("text/event-stream"));
+    // Then a first comment at once, before any event (Firefox reports the stream open
+    // only on a first byte of the body).
+    while !String::from_utf8_lossy(&seen).contains(": live") {
+        let n = s.read(&mut buf).expect("the opening comment");
+        assert!(n > 0, "stream closed");
+        seen.extend_from_slice(&buf[..n]);
+    }
     common::log(&mut d, "live report");
     d.sync().expect("sync");
     while !String::from_utf8_lossy(&seen).contains("event: incident") {

@@ -92,22 +92,34 @@ ensure_kotlin_parser() {
             "tree-sitter==$TREE_SITTER_VERSION" "tree-sitter-kotlin==$TREE_SITTER_KOTLIN_VERSION"
 }
 
-# The web console's browser tests (tests/console/): Debian's Chromium, and Playwright (the
-# library only: it drives that Chromium, never downloads a browser) with axe-core from npm,
-# pinned, under .tools/console.
+# The web console's browser tests (tests/console/) in three engines, all from Debian: Chromium
+# (`chromium`), Firefox (`firefox-esr`) and WebKit (WebKitGTK's `WebKitWebDriver` and
+# MiniBrowser, from `webkit2gtk-driver`, drawn into `xvfb`). Firefox and WebKitGTK are about
+# 135 MB to download (500 MB installed) where Chromium is already there. Their drivers come
+# from npm, pinned, under .tools/console: Playwright (the library only: it drives that
+# Chromium, never downloads a browser), Puppeteer (drives Firefox over WebDriver BiDi, never
+# downloads one either) and selenium-webdriver (WebDriver classic, for WebKitWebDriver),
+# with axe-core; about 75 MB.
 CONSOLE_PLAYWRIGHT_VERSION=1.65.2
+CONSOLE_PUPPETEER_VERSION=25.19.0
+CONSOLE_SELENIUM_VERSION=4.54.0
 CONSOLE_AXE_VERSION=4.14.1
 CONSOLE_NODE_MODULES="$TOOLS_DIR/console/node_modules"
 
 ensure_console_browser() {
-    ensure_apt chromium
+    # openssl makes the WebKit run's certificate.
+    ensure_apt chromium firefox-esr webkit2gtk-driver xvfb xauth openssl
     command -v npm >/dev/null 2>&1 || ensure_apt nodejs npm
-    if ! grep -q "\"version\": \"$CONSOLE_PLAYWRIGHT_VERSION\"" "$CONSOLE_NODE_MODULES/playwright-core/package.json" 2>/dev/null ||
-        ! grep -q "\"version\": \"$CONSOLE_AXE_VERSION\"" "$CONSOLE_NODE_MODULES/axe-core/package.json" 2>/dev/null; then
-        echo "setup: installing playwright-core@$CONSOLE_PLAYWRIGHT_VERSION and axe-core@$CONSOLE_AXE_VERSION from npm"
+    local pkgs=("playwright-core@$CONSOLE_PLAYWRIGHT_VERSION" "puppeteer-core@$CONSOLE_PUPPETEER_VERSION"
+        "selenium-webdriver@$CONSOLE_SELENIUM_VERSION" "axe-core@$CONSOLE_AXE_VERSION") missing=() p
+    for p in "${pkgs[@]}"; do
+        grep -q "\"version\": \"${p##*@}\"" "$CONSOLE_NODE_MODULES/${p%@*}/package.json" 2>/dev/null || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "setup: installing ${pkgs[*]} from npm"
         mkdir -p "$TOOLS_DIR/console"
-        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/console" \
-            "playwright-core@$CONSOLE_PLAYWRIGHT_VERSION" "axe-core@$CONSOLE_AXE_VERSION" >/dev/null
+        PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
+            npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/console" "${pkgs[@]}" >/dev/null
     fi
 }
 

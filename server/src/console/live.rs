@@ -2,7 +2,8 @@
 //! (data: how many new incident entries) whenever a push stored incident entries of the
 //! signed-in user's team; the page then reloads its rows. Wakes on every push to this
 //! server, and every 10 s anyway (another server process on the same PostgreSQL). The
-//! stream ends when the session does.
+//! stream ends when the session does. It starts with a comment (`: live`), so that every
+//! browser reports it open at once.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream;
+use futures_util::{stream, StreamExt};
 use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
 
 use super::session::{self, Activity};
@@ -128,7 +129,10 @@ pub(crate) async fn events(
             }
         }
     });
-    Sse::new(events)
+    // A first comment at once: Firefox reports the stream open (the page shows "live")
+    // only when a first byte of the body arrives, not on the answer's head.
+    let hello = stream::once(async { Ok::<Event, Infallible>(Event::default().comment("live")) });
+    Sse::new(hello.chain(events))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }

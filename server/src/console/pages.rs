@@ -249,7 +249,12 @@ pub(crate) async fn login(
     if expected.is_empty() || !session::same(expected.as_bytes(), form.token.as_bytes()) {
         return login_page(
             StatusCode::FORBIDDEN,
-            Some("The form expired or was not sent from this page. Try again.".into()),
+            Some(
+                "The form expired or was not sent from this page, or this browser kept no \
+                 cookie from it (Safari and other WebKit browsers keep the console's secure \
+                 cookies only over HTTPS). Try again."
+                    .into(),
+            ),
         );
     }
     let now = s.ctx.now_ms();
