@@ -2,7 +2,7 @@
 //! London-Paris 343.5 km (Karney / GeographicLib), one degree of longitude at 60 N
 //! 55.80 km, the last degree of latitude before the pole 111.69 km.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use vigil_core::advance::geometry::{bearing_deg, distance_m, length_m};

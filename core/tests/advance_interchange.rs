@@ -1,7 +1,7 @@
 //! GPX and GeoJSON from real devices and tools import; broken or wrong files are refused
 //! with a typed error and nothing stored changes; exports read back.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use vigil_core::advance::interchange::geojson::{parse_geojson, to_geojson};

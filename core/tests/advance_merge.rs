@@ -1,7 +1,7 @@
 //! Answers from several officers: the merge is a join (commutative, associative,
 //! idempotent), property-tested; remote answers apply through it.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! Raising an incident from a checklist item: the report lands in the real incident log
 //! (signed chain) with the item's label, note, position, links and sealed photos.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use vigil_core::advance::raise::{raise_incident_from_item, RaiseIncident, ISSUE_TAG, RAISED_TAG};

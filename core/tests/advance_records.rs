@@ -1,7 +1,7 @@
 //! Venues, safe havens and routes: saved through the outbox, read back after a relock,
 //! invalid input refused by field with nothing changed.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use vigil_core::advance::haven::{self, HavenFilter, HavenKind, HospitalInfo, SafeHavenInput};

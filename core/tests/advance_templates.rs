@@ -1,7 +1,7 @@
 //! Custom checklist templates: validation names the bad field; a refused import stores
 //! nothing; walks keep the template they started with.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use serde_json::json;

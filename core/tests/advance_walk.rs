@@ -1,7 +1,7 @@
 //! Walking checklists: from every built-in template, answering, progress, issues,
 //! completion, sign-off and its verification, the incident hook.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use vigil_core::advance::template::{builtin_templates, ItemKind, TemplateItem, TemplateKind};

@@ -2,7 +2,7 @@
 //! bytes leave only when they match the SHA-256 in the signed entry; otherwise a typed
 //! error and no output file. Real SQLCipher stores and sealed files on disk.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Evidence packages (`vigil_core::evidence`): written as a directory or a zip from a
 //! real store, verified on their own; one changed byte in any file fails and names it.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;

@@ -1,6 +1,6 @@
 //! Sealed attachments: streamed round trips over several chunks, and tampering.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 

@@ -1,6 +1,6 @@
 //! The signed JSON bundle and its standalone verifier.
 
-mod support;
+use crate::support;
 
 use support::*;
 use vigil_core::incident::export::{Bundle, BUNDLE_FORMAT};

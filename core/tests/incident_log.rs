@@ -1,6 +1,6 @@
 //! Logging, quick logging, amending, history, validation and the outbox.
 
-mod support;
+use crate::support;
 
 use support::*;
 use vigil_core::incident::{

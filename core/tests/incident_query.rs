@@ -1,6 +1,6 @@
 //! Lists (filters, order, paging), full-text search and CSV export.
 
-mod support;
+use crate::support;
 
 use support::*;
 use vigil_core::incident::{

@@ -1,7 +1,7 @@
 //! Insider tests: someone with the store's own connection (the keys) rewrites the log.
 //! The triggers stop casual edits; verify names the first broken link for the rest.
 
-mod support;
+use crate::support;
 
 use rusqlite::params;
 use support::*;

@@ -1,7 +1,7 @@
 //! An incident's occurred time lies in a sane window around its recording: at most ten
 //! years before and 24 hours after. `9999-12-31T23:59:59Z` and year 0 were accepted.
 
-mod support;
+use crate::support;
 
 use chrono::{Duration, TimeZone, Utc};
 use support::*;

@@ -2,7 +2,7 @@
 //! files are refused with `TooLarge` before anything is stored, quickly and in bounded
 //! memory (see `interchange_memory.rs`); long lines are simplified within 5 m.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use vigil_core::advance::geometry::{nearest_on_line, Position};

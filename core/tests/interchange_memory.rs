@@ -1,9 +1,10 @@
 //! Memory while importing stays bounded: a route file at the size limit is read with a
 //! peak of allocations a phone can live with (a 43 MB GPX once peaked at 2.26 GB).
-//! One test in this binary, so the counting allocator sees nothing else.
+//! The counting allocator counts the allocations of the thread that measures, only while
+//! it measures: the other tests of this binary run on other threads at the same time.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use vigil_core::advance::interchange::geojson::parse_geojson;
 use vigil_core::advance::interchange::gpx::parse_gpx;
@@ -12,33 +13,50 @@ use vigil_core::advance::AdvanceError;
 
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised, no destructor: reading them never allocates (safe in an allocator).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+/// `bytes` more (or fewer) live on this thread, if it is measuring.
+fn count(bytes: isize) {
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let now = LIVE.get() + bytes;
+            LIVE.set(now);
+            PEAK.set(PEAK.get().max(now));
+        }
+    });
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
+            count(layout.size() as isize);
         }
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+        count(-(layout.size() as isize));
     }
 }
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// The peak of live allocations while `f` runs, above what was live before.
+/// The peak of live allocations this thread makes while `f` runs, above what was live
+/// before.
 fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = LIVE.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
+    LIVE.set(0);
+    PEAK.set(0);
+    COUNTING.set(true);
     let out = f();
-    (out, PEAK.load(Ordering::SeqCst) - base)
+    COUNTING.set(false);
+    (out, PEAK.get().max(0) as usize)
 }
 
 const MIB: usize = 1024 * 1024;

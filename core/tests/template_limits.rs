@@ -2,7 +2,7 @@
 //! (it was "last wins"), as are too many sections, items or options and oversized
 //! documents (200,000 items were accepted); nothing is stored on refusal.
 
-mod advance_support;
+use crate::advance_support;
 
 use advance_support::*;
 use serde_json::json;

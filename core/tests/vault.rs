@@ -1,6 +1,6 @@
 //! The encrypted store's life cycle against real SQLCipher files on disk.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

@@ -2,7 +2,7 @@
 //! keys"; issue 20): counted in place, authenticated under the master key, a right
 //! passphrase always a success, stores of the previous key file format still open.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("sql/pg/0004_blob_pending.sql")),
     (5, include_str!("sql/pg/0005_console.sql")),
     (6, include_str!("sql/pg/0006_device_pending.sql")),
+    (7, include_str!("sql/pg/0007_passkeys.sql")),
 ];
 
 /// Advisory lock keys (arbitrary, fixed).

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("sql/0004_blob_pending.sql")),
     (5, include_str!("sql/0005_console.sql")),
     (6, include_str!("sql/0006_device_pending.sql")),
+    (7, include_str!("sql/0007_passkeys.sql")),
 ];
 
 pub const DB_FILE: &str = "vigil-server.db";

@@ -3,7 +3,7 @@
 //! against the device's enrolled key and its anchored chain head, refuses forged,
 //! edited, out-of-chain and rewritten entries one by one, and keeps the latest head.
 
-mod common;
+use crate::common;
 
 use common::{copy_dir, log, Device, TestServer};
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! fault proxy. Photos arrive whole and verified, never after the record that announces
 //! them is refused, and cut transfers resume where they stopped.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -2,7 +2,7 @@
 //! on a port it picks, a device enrolling with the printed code, and revocation by admin
 //! while it runs.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -3,7 +3,7 @@
 //! tells teammates the blob is coming (`409 blob_pending`) until it is whole. And a put
 //! cut in the middle keeps the bytes that arrived, so the device resends only the rest.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::TcpStream;

@@ -7,7 +7,7 @@
 //! A transport in the test rewrites the server's `status` answers to the nonsense states a
 //! previous server release could be left in after a crash; the real server does the rest.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! clock steps back keeps answering with non-decreasing times and increasing cursors.
 //! Real servers on loopback, real encrypted stores on disk.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

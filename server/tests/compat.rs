@@ -3,7 +3,7 @@
 //! that release in `tests/fixtures/` (see its README). Against the current server and
 //! code, nothing is lost.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

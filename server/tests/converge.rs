@@ -5,7 +5,7 @@
 //! any device, answers racing completions and sign-offs. Real server, real encrypted
 //! stores; a fixed seed and few cases to stay fast and deterministic.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

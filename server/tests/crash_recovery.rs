@@ -12,7 +12,7 @@
 //! Cost: three photos of 0.3 to 1.1 MB (about ten chunks), some twenty kills and restarts
 //! of the server process per test; a few seconds on SQLite, a little more on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -2,7 +2,7 @@
 //! and HTTP transport, the real server on loopback. Devices log incidents, answer one
 //! checklist walk and edit one venue offline, then sync in various orders.
 
-mod common;
+use crate::common;
 
 use common::{edit_venue, log, Device, TestServer};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! End to end: real encrypted device stores, the real engine and HTTP transport, the real
 //! server on loopback; faults from the tests' own proxy or by stopping the server.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

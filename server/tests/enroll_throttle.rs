@@ -1,7 +1,7 @@
 //! Enrollment is rate-limited per client address: wrong codes were answered as fast as
 //! they came (7,600 a second), never 429. Real server, real sockets on loopback.
 
-mod common;
+use crate::common;
 
 use common::*;
 use vigil_core::sync::protocol::{EnrollRequest, SCHEMA_VERSION};

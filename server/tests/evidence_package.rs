@@ -2,7 +2,7 @@
 //! of device B's evidence package byte for byte, and the package verifies (A's chain
 //! relayed by B, B's own signed bundle, the signed manifest).
 
-mod common;
+use crate::common;
 
 use common::{Device, TestServer};
 use vigil_core::evidence::{export_package, verify_package};

@@ -9,7 +9,7 @@
 //! request, runs the officer's calls, and only then releases it. The only timeout is a
 //! guard against a hang (a regression would otherwise block the suite forever).
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::mpsc::{channel, Receiver, Sender};

@@ -1,7 +1,7 @@
 //! The server's HTTP contract, exercised over loopback with hand-built, really signed
 //! requests: enrollment, push outcomes and statuses, pull scoping, paging and resync.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 

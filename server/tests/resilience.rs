@@ -2,7 +2,7 @@
 //! encrypted device stores: the server process killed mid-drain, the client gone between
 //! the server's apply and its local ack, a month offline draining in bounded batches.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

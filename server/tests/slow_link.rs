@@ -16,7 +16,7 @@
 //! would run the same SQLite scenario again).
 #![cfg(not(feature = "postgres"))]
 
-mod common;
+use crate::common;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
@@ -65,10 +65,13 @@ fn run_in_namespace(test: &str, kbit: u32) -> Option<bool> {
         return None;
     }
     let exe = std::env::current_exe().expect("test binary");
+    // The test's full name in this binary: this module's path without the crate's name.
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let name = format!("{module}::{test}");
     let status = Command::new("ip")
         .args(["netns", "exec", &ns])
         .arg(exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .args([&name, "--exact", "--nocapture", "--test-threads=1"])
         .env(INSIDE, kbit.to_string())
         .status()
         .expect("run the test in the namespace");

@@ -3,7 +3,7 @@
 //! `HttpTransport::with_tls` with and without SPKI pins, and the `vigil-server` binary's
 //! TLS flags. Storage is SQLite whatever the features: TLS does not touch it.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

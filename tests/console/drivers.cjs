@@ -11,7 +11,8 @@
 //   fill(sel, v)  select(sel, v)  click(sel)  text(sel)  attr(sel, name)  count(sel)
 //   visible(sel)  waitFor(sel, ms)  eval(fn, arg) (fn may be async)  script(src)  url()
 //   cookies() -> [{ name, httpOnly, secure, sameSite }]  screenshot(file)  wait(ms)
-//   colorScheme("dark"|"light") -> false where the driver cannot emulate it
+//   colorScheme("dark"|"light") -> false where the driver cannot emulate it (a browser's
+//   `scheme`, if set, is the one its pages get all along)
 //   cspErrors: messages about the Content Security Policy (null where the driver has no
 //   console messages)   pw: the Playwright page (Chromium only)   close()
 "use strict";
@@ -92,9 +93,15 @@ async function chromium() {
 
 async function firefox() {
   const puppeteer = require("puppeteer-core");
-  const browser = await puppeteer.launch({ browser: "firefox", executablePath: FIREFOX, headless: true });
+  // Firefox runs the whole scenario in the dark colour scheme (WebDriver BiDi cannot switch
+  // it per page, a pref can for the browser): Chromium and WebKit run it light.
+  const browser = await puppeteer.launch({
+    browser: "firefox", executablePath: FIREFOX, headless: true,
+    extraPrefsFirefox: { "layout.css.prefers-color-scheme.content-override": 0 },
+  });
   return {
     engine: "firefox",
+    scheme: "dark",
     version: await browser.version(),
     async session({ width = 1280, height = 860, mobile = false } = {}) {
       const ctx = await browser.createBrowserContext();
@@ -121,12 +128,11 @@ async function firefox() {
         cookies: () => ctx.cookies(),
         screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
         wait: sleep,
-        colorScheme: async (scheme) => {
-          try { await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]); return true; }
-          catch { return false; }
-        },
+        colorScheme: async () => false, // "CDP support is required": see `scheme`
         close: () => ctx.close(),
       };
+      // Firefox reports a blocked script or style as a page error, not a console message.
+      page.on("pageerror", (e) => { if (CSP.test(e.message)) s.cspErrors.push(e.message); });
       page.on("console", (m) => { if (CSP.test(m.text())) s.cspErrors.push(m.text()); });
       page.on("dialog", (d) => d.accept());
       return s;
@@ -190,10 +196,24 @@ async function webkit() {
           await poll(`the page after clicking ${sel}`, 15000, async () => {
             try { return await d.executeScript("return !window.__e2eStale && document.readyState === 'complete'"); }
             catch { return false; } // between two documents
+          }).catch(async (e) => {
+            const why = await d.executeScript("const i = document.querySelector(':invalid:not(form)');" +
+              "return location.href + (i ? ' (invalid ' + (i.id || i.name) + ': ' + i.validationMessage + ')' : '')").catch(() => "");
+            throw new Error(`${e.message}: ${why}`);
           });
           return null;
         },
-        fill: async (sel, v) => { const e = await el(sel); await e.clear(); await e.sendKeys(v); },
+        // Typed as keys; read back, since a key can get lost while the page settles.
+        fill: async (sel, v) => {
+          for (let i = 0; ; i++) {
+            const e = await el(sel);
+            await e.clear();
+            await e.sendKeys(v);
+            const got = await d.executeScript("return arguments[0].value", e);
+            if (got === v) return;
+            if (i === 2) throw new Error(`typed ${JSON.stringify(v)} into ${sel}, it holds ${JSON.stringify(got)}`);
+          }
+        },
         select: async (sel, v) => (await el(`${sel} option[value="${v}"]`)).click(),
         click: async (sel) => (await el(sel)).click(),
         text: (sel) => d.executeScript("return document.querySelector(arguments[0]).textContent", sel),
@@ -212,7 +232,16 @@ async function webkit() {
         script: (src) => d.executeScript(src),
         url: () => d.getCurrentUrl(),
         cookies: () => d.manage().getCookies(),
-        screenshot: async (file) => fs.writeFileSync(file, Buffer.from(await d.takeScreenshot(), "base64")),
+        // WebKitGTK under Xvfb sometimes never answers a screenshot: a picture is no
+        // assertion, so it is given up after 15 s (said in the log).
+        screenshot: async (file) => {
+          let timer;
+          const png = await Promise.race([d.takeScreenshot(),
+            new Promise((resolve) => { timer = setTimeout(() => resolve(null), 15000); })]);
+          clearTimeout(timer);
+          if (png) fs.writeFileSync(file, Buffer.from(png, "base64"));
+          else console.log(`  (no screenshot ${file}: WebKitWebDriver did not answer in 15 s)`);
+        },
         wait: sleep,
         colorScheme: async () => false,
         close: async () => { await d.quit(); sessions.splice(sessions.indexOf(d), 1); },

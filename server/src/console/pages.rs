@@ -27,13 +27,13 @@ use crate::service;
 /// the team's history; the filters narrow it.
 pub const MAX_ROWS: usize = 500;
 
-type PageResult = Result<Response, ServerError>;
+pub(super) type PageResult = Result<Response, ServerError>;
 
 // ---------------------------------------------------------------------------------------
 // Plumbing
 
 /// Runs `f` on the blocking pool with the request's session; without one, to the login page.
-async fn with_user<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
+pub(super) async fn with_user<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
 where
     F: FnOnce(&ConsoleState, &Current) -> PageResult + Send + 'static,
 {
@@ -72,7 +72,12 @@ where
 }
 
 /// Like [`with_user`] for a form: the CSRF token must be the session's, else 403.
-async fn with_form<F>(s: ConsoleState, headers: HeaderMap, csrf: String, f: F) -> Response
+pub(super) async fn with_form<F>(
+    s: ConsoleState,
+    headers: HeaderMap,
+    csrf: String,
+    f: F,
+) -> Response
 where
     F: FnOnce(&ConsoleState, &Current) -> PageResult + Send + 'static,
 {
@@ -90,7 +95,7 @@ where
     .await
 }
 
-fn render<T: Template>(t: &T) -> PageResult {
+pub(super) fn render<T: Template>(t: &T) -> PageResult {
     let html = t
         .render()
         .map_err(|_| ServerError::Storage("template".into()))?;
@@ -104,14 +109,14 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
-fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
     let html = ErrorPage { title, message }
         .render()
         .unwrap_or_else(|_| title.to_string());
     (status, Html(html)).into_response()
 }
 
-fn error_page(e: &ServerError) -> Response {
+pub(super) fn error_page(e: &ServerError) -> Response {
     let status = e.status();
     if status.is_server_error() {
         tracing::error!(error = %e, "console page failed");
@@ -119,7 +124,12 @@ fn error_page(e: &ServerError) -> Response {
     status_page(status, "Something went wrong", &e.to_string())
 }
 
-fn audit(s: &ConsoleState, cur: &Current, action: &str, subject: &str) -> Result<(), ServerError> {
+pub(super) fn audit(
+    s: &ConsoleState,
+    cur: &Current,
+    action: &str,
+    subject: &str,
+) -> Result<(), ServerError> {
     s.ctx.storage.audit_add(
         &cur.team.id,
         &AuditRecord {
@@ -160,7 +170,7 @@ pub(crate) struct Chrome {
     pub leader: bool,
 }
 
-fn chrome(cur: &Current, nav: &'static str) -> Chrome {
+pub(super) fn chrome(cur: &Current, nav: &'static str) -> Chrome {
     Chrome {
         user: cur.user.name.clone(),
         role: cur.role.as_str(),
@@ -183,9 +193,11 @@ pub(crate) async fn home() -> Response {
 struct LoginPage {
     token: String,
     error: Option<String>,
+    /// Whether "Sign in with a passkey" is offered (passkeys configured).
+    passkeys: bool,
 }
 
-fn login_page(status: StatusCode, error: Option<String>) -> Response {
+fn login_page(s: &ConsoleState, status: StatusCode, error: Option<String>) -> Response {
     let token = match session::login_token() {
         Ok(t) => t,
         Err(e) => return error_page(&e),
@@ -193,6 +205,7 @@ fn login_page(status: StatusCode, error: Option<String>) -> Response {
     let html = match (LoginPage {
         token: token.clone(),
         error,
+        passkeys: s.config.passkeys.is_some(),
     })
     .render()
     {
@@ -226,7 +239,7 @@ pub(crate) async fn login_form(State(s): State<ConsoleState>, headers: HeaderMap
     if let Ok(Ok(Some(_))) = signed_in {
         return Redirect::to("/console/incidents").into_response();
     }
-    login_page(StatusCode::OK, None)
+    login_page(&s, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
@@ -248,6 +261,7 @@ pub(crate) async fn login(
     let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !session::same(expected.as_bytes(), form.token.as_bytes()) {
         return login_page(
+            &s,
             StatusCode::FORBIDDEN,
             Some(
                 "The form expired or was not sent from this page, or this browser kept no \
@@ -324,6 +338,7 @@ pub(crate) async fn login(
                 s.logins.failed(addr, s.ctx.now_ms());
             }
             login_page(
+                &s,
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong name, passphrase or code.".into()),
             )
