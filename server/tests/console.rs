@@ -1288,6 +1288,141 @@ fn the_team_page_shows_what_each_device_last_reported_it_still_had_to_send() {
     assert!(device_row(&page, &id).contains("all sent"));
 }
 
+/// The entries of a zip file, in order.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).expect("entry");
+            let mut out = Vec::new();
+            f.read_to_end(&mut out).expect("read");
+            (f.name().expect("name").to_string(), out)
+        })
+        .collect()
+}
+
+fn rezip(path: &std::path::Path, entries: &[(String, Vec<u8>)]) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    for (name, content) in entries {
+        z.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .expect("start");
+        z.write_all(content).expect("write");
+    }
+    z.finish().expect("finish");
+}
+
+#[test]
+fn a_leader_downloads_the_servers_evidence_package_and_it_verifies_naming_the_server() {
+    use vigil_core::evidence::{verify_package, PackageMaker, PackageProblem};
+    let server = TestServer::start();
+    let (team, mut a, first) = team_with_incident(&server, "Alpha");
+    common::log(&mut a, "a second, unrelated report");
+    a.sync().expect("sync");
+    // A second officer's device: its incident is in the selection too (its own chain).
+    let mut b2 = Device::new(&server.url());
+    b2.enroll(&server, &team, "Bravo 3");
+    let second = common::log(&mut b2, "Grey van again, now at the rear gate");
+    b2.sync().expect("sync");
+    // Another team's incident matches the same words: it never reaches this package.
+    let (_, _, other_team) = team_with_incident(&server, "Charlie");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+    let mut b = signed_in(&server, "lead");
+    let csrf = b.csrf();
+    let json = b.post("/console/exports/incidents", &[("csrf", &csrf)]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.body).expect("json");
+    let server_key = doc["server_public_key"].as_str().expect("key").to_string();
+
+    let r = b.post(
+        "/console/exports/package",
+        &[("csrf", &csrf), ("q", "grey van")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/zip"));
+    assert!(r
+        .header("content-disposition")
+        .is_some_and(|c| c.starts_with("attachment") && c.contains(".zip")));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("package.zip");
+    std::fs::write(&path, &r.body).expect("write");
+    if let Some(out) = std::env::var_os("VIGIL_SERVER_PACKAGE_OUT") {
+        // tests/run hands it to the reference examiner and the CLI (package_agree.py).
+        std::fs::write(out, &r.body).expect("write the package for tests/run");
+    }
+    let report = verify_package(&path);
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.maker, Some(PackageMaker::TeamServer));
+    assert_eq!(report.maker_id.as_deref(), Some(team.as_str()));
+    assert_eq!(
+        report.maker_public_key.as_deref(),
+        Some(server_key.as_str())
+    );
+    assert_eq!(report.format_version, 2);
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(
+        report.incidents, expected,
+        "the selection, this team's only"
+    );
+    assert!(!report.incidents.contains(&other_team));
+    assert_eq!(report.bundles.len(), 2, "both reporting devices' chains");
+    assert!(report.bundles.iter().all(|c| c.ok));
+    assert_eq!(report.attachments_checked, 1);
+    let entries = unzip(&r.body);
+    let photo_entry = entries
+        .iter()
+        .find(|(n, _)| n.starts_with("attachments/"))
+        .expect("the photo");
+    assert_eq!(
+        photo_entry.1,
+        photo(),
+        "the photo in the clear, byte for byte"
+    );
+    assert!(entries.iter().any(|(n, _)| n == "receipts/device-2.json"));
+    let manifest = &entries
+        .iter()
+        .find(|(n, _)| n == "manifest.json")
+        .expect("m")
+        .1;
+    assert!(manifest.starts_with(b"{\"format\":\"vigil.evidence-package.v2\""));
+    assert!(!entries
+        .iter()
+        .any(|(_, c)| c.windows(7).any(|w| w == b"Charlie")));
+
+    // One changed byte in any file fails, and the verdict names the file.
+    let copy = dir.path().join("changed.zip");
+    for i in 0..entries.len() {
+        let mut changed = entries.clone();
+        let at = changed[i].1.len() / 2;
+        changed[i].1[at] ^= 0x01;
+        rezip(&copy, &changed);
+        let report = verify_package(&copy);
+        assert!(!report.ok, "{} changed", entries[i].0);
+        assert_eq!(report.file.as_deref(), Some(entries[i].0.as_str()));
+        if entries[i].0 != "manifest.json" {
+            assert_eq!(report.problem, Some(PackageProblem::FileMismatch));
+        }
+        std::fs::remove_file(&copy).expect("remove");
+    }
+
+    // Words only another team's incident holds select nothing here: nothing is made.
+    let r = b.post(
+        "/console/exports/package",
+        &[("csrf", &csrf), ("q", "charlie")],
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("No incident matches"));
+    let audit = b.get("/console/audit").text();
+    assert!(audit.contains("package"));
+    assert!(audit.contains("2 incident(s) where a word search"));
+    assert!(!audit.contains("grey"));
+
+    let mut v = signed_in(&server, "watch");
+    let csrf = v.csrf();
+    let r = v.post("/console/exports/package", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 403);
+}
+
 mod passkeys {
     //! Passkeys (WebAuthn) in the console over real HTTP, on both storages, with a software
     //! authenticator written here: ring keys (ES256 and Ed25519) producing authenticator

@@ -10,6 +10,7 @@ mod assets;
 mod export;
 mod files;
 mod live;
+mod package;
 mod pages;
 mod passkeys;
 mod report;
@@ -115,6 +116,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/console/exports", get(pages::exports))
         .route("/console/exports/incidents", post(pages::export_incidents))
         .route("/console/exports/report", post(pages::export_report))
+        .route("/console/exports/package", post(pages::export_package))
         .route("/console/audit", get(pages::audit_log))
         .route("/console/account", get(passkeys::account))
         .route(

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use super::accounts;
 use super::files::{self, Opened};
+use super::package::Outcome;
 use super::session::{self, Current, LOGIN_COOKIE, SESSION_COOKIE};
 use super::store::{AuditRecord, PendingReport};
 use super::view::{Filter, IncidentView, TeamView, WalkView};
@@ -1268,16 +1269,19 @@ impl ExportForm {
     }
 }
 
-/// A file the Exports page makes of a selection: how many incidents it holds and its bytes.
-type MakeFile = fn(&ConsoleState, &Current, &Filter) -> Result<(usize, Vec<u8>), ServerError>;
+/// A file the Exports page makes of a selection (`package::Outcome`: its bytes and how
+/// many incidents it holds, or why it was not made).
+type MakeFile = fn(&ConsoleState, &Current, &Filter) -> Result<Outcome, ServerError>;
 
 /// One kind of export: what makes it, the audit log's word for it (also the file name's:
-/// `vigil-{action}-{ms}.{extension}`) and its content type.
+/// `vigil-{action}-{ms}.{extension}`), its content type, and the title of the page that
+/// says why it was not made.
 struct ExportKind {
     make: MakeFile,
     action: &'static str,
     extension: &'static str,
     mime: &'static str,
+    refused: &'static str,
 }
 
 /// A leader downloads the file `kind` makes of the form's selection; audited. A viewer is
@@ -1293,7 +1297,12 @@ async fn export_file(
         if !cur.is_leader() {
             return Ok(forbidden_viewer());
         }
-        let (count, bytes) = (kind.make)(s, cur, &filter)?;
+        let (bytes, count) = match (kind.make)(s, cur, &filter)? {
+            Outcome::Written(bytes, count) => (bytes, count),
+            Outcome::Refused(why) => {
+                return Ok(status_page(StatusCode::CONFLICT, kind.refused, why))
+            }
+        };
         audit(s, cur, kind.action, &selection_words(count, &filter))?;
         let name = format!(
             "vigil-{}-{}.{}",
@@ -1323,10 +1332,14 @@ pub(crate) async fn export_incidents(
     Form(form): Form<ExportForm>,
 ) -> Response {
     let kind = ExportKind {
-        make: |s, cur, filter| super::export::incidents_json(s, cur, filter, s.ctx.now_ms()),
+        make: |s, cur, filter| {
+            let (count, bytes) = super::export::incidents_json(s, cur, filter, s.ctx.now_ms())?;
+            Ok(Outcome::Written(bytes, count))
+        },
         action: "export",
         extension: "json",
         mime: "application/json",
+        refused: "No export",
     };
     export_file(s, headers, form, kind).await
 }
@@ -1338,10 +1351,31 @@ pub(crate) async fn export_report(
     Form(form): Form<ExportForm>,
 ) -> Response {
     let kind = ExportKind {
-        make: super::report::incidents_pdf,
+        make: |s, cur, filter| {
+            let (count, bytes) = super::report::incidents_pdf(s, cur, filter)?;
+            Ok(Outcome::Written(bytes, count))
+        },
         action: "report",
         extension: "pdf",
         mime: "application/pdf",
+        refused: "No report",
+    };
+    export_file(s, headers, form, kind).await
+}
+
+/// The evidence package of a selection, assembled and signed by this server
+/// (`package.rs`, docs/EVIDENCE.md).
+pub(crate) async fn export_package(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let kind = ExportKind {
+        make: super::package::incidents_package,
+        action: "package",
+        extension: "zip",
+        mime: "application/zip",
+        refused: "No evidence package",
     };
     export_file(s, headers, form, kind).await
 }
