@@ -22,6 +22,8 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("sql/0003_blobs.sql")),
     (4, include_str!("sql/0004_blob_pending.sql")),
     (5, include_str!("sql/0005_console.sql")),
+    // 6 is "pending as last reported" (branch pending).
+    (7, include_str!("sql/0007_passkeys.sql")),
 ];
 
 pub const DB_FILE: &str = "vigil-server.db";

@@ -19,6 +19,7 @@ const path = require("path");
 const { log, runMain } = require("./lib.cjs");
 const { open } = require("./drivers.cjs");
 const { scenarios } = require("./scenarios.cjs");
+const { passkeyScenario } = require("./passkeys.cjs");
 
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : null; };
 const engine = arg("--engine") || "chromium";
@@ -28,6 +29,8 @@ runMain(engine, async () => {
   const browser = await open(engine);
   try {
     await scenarios(browser, { shots });
+    // Chromium only: the DevTools Protocol's virtual authenticator.
+    if (engine === "chromium") await passkeyScenario(browser, { shots });
   } finally {
     // WebDriver classic says the version with the first session.
     log(`\n${engine}: ${browser.version ?? "version unknown"}`);

@@ -34,7 +34,7 @@ function run(cmd, args, opts = {}) {
 
 /// A vigil-server on a free loopback port. With `tls`, over HTTPS with a fresh self-signed
 /// certificate for 127.0.0.1 (openssl): `pin` is then the pin devices enroll with.
-function startServer(name, extra = [], { tls = false } = {}) {
+function startServer(name, extra = [], { tls = false, listen = "127.0.0.1:0" } = {}) {
   const dir = path.join(work, name);
   let pin = null;
   if (tls) {
@@ -51,7 +51,7 @@ function startServer(name, extra = [], { tls = false } = {}) {
     extra = ["--tls-cert", cert, "--tls-key", key, ...extra];
   }
   return new Promise((resolve, reject) => {
-    const p = spawn(SERVER, ["--data-dir", dir, "--listen", "127.0.0.1:0", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(SERVER, ["--data-dir", dir, "--listen", listen, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
     children.push(p);
     let out = "";
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), 20000);

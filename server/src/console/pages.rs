@@ -27,13 +27,13 @@ use crate::service;
 /// the team's history; the filters narrow it.
 pub const MAX_ROWS: usize = 500;
 
-type PageResult = Result<Response, ServerError>;
+pub(super) type PageResult = Result<Response, ServerError>;
 
 // ---------------------------------------------------------------------------------------
 // Plumbing
 
 /// Runs `f` on the blocking pool with the request's session; without one, to the login page.
-async fn with_user<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
+pub(super) async fn with_user<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
 where
     F: FnOnce(&ConsoleState, &Current) -> PageResult + Send + 'static,
 {
@@ -60,7 +60,12 @@ where
 }
 
 /// Like [`with_user`] for a form: the CSRF token must be the session's, else 403.
-async fn with_form<F>(s: ConsoleState, headers: HeaderMap, csrf: String, f: F) -> Response
+pub(super) async fn with_form<F>(
+    s: ConsoleState,
+    headers: HeaderMap,
+    csrf: String,
+    f: F,
+) -> Response
 where
     F: FnOnce(&ConsoleState, &Current) -> PageResult + Send + 'static,
 {
@@ -78,7 +83,7 @@ where
     .await
 }
 
-fn render<T: Template>(t: &T) -> PageResult {
+pub(super) fn render<T: Template>(t: &T) -> PageResult {
     let html = t
         .render()
         .map_err(|_| ServerError::Storage("template".into()))?;
@@ -92,14 +97,14 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
-fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
     let html = ErrorPage { title, message }
         .render()
         .unwrap_or_else(|_| title.to_string());
     (status, Html(html)).into_response()
 }
 
-fn error_page(e: &ServerError) -> Response {
+pub(super) fn error_page(e: &ServerError) -> Response {
     let status = e.status();
     if status.is_server_error() {
         tracing::error!(error = %e, "console page failed");
@@ -107,7 +112,12 @@ fn error_page(e: &ServerError) -> Response {
     status_page(status, "Something went wrong", &e.to_string())
 }
 
-fn audit(s: &ConsoleState, cur: &Current, action: &str, subject: &str) -> Result<(), ServerError> {
+pub(super) fn audit(
+    s: &ConsoleState,
+    cur: &Current,
+    action: &str,
+    subject: &str,
+) -> Result<(), ServerError> {
     s.ctx.storage.audit_add(
         &cur.team.id,
         &AuditRecord {
@@ -148,7 +158,7 @@ pub(crate) struct Chrome {
     pub leader: bool,
 }
 
-fn chrome(cur: &Current, nav: &'static str) -> Chrome {
+pub(super) fn chrome(cur: &Current, nav: &'static str) -> Chrome {
     Chrome {
         user: cur.user.name.clone(),
         role: cur.role.as_str(),
@@ -171,9 +181,11 @@ pub(crate) async fn home() -> Response {
 struct LoginPage {
     token: String,
     error: Option<String>,
+    /// Whether "Sign in with a passkey" is offered (passkeys configured).
+    passkeys: bool,
 }
 
-fn login_page(status: StatusCode, error: Option<String>) -> Response {
+fn login_page(s: &ConsoleState, status: StatusCode, error: Option<String>) -> Response {
     let token = match session::login_token() {
         Ok(t) => t,
         Err(e) => return error_page(&e),
@@ -181,6 +193,7 @@ fn login_page(status: StatusCode, error: Option<String>) -> Response {
     let html = match (LoginPage {
         token: token.clone(),
         error,
+        passkeys: s.config.passkeys.is_some(),
     })
     .render()
     {
@@ -214,7 +227,7 @@ pub(crate) async fn login_form(State(s): State<ConsoleState>, headers: HeaderMap
     if let Ok(Ok(Some(_))) = signed_in {
         return Redirect::to("/console/incidents").into_response();
     }
-    login_page(StatusCode::OK, None)
+    login_page(&s, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
@@ -236,6 +249,7 @@ pub(crate) async fn login(
     let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !session::same(expected.as_bytes(), form.token.as_bytes()) {
         return login_page(
+            &s,
             StatusCode::FORBIDDEN,
             Some(
                 "The form expired or was not sent from this page, or this browser kept no \
@@ -312,6 +326,7 @@ pub(crate) async fn login(
                 s.logins.failed(addr, s.ctx.now_ms());
             }
             login_page(
+                &s,
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong name, passphrase or code.".into()),
             )
@@ -1231,6 +1246,45 @@ pub(crate) async fn export_report(
         Ok((
             [
                 (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// A leader downloads the evidence package of a selection, assembled and signed by this
+/// server (`package.rs`, docs/EVIDENCE.md); audited.
+pub(crate) async fn export_package(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let filter = form.filter();
+    with_form(s, headers, form.csrf, move |s, cur| {
+        if !cur.is_leader() {
+            return Ok(forbidden_viewer());
+        }
+        let (bytes, count) = match super::package::incidents_package(s, cur, &filter)? {
+            super::package::Outcome::Written(bytes, count) => (bytes, count),
+            super::package::Outcome::Refused(why) => {
+                return Ok(status_page(
+                    StatusCode::CONFLICT,
+                    "No evidence package",
+                    why,
+                ))
+            }
+        };
+        audit(s, cur, "package", &selection_words(count, &filter))?;
+        let name = format!("vigil-package-{}.zip", s.ctx.now_ms());
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/zip".to_string()),
                 (
                     header::CONTENT_DISPOSITION,
                     format!("attachment; filename=\"{name}\""),

@@ -55,6 +55,23 @@ pub struct DeviceRow {
     pub last_seq: u64,
 }
 
+/// A console user's passkey (WebAuthn credential): its public key only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// The console's own id of the passkey (a UUID: the remove form names it).
+    pub id: String,
+    pub user_id: String,
+    pub credential_id: Vec<u8>,
+    pub name: String,
+    /// COSE algorithm ([`super::webauthn::ES256`] or [`super::webauthn::EDDSA`]).
+    pub alg: i64,
+    pub public_key: Vec<u8>,
+    pub sign_count: u32,
+    pub backed_up: bool,
+    pub created_ms: u64,
+    pub last_used_ms: Option<u64>,
+}
+
 pub trait ConsoleStorage {
     /// The team with this id, else the one with this name.
     fn team(&self, id_or_name: &str) -> Result<Option<TeamRecord>, ServerError>;
@@ -75,4 +92,25 @@ pub trait ConsoleStorage {
     fn audit_list(&self, team_id: &str, limit: u32) -> Result<Vec<AuditRecord>, ServerError>;
     /// The team's devices with their officers, most recently enrolled first.
     fn team_devices(&self, team_id: &str) -> Result<Vec<DeviceRow>, ServerError>;
+    /// Stores a new passkey; `Ok(false)` when its credential id is registered already.
+    fn passkey_add(&self, passkey: &PasskeyRecord) -> Result<bool, ServerError>;
+    /// The user's passkeys, oldest first.
+    fn passkeys_of(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, ServerError>;
+    fn passkey_by_credential(
+        &self,
+        credential_id: &[u8],
+    ) -> Result<Option<PasskeyRecord>, ServerError>;
+    /// Records a sign-in with passkey `id`: its counter goes from `from` to `to` (only if
+    /// it still is `from`: two sign-ins racing with one counter value, one loses).
+    fn passkey_use(
+        &self,
+        id: &str,
+        from: u32,
+        to: u32,
+        backed_up: bool,
+        now_ms: u64,
+    ) -> Result<bool, ServerError>;
+    /// Removes passkey `id` of `user_id`; `Ok(None)` when the user has no such passkey,
+    /// else its name.
+    fn passkey_remove(&self, user_id: &str, id: &str) -> Result<Option<String>, ServerError>;
 }
