@@ -1158,6 +1158,170 @@ fn a_tile_url_is_configuration_and_the_policy_allows_its_origin_only() {
     assert!(csp.contains("img-src 'self' data: blob:;"), "{csp}");
 }
 
+/// The device's own transport with the requests of `refuse` failing as a cut connection
+/// would (a dead link for those requests only), to stop a sync at a chosen point.
+struct Flaky {
+    inner: vigil_core::sync::transport::HttpTransport,
+    refuse: Arc<std::sync::Mutex<Refuse>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Refuse {
+    Nothing,
+    /// Every push batch with entries after the first one.
+    PushesAfterOne {
+        seen: bool,
+    },
+    /// Every attachment upload.
+    Uploads,
+}
+
+impl vigil_core::sync::Transport for Flaky {
+    fn post(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<vigil_core::sync::Response, vigil_core::sync::TransportError> {
+        use vigil_core::sync::protocol::{paths, PushBatch};
+        let cut = Err(vigil_core::sync::TransportError::Io(
+            "cut by the test".into(),
+        ));
+        let mut refuse = self.refuse.lock().expect("refuse");
+        match *refuse {
+            Refuse::PushesAfterOne { seen } if path == paths::PUSH => {
+                let batch: PushBatch = serde_json::from_slice(&body).expect("a batch");
+                if !batch.entries.is_empty() {
+                    if seen {
+                        return cut;
+                    }
+                    *refuse = Refuse::PushesAfterOne { seen: true };
+                }
+            }
+            Refuse::Uploads if path == paths::BLOB_PUT => return cut,
+            _ => {}
+        }
+        drop(refuse);
+        self.inner.post(path, body)
+    }
+}
+
+/// The row of device `id` on the Team page.
+fn device_row(page: &str, id: &str) -> String {
+    let start = page
+        .find(&format!("<tr data-device=\"{id}\">"))
+        .expect("the device's row");
+    let len = page[start..].find("</tr>").expect("row end");
+    page[start..start + len].to_string()
+}
+
+/// The time of the device's last report as the page writes it (`14:32 UTC`).
+fn report_time(server: &TestServer, team: &str, id: &str) -> String {
+    let row = server
+        .storage
+        .team_devices(team)
+        .expect("devices")
+        .into_iter()
+        .find(|d| d.id == id)
+        .expect("device");
+    let at = row.reported.expect("a report").reported_ms;
+    let t = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at as i64).expect("time");
+    t.format("%H:%M UTC").to_string()
+}
+
+#[test]
+fn the_team_page_shows_what_each_device_last_reported_it_still_had_to_send() {
+    use vigil_core::sync::protocol::{paths, PullRequest, PushBatch};
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = signed_in(&server, "lead");
+
+    let refuse = Arc::new(std::sync::Mutex::new(Refuse::Nothing));
+    let mut d = Device::new(&server.url());
+    let inner = vigil_core::sync::transport::HttpTransport::without_reuse(
+        &server.url(),
+        std::time::Duration::from_secs(5),
+    )
+    .expect("transport");
+    d.engine = vigil_core::team::engine(Box::new(Flaky {
+        inner,
+        refuse: refuse.clone(),
+    }))
+    .with_page_sizes(1, 500);
+    d.enroll(&server, &team, "Delta 1");
+    let id = d.id();
+
+    // Enrolled, never synced: nothing reported yet.
+    let page = b.get("/console/team").text();
+    assert!(device_row(&page, &id).contains("not reported"), "{page}");
+
+    // Three entries and a photo waiting; the link dies after a batch of one.
+    for text in [
+        "Van at the gate",
+        "Same van, second pass",
+        "Driver photographing",
+    ] {
+        common::log(&mut d, text);
+    }
+    let (incident, _) = d.log_with_photo(&photo());
+    let before = d.status();
+    assert_eq!(before.attachments_to_upload, 1);
+    *refuse.lock().expect("refuse") = Refuse::PushesAfterOne { seen: false };
+    d.sync().expect_err("the link dies after one batch");
+    let left = before.pending - 1;
+    let row = device_row(&b.get("/console/team").text(), &id);
+    assert!(
+        row.contains(&format!("{left} changes and 1 attachment waiting")),
+        "{row}"
+    );
+    assert!(
+        row.contains(&format!("reported {} (", report_time(&server, &team, &id))),
+        "{row}"
+    );
+    assert_eq!(d.status().pending, left, "nothing was lost");
+
+    // Every change goes; the photo's upload fails: the pull reported the photo alone.
+    *refuse.lock().expect("refuse") = Refuse::Uploads;
+    d.sync().expect_err("the upload fails");
+    let row = device_row(&b.get("/console/team").text(), &id);
+    assert!(row.contains("1 attachment waiting"), "{row}");
+    assert!(!row.contains("change"), "{row}");
+
+    // It drains: the report after the upload says all is sent.
+    *refuse.lock().expect("refuse") = Refuse::Nothing;
+    d.sync().expect("sync");
+    let row = device_row(&b.get("/console/team").text(), &id);
+    assert!(row.contains("all sent"), "{row}");
+    assert!(row.contains(&format!("reported {}", report_time(&server, &team, &id))));
+    let photo_page = b.get(&format!("/console/incidents/{incident}")).text();
+    assert!(
+        photo_page.contains("Man photographing"),
+        "the incident arrived"
+    );
+
+    // A device of the previous release syncs without the field: "not reported", and an
+    // earlier report is never mistaken for its figure.
+    let mut old = Device::new(&server.url());
+    old.enroll(&server, &team, "Echo 2");
+    let old_id = old.id();
+    let t = server.transport();
+    let batch = PushBatch::signed(&old_id, vec![], old.db().device_key());
+    assert_eq!(batch.pending, None);
+    let (status, _) = common::post_json(&t, paths::PUSH, &batch);
+    assert_eq!(status, 200);
+    let now = old.db().now_ms();
+    let pull = PullRequest::signed(&old_id, 0, 10, now, old.db().device_key());
+    let (status, _) = common::post_json(&t, paths::PULL, &pull);
+    assert_eq!(status, 200);
+    let page = b.get("/console/team").text();
+    let row = device_row(&page, &old_id);
+    assert!(
+        row.contains("not reported") && !row.contains("never"),
+        "{row}"
+    );
+    assert!(device_row(&page, &id).contains("all sent"));
+}
+
 /// The entries of a zip file, in order.
 fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");

@@ -32,9 +32,23 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use crate::service::Ctx;
 use crate::throttle::{AddressThrottle, EnrollLimits, EnrollThrottle, Rate};
 pub use session::SessionLimits;
+
+/// RFC 3986's unreserved characters stay; everything else is percent-encoded.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `s` as one component of a URI (a query value, an otpauth label).
+pub(crate) fn urlencode(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
 
 /// What the console is configured with (`vigil-server` flags).
 #[derive(Clone, Debug, Default)]
