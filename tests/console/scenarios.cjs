@@ -85,15 +85,18 @@ async function scenarios(browser, { shots = null } = {}) {
   let code = null, d2 = null, incident = null;
   const photo = photoPng();
 
-  await check("login page is accessible", async () => {
+  await check("login page is accessible" + (browser.scheme ? ` (${browser.scheme} colour scheme, as every page of this run)` : ""), async () => {
     await s.goto(`${server.url}/console/login`);
+    const dark = await s.eval(() => matchMedia("(prefers-color-scheme: dark)").matches);
+    assert(dark === (browser.scheme === "dark"), "prefers-color-scheme: dark is " + dark);
     await accessible(s, "login");
     await shot(s, "login");
   });
 
   await check("leader signs in with passphrase and TOTP; the session cookie is HttpOnly, Secure, SameSite=Strict", async () => {
     await signIn(s, server, "lead", lead);
-    assert(at(await s.url()).endsWith("/console/incidents"), "not on the incidents page: " + await s.url());
+    assert(at(await s.url()).endsWith("/console/incidents"), "not on the incidents page: " + await s.url() +
+      " " + (await s.eval(() => document.querySelector(".error")?.textContent ?? "")));
     const c = (await s.cookies()).find((c) => c.name === "vigil_console");
     assert(c && c.httpOnly && c.secure && c.sameSite === "Strict", "session cookie: " + JSON.stringify(c));
     const js = await s.eval(() => document.cookie);
@@ -289,7 +292,7 @@ async function scenarios(browser, { shots = null } = {}) {
   await s.close();
 
   // One session at a time from here (WebKitWebDriver runs only one).
-  await check("on a tablet (portrait, 820x1180) nothing overflows the page and the map renders", async () => {
+  await check("on a tablet (portrait, 820x1180): sign-in, nothing overflows, the map renders, a filter and the photo work", async () => {
     const t = await browser.session({ width: 820, height: 1180, mobile: true });
     try {
       await signIn(t, server, "lead", lead);
@@ -303,6 +306,17 @@ async function scenarios(browser, { shots = null } = {}) {
       await t.waitFor(".leaflet-interactive");
       assert(await t.count(".leaflet-interactive") >= 4, "markers on the tablet's map");
       await shot(t, "incidents-tablet");
+      await t.select("#severity", "high");
+      await t.submit(".filters button[type=submit]");
+      assert(await t.count("#incident-rows tr[data-id]") === 2, "high-severity rows: " + await t.count("#incident-rows tr[data-id]"));
+      await t.submit(`#incident-rows tr[data-id="${incident}"] a`);
+      await t.waitFor(".photos img");
+      const img = await t.eval(() => new Promise((resolve) => {
+        const i = document.querySelector(".photos img");
+        const done = () => { const r = i.getBoundingClientRect(); resolve([i.naturalWidth, r.width, r.right]); };
+        if (i.complete) done(); else { i.addEventListener("load", done); i.addEventListener("error", done); }
+      }));
+      assert(img[0] === 320 && img[1] > 100 && img[2] <= 820, "the photo on the tablet: " + JSON.stringify(img));
     } finally {
       await t.close();
     }
