@@ -390,7 +390,7 @@ pub(crate) struct Waiting {
     what: String,
     /// `reported 14:32 UTC (5 min ago)`; none when not reported.
     when: Option<String>,
-    /// For the page's style: `sent`, `waiting` or `unknown`.
+    /// For the page's style: `sent`, `queued` or `unknown`.
     state: &'static str,
 }
 
@@ -412,11 +412,11 @@ impl Waiting {
             (0, 0) => ("all sent".to_string(), "sent"),
             (c, 0) => (
                 format!("{} waiting", plural(c, "change", "changes")),
-                "waiting",
+                "queued",
             ),
             (0, a) => (
                 format!("{} waiting", plural(a, "attachment", "attachments")),
-                "waiting",
+                "queued",
             ),
             (c, a) => (
                 format!(
@@ -424,7 +424,7 @@ impl Waiting {
                     plural(c, "change", "changes"),
                     plural(a, "attachment", "attachments")
                 ),
-                "waiting",
+                "queued",
             ),
         };
         Waiting {
