@@ -125,6 +125,10 @@ fn a_directory_package_holds_every_attachment_in_the_clear_and_verifies() {
     let r = verify_package(&target);
     assert!(r.ok, "{r:?}");
     assert_eq!(r.attachments_checked, 3);
+    assert_eq!(r.maker, Some(vigil_core::evidence::PackageMaker::Device));
+    assert_eq!(r.format_version, 2);
+    let key = hex::encode(v.db().unwrap().device_key().public_key());
+    assert_eq!(r.maker_public_key.as_deref(), Some(key.as_str()));
     let mut want = vec![a, b];
     want.sort();
     assert_eq!(r.incidents, want);
@@ -260,4 +264,32 @@ fn a_damaged_attachment_stops_the_export_and_leaves_nothing() {
         );
     }
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_format_1_package_from_an_earlier_release_still_verifies() {
+    // Written by the release before format 2 (`vigil incident export --package`, one
+    // incident, one attachment); the reference examiner checks the same file.
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/examiner/fixtures/package-v1.zip");
+    let r = verify_package(&fixture);
+    assert!(r.ok, "{r:?}");
+    assert_eq!(r.format_version, 1);
+    assert_eq!(r.maker, Some(vigil_core::evidence::PackageMaker::Device));
+    assert_eq!(r.incidents.len(), 1);
+    assert_eq!(r.attachments_checked, 1);
+    // And one changed byte still fails, naming the file.
+    let out = tempfile::tempdir().unwrap();
+    let mut entries = unzip(&fixture);
+    let i = entries
+        .iter()
+        .position(|(n, _)| n == "bundles/device-1.json")
+        .unwrap();
+    let at = entries[i].1.len() / 2;
+    entries[i].1[at] ^= 0x01;
+    let changed = out.path().join("changed.zip");
+    rezip(&changed, &entries);
+    let r = verify_package(&changed);
+    assert_eq!(r.problem, Some(PackageProblem::FileMismatch));
+    assert_eq!(r.file.as_deref(), Some("bundles/device-1.json"));
 }

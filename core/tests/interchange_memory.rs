@@ -1,5 +1,7 @@
 //! Memory while importing stays bounded: a route file at the size limit is read with a
-//! peak of allocations a phone can live with (a 43 MB GPX once peaked at 2.26 GB).
+//! peak of allocations a phone can live with (a 43 MB GPX once peaked at 2.26 GB), and an
+//! evidence package whose zip entry inflates far past the limit is refused having held
+//! no more than the limit.
 //! The counting allocator counts the allocations of the thread that measures, only while
 //! it measures: the other tests of this binary run on other threads at the same time.
 
@@ -141,4 +143,38 @@ fn files_at_the_size_limit_import_in_bounded_memory() {
         "{refused:?}"
     );
     assert!(peak < MIB, "refusing peaked at {peak} bytes");
+}
+
+#[test]
+fn a_package_whose_manifest_inflates_to_256_mib_is_refused_in_bounded_memory() {
+    use std::io::Write;
+    use vigil_core::evidence::verify::MAX_TEXT_FILE;
+    use vigil_core::evidence::{verify_package, PackageProblem};
+    // A zip bomb: manifest.json is 256 MiB of zeros, about 250 KB deflated.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.zip");
+    {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        z.start_file("manifest.json", options).unwrap();
+        let zeros = vec![0u8; MIB];
+        for _ in 0..256 {
+            z.write_all(&zeros).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    assert!(std::fs::metadata(&path).unwrap().len() < 2 * MIB as u64);
+    let (report, peak) = peak_during(|| verify_package(&path));
+    assert!(!report.ok);
+    assert_eq!(report.problem, Some(PackageProblem::TooLarge));
+    assert_eq!(report.file.as_deref(), Some("manifest.json"));
+    eprintln!("hostile package: peak {peak} bytes");
+    // The buffer never passes the limit; growing it to the limit briefly holds the
+    // half-size buffer beside it.
+    assert!(
+        (peak as u64) < MAX_TEXT_FILE * 3 / 2 + 4 * MIB as u64,
+        "refusing peaked at {peak} bytes"
+    );
 }

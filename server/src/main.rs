@@ -10,6 +10,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 use vigil_server::console::accounts::{self, Role};
+use vigil_server::console::webauthn::RelyingParty;
 use vigil_server::console::{ConsoleConfig, SessionLimits};
 use vigil_server::tls::TlsIdentity;
 use vigil_server::{service, Ctx, SqliteStorage, Storage};
@@ -49,6 +50,11 @@ struct Cli {
     /// (default: the address the console was opened at).
     #[arg(long, env = "VIGIL_SERVER_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The console's address as browsers open it, `https://ops.example.org` (or
+    /// `http://localhost:PORT` on this machine): turns on passkeys, for the relying party
+    /// of that host name. WebAuthn refuses IP addresses. Without it, no passkeys.
+    #[arg(long, env = "VIGIL_CONSOLE_ORIGIN", value_parser = RelyingParty::from_origin)]
+    console_origin: Option<RelyingParty>,
     /// Console sessions end after this many seconds without a request (30 minutes).
     #[arg(long, default_value_t = 1800)]
     console_idle_seconds: u64,
@@ -139,6 +145,8 @@ fn main() -> ExitCode {
                     lifetime_ms: cli.console_session_hours.max(1) * 3_600_000,
                     idle_ms: cli.console_idle_seconds.max(1) * 1000,
                 },
+                passkeys: cli.console_origin.clone(),
+                ..ConsoleConfig::default()
             };
             run(storage, cli.listen, cli.body_limit, tls, console)
         }

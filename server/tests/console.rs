@@ -7,7 +7,7 @@ use crate::common;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use common::{Device, TestServer};
@@ -22,6 +22,9 @@ const PASS: &str = "correct horse battery staple";
 struct Browser {
     addr: SocketAddr,
     cookies: HashMap<String, String>,
+    /// The loopback address it connects from (the server's client address), when not
+    /// the system's choice (127.0.0.1).
+    from: Option<IpAddr>,
 }
 
 struct Page {
@@ -74,7 +77,38 @@ impl Browser {
         Browser {
             addr,
             cookies: HashMap::new(),
+            from: None,
         }
+    }
+
+    /// A browser on another machine, as the server sees it: it connects from `from`
+    /// (another loopback address, 127.0.0.2 say: all of 127/8 is this host's).
+    fn from_address(addr: SocketAddr, from: IpAddr) -> Browser {
+        Browser {
+            from: Some(from),
+            ..Browser::new(addr)
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let Some(from) = self.from else {
+            return TcpStream::connect(self.addr).expect("connect");
+        };
+        // std cannot bind before connecting: tokio's socket can.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("runtime");
+        let addr = self.addr;
+        let s = rt
+            .block_on(async move {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind(SocketAddr::new(from, 0))?;
+                socket.connect(addr).await?.into_std()
+            })
+            .expect("connect from another address");
+        s.set_nonblocking(false).expect("blocking");
+        s
     }
 
     fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Page {
@@ -88,7 +122,7 @@ impl Browser {
         form: Option<&str>,
         extra: &[(&str, &str)],
     ) -> Page {
-        let mut s = TcpStream::connect(self.addr).expect("connect");
+        let mut s = self.connect();
         let cookie = self
             .cookies
             .iter()
@@ -107,10 +141,13 @@ impl Browser {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         if form.is_some() {
-            req.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
+            if !extra
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+            }
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
         req.push_str("\r\n");
         req.push_str(body);
@@ -1119,4 +1156,1313 @@ fn a_tile_url_is_configuration_and_the_policy_allows_its_origin_only() {
     assert!(page.text().contains("data-tiles=\"\""));
     let csp = page.header("content-security-policy").expect("csp");
     assert!(csp.contains("img-src 'self' data: blob:;"), "{csp}");
+}
+
+/// The device's own transport with the requests of `refuse` failing as a cut connection
+/// would (a dead link for those requests only), to stop a sync at a chosen point.
+struct Flaky {
+    inner: vigil_core::sync::transport::HttpTransport,
+    refuse: Arc<std::sync::Mutex<Refuse>>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Refuse {
+    Nothing,
+    /// Every push batch with entries after the first one.
+    PushesAfterOne {
+        seen: bool,
+    },
+    /// Every attachment upload.
+    Uploads,
+}
+
+impl vigil_core::sync::Transport for Flaky {
+    fn post(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<vigil_core::sync::Response, vigil_core::sync::TransportError> {
+        use vigil_core::sync::protocol::{paths, PushBatch};
+        let cut = Err(vigil_core::sync::TransportError::Io(
+            "cut by the test".into(),
+        ));
+        let mut refuse = self.refuse.lock().expect("refuse");
+        match *refuse {
+            Refuse::PushesAfterOne { seen } if path == paths::PUSH => {
+                let batch: PushBatch = serde_json::from_slice(&body).expect("a batch");
+                if !batch.entries.is_empty() {
+                    if seen {
+                        return cut;
+                    }
+                    *refuse = Refuse::PushesAfterOne { seen: true };
+                }
+            }
+            Refuse::Uploads if path == paths::BLOB_PUT => return cut,
+            _ => {}
+        }
+        drop(refuse);
+        self.inner.post(path, body)
+    }
+}
+
+/// The row of device `id` on the Team page.
+fn device_row(page: &str, id: &str) -> String {
+    let start = page
+        .find(&format!("<tr data-device=\"{id}\">"))
+        .expect("the device's row");
+    let len = page[start..].find("</tr>").expect("row end");
+    page[start..start + len].to_string()
+}
+
+/// The time of the device's last report as the page writes it (`14:32 UTC`).
+fn report_time(server: &TestServer, team: &str, id: &str) -> String {
+    let row = server
+        .storage
+        .team_devices(team)
+        .expect("devices")
+        .into_iter()
+        .find(|d| d.id == id)
+        .expect("device");
+    let at = row.reported.expect("a report").reported_ms;
+    let t = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(at as i64).expect("time");
+    t.format("%H:%M UTC").to_string()
+}
+
+#[test]
+fn the_team_page_shows_what_each_device_last_reported_it_still_had_to_send() {
+    use vigil_core::sync::protocol::{paths, PullRequest, PushBatch};
+    let server = TestServer::start();
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    let mut b = signed_in(&server, "lead");
+
+    let refuse = Arc::new(std::sync::Mutex::new(Refuse::Nothing));
+    let mut d = Device::new(&server.url());
+    let inner = vigil_core::sync::transport::HttpTransport::without_reuse(
+        &server.url(),
+        std::time::Duration::from_secs(5),
+    )
+    .expect("transport");
+    d.engine = vigil_core::team::engine(Box::new(Flaky {
+        inner,
+        refuse: refuse.clone(),
+    }))
+    .with_page_sizes(1, 500);
+    d.enroll(&server, &team, "Delta 1");
+    let id = d.id();
+
+    // Enrolled, never synced: nothing reported yet.
+    let page = b.get("/console/team").text();
+    assert!(device_row(&page, &id).contains("not reported"), "{page}");
+
+    // Three entries and a photo waiting; the link dies after a batch of one.
+    for text in [
+        "Van at the gate",
+        "Same van, second pass",
+        "Driver photographing",
+    ] {
+        common::log(&mut d, text);
+    }
+    let (incident, _) = d.log_with_photo(&photo());
+    let before = d.status();
+    assert_eq!(before.attachments_to_upload, 1);
+    *refuse.lock().expect("refuse") = Refuse::PushesAfterOne { seen: false };
+    d.sync().expect_err("the link dies after one batch");
+    let left = before.pending - 1;
+    let row = device_row(&b.get("/console/team").text(), &id);
+    assert!(
+        row.contains(&format!("{left} changes and 1 attachment waiting")),
+        "{row}"
+    );
+    assert!(
+        row.contains(&format!("reported {} (", report_time(&server, &team, &id))),
+        "{row}"
+    );
+    assert_eq!(d.status().pending, left, "nothing was lost");
+
+    // Every change goes; the photo's upload fails: the pull reported the photo alone.
+    *refuse.lock().expect("refuse") = Refuse::Uploads;
+    d.sync().expect_err("the upload fails");
+    let row = device_row(&b.get("/console/team").text(), &id);
+    assert!(row.contains("1 attachment waiting"), "{row}");
+    assert!(!row.contains("change"), "{row}");
+
+    // It drains: the report after the upload says all is sent.
+    *refuse.lock().expect("refuse") = Refuse::Nothing;
+    d.sync().expect("sync");
+    let row = device_row(&b.get("/console/team").text(), &id);
+    assert!(row.contains("all sent"), "{row}");
+    assert!(row.contains(&format!("reported {}", report_time(&server, &team, &id))));
+    let photo_page = b.get(&format!("/console/incidents/{incident}")).text();
+    assert!(
+        photo_page.contains("Man photographing"),
+        "the incident arrived"
+    );
+
+    // A device of the previous release syncs without the field: "not reported", and an
+    // earlier report is never mistaken for its figure.
+    let mut old = Device::new(&server.url());
+    old.enroll(&server, &team, "Echo 2");
+    let old_id = old.id();
+    let t = server.transport();
+    let batch = PushBatch::signed(&old_id, vec![], old.db().device_key());
+    assert_eq!(batch.pending, None);
+    let (status, _) = common::post_json(&t, paths::PUSH, &batch);
+    assert_eq!(status, 200);
+    let now = old.db().now_ms();
+    let pull = PullRequest::signed(&old_id, 0, 10, now, old.db().device_key());
+    let (status, _) = common::post_json(&t, paths::PULL, &pull);
+    assert_eq!(status, 200);
+    let page = b.get("/console/team").text();
+    let row = device_row(&page, &old_id);
+    assert!(
+        row.contains("not reported") && !row.contains("never"),
+        "{row}"
+    );
+    assert!(device_row(&page, &id).contains("all sent"));
+}
+
+/// The entries of a zip file, in order.
+fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).expect("entry");
+            let mut out = Vec::new();
+            f.read_to_end(&mut out).expect("read");
+            (f.name().expect("name").to_string(), out)
+        })
+        .collect()
+}
+
+fn rezip(path: &std::path::Path, entries: &[(String, Vec<u8>)]) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    for (name, content) in entries {
+        z.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .expect("start");
+        z.write_all(content).expect("write");
+    }
+    z.finish().expect("finish");
+}
+
+#[test]
+fn a_leader_downloads_the_servers_evidence_package_and_it_verifies_naming_the_server() {
+    use vigil_core::evidence::{verify_package, PackageMaker, PackageProblem};
+    let server = TestServer::start();
+    let (team, mut a, first) = team_with_incident(&server, "Alpha");
+    common::log(&mut a, "a second, unrelated report");
+    a.sync().expect("sync");
+    // A second officer's device: its incident is in the selection too (its own chain).
+    let mut b2 = Device::new(&server.url());
+    b2.enroll(&server, &team, "Bravo 3");
+    let second = common::log(&mut b2, "Grey van again, now at the rear gate");
+    b2.sync().expect("sync");
+    // Another team's incident matches the same words: it never reaches this package.
+    let (_, _, other_team) = team_with_incident(&server, "Charlie");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+    let mut b = signed_in(&server, "lead");
+    let csrf = b.csrf();
+    let json = b.post("/console/exports/incidents", &[("csrf", &csrf)]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.body).expect("json");
+    let server_key = doc["server_public_key"].as_str().expect("key").to_string();
+
+    let r = b.post(
+        "/console/exports/package",
+        &[("csrf", &csrf), ("q", "grey van")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/zip"));
+    assert!(r
+        .header("content-disposition")
+        .is_some_and(|c| c.starts_with("attachment") && c.contains(".zip")));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("package.zip");
+    std::fs::write(&path, &r.body).expect("write");
+    if let Some(out) = std::env::var_os("VIGIL_SERVER_PACKAGE_OUT") {
+        // tests/run hands it to the reference examiner and the CLI (package_agree.py).
+        std::fs::write(out, &r.body).expect("write the package for tests/run");
+    }
+    let report = verify_package(&path);
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.maker, Some(PackageMaker::TeamServer));
+    assert_eq!(report.maker_id.as_deref(), Some(team.as_str()));
+    assert_eq!(
+        report.maker_public_key.as_deref(),
+        Some(server_key.as_str())
+    );
+    assert_eq!(report.format_version, 2);
+    let mut expected = vec![first.clone(), second.clone()];
+    expected.sort();
+    assert_eq!(
+        report.incidents, expected,
+        "the selection, this team's only"
+    );
+    assert!(!report.incidents.contains(&other_team));
+    assert_eq!(report.bundles.len(), 2, "both reporting devices' chains");
+    assert!(report.bundles.iter().all(|c| c.ok));
+    assert_eq!(report.attachments_checked, 1);
+    let entries = unzip(&r.body);
+    let photo_entry = entries
+        .iter()
+        .find(|(n, _)| n.starts_with("attachments/"))
+        .expect("the photo");
+    assert_eq!(
+        photo_entry.1,
+        photo(),
+        "the photo in the clear, byte for byte"
+    );
+    assert!(entries.iter().any(|(n, _)| n == "receipts/device-2.json"));
+    let manifest = &entries
+        .iter()
+        .find(|(n, _)| n == "manifest.json")
+        .expect("m")
+        .1;
+    assert!(manifest.starts_with(b"{\"format\":\"vigil.evidence-package.v2\""));
+    assert!(!entries
+        .iter()
+        .any(|(_, c)| c.windows(7).any(|w| w == b"Charlie")));
+
+    // One changed byte in any file fails, and the verdict names the file.
+    let copy = dir.path().join("changed.zip");
+    for i in 0..entries.len() {
+        let mut changed = entries.clone();
+        let at = changed[i].1.len() / 2;
+        changed[i].1[at] ^= 0x01;
+        rezip(&copy, &changed);
+        let report = verify_package(&copy);
+        assert!(!report.ok, "{} changed", entries[i].0);
+        assert_eq!(report.file.as_deref(), Some(entries[i].0.as_str()));
+        if entries[i].0 != "manifest.json" {
+            assert_eq!(report.problem, Some(PackageProblem::FileMismatch));
+        }
+        std::fs::remove_file(&copy).expect("remove");
+    }
+
+    // Words only another team's incident holds select nothing here: nothing is made.
+    let r = b.post(
+        "/console/exports/package",
+        &[("csrf", &csrf), ("q", "charlie")],
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("No incident matches"));
+    let audit = b.get("/console/audit").text();
+    assert!(audit.contains("package"));
+    assert!(audit.contains("2 incident(s) where a word search"));
+    assert!(!audit.contains("grey"));
+
+    let mut v = signed_in(&server, "watch");
+    let csrf = v.csrf();
+    let r = v.post("/console/exports/package", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 403);
+}
+
+mod passkeys {
+    //! Passkeys (WebAuthn) in the console over real HTTP, on both storages, with a software
+    //! authenticator written here: ring keys (ES256 and Ed25519) producing authenticator
+    //! data, clientDataJSON, CBOR attestation objects (hand-encoded, so malformed ones are
+    //! easy) and signatures. Every refusal is a typed JSON answer and stores nothing.
+
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+    use serde_json::{json, Value};
+    use vigil_server::console::webauthn::RelyingParty;
+    use vigil_server::console::{ConsoleConfig, PasskeyLimits};
+    use vigil_server::throttle::Rate;
+
+    use super::*;
+
+    // ---------------------------------------------------------------------------------------
+    // CBOR, by hand
+
+    fn head(major: u8, n: u64) -> Vec<u8> {
+        let m = major << 5;
+        match n {
+            0..=23 => vec![m | n as u8],
+            24..=0xff => vec![m | 24, n as u8],
+            0x100..=0xffff => {
+                let mut v = vec![m | 25];
+                v.extend_from_slice(&(n as u16).to_be_bytes());
+                v
+            }
+            _ => {
+                let mut v = vec![m | 26];
+                v.extend_from_slice(&(n as u32).to_be_bytes());
+                v
+            }
+        }
+    }
+
+    fn int(i: i64) -> Vec<u8> {
+        if i >= 0 {
+            head(0, i as u64)
+        } else {
+            head(1, (-1 - i) as u64)
+        }
+    }
+
+    fn bytes(b: &[u8]) -> Vec<u8> {
+        let mut v = head(2, b.len() as u64);
+        v.extend_from_slice(b);
+        v
+    }
+
+    fn text(s: &str) -> Vec<u8> {
+        let mut v = head(3, s.len() as u64);
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+
+    fn map(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
+        let mut v = head(5, entries.len() as u64);
+        for (k, val) in entries {
+            v.extend_from_slice(k);
+            v.extend_from_slice(val);
+        }
+        v
+    }
+
+    fn b64u(b: &[u8]) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+    }
+
+    fn unb64u(s: &str) -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .expect("base64url")
+    }
+
+    fn sha256(b: &[u8]) -> Vec<u8> {
+        ring::digest::digest(&ring::digest::SHA256, b)
+            .as_ref()
+            .to_vec()
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The software authenticator
+
+    const UP: u8 = 0x01;
+    const UV: u8 = 0x04;
+    const AT: u8 = 0x40;
+
+    enum Key {
+        Es256(EcdsaKeyPair),
+        Ed25519(Ed25519KeyPair),
+    }
+
+    impl Key {
+        fn es256() -> Key {
+            let rng = SystemRandom::new();
+            let pkcs8 =
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("gen");
+            Key::Es256(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+                    .expect("key"),
+            )
+        }
+
+        fn ed25519() -> Key {
+            let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("gen");
+            Key::Ed25519(Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key"))
+        }
+
+        fn cose(&self) -> Vec<u8> {
+            match self {
+                Key::Es256(k) => {
+                    let p = k.public_key().as_ref();
+                    map(&[
+                        (int(1), int(2)),
+                        (int(3), int(-7)),
+                        (int(-1), int(1)),
+                        (int(-2), bytes(&p[1..33])),
+                        (int(-3), bytes(&p[33..65])),
+                    ])
+                }
+                Key::Ed25519(k) => map(&[
+                    (int(1), int(1)),
+                    (int(3), int(-8)),
+                    (int(-1), int(6)),
+                    (int(-2), bytes(k.public_key().as_ref())),
+                ]),
+            }
+        }
+
+        fn sign(&self, msg: &[u8]) -> Vec<u8> {
+            match self {
+                Key::Es256(k) => k
+                    .sign(&SystemRandom::new(), msg)
+                    .expect("sign")
+                    .as_ref()
+                    .to_vec(),
+                Key::Ed25519(k) => k.sign(msg).as_ref().to_vec(),
+            }
+        }
+    }
+
+    /// One passkey held by the software authenticator.
+    struct Passkey {
+        id: Vec<u8>,
+        user_handle: Vec<u8>,
+        key: Key,
+        count: u32,
+    }
+
+    /// What to get wrong on purpose.
+    #[derive(Clone, Default)]
+    struct Twist {
+        origin: Option<String>,
+        rp_id: Option<String>,
+        flags: Option<u8>,
+        kind: Option<&'static str>,
+        count: Option<u32>,
+        cose: Option<Vec<u8>>,
+        attestation: Option<Vec<u8>>,
+        auth_data: Option<Vec<u8>>,
+        /// Signs with this key instead of the passkey's.
+        other_key: bool,
+    }
+
+    fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
+        serde_json::to_vec(&json!({ "type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false }))
+            .expect("json")
+    }
+
+    fn auth_data(rp_id: &str, flags: u8, count: u32, attested: Option<(&[u8], &[u8])>) -> Vec<u8> {
+        let mut d = sha256(rp_id.as_bytes());
+        d.push(flags | if attested.is_some() { AT } else { 0 });
+        d.extend_from_slice(&count.to_be_bytes());
+        if let Some((id, cose)) = attested {
+            d.extend_from_slice(&[0u8; 16]);
+            d.extend_from_slice(&(id.len() as u16).to_be_bytes());
+            d.extend_from_slice(id);
+            d.extend_from_slice(cose);
+        }
+        d
+    }
+
+    /// `navigator.credentials.create` answering `options` (the server's JSON), as the body
+    /// the page posts.
+    fn create(origin: &str, options: &Value, name: &str, key: Key, t: &Twist) -> (Value, Passkey) {
+        let challenge = options["challenge"].as_str().expect("challenge");
+        let rp_id = t
+            .rp_id
+            .clone()
+            .unwrap_or_else(|| options["rp"]["id"].as_str().expect("rp id").to_string());
+        let id: Vec<u8> = ring::rand::generate::<[u8; 32]>(&SystemRandom::new())
+            .expect("id")
+            .expose()
+            .to_vec();
+        let cose = t.cose.clone().unwrap_or_else(|| key.cose());
+        let ad = auth_data(
+            &rp_id,
+            t.flags.unwrap_or(UP | UV),
+            t.count.unwrap_or(0),
+            Some((&id, &cose)),
+        );
+        let att = t.attestation.clone().unwrap_or_else(|| {
+            map(&[
+                (text("fmt"), text("none")),
+                (text("attStmt"), map(&[])),
+                (text("authData"), bytes(&ad)),
+            ])
+        });
+        let cd = client_data(
+            t.kind.unwrap_or("webauthn.create"),
+            challenge,
+            t.origin.as_deref().unwrap_or(origin),
+        );
+        let body = json!({
+            "name": name,
+            "clientDataJSON": b64u(&cd),
+            "attestationObject": b64u(&att),
+        });
+        let user_handle = unb64u(options["user"]["id"].as_str().expect("user id"));
+        (
+            body,
+            Passkey {
+                id,
+                user_handle,
+                key,
+                count: t.count.unwrap_or(0),
+            },
+        )
+    }
+
+    /// `navigator.credentials.get` with `passkey`, answering `options`.
+    fn get(origin: &str, options: &Value, passkey: &mut Passkey, t: &Twist) -> Value {
+        let challenge = options["challenge"].as_str().expect("challenge");
+        let rp_id = t
+            .rp_id
+            .clone()
+            .unwrap_or_else(|| options["rpId"].as_str().expect("rpId").to_string());
+        passkey.count = t.count.unwrap_or(passkey.count + 1);
+        let ad = t
+            .auth_data
+            .clone()
+            .unwrap_or_else(|| auth_data(&rp_id, t.flags.unwrap_or(UP | UV), passkey.count, None));
+        let cd = client_data(
+            t.kind.unwrap_or("webauthn.get"),
+            challenge,
+            t.origin.as_deref().unwrap_or(origin),
+        );
+        let mut signed = ad.clone();
+        signed.extend_from_slice(&sha256(&cd));
+        let sig = if t.other_key {
+            Key::es256().sign(&signed)
+        } else {
+            passkey.key.sign(&signed)
+        };
+        json!({
+            "id": b64u(&passkey.id),
+            "clientDataJSON": b64u(&cd),
+            "authenticatorData": b64u(&ad),
+            "signature": b64u(&sig),
+            "userHandle": b64u(&passkey.user_handle),
+        })
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The console's side
+
+    /// A server whose console is configured for `http://localhost:PORT`.
+    fn passkey_server() -> (TestServer, String) {
+        let server = TestServer::start_with_console(|port| ConsoleConfig {
+            passkeys: Some(
+                RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
+            ),
+            ..ConsoleConfig::default()
+        });
+        let origin = format!("http://localhost:{}", server.addr.port());
+        (server, origin)
+    }
+
+    impl Browser {
+        fn post_json(&mut self, path: &str, headers: &[(&str, &str)], body: &Value) -> Page {
+            let mut extra = vec![("Content-Type", "application/json")];
+            extra.extend_from_slice(headers);
+            self.request_with("POST", path, Some(&body.to_string()), &extra)
+        }
+
+        fn json(page: &Page) -> Value {
+            serde_json::from_slice(&page.body).expect("a JSON answer")
+        }
+
+        /// The registration options for the signed-in user.
+        fn register_options(&mut self) -> Value {
+            let csrf = self.csrf();
+            let r = self.post_json(
+                "/console/account/passkeys/options",
+                &[("X-Vigil-Csrf", &csrf)],
+                &json!({}),
+            );
+            assert_eq!(r.status, 200, "{}", r.text());
+            Browser::json(&r)
+        }
+
+        fn register(&mut self, body: &Value) -> Page {
+            let csrf = self.csrf();
+            self.post_json(
+                "/console/account/passkeys",
+                &[("X-Vigil-Csrf", &csrf)],
+                body,
+            )
+        }
+
+        /// Opens the login page and asks for sign-in options; returns them and the form token.
+        fn sign_in_options(&mut self) -> (Value, String) {
+            let token = self.get("/console/login").hidden("token");
+            let r = self.post_json(
+                "/console/login/passkey/options",
+                &[("X-Vigil-Login", &token)],
+                &json!({}),
+            );
+            assert_eq!(r.status, 200, "{}", r.text());
+            (Browser::json(&r), token)
+        }
+
+        /// Asks for sign-in options with the login page's `token`, whatever the answer.
+        fn ask_sign_in_options(&mut self, token: &str) -> Page {
+            self.post_json(
+                "/console/login/passkey/options",
+                &[("X-Vigil-Login", token)],
+                &json!({}),
+            )
+        }
+
+        fn sign_in_passkey(&mut self, token: &str, body: &Value) -> Page {
+            self.post_json("/console/login/passkey", &[("X-Vigil-Login", token)], body)
+        }
+    }
+
+    /// Registers a passkey named `name` for the signed-in user of `b`.
+    fn registered(b: &mut Browser, origin: &str, name: &str, key: Key) -> Passkey {
+        let options = b.register_options();
+        let (body, passkey) = create(origin, &options, name, key, &Twist::default());
+        let r = b.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        passkey
+    }
+
+    /// Asserts a typed refusal: the status and the JSON code.
+    fn refused(page: &Page, status: u16, code: &str) {
+        assert_eq!(page.status, status, "{}", page.text());
+        assert_eq!(
+            Browser::json(page)["code"],
+            code,
+            "expected {code}: {}",
+            page.text()
+        );
+    }
+
+    fn passkey_count(server: &TestServer, name: &str) -> usize {
+        let u = server
+            .storage
+            .user_by_name(name)
+            .expect("query")
+            .expect("user");
+        server.storage.passkeys_of(&u.id).expect("passkeys").len()
+    }
+
+    fn audit_actions(server: &TestServer, team: &str) -> Vec<(String, String)> {
+        server
+            .storage
+            .audit_list(team, 100)
+            .expect("audit")
+            .into_iter()
+            .map(|a| (a.action, a.subject))
+            .collect()
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Tests
+
+    #[test]
+    fn a_user_registers_passkeys_and_signs_in_with_one_instead_of_passphrase_and_code() {
+        let (server, origin) = passkey_server();
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        let mut b = signed_in(&server, "lead");
+
+        let page = b.get("/console/account");
+        assert_eq!(page.status, 200);
+        assert!(
+            page.text().contains("id=\"add-passkey\""),
+            "{}",
+            page.text()
+        );
+        assert!(page.text().contains("You have no passkey yet."));
+
+        let options = b.register_options();
+        assert_eq!(options["rp"]["id"], "localhost");
+        assert_eq!(options["attestation"], "none");
+        assert_eq!(
+            options["authenticatorSelection"]["userVerification"],
+            "required"
+        );
+        assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
+        assert_eq!(
+            unb64u(options["challenge"].as_str().expect("challenge")).len(),
+            32
+        );
+        let (body, mut laptop) = create(
+            &origin,
+            &options,
+            "Work laptop",
+            Key::es256(),
+            &Twist::default(),
+        );
+        let r = b.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        // Ed25519 too; the second registration lists the first as excluded.
+        let options = b.register_options();
+        assert_eq!(
+            options["excludeCredentials"][0]["id"],
+            b64u(&laptop.id),
+            "{options}"
+        );
+        let (body, mut phone) = create(
+            &origin,
+            &options,
+            "Phone",
+            Key::ed25519(),
+            &Twist::default(),
+        );
+        assert_eq!(b.register(&body).status, 200);
+        let page = b.get("/console/account").text();
+        assert!(
+            page.contains("Work laptop") && page.contains("Phone"),
+            "{page}"
+        );
+        assert!(page.contains("ES256") && page.contains("Ed25519"));
+
+        // Sign in with each: a new browser, no passphrase, no code.
+        for passkey in [&mut laptop, &mut phone] {
+            let mut c = Browser::new(server.addr);
+            let (options, token) = c.sign_in_options();
+            assert_eq!(options["rpId"], "localhost");
+            assert_eq!(options["userVerification"], "required");
+            let r = c.sign_in_passkey(&token, &get(&origin, &options, passkey, &Twist::default()));
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(Browser::json(&r)["redirect"], "/console/incidents");
+            let cookie = r
+                .headers
+                .iter()
+                .find(|(k, v)| {
+                    k.eq_ignore_ascii_case("set-cookie") && v.starts_with("vigil_console=")
+                })
+                .map(|(_, v)| v.clone())
+                .expect("session cookie");
+            assert!(
+                cookie.contains("HttpOnly")
+                    && cookie.contains("Secure")
+                    && cookie.contains("SameSite=Strict"),
+                "{cookie}"
+            );
+            let page = c.get("/console/team");
+            assert_eq!(page.status, 200);
+            assert!(page.text().contains("lead"));
+            // The session works like any other: CSRF-protected forms.
+            let csrf = c.csrf();
+            assert_eq!(
+                c.post("/console/team/codes", &[("csrf", "forged")]).status,
+                403
+            );
+            assert_eq!(
+                c.post("/console/team/codes", &[("csrf", &csrf)]).status,
+                200
+            );
+        }
+        let page = b.get("/console/account").text();
+        assert!(
+            !page.contains("never</td>"),
+            "both passkeys were used: {page}"
+        );
+
+        let audit = audit_actions(&server, &team);
+        assert!(
+            audit.contains(&("passkey added".into(), "Work laptop".into())),
+            "{audit:?}"
+        );
+        assert!(audit.contains(&("passkey added".into(), "Phone".into())));
+        assert!(audit.contains(&("signed in with a passkey".into(), "Work laptop".into())));
+        assert!(audit.contains(&("signed in with a passkey".into(), "Phone".into())));
+    }
+
+    #[test]
+    fn registrations_that_are_wrong_are_refused_with_their_reason_and_store_nothing() {
+        let (server, origin) = passkey_server();
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        user(server.storage.as_ref(), "view", Role::Viewer, &team);
+        let mut b = signed_in(&server, "lead");
+
+        let rs256 = map(&[
+            (int(1), int(3)),
+            (int(3), int(-257)),
+            (int(-1), bytes(&[1; 256])),
+            (int(-2), bytes(&[1, 0, 1])),
+        ]);
+        let cases: Vec<(Twist, u16, &str)> = vec![
+            (
+                Twist {
+                    origin: Some(format!("http://evil.localhost:{}", server.addr.port())),
+                    ..Twist::default()
+                },
+                400,
+                "wrong_origin",
+            ),
+            (
+                Twist {
+                    rp_id: Some("evil.example".into()),
+                    ..Twist::default()
+                },
+                400,
+                "wrong_rp",
+            ),
+            (
+                Twist {
+                    flags: Some(UP),
+                    ..Twist::default()
+                },
+                400,
+                "user_not_verified",
+            ),
+            (
+                Twist {
+                    flags: Some(UV),
+                    ..Twist::default()
+                },
+                400,
+                "user_not_present",
+            ),
+            (
+                Twist {
+                    kind: Some("webauthn.get"),
+                    ..Twist::default()
+                },
+                400,
+                "wrong_type",
+            ),
+            (
+                Twist {
+                    cose: Some(rs256),
+                    ..Twist::default()
+                },
+                400,
+                "unsupported_algorithm",
+            ),
+            (
+                Twist {
+                    attestation: Some(vec![0xa3, 0x63, b'f', b'm']),
+                    ..Twist::default()
+                },
+                400,
+                "malformed_cbor",
+            ),
+            (
+                Twist {
+                    attestation: Some(map(&[
+                        (text("fmt"), text("packed")),
+                        (text("attStmt"), map(&[])),
+                        (text("authData"), bytes(&[0; 37])),
+                    ])),
+                    ..Twist::default()
+                },
+                400,
+                "unsupported_attestation",
+            ),
+            (
+                // A COSE key cut short inside the authenticator data.
+                Twist {
+                    cose: Some(vec![0xa5, 0x01, 0x02, 0x03]),
+                    ..Twist::default()
+                },
+                400,
+                "malformed_cbor",
+            ),
+        ];
+        for (twist, status, code) in cases {
+            let options = b.register_options();
+            let (body, _) = create(&origin, &options, "Laptop", Key::es256(), &twist);
+            refused(&b.register(&body), status, code);
+            // The challenge was used up by the refused attempt.
+            let (good, _) = create(&origin, &options, "Laptop", Key::es256(), &Twist::default());
+            refused(&b.register(&good), 400, "unknown_challenge");
+        }
+        // Garbage that is not base64url, not JSON.
+        let options = b.register_options();
+        let (mut body, _) = create(&origin, &options, "Laptop", Key::es256(), &Twist::default());
+        body["attestationObject"] = json!("!!not base64!!");
+        refused(&b.register(&body), 400, "malformed");
+        let csrf = b.csrf();
+        let r = b.request_with(
+            "POST",
+            "/console/account/passkeys",
+            Some("{not json"),
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Vigil-Csrf", &csrf),
+            ],
+        );
+        refused(&r, 400, "malformed");
+        // A bad name.
+        let options = b.register_options();
+        let (body, _) = create(&origin, &options, "  ", Key::es256(), &Twist::default());
+        refused(&b.register(&body), 400, "bad_name");
+
+        // Without the session's CSRF token, or without a session: refused, nothing issued.
+        let r = b.post_json(
+            "/console/account/passkeys/options",
+            &[("X-Vigil-Csrf", "forged")],
+            &json!({}),
+        );
+        refused(&r, 403, "forbidden");
+        let mut anon = Browser::new(server.addr);
+        let r = anon.post_json("/console/account/passkeys/options", &[], &json!({}));
+        refused(&r, 401, "not_signed_in");
+
+        // A challenge issued to another session (another user) does not register here.
+        let mut v = signed_in(&server, "view");
+        let theirs = v.register_options();
+        let (body, _) = create(&origin, &theirs, "Stolen", Key::es256(), &Twist::default());
+        refused(&b.register(&body), 400, "unknown_challenge");
+        // ... and is still theirs.
+        assert_eq!(v.register(&body).status, 200);
+
+        assert_eq!(passkey_count(&server, "lead"), 0, "nothing stored for lead");
+        assert_eq!(passkey_count(&server, "view"), 1);
+
+        // Replaying a registration that worked: its challenge is gone.
+        let options = b.register_options();
+        let (body, _) = create(&origin, &options, "Laptop", Key::es256(), &Twist::default());
+        assert_eq!(b.register(&body).status, 200);
+        refused(&b.register(&body), 400, "unknown_challenge");
+        assert_eq!(passkey_count(&server, "lead"), 1);
+    }
+
+    #[test]
+    fn sign_ins_that_are_wrong_are_refused_with_their_reason_and_then_throttled() {
+        let (server, origin) = passkey_server();
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        let mut b = signed_in(&server, "lead");
+        let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
+
+        let cases: Vec<(Twist, u16, &str)> = vec![
+            (
+                Twist {
+                    origin: Some("https://localhost".into()),
+                    ..Twist::default()
+                },
+                400,
+                "wrong_origin",
+            ),
+            (
+                Twist {
+                    rp_id: Some("example.org".into()),
+                    ..Twist::default()
+                },
+                400,
+                "wrong_rp",
+            ),
+            (
+                Twist {
+                    flags: Some(UP),
+                    ..Twist::default()
+                },
+                400,
+                "user_not_verified",
+            ),
+            (
+                Twist {
+                    other_key: true,
+                    ..Twist::default()
+                },
+                401,
+                "bad_signature",
+            ),
+            (
+                Twist {
+                    auth_data: Some(vec![0x42; 36]),
+                    ..Twist::default()
+                },
+                400,
+                "malformed",
+            ),
+        ];
+        for (twist, status, code) in cases {
+            let mut c = Browser::new(server.addr);
+            let (options, token) = c.sign_in_options();
+            let r = c.sign_in_passkey(&token, &get(&origin, &options, &mut passkey, &twist));
+            refused(&r, status, code);
+            assert!(
+                !c.cookies.contains_key("vigil_console"),
+                "no session after {code}"
+            );
+        }
+        // Five failures from this address: now throttled, even with a good assertion.
+        let mut c = Browser::new(server.addr);
+        let (options, token) = c.sign_in_options();
+        let r = c.sign_in_passkey(
+            &token,
+            &get(&origin, &options, &mut passkey, &Twist::default()),
+        );
+        refused(&r, 429, "rate_limited");
+        assert!(r.header("retry-after").is_some());
+        assert!(!c.cookies.contains_key("vigil_console"));
+        let audit = audit_actions(&server, &team);
+        assert!(
+            audit.contains(&("passkey sign-in refused".into(), "bad_signature".into())),
+            "{audit:?}"
+        );
+    }
+
+    #[test]
+    fn replays_counter_regressions_removed_passkeys_and_other_teams_are_refused() {
+        let (server, origin) = passkey_server();
+        let alpha = server.new_team("Alpha");
+        let bravo = server.new_team("Bravo");
+        user(server.storage.as_ref(), "lead", Role::Leader, &alpha);
+        user(server.storage.as_ref(), "other", Role::Leader, &bravo);
+        let mut b = signed_in(&server, "lead");
+        let mut key = registered(&mut b, &origin, "Security key", Key::es256());
+        let mut o = signed_in(&server, "other");
+        let mut theirs = registered(&mut o, &origin, "Bravo laptop", Key::ed25519());
+
+        // Counter 5 signs in; the same assertion again: its challenge is used.
+        let mut c = Browser::new(server.addr);
+        let (options, token) = c.sign_in_options();
+        let assertion = get(
+            &origin,
+            &options,
+            &mut key,
+            &Twist {
+                count: Some(5),
+                ..Twist::default()
+            },
+        );
+        assert_eq!(c.sign_in_passkey(&token, &assertion).status, 200);
+        let mut d = Browser::new(server.addr);
+        let token_d = d.get("/console/login").hidden("token");
+        refused(
+            &d.sign_in_passkey(&token_d, &assertion),
+            400,
+            "unknown_challenge",
+        );
+        // A challenge issued to another login page does not sign in here.
+        let (options, _) = Browser::new(server.addr).sign_in_options();
+        let stolen = get(&origin, &options, &mut key, &Twist::default());
+        refused(
+            &d.sign_in_passkey(&token_d, &stolen),
+            400,
+            "unknown_challenge",
+        );
+        // Without the login page's token: refused before anything.
+        refused(&d.sign_in_passkey("forged", &stolen), 403, "forbidden");
+
+        // Counter 3 after 5: a clone? Refused, and the stored counter stays 5.
+        let (options, token) = d.sign_in_options();
+        let r = d.sign_in_passkey(
+            &token,
+            &get(
+                &origin,
+                &options,
+                &mut key,
+                &Twist {
+                    count: Some(3),
+                    ..Twist::default()
+                },
+            ),
+        );
+        refused(&r, 401, "counter_regression");
+        let u = server.storage.user_by_name("lead").expect("q").expect("u");
+        assert_eq!(
+            server.storage.passkeys_of(&u.id).expect("p")[0].sign_count,
+            5
+        );
+
+        // Another team's user signs in as themselves only, and cannot remove this team's passkey.
+        let mut e = Browser::new(server.addr);
+        let (options, token) = e.sign_in_options();
+        assert_eq!(
+            e.sign_in_passkey(
+                &token,
+                &get(&origin, &options, &mut theirs, &Twist::default())
+            )
+            .status,
+            200
+        );
+        let team_page = e.get("/console/team").text();
+        assert!(team_page.contains("Bravo") && !team_page.contains("Alpha"));
+        let lead_key_id = server.storage.passkeys_of(&u.id).expect("p")[0].id.clone();
+        let csrf = e.csrf();
+        let r = e.post(
+            "/console/account/passkeys/remove",
+            &[("csrf", &csrf), ("id", &lead_key_id)],
+        );
+        assert_eq!(r.status, 404);
+        assert_eq!(passkey_count(&server, "lead"), 1, "still there");
+        assert!(!e.get("/console/account").text().contains("Security key"));
+
+        // Removed by its owner (with the form's CSRF token): it no longer signs in.
+        let csrf = b.csrf();
+        assert_eq!(
+            b.post(
+                "/console/account/passkeys/remove",
+                &[("csrf", "forged"), ("id", &lead_key_id)]
+            )
+            .status,
+            403
+        );
+        let r = b.post(
+            "/console/account/passkeys/remove",
+            &[("csrf", &csrf), ("id", &lead_key_id)],
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+        assert_eq!(passkey_count(&server, "lead"), 0);
+        let mut f = Browser::new(server.addr);
+        let (options, token) = f.sign_in_options();
+        refused(
+            &f.sign_in_passkey(&token, &get(&origin, &options, &mut key, &Twist::default())),
+            401,
+            "unknown_passkey",
+        );
+        assert!(!f.cookies.contains_key("vigil_console"));
+        let audit = audit_actions(&server, &alpha);
+        assert!(audit.contains(&("passkey removed".into(), "Security key".into())));
+        assert!(audit.contains(&(
+            "passkey sign-in refused".into(),
+            "counter_regression".into()
+        )));
+        assert!(
+            !audit_actions(&server, &bravo)
+                .iter()
+                .any(|(a, _)| a == "passkey removed"),
+            "the other team's failed removal removed nothing"
+        );
+    }
+
+    /// Another client address on this host (all of 127/8 is loopback).
+    fn loopback(last: u8) -> IpAddr {
+        IpAddr::from([127, 0, 0, last])
+    }
+
+    /// Signs in from a fresh browser (127.0.0.1) with `passkey`: the session cookie is set.
+    fn passkey_sign_in(server: &TestServer, origin: &str, passkey: &mut Passkey) {
+        let mut c = Browser::new(server.addr);
+        let (options, token) = c.sign_in_options();
+        let r = c.sign_in_passkey(&token, &get(origin, &options, passkey, &Twist::default()));
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(c.cookies.contains_key("vigil_console"));
+    }
+
+    #[test]
+    fn a_flood_of_ceremonies_from_one_address_is_answered_429_and_others_still_sign_in() {
+        let (server, origin) = passkey_server();
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        let mut b = signed_in(&server, "lead");
+        let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
+        let rate = PasskeyLimits::default().per_address;
+
+        // 127.0.0.2 asks for sign-in options as fast as it can: its budget, then 429.
+        let mut f = Browser::from_address(server.addr, loopback(2));
+        let token = f.get("/console/login").hidden("token");
+        for i in 0..rate.burst {
+            let r = f.ask_sign_in_options(&token);
+            assert_eq!(r.status, 200, "request {i}: {}", r.text());
+        }
+        let r = f.ask_sign_in_options(&token);
+        refused(&r, 429, "rate_limited");
+        let retry: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .expect("seconds");
+        assert!((1..=rate.per_ms.div_ceil(1000)).contains(&retry), "{retry}");
+        // Registration options share the address's budget (checked before the session).
+        let r = f.post_json("/console/account/passkeys/options", &[], &json!({}));
+        refused(&r, 429, "rate_limited");
+
+        // 127.0.0.1 is not held up: it signs in with its passkey, and registers another.
+        passkey_sign_in(&server, &origin, &mut passkey);
+        registered(&mut b, &origin, "Phone", Key::ed25519());
+
+        // Nothing stored was lost; the flood left no trace but the 429s.
+        assert_eq!(passkey_count(&server, "lead"), 2);
+        let audit = audit_actions(&server, &team);
+        assert!(audit.contains(&("signed in with a passkey".into(), "Laptop".into())));
+        assert!(
+            !audit.iter().any(|(a, _)| a == "passkey sign-in refused"),
+            "{audit:?}"
+        );
+    }
+
+    #[test]
+    fn one_address_keeps_only_its_share_of_pending_challenges_so_others_find_room() {
+        // A generous budget, so that the flood reaches the caps on pending challenges.
+        let limits = PasskeyLimits {
+            per_address: Rate {
+                burst: 1000,
+                per_ms: 1000,
+            },
+            pending_per_address: 4,
+            pending: 16,
+        };
+        let server = TestServer::start_with_console(|port| ConsoleConfig {
+            passkeys: Some(
+                RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
+            ),
+            passkey_limits: limits,
+            ..ConsoleConfig::default()
+        });
+        let origin = format!("http://localhost:{}", server.addr.port());
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        let mut b = signed_in(&server, "lead");
+        let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
+
+        // 127.0.0.2 asks for more challenges than the whole server keeps: every one is
+        // answered, each new one dropping that address's oldest.
+        let mut f = Browser::from_address(server.addr, loopback(2));
+        let token = f.get("/console/login").hidden("token");
+        let mut issued = Vec::new();
+        for i in 0..limits.pending * 3 {
+            let r = f.ask_sign_in_options(&token);
+            assert_eq!(r.status, 200, "request {i}: {}", r.text());
+            issued.push(Browser::json(&r));
+        }
+        // Another address still gets a challenge and signs in.
+        passkey_sign_in(&server, &origin, &mut passkey);
+
+        // The flooder's first challenge was dropped; its latest still works.
+        let r = f.sign_in_passkey(
+            &token,
+            &get(&origin, &issued[0], &mut passkey, &Twist::default()),
+        );
+        refused(&r, 400, "unknown_challenge");
+        let last = issued.last().expect("issued");
+        let r = f.sign_in_passkey(&token, &get(&origin, last, &mut passkey, &Twist::default()));
+        assert_eq!(r.status, 200, "{}", r.text());
+
+        // The server-wide cap still holds: enough addresses together fill it (429 with
+        // Retry-After until the oldest expires), and nothing stored is touched.
+        let mut full = None;
+        for last in 3..=3 + (limits.pending / limits.pending_per_address) as u8 {
+            let mut g = Browser::from_address(server.addr, loopback(last));
+            let token = g.get("/console/login").hidden("token");
+            for _ in 0..limits.pending_per_address {
+                let r = g.ask_sign_in_options(&token);
+                if r.status != 200 {
+                    full = Some(r);
+                    break;
+                }
+            }
+            if full.is_some() {
+                break;
+            }
+        }
+        let r = full.expect("the server-wide cap was reached");
+        refused(&r, 429, "rate_limited");
+        let retry: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .expect("seconds");
+        assert!((1..=120).contains(&retry), "{retry}");
+        assert_eq!(passkey_count(&server, "lead"), 1);
+        let audit = audit_actions(&server, &team);
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|(a, _)| a == "signed in with a passkey")
+                .count(),
+            2,
+            "{audit:?}"
+        );
+    }
+
+    #[test]
+    fn without_a_console_origin_passkeys_are_off_and_ip_origins_are_refused() {
+        let server = TestServer::start();
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        let mut b = signed_in(&server, "lead");
+        let page = b.get("/console/account").text();
+        assert!(page.contains("id=\"passkeys-off\"") && !page.contains("id=\"add-passkey\""));
+        let csrf = b.csrf();
+        let r = b.post_json(
+            "/console/account/passkeys/options",
+            &[("X-Vigil-Csrf", &csrf)],
+            &json!({}),
+        );
+        refused(&r, 404, "passkeys_disabled");
+        let mut c = Browser::new(server.addr);
+        let login = c.get("/console/login").text();
+        assert!(!login.contains("passkey-signin"));
+        let err = RelyingParty::from_origin(&format!("http://{}", server.addr)).expect_err("IP");
+        assert!(err.contains("IP addresses"), "{err}");
+    }
 }

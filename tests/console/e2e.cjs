@@ -3,7 +3,8 @@
 // are the same in every engine; drivers.cjs says how each engine is driven.
 //
 //   node e2e.cjs [--engine chromium|firefox|webkit] [--shots D]
-//     --engine  the browser (default chromium); WebKit needs an X display (xvfb-run)
+//     --engine  the browser (default chromium); WebKit draws into a private Xvfb display
+//               (or into $DISPLAY when set)
 //     --shots D also save screenshots of the pages into D (Chromium's as NAME.png, the
 //               others' as ENGINE-NAME.png)
 //
@@ -18,6 +19,7 @@ const path = require("path");
 const { log, runMain } = require("./lib.cjs");
 const { open } = require("./drivers.cjs");
 const { scenarios } = require("./scenarios.cjs");
+const { passkeyScenario } = require("./passkeys.cjs");
 
 const arg = (name) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : null; };
 const engine = arg("--engine") || "chromium";
@@ -27,6 +29,8 @@ runMain(engine, async () => {
   const browser = await open(engine);
   try {
     await scenarios(browser, { shots });
+    // Chromium only: the DevTools Protocol's virtual authenticator.
+    if (engine === "chromium") await passkeyScenario(browser, { shots });
   } finally {
     // WebDriver classic says the version with the first session.
     log(`\n${engine}: ${browser.version ?? "version unknown"}`);

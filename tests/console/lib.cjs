@@ -34,7 +34,7 @@ function run(cmd, args, opts = {}) {
 
 /// A vigil-server on a free loopback port. With `tls`, over HTTPS with a fresh self-signed
 /// certificate for 127.0.0.1 (openssl): `pin` is then the pin devices enroll with.
-function startServer(name, extra = [], { tls = false } = {}) {
+function startServer(name, extra = [], { tls = false, listen = "127.0.0.1:0" } = {}) {
   const dir = path.join(work, name);
   let pin = null;
   if (tls) {
@@ -51,7 +51,7 @@ function startServer(name, extra = [], { tls = false } = {}) {
     extra = ["--tls-cert", cert, "--tls-key", key, ...extra];
   }
   return new Promise((resolve, reject) => {
-    const p = spawn(SERVER, ["--data-dir", dir, "--listen", "127.0.0.1:0", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(SERVER, ["--data-dir", dir, "--listen", listen, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
     children.push(p);
     let out = "";
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out}`)), 20000);
@@ -102,12 +102,13 @@ function totp(secret, step) {
   return String(bin % 1000000).padStart(6, "0");
 }
 
-// A code works once: each sign-in of a user takes the next unused step (one step ahead
-// of the clock is accepted).
+// A code works once: each sign-in of a user takes the next unused step, from the current
+// one (the server accepts one step either side of its clock: a code of the step before
+// would fail when a step ends between here and the server's check).
 const usedStep = {};
 function nextCode(secret) {
   const now = Math.floor(Date.now() / 30000);
-  let step = Math.max(now - 1, (usedStep[secret] ?? -1) + 1);
+  let step = Math.max(now, (usedStep[secret] ?? -1) + 1);
   if (step > now + 1) throw new Error("no unused TOTP step left");
   usedStep[secret] = step;
   return totp(secret, step);

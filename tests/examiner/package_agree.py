@@ -5,9 +5,12 @@ docs/EVIDENCE.md) to Vigil's (`vigil incident verify-bundle` on a package):
 1. a fresh store (made with the `vigil` binary: two incidents, three attachments, one
    removed by an amendment) exported as a directory and as a .zip verifies in both;
 2. one changed byte (first, middle, last) in every file of the directory package, and
-   in every entry of the zip, fails in both, and both name the same file.
+   in every entry of the zip, fails in both, and both name the same file;
+3. the same for a format 1 package from an earlier release (fixtures/package-v1.zip) and
+   for each further zip given: a package the team server made (tests/run passes the one
+   server/tests/console.rs downloads from the console).
 
-    package_agree.py VIGIL_BINARY
+    package_agree.py VIGIL_BINARY [PACKAGE.zip...]
 
 Exit 0 when everything agrees; otherwise prints each disagreement and exits 1.
 """
@@ -57,11 +60,38 @@ def py_verdict(path):
     return problem.split(":")[0], file
 
 
+def zip_agree(vigil, data, pkg_zip, tmp):
+    """A genuine zip package verifies in both; one changed byte in any entry fails in
+    both, naming that entry. Returns (disagreements, packages checked)."""
+    bad, checked = 0, 0
+    r, p = rust_verdict(vigil, data, pkg_zip), py_verdict(pkg_zip)
+    if r != ("ok", None) or p != ("ok", None):
+        print("genuine %s: vigil %s, examiner %s" % (pkg_zip, r, p))
+        bad += 1
+    with zipfile.ZipFile(pkg_zip) as z:
+        entries = [(n, z.read(n)) for n in z.namelist()]
+    copy = os.path.join(tmp, "copy.zip")
+    for i, (name, content) in enumerate(entries):
+        changed = bytearray(content)
+        changed[len(changed) // 2] ^= 0x20
+        with zipfile.ZipFile(copy, "w") as z:
+            for j, (n, c) in enumerate(entries):
+                z.writestr(n, bytes(changed) if i == j else c)
+        r, p = rust_verdict(vigil, data, copy), py_verdict(copy)
+        if r[0] == "ok" or r != p or r[1] != name:
+            print("zip %s %s: vigil %s, examiner %s" % (os.path.basename(pkg_zip), name, r, p))
+            bad += 1
+        checked += 1
+        os.remove(copy)
+    return bad, checked
+
+
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
     vigil = os.path.abspath(argv[1])
+    extra = [os.path.abspath(a) for a in argv[2:]]
     bad = 0
     tmp = tempfile.mkdtemp(prefix="vigil-package-agree-")
     try:
@@ -107,21 +137,10 @@ def main(argv):
                 checked += 1
             with open(full, "wb") as f:
                 f.write(original)
-        with zipfile.ZipFile(pkg_zip) as z:
-            entries = [(n, z.read(n)) for n in z.namelist()]
-        copy = os.path.join(tmp, "copy.zip")
-        for i, (name, content) in enumerate(entries):
-            changed = bytearray(content)
-            changed[len(changed) // 2] ^= 0x20
-            with zipfile.ZipFile(copy, "w") as z:
-                for j, (n, c) in enumerate(entries):
-                    z.writestr(n, bytes(changed) if i == j else c)
-            r, p = rust_verdict(vigil, data, copy), py_verdict(copy)
-            if r[0] == "ok" or r != p or r[1] != name:
-                print("zip %s: vigil %s, examiner %s" % (name, r, p))
-                bad += 1
-            checked += 1
-            os.remove(copy)
+        for path in [pkg_zip, os.path.join(HERE, "fixtures", "package-v1.zip")] + extra:
+            b, c = zip_agree(vigil, data, path, tmp)
+            bad += b
+            checked += c
         print("package agreement: %d files, %d changed packages, %d disagreements"
               % (len(names), checked, bad))
     finally:

@@ -613,7 +613,12 @@ def check_links(p, fmt, device_key):
 # ---- evidence packages (docs/EVIDENCE.md, "Verifying a package") --------------------
 
 MANIFEST = "manifest.json"
-PACKAGE_PREFIX = b'{"format":"vigil.evidence-package.v1","payload":'
+# Format 2 names its maker (a device or the team server); format 1 was made by a device.
+PACKAGE_FORMATS = {2: (b'{"format":"vigil.evidence-package.v2","payload":', b"VIGIL-PACKAGE-V2"),
+                   1: (b'{"format":"vigil.evidence-package.v1","payload":', b"VIGIL-PACKAGE-V1")}
+MAKERS = ("device", "team_server")
+# The most a manifest, bundle, chain or receipt file may hold; a file past it is not read.
+MAX_TEXT_FILE = 32 * 1024 * 1024
 SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 FILE_ROLES = ("readme", "bundle", "chain", "receipt", "attachment")
 
@@ -635,14 +640,38 @@ class Package:
             self.names = [n for n in self.zip.namelist() if not n.endswith("/")]
         self.names.sort()
 
-    def read(self, name):
+    def open(self, name):
         if self.zip is not None:
-            return self.zip.read(name)
+            return self.zip.open(name)
         full = os.path.join(self.root, *name.split("/"))
         if os.path.islink(full):
             raise OSError("a symbolic link")
-        with open(full, "rb") as f:
+        return open(full, "rb")
+
+    def read(self, name):
+        with self.open(name) as f:
             return f.read()
+
+    def digest(self, name):
+        """(sha256, size) streamed."""
+        h, size = hashlib.sha256(), 0
+        with self.open(name) as f:
+            for chunk in iter(lambda: f.read(1 << 16), b""):
+                h.update(chunk)
+                size += len(chunk)
+        return h.digest(), size
+
+    def text(self, name):
+        """A whole text file, or TooLarge past MAX_TEXT_FILE (reading stops there)."""
+        with self.open(name) as f:
+            data = f.read(MAX_TEXT_FILE + 1)
+        if len(data) > MAX_TEXT_FILE:
+            raise TooLarge()
+        return data
+
+
+class TooLarge(Exception):
+    pass
 
 
 def safe_path(p):
@@ -675,53 +704,87 @@ def verify_package(path):
         pkg = Package(path)
     except (OSError, zipfile.BadZipFile):
         return "Unreadable", None
+    try:
+        return check_package(pkg)
+    except TooLarge as e:
+        return "TooLarge", e.args[0] if e.args else None
+
+
+def text_of(pkg, name):
+    try:
+        return pkg.text(name)
+    except TooLarge:
+        raise TooLarge(name)
+
+
+def check_package(pkg):
     if MANIFEST not in pkg.names:
         return "BadManifest", MANIFEST
-    data = pkg.read(MANIFEST)
+    data = text_of(pkg, MANIFEST)
     # 1. The signed shape: prefix, payload, 128 hex signature, suffix.
     tail = len(b',"signature":"') + 128 + len(b'"}')
     sig = data[-tail:]
-    if (not data.startswith(PACKAGE_PREFIX) or len(data) < len(PACKAGE_PREFIX) + tail
+    version = next((v for v, (prefix, _) in PACKAGE_FORMATS.items()
+                    if data.startswith(prefix)), None)
+    if version is None:
+        return "BadManifest", MANIFEST
+    prefix, domain = PACKAGE_FORMATS[version]
+    if (len(data) < len(prefix) + tail
             or not sig.startswith(b',"signature":"') or not sig.endswith(b'"}')):
         return "BadManifest", MANIFEST
     sig_hex = sig[len(b',"signature":"'):-2].decode("ascii", "replace")
-    payload = data[len(PACKAGE_PREFIX):-tail]
+    payload = data[len(prefix):-tail]
     try:
-        p = obj(parse_json(payload), [
-            ("created_at", instant, False), ("device_id", string, False),
-            ("device_public_key", string, False), ("incidents", array(string), False),
-            ("files", array(manifest_schema), False),
-            ("attachments", array(manifest_attachment), False)])
-        need(lower_hex(p["device_public_key"], 64) and lower_hex(sig_hex, 128))
+        if version == 1:
+            p = obj(parse_json(payload), [
+                ("created_at", instant, False), ("device_id", string, False),
+                ("device_public_key", string, False), ("incidents", array(string), False),
+                ("files", array(manifest_schema), False),
+                ("attachments", array(manifest_attachment), False)])
+            p["maker"], p["maker_id"] = "device", p.pop("device_id")
+            p["public_key"] = p.pop("device_public_key")
+        else:
+            p = obj(parse_json(payload), [
+                ("created_at", instant, False), ("maker", enum(*MAKERS), False),
+                ("maker_id", string, False), ("public_key", string, False),
+                ("incidents", array(string), False),
+                ("files", array(manifest_schema), False),
+                ("attachments", array(manifest_attachment), False)])
+        need(lower_hex(p["public_key"], 64) and lower_hex(sig_hex, 128))
         need(len({f["path"] for f in p["files"]}) == len(p["files"]))
     except Bad:
         return "BadManifest", MANIFEST
-    key = bytes.fromhex(p["device_public_key"])
-    if not ed25519_ok(key, b"VIGIL-PACKAGE-V1" + payload, bytes.fromhex(sig_hex)):
+    key = bytes.fromhex(p["public_key"])
+    if not ed25519_ok(key, domain + payload, bytes.fromhex(sig_hex)):
         return "BadManifestSignature", MANIFEST
     files = {f["path"]: f for f in p["files"]}
     # 2. Every listed file byte for byte; nothing unlisted.
     for f in p["files"]:
         if f["path"] not in pkg.names:
             return "MissingFile", f["path"]
-        content = pkg.read(f["path"])
-        if len(content) != f["size"] or sha256(content).hex() != f["sha256"]:
+        digest, size = pkg.digest(f["path"])
+        if size != f["size"] or digest.hex() != f["sha256"]:
             return "FileMismatch", f["path"]
     for name in pkg.names:
         if name != MANIFEST and name not in files:
             return "UnlistedFile", name
-    # 3. Bundles and chains; device-1 is the exporter's signed bundle.
+    # 3. Bundles and chains: a device's package starts with its signed bundle; the team
+    #    server's holds chains only.
     chains = [f for f in p["files"] if f["role"] in ("bundle", "chain")]
-    if not chains or chains[0]["role"] != "bundle" or any(
-            f["role"] == "bundle" for f in chains[1:]):
+    if p["maker"] == "device":
+        shape_ok = chains and chains[0]["role"] == "bundle" and not any(
+            f["role"] == "bundle" for f in chains[1:])
+    else:
+        shape_ok = all(f["role"] == "chain" for f in chains)
+    if not shape_ok:
         return "KeyMismatch", MANIFEST
-    disclosed, devices, listed, anchors = [], set(), set(), {}
+    disclosed, devices, listed, checked = [], set(), set(), {}
     for f in chains:
-        verdict, b = check_bundle(pkg.read(f["path"]), f["role"] == "chain")
+        verdict, b = check_bundle(text_of(pkg, f["path"]), f["role"] == "chain")
         if verdict != "ok":
             return "Bundle:" + verdict, f["path"]
-        if f["role"] == "bundle" and (b["device_public_key"] != p["device_public_key"]
-                                      or b["device_id"] != p["device_id"]):
+        if f["role"] == "bundle" and (b["device_public_key"] != p["public_key"]
+                                      or b["device_id"] != p["maker_id"]):
             return "KeyMismatch", f["path"]
         if b["device_id"] in devices:
             return "KeyMismatch", f["path"]
@@ -736,20 +799,34 @@ def verify_package(path):
             else:
                 refs = body["amendment"]["patch"].get("attachments") or []
             disclosed += [(body["incident_id"], r) for r in refs]
-        anchors[f["path"]] = b["anchor"]
+        checked[f["path"]] = b
     if sorted(listed) != sorted(p["incidents"]):
         return "KeyMismatch", MANIFEST
-    # 4. Receipts are their bundle's anchor.
+    # 4. A bundle's receipt is its anchor; a chain's is valid for it (in the team
+    #    server's package: under the manifest's key, and every chain has one).
     for f in p["files"]:
         if f["role"] != "receipt":
             continue
-        anchor = anchors.get(f["path"].replace("receipts/", "bundles/", 1))
+        bundle_path = f["path"].replace("receipts/", "bundles/", 1)
+        b = checked.get(bundle_path)
         try:
-            stated = anchor_of(parse_json(pkg.read(f["path"])))
+            stated = anchor_of(parse_json(text_of(pkg, f["path"])))
         except Bad:
             stated = None
-        if anchor is None or stated != anchor_of_dict(anchor):
+        if b is None or stated is None:
             return "ReceiptMismatch", f["path"]
+        if files[bundle_path]["role"] == "bundle":
+            ok = b["anchor"] is not None and stated == anchor_of_dict(b["anchor"])
+        else:
+            ok = ((p["maker"] == "device" or stated["server_public_key"] == p["public_key"])
+                  and chain_receipt_holds(b, stated))
+        if not ok:
+            return "ReceiptMismatch", f["path"]
+    if p["maker"] == "team_server":
+        for path in checked:
+            r = files.get(path.replace("bundles/", "receipts/", 1))
+            if r is None or r["role"] != "receipt":
+                return "ReceiptMismatch", path
     # 5. Attachments: named by their SHA-256, referenced by a signed entry, all present.
     for f in p["files"]:
         if f["role"] == "attachment":
@@ -773,6 +850,22 @@ def verify_package(path):
                 a["path"] == f["path"] for a in p["attachments"]):
             return "AttachmentMismatch", MANIFEST
     return "ok", None
+
+
+def chain_receipt_holds(chain, anchor):
+    """A chain copy's receipt: valid under its server key for this device and key, and
+    the chain reaches its seq with its hash."""
+    if not lower_hex(anchor["server_public_key"], 64):
+        return False
+    r = dict(anchor["receipt"])
+    r.setdefault("device_public_key", None)  # anchor_of leaves an absent key out
+    if not receipt_valid(r, chain["device_id"], bytes.fromhex(chain["device_public_key"]),
+                         bytes.fromhex(anchor["server_public_key"])):
+        return False
+    if chain["head_seq"] < r["seq"]:
+        return False
+    at = [e for e in chain["entries"] if e["seq"] == r["seq"]]
+    return bool(at) and at[0]["hash"] == r["hash"]
 
 
 def anchor_of_dict(a):

@@ -819,10 +819,14 @@ fn verify_package(path: &Path, out: &Output) -> Result<(), CliError> {
     let report = vigil_core::evidence::verify_package(path);
     out.print(&report, || {
         if report.ok {
+            let maker = match report.maker {
+                Some(vigil_core::evidence::PackageMaker::TeamServer) => "the team server of team",
+                _ => "device",
+            };
             format!(
-                "The evidence package verifies: exported by device {} (public key {}), {} incident(s), {} chain(s), {} attachment file(s) checked against their signed entries. Compare the keys with the ones the team server registered.",
-                report.device_id.as_deref().unwrap_or("?"),
-                report.device_public_key.as_deref().unwrap_or("?"),
+                "The evidence package verifies: made by {maker} {} (public key {}), {} incident(s), {} chain(s), {} attachment file(s) checked against their signed entries. Compare the keys with the ones the team server registered and publishes.",
+                report.maker_id.as_deref().unwrap_or("?"),
+                report.maker_public_key.as_deref().unwrap_or("?"),
                 report.incidents.len(),
                 report.bundles.len(),
                 report.attachments_checked
@@ -852,11 +856,14 @@ fn verify_package(path: &Path, out: &Output) -> Result<(), CliError> {
             "the bundles are not the exporting device's and its teammates' as the manifest states"
                 .into()
         }
-        Some(P::ReceiptMismatch) => "the receipt is not the one its bundle carries".into(),
+        Some(P::ReceiptMismatch) => {
+            "the receipt is not its bundle's anchor, or does not hold for its chain".into()
+        }
         Some(P::AttachmentMismatch) => {
             "the attachment is not the one its signed entry references".into()
         }
         Some(P::MissingAttachment) => "an attachment a signed entry references is missing".into(),
+        Some(P::TooLarge) => "the file is larger than any genuine one (not read further)".into(),
         None => "invalid".into(),
     };
     Err(CliError::Verification(format!(

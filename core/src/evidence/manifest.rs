@@ -1,20 +1,26 @@
 //! The signed manifest of an evidence package (`manifest.json`): every file with its
 //! SHA-256 and size, and every attachment with the incident and signed reference it
-//! belongs to. Signed by the exporting device: Ed25519 over
-//! `"VIGIL-PACKAGE-V1" || payload`, where `payload` is the exact bytes between the fixed
-//! prefix and suffix of the file (see docs/EVIDENCE.md).
+//! belongs to, and who made the package: a device, or the team server. Signed by the
+//! maker's key: Ed25519 over `"VIGIL-PACKAGE-V2" || payload`, where `payload` is the exact
+//! bytes between the fixed prefix and suffix of the file (see docs/EVIDENCE.md). Format 1
+//! (made by a device only, domain `VIGIL-PACKAGE-V1`) is still read.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::incident::model::ts;
 
-pub const PACKAGE_FORMAT: &str = "vigil.evidence-package.v1";
-pub const PACKAGE_DOMAIN: &[u8] = b"VIGIL-PACKAGE-V1";
+/// The format packages are written in.
+pub const PACKAGE_FORMAT: &str = "vigil.evidence-package.v2";
+pub const PACKAGE_DOMAIN: &[u8] = b"VIGIL-PACKAGE-V2";
+/// Format 1: made by a device, read only.
+pub const PACKAGE_FORMAT_V1: &str = "vigil.evidence-package.v1";
+pub const PACKAGE_DOMAIN_V1: &[u8] = b"VIGIL-PACKAGE-V1";
 /// The manifest's name in the package.
 pub const MANIFEST: &str = "manifest.json";
 /// `manifest.json` is `PREFIX || payload || SUFFIX_START || 128 hex || SUFFIX_END`.
-pub const PREFIX: &str = "{\"format\":\"vigil.evidence-package.v1\",\"payload\":";
+pub const PREFIX: &str = "{\"format\":\"vigil.evidence-package.v2\",\"payload\":";
+pub const PREFIX_V1: &str = "{\"format\":\"vigil.evidence-package.v1\",\"payload\":";
 pub const SUFFIX_START: &str = ",\"signature\":\"";
 pub const SUFFIX_END: &str = "\"}";
 
@@ -56,18 +62,61 @@ pub struct AttachmentEntry {
     pub path: String,
 }
 
+/// Who assembled a package and signed its manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum PackageMaker {
+    /// A device, from its store: its own chain as a signed bundle (device-1), teammates'
+    /// chains as it received them. `maker_id` is the device id, the key its device key.
+    Device,
+    /// The team server, from what the devices pushed: every chain as a chain copy with
+    /// the server's receipt for it. `maker_id` is the team's id, the key the server key
+    /// the devices pin.
+    TeamServer,
+}
+
+/// The manifest's payload (format 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestPayload {
     #[serde(with = "ts")]
     pub created_at: DateTime<Utc>,
-    /// The exporting device and its raw Ed25519 public key (lowercase hex).
-    pub device_id: String,
-    pub device_public_key: String,
+    pub maker: PackageMaker,
+    pub maker_id: String,
+    /// The maker's raw Ed25519 public key (lowercase hex): the manifest is signed by it.
+    pub public_key: String,
     /// The incidents disclosed, sorted.
     pub incidents: Vec<String>,
     pub files: Vec<FileEntry>,
     pub attachments: Vec<AttachmentEntry>,
+}
+
+/// The payload of format 1 (a device made it), read as format 2 with maker `device`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestPayloadV1 {
+    #[serde(with = "ts")]
+    pub created_at: DateTime<Utc>,
+    pub device_id: String,
+    pub device_public_key: String,
+    pub incidents: Vec<String>,
+    pub files: Vec<FileEntry>,
+    pub attachments: Vec<AttachmentEntry>,
+}
+
+impl From<ManifestPayloadV1> for ManifestPayload {
+    fn from(p: ManifestPayloadV1) -> Self {
+        ManifestPayload {
+            created_at: p.created_at,
+            maker: PackageMaker::Device,
+            maker_id: p.device_id,
+            public_key: p.device_public_key,
+            incidents: p.incidents,
+            files: p.files,
+            attachments: p.attachments,
+        }
+    }
 }
 
 impl ManifestPayload {
@@ -76,9 +125,15 @@ impl ManifestPayload {
     }
 }
 
-pub fn signed_message(payload: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(PACKAGE_DOMAIN.len() + payload.len());
-    m.extend_from_slice(PACKAGE_DOMAIN);
+/// What the manifest's signature covers: the format's domain, then the payload's bytes.
+pub fn signed_message(version: u32, payload: &[u8]) -> Vec<u8> {
+    let domain = if version == 1 {
+        PACKAGE_DOMAIN_V1
+    } else {
+        PACKAGE_DOMAIN
+    };
+    let mut m = Vec::with_capacity(domain.len() + payload.len());
+    m.extend_from_slice(domain);
     m.extend_from_slice(payload);
     m
 }
@@ -94,10 +149,13 @@ pub fn encode(payload: &[u8], signature: &[u8; 64]) -> Vec<u8> {
     out
 }
 
-/// Splits a manifest file into its exact payload bytes and its signature, or `None` when
-/// it is not of that shape.
-pub fn split(bytes: &[u8]) -> Option<(&[u8], [u8; 64])> {
-    let rest = bytes.strip_prefix(PREFIX.as_bytes())?;
+/// Splits a manifest file into its format version (1 or 2), its exact payload bytes and
+/// its signature, or `None` when it is not of that shape.
+pub fn split(bytes: &[u8]) -> Option<(u32, &[u8], [u8; 64])> {
+    let (version, rest) = match bytes.strip_prefix(PREFIX.as_bytes()) {
+        Some(rest) => (2, rest),
+        None => (1, bytes.strip_prefix(PREFIX_V1.as_bytes())?),
+    };
     let rest = rest.strip_suffix(SUFFIX_END.as_bytes())?;
     let tail = SUFFIX_START.len() + 128;
     if rest.len() < tail {
@@ -111,7 +169,7 @@ pub fn split(bytes: &[u8]) -> Option<(&[u8], [u8; 64])> {
     }
     let mut out = [0u8; 64];
     hex::decode_to_slice(text, &mut out).ok()?;
-    Some((payload, out))
+    Some((version, payload, out))
 }
 
 /// A safe relative path: `[A-Za-z0-9._-]` segments joined by `/`, no empty, `.` or `..`

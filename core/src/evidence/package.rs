@@ -9,14 +9,15 @@
 //! file and renamed. Files 0600, directories 0700.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use ring::digest;
 use serde::Serialize;
 
-use super::manifest::{self, AttachmentEntry, FileEntry, ManifestPayload, Role};
+use super::manifest::{self, AttachmentEntry, FileEntry, ManifestPayload, PackageMaker, Role};
 use super::readme;
+use crate::crypto::signing::DeviceKey;
 use crate::files::create_dir;
 use crate::incident::export::{self, ExportScope};
 use crate::incident::{chain, IncidentError, IncidentFilter, IncidentLog, IncidentResult, Page};
@@ -61,7 +62,7 @@ impl Write for Hashing<'_> {
 }
 
 /// Where the files go: a directory tree or a zip archive.
-trait Sink {
+pub(super) trait Sink {
     fn put(
         &mut self,
         path: &str,
@@ -99,8 +100,8 @@ impl Sink for DirSink {
     }
 }
 
-struct ZipSink {
-    zip: zip::ZipWriter<fs::File>,
+struct ZipSink<W: Write + Seek> {
+    zip: zip::ZipWriter<W>,
 }
 
 fn zip_error(e: zip::result::ZipError) -> IncidentError {
@@ -110,7 +111,7 @@ fn zip_error(e: zip::result::ZipError) -> IncidentError {
     }
 }
 
-impl Sink for ZipSink {
+impl<W: Write + Seek> Sink for ZipSink<W> {
     fn put(
         &mut self,
         path: &str,
@@ -131,20 +132,20 @@ impl Sink for ZipSink {
     }
 }
 
-/// The package's content, written through any sink.
-struct Builder<'l, 'v> {
-    log: &'l IncidentLog<'v>,
+/// The files written so far, with their SHA-256 and size, for the manifest.
+pub(super) struct Builder {
     files: Vec<FileEntry>,
 }
 
-impl Builder<'_, '_> {
-    fn put(
+impl Builder {
+    /// Writes one file and returns its manifest entry.
+    pub(super) fn put(
         &mut self,
         sink: &mut dyn Sink,
         path: &str,
         role: Role,
         fill: &mut dyn FnMut(&mut dyn Write) -> IncidentResult<()>,
-    ) -> IncidentResult<()> {
+    ) -> IncidentResult<&FileEntry> {
         let mut sha = None;
         let mut size = 0;
         sink.put(path, role != Role::Attachment, &mut |w| {
@@ -165,10 +166,12 @@ impl Builder<'_, '_> {
             sha256: sha.ok_or(IncidentError::Bundle("a file was not written".into()))?,
             size,
         });
-        Ok(())
+        self.files
+            .last()
+            .ok_or(IncidentError::Bundle("a file was not written".into()))
     }
 
-    fn put_bytes(
+    pub(super) fn put_bytes(
         &mut self,
         sink: &mut dyn Sink,
         path: &str,
@@ -176,10 +179,36 @@ impl Builder<'_, '_> {
         bytes: &[u8],
     ) -> IncidentResult<()> {
         self.put(sink, path, role, &mut |w| w.write_all(bytes).map_err(io))
+            .map(|_| ())
     }
 
+    pub(super) fn has(&self, path: &str) -> bool {
+        self.files.iter().any(|f| f.path == path)
+    }
+
+    pub(super) fn take_files(&mut self) -> Vec<FileEntry> {
+        std::mem::take(&mut self.files)
+    }
+}
+
+/// The attachment file's path in the package: named by its SHA-256, with the extension
+/// of its MIME type.
+pub(super) fn attachment_path(sha256: &str, mime: &str) -> String {
+    match manifest::extension(mime) {
+        Some(ext) => format!("attachments/{sha256}.{ext}"),
+        None => format!("attachments/{sha256}"),
+    }
+}
+
+/// A device's package: its own chain as a signed bundle, teammates' chains as copies.
+struct DevicePackage<'l, 'v> {
+    log: &'l IncidentLog<'v>,
+}
+
+impl DevicePackage<'_, '_> {
     fn write(
-        &mut self,
+        &self,
+        b: &mut Builder,
         sink: &mut dyn Sink,
         scope: &ExportScope,
     ) -> IncidentResult<ManifestPayload> {
@@ -230,7 +259,7 @@ impl Builder<'_, '_> {
         devices.insert(0, own.clone());
         let entries = chain::all(db.conn())?;
 
-        self.put_bytes(sink, "README.txt", Role::Readme, readme::TEXT.as_bytes())?;
+        b.put_bytes(sink, "README.txt", Role::Readme, readme::TEXT.as_bytes())?;
         for (n, device) in devices.iter().enumerate() {
             let ids: Vec<String> = incidents
                 .iter()
@@ -241,7 +270,7 @@ impl Builder<'_, '_> {
             let path = format!("bundles/device-{}.json", n + 1);
             if *device == own {
                 let bytes = log.export_bundle(&scope)?;
-                self.put_bytes(sink, &path, Role::Bundle, &bytes)?;
+                b.put_bytes(sink, &path, Role::Bundle, &bytes)?;
                 let receipt = crate::incident::anchor::receipt(
                     db.conn(),
                     &own,
@@ -254,7 +283,7 @@ impl Builder<'_, '_> {
                     };
                     let bytes = serde_json::to_vec(&anchor)
                         .map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
-                    self.put_bytes(
+                    b.put_bytes(
                         sink,
                         &format!("receipts/device-{}.json", n + 1),
                         Role::Receipt,
@@ -268,19 +297,16 @@ impl Builder<'_, '_> {
                         "a teammate's device key is not registered".into(),
                     ))?;
                 let bytes = export::build_chain_copy(device, &key, &entries, &scope)?;
-                self.put_bytes(sink, &path, Role::Chain, &bytes)?;
+                b.put_bytes(sink, &path, Role::Chain, &bytes)?;
             }
         }
         let mut attachments = Vec::new();
         for (incident, _) in &incidents {
             for s in log.attachments(incident)? {
                 let a = &s.attachment;
-                let path = match manifest::extension(&a.mime) {
-                    Some(ext) => format!("attachments/{}.{ext}", a.sha256),
-                    None => format!("attachments/{}", a.sha256),
-                };
-                if !self.files.iter().any(|f| f.path == path) {
-                    self.put(sink, &path, Role::Attachment, &mut |w| {
+                let path = attachment_path(&a.sha256, &a.mime);
+                if !b.has(&path) {
+                    b.put(sink, &path, Role::Attachment, &mut |w| {
                         log.read_signed_attachment(incident, &a.id, w).map(|_| ())
                     })?;
                 }
@@ -296,22 +322,20 @@ impl Builder<'_, '_> {
         }
         Ok(ManifestPayload {
             created_at: crate::incident::model::now(),
-            device_id: own,
-            device_public_key: hex::encode(db.device_key().public_key()),
+            maker: PackageMaker::Device,
+            maker_id: own,
+            public_key: hex::encode(db.device_key().public_key()),
             incidents: incidents.into_iter().map(|(i, _)| i).collect(),
-            files: std::mem::take(&mut self.files),
+            files: b.take_files(),
             attachments,
         })
     }
 }
 
-fn finish_manifest(log: &IncidentLog<'_>, payload: &ManifestPayload) -> IncidentResult<Vec<u8>> {
+fn finish_manifest(key: &DeviceKey, payload: &ManifestPayload) -> IncidentResult<Vec<u8>> {
     let bytes =
         serde_json::to_vec(payload).map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
-    let signature = log
-        .db()?
-        .device_key()
-        .sign(&manifest::signed_message(&bytes));
+    let signature = key.sign(&manifest::signed_message(2, &bytes));
     Ok(manifest::encode(&bytes, &signature))
 }
 
@@ -329,6 +353,20 @@ pub fn export_package(
     scope: &ExportScope,
     target: &Path,
 ) -> IncidentResult<PackageSummary> {
+    let device = DevicePackage { log };
+    let db = log.db()?;
+    write_package(target, db.device_key(), &mut |b, sink| {
+        device.write(b, sink, scope)
+    })
+}
+
+/// Writes a package to `target` (a `.zip` file or a new directory, nothing there until it
+/// is complete): the files `content` writes, then the manifest signed by `key`.
+pub(super) fn write_package(
+    target: &Path,
+    key: &DeviceKey,
+    content: &mut dyn FnMut(&mut Builder, &mut dyn Sink) -> IncidentResult<ManifestPayload>,
+) -> IncidentResult<PackageSummary> {
     if fs::symlink_metadata(target).is_ok() {
         return Err(IncidentError::ExportIo(io::ErrorKind::AlreadyExists));
     }
@@ -336,31 +374,18 @@ pub fn export_package(
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut builder = Builder {
-        log,
-        files: Vec::new(),
-    };
-    let payload;
-    let manifest_bytes;
     let zip = is_zip(target);
-    if zip {
+    let (payload, manifest_len) = if zip {
         let tmp = tempfile::Builder::new()
             .prefix(".vigil-package-")
             .suffix(".part")
             .tempfile_in(&parent)
             .map_err(io)?;
         let file = tmp.reopen().map_err(io)?;
-        let mut sink = ZipSink {
-            zip: zip::ZipWriter::new(file),
-        };
-        payload = builder.write(&mut sink, scope)?;
-        manifest_bytes = finish_manifest(log, &payload)?;
-        sink.put(manifest::MANIFEST, true, &mut |w| {
-            w.write_all(&manifest_bytes).map_err(io)
-        })?;
-        let file = sink.zip.finish().map_err(zip_error)?;
+        let (file, payload, manifest_len) = write_zip(file, key, content)?;
         file.sync_all().map_err(io)?;
         tmp.persist_noclobber(target).map_err(|e| io(e.error))?;
+        (payload, manifest_len)
     } else {
         // Removed on drop unless kept.
         let tmp = tempfile::Builder::new()
@@ -374,8 +399,9 @@ pub fn export_package(
         let mut sink = DirSink {
             root: tmp.path().to_path_buf(),
         };
-        payload = builder.write(&mut sink, scope)?;
-        manifest_bytes = finish_manifest(log, &payload)?;
+        let mut builder = Builder { files: Vec::new() };
+        let payload = content(&mut builder, &mut sink)?;
+        let manifest_bytes = finish_manifest(key, &payload)?;
         sink.put(manifest::MANIFEST, true, &mut |w| {
             w.write_all(&manifest_bytes).map_err(io)
         })?;
@@ -384,7 +410,43 @@ pub fn export_package(
         }
         fs::rename(tmp.path(), target).map_err(io)?;
         let _ = tmp.keep();
-    }
+        (payload, manifest_bytes.len())
+    };
+    Ok(summary(
+        target.to_string_lossy().into_owned(),
+        zip,
+        payload,
+        manifest_len,
+    ))
+}
+
+/// Writes a package as a zip archive into `out`: the files `content` writes, then the
+/// manifest signed by `key`. Returns `out`, the manifest's payload and its size.
+pub(super) fn write_zip<W: Write + Seek>(
+    out: W,
+    key: &DeviceKey,
+    content: &mut dyn FnMut(&mut Builder, &mut dyn Sink) -> IncidentResult<ManifestPayload>,
+) -> IncidentResult<(W, ManifestPayload, usize)> {
+    let mut sink = ZipSink {
+        zip: zip::ZipWriter::new(out),
+    };
+    let mut builder = Builder { files: Vec::new() };
+    let payload = content(&mut builder, &mut sink)?;
+    let manifest_bytes = finish_manifest(key, &payload)?;
+    sink.put(manifest::MANIFEST, true, &mut |w| {
+        w.write_all(&manifest_bytes).map_err(io)
+    })?;
+    let out = sink.zip.finish().map_err(zip_error)?;
+    Ok((out, payload, manifest_bytes.len()))
+}
+
+/// What a package holds, from its manifest.
+pub(super) fn summary(
+    path: String,
+    zip: bool,
+    payload: ManifestPayload,
+    manifest_len: usize,
+) -> PackageSummary {
     let mut attachment_files: Vec<&str> = payload
         .attachments
         .iter()
@@ -392,8 +454,8 @@ pub fn export_package(
         .collect();
     attachment_files.sort_unstable();
     attachment_files.dedup();
-    Ok(PackageSummary {
-        path: target.to_string_lossy().into_owned(),
+    PackageSummary {
+        path,
         zip,
         chains: payload
             .files
@@ -402,7 +464,7 @@ pub fn export_package(
             .count() as u32,
         attachments: attachment_files.len() as u32,
         files: payload.files.len() as u32 + 1,
-        bytes: payload.files.iter().map(|f| f.size).sum::<u64>() + manifest_bytes.len() as u64,
+        bytes: payload.files.iter().map(|f| f.size).sum::<u64>() + manifest_len as u64,
         incidents: payload.incidents,
-    })
+    }
 }

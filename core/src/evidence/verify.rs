@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use ring::digest;
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{self, ManifestPayload, Role};
+use super::manifest::{self, ManifestPayload, ManifestPayloadV1, PackageMaker, Role};
 use crate::crypto::signing;
+use crate::incident::anchor::check_receipt;
 use crate::incident::canonical::EntryBody;
 use crate::incident::export::{
     verify_bundle, verify_chain_copy, Bundle, BundleAnchor, BundlePayload, BundleProblem,
@@ -20,8 +21,13 @@ use crate::incident::export::{
 };
 use crate::incident::model::AttachmentRef;
 
-/// The most a manifest, bundle, chain or receipt file may hold (they are read whole).
-pub const MAX_TEXT_FILE: u64 = 512 * 1024 * 1024;
+/// The most a manifest, bundle, chain or receipt file may hold: they are read whole (a
+/// bundle's signature and canonical form are checked over its exact bytes), so a hostile
+/// zip entry inflating to gigabytes is cut here, never held. A bundle carries one link per
+/// entry of its chain (about 450 bytes when hidden) and the bodies of the disclosed
+/// incidents (a full report's body is some KB): 32 MiB holds a chain of about 70,000
+/// entries (twenty years of ten a day) with hundreds of full reports.
+pub const MAX_TEXT_FILE: u64 = 32 * 1024 * 1024;
 
 /// Why a package does not verify.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +58,9 @@ pub enum PackageProblem {
     AttachmentMismatch,
     /// A disclosed signed entry references an attachment the package does not hold.
     MissingAttachment,
+    /// A manifest, bundle, chain or receipt file is larger than [`MAX_TEXT_FILE`] (for
+    /// example a zip entry that inflates to gigabytes); it is not read further.
+    TooLarge,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,9 +70,13 @@ pub struct PackageReport {
     pub problem: Option<PackageProblem>,
     /// The file the problem is about (relative path in the package), when there is one.
     pub file: Option<String>,
-    /// The exporting device and its key, as the manifest names them.
-    pub device_id: Option<String>,
-    pub device_public_key: Option<String>,
+    /// Who made the package (a device or the team server), its id (the device's, or the
+    /// team's) and the key that signed the manifest, as the manifest names them.
+    pub maker: Option<PackageMaker>,
+    pub maker_id: Option<String>,
+    pub maker_public_key: Option<String>,
+    /// The manifest's format version (1 or 2).
+    pub format_version: u32,
     pub incidents: Vec<String>,
     /// Each bundle or chain checked, in manifest order.
     pub bundles: Vec<BundleReport>,
@@ -178,14 +191,26 @@ impl Source {
         })
     }
 
+    /// A whole text file, at most [`MAX_TEXT_FILE`] bytes (`FileTooLarge` beyond: reading
+    /// stops there, whatever size the zip claims).
     fn bytes(&mut self, path: &str) -> io::Result<Vec<u8>> {
         self.read(path, |r| {
+            // Chunk by chunk, refused before the buffer would pass the limit (so it never
+            // grows beyond it, whatever size the zip claims).
             let mut out = Vec::new();
-            r.take(MAX_TEXT_FILE + 1).read_to_end(&mut out)?;
-            if out.len() as u64 > MAX_TEXT_FILE {
-                return Err(io::ErrorKind::InvalidData.into());
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                let n = match r.read(&mut chunk) {
+                    Ok(0) => return Ok(out),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                if (out.len() + n) as u64 > MAX_TEXT_FILE {
+                    return Err(io::ErrorKind::FileTooLarge.into());
+                }
+                out.extend_from_slice(&chunk[..n]);
             }
-            Ok(out)
         })
     }
 }
@@ -207,8 +232,10 @@ pub fn verify_package(path: &Path) -> PackageReport {
         ok: false,
         problem: None,
         file: None,
-        device_id: None,
-        device_public_key: None,
+        maker: None,
+        maker_id: None,
+        maker_public_key: None,
+        format_version: 0,
         incidents: vec![],
         bundles: vec![],
         attachments_checked: 0,
@@ -222,21 +249,49 @@ pub fn verify_package(path: &Path) -> PackageReport {
     check(&mut src, &present, report)
 }
 
+/// A text file's bytes, or the verdict: `TooLarge` past the limit, else `Unreadable`.
+fn text_file(src: &mut Source, path: &str) -> Result<Vec<u8>, PackageProblem> {
+    src.bytes(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::FileTooLarge {
+            PackageProblem::TooLarge
+        } else {
+            PackageProblem::Unreadable
+        }
+    })
+}
+
+/// The manifest's version, payload (read as format 2) and whether its signature holds.
+fn manifest_of(bytes: &[u8]) -> Option<(u32, ManifestPayload, bool)> {
+    let (version, payload_bytes, signature) = manifest::split(bytes)?;
+    let p: ManifestPayload = if version == 1 {
+        serde_json::from_slice::<ManifestPayloadV1>(payload_bytes)
+            .ok()?
+            .into()
+    } else {
+        serde_json::from_slice(payload_bytes).ok()?
+    };
+    let key = hex::decode(&p.public_key).ok()?;
+    let signed = signing::verify(
+        &key,
+        &manifest::signed_message(version, payload_bytes),
+        &signature,
+    );
+    Some((version, p, signed))
+}
+
 fn check(src: &mut Source, present: &[String], mut report: PackageReport) -> PackageReport {
     let m = manifest::MANIFEST;
     if !present.iter().any(|p| p == m) {
         return report.fail(PackageProblem::BadManifest, Some(m));
     }
-    let Ok(bytes) = src.bytes(m) else {
-        return report.fail(PackageProblem::Unreadable, Some(m));
+    let bytes = match text_file(src, m) {
+        Ok(b) => b,
+        Err(problem) => return report.fail(problem, Some(m)),
     };
-    let Some((payload_bytes, signature)) = manifest::split(&bytes) else {
+    let Some((version, p, signed)) = manifest_of(&bytes) else {
         return report.fail(PackageProblem::BadManifest, Some(m));
     };
-    let Ok(p) = serde_json::from_slice::<ManifestPayload>(payload_bytes) else {
-        return report.fail(PackageProblem::BadManifest, Some(m));
-    };
-    let key_ok = crate::incident::model::is_lower_hex(&p.device_public_key, 64);
+    let key_ok = crate::incident::model::is_lower_hex(&p.public_key, 64);
     let paths_ok = p.files.iter().all(|f| {
         manifest::safe_path(&f.path)
             && f.path != m
@@ -251,11 +306,12 @@ fn check(src: &mut Source, present: &[String], mut report: PackageReport) -> Pac
     if !key_ok || !paths_ok {
         return report.fail(PackageProblem::BadManifest, Some(m));
     }
-    let key = hex::decode(&p.device_public_key).unwrap_or_default();
-    report.device_id = Some(p.device_id.clone());
-    report.device_public_key = Some(p.device_public_key.clone());
+    report.format_version = version;
+    report.maker = Some(p.maker);
+    report.maker_id = Some(p.maker_id.clone());
+    report.maker_public_key = Some(p.public_key.clone());
     report.incidents = p.incidents.clone();
-    if !signing::verify(&key, &manifest::signed_message(payload_bytes), &signature) {
+    if !signed {
         return report.fail(PackageProblem::BadManifestSignature, Some(m));
     }
     // Every listed file, byte for byte.
@@ -274,24 +330,31 @@ fn check(src: &mut Source, present: &[String], mut report: PackageReport) -> Pac
             return report.fail(PackageProblem::UnlistedFile, Some(path));
         }
     }
-    // Bundles and chains: each verifies; device-1 is the exporter's signed bundle.
+    // Bundles and chains. A device's package: device-1 is the maker's signed bundle, the
+    // others chains. The team server's: chains only (it signs no device's bundle).
     let mut disclosed: Vec<(String, AttachmentRef)> = Vec::new();
     let mut devices = BTreeSet::new();
     let mut listed = BTreeSet::new();
-    let mut anchors: Vec<(String, Option<BundleAnchor>)> = Vec::new();
+    let mut checked: Vec<(String, BundlePayload)> = Vec::new();
     let chains: Vec<_> = p
         .files
         .iter()
         .filter(|f| matches!(f.role, Role::Bundle | Role::Chain))
         .collect();
-    if chains.first().map(|f| f.role) != Some(Role::Bundle)
-        || chains.iter().skip(1).any(|f| f.role == Role::Bundle)
-    {
+    let shape_ok = match p.maker {
+        PackageMaker::Device => {
+            chains.first().map(|f| f.role) == Some(Role::Bundle)
+                && !chains.iter().skip(1).any(|f| f.role == Role::Bundle)
+        }
+        PackageMaker::TeamServer => chains.iter().all(|f| f.role == Role::Chain),
+    };
+    if !shape_ok {
         return report.fail(PackageProblem::KeyMismatch, Some(m));
     }
     for f in chains {
-        let Ok(bytes) = src.bytes(&f.path) else {
-            return report.fail(PackageProblem::Unreadable, Some(&f.path));
+        let bytes = match text_file(src, &f.path) {
+            Ok(b) => b,
+            Err(problem) => return report.fail(problem, Some(&f.path)),
         };
         let r = match f.role {
             Role::Bundle => verify_bundle(&bytes),
@@ -307,8 +370,8 @@ fn check(src: &mut Source, present: &[String], mut report: PackageReport) -> Pac
             return report.fail(PackageProblem::Unreadable, Some(&f.path));
         };
         if (f.role == Role::Bundle
-            && (bundle_key.as_deref() != Some(p.device_public_key.as_str())
-                || payload.device_id != p.device_id))
+            && (bundle_key.as_deref() != Some(p.public_key.as_str())
+                || payload.device_id != p.maker_id))
             || !devices.insert(payload.device_id.clone())
         {
             return report.fail(PackageProblem::KeyMismatch, Some(&f.path));
@@ -331,7 +394,7 @@ fn check(src: &mut Source, present: &[String], mut report: PackageReport) -> Pac
                 disclosed.push((body.incident_id.clone(), r));
             }
         }
-        anchors.push((f.path.clone(), payload.anchor));
+        checked.push((f.path.clone(), payload));
     }
     if listed.into_iter().collect::<Vec<_>>() != {
         let mut i = p.incidents.clone();
@@ -340,19 +403,38 @@ fn check(src: &mut Source, present: &[String], mut report: PackageReport) -> Pac
     } {
         return report.fail(PackageProblem::KeyMismatch, Some(m));
     }
-    // Receipts: device-N's receipt is device-N's bundle anchor.
+    // Receipts: device-N's receipt is device-N's bundle anchor; for a chain, a receipt
+    // valid for it (in the team server's package: under the manifest's key, one per chain).
     for f in p.files.iter().filter(|f| f.role == Role::Receipt) {
         let bundle_path = f.path.replacen("receipts/", "bundles/", 1);
-        let anchor = anchors
-            .iter()
-            .find(|(path, _)| *path == bundle_path)
-            .and_then(|(_, a)| a.clone());
-        let stated = src
-            .bytes(&f.path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<BundleAnchor>(&b).ok());
-        if anchor.is_none() || stated != anchor {
+        let chain = checked.iter().find(|(path, _)| *path == bundle_path);
+        let role = p.file(&bundle_path).map(|b| b.role);
+        let stated = match text_file(src, &f.path) {
+            Ok(b) => serde_json::from_slice::<BundleAnchor>(&b).ok(),
+            Err(problem) => return report.fail(problem, Some(&f.path)),
+        };
+        let ok = match (chain, role, stated) {
+            (Some((_, payload)), Some(Role::Bundle), Some(stated)) => {
+                payload.anchor.as_ref() == Some(&stated)
+            }
+            (Some((_, payload)), Some(Role::Chain), Some(stated)) => {
+                (p.maker == PackageMaker::Device || stated.server_public_key == p.public_key)
+                    && receipt_holds(payload, &stated)
+            }
+            _ => false,
+        };
+        if !ok {
             return report.fail(PackageProblem::ReceiptMismatch, Some(&f.path));
+        }
+    }
+    if p.maker == PackageMaker::TeamServer {
+        for (path, _) in &checked {
+            if p.file(&path.replacen("bundles/", "receipts/", 1))
+                .map(|f| f.role)
+                != Some(Role::Receipt)
+            {
+                return report.fail(PackageProblem::ReceiptMismatch, Some(path));
+            }
         }
     }
     // Attachments: each file is what its name says, and each manifest reference is one a
@@ -398,4 +480,31 @@ fn check(src: &mut Source, present: &[String], mut report: PackageReport) -> Pac
     }
     report.ok = true;
     report
+}
+
+/// A receipt for a chain copy (which carries no anchor): signed by the key it names for
+/// this device and key, and the chain reaches its seq with its hash.
+fn receipt_holds(chain: &BundlePayload, stated: &BundleAnchor) -> bool {
+    let (Ok(server_key), Ok(device_key)) = (
+        hex::decode(&stated.server_public_key),
+        hex::decode(&chain.device_public_key),
+    ) else {
+        return false;
+    };
+    server_key.len() == 32
+        && check_receipt(
+            &chain.device_id,
+            &device_key,
+            &stated.receipt,
+            &server_key,
+            chain.head_seq,
+            |seq| {
+                chain
+                    .entries
+                    .iter()
+                    .find(|e| e.seq == seq)
+                    .and_then(|e| hex::decode(&e.hash).ok())
+            },
+        )
+        .is_none()
 }

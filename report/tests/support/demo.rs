@@ -54,6 +54,38 @@ pub fn photo_png() -> Vec<u8> {
     out
 }
 
+/// The UTC offset of Europe/London at `at`, in minutes: BST (+60) from 01:00 UTC on the
+/// last Sunday of March to 01:00 UTC on the last Sunday of October, else GMT (0). The
+/// demo's times are "now", so the zone's offset must be the one in force now.
+fn london_offset_minutes(at: chrono::DateTime<Utc>) -> i32 {
+    use chrono::{Datelike, Duration};
+    let last_sunday_0100 = |month: u32| {
+        let last = Utc
+            .with_ymd_and_hms(at.year(), month + 1, 1, 1, 0, 0)
+            .single()
+            .expect("a valid date")
+            - Duration::days(1);
+        last - Duration::days(i64::from(last.weekday().num_days_from_sunday()))
+    };
+    if at >= last_sunday_0100(3) && at < last_sunday_0100(10) {
+        60
+    } else {
+        0
+    }
+}
+
+#[test]
+fn london_is_on_gmt_in_december_and_bst_in_july() {
+    let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap();
+    assert_eq!(london_offset_minutes(at(2026, 12, 5, 12)), 0);
+    assert_eq!(london_offset_minutes(at(2026, 7, 1, 12)), 60);
+    // 2026: BST from 29 March 01:00 UTC to 25 October 01:00 UTC.
+    assert_eq!(london_offset_minutes(at(2026, 3, 29, 0)), 0);
+    assert_eq!(london_offset_minutes(at(2026, 3, 29, 1)), 60);
+    assert_eq!(london_offset_minutes(at(2026, 10, 25, 0)), 60);
+    assert_eq!(london_offset_minutes(at(2026, 10, 25, 1)), 0);
+}
+
 fn p(lat: f64, lon: f64) -> Position {
     Position { lat, lon }
 }
@@ -91,7 +123,7 @@ pub fn demo(dir: &Path, narrative: &str) -> Demo {
         );
         r.occurred = OccurredAt {
             utc: now - chrono::Duration::hours(3),
-            offset_minutes: 60,
+            offset_minutes: london_offset_minutes(now - chrono::Duration::hours(3)),
             zone: Some("Europe/London".into()),
         };
         r.severity = Some(Severity::Medium);
@@ -144,7 +176,7 @@ pub fn demo(dir: &Path, narrative: &str) -> Demo {
         let mut r = Report::quick(Category::Medical, None);
         r.occurred = OccurredAt {
             utc: now - chrono::Duration::hours(1),
-            offset_minutes: 60,
+            offset_minutes: london_offset_minutes(now - chrono::Duration::hours(1)),
             zone: Some("Europe/London".into()),
         };
         r.severity = Some(Severity::Low);

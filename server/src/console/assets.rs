@@ -18,6 +18,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/console.js"),
     ),
     (
+        "passkeys.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/passkeys.js"),
+    ),
+    (
         "leaflet.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/leaflet/leaflet.js"),

@@ -15,8 +15,9 @@ use zeroize::Zeroizing;
 
 use super::accounts;
 use super::files::{self, Opened};
+use super::package::Outcome;
 use super::session::{self, Current, LOGIN_COOKIE, SESSION_COOKIE};
-use super::store::AuditRecord;
+use super::store::{AuditRecord, PendingReport};
 use super::view::{Filter, IncidentView, TeamView, WalkView};
 use super::ConsoleState;
 use crate::conn::ClientAddr;
@@ -27,13 +28,13 @@ use crate::service;
 /// the team's history; the filters narrow it.
 pub const MAX_ROWS: usize = 500;
 
-type PageResult = Result<Response, ServerError>;
+pub(super) type PageResult = Result<Response, ServerError>;
 
 // ---------------------------------------------------------------------------------------
 // Plumbing
 
 /// Runs `f` on the blocking pool with the request's session; without one, to the login page.
-async fn with_user<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
+pub(super) async fn with_user<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
 where
     F: FnOnce(&ConsoleState, &Current) -> PageResult + Send + 'static,
 {
@@ -59,8 +60,25 @@ where
     }
 }
 
+/// Like [`with_user`], with the view of the user's team (its change log, as the pages read it).
+async fn with_view<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
+where
+    F: FnOnce(&ConsoleState, &Current, &TeamView) -> PageResult + Send + 'static,
+{
+    with_user(s, headers, move |s, cur| {
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+        f(s, cur, &view)
+    })
+    .await
+}
+
 /// Like [`with_user`] for a form: the CSRF token must be the session's, else 403.
-async fn with_form<F>(s: ConsoleState, headers: HeaderMap, csrf: String, f: F) -> Response
+pub(super) async fn with_form<F>(
+    s: ConsoleState,
+    headers: HeaderMap,
+    csrf: String,
+    f: F,
+) -> Response
 where
     F: FnOnce(&ConsoleState, &Current) -> PageResult + Send + 'static,
 {
@@ -78,7 +96,7 @@ where
     .await
 }
 
-fn render<T: Template>(t: &T) -> PageResult {
+pub(super) fn render<T: Template>(t: &T) -> PageResult {
     let html = t
         .render()
         .map_err(|_| ServerError::Storage("template".into()))?;
@@ -92,14 +110,14 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
-fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn status_page(status: StatusCode, title: &str, message: &str) -> Response {
     let html = ErrorPage { title, message }
         .render()
         .unwrap_or_else(|_| title.to_string());
     (status, Html(html)).into_response()
 }
 
-fn error_page(e: &ServerError) -> Response {
+pub(super) fn error_page(e: &ServerError) -> Response {
     let status = e.status();
     if status.is_server_error() {
         tracing::error!(error = %e, "console page failed");
@@ -107,7 +125,12 @@ fn error_page(e: &ServerError) -> Response {
     status_page(status, "Something went wrong", &e.to_string())
 }
 
-fn audit(s: &ConsoleState, cur: &Current, action: &str, subject: &str) -> Result<(), ServerError> {
+pub(super) fn audit(
+    s: &ConsoleState,
+    cur: &Current,
+    action: &str,
+    subject: &str,
+) -> Result<(), ServerError> {
     s.ctx.storage.audit_add(
         &cur.team.id,
         &AuditRecord {
@@ -148,7 +171,7 @@ pub(crate) struct Chrome {
     pub leader: bool,
 }
 
-fn chrome(cur: &Current, nav: &'static str) -> Chrome {
+pub(super) fn chrome(cur: &Current, nav: &'static str) -> Chrome {
     Chrome {
         user: cur.user.name.clone(),
         role: cur.role.as_str(),
@@ -171,9 +194,11 @@ pub(crate) async fn home() -> Response {
 struct LoginPage {
     token: String,
     error: Option<String>,
+    /// Whether "Sign in with a passkey" is offered (passkeys configured).
+    passkeys: bool,
 }
 
-fn login_page(status: StatusCode, error: Option<String>) -> Response {
+fn login_page(s: &ConsoleState, status: StatusCode, error: Option<String>) -> Response {
     let token = match session::login_token() {
         Ok(t) => t,
         Err(e) => return error_page(&e),
@@ -181,6 +206,7 @@ fn login_page(status: StatusCode, error: Option<String>) -> Response {
     let html = match (LoginPage {
         token: token.clone(),
         error,
+        passkeys: s.config.passkeys.is_some(),
     })
     .render()
     {
@@ -214,7 +240,7 @@ pub(crate) async fn login_form(State(s): State<ConsoleState>, headers: HeaderMap
     if let Ok(Ok(Some(_))) = signed_in {
         return Redirect::to("/console/incidents").into_response();
     }
-    login_page(StatusCode::OK, None)
+    login_page(&s, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
@@ -236,6 +262,7 @@ pub(crate) async fn login(
     let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !session::same(expected.as_bytes(), form.token.as_bytes()) {
         return login_page(
+            &s,
             StatusCode::FORBIDDEN,
             Some(
                 "The form expired or was not sent from this page, or this browser kept no \
@@ -312,6 +339,7 @@ pub(crate) async fn login(
                 s.logins.failed(addr, s.ctx.now_ms());
             }
             login_page(
+                &s,
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong name, passphrase or code.".into()),
             )
@@ -352,8 +380,83 @@ pub(crate) struct DeviceLine {
     enrolled: String,
     last_sync: String,
     last_seq: u64,
-    pending: usize,
+    waiting: Waiting,
     revoked: Option<String>,
+}
+
+/// What a device last reported it still had to send, in words for the Team page.
+pub(crate) struct Waiting {
+    /// `all sent`, `3 changes and 1 attachment waiting`, or `not reported`.
+    what: String,
+    /// `reported 14:32 UTC (5 min ago)`; none when not reported.
+    when: Option<String>,
+    /// For the page's style: `sent`, `queued` or `unknown`.
+    state: &'static str,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Waiting {
+    fn of(report: Option<PendingReport>, now_ms: u64) -> Waiting {
+        let Some(r) = report else {
+            return Waiting {
+                what: "not reported".into(),
+                when: None,
+                state: "unknown",
+            };
+        };
+        let p = r.pending;
+        let (what, state) = match (p.changes, p.attachments) {
+            (0, 0) => ("all sent".to_string(), "sent"),
+            (c, 0) => (
+                format!("{} waiting", plural(c, "change", "changes")),
+                "queued",
+            ),
+            (0, a) => (
+                format!("{} waiting", plural(a, "attachment", "attachments")),
+                "queued",
+            ),
+            (c, a) => (
+                format!(
+                    "{} and {} waiting",
+                    plural(c, "change", "changes"),
+                    plural(a, "attachment", "attachments")
+                ),
+                "queued",
+            ),
+        };
+        Waiting {
+            what,
+            when: Some(format!(
+                "reported {} ({})",
+                fmt_clock(r.reported_ms, now_ms),
+                ago(r.reported_ms, now_ms)
+            )),
+            state,
+        }
+    }
+}
+
+/// `14:32 UTC` today, else `2024-05-01 14:32 UTC`.
+fn fmt_clock(ms: u64, now_ms: u64) -> String {
+    let day = |ms: u64| DateTime::<Utc>::from_timestamp_millis(ms as i64).map(|t| t.date_naive());
+    match DateTime::<Utc>::from_timestamp_millis(ms as i64) {
+        Some(t) if day(ms) == day(now_ms) => t.format("%H:%M UTC").to_string(),
+        _ => fmt_ms(ms),
+    }
+}
+
+/// `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
+fn ago(ms: u64, now_ms: u64) -> String {
+    let min = now_ms.saturating_sub(ms) / 60_000;
+    match min {
+        0 => "just now".into(),
+        1..=59 => format!("{min} min ago"),
+        60..=2879 => format!("{} h ago", min / 60),
+        _ => format!("{} days ago", min / 1440),
+    }
 }
 
 pub(crate) struct IssuedCode {
@@ -380,10 +483,15 @@ fn team_page(
     notice: Option<String>,
 ) -> PageResult {
     let storage = s.ctx.storage.as_ref();
+    let now = s.ctx.now_ms();
     let mut devices = Vec::new();
     for d in storage.team_devices(&cur.team.id)? {
-        let pending = storage.blobs_expected_from(&d.id)?.len();
-        let seen = s.ctx.last_seen(&d.id).max(d.last_change_ms.unwrap_or(0));
+        // This process's memory, else what the database recorded: the last change or report.
+        let seen = s
+            .ctx
+            .last_seen(&d.id)
+            .max(d.last_change_ms.unwrap_or(0))
+            .max(d.reported.map_or(0, |r| r.reported_ms));
         devices.push(DeviceLine {
             officer: d.officer,
             enrolled: fmt_ms(d.enrolled_ms),
@@ -393,7 +501,7 @@ fn team_page(
                 fmt_ms(seen)
             },
             last_seq: d.last_seq,
-            pending,
+            waiting: Waiting::of(d.reported, now),
             revoked: d.revoked_ms.map(fmt_ms),
             id: d.id,
         });
@@ -446,18 +554,6 @@ fn qr_svg(text: &str) -> Result<String, ServerError> {
         .build())
 }
 
-fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 pub(crate) async fn issue_code(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
@@ -473,11 +569,11 @@ pub(crate) async fn issue_code(
         let pin = s.config.pin.clone();
         let mut uri = format!(
             "vigil://enroll?url={}&code={}",
-            query_escape(&server),
-            query_escape(&code)
+            super::urlencode(&server),
+            super::urlencode(&code)
         );
         if let Some(p) = &pin {
-            uri.push_str(&format!("&pin={}", query_escape(p)));
+            uri.push_str(&format!("&pin={}", super::urlencode(p)));
         }
         let issued = IssuedCode {
             qr_svg: qr_svg(&uri)?,
@@ -637,6 +733,46 @@ struct RowsFragment {
     rows: Vec<Row>,
 }
 
+/// How many incidents `f` selects, and the rows of the newest [`MAX_ROWS`] of them.
+fn rows(view: &TeamView, f: &Filter) -> (usize, Vec<Row>) {
+    let selected = view.filtered(f);
+    let matching = selected.len();
+    let rows = selected
+        .into_iter()
+        .take(MAX_ROWS)
+        .map(|i| row(view, i))
+        .collect();
+    (matching, rows)
+}
+
+fn category_choices() -> Vec<Choice> {
+    enum_choices(Category::ALL.iter().map(|c| c.as_str()))
+}
+
+fn severity_choices() -> Vec<Choice> {
+    enum_choices(Severity::ALL.iter().map(|c| c.as_str()))
+}
+
+fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
+    values
+        .map(|v| Choice {
+            value: v.to_string(),
+            label: label(v),
+        })
+        .collect()
+}
+
+/// The team's officers, by name.
+fn officer_choices(view: &TeamView) -> Vec<Choice> {
+    view.officers()
+        .into_iter()
+        .map(|o| Choice {
+            value: o.clone(),
+            label: o,
+        })
+        .collect()
+}
+
 fn choices(list: &[super::view::Record]) -> Vec<Choice> {
     list.iter()
         .map(|r| Choice {
@@ -651,43 +787,17 @@ pub(crate) async fn incidents(
     headers: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let selected = view.filtered(&f);
-        let matching = selected.len();
-        let rows: Vec<Row> = selected
-            .into_iter()
-            .take(MAX_ROWS)
-            .map(|i| row(&view, i))
-            .collect();
+    with_view(s, headers, move |s, cur, view| {
+        let (matching, rows) = rows(view, &f);
         render(&IncidentsPage {
             matching,
             c: chrome(cur, "incidents"),
             total: view.incidents.len(),
             rows,
             query: f.query(),
-            categories: Category::ALL
-                .iter()
-                .map(|c| Choice {
-                    value: c.as_str().into(),
-                    label: label(c.as_str()),
-                })
-                .collect(),
-            severities: Severity::ALL
-                .iter()
-                .map(|c| Choice {
-                    value: c.as_str().into(),
-                    label: label(c.as_str()),
-                })
-                .collect(),
-            officers: view
-                .officers()
-                .into_iter()
-                .map(|o| Choice {
-                    value: o.clone(),
-                    label: o,
-                })
-                .collect(),
+            categories: category_choices(),
+            severities: severity_choices(),
+            officers: officer_choices(view),
             venues: choices(&view.venues),
             routes: choices(&view.routes),
             cursor: view.cursor,
@@ -704,14 +814,8 @@ pub(crate) async fn incident_rows(
     headers: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let rows = view
-            .filtered(&f)
-            .into_iter()
-            .take(MAX_ROWS)
-            .map(|i| row(&view, i))
-            .collect();
+    with_view(s, headers, move |_, _, view| {
+        let (_, rows) = rows(view, &f);
         let mut r = render(&RowsFragment { rows })?;
         // How many incidents the team has in all (the page's heading).
         if let Ok(v) = view.incidents.len().to_string().parse() {
@@ -778,9 +882,8 @@ pub(crate) async fn incident(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
+    with_view(s, headers, move |s, cur, view| {
         let storage = s.ctx.storage.as_ref();
-        let view = s.views.get(storage, &cur.team.id)?;
         let i = view
             .incident(&id)
             .ok_or(ServerError::NotFound("incident"))?;
@@ -841,7 +944,7 @@ pub(crate) async fn incident(
         let list = |v: &[String]| v.to_vec();
         render(&IncidentPage {
             c: chrome(cur, "incidents"),
-            row: row(&view, i),
+            row: row(view, i),
             occurred_zone: format!(
                 "{} (local UTC{}{:02}:{:02}{})",
                 fmt_time(&r.occurred.utc),
@@ -912,10 +1015,9 @@ pub(crate) async fn attachment(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
+    with_view(s, headers, move |s, cur, view| {
         let storage = s.ctx.storage.as_ref();
-        let view = s.views.get(storage, &cur.team.id)?;
-        let (signed, plain) = match files::open(storage, &cur.team.id, &view, &id)? {
+        let (signed, plain) = match files::open(storage, &cur.team.id, view, &id)? {
             Opened::File(signed, plain) => (signed, plain),
             Opened::TooLarge => {
                 return Ok(status_page(
@@ -992,8 +1094,7 @@ fn line(v: Option<&serde_json::Value>) -> Vec<[f64; 2]> {
 }
 
 pub(crate) async fn advance(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+    with_view(s, headers, move |s, cur, view| {
         let mut features = Vec::new();
         let walks_of = |kind: &str, id: &str| -> Vec<WalkView> {
             view.walks
@@ -1125,33 +1226,16 @@ struct ExportsPage {
 }
 
 pub(crate) async fn exports(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+    with_view(s, headers, |_, cur, view| {
         render(&ExportsPage {
             c: chrome(cur, "exports"),
             total: view.incidents.len(),
-            categories: enum_choices(Category::ALL.iter().map(|c| c.as_str())),
-            severities: enum_choices(Severity::ALL.iter().map(|c| c.as_str())),
-            officers: view
-                .officers()
-                .into_iter()
-                .map(|o| Choice {
-                    value: o.clone(),
-                    label: o,
-                })
-                .collect(),
+            categories: category_choices(),
+            severities: severity_choices(),
+            officers: officer_choices(view),
         })
     })
     .await
-}
-
-fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
-    values
-        .map(|v| Choice {
-            value: v.to_string(),
-            label: label(v),
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]
@@ -1185,23 +1269,50 @@ impl ExportForm {
     }
 }
 
-/// A leader downloads the signed entries of a selection (`export.rs`); audited.
-pub(crate) async fn export_incidents(
-    State(s): State<ConsoleState>,
+/// A file the Exports page makes of a selection (`package::Outcome`: its bytes and how
+/// many incidents it holds, or why it was not made).
+type MakeFile = fn(&ConsoleState, &Current, &Filter) -> Result<Outcome, ServerError>;
+
+/// One kind of export: what makes it, the audit log's word for it (also the file name's:
+/// `vigil-{action}-{ms}.{extension}`), its content type, and the title of the page that
+/// says why it was not made.
+struct ExportKind {
+    make: MakeFile,
+    action: &'static str,
+    extension: &'static str,
+    mime: &'static str,
+    refused: &'static str,
+}
+
+/// A leader downloads the file `kind` makes of the form's selection; audited. A viewer is
+/// refused with nothing made.
+async fn export_file(
+    s: ConsoleState,
     headers: HeaderMap,
-    Form(form): Form<ExportForm>,
+    form: ExportForm,
+    kind: ExportKind,
 ) -> Response {
     let filter = form.filter();
     with_form(s, headers, form.csrf, move |s, cur| {
         if !cur.is_leader() {
             return Ok(forbidden_viewer());
         }
-        let (count, bytes) = super::export::incidents_json(s, cur, &filter, s.ctx.now_ms())?;
-        audit(s, cur, "export", &selection_words(count, &filter))?;
-        let name = format!("vigil-export-{}.json", s.ctx.now_ms());
+        let (bytes, count) = match (kind.make)(s, cur, &filter)? {
+            Outcome::Written(bytes, count) => (bytes, count),
+            Outcome::Refused(why) => {
+                return Ok(status_page(StatusCode::CONFLICT, kind.refused, why))
+            }
+        };
+        audit(s, cur, kind.action, &selection_words(count, &filter))?;
+        let name = format!(
+            "vigil-{}-{}.{}",
+            kind.action,
+            s.ctx.now_ms(),
+            kind.extension
+        );
         Ok((
             [
-                (header::CONTENT_TYPE, "application/json".to_string()),
+                (header::CONTENT_TYPE, kind.mime.to_string()),
                 (
                     header::CONTENT_DISPOSITION,
                     format!("attachment; filename=\"{name}\""),
@@ -1214,33 +1325,59 @@ pub(crate) async fn export_incidents(
     .await
 }
 
-/// A leader downloads the PDF incident report of a selection (`report.rs`); audited.
+/// The signed entries of a selection as JSON (`export.rs`).
+pub(crate) async fn export_incidents(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let kind = ExportKind {
+        make: |s, cur, filter| {
+            let (count, bytes) = super::export::incidents_json(s, cur, filter, s.ctx.now_ms())?;
+            Ok(Outcome::Written(bytes, count))
+        },
+        action: "export",
+        extension: "json",
+        mime: "application/json",
+        refused: "No export",
+    };
+    export_file(s, headers, form, kind).await
+}
+
+/// The PDF incident report of a selection (`report.rs`).
 pub(crate) async fn export_report(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
     Form(form): Form<ExportForm>,
 ) -> Response {
-    let filter = form.filter();
-    with_form(s, headers, form.csrf, move |s, cur| {
-        if !cur.is_leader() {
-            return Ok(forbidden_viewer());
-        }
-        let (count, bytes) = super::report::incidents_pdf(s, cur, &filter)?;
-        audit(s, cur, "report", &selection_words(count, &filter))?;
-        let name = format!("vigil-report-{}.pdf", s.ctx.now_ms());
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
-    })
-    .await
+    let kind = ExportKind {
+        make: |s, cur, filter| {
+            let (count, bytes) = super::report::incidents_pdf(s, cur, filter)?;
+            Ok(Outcome::Written(bytes, count))
+        },
+        action: "report",
+        extension: "pdf",
+        mime: "application/pdf",
+        refused: "No report",
+    };
+    export_file(s, headers, form, kind).await
+}
+
+/// The evidence package of a selection, assembled and signed by this server
+/// (`package.rs`, docs/EVIDENCE.md).
+pub(crate) async fn export_package(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<ExportForm>,
+) -> Response {
+    let kind = ExportKind {
+        make: super::package::incidents_package,
+        action: "package",
+        extension: "zip",
+        mime: "application/zip",
+        refused: "No evidence package",
+    };
+    export_file(s, headers, form, kind).await
 }
 
 /// "3 incident(s) where severity high, a word search" for the audit log.

@@ -2,6 +2,8 @@
 //! the team's devices. A supertrait of [`crate::Storage`], so both back ends implement it
 //! (`store_sqlite.rs`, `store_pg.rs`) and the console's queries run on either.
 
+use vigil_core::sync::protocol::Pending;
+
 use crate::error::ServerError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +55,48 @@ pub struct DeviceRow {
     pub last_change_ms: Option<u64>,
     /// The last sequence number the device pushed.
     pub last_seq: u64,
+    /// What the device last reported it still has to send; none from an app that does
+    /// not report (an older release) or before its first sync.
+    pub reported: Option<PendingReport>,
+}
+
+/// A device's report of what it still has to send, with the server's time of receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingReport {
+    pub pending: Pending,
+    pub reported_ms: u64,
+}
+
+/// The report of a `device_pending` row (all three columns, or none: no report).
+pub(crate) fn report(
+    changes: Option<i64>,
+    attachments: Option<i64>,
+    reported_ms: Option<i64>,
+) -> Option<PendingReport> {
+    Some(PendingReport {
+        pending: Pending {
+            changes: changes?.max(0) as u64,
+            attachments: attachments?.max(0) as u64,
+        },
+        reported_ms: reported_ms?.max(0) as u64,
+    })
+}
+
+/// A console user's passkey (WebAuthn credential): its public key only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// The console's own id of the passkey (a UUID: the remove form names it).
+    pub id: String,
+    pub user_id: String,
+    pub credential_id: Vec<u8>,
+    pub name: String,
+    /// COSE algorithm ([`super::webauthn::ES256`] or [`super::webauthn::EDDSA`]).
+    pub alg: i64,
+    pub public_key: Vec<u8>,
+    pub sign_count: u32,
+    pub backed_up: bool,
+    pub created_ms: u64,
+    pub last_used_ms: Option<u64>,
 }
 
 pub trait ConsoleStorage {
@@ -75,4 +119,25 @@ pub trait ConsoleStorage {
     fn audit_list(&self, team_id: &str, limit: u32) -> Result<Vec<AuditRecord>, ServerError>;
     /// The team's devices with their officers, most recently enrolled first.
     fn team_devices(&self, team_id: &str) -> Result<Vec<DeviceRow>, ServerError>;
+    /// Stores a new passkey; `Ok(false)` when its credential id is registered already.
+    fn passkey_add(&self, passkey: &PasskeyRecord) -> Result<bool, ServerError>;
+    /// The user's passkeys, oldest first.
+    fn passkeys_of(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, ServerError>;
+    fn passkey_by_credential(
+        &self,
+        credential_id: &[u8],
+    ) -> Result<Option<PasskeyRecord>, ServerError>;
+    /// Records a sign-in with passkey `id`: its counter goes from `from` to `to` (only if
+    /// it still is `from`: two sign-ins racing with one counter value, one loses).
+    fn passkey_use(
+        &self,
+        id: &str,
+        from: u32,
+        to: u32,
+        backed_up: bool,
+        now_ms: u64,
+    ) -> Result<bool, ServerError>;
+    /// Removes passkey `id` of `user_id`; `Ok(None)` when the user has no such passkey,
+    /// else its name.
+    fn passkey_remove(&self, user_id: &str, id: &str) -> Result<Option<String>, ServerError>;
 }

@@ -3,11 +3,32 @@
 
 use postgres::Row;
 
-use super::store::{AuditRecord, ConsoleStorage, DeviceRow, SessionRecord, TeamRecord, UserRecord};
+use super::store::{
+    report, AuditRecord, ConsoleStorage, DeviceRow, PasskeyRecord, SessionRecord, TeamRecord,
+    UserRecord,
+};
 use crate::error::ServerError;
 use crate::postgres::PgStorage;
 
 const USER_COLUMNS: &str = "id, team_id, name, role, passphrase_hash, totp_secret, totp_last_step";
+
+const PASSKEY_COLUMNS: &str = "id, user_id, credential_id, name, alg, public_key, sign_count, \
+                               backed_up, created_ms, last_used_ms";
+
+fn passkey_row(r: &Row) -> PasskeyRecord {
+    PasskeyRecord {
+        id: r.get(0),
+        user_id: r.get(1),
+        credential_id: r.get(2),
+        name: r.get(3),
+        alg: r.get(4),
+        public_key: r.get(5),
+        sign_count: u32::try_from(r.get::<_, i64>(6)).unwrap_or(u32::MAX),
+        backed_up: r.get::<_, i64>(7) != 0,
+        created_ms: r.get::<_, i64>(8) as u64,
+        last_used_ms: r.get::<_, Option<i64>>(9).map(|v| v as u64),
+    }
+}
 
 fn user_row(r: &Row) -> UserRecord {
     UserRecord {
@@ -162,8 +183,10 @@ impl ConsoleStorage for PgStorage {
         let rows = self.lock().query(
             "SELECT d.id, o.name, d.enrolled_ms, d.revoked, d.revoked_ms,
                     (SELECT MAX(c.received_ms) FROM changes c WHERE c.device_id = d.id),
-                    COALESCE((SELECT k.last_seq FROM device_cursor k WHERE k.device_id = d.id), 0)
+                    COALESCE((SELECT k.last_seq FROM device_cursor k WHERE k.device_id = d.id), 0),
+                    p.changes, p.attachments, p.reported_ms
              FROM devices d JOIN officers o ON o.id = d.officer_id
+             LEFT JOIN device_pending p ON p.device_id = d.id
              WHERE d.team_id = $1 ORDER BY d.enrolled_ms DESC, d.id",
             &[&team_id],
         )?;
@@ -179,8 +202,84 @@ impl ConsoleStorage for PgStorage {
                     revoked_ms: revoked.then(|| revoked_ms.unwrap_or(0) as u64),
                     last_change_ms: r.get::<_, Option<i64>>(5).map(|v| v as u64),
                     last_seq: r.get::<_, i64>(6) as u64,
+                    reported: report(r.get(7), r.get(8), r.get(9)),
                 }
             })
             .collect())
+    }
+
+    fn passkey_add(&self, p: &PasskeyRecord) -> Result<bool, ServerError> {
+        let n = self.lock().execute(
+            "INSERT INTO console_passkeys(id, user_id, credential_id, name, alg, public_key,
+                                          sign_count, backed_up, created_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (credential_id) DO NOTHING",
+            &[
+                &p.id,
+                &p.user_id,
+                &p.credential_id,
+                &p.name,
+                &p.alg,
+                &p.public_key,
+                &i64::from(p.sign_count),
+                &i64::from(p.backed_up),
+                &(p.created_ms as i64),
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn passkeys_of(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, ServerError> {
+        let rows = self.lock().query(
+            &format!(
+                "SELECT {PASSKEY_COLUMNS} FROM console_passkeys WHERE user_id = $1
+                 ORDER BY created_ms, id"
+            ),
+            &[&user_id],
+        )?;
+        Ok(rows.iter().map(passkey_row).collect())
+    }
+
+    fn passkey_by_credential(
+        &self,
+        credential_id: &[u8],
+    ) -> Result<Option<PasskeyRecord>, ServerError> {
+        let sql =
+            format!("SELECT {PASSKEY_COLUMNS} FROM console_passkeys WHERE credential_id = $1");
+        Ok(self
+            .lock()
+            .query_opt(&sql, &[&credential_id])?
+            .map(|r| passkey_row(&r)))
+    }
+
+    fn passkey_use(
+        &self,
+        id: &str,
+        from: u32,
+        to: u32,
+        backed_up: bool,
+        now_ms: u64,
+    ) -> Result<bool, ServerError> {
+        let n = self.lock().execute(
+            "UPDATE console_passkeys SET sign_count = $3, backed_up = $4, last_used_ms = $5
+             WHERE id = $1 AND sign_count = $2",
+            &[
+                &id,
+                &i64::from(from),
+                &i64::from(to),
+                &i64::from(backed_up),
+                &(now_ms as i64),
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn passkey_remove(&self, user_id: &str, id: &str) -> Result<Option<String>, ServerError> {
+        Ok(self
+            .lock()
+            .query_opt(
+                "DELETE FROM console_passkeys WHERE id = $1 AND user_id = $2 RETURNING name",
+                &[&id, &user_id],
+            )?
+            .map(|r| r.get(0)))
     }
 }

@@ -46,7 +46,34 @@ impl TestServer {
         Self::start_with(DEFAULT_BODY_LIMIT, Some(clock))
     }
 
+    /// A server whose web console is configured by `config(port)`, on a loopback port
+    /// chosen first (the console's origin names it: passkeys).
+    pub fn start_with_console(
+        config: impl FnOnce(u16) -> vigil_server::console::ConsoleConfig,
+    ) -> TestServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Self::start_on(
+            DEFAULT_BODY_LIMIT,
+            None,
+            Some(config(port)),
+            SocketAddr::from(([127, 0, 0, 1], port)),
+        )
+    }
+
     fn start_with(limit: usize, clock: Option<Arc<dyn Clock>>) -> TestServer {
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        Self::start_on(limit, clock, None, addr)
+    }
+
+    fn start_on(
+        limit: usize,
+        clock: Option<Arc<dyn Clock>>,
+        console: Option<vigil_server::console::ConsoleConfig>,
+        addr: SocketAddr,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         // With the `postgres` feature every server test runs on PostgreSQL instead.
         #[cfg(feature = "postgres")]
@@ -57,16 +84,14 @@ impl TestServer {
         #[cfg(not(feature = "postgres"))]
         let storage: Arc<dyn Storage> =
             Arc::new(SqliteStorage::open_dir(dir.path()).expect("open storage"));
-        let addr = "127.0.0.1:0".parse().expect("addr");
-        let server = match clock {
-            None => BackgroundServer::start(storage.clone(), addr, limit),
-            Some(c) => BackgroundServer::start_ctx(
-                Arc::new(Ctx::with_clock(storage.clone(), c)),
-                addr,
-                limit,
-            ),
+        let mut ctx = match clock {
+            None => Ctx::new(storage.clone()),
+            Some(c) => Ctx::with_clock(storage.clone(), c),
+        };
+        if let Some(console) = console {
+            ctx = ctx.with_console(console);
         }
-        .expect("start server");
+        let server = BackgroundServer::start_ctx(Arc::new(ctx), addr, limit).expect("start server");
         let addr = server.addr;
         TestServer {
             dir,

@@ -1,0 +1,760 @@
+//! Passkeys (WebAuthn) in the console: a signed-in user registers, names and removes
+//! passkeys on the Account page; anyone signs in with one (a discoverable credential with
+//! user verification: possession and PIN/biometrics, multi-factor on its own) instead of
+//! passphrase + TOTP. Challenges live here, in memory: random (ring's SystemRandom),
+//! single use, two minutes, bound to the session (registration) or to the login form's
+//! cookie (sign-in), and counted per client address (a budget of options requests, a cap
+//! on pending challenges) so that one address cannot starve the others. The checks themselves are [`super::webauthn`]'s. The ceremonies
+//! speak JSON with the page's script (`assets/passkeys.js`); the forms are the console's
+//! usual ones (session cookie, CSRF token). Accounts keep their passphrase and TOTP: a
+//! passkey is an alternative way in, never the only one.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::pages::{self, Chrome};
+use super::session::{self, Current, LOGIN_COOKIE, SESSION_COOKIE};
+use super::store::{AuditRecord, PasskeyRecord};
+use super::webauthn::{self, RelyingParty, WebauthnError, EDDSA, ES256};
+use super::{ConsoleState, PasskeyLimits};
+use crate::conn::ClientAddr;
+use crate::error::ServerError;
+
+/// How long a ceremony may take (the browser's `timeout` too).
+pub const CHALLENGE_TTL_MS: u64 = 120_000;
+/// The most passkeys one user may register.
+pub const MAX_PASSKEYS: usize = 20;
+/// The longest passkey name.
+pub const MAX_NAME: usize = 64;
+/// The largest ceremony request body (base64url of the bounded WebAuthn fields).
+const MAX_BODY: usize = 32 * 1024;
+/// The page sends the session's CSRF token in this header (registration).
+pub const CSRF_HEADER: &str = "x-vigil-csrf";
+/// The login page sends its form token in this header (sign-in).
+pub const LOGIN_HEADER: &str = "x-vigil-login";
+
+/// Why a ceremony was refused: a stable `code` and a sentence for the page.
+#[derive(Debug, thiserror::Error)]
+pub enum PasskeyError {
+    #[error("passkeys are not set up on this console (vigil-server --console-origin)")]
+    Disabled,
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("this request did not come from the console's page; reload it and try again")]
+    Forbidden,
+    #[error("this passkey request expired or was used already; try again")]
+    UnknownChallenge,
+    #[error("this passkey is not registered with the console (removed?)")]
+    UnknownPasskey,
+    #[error("this passkey is registered already")]
+    AlreadyRegistered,
+    #[error("name the passkey: 1 to {MAX_NAME} characters")]
+    BadName,
+    #[error("you have {MAX_PASSKEYS} passkeys: remove one first")]
+    TooMany,
+    #[error("malformed request: {0}")]
+    Malformed(&'static str),
+    #[error(transparent)]
+    Webauthn(#[from] WebauthnError),
+    #[error("too many attempts: try again in {0} s")]
+    RateLimited(u64),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+}
+
+impl PasskeyError {
+    /// The error's code in the JSON answer (tests and the page's script read it).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PasskeyError::Disabled => "passkeys_disabled",
+            PasskeyError::NotSignedIn => "not_signed_in",
+            PasskeyError::Forbidden => "forbidden",
+            PasskeyError::UnknownChallenge => "unknown_challenge",
+            PasskeyError::UnknownPasskey => "unknown_passkey",
+            PasskeyError::AlreadyRegistered => "already_registered",
+            PasskeyError::BadName => "bad_name",
+            PasskeyError::TooMany => "too_many_passkeys",
+            PasskeyError::Malformed(_) => "malformed",
+            PasskeyError::RateLimited(_) => crate::error::RATE_LIMITED,
+            PasskeyError::Server(_) => "server_error",
+            PasskeyError::Webauthn(w) => match w {
+                WebauthnError::TooLarge(_) => "too_large",
+                WebauthnError::Malformed(_) => "malformed",
+                WebauthnError::Cbor(_) => "malformed_cbor",
+                WebauthnError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+                WebauthnError::UnsupportedAttestation(_) => "unsupported_attestation",
+                WebauthnError::WrongType(_) => "wrong_type",
+                WebauthnError::WrongChallenge => "wrong_challenge",
+                WebauthnError::WrongOrigin => "wrong_origin",
+                WebauthnError::WrongRelyingParty => "wrong_rp",
+                WebauthnError::UserNotPresent => "user_not_present",
+                WebauthnError::UserNotVerified => "user_not_verified",
+                WebauthnError::NoCredential => "no_credential",
+                WebauthnError::BadSignature => "bad_signature",
+                WebauthnError::CounterRegression => "counter_regression",
+            },
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            PasskeyError::Disabled => StatusCode::NOT_FOUND,
+            PasskeyError::NotSignedIn | PasskeyError::UnknownPasskey => StatusCode::UNAUTHORIZED,
+            PasskeyError::Forbidden => StatusCode::FORBIDDEN,
+            PasskeyError::AlreadyRegistered | PasskeyError::TooMany => StatusCode::CONFLICT,
+            PasskeyError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            PasskeyError::Server(e) => e.status(),
+            PasskeyError::Webauthn(WebauthnError::BadSignature)
+            | PasskeyError::Webauthn(WebauthnError::CounterRegression) => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for PasskeyError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "console passkey ceremony failed");
+        }
+        let mut r = (
+            status,
+            Json(json!({ "code": self.code(), "message": self.to_string() })),
+        )
+            .into_response();
+        if let PasskeyError::RateLimited(s) = self {
+            if let Ok(v) = s.to_string().parse() {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        r
+    }
+}
+
+type Answer = Result<Response, PasskeyError>;
+
+// ---------------------------------------------------------------------------------------
+// Challenges
+
+/// What a challenge was issued for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// Registration by the session with this id hash, for this user.
+    Register { session: String, user_id: String },
+    /// Sign-in from the login page whose form token hashes to this.
+    SignIn { login: String },
+}
+
+struct Pending {
+    purpose: Purpose,
+    /// The client address that asked (none when the connection's is unknown).
+    client: Option<IpAddr>,
+    expires_ms: u64,
+}
+
+/// The ceremonies in progress, by challenge (base64url).
+pub(crate) struct Challenges {
+    pending: Mutex<HashMap<String, Pending>>,
+    limits: PasskeyLimits,
+    rng: SystemRandom,
+}
+
+impl Challenges {
+    /// At most `limits.pending_per_address` pending for one client address,
+    /// `limits.pending` in all.
+    pub(crate) fn new(limits: PasskeyLimits) -> Self {
+        Challenges {
+            pending: Mutex::new(HashMap::new()),
+            limits,
+            rng: SystemRandom::new(),
+        }
+    }
+
+    /// A new challenge for `purpose`, asked for by `client`. When `client` has its share
+    /// pending already, its oldest is dropped (a flood churns its own challenges only);
+    /// when the server has its most pending, 429 until the oldest expires.
+    fn issue(
+        &self,
+        purpose: Purpose,
+        client: Option<IpAddr>,
+        now_ms: u64,
+    ) -> Result<String, PasskeyError> {
+        let mut bytes = [0u8; 32];
+        self.rng
+            .fill(&mut bytes)
+            .map_err(|_| ServerError::Storage("random".into()))?;
+        let challenge = URL_SAFE_NO_PAD.encode(bytes);
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.retain(|_, p| p.expires_ms > now_ms);
+        if client.is_some() {
+            let mut theirs: Vec<(u64, String)> = pending
+                .iter()
+                .filter(|(_, p)| p.client == client)
+                .map(|(c, p)| (p.expires_ms, c.clone()))
+                .collect();
+            let share = self.limits.pending_per_address.max(1);
+            if theirs.len() >= share {
+                theirs.sort_unstable();
+                let drop = theirs.len() + 1 - share;
+                for (_, c) in theirs.into_iter().take(drop) {
+                    pending.remove(&c);
+                }
+            }
+        }
+        if pending.len() >= self.limits.pending {
+            let oldest = pending
+                .values()
+                .map(|p| p.expires_ms)
+                .min()
+                .unwrap_or(now_ms);
+            let wait_ms = oldest.saturating_sub(now_ms);
+            return Err(PasskeyError::RateLimited(wait_ms.div_ceil(1000).max(1)));
+        }
+        pending.insert(
+            challenge.clone(),
+            Pending {
+                purpose,
+                client,
+                expires_ms: now_ms.saturating_add(CHALLENGE_TTL_MS),
+            },
+        );
+        Ok(challenge)
+    }
+
+    /// Takes `challenge` (it works once, whatever follows) if it is live and was issued
+    /// for `purpose`.
+    fn take(&self, challenge: &str, purpose: &Purpose, now_ms: u64) -> Result<(), PasskeyError> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        match pending.remove(challenge) {
+            Some(p) if p.expires_ms > now_ms && p.purpose == *purpose => Ok(()),
+            Some(p) if p.expires_ms > now_ms => {
+                // Someone else's challenge: put it back, it is still theirs.
+                pending.insert(challenge.to_string(), p);
+                Err(PasskeyError::UnknownChallenge)
+            }
+            _ => Err(PasskeyError::UnknownChallenge),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Plumbing
+
+fn rp(s: &ConsoleState) -> Result<&RelyingParty, PasskeyError> {
+    s.config.passkeys.as_ref().ok_or(PasskeyError::Disabled)
+}
+
+fn b64(field: &'static str, v: &str) -> Result<Vec<u8>, PasskeyError> {
+    URL_SAFE_NO_PAD
+        .decode(v.trim_end_matches('='))
+        .map_err(|_| PasskeyError::Malformed(field))
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, PasskeyError> {
+    if body.len() > MAX_BODY {
+        return Err(WebauthnError::TooLarge("request").into());
+    }
+    serde_json::from_slice(body).map_err(|_| PasskeyError::Malformed("request body"))
+}
+
+fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// The signed-in user of a ceremony request, whose CSRF header is the session's.
+fn signed_in(s: &ConsoleState, headers: &HeaderMap) -> Result<Current, PasskeyError> {
+    let cur = session::current(
+        s.ctx.storage.as_ref(),
+        headers,
+        s.config.sessions,
+        s.ctx.now_ms(),
+        session::Activity::User,
+    )?
+    .ok_or(PasskeyError::NotSignedIn)?;
+    if !session::csrf_ok(&cur.session, header_value(headers, CSRF_HEADER)) {
+        return Err(PasskeyError::Forbidden);
+    }
+    Ok(cur)
+}
+
+/// The login form's token, when the header and the cookie agree (double submit).
+fn login_token(headers: &HeaderMap) -> Result<String, PasskeyError> {
+    let cookie = session::cookie(headers, LOGIN_COOKIE).unwrap_or("");
+    let sent = header_value(headers, LOGIN_HEADER);
+    if cookie.is_empty() || !session::same(cookie.as_bytes(), sent.as_bytes()) {
+        return Err(PasskeyError::Forbidden);
+    }
+    Ok(session::hash_id(cookie))
+}
+
+/// Takes a token of the client address's options budget (before anything else is done).
+fn options_budget(s: &ConsoleState, client: Option<IpAddr>) -> Result<(), PasskeyError> {
+    match client {
+        Some(addr) => s
+            .ceremonies
+            .take(addr, s.ctx.now_ms())
+            .map_err(PasskeyError::RateLimited),
+        None => Ok(()),
+    }
+}
+
+/// Runs a ceremony step on the blocking pool.
+async fn blocking<F>(s: ConsoleState, f: F) -> Response
+where
+    F: FnOnce(&ConsoleState) -> Answer + Send + 'static,
+{
+    match tokio::task::spawn_blocking(move || f(&s)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => {
+            PasskeyError::Server(ServerError::Storage("worker panicked".into())).into_response()
+        }
+    }
+}
+
+fn audit_user(
+    s: &ConsoleState,
+    team_id: &str,
+    user: &str,
+    action: &str,
+    subject: &str,
+) -> Result<(), ServerError> {
+    s.ctx.storage.audit_add(
+        team_id,
+        &AuditRecord {
+            at_ms: s.ctx.now_ms(),
+            user_name: user.to_string(),
+            action: action.to_string(),
+            subject: subject.to_string(),
+        },
+    )
+}
+
+fn alg_name(alg: i64) -> &'static str {
+    match alg {
+        ES256 => "ES256",
+        EDDSA => "Ed25519",
+        _ => "?",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The Account page
+
+struct PasskeyLine {
+    id: String,
+    name: String,
+    alg: &'static str,
+    added: String,
+    last_used: String,
+    synced: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    c: Chrome,
+    enabled: bool,
+    rp_id: String,
+    passkeys: Vec<PasskeyLine>,
+    notice: Option<String>,
+    max_name: usize,
+}
+
+fn account_page(s: &ConsoleState, cur: &Current, notice: Option<String>) -> pages::PageResult {
+    let passkeys = s
+        .ctx
+        .storage
+        .passkeys_of(&cur.user.id)?
+        .into_iter()
+        .map(|p| PasskeyLine {
+            id: p.id,
+            name: p.name,
+            alg: alg_name(p.alg),
+            added: pages::fmt_ms(p.created_ms),
+            last_used: p
+                .last_used_ms
+                .map(pages::fmt_ms)
+                .unwrap_or_else(|| "never".into()),
+            synced: p.backed_up,
+        })
+        .collect();
+    pages::render(&AccountPage {
+        c: pages::chrome(cur, "account"),
+        enabled: s.config.passkeys.is_some(),
+        rp_id: s
+            .config
+            .passkeys
+            .as_ref()
+            .map(|r| r.id().to_string())
+            .unwrap_or_default(),
+        passkeys,
+        notice,
+        max_name: MAX_NAME,
+    })
+}
+
+pub(crate) async fn account(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
+    pages::with_user(s, headers, |s, cur| account_page(s, cur, None)).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RemoveForm {
+    csrf: String,
+    id: String,
+}
+
+/// Removes one of the user's own passkeys (a passkey of anyone else is not found).
+pub(crate) async fn remove(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    Form(form): Form<RemoveForm>,
+) -> Response {
+    pages::with_form(s, headers, form.csrf, move |s, cur| {
+        match s.ctx.storage.passkey_remove(&cur.user.id, &form.id)? {
+            Some(name) => {
+                pages::audit(s, cur, "passkey removed", &name)?;
+                Ok(Redirect::to("/console/account").into_response())
+            }
+            None => Ok(pages::status_page(
+                StatusCode::NOT_FOUND,
+                "No such passkey",
+                "You have no passkey with this id (removed already?). Nothing was done.",
+            )),
+        }
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Registration
+
+/// `PublicKeyCredentialCreationOptions` for the signed-in user (binary fields base64url).
+/// Rate-limited per client address (with the sign-in options).
+pub(crate) async fn register_options(
+    State(s): State<ConsoleState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Response {
+    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
+    blocking(s, move |s| {
+        let rp = rp(s)?;
+        options_budget(s, client)?;
+        let cur = signed_in(s, &headers)?;
+        let existing = s.ctx.storage.passkeys_of(&cur.user.id)?;
+        if existing.len() >= MAX_PASSKEYS {
+            return Err(PasskeyError::TooMany);
+        }
+        let challenge = s.challenges.issue(
+            Purpose::Register {
+                session: cur.session.id_hash.clone(),
+                user_id: cur.user.id.clone(),
+            },
+            client,
+            s.ctx.now_ms(),
+        )?;
+        let exclude: Vec<_> = existing
+            .iter()
+            .map(
+                |p| json!({ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(&p.credential_id) }),
+            )
+            .collect();
+        Ok(Json(json!({
+            "challenge": challenge,
+            "rp": { "id": rp.id(), "name": "Vigil console" },
+            "user": {
+                "id": URL_SAFE_NO_PAD.encode(cur.user.id.as_bytes()),
+                "name": cur.user.name,
+                "displayName": format!("{} ({})", cur.user.name, cur.team.name),
+            },
+            "pubKeyCredParams": [
+                { "type": "public-key", "alg": EDDSA },
+                { "type": "public-key", "alg": ES256 },
+            ],
+            "timeout": CHALLENGE_TTL_MS,
+            "attestation": "none",
+            "authenticatorSelection": {
+                "residentKey": "required",
+                "requireResidentKey": true,
+                "userVerification": "required",
+            },
+            "excludeCredentials": exclude,
+        }))
+        .into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Registration {
+    name: String,
+    #[serde(rename = "clientDataJSON")]
+    client_data_json: String,
+    attestation_object: String,
+}
+
+fn valid_name(name: &str) -> Option<String> {
+    let name = name.trim();
+    (!name.is_empty() && name.chars().count() <= MAX_NAME && !name.chars().any(char::is_control))
+        .then(|| name.to_string())
+}
+
+/// Checks and stores a new passkey of the signed-in user.
+pub(crate) async fn register(
+    State(s): State<ConsoleState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    blocking(s, move |s| {
+        let rp = rp(s)?;
+        let cur = signed_in(s, &headers)?;
+        let req: Registration = json_body(&body)?;
+        let client_data = b64("clientDataJSON", &req.client_data_json)?;
+        let attestation = b64("attestationObject", &req.attestation_object)?;
+        let challenge = webauthn::client_challenge(&client_data)?;
+        s.challenges.take(
+            &challenge,
+            &Purpose::Register {
+                session: cur.session.id_hash.clone(),
+                user_id: cur.user.id.clone(),
+            },
+            s.ctx.now_ms(),
+        )?;
+        let name = valid_name(&req.name).ok_or(PasskeyError::BadName)?;
+        let reg = webauthn::verify_registration(rp, &challenge, &client_data, &attestation)?;
+        let storage = s.ctx.storage.as_ref();
+        if storage.passkeys_of(&cur.user.id)?.len() >= MAX_PASSKEYS {
+            return Err(PasskeyError::TooMany);
+        }
+        let record = PasskeyRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: cur.user.id.clone(),
+            credential_id: reg.credential_id,
+            name: name.clone(),
+            alg: reg.public_key.alg,
+            public_key: reg.public_key.key,
+            sign_count: reg.sign_count,
+            backed_up: reg.backed_up,
+            created_ms: s.ctx.now_ms(),
+            last_used_ms: None,
+        };
+        if !storage.passkey_add(&record)? {
+            return Err(PasskeyError::AlreadyRegistered);
+        }
+        pages::audit(s, &cur, "passkey added", &name)?;
+        Ok(Json(json!({ "id": record.id, "name": name })).into_response())
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign-in
+
+/// `PublicKeyCredentialRequestOptions` for the login page: no credential list (the
+/// authenticator offers its discoverable passkeys for this RP), user verification required.
+/// Anonymous, so rate-limited per client address (with the registration options).
+pub(crate) async fn sign_in_options(
+    State(s): State<ConsoleState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Response {
+    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
+    blocking(s, move |s| {
+        let rp = rp(s)?;
+        options_budget(s, client)?;
+        let login = login_token(&headers)?;
+        let challenge = s
+            .challenges
+            .issue(Purpose::SignIn { login }, client, s.ctx.now_ms())?;
+        Ok(Json(json!({
+            "challenge": challenge,
+            "rpId": rp.id(),
+            "timeout": CHALLENGE_TTL_MS,
+            "userVerification": "required",
+            "allowCredentials": [],
+        }))
+        .into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Assertion {
+    /// The credential's raw id (base64url).
+    id: String,
+    #[serde(rename = "clientDataJSON")]
+    client_data_json: String,
+    authenticator_data: String,
+    signature: String,
+    #[serde(default)]
+    user_handle: Option<String>,
+}
+
+/// Why a sign-in failed, and whose passkey it was (for the audit log).
+struct Refused {
+    error: PasskeyError,
+    owner: Option<(String, String)>,
+}
+
+impl From<PasskeyError> for Refused {
+    fn from(error: PasskeyError) -> Self {
+        Refused { error, owner: None }
+    }
+}
+
+impl From<WebauthnError> for Refused {
+    fn from(error: WebauthnError) -> Self {
+        PasskeyError::from(error).into()
+    }
+}
+
+fn check_assertion(s: &ConsoleState, login: String, body: &Bytes) -> Result<String, Refused> {
+    let rp = rp(s)?;
+    let req: Assertion = json_body(body)?;
+    let credential_id = b64("id", &req.id)?;
+    let client_data = b64("clientDataJSON", &req.client_data_json)?;
+    let auth_data = b64("authenticatorData", &req.authenticator_data)?;
+    let signature = b64("signature", &req.signature)?;
+    let challenge = webauthn::client_challenge(&client_data)?;
+    let now = s.ctx.now_ms();
+    s.challenges
+        .take(&challenge, &Purpose::SignIn { login }, now)?;
+    if credential_id.is_empty() || credential_id.len() > webauthn::MAX_CREDENTIAL_ID {
+        return Err(PasskeyError::UnknownPasskey.into());
+    }
+    let storage = s.ctx.storage.as_ref();
+    let passkey = storage
+        .passkey_by_credential(&credential_id)
+        .map_err(PasskeyError::from)?
+        .ok_or(PasskeyError::UnknownPasskey)?;
+    let user = storage
+        .user(&passkey.user_id)
+        .map_err(PasskeyError::from)?
+        .ok_or(PasskeyError::UnknownPasskey)?;
+    let owner = Some((user.team_id.clone(), user.name.clone()));
+    let refuse = |error: PasskeyError| Refused {
+        error,
+        owner: owner.clone(),
+    };
+    if let Some(handle) = req.user_handle.as_deref().filter(|h| !h.is_empty()) {
+        if b64("userHandle", handle).map_err(refuse)? != user.id.as_bytes() {
+            return Err(refuse(PasskeyError::UnknownPasskey));
+        }
+    }
+    let key = webauthn::PublicKey {
+        alg: passkey.alg,
+        key: passkey.public_key.clone(),
+    };
+    let data = webauthn::verify_assertion(
+        rp,
+        &challenge,
+        &client_data,
+        &auth_data,
+        &signature,
+        &key,
+        passkey.sign_count,
+    )
+    .map_err(|e| refuse(e.into()))?;
+    if !storage
+        .passkey_use(
+            &passkey.id,
+            passkey.sign_count,
+            data.sign_count,
+            data.flags.backed_up(),
+            now,
+        )
+        .map_err(|e| refuse(e.into()))?
+    {
+        // Another sign-in moved the counter meanwhile: the same counter value twice.
+        return Err(refuse(WebauthnError::CounterRegression.into()));
+    }
+    let id = session::open(storage, &user, s.config.sessions, now).map_err(|e| refuse(e.into()))?;
+    audit_user(
+        s,
+        &user.team_id,
+        &user.name,
+        "signed in with a passkey",
+        &passkey.name,
+    )
+    .map_err(|e| refuse(e.into()))?;
+    Ok(id)
+}
+
+/// Checks an assertion and opens a session: the same cookie as a passphrase sign-in.
+/// Rate-limited with the login form (the same buckets).
+pub(crate) async fn sign_in(
+    State(s): State<ConsoleState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = rp(&s) {
+        return e.into_response();
+    }
+    let login = match login_token(&headers) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    let addr = client.map(|axum::Extension(ClientAddr(a))| a.ip());
+    if let Some(addr) = addr {
+        if let Err(retry_s) = s.logins.admit(addr, s.ctx.now_ms()) {
+            return PasskeyError::RateLimited(retry_s).into_response();
+        }
+    }
+    let st = s.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let r = check_assertion(&st, login, &body);
+        if let Err(Refused {
+            error,
+            owner: Some((team, name)),
+        }) = &r
+        {
+            let _ = audit_user(&st, team, name, "passkey sign-in refused", error.code());
+        }
+        r
+    })
+    .await;
+    match joined {
+        Ok(Ok(id)) => {
+            let max_age = s.config.sessions.lifetime_ms / 1000;
+            let mut r = Json(json!({ "redirect": "/console/incidents" })).into_response();
+            let h = r.headers_mut();
+            for c in [
+                session::set_cookie(SESSION_COOKIE, Some(&id), max_age),
+                session::set_cookie(LOGIN_COOKIE, None, 0),
+            ] {
+                if let Ok(v) = c.parse() {
+                    h.append(header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Ok(Err(refused)) => {
+            if let Some(addr) = addr {
+                s.logins.failed(addr, s.ctx.now_ms());
+            }
+            refused.error.into_response()
+        }
+        Err(_) => {
+            PasskeyError::Server(ServerError::Storage("worker panicked".into())).into_response()
+        }
+    }
+}
