@@ -31,17 +31,7 @@ fn ok_json(dir: &Path, args: &[&str]) -> serde_json::Value {
 fn store() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let o = vigil(
-        &dir,
-        &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-        ],
-    );
+    let o = vigil(&dir, &vigil_testkit::cli::INIT_FAST_KDF);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (tmp, dir)
 }

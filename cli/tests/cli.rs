@@ -10,18 +10,7 @@ fn vigil(dir: &Path, pass: Option<&str>, args: &[&str]) -> Output {
 }
 
 fn init(dir: &Path, pass: &str) {
-    let o = vigil(
-        dir,
-        Some(pass),
-        &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-        ],
-    );
+    let o = vigil(dir, Some(pass), &vigil_testkit::cli::INIT_FAST_KDF);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 

@@ -25,17 +25,7 @@ fn ok<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> serde_json::Value {
 fn store() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    ok(
-        &dir,
-        &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-        ],
-    );
+    ok(&dir, &vigil_testkit::cli::INIT_FAST_KDF);
     (tmp, dir)
 }
 

@@ -17,18 +17,7 @@ fn vigil_env(dir: &Path, pass: &str, args: &[&str]) -> Output {
 }
 
 fn init(dir: &Path, pass: &str) -> Output {
-    vigil_env(
-        dir,
-        pass,
-        &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-        ],
-    )
+    vigil_env(dir, pass, &vigil_testkit::cli::INIT_FAST_KDF)
 }
 
 /// Exit status and JSON error kind.

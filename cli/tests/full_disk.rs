@@ -132,15 +132,10 @@ fn a_full_disk_keeps_reading_takes_quick_logs_and_loses_nothing() {
     ok(&vigil(
         &dir,
         &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-            "--wipe-after",
-            "10",
-        ],
+            &vigil_testkit::cli::INIT_FAST_KDF[..],
+            &["--wipe-after", "10"],
+        ]
+        .concat(),
     ));
     let mut ids = vec![];
     for i in 0..10 {

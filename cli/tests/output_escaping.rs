@@ -24,17 +24,7 @@ fn ok(o: Output) -> String {
 fn stored_text_is_printed_escaped() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    ok(vigil(
-        &dir,
-        &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-        ],
-    ));
+    ok(vigil(&dir, &vigil_testkit::cli::INIT_FAST_KDF));
     let hostile = "Safe house \u{202E}txt.exe\u{1b}[2J\u{7}\u{2066}";
     ok(vigil(
         &dir,

@@ -63,17 +63,7 @@ fn killed_writers_never_break_the_store_or_lose_a_reported_write() {
     let mut rng = Rng(env_u64("VIGIL_SOAK_SEED", 0x5eed_f00d).max(1));
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
-    let o = run(
-        &dir,
-        &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-        ],
-    );
+    let o = run(&dir, &vigil_testkit::cli::INIT_FAST_KDF);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let started = Instant::now();

@@ -11,15 +11,7 @@ fn vigil(dir: &Path, pass: Option<&str>, args: &[&str]) -> Output {
 }
 
 fn init(dir: &Path, pass: &str, extra: &[&str]) {
-    let mut args = vec![
-        "init",
-        "--kdf-memory-kib",
-        "64",
-        "--kdf-iterations",
-        "1",
-        "--allow-weak-kdf",
-    ];
-    args.extend_from_slice(extra);
+    let args = [&vigil_testkit::cli::INIT_FAST_KDF[..], extra].concat();
     let o = vigil(dir, Some(pass), &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -6,23 +6,55 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use vigil_core::testing::RawConnection;
 
+/// The `vigil-server` binary beside `vigil`. Under `cargo test --workspace` cargo has just
+/// built it, with the features of everything else (the server's own tests run it): used as
+/// it is when newer than every file it is built from. Otherwise (`cargo test -p vigil` after
+/// a change to the server) it is built first: an older build would speak an older protocol.
+/// (Building it here unconditionally rebuilt the core and the server, and the dependencies
+/// whose features differ, a second time for `-p vigil-server` in every workspace run.)
 fn server_bin() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
-            // Always (re)build: a `vigil-server` left by an older build of the workspace
-            // would speak an older protocol. Cheap when it is up to date.
-            let ok = Command::new(env!("CARGO"))
-                .args(["build", "-q", "-p", "vigil-server", "--bin", "vigil-server"])
-                .status()
-                .expect("run cargo build")
-                .success();
-            assert!(ok, "cargo build -p vigil-server failed");
             let bin = Path::new(env!("CARGO_BIN_EXE_vigil")).with_file_name("vigil-server");
+            if !newer_than_its_sources(&bin) {
+                let ok = Command::new(env!("CARGO"))
+                    .args(["build", "-q", "-p", "vigil-server", "--bin", "vigil-server"])
+                    .status()
+                    .expect("run cargo build")
+                    .success();
+                assert!(ok, "cargo build -p vigil-server failed");
+            }
             assert!(bin.exists(), "{} missing", bin.display());
             bin
         })
         .clone()
+}
+
+/// Whether `bin` was built after the last change to the workspace's manifests, lock file
+/// and the crates it is built from (their tests aside).
+fn newer_than_its_sources(bin: &Path) -> bool {
+    fn newest(path: &Path) -> std::time::SystemTime {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return std::time::SystemTime::UNIX_EPOCH;
+        };
+        let mut t = meta.modified().expect("mtime");
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(path).expect("read dir").flatten() {
+                if entry.file_name() != "tests" {
+                    t = t.max(newest(&entry.path()));
+                }
+            }
+        }
+        t
+    }
+    let Ok(built) = std::fs::metadata(bin).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    ["Cargo.toml", "Cargo.lock", "core", "report", "server"]
+        .iter()
+        .all(|p| newest(&root.join(p)) < built)
 }
 
 fn admin(dir: &Path, args: &[&str]) -> String {
@@ -150,17 +182,7 @@ fn err_json(o: &Output) -> serde_json::Value {
 }
 
 fn init(dir: &Path) {
-    ok(&vigil(
-        dir,
-        &[
-            "init",
-            "--kdf-memory-kib",
-            "64",
-            "--kdf-iterations",
-            "1",
-            "--allow-weak-kdf",
-        ],
-    ));
+    ok(&vigil(dir, &vigil_testkit::cli::INIT_FAST_KDF));
 }
 
 #[test]

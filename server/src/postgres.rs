@@ -6,13 +6,13 @@
 use std::sync::{Mutex, MutexGuard};
 
 use postgres::{Client, NoTls};
-use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
+use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, Pending, PushEntry};
 
 use crate::error::ServerError;
 use crate::ingest::{self, Prior};
 use crate::now_ms;
 use crate::storage::{
-    BlobHasher, BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator,
+    clamp_i64, BlobHasher, BlobState, ChainHead, ChangePage, DeviceRecord, Storage, Validator,
     TIME_HIGH_WATER_SQL,
 };
 
@@ -22,7 +22,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("sql/pg/0003_blobs.sql")),
     (4, include_str!("sql/pg/0004_blob_pending.sql")),
     (5, include_str!("sql/pg/0005_console.sql")),
-    // 6 is "pending as last reported" (branch pending).
+    (6, include_str!("sql/pg/0006_device_pending.sql")),
     (7, include_str!("sql/pg/0007_passkeys.sql")),
 ];
 
@@ -609,6 +609,27 @@ impl Storage for PgStorage {
             )?;
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    fn report_pending(
+        &self,
+        device_id: &str,
+        pending: &Pending,
+        now_ms: u64,
+    ) -> Result<(), ServerError> {
+        self.lock().execute(
+            "INSERT INTO device_pending(device_id, changes, attachments, reported_ms)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (device_id) DO UPDATE SET changes = excluded.changes,
+                 attachments = excluded.attachments, reported_ms = excluded.reported_ms",
+            &[
+                &device_id,
+                &clamp_i64(pending.changes),
+                &clamp_i64(pending.attachments),
+                &(now_ms as i64),
+            ],
+        )?;
         Ok(())
     }
 

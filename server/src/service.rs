@@ -8,7 +8,7 @@ use vigil_core::incident::canonical::ZERO_HASH;
 use vigil_core::incident::chain::OUTBOX_KIND_ENTRY;
 use vigil_core::incident::{check_entry, EntryRefusal};
 use vigil_core::sync::protocol::{
-    BlobRef, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, PullPage,
+    BlobRef, EnrollRequest, EnrollResponse, EntryOutcome, EntryResult, Pending, PullPage,
     PullRequest, PushBatch, PushEntry, PushResult, BLOB_AFTER_RECORD_VERSION, MAX_PULL_LIMIT,
     MIN_SCHEMA_VERSION, PULL_FRESHNESS_MS, SCHEMA_VERSION, SKIP_KIND,
 };
@@ -331,19 +331,11 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
         false => None,
         true => match storage.chain_head(&device.id)? {
             None => None,
-            // Version 2: the receipt binds the key the device enrolled with, so a chain
-            // re-signed under another key does not match it (docs/INCIDENT_LOG.md).
-            Some(h) => Some(ChainReceipt::signed(
-                &device.id,
-                <&[u8; 32]>::try_from(device.public_key.as_slice()).ok(),
-                h.seq,
-                &h.hash,
-                h.anchored_ms,
-                ctx.server_key()?,
-            )),
+            Some(h) => Some(h.receipt(&device, ctx.server_key()?)),
         },
     };
     ctx.saw(&device.id);
+    keep_report(ctx, &device.id, batch.pending.as_ref(), now);
     Ok(PushResult {
         schema_version: batch.schema_version,
         server_time_ms: Some(ctx.now_ms()),
@@ -362,6 +354,18 @@ pub fn push(ctx: &Ctx, batch: &PushBatch) -> Result<PushResult, ServerError> {
     })
 }
 
+/// Keeps what a device reported it still has to send (a request whose signature verified;
+/// the figure itself is not signed). The request's work is done or about to be: a figure
+/// that cannot be kept is logged, not refused, and the Team page shows the earlier one.
+fn keep_report(ctx: &Ctx, device_id: &str, pending: Option<&Pending>, now_ms: u64) {
+    let Some(p) = pending else {
+        return;
+    };
+    if let Err(e) = ctx.storage.report_pending(device_id, p, now_ms) {
+        tracing::warn!(error = %e, "a device's pending report was not kept");
+    }
+}
+
 pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
     let storage = ctx.storage.as_ref();
     check_version(req.schema_version)?;
@@ -373,6 +377,7 @@ pub fn pull(ctx: &Ctx, req: &PullRequest) -> Result<PullPage, ServerError> {
     if now.abs_diff(req.issued_ms) > PULL_FRESHNESS_MS {
         return Err(ServerError::StaleRequest);
     }
+    keep_report(ctx, &device.id, req.pending.as_ref(), now);
     let limit = req.limit.clamp(1, MAX_PULL_LIMIT);
     let mut page = storage.pull(&device.team_id, req.cursor, limit)?;
     // Keep the answer well under what a device reads (16 MiB): stop at PAGE_BYTES, but

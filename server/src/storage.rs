@@ -2,7 +2,8 @@
 //! back ends share the request logic in `service`. Calls block: the HTTP layer runs them
 //! on tokio's blocking pool.
 
-use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, PushEntry};
+use vigil_core::crypto::signing::DeviceKey;
+use vigil_core::sync::protocol::{BlobRef, ChainReceipt, Change, EntryOutcome, Pending, PushEntry};
 
 use crate::console::store::ConsoleStorage;
 use crate::error::ServerError;
@@ -41,6 +42,22 @@ pub struct ChainHead {
     pub signature: Vec<u8>,
     /// When the server stored it (server clock).
     pub anchored_ms: u64,
+}
+
+impl ChainHead {
+    /// The server's receipt for this head of `device`'s chain (version 2: it binds the
+    /// key the device enrolled with, so a chain re-signed under another key does not
+    /// match it; docs/INCIDENT_LOG.md), signed by `server_key`.
+    pub fn receipt(&self, device: &DeviceRecord, server_key: &DeviceKey) -> ChainReceipt {
+        ChainReceipt::signed(
+            &device.id,
+            <&[u8; 32]>::try_from(device.public_key.as_slice()).ok(),
+            self.seq,
+            &self.hash,
+            self.anchored_ms,
+            server_key,
+        )
+    }
 }
 
 /// Decides, inside the storage transaction, what happens to one new entry, given the
@@ -117,6 +134,14 @@ pub trait Storage: ConsoleStorage + Send + Sync + 'static {
     ) -> Result<(), ServerError>;
     /// The blobs `device_id` announced that are not whole yet, oldest announcement first.
     fn blobs_expected_from(&self, device_id: &str) -> Result<Vec<BlobRef>, ServerError>;
+    /// Keeps what `device_id` reported it still has to send, received at `now_ms`, in
+    /// place of its previous report (the console's Team page shows it).
+    fn report_pending(
+        &self,
+        device_id: &str,
+        pending: &Pending,
+        now_ms: u64,
+    ) -> Result<(), ServerError>;
     /// Whether a record of the team announced this blob and it is not whole yet.
     fn blob_expected(&self, team_id: &str, sha256: &str) -> Result<bool, ServerError>;
     /// The highest server time recorded (changes received, devices enrolled, codes
@@ -161,6 +186,12 @@ impl BlobHasher {
 }
 
 /// Appends to `out` the part of a chunk stored at `pos` that falls in `[start, end)`.
+/// A count as the databases store it (signed 64 bits): a larger one is stored as the
+/// largest they hold.
+pub(crate) fn clamp_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 pub(crate) fn copy_range(out: &mut Vec<u8>, pos: u64, data: &[u8], start: u64, end: u64) {
     let chunk_end = pos.saturating_add(data.len() as u64);
     let from = start.max(pos);

@@ -15,6 +15,17 @@ const CLI_ENV: &[&str] = &[
     "VIGIL_OFFICER",
 ];
 
+/// `vigil init` with [`crate::fast_kdf`]'s parameters (64 KiB, one pass, asked for with
+/// `--allow-weak-kdf`): a store the tests open in milliseconds. Extra flags go after it.
+pub const INIT_FAST_KDF: [&str; 6] = [
+    "init",
+    "--kdf-memory-kib",
+    "64",
+    "--kdf-iterations",
+    "1",
+    "--allow-weak-kdf",
+];
+
 /// One run of `vigil --data-dir DIR ARGS...`.
 pub struct Run<'a> {
     exe: &'a str,
@@ -73,5 +84,24 @@ impl<'a> Run<'a> {
             }
         }
         child.wait_with_output().expect("vigil output")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vigil_core::KdfParams;
+
+    #[test]
+    fn init_fast_kdf_asks_for_the_fast_kdf() {
+        let KdfParams::Argon2id {
+            memory_kib,
+            iterations,
+            ..
+        } = crate::fast_kdf().params
+        else {
+            panic!("the fast KDF is Argon2id");
+        };
+        assert_eq!(super::INIT_FAST_KDF[2], memory_kib.to_string());
+        assert_eq!(super::INIT_FAST_KDF[4], iterations.to_string());
     }
 }

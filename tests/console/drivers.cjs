@@ -3,7 +3,8 @@
 //   chromium  Playwright (playwright-core) driving Debian's `chromium` (CDP)
 //   firefox   Puppeteer (puppeteer-core) driving Debian's `firefox-esr` (WebDriver BiDi)
 //   webkit    selenium-webdriver driving WebKitGTK's MiniBrowser through `WebKitWebDriver`
-//             (W3C WebDriver classic; WebKitGTK has no headless mode: run under xvfb-run)
+//             (W3C WebDriver classic; WebKitGTK has no headless mode: it draws into a
+//             private Xvfb display, or into $DISPLAY when set)
 //
 // open(engine) -> { engine, version, session({ width, height, mobile }), close() }
 // A session is one browser context (its own cookies) with one page:
@@ -152,10 +153,34 @@ function freePort() {
   });
 }
 
+/// A private X display (Xvfb) unless one is given: WebKitGTK has no headless mode. Xvfb
+/// picks a free display number and says it on fd 3.
+async function xDisplay() {
+  if (process.env.DISPLAY) return { display: process.env.DISPLAY, stop: async () => {} };
+  const x = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1600x1400x24", "-nolisten", "tcp"],
+    { stdio: ["ignore", "ignore", "pipe", "pipe"] });
+  let err = "", out = "";
+  x.stderr.on("data", (d) => { err += d; });
+  const display = await new Promise((resolve, reject) => {
+    x.stdio[3].on("data", (d) => { out += d; if (out.includes("\n")) resolve(`:${out.trim()}`); });
+    x.on("exit", (c) => reject(new Error(`Xvfb exited ${c}: ${err}`)));
+  });
+  return {
+    display,
+    stop: () => new Promise((resolve) => {
+      if (x.exitCode !== null || x.signalCode !== null) return resolve();
+      x.once("exit", resolve);
+      x.kill("SIGTERM");
+    }),
+  };
+}
+
 async function webkit() {
   const { Builder, By } = require("selenium-webdriver");
   const port = await freePort();
-  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: ["ignore", "ignore", "pipe"] });
+  const x = await xDisplay();
+  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, DISPLAY: x.display } });
   let driverErr = "";
   driver.stderr.on("data", (d) => { driverErr += d; });
   const server = `http://127.0.0.1:${port}`;
@@ -257,7 +282,10 @@ async function webkit() {
     },
     async close() {
       for (const d of sessions.splice(0)) await d.quit().catch(() => {});
-      driver.kill("SIGTERM");
+      if (driver.exitCode === null && driver.signalCode === null) {
+        await new Promise((resolve) => { driver.once("exit", resolve); driver.kill("SIGTERM"); });
+      }
+      await x.stop();
     },
   };
 }

@@ -3,7 +3,8 @@
 // are the same in every engine; drivers.cjs says how each engine is driven.
 //
 //   node e2e.cjs [--engine chromium|firefox|webkit] [--shots D]
-//     --engine  the browser (default chromium); WebKit needs an X display (xvfb-run)
+//     --engine  the browser (default chromium); WebKit draws into a private Xvfb display
+//               (or into $DISPLAY when set)
 //     --shots D also save screenshots of the pages into D (Chromium's as NAME.png, the
 //               others' as ENGINE-NAME.png)
 //

@@ -85,6 +85,17 @@ async function scenarios(browser, { shots = null } = {}) {
   let code = null, d2 = null, incident = null;
   const photo = photoPng();
 
+  // A second officer's phone on a poor link: its report went, its photo waits (the Team
+  // page shows what each device last reported it still has to send).
+  const d3 = device("officer-3", "Delta 3");
+  d3.v(enrollArgs(server, admin(server, ["issue-code", alpha]), "Delta 3"));
+  const press = d3.json(["incident", "log", "--category", "media", "--severity", "info",
+    "--narrative", "Press van parked at the hotel's side door", "--lat", "51.5033", "--lon", "-0.1531"]).logged.incident_id;
+  const pressPhoto = path.join(work, "press.png");
+  fs.writeFileSync(pressPhoto, photoPng(64, 40));
+  d3.v(["incident", "attach", press, pressPhoto]);
+  d3.v(["sync", "--text-only"]);
+
   await check("login page is accessible" + (browser.scheme ? ` (${browser.scheme} colour scheme, as every page of this run)` : ""), async () => {
     await s.goto(`${server.url}/console/login`);
     const dark = await s.eval(() => matchMedia("(prefers-color-scheme: dark)").matches);
@@ -112,6 +123,8 @@ async function scenarios(browser, { shots = null } = {}) {
     if (server.pin) assert((await s.text("#enrollment-pin")).trim() === server.pin, "the pin shown is not the server's");
     const qr = await s.eval(() => { const r = document.querySelector(".qr svg").getBoundingClientRect(); return [r.width, r.height]; });
     assert(qr[0] >= 100 && qr[1] >= 100, "QR code drawn " + qr.join("x"));
+    const devices = await s.text("#devices");
+    assert(devices.includes("all sent") && devices.includes("1 attachment waiting"), "waiting to send: " + devices);
     await accessible(s, "team");
     await shot(s, "team");
   });

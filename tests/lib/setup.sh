@@ -94,8 +94,8 @@ ensure_kotlin_parser() {
 
 # The web console's browser tests (tests/console/) in three engines, all from Debian: Chromium
 # (`chromium`), Firefox (`firefox-esr`) and WebKit (WebKitGTK's `WebKitWebDriver` and
-# MiniBrowser, from `webkit2gtk-driver`, drawn into `xvfb`). Firefox and WebKitGTK are about
-# 135 MB to download (500 MB installed) where Chromium is already there. Their drivers come
+# MiniBrowser, from `webkit2gtk-driver`, drawn into an `xvfb` display). Firefox and
+# WebKitGTK are about 135 MB to download (500 MB installed) where Chromium is already there. Their drivers come
 # from npm, pinned, under .tools/console: Playwright (the library only: it drives that
 # Chromium, never downloads a browser), Puppeteer (drives Firefox over WebDriver BiDi, never
 # downloads one either) and selenium-webdriver (WebDriver classic, for WebKitWebDriver),
@@ -108,7 +108,7 @@ CONSOLE_NODE_MODULES="$TOOLS_DIR/console/node_modules"
 
 ensure_console_browser() {
     # openssl makes the WebKit run's certificate.
-    ensure_apt chromium firefox-esr webkit2gtk-driver xvfb xauth openssl
+    ensure_apt chromium firefox-esr webkit2gtk-driver xvfb openssl
     command -v npm >/dev/null 2>&1 || ensure_apt nodejs npm
     local pkgs=("playwright-core@$CONSOLE_PLAYWRIGHT_VERSION" "puppeteer-core@$CONSOLE_PUPPETEER_VERSION"
         "selenium-webdriver@$CONSOLE_SELENIUM_VERSION" "axe-core@$CONSOLE_AXE_VERSION") missing=() p

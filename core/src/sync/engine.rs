@@ -28,8 +28,9 @@ use crate::sync::backoff::RetryPolicy;
 use crate::sync::blobs::{self, BlobHost, LocalBlob, Meter, OutgoingProblem, Transfer};
 use crate::sync::error::SyncError;
 use crate::sync::protocol::{
-    codes, paths, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, PullPage,
-    PullRequest, PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, SCHEMA_VERSION, SKIP_KIND,
+    codes, paths, ChainReceipt, EnrollRequest, EnrollResponse, EntryOutcome, ErrorBody, Pending,
+    PullPage, PullRequest, PushBatch, PushEntry, PushResult, MAX_PULL_LIMIT, SCHEMA_VERSION,
+    SKIP_KIND,
 };
 use crate::sync::report::{ProgressSink, SyncProgress, SyncReport};
 use crate::sync::state::{self, SyncState};
@@ -276,11 +277,14 @@ impl SyncEngine {
         }
         let mut report = SyncReport::default();
         let mut meter = Meter::default();
+        // What this sync last told the server is left to send (`Pending`, for the console).
+        let mut told = None;
         let result = self
-            .probe_time(s)
-            .and_then(|()| self.push_all(s, &mut report, &mut meter))
-            .and_then(|()| self.pull_all(s, &mut report))
+            .probe_time(s, &mut told)
+            .and_then(|()| self.push_all(s, &mut report, &mut meter, &mut told))
+            .and_then(|()| self.pull_all(s, &mut report, &mut told))
             .and_then(|()| self.upload_unsent(s, &mut report, &mut meter))
+            .and_then(|()| self.report_left(s, told))
             .and_then(|()| self.download_all(s, &mut report));
         let rate = meter.rate();
         if result.is_err() && rate.is_some() {
@@ -415,6 +419,7 @@ impl SyncEngine {
         s: &mut Session<'_>,
         report: &mut SyncReport,
         meter: &mut Meter,
+        told: &mut Option<Pending>,
     ) -> Result<(), SyncError> {
         let mut batch_size = self.batch_size;
         // Set after the server said a blob we had uploaded is missing (it was restored
@@ -473,14 +478,24 @@ impl SyncEngine {
                     Transfer::Store(e) => return Err(e),
                 }
             }
-            let batch =
-                s.with(|db| Ok(PushBatch::signed(db.device_id(), wire, db.device_key())))?;
+            // What is left once this batch is applied: its skip markers were not counted.
+            let going = entries.iter().filter(|e| !e.quarantined).count() as u64;
+            let (batch, after) = s.with(|db| {
+                let left = self.pending_now(db)?;
+                let after = Pending {
+                    changes: left.changes.saturating_sub(going),
+                    ..left
+                };
+                let batch = PushBatch::signed(db.device_id(), wire, db.device_key());
+                Ok((batch.reporting(after), after))
+            })?;
             let body = serde_json::to_vec(&batch)
                 .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
             let (answer, sent, received) = self.exchange(s, paths::PUSH, body);
             match answer {
                 Answer::Ok(b) => {
                     let result: PushResult = decode(&b)?;
+                    *told = Some(after);
                     let offset = learn(sent, received, result.server_time_ms);
                     let pending =
                         self.record_results(s, &entries, &result, report, offset, received)?;
@@ -594,6 +609,33 @@ impl SyncEngine {
         }
     }
 
+    /// What this device still has to send: the figure its push batches and pulls report.
+    fn pending_now(&self, db: &Database) -> Result<Pending, SyncError> {
+        Ok(Pending {
+            changes: outbox::status(db.conn())?.pending,
+            attachments: self.domain.blobs.counts(db.conn())?.to_upload,
+        })
+    }
+
+    /// After the uploads: when what is left differs from what this sync last reported
+    /// (files went after the pull), tells the server in an empty push batch. The figure
+    /// is informational and everything it counts is already delivered or kept here, so a
+    /// failed answer fails nothing: the server keeps the earlier report with its time.
+    fn report_left(&self, s: &mut Session<'_>, told: Option<Pending>) -> Result<(), SyncError> {
+        let (left, batch) = s.with(|db| {
+            let left = self.pending_now(db)?;
+            let batch = PushBatch::signed(db.device_id(), vec![], db.device_key());
+            Ok((left, batch.reporting(left)))
+        })?;
+        if told == Some(left) {
+            return Ok(());
+        }
+        let body = serde_json::to_vec(&batch)
+            .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
+        let _answer = self.exchange(s, paths::PUSH, body);
+        Ok(())
+    }
+
     /// Uploads the blobs of entries that already went, oldest first (none when text only).
     fn upload_unsent(
         &self,
@@ -678,7 +720,7 @@ impl SyncEngine {
     /// When there is something to push and the server's time was not learned within
     /// [`PROBE_AFTER_MS`] (on this device's clock, either way), asks for it with an empty
     /// push batch and adopts it, rebasing this device's stamps if they are far ahead.
-    fn probe_time(&self, s: &mut Session<'_>) -> Result<(), SyncError> {
+    fn probe_time(&self, s: &mut Session<'_>, told: &mut Option<Pending>) -> Result<(), SyncError> {
         let wall = s.wall_ms();
         let batch = s.with(|db| {
             let learned = state::load(db.conn())?.clock_learned_ms;
@@ -686,13 +728,11 @@ impl SyncEngine {
             if fresh || outbox::status(db.conn())?.pending == 0 {
                 return Ok(None);
             }
-            Ok(Some(PushBatch::signed(
-                db.device_id(),
-                vec![],
-                db.device_key(),
-            )))
+            let left = self.pending_now(db)?;
+            let batch = PushBatch::signed(db.device_id(), vec![], db.device_key());
+            Ok(Some((batch.reporting(left), left)))
         })?;
-        let Some(batch) = batch else {
+        let Some((batch, left)) = batch else {
             return Ok(());
         };
         let body = serde_json::to_vec(&batch)
@@ -701,6 +741,7 @@ impl SyncEngine {
         match answer {
             Answer::Ok(b) => {
                 let result: PushResult = decode(&b)?;
+                *told = Some(left);
                 let offset = learn(sent, received, result.server_time_ms);
                 let device = s.device().to_string();
                 s.with(|db| {
@@ -801,12 +842,19 @@ impl SyncEngine {
         Ok(pending)
     }
 
-    fn pull_all(&self, s: &mut Session<'_>, report: &mut SyncReport) -> Result<(), SyncError> {
+    fn pull_all(
+        &self,
+        s: &mut Session<'_>,
+        report: &mut SyncReport,
+        told: &mut Option<Pending>,
+    ) -> Result<(), SyncError> {
         let mut resynced = false;
         let mut relearned = false;
+        // The first page answered carries the report (a device that only pulls reports too).
+        let mut reported = false;
         loop {
             let limit = self.pull_limit;
-            let (cursor, req) = s.with(|db| {
+            let (cursor, req, left) = s.with(|db| {
                 let cursor = state::load(db.conn())?.pull_cursor;
                 // Signed at the team's time: the server checks it against its own clock.
                 let req = PullRequest::signed(
@@ -816,7 +864,11 @@ impl SyncEngine {
                     db.now_ms(),
                     db.device_key(),
                 );
-                Ok((cursor, req))
+                if reported {
+                    return Ok((cursor, req, None));
+                }
+                let left = self.pending_now(db)?;
+                Ok((cursor, req.reporting(left), Some(left)))
             })?;
             let body = serde_json::to_vec(&req)
                 .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
@@ -842,6 +894,10 @@ impl SyncEngine {
                     return Err(Self::refused(status, body));
                 }
             };
+            if let Some(left) = left {
+                reported = true;
+                *told = Some(left);
+            }
             let offset = learn(sent, received, page.server_time_ms);
             let own = s.device().to_string();
             if page.resync_from_scratch {

@@ -93,6 +93,32 @@ pub struct PushBatch {
     pub entries: Vec<PushEntry>,
     /// Ed25519 over [`push_signing_bytes`], hex.
     pub signature: String,
+    /// What the device still has to send once this batch is applied, for the team's
+    /// console. Optional and not signed, so an older server (which ignores unknown
+    /// fields and verifies the same signed bytes) accepts the batch, and an older device's
+    /// batch (without it) is accepted here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// What a device still has to send, as it reports it with a push batch or a pull request
+/// (the console's Team page shows it with the time it arrived). Informational: it is not
+/// covered by the request's signature.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Changes in the device's outbox not yet acknowledged by the server (changes held
+    /// back for good are not counted: they never go).
+    pub changes: u64,
+    /// Attachment files not yet whole on the server, whether their record went or not
+    /// (files refused for good are not counted).
+    pub attachments: u64,
+}
+
+impl Pending {
+    /// Nothing left to send.
+    pub fn is_empty(&self) -> bool {
+        self.changes == 0 && self.attachments == 0
+    }
 }
 
 /// What the server did with one entry.
@@ -183,6 +209,10 @@ pub struct PullRequest {
     pub issued_ms: u64,
     /// Ed25519 over [`pull_signing_bytes`], hex.
     pub signature: String,
+    /// What the device still has to send after its pushes (a device that only pulls
+    /// reports too). Optional and not signed, as [`PushBatch::pending`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
 }
 
 /// One change as the server stored it.
@@ -655,7 +685,14 @@ impl PushBatch {
             device_id: device_id.to_string(),
             entries,
             signature: hex::encode(sig),
+            pending: None,
         }
+    }
+
+    /// The same batch reporting `pending` (not signed: the signature stays valid).
+    pub fn reporting(mut self, pending: Pending) -> PushBatch {
+        self.pending = Some(pending);
+        self
     }
 
     /// True when `signature` is the device's over this batch's canonical encoding.
@@ -683,9 +720,16 @@ impl PullRequest {
             limit,
             issued_ms,
             signature: String::new(),
+            pending: None,
         };
         req.signature = hex::encode(key.sign(&pull_signing_bytes(&req)));
         req
+    }
+
+    /// The same request reporting `pending` (not signed: the signature stays valid).
+    pub fn reporting(mut self, pending: Pending) -> PullRequest {
+        self.pending = Some(pending);
+        self
     }
 
     pub fn verify(&self, public_key: &[u8]) -> bool {
@@ -804,6 +848,52 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.server_time_ms, Some(7));
+    }
+
+    #[test]
+    fn the_pending_report_is_optional_both_ways_and_outside_the_signature() {
+        let (key, _) = DeviceKey::generate().unwrap();
+        let report = Pending {
+            changes: 2,
+            attachments: 1,
+        };
+        let batch = PushBatch::signed("dev", vec![entry(1, json!({"a": 1}))], &key);
+        let bare = serde_json::to_value(&batch).unwrap();
+        assert!(bare.get("pending").is_none(), "absent when not reported");
+        let wire = serde_json::to_value(batch.clone().reporting(report)).unwrap();
+        assert_eq!(wire["pending"], json!({"changes": 2, "attachments": 1}));
+        let back: PushBatch = serde_json::from_value(wire.clone()).unwrap();
+        assert_eq!(back.pending, Some(report));
+        assert!(back.verify(&key.public_key()), "the report is not signed");
+
+        // A server of the previous release reads the batch with its own shape (no
+        // `pending`, unknown fields ignored) and verifies the same signed bytes.
+        #[derive(Deserialize)]
+        struct PreviousRelease {
+            schema_version: u32,
+            device_id: String,
+            entries: Vec<PushEntry>,
+            signature: String,
+        }
+        let old: PreviousRelease = serde_json::from_value(wire).unwrap();
+        let as_old = PushBatch {
+            schema_version: old.schema_version,
+            device_id: old.device_id,
+            entries: old.entries,
+            signature: old.signature,
+            pending: None,
+        };
+        assert!(as_old.verify(&key.public_key()));
+        // A device of the previous release sends no report: it is none here.
+        let back: PushBatch = serde_json::from_value(bare).unwrap();
+        assert_eq!(back.pending, None);
+
+        let pull = PullRequest::signed("dev", 5, 100, 42, &key).reporting(Pending::default());
+        let wire = serde_json::to_value(&pull).unwrap();
+        assert_eq!(wire["pending"], json!({"changes": 0, "attachments": 0}));
+        let back: PullRequest = serde_json::from_value(wire).unwrap();
+        assert!(back.verify(&key.public_key()));
+        assert!(back.pending.is_some_and(|p| p.is_empty()));
     }
 
     #[test]

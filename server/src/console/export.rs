@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use vigil_core::sync::protocol::ChainReceipt;
 
 use super::session::Current;
 use super::view::Filter;
@@ -40,16 +39,7 @@ pub(crate) fn incidents_json(
                 continue;
             };
             let head = storage.chain_head(&d.id)?;
-            let receipt = head.as_ref().map(|h| {
-                ChainReceipt::signed(
-                    &d.id,
-                    <&[u8; 32]>::try_from(d.public_key.as_slice()).ok(),
-                    h.seq,
-                    &h.hash,
-                    h.anchored_ms,
-                    server_key,
-                )
-            });
+            let receipt = head.as_ref().map(|h| h.receipt(&d, server_key));
             devices.insert(
                 d.id.clone(),
                 json!({

@@ -15,8 +15,9 @@ use zeroize::Zeroizing;
 
 use super::accounts;
 use super::files::{self, Opened};
+use super::package::Outcome;
 use super::session::{self, Current, LOGIN_COOKIE, SESSION_COOKIE};
-use super::store::AuditRecord;
+use super::store::{AuditRecord, PendingReport};
 use super::view::{Filter, IncidentView, TeamView, WalkView};
 use super::ConsoleState;
 use crate::conn::ClientAddr;
@@ -57,6 +58,18 @@ where
         Ok(Err(e)) => error_page(&e),
         Err(_) => error_page(&ServerError::Storage("worker panicked".into())),
     }
+}
+
+/// Like [`with_user`], with the view of the user's team (its change log, as the pages read it).
+async fn with_view<F>(s: ConsoleState, headers: HeaderMap, f: F) -> Response
+where
+    F: FnOnce(&ConsoleState, &Current, &TeamView) -> PageResult + Send + 'static,
+{
+    with_user(s, headers, move |s, cur| {
+        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+        f(s, cur, &view)
+    })
+    .await
 }
 
 /// Like [`with_user`] for a form: the CSRF token must be the session's, else 403.
@@ -367,8 +380,83 @@ pub(crate) struct DeviceLine {
     enrolled: String,
     last_sync: String,
     last_seq: u64,
-    pending: usize,
+    waiting: Waiting,
     revoked: Option<String>,
+}
+
+/// What a device last reported it still had to send, in words for the Team page.
+pub(crate) struct Waiting {
+    /// `all sent`, `3 changes and 1 attachment waiting`, or `not reported`.
+    what: String,
+    /// `reported 14:32 UTC (5 min ago)`; none when not reported.
+    when: Option<String>,
+    /// For the page's style: `sent`, `queued` or `unknown`.
+    state: &'static str,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl Waiting {
+    fn of(report: Option<PendingReport>, now_ms: u64) -> Waiting {
+        let Some(r) = report else {
+            return Waiting {
+                what: "not reported".into(),
+                when: None,
+                state: "unknown",
+            };
+        };
+        let p = r.pending;
+        let (what, state) = match (p.changes, p.attachments) {
+            (0, 0) => ("all sent".to_string(), "sent"),
+            (c, 0) => (
+                format!("{} waiting", plural(c, "change", "changes")),
+                "queued",
+            ),
+            (0, a) => (
+                format!("{} waiting", plural(a, "attachment", "attachments")),
+                "queued",
+            ),
+            (c, a) => (
+                format!(
+                    "{} and {} waiting",
+                    plural(c, "change", "changes"),
+                    plural(a, "attachment", "attachments")
+                ),
+                "queued",
+            ),
+        };
+        Waiting {
+            what,
+            when: Some(format!(
+                "reported {} ({})",
+                fmt_clock(r.reported_ms, now_ms),
+                ago(r.reported_ms, now_ms)
+            )),
+            state,
+        }
+    }
+}
+
+/// `14:32 UTC` today, else `2024-05-01 14:32 UTC`.
+fn fmt_clock(ms: u64, now_ms: u64) -> String {
+    let day = |ms: u64| DateTime::<Utc>::from_timestamp_millis(ms as i64).map(|t| t.date_naive());
+    match DateTime::<Utc>::from_timestamp_millis(ms as i64) {
+        Some(t) if day(ms) == day(now_ms) => t.format("%H:%M UTC").to_string(),
+        _ => fmt_ms(ms),
+    }
+}
+
+/// `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
+fn ago(ms: u64, now_ms: u64) -> String {
+    let min = now_ms.saturating_sub(ms) / 60_000;
+    match min {
+        0 => "just now".into(),
+        1..=59 => format!("{min} min ago"),
+        60..=2879 => format!("{} h ago", min / 60),
+        _ => format!("{} days ago", min / 1440),
+    }
 }
 
 pub(crate) struct IssuedCode {
@@ -395,10 +483,15 @@ fn team_page(
     notice: Option<String>,
 ) -> PageResult {
     let storage = s.ctx.storage.as_ref();
+    let now = s.ctx.now_ms();
     let mut devices = Vec::new();
     for d in storage.team_devices(&cur.team.id)? {
-        let pending = storage.blobs_expected_from(&d.id)?.len();
-        let seen = s.ctx.last_seen(&d.id).max(d.last_change_ms.unwrap_or(0));
+        // This process's memory, else what the database recorded: the last change or report.
+        let seen = s
+            .ctx
+            .last_seen(&d.id)
+            .max(d.last_change_ms.unwrap_or(0))
+            .max(d.reported.map_or(0, |r| r.reported_ms));
         devices.push(DeviceLine {
             officer: d.officer,
             enrolled: fmt_ms(d.enrolled_ms),
@@ -408,7 +501,7 @@ fn team_page(
                 fmt_ms(seen)
             },
             last_seq: d.last_seq,
-            pending,
+            waiting: Waiting::of(d.reported, now),
             revoked: d.revoked_ms.map(fmt_ms),
             id: d.id,
         });
@@ -461,18 +554,6 @@ fn qr_svg(text: &str) -> Result<String, ServerError> {
         .build())
 }
 
-fn query_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 pub(crate) async fn issue_code(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
@@ -488,11 +569,11 @@ pub(crate) async fn issue_code(
         let pin = s.config.pin.clone();
         let mut uri = format!(
             "vigil://enroll?url={}&code={}",
-            query_escape(&server),
-            query_escape(&code)
+            super::urlencode(&server),
+            super::urlencode(&code)
         );
         if let Some(p) = &pin {
-            uri.push_str(&format!("&pin={}", query_escape(p)));
+            uri.push_str(&format!("&pin={}", super::urlencode(p)));
         }
         let issued = IssuedCode {
             qr_svg: qr_svg(&uri)?,
@@ -652,6 +733,46 @@ struct RowsFragment {
     rows: Vec<Row>,
 }
 
+/// How many incidents `f` selects, and the rows of the newest [`MAX_ROWS`] of them.
+fn rows(view: &TeamView, f: &Filter) -> (usize, Vec<Row>) {
+    let selected = view.filtered(f);
+    let matching = selected.len();
+    let rows = selected
+        .into_iter()
+        .take(MAX_ROWS)
+        .map(|i| row(view, i))
+        .collect();
+    (matching, rows)
+}
+
+fn category_choices() -> Vec<Choice> {
+    enum_choices(Category::ALL.iter().map(|c| c.as_str()))
+}
+
+fn severity_choices() -> Vec<Choice> {
+    enum_choices(Severity::ALL.iter().map(|c| c.as_str()))
+}
+
+fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
+    values
+        .map(|v| Choice {
+            value: v.to_string(),
+            label: label(v),
+        })
+        .collect()
+}
+
+/// The team's officers, by name.
+fn officer_choices(view: &TeamView) -> Vec<Choice> {
+    view.officers()
+        .into_iter()
+        .map(|o| Choice {
+            value: o.clone(),
+            label: o,
+        })
+        .collect()
+}
+
 fn choices(list: &[super::view::Record]) -> Vec<Choice> {
     list.iter()
         .map(|r| Choice {
@@ -666,43 +787,17 @@ pub(crate) async fn incidents(
     headers: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let selected = view.filtered(&f);
-        let matching = selected.len();
-        let rows: Vec<Row> = selected
-            .into_iter()
-            .take(MAX_ROWS)
-            .map(|i| row(&view, i))
-            .collect();
+    with_view(s, headers, move |s, cur, view| {
+        let (matching, rows) = rows(view, &f);
         render(&IncidentsPage {
             matching,
             c: chrome(cur, "incidents"),
             total: view.incidents.len(),
             rows,
             query: f.query(),
-            categories: Category::ALL
-                .iter()
-                .map(|c| Choice {
-                    value: c.as_str().into(),
-                    label: label(c.as_str()),
-                })
-                .collect(),
-            severities: Severity::ALL
-                .iter()
-                .map(|c| Choice {
-                    value: c.as_str().into(),
-                    label: label(c.as_str()),
-                })
-                .collect(),
-            officers: view
-                .officers()
-                .into_iter()
-                .map(|o| Choice {
-                    value: o.clone(),
-                    label: o,
-                })
-                .collect(),
+            categories: category_choices(),
+            severities: severity_choices(),
+            officers: officer_choices(view),
             venues: choices(&view.venues),
             routes: choices(&view.routes),
             cursor: view.cursor,
@@ -719,14 +814,8 @@ pub(crate) async fn incident_rows(
     headers: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
-        let rows = view
-            .filtered(&f)
-            .into_iter()
-            .take(MAX_ROWS)
-            .map(|i| row(&view, i))
-            .collect();
+    with_view(s, headers, move |_, _, view| {
+        let (_, rows) = rows(view, &f);
         let mut r = render(&RowsFragment { rows })?;
         // How many incidents the team has in all (the page's heading).
         if let Ok(v) = view.incidents.len().to_string().parse() {
@@ -793,9 +882,8 @@ pub(crate) async fn incident(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
+    with_view(s, headers, move |s, cur, view| {
         let storage = s.ctx.storage.as_ref();
-        let view = s.views.get(storage, &cur.team.id)?;
         let i = view
             .incident(&id)
             .ok_or(ServerError::NotFound("incident"))?;
@@ -856,7 +944,7 @@ pub(crate) async fn incident(
         let list = |v: &[String]| v.to_vec();
         render(&IncidentPage {
             c: chrome(cur, "incidents"),
-            row: row(&view, i),
+            row: row(view, i),
             occurred_zone: format!(
                 "{} (local UTC{}{:02}:{:02}{})",
                 fmt_time(&r.occurred.utc),
@@ -927,10 +1015,9 @@ pub(crate) async fn attachment(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    with_user(s, headers, move |s, cur| {
+    with_view(s, headers, move |s, cur, view| {
         let storage = s.ctx.storage.as_ref();
-        let view = s.views.get(storage, &cur.team.id)?;
-        let (signed, plain) = match files::open(storage, &cur.team.id, &view, &id)? {
+        let (signed, plain) = match files::open(storage, &cur.team.id, view, &id)? {
             Opened::File(signed, plain) => (signed, plain),
             Opened::TooLarge => {
                 return Ok(status_page(
@@ -1007,8 +1094,7 @@ fn line(v: Option<&serde_json::Value>) -> Vec<[f64; 2]> {
 }
 
 pub(crate) async fn advance(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, move |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+    with_view(s, headers, move |s, cur, view| {
         let mut features = Vec::new();
         let walks_of = |kind: &str, id: &str| -> Vec<WalkView> {
             view.walks
@@ -1140,33 +1226,16 @@ struct ExportsPage {
 }
 
 pub(crate) async fn exports(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
-    with_user(s, headers, |s, cur| {
-        let view = s.views.get(s.ctx.storage.as_ref(), &cur.team.id)?;
+    with_view(s, headers, |_, cur, view| {
         render(&ExportsPage {
             c: chrome(cur, "exports"),
             total: view.incidents.len(),
-            categories: enum_choices(Category::ALL.iter().map(|c| c.as_str())),
-            severities: enum_choices(Severity::ALL.iter().map(|c| c.as_str())),
-            officers: view
-                .officers()
-                .into_iter()
-                .map(|o| Choice {
-                    value: o.clone(),
-                    label: o,
-                })
-                .collect(),
+            categories: category_choices(),
+            severities: severity_choices(),
+            officers: officer_choices(view),
         })
     })
     .await
-}
-
-fn enum_choices<'a>(values: impl Iterator<Item = &'a str>) -> Vec<Choice> {
-    values
-        .map(|v| Choice {
-            value: v.to_string(),
-            label: label(v),
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]
@@ -1200,101 +1269,115 @@ impl ExportForm {
     }
 }
 
-/// A leader downloads the signed entries of a selection (`export.rs`); audited.
+/// A file the Exports page makes of a selection (`package::Outcome`: its bytes and how
+/// many incidents it holds, or why it was not made).
+type MakeFile = fn(&ConsoleState, &Current, &Filter) -> Result<Outcome, ServerError>;
+
+/// One kind of export: what makes it, the audit log's word for it (also the file name's:
+/// `vigil-{action}-{ms}.{extension}`), its content type, and the title of the page that
+/// says why it was not made.
+struct ExportKind {
+    make: MakeFile,
+    action: &'static str,
+    extension: &'static str,
+    mime: &'static str,
+    refused: &'static str,
+}
+
+/// A leader downloads the file `kind` makes of the form's selection; audited. A viewer is
+/// refused with nothing made.
+async fn export_file(
+    s: ConsoleState,
+    headers: HeaderMap,
+    form: ExportForm,
+    kind: ExportKind,
+) -> Response {
+    let filter = form.filter();
+    with_form(s, headers, form.csrf, move |s, cur| {
+        if !cur.is_leader() {
+            return Ok(forbidden_viewer());
+        }
+        let (bytes, count) = match (kind.make)(s, cur, &filter)? {
+            Outcome::Written(bytes, count) => (bytes, count),
+            Outcome::Refused(why) => {
+                return Ok(status_page(StatusCode::CONFLICT, kind.refused, why))
+            }
+        };
+        audit(s, cur, kind.action, &selection_words(count, &filter))?;
+        let name = format!(
+            "vigil-{}-{}.{}",
+            kind.action,
+            s.ctx.now_ms(),
+            kind.extension
+        );
+        Ok((
+            [
+                (header::CONTENT_TYPE, kind.mime.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// The signed entries of a selection as JSON (`export.rs`).
 pub(crate) async fn export_incidents(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
     Form(form): Form<ExportForm>,
 ) -> Response {
-    let filter = form.filter();
-    with_form(s, headers, form.csrf, move |s, cur| {
-        if !cur.is_leader() {
-            return Ok(forbidden_viewer());
-        }
-        let (count, bytes) = super::export::incidents_json(s, cur, &filter, s.ctx.now_ms())?;
-        audit(s, cur, "export", &selection_words(count, &filter))?;
-        let name = format!("vigil-export-{}.json", s.ctx.now_ms());
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/json".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
-    })
-    .await
+    let kind = ExportKind {
+        make: |s, cur, filter| {
+            let (count, bytes) = super::export::incidents_json(s, cur, filter, s.ctx.now_ms())?;
+            Ok(Outcome::Written(bytes, count))
+        },
+        action: "export",
+        extension: "json",
+        mime: "application/json",
+        refused: "No export",
+    };
+    export_file(s, headers, form, kind).await
 }
 
-/// A leader downloads the PDF incident report of a selection (`report.rs`); audited.
+/// The PDF incident report of a selection (`report.rs`).
 pub(crate) async fn export_report(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
     Form(form): Form<ExportForm>,
 ) -> Response {
-    let filter = form.filter();
-    with_form(s, headers, form.csrf, move |s, cur| {
-        if !cur.is_leader() {
-            return Ok(forbidden_viewer());
-        }
-        let (count, bytes) = super::report::incidents_pdf(s, cur, &filter)?;
-        audit(s, cur, "report", &selection_words(count, &filter))?;
-        let name = format!("vigil-report-{}.pdf", s.ctx.now_ms());
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
-    })
-    .await
+    let kind = ExportKind {
+        make: |s, cur, filter| {
+            let (count, bytes) = super::report::incidents_pdf(s, cur, filter)?;
+            Ok(Outcome::Written(bytes, count))
+        },
+        action: "report",
+        extension: "pdf",
+        mime: "application/pdf",
+        refused: "No report",
+    };
+    export_file(s, headers, form, kind).await
 }
 
-/// A leader downloads the evidence package of a selection, assembled and signed by this
-/// server (`package.rs`, docs/EVIDENCE.md); audited.
+/// The evidence package of a selection, assembled and signed by this server
+/// (`package.rs`, docs/EVIDENCE.md).
 pub(crate) async fn export_package(
     State(s): State<ConsoleState>,
     headers: HeaderMap,
     Form(form): Form<ExportForm>,
 ) -> Response {
-    let filter = form.filter();
-    with_form(s, headers, form.csrf, move |s, cur| {
-        if !cur.is_leader() {
-            return Ok(forbidden_viewer());
-        }
-        let (bytes, count) = match super::package::incidents_package(s, cur, &filter)? {
-            super::package::Outcome::Written(bytes, count) => (bytes, count),
-            super::package::Outcome::Refused(why) => {
-                return Ok(status_page(
-                    StatusCode::CONFLICT,
-                    "No evidence package",
-                    why,
-                ))
-            }
-        };
-        audit(s, cur, "package", &selection_words(count, &filter))?;
-        let name = format!("vigil-package-{}.zip", s.ctx.now_ms());
-        Ok((
-            [
-                (header::CONTENT_TYPE, "application/zip".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
-    })
-    .await
+    let kind = ExportKind {
+        make: super::package::incidents_package,
+        action: "package",
+        extension: "zip",
+        mime: "application/zip",
+        refused: "No evidence package",
+    };
+    export_file(s, headers, form, kind).await
 }
 
 /// "3 incident(s) where severity high, a word search" for the audit log.

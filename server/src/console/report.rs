@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use chrono::{DateTime, NaiveDate, Utc};
 use vigil_core::incident::canonical::EntryBody;
 use vigil_core::incident::{HistoryEntry, IncidentView as CoreView};
-use vigil_core::sync::protocol::ChainReceipt;
 use vigil_report::{
     Embedded, Fonts, Header, IncidentReport, IncidentSection, Photo, Relationship, Verification,
 };
@@ -98,18 +97,7 @@ pub(crate) fn incidents_pdf(
         Some(id) if devices.len() == 1 => {
             let d = storage.device(id)?;
             match (d, storage.chain_head(id)?) {
-                (Some(d), Some(h)) => (
-                    h.seq,
-                    hex::encode(h.hash),
-                    Some(ChainReceipt::signed(
-                        &d.id,
-                        <&[u8; 32]>::try_from(d.public_key.as_slice()).ok(),
-                        h.seq,
-                        &h.hash,
-                        h.anchored_ms,
-                        server_key,
-                    )),
-                ),
+                (Some(d), Some(h)) => (h.seq, hex::encode(h.hash), Some(h.receipt(&d, server_key))),
                 _ => (0, String::new(), None),
             }
         }

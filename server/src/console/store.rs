@@ -2,6 +2,8 @@
 //! the team's devices. A supertrait of [`crate::Storage`], so both back ends implement it
 //! (`store_sqlite.rs`, `store_pg.rs`) and the console's queries run on either.
 
+use vigil_core::sync::protocol::Pending;
+
 use crate::error::ServerError;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +55,31 @@ pub struct DeviceRow {
     pub last_change_ms: Option<u64>,
     /// The last sequence number the device pushed.
     pub last_seq: u64,
+    /// What the device last reported it still has to send; none from an app that does
+    /// not report (an older release) or before its first sync.
+    pub reported: Option<PendingReport>,
+}
+
+/// A device's report of what it still has to send, with the server's time of receipt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingReport {
+    pub pending: Pending,
+    pub reported_ms: u64,
+}
+
+/// The report of a `device_pending` row (all three columns, or none: no report).
+pub(crate) fn report(
+    changes: Option<i64>,
+    attachments: Option<i64>,
+    reported_ms: Option<i64>,
+) -> Option<PendingReport> {
+    Some(PendingReport {
+        pending: Pending {
+            changes: changes?.max(0) as u64,
+            attachments: attachments?.max(0) as u64,
+        },
+        reported_ms: reported_ms?.max(0) as u64,
+    })
 }
 
 /// A console user's passkey (WebAuthn credential): its public key only.

@@ -4,7 +4,8 @@
 use postgres::Row;
 
 use super::store::{
-    AuditRecord, ConsoleStorage, DeviceRow, PasskeyRecord, SessionRecord, TeamRecord, UserRecord,
+    report, AuditRecord, ConsoleStorage, DeviceRow, PasskeyRecord, SessionRecord, TeamRecord,
+    UserRecord,
 };
 use crate::error::ServerError;
 use crate::postgres::PgStorage;
@@ -182,8 +183,10 @@ impl ConsoleStorage for PgStorage {
         let rows = self.lock().query(
             "SELECT d.id, o.name, d.enrolled_ms, d.revoked, d.revoked_ms,
                     (SELECT MAX(c.received_ms) FROM changes c WHERE c.device_id = d.id),
-                    COALESCE((SELECT k.last_seq FROM device_cursor k WHERE k.device_id = d.id), 0)
+                    COALESCE((SELECT k.last_seq FROM device_cursor k WHERE k.device_id = d.id), 0),
+                    p.changes, p.attachments, p.reported_ms
              FROM devices d JOIN officers o ON o.id = d.officer_id
+             LEFT JOIN device_pending p ON p.device_id = d.id
              WHERE d.team_id = $1 ORDER BY d.enrolled_ms DESC, d.id",
             &[&team_id],
         )?;
@@ -199,6 +202,7 @@ impl ConsoleStorage for PgStorage {
                     revoked_ms: revoked.then(|| revoked_ms.unwrap_or(0) as u64),
                     last_change_ms: r.get::<_, Option<i64>>(5).map(|v| v as u64),
                     last_seq: r.get::<_, i64>(6) as u64,
+                    reported: report(r.get(7), r.get(8), r.get(9)),
                 }
             })
             .collect())

@@ -3,7 +3,8 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::store::{
-    AuditRecord, ConsoleStorage, DeviceRow, PasskeyRecord, SessionRecord, TeamRecord, UserRecord,
+    report, AuditRecord, ConsoleStorage, DeviceRow, PasskeyRecord, SessionRecord, TeamRecord,
+    UserRecord,
 };
 use crate::error::ServerError;
 use crate::sqlite::SqliteStorage;
@@ -184,8 +185,10 @@ impl ConsoleStorage for SqliteStorage {
         let mut stmt = conn.prepare_cached(
             "SELECT d.id, o.name, d.enrolled_ms, d.revoked, d.revoked_ms,
                     (SELECT MAX(c.received_ms) FROM changes c WHERE c.device_id = d.id),
-                    COALESCE((SELECT k.last_seq FROM device_cursor k WHERE k.device_id = d.id), 0)
+                    COALESCE((SELECT k.last_seq FROM device_cursor k WHERE k.device_id = d.id), 0),
+                    p.changes, p.attachments, p.reported_ms
              FROM devices d JOIN officers o ON o.id = d.officer_id
+             LEFT JOIN device_pending p ON p.device_id = d.id
              WHERE d.team_id = ?1 ORDER BY d.enrolled_ms DESC, d.id",
         )?;
         let rows = stmt.query_map([team_id], |r| {
@@ -198,6 +201,11 @@ impl ConsoleStorage for SqliteStorage {
                 revoked_ms: revoked.then(|| revoked_ms.unwrap_or(0) as u64),
                 last_change_ms: r.get::<_, Option<i64>>(5)?.map(|v| v as u64),
                 last_seq: r.get::<_, i64>(6)? as u64,
+                reported: report(
+                    r.get::<_, Option<i64>>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, Option<i64>>(9)?,
+                ),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -70,16 +70,7 @@ pub fn base32(bytes: &[u8]) -> String {
 
 /// The `otpauth://totp/...` URI an authenticator app scans.
 pub fn otpauth_uri(user: &str, secret: &[u8]) -> String {
-    let label: String = user
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let label = super::urlencode(user);
     format!(
         "otpauth://totp/Vigil:{label}?secret={}&issuer=Vigil&algorithm=SHA1&digits={DIGITS}&period={}",
         base32(secret),

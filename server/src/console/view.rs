@@ -16,6 +16,7 @@ use vigil_core::incident::model::Report;
 use vigil_core::incident::OUTBOX_KIND_ATTACHMENT;
 use vigil_core::sync::protocol::{BlobRef, Change};
 
+use super::urlencode;
 use crate::error::ServerError;
 use crate::Storage;
 
@@ -258,32 +259,9 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The filter as a query string (for links and the live refresh).
-    pub fn query(&self) -> String {
-        let pairs = [
-            ("category", &self.category),
-            ("severity", &self.severity),
-            ("officer", &self.officer),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("venue", &self.venue),
-            ("route", &self.route),
-            ("q", &self.q),
-        ];
-        pairs
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
-
-impl Filter {
-    /// The selection in words for the audit log: the filters, and that words were searched
-    /// for (never the words: they may name people).
-    pub fn describe(&self) -> String {
-        let mut parts: Vec<String> = [
+    /// The filters that are set, by name, but the word search.
+    fn chosen(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
             ("category", &self.category),
             ("severity", &self.severity),
             ("officer", &self.officer),
@@ -292,27 +270,30 @@ impl Filter {
             ("venue", &self.venue),
             ("route", &self.route),
         ]
-        .iter()
+        .into_iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
+        .map(|(k, v)| (k, v.as_str()))
+    }
+
+    /// The filter as a query string (for links and the live refresh).
+    pub fn query(&self) -> String {
+        let q = Some(("q", self.q.as_str())).filter(|(_, v)| !v.is_empty());
+        self.chosen()
+            .chain(q)
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The selection in words for the audit log: the filters, and that words were searched
+    /// for (never the words: they may name people).
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self.chosen().map(|(k, v)| format!("{k} {v}")).collect();
         if !self.q.trim().is_empty() {
             parts.push("a word search".into());
         }
         parts.join(", ")
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// An entry as decoded, beside its view.
