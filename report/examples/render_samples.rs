@@ -1,6 +1,8 @@
 //! Renders both reports from a generated demo store: `render_samples OUT_DIR` writes
-//! OUT_DIR/incident-report.pdf and OUT_DIR/advance-report.pdf (system fonts). Used by
-//! tests/evidence/render-samples, which turns their first pages into docs/*.png.
+//! OUT_DIR/incident-report.pdf and OUT_DIR/advance-report.pdf (system fonts), and
+//! OUT_DIR/cjk-report.pdf, an incident report whose narrative is long Chinese and
+//! Japanese text (to look at its line breaks). Used by tests/evidence/render-samples,
+//! which turns their pages into PNGs and the first two reports' first pages into docs/*.png.
 
 #[path = "../tests/support/demo.rs"]
 mod demo;
@@ -29,4 +31,9 @@ fn main() {
     w.header.officer = Some("PS Hale".into());
     let pdf = vigil_report::render_walk(&w, &fonts).expect("render walk");
     std::fs::write(out.join("advance-report.pdf"), pdf).expect("write");
+    let store = tempfile::tempdir().expect("tempdir");
+    let mut d = demo::demo(&store.path().join("store"), &demo::cjk_narrative());
+    let r = vigil_report::incidents_from_vault(&mut d.vault, None, None, &[]).expect("cjk");
+    let pdf = vigil_report::render_incidents(&r, &fonts).expect("render cjk");
+    std::fs::write(out.join("cjk-report.pdf"), pdf).expect("write");
 }

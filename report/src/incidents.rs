@@ -8,7 +8,8 @@ use vigil_core::incident::{HistoryEntry, OccurredAt, Report};
 
 use super::page::{Attachment, Doc, BODY, LABEL, SMALL};
 use super::text::{Style, ALERT, INK, MUTED, OK};
-use super::{Fonts, Header, IncidentReport, IncidentSection, ReportError, Verification};
+use super::thumbnail::{self, NoThumbnail};
+use super::{Fonts, Header, IncidentReport, IncidentSection, Photo, ReportError, Verification};
 
 /// `YYYY-MM-DD HH:MM:SS` in the offset (and zone name) an incident was recorded in,
 /// followed by the UTC time.
@@ -300,26 +301,32 @@ fn photos(doc: &mut Doc, s: &IncidentSection) {
         0.0,
     );
     for p in &s.photos {
-        let a = &p.attachment;
-        let shown = p
-            .bytes
-            .as_deref()
-            .is_some_and(|b| doc.image(b, 8.0, 200.0, 150.0));
-        let note = if shown {
-            ""
-        } else {
-            " (no thumbnail: not an image this report can show, or not downloaded)"
-        };
-        doc.text(
-            &format!(
-                "{} — {} bytes — attachment {}{note}\nSHA-256 {}",
-                a.mime, a.size, a.id, a.sha256
-            ),
-            SMALL,
-            8.0,
-        );
-        doc.space(4.0);
+        photo(doc, p, 8.0, 200.0, 150.0);
     }
+}
+
+/// A photo's thumbnail (downscaled, `w` x at most `max_h` points) and its line: type,
+/// size, id and the SHA-256 of the original; or, without a thumbnail, the reason.
+pub(crate) fn photo(doc: &mut Doc, p: &Photo, indent: f32, w: f32, max_h: f32) {
+    let a = &p.attachment;
+    let thumb = match &p.bytes {
+        Some(b) => thumbnail::make(b),
+        None => Err(NoThumbnail::NotAnImage),
+    };
+    let note = match thumb {
+        Ok(jpeg) if doc.image(&jpeg, indent, w, max_h) => String::new(),
+        Ok(_) => format!(" ({})", NoThumbnail::NotAnImage.note()),
+        Err(why) => format!(" ({})", why.note()),
+    };
+    doc.text(
+        &format!(
+            "{} — {} bytes — attachment {}{note}\nSHA-256 {}",
+            a.mime, a.size, a.id, a.sha256
+        ),
+        SMALL,
+        indent,
+    );
+    doc.space(4.0);
 }
 
 pub(crate) fn render(r: &IncidentReport, fonts: &Fonts) -> Result<Vec<u8>, ReportError> {

@@ -15,6 +15,7 @@ mod incidents;
 mod page;
 mod store;
 mod text;
+pub mod thumbnail;
 mod walk;
 
 use chrono::{DateTime, Utc};
@@ -150,6 +151,8 @@ pub struct WalkReport {
     pub havens: Vec<HavenFix>,
     /// Length and worst coverage gap of each route.
     pub routes: Vec<RouteSummary>,
+    /// The photos of the answers (by attachment id), drawn as thumbnails under their item.
+    pub photos: Vec<Photo>,
 }
 
 /// The incident report as PDF/A-3b bytes.

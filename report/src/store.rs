@@ -147,6 +147,26 @@ pub fn walk_from_vault(vault: &mut Vault, walk_id: &str) -> Result<WalkReport, R
         None => Vec::new(),
     };
     havens.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    let mut ids: Vec<&String> = walk.answers.iter().flat_map(|a| &a.photos).collect();
+    ids.sort();
+    ids.dedup();
+    let log = IncidentLog::new(vault);
+    let mut photos = Vec::new();
+    for id in ids {
+        // A teammate's photo not downloaded yet is listed without a thumbnail.
+        let Ok(attachment) = log.attachment_ref(id) else {
+            continue;
+        };
+        let bytes = if (attachment.mime == "image/jpeg" || attachment.mime == "image/png")
+            && attachment.size <= MAX_THUMBNAIL_SOURCE
+        {
+            let mut buf = Vec::new();
+            log.read_attachment(id, &mut buf).ok().map(|_| buf)
+        } else {
+            None
+        };
+        photos.push(Photo { attachment, bytes });
+    }
     Ok(WalkReport {
         header,
         walk,
@@ -154,5 +174,6 @@ pub fn walk_from_vault(vault: &mut Vault, walk_id: &str) -> Result<WalkReport, R
         venue,
         havens,
         routes,
+        photos,
     })
 }

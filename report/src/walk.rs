@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use vigil_core::advance::{AnswerValue, CheckState, VenuePointKind, WalkState, WalkSubject};
 
-use super::incidents::{header_block, utc};
+use super::incidents::{header_block, photo, utc};
 use super::page::{Attachment, Doc, BODY, SMALL};
 use super::text::{Style, ALERT, INK, MUTED, OK};
 use super::Relationship;
@@ -394,6 +394,16 @@ pub(crate) fn render(r: &WalkReport, fonts: &Fonts) -> Result<Vec<u8>, ReportErr
                     meta.push_str(&format!(" — {} photo(s)", a.photos.len()));
                 }
                 doc.text(&meta, SMALL, 20.0);
+                for id in &a.photos {
+                    match r.photos.iter().find(|p| p.attachment.id == *id) {
+                        Some(p) => photo(&mut doc, p, 20.0, 160.0, 120.0),
+                        None => doc.text(
+                            &format!("Photo {id} (not in this store: no thumbnail)"),
+                            SMALL,
+                            20.0,
+                        ),
+                    }
+                }
             }
         }
     }

@@ -134,6 +134,10 @@ fn the_incident_report_holds_every_field_non_latin_text_and_the_bundle() {
     std::fs::write(&pdf, render_incidents(&r, &fonts).unwrap()).unwrap();
     let all = text(&pdf, None);
     let head = &r.verification.head_hash;
+    // The demo's incidents occurred hours ago in London: GMT or BST, as was in force.
+    let offset = r.incidents[0].view.current.occurred.offset_minutes;
+    assert!(offset == 0 || offset == 60, "{offset}");
+    let zone = format!("UTC+{:02}:00, Europe/London", offset / 60);
     let photo_sha = &r
         .incidents
         .iter()
@@ -152,7 +156,7 @@ fn the_incident_report_holds_every_field_non_latin_text_and_the_bundle() {
         "hostile surveillance",
         "high",
         "medical",
-        "UTC+01:00, Europe/London",
+        zone.as_str(),
         "51.501364, -0.141890 ± 8 m (gps)",
         "CAD 4471/05",
         "AB12 CDE, Ford Transit, grey, north on Park Lane",
@@ -272,4 +276,103 @@ fn no_usable_font_is_a_typed_error() {
         render_incidents(&r, &junk),
         Err(vigil_report::ReportError::NoFonts)
     ));
+}
+
+/// `pdfimages -list`: (width, height) of every image in the PDF.
+fn images(pdf: &Path) -> Vec<(u32, u32)> {
+    tool("pdfimages", &["-list", pdf.to_str().unwrap()])
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            Some((cols.get(3)?.parse().ok()?, cols.get(4)?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// A `w` x `h` one-bit grey PNG (small to hold, however many pixels it claims).
+fn bilevel_png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::One);
+        let mut writer = enc.write_header().unwrap();
+        writer
+            .write_image_data(&vec![0b1010_1010; (w.div_ceil(8) * h) as usize])
+            .unwrap();
+    }
+    out
+}
+
+#[test]
+fn photos_are_drawn_as_downscaled_thumbnails_and_a_huge_one_is_named_not_decoded() {
+    use vigil_report::thumbnail::{self, NoThumbnail, LONG_SIDE, MAX_PIXELS};
+    // A 2400 x 1600 photo becomes a 1024 x 683 JPEG.
+    let jpeg = thumbnail::make(&demo::photo_png_sized(2400, 1600)).unwrap();
+    let back = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!((back.width(), back.height()), (LONG_SIDE, 683));
+    assert!(jpeg.starts_with(&[0xFF, 0xD8]), "a JPEG");
+    // Over the pixel limit: refused from the header, nothing decoded.
+    let huge = bilevel_png(6000, 5000);
+    const { assert!(6000 * 5000 > MAX_PIXELS) };
+    assert_eq!(
+        thumbnail::make(&huge),
+        Err(NoThumbnail::TooLarge {
+            width: 6000,
+            height: 5000
+        })
+    );
+    assert_eq!(
+        thumbnail::make(b"not an image"),
+        Err(NoThumbnail::NotAnImage)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = demo::demo(&dir.path().join("store"), "short");
+    let fonts = Fonts::system().unwrap();
+    // The advance report draws the walk's photo item (2400 x 1600) as a thumbnail.
+    let w = walk_from_vault(&mut d.vault, &d.walk_id).unwrap();
+    assert_eq!(w.photos.len(), 1);
+    let walk_pdf = dir.path().join("walk.pdf");
+    std::fs::write(&walk_pdf, render_walk(&w, &fonts).unwrap()).unwrap();
+    assert_eq!(images(&walk_pdf), vec![(LONG_SIDE, 683)]);
+    let flat: String = text(&walk_pdf, None)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains(&w.photos[0].attachment.sha256),
+        "the original's SHA-256"
+    );
+    // The incident report: the demo photo as a thumbnail; a huge one named, not decoded,
+    // its original SHA-256 printed.
+    let mut r = incidents_from_vault(&mut d.vault, None, None, &[]).unwrap();
+    let section = r
+        .incidents
+        .iter_mut()
+        .find(|s| !s.photos.is_empty())
+        .unwrap();
+    let mut big = section.photos[0].clone();
+    big.attachment.id = "huge-photo".into();
+    big.attachment.sha256 = "ab".repeat(32);
+    big.bytes = Some(huge);
+    section.photos.push(big);
+    let pdf = dir.path().join("incidents.pdf");
+    std::fs::write(&pdf, render_incidents(&r, &fonts).unwrap()).unwrap();
+    assert_eq!(
+        images(&pdf),
+        vec![(320, 200)],
+        "one thumbnail, the small photo"
+    );
+    let flat: String = text(&pdf, None)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("no thumbnail: 6000 x 5000 pixels is more than this report decodes"),
+        "{flat}"
+    );
+    assert!(flat.contains(&"ab".repeat(32)));
+    check_pdfa(&pdf);
 }

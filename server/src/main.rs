@@ -146,6 +146,7 @@ fn main() -> ExitCode {
                     idle_ms: cli.console_idle_seconds.max(1) * 1000,
                 },
                 passkeys: cli.console_origin.clone(),
+                ..ConsoleConfig::default()
             };
             run(storage, cli.listen, cli.body_limit, tls, console)
         }

@@ -1,7 +1,8 @@
 //! Failed enrollment attempts, rate-limited (a wrong code was answered 7,600 times a
 //! second): per client address, and across all teams (a wrong code names no team, so every
 //! team's codes share that budget). Token buckets in memory; the map of addresses is
-//! bounded.
+//! bounded. [`AddressThrottle`] is the same per-address bucket for requests that cost a
+//! token each, failed or not (the console's passkey ceremonies).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -73,6 +74,30 @@ impl Bucket {
 /// Addresses remembered at most; beyond, the fullest buckets (idle addresses) are forgotten.
 const MAX_ADDRESSES: usize = 10_000;
 
+/// One bucket per client address, at most [`MAX_ADDRESSES`] of them.
+#[derive(Default)]
+struct Addresses(HashMap<IpAddr, Bucket>);
+
+impl Addresses {
+    /// `addr`'s bucket, a full one for an address not seen lately (forgetting idle ones
+    /// when the map is full).
+    fn bucket(&mut self, addr: IpAddr, rate: Rate, now_ms: u64) -> &mut Bucket {
+        if self.0.len() >= MAX_ADDRESSES && !self.0.contains_key(&addr) {
+            // Forget the addresses whose buckets have refilled (idle), else all.
+            self.0.retain(|_, b| {
+                b.refill(rate, now_ms);
+                b.tokens < f64::from(rate.burst)
+            });
+            if self.0.len() >= MAX_ADDRESSES {
+                self.0.clear();
+            }
+        }
+        self.0
+            .entry(addr)
+            .or_insert_with(|| Bucket::full(rate, now_ms))
+    }
+}
+
 pub struct EnrollThrottle {
     limits: EnrollLimits,
     state: Mutex<State>,
@@ -80,7 +105,7 @@ pub struct EnrollThrottle {
 
 #[derive(Default)]
 struct State {
-    addresses: HashMap<IpAddr, Bucket>,
+    addresses: Addresses,
     failures: Option<Bucket>,
 }
 
@@ -112,7 +137,7 @@ impl EnrollThrottle {
             .failures
             .get_or_insert_with(|| Bucket::full(limits.failures, now_ms));
         check(failures, limits.failures, now_ms)?;
-        match state.addresses.get_mut(&addr) {
+        match state.addresses.0.get_mut(&addr) {
             Some(b) => check(b, limits.per_address, now_ms),
             None => Ok(()),
         }
@@ -127,21 +152,33 @@ impl EnrollThrottle {
             .failures
             .get_or_insert_with(|| Bucket::full(limits.failures, now_ms));
         let _ = failures.take(limits.failures, now_ms);
-        if state.addresses.len() >= MAX_ADDRESSES && !state.addresses.contains_key(&addr) {
-            // Forget the addresses whose buckets have refilled (idle), else all.
-            let rate = limits.per_address;
-            state.addresses.retain(|_, b| {
-                b.refill(rate, now_ms);
-                b.tokens < f64::from(rate.burst)
-            });
-            if state.addresses.len() >= MAX_ADDRESSES {
-                state.addresses.clear();
-            }
-        }
         let _ = state
             .addresses
-            .entry(addr)
-            .or_insert_with(|| Bucket::full(limits.per_address, now_ms))
+            .bucket(addr, limits.per_address, now_ms)
             .take(limits.per_address, now_ms);
+    }
+}
+
+/// Requests that each cost a token of their client address's bucket (no shared budget:
+/// one address emptying its own bucket leaves every other address theirs).
+pub struct AddressThrottle {
+    rate: Rate,
+    addresses: Mutex<Addresses>,
+}
+
+impl AddressThrottle {
+    pub fn new(rate: Rate) -> Self {
+        AddressThrottle {
+            rate,
+            addresses: Mutex::new(Addresses::default()),
+        }
+    }
+
+    /// Takes a token from `addr`'s bucket, or `Err(seconds until there is one)`.
+    pub fn take(&self, addr: IpAddr, now_ms: u64) -> Result<(), u64> {
+        let mut addresses = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        addresses
+            .bucket(addr, self.rate, now_ms)
+            .take(self.rate, now_ms)
     }
 }

@@ -7,7 +7,7 @@ use crate::common;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use common::{Device, TestServer};
@@ -22,6 +22,9 @@ const PASS: &str = "correct horse battery staple";
 struct Browser {
     addr: SocketAddr,
     cookies: HashMap<String, String>,
+    /// The loopback address it connects from (the server's client address), when not
+    /// the system's choice (127.0.0.1).
+    from: Option<IpAddr>,
 }
 
 struct Page {
@@ -74,7 +77,38 @@ impl Browser {
         Browser {
             addr,
             cookies: HashMap::new(),
+            from: None,
         }
+    }
+
+    /// A browser on another machine, as the server sees it: it connects from `from`
+    /// (another loopback address, 127.0.0.2 say: all of 127/8 is this host's).
+    fn from_address(addr: SocketAddr, from: IpAddr) -> Browser {
+        Browser {
+            from: Some(from),
+            ..Browser::new(addr)
+        }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let Some(from) = self.from else {
+            return TcpStream::connect(self.addr).expect("connect");
+        };
+        // std cannot bind before connecting: tokio's socket can.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .expect("runtime");
+        let addr = self.addr;
+        let s = rt
+            .block_on(async move {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind(SocketAddr::new(from, 0))?;
+                socket.connect(addr).await?.into_std()
+            })
+            .expect("connect from another address");
+        s.set_nonblocking(false).expect("blocking");
+        s
     }
 
     fn request(&mut self, method: &str, path: &str, form: Option<&str>) -> Page {
@@ -88,7 +122,7 @@ impl Browser {
         form: Option<&str>,
         extra: &[(&str, &str)],
     ) -> Page {
-        let mut s = TcpStream::connect(self.addr).expect("connect");
+        let mut s = self.connect();
         let cookie = self
             .cookies
             .iter()
@@ -1433,7 +1467,8 @@ mod passkeys {
     use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
     use serde_json::{json, Value};
     use vigil_server::console::webauthn::RelyingParty;
-    use vigil_server::console::ConsoleConfig;
+    use vigil_server::console::{ConsoleConfig, PasskeyLimits};
+    use vigil_server::throttle::Rate;
 
     use super::*;
 
@@ -1745,6 +1780,15 @@ mod passkeys {
             );
             assert_eq!(r.status, 200, "{}", r.text());
             (Browser::json(&r), token)
+        }
+
+        /// Asks for sign-in options with the login page's `token`, whatever the answer.
+        fn ask_sign_in_options(&mut self, token: &str) -> Page {
+            self.post_json(
+                "/console/login/passkey/options",
+                &[("X-Vigil-Login", token)],
+                &json!({}),
+            )
         }
 
         fn sign_in_passkey(&mut self, token: &str, body: &Value) -> Page {
@@ -2257,6 +2301,146 @@ mod passkeys {
                 .iter()
                 .any(|(a, _)| a == "passkey removed"),
             "the other team's failed removal removed nothing"
+        );
+    }
+
+    /// Another client address on this host (all of 127/8 is loopback).
+    fn loopback(last: u8) -> IpAddr {
+        IpAddr::from([127, 0, 0, last])
+    }
+
+    /// Signs in from a fresh browser (127.0.0.1) with `passkey`: the session cookie is set.
+    fn passkey_sign_in(server: &TestServer, origin: &str, passkey: &mut Passkey) {
+        let mut c = Browser::new(server.addr);
+        let (options, token) = c.sign_in_options();
+        let r = c.sign_in_passkey(&token, &get(origin, &options, passkey, &Twist::default()));
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(c.cookies.contains_key("vigil_console"));
+    }
+
+    #[test]
+    fn a_flood_of_ceremonies_from_one_address_is_answered_429_and_others_still_sign_in() {
+        let (server, origin) = passkey_server();
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        let mut b = signed_in(&server, "lead");
+        let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
+        let rate = PasskeyLimits::default().per_address;
+
+        // 127.0.0.2 asks for sign-in options as fast as it can: its budget, then 429.
+        let mut f = Browser::from_address(server.addr, loopback(2));
+        let token = f.get("/console/login").hidden("token");
+        for i in 0..rate.burst {
+            let r = f.ask_sign_in_options(&token);
+            assert_eq!(r.status, 200, "request {i}: {}", r.text());
+        }
+        let r = f.ask_sign_in_options(&token);
+        refused(&r, 429, "rate_limited");
+        let retry: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .expect("seconds");
+        assert!((1..=rate.per_ms.div_ceil(1000)).contains(&retry), "{retry}");
+        // Registration options share the address's budget (checked before the session).
+        let r = f.post_json("/console/account/passkeys/options", &[], &json!({}));
+        refused(&r, 429, "rate_limited");
+
+        // 127.0.0.1 is not held up: it signs in with its passkey, and registers another.
+        passkey_sign_in(&server, &origin, &mut passkey);
+        registered(&mut b, &origin, "Phone", Key::ed25519());
+
+        // Nothing stored was lost; the flood left no trace but the 429s.
+        assert_eq!(passkey_count(&server, "lead"), 2);
+        let audit = audit_actions(&server, &team);
+        assert!(audit.contains(&("signed in with a passkey".into(), "Laptop".into())));
+        assert!(
+            !audit.iter().any(|(a, _)| a == "passkey sign-in refused"),
+            "{audit:?}"
+        );
+    }
+
+    #[test]
+    fn one_address_keeps_only_its_share_of_pending_challenges_so_others_find_room() {
+        // A generous budget, so that the flood reaches the caps on pending challenges.
+        let limits = PasskeyLimits {
+            per_address: Rate {
+                burst: 1000,
+                per_ms: 1000,
+            },
+            pending_per_address: 4,
+            pending: 16,
+        };
+        let server = TestServer::start_with_console(|port| ConsoleConfig {
+            passkeys: Some(
+                RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
+            ),
+            passkey_limits: limits,
+            ..ConsoleConfig::default()
+        });
+        let origin = format!("http://localhost:{}", server.addr.port());
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        let mut b = signed_in(&server, "lead");
+        let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
+
+        // 127.0.0.2 asks for more challenges than the whole server keeps: every one is
+        // answered, each new one dropping that address's oldest.
+        let mut f = Browser::from_address(server.addr, loopback(2));
+        let token = f.get("/console/login").hidden("token");
+        let mut issued = Vec::new();
+        for i in 0..limits.pending * 3 {
+            let r = f.ask_sign_in_options(&token);
+            assert_eq!(r.status, 200, "request {i}: {}", r.text());
+            issued.push(Browser::json(&r));
+        }
+        // Another address still gets a challenge and signs in.
+        passkey_sign_in(&server, &origin, &mut passkey);
+
+        // The flooder's first challenge was dropped; its latest still works.
+        let r = f.sign_in_passkey(
+            &token,
+            &get(&origin, &issued[0], &mut passkey, &Twist::default()),
+        );
+        refused(&r, 400, "unknown_challenge");
+        let last = issued.last().expect("issued");
+        let r = f.sign_in_passkey(&token, &get(&origin, last, &mut passkey, &Twist::default()));
+        assert_eq!(r.status, 200, "{}", r.text());
+
+        // The server-wide cap still holds: enough addresses together fill it (429 with
+        // Retry-After until the oldest expires), and nothing stored is touched.
+        let mut full = None;
+        for last in 3..=3 + (limits.pending / limits.pending_per_address) as u8 {
+            let mut g = Browser::from_address(server.addr, loopback(last));
+            let token = g.get("/console/login").hidden("token");
+            for _ in 0..limits.pending_per_address {
+                let r = g.ask_sign_in_options(&token);
+                if r.status != 200 {
+                    full = Some(r);
+                    break;
+                }
+            }
+            if full.is_some() {
+                break;
+            }
+        }
+        let r = full.expect("the server-wide cap was reached");
+        refused(&r, 429, "rate_limited");
+        let retry: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .expect("seconds");
+        assert!((1..=120).contains(&retry), "{retry}");
+        assert_eq!(passkey_count(&server, "lead"), 1);
+        let audit = audit_actions(&server, &team);
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|(a, _)| a == "signed in with a passkey")
+                .count(),
+            2,
+            "{audit:?}"
         );
     }
 

@@ -174,7 +174,7 @@ async function check(name, f) {
   } catch (e) {
     failures++;
     results.push(`FAIL ${name}: ${e.message}`);
-    log(`FAIL ${name}\n${e.stack}`);
+    log(`FAIL ${name}: ${e.message}\n${e.stack}`);
   } finally {
     clearTimeout(timer);
   }

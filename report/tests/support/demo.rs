@@ -29,13 +29,28 @@ pub struct Demo {
     pub photo: Vec<u8>,
 }
 
+/// A long narrative in Chinese, then Japanese (kana and kanji, with Latin and digits
+/// inside), punctuation included, for line breaking.
+pub fn cjk_narrative() -> String {
+    let zh = "下午三点零五分，一名身穿深色外套的男子在酒店正门对面停车，用手机拍摄进出的车辆和人员长达四十分钟。\
+              我们的安保人员上前询问时，他立即驾驶一辆灰色福特厢式货车（车牌 AB12 CDE）沿公园巷向北离开。\
+              酒店门卫证实，该男子昨天也曾在同一位置出现。";
+    let ja = "午後三時十分、同じ男性がホテルの裏口付近で再び目撃されました。警護対象者は正面玄関ではなく\
+              裏口から車両に乗り込み、ロンドン警視庁に通報済みです（参照番号 CAD 4471/05）。";
+    format!("{zh}{zh}{ja}{ja}")
+}
+
 /// A 320x200 PNG "photo" (a gradient with a dark band), deterministic.
 pub fn photo_png() -> Vec<u8> {
-    let (w, h) = (320u32, 200u32);
+    photo_png_sized(320, 200)
+}
+
+/// A `w` x `h` PNG "photo" (a gradient with a dark band), deterministic.
+pub fn photo_png_sized(w: u32, h: u32) -> Vec<u8> {
     let mut data = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {
-            let band = (80..120).contains(&y);
+            let band = (h * 2 / 5..h * 3 / 5).contains(&y);
             data.extend_from_slice(&[
                 if band { 40 } else { (x * 255 / w) as u8 },
                 if band { 40 } else { (y * 255 / h) as u8 },
@@ -184,6 +199,15 @@ pub fn demo(dir: &Path, narrative: &str) -> Demo {
         incidents.push(a);
         incidents.push(log.log(r).unwrap().incident_id);
     }
+    // The walk's photo item: a 2400 x 1600 photo, drawn as a 1024-pixel thumbnail.
+    let walk_photo = IncidentLog::new(&mut vault)
+        .store_attachment(
+            &mut photo_png_sized(2400, 1600).as_slice(),
+            "image/png",
+            None,
+        )
+        .unwrap()
+        .id;
     let db = vault.db_mut().unwrap();
     let v = venue::save_venue(
         db,
@@ -342,7 +366,13 @@ pub fn demo(dir: &Path, narrative: &str) -> Demo {
                     false,
                     String::new(),
                 ),
-                ItemKind::Photo => (AnswerValue::NotApplicable, false, String::new()),
+                ItemKind::Photo => (
+                    AnswerValue::Photo {
+                        attachments: vec![walk_photo.clone()],
+                    },
+                    false,
+                    String::new(),
+                ),
                 ItemKind::Contact => (
                     AnswerValue::Contact {
                         contact: Contact {
@@ -364,7 +394,11 @@ pub fn demo(dir: &Path, narrative: &str) -> Demo {
                     note,
                     issue,
                     position: None,
-                    photos: vec![],
+                    photos: if matches!(item.kind, ItemKind::Photo) {
+                        vec![walk_photo.clone()]
+                    } else {
+                        vec![]
+                    },
                     officer: "PS Hale".into(),
                     answered_at_ms: Some(
                         Utc.with_ymd_and_hms(2024, 5, 1, 9, 30, 0)

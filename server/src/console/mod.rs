@@ -35,7 +35,7 @@ use axum::Router;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::service::Ctx;
-use crate::throttle::{EnrollLimits, EnrollThrottle, Rate};
+use crate::throttle::{AddressThrottle, EnrollLimits, EnrollThrottle, Rate};
 pub use session::SessionLimits;
 
 /// RFC 3986's unreserved characters stay; everything else is percent-encoded.
@@ -64,6 +64,34 @@ pub struct ConsoleConfig {
     /// The console's origin and relying party for passkeys (`--console-origin`); without
     /// it, passkeys are off (sign-in is passphrase and TOTP only).
     pub passkeys: Option<webauthn::RelyingParty>,
+    pub passkey_limits: PasskeyLimits,
+}
+
+/// How many passkey ceremonies one client address may start (options asked for, signed in
+/// or not), so that one address cannot take every pending challenge and starve the others.
+#[derive(Clone, Copy, Debug)]
+pub struct PasskeyLimits {
+    /// Options requests per address; beyond, 429 with `Retry-After`.
+    pub per_address: Rate,
+    /// Challenges one address may have pending; beyond, its oldest is dropped.
+    pub pending_per_address: usize,
+    /// Challenges pending server-wide (memory stays bounded whoever asks); beyond, 429
+    /// until the oldest expires.
+    pub pending: usize,
+}
+
+/// 20 ceremonies per address, then one every 3 s; 32 pending per address, 1,024 in all.
+impl Default for PasskeyLimits {
+    fn default() -> Self {
+        PasskeyLimits {
+            per_address: Rate {
+                burst: 20,
+                per_ms: 3_000,
+            },
+            pending_per_address: 32,
+            pending: 1024,
+        }
+    }
 }
 
 /// Login attempts: 5 failures per address, then one a minute; 50 across all addresses,
@@ -86,6 +114,8 @@ pub(crate) struct ConsoleState {
     pub ctx: Arc<Ctx>,
     pub config: Arc<ConsoleConfig>,
     pub logins: Arc<EnrollThrottle>,
+    /// Passkey options requests, per client address ([`PasskeyLimits::per_address`]).
+    pub ceremonies: Arc<AddressThrottle>,
     pub views: Arc<view::ViewCache>,
     pub challenges: Arc<passkeys::Challenges>,
 }
@@ -93,12 +123,14 @@ pub(crate) struct ConsoleState {
 /// The console's routes, to be merged into the server's router.
 pub fn router(ctx: Arc<Ctx>) -> Router {
     let config = Arc::new(ctx.console.clone());
+    let limits = config.passkey_limits;
     let state = ConsoleState {
         ctx,
         config,
         logins: Arc::new(EnrollThrottle::new(login_limits())),
+        ceremonies: Arc::new(AddressThrottle::new(limits.per_address)),
         views: Arc::new(view::ViewCache::default()),
-        challenges: Arc::new(passkeys::Challenges::default()),
+        challenges: Arc::new(passkeys::Challenges::new(limits)),
     };
     Router::new()
         .route("/console", get(pages::home))

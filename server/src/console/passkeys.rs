@@ -3,12 +3,14 @@
 //! user verification: possession and PIN/biometrics, multi-factor on its own) instead of
 //! passphrase + TOTP. Challenges live here, in memory: random (ring's SystemRandom),
 //! single use, two minutes, bound to the session (registration) or to the login form's
-//! cookie (sign-in). The checks themselves are [`super::webauthn`]'s. The ceremonies
+//! cookie (sign-in), and counted per client address (a budget of options requests, a cap
+//! on pending challenges) so that one address cannot starve the others. The checks themselves are [`super::webauthn`]'s. The ceremonies
 //! speak JSON with the page's script (`assets/passkeys.js`); the forms are the console's
 //! usual ones (session cookie, CSRF token). Accounts keep their passphrase and TOTP: a
 //! passkey is an alternative way in, never the only one.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use askama::Template;
@@ -27,14 +29,12 @@ use super::pages::{self, Chrome};
 use super::session::{self, Current, LOGIN_COOKIE};
 use super::store::{AuditRecord, PasskeyRecord};
 use super::webauthn::{self, RelyingParty, WebauthnError, EDDSA, ES256};
-use super::ConsoleState;
+use super::{ConsoleState, PasskeyLimits};
 use crate::conn::ClientAddr;
 use crate::error::ServerError;
 
 /// How long a ceremony may take (the browser's `timeout` too).
 pub const CHALLENGE_TTL_MS: u64 = 120_000;
-/// The most ceremonies pending at once, server-wide: memory stays bounded whoever asks.
-pub const MAX_PENDING: usize = 1024;
 /// The most passkeys one user may register.
 pub const MAX_PASSKEYS: usize = 20;
 /// The longest passkey name.
@@ -160,26 +160,38 @@ enum Purpose {
 
 struct Pending {
     purpose: Purpose,
+    /// The client address that asked (none when the connection's is unknown).
+    client: Option<IpAddr>,
     expires_ms: u64,
 }
 
 /// The ceremonies in progress, by challenge (base64url).
 pub(crate) struct Challenges {
     pending: Mutex<HashMap<String, Pending>>,
+    limits: PasskeyLimits,
     rng: SystemRandom,
 }
 
-impl Default for Challenges {
-    fn default() -> Self {
+impl Challenges {
+    /// At most `limits.pending_per_address` pending for one client address,
+    /// `limits.pending` in all.
+    pub(crate) fn new(limits: PasskeyLimits) -> Self {
         Challenges {
             pending: Mutex::new(HashMap::new()),
+            limits,
             rng: SystemRandom::new(),
         }
     }
-}
 
-impl Challenges {
-    fn issue(&self, purpose: Purpose, now_ms: u64) -> Result<String, PasskeyError> {
+    /// A new challenge for `purpose`, asked for by `client`. When `client` has its share
+    /// pending already, its oldest is dropped (a flood churns its own challenges only);
+    /// when the server has its most pending, 429 until the oldest expires.
+    fn issue(
+        &self,
+        purpose: Purpose,
+        client: Option<IpAddr>,
+        now_ms: u64,
+    ) -> Result<String, PasskeyError> {
         let mut bytes = [0u8; 32];
         self.rng
             .fill(&mut bytes)
@@ -187,13 +199,35 @@ impl Challenges {
         let challenge = URL_SAFE_NO_PAD.encode(bytes);
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         pending.retain(|_, p| p.expires_ms > now_ms);
-        if pending.len() >= MAX_PENDING {
-            return Err(PasskeyError::RateLimited(CHALLENGE_TTL_MS / 1000));
+        if client.is_some() {
+            let mut theirs: Vec<(u64, String)> = pending
+                .iter()
+                .filter(|(_, p)| p.client == client)
+                .map(|(c, p)| (p.expires_ms, c.clone()))
+                .collect();
+            let share = self.limits.pending_per_address.max(1);
+            if theirs.len() >= share {
+                theirs.sort_unstable();
+                let drop = theirs.len() + 1 - share;
+                for (_, c) in theirs.into_iter().take(drop) {
+                    pending.remove(&c);
+                }
+            }
+        }
+        if pending.len() >= self.limits.pending {
+            let oldest = pending
+                .values()
+                .map(|p| p.expires_ms)
+                .min()
+                .unwrap_or(now_ms);
+            let wait_ms = oldest.saturating_sub(now_ms);
+            return Err(PasskeyError::RateLimited(wait_ms.div_ceil(1000).max(1)));
         }
         pending.insert(
             challenge.clone(),
             Pending {
                 purpose,
+                client,
                 expires_ms: now_ms.saturating_add(CHALLENGE_TTL_MS),
             },
         );
@@ -267,6 +301,17 @@ fn login_token(headers: &HeaderMap) -> Result<String, PasskeyError> {
         return Err(PasskeyError::Forbidden);
     }
     Ok(session::hash_id(cookie))
+}
+
+/// Takes a token of the client address's options budget (before anything else is done).
+fn options_budget(s: &ConsoleState, client: Option<IpAddr>) -> Result<(), PasskeyError> {
+    match client {
+        Some(addr) => s
+            .ceremonies
+            .take(addr, s.ctx.now_ms())
+            .map_err(PasskeyError::RateLimited),
+        None => Ok(()),
+    }
 }
 
 /// Runs a ceremony step on the blocking pool.
@@ -401,12 +446,16 @@ pub(crate) async fn remove(
 // Registration
 
 /// `PublicKeyCredentialCreationOptions` for the signed-in user (binary fields base64url).
+/// Rate-limited per client address (with the sign-in options).
 pub(crate) async fn register_options(
     State(s): State<ConsoleState>,
+    client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Response {
+    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
     blocking(s, move |s| {
         let rp = rp(s)?;
+        options_budget(s, client)?;
         let cur = signed_in(s, &headers)?;
         let existing = s.ctx.storage.passkeys_of(&cur.user.id)?;
         if existing.len() >= MAX_PASSKEYS {
@@ -417,6 +466,7 @@ pub(crate) async fn register_options(
                 session: cur.session.id_hash.clone(),
                 user_id: cur.user.id.clone(),
             },
+            client,
             s.ctx.now_ms(),
         )?;
         let exclude: Vec<_> = existing
@@ -519,13 +569,20 @@ pub(crate) async fn register(
 
 /// `PublicKeyCredentialRequestOptions` for the login page: no credential list (the
 /// authenticator offers its discoverable passkeys for this RP), user verification required.
-pub(crate) async fn sign_in_options(State(s): State<ConsoleState>, headers: HeaderMap) -> Response {
+/// Anonymous, so rate-limited per client address (with the registration options).
+pub(crate) async fn sign_in_options(
+    State(s): State<ConsoleState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Response {
+    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
     blocking(s, move |s| {
         let rp = rp(s)?;
+        options_budget(s, client)?;
         let login = login_token(&headers)?;
         let challenge = s
             .challenges
-            .issue(Purpose::SignIn { login }, s.ctx.now_ms())?;
+            .issue(Purpose::SignIn { login }, client, s.ctx.now_ms())?;
         Ok(Json(json!({
             "challenge": challenge,
             "rpId": rp.id(),
