@@ -321,17 +321,8 @@ pub(crate) async fn login(
     .await;
     match joined {
         Ok(Ok(Some(id))) => {
-            let max_age = s.config.sessions.lifetime_ms / 1000;
             let mut r = Redirect::to("/console/incidents").into_response();
-            let h = r.headers_mut();
-            for c in [
-                session::set_cookie(SESSION_COOKIE, Some(&id), max_age),
-                session::set_cookie(LOGIN_COOKIE, None, 0),
-            ] {
-                if let Ok(v) = c.parse() {
-                    h.append(header::SET_COOKIE, v);
-                }
-            }
+            session::signed_in(&mut r, &id, s.config.sessions);
             r
         }
         Ok(Ok(None)) => {

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::pages::{self, Chrome};
-use super::session::{self, Current, LOGIN_COOKIE, SESSION_COOKIE};
+use super::session::{self, Current, LOGIN_COOKIE};
 use super::store::{AuditRecord, PasskeyRecord};
 use super::webauthn::{self, RelyingParty, WebauthnError, EDDSA, ES256};
 use super::{ConsoleState, PasskeyLimits};
@@ -734,17 +734,8 @@ pub(crate) async fn sign_in(
     .await;
     match joined {
         Ok(Ok(id)) => {
-            let max_age = s.config.sessions.lifetime_ms / 1000;
             let mut r = Json(json!({ "redirect": "/console/incidents" })).into_response();
-            let h = r.headers_mut();
-            for c in [
-                session::set_cookie(SESSION_COOKIE, Some(&id), max_age),
-                session::set_cookie(LOGIN_COOKIE, None, 0),
-            ] {
-                if let Ok(v) = c.parse() {
-                    h.append(header::SET_COOKIE, v);
-                }
-            }
+            session::signed_in(&mut r, &id, s.config.sessions);
             r
         }
         Ok(Err(refused)) => {

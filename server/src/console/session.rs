@@ -107,6 +107,20 @@ pub fn set_cookie(name: &str, value: Option<&str>, max_age_s: u64) -> String {
     }
 }
 
+/// Adds to `r` the cookies of a sign-in that opened session `id` (however the user proved
+/// who they are): the session's, for its lifetime, and the sign-in form's token cleared.
+pub fn signed_in(r: &mut axum::response::Response, id: &str, limits: SessionLimits) {
+    let h = r.headers_mut();
+    for c in [
+        set_cookie(SESSION_COOKIE, Some(id), limits.lifetime_ms / 1000),
+        set_cookie(LOGIN_COOKIE, None, 0),
+    ] {
+        if let Ok(v) = c.parse() {
+            h.append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+}
+
 /// Sent by the console's own script on what it asks by itself (the live list's refresh):
 /// such requests do not count as the user's activity.
 pub const BACKGROUND_HEADER: &str = "x-vigil-background";
