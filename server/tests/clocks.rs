@@ -166,6 +166,19 @@ fn devices_an_hour_ahead_and_behind_converge_and_the_later_real_edit_wins() {
         assert!(walk::get_walk(d.db(), &w).is_ok());
     }
 
+    // Each device's learned offset is off by up to its request's round trip (more on a busy
+    // machine, where every test shares one process). "Later" below means later by more
+    // than the spread of those errors, so the order this test asserts is the real one.
+    let shifts = [HOUR, -HOUR, 0];
+    let errors: Vec<i64> = devs
+        .iter_mut()
+        .zip(shifts)
+        .map(|(d, shift)| d.status().clock_offset_ms + shift)
+        .collect();
+    let spread = errors.iter().max().unwrap() - errors.iter().min().unwrap();
+    assert!(spread < 5_000, "learned offsets too far off: {errors:?}");
+    let gap = Duration::from_millis(spread.unsigned_abs() + 20);
+
     // Offline work. The device an hour ahead edits first, the one behind later: without
     // the learned offset the one ahead would win every conflict.
     let i0 = log(&mut devs[0], "Grey van opposite the entrance");
@@ -179,14 +192,14 @@ fn devices_an_hour_ahead_and_behind_converge_and_the_later_real_edit_wins() {
     });
     answer(&mut devs[0], &w, &checks[0], CheckState::Ok);
     answer(&mut devs[2], &w, &checks[1], CheckState::Ok);
-    std::thread::sleep(Duration::from_millis(20));
+    std::thread::sleep(gap);
     edit_venue(&mut devs[1], &v, |i| {
         i.name = "Name from the slow clock".into();
         i.notes = "Loading bay at the rear".into();
     });
     answer(&mut devs[1], &w, &checks[0], CheckState::Issue);
     answer(&mut devs[1], &w, &checks[2], CheckState::NotApplicable);
-    std::thread::sleep(Duration::from_millis(20));
+    std::thread::sleep(gap);
     // And a later edit of the address by the fast device beats the right one's.
     edit_venue(&mut devs[0], &v, |i| {
         i.address = Some("2 The Strand".into())
