@@ -229,7 +229,10 @@ fn history(doc: &mut Doc, s: &IncidentSection) {
     doc.keep(60.0);
     doc.space(4.0);
     doc.text(
-        &format!("History ({} entries, oldest first)", s.view.history.len()),
+        &match s.view.history.len() {
+            1 => "History (1 entry)".to_owned(),
+            n => format!("History ({n} entries, oldest first)"),
+        },
         Style {
             size: 10.5,
             bold: true,
