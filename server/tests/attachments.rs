@@ -246,9 +246,9 @@ fn a_cut_download_resumes_from_the_partial_file() {
     assert_eq!(read(&mut b, &aref.id).unwrap(), bytes);
 }
 
-#[cfg(not(feature = "postgres"))]
 #[test]
-fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays() {
+fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays_on_sqlite() {
+    common::sqlite_only();
     let server = TestServer::start();
     let (mut a, mut b, _team) = pair(&server);
     let bytes = vigil_testkit::photo(11, 5000);
@@ -443,9 +443,9 @@ fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bou
 
 /// What an attacker holding the server's data directory without its key file can read:
 /// nothing of the records, the names or the photos.
-#[cfg(not(feature = "postgres"))]
 #[test]
-fn the_server_database_is_encrypted_at_rest() {
+fn the_server_database_is_encrypted_at_rest_on_sqlite() {
+    common::sqlite_only();
     let mut server = TestServer::start();
     let (mut a, mut b, _team) = pair(&server);
     let marker = "MARKER-ZEBRA-7741";
@@ -463,7 +463,7 @@ fn the_server_database_is_encrypted_at_rest() {
     b.sync().unwrap();
     server.stop();
     let mut files = Vec::new();
-    for e in std::fs::read_dir(server.dir.path()).unwrap() {
+    for e in std::fs::read_dir(server.data_dir()).unwrap() {
         let path = e.unwrap().path();
         files.push((path.clone(), std::fs::read(&path).unwrap()));
     }

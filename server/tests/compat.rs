@@ -225,9 +225,9 @@ fn the_previous_release_s_store_with_a_pending_outbox_syncs_with_nothing_lost() 
 /// A server of the previous release (schema 1, no anchoring) that already took the old
 /// phone's push is upgraded: each device's chain head starts at its latest stored entry,
 /// so the phone's next incident entry links on instead of being refused.
-#[cfg(not(feature = "postgres"))]
 #[test]
-fn a_server_upgraded_from_the_previous_release_keeps_anchoring_its_devices() {
+fn a_server_upgraded_from_the_previous_release_keeps_anchoring_its_devices_on_sqlite() {
+    crate::common::sqlite_only();
     use std::sync::Arc;
     use vigil_server::{BackgroundServer, SqliteStorage, Storage};
 

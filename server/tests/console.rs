@@ -394,27 +394,11 @@ fn a_photo_that_is_not_the_signed_file_is_refused() {
     assert!(!b.get("/console/audit").text().contains("attachment opened"));
 }
 
-#[cfg(not(feature = "postgres"))]
 fn tamper_payload(server: &TestServer, op_id: &str, from: &str, to: &str) {
-    let db = server.raw_db();
-    let n = db
-        .execute(
-            "UPDATE changes SET payload = replace(payload, ?2, ?3) WHERE op_id = ?1",
-            rusqlite::params![op_id, from, to],
-        )
-        .expect("update");
-    assert_eq!(n, 1);
-}
-
-#[cfg(feature = "postgres")]
-fn tamper_payload(server: &TestServer, op_id: &str, from: &str, to: &str) {
-    let mut c = postgres::Client::connect(&server.pg.url, postgres::NoTls).expect("connect");
-    let n = c
-        .execute(
-            "UPDATE changes SET payload = replace(payload, $2, $3) WHERE op_id = $1",
-            &[&op_id, &from, &to],
-        )
-        .expect("update");
+    let n = server.execute_behind(
+        "UPDATE changes SET payload = replace(payload, $2, $3) WHERE op_id = $1",
+        &[op_id, from, to],
+    );
     assert_eq!(n, 1);
 }
 

@@ -33,14 +33,12 @@ use vigil_server::Storage;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
 
-/// The `vigil-server` binary on a data directory (and, with the `postgres` feature, a
-/// PostgreSQL cluster), on a fixed loopback port so a restart is found at the same place.
+/// The `vigil-server` binary on this run's storage (a data directory, and on PostgreSQL a
+/// throwaway cluster), on a fixed loopback port so a restart is found at the same place.
 struct ServerProcess {
-    dir: tempfile::TempDir,
     port: u16,
     child: Option<Child>,
-    #[cfg(feature = "postgres")]
-    pg: vigil_testkit::pg::PgCluster,
+    site: common::StorageSite,
 }
 
 impl ServerProcess {
@@ -50,11 +48,9 @@ impl ServerProcess {
             l.local_addr().expect("addr").port()
         };
         let mut s = ServerProcess {
-            dir: tempfile::tempdir().expect("tempdir"),
             port,
             child: None,
-            #[cfg(feature = "postgres")]
-            pg: vigil_testkit::pg::PgCluster::for_test(),
+            site: common::StorageSite::new(),
         };
         s.start();
         s
@@ -62,9 +58,7 @@ impl ServerProcess {
 
     fn command(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.arg("--data-dir").arg(self.dir.path().join("data"));
-        #[cfg(feature = "postgres")]
-        c.arg("--database-url").arg(&self.pg.url);
+        c.args(self.site.server_args(&self.data_dir()));
         c
     }
 
@@ -80,7 +74,11 @@ impl ServerProcess {
     }
 
     fn log_path(&self) -> PathBuf {
-        self.dir.path().join("server.log")
+        self.site.dir.path().join("server.log")
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.site.dir.path().join("data")
     }
 
     fn start(&mut self) {
@@ -118,14 +116,9 @@ impl ServerProcess {
     }
 
     /// The server's storage opened directly (the process stopped first).
-    fn open_storage(&mut self) -> Box<dyn Storage> {
+    fn open_storage(&mut self) -> Arc<dyn Storage> {
         self.kill();
-        #[cfg(feature = "postgres")]
-        return Box::new(vigil_server::PgStorage::connect(&self.pg.url).expect("connect"));
-        #[cfg(not(feature = "postgres"))]
-        return Box::new(
-            vigil_server::SqliteStorage::open_dir(&self.dir.path().join("data")).expect("open"),
-        );
+        self.site.open(&self.data_dir())
     }
 }
 
@@ -632,31 +625,10 @@ fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_a
 /// Sets a blob back to "every byte held, not complete" behind the server's back.
 fn mark_incomplete(server: &mut ServerProcess, team: &str, sha256: &str) {
     server.kill();
-    #[cfg(feature = "postgres")]
-    {
-        let mut c = postgres::Client::connect(&server.pg.url, postgres::NoTls).expect("connect");
-        let n = c
-            .execute(
-                "UPDATE blobs SET complete = FALSE WHERE team_id = $1 AND sha256 = $2",
-                &[&team, &sha256],
-            )
-            .expect("update");
-        assert_eq!(n, 1);
-    }
-    #[cfg(not(feature = "postgres"))]
-    {
-        let dir = server.dir.path().join("data");
-        let key = std::fs::read(dir.join(vigil_server::sqlite::KEY_FILE)).expect("key");
-        let _keying = vigil_core::store::sqlcipher_provider_guard().expect("sqlcipher");
-        let db = rusqlite::Connection::open(dir.join(vigil_server::sqlite::DB_FILE)).expect("open");
-        db.execute_batch(&format!("PRAGMA key = \"x'{}'\"", hex::encode(key)))
-            .expect("key");
-        let n = db
-            .execute(
-                "UPDATE blobs SET complete = 0 WHERE team_id = ?1 AND sha256 = ?2",
-                [team, sha256],
-            )
-            .expect("update");
-        assert_eq!(n, 1);
-    }
+    let n = server.site.execute(
+        &server.data_dir(),
+        "UPDATE blobs SET complete = FALSE WHERE team_id = $1 AND sha256 = $2",
+        &[team, sha256],
+    );
+    assert_eq!(n, 1);
 }

@@ -12,9 +12,8 @@
 //! server must have received each blob byte once (counted by the server).
 //!
 //! Cost: photos of 2 x 20 KB at 64 kbit/s (about 15 s in all), 2 x 80 KB at 256 kbit/s
-//! (about 10 s). Run once, in the SQLite pass of the server's suite (the PostgreSQL pass
-//! would run the same SQLite scenario again).
-#![cfg(not(feature = "postgres"))]
+//! (about 10 s). Run once, in the SQLite run of the server's suite (tests/run's PostgreSQL
+//! run skips `slow_link::`: the link, not the storage, is what it tests).
 
 use crate::common;
 

@@ -1,5 +1,6 @@
 //! Shared helpers for the server's tests: a real server on loopback (port 0) over a real
-//! SQLite file, real encrypted device stores, and the tests' own fault-injecting proxy.
+//! SQLite file or a throwaway PostgreSQL cluster ([`backend`]), real encrypted device
+//! stores, and the tests' own fault-injecting proxy.
 #![allow(dead_code)]
 
 pub mod proxy;
@@ -17,18 +18,142 @@ use vigil_core::sync::{SyncEngine, Transport};
 use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
 use vigil_server::api::DEFAULT_BODY_LIMIT;
+use vigil_server::{service, BackgroundServer, Clock, Ctx, SqliteStorage, Storage};
+use vigil_testkit::pg::PgCluster;
+
+/// The storage a run of the server's tests uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite, unless `VIGIL_TEST_STORAGE=postgres` (which needs the `postgres` feature). One
+/// build serves both: tests/run runs the server's test binary once per storage.
+pub fn backend() -> Backend {
+    match std::env::var("VIGIL_TEST_STORAGE").as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => Backend::Sqlite,
+        Ok("postgres") if cfg!(feature = "postgres") => Backend::Postgres,
+        Ok("postgres") => {
+            panic!(
+                "VIGIL_TEST_STORAGE=postgres needs a build with `--features vigil-server/postgres`"
+            )
+        }
+        Ok(other) => panic!("VIGIL_TEST_STORAGE={other:?}: expected `sqlite` or `postgres`"),
+    }
+}
+
+/// For a test that only means something on SQLite (it opens the server's SQLCipher file
+/// itself); such tests are named `..._on_sqlite` and tests/run's PostgreSQL run skips them
+/// by that name. Run on PostgreSQL anyway, the test fails rather than pass unchecked.
+pub fn sqlite_only() {
+    assert_eq!(
+        backend(),
+        Backend::Sqlite,
+        "an `_on_sqlite` test: run it with VIGIL_TEST_STORAGE unset or `sqlite`"
+    );
+}
+
+/// Where a test server keeps its data: a temporary directory, and on PostgreSQL a
+/// throwaway cluster (stopped when this drops).
+pub struct StorageSite {
+    pub dir: TempDir,
+    pub pg: Option<PgCluster>,
+}
+
+impl StorageSite {
+    /// A new, empty site for this run's [`backend`].
+    pub fn new() -> StorageSite {
+        StorageSite {
+            dir: tempfile::tempdir().expect("tempdir"),
+            pg: match backend() {
+                Backend::Sqlite => None,
+                Backend::Postgres => Some(PgCluster::for_test()),
+            },
+        }
+    }
+
+    /// The server's storage; on SQLite in `data_dir` (inside [`StorageSite::dir`]).
+    pub fn open(&self, data_dir: &Path) -> Arc<dyn Storage> {
+        match &self.pg {
+            None => Arc::new(SqliteStorage::open_dir(data_dir).expect("open storage")),
+            Some(pg) => open_postgres(&pg.url),
+        }
+    }
+
+    /// The `vigil-server` arguments that name this storage (`--database-url` on
+    /// PostgreSQL; `--data-dir` is always given: the server keeps its key files there).
+    pub fn server_args(&self, data_dir: &Path) -> Vec<std::ffi::OsString> {
+        let mut args = vec!["--data-dir".into(), data_dir.as_os_str().to_owned()];
+        if let Some(pg) = &self.pg {
+            args.extend(["--database-url".into(), pg.url.clone().into()]);
+        }
+        args
+    }
+
+    /// One statement behind the server's back (a test that damages what it stores),
+    /// written with PostgreSQL's `$1` placeholders (SQLite gets `?1`); string parameters.
+    /// The number of rows it changed.
+    pub fn execute(&self, data_dir: &Path, sql: &str, params: &[&str]) -> u64 {
+        match &self.pg {
+            None => {
+                let db = raw_sqlite(data_dir);
+                let n = db
+                    .execute(
+                        &sql.replace('$', "?"),
+                        rusqlite::params_from_iter(params.iter()),
+                    )
+                    .expect("execute on SQLite");
+                n as u64
+            }
+            Some(pg) => execute_postgres(&pg.url, sql, params),
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn open_postgres(url: &str) -> Arc<dyn Storage> {
+    Arc::new(vigil_server::PgStorage::connect(url).expect("connect postgres"))
+}
+
 #[cfg(not(feature = "postgres"))]
-use vigil_server::SqliteStorage;
-use vigil_server::{service, BackgroundServer, Clock, Ctx, Storage};
+fn open_postgres(_: &str) -> Arc<dyn Storage> {
+    unreachable!("backend() refuses PostgreSQL without the feature")
+}
+
+#[cfg(feature = "postgres")]
+fn execute_postgres(url: &str, sql: &str, params: &[&str]) -> u64 {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    c.execute(sql, &params).expect("execute on PostgreSQL")
+}
+
+#[cfg(not(feature = "postgres"))]
+fn execute_postgres(_: &str, _: &str, _: &[&str]) -> u64 {
+    unreachable!("backend() refuses PostgreSQL without the feature")
+}
+
+/// A connection of our own to a SQLite server's SQLCipher file in `data_dir`, keyed from
+/// its key file.
+pub fn raw_sqlite(data_dir: &Path) -> rusqlite::Connection {
+    let key = std::fs::read(data_dir.join(vigil_server::sqlite::KEY_FILE)).expect("key");
+    let _keying = vigil_core::store::sqlcipher_provider_guard().expect("sqlcipher");
+    let db =
+        rusqlite::Connection::open(data_dir.join(vigil_server::sqlite::DB_FILE)).expect("open");
+    db.execute_batch(&format!("PRAGMA key = \"x'{}'\"", hex::encode(key)))
+        .expect("key");
+    db
+}
 
 pub struct TestServer {
-    pub dir: TempDir,
     pub storage: Arc<dyn Storage>,
     pub server: Option<BackgroundServer>,
     pub addr: SocketAddr,
-    /// Last, so the cluster stops after the server is gone.
-    #[cfg(feature = "postgres")]
-    pub pg: vigil_testkit::pg::PgCluster,
+    /// Last, so the data (and a PostgreSQL cluster) go after the server is gone.
+    pub site: StorageSite,
 }
 
 impl TestServer {
@@ -74,16 +199,8 @@ impl TestServer {
         console: Option<vigil_server::console::ConsoleConfig>,
         addr: SocketAddr,
     ) -> TestServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        // With the `postgres` feature every server test runs on PostgreSQL instead.
-        #[cfg(feature = "postgres")]
-        let pg = vigil_testkit::pg::PgCluster::for_test();
-        #[cfg(feature = "postgres")]
-        let storage: Arc<dyn Storage> =
-            Arc::new(vigil_server::PgStorage::connect(&pg.url).expect("connect postgres"));
-        #[cfg(not(feature = "postgres"))]
-        let storage: Arc<dyn Storage> =
-            Arc::new(SqliteStorage::open_dir(dir.path()).expect("open storage"));
+        let site = StorageSite::new();
+        let storage = site.open(site.dir.path());
         let mut ctx = match clock {
             None => Ctx::new(storage.clone()),
             Some(c) => Ctx::with_clock(storage.clone(), c),
@@ -94,12 +211,10 @@ impl TestServer {
         let server = BackgroundServer::start_ctx(Arc::new(ctx), addr, limit).expect("start server");
         let addr = server.addr;
         TestServer {
-            dir,
             storage,
-            #[cfg(feature = "postgres")]
-            pg,
             server: Some(server),
             addr,
+            site,
         }
     }
 
@@ -107,17 +222,22 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
-    /// A connection of our own to the server's SQLCipher file, keyed from its key file
-    /// (tests that damage what the server stores behind its back).
-    #[cfg(not(feature = "postgres"))]
+    /// The directory the server keeps its data in (its SQLite file and key, attachments).
+    pub fn data_dir(&self) -> &Path {
+        self.site.dir.path()
+    }
+
+    /// A connection of our own to the server's SQLCipher file (a test that damages what
+    /// the server stores behind its back); SQLite only.
     pub fn raw_db(&self) -> rusqlite::Connection {
-        let key = std::fs::read(self.dir.path().join(vigil_server::sqlite::KEY_FILE)).expect("key");
-        let _keying = vigil_core::store::sqlcipher_provider_guard().expect("sqlcipher");
-        let db = rusqlite::Connection::open(self.dir.path().join(vigil_server::sqlite::DB_FILE))
-            .expect("open");
-        db.execute_batch(&format!("PRAGMA key = \"x'{}'\"", hex::encode(key)))
-            .expect("key");
-        db
+        sqlite_only();
+        raw_sqlite(self.data_dir())
+    }
+
+    /// One statement behind the server's back, on either storage (see
+    /// [`StorageSite::execute`]).
+    pub fn execute_behind(&self, sql: &str, params: &[&str]) -> u64 {
+        self.site.execute(self.data_dir(), sql, params)
     }
 
     /// Stops the HTTP side; the data stays.
