@@ -23,7 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::pages::{self, Chrome};
 use super::session::{self, Current, LOGIN_COOKIE};
@@ -445,6 +445,33 @@ pub(crate) async fn remove(
 // ---------------------------------------------------------------------------------------
 // Registration
 
+/// Starts a ceremony: takes a token of the client address's options budget, lets `start`
+/// check who asks and say what the challenge is for and the options around it, issues the
+/// challenge, and answers the options with it (and its timeout).
+async fn options<F>(
+    s: ConsoleState,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    start: F,
+) -> Response
+where
+    F: FnOnce(&ConsoleState, &RelyingParty, &HeaderMap) -> Result<(Purpose, Value), PasskeyError>
+        + Send
+        + 'static,
+{
+    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
+    blocking(s, move |s| {
+        let rp = rp(s)?;
+        options_budget(s, client)?;
+        let (purpose, mut options) = start(s, rp, &headers)?;
+        let challenge = s.challenges.issue(purpose, client, s.ctx.now_ms())?;
+        options["challenge"] = json!(challenge);
+        options["timeout"] = json!(CHALLENGE_TTL_MS);
+        Ok(Json(options).into_response())
+    })
+    .await
+}
+
 /// `PublicKeyCredentialCreationOptions` for the signed-in user (binary fields base64url).
 /// Rate-limited per client address (with the sign-in options).
 pub(crate) async fn register_options(
@@ -452,31 +479,19 @@ pub(crate) async fn register_options(
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Response {
-    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
-    blocking(s, move |s| {
-        let rp = rp(s)?;
-        options_budget(s, client)?;
-        let cur = signed_in(s, &headers)?;
+    options(s, client, headers, |s, rp, headers| {
+        let cur = signed_in(s, headers)?;
         let existing = s.ctx.storage.passkeys_of(&cur.user.id)?;
         if existing.len() >= MAX_PASSKEYS {
             return Err(PasskeyError::TooMany);
         }
-        let challenge = s.challenges.issue(
-            Purpose::Register {
-                session: cur.session.id_hash.clone(),
-                user_id: cur.user.id.clone(),
-            },
-            client,
-            s.ctx.now_ms(),
-        )?;
         let exclude: Vec<_> = existing
             .iter()
             .map(
                 |p| json!({ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(&p.credential_id) }),
             )
             .collect();
-        Ok(Json(json!({
-            "challenge": challenge,
+        let options = json!({
             "rp": { "id": rp.id(), "name": "Vigil console" },
             "user": {
                 "id": URL_SAFE_NO_PAD.encode(cur.user.id.as_bytes()),
@@ -487,7 +502,6 @@ pub(crate) async fn register_options(
                 { "type": "public-key", "alg": EDDSA },
                 { "type": "public-key", "alg": ES256 },
             ],
-            "timeout": CHALLENGE_TTL_MS,
             "attestation": "none",
             "authenticatorSelection": {
                 "residentKey": "required",
@@ -495,8 +509,12 @@ pub(crate) async fn register_options(
                 "userVerification": "required",
             },
             "excludeCredentials": exclude,
-        }))
-        .into_response())
+        });
+        let purpose = Purpose::Register {
+            session: cur.session.id_hash,
+            user_id: cur.user.id,
+        };
+        Ok((purpose, options))
     })
     .await
 }
@@ -575,22 +593,14 @@ pub(crate) async fn sign_in_options(
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Response {
-    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
-    blocking(s, move |s| {
-        let rp = rp(s)?;
-        options_budget(s, client)?;
-        let login = login_token(&headers)?;
-        let challenge = s
-            .challenges
-            .issue(Purpose::SignIn { login }, client, s.ctx.now_ms())?;
-        Ok(Json(json!({
-            "challenge": challenge,
+    options(s, client, headers, |_, rp, headers| {
+        let login = login_token(headers)?;
+        let options = json!({
             "rpId": rp.id(),
-            "timeout": CHALLENGE_TTL_MS,
             "userVerification": "required",
             "allowCredentials": [],
-        }))
-        .into_response())
+        });
+        Ok((Purpose::SignIn { login }, options))
     })
     .await
 }
