@@ -892,6 +892,18 @@ fn a_leader_exports_the_signed_entries_of_a_selection_and_a_viewer_cannot() {
         !audit.contains("grey"),
         "the audit log never holds the words searched"
     );
+    // The console makes three kinds of export: another is not found, and nothing is made.
+    let csrf = b.csrf();
+    let r = b.post("/console/exports/everything", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(
+        b.get("/console/audit")
+            .text()
+            .matches("incident(s)")
+            .count(),
+        1,
+        "only the export above is in the audit log"
+    );
 
     let mut v = signed_in(&server, "watch");
     let csrf = v.csrf();
@@ -2407,24 +2419,68 @@ mod passkeys {
         let r = f.sign_in_passkey(&token, &get(&origin, last, &mut passkey, &Twist::default()));
         assert_eq!(r.status, 200, "{}", r.text());
 
-        // The server-wide cap still holds: enough addresses together fill it (429 with
-        // Retry-After until the oldest expires), and nothing stored is touched.
-        let mut full = None;
-        for last in 3..=3 + (limits.pending / limits.pending_per_address) as u8 {
+        // The lead starts a registration, then many addresses (each within its share)
+        // together fill the server-wide cap and go on: every request is still answered,
+        // the fullest address's oldest sign-in challenge making room.
+        let reg = b.register_options();
+        for last in 3..=3 + 2 * (limits.pending / limits.pending_per_address) as u8 {
             let mut g = Browser::from_address(server.addr, loopback(last));
             let token = g.get("/console/login").hidden("token");
-            for _ in 0..limits.pending_per_address {
+            for i in 0..limits.pending_per_address {
                 let r = g.ask_sign_in_options(&token);
-                if r.status != 200 {
-                    full = Some(r);
-                    break;
-                }
-            }
-            if full.is_some() {
-                break;
+                assert_eq!(r.status, 200, "address {last}, request {i}: {}", r.text());
             }
         }
-        let r = full.expect("the server-wide cap was reached");
+        // The registration, bound to the lead's session, was never dropped: it completes.
+        let (body, _) = create(&origin, &reg, "Phone", Key::ed25519(), &Twist::default());
+        let r = b.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        // And someone else still gets a challenge and signs in.
+        passkey_sign_in(&server, &origin, &mut passkey);
+
+        assert_eq!(passkey_count(&server, "lead"), 2);
+        let audit = audit_actions(&server, &team);
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|(a, _)| a == "signed in with a passkey")
+                .count(),
+            3,
+            "{audit:?}"
+        );
+    }
+
+    #[test]
+    fn when_registrations_of_signed_in_users_fill_the_cap_a_sign_in_waits_typed() {
+        let limits = PasskeyLimits {
+            per_address: Rate {
+                burst: 1000,
+                per_ms: 1000,
+            },
+            pending_per_address: 4,
+            pending: 2,
+        };
+        let server = TestServer::start_with_console(|port| ConsoleConfig {
+            passkeys: Some(
+                RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
+            ),
+            passkey_limits: limits,
+            ..ConsoleConfig::default()
+        });
+        let origin = format!("http://localhost:{}", server.addr.port());
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+        let mut lead = signed_in(&server, "lead");
+        let mut watch = signed_in(&server, "watch");
+        let lead_options = lead.register_options();
+        let _watch_options = watch.register_options();
+
+        // Two registrations of two sessions fill the cap: neither is dropped for a
+        // sign-in, which is refused with the time until the first expires.
+        let mut f = Browser::from_address(server.addr, loopback(2));
+        let token = f.get("/console/login").hidden("token");
+        let r = f.ask_sign_in_options(&token);
         refused(&r, 429, "rate_limited");
         let retry: u64 = r
             .header("retry-after")
@@ -2432,16 +2488,29 @@ mod passkeys {
             .parse()
             .expect("seconds");
         assert!((1..=120).contains(&retry), "{retry}");
-        assert_eq!(passkey_count(&server, "lead"), 1);
-        let audit = audit_actions(&server, &team);
-        assert_eq!(
-            audit
-                .iter()
-                .filter(|(a, _)| a == "signed in with a passkey")
-                .count(),
-            2,
-            "{audit:?}"
+
+        // A session asking again replaces its own pending registration; the other's
+        // stays, and the registrations complete. Nothing stored was touched by the 429.
+        let lead_again = lead.register_options();
+        let (body, _) = create(
+            &origin,
+            &lead_options,
+            "Old",
+            Key::es256(),
+            &Twist::default(),
         );
+        refused(&lead.register(&body), 400, "unknown_challenge");
+        let (body, _) = create(
+            &origin,
+            &lead_again,
+            "Laptop",
+            Key::es256(),
+            &Twist::default(),
+        );
+        let r = lead.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(passkey_count(&server, "lead"), 1);
+        assert_eq!(passkey_count(&server, "watch"), 0);
     }
 
     #[test]
