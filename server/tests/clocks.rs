@@ -13,7 +13,7 @@ use common::{edit_venue, log, post_json, Device, TestServer};
 use serde_json::json;
 use vigil_core::advance::template::builtin_templates;
 use vigil_core::advance::venue::{self, VenueInput};
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::advance::walk::{self, CheckState, WalkSubject};
 use vigil_core::clock::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::clock::Hlc;
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page};
@@ -23,6 +23,7 @@ use vigil_core::sync::protocol::{
 use vigil_core::sync::InboxState;
 use vigil_core::testing::RawConnection;
 use vigil_server::ShiftedClock;
+use vigil_testkit::fixtures;
 
 const HOUR: i64 = 3_600_000;
 
@@ -38,21 +39,10 @@ fn incident_ids(d: &mut Device) -> Vec<String> {
 }
 
 fn answer(d: &mut Device, walk_id: &str, item: &str, state: CheckState) {
-    let note = if state == CheckState::Issue {
-        "Tyre worn".to_string()
-    } else {
-        String::new()
-    };
-    let input = AnswerInput {
-        item_id: item.into(),
-        value: AnswerValue::Check { state },
-        note,
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "Officer".into(),
-        answered_at_ms: None,
-    };
+    let mut input = fixtures::answer(item, fixtures::check(state), "Officer");
+    if state == CheckState::Issue {
+        input.note = "Tyre worn".into();
+    }
     walk::answer_item(d.db(), walk_id, &input).unwrap();
 }
 

@@ -8,10 +8,11 @@ use common::{edit_venue, log, Device, TestServer};
 use serde_json::json;
 use vigil_core::advance::template::builtin_templates;
 use vigil_core::advance::venue::{self, VenueInput};
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, Walk, WalkSubject};
+use vigil_core::advance::walk::{self, AnswerValue, CheckState, Walk, WalkSubject};
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page, ReportPatch};
 use vigil_core::sync::InboxState;
 use vigil_core::testing::RawConnection;
+use vigil_testkit::fixtures::{self, check};
 
 fn amend(d: &mut Device, incident: &str, text: &str) {
     let patch = ReportPatch {
@@ -43,27 +44,11 @@ fn incidents(d: &mut Device) -> Vec<(String, String, Vec<String>)> {
     out
 }
 
-fn check(state: CheckState) -> AnswerValue {
-    AnswerValue::Check { state }
-}
-
 fn answer(d: &mut Device, walk_id: &str, item: &str, value: AnswerValue) {
-    let note = match value {
-        AnswerValue::Check {
-            state: CheckState::Issue,
-        } => "Tyre worn".to_string(),
-        _ => String::new(),
-    };
-    let input = AnswerInput {
-        item_id: item.into(),
-        value,
-        note,
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "Officer".into(),
-        answered_at_ms: None,
-    };
+    let mut input = fixtures::answer(item, value, "Officer");
+    if input.value == check(CheckState::Issue) {
+        input.note = "Tyre worn".into();
+    }
     walk::answer_item(d.db(), walk_id, &input).unwrap();
 }
 
@@ -397,16 +382,7 @@ fn a_signoff_reaches_the_other_device_and_closes_the_walk_there() {
     let err = walk::answer_item(
         b.db(),
         &w.id,
-        &AnswerInput {
-            item_id: "fire_exits".into(),
-            value: check(CheckState::Ok),
-            note: String::new(),
-            issue: false,
-            position: None,
-            photos: vec![],
-            officer: "B".into(),
-            answered_at_ms: None,
-        },
+        &fixtures::answer("fire_exits", check(CheckState::Ok), "B"),
     )
     .unwrap_err();
     assert!(err.to_string().contains("signed off"), "{err}");

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use common::{log, Device, TestServer};
 use vigil_core::advance::template::builtin_templates;
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::advance::walk::{self, CheckState, WalkSubject};
 use vigil_core::incident::{Category, IncidentFilter, IncidentLog, Page, ReportPatch};
 use vigil_core::store::outbox;
 use vigil_core::sync::protocol::{paths, PushBatch};
@@ -27,6 +27,7 @@ use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{Response, SyncError, Transport, TransportError};
 use vigil_core::testing::RawConnection;
 use vigil_core::{SharedVault, StoreError};
+use vigil_testkit::fixtures::{answer, check};
 
 /// Where the transport stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,18 +199,7 @@ fn officer_calls(shared: &SharedVault, walk_id: &str, item: &str, incident: &str
     let found = l.search("grey van", &Page::default()).unwrap();
     assert_eq!(found.len(), 1, "the search answers while the sync is held");
     drop(l);
-    let input = AnswerInput {
-        item_id: item.into(),
-        value: AnswerValue::Check {
-            state: CheckState::Ok,
-        },
-        note: String::new(),
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "Officer A".into(),
-        answered_at_ms: None,
-    };
+    let input = answer(item, check(CheckState::Ok), "Officer A");
     walk::answer_item(v.db_mut().unwrap(), walk_id, &input).unwrap();
     3
 }

@@ -1,6 +1,7 @@
 //! What Vigil's tests and benchmarks share, written once: the insecure-but-fast KDF
-//! choice, temporary vaults on disk, a throwaway PostgreSQL cluster ([`pg`]), the CLI
-//! runner ([`cli`]) and the guard of the one-test-binary-per-crate layout ([`layout`]).
+//! choice, temporary vaults on disk, the record inputs tests build ([`fixtures`]), a
+//! throwaway PostgreSQL cluster ([`pg`]), the CLI runner ([`cli`]) and the guard of the
+//! one-test-binary-per-crate layout ([`layout`]).
 //! Dev-only (`publish = false`): the apps, the CLI and the server never link it.
 
 use std::path::Path;
@@ -9,6 +10,7 @@ use tempfile::TempDir;
 use vigil_core::{KdfChoice, KdfParams, Vault};
 
 pub mod cli;
+pub mod fixtures;
 pub mod layout;
 pub mod pg;
 
