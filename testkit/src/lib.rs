@@ -1,7 +1,7 @@
 //! What Vigil's tests and benchmarks share, written once: the insecure-but-fast KDF
 //! choice, temporary vaults on disk, the record inputs tests build ([`fixtures`]), a
-//! throwaway PostgreSQL cluster ([`pg`]), the CLI runner ([`cli`]) and the guard of the
-//! one-test-binary-per-crate layout ([`layout`]).
+//! throwaway PostgreSQL cluster ([`pg`]), the fault-injecting proxy ([`proxy`]), the CLI
+//! runner ([`cli`]) and the guard of the one-test-binary-per-crate layout ([`layout`]).
 //! Dev-only (`publish = false`): the apps, the CLI and the server never link it.
 
 use std::path::Path;
@@ -13,6 +13,7 @@ pub mod cli;
 pub mod fixtures;
 pub mod layout;
 pub mod pg;
+pub mod proxy;
 
 /// The passphrase of the vaults made here.
 pub const PASSPHRASE: &[u8] = b"correct horse battery staple";
