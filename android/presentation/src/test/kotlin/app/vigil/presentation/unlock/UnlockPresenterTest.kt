@@ -120,7 +120,7 @@ class UnlockPresenterTest {
 
     @Test
     fun `fingerprint unlock is offered once enabled in settings, and a cancelled prompt leaves the passphrase`() {
-        val key = app.vigil.presentation.BiometricKey()
+        val key = app.vigil.testsupport.JvmKeyWrapper()
         Harness(dir, biometric = key).use { h ->
             h.vigil.create(good.toByteArray())
             val settings = app.vigil.presentation.settings.SettingsPresenter(h.vigil, "test", h.scope)
