@@ -45,19 +45,6 @@ pub fn run(out: &mut Vec<Figure>) {
     }
 }
 
-/// Deterministic bytes that do not compress: a photo stand-in.
-fn photo(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 fn incidents(d: &mut Device) -> usize {
     IncidentLog::new(&mut d.vault)
         .list(&IncidentFilter::default(), &Page::default())
@@ -81,8 +68,13 @@ fn text_to_teammate(photos: &[usize]) -> (Figure, Option<f64>) {
         r.narrative = format!("Grey saloon circled the venue twice, pass {i}");
         let id = log.log(r).expect("log").incident_id;
         if let Some(len) = photos.get(i) {
-            log.attach(&id, &mut &photo(i as u64, *len)[..], "image/jpeg", None)
-                .expect("attach");
+            log.attach(
+                &id,
+                &mut &vigil_testkit::photo(i as u64, *len)[..],
+                "image/jpeg",
+                None,
+            )
+            .expect("attach");
         }
     }
     let start = Instant::now();

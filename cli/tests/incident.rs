@@ -34,6 +34,14 @@ fn store() -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, dir)
 }
 
+/// `vigil --json` with the words of `line` (none with a space), expected to fail: its output.
+fn refused(dir: &Path, line: &str) -> Output {
+    let args: Vec<&str> = ["--json"].into_iter().chain(line.split(' ')).collect();
+    let o = vigil(dir, Some(PASS), &args);
+    assert!(!o.status.success(), "{line} succeeded");
+    o
+}
+
 fn count(dir: &Path) -> usize {
     ok(dir, &["incident", "list"]).as_array().unwrap().len()
 }
@@ -155,19 +163,9 @@ fn log_list_show_amend_search_round_trip() {
 fn amending_an_unknown_incident_fails_and_changes_nothing() {
     let (_tmp, dir) = store();
     log_one(&dir, "first");
-    let o = vigil(
+    let o = refused(
         &dir,
-        Some(PASS),
-        &[
-            "--json",
-            "incident",
-            "amend",
-            "0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f",
-            "--reason",
-            "x",
-            "--narrative",
-            "y",
-        ],
+        "incident amend 0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f --reason x --narrative y",
     );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(error_kind(&o), "unknown_incident");
@@ -323,22 +321,9 @@ fn attach_a_file() {
 #[test]
 fn latitude_91_is_refused_and_nothing_is_logged() {
     let (_tmp, dir) = store();
-    let o = vigil(
+    let o = refused(
         &dir,
-        Some(PASS),
-        &[
-            "--json",
-            "incident",
-            "log",
-            "--category",
-            "medical",
-            "--narrative",
-            "x",
-            "--lat",
-            "91",
-            "--lon",
-            "0",
-        ],
+        "incident log --category medical --narrative x --lat 91 --lon 0",
     );
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(error_kind(&o), "invalid_input");
@@ -397,11 +382,7 @@ fn non_utf8_narrative_is_a_usage_error_and_nothing_is_logged() {
 #[test]
 fn unknown_category_is_a_usage_error() {
     let (_tmp, dir) = store();
-    let o = vigil(
-        &dir,
-        Some(PASS),
-        &["--json", "incident", "log", "--category", "fire"],
-    );
+    let o = refused(&dir, "incident log --category fire");
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(error_kind(&o), "usage");
     assert_eq!(count(&dir), 0);

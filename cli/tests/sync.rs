@@ -181,20 +181,28 @@ fn err_json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stderr).expect("stderr is JSON")
 }
 
-fn init(dir: &Path) {
-    ok(&vigil(dir, &vigil_testkit::cli::INIT_FAST_KDF));
+/// A new store (fast KDF) at `parent/name`.
+fn device(parent: &Path, name: &str) -> PathBuf {
+    let dir = parent.join(name);
+    ok(&vigil(&dir, &vigil_testkit::cli::INIT_FAST_KDF));
+    dir
+}
+
+/// A new team on the server's data in `sdir`, and an enrollment code for it.
+fn team_and_code(sdir: &Path, name: &str) -> (String, String) {
+    let team = admin(sdir, &["create-team", name]);
+    let code = admin(sdir, &["issue-code", &team]);
+    (team, code)
 }
 
 #[test]
 fn enroll_sync_and_status_against_a_real_server() {
     let tmp = tempfile::tempdir().unwrap();
     let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Alpha"]);
-    let code = admin(&sdir, &["issue-code", &team]);
+    let (team, code) = team_and_code(&sdir, "Alpha");
     let server = Server::start(&sdir, "127.0.0.1:0");
 
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let dev = device(tmp.path(), "device");
 
     // Before enrolling: status says so, sync refuses with a typed error.
     let st = json(&vigil(&dev, &["--json", "sync", "status"]));
@@ -217,8 +225,7 @@ fn enroll_sync_and_status_against_a_real_server() {
     assert_eq!(en["team_id"], team.as_str());
 
     // The code is single use: a second store cannot enroll with it.
-    let dev2 = tmp.path().join("device2");
-    init(&dev2);
+    let dev2 = device(tmp.path(), "device2");
     let e = err_json(&vigil(&dev2, &["--json", "enroll", &server.url, &code]));
     assert_eq!(e["error"]["kind"], "enrollment_refused");
     // Enrolling the same store twice is refused locally.
@@ -236,8 +243,7 @@ fn enroll_sync_and_status_against_a_real_server() {
     // A teammate's two incidents: every pulled change is counted in one named bucket,
     // in the text and in JSON.
     let code2 = admin(&sdir, &["issue-code", &team]);
-    let dev3 = tmp.path().join("device3");
-    init(&dev3);
+    let dev3 = device(tmp.path(), "device3");
     json(&vigil(&dev3, &["--json", "enroll", &server.url, &code2]));
     ok(&vigil(&dev3, &["incident", "log", "--category", "medical"]));
     ok(&vigil(&dev3, &["incident", "log", "--category", "medical"]));
@@ -269,12 +275,10 @@ fn enroll_sync_and_status_against_a_real_server() {
 fn server_down_is_transient_and_revocation_stops_sync() {
     let tmp = tempfile::tempdir().unwrap();
     let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Bravo"]);
-    let code = admin(&sdir, &["issue-code", &team]);
+    let (_, code) = team_and_code(&sdir, "Bravo");
     let server = Server::start(&sdir, "127.0.0.1:0");
     let url = server.url.clone();
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let dev = device(tmp.path(), "device");
     let en = json(&vigil(&dev, &["--json", "enroll", &url, &code]));
     let device_id = en["device_id"].as_str().unwrap().to_string();
 
@@ -325,15 +329,13 @@ fn server_down_is_transient_and_revocation_stops_sync() {
 fn enroll_with_a_pin_against_a_tls_server_and_sync() {
     let tmp = tempfile::tempdir().unwrap();
     let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Charlie"]);
-    let code = admin(&sdir, &["issue-code", &team]);
+    let (team, code) = team_and_code(&sdir, "Charlie");
     let (server, pin) = Server::start_tls(&sdir, "127.0.0.1:0", &tmp.path().join("certs"));
     assert!(pin.starts_with("sha256/") && pin.len() == 51, "{pin}");
     let url = server.url.clone();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let dev = device(tmp.path(), "device");
     // A malformed pin is a usage error (exit 2), checked before anything else.
     let o = vigil(
         &dev,
@@ -390,8 +392,7 @@ fn enroll_with_a_pin_against_a_tls_server_and_sync() {
 
     // A second device given the wrong pin cannot enroll; the right one can.
     let code2 = admin(&sdir, &["issue-code", &team]);
-    let dev2 = tmp.path().join("device2");
-    init(&dev2);
+    let dev2 = device(tmp.path(), "device2");
     let o = vigil(&dev2, &["--json", "enroll", &url, &code2, "--pin", &pin]);
     assert_eq!(err_json(&o)["error"]["kind"], "transient");
     let st = json(&vigil(&dev2, &["--json", "sync", "status"]));
@@ -411,11 +412,9 @@ fn enroll_with_a_pin_against_a_tls_server_and_sync() {
 fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
     let tmp = tempfile::tempdir().unwrap();
     let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Alpha"]);
-    let code = admin(&sdir, &["issue-code", &team]);
+    let (_, code) = team_and_code(&sdir, "Alpha");
     let server = Server::start(&sdir, "127.0.0.1:0");
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let dev = device(tmp.path(), "device");
     ok(&vigil(
         &dev,
         &["enroll", &server.url, &code, "--officer", "A"],

@@ -9,19 +9,15 @@ use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, Walk
 use vigil_core::advance::AdvanceError;
 use vigil_core::incident::{Category, IncidentLog, LocationSource, Severity};
 use vigil_core::testing::RawConnection;
+use vigil_testkit::fixtures::{answer, check};
 
 fn issue_answer(item: &str, photos: Vec<String>) -> AnswerInput {
     AnswerInput {
-        item_id: item.into(),
-        value: AnswerValue::Check {
-            state: CheckState::Issue,
-        },
         note: "East stair final exit chained shut".into(),
-        issue: false,
         position: Some(p(51.5158, -0.0917)),
         photos,
-        officer: "PS Hale".into(),
         answered_at_ms: Some(1_717_400_000_123),
+        ..answer(item, check(CheckState::Issue), "PS Hale")
     }
 }
 
@@ -109,18 +105,13 @@ fn a_route_item_links_the_route_and_a_location_answer_gives_the_position() {
     walk::answer_item(
         db,
         &w.id,
-        &AnswerInput {
-            item_id: item.id.clone(),
-            value: AnswerValue::Location {
+        &answer(
+            &item.id,
+            AnswerValue::Location {
                 position: p(51.5120, -0.1100),
             },
-            note: String::new(),
-            issue: false,
-            position: None,
-            photos: vec![],
-            officer: "DC Rowe".into(),
-            answered_at_ms: None,
-        },
+            "DC Rowe",
+        ),
     )
     .unwrap();
     let id = raise_incident_from_item(

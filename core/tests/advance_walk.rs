@@ -46,16 +46,7 @@ fn value_for(item: &TemplateItem) -> AnswerValue {
 }
 
 fn input(item_id: &str, value: AnswerValue) -> AnswerInput {
-    AnswerInput {
-        item_id: item_id.into(),
-        value,
-        note: String::new(),
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "PS Hale".into(),
-        answered_at_ms: None,
-    }
+    vigil_testkit::fixtures::answer(item_id, value, "PS Hale")
 }
 
 fn subject_for(db: &mut Database, kind: TemplateKind) -> WalkSubject {

@@ -20,15 +20,6 @@ use vigil_core::sync::protocol::{
 };
 use vigil_core::sync::Transport;
 
-fn pair(server: &TestServer) -> (Device, Device, String) {
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(server, &team, "A");
-    b.enroll(server, &team, "B");
-    (a, b, team)
-}
-
 fn entry(device: &str, seq: u64, payload: serde_json::Value) -> PushEntry {
     PushEntry {
         seq,
@@ -122,7 +113,7 @@ fn push(server: &TestServer, d: &mut Device, entries: Vec<PushEntry>) -> PushRes
 #[test]
 fn a_record_goes_before_its_blob_and_teammates_see_it_coming_until_it_arrives() {
     let server = TestServer::start();
-    let (mut a, mut b, team) = pair(&server);
+    let (mut a, mut b, team) = server.pair();
     let id = a.id();
     let photo = bytes(70_000);
     let blob = name_of(&photo);
@@ -186,7 +177,7 @@ fn a_record_goes_before_its_blob_and_teammates_see_it_coming_until_it_arrives() 
 #[test]
 fn a_blob_that_does_not_match_its_announced_name_is_discarded_and_stays_pending() {
     let server = TestServer::start();
-    let (mut a, mut b, _team) = pair(&server);
+    let (mut a, mut b, _team) = server.pair();
     let id = a.id();
     let photo = bytes(5_000);
     let blob = name_of(&photo);
@@ -231,7 +222,7 @@ fn cut_put(server: &TestServer, req: &BlobRequest, chunk: &[u8], sent: usize) {
 #[test]
 fn a_cut_put_keeps_the_bytes_that_arrived() {
     let server = TestServer::start();
-    let (mut a, _b, team) = pair(&server);
+    let (mut a, _b, team) = server.pair();
     let photo = bytes(200_000);
     let blob = name_of(&photo);
     let req = request(&mut a, BlobOp::Put, &blob, 0, &photo[..150_000]);

@@ -265,6 +265,13 @@ fn signed_in(server: &TestServer, name: &str) -> Browser {
     b
 }
 
+/// A new team "Alpha" whose leader `lead` is signed in: the team and the browser.
+fn lead_signed_in(server: &TestServer) -> (String, Browser) {
+    let team = server.new_team("Alpha");
+    user(server.storage.as_ref(), "lead", Role::Leader, &team);
+    (team, signed_in(server, "lead"))
+}
+
 /// A JPEG-ish photo of 150 KiB (three sealed chunks).
 fn photo() -> Vec<u8> {
     let mut p = b"\xFF\xD8\xFF\xE0photo".to_vec();
@@ -520,9 +527,7 @@ fn forged_csrf_is_refused_and_nothing_is_done() {
 #[test]
 fn leader_issues_a_code_a_device_enrolls_with_it_and_is_revoked() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let (_, mut b) = lead_signed_in(&server);
     let csrf = b.csrf();
     let page = b.post("/console/team/codes", &[("csrf", &csrf)]).text();
     let code = page
@@ -892,6 +897,18 @@ fn a_leader_exports_the_signed_entries_of_a_selection_and_a_viewer_cannot() {
         !audit.contains("grey"),
         "the audit log never holds the words searched"
     );
+    // The console makes three kinds of export: another is not found, and nothing is made.
+    let csrf = b.csrf();
+    let r = b.post("/console/exports/everything", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(
+        b.get("/console/audit")
+            .text()
+            .matches("incident(s)")
+            .count(),
+        1,
+        "only the export above is in the audit log"
+    );
 
     let mut v = signed_in(&server, "watch");
     let csrf = v.csrf();
@@ -1232,9 +1249,7 @@ fn report_time(server: &TestServer, team: &str, id: &str) -> String {
 fn the_team_page_shows_what_each_device_last_reported_it_still_had_to_send() {
     use vigil_core::sync::protocol::{paths, PullRequest, PushBatch};
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let (team, mut b) = lead_signed_in(&server);
 
     let refuse = Arc::new(std::sync::Mutex::new(Refuse::Nothing));
     let mut d = Device::new(&server.url());
@@ -1624,6 +1639,16 @@ mod passkeys {
         other_key: bool,
     }
 
+    impl Twist {
+        /// A twist of one field (set by `f`), the rest as a well-behaved authenticator
+        /// would do it.
+        fn with(f: impl FnOnce(&mut Twist)) -> Twist {
+            let mut t = Twist::default();
+            f(&mut t);
+            t
+        }
+    }
+
     fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
         serde_json::to_vec(&json!({ "type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false }))
             .expect("json")
@@ -1728,10 +1753,28 @@ mod passkeys {
 
     /// A server whose console is configured for `http://localhost:PORT`.
     fn passkey_server() -> (TestServer, String) {
+        passkey_server_with(PasskeyLimits::default())
+    }
+
+    /// Limits with a generous rate per address (so that a flood reaches the caps on
+    /// pending challenges) and these caps.
+    fn caps(pending_per_address: usize, pending: usize) -> PasskeyLimits {
+        PasskeyLimits {
+            per_address: Rate {
+                burst: 1000,
+                per_ms: 1000,
+            },
+            pending_per_address,
+            pending,
+        }
+    }
+
+    fn passkey_server_with(limits: PasskeyLimits) -> (TestServer, String) {
         let server = TestServer::start_with_console(|port| ConsoleConfig {
             passkeys: Some(
                 RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
             ),
+            passkey_limits: limits,
             ..ConsoleConfig::default()
         });
         let origin = format!("http://localhost:{}", server.addr.port());
@@ -1841,9 +1884,7 @@ mod passkeys {
     #[test]
     fn a_user_registers_passkeys_and_signs_in_with_one_instead_of_passphrase_and_code() {
         let (server, origin) = passkey_server();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (team, mut b) = lead_signed_in(&server);
 
         let page = b.get("/console/account");
         assert_eq!(page.status, 200);
@@ -1966,79 +2007,52 @@ mod passkeys {
         ]);
         let cases: Vec<(Twist, u16, &str)> = vec![
             (
-                Twist {
-                    origin: Some(format!("http://evil.localhost:{}", server.addr.port())),
-                    ..Twist::default()
-                },
+                Twist::with(|t| {
+                    t.origin = Some(format!("http://evil.localhost:{}", server.addr.port()))
+                }),
                 400,
                 "wrong_origin",
             ),
             (
-                Twist {
-                    rp_id: Some("evil.example".into()),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.rp_id = Some("evil.example".into())),
                 400,
                 "wrong_rp",
             ),
             (
-                Twist {
-                    flags: Some(UP),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.flags = Some(UP)),
                 400,
                 "user_not_verified",
             ),
+            (Twist::with(|t| t.flags = Some(UV)), 400, "user_not_present"),
             (
-                Twist {
-                    flags: Some(UV),
-                    ..Twist::default()
-                },
-                400,
-                "user_not_present",
-            ),
-            (
-                Twist {
-                    kind: Some("webauthn.get"),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.kind = Some("webauthn.get")),
                 400,
                 "wrong_type",
             ),
             (
-                Twist {
-                    cose: Some(rs256),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.cose = Some(rs256)),
                 400,
                 "unsupported_algorithm",
             ),
             (
-                Twist {
-                    attestation: Some(vec![0xa3, 0x63, b'f', b'm']),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.attestation = Some(vec![0xa3, 0x63, b'f', b'm'])),
                 400,
                 "malformed_cbor",
             ),
             (
-                Twist {
-                    attestation: Some(map(&[
+                Twist::with(|t| {
+                    t.attestation = Some(map(&[
                         (text("fmt"), text("packed")),
                         (text("attStmt"), map(&[])),
                         (text("authData"), bytes(&[0; 37])),
-                    ])),
-                    ..Twist::default()
-                },
+                    ]))
+                }),
                 400,
                 "unsupported_attestation",
             ),
             (
                 // A COSE key cut short inside the authenticator data.
-                Twist {
-                    cose: Some(vec![0xa5, 0x01, 0x02, 0x03]),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.cose = Some(vec![0xa5, 0x01, 0x02, 0x03])),
                 400,
                 "malformed_cbor",
             ),
@@ -2105,49 +2119,28 @@ mod passkeys {
     #[test]
     fn sign_ins_that_are_wrong_are_refused_with_their_reason_and_then_throttled() {
         let (server, origin) = passkey_server();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (team, mut b) = lead_signed_in(&server);
         let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
 
         let cases: Vec<(Twist, u16, &str)> = vec![
             (
-                Twist {
-                    origin: Some("https://localhost".into()),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.origin = Some("https://localhost".into())),
                 400,
                 "wrong_origin",
             ),
             (
-                Twist {
-                    rp_id: Some("example.org".into()),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.rp_id = Some("example.org".into())),
                 400,
                 "wrong_rp",
             ),
             (
-                Twist {
-                    flags: Some(UP),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.flags = Some(UP)),
                 400,
                 "user_not_verified",
             ),
+            (Twist::with(|t| t.other_key = true), 401, "bad_signature"),
             (
-                Twist {
-                    other_key: true,
-                    ..Twist::default()
-                },
-                401,
-                "bad_signature",
-            ),
-            (
-                Twist {
-                    auth_data: Some(vec![0x42; 36]),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.auth_data = Some(vec![0x42; 36])),
                 400,
                 "malformed",
             ),
@@ -2198,10 +2191,7 @@ mod passkeys {
             &origin,
             &options,
             &mut key,
-            &Twist {
-                count: Some(5),
-                ..Twist::default()
-            },
+            &Twist::with(|t| t.count = Some(5)),
         );
         assert_eq!(c.sign_in_passkey(&token, &assertion).status, 200);
         let mut d = Browser::new(server.addr);
@@ -2230,10 +2220,7 @@ mod passkeys {
                 &origin,
                 &options,
                 &mut key,
-                &Twist {
-                    count: Some(3),
-                    ..Twist::default()
-                },
+                &Twist::with(|t| t.count = Some(3)),
             ),
         );
         refused(&r, 401, "counter_regression");
@@ -2321,9 +2308,7 @@ mod passkeys {
     #[test]
     fn a_flood_of_ceremonies_from_one_address_is_answered_429_and_others_still_sign_in() {
         let (server, origin) = passkey_server();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (team, mut b) = lead_signed_in(&server);
         let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
         let rate = PasskeyLimits::default().per_address;
 
@@ -2362,26 +2347,9 @@ mod passkeys {
 
     #[test]
     fn one_address_keeps_only_its_share_of_pending_challenges_so_others_find_room() {
-        // A generous budget, so that the flood reaches the caps on pending challenges.
-        let limits = PasskeyLimits {
-            per_address: Rate {
-                burst: 1000,
-                per_ms: 1000,
-            },
-            pending_per_address: 4,
-            pending: 16,
-        };
-        let server = TestServer::start_with_console(|port| ConsoleConfig {
-            passkeys: Some(
-                RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
-            ),
-            passkey_limits: limits,
-            ..ConsoleConfig::default()
-        });
-        let origin = format!("http://localhost:{}", server.addr.port());
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let limits = caps(4, 16);
+        let (server, origin) = passkey_server_with(limits);
+        let (team, mut b) = lead_signed_in(&server);
         let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
 
         // 127.0.0.2 asks for more challenges than the whole server keeps: every one is
@@ -2407,24 +2375,54 @@ mod passkeys {
         let r = f.sign_in_passkey(&token, &get(&origin, last, &mut passkey, &Twist::default()));
         assert_eq!(r.status, 200, "{}", r.text());
 
-        // The server-wide cap still holds: enough addresses together fill it (429 with
-        // Retry-After until the oldest expires), and nothing stored is touched.
-        let mut full = None;
-        for last in 3..=3 + (limits.pending / limits.pending_per_address) as u8 {
+        // The lead starts a registration, then many addresses (each within its share)
+        // together fill the server-wide cap and go on: every request is still answered,
+        // the fullest address's oldest sign-in challenge making room.
+        let reg = b.register_options();
+        for last in 3..=3 + 2 * (limits.pending / limits.pending_per_address) as u8 {
             let mut g = Browser::from_address(server.addr, loopback(last));
             let token = g.get("/console/login").hidden("token");
-            for _ in 0..limits.pending_per_address {
+            for i in 0..limits.pending_per_address {
                 let r = g.ask_sign_in_options(&token);
-                if r.status != 200 {
-                    full = Some(r);
-                    break;
-                }
-            }
-            if full.is_some() {
-                break;
+                assert_eq!(r.status, 200, "address {last}, request {i}: {}", r.text());
             }
         }
-        let r = full.expect("the server-wide cap was reached");
+        // The registration, bound to the lead's session, was never dropped: it completes.
+        let (body, _) = create(&origin, &reg, "Phone", Key::ed25519(), &Twist::default());
+        let r = b.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        // And someone else still gets a challenge and signs in.
+        passkey_sign_in(&server, &origin, &mut passkey);
+
+        assert_eq!(passkey_count(&server, "lead"), 2);
+        let audit = audit_actions(&server, &team);
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|(a, _)| a == "signed in with a passkey")
+                .count(),
+            3,
+            "{audit:?}"
+        );
+    }
+
+    #[test]
+    fn when_registrations_of_signed_in_users_fill_the_cap_a_sign_in_waits_typed() {
+        let limits = caps(4, 2);
+        let (server, origin) = passkey_server_with(limits);
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+        let mut lead = signed_in(&server, "lead");
+        let mut watch = signed_in(&server, "watch");
+        let lead_options = lead.register_options();
+        let _watch_options = watch.register_options();
+
+        // Two registrations of two sessions fill the cap: neither is dropped for a
+        // sign-in, which is refused with the time until the first expires.
+        let mut f = Browser::from_address(server.addr, loopback(2));
+        let token = f.get("/console/login").hidden("token");
+        let r = f.ask_sign_in_options(&token);
         refused(&r, 429, "rate_limited");
         let retry: u64 = r
             .header("retry-after")
@@ -2432,24 +2430,35 @@ mod passkeys {
             .parse()
             .expect("seconds");
         assert!((1..=120).contains(&retry), "{retry}");
-        assert_eq!(passkey_count(&server, "lead"), 1);
-        let audit = audit_actions(&server, &team);
-        assert_eq!(
-            audit
-                .iter()
-                .filter(|(a, _)| a == "signed in with a passkey")
-                .count(),
-            2,
-            "{audit:?}"
+
+        // A session asking again replaces its own pending registration; the other's
+        // stays, and the registrations complete. Nothing stored was touched by the 429.
+        let lead_again = lead.register_options();
+        let (body, _) = create(
+            &origin,
+            &lead_options,
+            "Old",
+            Key::es256(),
+            &Twist::default(),
         );
+        refused(&lead.register(&body), 400, "unknown_challenge");
+        let (body, _) = create(
+            &origin,
+            &lead_again,
+            "Laptop",
+            Key::es256(),
+            &Twist::default(),
+        );
+        let r = lead.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(passkey_count(&server, "lead"), 1);
+        assert_eq!(passkey_count(&server, "watch"), 0);
     }
 
     #[test]
     fn without_a_console_origin_passkeys_are_off_and_ip_origins_are_refused() {
         let server = TestServer::start();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (_, mut b) = lead_signed_in(&server);
         let page = b.get("/console/account").text();
         assert!(page.contains("id=\"passkeys-off\"") && !page.contains("id=\"add-passkey\""));
         let csrf = b.csrf();

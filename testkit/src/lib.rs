@@ -1,5 +1,6 @@
 //! What Vigil's tests and benchmarks share, written once: the insecure-but-fast KDF
-//! choice, temporary vaults on disk, a throwaway PostgreSQL cluster ([`pg`]), the CLI
+//! choice, temporary vaults on disk, the record inputs tests build ([`fixtures`]), a
+//! throwaway PostgreSQL cluster ([`pg`]), the fault-injecting proxy ([`proxy`]), the CLI
 //! runner ([`cli`]) and the guard of the one-test-binary-per-crate layout ([`layout`]).
 //! Dev-only (`publish = false`): the apps, the CLI and the server never link it.
 
@@ -9,8 +10,10 @@ use tempfile::TempDir;
 use vigil_core::{KdfChoice, KdfParams, Vault};
 
 pub mod cli;
+pub mod fixtures;
 pub mod layout;
 pub mod pg;
+pub mod proxy;
 
 /// The passphrase of the vaults made here.
 pub const PASSPHRASE: &[u8] = b"correct horse battery staple";

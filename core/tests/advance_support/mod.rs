@@ -86,15 +86,21 @@ pub fn a_venue(db: &mut Database) -> Venue {
 }
 
 pub fn a_route(db: &mut Database) -> Route {
+    let line = [(51.5074, -0.1278), (51.5120, -0.1100), (51.5157, -0.0919)];
+    route_along(
+        db,
+        "Hotel to Guildhall",
+        line.map(|(lat, lon)| p(lat, lon)).to_vec(),
+    )
+}
+
+/// A saved primary route `name` along `line`, nothing else set.
+pub fn route_along(db: &mut Database, name: &str, line: Vec<Position>) -> Route {
     route::save_route(
         db,
         &RouteInput {
-            name: "Hotel to Guildhall".into(),
-            line: vec![
-                p(51.5074, -0.1278),
-                p(51.5120, -0.1100),
-                p(51.5157, -0.0919),
-            ],
+            name: name.into(),
+            line,
             ..Default::default()
         },
     )
