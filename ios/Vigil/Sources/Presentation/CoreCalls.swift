@@ -4,9 +4,9 @@ import VigilCoreAsync
 /// The one way a view model runs a core call: `runCore` (an action of the officer's: busy
 /// meanwhile) or `readCore` (what the screen shows: not busy). The core call runs on the
 /// core's queue (`Vigil.run`), never on the main actor; its result, or the core's error in
-/// words (`CoreWords`), comes back to the state on the main actor. Each view model says once
-/// how its state shows that (`working`, `idle`, `failed`). The twin of android/presentation's
-/// `Presenter.runCore` / `readCore`.
+/// words (`CoreWords`), comes back to the state on the main actor. How the state shows that
+/// (`working`, `idle`, `failed`) comes with `ActionState`, or the view model says it once.
+/// The twin of android/presentation's `Presenter.runCore` / `readCore`.
 @MainActor
 protocol CoreCalls: AnyObject {
     associatedtype State
@@ -21,10 +21,31 @@ protocol CoreCalls: AnyObject {
     static func failed(_ s: inout State, _ words: String)
 }
 
+/// A screen state with the officer's actions in it: busy while one runs, its error, its message.
+protocol ActionState {
+    var busy: Bool { get set }
+    var error: String? { get set }
+    var message: String? { get set }
+}
+
 extension CoreCalls {
     static func working(_ s: inout State) {}
     static func idle(_ s: inout State) {}
+}
 
+extension CoreCalls where State: ActionState {
+    static func working(_ s: inout State) {
+        s.busy = true
+        s.error = nil
+        s.message = nil
+    }
+
+    static func idle(_ s: inout State) { s.busy = false }
+
+    static func failed(_ s: inout State, _ words: String) { s.error = words }
+}
+
+extension CoreCalls {
     /// An action of the officer's: the state turns `working` at once, `body` runs on the
     /// core's queue, then the state goes `idle` and `done` puts the result in it. If the
     /// core refuses, the state goes `idle` and `onError` tells why (by default the core's

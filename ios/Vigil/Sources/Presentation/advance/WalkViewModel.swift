@@ -40,7 +40,7 @@ struct SectionRow: Sendable, Equatable {
     let items: [ItemRow]
 }
 
-struct WalkScreenState: Sendable, Equatable {
+struct WalkScreenState: Sendable, Equatable, ActionState {
     let walkId: String
     var title: String = ""
     var state: WalkState = .inProgress
@@ -116,16 +116,6 @@ final class WalkViewModel: CoreCalls {
     }
 
     func update(_ change: (inout WalkScreenState) -> Void) { change(&state) }
-
-    static func working(_ s: inout WalkScreenState) {
-        s.busy = true
-        s.error = nil
-        s.message = nil
-    }
-
-    static func idle(_ s: inout WalkScreenState) { s.busy = false }
-
-    static func failed(_ s: inout WalkScreenState, _ words: String) { s.error = words }
 
     private func raise() {
         guard let draft = state.raising, !state.busy else { return }

@@ -39,7 +39,7 @@ struct AmendDraft: Sendable, Equatable {
     var reason: String = ""
 }
 
-struct IncidentDetailState: Sendable, Equatable {
+struct IncidentDetailState: Sendable, Equatable, ActionState {
     let incidentId: String
     var card: IncidentCard? = nil
     var history: [HistoryRow] = []
@@ -176,16 +176,6 @@ final class IncidentDetailViewModel: CoreCalls {
     }
 
     func update(_ change: (inout IncidentDetailState) -> Void) { change(&state) }
-
-    static func working(_ s: inout IncidentDetailState) {
-        s.busy = true
-        s.error = nil
-        s.message = nil
-    }
-
-    static func idle(_ s: inout IncidentDetailState) { s.busy = false }
-
-    static func failed(_ s: inout IncidentDetailState, _ words: String) { s.error = words }
 
     private func load() {
         let id = state.incidentId

@@ -27,7 +27,7 @@ struct Details: Sendable, Equatable {
     var isEmpty: Bool { severity == nil && narrative.isBlank && witnesses.isBlank }
 }
 
-struct QuickLogState: Sendable, Equatable {
+struct QuickLogState: Sendable, Equatable, ActionState {
     var tiles: [Tile] = IncidentCategory.all.map { Tile(category: $0, label: Words.category($0)) }
     /// The current fix in words: "±8 m" or "No fix".
     var fix: String = "No fix"
@@ -91,16 +91,6 @@ final class QuickLogViewModel: CoreCalls {
     }
 
     func update(_ change: (inout QuickLogState) -> Void) { change(&state) }
-
-    static func working(_ s: inout QuickLogState) {
-        s.busy = true
-        s.error = nil
-        s.message = nil
-    }
-
-    static func idle(_ s: inout QuickLogState) { s.busy = false }
-
-    static func failed(_ s: inout QuickLogState, _ words: String) { s.error = words }
 
     private func refreshFix() {
         let position = self.position

@@ -27,7 +27,7 @@ struct About: Sendable, Equatable {
     let device: String
 }
 
-struct SettingsState: Sendable, Equatable {
+struct SettingsState: Sendable, Equatable, ActionState {
     var wipeAfter: Int? = nil
     var wipeChoices: [Int?] = [nil, 3, 5, 10]
     var duressSet: Bool = false
@@ -144,16 +144,6 @@ final class SettingsViewModel: CoreCalls {
     }
 
     func update(_ change: (inout SettingsState) -> Void) { change(&state) }
-
-    static func working(_ s: inout SettingsState) {
-        s.busy = true
-        s.error = nil
-        s.message = nil
-    }
-
-    static func idle(_ s: inout SettingsState) { s.busy = false }
-
-    static func failed(_ s: inout SettingsState, _ words: String) { s.error = words }
 
     private func load() {
         let appVersion = self.appVersion

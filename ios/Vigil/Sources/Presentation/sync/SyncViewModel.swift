@@ -48,7 +48,7 @@ struct EnrollForm: Sendable, Equatable {
     var complete: Bool { !server.isBlank && !code.isBlank }
 }
 
-struct SyncState: Sendable, Equatable {
+struct SyncState: Sendable, Equatable, ActionState {
     var indicator = SyncIndicator()
     var team: String? = nil
     var server: String? = nil
@@ -107,14 +107,6 @@ final class SyncViewModel: CoreCalls {
     }
 
     func update(_ change: (inout SyncState) -> Void) { change(&state) }
-
-    static func working(_ s: inout SyncState) {
-        s.busy = true
-        s.error = nil
-        s.message = nil
-    }
-
-    static func idle(_ s: inout SyncState) { s.busy = false }
 
     static func failed(_ s: inout SyncState, _ words: String) {
         s.loading = false
