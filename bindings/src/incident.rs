@@ -8,7 +8,7 @@
 //! (`Dispatchers.IO`, a background actor). Instants cross as epoch milliseconds (UTC).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -430,10 +430,7 @@ impl IncidentLog {
         mime: String,
         captured_at_millis: Option<i64>,
     ) -> Result<AttachmentRef, IncidentError> {
-        let captured = captured_at_millis
-            .map(|ms| from_millis("capture time", ms))
-            .transpose()?;
-        let mut src = BufReader::new(File::open(&path).map_err(source_io)?);
+        let (mut src, captured) = source(&path, captured_at_millis)?;
         let (r, _) = self.with(|l| l.attach(&incident_id, &mut src, &mime, captured))?;
         Ok(r)
     }
@@ -448,37 +445,18 @@ impl IncidentLog {
         mime: String,
         captured_at_millis: Option<i64>,
     ) -> Result<AttachmentRef, IncidentError> {
-        let captured = captured_at_millis
-            .map(|ms| from_millis("capture time", ms))
-            .transpose()?;
-        let mut src = BufReader::new(File::open(&path).map_err(source_io)?);
+        let (mut src, captured) = source(&path, captured_at_millis)?;
         self.with(|l| l.store_attachment(&mut src, &mime, captured))
     }
 
-    /// Decrypts attachment `id` into a new file at `path` (streamed; an existing file is
-    /// refused). On any error the partial file is removed. Blocking.
+    /// Decrypts attachment `id` into a new file at `path` (streamed, 0600; an existing
+    /// file is refused). The file appears only once complete. Blocking.
     pub fn read_attachment_to_file(
         &self,
         id: String,
         path: String,
     ) -> Result<AttachmentRef, IncidentError> {
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(output_io)?;
-        let mut out = BufWriter::new(file);
-        let result = self
-            .with(|l| l.read_attachment(&id, &mut out))
-            .and_then(|r| out.flush().map(|_| r).map_err(output_io));
-        drop(out);
-        match result {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                let _ = std::fs::remove_file(&path);
-                Err(e)
-            }
-        }
+        write_new(&path, |w| self.with(|l| l.read_attachment(&id, w)))
     }
 
     /// The attachments the signed entries of `incident_id` reference (also those a later
@@ -566,23 +544,27 @@ impl IncidentLog {
     }
 }
 
-/// Creates a new file at `path`, runs `f` on it, and removes the file on failure.
-fn write_new(
+/// Writes a new file at `path` through `fill` (the core's one way: 0600, complete or not
+/// at all, an existing file refused).
+fn write_new<T>(
     path: &str,
-    f: impl FnOnce(&mut BufWriter<File>) -> Result<(), IncidentError>,
-) -> Result<(), IncidentError> {
-    let file = File::options()
-        .write(true)
-        .create_new(true)
-        .open(Path::new(path))
-        .map_err(output_io)?;
-    let mut w = BufWriter::new(file);
-    let result = f(&mut w).and_then(|_| w.flush().map_err(output_io));
-    drop(w);
-    if result.is_err() {
-        let _ = std::fs::remove_file(path);
-    }
-    result
+    fill: impl FnOnce(&mut dyn Write) -> Result<T, IncidentError>,
+) -> Result<T, IncidentError> {
+    vigil_core::files::write_new(Path::new(path), fill, output_io)
+}
+
+/// The file at `path` an attachment is sealed from (streamed), and its capture time.
+fn source(
+    path: &str,
+    captured_at_millis: Option<i64>,
+) -> Result<(BufReader<File>, Option<DateTime<Utc>>), IncidentError> {
+    let captured = captured_at_millis
+        .map(|ms| from_millis("capture time", ms))
+        .transpose()?;
+    Ok((
+        BufReader::new(File::open(path).map_err(source_io)?),
+        captured,
+    ))
 }
 
 /// Verifies an evidence package (a directory or .zip at `path`) on its own: no store,

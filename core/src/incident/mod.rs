@@ -254,6 +254,26 @@ impl<'a> IncidentLog<'a> {
         query::list(self.db()?.conn(), filter, page)
     }
 
+    /// Runs `f` on every current view matching `filter`, newest first, one page of
+    /// [`query::MAX_PAGE`] at a time (memory stays bounded whatever the store holds).
+    pub fn each_page(
+        &self,
+        filter: &IncidentFilter,
+        mut f: impl FnMut(&[IncidentSummary]) -> IncidentResult<()>,
+    ) -> IncidentResult<()> {
+        let mut page = Page::first(query::MAX_PAGE);
+        loop {
+            let rows = self.list(filter, &page)?;
+            f(&rows)?;
+            match rows.last() {
+                Some(last) if rows.len() == query::MAX_PAGE as usize => {
+                    page = Page::after(query::MAX_PAGE, last.incident_id.clone());
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
     /// Incidents whose report or amendments (narratives, reasons, tags, actions, people,
     /// witnesses, police references) contain every word of `text` (prefix match).
     pub fn search(&self, text: &str, page: &Page) -> IncidentResult<Vec<IncidentSummary>> {
@@ -462,16 +482,11 @@ impl<'a> IncidentLog<'a> {
         attachment_id: &str,
         path: &Path,
     ) -> IncidentResult<SignedAttachment> {
-        let mut signed = None;
         crate::files::write_new(
             path,
-            |w| {
-                signed = Some(self.read_signed_attachment(incident_id, attachment_id, w)?);
-                Ok(())
-            },
+            |w| self.read_signed_attachment(incident_id, attachment_id, w),
             |e| IncidentError::ExportIo(e.kind()),
-        )?;
-        signed.ok_or(IncidentError::UnknownAttachment)
+        )
     }
 
     /// The team server's latest receipt for this device's chain, with the server key that
@@ -510,17 +525,7 @@ impl<'a> IncidentLog<'a> {
     /// `filter`, newest first.
     pub fn export_csv(&self, filter: &IncidentFilter, out: &mut dyn Write) -> IncidentResult<()> {
         export::write_csv_header(out)?;
-        let mut page = Page::first(query::MAX_PAGE);
-        loop {
-            let rows = self.list(filter, &page)?;
-            export::write_csv_rows(out, &rows)?;
-            match rows.last() {
-                Some(last) if rows.len() == query::MAX_PAGE as usize => {
-                    page = Page::after(query::MAX_PAGE, last.incident_id.clone());
-                }
-                _ => break,
-            }
-        }
+        self.each_page(filter, |rows| export::write_csv_rows(out, rows))?;
         out.flush().map_err(|e| IncidentError::ExportIo(e.kind()))
     }
 }
