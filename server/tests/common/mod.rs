@@ -350,6 +350,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `vigil-server --data-dir DIR admin ARGS...`: the real binary's administration commands.
+pub fn server_admin(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run vigil-server admin")
+}
+
 /// Logs a hostile-surveillance report with `text` as its narrative; returns the incident id.
 pub fn log(d: &mut Device, text: &str) -> String {
     use vigil_core::incident::{Category, IncidentLog, Report};
