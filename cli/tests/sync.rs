@@ -456,3 +456,45 @@ fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
     );
     drop(server);
 }
+
+/// A push whose answer is lost on the way back (the test kit's proxy cuts it): `vigil
+/// sync` fails as transient, the change stays pending, and the next sync settles it
+/// without the server storing it twice.
+#[test]
+fn a_push_whose_answer_is_lost_is_transient_and_nothing_is_stored_twice() {
+    use vigil_testkit::proxy::{any_body, Fault, FaultProxy, Trap};
+    let tmp = tempfile::tempdir().unwrap();
+    let sdir = tmp.path().join("server");
+    let (team, code) = team_and_code(&sdir, "Delta");
+    let server = Server::start(&sdir, "127.0.0.1:0");
+    let upstream = server.url.strip_prefix("http://").unwrap().parse().unwrap();
+    let proxy = FaultProxy::start(upstream);
+    let dev = device(tmp.path(), "device");
+    json(&vigil(&dev, &["--json", "enroll", &proxy.url(), &code]));
+    ok(&vigil(&dev, &["incident", "log", "--category", "medical"]));
+
+    proxy.arm(Trap {
+        path: "/v1/push",
+        body: any_body,
+        nth: 1,
+        fault: Fault::CutResponse(0),
+    });
+    let o = vigil(&dev, &["--json", "sync"]);
+    assert!(proxy.disarm(), "the push went through the proxy");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(err_json(&o)["error"]["kind"], "transient");
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 1, "{st}");
+
+    json(&vigil(&dev, &["--json", "sync"]));
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 0, "{st}");
+    // A teammate gets the incident once.
+    let code2 = admin(&sdir, &["issue-code", &team]);
+    let dev2 = device(tmp.path(), "device2");
+    json(&vigil(&dev2, &["--json", "enroll", &server.url, &code2]));
+    let r = json(&vigil(&dev2, &["--json", "sync"]));
+    assert_eq!(r["pulled"], 1, "{r}");
+    let list = json(&vigil(&dev2, &["--json", "incident", "list"]));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
