@@ -201,8 +201,8 @@ pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntr
 mod tests {
     use super::*;
     use crate::clock::Hlc;
-    use crate::crypto::KdfParams;
-    use crate::{KdfChoice, Vault};
+    use crate::testing::fast_kdf;
+    use crate::Vault;
 
     struct Upper;
     impl RemoteApplier for Upper {
@@ -234,14 +234,7 @@ mod tests {
     #[test]
     fn far_future_stamps_are_kept_but_not_applied_and_repeats_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let kdf = KdfChoice {
-            params: KdfParams::Argon2id {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            allow_weak: true,
-        };
+        let kdf = fast_kdf();
         let mut vault = Vault::create(dir.path(), b"pass phrase", kdf, None).unwrap();
         let db = vault.db_mut().unwrap();
         let mut appliers = Appliers::new();
