@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Files
 import java.nio.file.Path
 import kotlin.random.Random
+import app.vigil.testsupport.*
 
 /**
  * An incident logged offline on one phone reaches a teammate's phone through a real

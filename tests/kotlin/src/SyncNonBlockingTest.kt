@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlin.random.Random
+import app.vigil.testsupport.*
 
 /**
  * Nothing the officer does waits for the network (issue 11): a platform transport holds one

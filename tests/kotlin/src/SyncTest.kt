@@ -21,6 +21,7 @@ import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
+import app.vigil.testsupport.*
 
 /**
  * Sync through the generated bindings against a real `vigil-server` process on loopback:
