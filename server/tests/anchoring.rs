@@ -133,6 +133,15 @@ fn stored_receipt(server: &TestServer, d: &mut Device) -> Option<(u64, [u8; 32])
     Some((r.receipt.seq, r.receipt.hash_bytes().unwrap()))
 }
 
+/// How many incident entries the server holds for `team`.
+fn entries_held(server: &TestServer, team: &str) -> usize {
+    let changes = server.team_changes(team);
+    changes
+        .iter()
+        .filter(|c| c.kind == "incident.entry")
+        .count()
+}
+
 #[test]
 fn the_server_anchors_each_devices_chain_head() {
     let server = TestServer::start();
@@ -172,12 +181,7 @@ fn the_server_anchors_each_devices_chain_head() {
     assert!(IncidentLog::new(&mut a.vault).verify().unwrap().ok);
     assert!(refusals(&mut a).is_empty());
     assert!(refusals(&mut b).is_empty());
-    let entries = server
-        .team_changes(&team)
-        .into_iter()
-        .filter(|c| c.kind == "incident.entry")
-        .count();
-    assert_eq!(entries, 5);
+    assert_eq!(entries_held(&server, &team), 5);
 }
 
 #[test]
@@ -308,12 +312,7 @@ fn a_truncated_tail_is_refused_by_the_server() {
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].1, REASON_BELOW_HEAD);
     assert_eq!(server_head(&server, &a.id()), anchored);
-    let entries = server
-        .team_changes(&team)
-        .into_iter()
-        .filter(|c| c.kind == "incident.entry")
-        .count();
-    assert_eq!(entries, 3);
+    assert_eq!(entries_held(&server, &team), 3);
     // Locally the cut chain links up, but it is behind the receipt the server gave.
     assert_eq!(stored_receipt(&server, &mut a), anchored);
     let r = IncidentLog::new(&mut a.vault).verify().unwrap();
@@ -377,12 +376,7 @@ fn a_store_rolled_back_to_an_older_copy_cannot_rewrite_the_anchored_chain() {
     );
     assert!(refused[2].1.starts_with(NOT_FOLLOWING), "{refused:?}");
     assert_eq!(server_head(&server, &a.id()), anchored);
-    let entries = server
-        .team_changes(&team)
-        .into_iter()
-        .filter(|c| c.kind == "incident.entry")
-        .count();
-    assert_eq!(entries, 3);
+    assert_eq!(entries_held(&server, &team), 3);
 
     // The team's other device never stores the rewritten entries.
     b.sync().unwrap();

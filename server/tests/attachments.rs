@@ -132,12 +132,10 @@ fn a_cut_upload_resumes_where_the_server_copy_ends() {
     let err = a.sync().unwrap_err();
     assert!(matches!(err, SyncError::Transient { .. }), "{err:?}");
     // The server learns of the cut when the connection closes, maybe after the device.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut held = server.storage.blob(&team, &name.sha256).unwrap().unwrap();
-    while held.received == BLOB_CHUNK as u64 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        held = server.storage.blob(&team, &name.sha256).unwrap().unwrap();
-    }
+    let held = common::poll(
+        || server.storage.blob(&team, &name.sha256).unwrap().unwrap(),
+        |h| h.received != BLOB_CHUNK as u64,
+    );
     // What arrived of the second chunk: the cut request minus its HTTP and frame headers.
     let kept = held.received - BLOB_CHUNK as u64;
     assert!(

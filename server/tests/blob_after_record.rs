@@ -7,7 +7,7 @@ use crate::common;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{post_json, Device, TestServer};
 use ring::digest;
@@ -228,21 +228,13 @@ fn a_cut_put_keeps_the_bytes_that_arrived() {
     let req = request(&mut a, BlobOp::Put, &blob, 0, &photo[..150_000]);
     cut_put(&server, &req, &photo[..150_000], 61_234);
     // The server learns of the cut when the connection closes.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut st = status(&server, &mut a, &blob);
-    while st.received == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        st = status(&server, &mut a, &blob);
-    }
+    let st = common::poll(|| status(&server, &mut a, &blob), |s| s.received != 0);
     assert_eq!((st.received, st.complete), (61_234, false));
     // The device goes on from there; a second cut keeps its part too.
     let req = request(&mut a, BlobOp::Put, &blob, 61_234, &photo[61_234..]);
     cut_put(&server, &req, &photo[61_234..], 1);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while status(&server, &mut a, &blob).received == 61_234 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(status(&server, &mut a, &blob).received, 61_235);
+    let st = common::poll(|| status(&server, &mut a, &blob), |s| s.received != 61_234);
+    assert_eq!(st.received, 61_235);
     assert_eq!(put(&server, &mut a, &blob, 61_235, &photo[61_235..]), 200);
     let held = server.storage.blob(&team, &blob.sha256).unwrap().unwrap();
     assert!(held.complete);

@@ -265,11 +265,31 @@ fn signed_in(server: &TestServer, name: &str) -> Browser {
     b
 }
 
+/// A new user `name` of `team` in `role`, signed in.
+fn signed_in_as(server: &TestServer, name: &str, role: Role, team: &str) -> Browser {
+    user(server.storage.as_ref(), name, role, team);
+    signed_in(server, name)
+}
+
+/// Asks, with `csrf`, to revoke `device`.
+fn revoke(b: &mut Browser, csrf: &str, device: &str) -> Page {
+    b.post(
+        "/console/team/revoke",
+        &[("csrf", csrf), ("device", device)],
+    )
+}
+
+/// Whether the server holds `device` as revoked.
+fn revoked(server: &TestServer, device: &str) -> bool {
+    let held = server.storage.device(device).expect("query");
+    held.expect("device").revoked
+}
+
 /// A new team "Alpha" whose leader `lead` is signed in: the team and the browser.
 fn lead_signed_in(server: &TestServer) -> (String, Browser) {
     let team = server.new_team("Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    (team, signed_in(server, "lead"))
+    let b = signed_in_as(server, "lead", Role::Leader, &team);
+    (team, b)
 }
 
 /// A JPEG-ish photo of 150 KiB (three sealed chunks).
@@ -301,8 +321,7 @@ fn team_with_incident(server: &TestServer, team: &str) -> (String, Device, Strin
 fn leader_signs_in_and_reads_the_teams_incident_its_history_and_photo() {
     let server = TestServer::start();
     let (team, d, id) = team_with_incident(&server, "Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let mut b = signed_in_as(&server, "lead", Role::Leader, &team);
 
     let list = b.get("/console/incidents");
     assert_eq!(list.status, 200);
@@ -494,27 +513,16 @@ fn a_login_form_without_its_token_is_refused() {
 fn forged_csrf_is_refused_and_nothing_is_done() {
     let server = TestServer::start();
     let (team, mut d, _) = team_with_incident(&server, "Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let mut b = signed_in_as(&server, "lead", Role::Leader, &team);
     let device = d.id();
     for token in ["", "forged", &"0".repeat(64)] {
-        let r = b.post(
-            "/console/team/revoke",
-            &[("csrf", token), ("device", &device)],
-        );
+        let r = revoke(&mut b, token, &device);
         assert_eq!(r.status, 403, "token {token:?}");
         assert!(r.text().contains("Form refused"));
         let r = b.post("/console/team/codes", &[("csrf", token)]);
         assert_eq!(r.status, 403);
     }
-    assert!(
-        !server
-            .storage
-            .device(&device)
-            .expect("q")
-            .expect("d")
-            .revoked
-    );
+    assert!(!revoked(&server, &device));
     d.sync().expect("the device still syncs");
     // The session's own token works.
     let csrf = b.csrf();
@@ -555,10 +563,7 @@ fn leader_issues_a_code_a_device_enrolls_with_it_and_is_revoked() {
     assert!(team_page.contains("Charlie 1") && team_page.contains(&device));
     assert!(team_page.contains("Active"));
 
-    let r = b.post(
-        "/console/team/revoke",
-        &[("csrf", &csrf), ("device", &device)],
-    );
+    let r = revoke(&mut b, &csrf, &device);
     assert_eq!(r.status, 200);
     assert!(r.text().contains("is revoked"));
     common::log(&mut d, "after revocation");
@@ -576,8 +581,7 @@ fn leader_issues_a_code_a_device_enrolls_with_it_and_is_revoked() {
 fn a_viewer_reads_but_cannot_issue_codes_or_revoke() {
     let server = TestServer::start();
     let (team, mut d, id) = team_with_incident(&server, "Alpha");
-    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
-    let mut b = signed_in(&server, "watch");
+    let mut b = signed_in_as(&server, "watch", Role::Viewer, &team);
     assert!(b.get(&format!("/console/incidents/{id}")).status == 200);
     let team_page = b.get("/console/team").text();
     assert!(!team_page.contains("Issue an enrollment code"));
@@ -586,19 +590,9 @@ fn a_viewer_reads_but_cannot_issue_codes_or_revoke() {
     let device = d.id();
     let r = b.post("/console/team/codes", &[("csrf", &csrf)]);
     assert_eq!(r.status, 403);
-    let r = b.post(
-        "/console/team/revoke",
-        &[("csrf", &csrf), ("device", &device)],
-    );
+    let r = revoke(&mut b, &csrf, &device);
     assert_eq!(r.status, 403);
-    assert!(
-        !server
-            .storage
-            .device(&device)
-            .expect("q")
-            .expect("d")
-            .revoked
-    );
+    assert!(!revoked(&server, &device));
     d.sync().expect("still syncs");
 }
 
@@ -607,27 +601,16 @@ fn a_user_of_another_team_sees_nothing_of_this_one() {
     let server = TestServer::start();
     let (_alpha, mut d, id) = team_with_incident(&server, "Alpha");
     let bravo = server.new_team("Bravo");
-    user(server.storage.as_ref(), "other", Role::Leader, &bravo);
-    let mut b = signed_in(&server, "other");
+    let mut b = signed_in_as(&server, "other", Role::Leader, &bravo);
     let list = b.get("/console/incidents").text();
     assert!(!list.contains(&id) && !list.contains("Grey van"));
     assert_eq!(b.get(&format!("/console/incidents/{id}")).status, 404);
     assert!(!b.get("/console/team").text().contains(&d.id()));
     let csrf = b.csrf();
     let device = d.id();
-    let r = b.post(
-        "/console/team/revoke",
-        &[("csrf", &csrf), ("device", &device)],
-    );
+    let r = revoke(&mut b, &csrf, &device);
     assert_eq!(r.status, 404, "another team's device is no device");
-    assert!(
-        !server
-            .storage
-            .device(&device)
-            .expect("q")
-            .expect("d")
-            .revoked
-    );
+    assert!(!revoked(&server, &device));
     d.sync().expect("still syncs");
 }
 
@@ -1005,8 +988,7 @@ fn the_pdf_report_embeds_the_json_export_of_its_selection() {
     let (team, mut d, id) = team_with_incident(&server, "Alpha");
     common::log(&mut d, "a second, unrelated report");
     d.sync().expect("sync");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let mut b = signed_in_as(&server, "lead", Role::Leader, &team);
     let csrf = b.csrf();
     let selection = [("csrf", csrf.as_str()), ("q", "grey van")];
     let pdf = b.post("/console/exports/report", &selection);

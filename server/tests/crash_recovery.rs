@@ -432,29 +432,11 @@ fn every_refusal_is_logged_with_its_route_and_reason_and_no_content() {
     // A chunk out of place: 409 blob_offset.
     let chunk = vec![7u8; 1000];
     let device = t.a.id();
-    let req = {
-        let db = t.a.db();
-        vigil_core::sync::protocol::BlobRequest::signed(
-            db.device_id(),
-            vigil_core::sync::protocol::BlobOp::Put,
-            &name,
-            5000,
-            chunk.len() as u64,
-            hex::encode(digest::digest(&digest::SHA256, &chunk)),
-            vigil_core::clock::now_ms(),
-            db.device_key(),
-        )
-    };
-    let transport =
-        HttpTransport::without_reuse(&t.proxy.url(), Duration::from_secs(5)).expect("transport");
-    let r = vigil_core::sync::Transport::post_octets(
-        &transport,
-        "/v1/blobs/put",
-        vigil_core::sync::protocol::encode_blob_put(&req, &chunk),
-    )
-    .expect("an answer");
+    let r = put_chunk(&mut t, &name, 5000, &chunk);
     assert_eq!(r.status, 409);
     // An unreadable pull: 400 malformed.
+    let transport =
+        HttpTransport::without_reuse(&t.proxy.url(), Duration::from_secs(5)).expect("transport");
     let r = vigil_core::sync::Transport::post(&transport, "/v1/pull", b"{not json".to_vec())
         .expect("an answer");
     assert_eq!(r.status, 400);
@@ -511,28 +493,7 @@ fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_a
 
     // What a device of that release sends next: an empty chunk at offset = size.
     t.server.lock().expect("server").start();
-    let empty = hex::encode(digest::digest(&digest::SHA256, b""));
-    let req = {
-        let db = t.a.db();
-        vigil_core::sync::protocol::BlobRequest::signed(
-            db.device_id(),
-            vigil_core::sync::protocol::BlobOp::Put,
-            &name,
-            name.size,
-            0,
-            empty,
-            vigil_core::clock::now_ms(),
-            db.device_key(),
-        )
-    };
-    let transport =
-        HttpTransport::without_reuse(&t.proxy.url(), Duration::from_secs(5)).expect("transport");
-    let r = vigil_core::sync::Transport::post_octets(
-        &transport,
-        "/v1/blobs/put",
-        vigil_core::sync::protocol::encode_blob_put(&req, &[]),
-    )
-    .expect("an answer");
+    let r = put_chunk(&mut t, &name, name.size, &[]);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let reply: vigil_core::sync::protocol::BlobStatusReply =
         serde_json::from_slice(&r.body).expect("a status reply");
@@ -542,6 +503,34 @@ fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_a
         t.b.read_attachment(&aref.id).expect("attachment here"),
         bytes
     );
+}
+
+/// Puts `chunk` at `offset` of blob `name` as device A, signed, through the proxy: a
+/// request of the device's own making, whatever the server holds.
+fn put_chunk(
+    t: &mut Team,
+    name: &vigil_core::sync::protocol::BlobRef,
+    offset: u64,
+    chunk: &[u8],
+) -> vigil_core::sync::Response {
+    use vigil_core::sync::protocol::{encode_blob_put, BlobOp, BlobRequest};
+    let req = {
+        let db = t.a.db();
+        BlobRequest::signed(
+            db.device_id(),
+            BlobOp::Put,
+            name,
+            offset,
+            chunk.len() as u64,
+            hex::encode(digest::digest(&digest::SHA256, chunk)),
+            vigil_core::clock::now_ms(),
+            db.device_key(),
+        )
+    };
+    let transport =
+        HttpTransport::without_reuse(&t.proxy.url(), Duration::from_secs(5)).expect("transport");
+    let body = encode_blob_put(&req, chunk);
+    vigil_core::sync::Transport::post_octets(&transport, "/v1/blobs/put", body).expect("an answer")
 }
 
 /// Sets a blob back to "every byte held, not complete" behind the server's back.

@@ -305,6 +305,16 @@ fn small_walk(d: &mut Device) -> Walk {
     .unwrap()
 }
 
+/// [`small_walk`] answered (the fire exits an issue, the tyres fine) and completed by
+/// officer A.
+fn completed_walk(a: &mut Device) -> Walk {
+    let w = small_walk(a);
+    answer(a, &w.id, "fire_exits", check(CheckState::Issue));
+    answer(a, &w.id, "tyres", check(CheckState::Ok));
+    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    w
+}
+
 fn signoff_of(d: &mut Device, id: &str) -> Option<walk::SignedSnapshot> {
     walk::get_signoff(d.db(), id).ok()
 }
@@ -313,10 +323,7 @@ fn signoff_of(d: &mut Device, id: &str) -> Option<walk::SignedSnapshot> {
 fn a_signoff_reaches_the_other_device_and_closes_the_walk_there() {
     let server = TestServer::start();
     let (mut a, mut b, _) = server.pair();
-    let w = small_walk(&mut a);
-    answer(&mut a, &w.id, "fire_exits", check(CheckState::Issue));
-    answer(&mut a, &w.id, "tyres", check(CheckState::Ok));
-    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    let w = completed_walk(&mut a);
     let sealed = walk::sign_off_walk(a.db(), &w.id, "Officer A").unwrap();
     a.sync().unwrap();
     b.sync().unwrap();
@@ -377,10 +384,7 @@ fn a_signoff_reaches_the_other_device_and_closes_the_walk_there() {
 fn an_answer_racing_a_signoff_is_refused_and_both_devices_end_identical() {
     let server = TestServer::start();
     let (mut a, mut b, _) = server.pair();
-    let w = small_walk(&mut a);
-    answer(&mut a, &w.id, "fire_exits", check(CheckState::Issue));
-    answer(&mut a, &w.id, "tyres", check(CheckState::Ok));
-    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    let w = completed_walk(&mut a);
     a.sync().unwrap();
     b.sync().unwrap();
     assert_eq!(walk_of(&mut b, &w.id).state, walk::WalkState::Completed);

@@ -23,13 +23,7 @@ use vigil_testkit::proxy::{Fault, FaultProxy};
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
 
 fn admin(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run vigil-server admin");
+    let out = common::server_admin(dir, args);
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

@@ -4,12 +4,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use vigil_core::incident::{
-    Category, Location, LocationSource, OccurredAt, Person, PersonRole, Report, Severity, Vehicle,
-};
 use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
 
+pub use vigil_testkit::fixtures::report;
 pub use vigil_testkit::PASSPHRASE as PASS;
 
 pub fn vault(dir: &Path) -> Vault {
@@ -20,41 +18,6 @@ pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
         .single()
         .expect("valid time")
-}
-
-pub fn report(category: Category, narrative: &str, occurred: DateTime<Utc>) -> Report {
-    let mut r = Report::quick(
-        category,
-        Some(Location {
-            latitude: 51.501_364,
-            longitude: -0.141_890,
-            accuracy_m: Some(8.5),
-            source: LocationSource::Gps,
-        }),
-    );
-    r.occurred = OccurredAt {
-        utc: occurred,
-        offset_minutes: 60,
-        zone: Some("Europe/London".into()),
-    };
-    r.severity = Some(Severity::Medium);
-    r.narrative = narrative.to_string();
-    r.people = vec![Person {
-        role: PersonRole::Subject,
-        name: None,
-        description: "male, 30s, dark jacket, filming the entrance".into(),
-        contact: None,
-    }];
-    r.vehicles = vec![Vehicle {
-        registration: Some("AB12 CDE".into()),
-        make: Some("Ford Transit".into()),
-        colour: Some("grey".into()),
-        direction: Some("north on Buckingham Gate".into()),
-    }];
-    r.actions_taken = vec!["principal moved inside".into()];
-    r.tags = vec!["repeat".into()];
-    r.venue_id = Some("venue-1".into());
-    r
 }
 
 /// Row counts of everything an incident write touches, plus the attachment files.

@@ -350,6 +350,31 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Asks `probe` every 20 ms until `done` holds of its answer, and returns that answer: for
+/// what the server settles on its own time (a cut connection noticed when it closes).
+/// After a minute, a hang guard far beyond any loaded machine's delay, the last answer.
+pub fn poll<T>(mut probe: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = probe();
+        if done(&answer) || std::time::Instant::now() >= deadline {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `vigil-server --data-dir DIR admin ARGS...`: the real binary's administration commands.
+pub fn server_admin(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run vigil-server admin")
+}
+
 /// Logs a hostile-surveillance report with `text` as its narrative; returns the incident id.
 pub fn log(d: &mut Device, text: &str) -> String {
     use vigil_core::incident::{Category, IncidentLog, Report};
