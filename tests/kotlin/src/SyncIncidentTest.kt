@@ -28,14 +28,7 @@ class SyncIncidentTest {
         twoDevices(dir, "Alpha") { va, vb, a, b ->
             // Offline on A: a report and an amendment, queued in the outbox.
             val id = IncidentLog.withOfficer(va, "Officer A").use { log ->
-                val r = log.log(
-                    report(
-                        Category.HOSTILE_SURVEILLANCE,
-                        "Blue hatchback photographing the motorcade route",
-                        Severity.HIGH,
-                        gps(51.5033, -0.1276),
-                    ),
-                )
+                val r = log.log(report(Category.HOSTILE_SURVEILLANCE, "Blue hatchback photographing the motorcade route", Severity.HIGH, gps(51.5033, -0.1276)))
                 log.amend(
                     r.incidentId, "plate read from the photo",
                     NO_CHANGE.copy(tags = listOf("plate-read")),
@@ -79,14 +72,7 @@ class SyncIncidentTest {
             val file = dir.resolve("photo.jpg")
             Files.write(file, photo)
             val (id, ref) = IncidentLog.withOfficer(va, "Officer A").use { log ->
-                val r = log.log(
-                    report(
-                        Category.SUSPICIOUS_ACTIVITY,
-                        "Man filming the hotel's service entrance",
-                        Severity.MEDIUM,
-                        gps(51.5072, -0.1276),
-                    ),
-                )
+                val r = log.log(report(Category.SUSPICIOUS_ACTIVITY, "Man filming the hotel's service entrance", Severity.MEDIUM, gps(51.5072, -0.1276)))
                 r.incidentId to log.attachFile(r.incidentId, file.toString(), "image/jpeg", null)
             }
             assertEquals(1uL, a.status().attachmentsToUpload)

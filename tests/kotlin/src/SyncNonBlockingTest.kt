@@ -11,6 +11,7 @@ import app.vigil.core.IncidentLog
 import app.vigil.core.PlatformTransport
 import app.vigil.core.model.WalkSubject
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -77,43 +78,28 @@ class SyncNonBlockingTest {
             }
             val queuedBefore = a.status().pending
 
-            var syncError: Throwable? = null
-            val sync = Thread {
-                try {
-                    a.syncNow()
-                } catch (t: Throwable) {
-                    syncError = t
-                }
-            }
-            sync.start()
+            val sync = Background { a.syncNow() }
             assertTrue(held.inside.await(60, TimeUnit.SECONDS), "the sync reached the held request")
 
-            val done = CountDownLatch(1)
-            var officerError: Throwable? = null
-            val officer = Thread {
-                try {
-                    IncidentLog.withOfficer(va, "Officer A").use { log ->
-                        log.quickLog(IncidentCategory.MEDICAL, null)
-                        log.amend(vanId, "more detail", NO_CHANGE.copy(narrative = "The van left at 14:05"))
-                        assertTrue(log.list(noFilter, 50u, null).size >= 2)
-                        assertEquals(listOf(vanId), log.search("grey van", 10u, null).map { it.incidentId })
-                    }
-                    AdvanceWork(va).use { w ->
-                        w.answerItem(walkId, answer(itemId, AnswerValue.Check(CheckState.OK), officer = "Officer A"))
-                    }
-                } catch (t: Throwable) {
-                    officerError = t
-                } finally {
-                    done.countDown()
+            val officer = Background {
+                IncidentLog.withOfficer(va, "Officer A").use { log ->
+                    log.quickLog(IncidentCategory.MEDICAL, null)
+                    log.amend(vanId, "more detail", NO_CHANGE.copy(narrative = "The van left at 14:05"))
+                    assertTrue(log.list(noFilter, 50u, null).size >= 2)
+                    assertEquals(listOf(vanId), log.search("grey van", 10u, null).map { it.incidentId })
+                }
+                AdvanceWork(va).use { w ->
+                    w.answerItem(walkId, answer(itemId, AnswerValue.Check(CheckState.OK), officer = "Officer A"))
                 }
             }
-            officer.start()
-            assertTrue(done.await(120, TimeUnit.SECONDS), "the officer's calls returned")
+            val officerError = officer.join(120_000)
+            assertFalse(officer.isAlive, "the officer's calls returned")
             assertEquals(1L, held.release.count, "... while the request was still held")
             assertNull(officerError, "the officer's calls succeeded: $officerError")
 
             held.release.countDown()
-            sync.join(120_000)
+            val syncError = sync.join(120_000)
+            assertFalse(sync.isAlive, "the held sync completed")
             assertNull(syncError, "the held sync completed: $syncError")
 
             // The officer's three changes went in the next batch; nothing lost.

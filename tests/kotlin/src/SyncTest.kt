@@ -212,15 +212,7 @@ class SyncTest {
                 SyncClient.withTransport(va, noOptions, slow).use { a ->
                     a.enroll(server.url, code(team), "Officer A")
                     hold.set(true)
-                    var firstError: Throwable? = null
-                    val first = Thread {
-                        try {
-                            a.syncNow()
-                        } catch (t: Throwable) {
-                            firstError = t
-                        }
-                    }
-                    first.start()
+                    val first = Background { a.syncNow() }
                     assertTrue(inside.await(10, TimeUnit.SECONDS), "first sync reached the transport")
                     assertThrows<SyncException.AlreadyRunning> { a.syncNow() }
                     assertThrows<SyncException.AlreadyRunning> { a.syncIfDue() }
@@ -230,7 +222,7 @@ class SyncTest {
                     assertNull(a.wake(SyncTrigger.LOCAL_CHANGE))
                     hold.set(false)
                     release.countDown()
-                    first.join(20_000)
+                    val firstError = first.join(20_000)
                     assertFalse(first.isAlive)
                     assertNull(firstError, "the first sync finished: $firstError")
                     assertEquals(pullsBefore + 1, pulls.get(), "one more round, for the wake")
