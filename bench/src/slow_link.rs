@@ -5,15 +5,13 @@
 //! Device A logs the incidents and syncs (on its own thread); device B syncs every 250 ms
 //! until it holds all 20. A run that does not get there within `CAP` says so.
 
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use vigil_core::incident::{Category, IncidentFilter, IncidentLog, Page, Report};
-use vigil_server::{SqliteStorage, Storage};
 
 use crate::result::Figure;
-use crate::sync::{Device, Server};
+use crate::sync::{sqlite_team, Device};
 
 /// Longest wait for the text before the run is reported as not arrived.
 const CAP: Duration = Duration::from_secs(300);
@@ -55,11 +53,7 @@ fn incidents(d: &mut Device) -> usize {
 /// The time until B holds the 20 incidents (a figure; 0 iterations when not within
 /// `CAP`), and until it also holds the photos, if it does.
 fn text_to_teammate(photos: &[usize]) -> (Figure, Option<f64>) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let storage: Arc<dyn Storage> =
-        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
-    let server = Server::start(storage);
-    let team = server.storage.create_team("Bench").expect("create a team");
+    let (_dir, server, team) = sqlite_team();
     let mut a = Device::enrolled(&server, &team, "PS Hale");
     let mut b = Device::enrolled(&server, &team, "PC Okafor");
     for i in 0..20usize {

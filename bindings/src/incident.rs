@@ -35,20 +35,13 @@ fn output_io(e: std::io::Error) -> IncidentError {
     IncidentError::ExportIo(e.kind())
 }
 
-fn invalid(field: &str, reason: &str) -> IncidentError {
-    IncidentError::InvalidInput {
-        field: field.into(),
-        reason: reason.into(),
-    }
-}
-
 // ---------------------------------------------------------------------------------
 // Instants
 
-fn from_millis(field: &str, ms: i64) -> Result<DateTime<Utc>, IncidentError> {
+pub(crate) fn from_millis(field: &str, ms: i64) -> Result<DateTime<Utc>, IncidentError> {
     Utc.timestamp_millis_opt(ms)
         .single()
-        .ok_or_else(|| invalid(field, "out of range"))
+        .ok_or_else(|| IncidentError::invalid(field, "out of range"))
 }
 
 // ---------------------------------------------------------------------------------
@@ -175,7 +168,7 @@ fn settable<T>(
     field: ClearableField,
 ) -> Result<Option<Option<T>>, IncidentError> {
     match (value, clear.contains(&field)) {
-        (Some(_), true) => Err(invalid(name, "both set and cleared")),
+        (Some(_), true) => Err(IncidentError::invalid(name, "both set and cleared")),
         (Some(v), false) => Ok(Some(Some(v))),
         (None, true) => Ok(Some(None)),
         (None, false) => Ok(None),
@@ -277,40 +270,6 @@ pub struct IncidentLog {
 
 /// The most `IncidentLog::attachment_bytes` returns, whatever the caller asks for.
 pub const ATTACHMENT_BYTES_MAX: u64 = 16 * 1024 * 1024;
-
-/// A buffer that refuses to grow past its cap (memory stays bounded even if a stored
-/// file were longer than its signed size).
-struct CappedBuf {
-    bytes: Vec<u8>,
-    cap: usize,
-}
-
-impl CappedBuf {
-    fn new(cap: u64) -> Self {
-        let cap = usize::try_from(cap).unwrap_or(usize::MAX);
-        CappedBuf {
-            bytes: Vec::new(),
-            cap,
-        }
-    }
-}
-
-impl Write for CappedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.bytes.len().saturating_add(buf.len()) > self.cap {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::FileTooLarge,
-                "attachment larger than the cap",
-            ));
-        }
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 impl IncidentLog {
     /// Runs `f` with a core log over the locked vault.
@@ -490,19 +449,7 @@ impl IncidentLog {
         max_bytes: u64,
     ) -> Result<Vec<u8>, IncidentError> {
         let cap = max_bytes.min(ATTACHMENT_BYTES_MAX);
-        self.with(|l| {
-            let signed = l
-                .attachments(&incident_id)?
-                .into_iter()
-                .find(|s| s.attachment.id == attachment_id)
-                .ok_or(IncidentError::UnknownAttachment)?;
-            if signed.attachment.size > cap {
-                return Err(invalid("attachment", "larger than the size asked for"));
-            }
-            let mut out = CappedBuf::new(cap);
-            l.read_signed_attachment(&incident_id, &attachment_id, &mut out)?;
-            Ok(out.bytes)
-        })
+        self.with(|l| l.attachment_bytes(&incident_id, &attachment_id, cap))
     }
 
     /// Writes an evidence package of `incidents` (all when null) to `path`: one file when

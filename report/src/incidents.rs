@@ -156,19 +156,7 @@ fn report_fields(doc: &mut Doc, r: &Report, recorded: DateTime<Utc>) {
     let vehicles: Vec<String> = r
         .vehicles
         .iter()
-        .map(|v| {
-            [
-                v.registration.as_deref(),
-                v.make.as_deref(),
-                v.colour.as_deref(),
-                v.direction.as_deref().map(|d| d.trim()),
-            ]
-            .iter()
-            .flatten()
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ")
-        })
+        .map(|v| v.details().map(str::trim).collect::<Vec<_>>().join(", "))
         .collect();
     doc.field("Vehicles", &vehicles.join("\n"));
     doc.field("Actions taken", &r.actions_taken.join("\n"));

@@ -449,16 +449,52 @@ impl<'a> IncidentLog<'a> {
         attachment_id: &str,
         out: &mut dyn Write,
     ) -> IncidentResult<SignedAttachment> {
-        let signed = self
-            .attachments(incident_id)?
+        let signed = self.signed_attachment(incident_id, attachment_id)?;
+        self.open_signed(&signed, out)?;
+        Ok(signed)
+    }
+
+    /// The plaintext of attachment `attachment_id` of `incident_id` in memory (for a
+    /// thumbnail), checked as [`IncidentLog::read_signed_attachment`] does. One whose
+    /// signed size is above `max_bytes` is refused with `InvalidInput` before anything is
+    /// decrypted, and memory stays within `max_bytes` even if the stored file were longer.
+    pub fn attachment_bytes(
+        &self,
+        incident_id: &str,
+        attachment_id: &str,
+        max_bytes: u64,
+    ) -> IncidentResult<Vec<u8>> {
+        let signed = self.signed_attachment(incident_id, attachment_id)?;
+        if signed.attachment.size > max_bytes {
+            return Err(IncidentError::invalid(
+                "attachment",
+                "larger than the size asked for",
+            ));
+        }
+        let mut out = attachment::CappedBuf::new(max_bytes);
+        self.open_signed(&signed, &mut out)?;
+        Ok(out.into_bytes())
+    }
+
+    /// Attachment `attachment_id` as the signed entries of `incident_id` reference it.
+    fn signed_attachment(
+        &self,
+        incident_id: &str,
+        attachment_id: &str,
+    ) -> IncidentResult<SignedAttachment> {
+        self.attachments(incident_id)?
             .into_iter()
             .find(|s| s.attachment.id == attachment_id)
-            .ok_or(IncidentError::UnknownAttachment)?;
+            .ok_or(IncidentError::UnknownAttachment)
+    }
+
+    /// Decrypts `signed` into `out`, checked against its signed size and SHA-256.
+    fn open_signed(&self, signed: &SignedAttachment, out: &mut dyn Write) -> IncidentResult<()> {
         if !signed.available {
             return Err(IncidentError::AttachmentNotDownloaded);
         }
         let (stored, key) = self
-            .stored_attachment(attachment_id)?
+            .stored_attachment(&signed.attachment.id)?
             .ok_or(IncidentError::AttachmentNotDownloaded)?;
         if stored != signed.attachment {
             return Err(IncidentError::AttachmentCorrupt);
@@ -469,7 +505,7 @@ impl<'a> IncidentLog<'a> {
             &key,
             out,
         )?;
-        Ok(signed)
+        Ok(())
     }
 
     /// Writes attachment `attachment_id` of incident `incident_id` to a new file at
