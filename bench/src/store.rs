@@ -16,6 +16,7 @@ use vigil_core::incident::{
 use vigil_core::{KdfChoice, Vault};
 
 use crate::data::{self, Incident};
+use crate::harness::Effort;
 use crate::result::Figure;
 use crate::rows;
 use crate::stats::time_n;

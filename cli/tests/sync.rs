@@ -188,6 +188,15 @@ fn device(parent: &Path, name: &str) -> PathBuf {
     dir
 }
 
+/// A server on its data in `parent/server` with a new team `name`: the data directory,
+/// the team, an enrollment code and the running server.
+fn team_server(parent: &Path, name: &str) -> (PathBuf, String, String, Server) {
+    let sdir = parent.join("server");
+    let (team, code) = team_and_code(&sdir, name);
+    let server = Server::start(&sdir, "127.0.0.1:0");
+    (sdir, team, code, server)
+}
+
 /// A new team on the server's data in `sdir`, and an enrollment code for it.
 fn team_and_code(sdir: &Path, name: &str) -> (String, String) {
     let team = admin(sdir, &["create-team", name]);
@@ -198,9 +207,7 @@ fn team_and_code(sdir: &Path, name: &str) -> (String, String) {
 #[test]
 fn enroll_sync_and_status_against_a_real_server() {
     let tmp = tempfile::tempdir().unwrap();
-    let sdir = tmp.path().join("server");
-    let (team, code) = team_and_code(&sdir, "Alpha");
-    let server = Server::start(&sdir, "127.0.0.1:0");
+    let (sdir, team, code, server) = team_server(tmp.path(), "Alpha");
 
     let dev = device(tmp.path(), "device");
 
@@ -274,9 +281,7 @@ fn enroll_sync_and_status_against_a_real_server() {
 #[test]
 fn server_down_is_transient_and_revocation_stops_sync() {
     let tmp = tempfile::tempdir().unwrap();
-    let sdir = tmp.path().join("server");
-    let (_, code) = team_and_code(&sdir, "Bravo");
-    let server = Server::start(&sdir, "127.0.0.1:0");
+    let (sdir, _, code, server) = team_server(tmp.path(), "Bravo");
     let url = server.url.clone();
     let dev = device(tmp.path(), "device");
     let en = json(&vigil(&dev, &["--json", "enroll", &url, &code]));
@@ -411,9 +416,7 @@ fn enroll_with_a_pin_against_a_tls_server_and_sync() {
 #[test]
 fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
     let tmp = tempfile::tempdir().unwrap();
-    let sdir = tmp.path().join("server");
-    let (_, code) = team_and_code(&sdir, "Alpha");
-    let server = Server::start(&sdir, "127.0.0.1:0");
+    let (_, _, code, server) = team_server(tmp.path(), "Alpha");
     let dev = device(tmp.path(), "device");
     ok(&vigil(
         &dev,
@@ -455,4 +458,44 @@ fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
         "{text}"
     );
     drop(server);
+}
+
+/// A push whose answer is lost on the way back (the test kit's proxy cuts it): `vigil
+/// sync` fails as transient, the change stays pending, and the next sync settles it
+/// without the server storing it twice.
+#[test]
+fn a_push_whose_answer_is_lost_is_transient_and_nothing_is_stored_twice() {
+    use vigil_testkit::proxy::{any_body, Fault, FaultProxy, Trap};
+    let tmp = tempfile::tempdir().unwrap();
+    let (sdir, team, code, server) = team_server(tmp.path(), "Delta");
+    let upstream = server.url.strip_prefix("http://").unwrap().parse().unwrap();
+    let proxy = FaultProxy::start(upstream);
+    let dev = device(tmp.path(), "device");
+    json(&vigil(&dev, &["--json", "enroll", &proxy.url(), &code]));
+    ok(&vigil(&dev, &["incident", "log", "--category", "medical"]));
+
+    proxy.arm(Trap {
+        path: "/v1/push",
+        body: any_body,
+        nth: 1,
+        fault: Fault::CutResponse(0),
+    });
+    let o = vigil(&dev, &["--json", "sync"]);
+    assert!(proxy.disarm(), "the push went through the proxy");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(err_json(&o)["error"]["kind"], "transient");
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 1, "{st}");
+
+    json(&vigil(&dev, &["--json", "sync"]));
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 0, "{st}");
+    // A teammate gets the incident once.
+    let code2 = admin(&sdir, &["issue-code", &team]);
+    let dev2 = device(tmp.path(), "device2");
+    json(&vigil(&dev2, &["--json", "enroll", &server.url, &code2]));
+    let r = json(&vigil(&dev2, &["--json", "sync"]));
+    assert_eq!(r["pulled"], 1, "{r}");
+    let list = json(&vigil(&dev2, &["--json", "incident", "list"]));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }

@@ -34,11 +34,7 @@ fn incident_count(vault: &vigil_core::Vault) -> i64 {
 fn an_issue_becomes_a_signed_incident_with_its_context_and_photos() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let venue = a_venue(db);
-    let subject = WalkSubject::Venue {
-        venue_id: venue.id.clone(),
-    };
-    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    let (venue, w) = venue_walk(db);
 
     let photo = IncidentLog::new(&mut vault)
         .store_attachment(
@@ -138,9 +134,7 @@ fn a_route_item_links_the_route_and_a_location_answer_gives_the_position() {
 fn refused_without_an_answer_an_unknown_item_or_an_unknown_photo_and_nothing_is_logged() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let venue = a_venue(db);
-    let subject = WalkSubject::Venue { venue_id: venue.id };
-    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    let (_, w) = venue_walk(db);
     walk::answer_item(
         db,
         &w.id,

@@ -369,11 +369,7 @@ fn walks_need_a_real_subject_of_the_right_kind() {
 fn incident_seed_carries_what_an_incident_needs() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let venue = a_venue(db);
-    let subject = WalkSubject::Venue {
-        venue_id: venue.id.clone(),
-    };
-    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    let (venue, w) = venue_walk(db);
     let mut a = input(
         "fire_exits",
         AnswerValue::Check {

@@ -103,18 +103,6 @@ impl Transport for Held {
 /// Long enough never to fire unless the officer's calls are stuck behind the held request.
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
-fn photo(len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 struct Scene {
     server: TestServer,
     team: String,
@@ -131,11 +119,7 @@ struct Scene {
 /// one incident already on the server (so A has something to pull).
 fn scene() -> Scene {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, team) = server.pair();
     log(&mut b, "B saw a drone over the car park");
     b.sync().unwrap();
 
@@ -147,8 +131,13 @@ fn scene() -> Scene {
             .quick_log(Category::SuspiciousActivity, None)
             .unwrap()
             .incident_id;
-        l.attach(&id, &mut &photo(300 * 1024)[..], "image/jpeg", None)
-            .unwrap();
+        l.attach(
+            &id,
+            &mut &vigil_testkit::photo(1, 300 * 1024)[..],
+            "image/jpeg",
+            None,
+        )
+        .unwrap();
     }
     let template = builtin_templates()
         .into_iter()

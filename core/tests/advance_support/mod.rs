@@ -8,6 +8,7 @@ use vigil_core::advance::geometry::Position;
 use vigil_core::advance::haven::{self, HavenKind, HospitalInfo, SafeHaven, SafeHavenInput};
 use vigil_core::advance::route::{self, Route, RouteInput};
 use vigil_core::advance::venue::{self, Venue, VenueInput};
+use vigil_core::advance::walk::{self, Walk, WalkSubject};
 use vigil_core::store::Database;
 use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
@@ -83,6 +84,16 @@ pub fn a_venue(db: &mut Database) -> Venue {
         },
     )
     .unwrap()
+}
+
+/// [`a_venue`] and a walk of the built-in venue advance on it, started by "PS Hale".
+pub fn venue_walk(db: &mut Database) -> (Venue, Walk) {
+    let venue = a_venue(db);
+    let subject = WalkSubject::Venue {
+        venue_id: venue.id.clone(),
+    };
+    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    (venue, w)
 }
 
 pub fn a_route(db: &mut Database) -> Route {
