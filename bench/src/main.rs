@@ -17,6 +17,8 @@
 #[allow(dead_code)]
 #[path = "../common/data.rs"]
 mod data;
+#[path = "../common/harness.rs"]
+mod harness;
 mod report;
 mod result;
 #[allow(dead_code)]
@@ -40,42 +42,19 @@ pub struct Plan {
     pub out: Option<String>,
 }
 
+impl harness::Effort for Plan {
+    fn smoke(&self) -> bool {
+        self.smoke
+    }
+}
+
 impl Plan {
-    /// Iterations of a workload: `full` normally, a handful in a smoke run.
-    pub fn iters(&self, full: usize) -> usize {
-        if self.smoke {
-            full.clamp(1, 3)
-        } else {
-            full
-        }
-    }
-
-    /// Iterations of a workload that reads the whole store of `n`: fewer when large.
-    pub fn iters_big(&self, n: u64, full: usize) -> usize {
-        if self.smoke {
-            1
-        } else if n <= 10_000 {
-            full * 4
-        } else {
-            full
-        }
-    }
-
     fn wants(&self, group: &str) -> bool {
         match self.only.as_deref() {
             Some(o) => o == group,
             // Memory security cannot be switched off again in a process, and the slow
             // link needs a throttled namespace (bench/scripts/slow-link.sh): only on request.
             None => group != "memsec" && group != "slow_link",
-        }
-    }
-
-    /// Points of the synthetic route (10,000; 1,000 in a smoke run, debug builds are slow).
-    pub fn route_points(&self) -> usize {
-        if self.smoke {
-            1_000
-        } else {
-            10_000
         }
     }
 
@@ -100,16 +79,6 @@ fn usage() -> String {
         .to_string()
 }
 
-fn sizes(list: &str) -> Result<Vec<u64>, String> {
-    list.split(',')
-        .map(|s| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("bad size {s:?}"))
-        })
-        .collect()
-}
-
 fn parse(args: &[String]) -> Result<Plan, String> {
     let mut plan = Plan {
         sizes: vec![1_000, 10_000, 100_000],
@@ -129,10 +98,10 @@ fn parse(args: &[String]) -> Result<Plan, String> {
         match a.as_str() {
             "--smoke" => plan.smoke = true,
             "--sizes" => {
-                plan.sizes = sizes(&value("--sizes")?)?;
+                plan.sizes = harness::sizes(&value("--sizes")?)?;
                 sizes_given = true;
             }
-            "--sync-sizes" => plan.sync_sizes = sizes(&value("--sync-sizes")?)?,
+            "--sync-sizes" => plan.sync_sizes = harness::sizes(&value("--sync-sizes")?)?,
             "--only" => {
                 let g = value("--only")?;
                 if !GROUPS.contains(&g.as_str()) {
@@ -231,24 +200,7 @@ fn main() -> ExitCode {
         "peak_rss_note": "VmHWM after the workload, reset just before it: the process's peak resident set during the workload, including what was already resident",
         "figures": figures,
     });
-    let text = match serde_json::to_string_pretty(&doc) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("encode the results: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match &plan.out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text + "\n") {
-                eprintln!("write {path}: {e}");
-                return ExitCode::FAILURE;
-            }
-            eprintln!("wrote {path}");
-        }
-        None => println!("{text}"),
-    }
-    ExitCode::SUCCESS
+    harness::write_results(&doc, plan.out.as_deref())
 }
 
 #[cfg(test)]

@@ -5,15 +5,13 @@
 //! Device A logs the incidents and syncs (on its own thread); device B syncs every 250 ms
 //! until it holds all 20. A run that does not get there within `CAP` says so.
 
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use vigil_core::incident::{Category, IncidentFilter, IncidentLog, Page, Report};
-use vigil_server::{SqliteStorage, Storage};
 
 use crate::result::Figure;
-use crate::sync::{Device, Server};
+use crate::sync::{sqlite_team, Device};
 
 /// Longest wait for the text before the run is reported as not arrived.
 const CAP: Duration = Duration::from_secs(300);
@@ -45,19 +43,6 @@ pub fn run(out: &mut Vec<Figure>) {
     }
 }
 
-/// Deterministic bytes that do not compress: a photo stand-in.
-fn photo(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 fn incidents(d: &mut Device) -> usize {
     IncidentLog::new(&mut d.vault)
         .list(&IncidentFilter::default(), &Page::default())
@@ -68,11 +53,7 @@ fn incidents(d: &mut Device) -> usize {
 /// The time until B holds the 20 incidents (a figure; 0 iterations when not within
 /// `CAP`), and until it also holds the photos, if it does.
 fn text_to_teammate(photos: &[usize]) -> (Figure, Option<f64>) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let storage: Arc<dyn Storage> =
-        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
-    let server = Server::start(storage);
-    let team = server.storage.create_team("Bench").expect("create a team");
+    let (_dir, server, team) = sqlite_team();
     let mut a = Device::enrolled(&server, &team, "PS Hale");
     let mut b = Device::enrolled(&server, &team, "PC Okafor");
     for i in 0..20usize {
@@ -81,8 +62,13 @@ fn text_to_teammate(photos: &[usize]) -> (Figure, Option<f64>) {
         r.narrative = format!("Grey saloon circled the venue twice, pass {i}");
         let id = log.log(r).expect("log").incident_id;
         if let Some(len) = photos.get(i) {
-            log.attach(&id, &mut &photo(i as u64, *len)[..], "image/jpeg", None)
-                .expect("attach");
+            log.attach(
+                &id,
+                &mut &vigil_testkit::photo(i as u64, *len)[..],
+                "image/jpeg",
+                None,
+            )
+            .expect("attach");
         }
     }
     let start = Instant::now();

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
 use vigil_core::advance::route::{self, RouteInput};
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::advance::walk::{self, AnswerInput, CheckState, WalkSubject};
 use vigil_core::advance::{haven, summary, HavenFilter, HavenKind, HospitalInfo, Position};
 use vigil_core::advance::{SafeHaven, SafeHavenInput};
 use vigil_core::crypto::KdfParams;
@@ -16,11 +16,13 @@ use vigil_core::incident::{
 use vigil_core::{KdfChoice, Vault};
 
 use crate::data::{self, Incident};
+use crate::harness::Effort;
 use crate::result::Figure;
 use crate::rows;
 use crate::stats::time_n;
 use crate::Plan;
 use vigil_core::testing::RawConnection;
+use vigil_testkit::fixtures::{answer, check};
 
 /// The data workloads' stores use the test kit's tiny Argon2id (the KDF is measured on
 /// its own, `kdf_*`).
@@ -157,21 +159,15 @@ pub fn run_size(plan: &Plan, n: u64, out: &mut Vec<Figure>) {
     let w = walk::start_walk(db, "vigil.vehicle-check", None, &subject, "PS Hale")
         .expect("start a walk");
     let samples = time_n(plan.iters(200), |i| {
+        let state = if i % 2 == 0 {
+            CheckState::Ok
+        } else {
+            CheckState::Issue
+        };
         let input = AnswerInput {
-            item_id: "underside".into(),
-            value: AnswerValue::Check {
-                state: if i % 2 == 0 {
-                    CheckState::Ok
-                } else {
-                    CheckState::Issue
-                },
-            },
             note: format!("checked {i}"),
-            issue: false,
             position: Some(Position::new(51.5158, -0.0917)),
-            photos: vec![],
-            officer: "PS Hale".into(),
-            answered_at_ms: None,
+            ..answer("underside", check(state), "PS Hale")
         };
         walk::answer_item(db, &w.id, &input).expect("answer");
     });

@@ -32,6 +32,29 @@ impl Server {
             url,
         }
     }
+
+    /// Started over `storage`, with one team, "Bench" (its id).
+    pub fn with_team(storage: Arc<dyn Storage>) -> (Server, String) {
+        let server = Server::start(storage);
+        let team = server.storage.create_team("Bench").expect("create a team");
+        (server, team)
+    }
+}
+
+/// A server on loopback in a new temporary directory (SQLite), with one team, "Bench":
+/// the directory (removed on drop, after the server), the server, the team's id.
+pub(crate) fn sqlite_team() -> (tempfile::TempDir, Server, String) {
+    let dir = sqlite_dir();
+    let (server, team) = Server::with_team(sqlite_storage(&dir));
+    (dir, server, team)
+}
+
+fn sqlite_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+fn sqlite_storage(dir: &tempfile::TempDir) -> Arc<dyn Storage> {
+    Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"))
 }
 
 impl Drop for Server {
@@ -99,11 +122,7 @@ impl Device {
 
 /// Device A logs `changes` incidents, pushes them; device B pulls them.
 pub fn push_pull(changes: u64, out: &mut Vec<Figure>) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let storage: Arc<dyn Storage> =
-        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
-    let server = Server::start(storage);
-    let team = server.storage.create_team("Bench").expect("create a team");
+    let (_dir, server, team) = sqlite_team();
     let mut a = Device::enrolled(&server, &team, "PS Hale");
     let mut b = Device::enrolled(&server, &team, "PC Okafor");
     fill(&mut a.vault, 0, changes);
@@ -161,11 +180,7 @@ pub fn log_during_sync(logs: u64, out: &mut Vec<Figure>) {
         }
     }
 
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let storage: Arc<dyn Storage> =
-        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
-    let server = Server::start(storage);
-    let team = server.storage.create_team("Bench").expect("create a team");
+    let (_dir, server, team) = sqlite_team();
     let mut a = Device::enrolled(&server, &team, "PS Hale");
     fill(&mut a.vault, 0, 50);
     let Device { _dir, vault, .. } = a;
@@ -225,8 +240,7 @@ fn rate_figure(workload: &str, changes: u64, wall: Duration) -> Figure {
 /// those pulls); `team_sync_<label>`, until every device has also pulled and applied the
 /// others' entries (on these 2 cores, mostly the devices verifying and storing entries).
 pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64) -> Vec<Figure> {
-    let server = Server::start(storage);
-    let team = server.storage.create_team("Bench").expect("create a team");
+    let (server, team) = Server::with_team(storage);
     let each = changes / devices;
     let barrier = Barrier::new(devices as usize);
     // (sync started, last batch acknowledged, sync done, changes applied)
@@ -292,10 +306,8 @@ pub fn ingest(storage: Arc<dyn Storage>, label: &str, devices: u64, changes: u64
 }
 
 pub fn ingest_sqlite(devices: u64, changes: u64) -> Vec<Figure> {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let storage: Arc<dyn Storage> =
-        Arc::new(SqliteStorage::open_dir(dir.path()).expect("open server storage"));
-    ingest(storage, "sqlite", devices, changes)
+    let dir = sqlite_dir();
+    ingest(sqlite_storage(&dir), "sqlite", devices, changes)
 }
 
 #[cfg(feature = "postgres")]

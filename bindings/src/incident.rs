@@ -8,7 +8,7 @@
 //! (`Dispatchers.IO`, a background actor). Instants cross as epoch milliseconds (UTC).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -35,20 +35,13 @@ fn output_io(e: std::io::Error) -> IncidentError {
     IncidentError::ExportIo(e.kind())
 }
 
-fn invalid(field: &str, reason: &str) -> IncidentError {
-    IncidentError::InvalidInput {
-        field: field.into(),
-        reason: reason.into(),
-    }
-}
-
 // ---------------------------------------------------------------------------------
 // Instants
 
-fn from_millis(field: &str, ms: i64) -> Result<DateTime<Utc>, IncidentError> {
+pub(crate) fn from_millis(field: &str, ms: i64) -> Result<DateTime<Utc>, IncidentError> {
     Utc.timestamp_millis_opt(ms)
         .single()
-        .ok_or_else(|| invalid(field, "out of range"))
+        .ok_or_else(|| IncidentError::invalid(field, "out of range"))
 }
 
 // ---------------------------------------------------------------------------------
@@ -175,7 +168,7 @@ fn settable<T>(
     field: ClearableField,
 ) -> Result<Option<Option<T>>, IncidentError> {
     match (value, clear.contains(&field)) {
-        (Some(_), true) => Err(invalid(name, "both set and cleared")),
+        (Some(_), true) => Err(IncidentError::invalid(name, "both set and cleared")),
         (Some(v), false) => Ok(Some(Some(v))),
         (None, true) => Ok(Some(None)),
         (None, false) => Ok(None),
@@ -277,40 +270,6 @@ pub struct IncidentLog {
 
 /// The most `IncidentLog::attachment_bytes` returns, whatever the caller asks for.
 pub const ATTACHMENT_BYTES_MAX: u64 = 16 * 1024 * 1024;
-
-/// A buffer that refuses to grow past its cap (memory stays bounded even if a stored
-/// file were longer than its signed size).
-struct CappedBuf {
-    bytes: Vec<u8>,
-    cap: usize,
-}
-
-impl CappedBuf {
-    fn new(cap: u64) -> Self {
-        let cap = usize::try_from(cap).unwrap_or(usize::MAX);
-        CappedBuf {
-            bytes: Vec::new(),
-            cap,
-        }
-    }
-}
-
-impl Write for CappedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.bytes.len().saturating_add(buf.len()) > self.cap {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::FileTooLarge,
-                "attachment larger than the cap",
-            ));
-        }
-        self.bytes.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 impl IncidentLog {
     /// Runs `f` with a core log over the locked vault.
@@ -430,10 +389,7 @@ impl IncidentLog {
         mime: String,
         captured_at_millis: Option<i64>,
     ) -> Result<AttachmentRef, IncidentError> {
-        let captured = captured_at_millis
-            .map(|ms| from_millis("capture time", ms))
-            .transpose()?;
-        let mut src = BufReader::new(File::open(&path).map_err(source_io)?);
+        let (mut src, captured) = source(&path, captured_at_millis)?;
         let (r, _) = self.with(|l| l.attach(&incident_id, &mut src, &mime, captured))?;
         Ok(r)
     }
@@ -448,37 +404,18 @@ impl IncidentLog {
         mime: String,
         captured_at_millis: Option<i64>,
     ) -> Result<AttachmentRef, IncidentError> {
-        let captured = captured_at_millis
-            .map(|ms| from_millis("capture time", ms))
-            .transpose()?;
-        let mut src = BufReader::new(File::open(&path).map_err(source_io)?);
+        let (mut src, captured) = source(&path, captured_at_millis)?;
         self.with(|l| l.store_attachment(&mut src, &mime, captured))
     }
 
-    /// Decrypts attachment `id` into a new file at `path` (streamed; an existing file is
-    /// refused). On any error the partial file is removed. Blocking.
+    /// Decrypts attachment `id` into a new file at `path` (streamed, 0600; an existing
+    /// file is refused). The file appears only once complete. Blocking.
     pub fn read_attachment_to_file(
         &self,
         id: String,
         path: String,
     ) -> Result<AttachmentRef, IncidentError> {
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(output_io)?;
-        let mut out = BufWriter::new(file);
-        let result = self
-            .with(|l| l.read_attachment(&id, &mut out))
-            .and_then(|r| out.flush().map(|_| r).map_err(output_io));
-        drop(out);
-        match result {
-            Ok(r) => Ok(r),
-            Err(e) => {
-                let _ = std::fs::remove_file(&path);
-                Err(e)
-            }
-        }
+        write_new(&path, |w| self.with(|l| l.read_attachment(&id, w)))
     }
 
     /// The attachments the signed entries of `incident_id` reference (also those a later
@@ -512,19 +449,7 @@ impl IncidentLog {
         max_bytes: u64,
     ) -> Result<Vec<u8>, IncidentError> {
         let cap = max_bytes.min(ATTACHMENT_BYTES_MAX);
-        self.with(|l| {
-            let signed = l
-                .attachments(&incident_id)?
-                .into_iter()
-                .find(|s| s.attachment.id == attachment_id)
-                .ok_or(IncidentError::UnknownAttachment)?;
-            if signed.attachment.size > cap {
-                return Err(invalid("attachment", "larger than the size asked for"));
-            }
-            let mut out = CappedBuf::new(cap);
-            l.read_signed_attachment(&incident_id, &attachment_id, &mut out)?;
-            Ok(out.bytes)
-        })
+        self.with(|l| l.attachment_bytes(&incident_id, &attachment_id, cap))
     }
 
     /// Writes an evidence package of `incidents` (all when null) to `path`: one file when
@@ -566,23 +491,27 @@ impl IncidentLog {
     }
 }
 
-/// Creates a new file at `path`, runs `f` on it, and removes the file on failure.
-fn write_new(
+/// Writes a new file at `path` through `fill` (the core's one way: 0600, complete or not
+/// at all, an existing file refused).
+fn write_new<T>(
     path: &str,
-    f: impl FnOnce(&mut BufWriter<File>) -> Result<(), IncidentError>,
-) -> Result<(), IncidentError> {
-    let file = File::options()
-        .write(true)
-        .create_new(true)
-        .open(Path::new(path))
-        .map_err(output_io)?;
-    let mut w = BufWriter::new(file);
-    let result = f(&mut w).and_then(|_| w.flush().map_err(output_io));
-    drop(w);
-    if result.is_err() {
-        let _ = std::fs::remove_file(path);
-    }
-    result
+    fill: impl FnOnce(&mut dyn Write) -> Result<T, IncidentError>,
+) -> Result<T, IncidentError> {
+    vigil_core::files::write_new(Path::new(path), fill, output_io)
+}
+
+/// The file at `path` an attachment is sealed from (streamed), and its capture time.
+fn source(
+    path: &str,
+    captured_at_millis: Option<i64>,
+) -> Result<(BufReader<File>, Option<DateTime<Utc>>), IncidentError> {
+    let captured = captured_at_millis
+        .map(|ms| from_millis("capture time", ms))
+        .transpose()?;
+    Ok((
+        BufReader::new(File::open(path).map_err(source_io)?),
+        captured,
+    ))
 }
 
 /// Verifies an evidence package (a directory or .zip at `path`) on its own: no store,

@@ -11,6 +11,7 @@ use vigil_report::{Fonts, ReportError};
 
 use vigil_core::IncidentError;
 
+use crate::incident::from_millis;
 use crate::vault::Vault;
 
 /// The report crate's failures, told as the incident log's error (a report is made from
@@ -18,31 +19,18 @@ use crate::vault::Vault;
 fn map(e: ReportError) -> IncidentError {
     match e {
         ReportError::Incident(e) => e,
-        ReportError::NoFonts => IncidentError::InvalidInput {
-            field: "fonts".into(),
-            reason: "no usable font".into(),
-        },
-        ReportError::FontIo(kind) => IncidentError::InvalidInput {
-            field: "fonts".into(),
-            reason: format!("a font file could not be read ({kind})"),
-        },
+        ReportError::NoFonts => IncidentError::invalid("fonts", "no usable font"),
+        ReportError::FontIo(kind) => {
+            IncidentError::invalid("fonts", format!("a font file could not be read ({kind})"))
+        }
         ReportError::Store(e) => IncidentError::Store(e),
-        ReportError::Advance(e) => IncidentError::InvalidInput {
-            field: "walk".into(),
-            reason: e.to_string(),
-        },
+        ReportError::Advance(e) => IncidentError::invalid("walk", e.to_string()),
         other => IncidentError::Bundle(other.to_string()),
     }
 }
 
 fn millis(ms: Option<i64>) -> Result<Option<DateTime<Utc>>, IncidentError> {
-    ms.map(|m| {
-        DateTime::<Utc>::from_timestamp_millis(m).ok_or(IncidentError::InvalidInput {
-            field: "time".into(),
-            reason: "out of range".into(),
-        })
-    })
-    .transpose()
+    ms.map(|m| from_millis("time", m)).transpose()
 }
 
 fn write(path: &str, pdf: &[u8]) -> Result<(), IncidentError> {

@@ -28,6 +28,18 @@ fn ok_json(dir: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).expect("stdout is JSON")
 }
 
+/// `checklist raise WALK exits --category CATEGORY`.
+fn raise<'a>(walk_id: &'a str, category: &'a str) -> [&'a str; 6] {
+    [
+        "checklist",
+        "raise",
+        walk_id,
+        "exits",
+        "--category",
+        category,
+    ]
+}
+
 fn store() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
@@ -359,43 +371,20 @@ fn a_walk_answered_through_piped_stdin_then_completed_and_signed_off() {
     let r = ok_json(
         &dir,
         &[
-            "--json",
-            "checklist",
-            "raise",
-            &walk_id,
-            "exits",
-            "--category",
-            "security_breach",
-            "--severity",
-            "high",
-        ],
+            &["--json"][..],
+            &raise(&walk_id, "security_breach"),
+            &["--severity", "high"],
+        ]
+        .concat(),
     );
     assert_eq!(r["incident_id"].as_str().unwrap().len(), 36);
     // Both spellings of a category, as for `incident log`; a wrong one lists the values.
     let r = ok_json(
         &dir,
-        &[
-            "--json",
-            "checklist",
-            "raise",
-            &walk_id,
-            "exits",
-            "--category",
-            "security-breach",
-        ],
+        &[&["--json"][..], &raise(&walk_id, "security-breach")].concat(),
     );
     assert_eq!(r["incident_id"].as_str().unwrap().len(), 36);
-    let o = vigil(
-        &dir,
-        &[
-            "checklist",
-            "raise",
-            &walk_id,
-            "exits",
-            "--category",
-            "breach",
-        ],
-    );
+    let o = vigil(&dir, &raise(&walk_id, "breach"));
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(

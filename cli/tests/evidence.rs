@@ -30,19 +30,10 @@ fn store() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn log_one(dir: &Path, narrative: &str) -> String {
-    let v = ok(
-        dir,
-        &[
-            "incident",
-            "log",
-            "--category",
-            "hostile-surveillance",
-            "--severity",
-            "medium",
-            "--narrative",
-            narrative,
-        ],
-    );
+    let line = "incident log --category hostile-surveillance --severity medium --narrative";
+    let mut args: Vec<&str> = line.split(' ').collect();
+    args.push(narrative);
+    let v = ok(dir, &args);
     v["logged"]["incident_id"].as_str().unwrap().to_string()
 }
 
@@ -52,21 +43,23 @@ fn photo() -> Vec<u8> {
     b
 }
 
+/// A path as an argument (the temporary directories' paths are UTF-8).
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+/// `incident attachment get ID ATT --out OUT`.
+fn get_args<'a>(id: &'a str, att: &'a str, out: &'a Path) -> [&'a str; 7] {
+    ["incident", "attachment", "get", id, att, "--out", utf8(out)]
+}
+
 /// A store with one incident and an attached photo: (tmp, data dir, incident, attachment).
 fn store_with_photo() -> (tempfile::TempDir, PathBuf, String, String) {
     let (tmp, dir) = store();
     let id = log_one(&dir, "grey van opposite the entrance");
     let file = tmp.path().join("van.jpg");
     std::fs::write(&file, photo()).unwrap();
-    let v = ok(
-        &dir,
-        &[
-            OsStr::new("incident"),
-            "attach".as_ref(),
-            id.as_ref(),
-            file.as_os_str(),
-        ],
-    );
+    let v = ok(&dir, &["incident", "attach", &id, utf8(&file)]);
     let att = v["attachment"]["id"].as_str().unwrap().to_string();
     (tmp, dir, id, att)
 }
@@ -80,18 +73,7 @@ fn attachment_list_and_get_write_the_signed_bytes() {
     assert_eq!(list[0]["attachment"]["mime"], "image/jpeg");
     assert_eq!(list[0]["current"], true);
     let out = tmp.path().join("out.jpg");
-    let v = ok(
-        &dir,
-        &[
-            OsStr::new("incident"),
-            "attachment".as_ref(),
-            "get".as_ref(),
-            id.as_ref(),
-            att.as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ],
-    );
+    let v = ok(&dir, &get_args(&id, &att, &out));
     assert_eq!(v["attachment"]["sha256"], list[0]["attachment"]["sha256"]);
     assert_eq!(std::fs::read(&out).unwrap(), photo());
     assert_eq!(
@@ -99,18 +81,7 @@ fn attachment_list_and_get_write_the_signed_bytes() {
         0o600
     );
     // A second get to the same file is refused; the file is left as it was.
-    let o = vigil(
-        &dir,
-        &[
-            OsStr::new("incident"),
-            "attachment".as_ref(),
-            "get".as_ref(),
-            id.as_ref(),
-            att.as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ],
-    );
+    let o = vigil(&dir, &get_args(&id, &att, &out));
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
     assert_eq!(std::fs::read(&out).unwrap(), photo());
@@ -124,18 +95,7 @@ fn a_damaged_sealed_file_exits_4_and_writes_no_file() {
     bytes[10] ^= 0x80;
     std::fs::write(&sealed, &bytes).unwrap();
     let out = tmp.path().join("out.jpg");
-    let o = vigil(
-        &dir,
-        &[
-            OsStr::new("incident"),
-            "attachment".as_ref(),
-            "get".as_ref(),
-            id.as_ref(),
-            att.as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-        ],
-    );
+    let o = vigil(&dir, &get_args(&id, &att, &out));
     assert_eq!(
         o.status.code(),
         Some(4),
@@ -161,23 +121,16 @@ fn export_package_and_verify_it_as_a_directory_and_a_zip() {
         let v = ok(
             &dir,
             &[
-                OsStr::new("incident"),
-                "export".as_ref(),
-                "--package".as_ref(),
-                target.as_os_str(),
-                "--incident".as_ref(),
-                id.as_ref(),
+                "incident",
+                "export",
+                "--package",
+                utf8(&target),
+                "--incident",
+                &id,
             ],
         );
         assert_eq!(v["attachments"], 1);
-        let v = ok(
-            &dir,
-            &[
-                OsStr::new("incident"),
-                "verify-bundle".as_ref(),
-                target.as_os_str(),
-            ],
-        );
+        let v = ok(&dir, &["incident", "verify-bundle", utf8(&target)]);
         assert_eq!(v["ok"], true, "{v}");
         assert_eq!(v["attachments_checked"], 1);
     }
@@ -187,14 +140,8 @@ fn export_package_and_verify_it_as_a_directory_and_a_zip() {
     let mut b = std::fs::read(&photo_file).unwrap();
     b[0] ^= 1;
     std::fs::write(&photo_file, &b).unwrap();
-    let o = vigil(
-        &dir,
-        &[
-            OsStr::new("incident"),
-            "verify-bundle".as_ref(),
-            tmp.path().join("package").as_os_str(),
-        ],
-    );
+    let package = tmp.path().join("package");
+    let o = vigil(&dir, &["incident", "verify-bundle", utf8(&package)]);
     assert_eq!(o.status.code(), Some(5));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains(&format!("attachments/{sha}.jpg")), "{err}");
@@ -221,12 +168,12 @@ fn report_incidents_writes_a_pdf_a_with_the_narrative_0600() {
     let v = ok(
         &dir,
         &[
-            OsStr::new("report"),
-            "incidents".as_ref(),
-            "--out".as_ref(),
-            pdf.as_os_str(),
-            "--team".as_ref(),
-            "Alpha".as_ref(),
+            "report",
+            "incidents",
+            "--out",
+            utf8(&pdf),
+            "--team",
+            "Alpha",
         ],
     );
     assert!(v["bytes"].as_u64().unwrap() > 1000);
@@ -245,27 +192,14 @@ fn report_incidents_writes_a_pdf_a_with_the_narrative_0600() {
     assert!(text.contains("grey van opposite the entrance"), "{text}");
     assert!(text.contains("Alpha"));
     // An existing file is refused and left as it was; an unknown walk is an error.
-    let o = vigil(
-        &dir,
-        &[
-            OsStr::new("report"),
-            "incidents".as_ref(),
-            "--out".as_ref(),
-            pdf.as_os_str(),
-        ],
-    );
+    let o = vigil(&dir, &["report", "incidents", "--out", utf8(&pdf)]);
     assert!(!o.status.success());
     assert_eq!(std::fs::read(&pdf).unwrap(), bytes);
+    let walk_pdf = tmp.path().join("walk.pdf");
     let o = vigil(
         &dir,
-        &[
-            OsStr::new("report"),
-            "walk".as_ref(),
-            "no-such-walk".as_ref(),
-            "--out".as_ref(),
-            tmp.path().join("walk.pdf").as_os_str(),
-        ],
+        &["report", "walk", "no-such-walk", "--out", utf8(&walk_pdf)],
     );
     assert!(!o.status.success());
-    assert!(!tmp.path().join("walk.pdf").exists());
+    assert!(!walk_pdf.exists());
 }

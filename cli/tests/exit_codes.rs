@@ -43,42 +43,20 @@ fn refused_input_exits_2_everywhere() {
     let o = init(&dir, PASS);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let run = |args: &[&str]| vigil_env(&dir, PASS, args);
-    assert_eq!(
-        refused(&run(&[
-            "venue", "add", "--name", "V", "--lat", "91", "--lon", "0"
-        ])),
-        (Some(2), "invalid_input".into())
-    );
-    assert_eq!(
-        refused(&run(&[
-            "haven", "add", "--kind", "police", "--name", "H", "--lat", "0", "--lon", "181"
-        ])),
-        (Some(2), "invalid_input".into())
-    );
-    assert_eq!(
-        refused(&run(&[
-            "incident",
-            "log",
-            "--category",
-            "other",
-            "--lat",
-            "91",
-            "--lon",
-            "0"
-        ])),
-        (Some(2), "invalid_input".into())
-    );
-    assert_eq!(
-        refused(&run(&[
-            "incident",
-            "log",
-            "--category",
-            "other",
-            "--occurred",
-            "9999-12-31T23:59:59Z"
-        ])),
-        (Some(2), "invalid_input".into())
-    );
+    // Each line's words are a command's arguments.
+    for line in [
+        "venue add --name V --lat 91 --lon 0",
+        "haven add --kind police --name H --lat 0 --lon 181",
+        "incident log --category other --lat 91 --lon 0",
+        "incident log --category other --occurred 9999-12-31T23:59:59Z",
+    ] {
+        let args: Vec<&str> = line.split(' ').collect();
+        assert_eq!(
+            refused(&run(&args)),
+            (Some(2), "invalid_input".into()),
+            "{line}"
+        );
+    }
     // Files: unreadable, oversized (read no further than the limit).
     let bad = tmp.path().join("bad.gpx");
     std::fs::write(&bad, "<gpx version=\"1.1\"><trk>").unwrap();

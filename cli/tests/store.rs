@@ -16,6 +16,18 @@ fn init(dir: &Path, pass: &str, extra: &[&str]) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// `incident log --category other --narrative NARRATIVE`.
+fn log(narrative: &str) -> [&str; 6] {
+    [
+        "incident",
+        "log",
+        "--category",
+        "other",
+        "--narrative",
+        narrative,
+    ]
+}
+
 fn json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("JSON")
 }
@@ -59,21 +71,8 @@ fn two_writers_of_two_hundred_logs_each_all_land() {
                 let mut failures = vec![];
                 for i in 0..200 {
                     let narrative = format!("writer-{w}-entry-{i}");
-                    let o = vigil(
-                        &dir,
-                        Some("pw"),
-                        &[
-                            "--json",
-                            "incident",
-                            "log",
-                            "--category",
-                            "other",
-                            "--severity",
-                            "info",
-                            "--narrative",
-                            &narrative,
-                        ],
-                    );
+                    let args = [&["--json"][..], &log(&narrative), &["--severity", "info"]];
+                    let o = vigil(&dir, Some("pw"), &args.concat());
                     if !o.status.success() {
                         failures.push(String::from_utf8_lossy(&o.stderr).to_string());
                     }
@@ -109,21 +108,8 @@ fn a_writer_that_cannot_get_its_turn_is_busy_and_writes_nothing() {
         // Another writer holding the store lock (an flock on the store's directory).
         let holder = std::fs::File::open(&dir).unwrap();
         rustix::fs::flock(&holder, rustix::fs::FlockOperation::LockExclusive).unwrap();
-        let o = vigil(
-            &dir,
-            Some("pw"),
-            &[
-                "--json",
-                "--wait",
-                "0.3",
-                "incident",
-                "log",
-                "--category",
-                "other",
-                "--narrative",
-                "must-not-land",
-            ],
-        );
+        let args = [&["--json", "--wait", "0.3"][..], &log("must-not-land")].concat();
+        let o = vigil(&dir, Some("pw"), &args);
         assert_eq!(
             o.status.code(),
             Some(6),
@@ -139,18 +125,7 @@ fn a_writer_that_cannot_get_its_turn_is_busy_and_writes_nothing() {
     }
     assert_eq!(std::fs::read(dir.join("vigil.keys")).unwrap(), keys_before);
     assert_eq!(narratives(&dir, "pw"), Vec::<String>::new());
-    let o = vigil(
-        &dir,
-        Some("pw"),
-        &[
-            "incident",
-            "log",
-            "--category",
-            "other",
-            "--narrative",
-            "lands",
-        ],
-    );
+    let o = vigil(&dir, Some("pw"), &log("lands"));
     assert!(o.status.success());
     assert_eq!(narratives(&dir, "pw"), vec!["lands".to_string()]);
 }
@@ -251,16 +226,7 @@ fn store_check_finds_a_flipped_byte_that_no_command_reads() {
         let o = vigil(
             &dir,
             Some("pw"),
-            &[
-                "incident",
-                "log",
-                "--category",
-                "other",
-                "--severity",
-                "low",
-                "--narrative",
-                &n,
-            ],
+            &[&log(&n)[..], &["--severity", "low"]].concat(),
         );
         assert!(o.status.success());
     }
@@ -327,18 +293,7 @@ fn duress_rekey_policy_and_attempts_left_from_the_cli() {
     assert_eq!(st["slots"].as_array().unwrap().len(), 1);
 
     // Re-key: the old passphrase and an old copy of the key file no longer open it.
-    let o = vigil(
-        &dir,
-        Some("pw"),
-        &[
-            "incident",
-            "log",
-            "--category",
-            "other",
-            "--narrative",
-            "kept",
-        ],
-    );
+    let o = vigil(&dir, Some("pw"), &log("kept"));
     assert!(o.status.success());
     let old_keys = std::fs::read(dir.join("vigil.keys")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_vigil"))

@@ -181,20 +181,35 @@ fn err_json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stderr).expect("stderr is JSON")
 }
 
-fn init(dir: &Path) {
-    ok(&vigil(dir, &vigil_testkit::cli::INIT_FAST_KDF));
+/// A new store (fast KDF) at `parent/name`.
+fn device(parent: &Path, name: &str) -> PathBuf {
+    let dir = parent.join(name);
+    ok(&vigil(&dir, &vigil_testkit::cli::INIT_FAST_KDF));
+    dir
+}
+
+/// A server on its data in `parent/server` with a new team `name`: the data directory,
+/// the team, an enrollment code and the running server.
+fn team_server(parent: &Path, name: &str) -> (PathBuf, String, String, Server) {
+    let sdir = parent.join("server");
+    let (team, code) = team_and_code(&sdir, name);
+    let server = Server::start(&sdir, "127.0.0.1:0");
+    (sdir, team, code, server)
+}
+
+/// A new team on the server's data in `sdir`, and an enrollment code for it.
+fn team_and_code(sdir: &Path, name: &str) -> (String, String) {
+    let team = admin(sdir, &["create-team", name]);
+    let code = admin(sdir, &["issue-code", &team]);
+    (team, code)
 }
 
 #[test]
 fn enroll_sync_and_status_against_a_real_server() {
     let tmp = tempfile::tempdir().unwrap();
-    let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Alpha"]);
-    let code = admin(&sdir, &["issue-code", &team]);
-    let server = Server::start(&sdir, "127.0.0.1:0");
+    let (sdir, team, code, server) = team_server(tmp.path(), "Alpha");
 
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let dev = device(tmp.path(), "device");
 
     // Before enrolling: status says so, sync refuses with a typed error.
     let st = json(&vigil(&dev, &["--json", "sync", "status"]));
@@ -217,8 +232,7 @@ fn enroll_sync_and_status_against_a_real_server() {
     assert_eq!(en["team_id"], team.as_str());
 
     // The code is single use: a second store cannot enroll with it.
-    let dev2 = tmp.path().join("device2");
-    init(&dev2);
+    let dev2 = device(tmp.path(), "device2");
     let e = err_json(&vigil(&dev2, &["--json", "enroll", &server.url, &code]));
     assert_eq!(e["error"]["kind"], "enrollment_refused");
     // Enrolling the same store twice is refused locally.
@@ -236,8 +250,7 @@ fn enroll_sync_and_status_against_a_real_server() {
     // A teammate's two incidents: every pulled change is counted in one named bucket,
     // in the text and in JSON.
     let code2 = admin(&sdir, &["issue-code", &team]);
-    let dev3 = tmp.path().join("device3");
-    init(&dev3);
+    let dev3 = device(tmp.path(), "device3");
     json(&vigil(&dev3, &["--json", "enroll", &server.url, &code2]));
     ok(&vigil(&dev3, &["incident", "log", "--category", "medical"]));
     ok(&vigil(&dev3, &["incident", "log", "--category", "medical"]));
@@ -268,13 +281,9 @@ fn enroll_sync_and_status_against_a_real_server() {
 #[test]
 fn server_down_is_transient_and_revocation_stops_sync() {
     let tmp = tempfile::tempdir().unwrap();
-    let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Bravo"]);
-    let code = admin(&sdir, &["issue-code", &team]);
-    let server = Server::start(&sdir, "127.0.0.1:0");
+    let (sdir, _, code, server) = team_server(tmp.path(), "Bravo");
     let url = server.url.clone();
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let dev = device(tmp.path(), "device");
     let en = json(&vigil(&dev, &["--json", "enroll", &url, &code]));
     let device_id = en["device_id"].as_str().unwrap().to_string();
 
@@ -325,15 +334,13 @@ fn server_down_is_transient_and_revocation_stops_sync() {
 fn enroll_with_a_pin_against_a_tls_server_and_sync() {
     let tmp = tempfile::tempdir().unwrap();
     let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Charlie"]);
-    let code = admin(&sdir, &["issue-code", &team]);
+    let (team, code) = team_and_code(&sdir, "Charlie");
     let (server, pin) = Server::start_tls(&sdir, "127.0.0.1:0", &tmp.path().join("certs"));
     assert!(pin.starts_with("sha256/") && pin.len() == 51, "{pin}");
     let url = server.url.clone();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
 
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let dev = device(tmp.path(), "device");
     // A malformed pin is a usage error (exit 2), checked before anything else.
     let o = vigil(
         &dev,
@@ -390,8 +397,7 @@ fn enroll_with_a_pin_against_a_tls_server_and_sync() {
 
     // A second device given the wrong pin cannot enroll; the right one can.
     let code2 = admin(&sdir, &["issue-code", &team]);
-    let dev2 = tmp.path().join("device2");
-    init(&dev2);
+    let dev2 = device(tmp.path(), "device2");
     let o = vigil(&dev2, &["--json", "enroll", &url, &code2, "--pin", &pin]);
     assert_eq!(err_json(&o)["error"]["kind"], "transient");
     let st = json(&vigil(&dev2, &["--json", "sync", "status"]));
@@ -410,12 +416,8 @@ fn enroll_with_a_pin_against_a_tls_server_and_sync() {
 #[test]
 fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
     let tmp = tempfile::tempdir().unwrap();
-    let sdir = tmp.path().join("server");
-    let team = admin(&sdir, &["create-team", "Alpha"]);
-    let code = admin(&sdir, &["issue-code", &team]);
-    let server = Server::start(&sdir, "127.0.0.1:0");
-    let dev = tmp.path().join("device");
-    init(&dev);
+    let (_, _, code, server) = team_server(tmp.path(), "Alpha");
+    let dev = device(tmp.path(), "device");
     ok(&vigil(
         &dev,
         &["enroll", &server.url, &code, "--officer", "A"],
@@ -456,4 +458,44 @@ fn incident_verify_reports_a_chain_cut_behind_the_servers_receipt() {
         "{text}"
     );
     drop(server);
+}
+
+/// A push whose answer is lost on the way back (the test kit's proxy cuts it): `vigil
+/// sync` fails as transient, the change stays pending, and the next sync settles it
+/// without the server storing it twice.
+#[test]
+fn a_push_whose_answer_is_lost_is_transient_and_nothing_is_stored_twice() {
+    use vigil_testkit::proxy::{any_body, Fault, FaultProxy, Trap};
+    let tmp = tempfile::tempdir().unwrap();
+    let (sdir, team, code, server) = team_server(tmp.path(), "Delta");
+    let upstream = server.url.strip_prefix("http://").unwrap().parse().unwrap();
+    let proxy = FaultProxy::start(upstream);
+    let dev = device(tmp.path(), "device");
+    json(&vigil(&dev, &["--json", "enroll", &proxy.url(), &code]));
+    ok(&vigil(&dev, &["incident", "log", "--category", "medical"]));
+
+    proxy.arm(Trap {
+        path: "/v1/push",
+        body: any_body,
+        nth: 1,
+        fault: Fault::CutResponse(0),
+    });
+    let o = vigil(&dev, &["--json", "sync"]);
+    assert!(proxy.disarm(), "the push went through the proxy");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(err_json(&o)["error"]["kind"], "transient");
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 1, "{st}");
+
+    json(&vigil(&dev, &["--json", "sync"]));
+    let st = json(&vigil(&dev, &["--json", "sync", "status"]));
+    assert_eq!(st["pending"], 0, "{st}");
+    // A teammate gets the incident once.
+    let code2 = admin(&sdir, &["issue-code", &team]);
+    let dev2 = device(tmp.path(), "device2");
+    json(&vigil(&dev2, &["--json", "enroll", &server.url, &code2]));
+    let r = json(&vigil(&dev2, &["--json", "sync"]));
+    assert_eq!(r["pulled"], 1, "{r}");
+    let list = json(&vigil(&dev2, &["--json", "incident", "list"]));
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }

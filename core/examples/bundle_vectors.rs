@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
 use vigil_core::crypto::signing::DeviceKey;
-use vigil_core::crypto::KdfParams;
 use vigil_core::incident::canonical::{entry_hash, entry_hash_v2, sha256, ZERO_HASH};
 use vigil_core::incident::export::Bundle;
 use vigil_core::incident::{
@@ -22,8 +21,8 @@ use vigil_core::incident::{
     ReportPatch, Severity,
 };
 use vigil_core::sync::protocol::ChainReceipt;
-use vigil_core::testing::RawConnection;
-use vigil_core::{KdfChoice, Vault};
+use vigil_core::testing::{fast_kdf, RawConnection};
+use vigil_core::Vault;
 
 struct Out {
     dir: PathBuf,
@@ -139,14 +138,7 @@ fn server_receipt(
 }
 
 fn store(dir: &Path) -> (Vault, String, String) {
-    let kdf = KdfChoice {
-        params: KdfParams::Argon2id {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
-        allow_weak: true,
-    };
+    let kdf = fast_kdf();
     let mut v = Vault::create(dir, b"vectors", kdf, None).expect("vault");
     let mut log = IncidentLog::with_officer(&mut v, Some("Alpha 1".into())).expect("log");
     let at = |h| {

@@ -7,13 +7,13 @@ use std::path::Path;
 
 /// Writes a new file at `path` through `fill`, atomically: the bytes go to a temporary
 /// file (0600) beside it, are flushed to disk, and the file takes its name only when
-/// `fill` succeeded. An existing file at `path` is refused (`AlreadyExists`) and left
-/// untouched; on any error nothing is left behind.
-pub fn write_new<E>(
+/// `fill` succeeded; what `fill` returns is returned. An existing file at `path` is
+/// refused (`AlreadyExists`) and left untouched; on any error nothing is left behind.
+pub fn write_new<T, E>(
     path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> Result<(), E>,
+    fill: impl FnOnce(&mut dyn Write) -> Result<T, E>,
     io_error: impl Fn(io::Error) -> E,
-) -> Result<(), E> {
+) -> Result<T, E> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -28,11 +28,11 @@ pub fn write_new<E>(
         .tempfile_in(dir)
         .map_err(&io_error)?;
     let mut w = BufWriter::new(tmp);
-    fill(&mut w)?;
+    let filled = fill(&mut w)?;
     let tmp = w.into_inner().map_err(|e| io_error(e.into_error()))?;
     tmp.as_file().sync_all().map_err(&io_error)?;
     tmp.persist_noclobber(path).map_err(|e| io_error(e.error))?;
-    Ok(())
+    Ok(filled)
 }
 
 /// Creates directory `path` (and missing parents) 0700.

@@ -147,9 +147,7 @@ impl Vault {
         kdf: KdfChoice,
         platform: Option<&dyn KeyWrapper>,
     ) -> StoreResult<Vault> {
-        let params = kdf.checked()?;
-        check_passphrase(passphrase)?;
-        let kek = PassphraseKek::derive_new(passphrase, params)?;
+        let kek = new_kek(passphrase, kdf)?;
         Self::create_with_kek(dir, &kek, platform)
     }
 
@@ -172,15 +170,7 @@ impl Vault {
             slots: vec![],
             next_slot_id: 1,
         };
-        let id = body.allocate_slot_id();
-        body.slots.push(Slot::new_passphrase(
-            id,
-            &body.store_id,
-            kek,
-            SlotRole::Master,
-            master.expose(),
-            platform,
-        )?);
+        body.add_passphrase_slot(kek, SlotRole::Master, master.expose(), platform)?;
         let mut kf = KeyFile::new(body);
         sign_policy(&mut kf, &master)?;
         keyfile::write(&paths.keys, &kf)?;
@@ -636,23 +626,9 @@ impl Vault {
         kdf: KdfChoice,
         platform: Option<&dyn KeyWrapper>,
     ) -> StoreResult<u32> {
-        let params = kdf.checked()?;
-        check_passphrase(passphrase)?;
-        let kek = PassphraseKek::derive_new(passphrase, params)?;
+        let kek = new_kek(passphrase, kdf)?;
         let master = Zeroizing::new(*self.session()?.master.expose());
-        self.update_body(|body| {
-            let id = body.allocate_slot_id();
-            let slot = Slot::new_passphrase(
-                id,
-                &body.store_id,
-                &kek,
-                SlotRole::Master,
-                &master,
-                platform,
-            )?;
-            body.slots.push(slot);
-            Ok(id)
-        })
+        self.update_body(|body| body.add_passphrase_slot(&kek, SlotRole::Master, &master, platform))
     }
 
     /// Adds a slot that the platform key alone opens (biometric / device unlock).
@@ -702,15 +678,9 @@ impl Vault {
         let decoy = random::bytes::<32>()?;
         let mut duress = session.db.duress_slots()?;
         let (_lock, mut kf) = self.fresh()?;
-        let id = kf.body.allocate_slot_id();
-        kf.body.slots.push(Slot::new_passphrase(
-            id,
-            &kf.body.store_id,
-            &kek,
-            SlotRole::Duress,
-            &decoy,
-            None,
-        )?);
+        let id = kf
+            .body
+            .add_passphrase_slot(&kek, SlotRole::Duress, &decoy, None)?;
         duress.push(id);
         self.db()?.set_duress_slots(&duress)?;
         self.write_whole(kf)?;
@@ -832,10 +802,8 @@ impl Vault {
         kdf: KdfChoice,
         platform: Option<&dyn KeyWrapper>,
     ) -> StoreResult<()> {
-        let params = kdf.checked()?;
-        check_passphrase(new_passphrase)?;
         self.session()?;
-        let kek = PassphraseKek::derive_new(new_passphrase, params)?;
+        let kek = new_kek(new_passphrase, kdf)?;
         let master = MasterKey::generate()?;
         let (_lock, current) = self.fresh()?;
         let mut body = KeyFileBody {
@@ -843,15 +811,7 @@ impl Vault {
             slots: vec![],
             next_slot_id: current.body.next_slot_id,
         };
-        let id = body.allocate_slot_id();
-        body.slots.push(Slot::new_passphrase(
-            id,
-            &body.store_id,
-            &kek,
-            SlotRole::Master,
-            master.expose(),
-            platform,
-        )?);
+        body.add_passphrase_slot(&kek, SlotRole::Master, master.expose(), platform)?;
         let mut next = KeyFile::new(body);
         next.attempts.wipe_after = current.attempts.wipe_after;
         next.attempts.seq = current.attempts.seq;
@@ -962,6 +922,14 @@ fn check_passphrase(p: &[u8]) -> StoreResult<()> {
         return Err(StoreError::invalid("passphrase", "must not be empty"));
     }
     Ok(())
+}
+
+/// The key-encryption key of a new passphrase slot: `passphrase` checked, stretched with
+/// the parameters `kdf` chooses (themselves checked) and a fresh salt.
+fn new_kek(passphrase: &[u8], kdf: KdfChoice) -> StoreResult<PassphraseKek> {
+    let params = kdf.checked()?;
+    check_passphrase(passphrase)?;
+    PassphraseKek::derive_new(passphrase, params)
 }
 
 /// Overwrites a file (random bytes for key material, zeros otherwise), syncs, deletes.

@@ -7,7 +7,6 @@ use crate::advance_support;
 use advance_support::*;
 use vigil_core::advance::geometry::{bearing_deg, distance_m, length_m};
 use vigil_core::advance::haven::{self, HavenFilter, HavenKind};
-use vigil_core::advance::route::{self, RouteInput, RouteRole};
 use vigil_core::advance::AdvanceError;
 
 fn within(actual: f64, expected: f64, rel: f64) -> bool {
@@ -40,15 +39,7 @@ fn a_line_across_the_antimeridian_is_short() {
     // A route stored that way measures and tracks the same.
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let r = route::save_route(
-        db,
-        &RouteInput {
-            name: "Dateline".into(),
-            line: line.to_vec(),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let r = route_along(db, "Dateline", line.to_vec());
     assert!(within(r.length_m(), 55_800.0, 0.005));
     // 180 degrees sits half way, within ~110 m of the geodesic (which bows poleward).
     let prog = r.progress(p(60.0, 180.0)).unwrap();
@@ -83,15 +74,7 @@ fn near_the_poles() {
 fn off_route_progress_and_corridor_on_the_equator() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let r = route::save_route(
-        db,
-        &RouteInput {
-            name: "Equator".into(),
-            line: vec![p(0.0, 0.0), p(0.0, 0.5), p(0.0, 1.0)],
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let r = route_along(db, "Equator", vec![p(0.0, 0.0), p(0.0, 0.5), p(0.0, 1.0)]);
     // One degree of the equator: 111,319.5 m.
     assert!(within(r.length_m(), 111_319.5, 0.0005));
     // 0.001 degree of latitude at the equator: 110.57 m.
@@ -183,16 +166,7 @@ fn nearest_haven_of_a_kind_with_distance_and_bearing() {
 fn worst_coverage_gap_is_midway_between_two_a_and_e() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let r = route::save_route(
-        db,
-        &RouteInput {
-            name: "Equator".into(),
-            role: RouteRole::Primary,
-            line: vec![p(0.0, 0.0), p(0.0, 1.0)],
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let r = route_along(db, "Equator", vec![p(0.0, 0.0), p(0.0, 1.0)]);
     hospital(db, "West A&E", p(0.0, 0.0), true);
     hospital(db, "East A&E", p(0.0, 1.0), true);
     // A hospital without A&E in the middle does not close the gap.

@@ -6,8 +6,9 @@ use crate::advance_support;
 use advance_support::*;
 use proptest::prelude::*;
 use vigil_core::advance::merge::{apply_remote_answers, merge_answer, merge_answers};
-use vigil_core::advance::walk::{self, Answer, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::advance::walk::{self, Answer, AnswerValue, CheckState, WalkSubject};
 use vigil_core::clock::Hlc;
+use vigil_testkit::fixtures::{self, check};
 
 fn answer(walk: u8, item: u8, ms: u64, counter: u32, device: u8, state: u8, note: u8) -> Answer {
     let device = format!("dev-{device}");
@@ -94,23 +95,8 @@ fn remote_answers_merge_item_by_item() {
         label: "Car 2".into(),
     };
     let w = walk::start_walk(db, "vigil.vehicle-check", None, &subject, "PS Hale").unwrap();
-    let mine = walk::answer_item(
-        db,
-        &w.id,
-        &AnswerInput {
-            item_id: "underside".into(),
-            value: AnswerValue::Check {
-                state: CheckState::Ok,
-            },
-            note: String::new(),
-            issue: false,
-            position: None,
-            photos: vec![],
-            officer: "PS Hale".into(),
-            answered_at_ms: None,
-        },
-    )
-    .unwrap();
+    let ok = fixtures::answer("underside", check(CheckState::Ok), "PS Hale");
+    let mine = walk::answer_item(db, &w.id, &ok).unwrap();
     let outbox_before = outbox_kinds(db).len();
 
     let remote = |item: &str, ms: u64, state: CheckState, note: &str| Answer {
@@ -156,21 +142,8 @@ fn remote_answers_merge_item_by_item() {
     assert_eq!(outbox_kinds(db).len(), outbox_before);
 
     // Having seen the remote stamp, a local answer now outranks it.
-    let local = walk::answer_item(
-        db,
-        &w.id,
-        &AnswerInput {
-            item_id: "tampering".into(),
-            value: AnswerValue::NotApplicable,
-            note: String::new(),
-            issue: false,
-            position: None,
-            photos: vec![],
-            officer: "PS Hale".into(),
-            answered_at_ms: None,
-        },
-    )
-    .unwrap();
+    let na = fixtures::answer("tampering", AnswerValue::NotApplicable, "PS Hale");
+    let local = walk::answer_item(db, &w.id, &na).unwrap();
     assert!(local.hlc > newer_other_item.hlc);
     // A stamp from far in the future is refused, not applied.
     let future = remote("tyres", 4_102_444_800_000, CheckState::Ok, "");

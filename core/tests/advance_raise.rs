@@ -9,19 +9,15 @@ use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, Walk
 use vigil_core::advance::AdvanceError;
 use vigil_core::incident::{Category, IncidentLog, LocationSource, Severity};
 use vigil_core::testing::RawConnection;
+use vigil_testkit::fixtures::{answer, check};
 
 fn issue_answer(item: &str, photos: Vec<String>) -> AnswerInput {
     AnswerInput {
-        item_id: item.into(),
-        value: AnswerValue::Check {
-            state: CheckState::Issue,
-        },
         note: "East stair final exit chained shut".into(),
-        issue: false,
         position: Some(p(51.5158, -0.0917)),
         photos,
-        officer: "PS Hale".into(),
         answered_at_ms: Some(1_717_400_000_123),
+        ..answer(item, check(CheckState::Issue), "PS Hale")
     }
 }
 
@@ -38,11 +34,7 @@ fn incident_count(vault: &vigil_core::Vault) -> i64 {
 fn an_issue_becomes_a_signed_incident_with_its_context_and_photos() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let venue = a_venue(db);
-    let subject = WalkSubject::Venue {
-        venue_id: venue.id.clone(),
-    };
-    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    let (venue, w) = venue_walk(db);
 
     let photo = IncidentLog::new(&mut vault)
         .store_attachment(
@@ -109,18 +101,13 @@ fn a_route_item_links_the_route_and_a_location_answer_gives_the_position() {
     walk::answer_item(
         db,
         &w.id,
-        &AnswerInput {
-            item_id: item.id.clone(),
-            value: AnswerValue::Location {
+        &answer(
+            &item.id,
+            AnswerValue::Location {
                 position: p(51.5120, -0.1100),
             },
-            note: String::new(),
-            issue: false,
-            position: None,
-            photos: vec![],
-            officer: "DC Rowe".into(),
-            answered_at_ms: None,
-        },
+            "DC Rowe",
+        ),
     )
     .unwrap();
     let id = raise_incident_from_item(
@@ -147,9 +134,7 @@ fn a_route_item_links_the_route_and_a_location_answer_gives_the_position() {
 fn refused_without_an_answer_an_unknown_item_or_an_unknown_photo_and_nothing_is_logged() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let venue = a_venue(db);
-    let subject = WalkSubject::Venue { venue_id: venue.id };
-    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    let (_, w) = venue_walk(db);
     walk::answer_item(
         db,
         &w.id,

@@ -46,16 +46,7 @@ fn value_for(item: &TemplateItem) -> AnswerValue {
 }
 
 fn input(item_id: &str, value: AnswerValue) -> AnswerInput {
-    AnswerInput {
-        item_id: item_id.into(),
-        value,
-        note: String::new(),
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "PS Hale".into(),
-        answered_at_ms: None,
-    }
+    vigil_testkit::fixtures::answer(item_id, value, "PS Hale")
 }
 
 fn subject_for(db: &mut Database, kind: TemplateKind) -> WalkSubject {
@@ -378,11 +369,7 @@ fn walks_need_a_real_subject_of_the_right_kind() {
 fn incident_seed_carries_what_an_incident_needs() {
     let (_d, mut vault) = new_vault();
     let db = vault.db_mut().unwrap();
-    let venue = a_venue(db);
-    let subject = WalkSubject::Venue {
-        venue_id: venue.id.clone(),
-    };
-    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    let (venue, w) = venue_walk(db);
     let mut a = input(
         "fire_exits",
         AnswerValue::Check {

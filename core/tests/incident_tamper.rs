@@ -5,15 +5,18 @@ use crate::support;
 
 use rusqlite::params;
 use support::*;
+use tempfile::TempDir;
 use vigil_core::incident::{
     Category, ExportScope, IncidentError, IncidentLog, ProblemKind, ReportPatch, VerifyReport,
 };
 use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
 
-/// A store with four entries: three reports and one amendment.
-fn four_entries(dir: &std::path::Path) -> (Vault, Vec<String>) {
-    let mut v = vault(dir);
+/// A store with four entries: three reports and one amendment (its directory, the
+/// unlocked vault, the entry ids).
+fn four_entries() -> (TempDir, Vault, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vault(dir.path());
     let mut log = IncidentLog::new(&mut v);
     let a = log
         .log(report(
@@ -41,17 +44,23 @@ fn four_entries(dir: &std::path::Path) -> (Vault, Vec<String>) {
         .unwrap();
     let d = log.quick_log(Category::Media, None).unwrap();
     assert!(log.verify().unwrap().ok);
-    (v, vec![a.entry_id, b.entry_id, c.entry_id, d.entry_id])
+    (dir, v, vec![a.entry_id, b.entry_id, c.entry_id, d.entry_id])
 }
 
-fn drop_triggers(v: &Vault) {
-    v.db()
-        .unwrap()
-        .raw_connection()
+/// [`four_entries`] after an insider dropped the append-only triggers.
+fn unguarded() -> (TempDir, Vault, Vec<String>) {
+    let (dir, v, ids) = four_entries();
+    conn(&v)
         .execute_batch(
             "DROP TRIGGER incident_entries_no_update; DROP TRIGGER incident_entries_no_delete;",
         )
         .unwrap();
+    (dir, v, ids)
+}
+
+/// The insider's connection: the store's own, with its keys.
+fn conn(v: &Vault) -> &rusqlite::Connection {
+    v.db().unwrap().raw_connection()
 }
 
 fn verify(v: &mut Vault) -> VerifyReport {
@@ -66,8 +75,7 @@ fn problem(r: &VerifyReport) -> (ProblemKind, u64, Option<String>) {
 
 #[test]
 fn a_clean_log_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, _) = four_entries(dir.path());
+    let (_dir, mut v, _) = four_entries();
     let r = verify(&mut v);
     assert!(r.ok);
     assert_eq!(r.entries_checked, 4);
@@ -82,9 +90,8 @@ fn a_clean_log_verifies() {
 
 #[test]
 fn triggers_refuse_update_and_delete() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, ids) = four_entries(dir.path());
-    let conn = v.db().unwrap().raw_connection();
+    let (_dir, mut v, ids) = four_entries();
+    let conn = conn(&v);
     let upd = conn.execute(
         "UPDATE incident_entries SET body = X'00' WHERE entry_id = ?1",
         [&ids[0]],
@@ -105,10 +112,8 @@ fn triggers_refuse_update_and_delete() {
 
 #[test]
 fn an_edited_body_is_named_edited_at_its_seq() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, ids) = four_entries(dir.path());
-    drop_triggers(&v);
-    let conn = v.db().unwrap().raw_connection();
+    let (_dir, mut v, ids) = unguarded();
+    let conn = conn(&v);
     let body: Vec<u8> = conn
         .query_row("SELECT body FROM incident_entries WHERE seq = 2", [], |r| {
             r.get(0)
@@ -132,13 +137,9 @@ fn an_edited_body_is_named_edited_at_its_seq() {
 
 #[test]
 fn a_relabelled_column_is_named_edited() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, ids) = four_entries(dir.path());
-    drop_triggers(&v);
+    let (_dir, mut v, ids) = unguarded();
     // Move the amendment (seq 3) onto the other incident without touching its body.
-    v.db()
-        .unwrap()
-        .raw_connection()
+    conn(&v)
         .execute(
             "UPDATE incident_entries SET incident_id = ?1 WHERE seq = 3",
             [&ids[1]],
@@ -152,12 +153,8 @@ fn a_relabelled_column_is_named_edited() {
 
 #[test]
 fn a_deleted_entry_is_named_missing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, ids) = four_entries(dir.path());
-    drop_triggers(&v);
-    v.db()
-        .unwrap()
-        .raw_connection()
+    let (_dir, mut v, ids) = unguarded();
+    conn(&v)
         .execute("DELETE FROM incident_entries WHERE seq = 2", [])
         .unwrap();
     let r = verify(&mut v);
@@ -167,18 +164,12 @@ fn a_deleted_entry_is_named_missing() {
 
 #[test]
 fn a_deleted_first_entry_and_a_cut_tail_are_missing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, ids) = four_entries(dir.path());
-    drop_triggers(&v);
-    v.db()
-        .unwrap()
-        .raw_connection()
+    let (_dir, mut v, ids) = unguarded();
+    conn(&v)
         .execute("DELETE FROM incident_entries WHERE seq = 4", [])
         .unwrap();
     assert_eq!(problem(&verify(&mut v)), (ProblemKind::Missing, 4, None));
-    v.db()
-        .unwrap()
-        .raw_connection()
+    conn(&v)
         .execute("DELETE FROM incident_entries WHERE seq = 1", [])
         .unwrap();
     assert_eq!(
@@ -189,12 +180,8 @@ fn a_deleted_first_entry_and_a_cut_tail_are_missing() {
 
 #[test]
 fn swapped_sequence_numbers_are_named_reordered() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, ids) = four_entries(dir.path());
-    drop_triggers(&v);
-    v.db()
-        .unwrap()
-        .raw_connection()
+    let (_dir, mut v, ids) = unguarded();
+    conn(&v)
         .execute_batch(
             "UPDATE incident_entries SET seq = 1000 WHERE seq = 2;
              UPDATE incident_entries SET seq = 2 WHERE seq = 3;
@@ -240,14 +227,11 @@ fn foreign_entry(dir: &std::path::Path) -> (String, Vec<u8>, Vec<u8>, Vec<u8>, V
 
 #[test]
 fn an_entry_copied_from_another_store_is_named_foreign() {
-    let dir = tempfile::tempdir().unwrap();
     let other_dir = tempfile::tempdir().unwrap();
-    let (mut v, _) = four_entries(dir.path());
+    let (_dir, mut v, _) = four_entries();
     let (dev, prev, hash, sig, body, entry_id) = foreign_entry(other_dir.path());
     // Inserting needs no dropped trigger: only UPDATE and DELETE are refused.
-    v.db()
-        .unwrap()
-        .raw_connection()
+    conn(&v)
         .execute(
             "INSERT INTO incident_entries(device_id, seq, entry_id, incident_id, kind, amends,
                  prev_hash, hash, signature, body)
@@ -262,11 +246,10 @@ fn an_entry_copied_from_another_store_is_named_foreign() {
 
 #[test]
 fn a_foreign_entry_relabelled_as_ours_has_a_bad_signature() {
-    let dir = tempfile::tempdir().unwrap();
     let other_dir = tempfile::tempdir().unwrap();
-    let (mut v, _) = four_entries(dir.path());
+    let (_dir, mut v, _) = four_entries();
     let (_, _, hash, sig, body, entry_id) = foreign_entry(other_dir.path());
-    let conn = v.db().unwrap().raw_connection();
+    let conn = conn(&v);
     let own = v.db().unwrap().device_id().to_string();
     let head: Vec<u8> = conn
         .query_row("SELECT hash FROM incident_chain_head", [], |r| r.get(0))
@@ -288,10 +271,8 @@ fn a_foreign_entry_relabelled_as_ours_has_a_bad_signature() {
 
 #[test]
 fn a_rehashed_edit_without_the_key_has_a_bad_signature() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut v, ids) = four_entries(dir.path());
-    drop_triggers(&v);
-    let conn = v.db().unwrap().raw_connection();
+    let (_dir, mut v, ids) = unguarded();
+    let conn = conn(&v);
     let (body, prev): (Vec<u8>, Vec<u8>) = conn
         .query_row(
             "SELECT body, prev_hash FROM incident_entries WHERE seq = 4",

@@ -6,10 +6,11 @@
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use vigil_core::incident::{HistoryEntry, OccurredAt, Report};
 
+use super::frame::{self, utc};
 use super::page::{Attachment, Doc, BODY, LABEL, SMALL};
-use super::text::{Style, ALERT, INK, MUTED, OK};
+use super::text::{Style, ALERT, INK, OK};
 use super::thumbnail::{self, NoThumbnail};
-use super::{Fonts, Header, IncidentReport, IncidentSection, Photo, ReportError, Verification};
+use super::{Fonts, IncidentReport, IncidentSection, Photo, ReportError, Verification};
 
 /// `YYYY-MM-DD HH:MM:SS` in the offset (and zone name) an incident was recorded in,
 /// followed by the UTC time.
@@ -35,36 +36,6 @@ pub(crate) fn in_zone(t: DateTime<Utc>, offset_minutes: i32, zone: Option<&str>)
 /// `hostile_surveillance` as `hostile surveillance`.
 fn words(s: &str) -> String {
     s.replace('_', " ")
-}
-
-pub(crate) fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-pub(crate) fn header_block(doc: &mut Doc, h: &Header) {
-    doc.text(
-        &h.title,
-        Style {
-            size: 22.0,
-            bold: true,
-            color: INK,
-        },
-        0.0,
-    );
-    doc.space(6.0);
-    doc.field("Team", h.team.as_deref().unwrap_or(""));
-    doc.field("Device", h.device_id.as_deref().unwrap_or(""));
-    doc.field("Officer", h.officer.as_deref().unwrap_or(""));
-    let period = match (h.period_from, h.period_to) {
-        (None, None) => "all records".to_string(),
-        (from, to) => format!(
-            "{} to {}",
-            from.map(utc).unwrap_or_else(|| "the first record".into()),
-            to.map(utc).unwrap_or_else(|| "the last record".into())
-        ),
-    };
-    doc.field("Report period", &period);
-    doc.field("Generated", &utc(h.generated_at));
 }
 
 /// `note`: what the embedded file is and how to check it (none without a file).
@@ -185,19 +156,7 @@ fn report_fields(doc: &mut Doc, r: &Report, recorded: DateTime<Utc>) {
     let vehicles: Vec<String> = r
         .vehicles
         .iter()
-        .map(|v| {
-            [
-                v.registration.as_deref(),
-                v.make.as_deref(),
-                v.colour.as_deref(),
-                v.direction.as_deref().map(|d| d.trim()),
-            ]
-            .iter()
-            .flatten()
-            .copied()
-            .collect::<Vec<_>>()
-            .join(", ")
-        })
+        .map(|v| v.details().map(str::trim).collect::<Vec<_>>().join(", "))
         .collect();
     doc.field("Vehicles", &vehicles.join("\n"));
     doc.field("Actions taken", &r.actions_taken.join("\n"));
@@ -333,19 +292,11 @@ pub(crate) fn photo(doc: &mut Doc, p: &Photo, indent: f32, w: f32, max_h: f32) {
 }
 
 pub(crate) fn render(r: &IncidentReport, fonts: &Fonts) -> Result<Vec<u8>, ReportError> {
-    let mut doc = Doc::new(
-        fonts,
-        format!(
-            "Vigil — {} — generated {}",
-            r.header.title,
-            utc(r.header.generated_at)
-        ),
-    )?;
-    doc.footer = vec![format!(
+    let footer = format!(
         "Signed bundle head: seq {} hash {}",
         r.verification.head_seq, r.verification.head_hash
-    )];
-    header_block(&mut doc, &r.header);
+    );
+    let mut doc = frame::open(fonts, &r.header, footer)?;
     verification_block(
         &mut doc,
         &r.verification,
@@ -379,16 +330,6 @@ pub(crate) fn render(r: &IncidentReport, fonts: &Fonts) -> Result<Vec<u8>, Repor
         history(&mut doc, s);
         photos(&mut doc, s);
     }
-    doc.space(8.0);
-    doc.text(
-        "End of report.",
-        Style {
-            size: 9.0,
-            bold: false,
-            color: MUTED,
-        },
-        0.0,
-    );
     let attachment = r.embedded.as_ref().map(|e| Attachment {
         name: e.name.clone(),
         mime: e.mime.clone(),
@@ -396,5 +337,5 @@ pub(crate) fn render(r: &IncidentReport, fonts: &Fonts) -> Result<Vec<u8>, Repor
         relationship: e.relationship,
         data: e.data.clone(),
     });
-    doc.finish(&r.header.title, r.header.generated_at, attachment)
+    frame::close(doc, &r.header, attachment)
 }

@@ -11,6 +11,7 @@
 //! fonts and checks the PDF/A-3b rules when it writes the file. See docs/EVIDENCE.md.
 
 mod fonts;
+mod frame;
 mod incidents;
 mod page;
 mod store;

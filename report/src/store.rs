@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use vigil_core::advance::{self, HavenFilter, Position, WalkSubject};
-use vigil_core::incident::{ExportScope, IncidentFilter, IncidentLog, Page};
+use vigil_core::incident::{ExportScope, IncidentFilter, IncidentLog};
 use vigil_core::Vault;
 
 use super::{
@@ -47,17 +47,10 @@ pub fn incidents_from_vault(
             to,
             ..IncidentFilter::default()
         };
-        let mut page = Page::first(500);
-        loop {
-            let rows = log.list(&filter, &page)?;
+        log.each_page(&filter, |rows| {
             chosen.extend(rows.iter().map(|r| r.incident_id.clone()));
-            match rows.last() {
-                Some(last) if rows.len() == 500 => {
-                    page = Page::after(500, last.incident_id.clone())
-                }
-                _ => break,
-            }
-        }
+            Ok(())
+        })?;
     }
     let mut incidents = Vec::new();
     for id in &chosen {

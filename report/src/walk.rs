@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use vigil_core::advance::{AnswerValue, CheckState, VenuePointKind, WalkState, WalkSubject};
 
-use super::incidents::{header_block, photo, utc};
+use super::frame::{self, utc};
+use super::incidents::photo;
 use super::page::{Attachment, Doc, BODY, SMALL};
 use super::text::{Style, ALERT, INK, MUTED, OK};
 use super::Relationship;
@@ -71,19 +72,11 @@ fn h2(doc: &mut Doc, s: &str) {
 }
 
 pub(crate) fn render(r: &WalkReport, fonts: &Fonts) -> Result<Vec<u8>, ReportError> {
-    let mut doc = Doc::new(
-        fonts,
-        format!(
-            "Vigil — {} — generated {}",
-            r.header.title,
-            utc(r.header.generated_at)
-        ),
-    )?;
-    doc.footer = vec![match &r.signoff {
+    let footer = match &r.signoff {
         Some(s) => format!("Signed walk snapshot SHA-256 {}", s.sha256),
         None => "This walk is not signed off: no signed snapshot".to_string(),
-    }];
-    header_block(&mut doc, &r.header);
+    };
+    let mut doc = frame::open(fonts, &r.header, footer)?;
     let w = &r.walk;
     let subject = match &w.subject {
         WalkSubject::Venue { venue_id } => format!(
@@ -407,16 +400,6 @@ pub(crate) fn render(r: &WalkReport, fonts: &Fonts) -> Result<Vec<u8>, ReportErr
             }
         }
     }
-    doc.space(8.0);
-    doc.text(
-        "End of report.",
-        Style {
-            size: 9.0,
-            bold: false,
-            color: MUTED,
-        },
-        0.0,
-    );
     let attachment = r.signoff.as_ref().map(|s| Attachment {
         name: "walk-signoff.json".into(),
         mime: "application/json".into(),
@@ -426,5 +409,5 @@ pub(crate) fn render(r: &WalkReport, fonts: &Fonts) -> Result<Vec<u8>, ReportErr
                 .into(),
         data: serde_json::to_vec(s).unwrap_or_default(),
     });
-    doc.finish(&r.header.title, r.header.generated_at, attachment)
+    frame::close(doc, &r.header, attachment)
 }

@@ -13,7 +13,20 @@
     });
   }
 
-  var COLORS = { venue: "#0b5cad", haven: "#1d6b35", route: "#c2410c", boundary: "#0b5cad", incident: "#a4161a" };
+  // The map's colours are the stylesheet's (--map-*), for the colour scheme in use: each
+  // at least 3:1 against the plain map background.
+  function colors() {
+    var css = window.getComputedStyle(document.documentElement);
+    var pick = function (name, fallback) { return css.getPropertyValue("--map-" + name).trim() || fallback; };
+    var venue = pick("venue", "#0b5cad");
+    return { venue: venue, boundary: venue, haven: pick("haven", "#1d6b35"), route: pick("route", "#b3400b"),
+      incident: pick("incident", "#a4161a"), ring: pick("ring", "#ffffff") };
+  }
+
+  // A point: a disc of colour `c`, ringed in the background's opposite.
+  function point(at, c, ring) {
+    return L.circleMarker(at, { radius: 9, color: ring, weight: 2, fillColor: c, fillOpacity: 1 });
+  }
 
   function makeMap(el) {
     if (!window.L) return null;
@@ -32,12 +45,12 @@
   }
 
   function drawRows(m, tbody) {
+    var c = colors();
     m.layer.clearLayers();
     tbody.querySelectorAll("tr[data-lat]").forEach(function (tr) {
       var lat = parseFloat(tr.dataset.lat), lon = parseFloat(tr.dataset.lon);
       if (isNaN(lat) || isNaN(lon)) return;
-      var marker = L.circleMarker([lat, lon], { radius: 9, color: COLORS.incident, weight: 2, fillOpacity: 0.6 })
-        .bindTooltip(tr.dataset.label || "");
+      var marker = point([lat, lon], c.incident, c.ring).bindTooltip(tr.dataset.label || "");
       if (tr.dataset.id) marker.on("click", function () { window.location = "/console/incidents/" + tr.dataset.id; });
       marker.addTo(m.layer);
     });
@@ -45,11 +58,12 @@
   }
 
   function drawFeatures(m, features) {
+    var colours = colors();
     features.forEach(function (f) {
-      var c = COLORS[f.kind] || "#555";
+      var c = colours[f.kind] || colours.venue;
       var shape;
       if (f.at) {
-        shape = L.circleMarker(f.at, { radius: 9, color: c, weight: 2, fillOpacity: 0.6 });
+        shape = point(f.at, c, colours.ring);
         shape.bindTooltip(f.label || "", { permanent: true, direction: "right", offset: [10, 0] }).addTo(m.layer);
         return;
       }

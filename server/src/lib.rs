@@ -100,9 +100,7 @@ impl BackgroundServer {
         addr: SocketAddr,
         body_limit: usize,
     ) -> std::io::Result<BackgroundServer> {
-        Self::spawn(addr, move |listener, stop| {
-            serve(listener, ctx, body_limit, stop)
-        })
+        Self::start_limited(ctx, addr, Limits::with_body_limit(body_limit))
     }
 
     /// Like [`Self::start_ctx`] within `limits` (tests of the timeouts use short ones).

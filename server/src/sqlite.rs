@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use vigil_core::sync::protocol::{BlobRef, Change, EntryOutcome, Pending, PushEntry};
+use vigil_core::sync::protocol::{BlobRef, EntryOutcome, Pending, PushEntry};
+use vigil_core::sync::stored::change_row;
 
 use crate::error::ServerError;
 use crate::ingest::{self, Prior};
@@ -553,36 +554,18 @@ impl Storage for SqliteStorage {
              WHERE c.team_id = ?1 AND c.server_seq > ?2
              ORDER BY c.server_seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![team_id, cursor as i64, i64::from(limit) + 1], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, Vec<u8>>(8)?,
-            ))
-        })?;
+        let rows = stmt.query_map(
+            params![team_id, cursor as i64, i64::from(limit) + 1],
+            change_row,
+        )?;
         let mut changes = Vec::new();
         for row in rows {
-            let (server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload, key) = row?;
-            changes.push(Change {
-                server_seq: server_seq as u64,
-                device_id,
-                seq: seq as u64,
-                op_id,
-                hlc: hlc
-                    .parse()
-                    .map_err(|_| ServerError::Storage("stored clock stamp".into()))?,
-                kind,
-                entity_id,
-                payload: serde_json::from_str(&payload)
-                    .map_err(|_| ServerError::Storage("stored payload".into()))?,
-                public_key: Some(hex::encode(key)),
-            });
+            changes.push(row.map_err(|e| match e {
+                rusqlite::Error::FromSqlConversionFailure(..) => {
+                    ServerError::Storage("stored change".into())
+                }
+                e => e.into(),
+            })?);
         }
         let has_more = changes.len() > limit as usize;
         changes.truncate(limit as usize);

@@ -2,11 +2,28 @@
 //! second): per client address, and across all teams (a wrong code names no team, so every
 //! team's codes share that budget). Token buckets in memory; the map of addresses is
 //! bounded. [`AddressThrottle`] is the same per-address bucket for requests that cost a
-//! token each, failed or not (the console's passkey ceremonies).
+//! token each, failed or not (the console's passkey ceremonies). Every limit here counts
+//! a client by [`client_network`]: an IPv4 address, or an IPv6 /64.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
+
+/// The part of a client address that stands for one client, for limits per client: an
+/// IPv4 address whole; an IPv6 address by its /64 prefix, since one host (one home, one
+/// LAN) owns a whole /64 and picks addresses in it at will (SLAAC, RFC 8981's temporary
+/// addresses), so counting each IPv6 address apart would give one host 2^64 budgets; and an
+/// IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, how a dual-stack listener sees IPv4
+/// clients) as its IPv4 address.
+pub fn client_network(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => addr,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+    }
+}
 
 /// A bucket of `burst` tokens refilled at one per `per_ms` milliseconds.
 #[derive(Clone, Copy, Debug)]
@@ -74,7 +91,7 @@ impl Bucket {
 /// Addresses remembered at most; beyond, the fullest buckets (idle addresses) are forgotten.
 const MAX_ADDRESSES: usize = 10_000;
 
-/// One bucket per client address, at most [`MAX_ADDRESSES`] of them.
+/// One bucket per client ([`client_network`]), at most [`MAX_ADDRESSES`] of them.
 #[derive(Default)]
 struct Addresses(HashMap<IpAddr, Bucket>);
 
@@ -82,6 +99,7 @@ impl Addresses {
     /// `addr`'s bucket, a full one for an address not seen lately (forgetting idle ones
     /// when the map is full).
     fn bucket(&mut self, addr: IpAddr, rate: Rate, now_ms: u64) -> &mut Bucket {
+        let addr = client_network(addr);
         if self.0.len() >= MAX_ADDRESSES && !self.0.contains_key(&addr) {
             // Forget the addresses whose buckets have refilled (idle), else all.
             self.0.retain(|_, b| {
@@ -137,7 +155,7 @@ impl EnrollThrottle {
             .failures
             .get_or_insert_with(|| Bucket::full(limits.failures, now_ms));
         check(failures, limits.failures, now_ms)?;
-        match state.addresses.0.get_mut(&addr) {
+        match state.addresses.0.get_mut(&client_network(addr)) {
             Some(b) => check(b, limits.per_address, now_ms),
             None => Ok(()),
         }
@@ -180,5 +198,46 @@ impl AddressThrottle {
         addresses
             .bucket(addr, self.rate, now_ms)
             .take(self.rate, now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("address")
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_and_ipv4_ones_by_address() {
+        // Two addresses of one /64 are one client; the next /64 is another.
+        assert_eq!(client_network(ip("2001:db8:1:2::1")), ip("2001:db8:1:2::"));
+        assert_eq!(
+            client_network(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")),
+            ip("2001:db8:1:2::")
+        );
+        assert_eq!(client_network(ip("2001:db8:1:3::1")), ip("2001:db8:1:3::"));
+        // IPv4, plain or as a dual-stack listener sees it, is the address itself.
+        assert_eq!(client_network(ip("192.0.2.7")), ip("192.0.2.7"));
+        assert_eq!(client_network(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
+        assert_ne!(
+            client_network(ip("::ffff:192.0.2.7")),
+            client_network(ip("::ffff:192.0.2.8"))
+        );
+    }
+
+    #[test]
+    fn one_64_shares_one_bucket() {
+        let t = AddressThrottle::new(Rate {
+            burst: 2,
+            per_ms: 60_000,
+        });
+        assert_eq!(t.take(ip("2001:db8::1"), 0), Ok(()));
+        assert_eq!(t.take(ip("2001:db8::2"), 0), Ok(()));
+        assert_eq!(t.take(ip("2001:db8::3"), 0), Err(60));
+        // Another /64, and an IPv4 client, have their own.
+        assert_eq!(t.take(ip("2001:db8:0:1::1"), 0), Ok(()));
+        assert_eq!(t.take(ip("192.0.2.1"), 0), Ok(()));
     }
 }

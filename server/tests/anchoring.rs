@@ -133,19 +133,19 @@ fn stored_receipt(server: &TestServer, d: &mut Device) -> Option<(u64, [u8; 32])
     Some((r.receipt.seq, r.receipt.hash_bytes().unwrap()))
 }
 
-fn team_pair(server: &TestServer) -> (String, Device, Device) {
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(server, &team, "A");
-    b.enroll(server, &team, "B");
-    (team, a, b)
+/// How many incident entries the server holds for `team`.
+fn entries_held(server: &TestServer, team: &str) -> usize {
+    let changes = server.team_changes(team);
+    changes
+        .iter()
+        .filter(|c| c.kind == "incident.entry")
+        .count()
 }
 
 #[test]
 fn the_server_anchors_each_devices_chain_head() {
     let server = TestServer::start();
-    let (team, mut a, mut b) = team_pair(&server);
+    let (mut a, mut b, team) = server.pair();
     let first = log(&mut a, "Car followed us from the hotel");
     amend(&mut a, &first, "Blue saloon, two occupants");
     let a_id = a.id();
@@ -181,18 +181,13 @@ fn the_server_anchors_each_devices_chain_head() {
     assert!(IncidentLog::new(&mut a.vault).verify().unwrap().ok);
     assert!(refusals(&mut a).is_empty());
     assert!(refusals(&mut b).is_empty());
-    let entries = server
-        .team_changes(&team)
-        .into_iter()
-        .filter(|c| c.kind == "incident.entry")
-        .count();
-    assert_eq!(entries, 5);
+    assert_eq!(entries_held(&server, &team), 5);
 }
 
 #[test]
 fn forged_entries_are_refused_one_by_one_and_later_entries_apply() {
     let server = TestServer::start();
-    let (team, mut a, mut b) = team_pair(&server);
+    let (mut a, mut b, team) = server.pair();
     let incident = log(&mut a, "Grey van opposite the entrance");
     amend(&mut a, &incident, "Van moved to the side street");
     a.sync().unwrap();
@@ -290,7 +285,7 @@ fn drop_triggers(d: &mut Device) {
 #[test]
 fn a_truncated_tail_is_refused_by_the_server() {
     let server = TestServer::start();
-    let (team, mut a, _b) = team_pair(&server);
+    let (mut a, _b, team) = server.pair();
     let incident = log(&mut a, "Approach by a man with a camera");
     amend(&mut a, &incident, "He photographed the number plates");
     amend(&mut a, &incident, "He left in a taxi");
@@ -317,12 +312,7 @@ fn a_truncated_tail_is_refused_by_the_server() {
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].1, REASON_BELOW_HEAD);
     assert_eq!(server_head(&server, &a.id()), anchored);
-    let entries = server
-        .team_changes(&team)
-        .into_iter()
-        .filter(|c| c.kind == "incident.entry")
-        .count();
-    assert_eq!(entries, 3);
+    assert_eq!(entries_held(&server, &team), 3);
     // Locally the cut chain links up, but it is behind the receipt the server gave.
     assert_eq!(stored_receipt(&server, &mut a), anchored);
     let r = IncidentLog::new(&mut a.vault).verify().unwrap();
@@ -342,7 +332,7 @@ fn a_truncated_tail_is_refused_by_the_server() {
 #[test]
 fn a_store_rolled_back_to_an_older_copy_cannot_rewrite_the_anchored_chain() {
     let server = TestServer::start();
-    let (team, mut a, mut b) = team_pair(&server);
+    let (mut a, mut b, team) = server.pair();
     let incident = log(&mut a, "Suspicious parcel at reception");
     a.sync().unwrap();
     let backup = tempfile::tempdir().unwrap();
@@ -386,12 +376,7 @@ fn a_store_rolled_back_to_an_older_copy_cannot_rewrite_the_anchored_chain() {
     );
     assert!(refused[2].1.starts_with(NOT_FOLLOWING), "{refused:?}");
     assert_eq!(server_head(&server, &a.id()), anchored);
-    let entries = server
-        .team_changes(&team)
-        .into_iter()
-        .filter(|c| c.kind == "incident.entry")
-        .count();
-    assert_eq!(entries, 3);
+    assert_eq!(entries_held(&server, &team), 3);
 
     // The team's other device never stores the rewritten entries.
     b.sync().unwrap();
@@ -416,7 +401,7 @@ fn resign(d: &mut Device, mut bundle: Bundle) -> Vec<u8> {
 #[test]
 fn bundles_carry_the_receipt_and_a_cut_or_edited_one_fails() {
     let server = TestServer::start();
-    let (_team, mut a, _b) = team_pair(&server);
+    let (mut a, _b, _team) = server.pair();
     let first = log(&mut a, "Man filming the convoy");
     let second = log(&mut a, "Motorbike kept pace for two miles");
     amend(&mut a, &second, "Rider wore a red helmet");
@@ -484,10 +469,10 @@ fn bundles_carry_the_receipt_and_a_cut_or_edited_one_fails() {
 
 #[test]
 fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
-    use common::proxy::{Fault, FaultProxy};
     use vigil_core::sync::protocol::{
         ChainReceipt, EntryOutcome, EntryResult, PushResult, SCHEMA_VERSION,
     };
+    use vigil_testkit::proxy::{Fault, FaultProxy};
     let server = TestServer::start();
     let team = server.new_team("Alpha");
     let proxy = FaultProxy::start(server.addr);
@@ -542,9 +527,9 @@ fn a_receipt_that_does_not_verify_is_a_protocol_error_and_not_stored() {
 
 #[test]
 fn a_device_still_refuses_a_forged_entry_that_a_compromised_server_forwards() {
-    use common::proxy::{Fault, FaultProxy};
     use vigil_core::sync::protocol::{PullPage, SCHEMA_VERSION};
     use vigil_core::sync::InboxState;
+    use vigil_testkit::proxy::{Fault, FaultProxy};
     let server = TestServer::start();
     let team = server.new_team("Alpha");
     let mut a = Device::new(&server.url());
@@ -585,12 +570,7 @@ fn a_device_still_refuses_a_forged_entry_that_a_compromised_server_forwards() {
         body.len()
     )));
     b.sync().unwrap();
-    let inbox: Vec<_> = b
-        .inbox()
-        .into_iter()
-        .filter(|e| e.change.kind == "incident.entry")
-        .map(|e| (e.state, e.note))
-        .collect();
+    let inbox = common::entry_inbox(&mut b);
     assert_eq!(inbox.len(), 2, "{inbox:?}");
     assert_eq!(inbox[0], (InboxState::Applied, None));
     assert_eq!(inbox[1].0, InboxState::Failed);

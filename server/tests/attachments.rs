@@ -7,7 +7,6 @@ use crate::common;
 
 use std::sync::{Arc, Mutex};
 
-use common::proxy::{Fault, FaultProxy};
 use common::{post_json, Device, TestServer};
 use serde_json::json;
 use vigil_core::clock::now_ms;
@@ -18,27 +17,12 @@ use vigil_core::sync::protocol::{
 };
 use vigil_core::sync::transport::{HttpTransport, Response, TransportError};
 use vigil_core::sync::{SyncError, Transport};
-use vigil_core::testing::RawConnection;
-
-fn read(d: &mut Device, id: &str) -> Result<Vec<u8>, IncidentError> {
-    let log = IncidentLog::new(&mut d.vault);
-    let mut out = Vec::new();
-    log.read_attachment(id, &mut out).map(|_| out)
-}
-
-fn pair(server: &TestServer) -> (Device, Device, String) {
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(server, &team, "A");
-    b.enroll(server, &team, "B");
-    (a, b, team)
-}
+use vigil_testkit::proxy::{Fault, FaultProxy};
 
 #[test]
 fn photos_reach_teammates_whole_verified_and_readable() {
     let server = TestServer::start();
-    let (mut a, mut b, team) = pair(&server);
+    let (mut a, mut b, team) = server.pair();
     // Sizes around the chunk: a few bytes, exactly one chunk, several chunks and a tail.
     let photos = [
         vigil_testkit::photo(1, 10),
@@ -61,12 +45,12 @@ fn photos_reach_teammates_whole_verified_and_readable() {
     assert_eq!(r.attachments_failed, 0);
     assert_eq!(b.status().attachments_to_download, 0);
     for ((incident, aref), bytes) in sent.iter().zip(&photos) {
-        assert_eq!(&read(&mut b, &aref.id).unwrap(), bytes);
+        assert_eq!(&b.read_attachment(&aref.id).unwrap(), bytes);
         let view = IncidentLog::new(&mut b.vault).get(incident).unwrap();
         assert_eq!(view.current.attachments, vec![aref.clone()]);
     }
     // What the server holds is the sealed file, not the photo.
-    let name = sealed_name(&mut a, &sent[2].1.id);
+    let name = a.sealed_name(&sent[2].1.id);
     let stored = server
         .storage
         .blob_read(&team, &name.sha256, 0, 1 << 20)
@@ -79,28 +63,10 @@ fn photos_reach_teammates_whole_verified_and_readable() {
     assert_eq!((r.attachments_downloaded, r.pulled), (0, 0));
 }
 
-/// The name (SHA-256 of the sealed file) and size of an attachment's blob, as the device
-/// announces it.
-fn sealed_name(d: &mut Device, id: &str) -> BlobRef {
-    let (sha256, size): (String, i64) = d
-        .db()
-        .raw_connection()
-        .query_row(
-            "SELECT blob_sha256, blob_size FROM incident_attachments WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    BlobRef {
-        sha256,
-        size: size as u64,
-    }
-}
-
 #[test]
 fn a_record_naming_a_blob_the_server_lacks_is_refused_whole() {
     let server = TestServer::start();
-    let (mut a, _b, team) = pair(&server);
+    let (mut a, _b, team) = server.pair();
     let id = a.id();
     let blob = BlobRef {
         sha256: "ab".repeat(32),
@@ -146,10 +112,10 @@ fn a_record_naming_a_blob_the_server_lacks_is_refused_whole() {
 #[test]
 fn a_cut_upload_resumes_where_the_server_copy_ends() {
     let server = TestServer::start();
-    let (mut a, mut b, team) = pair(&server);
+    let (mut a, mut b, team) = server.pair();
     let bytes = vigil_testkit::photo(7, 3 * BLOB_CHUNK + 5);
     let (_, aref) = a.log_with_photo(&bytes);
-    let name = sealed_name(&mut a, &aref.id);
+    let name = a.sealed_name(&aref.id);
 
     let proxy = FaultProxy::start(server.addr);
     a.engine = vigil_core::team::engine(Box::new(
@@ -166,12 +132,10 @@ fn a_cut_upload_resumes_where_the_server_copy_ends() {
     let err = a.sync().unwrap_err();
     assert!(matches!(err, SyncError::Transient { .. }), "{err:?}");
     // The server learns of the cut when the connection closes, maybe after the device.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut held = server.storage.blob(&team, &name.sha256).unwrap().unwrap();
-    while held.received == BLOB_CHUNK as u64 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        held = server.storage.blob(&team, &name.sha256).unwrap().unwrap();
-    }
+    let held = common::poll(
+        || server.storage.blob(&team, &name.sha256).unwrap().unwrap(),
+        |h| h.received != BLOB_CHUNK as u64,
+    );
     // What arrived of the second chunk: the cut request minus its HTTP and frame headers.
     let kept = held.received - BLOB_CHUNK as u64;
     assert!(
@@ -206,13 +170,13 @@ fn a_cut_upload_resumes_where_the_server_copy_ends() {
             .complete
     );
     b.sync().unwrap();
-    assert_eq!(read(&mut b, &aref.id).unwrap(), bytes);
+    assert_eq!(b.read_attachment(&aref.id).unwrap(), bytes);
 }
 
 #[test]
 fn a_cut_download_resumes_from_the_partial_file() {
     let server = TestServer::start();
-    let (mut a, mut b, _team) = pair(&server);
+    let (mut a, mut b, _team) = server.pair();
     // Three ranges of at most 1 MiB.
     let bytes = vigil_testkit::photo(9, 2 * 1024 * 1024 + 4321);
     let (_, aref) = a.log_with_photo(&bytes);
@@ -230,7 +194,7 @@ fn a_cut_download_resumes_from_the_partial_file() {
     assert!(matches!(err, SyncError::Transient { .. }), "{err:?}");
     assert_eq!(b.status().attachments_to_download, 1);
     assert!(matches!(
-        read(&mut b, &aref.id),
+        b.read_attachment(&aref.id),
         Err(IncidentError::AttachmentNotDownloaded)
     ));
     let part = b
@@ -243,14 +207,15 @@ fn a_cut_download_resumes_from_the_partial_file() {
     let r = b.sync().unwrap();
     assert_eq!(r.attachments_downloaded, 1);
     assert!(!part.exists());
-    assert_eq!(read(&mut b, &aref.id).unwrap(), bytes);
+    assert_eq!(b.read_attachment(&aref.id).unwrap(), bytes);
 }
 
 #[test]
 fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays_on_sqlite() {
+    use vigil_core::testing::RawConnection;
     common::sqlite_only();
     let server = TestServer::start();
-    let (mut a, mut b, _team) = pair(&server);
+    let (mut a, mut b, _team) = server.pair();
     let bytes = vigil_testkit::photo(11, 5000);
     let (incident, aref) = a.log_with_photo(&bytes);
     a.sync().unwrap();
@@ -261,7 +226,7 @@ fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays_on_sqlit
     let r = b.sync().unwrap();
     assert_eq!((r.attachments_downloaded, r.attachments_failed), (0, 1));
     assert!(matches!(
-        read(&mut b, &aref.id),
+        b.read_attachment(&aref.id),
         Err(IncidentError::AttachmentNotDownloaded)
     ));
     let reason: Option<String> = b
@@ -290,13 +255,13 @@ fn a_blob_damaged_on_the_server_is_never_installed_and_the_record_stays_on_sqlit
 #[test]
 fn blobs_are_team_scoped_and_signed() {
     let server = TestServer::start();
-    let (mut a, _b, team) = pair(&server);
+    let (mut a, _b, team) = server.pair();
     let other_team = server.new_team("Bravo");
     let mut c = Device::new(&server.url());
     c.enroll(&server, &other_team, "C");
     let (_, aref) = a.log_with_photo(&vigil_testkit::photo(13, 2000));
     a.sync().unwrap();
-    let name = sealed_name(&mut a, &aref.id);
+    let name = a.sealed_name(&aref.id);
     let t = server.transport();
     let get = |d: &mut Device, issued: u64| {
         let id = d.id();
@@ -387,7 +352,7 @@ impl Transport for Sizes {
 #[test]
 fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bounded_requests() {
     let server = TestServer::start();
-    let (mut a, mut b, team) = pair(&server);
+    let (mut a, mut b, team) = server.pair();
     // A month of shifts: 500 incidents with a photo each (the log entry, the attachment
     // and the amendment that adds it: 1,500 changes), and 8,500 other changes.
     const PHOTOS: usize = 500;
@@ -435,7 +400,7 @@ fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bou
     assert_eq!(b.status().attachments_to_download, 0);
     for (aref, len) in &refs {
         // read_attachment checks the plaintext's size and SHA-256 against the signed ref.
-        let back = read(&mut b, &aref.id).unwrap();
+        let back = b.read_attachment(&aref.id).unwrap();
         assert_eq!(back.len(), *len);
     }
     assert_eq!(server.team_changes(&team).len(), 3 * PHOTOS + OTHER);
@@ -447,7 +412,7 @@ fn thirty_days_offline_ten_thousand_entries_and_five_hundred_photos_drain_in_bou
 fn the_server_database_is_encrypted_at_rest_on_sqlite() {
     common::sqlite_only();
     let mut server = TestServer::start();
-    let (mut a, mut b, _team) = pair(&server);
+    let (mut a, mut b, _team) = server.pair();
     let marker = "MARKER-ZEBRA-7741";
     let mut log = IncidentLog::with_officer(&mut a.vault, Some("Sergeant Quill".into())).unwrap();
     let mut r = vigil_core::incident::Report::quick(

@@ -14,13 +14,7 @@ use vigil_core::sync::SyncError;
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
 
 fn admin(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run vigil-server admin");
+    let out = common::server_admin(dir, args);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).trim().to_string(),

@@ -7,7 +7,7 @@ use crate::common;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{post_json, Device, TestServer};
 use ring::digest;
@@ -19,15 +19,6 @@ use vigil_core::sync::protocol::{
     PushEntry, PushResult, SERVER_TIME_HEADER,
 };
 use vigil_core::sync::Transport;
-
-fn pair(server: &TestServer) -> (Device, Device, String) {
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(server, &team, "A");
-    b.enroll(server, &team, "B");
-    (a, b, team)
-}
 
 fn entry(device: &str, seq: u64, payload: serde_json::Value) -> PushEntry {
     PushEntry {
@@ -122,7 +113,7 @@ fn push(server: &TestServer, d: &mut Device, entries: Vec<PushEntry>) -> PushRes
 #[test]
 fn a_record_goes_before_its_blob_and_teammates_see_it_coming_until_it_arrives() {
     let server = TestServer::start();
-    let (mut a, mut b, team) = pair(&server);
+    let (mut a, mut b, team) = server.pair();
     let id = a.id();
     let photo = bytes(70_000);
     let blob = name_of(&photo);
@@ -186,7 +177,7 @@ fn a_record_goes_before_its_blob_and_teammates_see_it_coming_until_it_arrives() 
 #[test]
 fn a_blob_that_does_not_match_its_announced_name_is_discarded_and_stays_pending() {
     let server = TestServer::start();
-    let (mut a, mut b, _team) = pair(&server);
+    let (mut a, mut b, _team) = server.pair();
     let id = a.id();
     let photo = bytes(5_000);
     let blob = name_of(&photo);
@@ -231,27 +222,19 @@ fn cut_put(server: &TestServer, req: &BlobRequest, chunk: &[u8], sent: usize) {
 #[test]
 fn a_cut_put_keeps_the_bytes_that_arrived() {
     let server = TestServer::start();
-    let (mut a, _b, team) = pair(&server);
+    let (mut a, _b, team) = server.pair();
     let photo = bytes(200_000);
     let blob = name_of(&photo);
     let req = request(&mut a, BlobOp::Put, &blob, 0, &photo[..150_000]);
     cut_put(&server, &req, &photo[..150_000], 61_234);
     // The server learns of the cut when the connection closes.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut st = status(&server, &mut a, &blob);
-    while st.received == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        st = status(&server, &mut a, &blob);
-    }
+    let st = common::poll(|| status(&server, &mut a, &blob), |s| s.received != 0);
     assert_eq!((st.received, st.complete), (61_234, false));
     // The device goes on from there; a second cut keeps its part too.
     let req = request(&mut a, BlobOp::Put, &blob, 61_234, &photo[61_234..]);
     cut_put(&server, &req, &photo[61_234..], 1);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while status(&server, &mut a, &blob).received == 61_234 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(status(&server, &mut a, &blob).received, 61_235);
+    let st = common::poll(|| status(&server, &mut a, &blob), |s| s.received != 61_234);
+    assert_eq!(st.received, 61_235);
     assert_eq!(put(&server, &mut a, &blob, 61_235, &photo[61_235..]), 200);
     let held = server.storage.blob(&team, &blob.sha256).unwrap().unwrap();
     assert!(held.complete);

@@ -71,11 +71,7 @@ impl Transport for Liar {
 
 fn nonsense_is_restarted_from_zero(lie: Lie) {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     let bytes = vigil_testkit::photo(3, 700 * 1024);
     let (_, aref) = a.log_with_photo(&bytes);
     let puts = Arc::new(Mutex::new(Vec::new()));
@@ -164,11 +160,7 @@ fn a_blob_refused_for_good_blocks_only_its_own_change() {
 #[test]
 fn text_goes_first_and_photos_follow() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     let photos: Vec<Vec<u8>> = (0..3)
         .map(|i| vigil_testkit::photo(10 + i, 200 * 1024))
         .collect();

@@ -9,11 +9,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{edit_venue, log, post_json, Device, TestServer};
+use common::{
+    edit_venue, log, new_venue, post_json, sync_until_quiet, vehicle_walk, Device, TestServer,
+};
 use serde_json::json;
-use vigil_core::advance::template::builtin_templates;
-use vigil_core::advance::venue::{self, VenueInput};
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::advance::venue;
+use vigil_core::advance::walk::{self, CheckState};
 use vigil_core::clock::hlc::MAX_FORWARD_DRIFT_MS;
 use vigil_core::clock::Hlc;
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page};
@@ -23,6 +24,7 @@ use vigil_core::sync::protocol::{
 use vigil_core::sync::InboxState;
 use vigil_core::testing::RawConnection;
 use vigil_server::ShiftedClock;
+use vigil_testkit::fixtures;
 
 const HOUR: i64 = 3_600_000;
 
@@ -38,21 +40,10 @@ fn incident_ids(d: &mut Device) -> Vec<String> {
 }
 
 fn answer(d: &mut Device, walk_id: &str, item: &str, state: CheckState) {
-    let note = if state == CheckState::Issue {
-        "Tyre worn".to_string()
-    } else {
-        String::new()
-    };
-    let input = AnswerInput {
-        item_id: item.into(),
-        value: AnswerValue::Check { state },
-        note,
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "Officer".into(),
-        answered_at_ms: None,
-    };
+    let mut input = fixtures::answer(item, fixtures::check(state), "Officer");
+    if state == CheckState::Issue {
+        input.note = "Tyre worn".into();
+    }
     walk::answer_item(d.db(), walk_id, &input).unwrap();
 }
 
@@ -65,24 +56,6 @@ fn answers(d: &mut Device, walk_id: &str) -> Vec<(String, String)> {
         .collect();
     a.sort();
     a
-}
-
-fn new_venue(d: &mut Device, name: &str) -> String {
-    venue::save_venue(
-        d.db(),
-        &VenueInput {
-            id: None,
-            name: name.into(),
-            address: Some("1 Strand".into()),
-            position: None,
-            boundary: None,
-            points: vec![],
-            contacts: vec![],
-            notes: String::new(),
-        },
-    )
-    .unwrap()
-    .id
 }
 
 /// Nothing quarantined, nothing refused or failed in the inbox.
@@ -101,18 +74,6 @@ fn all_clean(d: &mut Device) {
         .map(|e| (e.change.kind, e.state, e.note))
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
-}
-
-fn sync_until_quiet(devs: &mut [Device]) {
-    for order in [[2, 0, 1], [1, 2, 0], [0, 1, 2]] {
-        for i in order {
-            devs[i].sync().unwrap();
-        }
-    }
-    for d in devs.iter_mut() {
-        let r = d.sync().unwrap();
-        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
-    }
 }
 
 #[test]
@@ -137,26 +98,7 @@ fn devices_an_hour_ahead_and_behind_converge_and_the_later_real_edit_wins() {
 
     // Shared start, made on the device an hour behind.
     let v = new_venue(&mut devs[1], "Grand Hotel");
-    let template = builtin_templates()
-        .into_iter()
-        .find(|t| t.id == "vigil.vehicle-check")
-        .unwrap();
-    let checks: Vec<String> = template
-        .items()
-        .filter(|(_, i)| matches!(i.kind, vigil_core::advance::ItemKind::Check))
-        .map(|(_, i)| i.id.clone())
-        .take(3)
-        .collect();
-    let w = walk::start_walk_with(
-        devs[0].db(),
-        &template,
-        &WalkSubject::Other {
-            label: "Car 2".into(),
-        },
-        "Officer 0",
-    )
-    .unwrap()
-    .id;
+    let (_, w, checks) = vehicle_walk(&mut devs[0]);
     for d in devs.iter_mut() {
         d.sync().unwrap();
     }
@@ -314,11 +256,7 @@ fn hlc(ms: u64, device: &str) -> Hlc {
 fn a_stamp_in_2099_is_refused_by_the_server_and_by_a_device() {
     const Y2099: u64 = 4_070_908_800_000; // 2099-01-01T00:00:00Z
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, team) = server.pair();
     let id = a.id();
     let now = vigil_core::clock::now_ms();
     let entry = |seq: u64, ms: u64| PushEntry {

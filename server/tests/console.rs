@@ -265,6 +265,33 @@ fn signed_in(server: &TestServer, name: &str) -> Browser {
     b
 }
 
+/// A new user `name` of `team` in `role`, signed in.
+fn signed_in_as(server: &TestServer, name: &str, role: Role, team: &str) -> Browser {
+    user(server.storage.as_ref(), name, role, team);
+    signed_in(server, name)
+}
+
+/// Asks, with `csrf`, to revoke `device`.
+fn revoke(b: &mut Browser, csrf: &str, device: &str) -> Page {
+    b.post(
+        "/console/team/revoke",
+        &[("csrf", csrf), ("device", device)],
+    )
+}
+
+/// Whether the server holds `device` as revoked.
+fn revoked(server: &TestServer, device: &str) -> bool {
+    let held = server.storage.device(device).expect("query");
+    held.expect("device").revoked
+}
+
+/// A new team "Alpha" whose leader `lead` is signed in: the team and the browser.
+fn lead_signed_in(server: &TestServer) -> (String, Browser) {
+    let team = server.new_team("Alpha");
+    let b = signed_in_as(server, "lead", Role::Leader, &team);
+    (team, b)
+}
+
 /// A JPEG-ish photo of 150 KiB (three sealed chunks).
 fn photo() -> Vec<u8> {
     let mut p = b"\xFF\xD8\xFF\xE0photo".to_vec();
@@ -294,8 +321,7 @@ fn team_with_incident(server: &TestServer, team: &str) -> (String, Device, Strin
 fn leader_signs_in_and_reads_the_teams_incident_its_history_and_photo() {
     let server = TestServer::start();
     let (team, d, id) = team_with_incident(&server, "Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let mut b = signed_in_as(&server, "lead", Role::Leader, &team);
 
     let list = b.get("/console/incidents");
     assert_eq!(list.status, 200);
@@ -471,27 +497,16 @@ fn a_login_form_without_its_token_is_refused() {
 fn forged_csrf_is_refused_and_nothing_is_done() {
     let server = TestServer::start();
     let (team, mut d, _) = team_with_incident(&server, "Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let mut b = signed_in_as(&server, "lead", Role::Leader, &team);
     let device = d.id();
     for token in ["", "forged", &"0".repeat(64)] {
-        let r = b.post(
-            "/console/team/revoke",
-            &[("csrf", token), ("device", &device)],
-        );
+        let r = revoke(&mut b, token, &device);
         assert_eq!(r.status, 403, "token {token:?}");
         assert!(r.text().contains("Form refused"));
         let r = b.post("/console/team/codes", &[("csrf", token)]);
         assert_eq!(r.status, 403);
     }
-    assert!(
-        !server
-            .storage
-            .device(&device)
-            .expect("q")
-            .expect("d")
-            .revoked
-    );
+    assert!(!revoked(&server, &device));
     d.sync().expect("the device still syncs");
     // The session's own token works.
     let csrf = b.csrf();
@@ -504,9 +519,7 @@ fn forged_csrf_is_refused_and_nothing_is_done() {
 #[test]
 fn leader_issues_a_code_a_device_enrolls_with_it_and_is_revoked() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let (_, mut b) = lead_signed_in(&server);
     let csrf = b.csrf();
     let page = b.post("/console/team/codes", &[("csrf", &csrf)]).text();
     let code = page
@@ -534,10 +547,7 @@ fn leader_issues_a_code_a_device_enrolls_with_it_and_is_revoked() {
     assert!(team_page.contains("Charlie 1") && team_page.contains(&device));
     assert!(team_page.contains("Active"));
 
-    let r = b.post(
-        "/console/team/revoke",
-        &[("csrf", &csrf), ("device", &device)],
-    );
+    let r = revoke(&mut b, &csrf, &device);
     assert_eq!(r.status, 200);
     assert!(r.text().contains("is revoked"));
     common::log(&mut d, "after revocation");
@@ -555,8 +565,7 @@ fn leader_issues_a_code_a_device_enrolls_with_it_and_is_revoked() {
 fn a_viewer_reads_but_cannot_issue_codes_or_revoke() {
     let server = TestServer::start();
     let (team, mut d, id) = team_with_incident(&server, "Alpha");
-    user(server.storage.as_ref(), "watch", Role::Viewer, &team);
-    let mut b = signed_in(&server, "watch");
+    let mut b = signed_in_as(&server, "watch", Role::Viewer, &team);
     assert!(b.get(&format!("/console/incidents/{id}")).status == 200);
     let team_page = b.get("/console/team").text();
     assert!(!team_page.contains("Issue an enrollment code"));
@@ -565,19 +574,9 @@ fn a_viewer_reads_but_cannot_issue_codes_or_revoke() {
     let device = d.id();
     let r = b.post("/console/team/codes", &[("csrf", &csrf)]);
     assert_eq!(r.status, 403);
-    let r = b.post(
-        "/console/team/revoke",
-        &[("csrf", &csrf), ("device", &device)],
-    );
+    let r = revoke(&mut b, &csrf, &device);
     assert_eq!(r.status, 403);
-    assert!(
-        !server
-            .storage
-            .device(&device)
-            .expect("q")
-            .expect("d")
-            .revoked
-    );
+    assert!(!revoked(&server, &device));
     d.sync().expect("still syncs");
 }
 
@@ -586,27 +585,16 @@ fn a_user_of_another_team_sees_nothing_of_this_one() {
     let server = TestServer::start();
     let (_alpha, mut d, id) = team_with_incident(&server, "Alpha");
     let bravo = server.new_team("Bravo");
-    user(server.storage.as_ref(), "other", Role::Leader, &bravo);
-    let mut b = signed_in(&server, "other");
+    let mut b = signed_in_as(&server, "other", Role::Leader, &bravo);
     let list = b.get("/console/incidents").text();
     assert!(!list.contains(&id) && !list.contains("Grey van"));
     assert_eq!(b.get(&format!("/console/incidents/{id}")).status, 404);
     assert!(!b.get("/console/team").text().contains(&d.id()));
     let csrf = b.csrf();
     let device = d.id();
-    let r = b.post(
-        "/console/team/revoke",
-        &[("csrf", &csrf), ("device", &device)],
-    );
+    let r = revoke(&mut b, &csrf, &device);
     assert_eq!(r.status, 404, "another team's device is no device");
-    assert!(
-        !server
-            .storage
-            .device(&device)
-            .expect("q")
-            .expect("d")
-            .revoked
-    );
+    assert!(!revoked(&server, &device));
     d.sync().expect("still syncs");
 }
 
@@ -876,6 +864,18 @@ fn a_leader_exports_the_signed_entries_of_a_selection_and_a_viewer_cannot() {
         !audit.contains("grey"),
         "the audit log never holds the words searched"
     );
+    // The console makes three kinds of export: another is not found, and nothing is made.
+    let csrf = b.csrf();
+    let r = b.post("/console/exports/everything", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(
+        b.get("/console/audit")
+            .text()
+            .matches("incident(s)")
+            .count(),
+        1,
+        "only the export above is in the audit log"
+    );
 
     let mut v = signed_in(&server, "watch");
     let csrf = v.csrf();
@@ -972,8 +972,7 @@ fn the_pdf_report_embeds_the_json_export_of_its_selection() {
     let (team, mut d, id) = team_with_incident(&server, "Alpha");
     common::log(&mut d, "a second, unrelated report");
     d.sync().expect("sync");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let mut b = signed_in_as(&server, "lead", Role::Leader, &team);
     let csrf = b.csrf();
     let selection = [("csrf", csrf.as_str()), ("q", "grey van")];
     let pdf = b.post("/console/exports/report", &selection);
@@ -1216,9 +1215,7 @@ fn report_time(server: &TestServer, team: &str, id: &str) -> String {
 fn the_team_page_shows_what_each_device_last_reported_it_still_had_to_send() {
     use vigil_core::sync::protocol::{paths, PullRequest, PushBatch};
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    user(server.storage.as_ref(), "lead", Role::Leader, &team);
-    let mut b = signed_in(&server, "lead");
+    let (team, mut b) = lead_signed_in(&server);
 
     let refuse = Arc::new(std::sync::Mutex::new(Refuse::Nothing));
     let mut d = Device::new(&server.url());
@@ -1608,6 +1605,16 @@ mod passkeys {
         other_key: bool,
     }
 
+    impl Twist {
+        /// A twist of one field (set by `f`), the rest as a well-behaved authenticator
+        /// would do it.
+        fn with(f: impl FnOnce(&mut Twist)) -> Twist {
+            let mut t = Twist::default();
+            f(&mut t);
+            t
+        }
+    }
+
     fn client_data(kind: &str, challenge: &str, origin: &str) -> Vec<u8> {
         serde_json::to_vec(&json!({ "type": kind, "challenge": challenge, "origin": origin, "crossOrigin": false }))
             .expect("json")
@@ -1712,10 +1719,28 @@ mod passkeys {
 
     /// A server whose console is configured for `http://localhost:PORT`.
     fn passkey_server() -> (TestServer, String) {
+        passkey_server_with(PasskeyLimits::default())
+    }
+
+    /// Limits with a generous rate per address (so that a flood reaches the caps on
+    /// pending challenges) and these caps.
+    fn caps(pending_per_address: usize, pending: usize) -> PasskeyLimits {
+        PasskeyLimits {
+            per_address: Rate {
+                burst: 1000,
+                per_ms: 1000,
+            },
+            pending_per_address,
+            pending,
+        }
+    }
+
+    fn passkey_server_with(limits: PasskeyLimits) -> (TestServer, String) {
         let server = TestServer::start_with_console(|port| ConsoleConfig {
             passkeys: Some(
                 RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
             ),
+            passkey_limits: limits,
             ..ConsoleConfig::default()
         });
         let origin = format!("http://localhost:{}", server.addr.port());
@@ -1825,9 +1850,7 @@ mod passkeys {
     #[test]
     fn a_user_registers_passkeys_and_signs_in_with_one_instead_of_passphrase_and_code() {
         let (server, origin) = passkey_server();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (team, mut b) = lead_signed_in(&server);
 
         let page = b.get("/console/account");
         assert_eq!(page.status, 200);
@@ -1950,79 +1973,52 @@ mod passkeys {
         ]);
         let cases: Vec<(Twist, u16, &str)> = vec![
             (
-                Twist {
-                    origin: Some(format!("http://evil.localhost:{}", server.addr.port())),
-                    ..Twist::default()
-                },
+                Twist::with(|t| {
+                    t.origin = Some(format!("http://evil.localhost:{}", server.addr.port()))
+                }),
                 400,
                 "wrong_origin",
             ),
             (
-                Twist {
-                    rp_id: Some("evil.example".into()),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.rp_id = Some("evil.example".into())),
                 400,
                 "wrong_rp",
             ),
             (
-                Twist {
-                    flags: Some(UP),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.flags = Some(UP)),
                 400,
                 "user_not_verified",
             ),
+            (Twist::with(|t| t.flags = Some(UV)), 400, "user_not_present"),
             (
-                Twist {
-                    flags: Some(UV),
-                    ..Twist::default()
-                },
-                400,
-                "user_not_present",
-            ),
-            (
-                Twist {
-                    kind: Some("webauthn.get"),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.kind = Some("webauthn.get")),
                 400,
                 "wrong_type",
             ),
             (
-                Twist {
-                    cose: Some(rs256),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.cose = Some(rs256)),
                 400,
                 "unsupported_algorithm",
             ),
             (
-                Twist {
-                    attestation: Some(vec![0xa3, 0x63, b'f', b'm']),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.attestation = Some(vec![0xa3, 0x63, b'f', b'm'])),
                 400,
                 "malformed_cbor",
             ),
             (
-                Twist {
-                    attestation: Some(map(&[
+                Twist::with(|t| {
+                    t.attestation = Some(map(&[
                         (text("fmt"), text("packed")),
                         (text("attStmt"), map(&[])),
                         (text("authData"), bytes(&[0; 37])),
-                    ])),
-                    ..Twist::default()
-                },
+                    ]))
+                }),
                 400,
                 "unsupported_attestation",
             ),
             (
                 // A COSE key cut short inside the authenticator data.
-                Twist {
-                    cose: Some(vec![0xa5, 0x01, 0x02, 0x03]),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.cose = Some(vec![0xa5, 0x01, 0x02, 0x03])),
                 400,
                 "malformed_cbor",
             ),
@@ -2089,49 +2085,28 @@ mod passkeys {
     #[test]
     fn sign_ins_that_are_wrong_are_refused_with_their_reason_and_then_throttled() {
         let (server, origin) = passkey_server();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (team, mut b) = lead_signed_in(&server);
         let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
 
         let cases: Vec<(Twist, u16, &str)> = vec![
             (
-                Twist {
-                    origin: Some("https://localhost".into()),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.origin = Some("https://localhost".into())),
                 400,
                 "wrong_origin",
             ),
             (
-                Twist {
-                    rp_id: Some("example.org".into()),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.rp_id = Some("example.org".into())),
                 400,
                 "wrong_rp",
             ),
             (
-                Twist {
-                    flags: Some(UP),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.flags = Some(UP)),
                 400,
                 "user_not_verified",
             ),
+            (Twist::with(|t| t.other_key = true), 401, "bad_signature"),
             (
-                Twist {
-                    other_key: true,
-                    ..Twist::default()
-                },
-                401,
-                "bad_signature",
-            ),
-            (
-                Twist {
-                    auth_data: Some(vec![0x42; 36]),
-                    ..Twist::default()
-                },
+                Twist::with(|t| t.auth_data = Some(vec![0x42; 36])),
                 400,
                 "malformed",
             ),
@@ -2182,10 +2157,7 @@ mod passkeys {
             &origin,
             &options,
             &mut key,
-            &Twist {
-                count: Some(5),
-                ..Twist::default()
-            },
+            &Twist::with(|t| t.count = Some(5)),
         );
         assert_eq!(c.sign_in_passkey(&token, &assertion).status, 200);
         let mut d = Browser::new(server.addr);
@@ -2214,10 +2186,7 @@ mod passkeys {
                 &origin,
                 &options,
                 &mut key,
-                &Twist {
-                    count: Some(3),
-                    ..Twist::default()
-                },
+                &Twist::with(|t| t.count = Some(3)),
             ),
         );
         refused(&r, 401, "counter_regression");
@@ -2305,9 +2274,7 @@ mod passkeys {
     #[test]
     fn a_flood_of_ceremonies_from_one_address_is_answered_429_and_others_still_sign_in() {
         let (server, origin) = passkey_server();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (team, mut b) = lead_signed_in(&server);
         let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
         let rate = PasskeyLimits::default().per_address;
 
@@ -2346,26 +2313,9 @@ mod passkeys {
 
     #[test]
     fn one_address_keeps_only_its_share_of_pending_challenges_so_others_find_room() {
-        // A generous budget, so that the flood reaches the caps on pending challenges.
-        let limits = PasskeyLimits {
-            per_address: Rate {
-                burst: 1000,
-                per_ms: 1000,
-            },
-            pending_per_address: 4,
-            pending: 16,
-        };
-        let server = TestServer::start_with_console(|port| ConsoleConfig {
-            passkeys: Some(
-                RelyingParty::from_origin(&format!("http://localhost:{port}")).expect("origin"),
-            ),
-            passkey_limits: limits,
-            ..ConsoleConfig::default()
-        });
-        let origin = format!("http://localhost:{}", server.addr.port());
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let limits = caps(4, 16);
+        let (server, origin) = passkey_server_with(limits);
+        let (team, mut b) = lead_signed_in(&server);
         let mut passkey = registered(&mut b, &origin, "Laptop", Key::es256());
 
         // 127.0.0.2 asks for more challenges than the whole server keeps: every one is
@@ -2391,24 +2341,54 @@ mod passkeys {
         let r = f.sign_in_passkey(&token, &get(&origin, last, &mut passkey, &Twist::default()));
         assert_eq!(r.status, 200, "{}", r.text());
 
-        // The server-wide cap still holds: enough addresses together fill it (429 with
-        // Retry-After until the oldest expires), and nothing stored is touched.
-        let mut full = None;
-        for last in 3..=3 + (limits.pending / limits.pending_per_address) as u8 {
+        // The lead starts a registration, then many addresses (each within its share)
+        // together fill the server-wide cap and go on: every request is still answered,
+        // the fullest address's oldest sign-in challenge making room.
+        let reg = b.register_options();
+        for last in 3..=3 + 2 * (limits.pending / limits.pending_per_address) as u8 {
             let mut g = Browser::from_address(server.addr, loopback(last));
             let token = g.get("/console/login").hidden("token");
-            for _ in 0..limits.pending_per_address {
+            for i in 0..limits.pending_per_address {
                 let r = g.ask_sign_in_options(&token);
-                if r.status != 200 {
-                    full = Some(r);
-                    break;
-                }
-            }
-            if full.is_some() {
-                break;
+                assert_eq!(r.status, 200, "address {last}, request {i}: {}", r.text());
             }
         }
-        let r = full.expect("the server-wide cap was reached");
+        // The registration, bound to the lead's session, was never dropped: it completes.
+        let (body, _) = create(&origin, &reg, "Phone", Key::ed25519(), &Twist::default());
+        let r = b.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        // And someone else still gets a challenge and signs in.
+        passkey_sign_in(&server, &origin, &mut passkey);
+
+        assert_eq!(passkey_count(&server, "lead"), 2);
+        let audit = audit_actions(&server, &team);
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|(a, _)| a == "signed in with a passkey")
+                .count(),
+            3,
+            "{audit:?}"
+        );
+    }
+
+    #[test]
+    fn when_registrations_of_signed_in_users_fill_the_cap_a_sign_in_waits_typed() {
+        let limits = caps(4, 2);
+        let (server, origin) = passkey_server_with(limits);
+        let team = server.new_team("Alpha");
+        user(server.storage.as_ref(), "lead", Role::Leader, &team);
+        user(server.storage.as_ref(), "watch", Role::Viewer, &team);
+        let mut lead = signed_in(&server, "lead");
+        let mut watch = signed_in(&server, "watch");
+        let lead_options = lead.register_options();
+        let _watch_options = watch.register_options();
+
+        // Two registrations of two sessions fill the cap: neither is dropped for a
+        // sign-in, which is refused with the time until the first expires.
+        let mut f = Browser::from_address(server.addr, loopback(2));
+        let token = f.get("/console/login").hidden("token");
+        let r = f.ask_sign_in_options(&token);
         refused(&r, 429, "rate_limited");
         let retry: u64 = r
             .header("retry-after")
@@ -2416,24 +2396,35 @@ mod passkeys {
             .parse()
             .expect("seconds");
         assert!((1..=120).contains(&retry), "{retry}");
-        assert_eq!(passkey_count(&server, "lead"), 1);
-        let audit = audit_actions(&server, &team);
-        assert_eq!(
-            audit
-                .iter()
-                .filter(|(a, _)| a == "signed in with a passkey")
-                .count(),
-            2,
-            "{audit:?}"
+
+        // A session asking again replaces its own pending registration; the other's
+        // stays, and the registrations complete. Nothing stored was touched by the 429.
+        let lead_again = lead.register_options();
+        let (body, _) = create(
+            &origin,
+            &lead_options,
+            "Old",
+            Key::es256(),
+            &Twist::default(),
         );
+        refused(&lead.register(&body), 400, "unknown_challenge");
+        let (body, _) = create(
+            &origin,
+            &lead_again,
+            "Laptop",
+            Key::es256(),
+            &Twist::default(),
+        );
+        let r = lead.register(&body);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(passkey_count(&server, "lead"), 1);
+        assert_eq!(passkey_count(&server, "watch"), 0);
     }
 
     #[test]
     fn without_a_console_origin_passkeys_are_off_and_ip_origins_are_refused() {
         let server = TestServer::start();
-        let team = server.new_team("Alpha");
-        user(server.storage.as_ref(), "lead", Role::Leader, &team);
-        let mut b = signed_in(&server, "lead");
+        let (_, mut b) = lead_signed_in(&server);
         let page = b.get("/console/account").text();
         assert!(page.contains("id=\"passkeys-off\"") && !page.contains("id=\"add-passkey\""));
         let csrf = b.csrf();

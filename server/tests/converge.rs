@@ -14,9 +14,10 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use serde_json::json;
 use vigil_core::advance::template::ChecklistTemplate;
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::advance::walk::{self, AnswerInput, CheckState, WalkSubject};
 use vigil_core::advance::AdvanceError;
 use vigil_core::sync::InboxState;
+use vigil_testkit::fixtures::{answer, check};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -58,18 +59,7 @@ fn template() -> ChecklistTemplate {
 }
 
 fn ok_answer(item: &str, officer: &str) -> AnswerInput {
-    AnswerInput {
-        item_id: item.into(),
-        value: AnswerValue::Check {
-            state: CheckState::Ok,
-        },
-        note: String::new(),
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: officer.into(),
-        answered_at_ms: None,
-    }
+    answer(item, check(CheckState::Ok), officer)
 }
 
 /// Refusals a device may rightly give to a walk operation; anything else fails the test.
@@ -138,7 +128,7 @@ proptest! {
                     let state = [CheckState::Ok, CheckState::Issue, CheckState::NotApplicable]
                         [state as usize];
                     let input = AnswerInput {
-                        value: AnswerValue::Check { state },
+                        value: check(state),
                         note: if state == CheckState::Issue { "worn".into() } else { String::new() },
                         ..ok_answer(ITEMS[item], &format!("officer {d}"))
                     };

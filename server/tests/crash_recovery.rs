@@ -1,6 +1,6 @@
 //! Issue 19: the server process killed (SIGKILL) and restarted on the same data while
 //! devices move attachments. The real `vigil-server` binary (on SQLite, or on PostgreSQL
-//! with the `postgres` feature), real device stores and engine, and the test's own relay
+//! with the `postgres` feature), real device stores and engine, and the test kit's proxy
 //! between them, which kills the server at chosen points of chosen requests: the last
 //! chunk of each blob (where an append and its completion used to be two commits) and
 //! earlier chunks, each after a delay from a sweep (0 to 40 ms after the request reached
@@ -14,22 +14,19 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, Weak};
-use std::thread;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::proxy::read_message;
 use common::Device;
 use ring::digest;
-use vigil_core::incident::IncidentLog;
-use vigil_core::sync::protocol::BlobRef;
 use vigil_core::sync::transport::HttpTransport;
-use vigil_core::testing::RawConnection;
 use vigil_server::Storage;
+use vigil_testkit::proxy::{self, Fault, FaultProxy};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
 
@@ -128,7 +125,7 @@ impl Drop for ServerProcess {
     }
 }
 
-/// What the relay does to the request it is armed for.
+/// What the proxy does to the request a trap names.
 #[derive(Clone, Copy, Debug)]
 enum Strike {
     /// Kill the server this long after the whole request reached it.
@@ -137,68 +134,14 @@ enum Strike {
     CutAnswer(usize),
 }
 
-/// A request the relay watches for: the `nth` (from 1) request on `path` from now on
-/// whose blob put completes the blob (`last_chunk`) or any (`false`).
+/// A request to strike: the `nth` (from 1) request on `path` from now on whose blob put
+/// completes the blob (`last_chunk`) or any (`false`).
 #[derive(Clone, Copy, Debug)]
 struct Trap {
     path: &'static str,
     last_chunk: bool,
     nth: usize,
     strike: Strike,
-}
-
-#[derive(Default)]
-struct RelayState {
-    trap: Option<Trap>,
-    seen: usize,
-    /// Set when the trap fired with a kill: the test restarts the server.
-    killed: bool,
-}
-
-/// Relays each connection (the transport opens one per request) to the server, counting
-/// requests and striking the one a trap names.
-struct Relay {
-    addr: SocketAddr,
-    state: Arc<Mutex<RelayState>>,
-}
-
-impl Relay {
-    /// Holds the server weakly: its thread never ends, and the server (process, data,
-    /// PostgreSQL cluster) must go when the test drops it.
-    fn start(upstream: SocketAddr, server: Weak<Mutex<ServerProcess>>) -> Relay {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
-        let addr = listener.local_addr().expect("relay addr");
-        let state: Arc<Mutex<RelayState>> = Arc::default();
-        let st = state.clone();
-        thread::spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(client) = conn else { continue };
-                let (st, server) = (st.clone(), server.clone());
-                thread::spawn(move || {
-                    let _ = relay(client, upstream, &st, &server);
-                });
-            }
-        });
-        Relay { addr, state }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn arm(&self, trap: Trap) {
-        let mut s = self.state.lock().expect("relay");
-        s.trap = Some(trap);
-        s.seen = 0;
-        s.killed = false;
-    }
-
-    /// Disarms; whether the trap had fired with a kill.
-    fn disarm(&self) -> bool {
-        let mut s = self.state.lock().expect("relay");
-        s.trap = None;
-        std::mem::take(&mut s.killed)
-    }
 }
 
 /// Whether a blob put's body (`u32be(header length) ‖ header JSON ‖ chunk`) carries the
@@ -218,64 +161,15 @@ fn is_last_chunk(body: &[u8]) -> bool {
     n("offset") + n("length") == v["blob"]["size"].as_u64().unwrap_or(u64::MAX)
 }
 
-fn relay(
-    mut client: TcpStream,
-    upstream: SocketAddr,
-    state: &Mutex<RelayState>,
-    server: &Weak<Mutex<ServerProcess>>,
-) -> std::io::Result<()> {
-    client.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let (req, body_at) = read_message(&mut client)?;
-    let strike = {
-        let mut s = state.lock().expect("relay");
-        match s.trap {
-            Some(t)
-                if req.starts_with(format!("POST {} ", t.path).as_bytes())
-                    && (!t.last_chunk || is_last_chunk(&req[body_at..])) =>
-            {
-                s.seen += 1;
-                if s.seen == t.nth {
-                    s.trap = None;
-                    Some(t.strike)
-                } else {
-                    None
-                }
-            }
-            _ => None,
-        }
-    };
-    let mut up = TcpStream::connect(upstream)?;
-    up.write_all(&req)?;
-    match strike {
-        Some(Strike::Kill(after)) => {
-            thread::sleep(after);
-            if let Some(s) = server.upgrade() {
-                s.lock().expect("server").kill();
-            }
-            state.lock().expect("relay").killed = true;
-            let _ = client.shutdown(Shutdown::Both);
-        }
-        Some(Strike::CutAnswer(n)) => {
-            let (resp, _) = read_message(&mut up)?;
-            client.write_all(&resp[..n.min(resp.len())])?;
-            let _ = client.shutdown(Shutdown::Both);
-        }
-        None => {
-            let (resp, _) = read_message(&mut up)?;
-            client.write_all(&resp)?;
-            let _ = client.shutdown(Shutdown::Both);
-        }
-    }
-    Ok(())
-}
-
 /// Delays from the request's arrival to the kill: before, around and after the server's
 /// commit of a chunk (and, for a blob's last chunk, its digest check).
 const DELAYS_MS: [u64; 8] = [0, 1, 2, 4, 7, 12, 20, 40];
 
 struct Team {
     server: Arc<Mutex<ServerProcess>>,
-    relay: Relay,
+    proxy: FaultProxy,
+    /// Set when a trap killed the server: the test restarts it.
+    killed: Arc<AtomicBool>,
     team: String,
     a: Device,
     b: Device,
@@ -305,43 +199,54 @@ fn team() -> Team {
     let team = server.admin(&["create-team", "Alpha"]);
     let upstream = server.addr();
     let server = Arc::new(Mutex::new(server));
-    let relay = Relay::start(upstream, Arc::downgrade(&server));
-    let mut a = device_via(&relay.url());
-    let mut b = device_via(&relay.url());
+    let proxy = FaultProxy::start(upstream);
+    let mut a = device_via(&proxy.url());
+    let mut b = device_via(&proxy.url());
     {
         let s = server.lock().expect("server");
-        enroll(&mut a, &s, &team, "A", &relay.url());
-        enroll(&mut b, &s, &team, "B", &relay.url());
+        enroll(&mut a, &s, &team, "A", &proxy.url());
+        enroll(&mut b, &s, &team, "B", &proxy.url());
     }
     Team {
         server,
-        relay,
+        proxy,
+        killed: Arc::default(),
         team,
         a,
         b,
     }
 }
 
-fn read(d: &mut Device, id: &str) -> Vec<u8> {
-    let log = IncidentLog::new(&mut d.vault);
-    let mut out = Vec::new();
-    log.read_attachment(id, &mut out).expect("attachment here");
-    out
-}
-
-fn sealed_name(d: &mut Device, id: &str) -> BlobRef {
-    let (sha256, size): (String, i64) = d
-        .db()
-        .raw_connection()
-        .query_row(
-            "SELECT blob_sha256, blob_size FROM incident_attachments WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("attachment row");
-    BlobRef {
-        sha256,
-        size: size as u64,
+impl Team {
+    /// Arms the proxy with `trap`. A kill holds the server weakly: the proxy's thread
+    /// outlives the test, and the server (process, data, PostgreSQL cluster) must go when
+    /// the test drops it.
+    fn arm(&self, trap: Trap) {
+        let fault = match trap.strike {
+            Strike::Kill(after) => {
+                let (server, killed) = (Arc::downgrade(&self.server), self.killed.clone());
+                Fault::Hang {
+                    after,
+                    then: Arc::new(move || {
+                        if let Some(s) = server.upgrade() {
+                            s.lock().expect("server").kill();
+                        }
+                        killed.store(true, Ordering::SeqCst);
+                    }),
+                }
+            }
+            Strike::CutAnswer(n) => Fault::CutResponse(n),
+        };
+        self.proxy.arm(proxy::Trap {
+            path: trap.path,
+            body: if trap.last_chunk {
+                is_last_chunk
+            } else {
+                proxy::any_body
+            },
+            nth: trap.nth,
+            fault,
+        });
     }
 }
 
@@ -362,9 +267,10 @@ fn sweep(
 ) -> Vec<Trap> {
     let mut kills = Vec::new();
     for trap in traps {
-        t.relay.arm(trap);
+        t.arm(trap);
         let _ = sync(t);
-        if t.relay.disarm() {
+        t.proxy.disarm();
+        if t.killed.swap(false, Ordering::SeqCst) {
             kills.push(trap);
             t.server.lock().expect("server").start();
         }
@@ -383,7 +289,7 @@ fn killing_the_server_during_uploads_never_wedges_a_device_and_loses_nothing() {
     let mut sent = Vec::new();
     for p in &photos {
         let aref = t.a.log_with_photo(p).1;
-        let name = sealed_name(&mut t.a, &aref.id);
+        let name = t.a.sealed_name(&aref.id);
         sent.push((aref, name));
     }
     assert_eq!(t.a.status().attachments_to_upload, 8);
@@ -450,7 +356,10 @@ fn killing_the_server_during_uploads_never_wedges_a_device_and_loses_nothing() {
     let r = t.b.sync().expect("teammate sync");
     assert_eq!((r.attachments_downloaded, r.attachments_failed), (8, 0));
     for ((aref, _), bytes) in sent.iter().zip(&photos) {
-        assert_eq!(&read(&mut t.b, &aref.id), bytes);
+        assert_eq!(
+            &t.b.read_attachment(&aref.id).expect("attachment here"),
+            bytes
+        );
     }
 }
 
@@ -492,7 +401,10 @@ fn killing_the_server_or_cutting_answers_during_downloads_loses_nothing() {
     let st = t.b.status();
     assert_eq!(st.attachments_to_download, 0, "{st:?}");
     for (aref, bytes) in sent.iter().zip(&photos) {
-        assert_eq!(&read(&mut t.b, &aref.id), bytes);
+        assert_eq!(
+            &t.b.read_attachment(&aref.id).expect("attachment here"),
+            bytes
+        );
     }
     // No partial download is left behind.
     let dir = t.b.vault.paths().attachments.clone();
@@ -509,33 +421,15 @@ fn every_refusal_is_logged_with_its_route_and_reason_and_no_content() {
     let mut t = team();
     let bytes = vigil_testkit::photo(21, 300_000);
     let aref = t.a.log_with_photo(&bytes).1;
-    let name = sealed_name(&mut t.a, &aref.id);
+    let name = t.a.sealed_name(&aref.id);
     // A chunk out of place: 409 blob_offset.
     let chunk = vec![7u8; 1000];
     let device = t.a.id();
-    let req = {
-        let db = t.a.db();
-        vigil_core::sync::protocol::BlobRequest::signed(
-            db.device_id(),
-            vigil_core::sync::protocol::BlobOp::Put,
-            &name,
-            5000,
-            chunk.len() as u64,
-            hex::encode(digest::digest(&digest::SHA256, &chunk)),
-            vigil_core::clock::now_ms(),
-            db.device_key(),
-        )
-    };
-    let transport =
-        HttpTransport::without_reuse(&t.relay.url(), Duration::from_secs(5)).expect("transport");
-    let r = vigil_core::sync::Transport::post_octets(
-        &transport,
-        "/v1/blobs/put",
-        vigil_core::sync::protocol::encode_blob_put(&req, &chunk),
-    )
-    .expect("an answer");
+    let r = put_chunk(&mut t, &name, 5000, &chunk);
     assert_eq!(r.status, 409);
     // An unreadable pull: 400 malformed.
+    let transport =
+        HttpTransport::without_reuse(&t.proxy.url(), Duration::from_secs(5)).expect("transport");
     let r = vigil_core::sync::Transport::post(&transport, "/v1/pull", b"{not json".to_vec())
         .expect("an answer");
     assert_eq!(r.status, 400);
@@ -570,7 +464,7 @@ fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_a
     let mut t = team();
     let bytes = vigil_testkit::photo(31, 600_000);
     let aref = t.a.log_with_photo(&bytes).1;
-    let name = sealed_name(&mut t.a, &aref.id);
+    let name = t.a.sealed_name(&aref.id);
     t.a.sync().expect("upload");
     // The state an older release could leave: every byte held, not complete.
     {
@@ -592,34 +486,44 @@ fn a_whole_blob_left_incomplete_is_settled_at_start_and_an_empty_last_chunk_is_a
 
     // What a device of that release sends next: an empty chunk at offset = size.
     t.server.lock().expect("server").start();
-    let empty = hex::encode(digest::digest(&digest::SHA256, b""));
-    let req = {
-        let db = t.a.db();
-        vigil_core::sync::protocol::BlobRequest::signed(
-            db.device_id(),
-            vigil_core::sync::protocol::BlobOp::Put,
-            &name,
-            name.size,
-            0,
-            empty,
-            vigil_core::clock::now_ms(),
-            db.device_key(),
-        )
-    };
-    let transport =
-        HttpTransport::without_reuse(&t.relay.url(), Duration::from_secs(5)).expect("transport");
-    let r = vigil_core::sync::Transport::post_octets(
-        &transport,
-        "/v1/blobs/put",
-        vigil_core::sync::protocol::encode_blob_put(&req, &[]),
-    )
-    .expect("an answer");
+    let r = put_chunk(&mut t, &name, name.size, &[]);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let reply: vigil_core::sync::protocol::BlobStatusReply =
         serde_json::from_slice(&r.body).expect("a status reply");
     assert!(reply.complete && reply.received == name.size);
     t.b.sync().expect("teammate sync");
-    assert_eq!(read(&mut t.b, &aref.id), bytes);
+    assert_eq!(
+        t.b.read_attachment(&aref.id).expect("attachment here"),
+        bytes
+    );
+}
+
+/// Puts `chunk` at `offset` of blob `name` as device A, signed, through the proxy: a
+/// request of the device's own making, whatever the server holds.
+fn put_chunk(
+    t: &mut Team,
+    name: &vigil_core::sync::protocol::BlobRef,
+    offset: u64,
+    chunk: &[u8],
+) -> vigil_core::sync::Response {
+    use vigil_core::sync::protocol::{encode_blob_put, BlobOp, BlobRequest};
+    let req = {
+        let db = t.a.db();
+        BlobRequest::signed(
+            db.device_id(),
+            BlobOp::Put,
+            name,
+            offset,
+            chunk.len() as u64,
+            hex::encode(digest::digest(&digest::SHA256, chunk)),
+            vigil_core::clock::now_ms(),
+            db.device_key(),
+        )
+    };
+    let transport =
+        HttpTransport::without_reuse(&t.proxy.url(), Duration::from_secs(5)).expect("transport");
+    let body = encode_blob_put(&req, chunk);
+    vigil_core::sync::Transport::post_octets(&transport, "/v1/blobs/put", body).expect("an answer")
 }
 
 /// Sets a blob back to "every byte held, not complete" behind the server's back.

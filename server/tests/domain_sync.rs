@@ -4,14 +4,16 @@
 
 use crate::common;
 
-use common::{edit_venue, log, Device, TestServer};
+use common::{
+    edit_venue, entry_inbox, log, new_venue, sync_until_quiet, vehicle_walk, Device, TestServer,
+};
 use serde_json::json;
-use vigil_core::advance::template::builtin_templates;
-use vigil_core::advance::venue::{self, VenueInput};
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, Walk, WalkSubject};
+use vigil_core::advance::venue;
+use vigil_core::advance::walk::{self, AnswerValue, CheckState, Walk, WalkSubject};
 use vigil_core::incident::{IncidentFilter, IncidentLog, Page, ReportPatch};
 use vigil_core::sync::InboxState;
 use vigil_core::testing::RawConnection;
+use vigil_testkit::fixtures::{self, check};
 
 fn amend(d: &mut Device, incident: &str, text: &str) {
     let patch = ReportPatch {
@@ -43,27 +45,11 @@ fn incidents(d: &mut Device) -> Vec<(String, String, Vec<String>)> {
     out
 }
 
-fn check(state: CheckState) -> AnswerValue {
-    AnswerValue::Check { state }
-}
-
 fn answer(d: &mut Device, walk_id: &str, item: &str, value: AnswerValue) {
-    let note = match value {
-        AnswerValue::Check {
-            state: CheckState::Issue,
-        } => "Tyre worn".to_string(),
-        _ => String::new(),
-    };
-    let input = AnswerInput {
-        item_id: item.into(),
-        value,
-        note,
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "Officer".into(),
-        answered_at_ms: None,
-    };
+    let mut input = fixtures::answer(item, value, "Officer");
+    if input.value == check(CheckState::Issue) {
+        input.note = "Tyre worn".into();
+    }
     walk::answer_item(d.db(), walk_id, &input).unwrap();
 }
 
@@ -91,46 +77,14 @@ fn three_devices_converge_on_incidents_answers_and_venue_fields() {
     }
 
     // Shared starting point: a venue and a walk, made on device 0 and synced to all.
-    let v = venue::save_venue(
-        devs[0].db(),
-        &VenueInput {
-            id: None,
-            name: "Grand Hotel".into(),
-            address: Some("1 Strand".into()),
-            position: None,
-            boundary: None,
-            points: vec![],
-            contacts: vec![],
-            notes: String::new(),
-        },
-    )
-    .unwrap();
-    let template = builtin_templates()
-        .into_iter()
-        .find(|t| t.id == "vigil.vehicle-check")
-        .unwrap();
-    let checks: Vec<String> = template
-        .items()
-        .filter(|(_, i)| matches!(i.kind, vigil_core::advance::ItemKind::Check))
-        .map(|(_, i)| i.id.clone())
-        .take(3)
-        .collect();
-    assert_eq!(checks.len(), 3);
-    let w = walk::start_walk_with(
-        devs[0].db(),
-        &template,
-        &WalkSubject::Other {
-            label: "Car 2".into(),
-        },
-        "Officer 0",
-    )
-    .unwrap();
+    let v = new_venue(&mut devs[0], "Grand Hotel");
+    let (template, w, checks) = vehicle_walk(&mut devs[0]);
     for d in devs.iter_mut() {
         d.sync().unwrap();
     }
     for d in devs.iter_mut() {
-        assert_eq!(venue::get_venue(d.db(), &v.id).unwrap().name, "Grand Hotel");
-        assert_eq!(walk_of(d, &w.id).template, template);
+        assert_eq!(venue::get_venue(d.db(), &v).unwrap().name, "Grand Hotel");
+        assert_eq!(walk_of(d, &w).template, template);
     }
 
     // Offline work on every device.
@@ -138,35 +92,27 @@ fn three_devices_converge_on_incidents_answers_and_venue_fields() {
     amend(&mut devs[0], &i0, "Grey van left at 14:05");
     let i1 = log(&mut devs[1], "Drone over the car park");
     let i2 = log(&mut devs[2], "Photographer at the side gate");
-    answer(&mut devs[0], &w.id, &checks[0], check(CheckState::Ok));
-    answer(&mut devs[0], &w.id, &checks[1], check(CheckState::Ok));
+    answer(&mut devs[0], &w, &checks[0], check(CheckState::Ok));
+    answer(&mut devs[0], &w, &checks[1], check(CheckState::Ok));
     std::thread::sleep(std::time::Duration::from_millis(5));
     // Device 1 answers item 0 later than device 0: its answer wins that item.
-    answer(&mut devs[1], &w.id, &checks[0], check(CheckState::Issue));
+    answer(&mut devs[1], &w, &checks[0], check(CheckState::Issue));
     answer(
         &mut devs[2],
-        &w.id,
+        &w,
         &checks[2],
         check(CheckState::NotApplicable),
     );
-    edit_venue(&mut devs[0], &v.id, |i| i.name = "The Grand Hotel".into());
-    edit_venue(&mut devs[1], &v.id, |i| {
+    edit_venue(&mut devs[0], &v, |i| i.name = "The Grand Hotel".into());
+    edit_venue(&mut devs[1], &v, |i| {
         i.notes = "Loading bay at the rear".into()
     });
-    edit_venue(&mut devs[2], &v.id, |i| {
+    edit_venue(&mut devs[2], &v, |i| {
         i.address = Some("1 The Strand".into())
     });
 
     // Sync in a scrambled order, several rounds, until nothing moves.
-    for order in [[2, 0, 1], [1, 2, 0], [0, 1, 2]] {
-        for i in order {
-            devs[i].sync().unwrap();
-        }
-    }
-    for d in devs.iter_mut() {
-        let r = d.sync().unwrap();
-        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
-    }
+    sync_until_quiet(&mut devs);
 
     // Incidents: the same on every device, verified chains of all three devices.
     let expected = incidents(&mut devs[0]);
@@ -197,7 +143,7 @@ fn three_devices_converge_on_incidents_answers_and_venue_fields() {
 
     // Answers: item by item, the latest writer.
     let answers = |d: &mut Device| {
-        let mut a: Vec<(String, String, String)> = walk_of(d, &w.id)
+        let mut a: Vec<(String, String, String)> = walk_of(d, &w)
             .answers
             .into_iter()
             .map(|a| {
@@ -220,23 +166,19 @@ fn three_devices_converge_on_incidents_answers_and_venue_fields() {
     }
 
     // The venue: each field from the device that edited it.
-    let expected = venue::get_venue(devs[0].db(), &v.id).unwrap();
+    let expected = venue::get_venue(devs[0].db(), &v).unwrap();
     assert_eq!(expected.name, "The Grand Hotel");
     assert_eq!(expected.notes, "Loading bay at the rear");
     assert_eq!(expected.address.as_deref(), Some("1 The Strand"));
     for d in devs.iter_mut() {
-        assert_eq!(venue::get_venue(d.db(), &v.id).unwrap(), expected);
+        assert_eq!(venue::get_venue(d.db(), &v).unwrap(), expected);
     }
 }
 
 #[test]
 fn a_tampered_remote_incident_entry_is_refused_and_the_chain_goes_on() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     let first = log(&mut a, "Man photographing the entrance");
     let genuine = a
         .pending()
@@ -277,12 +219,7 @@ fn a_tampered_remote_incident_entry_is_refused_and_the_chain_goes_on() {
     a.sync().unwrap();
 
     b.sync().unwrap();
-    let inbox: Vec<_> = b
-        .inbox()
-        .into_iter()
-        .filter(|e| e.change.kind == "incident.entry")
-        .map(|e| (e.state, e.note))
-        .collect();
+    let inbox = entry_inbox(&mut b);
     assert_eq!(inbox.len(), 2, "{inbox:?}");
     assert_eq!(inbox[0], (InboxState::Applied, None));
     assert_eq!(inbox[1], (InboxState::Applied, None));
@@ -303,11 +240,7 @@ fn a_tampered_remote_incident_entry_is_refused_and_the_chain_goes_on() {
 #[test]
 fn an_entry_whose_predecessor_never_arrived_is_refused() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     let first = log(&mut a, "Car followed us from the hotel");
     amend(&mut a, &first, "Blue saloon");
     let entries: Vec<_> = a
@@ -366,6 +299,16 @@ fn small_walk(d: &mut Device) -> Walk {
     .unwrap()
 }
 
+/// [`small_walk`] answered (the fire exits an issue, the tyres fine) and completed by
+/// officer A.
+fn completed_walk(a: &mut Device) -> Walk {
+    let w = small_walk(a);
+    answer(a, &w.id, "fire_exits", check(CheckState::Issue));
+    answer(a, &w.id, "tyres", check(CheckState::Ok));
+    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    w
+}
+
 fn signoff_of(d: &mut Device, id: &str) -> Option<walk::SignedSnapshot> {
     walk::get_signoff(d.db(), id).ok()
 }
@@ -373,15 +316,8 @@ fn signoff_of(d: &mut Device, id: &str) -> Option<walk::SignedSnapshot> {
 #[test]
 fn a_signoff_reaches_the_other_device_and_closes_the_walk_there() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
-    let w = small_walk(&mut a);
-    answer(&mut a, &w.id, "fire_exits", check(CheckState::Issue));
-    answer(&mut a, &w.id, "tyres", check(CheckState::Ok));
-    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    let (mut a, mut b, _) = server.pair();
+    let w = completed_walk(&mut a);
     let sealed = walk::sign_off_walk(a.db(), &w.id, "Officer A").unwrap();
     a.sync().unwrap();
     b.sync().unwrap();
@@ -397,16 +333,7 @@ fn a_signoff_reaches_the_other_device_and_closes_the_walk_there() {
     let err = walk::answer_item(
         b.db(),
         &w.id,
-        &AnswerInput {
-            item_id: "fire_exits".into(),
-            value: check(CheckState::Ok),
-            note: String::new(),
-            issue: false,
-            position: None,
-            photos: vec![],
-            officer: "B".into(),
-            answered_at_ms: None,
-        },
+        &fixtures::answer("fire_exits", check(CheckState::Ok), "B"),
     )
     .unwrap_err();
     assert!(err.to_string().contains("signed off"), "{err}");
@@ -450,15 +377,8 @@ fn a_signoff_reaches_the_other_device_and_closes_the_walk_there() {
 #[test]
 fn an_answer_racing_a_signoff_is_refused_and_both_devices_end_identical() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
-    let w = small_walk(&mut a);
-    answer(&mut a, &w.id, "fire_exits", check(CheckState::Issue));
-    answer(&mut a, &w.id, "tyres", check(CheckState::Ok));
-    walk::complete_walk(a.db(), &w.id, "Officer A").unwrap();
+    let (mut a, mut b, _) = server.pair();
+    let w = completed_walk(&mut a);
     a.sync().unwrap();
     b.sync().unwrap();
     assert_eq!(walk_of(&mut b, &w.id).state, walk::WalkState::Completed);
@@ -498,11 +418,7 @@ fn an_answer_racing_a_signoff_is_refused_and_both_devices_end_identical() {
 #[test]
 fn two_devices_signing_off_apart_settle_on_the_first_seal() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     let w = small_walk(&mut a);
     a.sync().unwrap();
     b.sync().unwrap();

@@ -6,13 +6,13 @@ use crate::common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::proxy::{Fault, FaultProxy};
 use common::{Device, TestServer};
 use rusqlite::Transaction;
 use serde_json::json;
 use vigil_core::sync::protocol::Change;
 use vigil_core::sync::{Appliers, ApplyError, InboxState, RemoteApplier, SyncError};
 use vigil_core::testing::RawConnection;
+use vigil_testkit::proxy::{Fault, FaultProxy};
 
 fn payloads(d: &mut Device) -> Vec<serde_json::Value> {
     d.inbox().into_iter().map(|e| e.change.payload).collect()
@@ -187,11 +187,7 @@ fn a_stale_request_answer_is_reported_as_clock_skew() {
 #[test]
 fn a_poison_entry_is_quarantined_while_the_rest_drains() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     a.emit("note", "n1", json!({"text": "one"}));
     a.emit("note", "n2", json!(["not", "an", "object"]));
     a.emit("note", "n3", json!({"text": "three"}));
@@ -417,11 +413,7 @@ impl RemoteApplier for NotesApplier {
 #[test]
 fn registered_appliers_apply_pulled_changes_and_refuse_bad_ones() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     let mut appliers = Appliers::new();
     appliers.register("note.", Arc::new(NotesApplier));
     b.engine = vigil_core::team::engine(Box::new(server.transport())).with_appliers(appliers);
@@ -467,11 +459,7 @@ fn registered_appliers_apply_pulled_changes_and_refuse_bad_ones() {
 #[test]
 fn a_server_restored_from_an_older_copy_triggers_a_resync() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     for i in 0..3 {
         a.emit("note", &format!("n{i}"), json!({"i": i}));
     }

@@ -4,18 +4,14 @@
 
 use crate::common;
 
-use common::{Device, TestServer};
+use common::TestServer;
 use vigil_core::evidence::{export_package, verify_package};
 use vigil_core::incident::{Category, ExportScope, IncidentLog, Report};
 
 #[test]
 fn a_teammates_photo_comes_out_of_the_package_byte_for_byte_and_verifies() {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, _) = server.pair();
     let photo: Vec<u8> = (0..300_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();

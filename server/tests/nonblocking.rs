@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use common::{log, Device, TestServer};
 use vigil_core::advance::template::builtin_templates;
-use vigil_core::advance::walk::{self, AnswerInput, AnswerValue, CheckState, WalkSubject};
+use vigil_core::advance::walk::{self, CheckState, WalkSubject};
 use vigil_core::incident::{Category, IncidentFilter, IncidentLog, Page, ReportPatch};
 use vigil_core::store::outbox;
 use vigil_core::sync::protocol::{paths, PushBatch};
@@ -27,6 +27,7 @@ use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{Response, SyncError, Transport, TransportError};
 use vigil_core::testing::RawConnection;
 use vigil_core::{SharedVault, StoreError};
+use vigil_testkit::fixtures::{answer, check};
 
 /// Where the transport stops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,18 +103,6 @@ impl Transport for Held {
 /// Long enough never to fire unless the officer's calls are stuck behind the held request.
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
-fn photo(len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 struct Scene {
     server: TestServer,
     team: String,
@@ -130,11 +119,7 @@ struct Scene {
 /// one incident already on the server (so A has something to pull).
 fn scene() -> Scene {
     let server = TestServer::start();
-    let team = server.new_team("Alpha");
-    let mut a = Device::new(&server.url());
-    let mut b = Device::new(&server.url());
-    a.enroll(&server, &team, "A");
-    b.enroll(&server, &team, "B");
+    let (mut a, mut b, team) = server.pair();
     log(&mut b, "B saw a drone over the car park");
     b.sync().unwrap();
 
@@ -146,8 +131,13 @@ fn scene() -> Scene {
             .quick_log(Category::SuspiciousActivity, None)
             .unwrap()
             .incident_id;
-        l.attach(&id, &mut &photo(300 * 1024)[..], "image/jpeg", None)
-            .unwrap();
+        l.attach(
+            &id,
+            &mut &vigil_testkit::photo(1, 300 * 1024)[..],
+            "image/jpeg",
+            None,
+        )
+        .unwrap();
     }
     let template = builtin_templates()
         .into_iter()
@@ -198,18 +188,7 @@ fn officer_calls(shared: &SharedVault, walk_id: &str, item: &str, incident: &str
     let found = l.search("grey van", &Page::default()).unwrap();
     assert_eq!(found.len(), 1, "the search answers while the sync is held");
     drop(l);
-    let input = AnswerInput {
-        item_id: item.into(),
-        value: AnswerValue::Check {
-            state: CheckState::Ok,
-        },
-        note: String::new(),
-        issue: false,
-        position: None,
-        photos: vec![],
-        officer: "Officer A".into(),
-        answered_at_ms: None,
-    };
+    let input = answer(item, check(CheckState::Ok), "Officer A");
     walk::answer_item(v.db_mut().unwrap(), walk_id, &input).unwrap();
     3
 }

@@ -12,24 +12,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::proxy::{Fault, FaultProxy};
 use common::{Device, TestServer};
 use serde_json::json;
 use vigil_core::sync::engine::{DEFAULT_BATCH_SIZE, DEFAULT_PULL_LIMIT};
 use vigil_core::sync::protocol::{paths, PushBatch};
 use vigil_core::sync::transport::HttpTransport;
 use vigil_core::sync::{Response, Transport, TransportError};
+use vigil_testkit::proxy::{Fault, FaultProxy};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vigil-server");
 
 fn admin(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run vigil-server admin");
+    let out = common::server_admin(dir, args);
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

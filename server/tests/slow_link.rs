@@ -2,7 +2,7 @@
 //! namespace of its own whose loopback is limited with `tc qdisc ... tbf` (MTU 1500, as a
 //! GPRS/EDGE/satellite link), made by the test and removed after: the test binary runs
 //! itself again under `ip netns exec` for that one test. Where a namespace cannot be made
-//! (not root, no `ip`/`tc`), the same scenario runs through a throttling relay in the test
+//! (not root, no `ip`/`tc`), the same scenario runs through the test kit's throttling proxy
 //! instead (or when `VIGIL_SLOW_LINK_RELAY` is set). Server and devices are real (the
 //! server on SQLite: on PostgreSQL its database traffic would share the throttled loopback
 //! and measure the database, not the link).
@@ -17,7 +17,6 @@
 
 use crate::common;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -31,6 +30,7 @@ use vigil_core::sync::transport::HttpTransport;
 use vigil_core::testing::RawConnection;
 use vigil_server::api::DEFAULT_BODY_LIMIT;
 use vigil_server::{BackgroundServer, Ctx, SqliteStorage, Storage};
+use vigil_testkit::proxy::FaultProxy;
 
 /// Set in the copy of the test binary that runs inside the namespace.
 const INSIDE: &str = "VIGIL_SLOW_LINK_INSIDE";
@@ -75,39 +75,6 @@ fn run_in_namespace(test: &str, kbit: u32) -> Option<bool> {
         .status()
         .expect("run the test in the namespace");
     Some(status.success())
-}
-
-/// A relay that carries each direction at `bytes_per_s` (the fallback without a namespace).
-fn throttling_relay(upstream: SocketAddr, bytes_per_s: u64) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind relay");
-    let addr = listener.local_addr().expect("relay addr");
-    thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let Ok(server) = TcpStream::connect(upstream) else {
-                continue;
-            };
-            let pipe = |mut from: TcpStream, mut to: TcpStream| {
-                thread::spawn(move || {
-                    use std::io::{Read, Write};
-                    let mut buf = [0u8; 512];
-                    while let Ok(n) = from.read(&mut buf) {
-                        if n == 0 || to.write_all(&buf[..n]).is_err() {
-                            break;
-                        }
-                        thread::sleep(Duration::from_micros(n as u64 * 1_000_000 / bytes_per_s));
-                    }
-                    let _ = to.shutdown(std::net::Shutdown::Write);
-                })
-            };
-            let (c2, s2) = (
-                client.try_clone().expect("clone"),
-                server.try_clone().expect("clone"),
-            );
-            pipe(client, server);
-            pipe(s2, c2);
-        }
-    });
-    addr
 }
 
 fn device(url: &str) -> Device {
@@ -165,11 +132,9 @@ fn scenario(kbit: u32, through_relay: bool, photo_lens: &[usize], whole: bool) -
         DEFAULT_BODY_LIMIT,
     )
     .expect("server");
-    let addr = if through_relay {
-        throttling_relay(server.addr, u64::from(kbit) * 1000 / 8)
-    } else {
-        server.addr
-    };
+    // The fallback without a namespace: the test kit's proxy, carrying `kbit` each way.
+    let relay = through_relay.then(|| FaultProxy::throttled(server.addr, u64::from(kbit) * 125));
+    let addr = relay.as_ref().map_or(server.addr, |r| r.addr);
     let url = format!("http://{addr}");
     let team = storage.create_team("Alpha").expect("team");
     let mut a = device(&url);

@@ -1,32 +1,25 @@
 //! What Vigil's tests and benchmarks share, written once: the insecure-but-fast KDF
-//! choice, temporary vaults on disk, a throwaway PostgreSQL cluster ([`pg`]), the CLI
+//! choice, temporary vaults on disk, the record inputs tests build ([`fixtures`]), a
+//! throwaway PostgreSQL cluster ([`pg`]), the fault-injecting proxy ([`proxy`]), the CLI
 //! runner ([`cli`]) and the guard of the one-test-binary-per-crate layout ([`layout`]).
 //! Dev-only (`publish = false`): the apps, the CLI and the server never link it.
 
 use std::path::Path;
 
 use tempfile::TempDir;
-use vigil_core::{KdfChoice, KdfParams, Vault};
+use vigil_core::Vault;
 
 pub mod cli;
+pub mod fixtures;
 pub mod layout;
 pub mod pg;
+pub mod proxy;
 
 /// The passphrase of the vaults made here.
 pub const PASSPHRASE: &[u8] = b"correct horse battery staple";
 
-/// A tiny Argon2id (64 KiB, one pass), asked for explicitly (`allow_weak`): a store opens
-/// in milliseconds. Never for real data; the KDF's real cost is measured in `bench/`.
-pub fn fast_kdf() -> KdfChoice {
-    KdfChoice {
-        params: KdfParams::Argon2id {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        },
-        allow_weak: true,
-    }
-}
+/// The insecure-but-fast KDF choice, defined once in the core (`vigil_core::testing`).
+pub use vigil_core::testing::fast_kdf;
 
 /// A new unlocked vault in `dir`, with [`fast_kdf`] and `passphrase`.
 pub fn vault_in(dir: &Path, passphrase: &[u8]) -> Vault {

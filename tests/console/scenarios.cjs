@@ -56,6 +56,30 @@ async function scenarios(browser, { shots = null } = {}) {
     if (s.cspErrors) assert(s.cspErrors.length === 0, `${label}: content security policy errors: ${s.cspErrors.join("; ")}`);
   }
 
+  /// Every mark on the map (markers' discs, lines' strokes, each with its opacity) stands
+  /// out from the map's plain background by WCAG's non-text contrast (1.4.11): at least
+  /// 3:1, in the colour scheme in use.
+  async function mapMarksContrast(s, label) {
+    const [count, lowest] = await s.eval(() => {
+      const rgb = (c) => c.match(/[\d.]+/g).map(Number).slice(0, 3);
+      const lum = (c) => {
+        const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+      };
+      const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+      const bg = rgb(getComputedStyle(document.getElementById("map")).backgroundColor);
+      const over = (c, alpha) => c.map((v, i) => v * alpha + bg[i] * (1 - alpha));
+      const marks = [...document.querySelectorAll("#map path.leaflet-interactive")].map((p) => {
+        const st = getComputedStyle(p);
+        const filled = st.fill !== "none" && Number(st.fillOpacity) >= 0.5;
+        return filled ? over(rgb(st.fill), Number(st.fillOpacity)) : over(rgb(st.stroke), Number(st.strokeOpacity));
+      });
+      return [marks.length, Math.min(...marks.map((c) => ratio(c, bg)))];
+    });
+    assert(count > 0, `${label}: no mark on the map`);
+    assert(lowest >= 3, `${label}: a map mark has contrast ${lowest.toFixed(2)}:1 against the map (3:1 needed)`);
+  }
+
   /// The docs' screenshots come from Chromium (docs/console/NAME.png); the other engines
   /// prefix theirs (ENGINE-NAME.png).
   async function shot(s, name) {
@@ -141,6 +165,7 @@ async function scenarios(browser, { shots = null } = {}) {
     assert(markers >= 3, "markers on the map: " + markers);
     const box = await s.eval(() => { const r = document.getElementById("map").getBoundingClientRect(); return [r.width, r.height]; });
     assert(box[0] > 300 && box[1] > 150, "map drawn " + box.join("x"));
+    await mapMarksContrast(s, `incidents (${browser.scheme || "light"})`);
     await accessible(s, "incidents");
   });
 
@@ -221,6 +246,7 @@ async function scenarios(browser, { shots = null } = {}) {
       assert(text.includes(t), "missing: " + t);
     }
     await s.waitFor(".leaflet-interactive");
+    await mapMarksContrast(s, `advance (${browser.scheme || "light"})`);
     await accessible(s, "advance");
     await shot(s, "advance");
   });
@@ -254,6 +280,10 @@ async function scenarios(browser, { shots = null } = {}) {
       for (const p of ["incidents", `incidents/${incident}`, "team", "advance"]) {
         await s.goto(`${server.url}/console/${p}`);
         await accessible(s, `${p} (dark)`);
+        if (p === "incidents" || p === "advance") {
+          await s.waitFor(".leaflet-interactive");
+          await mapMarksContrast(s, `${p} (dark)`);
+        }
       }
       await s.goto(`${server.url}/console/incidents`);
       await s.waitFor(".leaflet-interactive");

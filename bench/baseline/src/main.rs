@@ -13,6 +13,8 @@
 #[allow(dead_code)]
 #[path = "../../common/data.rs"]
 mod data;
+#[path = "../../common/harness.rs"]
+mod harness;
 #[path = "../../common/rows.rs"]
 mod rows;
 #[allow(dead_code)]
@@ -31,6 +33,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::json;
 
+use harness::Effort;
 use stats::{peak_rss_kib, summarize, time_n};
 
 struct Plan {
@@ -39,32 +42,9 @@ struct Plan {
     out: Option<String>,
 }
 
-impl Plan {
-    fn iters(&self, full: usize) -> usize {
-        if self.smoke {
-            full.clamp(1, 3)
-        } else {
-            full
-        }
-    }
-
-    /// Points of the synthetic route, as vigil-bench (10,000; 1,000 in a smoke run).
-    fn route_points(&self) -> usize {
-        if self.smoke {
-            1_000
-        } else {
-            10_000
-        }
-    }
-
-    fn iters_big(&self, n: u64, full: usize) -> usize {
-        if self.smoke {
-            1
-        } else if n <= 10_000 {
-            full * 4
-        } else {
-            full
-        }
+impl harness::Effort for Plan {
+    fn smoke(&self) -> bool {
+        self.smoke
     }
 }
 
@@ -81,14 +61,7 @@ fn parse(args: &[String]) -> Result<Plan, String> {
             "--smoke" => plan.smoke = true,
             "--sizes" => {
                 let v = it.next().ok_or("--sizes needs a value")?;
-                plan.sizes = v
-                    .split(',')
-                    .map(|s| {
-                        s.trim()
-                            .parse::<u64>()
-                            .map_err(|_| format!("bad size {s:?}"))
-                    })
-                    .collect::<Result<_, _>>()?;
+                plan.sizes = harness::sizes(v)?;
                 sizes_given = true;
             }
             "--out" => plan.out = Some(it.next().ok_or("--out needs a value")?.clone()),
@@ -756,22 +729,5 @@ fn main() -> ExitCode {
         "release": !cfg!(debug_assertions),
         "figures": figures,
     });
-    let text = match serde_json::to_string_pretty(&doc) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("encode the results: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match &plan.out {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, text + "\n") {
-                eprintln!("write {path}: {e}");
-                return ExitCode::FAILURE;
-            }
-            eprintln!("wrote {path}");
-        }
-        None => println!("{text}"),
-    }
-    ExitCode::SUCCESS
+    harness::write_results(&doc, plan.out.as_deref())
 }

@@ -2,12 +2,15 @@
 //! or without an emergency department, trauma level, helipad), police and fire stations,
 //! embassies and consulates, and others.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::{bearing_deg, distance_m, Position};
-use super::{check_id, new_id, opt_text, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use super::{
+    check_id, new_id, opt_text, optional_text, required_text, stored_doc, stored_docs, NAME_MAX,
+    NOTE_MAX,
+};
 use crate::clock::Hlc;
 use crate::store::Database;
 
@@ -197,31 +200,18 @@ pub fn save_haven(db: &mut Database, input: &SafeHavenInput) -> AdvanceResult<Sa
 }
 
 pub fn get_haven(db: &Database, id: &str) -> AdvanceResult<SafeHaven> {
-    let doc: Option<String> = db
-        .conn()
-        .query_row("SELECT doc FROM adv_havens WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let doc = doc.ok_or(AdvanceError::NotFound {
-        what: "safe haven".into(),
-    })?;
-    Ok(serde_json::from_str(&doc)?)
+    stored_doc(
+        db,
+        "SELECT doc FROM adv_havens WHERE id = ?1",
+        id,
+        "safe haven",
+    )
 }
 
 pub fn list_havens(db: &Database, filter: HavenFilter) -> AdvanceResult<Vec<SafeHaven>> {
-    let mut stmt = db
-        .conn()
-        .prepare("SELECT doc FROM adv_havens ORDER BY id")?;
-    let docs = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for d in docs {
-        let h: SafeHaven = serde_json::from_str(&d?)?;
-        if filter.matches(&h) {
-            out.push(h);
-        }
-    }
-    Ok(out)
+    let mut havens: Vec<SafeHaven> = stored_docs(db, "SELECT doc FROM adv_havens ORDER BY id", [])?;
+    havens.retain(|h| filter.matches(h));
+    Ok(havens)
 }
 
 /// A haven seen from a position.

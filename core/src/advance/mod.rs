@@ -40,6 +40,36 @@ pub use walk::{
     WalkProgress, WalkState, WalkSubject,
 };
 
+/// The record stored as JSON in the first column of the one row `sql` selects for `id`
+/// (venues, havens, routes); `NotFound { what }` when there is none.
+pub(crate) fn stored_doc<T: serde::de::DeserializeOwned>(
+    db: &crate::store::Database,
+    sql: &str,
+    id: &str,
+    what: &str,
+) -> AdvanceResult<T> {
+    use rusqlite::OptionalExtension;
+    let doc: Option<String> = db.conn().query_row(sql, [id], |r| r.get(0)).optional()?;
+    let doc = doc.ok_or_else(|| AdvanceError::NotFound { what: what.into() })?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+/// The records stored as JSON in the first column of the rows `sql` selects with
+/// `params`, in their order.
+pub(crate) fn stored_docs<T: serde::de::DeserializeOwned, P: rusqlite::Params>(
+    db: &crate::store::Database,
+    sql: &str,
+    params: P,
+) -> AdvanceResult<Vec<T>> {
+    let mut stmt = db.conn().prepare(sql)?;
+    let docs = stmt.query_map(params, |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for d in docs {
+        out.push(serde_json::from_str(&d?)?);
+    }
+    Ok(out)
+}
+
 /// A new record id: UUID v7, so ids sort by creation time.
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

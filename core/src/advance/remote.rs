@@ -370,21 +370,14 @@ fn check_record(kind: RecordKind, doc: &Value) -> AdvanceResult<()> {
 mod tests {
     use super::*;
     use crate::advance::venue::{get_venue, save_venue, VenueInput};
-    use crate::crypto::KdfParams;
     use crate::store::outbox;
     use crate::sync::apply::{receive, Appliers};
     use crate::sync::InboxState;
-    use crate::{KdfChoice, Vault};
+    use crate::testing::fast_kdf;
+    use crate::Vault;
 
     fn vault(dir: &std::path::Path) -> Vault {
-        let kdf = KdfChoice {
-            params: KdfParams::Argon2id {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            allow_weak: true,
-        };
+        let kdf = fast_kdf();
         Vault::create(dir, b"pass phrase", kdf, None).unwrap()
     }
 

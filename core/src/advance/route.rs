@@ -2,13 +2,16 @@
 //! checkpoints, rendezvous points and choke points; and what an officer asks of them
 //! (length, off-route, progress, havens along the way, the worst coverage gap).
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::{length_m, nearest_on_line, validate_line, LineIndex, PointSet, Position};
 use super::haven::{HavenFilter, SafeHaven};
-use super::{check_id, new_id, opt_text, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use super::{
+    check_id, new_id, opt_text, optional_text, required_text, stored_doc, stored_docs, NAME_MAX,
+    NOTE_MAX,
+};
 use crate::clock::Hlc;
 use crate::store::Database;
 
@@ -211,41 +214,22 @@ pub fn already_in_journey(
 }
 
 pub fn get_route(db: &Database, id: &str) -> AdvanceResult<Route> {
-    let doc: Option<String> = db
-        .conn()
-        .query_row("SELECT doc FROM adv_routes WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let doc = doc.ok_or(AdvanceError::NotFound {
-        what: "route".into(),
-    })?;
-    Ok(serde_json::from_str(&doc)?)
+    stored_doc(db, "SELECT doc FROM adv_routes WHERE id = ?1", id, "route")
 }
 
 pub fn list_routes(db: &Database) -> AdvanceResult<Vec<Route>> {
-    query_routes(db, "SELECT doc FROM adv_routes ORDER BY id", [])
+    stored_docs(db, "SELECT doc FROM adv_routes ORDER BY id", [])
 }
 
 /// The primary route of a journey first, then its alternates.
 pub fn routes_for_journey(db: &Database, journey: &str) -> AdvanceResult<Vec<Route>> {
-    let mut routes = query_routes(
+    let mut routes: Vec<Route> = stored_docs(
         db,
         "SELECT doc FROM adv_routes WHERE journey = ?1 ORDER BY id",
         [journey],
     )?;
     routes.sort_by_key(|r| r.role != RouteRole::Primary);
     Ok(routes)
-}
-
-fn query_routes<P: rusqlite::Params>(db: &Database, sql: &str, p: P) -> AdvanceResult<Vec<Route>> {
-    let mut stmt = db.conn().prepare(sql)?;
-    let docs = stmt.query_map(p, |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for d in docs {
-        out.push(serde_json::from_str(&d?)?);
-    }
-    Ok(out)
 }
 
 // ---- analytics (pure: routes and havens in, figures out) ----

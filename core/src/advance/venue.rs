@@ -1,12 +1,15 @@
 //! Venues: where the principal will be. Name, address, position, an optional boundary,
 //! typed points (entrances, exits, safe room, muster point, ...), contacts and notes.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::Position;
-use super::{check_id, new_id, opt_text, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use super::{
+    check_id, new_id, opt_text, optional_text, required_text, stored_doc, stored_docs, NAME_MAX,
+    NOTE_MAX,
+};
 use crate::clock::Hlc;
 use crate::store::Database;
 
@@ -201,27 +204,10 @@ pub fn save_venue(db: &mut Database, input: &VenueInput) -> AdvanceResult<Venue>
 }
 
 pub fn get_venue(db: &Database, id: &str) -> AdvanceResult<Venue> {
-    let doc: Option<String> = db
-        .conn()
-        .query_row("SELECT doc FROM adv_venues WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    let doc = doc.ok_or(AdvanceError::NotFound {
-        what: "venue".into(),
-    })?;
-    Ok(serde_json::from_str(&doc)?)
+    stored_doc(db, "SELECT doc FROM adv_venues WHERE id = ?1", id, "venue")
 }
 
 /// All venues, by name.
 pub fn list_venues(db: &Database) -> AdvanceResult<Vec<Venue>> {
-    let mut stmt = db
-        .conn()
-        .prepare("SELECT doc FROM adv_venues ORDER BY name, id")?;
-    let docs = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for d in docs {
-        out.push(serde_json::from_str(&d?)?);
-    }
-    Ok(out)
+    stored_docs(db, "SELECT doc FROM adv_venues ORDER BY name, id", [])
 }

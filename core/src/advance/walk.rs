@@ -14,6 +14,7 @@ use super::venue::Contact;
 use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
 use crate::clock::now_ms;
 use crate::clock::Hlc;
+use crate::crypto::hash::sha256;
 use crate::crypto::signing;
 use crate::store::{Database, Writer};
 
@@ -746,13 +747,6 @@ pub(crate) fn sealed_walk(s: &SignedSnapshot) -> Option<SealedWalk> {
 pub(crate) fn sealed_stamp(s: &SignedSnapshot) -> Option<Hlc> {
     let body: serde_json::Value = serde_json::from_str(&s.snapshot).ok()?;
     serde_json::from_value(body.get("sealed")?.clone()).ok()
-}
-
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
 }
 
 fn signed_message(digest: &[u8; 32]) -> Vec<u8> {

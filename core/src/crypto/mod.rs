@@ -2,6 +2,7 @@
 //! nothing is home-made. Secrets live in [`zeroize::Zeroizing`] buffers.
 
 pub(crate) mod aead;
+pub mod hash;
 pub(crate) mod kdf;
 pub(crate) mod keys;
 pub mod random;

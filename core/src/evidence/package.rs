@@ -19,8 +19,9 @@ use super::manifest::{self, AttachmentEntry, FileEntry, ManifestPayload, Package
 use super::readme;
 use crate::crypto::signing::DeviceKey;
 use crate::files::create_dir;
-use crate::incident::export::{self, ExportScope};
-use crate::incident::{chain, IncidentError, IncidentFilter, IncidentLog, IncidentResult, Page};
+use crate::incident::export::{self, BundleAnchor, ExportScope};
+use crate::incident::model::AttachmentRef;
+use crate::incident::{chain, IncidentError, IncidentFilter, IncidentLog, IncidentResult};
 
 /// What was written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -182,7 +183,59 @@ impl Builder {
             .map(|_| ())
     }
 
-    pub(super) fn has(&self, path: &str) -> bool {
+    /// Writes a chain (`Role::Bundle` or `Role::Chain`) as the package's `n`th (from 1).
+    pub(super) fn put_chain(
+        &mut self,
+        sink: &mut dyn Sink,
+        n: usize,
+        role: Role,
+        bytes: &[u8],
+    ) -> IncidentResult<()> {
+        self.put_bytes(sink, &format!("bundles/device-{n}.json"), role, bytes)
+    }
+
+    /// Writes the server's receipt for the package's `n`th chain (from 1).
+    pub(super) fn put_receipt(
+        &mut self,
+        sink: &mut dyn Sink,
+        n: usize,
+        anchor: &BundleAnchor,
+    ) -> IncidentResult<()> {
+        let bytes = serde_json::to_vec(anchor)
+            .map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
+        let path = format!("receipts/device-{n}.json");
+        self.put_bytes(sink, &path, Role::Receipt, &bytes)
+    }
+
+    /// Writes the plaintext of `incident`'s attachment `a`, which `fill` streams, unless
+    /// the package already holds its file (one file per SHA-256, whichever incidents
+    /// reference it). Refused with `AttachmentCorrupt` when the bytes are not the signed
+    /// ones (size and SHA-256). Returns its manifest entry.
+    pub(super) fn put_attachment(
+        &mut self,
+        sink: &mut dyn Sink,
+        incident: &str,
+        a: &AttachmentRef,
+        fill: &mut dyn FnMut(&mut dyn Write) -> IncidentResult<()>,
+    ) -> IncidentResult<AttachmentEntry> {
+        let path = attachment_path(&a.sha256, &a.mime);
+        if !self.has(&path) {
+            let f = self.put(sink, &path, Role::Attachment, fill)?;
+            if f.sha256 != a.sha256 || f.size != a.size {
+                return Err(IncidentError::AttachmentCorrupt);
+            }
+        }
+        Ok(AttachmentEntry {
+            incident_id: incident.to_string(),
+            attachment_id: a.id.clone(),
+            sha256: a.sha256.clone(),
+            size: a.size,
+            mime: a.mime.clone(),
+            path,
+        })
+    }
+
+    fn has(&self, path: &str) -> bool {
         self.files.iter().any(|f| f.path == path)
     }
 
@@ -193,7 +246,7 @@ impl Builder {
 
 /// The attachment file's path in the package: named by its SHA-256, with the extension
 /// of its MIME type.
-pub(super) fn attachment_path(sha256: &str, mime: &str) -> String {
+fn attachment_path(sha256: &str, mime: &str) -> String {
     match manifest::extension(mime) {
         Some(ext) => format!("attachments/{sha256}.{ext}"),
         None => format!("attachments/{sha256}"),
@@ -223,24 +276,12 @@ impl DevicePackage<'_, '_> {
         // The incidents, and the device whose chain holds each one's report.
         let mut incidents: Vec<(String, String)> = Vec::new();
         match scope {
-            ExportScope::All => {
-                let mut page = Page::first(crate::incident::query::MAX_PAGE);
-                loop {
-                    let rows = log.list(&IncidentFilter::default(), &page)?;
-                    for r in &rows {
-                        incidents.push((r.incident_id.clone(), String::new()));
-                    }
-                    match rows.last() {
-                        Some(last) if rows.len() == crate::incident::query::MAX_PAGE as usize => {
-                            page = Page::after(
-                                crate::incident::query::MAX_PAGE,
-                                last.incident_id.clone(),
-                            );
-                        }
-                        _ => break,
-                    }
+            ExportScope::All => log.each_page(&IncidentFilter::default(), |rows| {
+                for r in rows {
+                    incidents.push((r.incident_id.clone(), String::new()));
                 }
-            }
+                Ok(())
+            })?,
             ExportScope::Incidents(ids) => {
                 for id in ids {
                     incidents.push((id.clone(), String::new()));
@@ -267,28 +308,21 @@ impl DevicePackage<'_, '_> {
                 .map(|(i, _)| i.clone())
                 .collect();
             let scope = ExportScope::Incidents(ids);
-            let path = format!("bundles/device-{}.json", n + 1);
+            let n = n + 1;
             if *device == own {
                 let bytes = log.export_bundle(&scope)?;
-                b.put_bytes(sink, &path, Role::Bundle, &bytes)?;
+                b.put_chain(sink, n, Role::Bundle, &bytes)?;
                 let receipt = crate::incident::anchor::receipt(
                     db.conn(),
                     &own,
                     &db.device_key().public_key(),
                 )?;
                 if let Some(r) = receipt {
-                    let anchor = export::BundleAnchor {
+                    let anchor = BundleAnchor {
                         server_public_key: hex::encode(r.server_public_key),
                         receipt: r.receipt,
                     };
-                    let bytes = serde_json::to_vec(&anchor)
-                        .map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
-                    b.put_bytes(
-                        sink,
-                        &format!("receipts/device-{}.json", n + 1),
-                        Role::Receipt,
-                        &bytes,
-                    )?;
+                    b.put_receipt(sink, n, &anchor)?;
                 }
             } else {
                 let key = chain::registered_key(db.conn(), device)?
@@ -297,27 +331,16 @@ impl DevicePackage<'_, '_> {
                         "a teammate's device key is not registered".into(),
                     ))?;
                 let bytes = export::build_chain_copy(device, &key, &entries, &scope)?;
-                b.put_bytes(sink, &path, Role::Chain, &bytes)?;
+                b.put_chain(sink, n, Role::Chain, &bytes)?;
             }
         }
         let mut attachments = Vec::new();
         for (incident, _) in &incidents {
             for s in log.attachments(incident)? {
                 let a = &s.attachment;
-                let path = attachment_path(&a.sha256, &a.mime);
-                if !b.has(&path) {
-                    b.put(sink, &path, Role::Attachment, &mut |w| {
-                        log.read_signed_attachment(incident, &a.id, w).map(|_| ())
-                    })?;
-                }
-                attachments.push(AttachmentEntry {
-                    incident_id: incident.clone(),
-                    attachment_id: a.id.clone(),
-                    sha256: a.sha256.clone(),
-                    size: a.size,
-                    mime: a.mime.clone(),
-                    path,
-                });
+                attachments.push(b.put_attachment(sink, incident, a, &mut |w| {
+                    log.read_signed_attachment(incident, &a.id, w).map(|_| ())
+                })?);
             }
         }
         Ok(ManifestPayload {
@@ -330,13 +353,6 @@ impl DevicePackage<'_, '_> {
             attachments,
         })
     }
-}
-
-fn finish_manifest(key: &DeviceKey, payload: &ManifestPayload) -> IncidentResult<Vec<u8>> {
-    let bytes =
-        serde_json::to_vec(payload).map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
-    let signature = key.sign(&manifest::signed_message(2, &bytes));
-    Ok(manifest::encode(&bytes, &signature))
 }
 
 /// Is `path` a zip target (its name ends in `.zip`, any case)?
@@ -399,18 +415,13 @@ pub(super) fn write_package(
         let mut sink = DirSink {
             root: tmp.path().to_path_buf(),
         };
-        let mut builder = Builder { files: Vec::new() };
-        let payload = content(&mut builder, &mut sink)?;
-        let manifest_bytes = finish_manifest(key, &payload)?;
-        sink.put(manifest::MANIFEST, true, &mut |w| {
-            w.write_all(&manifest_bytes).map_err(io)
-        })?;
+        let written = write_files(&mut sink, key, content)?;
         if fs::symlink_metadata(target).is_ok() {
             return Err(IncidentError::ExportIo(io::ErrorKind::AlreadyExists));
         }
         fs::rename(tmp.path(), target).map_err(io)?;
         let _ = tmp.keep();
-        (payload, manifest_bytes.len())
+        written
     };
     Ok(summary(
         target.to_string_lossy().into_owned(),
@@ -430,14 +441,28 @@ pub(super) fn write_zip<W: Write + Seek>(
     let mut sink = ZipSink {
         zip: zip::ZipWriter::new(out),
     };
+    let (payload, manifest_len) = write_files(&mut sink, key, content)?;
+    let out = sink.zip.finish().map_err(zip_error)?;
+    Ok((out, payload, manifest_len))
+}
+
+/// Writes into `sink` the files `content` writes, then the manifest signed by `key`.
+/// Returns the manifest's payload and its size.
+fn write_files(
+    sink: &mut dyn Sink,
+    key: &DeviceKey,
+    content: &mut dyn FnMut(&mut Builder, &mut dyn Sink) -> IncidentResult<ManifestPayload>,
+) -> IncidentResult<(ManifestPayload, usize)> {
     let mut builder = Builder { files: Vec::new() };
-    let payload = content(&mut builder, &mut sink)?;
-    let manifest_bytes = finish_manifest(key, &payload)?;
+    let payload = content(&mut builder, sink)?;
+    let bytes = serde_json::to_vec(&payload)
+        .map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
+    let signature = key.sign(&manifest::signed_message(2, &bytes));
+    let manifest_bytes = manifest::encode(&bytes, &signature);
     sink.put(manifest::MANIFEST, true, &mut |w| {
         w.write_all(&manifest_bytes).map_err(io)
     })?;
-    let out = sink.zip.finish().map_err(zip_error)?;
-    Ok((out, payload, manifest_bytes.len()))
+    Ok((payload, manifest_bytes.len()))
 }
 
 /// What a package holds, from its manifest.

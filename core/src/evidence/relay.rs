@@ -7,8 +7,8 @@
 
 use std::io::{Seek, Write};
 
-use super::manifest::{AttachmentEntry, ManifestPayload, PackageMaker, Role};
-use super::package::{attachment_path, summary, write_zip, Builder, PackageSummary, Sink};
+use super::manifest::{ManifestPayload, PackageMaker, Role};
+use super::package::{summary, write_zip, Builder, PackageSummary, Sink};
 use super::readme;
 use crate::crypto::signing::DeviceKey;
 use crate::incident::chain::StoredEntry;
@@ -111,24 +111,12 @@ fn write(
             &stored(chain),
             &ExportScope::Incidents(ids.clone()),
         )?;
-        b.put_bytes(
-            sink,
-            &format!("bundles/device-{n}.json"),
-            Role::Chain,
-            &bytes,
-        )?;
+        b.put_chain(sink, n, Role::Chain, &bytes)?;
         let anchor = BundleAnchor {
             server_public_key: server_public_key.clone(),
             receipt: chain.receipt.clone(),
         };
-        let bytes = serde_json::to_vec(&anchor)
-            .map_err(|_| IncidentError::Bundle("encoding failed".into()))?;
-        b.put_bytes(
-            sink,
-            &format!("receipts/device-{n}.json"),
-            Role::Receipt,
-            &bytes,
-        )?;
+        b.put_receipt(sink, n, &anchor)?;
         // The attachments the disclosed entries reference, in chain order.
         for e in chain
             .entries
@@ -152,23 +140,7 @@ fn write(
     }
     let mut entries = Vec::new();
     for (incident, a) in refs {
-        let path = attachment_path(&a.sha256, &a.mime);
-        if !b.has(&path) {
-            let f = b.put(sink, &path, Role::Attachment, &mut |w| {
-                read(&incident, &a, w)
-            })?;
-            if f.sha256 != a.sha256 || f.size != a.size {
-                return Err(IncidentError::AttachmentCorrupt);
-            }
-        }
-        entries.push(AttachmentEntry {
-            incident_id: incident,
-            attachment_id: a.id.clone(),
-            sha256: a.sha256.clone(),
-            size: a.size,
-            mime: a.mime.clone(),
-            path,
-        });
+        entries.push(b.put_attachment(sink, &incident, &a, &mut |w| read(&incident, &a, w))?);
     }
     Ok(ManifestPayload {
         created_at: crate::incident::model::now(),

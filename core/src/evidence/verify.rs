@@ -8,7 +8,6 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use ring::digest;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{self, ManifestPayload, ManifestPayloadV1, PackageMaker, Role};
@@ -175,20 +174,7 @@ impl Source {
     }
 
     fn digest(&mut self, path: &str) -> io::Result<(String, u64)> {
-        self.read(path, |r| {
-            let mut ctx = digest::Context::new(&digest::SHA256);
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut size = 0u64;
-            loop {
-                let n = r.read(&mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                ctx.update(&buf[..n]);
-                size += n as u64;
-            }
-            Ok((hex::encode(ctx.finish()), size))
-        })
+        self.read(path, crate::crypto::hash::stream)
     }
 
     /// A whole text file, at most [`MAX_TEXT_FILE`] bytes (`FileTooLarge` beyond: reading

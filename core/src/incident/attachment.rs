@@ -146,8 +146,7 @@ pub(crate) fn seal(
         }
         let file = out.into_inner().map_err(|e| io(e.into_error()))?;
         file.sync_all().map_err(io)?;
-        let mut sha = [0u8; 32];
-        sha.copy_from_slice(hasher.finish().as_ref());
+        let sha = crate::crypto::hash::finish(hasher);
         Ok((size, sha, hex::encode(sealed_hasher.finish()), sealed_size))
     })();
     let (size, sha, blob_sha256, blob_size) = match result {
@@ -243,4 +242,38 @@ pub fn open_reader(
         return Err(IncidentError::AttachmentCorrupt);
     }
     Ok(())
+}
+
+/// A buffer that refuses to grow past its cap (`FileTooLarge`): memory stays bounded even
+/// if a stored file were longer than its signed size.
+pub(crate) struct CappedBuf {
+    bytes: Vec<u8>,
+    cap: usize,
+}
+
+impl CappedBuf {
+    pub(crate) fn new(cap: u64) -> Self {
+        CappedBuf {
+            bytes: Vec::new(),
+            cap: usize::try_from(cap).unwrap_or(usize::MAX),
+        }
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl Write for CappedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.cap {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

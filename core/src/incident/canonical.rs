@@ -29,6 +29,9 @@ use super::model::{
     is_lower_hex, is_uuid, ts, validate_mime, AttachmentRef, Location, LocationSource, OccurredAt,
     Report, ReportPatch,
 };
+use crate::crypto::hash;
+/// SHA-256 of a body (and of anything else an entry commits to).
+pub use crate::crypto::hash::sha256;
 
 pub const ENTRY_DOMAIN_V1: &[u8] = b"VIGIL-ENTRY-V1";
 pub const ENTRY_DOMAIN_V2: &[u8] = b"VIGIL-ENTRY-V2";
@@ -297,9 +300,7 @@ pub fn entry_hash(seq: u64, prev_hash: &[u8; 32], device_id: &str, body: &[u8]) 
     ctx.update(prev_hash);
     field(&mut ctx, device_id.as_bytes());
     field(&mut ctx, body);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    hash::finish(ctx)
 }
 
 /// The version 2 entry hash (see the module documentation), from the header and the
@@ -320,9 +321,7 @@ pub fn entry_hash_v2(
     field(&mut ctx, entry_id.as_bytes());
     field(&mut ctx, incident_id.as_bytes());
     ctx.update(body_sha256);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    hash::finish(ctx)
 }
 
 /// The hash of a link whose body is known, in the body's version: how entries are
@@ -346,12 +345,6 @@ pub fn link_hash(
         ),
         _ => entry_hash(seq, prev_hash, device_id, body),
     }
-}
-
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
-    out
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub enum IncidentError {
 }
 
 impl IncidentError {
-    pub(crate) fn invalid(field: &str, reason: &str) -> Self {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         IncidentError::InvalidInput {
             field: field.into(),
             reason: reason.into(),

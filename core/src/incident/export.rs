@@ -627,14 +627,7 @@ fn row(s: &IncidentSummary) -> Vec<String> {
     let vehicles = r
         .vehicles
         .iter()
-        .map(|v| {
-            [&v.registration, &v.make, &v.colour, &v.direction]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|v| v.details().collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("; ");
     let loc = r.location.as_ref();

@@ -254,6 +254,26 @@ impl<'a> IncidentLog<'a> {
         query::list(self.db()?.conn(), filter, page)
     }
 
+    /// Runs `f` on every current view matching `filter`, newest first, one page of
+    /// [`query::MAX_PAGE`] at a time (memory stays bounded whatever the store holds).
+    pub fn each_page(
+        &self,
+        filter: &IncidentFilter,
+        mut f: impl FnMut(&[IncidentSummary]) -> IncidentResult<()>,
+    ) -> IncidentResult<()> {
+        let mut page = Page::first(query::MAX_PAGE);
+        loop {
+            let rows = self.list(filter, &page)?;
+            f(&rows)?;
+            match rows.last() {
+                Some(last) if rows.len() == query::MAX_PAGE as usize => {
+                    page = Page::after(query::MAX_PAGE, last.incident_id.clone());
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
     /// Incidents whose report or amendments (narratives, reasons, tags, actions, people,
     /// witnesses, police references) contain every word of `text` (prefix match).
     pub fn search(&self, text: &str, page: &Page) -> IncidentResult<Vec<IncidentSummary>> {
@@ -429,16 +449,52 @@ impl<'a> IncidentLog<'a> {
         attachment_id: &str,
         out: &mut dyn Write,
     ) -> IncidentResult<SignedAttachment> {
-        let signed = self
-            .attachments(incident_id)?
+        let signed = self.signed_attachment(incident_id, attachment_id)?;
+        self.open_signed(&signed, out)?;
+        Ok(signed)
+    }
+
+    /// The plaintext of attachment `attachment_id` of `incident_id` in memory (for a
+    /// thumbnail), checked as [`IncidentLog::read_signed_attachment`] does. One whose
+    /// signed size is above `max_bytes` is refused with `InvalidInput` before anything is
+    /// decrypted, and memory stays within `max_bytes` even if the stored file were longer.
+    pub fn attachment_bytes(
+        &self,
+        incident_id: &str,
+        attachment_id: &str,
+        max_bytes: u64,
+    ) -> IncidentResult<Vec<u8>> {
+        let signed = self.signed_attachment(incident_id, attachment_id)?;
+        if signed.attachment.size > max_bytes {
+            return Err(IncidentError::invalid(
+                "attachment",
+                "larger than the size asked for",
+            ));
+        }
+        let mut out = attachment::CappedBuf::new(max_bytes);
+        self.open_signed(&signed, &mut out)?;
+        Ok(out.into_bytes())
+    }
+
+    /// Attachment `attachment_id` as the signed entries of `incident_id` reference it.
+    fn signed_attachment(
+        &self,
+        incident_id: &str,
+        attachment_id: &str,
+    ) -> IncidentResult<SignedAttachment> {
+        self.attachments(incident_id)?
             .into_iter()
             .find(|s| s.attachment.id == attachment_id)
-            .ok_or(IncidentError::UnknownAttachment)?;
+            .ok_or(IncidentError::UnknownAttachment)
+    }
+
+    /// Decrypts `signed` into `out`, checked against its signed size and SHA-256.
+    fn open_signed(&self, signed: &SignedAttachment, out: &mut dyn Write) -> IncidentResult<()> {
         if !signed.available {
             return Err(IncidentError::AttachmentNotDownloaded);
         }
         let (stored, key) = self
-            .stored_attachment(attachment_id)?
+            .stored_attachment(&signed.attachment.id)?
             .ok_or(IncidentError::AttachmentNotDownloaded)?;
         if stored != signed.attachment {
             return Err(IncidentError::AttachmentCorrupt);
@@ -449,7 +505,7 @@ impl<'a> IncidentLog<'a> {
             &key,
             out,
         )?;
-        Ok(signed)
+        Ok(())
     }
 
     /// Writes attachment `attachment_id` of incident `incident_id` to a new file at
@@ -462,16 +518,11 @@ impl<'a> IncidentLog<'a> {
         attachment_id: &str,
         path: &Path,
     ) -> IncidentResult<SignedAttachment> {
-        let mut signed = None;
         crate::files::write_new(
             path,
-            |w| {
-                signed = Some(self.read_signed_attachment(incident_id, attachment_id, w)?);
-                Ok(())
-            },
+            |w| self.read_signed_attachment(incident_id, attachment_id, w),
             |e| IncidentError::ExportIo(e.kind()),
-        )?;
-        signed.ok_or(IncidentError::UnknownAttachment)
+        )
     }
 
     /// The team server's latest receipt for this device's chain, with the server key that
@@ -510,17 +561,7 @@ impl<'a> IncidentLog<'a> {
     /// `filter`, newest first.
     pub fn export_csv(&self, filter: &IncidentFilter, out: &mut dyn Write) -> IncidentResult<()> {
         export::write_csv_header(out)?;
-        let mut page = Page::first(query::MAX_PAGE);
-        loop {
-            let rows = self.list(filter, &page)?;
-            export::write_csv_rows(out, &rows)?;
-            match rows.last() {
-                Some(last) if rows.len() == query::MAX_PAGE as usize => {
-                    page = Page::after(query::MAX_PAGE, last.incident_id.clone());
-                }
-                _ => break,
-            }
-        }
+        self.each_page(filter, |rows| export::write_csv_rows(out, rows))?;
         out.flush().map_err(|e| IncidentError::ExportIo(e.kind()))
     }
 }

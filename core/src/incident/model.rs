@@ -307,6 +307,21 @@ pub struct Vehicle {
     pub direction: Option<String>,
 }
 
+impl Vehicle {
+    /// The details given, in order: registration, make, colour, direction.
+    pub fn details(&self) -> impl Iterator<Item = &str> {
+        [
+            &self.registration,
+            &self.make,
+            &self.colour,
+            &self.direction,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+    }
+}
+
 /// A sealed attachment as an entry refers to it: the id of its file and the SHA-256 of
 /// its plaintext, so the entry's signature covers the content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

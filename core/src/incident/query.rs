@@ -389,8 +389,18 @@ pub(crate) fn list(
     filter: &IncidentFilter,
     page: &Page,
 ) -> IncidentResult<Vec<IncidentSummary>> {
-    let mut clauses: Vec<&'static str> = vec![];
-    let mut args: Vec<Value> = vec![];
+    newest(conn, filter, page, vec![], vec![])
+}
+
+/// The page of current views that pass `filter` and the conditions in `clauses` (with
+/// their `args`), newest first.
+fn newest(
+    conn: &Connection,
+    filter: &IncidentFilter,
+    page: &Page,
+    mut clauses: Vec<&'static str>,
+    mut args: Vec<Value>,
+) -> IncidentResult<Vec<IncidentSummary>> {
     filter_sql(filter, &mut clauses, &mut args);
     page_sql(conn, page, &mut clauses, &mut args)?;
     args.push(Value::Integer(page.limit.into()));
@@ -445,25 +455,14 @@ pub(crate) fn search(
     // cheaper than a row fetch). The `+` keeps SQLite from choosing the row lookups.
     let many = (hits.len() as f64).powi(2) * INDEX_WALK_ADVANTAGE
         > f64::from(page.limit) * incidents as f64;
-    let mut clauses = vec![if many {
+    let clause = if many {
         "+rowid IN (SELECT value FROM json_each(?))"
     } else {
         "rowid IN (SELECT value FROM json_each(?))"
-    }];
+    };
     let ids: Vec<String> = hits.iter().map(i64::to_string).collect();
-    let mut args = vec![Value::Text(format!("[{}]", ids.join(",")))];
-    filter_sql(filter, &mut clauses, &mut args);
-    page_sql(conn, page, &mut clauses, &mut args)?;
-    args.push(Value::Integer(page.limit.into()));
-    summaries(
-        conn,
-        &format!(
-            "SELECT view FROM incident_views {}
-             ORDER BY occurred_ms DESC, incident_id DESC LIMIT ?",
-            where_sql(&clauses)
-        ),
-        args,
-    )
+    let ids = Value::Text(format!("[{}]", ids.join(",")));
+    newest(conn, filter, page, vec![clause], vec![ids])
 }
 
 #[cfg(test)]

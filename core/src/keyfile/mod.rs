@@ -87,6 +87,21 @@ impl KeyFileBody {
         self.next_slot_id += 1;
         id
     }
+
+    /// Adds a slot that `kek` opens (stacked on `platform` when one is given), sealing
+    /// `key` in `role`. Returns the new slot's id.
+    pub fn add_passphrase_slot(
+        &mut self,
+        kek: &PassphraseKek,
+        role: SlotRole,
+        key: &[u8; 32],
+        platform: Option<&dyn KeyWrapper>,
+    ) -> StoreResult<u32> {
+        let id = self.allocate_slot_id();
+        let slot = Slot::new_passphrase(id, &self.store_id, kek, role, key, platform)?;
+        self.slots.push(slot);
+        Ok(id)
+    }
 }
 
 /// The failed-unlock counter and the wipe policy.

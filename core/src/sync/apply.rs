@@ -12,6 +12,7 @@ use crate::clock::hlc::HlcClock;
 use crate::clock::now_ms;
 use crate::error::{StoreError, StoreResult};
 use crate::sync::protocol::Change;
+use crate::sync::stored::change_row;
 
 /// Why an applier did not apply a change.
 #[derive(Debug, thiserror::Error)]
@@ -175,44 +176,23 @@ pub(crate) fn receive(
 pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.server_seq, r.device_id, r.seq, r.op_id, r.hlc, r.kind, r.entity_id, r.payload,
-                r.state, r.note, k.public_key
+                k.public_key, r.state, r.note
          FROM remote_changes r LEFT JOIN device_keys k ON k.device_id = r.device_id
          WHERE ?1 IS NULL OR r.kind = ?1 ORDER BY r.server_seq",
     )?;
     let rows = stmt.query_map([kind], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, String>(7)?,
-            r.get::<_, String>(8)?,
-            r.get::<_, Option<String>>(9)?,
-            r.get::<_, Option<Vec<u8>>>(10)?,
-        ))
+        Ok(InboxEntry {
+            change: change_row(r)?,
+            state: InboxState::parse(&r.get::<_, String>(9)?),
+            note: r.get(10)?,
+        })
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (server_seq, device_id, seq, op_id, hlc, kind, entity_id, payload, state, note, key) =
-            row?;
-        out.push(InboxEntry {
-            change: Change {
-                server_seq: server_seq as u64,
-                device_id,
-                seq: seq as u64,
-                op_id,
-                hlc: hlc.parse().map_err(|_| StoreError::DatabaseCorrupt)?,
-                kind,
-                entity_id,
-                payload: serde_json::from_str(&payload)?,
-                public_key: key.map(hex::encode),
-            },
-            state: InboxState::parse(&state),
-            note,
-        });
+        out.push(row.map_err(|e| match e {
+            rusqlite::Error::FromSqlConversionFailure(..) => StoreError::DatabaseCorrupt,
+            e => e.into(),
+        })?);
     }
     Ok(out)
 }
@@ -221,8 +201,8 @@ pub fn inbox(conn: &Connection, kind: Option<&str>) -> StoreResult<Vec<InboxEntr
 mod tests {
     use super::*;
     use crate::clock::Hlc;
-    use crate::crypto::KdfParams;
-    use crate::{KdfChoice, Vault};
+    use crate::testing::fast_kdf;
+    use crate::Vault;
 
     struct Upper;
     impl RemoteApplier for Upper {
@@ -254,14 +234,7 @@ mod tests {
     #[test]
     fn far_future_stamps_are_kept_but_not_applied_and_repeats_are_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let kdf = KdfChoice {
-            params: KdfParams::Argon2id {
-                memory_kib: 64,
-                iterations: 1,
-                parallelism: 1,
-            },
-            allow_weak: true,
-        };
+        let kdf = fast_kdf();
         let mut vault = Vault::create(dir.path(), b"pass phrase", kdf, None).unwrap();
         let db = vault.db_mut().unwrap();
         let mut appliers = Appliers::new();

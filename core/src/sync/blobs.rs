@@ -424,17 +424,5 @@ fn download_inner(
 
 /// SHA-256 (hex) and size of a file, streamed.
 pub fn file_digest(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = std::io::BufReader::new(fs::File::open(path)?);
-    let mut hasher = digest::Context::new(&digest::SHA256);
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(hasher.finish()), size))
+    crate::crypto::hash::stream(&mut fs::File::open(path)?)
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use rusqlite::Transaction;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::clock::hlc::{HlcClock, MAX_FORWARD_DRIFT_MS};
 use crate::clock::offset_from_answer;
@@ -194,9 +195,7 @@ impl SyncEngine {
                 officer: officer.to_string(),
             })
         })?;
-        let body = serde_json::to_vec(&req)
-            .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
-        let (answer, sent, received) = self.exchange(&s, paths::ENROLL, body);
+        let (answer, sent, received) = self.exchange(&s, paths::ENROLL, &req)?;
         let resp: EnrollResponse = match answer {
             Answer::Ok(b) => decode(&b)?,
             Answer::Failed(Failure::Transient { reason, .. }) => {
@@ -489,9 +488,7 @@ impl SyncEngine {
                 let batch = PushBatch::signed(db.device_id(), wire, db.device_key());
                 Ok((batch.reporting(after), after))
             })?;
-            let body = serde_json::to_vec(&batch)
-                .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
-            let (answer, sent, received) = self.exchange(s, paths::PUSH, body);
+            let (answer, sent, received) = self.exchange(s, paths::PUSH, &batch)?;
             match answer {
                 Answer::Ok(b) => {
                     let result: PushResult = decode(&b)?;
@@ -630,9 +627,7 @@ impl SyncEngine {
         if told == Some(left) {
             return Ok(());
         }
-        let body = serde_json::to_vec(&batch)
-            .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
-        let _answer = self.exchange(s, paths::PUSH, body);
+        let _answer = self.exchange(s, paths::PUSH, &batch)?;
         Ok(())
     }
 
@@ -707,14 +702,21 @@ impl SyncEngine {
         Ok(())
     }
 
-    /// Posts `body`, holding nothing, and returns the classified answer with the
-    /// wall-clock times it was sent and received (to learn the server's offset from the
-    /// answer).
-    fn exchange(&self, s: &Session<'_>, path: &str, body: Vec<u8>) -> (Answer, u64, u64) {
+    /// Posts `request` as JSON, holding nothing, and returns the classified answer with
+    /// the wall-clock times it was sent and received (to learn the server's offset from
+    /// the answer).
+    fn exchange(
+        &self,
+        s: &Session<'_>,
+        path: &str,
+        request: &impl Serialize,
+    ) -> Result<(Answer, u64, u64), SyncError> {
+        let body = serde_json::to_vec(request)
+            .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
         let sent = s.wall_ms();
         let result = self.transport.post(path, body);
         let received = s.wall_ms();
-        (classify(result, received), sent, received)
+        Ok((classify(result, received), sent, received))
     }
 
     /// When there is something to push and the server's time was not learned within
@@ -735,9 +737,7 @@ impl SyncEngine {
         let Some((batch, left)) = batch else {
             return Ok(());
         };
-        let body = serde_json::to_vec(&batch)
-            .map_err(|_| SyncError::Protocol("cannot encode batch".into()))?;
-        let (answer, sent, received) = self.exchange(s, paths::PUSH, body);
+        let (answer, sent, received) = self.exchange(s, paths::PUSH, &batch)?;
         match answer {
             Answer::Ok(b) => {
                 let result: PushResult = decode(&b)?;
@@ -870,9 +870,7 @@ impl SyncEngine {
                 let left = self.pending_now(db)?;
                 Ok((cursor, req.reporting(left), Some(left)))
             })?;
-            let body = serde_json::to_vec(&req)
-                .map_err(|_| SyncError::Protocol("cannot encode request".into()))?;
-            let (answer, sent, received) = self.exchange(s, paths::PULL, body);
+            let (answer, sent, received) = self.exchange(s, paths::PULL, &req)?;
             let page: PullPage = match answer {
                 Answer::Ok(b) => decode(&b)?,
                 Answer::Failed(Failure::Transient {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod protocol;
 pub mod report;
 pub(crate) mod state;
+pub mod stored;
 pub mod transport;
 
 pub use access::StoreAccess;

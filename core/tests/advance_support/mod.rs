@@ -8,6 +8,7 @@ use vigil_core::advance::geometry::Position;
 use vigil_core::advance::haven::{self, HavenKind, HospitalInfo, SafeHaven, SafeHavenInput};
 use vigil_core::advance::route::{self, Route, RouteInput};
 use vigil_core::advance::venue::{self, Venue, VenueInput};
+use vigil_core::advance::walk::{self, Walk, WalkSubject};
 use vigil_core::store::Database;
 use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
@@ -85,16 +86,32 @@ pub fn a_venue(db: &mut Database) -> Venue {
     .unwrap()
 }
 
+/// [`a_venue`] and a walk of the built-in venue advance on it, started by "PS Hale".
+pub fn venue_walk(db: &mut Database) -> (Venue, Walk) {
+    let venue = a_venue(db);
+    let subject = WalkSubject::Venue {
+        venue_id: venue.id.clone(),
+    };
+    let w = walk::start_walk(db, "vigil.venue-advance", None, &subject, "PS Hale").unwrap();
+    (venue, w)
+}
+
 pub fn a_route(db: &mut Database) -> Route {
+    let line = [(51.5074, -0.1278), (51.5120, -0.1100), (51.5157, -0.0919)];
+    route_along(
+        db,
+        "Hotel to Guildhall",
+        line.map(|(lat, lon)| p(lat, lon)).to_vec(),
+    )
+}
+
+/// A saved primary route `name` along `line`, nothing else set.
+pub fn route_along(db: &mut Database, name: &str, line: Vec<Position>) -> Route {
     route::save_route(
         db,
         &RouteInput {
-            name: "Hotel to Guildhall".into(),
-            line: vec![
-                p(51.5074, -0.1278),
-                p(51.5120, -0.1100),
-                p(51.5157, -0.0919),
-            ],
+            name: name.into(),
+            line,
             ..Default::default()
         },
     )

@@ -4,12 +4,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
-use vigil_core::incident::{
-    Category, Location, LocationSource, OccurredAt, Person, PersonRole, Report, Severity, Vehicle,
-};
 use vigil_core::testing::RawConnection;
 use vigil_core::Vault;
 
+pub use vigil_testkit::fixtures::report;
 pub use vigil_testkit::PASSPHRASE as PASS;
 
 pub fn vault(dir: &Path) -> Vault {
@@ -22,39 +20,19 @@ pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         .expect("valid time")
 }
 
-pub fn report(category: Category, narrative: &str, occurred: DateTime<Utc>) -> Report {
-    let mut r = Report::quick(
-        category,
-        Some(Location {
-            latitude: 51.501_364,
-            longitude: -0.141_890,
-            accuracy_m: Some(8.5),
-            source: LocationSource::Gps,
-        }),
-    );
-    r.occurred = OccurredAt {
-        utc: occurred,
-        offset_minutes: 60,
-        zone: Some("Europe/London".into()),
-    };
-    r.severity = Some(Severity::Medium);
-    r.narrative = narrative.to_string();
-    r.people = vec![Person {
-        role: PersonRole::Subject,
-        name: None,
-        description: "male, 30s, dark jacket, filming the entrance".into(),
-        contact: None,
-    }];
-    r.vehicles = vec![Vehicle {
-        registration: Some("AB12 CDE".into()),
-        make: Some("Ford Transit".into()),
-        colour: Some("grey".into()),
-        direction: Some("north on Buckingham Gate".into()),
-    }];
-    r.actions_taken = vec!["principal moved inside".into()];
-    r.tags = vec!["repeat".into()];
-    r.venue_id = Some("venue-1".into());
-    r
+/// A store with one report ("Baseline.", other) logged: its directory, the unlocked vault
+/// and what the log answered.
+pub fn baseline() -> (tempfile::TempDir, Vault, vigil_core::incident::EntryReceipt) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut v = vault(dir.path());
+    let r = vigil_core::IncidentLog::new(&mut v)
+        .log(report(
+            vigil_core::incident::Category::Other,
+            "Baseline.",
+            at(2024, 5, 4, 8, 0),
+        ))
+        .expect("log");
+    (dir, v, r)
 }
 
 /// Row counts of everything an incident write touches, plus the attachment files.

@@ -146,9 +146,7 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         .route("/console/attachments/{id}", get(pages::attachment))
         .route("/console/advance", get(pages::advance))
         .route("/console/exports", get(pages::exports))
-        .route("/console/exports/incidents", post(pages::export_incidents))
-        .route("/console/exports/report", post(pages::export_report))
-        .route("/console/exports/package", post(pages::export_package))
+        .route("/console/exports/{kind}", post(pages::export))
         .route("/console/audit", get(pages::audit_log))
         .route("/console/account", get(passkeys::account))
         .route(

@@ -972,14 +972,7 @@ pub(crate) async fn incident(
             vehicles: r
                 .vehicles
                 .iter()
-                .map(|v| {
-                    [&v.registration, &v.make, &v.colour, &v.direction]
-                        .into_iter()
-                        .flatten()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
+                .map(|v| v.details().collect::<Vec<_>>().join(", "))
                 .collect(),
             people: r
                 .people
@@ -1281,7 +1274,7 @@ async fn export_file(
     s: ConsoleState,
     headers: HeaderMap,
     form: ExportForm,
-    kind: ExportKind,
+    kind: &'static ExportKind,
 ) -> Response {
     let filter = form.filter();
     with_form(s, headers, form.csrf, move |s, cur| {
@@ -1316,59 +1309,67 @@ async fn export_file(
     .await
 }
 
-/// The signed entries of a selection as JSON (`export.rs`).
-pub(crate) async fn export_incidents(
-    State(s): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<ExportForm>,
-) -> Response {
-    let kind = ExportKind {
-        make: |s, cur, filter| {
-            let (count, bytes) = super::export::incidents_json(s, cur, filter, s.ctx.now_ms())?;
-            Ok(Outcome::Written(bytes, count))
+/// The kinds of export, by the last segment of their route (`/console/exports/{kind}`).
+static EXPORTS: [(&str, ExportKind); 3] = [
+    // The signed entries of a selection as JSON (`export.rs`).
+    (
+        "incidents",
+        ExportKind {
+            make: |s, cur, filter| {
+                let (count, bytes) = super::export::incidents_json(s, cur, filter, s.ctx.now_ms())?;
+                Ok(Outcome::Written(bytes, count))
+            },
+            action: "export",
+            extension: "json",
+            mime: "application/json",
+            refused: "No export",
         },
-        action: "export",
-        extension: "json",
-        mime: "application/json",
-        refused: "No export",
-    };
-    export_file(s, headers, form, kind).await
-}
-
-/// The PDF incident report of a selection (`report.rs`).
-pub(crate) async fn export_report(
-    State(s): State<ConsoleState>,
-    headers: HeaderMap,
-    Form(form): Form<ExportForm>,
-) -> Response {
-    let kind = ExportKind {
-        make: |s, cur, filter| {
-            let (count, bytes) = super::report::incidents_pdf(s, cur, filter)?;
-            Ok(Outcome::Written(bytes, count))
+    ),
+    // The PDF incident report of a selection (`report.rs`).
+    (
+        "report",
+        ExportKind {
+            make: |s, cur, filter| {
+                let (count, bytes) = super::report::incidents_pdf(s, cur, filter)?;
+                Ok(Outcome::Written(bytes, count))
+            },
+            action: "report",
+            extension: "pdf",
+            mime: "application/pdf",
+            refused: "No report",
         },
-        action: "report",
-        extension: "pdf",
-        mime: "application/pdf",
-        refused: "No report",
-    };
-    export_file(s, headers, form, kind).await
-}
+    ),
+    // The evidence package of a selection, assembled and signed by this server
+    // (`package.rs`, docs/EVIDENCE.md).
+    (
+        "package",
+        ExportKind {
+            make: super::package::incidents_package,
+            action: "package",
+            extension: "zip",
+            mime: "application/zip",
+            refused: "No evidence package",
+        },
+    ),
+];
 
-/// The evidence package of a selection, assembled and signed by this server
-/// (`package.rs`, docs/EVIDENCE.md).
-pub(crate) async fn export_package(
+/// `POST /console/exports/{kind}`: the file of that kind ([`EXPORTS`]) of the form's
+/// selection; an unknown kind is not found.
+pub(crate) async fn export(
     State(s): State<ConsoleState>,
+    Path(kind): Path<String>,
     headers: HeaderMap,
     Form(form): Form<ExportForm>,
 ) -> Response {
-    let kind = ExportKind {
-        make: super::package::incidents_package,
-        action: "package",
-        extension: "zip",
-        mime: "application/zip",
-        refused: "No evidence package",
-    };
-    export_file(s, headers, form, kind).await
+    match EXPORTS.iter().find(|(name, _)| *name == kind) {
+        Some((_, kind)) => export_file(s, headers, form, kind).await,
+        None => status_page(
+            StatusCode::NOT_FOUND,
+            "No such export",
+            "The console makes exports of incidents (JSON), reports (PDF) and evidence \
+             packages (ZIP) only.",
+        ),
+    }
 }
 
 /// "3 incident(s) where severity high, a word search" for the audit log.

@@ -3,8 +3,11 @@
 //! user verification: possession and PIN/biometrics, multi-factor on its own) instead of
 //! passphrase + TOTP. Challenges live here, in memory: random (ring's SystemRandom),
 //! single use, two minutes, bound to the session (registration) or to the login form's
-//! cookie (sign-in), and counted per client address (a budget of options requests, a cap
-//! on pending challenges) so that one address cannot starve the others. The checks themselves are [`super::webauthn`]'s. The ceremonies
+//! cookie (sign-in), and counted per client (an IPv4 address or an IPv6 /64: a budget of
+//! options requests, a share of the pending challenges) so that one client cannot starve
+//! the others; when the server-wide cap is reached, the fullest client's oldest sign-in
+//! challenge makes room, never a registration of a signed-in session. The checks
+//! themselves are [`super::webauthn`]'s. The ceremonies
 //! speak JSON with the page's script (`assets/passkeys.js`); the forms are the console's
 //! usual ones (session cookie, CSRF token). Accounts keep their passphrase and TOTP: a
 //! passkey is an alternative way in, never the only one.
@@ -23,7 +26,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::pages::{self, Chrome};
 use super::session::{self, Current, LOGIN_COOKIE};
@@ -32,6 +35,7 @@ use super::webauthn::{self, RelyingParty, WebauthnError, EDDSA, ES256};
 use super::{ConsoleState, PasskeyLimits};
 use crate::conn::ClientAddr;
 use crate::error::ServerError;
+use crate::throttle::client_network;
 
 /// How long a ceremony may take (the browser's `timeout` too).
 pub const CHALLENGE_TTL_MS: u64 = 120_000;
@@ -158,9 +162,25 @@ enum Purpose {
     SignIn { login: String },
 }
 
+impl Purpose {
+    /// Whether a pending challenge for `self` may be dropped to make room for one for
+    /// `new`: a sign-in's may (anyone can ask for one, so a flood is made of them); a
+    /// registration's, bound to a signed-in session, only for another of that session.
+    fn yields_to(&self, new: &Purpose) -> bool {
+        match (self, new) {
+            (Purpose::SignIn { .. }, _) => true,
+            (Purpose::Register { session, .. }, Purpose::Register { session: s, .. }) => {
+                session == s
+            }
+            (Purpose::Register { .. }, Purpose::SignIn { .. }) => false,
+        }
+    }
+}
+
 struct Pending {
     purpose: Purpose,
-    /// The client address that asked (none when the connection's is unknown).
+    /// The client that asked ([`client_network`]: an IPv4 address or an IPv6 /64; none
+    /// when the connection's address is unknown).
     client: Option<IpAddr>,
     expires_ms: u64,
 }
@@ -173,8 +193,8 @@ pub(crate) struct Challenges {
 }
 
 impl Challenges {
-    /// At most `limits.pending_per_address` pending for one client address,
-    /// `limits.pending` in all.
+    /// At most `limits.pending_per_address` pending for one client (an IPv4 address or an
+    /// IPv6 /64), `limits.pending` in all.
     pub(crate) fn new(limits: PasskeyLimits) -> Self {
         Challenges {
             pending: Mutex::new(HashMap::new()),
@@ -183,15 +203,19 @@ impl Challenges {
         }
     }
 
-    /// A new challenge for `purpose`, asked for by `client`. When `client` has its share
-    /// pending already, its oldest is dropped (a flood churns its own challenges only);
-    /// when the server has its most pending, 429 until the oldest expires.
+    /// A new challenge for `purpose`, asked for by `client`. Room is made by dropping a
+    /// challenge that [yields](Purpose::yields_to) to it, never a registration bound to
+    /// another signed-in session: when `client` has its share pending, its own oldest;
+    /// when the server has its most pending, the oldest of the client holding the most (a
+    /// flood from many addresses churns the flooders' challenges first). 429 only when
+    /// nothing may yield, until the oldest of those in the way expires.
     fn issue(
         &self,
         purpose: Purpose,
         client: Option<IpAddr>,
         now_ms: u64,
     ) -> Result<String, PasskeyError> {
+        let client = client.map(client_network);
         let mut bytes = [0u8; 32];
         self.rng
             .fill(&mut bytes)
@@ -200,28 +224,17 @@ impl Challenges {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         pending.retain(|_, p| p.expires_ms > now_ms);
         if client.is_some() {
-            let mut theirs: Vec<(u64, String)> = pending
-                .iter()
-                .filter(|(_, p)| p.client == client)
-                .map(|(c, p)| (p.expires_ms, c.clone()))
-                .collect();
-            let share = self.limits.pending_per_address.max(1);
-            if theirs.len() >= share {
-                theirs.sort_unstable();
-                let drop = theirs.len() + 1 - share;
-                for (_, c) in theirs.into_iter().take(drop) {
-                    pending.remove(&c);
-                }
+            let theirs = pending.values().filter(|p| p.client == client).count();
+            if theirs >= self.limits.pending_per_address.max(1) {
+                make_room(&mut pending, &purpose, client, now_ms)?;
             }
         }
         if pending.len() >= self.limits.pending {
-            let oldest = pending
-                .values()
-                .map(|p| p.expires_ms)
-                .min()
-                .unwrap_or(now_ms);
-            let wait_ms = oldest.saturating_sub(now_ms);
-            return Err(PasskeyError::RateLimited(wait_ms.div_ceil(1000).max(1)));
+            let fullest = fullest_client(&pending, &purpose);
+            match fullest {
+                Some(c) => make_room(&mut pending, &purpose, c, now_ms)?,
+                None => return Err(wait_for_oldest(pending.values(), now_ms)),
+            }
         }
         pending.insert(
             challenge.clone(),
@@ -248,6 +261,51 @@ impl Challenges {
             _ => Err(PasskeyError::UnknownChallenge),
         }
     }
+}
+
+/// Drops `client`'s oldest pending challenge that yields to `new`, or says when one of
+/// `client`'s expires (429) when none may.
+fn make_room(
+    pending: &mut HashMap<String, Pending>,
+    new: &Purpose,
+    client: Option<IpAddr>,
+    now_ms: u64,
+) -> Result<(), PasskeyError> {
+    let oldest = pending
+        .iter()
+        .filter(|(_, p)| p.client == client && p.purpose.yields_to(new))
+        .min_by_key(|(_, p)| p.expires_ms)
+        .map(|(c, _)| c.clone());
+    match oldest {
+        Some(c) => {
+            pending.remove(&c);
+            Ok(())
+        }
+        None => Err(wait_for_oldest(
+            pending.values().filter(|p| p.client == client),
+            now_ms,
+        )),
+    }
+}
+
+/// The client holding the most pending challenges that yield to `new` (on a tie, the one
+/// whose oldest is oldest), if any does.
+fn fullest_client(pending: &HashMap<String, Pending>, new: &Purpose) -> Option<Option<IpAddr>> {
+    let mut held: HashMap<Option<IpAddr>, (usize, u64)> = HashMap::new();
+    for p in pending.values().filter(|p| p.purpose.yields_to(new)) {
+        let e = held.entry(p.client).or_insert((0, u64::MAX));
+        e.0 += 1;
+        e.1 = e.1.min(p.expires_ms);
+    }
+    held.into_iter()
+        .max_by_key(|&(_, (count, oldest))| (count, std::cmp::Reverse(oldest)))
+        .map(|(client, _)| client)
+}
+
+/// 429 until the first of `pending` expires.
+fn wait_for_oldest<'a>(pending: impl Iterator<Item = &'a Pending>, now_ms: u64) -> PasskeyError {
+    let oldest = pending.map(|p| p.expires_ms).min().unwrap_or(now_ms);
+    PasskeyError::RateLimited(oldest.saturating_sub(now_ms).div_ceil(1000).max(1))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -445,6 +503,33 @@ pub(crate) async fn remove(
 // ---------------------------------------------------------------------------------------
 // Registration
 
+/// Starts a ceremony: takes a token of the client address's options budget, lets `start`
+/// check who asks and say what the challenge is for and the options around it, issues the
+/// challenge, and answers the options with it (and its timeout).
+async fn options<F>(
+    s: ConsoleState,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    start: F,
+) -> Response
+where
+    F: FnOnce(&ConsoleState, &RelyingParty, &HeaderMap) -> Result<(Purpose, Value), PasskeyError>
+        + Send
+        + 'static,
+{
+    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
+    blocking(s, move |s| {
+        let rp = rp(s)?;
+        options_budget(s, client)?;
+        let (purpose, mut options) = start(s, rp, &headers)?;
+        let challenge = s.challenges.issue(purpose, client, s.ctx.now_ms())?;
+        options["challenge"] = json!(challenge);
+        options["timeout"] = json!(CHALLENGE_TTL_MS);
+        Ok(Json(options).into_response())
+    })
+    .await
+}
+
 /// `PublicKeyCredentialCreationOptions` for the signed-in user (binary fields base64url).
 /// Rate-limited per client address (with the sign-in options).
 pub(crate) async fn register_options(
@@ -452,31 +537,19 @@ pub(crate) async fn register_options(
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Response {
-    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
-    blocking(s, move |s| {
-        let rp = rp(s)?;
-        options_budget(s, client)?;
-        let cur = signed_in(s, &headers)?;
+    options(s, client, headers, |s, rp, headers| {
+        let cur = signed_in(s, headers)?;
         let existing = s.ctx.storage.passkeys_of(&cur.user.id)?;
         if existing.len() >= MAX_PASSKEYS {
             return Err(PasskeyError::TooMany);
         }
-        let challenge = s.challenges.issue(
-            Purpose::Register {
-                session: cur.session.id_hash.clone(),
-                user_id: cur.user.id.clone(),
-            },
-            client,
-            s.ctx.now_ms(),
-        )?;
         let exclude: Vec<_> = existing
             .iter()
             .map(
                 |p| json!({ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(&p.credential_id) }),
             )
             .collect();
-        Ok(Json(json!({
-            "challenge": challenge,
+        let options = json!({
             "rp": { "id": rp.id(), "name": "Vigil console" },
             "user": {
                 "id": URL_SAFE_NO_PAD.encode(cur.user.id.as_bytes()),
@@ -487,7 +560,6 @@ pub(crate) async fn register_options(
                 { "type": "public-key", "alg": EDDSA },
                 { "type": "public-key", "alg": ES256 },
             ],
-            "timeout": CHALLENGE_TTL_MS,
             "attestation": "none",
             "authenticatorSelection": {
                 "residentKey": "required",
@@ -495,8 +567,12 @@ pub(crate) async fn register_options(
                 "userVerification": "required",
             },
             "excludeCredentials": exclude,
-        }))
-        .into_response())
+        });
+        let purpose = Purpose::Register {
+            session: cur.session.id_hash,
+            user_id: cur.user.id,
+        };
+        Ok((purpose, options))
     })
     .await
 }
@@ -575,22 +651,14 @@ pub(crate) async fn sign_in_options(
     client: Option<axum::Extension<ClientAddr>>,
     headers: HeaderMap,
 ) -> Response {
-    let client = client.map(|axum::Extension(ClientAddr(a))| a.ip());
-    blocking(s, move |s| {
-        let rp = rp(s)?;
-        options_budget(s, client)?;
-        let login = login_token(&headers)?;
-        let challenge = s
-            .challenges
-            .issue(Purpose::SignIn { login }, client, s.ctx.now_ms())?;
-        Ok(Json(json!({
-            "challenge": challenge,
+    options(s, client, headers, |_, rp, headers| {
+        let login = login_token(headers)?;
+        let options = json!({
             "rpId": rp.id(),
-            "timeout": CHALLENGE_TTL_MS,
             "userVerification": "required",
             "allowCredentials": [],
-        }))
-        .into_response())
+        });
+        Ok((Purpose::SignIn { login }, options))
     })
     .await
 }
@@ -747,5 +815,109 @@ pub(crate) async fn sign_in(
         Err(_) => {
             PasskeyError::Server(ServerError::Storage("worker panicked".into())).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::throttle::Rate;
+
+    fn limits(pending_per_address: usize, pending: usize) -> PasskeyLimits {
+        PasskeyLimits {
+            per_address: Rate {
+                burst: 1000,
+                per_ms: 1,
+            },
+            pending_per_address,
+            pending,
+        }
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().expect("address"))
+    }
+
+    fn sign_in(n: usize) -> Purpose {
+        Purpose::SignIn {
+            login: format!("form {n}"),
+        }
+    }
+
+    fn register(session: &str) -> Purpose {
+        Purpose::Register {
+            session: session.into(),
+            user_id: "user".into(),
+        }
+    }
+
+    fn live(c: &Challenges, challenge: &str, purpose: &Purpose) -> bool {
+        c.take(challenge, purpose, 1).is_ok()
+    }
+
+    #[test]
+    fn the_addresses_of_one_ipv6_64_share_one_share() {
+        let c = Challenges::new(limits(2, 100));
+        // Three addresses of one /64: the third challenge drops the first.
+        let a = c.issue(sign_in(1), ip("2001:db8::1"), 0).expect("a");
+        let b = c.issue(sign_in(2), ip("2001:db8::2"), 0).expect("b");
+        let d = c.issue(sign_in(3), ip("2001:db8::ffff:3"), 0).expect("c");
+        // Another /64 keeps its own.
+        let e = c.issue(sign_in(4), ip("2001:db8:0:1::1"), 0).expect("e");
+        assert!(!live(&c, &a, &sign_in(1)), "the /64's oldest was dropped");
+        assert!(live(&c, &b, &sign_in(2)));
+        assert!(live(&c, &d, &sign_in(3)));
+        assert!(live(&c, &e, &sign_in(4)));
+    }
+
+    #[test]
+    fn a_flood_from_many_addresses_drops_the_fullest_clients_sign_ins_never_a_registration() {
+        let c = Challenges::new(limits(4, 8));
+        // A signed-in user starts a registration, someone else a sign-in.
+        let reg = c
+            .issue(register("s1"), ip("192.0.2.1"), 0)
+            .expect("register");
+        let mine = c.issue(sign_in(0), ip("192.0.2.2"), 0).expect("sign-in");
+        // Two flooders, from many addresses of their /64s, fill the server and go on.
+        let mut flood = Vec::new();
+        for i in 1..=40u16 {
+            let from = if i % 2 == 0 {
+                "2001:db8:a::"
+            } else {
+                "2001:db8:b::"
+            };
+            let addr = ip(&format!("{from}{i:x}"));
+            flood.push(c.issue(sign_in(i.into()), addr, 1).expect("flood answered"));
+        }
+        // Each flooder holds its share of 4 at most: the others' challenges stayed.
+        assert!(live(&c, &reg, &register("s1")), "the registration survived");
+        assert!(live(&c, &mine, &sign_in(0)), "the lone sign-in survived");
+        let kept = flood
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| live(&c, f, &sign_in(i + 1)))
+            .count();
+        assert_eq!(kept, 6, "8 in all, 2 of them the others'");
+    }
+
+    #[test]
+    fn when_only_registrations_are_pending_a_new_challenge_waits() {
+        let c = Challenges::new(limits(4, 2));
+        c.issue(register("s1"), ip("192.0.2.1"), 0).expect("one");
+        c.issue(register("s2"), ip("192.0.2.2"), 0).expect("two");
+        // Full of registrations of other sessions: a sign-in is refused, typed, with the
+        // time until the first expires.
+        match c.issue(sign_in(1), ip("192.0.2.3"), 20_000) {
+            Err(PasskeyError::RateLimited(s)) => assert_eq!(s, 100),
+            other => panic!("{other:?}"),
+        }
+        // A session's new registration replaces its own pending one.
+        let again = c
+            .issue(register("s1"), ip("192.0.2.1"), 20_000)
+            .expect("again");
+        assert!(live(&c, &again, &register("s1")));
+        // Once they expire there is room again.
+        c.issue(sign_in(1), ip("192.0.2.3"), CHALLENGE_TTL_MS + 20_001)
+            .expect("room after expiry");
     }
 }

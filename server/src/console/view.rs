@@ -77,12 +77,7 @@ impl IncidentView {
         t.extend(r.actions_taken.iter().cloned());
         t.extend(r.witnesses.iter().cloned());
         for v in &r.vehicles {
-            t.extend(
-                [&v.registration, &v.make, &v.colour, &v.direction]
-                    .into_iter()
-                    .flatten()
-                    .cloned(),
-            );
+            t.extend(v.details().map(str::to_string));
         }
         for p in &r.people {
             t.push(serde_json::to_string(p).unwrap_or_default());

@@ -1,9 +1,7 @@
 //! Shared helpers for the server's tests: a real server on loopback (port 0) over a real
 //! SQLite file or a throwaway PostgreSQL cluster ([`backend`]), real encrypted device
-//! stores, and the tests' own fault-injecting proxy.
+//! stores. The fault-injecting proxy between them is the test kit's (`vigil_testkit::proxy`).
 #![allow(dead_code)]
-
-pub mod proxy;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -259,6 +257,16 @@ impl TestServer {
         self.storage.create_team(name).expect("create team")
     }
 
+    /// Two devices, enrolled as officers "A" and "B" in a new team "Alpha": (a, b, team).
+    pub fn pair(&self) -> (Device, Device, String) {
+        let team = self.new_team("Alpha");
+        let mut a = Device::new(&self.url());
+        let mut b = Device::new(&self.url());
+        a.enroll(self, &team, "A");
+        b.enroll(self, &team, "B");
+        (a, b, team)
+    }
+
     pub fn code(&self, team: &str) -> String {
         service::issue_code(self.storage.as_ref(), team).expect("issue code")
     }
@@ -302,6 +310,34 @@ impl Device {
             .attach(&id, &mut &bytes[..], "image/jpeg", None)
             .expect("attach");
         (id, aref)
+    }
+
+    /// An attachment's bytes, read back through the store (checked against its digest).
+    pub fn read_attachment(
+        &mut self,
+        id: &str,
+    ) -> Result<Vec<u8>, vigil_core::incident::IncidentError> {
+        let log = vigil_core::IncidentLog::new(&mut self.vault);
+        let mut out = Vec::new();
+        log.read_attachment(id, &mut out).map(|_| out)
+    }
+
+    /// The name (SHA-256 of the sealed file) and size of an attachment's blob, as the
+    /// device announces it.
+    pub fn sealed_name(&mut self, id: &str) -> vigil_core::sync::protocol::BlobRef {
+        let (sha256, size): (String, i64) = self
+            .db()
+            .raw_connection()
+            .query_row(
+                "SELECT blob_sha256, blob_size FROM incident_attachments WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("attachment row");
+        vigil_core::sync::protocol::BlobRef {
+            sha256,
+            size: size as u64,
+        }
     }
 
     pub fn new(url: &str) -> Device {
@@ -433,6 +469,45 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Syncs three devices in scrambled orders, three rounds, then checks that a last sync
+/// of each moves nothing.
+pub fn sync_until_quiet(devs: &mut [Device]) {
+    for order in [[2, 0, 1], [1, 2, 0], [0, 1, 2]] {
+        for i in order {
+            devs[i].sync().expect("sync");
+        }
+    }
+    for d in devs.iter_mut() {
+        let r = d.sync().expect("sync");
+        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
+    }
+}
+
+/// Asks `probe` every 20 ms until `done` holds of its answer, and returns that answer: for
+/// what the server settles on its own time (a cut connection noticed when it closes).
+/// After a minute, a hang guard far beyond any loaded machine's delay, the last answer.
+pub fn poll<T>(mut probe: impl FnMut() -> T, done: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = probe();
+        if done(&answer) || std::time::Instant::now() >= deadline {
+            return answer;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `vigil-server --data-dir DIR admin ARGS...`: the real binary's administration commands.
+pub fn server_admin(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run vigil-server admin")
+}
+
 /// Logs a hostile-surveillance report with `text` as its narrative; returns the incident id.
 pub fn log(d: &mut Device, text: &str) -> String {
     use vigil_core::incident::{Category, IncidentLog, Report};
@@ -442,6 +517,59 @@ pub fn log(d: &mut Device, text: &str) -> String {
         .log(r)
         .expect("log")
         .incident_id
+}
+
+/// Saves a venue `name` at "1 Strand" on `d`; returns its id.
+pub fn new_venue(d: &mut Device, name: &str) -> String {
+    use vigil_core::advance::venue::{self, VenueInput};
+    let input = VenueInput {
+        id: None,
+        name: name.into(),
+        address: Some("1 Strand".into()),
+        position: None,
+        boundary: None,
+        points: vec![],
+        contacts: vec![],
+        notes: String::new(),
+    };
+    venue::save_venue(d.db(), &input).expect("save venue").id
+}
+
+/// Starts a walk of the built-in vehicle check on "Car 2" on `d` as "Officer 0": the
+/// template, the walk's id and the ids of the template's first three check items.
+pub fn vehicle_walk(
+    d: &mut Device,
+) -> (
+    vigil_core::advance::template::ChecklistTemplate,
+    String,
+    Vec<String>,
+) {
+    use vigil_core::advance::walk::{self, WalkSubject};
+    let template = vigil_core::advance::template::builtin_templates()
+        .into_iter()
+        .find(|t| t.id == "vigil.vehicle-check")
+        .expect("the built-in vehicle check");
+    let checks: Vec<String> = template
+        .items()
+        .filter(|(_, i)| matches!(i.kind, vigil_core::advance::ItemKind::Check))
+        .map(|(_, i)| i.id.clone())
+        .take(3)
+        .collect();
+    assert_eq!(checks.len(), 3);
+    let subject = WalkSubject::Other {
+        label: "Car 2".into(),
+    };
+    let w = walk::start_walk_with(d.db(), &template, &subject, "Officer 0").expect("start");
+    (template, w.id, checks)
+}
+
+/// The incident entries in `d`'s inbox, in order: their state and note.
+pub fn entry_inbox(d: &mut Device) -> Vec<(vigil_core::sync::InboxState, Option<String>)> {
+    d.inbox()
+        .into_iter()
+        .filter(|e| e.change.kind == "incident.entry")
+        .map(|e| (e.state, e.note))
+        .collect()
 }
 
 /// Edits venue `id` on `d` through `f`, as an officer's save would.

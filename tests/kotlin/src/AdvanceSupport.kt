@@ -15,15 +15,3 @@ fun valueFor(item: TemplateItem): AnswerValue = when (val k = item.kind) {
 
 fun answer(itemId: String, value: AnswerValue, note: String = "", officer: String = "PS Hale") =
     AnswerInput(itemId, value, note, false, null, emptyList(), officer, null)
-
-/** A small GPX 1.1 track: Westminster to the Guildhall, about 3.4 km. */
-const val SMALL_GPX = """<?xml version="1.0" encoding="UTF-8"?>
-<gpx version="1.1" creator="kotlin test" xmlns="http://www.topografix.com/GPX/1/1">
-  <trk><name>Westminster to Guildhall</name><trkseg>
-    <trkpt lat="51.5007" lon="-0.1246"/>
-    <trkpt lat="51.5079" lon="-0.1100"/>
-    <trkpt lat="51.5130" lon="-0.0990"/>
-    <trkpt lat="51.5157" lon="-0.0919"/>
-  </trkseg></trk>
-</gpx>
-"""

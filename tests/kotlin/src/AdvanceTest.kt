@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
+import app.vigil.testsupport.*
 
 class AdvanceTest {
     @TempDir

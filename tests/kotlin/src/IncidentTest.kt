@@ -20,6 +20,7 @@ import java.nio.ByteOrder
 import java.nio.file.Files
 import java.nio.file.Path
 import java.security.SecureRandom
+import app.vigil.testsupport.*
 
 class IncidentTest {
     @TempDir

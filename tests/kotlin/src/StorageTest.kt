@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
+import app.vigil.testsupport.*
 
 /** What the apps need for a full phone and a tampered policy (issues 15 and 20). */
 class StorageTest {

@@ -4,65 +4,51 @@ import app.vigil.core.HttpHeader
 import app.vigil.core.HttpResponse
 import app.vigil.core.PlatformTransport
 import app.vigil.core.PlatformTransportException
+import app.vigil.core.SyncClient
+import app.vigil.core.Vault
+import app.vigil.core.model.SyncOptions
+import app.vigil.testsupport.FAST_KDF
+import app.vigil.testsupport.ServerProcess
+import app.vigil.testsupport.serverAdmin
 import java.io.IOException
 import java.net.ConnectException
 import java.net.HttpURLConnection
 import java.net.SocketTimeoutException
 import java.net.URI
 import java.nio.file.Path
-import java.util.concurrent.TimeUnit
 
-/** The `vigil-server` binary, passed by tests/run as `-Dvigil.server`. */
-fun serverBinary(): String =
-    System.getProperty("vigil.server") ?: error("-Dvigil.server=<path to vigil-server> is not set")
-
-/** Runs `vigil-server --data-dir DIR admin ARGS...` and returns its stdout, trimmed. */
-fun serverAdmin(dataDir: Path, vararg args: String): String {
-    val p = ProcessBuilder(serverBinary(), "--data-dir", dataDir.toString(), "admin", *args)
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start()
-    val out = p.inputStream.bufferedReader().readText().trim()
-    check(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) { "vigil-server admin ${args.toList()} failed" }
-    return out
-}
+/** A new store for device [name] under [dir] (cheap KDF, passphrase "pw-NAME"). */
+fun deviceVault(dir: Path, name: String): Vault =
+    Vault.create(dir.resolve(name).toString(), pass("pw-$name"), FAST_KDF, null)
 
 /**
- * A real `vigil-server` process on loopback. `listen` defaults to port 0: the server
- * binds a free port itself and prints the address it got, which is read back here (no
- * window between picking a port and binding it). Pass the old address to restart on it.
+ * Where every two-device test starts: a real server (its data in [dir]/server) with a new
+ * team named [team], and two new stores, "a" and "b", each with a sync client enrolled in
+ * it, as Officer A and Officer B. [transportA] carries a's requests instead of the
+ * built-in transport.
  */
-class ServerProcess(private val dataDir: Path, listen: String = "127.0.0.1:0") : AutoCloseable {
-    private val process: Process = ProcessBuilder(
-        serverBinary(), "--data-dir", dataDir.toString(), "--listen", listen,
-    ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
-    val address: String
-    val url: String
-
-    init {
-        val line = process.inputStream.bufferedReader().readLine()
-            ?: error("vigil-server exited before listening")
-        address = line.removePrefix("vigil-server listening on ").trim()
-        url = "http://$address"
-        waitHealthy()
-    }
-
-    private fun waitHealthy() {
-        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10)
-        while (System.nanoTime() < deadline) {
-            try {
-                val c = URI("$url/healthz").toURL().openConnection() as HttpURLConnection
-                c.connectTimeout = 500
-                if (c.responseCode == 200) return
-            } catch (_: IOException) {
+fun twoDevices(
+    dir: Path,
+    team: String,
+    transportA: PlatformTransport? = null,
+    body: (va: Vault, vb: Vault, a: SyncClient, b: SyncClient) -> Unit,
+) {
+    val serverDir = dir.resolve("server")
+    val teamId = serverAdmin(serverDir, "create-team", team)
+    val options = SyncOptions(null, null)
+    ServerProcess(serverDir).use { server ->
+        deviceVault(dir, "a").use { va ->
+            deviceVault(dir, "b").use { vb ->
+                val clientA = transportA?.let { SyncClient.withTransport(va, options, it) } ?: SyncClient(va, options)
+                clientA.use { a ->
+                    SyncClient(vb, options).use { b ->
+                        a.enroll(server.url, server.code(teamId), "Officer A")
+                        b.enroll(server.url, server.code(teamId), "Officer B")
+                        body(va, vb, a, b)
+                    }
+                }
             }
-            Thread.sleep(50)
         }
-        error("vigil-server at $url never became healthy")
-    }
-
-    override fun close() {
-        process.destroy()
-        if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
     }
 }
 

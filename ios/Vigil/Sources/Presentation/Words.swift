@@ -59,6 +59,12 @@ enum Words {
         m.map { "±\(Int($0.rounded())) m" }
     }
 
+    /// The current fix in words: "±8 m", "Fix" (no accuracy given) or "No fix".
+    static func fix(_ f: Fix?) -> String {
+        guard let f else { return "No fix" }
+        return accuracy(f.accuracyM) ?? "Fix"
+    }
+
     static func distance(_ m: Double) -> String {
         m < 1000 ? "\(Int(m.rounded())) m" : String(format: "%.1f km", m / 1000)
     }

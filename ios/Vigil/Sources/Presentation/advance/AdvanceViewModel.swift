@@ -103,9 +103,10 @@ enum AdvanceIntent: Sendable {
 /// templates and walks. Every measure is the core's; this only puts them in words.
 @Observable
 @MainActor
-final class AdvanceViewModel {
+final class AdvanceViewModel: CoreCalls {
+    typealias State = AdvanceState
     private(set) var state = AdvanceState()
-    private let vigil: Vigil
+    let vigil: Vigil
     private let position: any PositionProvider
 
     init(vigil: Vigil, position: any PositionProvider) {
@@ -123,52 +124,50 @@ final class AdvanceViewModel {
             if let id = routeId { watch(id) }
         case .chooseTemplate(let templateId):
             let noPlace = Self.noPlace
-            Task {
-                do {
-                    let start = try await vigil.run { v in try Self.walkStart(v.advance(), templateId: templateId, noPlace: noPlace) }
-                    state.starting = start
-                    state.error = nil
-                } catch {
-                    state.error = CoreWords.of(error)
-                }
+            readCore({ v in try Self.walkStart(v.advance(), templateId: templateId, noPlace: noPlace) }) { s, start in
+                s.starting = start
+                s.error = nil
             }
         case .cancelStart:
             state.starting = nil
         case .startWalk(let templateId, let subject):
-            Task {
-                do {
-                    let walk = try await vigil.run { v in
-                        let w = try v.advance().startWalk(templateId: templateId, version: nil, subject: subject, officer: v.officerName)
-                        v.localChange()
-                        return w
-                    }
-                    state.startedWalkId = walk.id
-                    state.starting = nil
-                    load()
-                } catch {
-                    state.error = CoreWords.of(error)
-                }
+            let read = reader()
+            runCore({ v -> (String, AdvanceState) in
+                let w = try v.advance().startWalk(templateId: templateId, version: nil, subject: subject, officer: v.officerName)
+                v.localChange()
+                return (w.id, try read(v))
+            }) { s, started in
+                var next = started.1
+                next.watch = s.watch
+                next.startedWalkId = started.0
+                next.starting = nil
+                s = next
             }
         }
     }
 
+    func update(_ change: (inout AdvanceState) -> Void) { change(&state) }
+
+    static func failed(_ s: inout AdvanceState, _ words: String) {
+        s.loading = false
+        s.error = words
+    }
+
     private func load() {
+        readCore(reader()) { s, loaded in
+            var next = loaded
+            next.watch = s.watch
+            next.startedWalkId = s.startedWalkId
+            next.starting = s.starting
+            s = next
+        }
+    }
+
+    /// Everything the screen lists, read with the current fix (on the core's queue).
+    private func reader() -> @Sendable (Vigil) throws -> AdvanceState {
         let position = self.position
         let corridor = Self.thresholds.corridorHalfWidthM
-        Task {
-            do {
-                let fix = try await vigil.run { _ in position.current() }
-                let loaded = try await vigil.run { v in try Self.snapshot(v.advance(), fix: fix, corridor: corridor) }
-                var next = loaded
-                next.watch = state.watch
-                next.startedWalkId = state.startedWalkId
-                next.starting = state.starting
-                state = next
-            } catch {
-                state.loading = false
-                state.error = CoreWords.of(error)
-            }
-        }
+        return { v in try Self.snapshot(v.advance(), fix: position.current(), corridor: corridor) }
     }
 
     /// Reads everything the screen shows; runs on the core's queue.
@@ -215,7 +214,7 @@ final class AdvanceViewModel {
         }
         return AdvanceState(
             venues: venues, nearestAe: ae,
-            fix: fix.map { f in Words.accuracy(f.accuracyM) ?? "Fix" } ?? "No fix",
+            fix: Words.fix(fix),
             havens: havens, routes: routes, templates: templates, walks: walks, loading: false
         )
     }
@@ -234,28 +233,21 @@ final class AdvanceViewModel {
     private func watch(_ routeId: String) {
         let position = self.position
         let offRouteM = Self.thresholds.offRouteM
-        Task {
-            do {
-                let fix = try await vigil.run { _ in position.current() }
-                let w = try await vigil.run { v in
-                    let a = try v.advance()
-                    let r = try a.routeSummary(id: routeId)
-                    guard let f = fix else {
-                        return RouteWatch(routeId: routeId, name: r.name, progress: "No fix: progress unknown", offRoute: nil)
-                    }
-                    let p = try a.routeProgress(routeId: routeId, position: f.geo())
-                    let off = try a.offRoute(routeId: routeId, position: f.geo(), thresholdM: offRouteM)
-                    return RouteWatch(
-                        routeId: routeId, name: r.name,
-                        progress: "\(Words.distance(p.doneM)) done, \(Words.distance(p.leftM)) to go",
-                        offRoute: off.offRoute ? "OFF ROUTE: \(Words.distance(off.distanceM)) from the planned route" : nil
-                    )
-                }
-                state.watch = w
-            } catch {
-                state.error = CoreWords.of(error)
+        readCore({ v -> RouteWatch in
+            let fix = position.current()
+            let a = try v.advance()
+            let r = try a.routeSummary(id: routeId)
+            guard let f = fix else {
+                return RouteWatch(routeId: routeId, name: r.name, progress: "No fix: progress unknown", offRoute: nil)
             }
-        }
+            let p = try a.routeProgress(routeId: routeId, position: f.geo())
+            let off = try a.offRoute(routeId: routeId, position: f.geo(), thresholdM: offRouteM)
+            return RouteWatch(
+                routeId: routeId, name: r.name,
+                progress: "\(Words.distance(p.doneM)) done, \(Words.distance(p.leftM)) to go",
+                offRoute: off.offRoute ? "OFF ROUTE: \(Words.distance(off.distanceM)) from the planned route" : nil
+            )
+        }) { s, w in s.watch = w }
     }
 
     /// The subject of a walk tied to no saved venue or route.

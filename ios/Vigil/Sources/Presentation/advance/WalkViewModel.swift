@@ -40,7 +40,7 @@ struct SectionRow: Sendable, Equatable {
     let items: [ItemRow]
 }
 
-struct WalkScreenState: Sendable, Equatable {
+struct WalkScreenState: Sendable, Equatable, ActionState {
     let walkId: String
     var title: String = ""
     var state: WalkState = .inProgress
@@ -98,9 +98,10 @@ enum WalkIntent: Sendable {
 /// off (sealed with the device key), and raising an incident from an item.
 @Observable
 @MainActor
-final class WalkViewModel {
+final class WalkViewModel: CoreCalls {
+    typealias State = WalkScreenState
     private(set) var state: WalkScreenState
-    private let vigil: Vigil
+    let vigil: Vigil
     private let position: any PositionProvider
     /// The walk's answers as last loaded (the view model re-answers with them).
     @ObservationIgnored private var answers: [String: Answer] = [:]
@@ -114,30 +115,22 @@ final class WalkViewModel {
         load()
     }
 
+    func update(_ change: (inout WalkScreenState) -> Void) { change(&state) }
+
     private func raise() {
         guard let draft = state.raising, !state.busy else { return }
         let walkId = state.walkId
-        state.busy = true
-        state.error = nil
-        state.message = nil
-        Task {
-            do {
-                let category = Self.wireName(draft.category)
-                let severity = draft.severity.map { Self.wireName($0) }
-                let id = try await vigil.run { v in
-                    let id = try v.advance().raiseIncidentFromItem(
-                        walkId: walkId, itemId: draft.itemId, category: category, severity: severity)
-                    v.localChange()
-                    return id
-                }
-                state.busy = false
-                state.raising = nil
-                state.raisedIncidentId = id
-                state.message = "\(Words.category(draft.category)) incident raised in the log from this item."
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        let category = Self.wireName(draft.category)
+        let severity = draft.severity.map { Self.wireName($0) }
+        runCore({ v in
+            let id = try v.advance().raiseIncidentFromItem(
+                walkId: walkId, itemId: draft.itemId, category: category, severity: severity)
+            v.localChange()
+            return id
+        }) { s, id in
+            s.raising = nil
+            s.raisedIncidentId = id
+            s.message = "\(Words.category(draft.category)) incident raised in the log from this item."
         }
     }
 
@@ -212,36 +205,34 @@ final class WalkViewModel {
 
     private func attachPhoto(_ itemId: String, _ c: Capture) {
         guard let item = state.sections.flatMap(\.items).first(where: { $0.id == itemId }), state.editable else { return }
-        state.busy = true
-        state.error = nil
-        state.message = nil
-        Task {
-            do {
-                let id = try await vigil.run { v in
-                    let ref = try v.incidents().storeAttachmentFile(path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
-                    c.sealed()
-                    return ref.id
-                }
-                let a = answers[itemId]
-                if item.style == .photo {
-                    var before: [String] = []
-                    if case .photo(let attachments)? = a?.value { before = attachments }
-                    state.busy = false
-                    answer(itemId, .photo(attachments: before + [id]), issue: a?.issue == true)
-                } else if let a {
-                    state.busy = false
-                    answer(itemId, a.value, issue: a.issue, extraPhoto: id)
-                } else {
-                    pendingPhotos[itemId, default: []].append(id)
-                    state.busy = false
-                    state.message = "Photo sealed. It goes with this item's answer."
-                    state = withPending(state)
-                }
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
+        let a = answers[itemId]
+        if item.style == .photo {
+            // The photo is the answer: answered again with every photo so far.
+            var before: [String] = []
+            if case .photo(let attachments)? = a?.value { before = attachments }
+            let earlier = before
+            answer(itemId, .photo(attachments: earlier), issue: a?.issue == true, photo: c) { _, id in
+                .photo(attachments: earlier + [id])
+            }
+        } else if let a {
+            // Answered: the answer is given again with the photo.
+            answer(itemId, a.value, issue: a.issue, photo: c, done: "Photo sealed and added to this item.")
+        } else {
+            // Not answered yet: the sealed photo goes with the item's answer.
+            runCore({ v in try Self.seal(v, c) }) { [weak self] s, id in
+                guard let self else { return }
+                self.pendingPhotos[itemId, default: []].append(id)
+                s.message = "Photo sealed. It goes with this item's answer."
+                s = self.withPending(s)
             }
         }
+    }
+
+    /// Seals the camera's file into the store, then deletes the plaintext (on the core's queue).
+    private nonisolated static func seal(_ v: Vigil, _ c: Capture) throws -> String {
+        let ref = try v.incidents().storeAttachmentFile(path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
+        c.sealed()
+        return ref.id
     }
 
     private func withPending(_ s: WalkScreenState) -> WalkScreenState {
@@ -261,7 +252,18 @@ final class WalkViewModel {
         return 0
     }
 
-    private func answer(_ itemId: String, _ value: AnswerValue, issue: Bool, extraPhoto: String? = nil) {
+    /// Answers `itemId` in the core with the fix of now, then reads the walk again. The answer
+    /// keeps the item's photos: those of the answer before, those taken before it was
+    /// answered, and `photo`, sealed first (`withPhoto` makes the value that holds it, for a
+    /// photo item).
+    private func answer(
+        _ itemId: String,
+        _ value: AnswerValue,
+        issue: Bool,
+        photo: Capture? = nil,
+        done: String? = nil,
+        withPhoto: (@Sendable (AnswerValue, String) -> AnswerValue)? = nil
+    ) {
         guard state.editable else { return }
         let before = answers[itemId]
         let typed = state.notes[itemId]?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -270,58 +272,59 @@ final class WalkViewModel {
         case .text, .number: note = ""
         default: note = typed ?? before?.note ?? ""
         }
-        // A new answer keeps the item's photos: those of the answer before, those taken
-        // before it was answered, and the one just taken.
-        let photos = (before?.photos ?? []) + (pendingPhotos[itemId] ?? []) + [extraPhoto].compactMap { $0 }
+        let photos = (before?.photos ?? []) + (pendingPhotos[itemId] ?? [])
         let walkId = state.walkId
         let position = self.position
         let earlier = before?.position
-        act(extraPhoto != nil ? "Photo sealed and added to this item." : nil, then: { [weak self] in
+        act(done, then: { [weak self] in
             self?.pendingPhotos[itemId] = nil
         }) { v in
+            var sent = value
+            var all = photos
+            if let photo {
+                let id = try Self.seal(v, photo)
+                if let withPhoto { sent = withPhoto(value, id) } else { all.append(id) }
+            }
             let fix = position.current()
             _ = try v.advance().answerItem(
                 walkId: walkId,
                 input: AnswerInput(
-                    itemId: itemId, value: value, note: note, issue: issue, position: fix?.geo() ?? earlier,
-                    photos: photos, officer: v.officerName, answeredAtMs: nil
+                    itemId: itemId, value: sent, note: note, issue: issue, position: fix?.geo() ?? earlier,
+                    photos: all, officer: v.officerName, answeredAtMs: nil
                 )
             )
         }
     }
 
+    /// A change to the walk: `block` makes it in the core (on the core's queue); the walk is
+    /// read again in the same call, so the screen shows `done` and the walk at once.
     private func act(_ done: String?, then: (@MainActor () -> Void)? = nil, _ block: @escaping @Sendable (Vigil) throws -> Void) {
-        state.busy = true
-        state.error = nil
-        state.message = nil
-        Task {
-            do {
-                try await vigil.run { v in
-                    try block(v)
-                    v.localChange()
-                }
-                then?()
-                state.busy = false
-                state.message = done
-                load()
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        let walkId = state.walkId
+        runCore({ v in
+            try block(v)
+            v.localChange()
+            return try v.advance().getWalk(walkId: walkId)
+        }) { [weak self] s, w in
+            guard let self else { return }
+            then?()
+            s = self.loaded(s, w)
+            s.message = done
         }
     }
 
     private func load() {
         let walkId = state.walkId
-        Task {
-            do {
-                let w = try await vigil.run { v in try v.advance().getWalk(walkId: walkId) }
-                answers = Dictionary(w.answers.map { ($0.itemId, $0) }, uniquingKeysWith: { _, last in last })
-                state = withPending(Self.withWalk(state, w))
-            } catch {
-                state.error = CoreWords.of(error)
-            }
+        readCore({ v in try v.advance().getWalk(walkId: walkId) }) { [weak self] s, w in
+            guard let self else { return }
+            s = self.loaded(s, w)
         }
+    }
+
+    /// The walk as stored, with the photos waiting for an answer; its answers are kept for
+    /// the next answer.
+    private func loaded(_ s: WalkScreenState, _ w: Walk) -> WalkScreenState {
+        answers = Dictionary(w.answers.map { ($0.itemId, $0) }, uniquingKeysWith: { _, last in last })
+        return withPending(Self.withWalk(s, w))
     }
 
     private nonisolated static func withWalk(_ s: WalkScreenState, _ w: Walk) -> WalkScreenState {

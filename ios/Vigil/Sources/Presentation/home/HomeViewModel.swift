@@ -30,9 +30,10 @@ enum HomeIntent: Sendable {
 /// the walk in progress, the sync indicator, the storage warning.
 @Observable
 @MainActor
-final class HomeViewModel {
+final class HomeViewModel: CoreCalls {
+    typealias State = HomeState
     private(set) var state: HomeState
-    private let vigil: Vigil
+    let vigil: Vigil
     private let time: TimeWords
 
     init(vigil: Vigil, time: TimeWords = TimeWords()) {
@@ -48,32 +49,33 @@ final class HomeViewModel {
         }
     }
 
+    func update(_ change: (inout HomeState) -> Void) { change(&state) }
+
+    static func failed(_ s: inout HomeState, _ words: String) {
+        s.loading = false
+        s.error = words
+    }
+
     private func load() {
         let recentCount = Self.recent
-        Task {
-            do {
-                let (recent, walks, status, storage) = try await vigil.run { v in
-                    let everything = IncidentFilter(from: nil, to: nil, category: nil, severity: nil, minSeverity: nil, venueId: nil, routeId: nil)
-                    let recent = try v.incidents().list(filter: everything, limit: recentCount, after: nil)
-                    let walks = try v.advance().listWalks()
-                    let status = try v.sync().status()
-                    let storage = try v.vault().storage()
-                    return (recent, walks, status, storage)
-                }
-                let walk = walks.first { $0.state == .inProgress }.map { w in
-                    let p = w.progress()
-                    return WalkInProgress(walkId: w.id, title: w.template.title, progress: "\(p.answered) of \(p.total) checks", issues: Int(p.issues))
-                }
-                state.recent = recent.map { IncidentRow.of($0, time) }
-                state.walk = walk
-                state.sync = SyncIndicator.of(status, time)
-                state.storageWarning = Words.storageWarning(storage)
-                state.loading = false
-                state.error = nil
-            } catch {
-                state.loading = false
-                state.error = CoreWords.of(error)
+        let time = self.time
+        readCore({ v -> ([IncidentSummary], WalkInProgress?, SyncStatus, StorageStatus) in
+            let everything = IncidentFilter(from: nil, to: nil, category: nil, severity: nil, minSeverity: nil, venueId: nil, routeId: nil)
+            let recent = try v.incidents().list(filter: everything, limit: recentCount, after: nil)
+            // A walk's progress is the core's (a call across the FFI): read here, on the core's queue.
+            let walk = try v.advance().listWalks().first { $0.state == .inProgress }.map { w in
+                let p = w.progress()
+                return WalkInProgress(walkId: w.id, title: w.template.title, progress: "\(p.answered) of \(p.total) checks", issues: Int(p.issues))
             }
+            return (recent, walk, try v.sync().status(), try v.vault().storage())
+        }) { s, home in
+            let (recent, walk, status, storage) = home
+            s.recent = recent.map { IncidentRow.of($0, time) }
+            s.walk = walk
+            s.sync = SyncIndicator.of(status, time)
+            s.storageWarning = Words.storageWarning(storage)
+            s.loading = false
+            s.error = nil
         }
     }
 

@@ -39,7 +39,7 @@ struct AmendDraft: Sendable, Equatable {
     var reason: String = ""
 }
 
-struct IncidentDetailState: Sendable, Equatable {
+struct IncidentDetailState: Sendable, Equatable, ActionState {
     let incidentId: String
     var card: IncidentCard? = nil
     var history: [HistoryRow] = []
@@ -123,9 +123,10 @@ enum IncidentDetailIntent: Sendable {
 /// original: the core appends an amendment with the officer's reason.
 @Observable
 @MainActor
-final class IncidentDetailViewModel {
+final class IncidentDetailViewModel: CoreCalls {
+    typealias State = IncidentDetailState
     private(set) var state: IncidentDetailState
-    private let vigil: Vigil
+    let vigil: Vigil
     private let time: TimeWords
 
     init(vigil: Vigil, incidentId: String, time: TimeWords = TimeWords()) {
@@ -174,93 +175,73 @@ final class IncidentDetailViewModel {
         }
     }
 
+    func update(_ change: (inout IncidentDetailState) -> Void) { change(&state) }
+
     private func load() {
         let id = state.incidentId
-        Task {
-            do {
-                let (view, verify) = try await vigil.run { v in
-                    let log = try v.incidents()
-                    return (try log.get(incidentId: id), try log.verify())
-                }
-                var next = state.withView(view, time)
-                next.chain = verify.ok
-                    ? "Log verified: \(verify.entriesChecked) entries signed and linked."
-                    : "Log check FAILED at entry \(verify.problem?.seq ?? 0): this phone's record may have been tampered with."
-                next.chainOk = verify.ok
-                next.error = nil
-                state = next
-            } catch {
-                state.error = CoreWords.of(error)
-            }
-        }
+        let time = self.time
+        readCore({ v in try Self.read(v, id) }) { s, read in s = Self.with(s, read, time) }
+    }
+
+    /// The incident and the chain's verification, read together (on the core's queue).
+    private nonisolated static func read(_ v: Vigil, _ id: String) throws -> (IncidentView, VerifyReport) {
+        let log = try v.incidents()
+        return (try log.get(incidentId: id), try log.verify())
+    }
+
+    private nonisolated static func with(_ s: IncidentDetailState, _ read: (IncidentView, VerifyReport), _ time: TimeWords) -> IncidentDetailState {
+        let (view, verify) = read
+        var next = s.withView(view, time)
+        next.chain = verify.ok
+            ? "Log verified: \(verify.entriesChecked) entries signed and linked."
+            : "Log check FAILED at entry \(verify.problem?.seq ?? 0): this phone's record may have been tampered with."
+        next.chainOk = verify.ok
+        next.error = nil
+        return next
     }
 
     private func saveAmendment() {
         let s = state
         guard let draft = s.amend, s.canSaveAmendment else { return }
-        state.busy = true
-        Task {
-            do {
-                var patch = emptyPatch()
-                patch.narrative = draft.narrative != s.card?.narrative ? draft.narrative : nil
-                patch.severity = draft.severity != s.currentSeverity ? draft.severity : nil
-                let amendment = patch
-                let reason = draft.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-                try await vigil.run { v in
-                    _ = try v.incidents().amend(amends: s.incidentId, reason: reason, patch: amendment)
-                    v.localChange()
-                }
-                state.busy = false
-                state.amend = nil
-                state.message = "Amendment saved. The original stays in the history."
-                load()
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        var patch = emptyPatch()
+        patch.narrative = draft.narrative != s.card?.narrative ? draft.narrative : nil
+        patch.severity = draft.severity != s.currentSeverity ? draft.severity : nil
+        let amendment = patch
+        let reason = draft.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        let time = self.time
+        runCore({ v in
+            _ = try v.incidents().amend(amends: s.incidentId, reason: reason, patch: amendment)
+            v.localChange()
+            return try Self.read(v, s.incidentId)
+        }) { st, read in
+            st = Self.with(st, read, time)
+            st.amend = nil
+            st.message = "Amendment saved. The original stays in the history."
         }
     }
 
     private func exportPackage(_ path: String) {
-        state.busy = true
-        state.error = nil
-        state.message = nil
         state.exported = nil
         let id = state.incidentId
-        Task {
-            do {
-                let summary = try await vigil.run { v in try v.incidents().exportPackage(path: path, incidents: [id]) }
-                state.busy = false
-                state.message = packageWords(summary)
-                state.exported = summary.path
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        runCore({ v in try v.incidents().exportPackage(path: path, incidents: [id]) }) { s, summary in
+            s.message = packageWords(summary)
+            s.exported = summary.path
         }
     }
 
     private func attach(_ c: Capture) {
-        state.busy = true
-        state.error = nil
-        state.message = nil
         let id = state.incidentId
-        Task {
-            do {
-                // The core seals the file and adds it to the incident by an amendment; then
-                // the camera's plaintext file goes.
-                try await vigil.run { v in
-                    _ = try v.incidents().attachFile(incidentId: id, path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
-                    c.sealed()
-                    v.localChange()
-                }
-                state.busy = false
-                state.message = "Photo sealed and added. The history shows the amendment."
-                load()
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        let time = self.time
+        // The core seals the file and adds it to the incident by an amendment; then the
+        // camera's plaintext file goes.
+        runCore({ v in
+            _ = try v.incidents().attachFile(incidentId: id, path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
+            c.sealed()
+            v.localChange()
+            return try Self.read(v, id)
+        }) { s, read in
+            s = Self.with(s, read, time)
+            s.message = "Photo sealed and added. The history shows the amendment."
         }
     }
 }

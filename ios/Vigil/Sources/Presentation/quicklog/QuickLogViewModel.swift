@@ -27,7 +27,7 @@ struct Details: Sendable, Equatable {
     var isEmpty: Bool { severity == nil && narrative.isBlank && witnesses.isBlank }
 }
 
-struct QuickLogState: Sendable, Equatable {
+struct QuickLogState: Sendable, Equatable, ActionState {
     var tiles: [Tile] = IncidentCategory.all.map { Tile(category: $0, label: Words.category($0)) }
     /// The current fix in words: "±8 m" or "No fix".
     var fix: String = "No fix"
@@ -59,9 +59,10 @@ enum QuickLogIntent: Sendable {
 /// from the incident's page.
 @Observable
 @MainActor
-final class QuickLogViewModel {
+final class QuickLogViewModel: CoreCalls {
+    typealias State = QuickLogState
     private(set) var state = QuickLogState()
-    private let vigil: Vigil
+    let vigil: Vigil
     private let position: any PositionProvider
     private let time: TimeWords
 
@@ -89,104 +90,75 @@ final class QuickLogViewModel {
         }
     }
 
-    private nonisolated static func fixWords(_ fix: Fix?) -> String {
-        guard let f = fix else { return "No fix" }
-        return Words.accuracy(f.accuracyM) ?? "Fix"
-    }
+    func update(_ change: (inout QuickLogState) -> Void) { change(&state) }
 
     private func refreshFix() {
         let position = self.position
         Task {
             let fix = try? await vigil.run { _ in position.current() }
-            state.fix = Self.fixWords(fix)
+            state.fix = Words.fix(fix)
         }
     }
 
     private func log(_ category: IncidentCategory) {
         if state.busy { return }
-        state.busy = true
-        state.error = nil
-        state.message = nil
         let position = self.position
-        Task {
-            do {
-                let fix = try await vigil.run { _ in position.current() }
-                let view = try await vigil.run { v in
-                    let log = try v.incidents()
-                    let receipt = try log.quickLog(category: category, location: fix?.incidentLocation())
-                    v.localChange()
-                    return try log.get(incidentId: receipt.incidentId)
-                }
-                let place: String
-                if let f = fix {
-                    place = Words.accuracy(f.accuracyM).map { "Place recorded (\($0))" } ?? "Place recorded"
-                } else {
-                    place = "No fix: logged without a place"
-                }
-                state.busy = false
-                state.logged = Logged(
-                    incidentId: view.incidentId, what: Words.category(category),
-                    at: time.at(view.current.occurred.utc), place: place
-                )
-                state.details = Details()
-                state.fix = Self.fixWords(fix)
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
+        let time = self.time
+        runCore({ v -> (Fix?, IncidentView) in
+            let fix = position.current()
+            let log = try v.incidents()
+            let receipt = try log.quickLog(category: category, location: fix?.incidentLocation())
+            v.localChange()
+            return (fix, try log.get(incidentId: receipt.incidentId))
+        }) { s, logged in
+            let (fix, view) = logged
+            let place: String
+            if let f = fix {
+                place = Words.accuracy(f.accuracyM).map { "Place recorded (\($0))" } ?? "Place recorded"
+            } else {
+                place = "No fix: logged without a place"
             }
+            s.logged = Logged(
+                incidentId: view.incidentId, what: Words.category(category),
+                at: time.at(view.current.occurred.utc), place: place
+            )
+            s.details = Details()
+            s.fix = Words.fix(fix)
         }
     }
 
     private func saveDetails() {
         let s = state
         guard let logged = s.logged, s.canSaveDetails else { return }
-        state.busy = true
+        let d = s.details
+        var patch = emptyPatch()
+        patch.severity = d.severity
+        let narrative = d.narrative.trimmingCharacters(in: .whitespacesAndNewlines)
+        patch.narrative = narrative.isEmpty ? nil : narrative
+        let witnesses = d.witnesses.components(separatedBy: "\n")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+        patch.witnesses = witnesses.isEmpty ? nil : witnesses
+        let amendment = patch
         let reason = Self.reason
-        Task {
-            do {
-                let d = s.details
-                var patch = emptyPatch()
-                patch.severity = d.severity
-                let narrative = d.narrative.trimmingCharacters(in: .whitespacesAndNewlines)
-                patch.narrative = narrative.isEmpty ? nil : narrative
-                let witnesses = d.witnesses.components(separatedBy: "\n")
-                    .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                    .filter { !$0.isEmpty }
-                patch.witnesses = witnesses.isEmpty ? nil : witnesses
-                let amendment = patch
-                try await vigil.run { v in
-                    _ = try v.incidents().amend(amends: logged.incidentId, reason: reason, patch: amendment)
-                    v.localChange()
-                }
-                state.busy = false
-                state.details = Details()
-                state.message = "Details added to the \(logged.what.lowercased()) entry."
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        runCore({ v in
+            _ = try v.incidents().amend(amends: logged.incidentId, reason: reason, patch: amendment)
+            v.localChange()
+        }) { s, _ in
+            s.details = Details()
+            s.message = "Details added to the \(logged.what.lowercased()) entry."
         }
     }
 
     private func attachPhoto(_ c: Capture) {
         guard let logged = state.logged else { return }
-        state.busy = true
-        state.error = nil
-        state.message = nil
-        Task {
-            do {
-                try await vigil.run { v in
-                    _ = try v.incidents().attachFile(incidentId: logged.incidentId, path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
-                    c.sealed()
-                    v.localChange()
-                }
-                state.busy = false
-                state.logged?.photos += 1
-                state.message = "Photo sealed and added to the \(logged.what.lowercased()) entry."
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        runCore({ v in
+            _ = try v.incidents().attachFile(incidentId: logged.incidentId, path: c.path, mime: c.mime, capturedAtMillis: c.capturedAtMillis)
+            c.sealed()
+            v.localChange()
+        }) { s, _ in
+            s.logged?.photos += 1
+            s.message = "Photo sealed and added to the \(logged.what.lowercased()) entry."
         }
     }
 

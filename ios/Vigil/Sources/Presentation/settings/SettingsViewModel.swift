@@ -27,7 +27,7 @@ struct About: Sendable, Equatable {
     let device: String
 }
 
-struct SettingsState: Sendable, Equatable {
+struct SettingsState: Sendable, Equatable, ActionState {
     var wipeAfter: Int? = nil
     var wipeChoices: [Int?] = [nil, 3, 5, 10]
     var duressSet: Bool = false
@@ -71,9 +71,10 @@ enum SettingsIntent: Sendable {
 /// about. (The panic wipe is the unlock view model's: the settings screen shows it.)
 @Observable
 @MainActor
-final class SettingsViewModel {
+final class SettingsViewModel: CoreCalls {
+    typealias State = SettingsState
     private(set) var state = SettingsState()
-    private let vigil: Vigil
+    let vigil: Vigil
     private let appVersion: String
     private let strength: PassphraseStrength
 
@@ -142,67 +143,45 @@ final class SettingsViewModel {
         }
     }
 
+    func update(_ change: (inout SettingsState) -> Void) { change(&state) }
+
     private func load() {
         let appVersion = self.appVersion
-        Task {
-            do {
-                let (st, bio): (VaultStatus, Bool?) = try await vigil.run { v in
-                    let status = try v.vault().status()
-                    guard v.biometricSupported else { return (status, nil) }
-                    return (status, try v.biometricUnlockAvailable())
-                }
-                state.wipeAfter = st.wipeAfter.map { Int($0) }
-                state.biometric = bio
-                state.about = About(
-                    app: appVersion,
-                    keyFile: "Key file format \(st.keyFileVersion)",
-                    schema: "Database schema \(st.schemaVersion ?? 0)",
-                    device: st.deviceId.map { "Device \($0.prefix(8))" } ?? "Device not registered"
-                )
-            } catch {
-                state.error = CoreWords.of(error)
-            }
+        readCore({ v -> (VaultStatus, Bool?) in
+            let status = try v.vault().status()
+            guard v.biometricSupported else { return (status, nil) }
+            return (status, try v.biometricUnlockAvailable())
+        }) { s, read in
+            let (st, bio) = read
+            s.wipeAfter = st.wipeAfter.map { Int($0) }
+            s.biometric = bio
+            s.about = About(
+                app: appVersion,
+                keyFile: "Key file format \(st.keyFileVersion)",
+                schema: "Database schema \(st.schemaVersion ?? 0)",
+                device: st.deviceId.map { "Device \($0.prefix(8))" } ?? "Device not registered"
+            )
         }
     }
 
     private func exportPackage(_ path: String) {
-        state.busy = true
-        state.error = nil
-        state.message = nil
         state.exported = nil
-        Task {
-            do {
-                let summary = try await vigil.run { v in try v.incidents().exportPackage(path: path, incidents: nil) }
-                state.busy = false
-                state.message = packageWords(summary)
-                state.exported = summary.path
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        runCore({ v in try v.incidents().exportPackage(path: path, incidents: nil) }) { s, summary in
+            s.message = packageWords(summary)
+            s.exported = summary.path
         }
     }
 
-    /// Runs a core action off the main actor; on success applies `then` and shows `done`,
-    /// on failure the error in words. (Kotlin's `run`, which sets state inside the action.)
+    /// Runs a core action on the core's queue; on success applies `then` and shows `done`,
+    /// on failure the error in words.
     private func run(
         _ done: String,
         _ action: @escaping @Sendable (Vigil) throws -> Void,
         then: @escaping @MainActor (inout SettingsState) -> Void
     ) {
-        state.busy = true
-        state.error = nil
-        state.message = nil
-        Task {
-            do {
-                try await vigil.run(action)
-                then(&state)
-                state.busy = false
-                state.message = done
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        runCore(action) { s, _ in
+            then(&s)
+            s.message = done
         }
     }
 }

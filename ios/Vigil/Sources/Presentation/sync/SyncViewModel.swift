@@ -48,7 +48,7 @@ struct EnrollForm: Sendable, Equatable {
     var complete: Bool { !server.isBlank && !code.isBlank }
 }
 
-struct SyncState: Sendable, Equatable {
+struct SyncState: Sendable, Equatable, ActionState {
     var indicator = SyncIndicator()
     var team: String? = nil
     var server: String? = nil
@@ -77,9 +77,10 @@ enum SyncIntent: Sendable {
 /// The network call runs on the core's queue and holds nothing of ours meanwhile.
 @Observable
 @MainActor
-final class SyncViewModel {
+final class SyncViewModel: CoreCalls {
+    typealias State = SyncState
     private(set) var state = SyncState()
-    private let vigil: Vigil
+    let vigil: Vigil
     private let time: TimeWords
 
     init(vigil: Vigil, time: TimeWords = TimeWords()) {
@@ -105,16 +106,16 @@ final class SyncViewModel {
         }
     }
 
+    func update(_ change: (inout SyncState) -> Void) { change(&state) }
+
+    static func failed(_ s: inout SyncState, _ words: String) {
+        s.loading = false
+        s.error = words
+    }
+
     private func load() {
-        Task {
-            do {
-                let snap = try await vigil.run { v in try Self.snapshot(v) }
-                state = with(state, snap)
-            } catch {
-                state.loading = false
-                state.error = CoreWords.of(error)
-            }
-        }
+        let time = self.time
+        readCore({ v in try Self.snapshot(v) }) { s, snap in s = Self.with(s, snap, time) }
     }
 
     /// The status and the refused items, read together (blocking: on the core's queue).
@@ -123,14 +124,14 @@ final class SyncViewModel {
         return (try client.status(), try client.quarantined())
     }
 
-    private func with(_ s: SyncState, _ snap: (SyncStatus, [OutboxEntry])) -> SyncState {
+    private nonisolated static func with(_ s: SyncState, _ snap: (SyncStatus, [OutboxEntry]), _ time: TimeWords) -> SyncState {
         let (status, quarantined) = snap
         var next = s
         next.indicator = SyncIndicator.of(status, time)
         next.team = status.teamId
         next.server = status.serverUrl
         next.quarantined = quarantined.map { q in
-            QuarantinedRow(what: Self.kindWords(q.kind), reason: q.lastError ?? "Refused by the server", attempts: Int(q.attempts))
+            QuarantinedRow(what: kindWords(q.kind), reason: q.lastError ?? "Refused by the server", attempts: Int(q.attempts))
         }
         next.loading = false
         return next
@@ -139,51 +140,40 @@ final class SyncViewModel {
     private func enroll() {
         let s = state
         guard s.canEnroll else { return }
-        state.busy = true
-        state.error = nil
-        state.message = nil
-        Task {
-            do {
-                let pin = s.enroll.pin.trimmingCharacters(in: .whitespacesAndNewlines)
-                let pins = pin.isEmpty ? [] : [pin]
-                let server = s.enroll.server.trimmingCharacters(in: .whitespacesAndNewlines)
-                let code = s.enroll.code.trimmingCharacters(in: .whitespacesAndNewlines)
-                try await vigil.run { v in try v.enroll(serverUrl: server, code: code, pins: pins) }
-                state.busy = false
-                state.enroll = EnrollForm()
-                state.message = "This phone is now in the team."
-                load()
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        let pin = s.enroll.pin.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pins = pin.isEmpty ? [] : [pin]
+        let server = s.enroll.server.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = s.enroll.code.trimmingCharacters(in: .whitespacesAndNewlines)
+        let time = self.time
+        runCore({ v in
+            try v.enroll(serverUrl: server, code: code, pins: pins)
+            return try Self.snapshot(v)
+        }) { s, snap in
+            s = Self.with(s, snap, time)
+            s.enroll = EnrollForm()
+            s.message = "This phone is now in the team."
         }
     }
 
     private func syncNow() {
         guard state.canSyncNow else { return }
-        state.busy = true
-        state.error = nil
-        state.message = nil
-        Task {
-            do {
-                // The client is taken under the core's lock; the network call runs without it.
-                // The report and the status after it, in one update: the screen never shows
-                // "Synced" beside the counts from before.
-                let (r, snap) = try await vigil.run { v in
-                    let report = try v.sync().syncNow()
-                    return (report, try Self.snapshot(v))
-                }
+        let time = self.time
+        // The client is taken under the core's lock; the network call runs without it.
+        // The outcome and the status after it, in one update: the screen never shows
+        // "Synced" (or the failure) beside the counts from before.
+        runCore({ v -> (Result<SyncReport, any Error>, (SyncStatus, [OutboxEntry])) in
+            let outcome = Result { try v.sync().syncNow() }
+            return (outcome, try Self.snapshot(v))
+        }) { s, done in
+            let (outcome, snap) = done
+            s = Self.with(s, snap, time)
+            switch outcome {
+            case .success(let r):
                 var parts = ["\(r.pushed) sent", "\(r.pulled) received"]
                 if r.quarantined > 0 { parts.append("\(r.quarantined) refused") }
-                var next = with(state, snap)
-                next.busy = false
-                next.message = "Synced: " + parts.joined(separator: ", ") + "."
-                state = next
-                load()
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
+                s.message = "Synced: " + parts.joined(separator: ", ") + "."
+            case .failure(let error):
+                Self.failed(&s, CoreWords.of(error))
             }
         }
     }

@@ -69,27 +69,25 @@ enum UnlockIntent: Sendable {
 /// attempts left), lock, and the panic wipe behind a typed confirmation.
 @Observable
 @MainActor
-final class UnlockViewModel {
+final class UnlockViewModel: CoreCalls {
+    typealias State = UnlockState
     private(set) var state = UnlockState()
-    private let vigil: Vigil
+    let vigil: Vigil
     private let strength: PassphraseStrength
 
     init(vigil: Vigil, strength: PassphraseStrength = PassphraseStrength()) {
         self.vigil = vigil
         self.strength = strength
-        Task {
-            do {
-                let (stage, bio): (UnlockStage, Bool) = try await vigil.run { v in
-                    if try !v.exists() { return (.firstRun, false) }
-                    if v.isUnlocked() { return (.unlocked, false) }
-                    return (.locked, Self.biometricOffered(v))
-                }
-                state.stage = stage
-                state.biometric = bio
-            } catch {
-                state.stage = .locked
-                state.error = CoreWords.of(error)
-            }
+        runCore({ v -> (UnlockStage, Bool) in
+            if try !v.exists() { return (.firstRun, false) }
+            if v.isUnlocked() { return (.unlocked, false) }
+            return (.locked, Self.biometricOffered(v))
+        }, onError: { s, e in
+            s.stage = .locked
+            s.error = CoreWords.of(e)
+        }) { s, found in
+            s.stage = found.0
+            s.biometric = found.1
         }
     }
 
@@ -109,12 +107,11 @@ final class UnlockViewModel {
         case .confirmPolicy(let wipeAfter):
             submit(confirm: .some(wipeAfter))
         case .lock:
-            Task {
-                let bio = (try? await vigil.run { v in
-                    try v.lock()
-                    return Self.biometricOffered(v)
-                }) ?? false
-                state = UnlockState(stage: .locked, biometric: bio)
+            runCore({ v -> Bool in
+                try v.lock()
+                return Self.biometricOffered(v)
+            }, onError: { s, _ in s = UnlockState(stage: .locked) }) { s, bio in
+                s = UnlockState(stage: .locked, biometric: bio)
             }
         case .panicRequested:
             state.panic = PanicWipe()
@@ -127,51 +124,54 @@ final class UnlockViewModel {
         }
     }
 
+    func update(_ change: (inout UnlockState) -> Void) { change(&state) }
+
+    static func working(_ s: inout UnlockState) {
+        s.busy = true
+        s.error = nil
+    }
+
+    static func idle(_ s: inout UnlockState) { s.busy = false }
+
+    static func failed(_ s: inout UnlockState, _ words: String) { s.error = words }
+
+    /// A refused unlock: what the officer sees, and what the passphrase field keeps.
+    private static func refused(_ s: inout UnlockState, _ error: any Error) {
+        switch error as? StoreError {
+        case .PolicyTampered?:
+            s.passphrase = ""
+            s.error = CoreWords.of(error)
+            s.policyTampered = true
+        case .WrongPassphrase(let left)?:
+            s.passphrase = ""
+            s.error = CoreWords.of(error)
+            s.attemptsLeft = left
+        case .WipedAfterFailedAttempts?, .Wiped?:
+            s = UnlockState(stage: .wiped, error: CoreWords.of(error))
+        default:
+            failed(&s, CoreWords.of(error))
+        }
+    }
+
     /// `confirm`: nil for a plain submit; `.some(wipeAfter)` to unlock confirming the wipe
     /// setting after a tampered one (`.some(nil)`: never wipe).
     private func submit(confirm: Int??) {
         let s = state
         if !s.canSubmit || (confirm != nil && !s.policyTampered) { return }
-        state.busy = true
-        state.error = nil
-        Task {
-            do {
-                let firstRun = s.stage == .firstRun
-                let passphrase = s.passphrase
-                try await vigil.run { v in
-                    var secret = Data(passphrase.utf8)
-                    defer { secret.resetBytes(in: 0..<secret.count) }
-                    if firstRun {
-                        try v.create(passphrase: secret)
-                    } else if let wipeAfter = confirm {
-                        try v.unlockConfirmingPolicy(passphrase: secret, wipeAfter: wipeAfter.map { UInt32($0) })
-                    } else {
-                        try v.unlock(passphrase: secret)
-                    }
-                }
-                state = UnlockState(stage: .unlocked)
-            } catch let e as StoreError {
-                switch e {
-                case .PolicyTampered:
-                    state.busy = false
-                    state.passphrase = ""
-                    state.error = CoreWords.of(e)
-                    state.policyTampered = true
-                case .WrongPassphrase(let left):
-                    state.busy = false
-                    state.passphrase = ""
-                    state.error = CoreWords.of(e)
-                    state.attemptsLeft = left
-                case .WipedAfterFailedAttempts, .Wiped:
-                    state = UnlockState(stage: .wiped, error: CoreWords.of(e))
-                default:
-                    state.busy = false
-                    state.error = CoreWords.of(e)
-                }
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
+        let firstRun = s.stage == .firstRun
+        let passphrase = s.passphrase
+        runCore({ v in
+            var secret = Data(passphrase.utf8)
+            defer { secret.resetBytes(in: 0..<secret.count) }
+            if firstRun {
+                try v.create(passphrase: secret)
+            } else if let wipeAfter = confirm {
+                try v.unlockConfirmingPolicy(passphrase: secret, wipeAfter: wipeAfter.map { UInt32($0) })
+            } else {
+                try v.unlock(passphrase: secret)
             }
+        }, onError: { s, e in Self.refused(&s, e) }) { s, _ in
+            s = UnlockState(stage: .unlocked)
         }
     }
 
@@ -182,27 +182,16 @@ final class UnlockViewModel {
 
     private func biometricUnlock() {
         guard state.canUseBiometric else { return }
-        state.busy = true
-        state.error = nil
-        Task {
-            do {
-                try await vigil.run { v in try v.unlockWithBiometric() }
-                state = UnlockState(stage: .unlocked)
-            } catch let e as StoreError {
-                switch e {
-                case .WipedAfterFailedAttempts, .Wiped:
-                    state = UnlockState(stage: .wiped, error: CoreWords.of(e))
-                case .PlatformKeyRejected, .KeyWrapper:
-                    state.busy = false
-                    state.error = Self.biometricFailed
-                default:
-                    state.busy = false
-                    state.error = CoreWords.of(e)
-                }
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
+        runCore({ v in try v.unlockWithBiometric() }, onError: { s, e in
+            switch e as? StoreError {
+            // Cancelled, not recognised, or the key was invalidated by a new enrolment.
+            case .PlatformKeyRejected?, .KeyWrapper?:
+                Self.failed(&s, Self.biometricFailed)
+            default:
+                Self.refused(&s, e)
             }
+        }) { s, _ in
+            s = UnlockState(stage: .unlocked)
         }
     }
 
@@ -210,15 +199,8 @@ final class UnlockViewModel {
     static let biometricFailed = "Fingerprint unlock did not work. Unlock with your passphrase."
 
     private func wipe() {
-        state.busy = true
-        Task {
-            do {
-                try await vigil.run { v in try v.wipe() }
-                state = UnlockState(stage: .wiped, error: "Wiped. Nothing of Vigil is left on this phone.")
-            } catch {
-                state.busy = false
-                state.error = CoreWords.of(error)
-            }
+        runCore({ v in try v.wipe() }) { s, _ in
+            s = UnlockState(stage: .wiped, error: "Wiped. Nothing of Vigil is left on this phone.")
         }
     }
 }

@@ -58,6 +58,9 @@ object Words {
     /** "±8 m", or null when there is no fix. */
     fun accuracy(m: Double?): String? = m?.let { "±${it.roundToInt()} m" }
 
+    /** The current fix in words: "±8 m", "Fix" (no accuracy given) or "No fix". */
+    fun fix(f: Fix?): String = f?.let { accuracy(it.accuracyM) ?: "Fix" } ?: "No fix"
+
     fun distance(m: Double): String =
         if (m < 1000) "${m.roundToInt()} m" else String.format(Locale.ROOT, "%.1f km", m / 1000)
 

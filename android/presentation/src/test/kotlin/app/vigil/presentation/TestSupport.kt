@@ -1,7 +1,6 @@
 package app.vigil.presentation
 
-import app.vigil.core.model.KdfParams
-import app.vigil.core.model.KdfChoice
+import app.vigil.testsupport.FAST_KDF
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -10,17 +9,10 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeoutOrNull
-import java.io.IOException
-import java.net.HttpURLConnection
-import java.net.URI
 import java.nio.file.Path
 import java.time.Clock
 import java.time.Instant
 import java.time.ZoneOffset
-import java.util.concurrent.TimeUnit
-
-/** Cheap KDF parameters, asked for explicitly: tests must stay fast. */
-val FAST_KDF = KdfChoice(KdfParams.Argon2id(64u, 1u, 1u), true)
 
 /** The passphrase the test stores are created with. */
 const val GOOD_PASSPHRASE = "lantern orbit cobalt meadow"
@@ -76,50 +68,5 @@ class Harness(
     override fun close() {
         scope.cancel()
         vigil.close()
-    }
-}
-
-/** The `vigil-server` binary (`-Dvigil.server`, set by the Maven build). */
-fun serverBinary(): String =
-    System.getProperty("vigil.server") ?: error("-Dvigil.server=<path to vigil-server> is not set")
-
-/** Runs `vigil-server --data-dir DIR admin ARGS...` and returns its stdout, trimmed. */
-fun serverAdmin(dataDir: Path, vararg args: String): String {
-    val p = ProcessBuilder(serverBinary(), "--data-dir", dataDir.toString(), "admin", *args)
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start()
-    val out = p.inputStream.bufferedReader().readText().trim()
-    check(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) { "vigil-server admin ${args.toList()} failed" }
-    return out
-}
-
-/** A real `vigil-server` on loopback; it binds a free port itself and prints it. */
-class ServerProcess(private val dataDir: Path) : AutoCloseable {
-    private val process: Process = ProcessBuilder(
-        serverBinary(), "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:0",
-    ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
-    val url: String
-
-    init {
-        val line = process.inputStream.bufferedReader().readLine() ?: error("vigil-server exited before listening")
-        url = "http://" + line.removePrefix("vigil-server listening on ").trim()
-        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10)
-        while (true) {
-            try {
-                val c = URI("$url/healthz").toURL().openConnection() as HttpURLConnection
-                c.connectTimeout = 500
-                if (c.responseCode == 200) break
-            } catch (_: IOException) {
-            }
-            check(System.nanoTime() < deadline) { "vigil-server at $url never became healthy" }
-            Thread.sleep(50)
-        }
-    }
-
-    fun code(team: String): String = serverAdmin(dataDir, "issue-code", team)
-
-    override fun close() {
-        process.destroy()
-        if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor()
     }
 }

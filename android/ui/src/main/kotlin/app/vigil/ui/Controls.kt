@@ -14,6 +14,7 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
+import androidx.compose.ui.text.input.VisualTransformation
 
 /** The main action of a screen: full width, tall, thumb-reachable. */
 @Composable
@@ -43,16 +44,36 @@ fun SecondaryButton(text: String, onClick: () -> Unit, modifier: Modifier = Modi
     ) { Text(text, style = MaterialTheme.typography.labelLarge) }
 }
 
+/**
+ * The one text field of every screen: full width, at least [MinTouch] tall, the body's
+ * large type, its [label] above what is typed, found by tests as [tag]. One line unless
+ * [minLines] asks for more (a narrative); [type] picks the keyboard (no autocorrect on
+ * addresses and codes); [secret] hides what is typed (a passphrase: no autocorrect either).
+ */
 @Composable
-fun PassphraseField(value: String, onChange: (String) -> Unit, label: String, tag: String, isError: Boolean = false) {
+fun TextInput(
+    value: String,
+    onChange: (String) -> Unit,
+    label: String,
+    tag: String,
+    type: KeyboardType = KeyboardType.Text,
+    minLines: Int = 1,
+    isError: Boolean = false,
+    secret: Boolean = false,
+) {
     OutlinedTextField(
         value = value,
         onValueChange = onChange,
         label = { Text(label) },
-        singleLine = true,
+        singleLine = minLines == 1,
+        minLines = minLines,
         isError = isError,
-        visualTransformation = PasswordVisualTransformation(),
-        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password, autoCorrectEnabled = false),
+        visualTransformation = if (secret) PasswordVisualTransformation() else VisualTransformation.None,
+        keyboardOptions = when {
+            secret -> KeyboardOptions(keyboardType = KeyboardType.Password, autoCorrectEnabled = false)
+            type == KeyboardType.Text -> KeyboardOptions.Default
+            else -> KeyboardOptions(keyboardType = type, autoCorrectEnabled = false)
+        },
         textStyle = MaterialTheme.typography.bodyLarge,
         modifier = Modifier.fillMaxWidth().heightIn(min = MinTouch).testTag(tag),
     )

@@ -27,20 +27,34 @@ import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
 
-/** A whole screen: background, title, scrolling column with the screen's padding. */
+/**
+ * The one scaffold of every screen: the background, a scrolling column with the screen's
+ * padding, the [title] as the screen's heading (none when the screen draws its own top),
+ * then the [error] and the [message] of the last action, where the officer looks first,
+ * then [content]. [bottom] (home's "Log incident") stays under the thumb, outside the scroll.
+ */
 @Composable
-fun ScreenColumn(title: String, content: @Composable ColumnScope.() -> Unit) {
+fun VigilScreen(
+    title: String?,
+    error: String? = null,
+    message: String? = null,
+    bottom: (@Composable () -> Unit)? = null,
+    content: @Composable ColumnScope.() -> Unit,
+) {
     Surface(color = MaterialTheme.colorScheme.background, modifier = Modifier.fillMaxSize()) {
-        Column(
-            verticalArrangement = Arrangement.spacedBy(12.dp),
-            modifier = Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(ScreenPadding),
-        ) {
-            Text(
-                title,
-                style = MaterialTheme.typography.headlineMedium,
-                modifier = Modifier.semantics { heading() },
-            )
-            content()
+        Column(Modifier.fillMaxSize()) {
+            Column(
+                verticalArrangement = Arrangement.spacedBy(12.dp),
+                modifier = Modifier.weight(1f).fillMaxWidth().verticalScroll(rememberScrollState()).padding(ScreenPadding),
+            ) {
+                if (title != null) {
+                    Text(title, style = MaterialTheme.typography.headlineMedium, modifier = Modifier.semantics { heading() })
+                }
+                ErrorLine(error)
+                MessageLine(message)
+                content()
+            }
+            bottom?.invoke()
         }
     }
 }

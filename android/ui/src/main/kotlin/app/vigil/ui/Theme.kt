@@ -19,50 +19,33 @@ val MinTouch = 56.dp
 /** Outer padding of every screen. */
 val ScreenPadding = 16.dp
 
-private val Amber = Color(0xFFFFB300)
-private val DeepRed = Color(0xFFB3261E)
-private val NightRed = Color(0xFFFF8A80)
-
-/** High contrast, muted at night: black background, amber accents, no bright white fields. */
-private val Night: ColorScheme = darkColorScheme(
-    primary = Amber,
-    onPrimary = Color.Black,
-    primaryContainer = Color(0xFF3A2C00),
-    onPrimaryContainer = Color(0xFFFFE08A),
-    secondary = Color(0xFF9ECAFF),
-    onSecondary = Color.Black,
-    background = Color.Black,
-    onBackground = Color(0xFFE6E1D6),
-    surface = Color(0xFF121212),
-    onSurface = Color(0xFFE6E1D6),
-    surfaceVariant = Color(0xFF2A2A2A),
-    onSurfaceVariant = Color(0xFFCFC8B8),
-    error = NightRed,
-    onError = Color.Black,
-    errorContainer = Color(0xFF5C1310),
-    onErrorContainer = Color(0xFFFFDAD6),
-    outline = Color(0xFF8F8A80),
-)
-
-private val Day: ColorScheme = lightColorScheme(
-    primary = Color(0xFF5C4300),
-    onPrimary = Color.White,
-    primaryContainer = Color(0xFFFFDF9E),
-    onPrimaryContainer = Color(0xFF261A00),
-    secondary = Color(0xFF00497D),
-    onSecondary = Color.White,
-    background = Color(0xFFFFFBF5),
-    onBackground = Color(0xFF1E1B16),
-    surface = Color(0xFFFFFBF5),
-    onSurface = Color(0xFF1E1B16),
-    surfaceVariant = Color(0xFFEDE1CF),
-    onSurfaceVariant = Color(0xFF4D4639),
-    error = DeepRed,
-    onError = Color.White,
-    errorContainer = Color(0xFFF9DEDC),
-    onErrorContainer = Color(0xFF410E0B),
-    outline = Color(0xFF7F7667),
-)
+/**
+ * Vigil's colours, each role's day and night value side by side. Night is high contrast and
+ * muted: black background, amber accents, no bright white fields.
+ */
+private fun vigilColors(dark: Boolean): ColorScheme {
+    fun role(day: Long, night: Long) = Color(if (dark) night else day)
+    val base = if (dark) darkColorScheme() else lightColorScheme()
+    return base.copy(
+        primary = role(0xFF5C4300, 0xFFFFB300),
+        onPrimary = role(0xFFFFFFFF, 0xFF000000),
+        primaryContainer = role(0xFFFFDF9E, 0xFF3A2C00),
+        onPrimaryContainer = role(0xFF261A00, 0xFFFFE08A),
+        secondary = role(0xFF00497D, 0xFF9ECAFF),
+        onSecondary = role(0xFFFFFFFF, 0xFF000000),
+        background = role(0xFFFFFBF5, 0xFF000000),
+        onBackground = role(0xFF1E1B16, 0xFFE6E1D6),
+        surface = role(0xFFFFFBF5, 0xFF121212),
+        onSurface = role(0xFF1E1B16, 0xFFE6E1D6),
+        surfaceVariant = role(0xFFEDE1CF, 0xFF2A2A2A),
+        onSurfaceVariant = role(0xFF4D4639, 0xFFCFC8B8),
+        error = role(0xFFB3261E, 0xFFFF8A80),
+        onError = role(0xFFFFFFFF, 0xFF000000),
+        errorContainer = role(0xFFF9DEDC, 0xFF5C1310),
+        onErrorContainer = role(0xFF410E0B, 0xFFFFDAD6),
+        outline = role(0xFF7F7667, 0xFF8F8A80),
+    )
+}
 
 /**
  * Larger than Material's defaults: read at arm's length, in a car, in the dark. Headings
@@ -90,5 +73,5 @@ private fun vigilType(fontScale: Float): Typography {
 @Composable
 fun VigilTheme(dark: Boolean, content: @Composable () -> Unit) {
     val fontScale = LocalDensity.current.fontScale
-    MaterialTheme(colorScheme = if (dark) Night else Day, typography = vigilType(fontScale), content = content)
+    MaterialTheme(colorScheme = vigilColors(dark), typography = vigilType(fontScale), content = content)
 }

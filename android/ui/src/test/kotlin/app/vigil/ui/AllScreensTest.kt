@@ -1,5 +1,6 @@
 package app.vigil.ui
 
+import androidx.compose.foundation.layout.fillMaxSize
 import app.vigil.core.model.CheckState
 import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
@@ -33,9 +34,6 @@ import app.vigil.ui.sync.SyncScreen
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
-import javax.imageio.ImageIO
-import kotlin.test.assertEquals
-import kotlin.test.assertTrue
 
 /**
  * Every screen of the app rendered from real presenter states over a real store, in
@@ -44,19 +42,6 @@ import kotlin.test.assertTrue
 class AllScreensTest {
     @TempDir
     lateinit var dir: Path
-
-    private fun check(files: List<Path>) {
-        for (f in files) {
-            val img = ImageIO.read(f.toFile())
-            assertEquals(720, img.width, "$f")
-            val colours = HashSet<Int>()
-            for (y in 0 until img.height step 7) for (x in 0 until img.width step 7) colours.add(img.getRGB(x, y))
-            assertTrue(colours.size > 8, "$f looks blank")
-        }
-    }
-
-    private fun all(name: String, heightDp: Int = 780, content: @androidx.compose.runtime.Composable () -> Unit) =
-        check(Look.entries.map { Screens.render(name, it, heightDp, content) })
 
     /** A store with what a working day leaves: incidents, a venue, havens, a route, a walk. */
     private fun day(h: Harness): String {
@@ -82,34 +67,34 @@ class AllScreensTest {
             h.vigil.advance().startWalk(t.id, null, WalkSubject.Venue(venue), "Officer A")
 
             val home = HomePresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
-            all("home") { HomeScreen(home, {}, {}) }
+            Screens.renderAll("home") { HomeScreen(home, {}, {}) }
             // The same state as the core reports it on a nearly full phone.
             val full = app.vigil.core.model.StorageStatus(availableBytes = 40uL * 1024u * 1024u, reserveBytes = 524288uL, low = true)
             val homeFull = home.copy(storageWarning = app.vigil.presentation.Words.storageWarning(full))
-            all("home-storage-low") { HomeScreen(homeFull, {}, {}) }
+            Screens.renderAll("home-storage-low") { HomeScreen(homeFull, {}, {}) }
 
             val quick = QuickLogPresenter(h.vigil, { LONDON }, h.scope, time = TEST_TIME)
             val tiles = quick.state.awaitState { it.fix != "No fix" }
-            all("quicklog-tiles") { QuickLogScreen(tiles, {}) }
+            Screens.renderAll("quicklog-tiles") { QuickLogScreen(tiles, {}) }
             quick.onIntent(QuickLogIntent.Log(Category.APPROACH_OR_THREAT))
             quick.state.awaitState { it.logged != null }
             quick.onIntent(QuickLogIntent.SeverityPicked(Severity.MEDIUM))
             quick.onIntent(QuickLogIntent.NarrativeChanged("Man tried to hand the principal an envelope"))
             val details = quick.state.value
-            all("quicklog-details", 1100) { QuickLogScreen(details, {}, {}) }
+            Screens.renderAll("quicklog-details", 1100) { QuickLogScreen(details, {}, {}) }
 
             val list = IncidentsPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading && it.rows.size == 4 }
-            all("incidents", 1100) { IncidentsScreen(list, {}, {}) }
+            Screens.renderAll("incidents", 1100) { IncidentsScreen(list, {}, {}) }
 
             val detail = IncidentDetailPresenter(h.vigil, van, h.scope, time = TEST_TIME)
             val opened = detail.state.awaitState { it.card != null && it.chain != null }
             detail.onIntent(IncidentDetailIntent.ShowThumbnail(opened.attachments.single().id))
             val d = detail.state.awaitState { it.thumbnails.size == 1 }
-            all("incident-detail", 1800) { IncidentDetailScreen(d, {}, {}, photos = skiaPhotos) }
+            Screens.renderAll("incident-detail", 1800) { IncidentDetailScreen(d, {}, {}, photos = skiaPhotos) }
             detail.onIntent(IncidentDetailIntent.StartAmend)
             detail.onIntent(IncidentDetailIntent.SeverityPicked(Severity.CRITICAL))
             val amending = detail.state.value
-            all("incident-amend", 900) { IncidentDetailScreen(amending, {}) }
+            Screens.renderAll("incident-amend", 900) { IncidentDetailScreen(amending, {}) }
         }
     }
 
@@ -127,10 +112,10 @@ class AllScreensTest {
             val walkId = adv.state.awaitState { it.startedWalkId != null }.startedWalkId!!
             adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.Refresh)
             val advState = adv.state.awaitState { it.walks.isNotEmpty() && it.watch != null }
-            all("advance", 1800) { AdvanceScreen(advState, {}, {}) }
+            Screens.renderAll("advance", 1800) { AdvanceScreen(advState, {}, {}) }
             adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.ChooseTemplate(t.id))
             val choosing = adv.state.awaitState { it.starting != null }
-            all("advance-start-walk") { AdvanceScreen(choosing, {}, {}) }
+            Screens.renderAll("advance-start-walk") { AdvanceScreen(choosing, {}, {}) }
             adv.onIntent(app.vigil.presentation.advance.AdvanceIntent.CancelStart)
 
             val walk = WalkPresenter(h.vigil, walkId, { LONDON }, h.scope)
@@ -143,21 +128,21 @@ class AllScreensTest {
             walk.state.awaitState { it.issues == 1 && !it.busy }
             walk.onIntent(WalkIntent.AttachPhoto(checks[1].id, app.vigil.presentation.realPhoto(dir, "door.png")))
             val w = walk.state.awaitState { s -> !s.busy && s.sections.flatMap { it.items }.first { it.id == checks[1].id }.photos == 1 }
-            all("walk", 1700) { WalkScreen(w, {}, {}) }
+            Screens.renderAll("walk", 1700) { WalkScreen(w, {}, {}) }
             walk.onIntent(WalkIntent.RaiseIncident(checks[1].id))
             walk.onIntent(WalkIntent.RaiseCategoryPicked(Category.HOSTILE_SURVEILLANCE))
             val raising = walk.state.awaitState { it.raising?.category == Category.HOSTILE_SURVEILLANCE }
             // Only the section of the item raised: the sheet opens under it.
             val sheet = raising.copy(sections = raising.sections.filter { s -> s.items.any { it.id == checks[1].id } })
-            all("walk-raise-incident", 3000) { WalkScreen(sheet, {}, {}) }
+            Screens.renderAll("walk-raise-incident", 3000) { WalkScreen(sheet, {}, {}) }
             walk.onIntent(WalkIntent.CancelRaise)
 
             val sync = SyncPresenter(h.vigil, h.scope, time = TEST_TIME).state.awaitState { !it.loading }
-            all("sync-enroll", 900) { SyncScreen(sync, {}) }
+            Screens.renderAll("sync-enroll", 900) { SyncScreen(sync, {}) }
             // Enrolled in a team on a real vigil-server on loopback, after "sync now".
             val serverDir = dir.resolve("server")
-            val team = app.vigil.presentation.serverAdmin(serverDir, "create-team", "Alpha")
-            app.vigil.presentation.ServerProcess(serverDir).use { server ->
+            val team = app.vigil.testsupport.serverAdmin(serverDir, "create-team", "Alpha")
+            app.vigil.testsupport.ServerProcess(serverDir).use { server ->
                 val sp = SyncPresenter(h.vigil, h.scope, time = TEST_TIME)
                 sp.state.awaitState { !it.loading }
                 sp.onIntent(app.vigil.presentation.sync.SyncIntent.ServerChanged(server.url))
@@ -166,11 +151,24 @@ class AllScreensTest {
                 sp.state.awaitState { it.indicator.enrolled && !it.busy }
                 sp.onIntent(app.vigil.presentation.sync.SyncIntent.SyncNow)
                 val synced = sp.state.awaitState { it.message != null && !it.busy }
-                all("sync-status", 900) { SyncScreen(synced, {}) }
+                Screens.renderAll("sync-status", 900) { SyncScreen(synced, {}) }
             }
 
             val settings = SettingsPresenter(h.vigil, "Vigil 0.1.0", h.scope).state.awaitState { it.about != null }
-            all("settings", 1500) { SettingsScreen(settings, {}, {}) }
+            Screens.renderAll("settings", 1500) { SettingsScreen(settings, {}, {}) }
+        }
+    }
+
+    @Test
+    fun `the tab bar`() {
+        // Each word whole: at 200 % font the tabs wrap onto a second line rather than cut one.
+        Screens.renderAll("tabs", 240) {
+            androidx.compose.material3.Surface(
+                color = androidx.compose.material3.MaterialTheme.colorScheme.background,
+                modifier = androidx.compose.ui.Modifier.fillMaxSize(),
+            ) {
+                TabBar(Tab.INCIDENTS) {}
+            }
         }
     }
 }

@@ -50,7 +50,18 @@ object Screens {
         }
     }
 
-    /** Renders [content] in every [Look]. */
-    fun renderAll(name: String, content: @Composable () -> Unit): List<Path> =
-        Look.entries.map { render(name, it, content = content) }
+    /**
+     * Renders [content] in every [Look], [heightDp] tall, and checks each picture: phone-wide
+     * and not blank (more than a handful of colours).
+     */
+    fun renderAll(name: String, heightDp: Int = HEIGHT_DP, content: @Composable () -> Unit): List<Path> =
+        Look.entries.map { look -> render(name, look, heightDp, content).also(::assertPicture) }
+
+    private fun assertPicture(f: Path) {
+        val img = requireNotNull(javax.imageio.ImageIO.read(f.toFile())) { "$f is not a picture" }
+        kotlin.test.assertEquals((WIDTH_DP * DENSITY).toInt(), img.width, "$f")
+        val colours = HashSet<Int>()
+        for (y in 0 until img.height step 7) for (x in 0 until img.width step 7) colours.add(img.getRGB(x, y))
+        kotlin.test.assertTrue(colours.size > 8, "$f looks blank (${colours.size} colours)")
+    }
 }

@@ -7,7 +7,6 @@ import app.vigil.core.routeThresholds
 import app.vigil.core.model.VenuePointKind
 import app.vigil.core.model.WalkState
 import app.vigil.core.model.WalkSubject
-import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.VigilCore
@@ -98,86 +97,72 @@ class AdvancePresenter(
                 set { it.copy(watch = null) }
                 intent.routeId?.let { watch(it) }
             }
-            is AdvanceIntent.ChooseTemplate -> launch {
-                try {
-                    val start = core { walkStart(intent.templateId) }
-                    set { it.copy(starting = start, error = null) }
-                } catch (e: Exception) {
-                    set { it.copy(error = CoreWords.of(e)) }
-                }
+            is AdvanceIntent.ChooseTemplate -> readCore({ walkStart(intent.templateId) }) { s, start ->
+                s.copy(starting = start, error = null)
             }
             AdvanceIntent.CancelStart -> set { it.copy(starting = null) }
-            is AdvanceIntent.StartWalk -> launch {
-                try {
-                    val walk = core {
-                        vigil.advance().startWalk(intent.templateId, null, intent.subject, vigil.officerName)
-                            .also { vigil.localChange() }
-                    }
-                    set { it.copy(startedWalkId = walk.id, starting = null) }
-                    load()
-                } catch (e: Exception) {
-                    set { it.copy(error = CoreWords.of(e)) }
-                }
-            }
+            is AdvanceIntent.StartWalk -> runCore({
+                val walk = vigil.advance().startWalk(intent.templateId, null, intent.subject, vigil.officerName)
+                vigil.localChange()
+                walk.id to read()
+            }) { s, (walkId, loaded) -> loaded.copy(watch = s.watch, startedWalkId = walkId, starting = null) }
         }
     }
 
+    override fun AdvanceState.failed(words: String) = copy(loading = false, error = words)
+
     private fun load() {
-        launch {
-            try {
-                val fix = core { position.current() }
-                val loaded = core {
-                    val a = vigil.advance()
-                    val venues = a.listVenues().map { v ->
-                        VenueRow(
-                            v.id, v.name,
-                            v.points.count { it.kind == VenuePointKind.EXIT || it.kind == VenuePointKind.EMERGENCY_EXIT },
-                            v.points.firstOrNull { it.kind == VenuePointKind.SAFE_ROOM }?.label,
-                            v.points.size,
-                        )
-                    }
-                    val havens = a.listHavens(HavenFilter.Any).map { h ->
-                        HavenRow(h.name, Words.havenKind(h.kind), h.hospital?.emergencyDepartment == true)
-                    }
-                    val ae = fix?.let { f -> a.nearestHaven(f.geo(), HavenFilter.EmergencyHospital) }?.let { n ->
-                        NearestAe(n.haven.name, Words.distance(n.distanceM), Words.bearing(n.bearingDeg))
-                    }
-                    val routes = a.listRoutes().map { r ->
-                        RouteRow(
-                            r.id, r.name, Words.distance(r.lengthM),
-                            r.coverageGap?.let { g -> "${Words.distance(g.distanceM)} from a haven, ${Words.distance(g.alongM)} along" },
-                            a.havensInCorridor(r.id, THRESHOLDS.corridorHalfWidthM, HavenFilter.Any).size,
-                        )
-                    }
-                    val templates = a.listTemplates().map { t ->
-                        TemplateRow(t.id, t.title, t.kind.name.lowercase().replaceFirstChar { it.uppercase() }, t.sections.sumOf { it.items.size })
-                    }
-                    val venueNames = venues.associate { it.id to it.name }
-                    val routeNames = routes.associate { it.id to it.name }
-                    val walks = a.listWalks().map { w ->
-                        WalkRow(
-                            w.id, w.template.title,
-                            when (val s = w.subject) {
-                                is WalkSubject.Venue -> venueNames[s.venueId] ?: "Venue"
-                                is WalkSubject.Route -> routeNames[s.routeId] ?: "Route"
-                                is WalkSubject.Other -> s.label
-                            },
-                            walkStateWords(w.state),
-                            "${w.progress().answered} of ${w.progress().total}",
-                            w.progress().issues.toInt(),
-                        )
-                    }
-                    AdvanceState(
-                        venues = venues, nearestAe = ae, havens = havens, routes = routes, templates = templates,
-                        walks = walks, loading = false,
-                        fix = fix?.let { f -> Words.accuracy(f.accuracyM) ?: "Fix" } ?: "No fix",
-                    )
-                }
-                set { loaded.copy(watch = it.watch, startedWalkId = it.startedWalkId, starting = it.starting) }
-            } catch (e: Exception) {
-                set { it.copy(loading = false, error = CoreWords.of(e)) }
-            }
+        readCore(::read) { s, loaded -> loaded.copy(watch = s.watch, startedWalkId = s.startedWalkId, starting = s.starting) }
+    }
+
+    /** Everything the screen lists, read from the core with the current fix (blocking: on IO). */
+    private fun read(): AdvanceState {
+        val fix = position.current()
+        val a = vigil.advance()
+        val venues = a.listVenues().map { v ->
+            VenueRow(
+                v.id, v.name,
+                v.points.count { it.kind == VenuePointKind.EXIT || it.kind == VenuePointKind.EMERGENCY_EXIT },
+                v.points.firstOrNull { it.kind == VenuePointKind.SAFE_ROOM }?.label,
+                v.points.size,
+            )
         }
+        val havens = a.listHavens(HavenFilter.Any).map { h ->
+            HavenRow(h.name, Words.havenKind(h.kind), h.hospital?.emergencyDepartment == true)
+        }
+        val ae = fix?.let { f -> a.nearestHaven(f.geo(), HavenFilter.EmergencyHospital) }?.let { n ->
+            NearestAe(n.haven.name, Words.distance(n.distanceM), Words.bearing(n.bearingDeg))
+        }
+        val routes = a.listRoutes().map { r ->
+            RouteRow(
+                r.id, r.name, Words.distance(r.lengthM),
+                r.coverageGap?.let { g -> "${Words.distance(g.distanceM)} from a haven, ${Words.distance(g.alongM)} along" },
+                a.havensInCorridor(r.id, THRESHOLDS.corridorHalfWidthM, HavenFilter.Any).size,
+            )
+        }
+        val templates = a.listTemplates().map { t ->
+            TemplateRow(t.id, t.title, t.kind.name.lowercase().replaceFirstChar { it.uppercase() }, t.sections.sumOf { it.items.size })
+        }
+        val venueNames = venues.associate { it.id to it.name }
+        val routeNames = routes.associate { it.id to it.name }
+        val walks = a.listWalks().map { w ->
+            WalkRow(
+                w.id, w.template.title,
+                when (val s = w.subject) {
+                    is WalkSubject.Venue -> venueNames[s.venueId] ?: "Venue"
+                    is WalkSubject.Route -> routeNames[s.routeId] ?: "Route"
+                    is WalkSubject.Other -> s.label
+                },
+                walkStateWords(w.state),
+                "${w.progress().answered} of ${w.progress().total}",
+                w.progress().issues.toInt(),
+            )
+        }
+        return AdvanceState(
+            venues = venues, nearestAe = ae, havens = havens, routes = routes, templates = templates,
+            walks = walks, loading = false,
+            fix = Words.fix(fix),
+        )
     }
 
     /** The subjects a walk of [templateId] can be for, the likely ones first. */
@@ -191,29 +176,22 @@ class AdvancePresenter(
     }
 
     private fun watch(routeId: String) {
-        launch {
-            try {
-                val fix = core { position.current() }
-                val w = core {
-                    val a = vigil.advance()
-                    val r = a.routeSummary(routeId)
-                    if (fix == null) {
-                        RouteWatch(routeId, r.name, "No fix: progress unknown", null)
-                    } else {
-                        val p = a.routeProgress(routeId, fix.geo())
-                        val off = a.offRoute(routeId, fix.geo(), THRESHOLDS.offRouteM)
-                        RouteWatch(
-                            routeId, r.name,
-                            "${Words.distance(p.doneM)} done, ${Words.distance(p.leftM)} to go",
-                            if (off.offRoute) "OFF ROUTE: ${Words.distance(off.distanceM)} from the planned route" else null,
-                        )
-                    }
-                }
-                set { it.copy(watch = w) }
-            } catch (e: Exception) {
-                set { it.copy(error = CoreWords.of(e)) }
+        readCore({
+            val fix = position.current()
+            val a = vigil.advance()
+            val r = a.routeSummary(routeId)
+            if (fix == null) {
+                RouteWatch(routeId, r.name, "No fix: progress unknown", null)
+            } else {
+                val p = a.routeProgress(routeId, fix.geo())
+                val off = a.offRoute(routeId, fix.geo(), THRESHOLDS.offRouteM)
+                RouteWatch(
+                    routeId, r.name,
+                    "${Words.distance(p.doneM)} done, ${Words.distance(p.leftM)} to go",
+                    if (off.offRoute) "OFF ROUTE: ${Words.distance(off.distanceM)} from the planned route" else null,
+                )
             }
-        }
+        }) { s, w -> s.copy(watch = w) }
     }
 
     companion object {

@@ -1,6 +1,5 @@
 package app.vigil.presentation.advance
 
-import app.vigil.core.model.AdvanceException
 import app.vigil.core.model.Answer
 import app.vigil.core.model.AnswerInput
 import app.vigil.core.model.AnswerValue
@@ -11,7 +10,6 @@ import app.vigil.core.model.Severity
 import app.vigil.core.model.Walk
 import app.vigil.core.model.WalkState
 import app.vigil.presentation.Capture
-import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.VigilCore
@@ -165,11 +163,13 @@ class WalkPresenter(
                     answer(intent.itemId, AnswerValue.Text(text), false)
                 }
             }
-            WalkIntent.Complete -> act("Walk completed. Sign it off to seal it.") {
+            WalkIntent.Complete -> act {
                 vigil.advance().completeWalk(current.walkId, vigil.officerName)
+                "Walk completed. Sign it off to seal it."
             }
-            WalkIntent.SignOff -> act("Signed off and sealed with this phone's key.") {
+            WalkIntent.SignOff -> act {
                 vigil.advance().signOffWalk(current.walkId, vigil.officerName)
+                "Signed off and sealed with this phone's key."
             }
             is WalkIntent.RaiseIncident -> set { it.copy(raising = RaiseDraft(intent.itemId), error = null, message = null) }
             is WalkIntent.RaiseCategoryPicked -> set { s -> s.copy(raising = s.raising?.copy(category = intent.category)) }
@@ -181,60 +181,55 @@ class WalkPresenter(
         }
     }
 
+    override fun WalkScreenState.working() = copy(busy = true, error = null, message = null)
+
+    override fun WalkScreenState.idle() = copy(busy = false)
+
+    override fun WalkScreenState.failed(words: String) = copy(error = words)
+
     private fun raise() {
         val draft = current.raising ?: return
         if (current.busy) return
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                val id = core {
-                    vigil.advance().raiseIncidentFromItem(
-                        current.walkId, draft.itemId,
-                        draft.category.name.lowercase(), draft.severity?.name?.lowercase(),
-                    ).also { vigil.localChange() }
-                }
-                set {
-                    it.copy(
-                        busy = false, raising = null, raisedIncidentId = id,
-                        message = "${Words.category(draft.category)} incident raised in the log from this item.",
-                    )
-                }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
+        runCore({
+            vigil.advance().raiseIncidentFromItem(
+                current.walkId, draft.itemId,
+                draft.category.name.lowercase(), draft.severity?.name?.lowercase(),
+            ).also { vigil.localChange() }
+        }) { s, id ->
+            s.copy(
+                raising = null, raisedIncidentId = id,
+                message = "${Words.category(draft.category)} incident raised in the log from this item.",
+            )
         }
     }
 
     private fun attachPhoto(itemId: String, c: Capture) {
         val item = current.sections.flatMap { it.items }.firstOrNull { it.id == itemId } ?: return
         if (!current.editable) return
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                val id = core {
-                    vigil.incidents().storeAttachmentFile(c.path, c.mime, c.capturedAtMillis).id.also { c.sealed() }
-                }
-                val a = answers[itemId]
-                when {
-                    item.style == AnswerStyle.PHOTO -> {
-                        val before = (a?.value as? AnswerValue.Photo)?.attachments.orEmpty()
-                        set { it.copy(busy = false) }
-                        answer(itemId, AnswerValue.Photo(before + id), a?.issue == true)
-                    }
-                    a != null -> {
-                        set { it.copy(busy = false) }
-                        answer(itemId, a.value, a.issue, extraPhoto = id)
-                    }
-                    else -> {
-                        pendingPhotos = pendingPhotos + (itemId to pendingPhotos[itemId].orEmpty() + id)
-                        set { s -> s.copy(busy = false, message = "Photo sealed. It goes with this item's answer.").withPending() }
-                    }
-                }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
+        val a = answers[itemId]
+        when {
+            // The photo is the answer: answered again with every photo so far.
+            item.style == AnswerStyle.PHOTO -> act {
+                val before = (a?.value as? AnswerValue.Photo)?.attachments.orEmpty()
+                saveAnswer(itemId, AnswerValue.Photo(before + seal(c)), a?.issue == true)
+                null
             }
+            // Answered: the answer is given again with the photo.
+            a != null -> act {
+                saveAnswer(itemId, a.value, a.issue, extraPhoto = seal(c))
+                "Photo sealed and added to this item."
+            }
+            // Not answered yet: the sealed photo goes with the item's answer.
+            else -> runCore({
+                val id = seal(c)
+                pendingPhotos = pendingPhotos + (itemId to pendingPhotos[itemId].orEmpty() + id)
+            }) { s, _ -> s.copy(message = "Photo sealed. It goes with this item's answer.").withPending() }
         }
     }
+
+    /** Seals the camera's file into the store, then deletes the plaintext (blocking: on IO). */
+    private fun seal(c: Capture): String =
+        vigil.incidents().storeAttachmentFile(c.path, c.mime, c.capturedAtMillis).id.also { c.sealed() }
 
     private fun WalkScreenState.withPending(): WalkScreenState = copy(
         sections = sections.map { s ->
@@ -246,8 +241,16 @@ class WalkPresenter(
 
     private fun photoAnswers(a: Answer?): Int = (a?.value as? AnswerValue.Photo)?.attachments?.size ?: 0
 
-    private fun answer(itemId: String, value: AnswerValue, issue: Boolean, extraPhoto: String? = null) {
+    private fun answer(itemId: String, value: AnswerValue, issue: Boolean) {
         if (!current.editable) return
+        act {
+            saveAnswer(itemId, value, issue)
+            null
+        }
+    }
+
+    /** Answers [itemId] in the core with the fix of now (blocking: on IO). */
+    private fun saveAnswer(itemId: String, value: AnswerValue, issue: Boolean, extraPhoto: String? = null) {
         val before = answers[itemId]
         val typed = current.notes[itemId]?.trim()
         val note = when {
@@ -258,45 +261,33 @@ class WalkPresenter(
         // A new answer keeps the item's photos: those of the answer before, those taken
         // before it was answered, and the one just taken.
         val photos = before?.photos.orEmpty() + pendingPhotos[itemId].orEmpty() + listOfNotNull(extraPhoto)
-        act(if (extraPhoto != null) "Photo sealed and added to this item." else null) {
-            val fix = position.current()
-            vigil.advance().answerItem(
-                current.walkId,
-                AnswerInput(itemId, value, note, issue, fix?.geo() ?: before?.position, photos, vigil.officerName, null),
-            )
-            pendingPhotos = pendingPhotos - itemId
-        }
+        val fix = position.current()
+        vigil.advance().answerItem(
+            current.walkId,
+            AnswerInput(itemId, value, note, issue, fix?.geo() ?: before?.position, photos, vigil.officerName, null),
+        )
+        pendingPhotos = pendingPhotos - itemId
     }
 
-    private fun act(done: String?, block: () -> Unit) {
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                core {
-                    block()
-                    vigil.localChange()
-                }
-                set { it.copy(busy = false, message = done) }
-                load()
-            } catch (e: AdvanceException.RequiredUnanswered) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
-        }
+    /**
+     * A change to the walk: [block] makes it in the core (on IO) and returns what to tell the
+     * officer; the walk is read again in the same call, so the screen shows both at once.
+     */
+    private fun act(block: () -> String?) {
+        runCore({
+            val done = block()
+            vigil.localChange()
+            done to readWalk()
+        }) { s, (done, w) -> s.withWalk(w).withPending().copy(message = done) }
     }
 
     private fun load() {
-        launch {
-            try {
-                val w = core { vigil.advance().getWalk(current.walkId) }
-                answers = w.answers.associateBy { it.itemId }
-                set { it.withWalk(w).withPending() }
-            } catch (e: Exception) {
-                set { it.copy(error = CoreWords.of(e)) }
-            }
-        }
+        readCore(::readWalk) { s, w -> s.withWalk(w).withPending() }
     }
+
+    /** The walk as stored; its answers are kept for the next answer (blocking: on IO). */
+    private fun readWalk(): Walk =
+        vigil.advance().getWalk(current.walkId).also { w -> answers = w.answers.associateBy { it.itemId } }
 
     private fun WalkScreenState.withWalk(w: Walk): WalkScreenState {
         val answers = w.answers.associateBy { it.itemId }

@@ -1,8 +1,10 @@
 package app.vigil.presentation.home
 
 import app.vigil.core.model.IncidentFilter
+import app.vigil.core.model.IncidentSummary
+import app.vigil.core.model.StorageStatus
+import app.vigil.core.model.SyncStatus
 import app.vigil.core.model.WalkState
-import app.vigil.presentation.CoreWords
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords
 import app.vigil.presentation.VigilCore
@@ -49,40 +51,31 @@ class HomePresenter(
         }
     }
 
+    override fun HomeState.failed(words: String) = copy(loading = false, error = words)
+
     private fun load() {
-        launch {
-            try {
-                val (recent, walks, status) = core {
-                    Triple(
-                        vigil.incidents().list(IncidentFilter(null, null, null, null, null, null, null), RECENT, null),
-                        vigil.advance().listWalks(),
-                        vigil.sync().status(),
-                    )
-                }
-                val storage = core { vigil.vault().storage() }
-                val walk = walks.firstOrNull { it.state == WalkState.IN_PROGRESS }?.let {
-                    WalkInProgress(
-                        it.id,
-                        it.template.title,
-                        "${it.progress().answered} of ${it.progress().total} checks",
-                        it.progress().issues.toInt(),
-                    )
-                }
-                set {
-                    it.copy(
-                        recent = recent.map { r -> IncidentRow.of(r, time) },
-                        walk = walk,
-                        sync = SyncIndicator.of(status, time),
-                        storageWarning = Words.storageWarning(storage),
-                        loading = false,
-                        error = null,
-                    )
-                }
-            } catch (e: Exception) {
-                set { it.copy(loading = false, error = CoreWords.of(e)) }
+        readCore({
+            val recent = vigil.incidents().list(IncidentFilter(null, null, null, null, null, null, null), RECENT, null)
+            // A walk's progress is the core's (a call across the FFI): read here, on IO.
+            val walk = vigil.advance().listWalks().firstOrNull { it.state == WalkState.IN_PROGRESS }?.let {
+                val p = it.progress()
+                WalkInProgress(it.id, it.template.title, "${p.answered} of ${p.total} checks", p.issues.toInt())
             }
+            Home(recent, walk, vigil.sync().status(), vigil.vault().storage())
+        }) { s, h ->
+            s.copy(
+                recent = h.recent.map { r -> IncidentRow.of(r, time) },
+                walk = h.walk,
+                sync = SyncIndicator.of(h.status, time),
+                storageWarning = Words.storageWarning(h.storage),
+                loading = false,
+                error = null,
+            )
         }
     }
+
+    /** What home shows, as read from the core. */
+    private class Home(val recent: List<IncidentSummary>, val walk: WalkInProgress?, val status: SyncStatus, val storage: StorageStatus)
 
     companion object {
         const val RECENT = 5u

@@ -2,9 +2,9 @@ package app.vigil.presentation.incidents
 
 import app.vigil.core.model.EntryKind
 import app.vigil.core.IncidentView
+import app.vigil.core.model.VerifyReport
 import app.vigil.core.model.Severity
 import app.vigil.presentation.Capture
-import app.vigil.presentation.CoreWords
 import app.vigil.presentation.attachmentWords
 import app.vigil.presentation.settings.packageWords
 import app.vigil.presentation.Presenter
@@ -165,28 +165,33 @@ class IncidentDetailPresenter(
         }
     }
 
+    override fun IncidentDetailState.working() = copy(busy = true, error = null, message = null)
+
+    override fun IncidentDetailState.idle() = copy(busy = false)
+
+    override fun IncidentDetailState.failed(words: String) = copy(error = words)
+
     private fun load() {
-        launch {
-            try {
-                val (view, verify) = core {
-                    val log = vigil.incidents()
-                    log.get(current.incidentId) to log.verify()
-                }
-                set {
-                    it.withView(view, time).copy(
-                        chain = if (verify.ok) {
-                            "Log verified: ${verify.entriesChecked} entries signed and linked."
-                        } else {
-                            "Log check FAILED at entry ${verify.problem?.seq ?: 0u}: this phone's record may have been tampered with."
-                        },
-                        chainOk = verify.ok,
-                        error = null,
-                    )
-                }
-            } catch (e: Exception) {
-                set { it.copy(error = CoreWords.of(e)) }
-            }
-        }
+        readCore(::read) { s, r -> s.with(r) }
+    }
+
+    /** The incident and the chain's verification, read together (blocking: on IO). */
+    private fun read(): Pair<IncidentView, VerifyReport> {
+        val log = vigil.incidents()
+        return log.get(current.incidentId) to log.verify()
+    }
+
+    private fun IncidentDetailState.with(read: Pair<IncidentView, VerifyReport>): IncidentDetailState {
+        val (view, verify) = read
+        return withView(view, time).copy(
+            chain = if (verify.ok) {
+                "Log verified: ${verify.entriesChecked} entries signed and linked."
+            } else {
+                "Log check FAILED at entry ${verify.problem?.seq ?: 0u}: this phone's record may have been tampered with."
+            },
+            chainOk = verify.ok,
+            error = null,
+        )
     }
 
     private fun thumbnail(attachmentId: String) {
@@ -208,54 +213,33 @@ class IncidentDetailPresenter(
         val s = current
         val draft = s.amend ?: return
         if (!s.canSaveAmendment) return
-        set { it.copy(busy = true) }
-        launch {
-            try {
-                val patch = emptyPatch().copy(
-                    narrative = draft.narrative.takeIf { it != s.card?.narrative },
-                    severity = draft.severity.takeIf { it != s.currentSeverity },
-                )
-                core {
-                    vigil.incidents().amend(s.incidentId, draft.reason.trim(), patch)
-                    vigil.localChange()
-                }
-                set { it.copy(busy = false, amend = null, message = "Amendment saved. The original stays in the history.") }
-                load()
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
-        }
+        val patch = emptyPatch().copy(
+            narrative = draft.narrative.takeIf { it != s.card?.narrative },
+            severity = draft.severity.takeIf { it != s.currentSeverity },
+        )
+        runCore({
+            vigil.incidents().amend(s.incidentId, draft.reason.trim(), patch)
+            vigil.localChange()
+            read()
+        }) { st, r -> st.with(r).copy(amend = null, message = "Amendment saved. The original stays in the history.") }
     }
 
     private fun exportPackage(path: String) {
-        set { it.copy(busy = true, error = null, message = null, exported = null) }
-        launch {
-            try {
-                val summary = core { vigil.incidents().exportPackage(path, listOf(current.incidentId)) }
-                set { it.copy(busy = false, message = packageWords(summary), exported = summary.path) }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
+        set { it.copy(exported = null) }
+        runCore({ vigil.incidents().exportPackage(path, listOf(current.incidentId)) }) { s, summary ->
+            s.copy(message = packageWords(summary), exported = summary.path)
         }
     }
 
     private fun attach(a: IncidentDetailIntent.Attach) {
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                // The core seals the file and adds it to the incident by an amendment; then
-                // the camera's plaintext file goes.
-                val c = a.capture
-                core {
-                    vigil.incidents().attachFile(current.incidentId, c.path, c.mime, c.capturedAtMillis)
-                    c.sealed()
-                    vigil.localChange()
-                }
-                set { it.copy(busy = false, message = "Photo sealed and added. The history shows the amendment.") }
-                load()
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
-        }
+        // The core seals the file and adds it to the incident by an amendment; then the
+        // camera's plaintext file goes.
+        val c = a.capture
+        runCore({
+            vigil.incidents().attachFile(current.incidentId, c.path, c.mime, c.capturedAtMillis)
+            c.sealed()
+            vigil.localChange()
+            read()
+        }) { s, r -> s.with(r).copy(message = "Photo sealed and added. The history shows the amendment.") }
     }
 }

@@ -82,6 +82,8 @@ class IncidentsPresenter(
         reload()
     }
 
+    override fun IncidentsState.failed(words: String) = copy(loading = false, error = words)
+
     private fun reload() {
         val s = current
         val gen = generation.incrementAndGet()
@@ -103,7 +105,7 @@ class IncidentsPresenter(
                 set { if (gen == generation.get()) it.copy(rows = rows, loading = false, error = null) else it }
             } catch (e: Exception) {
                 if (e is kotlinx.coroutines.CancellationException) throw e
-                set { if (gen == generation.get()) it.copy(loading = false, error = CoreWords.of(e)) else it }
+                set { if (gen == generation.get()) it.failed(CoreWords.of(e)) else it }
             }
         }
     }

@@ -3,7 +3,6 @@ package app.vigil.presentation.quicklog
 import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
 import app.vigil.presentation.Capture
-import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PositionProvider
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.TimeWords
@@ -88,38 +87,35 @@ class QuickLogPresenter(
         }
     }
 
+    override fun QuickLogState.working() = copy(busy = true, error = null, message = null)
+
+    override fun QuickLogState.idle() = copy(busy = false)
+
+    override fun QuickLogState.failed(words: String) = copy(error = words)
+
     private fun refreshFix() {
         launch {
             val fix = core { position.current() }
-            set { it.copy(fix = fix?.let { f -> Words.accuracy(f.accuracyM) ?: "Fix" } ?: "No fix") }
+            set { it.copy(fix = Words.fix(fix)) }
         }
     }
 
     private fun log(category: Category) {
         if (current.busy) return
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                val fix = core { position.current() }
-                val view = core {
-                    val log = vigil.incidents()
-                    val receipt = log.quickLog(category, fix?.incidentLocation())
-                    vigil.localChange()
-                    log.get(receipt.incidentId)
-                }
-                val place = fix?.let { f -> Words.accuracy(f.accuracyM)?.let { "Place recorded ($it)" } ?: "Place recorded" }
-                    ?: "No fix: logged without a place"
-                set {
-                    it.copy(
-                        busy = false,
-                        logged = Logged(view.incidentId, Words.category(category), time.at(view.current.occurred.utc), place),
-                        details = Details(),
-                        fix = fix?.let { f -> Words.accuracy(f.accuracyM) ?: "Fix" } ?: "No fix",
-                    )
-                }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
+        runCore({
+            val fix = position.current()
+            val log = vigil.incidents()
+            val receipt = log.quickLog(category, fix?.incidentLocation())
+            vigil.localChange()
+            fix to log.get(receipt.incidentId)
+        }) { s, (fix, view) ->
+            val place = fix?.let { f -> Words.accuracy(f.accuracyM)?.let { "Place recorded ($it)" } ?: "Place recorded" }
+                ?: "No fix: logged without a place"
+            s.copy(
+                logged = Logged(view.incidentId, Words.category(category), time.at(view.current.occurred.utc), place),
+                details = Details(),
+                fix = Words.fix(fix),
+            )
         }
     }
 
@@ -127,46 +123,29 @@ class QuickLogPresenter(
         val s = current
         val logged = s.logged ?: return
         if (!s.canSaveDetails) return
-        set { it.copy(busy = true) }
-        launch {
-            try {
-                val d = s.details
-                val patch = emptyPatch().copy(
-                    severity = d.severity,
-                    narrative = d.narrative.trim().takeIf { it.isNotEmpty() },
-                    witnesses = d.witnesses.lines().map { it.trim() }.filter { it.isNotEmpty() }.takeIf { it.isNotEmpty() },
-                )
-                core {
-                    vigil.incidents().amend(logged.incidentId, REASON, patch)
-                    vigil.localChange()
-                }
-                set { it.copy(busy = false, details = Details(), message = "Details added to the ${logged.what.lowercase()} entry.") }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
-        }
+        val d = s.details
+        val patch = emptyPatch().copy(
+            severity = d.severity,
+            narrative = d.narrative.trim().takeIf { it.isNotEmpty() },
+            witnesses = d.witnesses.lines().map { it.trim() }.filter { it.isNotEmpty() }.takeIf { it.isNotEmpty() },
+        )
+        runCore({
+            vigil.incidents().amend(logged.incidentId, REASON, patch)
+            vigil.localChange()
+        }) { st, _ -> st.copy(details = Details(), message = "Details added to the ${logged.what.lowercase()} entry.") }
     }
 
     private fun attachPhoto(c: Capture) {
         val logged = current.logged ?: return
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                core {
-                    vigil.incidents().attachFile(logged.incidentId, c.path, c.mime, c.capturedAtMillis)
-                    c.sealed()
-                    vigil.localChange()
-                }
-                set {
-                    it.copy(
-                        busy = false,
-                        logged = it.logged?.copy(photos = it.logged.photos + 1),
-                        message = "Photo sealed and added to the ${logged.what.lowercase()} entry.",
-                    )
-                }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
+        runCore({
+            vigil.incidents().attachFile(logged.incidentId, c.path, c.mime, c.capturedAtMillis)
+            c.sealed()
+            vigil.localChange()
+        }) { s, _ ->
+            s.copy(
+                logged = s.logged?.copy(photos = s.logged.photos + 1),
+                message = "Photo sealed and added to the ${logged.what.lowercase()} entry.",
+            )
         }
     }
 

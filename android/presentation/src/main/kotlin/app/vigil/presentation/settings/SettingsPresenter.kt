@@ -1,7 +1,6 @@
 package app.vigil.presentation.settings
 
 import app.vigil.core.model.PackageSummary
-import app.vigil.presentation.CoreWords
 import app.vigil.presentation.PassphraseStrength
 import app.vigil.presentation.Presenter
 import app.vigil.presentation.Strength
@@ -86,25 +85,34 @@ class SettingsPresenter(
 
     override fun onIntent(intent: SettingsIntent) {
         when (intent) {
-            SettingsIntent.LockNow -> run("Locked.") { vigil.lock(); set { it.copy(locked = true) } }
-            is SettingsIntent.WipeAfterPicked -> run(
-                if (intent.attempts == null) "Wipe after wrong passphrases is off." else "Vigil wipes itself after ${intent.attempts} wrong passphrases in a row.",
-            ) {
-                vigil.vault().setWipePolicy(intent.attempts?.toUInt())
-                set { it.copy(wipeAfter = intent.attempts) }
+            SettingsIntent.LockNow -> runCore({ vigil.lock() }) { s, _ -> s.copy(locked = true, message = "Locked.") }
+            is SettingsIntent.WipeAfterPicked -> runCore({ vigil.vault().setWipePolicy(intent.attempts?.toUInt()) }) { s, _ ->
+                s.copy(
+                    wipeAfter = intent.attempts,
+                    message = if (intent.attempts == null) {
+                        "Wipe after wrong passphrases is off."
+                    } else {
+                        "Vigil wipes itself after ${intent.attempts} wrong passphrases in a row."
+                    },
+                )
             }
             is SettingsIntent.DuressChanged -> set { it.copy(duress = intent.text, error = null) }
             SettingsIntent.SetDuress -> {
                 val d = current.duress
                 if (!current.canSetDuress) return
-                run("Duress passphrase set. Entered at unlock, it destroys everything and opens an empty Vigil.") {
+                runCore({
                     val bytes = d.toByteArray(Charsets.UTF_8)
                     try {
                         vigil.vault().setDuressPassphrase(bytes)
                     } finally {
                         bytes.fill(0)
                     }
-                    set { it.copy(duress = "", duressSet = true) }
+                }) { s, _ ->
+                    s.copy(
+                        duress = "",
+                        duressSet = true,
+                        message = "Duress passphrase set. Entered at unlock, it destroys everything and opens an empty Vigil.",
+                    )
                 }
             }
             SettingsIntent.StartChange -> set { it.copy(change = PassphraseChange(), message = null) }
@@ -117,7 +125,7 @@ class SettingsPresenter(
             SettingsIntent.SaveChange -> {
                 val c = current.change ?: return
                 if (!c.ready) return
-                run("Passphrase changed.") {
+                runCore({
                     val old = c.old.toByteArray(Charsets.UTF_8)
                     val new = c.new.toByteArray(Charsets.UTF_8)
                     try {
@@ -126,65 +134,47 @@ class SettingsPresenter(
                         old.fill(0)
                         new.fill(0)
                     }
-                    set { it.copy(change = null) }
-                }
+                }) { s, _ -> s.copy(change = null, message = "Passphrase changed.") }
             }
-            is SettingsIntent.BiometricChanged -> run(
-                if (intent.enabled) "Fingerprint unlock is on. Your passphrase still works." else "Fingerprint unlock is off.",
-            ) {
+            is SettingsIntent.BiometricChanged -> runCore({
                 if (intent.enabled) vigil.enableBiometric() else vigil.disableBiometric()
-                set { it.copy(biometric = intent.enabled) }
+            }) { s, _ ->
+                s.copy(
+                    biometric = intent.enabled,
+                    message = if (intent.enabled) "Fingerprint unlock is on. Your passphrase still works." else "Fingerprint unlock is off.",
+                )
             }
             is SettingsIntent.ExportPackage -> exportPackage(intent.path)
         }
     }
 
+    override fun SettingsState.working() = copy(busy = true, error = null, message = null)
+
+    override fun SettingsState.idle() = copy(busy = false)
+
+    override fun SettingsState.failed(words: String) = copy(error = words)
+
     private fun load() {
-        launch {
-            try {
-                val (st, bio) = core {
-                    vigil.vault().status() to vigil.biometricSupported.takeIf { it }?.let { vigil.biometricUnlockAvailable() }
-                }
-                set {
-                    it.copy(
-                        wipeAfter = st.wipeAfter?.toInt(),
-                        biometric = bio,
-                        about = About(
-                            app = appVersion,
-                            keyFile = "Key file format ${st.keyFileVersion}",
-                            schema = "Database schema ${st.schemaVersion ?: 0u}",
-                            device = st.deviceId?.let { d -> "Device ${d.take(8)}" } ?: "Device not registered",
-                        ),
-                    )
-                }
-            } catch (e: Exception) {
-                set { it.copy(error = CoreWords.of(e)) }
-            }
+        readCore({
+            vigil.vault().status() to vigil.biometricSupported.takeIf { it }?.let { vigil.biometricUnlockAvailable() }
+        }) { s, (st, bio) ->
+            s.copy(
+                wipeAfter = st.wipeAfter?.toInt(),
+                biometric = bio,
+                about = About(
+                    app = appVersion,
+                    keyFile = "Key file format ${st.keyFileVersion}",
+                    schema = "Database schema ${st.schemaVersion ?: 0u}",
+                    device = st.deviceId?.let { d -> "Device ${d.take(8)}" } ?: "Device not registered",
+                ),
+            )
         }
     }
 
     private fun exportPackage(path: String) {
-        set { it.copy(busy = true, error = null, message = null, exported = null) }
-        launch {
-            try {
-                val summary = core { vigil.incidents().exportPackage(path, null) }
-                set { it.copy(busy = false, message = packageWords(summary), exported = summary.path) }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
-        }
-    }
-
-    /** Runs a core action on IO; on success shows [done], on failure the error in words. */
-    private fun run(done: String, action: () -> Unit) {
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                core(action)
-                set { it.copy(busy = false, message = done) }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
+        set { it.copy(exported = null) }
+        runCore({ vigil.incidents().exportPackage(path, null) }) { s, summary ->
+            s.copy(message = packageWords(summary), exported = summary.path)
         }
     }
 }

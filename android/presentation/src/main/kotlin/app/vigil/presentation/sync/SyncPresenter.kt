@@ -1,5 +1,6 @@
 package app.vigil.presentation.sync
 
+import app.vigil.core.OutboxEntry
 import app.vigil.core.model.SyncStatus
 import app.vigil.presentation.CoreWords
 import app.vigil.presentation.Presenter
@@ -94,21 +95,20 @@ class SyncPresenter(
         }
     }
 
+    override fun SyncState.working() = copy(busy = true, error = null, message = null)
+
+    override fun SyncState.idle() = copy(busy = false)
+
+    override fun SyncState.failed(words: String) = copy(loading = false, error = words)
+
     private fun load() {
-        launch {
-            try {
-                val snap = core { snapshot() }
-                set { it.with(snap) }
-            } catch (e: Exception) {
-                set { it.copy(loading = false, error = CoreWords.of(e)) }
-            }
-        }
+        readCore(::snapshot) { s, snap -> s.with(snap) }
     }
 
     /** The status and the refused items, read together (blocking: on IO). */
     private fun snapshot() = vigil.sync().let { it.status() to it.quarantined() }
 
-    private fun SyncState.with(snap: Pair<app.vigil.core.model.SyncStatus, List<app.vigil.core.OutboxEntry>>): SyncState {
+    private fun SyncState.with(snap: Pair<SyncStatus, List<OutboxEntry>>): SyncState {
         val (status, quarantined) = snap
         return copy(
             indicator = SyncIndicator.of(status, time),
@@ -124,39 +124,36 @@ class SyncPresenter(
     private fun enroll() {
         val s = current
         if (!s.canEnroll) return
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                core {
-                    val pins = s.enroll.pin.trim().takeIf { it.isNotEmpty() }?.let { listOf(it) } ?: listOf()
-                    vigil.enroll(s.enroll.server.trim(), s.enroll.code.trim(), pins)
-                }
-                set { it.copy(busy = false, enroll = EnrollForm(), message = "This phone is now in the team.") }
-                load()
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
-        }
+        runCore({
+            val pins = s.enroll.pin.trim().takeIf { it.isNotEmpty() }?.let { listOf(it) } ?: listOf()
+            vigil.enroll(s.enroll.server.trim(), s.enroll.code.trim(), pins)
+            snapshot()
+        }) { st, snap -> st.with(snap).copy(enroll = EnrollForm(), message = "This phone is now in the team.") }
     }
 
     private fun syncNow() {
         if (!current.canSyncNow) return
-        set { it.copy(busy = true, error = null, message = null) }
-        launch {
-            try {
-                // The report and the status after it, in one update: the screen never shows
-                // "Synced" beside the counts from before.
-                val (r, snap) = core { vigil.sync().syncNow() to snapshot() }
-                val parts = buildList {
-                    add("${r.pushed} sent")
-                    add("${r.pulled} received")
-                    if (r.quarantined > 0u) add("${r.quarantined} refused")
-                }
-                set { it.with(snap).copy(busy = false, message = "Synced: " + parts.joinToString(", ") + ".") }
+        // The outcome and the status after it, in one update: the screen never shows
+        // "Synced" (or the failure) beside the counts from before.
+        runCore({
+            val outcome = try {
+                Result.success(vigil.sync().syncNow())
             } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-                load()
+                Result.failure(e)
             }
+            outcome to snapshot()
+        }) { st, (outcome, snap) ->
+            outcome.fold(
+                { r ->
+                    val parts = buildList {
+                        add("${r.pushed} sent")
+                        add("${r.pulled} received")
+                        if (r.quarantined > 0u) add("${r.quarantined} refused")
+                    }
+                    st.with(snap).copy(message = "Synced: " + parts.joinToString(", ") + ".")
+                },
+                { e -> st.with(snap).failed(CoreWords.of(e)) },
+            )
         }
     }
 

@@ -84,16 +84,18 @@ class UnlockPresenter(
 ) : Presenter<UnlockState, UnlockIntent>(UnlockState(), scope, io) {
 
     init {
-        launch {
-            val (stage, bio) = core {
+        // A store that cannot even be looked at (a damaged key file) shows the locked screen
+        // with the reason, never a crash.
+        runCore(
+            {
                 when {
                     !vigil.exists() -> UnlockStage.FIRST_RUN to false
                     vigil.isUnlocked() -> UnlockStage.UNLOCKED to false
                     else -> UnlockStage.LOCKED to biometricOffered()
                 }
-            }
-            set { it.copy(stage = stage, biometric = bio) }
-        }
+            },
+            onError = { s, e -> s.copy(stage = UnlockStage.LOCKED, error = CoreWords.of(e)) },
+        ) { s, (stage, bio) -> s.copy(stage = stage, biometric = bio) }
     }
 
     override fun onIntent(intent: UnlockIntent) {
@@ -109,13 +111,13 @@ class UnlockPresenter(
             UnlockIntent.Submit -> submit()
             UnlockIntent.UnlockWithBiometric -> biometricUnlock()
             is UnlockIntent.ConfirmPolicy -> submit(confirm = intent)
-            UnlockIntent.Lock -> launch {
-                val bio = core {
+            UnlockIntent.Lock -> runCore(
+                {
                     vigil.lock()
                     biometricOffered()
-                }
-                set { UnlockState(stage = UnlockStage.LOCKED, biometric = bio) }
-            }
+                },
+                onError = { _, _ -> UnlockState(stage = UnlockStage.LOCKED) },
+            ) { _, bio -> UnlockState(stage = UnlockStage.LOCKED, biometric = bio) }
             UnlockIntent.PanicRequested -> set { it.copy(panic = PanicWipe()) }
             is UnlockIntent.PanicTyped -> set { it.copy(panic = PanicWipe(intent.text)) }
             UnlockIntent.PanicCancelled -> set { it.copy(panic = null) }
@@ -123,37 +125,36 @@ class UnlockPresenter(
         }
     }
 
+    override fun UnlockState.working() = copy(busy = true, error = null)
+
+    override fun UnlockState.idle() = copy(busy = false)
+
+    override fun UnlockState.failed(words: String) = copy(error = words)
+
+    /** A refused unlock: what the officer sees, and what the passphrase field keeps. */
+    private fun UnlockState.refused(e: Exception): UnlockState = when (e) {
+        is StoreException.PolicyTampered -> copy(passphrase = "", error = CoreWords.of(e), policyTampered = true)
+        is StoreException.WrongPassphrase -> copy(passphrase = "", error = CoreWords.of(e), attemptsLeft = e.attemptsLeft)
+        is StoreException.WipedAfterFailedAttempts, is StoreException.Wiped ->
+            UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e))
+        else -> failed(CoreWords.of(e))
+    }
+
     private fun submit(confirm: UnlockIntent.ConfirmPolicy? = null) {
         val s = current
         if (!s.canSubmit || (confirm != null && !s.policyTampered)) return
-        set { it.copy(busy = true, error = null) }
-        launch {
+        runCore({
             val bytes = s.passphrase.toByteArray(Charsets.UTF_8)
             try {
-                core {
-                    when {
-                        s.stage == UnlockStage.FIRST_RUN -> vigil.create(bytes)
-                        confirm != null -> vigil.unlockConfirmingPolicy(bytes, confirm.wipeAfter?.toUInt())
-                        else -> vigil.unlock(bytes)
-                    }
+                when {
+                    s.stage == UnlockStage.FIRST_RUN -> vigil.create(bytes)
+                    confirm != null -> vigil.unlockConfirmingPolicy(bytes, confirm.wipeAfter?.toUInt())
+                    else -> vigil.unlock(bytes)
                 }
-                set { UnlockState(stage = UnlockStage.UNLOCKED) }
-            } catch (e: StoreException.PolicyTampered) {
-                set { it.copy(busy = false, passphrase = "", error = CoreWords.of(e), policyTampered = true) }
-            } catch (e: StoreException.WrongPassphrase) {
-                set {
-                    it.copy(busy = false, passphrase = "", error = CoreWords.of(e), attemptsLeft = e.attemptsLeft)
-                }
-            } catch (e: StoreException.WipedAfterFailedAttempts) {
-                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
-            } catch (e: StoreException.Wiped) {
-                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
             } finally {
                 bytes.fill(0)
             }
-        }
+        }, onError = { st, e -> st.refused(e) }) { _, _ -> UnlockState(stage = UnlockStage.UNLOCKED) }
     }
 
     /** A failure to read the slots is no reason to refuse the passphrase screen. */
@@ -165,23 +166,13 @@ class UnlockPresenter(
 
     private fun biometricUnlock() {
         if (!current.canUseBiometric) return
-        set { it.copy(busy = true, error = null) }
-        launch {
-            try {
-                core { vigil.unlockWithBiometric() }
-                set { UnlockState(stage = UnlockStage.UNLOCKED) }
-            } catch (e: StoreException.WipedAfterFailedAttempts) {
-                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
-            } catch (e: StoreException.Wiped) {
-                set { UnlockState(stage = UnlockStage.WIPED, error = CoreWords.of(e)) }
-            } catch (e: StoreException.PlatformKeyRejected) {
-                set { it.copy(busy = false, error = BIOMETRIC_FAILED) }
-            } catch (e: StoreException.KeyWrapper) {
-                set { it.copy(busy = false, error = BIOMETRIC_FAILED) }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
+        runCore({ vigil.unlockWithBiometric() }, onError = { st, e ->
+            when (e) {
+                // Cancelled, not recognised, or the key was invalidated by a new fingerprint.
+                is StoreException.PlatformKeyRejected, is StoreException.KeyWrapper -> st.failed(BIOMETRIC_FAILED)
+                else -> st.refused(e)
             }
-        }
+        }) { _, _ -> UnlockState(stage = UnlockStage.UNLOCKED) }
     }
 
     companion object {
@@ -190,14 +181,8 @@ class UnlockPresenter(
     }
 
     private fun wipe() {
-        set { it.copy(busy = true) }
-        launch {
-            try {
-                core { vigil.wipe() }
-                set { UnlockState(stage = UnlockStage.WIPED, error = "Wiped. Nothing of Vigil is left on this phone.") }
-            } catch (e: Exception) {
-                set { it.copy(busy = false, error = CoreWords.of(e)) }
-            }
+        runCore({ vigil.wipe() }) { _, _ ->
+            UnlockState(stage = UnlockStage.WIPED, error = "Wiped. Nothing of Vigil is left on this phone.")
         }
     }
 }

@@ -8,18 +8,7 @@ import app.vigil.core.model.SafeHavenInput
 import app.vigil.core.model.VenueInput
 import app.vigil.core.model.VenuePoint
 import app.vigil.core.model.VenuePointKind
-
-/** A small GPX 1.1 track: Westminster to the Guildhall, about 3.4 km. */
-const val SMALL_GPX = """<?xml version="1.0" encoding="UTF-8"?>
-<gpx version="1.1" creator="presenter test" xmlns="http://www.topografix.com/GPX/1/1">
-  <trk><name>Westminster to Guildhall</name><trkseg>
-    <trkpt lat="51.5007" lon="-0.1246"/>
-    <trkpt lat="51.5079" lon="-0.1100"/>
-    <trkpt lat="51.5130" lon="-0.0990"/>
-    <trkpt lat="51.5157" lon="-0.0919"/>
-  </trkseg></trk>
-</gpx>
-"""
+import app.vigil.testsupport.SMALL_GPX
 
 /** A venue with two exits and a safe room, two hospitals (one with A&E) and a route. */
 fun seedAdvance(a: AdvanceWork) {

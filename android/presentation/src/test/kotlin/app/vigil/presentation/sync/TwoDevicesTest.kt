@@ -3,7 +3,7 @@ package app.vigil.presentation.sync
 import app.vigil.core.model.Category
 import app.vigil.presentation.Harness
 import app.vigil.presentation.LONDON
-import app.vigil.presentation.ServerProcess
+import app.vigil.testsupport.ServerProcess
 import app.vigil.presentation.TEST_TIME
 import app.vigil.presentation.awaitState
 import app.vigil.presentation.home.HomePresenter
@@ -11,7 +11,7 @@ import app.vigil.presentation.incidents.IncidentDetailPresenter
 import app.vigil.presentation.incidents.IncidentsPresenter
 import app.vigil.presentation.quicklog.QuickLogIntent
 import app.vigil.presentation.quicklog.QuickLogPresenter
-import app.vigil.presentation.serverAdmin
+import app.vigil.testsupport.serverAdmin
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path

@@ -23,6 +23,22 @@ class UnlockPresenterTest {
     }
 
     @Test
+    fun `a damaged key file shows the locked screen with the reason, and the file is left as it was`() {
+        Harness(dir, create = true).use { }
+        val keys = dir.resolve("store").resolve("vigil.keys")
+        val damaged = ByteArray(64) { 0x5a }
+        Files.write(keys, damaged)
+        Harness(dir).use { h ->
+            val p = UnlockPresenter(h.vigil, h.scope)
+            val s = p.state.awaitState { it.error != null }
+            assertEquals(UnlockStage.LOCKED, s.stage)
+            assertFalse(s.busy)
+            assertEquals(app.vigil.presentation.CoreWords.of(app.vigil.core.model.StoreException.KeyFileCorrupt()), s.error)
+        }
+        assertTrue(damaged.contentEquals(Files.readAllBytes(keys)), "the key file is not touched")
+    }
+
+    @Test
     fun `first run refuses a weak passphrase, then creates the store with a strong one`() {
         Harness(dir).use { h ->
             val p = UnlockPresenter(h.vigil, h.scope)
@@ -120,7 +136,7 @@ class UnlockPresenterTest {
 
     @Test
     fun `fingerprint unlock is offered once enabled in settings, and a cancelled prompt leaves the passphrase`() {
-        val key = app.vigil.presentation.BiometricKey()
+        val key = app.vigil.testsupport.JvmKeyWrapper()
         Harness(dir, biometric = key).use { h ->
             h.vigil.create(good.toByteArray())
             val settings = app.vigil.presentation.settings.SettingsPresenter(h.vigil, "test", h.scope)

@@ -8,9 +8,8 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.text.font.FontWeight
 import app.vigil.presentation.advance.AdvanceIntent
 import app.vigil.presentation.advance.AdvanceState
-import app.vigil.ui.ErrorLine
 import app.vigil.ui.RowCard
-import app.vigil.ui.ScreenColumn
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.SecondaryButton
 import app.vigil.ui.SectionTitle
 
@@ -54,8 +53,7 @@ fun AdvanceScreen(
     val starting = state.starting
     if (starting != null) {
         // The choice fills the screen: big rows, nothing else to hit by mistake.
-        ScreenColumn(starting.title) {
-            ErrorLine(state.error)
+        VigilScreen(starting.title, state.error) {
             SectionTitle(strings.startFor)
             for (c in starting.subjects) {
                 RowCard(c.label, emptyList(), modifier = Modifier.testTag("subject-${c.label}"), onClick = {
@@ -66,8 +64,7 @@ fun AdvanceScreen(
         }
         return
     }
-    ScreenColumn(strings.title) {
-        ErrorLine(state.error)
+    VigilScreen(strings.title, state.error) {
         SectionTitle(strings.nearestAe)
         val ae = state.nearestAe
         when {

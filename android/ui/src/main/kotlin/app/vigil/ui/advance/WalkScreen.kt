@@ -6,7 +6,6 @@ import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
@@ -22,9 +21,9 @@ import app.vigil.presentation.advance.WalkScreenState
 import app.vigil.ui.BigButton
 import app.vigil.ui.Choice
 import app.vigil.ui.ChoiceRow
-import app.vigil.ui.ErrorLine
-import app.vigil.ui.MessageLine
-import app.vigil.ui.ScreenColumn
+import app.vigil.ui.TextInput
+import app.vigil.ui.VigilScreen
+import androidx.compose.ui.text.input.KeyboardType
 import app.vigil.ui.SecondaryButton
 import app.vigil.ui.SectionTitle
 
@@ -60,11 +59,9 @@ fun WalkScreen(
     onTakePhoto: ((String) -> Unit)? = null,
     strings: WalkStrings = WalkStrings(),
 ) {
-    ScreenColumn(state.title) {
+    VigilScreen(state.title, state.error, state.message) {
         Text(state.stateWords, style = MaterialTheme.typography.titleMedium)
         Text(state.progress, style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("walk-progress"))
-        ErrorLine(state.error)
-        MessageLine(state.message)
         for (section in state.sections) {
             SectionTitle(section.title)
             for (item in section.items) Item(item, state, onIntent, onTakePhoto, strings)
@@ -104,13 +101,15 @@ private fun Item(
             }
             if (state.editable) {
                 val typed = state.notes[item.id].orEmpty()
-                if (item.style != AnswerStyle.CHOICE && item.style != AnswerStyle.OTHER) OutlinedTextField(
-                    value = typed,
-                    onValueChange = { onIntent(WalkIntent.NoteChanged(item.id, it)) },
-                    label = { Text(if (item.style == AnswerStyle.TEXT || item.style == AnswerStyle.NUMBER) strings.answer else strings.note) },
-                    textStyle = MaterialTheme.typography.bodyLarge,
-                    modifier = Modifier.fillMaxWidth().testTag("note-${item.id}"),
-                )
+                if (item.style != AnswerStyle.CHOICE && item.style != AnswerStyle.OTHER) {
+                    TextInput(
+                        typed, { onIntent(WalkIntent.NoteChanged(item.id, it)) },
+                        if (item.style == AnswerStyle.TEXT || item.style == AnswerStyle.NUMBER) strings.answer else strings.note,
+                        "note-${item.id}",
+                        // A number answer gets the number pad: no hunting for digits with gloves on.
+                        type = if (item.style == AnswerStyle.NUMBER) KeyboardType.Decimal else KeyboardType.Text,
+                    )
+                }
                 ChoiceRow {
                     when (item.style) {
                         AnswerStyle.CHECK -> {

@@ -1,18 +1,10 @@
 package app.vigil.ui.home
 
-import androidx.compose.foundation.layout.Arrangement
-import androidx.compose.foundation.layout.Column
-import androidx.compose.foundation.layout.Spacer
-import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.height
 import androidx.compose.foundation.layout.heightIn
 import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.rememberScrollState
-import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
@@ -20,7 +12,7 @@ import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.unit.dp
 import app.vigil.presentation.home.HomeIntent
 import app.vigil.presentation.home.HomeState
-import app.vigil.ui.ErrorLine
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.RowCard
 import app.vigil.ui.ScreenPadding
 import app.vigil.ui.SectionTitle
@@ -56,61 +48,56 @@ fun HomeScreen(
     onNavigate: (HomeNav) -> Unit,
     strings: HomeStrings = HomeStrings(),
 ) {
-    Surface(color = MaterialTheme.colorScheme.background, modifier = Modifier.fillMaxSize()) {
-        Column(Modifier.fillMaxSize()) {
-            Column(
-                verticalArrangement = Arrangement.spacedBy(12.dp),
-                modifier = Modifier.weight(1f).verticalScroll(rememberScrollState()).padding(ScreenPadding),
-            ) {
-                Text("${strings.greeting} · ${state.officer}", style = MaterialTheme.typography.titleLarge)
-                ErrorLine(state.error)
-                state.storageWarning?.let { w ->
-                    RowCard(
-                        title = strings.storage,
-                        lines = listOf(w),
-                        alert = true,
-                        modifier = Modifier.testTag("storage-warning"),
-                    )
-                }
-                SectionTitle(strings.sync)
-                RowCard(
-                    title = state.sync.line,
-                    lines = listOfNotNull(state.sync.problem),
-                    alert = state.sync.problem != null,
-                    modifier = Modifier.testTag("sync-indicator"),
-                    onClick = { onNavigate(HomeNav.Sync) },
-                )
-                state.walk?.let { w ->
-                    SectionTitle(strings.walk)
-                    RowCard(
-                        title = w.title,
-                        lines = listOf(w.progress),
-                        badge = if (w.issues > 0) "${w.issues} ${strings.issues}" else null,
-                        alert = w.issues > 0,
-                        onClick = { onNavigate(HomeNav.Walk(w.walkId)) },
-                    )
-                }
-                SectionTitle(strings.recent)
-                if (state.recent.isEmpty() && !state.loading) Text(strings.none, style = MaterialTheme.typography.bodyLarge)
-                for (r in state.recent) {
-                    RowCard(
-                        title = r.title,
-                        lines = listOf(
-                            r.occurred + " · " + r.severity + if (r.amendments > 0) " · ${strings.amended}" else "",
-                            r.preview,
-                        ),
-                        alert = r.severe,
-                        modifier = Modifier.testTag("incident-${r.id}"),
-                        onClick = { onNavigate(HomeNav.Incident(r.id)) },
-                    )
-                }
-                Spacer(Modifier.height(8.dp))
-            }
+    VigilScreen(
+        "${strings.greeting} · ${state.officer}",
+        state.error,
+        bottom = {
             Button(
                 onClick = { onNavigate(HomeNav.QuickLog) },
                 shape = MaterialTheme.shapes.large,
                 modifier = Modifier.fillMaxWidth().padding(ScreenPadding).heightIn(min = 96.dp).testTag("log-incident"),
             ) { Text(strings.logIncident, style = MaterialTheme.typography.headlineMedium) }
+        },
+    ) {
+        state.storageWarning?.let { w ->
+            RowCard(
+                title = strings.storage,
+                lines = listOf(w),
+                alert = true,
+                modifier = Modifier.testTag("storage-warning"),
+            )
+        }
+        SectionTitle(strings.sync)
+        RowCard(
+            title = state.sync.line,
+            lines = listOfNotNull(state.sync.problem),
+            alert = state.sync.problem != null,
+            modifier = Modifier.testTag("sync-indicator"),
+            onClick = { onNavigate(HomeNav.Sync) },
+        )
+        state.walk?.let { w ->
+            SectionTitle(strings.walk)
+            RowCard(
+                title = w.title,
+                lines = listOf(w.progress),
+                badge = if (w.issues > 0) "${w.issues} ${strings.issues}" else null,
+                alert = w.issues > 0,
+                onClick = { onNavigate(HomeNav.Walk(w.walkId)) },
+            )
+        }
+        SectionTitle(strings.recent)
+        if (state.recent.isEmpty() && !state.loading) Text(strings.none, style = MaterialTheme.typography.bodyLarge)
+        for (r in state.recent) {
+            RowCard(
+                title = r.title,
+                lines = listOf(
+                    r.occurred + " · " + r.severity + if (r.amendments > 0) " · ${strings.amended}" else "",
+                    r.preview,
+                ),
+                alert = r.severe,
+                modifier = Modifier.testTag("incident-${r.id}"),
+                onClick = { onNavigate(HomeNav.Incident(r.id)) },
+            )
         }
     }
 }

@@ -6,7 +6,6 @@ import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.heightIn
 import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
@@ -22,12 +21,11 @@ import app.vigil.presentation.incidents.IncidentDetailState
 import app.vigil.ui.BigButton
 import app.vigil.ui.Choice
 import app.vigil.ui.ChoiceRow
-import app.vigil.ui.ErrorLine
-import app.vigil.ui.MessageLine
 import app.vigil.ui.PhotoDecoder
 import app.vigil.ui.decodeOrNull
 import app.vigil.ui.RowCard
-import app.vigil.ui.ScreenColumn
+import app.vigil.ui.TextInput
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.SecondaryButton
 import app.vigil.ui.SectionTitle
 
@@ -61,38 +59,25 @@ fun IncidentDetailScreen(
     photos: PhotoDecoder? = null,
 ) {
     val card = state.card
-    ScreenColumn(card?.title ?: strings.loading) {
-        ErrorLine(state.error)
-        MessageLine(state.message)
-        if (card == null) return@ScreenColumn
+    VigilScreen(card?.title ?: strings.loading, state.error, state.message) {
+        if (card == null) return@VigilScreen
         val amend = state.amend
         if (amend != null) {
             SectionTitle(strings.amendTitle)
-            OutlinedTextField(
-                value = amend.narrative,
-                onValueChange = { onIntent(IncidentDetailIntent.NarrativeChanged(it)) },
-                label = { Text(strings.narrative) },
-                minLines = 3,
-                textStyle = MaterialTheme.typography.bodyLarge,
-                modifier = Modifier.fillMaxWidth().testTag("amend-narrative"),
-            )
+            TextInput(amend.narrative, { onIntent(IncidentDetailIntent.NarrativeChanged(it)) }, strings.narrative, "amend-narrative", minLines = 3)
             Text(strings.severity, style = MaterialTheme.typography.titleMedium)
             ChoiceRow {
                 for ((s, label) in state.severities) {
                     Choice(label, amend.severity == s, { onIntent(IncidentDetailIntent.SeverityPicked(s)) })
                 }
             }
-            OutlinedTextField(
-                value = amend.reason,
-                onValueChange = { onIntent(IncidentDetailIntent.ReasonChanged(it)) },
-                label = { Text(strings.reason) },
+            TextInput(
+                amend.reason, { onIntent(IncidentDetailIntent.ReasonChanged(it)) }, strings.reason, "amend-reason",
                 isError = amend.reason.isBlank(),
-                textStyle = MaterialTheme.typography.bodyLarge,
-                modifier = Modifier.fillMaxWidth().testTag("amend-reason"),
             )
             BigButton(strings.save, { onIntent(IncidentDetailIntent.SaveAmendment) }, enabled = state.canSaveAmendment, modifier = Modifier.testTag("amend-save"))
             SecondaryButton(strings.cancel, { onIntent(IncidentDetailIntent.CancelAmend) })
-            return@ScreenColumn
+            return@VigilScreen
         }
         SectionTitle(strings.now)
         RowCard(

@@ -1,9 +1,6 @@
 package app.vigil.ui.incidents
 
-import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.heightIn
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
@@ -12,10 +9,9 @@ import app.vigil.presentation.incidents.IncidentsIntent
 import app.vigil.presentation.incidents.IncidentsState
 import app.vigil.ui.Choice
 import app.vigil.ui.ChoiceRow
-import app.vigil.ui.ErrorLine
-import app.vigil.ui.MinTouch
 import app.vigil.ui.RowCard
-import app.vigil.ui.ScreenColumn
+import app.vigil.ui.TextInput
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.SectionTitle
 
 data class IncidentsStrings(
@@ -35,15 +31,9 @@ fun IncidentsScreen(
     onOpen: (String) -> Unit,
     strings: IncidentsStrings = IncidentsStrings(),
 ) {
-    ScreenColumn(strings.title) {
-        OutlinedTextField(
-            value = state.query,
-            onValueChange = { onIntent(IncidentsIntent.QueryChanged(it)) },
-            label = { Text(strings.search) },
-            singleLine = true,
-            textStyle = MaterialTheme.typography.bodyLarge,
-            modifier = Modifier.fillMaxWidth().heightIn(min = MinTouch).testTag("search"),
-        )
+    // The error under the title, not under the filters: at 200 % font they fill the screen.
+    VigilScreen(strings.title, state.error) {
+        TextInput(state.query, { onIntent(IncidentsIntent.QueryChanged(it)) }, strings.search, "search")
         SectionTitle(strings.category)
         ChoiceRow {
             for (c in state.categories) Choice(c.label, c.selected, { onIntent(IncidentsIntent.CategoryPicked(c.value)) })
@@ -56,7 +46,6 @@ fun IncidentsScreen(
         ChoiceRow {
             for (p in state.periods) Choice(p.label, p.selected, { onIntent(IncidentsIntent.PeriodPicked(p.value)) })
         }
-        ErrorLine(state.error)
         if (state.empty) Text(strings.none, style = MaterialTheme.typography.bodyLarge)
         for (r in state.rows) {
             RowCard(

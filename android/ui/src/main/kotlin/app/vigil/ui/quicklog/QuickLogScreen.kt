@@ -7,7 +7,6 @@ import androidx.compose.foundation.layout.heightIn
 import androidx.compose.material3.Button
 import androidx.compose.material3.ButtonDefaults
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
@@ -20,10 +19,9 @@ import app.vigil.presentation.quicklog.QuickLogState
 import app.vigil.ui.BigButton
 import app.vigil.ui.Choice
 import app.vigil.ui.ChoiceRow
-import app.vigil.ui.ErrorLine
-import app.vigil.ui.MessageLine
 import app.vigil.ui.RowCard
-import app.vigil.ui.ScreenColumn
+import app.vigil.ui.TextInput
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.SecondaryButton
 import app.vigil.ui.SectionTitle
 
@@ -50,9 +48,8 @@ fun QuickLogScreen(
     onTakePhoto: (() -> Unit)? = null,
     strings: QuickLogStrings = QuickLogStrings(),
 ) {
-    ScreenColumn(strings.title) {
+    VigilScreen(strings.title, state.error, state.message) {
         Text("${strings.position}: ${state.fix}", style = MaterialTheme.typography.bodyLarge, modifier = Modifier.testTag("fix"))
-        ErrorLine(state.error)
         val logged = state.logged
         if (logged == null) {
             Text(strings.tapOnce, style = MaterialTheme.typography.bodyMedium)
@@ -80,7 +77,6 @@ fun QuickLogScreen(
                 lines = listOfNotNull(logged.at, logged.place, if (logged.photos > 0) "${logged.photos} ${strings.photos}" else null),
                 modifier = Modifier.testTag("logged"),
             )
-            MessageLine(state.message)
             if (onTakePhoto != null) {
                 BigButton(strings.photo, onTakePhoto, enabled = !state.busy, modifier = Modifier.testTag("take-photo"))
             }
@@ -93,22 +89,8 @@ fun QuickLogScreen(
                     })
                 }
             }
-            OutlinedTextField(
-                value = state.details.narrative,
-                onValueChange = { onIntent(QuickLogIntent.NarrativeChanged(it)) },
-                label = { Text(strings.narrative) },
-                minLines = 3,
-                textStyle = MaterialTheme.typography.bodyLarge,
-                modifier = Modifier.fillMaxWidth().testTag("narrative"),
-            )
-            OutlinedTextField(
-                value = state.details.witnesses,
-                onValueChange = { onIntent(QuickLogIntent.WitnessesChanged(it)) },
-                label = { Text(strings.witnesses) },
-                minLines = 2,
-                textStyle = MaterialTheme.typography.bodyLarge,
-                modifier = Modifier.fillMaxWidth().testTag("witnesses"),
-            )
+            TextInput(state.details.narrative, { onIntent(QuickLogIntent.NarrativeChanged(it)) }, strings.narrative, "narrative", minLines = 3)
+            TextInput(state.details.witnesses, { onIntent(QuickLogIntent.WitnessesChanged(it)) }, strings.witnesses, "witnesses", minLines = 2)
             BigButton(strings.save, { onIntent(QuickLogIntent.SaveDetails) }, enabled = state.canSaveDetails, modifier = Modifier.testTag("save-details"))
             SecondaryButton(strings.done, { onIntent(QuickLogIntent.Done) }, modifier = Modifier.testTag("done"))
         }

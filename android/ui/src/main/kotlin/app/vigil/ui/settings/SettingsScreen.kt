@@ -10,11 +10,9 @@ import app.vigil.presentation.settings.SettingsState
 import app.vigil.ui.BigButton
 import app.vigil.ui.Choice
 import app.vigil.ui.ChoiceRow
-import app.vigil.ui.ErrorLine
-import app.vigil.ui.MessageLine
-import app.vigil.ui.PassphraseField
+import app.vigil.ui.TextInput
 import app.vigil.ui.RowCard
-import app.vigil.ui.ScreenColumn
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.SecondaryButton
 import app.vigil.ui.SectionTitle
 
@@ -52,9 +50,7 @@ fun SettingsScreen(
     onExport: () -> Unit,
     strings: SettingsStrings = SettingsStrings(),
 ) {
-    ScreenColumn(strings.title) {
-        ErrorLine(state.error)
-        MessageLine(state.message)
+    VigilScreen(strings.title, state.error, state.message) {
         BigButton(strings.lockNow, { onIntent(SettingsIntent.LockNow) }, enabled = !state.busy, modifier = Modifier.testTag("lock-now"))
 
         SectionTitle(strings.passphrase)
@@ -62,10 +58,13 @@ fun SettingsScreen(
         if (change == null) {
             SecondaryButton(strings.change, { onIntent(SettingsIntent.StartChange) }, modifier = Modifier.testTag("change"))
         } else {
-            PassphraseField(change.old, { onIntent(SettingsIntent.OldChanged(it)) }, strings.old, "old")
-            PassphraseField(change.new, { onIntent(SettingsIntent.NewChanged(it)) }, strings.new, "new")
+            TextInput(change.old, { onIntent(SettingsIntent.OldChanged(it)) }, strings.old, "old", secret = true)
+            TextInput(change.new, { onIntent(SettingsIntent.NewChanged(it)) }, strings.new, "new", secret = true)
             change.strength?.let { Text("${strings.strength}: ${it.words}", style = MaterialTheme.typography.bodyLarge) }
-            PassphraseField(change.confirm, { onIntent(SettingsIntent.ConfirmChanged(it)) }, strings.confirm, "confirm", isError = change.confirm.isNotEmpty() && change.confirm != change.new)
+            TextInput(
+                change.confirm, { onIntent(SettingsIntent.ConfirmChanged(it)) }, strings.confirm, "confirm",
+                isError = change.confirm.isNotEmpty() && change.confirm != change.new, secret = true,
+            )
             BigButton(strings.save, { onIntent(SettingsIntent.SaveChange) }, enabled = change.ready && !state.busy, modifier = Modifier.testTag("save-change"))
             SecondaryButton(strings.cancel, { onIntent(SettingsIntent.CancelChange) })
         }
@@ -86,7 +85,7 @@ fun SettingsScreen(
         SectionTitle(strings.duress)
         Text(strings.duressBody, style = MaterialTheme.typography.bodyMedium)
         if (state.duressSet) Text(strings.duressIsSet, style = MaterialTheme.typography.bodyLarge)
-        PassphraseField(state.duress, { onIntent(SettingsIntent.DuressChanged(it)) }, strings.duressField, "duress")
+        TextInput(state.duress, { onIntent(SettingsIntent.DuressChanged(it)) }, strings.duressField, "duress", secret = true)
         SecondaryButton(strings.duressSet, { onIntent(SettingsIntent.SetDuress) }, enabled = state.canSetDuress, modifier = Modifier.testTag("set-duress"))
 
         SectionTitle(strings.export)

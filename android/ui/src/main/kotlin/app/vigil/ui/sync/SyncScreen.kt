@@ -1,10 +1,6 @@
 package app.vigil.ui.sync
 
-import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.heightIn
-import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
@@ -13,11 +9,9 @@ import androidx.compose.ui.text.input.KeyboardType
 import app.vigil.presentation.sync.SyncIntent
 import app.vigil.presentation.sync.SyncState
 import app.vigil.ui.BigButton
-import app.vigil.ui.ErrorLine
-import app.vigil.ui.MessageLine
-import app.vigil.ui.MinTouch
 import app.vigil.ui.RowCard
-import app.vigil.ui.ScreenColumn
+import app.vigil.ui.TextInput
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.SectionTitle
 
 data class SyncStrings(
@@ -39,7 +33,7 @@ data class SyncStrings(
 
 @Composable
 fun SyncScreen(state: SyncState, onIntent: (SyncIntent) -> Unit, strings: SyncStrings = SyncStrings()) {
-    ScreenColumn(strings.title) {
+    VigilScreen(strings.title, state.error, state.message) {
         SectionTitle(strings.status)
         RowCard(
             state.indicator.line,
@@ -47,14 +41,12 @@ fun SyncScreen(state: SyncState, onIntent: (SyncIntent) -> Unit, strings: SyncSt
             alert = state.indicator.problem != null,
             modifier = Modifier.testTag("sync-status"),
         )
-        ErrorLine(state.error)
-        MessageLine(state.message)
         if (!state.indicator.enrolled) {
             SectionTitle(strings.enroll)
             Text(strings.enrollBody, style = MaterialTheme.typography.bodyLarge)
-            Field(state.enroll.server, { onIntent(SyncIntent.ServerChanged(it)) }, strings.server, "server", KeyboardType.Uri)
-            Field(state.enroll.code, { onIntent(SyncIntent.CodeChanged(it)) }, strings.code, "code", KeyboardType.Ascii)
-            Field(state.enroll.pin, { onIntent(SyncIntent.PinChanged(it)) }, strings.pin, "pin", KeyboardType.Ascii)
+            TextInput(state.enroll.server, { onIntent(SyncIntent.ServerChanged(it)) }, strings.server, "server", KeyboardType.Uri)
+            TextInput(state.enroll.code, { onIntent(SyncIntent.CodeChanged(it)) }, strings.code, "code", KeyboardType.Ascii)
+            TextInput(state.enroll.pin, { onIntent(SyncIntent.PinChanged(it)) }, strings.pin, "pin", KeyboardType.Ascii)
             BigButton(strings.join, { onIntent(SyncIntent.Enroll) }, enabled = state.canEnroll, modifier = Modifier.testTag("enroll"))
         } else {
             BigButton(
@@ -68,17 +60,4 @@ fun SyncScreen(state: SyncState, onIntent: (SyncIntent) -> Unit, strings: SyncSt
             for (q in state.quarantined) RowCard(q.what, listOf(q.reason, "${q.attempts} ${strings.attempts}"), alert = true)
         }
     }
-}
-
-@Composable
-private fun Field(value: String, onChange: (String) -> Unit, label: String, tag: String, type: KeyboardType) {
-    OutlinedTextField(
-        value = value,
-        onValueChange = onChange,
-        label = { Text(label) },
-        singleLine = true,
-        keyboardOptions = KeyboardOptions(keyboardType = type, autoCorrectEnabled = false),
-        textStyle = MaterialTheme.typography.bodyLarge,
-        modifier = Modifier.fillMaxWidth().heightIn(min = MinTouch).testTag(tag),
-    )
 }

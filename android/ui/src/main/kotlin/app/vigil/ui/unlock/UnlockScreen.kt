@@ -3,17 +3,10 @@ package app.vigil.ui.unlock
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Spacer
-import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.height
-import androidx.compose.foundation.layout.heightIn
-import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.rememberScrollState
-import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
-import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Modifier
@@ -28,9 +21,9 @@ import app.vigil.presentation.unlock.UnlockIntent
 import app.vigil.presentation.unlock.UnlockStage
 import app.vigil.presentation.unlock.UnlockState
 import app.vigil.ui.BigButton
-import app.vigil.ui.MinTouch
-import app.vigil.ui.PassphraseField
-import app.vigil.ui.ScreenPadding
+import app.vigil.ui.ErrorLine
+import app.vigil.ui.TextInput
+import app.vigil.ui.VigilScreen
 import app.vigil.ui.SecondaryButton
 
 /** The words of the unlock screen, passed in by the host (its resources on Android). */
@@ -60,24 +53,20 @@ data class UnlockStrings(
 
 @Composable
 fun UnlockScreen(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings = UnlockStrings()) {
-    Surface(color = MaterialTheme.colorScheme.background, modifier = Modifier.fillMaxSize()) {
-        Column(
-            verticalArrangement = Arrangement.spacedBy(16.dp),
-            modifier = Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(ScreenPadding),
-        ) {
-            Text(strings.appName, style = MaterialTheme.typography.titleLarge, color = MaterialTheme.colorScheme.primary)
-            val panic = state.panic
-            if (panic != null) {
-                PanicConfirmation(panic, state.busy, onIntent, strings)
-            } else when (state.stage) {
-                UnlockStage.CHECKING -> Text(strings.checking, style = MaterialTheme.typography.bodyLarge)
-                UnlockStage.FIRST_RUN -> FirstRun(state, onIntent, strings)
-                UnlockStage.LOCKED -> Locked(state, onIntent, strings)
-                UnlockStage.UNLOCKED -> Heading(strings.unlockedTitle)
-                UnlockStage.WIPED -> {
-                    Heading(strings.wipedTitle)
-                    state.error?.let { Text(it, style = MaterialTheme.typography.bodyLarge) }
-                }
+    // No title of the scaffold's: each stage has its heading, and its error by the field.
+    VigilScreen(null) {
+        Text(strings.appName, style = MaterialTheme.typography.titleLarge, color = MaterialTheme.colorScheme.primary)
+        val panic = state.panic
+        if (panic != null) {
+            PanicConfirmation(panic, state.busy, onIntent, strings)
+        } else when (state.stage) {
+            UnlockStage.CHECKING -> Text(strings.checking, style = MaterialTheme.typography.bodyLarge)
+            UnlockStage.FIRST_RUN -> FirstRun(state, onIntent, strings)
+            UnlockStage.LOCKED -> Locked(state, onIntent, strings)
+            UnlockStage.UNLOCKED -> Heading(strings.unlockedTitle)
+            UnlockStage.WIPED -> {
+                Heading(strings.wipedTitle)
+                state.error?.let { Text(it, style = MaterialTheme.typography.bodyLarge) }
             }
         }
     }
@@ -92,14 +81,14 @@ private fun Heading(text: String) {
 private fun FirstRun(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings) {
     Heading(strings.firstRunTitle)
     Text(strings.firstRunBody, style = MaterialTheme.typography.bodyLarge)
-    PassphraseField(state.passphrase, { onIntent(UnlockIntent.PassphraseChanged(it)) }, strings.passphrase, "passphrase")
+    TextInput(state.passphrase, { onIntent(UnlockIntent.PassphraseChanged(it)) }, strings.passphrase, "passphrase", secret = true)
     state.strength?.let { StrengthMeter(it, strings) }
-    PassphraseField(
+    TextInput(
         state.confirm, { onIntent(UnlockIntent.ConfirmChanged(it)) }, strings.confirm, "confirm",
-        isError = state.confirmMismatch,
+        isError = state.confirmMismatch, secret = true,
     )
     if (state.confirmMismatch) Text(strings.mismatch, color = MaterialTheme.colorScheme.error)
-    state.error?.let { ErrorText(it) }
+    ErrorLine(state.error)
     BigButton(
         if (state.busy) strings.working else strings.create,
         { onIntent(UnlockIntent.Submit) },
@@ -127,27 +116,17 @@ private fun StrengthMeter(strength: Strength, strings: UnlockStrings) {
 }
 
 @Composable
-private fun ErrorText(text: String) {
-    Text(
-        text,
-        color = MaterialTheme.colorScheme.error,
-        style = MaterialTheme.typography.bodyLarge,
-        modifier = Modifier.testTag("error"),
-    )
-}
-
-@Composable
 private fun Locked(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings) {
     Heading(strings.lockedTitle)
     // First when offered: one touch, no typing with gloves off.
     if (state.biometric) {
         BigButton(strings.biometric, { onIntent(UnlockIntent.UnlockWithBiometric) }, enabled = state.canUseBiometric, modifier = Modifier.testTag("biometric"))
     }
-    PassphraseField(
+    TextInput(
         state.passphrase, { onIntent(UnlockIntent.PassphraseChanged(it)) }, strings.passphrase, "passphrase",
-        isError = state.error != null,
+        isError = state.error != null, secret = true,
     )
-    state.error?.let { ErrorText(it) }
+    ErrorLine(state.error)
     if (state.policyTampered) {
         // No silent unlock: the officer puts back the setting they want, with the passphrase.
         for (n in state.wipeChoices) {
@@ -173,14 +152,7 @@ private fun Locked(state: UnlockState, onIntent: (UnlockIntent) -> Unit, strings
 private fun PanicConfirmation(panic: PanicWipe, busy: Boolean, onIntent: (UnlockIntent) -> Unit, strings: UnlockStrings) {
     Heading(strings.panicTitle)
     Text(strings.panicBody, style = MaterialTheme.typography.bodyLarge)
-    OutlinedTextField(
-        value = panic.typed,
-        onValueChange = { onIntent(UnlockIntent.PanicTyped(it)) },
-        label = { Text(strings.panicField) },
-        singleLine = true,
-        textStyle = MaterialTheme.typography.bodyLarge,
-        modifier = Modifier.fillMaxWidth().heightIn(min = MinTouch).testTag("panic-word"),
-    )
+    TextInput(panic.typed, { onIntent(UnlockIntent.PanicTyped(it)) }, strings.panicField, "panic-word")
     BigButton(
         strings.panicConfirm,
         { onIntent(UnlockIntent.PanicConfirmed) },
