@@ -30,19 +30,10 @@ fn store() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn log_one(dir: &Path, narrative: &str) -> String {
-    let v = ok(
-        dir,
-        &[
-            "incident",
-            "log",
-            "--category",
-            "hostile-surveillance",
-            "--severity",
-            "medium",
-            "--narrative",
-            narrative,
-        ],
-    );
+    let line = "incident log --category hostile-surveillance --severity medium --narrative";
+    let mut args: Vec<&str> = line.split(' ').collect();
+    args.push(narrative);
+    let v = ok(dir, &args);
     v["logged"]["incident_id"].as_str().unwrap().to_string()
 }
 

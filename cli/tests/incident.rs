@@ -46,6 +46,16 @@ fn count(dir: &Path) -> usize {
     ok(dir, &["incident", "list"]).as_array().unwrap().len()
 }
 
+/// The exit status and the JSON error kind of a refused run.
+fn refusal(o: &Output) -> (Option<i32>, String) {
+    (o.status.code(), error_kind(o))
+}
+
+/// The last sequence number of the store's own chain, as `incident verify` reports it.
+fn head_seq(dir: &Path) -> serde_json::Value {
+    ok(dir, &["incident", "verify"])["head_seq"].clone()
+}
+
 fn error_kind(o: &Output) -> String {
     let v: serde_json::Value = serde_json::from_slice(&o.stderr).expect("stderr is JSON");
     v["error"]["kind"].as_str().unwrap().to_string()
@@ -167,9 +177,8 @@ fn amending_an_unknown_incident_fails_and_changes_nothing() {
         &dir,
         "incident amend 0190f5e4-3c2a-7b1e-9d4f-2a6c8e0b1d3f --reason x --narrative y",
     );
-    assert_eq!(o.status.code(), Some(1));
-    assert_eq!(error_kind(&o), "unknown_incident");
-    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 1);
+    assert_eq!(refusal(&o), (Some(1), "unknown_incident".to_string()));
+    assert_eq!(head_seq(&dir), 1);
 }
 
 #[test]
@@ -247,8 +256,7 @@ fn verify_export_and_verify_bundle() {
             edited.to_str().unwrap(),
         ],
     );
-    assert_eq!(o.status.code(), Some(5));
-    assert_eq!(error_kind(&o), "verification_failed");
+    assert_eq!(refusal(&o), (Some(5), "verification_failed".to_string()));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["ok"], false);
 
@@ -313,9 +321,8 @@ fn attach_a_file() {
         Some(PASS),
         &["--json", "incident", "attach", &id, empty.to_str().unwrap()],
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert_eq!(error_kind(&o), "attachment_empty");
-    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 2);
+    assert_eq!(refusal(&o), (Some(2), "attachment_empty".to_string()));
+    assert_eq!(head_seq(&dir), 2);
 }
 
 #[test]
@@ -325,8 +332,7 @@ fn latitude_91_is_refused_and_nothing_is_logged() {
         &dir,
         "incident log --category medical --narrative x --lat 91 --lon 0",
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert_eq!(error_kind(&o), "invalid_input");
+    assert_eq!(refusal(&o), (Some(2), "invalid_input".to_string()));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("latitude"), "{err}");
     assert!(
@@ -334,7 +340,7 @@ fn latitude_91_is_refused_and_nothing_is_logged() {
         "the refused value is not echoed: {err}"
     );
     assert_eq!(count(&dir), 0);
-    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 0);
+    assert_eq!(head_seq(&dir), 0);
 }
 
 #[test]
@@ -354,8 +360,7 @@ fn non_utf8_narrative_is_a_usage_error_and_nothing_is_logged() {
     .chain([bad])
     .collect();
     let o = vigil(&dir, Some(PASS), &args);
-    assert_eq!(o.status.code(), Some(2));
-    assert_eq!(error_kind(&o), "usage");
+    assert_eq!(refusal(&o), (Some(2), "usage".to_string()));
     assert_eq!(count(&dir), 0);
 
     // Same for an amendment: the incident stays as it was.
@@ -383,8 +388,7 @@ fn non_utf8_narrative_is_a_usage_error_and_nothing_is_logged() {
 fn unknown_category_is_a_usage_error() {
     let (_tmp, dir) = store();
     let o = refused(&dir, "incident log --category fire");
-    assert_eq!(o.status.code(), Some(2));
-    assert_eq!(error_kind(&o), "usage");
+    assert_eq!(refusal(&o), (Some(2), "usage".to_string()));
     assert_eq!(count(&dir), 0);
 }
 
@@ -415,8 +419,7 @@ fn a_log_with_a_deleted_entry_fails_verify_with_exit_5() {
         v.lock().unwrap();
     }
     let o = vigil(&dir, Some(PASS), &["--json", "incident", "verify"]);
-    assert_eq!(o.status.code(), Some(5));
-    assert_eq!(error_kind(&o), "verification_failed");
+    assert_eq!(refusal(&o), (Some(5), "verification_failed".to_string()));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["problem"]["kind"], "missing");
@@ -461,7 +464,7 @@ fn attach_guesses_the_mime_type_and_refuses_the_same_file_twice_unless_asked() {
         "{err}"
     );
     assert!(err.contains("--again"), "{err}");
-    assert_eq!(ok(&dir, &["incident", "verify"])["head_seq"], 2);
+    assert_eq!(head_seq(&dir), 2);
     // Asked for: attached once more.
     ok(
         &dir,

@@ -214,11 +214,7 @@ fn every_entry_lands_in_the_outbox_in_the_same_transaction() {
 
 #[test]
 fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut v = vault(dir.path());
-    let r = IncidentLog::new(&mut v)
-        .log(report(Category::Other, "Baseline.", at(2024, 5, 4, 8, 0)))
-        .unwrap();
+    let (_dir, mut v, r) = baseline();
     let before = counts(&v);
     let base = report(Category::Other, "x", at(2024, 5, 4, 8, 0));
     let with_loc = |lat: f64, lon: f64, acc: Option<f64>| {

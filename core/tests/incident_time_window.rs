@@ -17,11 +17,7 @@ fn refused_field(e: IncidentError) -> (String, String) {
 
 #[test]
 fn occurred_times_outside_the_window_are_refused_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut v = vault(dir.path());
-    let r = IncidentLog::new(&mut v)
-        .log(report(Category::Other, "Baseline.", at(2024, 5, 4, 8, 0)))
-        .unwrap();
+    let (_dir, mut v, r) = baseline();
     let before = counts(&v);
     let now = Utc::now();
     let far_future = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{edit_venue, log, new_venue, post_json, vehicle_walk, Device, TestServer};
+use common::{
+    edit_venue, log, new_venue, post_json, sync_until_quiet, vehicle_walk, Device, TestServer,
+};
 use serde_json::json;
 use vigil_core::advance::venue;
 use vigil_core::advance::walk::{self, CheckState};
@@ -72,18 +74,6 @@ fn all_clean(d: &mut Device) {
         .map(|e| (e.change.kind, e.state, e.note))
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
-}
-
-fn sync_until_quiet(devs: &mut [Device]) {
-    for order in [[2, 0, 1], [1, 2, 0], [0, 1, 2]] {
-        for i in order {
-            devs[i].sync().unwrap();
-        }
-    }
-    for d in devs.iter_mut() {
-        let r = d.sync().unwrap();
-        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
-    }
 }
 
 #[test]

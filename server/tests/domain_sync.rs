@@ -4,7 +4,9 @@
 
 use crate::common;
 
-use common::{edit_venue, entry_inbox, log, new_venue, vehicle_walk, Device, TestServer};
+use common::{
+    edit_venue, entry_inbox, log, new_venue, sync_until_quiet, vehicle_walk, Device, TestServer,
+};
 use serde_json::json;
 use vigil_core::advance::venue;
 use vigil_core::advance::walk::{self, AnswerValue, CheckState, Walk, WalkSubject};
@@ -110,15 +112,7 @@ fn three_devices_converge_on_incidents_answers_and_venue_fields() {
     });
 
     // Sync in a scrambled order, several rounds, until nothing moves.
-    for order in [[2, 0, 1], [1, 2, 0], [0, 1, 2]] {
-        for i in order {
-            devs[i].sync().unwrap();
-        }
-    }
-    for d in devs.iter_mut() {
-        let r = d.sync().unwrap();
-        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
-    }
+    sync_until_quiet(&mut devs);
 
     // Incidents: the same on every device, verified chains of all three devices.
     let expected = incidents(&mut devs[0]);

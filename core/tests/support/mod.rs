@@ -20,6 +20,21 @@ pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         .expect("valid time")
 }
 
+/// A store with one report ("Baseline.", other) logged: its directory, the unlocked vault
+/// and what the log answered.
+pub fn baseline() -> (tempfile::TempDir, Vault, vigil_core::incident::EntryReceipt) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut v = vault(dir.path());
+    let r = vigil_core::IncidentLog::new(&mut v)
+        .log(report(
+            vigil_core::incident::Category::Other,
+            "Baseline.",
+            at(2024, 5, 4, 8, 0),
+        ))
+        .expect("log");
+    (dir, v, r)
+}
+
 /// Row counts of everything an incident write touches, plus the attachment files.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Counts {

@@ -350,6 +350,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Syncs three devices in scrambled orders, three rounds, then checks that a last sync
+/// of each moves nothing.
+pub fn sync_until_quiet(devs: &mut [Device]) {
+    for order in [[2, 0, 1], [1, 2, 0], [0, 1, 2]] {
+        for i in order {
+            devs[i].sync().expect("sync");
+        }
+    }
+    for d in devs.iter_mut() {
+        let r = d.sync().expect("sync");
+        assert_eq!((r.pushed, r.pulled), (0, 0), "quiet after convergence");
+    }
+}
+
 /// Asks `probe` every 20 ms until `done` holds of its answer, and returns that answer: for
 /// what the server settles on its own time (a cut connection noticed when it closes).
 /// After a minute, a hang guard far beyond any loaded machine's delay, the last answer.

@@ -32,3 +32,24 @@ inline fun <reified T : Throwable> assertThrows(block: () -> Unit): T {
     }
     throw AssertionError("expected ${T::class.simpleName}, nothing was thrown")
 }
+
+/** [block] running on a new thread, started at once; [join] gives what it threw, if anything. */
+class Background(block: () -> Unit) {
+    @Volatile
+    private var thrown: Throwable? = null
+    private val thread = Thread {
+        try {
+            block()
+        } catch (t: Throwable) {
+            thrown = t
+        }
+    }.also { it.start() }
+
+    val isAlive: Boolean get() = thread.isAlive
+
+    /** Waits up to [ms] for the thread to end; then what it threw, or null. */
+    fun join(ms: Long): Throwable? {
+        thread.join(ms)
+        return thrown
+    }
+}

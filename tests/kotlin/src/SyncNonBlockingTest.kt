@@ -9,11 +9,9 @@ import app.vigil.core.model.Category as IncidentCategory
 import app.vigil.core.model.IncidentFilter
 import app.vigil.core.IncidentLog
 import app.vigil.core.PlatformTransport
-import app.vigil.core.SyncClient
-import app.vigil.core.model.SyncOptions
-import app.vigil.core.Vault
 import app.vigil.core.model.WalkSubject
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -38,12 +36,7 @@ class SyncNonBlockingTest {
     @TempDir
     lateinit var dir: Path
 
-    private val serverDir get() = dir.resolve("server")
-    private val noOptions = SyncOptions(null, null)
     private val noFilter = IncidentFilter(null, null, null, null, null, null, null)
-
-    private fun vault(name: String): Vault =
-        Vault.create(dir.resolve(name).toString(), pass("pw-$name"), FAST_KDF, null)
 
     /** The real JVM transport, stopped once at the first request [matches] accepts. */
     private class Held(val matches: (String, ByteArray) -> Boolean) : PlatformTransport {
@@ -62,88 +55,62 @@ class SyncNonBlockingTest {
     }
 
     private fun heldSync(hold: (String, ByteArray) -> Boolean) {
-        val team = serverAdmin(serverDir, "create-team", "Alpha")
-        ServerProcess(serverDir).use { server ->
-            vault("a").use { va ->
-                vault("b").use { vb ->
-                    val held = Held(hold)
-                    SyncClient.withTransport(va, noOptions, held).use { a ->
-                        SyncClient(vb, noOptions).use { b ->
-                            a.enroll(server.url, serverAdmin(serverDir, "issue-code", team), "Officer A")
-                            b.enroll(server.url, serverAdmin(serverDir, "issue-code", team), "Officer B")
-                            // Something for A to pull.
-                            IncidentLog.withOfficer(vb, "Officer B").use { it.quickLog(IncidentCategory.MEDICAL, null) }
-                            b.syncNow()
+        val held = Held(hold)
+        twoDevices(dir, "Alpha", transportA = held) { va, vb, a, b ->
+            // Something for A to pull.
+            IncidentLog.withOfficer(vb, "Officer B").use { it.quickLog(IncidentCategory.MEDICAL, null) }
+            b.syncNow()
 
-                            // A's queued work: two incidents, one with a photo, a walk.
-                            val photo = dir.resolve("photo.jpg")
-                            Files.write(photo, Random(7).nextBytes(300 * 1024))
-                            val vanId = IncidentLog.withOfficer(va, "Officer A").use { log ->
-                                val van = log.log(report(IncidentCategory.HOSTILE_SURVEILLANCE, "Grey van opposite the entrance"))
-                                val q = log.quickLog(IncidentCategory.SUSPICIOUS_ACTIVITY, null)
-                                log.attachFile(q.incidentId, photo.toString(), "image/jpeg", null)
-                                van.incidentId
-                            }
-                            val (walkId, itemId) = AdvanceWork(va).use { w ->
-                                val walk = w.startWalk("vigil.vehicle-check", null, WalkSubject.Other("Car 2"), "Officer A")
-                                val item = walk.template.sections.flatMap { it.items }
-                                    .first { it.kind is app.vigil.core.model.ItemKind.Check }
-                                walk.id to item.id
-                            }
-                            val queuedBefore = a.status().pending
+            // A's queued work: two incidents, one with a photo, a walk.
+            val photo = dir.resolve("photo.jpg")
+            Files.write(photo, Random(7).nextBytes(300 * 1024))
+            val vanId = IncidentLog.withOfficer(va, "Officer A").use { log ->
+                val van = log.log(report(IncidentCategory.HOSTILE_SURVEILLANCE, "Grey van opposite the entrance"))
+                val q = log.quickLog(IncidentCategory.SUSPICIOUS_ACTIVITY, null)
+                log.attachFile(q.incidentId, photo.toString(), "image/jpeg", null)
+                van.incidentId
+            }
+            val (walkId, itemId) = AdvanceWork(va).use { w ->
+                val walk = w.startWalk("vigil.vehicle-check", null, WalkSubject.Other("Car 2"), "Officer A")
+                val item = walk.template.sections.flatMap { it.items }
+                    .first { it.kind is app.vigil.core.model.ItemKind.Check }
+                walk.id to item.id
+            }
+            val queuedBefore = a.status().pending
 
-                            var syncError: Throwable? = null
-                            val sync = Thread {
-                                try {
-                                    a.syncNow()
-                                } catch (t: Throwable) {
-                                    syncError = t
-                                }
-                            }
-                            sync.start()
-                            assertTrue(held.inside.await(60, TimeUnit.SECONDS), "the sync reached the held request")
+            val sync = Background { a.syncNow() }
+            assertTrue(held.inside.await(60, TimeUnit.SECONDS), "the sync reached the held request")
 
-                            val done = CountDownLatch(1)
-                            var officerError: Throwable? = null
-                            val officer = Thread {
-                                try {
-                                    IncidentLog.withOfficer(va, "Officer A").use { log ->
-                                        log.quickLog(IncidentCategory.MEDICAL, null)
-                                        log.amend(vanId, "more detail", NO_CHANGE.copy(narrative = "The van left at 14:05"))
-                                        assertTrue(log.list(noFilter, 50u, null).size >= 2)
-                                        assertEquals(listOf(vanId), log.search("grey van", 10u, null).map { it.incidentId })
-                                    }
-                                    AdvanceWork(va).use { w ->
-                                        w.answerItem(walkId, answer(itemId, AnswerValue.Check(CheckState.OK), officer = "Officer A"))
-                                    }
-                                } catch (t: Throwable) {
-                                    officerError = t
-                                } finally {
-                                    done.countDown()
-                                }
-                            }
-                            officer.start()
-                            assertTrue(done.await(120, TimeUnit.SECONDS), "the officer's calls returned")
-                            assertEquals(1L, held.release.count, "... while the request was still held")
-                            assertNull(officerError, "the officer's calls succeeded: $officerError")
-
-                            held.release.countDown()
-                            sync.join(120_000)
-                            assertNull(syncError, "the held sync completed: $syncError")
-
-                            // The officer's three changes went in the next batch; nothing lost.
-                            a.syncNow()
-                            assertEquals(0uL, a.status().pending)
-                            val r = b.syncNow()
-                            assertEquals(queuedBefore + 3uL, r.pulled, "B received each of A's changes once: $r")
-                            assertEquals(r.pulled, r.applied + r.storedOnly + r.refused + r.alreadyHad)
-                            IncidentLog(vb).use { log ->
-                                assertEquals(4, log.list(noFilter, 50u, null).size)
-                                assertEquals(1, log.search("van left", 10u, null).size)
-                            }
-                        }
-                    }
+            val officer = Background {
+                IncidentLog.withOfficer(va, "Officer A").use { log ->
+                    log.quickLog(IncidentCategory.MEDICAL, null)
+                    log.amend(vanId, "more detail", NO_CHANGE.copy(narrative = "The van left at 14:05"))
+                    assertTrue(log.list(noFilter, 50u, null).size >= 2)
+                    assertEquals(listOf(vanId), log.search("grey van", 10u, null).map { it.incidentId })
                 }
+                AdvanceWork(va).use { w ->
+                    w.answerItem(walkId, answer(itemId, AnswerValue.Check(CheckState.OK), officer = "Officer A"))
+                }
+            }
+            val officerError = officer.join(120_000)
+            assertFalse(officer.isAlive, "the officer's calls returned")
+            assertEquals(1L, held.release.count, "... while the request was still held")
+            assertNull(officerError, "the officer's calls succeeded: $officerError")
+
+            held.release.countDown()
+            val syncError = sync.join(120_000)
+            assertFalse(sync.isAlive, "the held sync completed")
+            assertNull(syncError, "the held sync completed: $syncError")
+
+            // The officer's three changes went in the next batch; nothing lost.
+            a.syncNow()
+            assertEquals(0uL, a.status().pending)
+            val r = b.syncNow()
+            assertEquals(queuedBefore + 3uL, r.pulled, "B received each of A's changes once: $r")
+            assertEquals(r.pulled, r.applied + r.storedOnly + r.refused + r.alreadyHad)
+            IncidentLog(vb).use { log ->
+                assertEquals(4, log.list(noFilter, 50u, null).size)
+                assertEquals(1, log.search("van left", 10u, null).size)
             }
         }
     }

@@ -8,7 +8,6 @@ import app.vigil.core.SyncClient
 import app.vigil.core.model.SyncException
 import app.vigil.core.model.SyncOptions
 import app.vigil.core.model.SyncTrigger
-import app.vigil.core.Vault
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -35,9 +34,6 @@ class SyncTest {
     private val serverDir get() = dir.resolve("server")
     private val noOptions = SyncOptions(null, null)
 
-    private fun vault(name: String): Vault =
-        Vault.create(dir.resolve(name).toString(), pass("pw-$name"), FAST_KDF, null)
-
     private fun code(team: String) = serverAdmin(serverDir, "issue-code", team)
 
     @Test
@@ -45,8 +41,8 @@ class SyncTest {
         val team = serverAdmin(serverDir, "create-team", "Alpha")
         ServerProcess(serverDir).use { server ->
             val jvm = JvmTransport()
-            vault("a").use { va ->
-                vault("b").use { vb ->
+            deviceVault(dir, "a").use { va ->
+                deviceVault(dir, "b").use { vb ->
                     SyncClient(va, noOptions).use { a ->
                         SyncClient.withTransport(vb, noOptions, jvm).use { b ->
                             assertFalse(a.status().enrolled)
@@ -92,10 +88,10 @@ class SyncTest {
         val team = serverAdmin(serverDir, "create-team", "Bravo")
         ServerProcess(serverDir).use { server ->
             val c = code(team)
-            vault("a").use { va ->
+            deviceVault(dir, "a").use { va ->
                 SyncClient(va, noOptions).use { a -> a.enroll(server.url, c, "Officer A") }
             }
-            vault("b").use { vb ->
+            deviceVault(dir, "b").use { vb ->
                 SyncClient(vb, noOptions).use { b ->
                     val e = assertThrows<SyncException.EnrollmentRefused> {
                         b.enroll(server.url, c, "Officer B")
@@ -116,7 +112,7 @@ class SyncTest {
     fun `revocation stops sync with SyncException Revoked`() {
         val team = serverAdmin(serverDir, "create-team", "Charlie")
         ServerProcess(serverDir).use { server ->
-            vault("a").use { va ->
+            deviceVault(dir, "a").use { va ->
                 SyncClient(va, noOptions).use { a ->
                     a.enroll(server.url, code(team), "Officer A")
                     a.syncNow()
@@ -134,7 +130,7 @@ class SyncTest {
     @Test
     fun `server down is Transient with a next attempt, then sync resumes`() {
         val team = serverAdmin(serverDir, "create-team", "Delta")
-        vault("a").use { va ->
+        deviceVault(dir, "a").use { va ->
             SyncClient(va, SyncOptions(null, 5_000uL)).use { a ->
                 val address = ServerProcess(serverDir).use { server ->
                     a.enroll(server.url, code(team), "Officer A")
@@ -177,7 +173,7 @@ class SyncTest {
                         else -> real.post(url, headers, body)
                     }
             }
-            vault("a").use { va ->
+            deviceVault(dir, "a").use { va ->
                 SyncClient.withTransport(va, noOptions, flaky).use { a ->
                     a.enroll(server.url, code(team), "Officer A")
                     mode = "connect"
@@ -212,19 +208,11 @@ class SyncTest {
                     return real.post(url, headers, body)
                 }
             }
-            vault("a").use { va ->
+            deviceVault(dir, "a").use { va ->
                 SyncClient.withTransport(va, noOptions, slow).use { a ->
                     a.enroll(server.url, code(team), "Officer A")
                     hold.set(true)
-                    var firstError: Throwable? = null
-                    val first = Thread {
-                        try {
-                            a.syncNow()
-                        } catch (t: Throwable) {
-                            firstError = t
-                        }
-                    }
-                    first.start()
+                    val first = Background { a.syncNow() }
                     assertTrue(inside.await(10, TimeUnit.SECONDS), "first sync reached the transport")
                     assertThrows<SyncException.AlreadyRunning> { a.syncNow() }
                     assertThrows<SyncException.AlreadyRunning> { a.syncIfDue() }
@@ -234,7 +222,7 @@ class SyncTest {
                     assertNull(a.wake(SyncTrigger.LOCAL_CHANGE))
                     hold.set(false)
                     release.countDown()
-                    first.join(20_000)
+                    val firstError = first.join(20_000)
                     assertFalse(first.isAlive)
                     assertNull(firstError, "the first sync finished: $firstError")
                     assertEquals(pullsBefore + 1, pulls.get(), "one more round, for the wake")
@@ -273,7 +261,7 @@ class SyncTest {
                     }
                 }
             }
-            vault("a").use { va ->
+            deviceVault(dir, "a").use { va ->
                 SyncClient.withTransport(va, noOptions, watched).use { a ->
                     a.enroll(server.url, code(team), "Officer A")
                     hold.set(true)
@@ -311,7 +299,7 @@ class SyncTest {
     @Test
     fun `network available retries at once, other triggers wait out the backoff`() {
         val team = serverAdmin(serverDir, "create-team", "Hotel")
-        vault("a").use { va ->
+        deviceVault(dir, "a").use { va ->
             SyncClient(va, SyncOptions(null, 5_000uL)).use { a ->
                 val address = ServerProcess(serverDir).use { server ->
                     a.enroll(server.url, code(team), "Officer A")

@@ -46,44 +46,68 @@ private struct Tabs: View {
     var body: some View {
         TabView {
             NavigationStack(path: $homePath) {
-                HomeScreen(services: services, navigate: { nav in
-                    switch nav {
-                    case .quickLog: homePath.append(.quickLog)
-                    case .incident(let id): homePath.append(.incident(id: id))
-                    case .walk(let id): homePath.append(.walk(id: id))
-                    case .sync: homePath.append(.sync)
-                    }
-                })
+                Owned({ HomeViewModel(vigil: services.vigil) }) { model in
+                    HomeView(model: model, navigate: { nav in
+                        switch nav {
+                        case .quickLog: homePath.append(.quickLog)
+                        case .incident(let id): homePath.append(.incident(id: id))
+                        case .walk(let id): homePath.append(.walk(id: id))
+                        case .sync: homePath.append(.sync)
+                        }
+                    })
+                }
                 .navigationDestination(for: Place.self) { destination($0, path: $homePath) }
             }
             .tabItem { Label("Home", systemImage: "house") }
 
             NavigationStack(path: $incidentsPath) {
-                IncidentsScreen(services: services, open: { incidentsPath.append(.incident(id: $0)) })
-                    .navigationDestination(for: Place.self) { destination($0, path: $incidentsPath) }
+                Owned({ IncidentsViewModel(vigil: services.vigil) }) { model in
+                    IncidentsView(model: model, open: { incidentsPath.append(.incident(id: $0)) })
+                }
+                .navigationDestination(for: Place.self) { destination($0, path: $incidentsPath) }
             }
             .tabItem { Label("Incidents", systemImage: "list.bullet.rectangle") }
 
             NavigationStack(path: $advancePath) {
-                AdvanceScreen(services: services, openWalk: { advancePath.append(.walk(id: $0)) })
-                    .navigationDestination(for: Place.self) { destination($0, path: $advancePath) }
+                Owned({ AdvanceViewModel(vigil: services.vigil, position: services.position.provider) }) { model in
+                    AdvanceView(model: model, openWalk: { advancePath.append(.walk(id: $0)) })
+                }
+                .navigationDestination(for: Place.self) { destination($0, path: $advancePath) }
             }
             .tabItem { Label("Advance", systemImage: "map") }
 
-            NavigationStack { SyncScreen(services: services) }
+            NavigationStack { sync }
                 .tabItem { Label("Sync", systemImage: "arrow.triangle.2.circlepath") }
 
-            NavigationStack { SettingsScreen(services: services, unlock: unlock) }
-                .tabItem { Label("Settings", systemImage: "gearshape") }
+            NavigationStack {
+                Owned({ SettingsViewModel(vigil: services.vigil, appVersion: services.appVersion) }) { model in
+                    SettingsView(model: model, unlock: unlock, exportPath: { services.exportPath() })
+                        .onChange(of: model.state.locked) { _, locked in if locked { unlock.onIntent(.lock) } }
+                }
+            }
+            .tabItem { Label("Settings", systemImage: "gearshape") }
         }
+    }
+
+    /// The sync screen (a tab, and a place home leads to).
+    private var sync: some View {
+        Owned({ SyncViewModel(vigil: services.vigil) }) { SyncView(model: $0) }
     }
 
     @ViewBuilder private func destination(_ place: Place, path: Binding<[Place]>) -> some View {
         switch place {
-        case .quickLog: QuickLogScreen(services: services)
-        case .incident(let id): IncidentScreen(services: services, id: id)
-        case .walk(let id): WalkScreen(services: services, id: id, openIncident: { path.wrappedValue.append(.incident(id: $0)) })
-        case .sync: SyncScreen(services: services)
+        case .quickLog:
+            Owned({ QuickLogViewModel(vigil: services.vigil, position: services.position.provider) }) { QuickLogView(model: $0) }
+        case .incident(let id):
+            Owned({ IncidentDetailViewModel(vigil: services.vigil, incidentId: id) }) {
+                IncidentDetailView(model: $0, exportPath: { services.exportPath() })
+            }
+        case .walk(let id):
+            Owned({ WalkViewModel(vigil: services.vigil, walkId: id, position: services.position.provider) }) { model in
+                WalkView(model: model, openIncident: { path.wrappedValue.append(.incident(id: $0)) })
+            }
+        case .sync:
+            sync
         }
     }
 }
@@ -106,76 +130,6 @@ private struct Owned<Model: AnyObject, Content: View>: View {
             content(model)
         } else {
             Color.clear.onAppear { model = make() }
-        }
-    }
-}
-
-private struct HomeScreen: View {
-    let services: AppServices
-    let navigate: (HomeNav) -> Void
-    var body: some View {
-        Owned({ HomeViewModel(vigil: services.vigil) }) { HomeView(model: $0, navigate: navigate) }
-    }
-}
-
-private struct QuickLogScreen: View {
-    let services: AppServices
-    var body: some View {
-        Owned({ QuickLogViewModel(vigil: services.vigil, position: services.position.provider) }) { QuickLogView(model: $0) }
-    }
-}
-
-private struct IncidentsScreen: View {
-    let services: AppServices
-    let open: (String) -> Void
-    var body: some View {
-        Owned({ IncidentsViewModel(vigil: services.vigil) }) { IncidentsView(model: $0, open: open) }
-    }
-}
-
-private struct IncidentScreen: View {
-    let services: AppServices
-    let id: String
-    var body: some View {
-        Owned({ IncidentDetailViewModel(vigil: services.vigil, incidentId: id) }) {
-            IncidentDetailView(model: $0, exportPath: { services.exportPath() })
-        }
-    }
-}
-
-private struct AdvanceScreen: View {
-    let services: AppServices
-    let openWalk: (String) -> Void
-    var body: some View {
-        Owned({ AdvanceViewModel(vigil: services.vigil, position: services.position.provider) }) { AdvanceView(model: $0, openWalk: openWalk) }
-    }
-}
-
-private struct WalkScreen: View {
-    let services: AppServices
-    let id: String
-    let openIncident: (String) -> Void
-    var body: some View {
-        Owned({ WalkViewModel(vigil: services.vigil, walkId: id, position: services.position.provider) }) {
-            WalkView(model: $0, openIncident: openIncident)
-        }
-    }
-}
-
-private struct SyncScreen: View {
-    let services: AppServices
-    var body: some View {
-        Owned({ SyncViewModel(vigil: services.vigil) }) { SyncView(model: $0) }
-    }
-}
-
-private struct SettingsScreen: View {
-    let services: AppServices
-    let unlock: UnlockViewModel
-    var body: some View {
-        Owned({ SettingsViewModel(vigil: services.vigil, appVersion: services.appVersion) }) { model in
-            SettingsView(model: model, unlock: unlock, exportPath: { services.exportPath() })
-                .onChange(of: model.state.locked) { _, locked in if locked { unlock.onIntent(.lock) } }
         }
     }
 }

@@ -8,7 +8,7 @@ import VigilCoreAsync
 /// (`working`, `idle`, `failed`) comes with `ActionState`, or the view model says it once.
 /// The twin of android/presentation's `Presenter.runCore` / `readCore`.
 @MainActor
-protocol CoreCalls: AnyObject {
+protocol CoreCalls: AnyObject, Sendable {
     associatedtype State
     var vigil: Vigil { get }
     /// Changes the state (the view model's own `state`, which the views only read).

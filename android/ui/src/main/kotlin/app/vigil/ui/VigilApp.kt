@@ -1,14 +1,9 @@
 package app.vigil.ui
 
 import androidx.compose.foundation.layout.Column
-import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
-import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.heightIn
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Surface
-import androidx.compose.material3.Text
-import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.collectAsState
@@ -27,7 +22,6 @@ import app.vigil.presentation.advance.WalkIntent
 import app.vigil.presentation.incidents.IncidentDetailIntent
 import app.vigil.presentation.quicklog.QuickLogIntent
 import app.vigil.presentation.VigilCore
-import app.vigil.presentation.advance.AdvanceIntent
 import app.vigil.presentation.advance.AdvancePresenter
 import app.vigil.presentation.advance.WalkPresenter
 import app.vigil.presentation.home.HomePresenter
@@ -182,27 +176,25 @@ fun VigilApp(
                         }
                     }
                 }
-                Row(Modifier.fillMaxWidth()) {
-                    Tab("Home", place == Place.Home) { place = Place.Home }
-                    Tab("Incidents", place == Place.Incidents) { place = Place.Incidents }
-                    Tab("Advance", place == Place.Advance) { place = Place.Advance }
-                    Tab("Sync", place == Place.Sync) { place = Place.Sync }
-                    Tab("Settings", place == Place.Settings) { place = Place.Settings }
+                val tab = when (place) {
+                    Place.Home -> Tab.HOME
+                    Place.Incidents -> Tab.INCIDENTS
+                    Place.Advance -> Tab.ADVANCE
+                    Place.Sync -> Tab.SYNC
+                    Place.Settings -> Tab.SETTINGS
+                    else -> null
+                }
+                TabBar(tab) { t ->
+                    place = when (t) {
+                        Tab.HOME -> Place.Home
+                        Tab.INCIDENTS -> Place.Incidents
+                        Tab.ADVANCE -> Place.Advance
+                        Tab.SYNC -> Place.Sync
+                        Tab.SETTINGS -> Place.Settings
+                    }
                 }
             }
         }
-    }
-}
-
-@Composable
-private fun androidx.compose.foundation.layout.RowScope.Tab(label: String, selected: Boolean, onClick: () -> Unit) {
-    TextButton(onClick = onClick, modifier = Modifier.weight(1f).heightIn(min = MinTouch)) {
-        Text(
-            label,
-            style = MaterialTheme.typography.labelLarge,
-            color = if (selected) MaterialTheme.colorScheme.primary else MaterialTheme.colorScheme.onSurfaceVariant,
-            maxLines = 1,
-        )
     }
 }
 

@@ -1,5 +1,6 @@
 package app.vigil.ui
 
+import androidx.compose.foundation.layout.fillMaxSize
 import app.vigil.core.model.CheckState
 import app.vigil.core.model.Category
 import app.vigil.core.model.Severity
@@ -155,6 +156,19 @@ class AllScreensTest {
 
             val settings = SettingsPresenter(h.vigil, "Vigil 0.1.0", h.scope).state.awaitState { it.about != null }
             Screens.renderAll("settings", 1500) { SettingsScreen(settings, {}, {}) }
+        }
+    }
+
+    @Test
+    fun `the tab bar`() {
+        // Each word whole: at 200 % font the tabs wrap onto a second line rather than cut one.
+        Screens.renderAll("tabs", 240) {
+            androidx.compose.material3.Surface(
+                color = androidx.compose.material3.MaterialTheme.colorScheme.background,
+                modifier = androidx.compose.ui.Modifier.fillMaxSize(),
+            ) {
+                TabBar(Tab.INCIDENTS) {}
+            }
         }
     }
 }

@@ -27,6 +27,21 @@ class IncidentsPresenterTest {
         return mapOf("van" to a, "faint" to b)
     }
 
+    /** The incident, its page's presenter (settled), and the photo as the camera wrote it (bytes, path). */
+    private data class Attached(val id: String, val p: IncidentDetailPresenter, val bytes: ByteArray, val path: Path)
+
+    /** The seeded van incident's page, once a real photo named [name] was attached from it. */
+    private fun vanWithPhoto(h: Harness, name: String): Attached {
+        val id = seed(h)["van"]!!
+        val photo = app.vigil.presentation.realPhoto(dir, name)
+        val bytes = Files.readAllBytes(Path.of(photo.path))
+        val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
+        p.state.awaitState { it.card != null }
+        p.onIntent(IncidentDetailIntent.Attach(photo))
+        p.state.awaitState { it.attachments.size == 1 && !it.busy }
+        return Attached(id, p, bytes, Path.of(photo.path))
+    }
+
     @Test
     fun `list, filter by category and severity, search`() {
         Harness(dir, create = true).use { h ->
@@ -101,13 +116,8 @@ class IncidentsPresenterTest {
     @Test
     fun `detail - a photo row carries the photo's bytes once shown, a broken or non-photo one stays text`() {
         Harness(dir, create = true).use { h ->
-            val id = seed(h)["van"]!!
-            val photo = app.vigil.presentation.realPhoto(dir, "door.png")
-            val png = Files.readAllBytes(Path.of(photo.path))
-            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
-            p.state.awaitState { it.card != null }
-            p.onIntent(IncidentDetailIntent.Attach(photo))
-            val s = p.state.awaitState { it.attachments.size == 1 && !it.busy }
+            val (id, p, png) = vanWithPhoto(h, "door.png")
+            val s = p.state.value
             val row = s.attachments.single()
             assertTrue(row.photo)
             assertTrue(s.thumbnails.isEmpty(), "nothing is read before the row is on screen")
@@ -163,18 +173,13 @@ class IncidentsPresenterTest {
     @Test
     fun `a photo is attached by an amendment and listed`() {
         Harness(dir, create = true).use { h ->
-            val id = seed(h)["van"]!!
-            val photo = app.vigil.presentation.realPhoto(dir, "van.png")
-            val bytes = Files.readAllBytes(Path.of(photo.path))
-            val p = IncidentDetailPresenter(h.vigil, id, h.scope, time = TEST_TIME)
-            p.state.awaitState { it.card != null }
-            p.onIntent(IncidentDetailIntent.Attach(photo))
-            val s = p.state.awaitState { it.attachments.isNotEmpty() && !it.busy }
+            val (id, p, bytes, photo) = vanWithPhoto(h, "van.png")
+            val s = p.state.value
             val size = if (bytes.size < 1024) "${bytes.size} B" else "${bytes.size / 1024} KB"
             assertEquals("Photo · $size · taken 11:58", s.attachments[0].words)
             assertEquals(3, s.history.size)
             assertEquals("Changed: attachments", s.history[2].changes)
-            assertFalse(Files.exists(Path.of(photo.path)), "the camera's plaintext file is deleted once sealed")
+            assertFalse(Files.exists(photo), "the camera's plaintext file is deleted once sealed")
             val ref = h.vigil.incidents().get(id).current.attachments.single()
             assertEquals(app.vigil.presentation.sha256Hex(bytes), ref.sha256)
             val back = dir.resolve("back.png")
