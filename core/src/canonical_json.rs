@@ -19,33 +19,35 @@ fn write(v: &Value, out: &mut String) {
         // serde_json prints integers plainly and floats in their shortest exact form.
         Value::Number(n) => out.push_str(&n.to_string()),
         Value::String(s) => string(s, out),
-        Value::Array(a) => {
-            out.push('[');
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write(x, out);
-            }
-            out.push(']');
-        }
+        Value::Array(a) => list(out, '[', ']', a, write),
         Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            list(out, '{', '}', entries, |(k, x), out| {
                 string(k, out);
                 out.push(':');
-                if let Some(x) = m.get(*k) {
-                    write(x, out);
-                }
-            }
-            out.push('}');
+                write(x, out);
+            });
         }
     }
+}
+
+/// `items` between `open` and `close`, separated by commas.
+fn list<T>(
+    out: &mut String,
+    open: char,
+    close: char,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(T, &mut String),
+) {
+    out.push(open);
+    for (i, x) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(x, out);
+    }
+    out.push(close);
 }
 
 fn string(s: &str, out: &mut String) {
