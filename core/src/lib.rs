@@ -14,6 +14,7 @@
 //! `test-support` feature, [`testing`].)
 
 pub mod advance;
+pub mod canonical_json;
 pub mod clock;
 mod codes;
 pub mod crypto;

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-use super::canonical::to_canonical;
 use super::error::{AdvanceError, AdvanceResult};
+use crate::canonical_json::canonical_json;
 use crate::clock::Hlc;
 use crate::error::StoreError;
 
@@ -90,7 +90,7 @@ fn wins(a_stamp: &Hlc, a: &Value, b_stamp: &Hlc, b: &Value) -> bool {
     match a_stamp.cmp(b_stamp) {
         Ordering::Greater => true,
         Ordering::Less => false,
-        Ordering::Equal => to_canonical(a) >= to_canonical(b),
+        Ordering::Equal => canonical_json(a) >= canonical_json(b),
     }
 }
 

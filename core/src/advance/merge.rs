@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::canonical::to_canonical;
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::walk::{check_answer_parts, load_walk, store_answer, Answer, WalkState};
+use crate::canonical_json::canonical_json;
 
 /// Kept for the FFI: the answer record is what travels between devices.
 pub type AnswerRecord = Answer;
@@ -19,10 +19,10 @@ pub type AnswerRecord = Answer;
 fn order(a: &Answer, b: &Answer) -> Ordering {
     a.hlc.cmp(&b.hlc).then_with(|| {
         let ca = serde_json::to_value(a)
-            .map(|v| to_canonical(&v))
+            .map(|v| canonical_json(&v))
             .unwrap_or_default();
         let cb = serde_json::to_value(b)
-            .map(|v| to_canonical(&v))
+            .map(|v| canonical_json(&v))
             .unwrap_or_default();
         ca.cmp(&cb)
     })

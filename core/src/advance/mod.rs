@@ -6,7 +6,6 @@
 //! in the same transaction. Functions take the database (`&Database` to read,
 //! `&mut Database` to write) and plain records, so the FFI and CLI layers stay thin.
 
-pub(crate) mod canonical;
 pub mod error;
 pub(crate) mod fields;
 pub mod geometry;

@@ -6,12 +6,12 @@
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::canonical::to_canonical;
 use super::error::{write, AdvanceError, AdvanceResult};
 use super::geometry::Position;
 use super::template::{ChecklistTemplate, ItemKind, TemplateItem, TemplateKind};
 use super::venue::Contact;
 use super::{check_id, new_id, optional_text, required_text, NAME_MAX, NOTE_MAX};
+use crate::canonical_json::canonical_json;
 use crate::clock::now_ms;
 use crate::clock::Hlc;
 use crate::crypto::hash::sha256;
@@ -658,7 +658,7 @@ pub fn sign_off_walk(
             "sealed": sealed,
             "device_id": w.device_id(),
         });
-        let snapshot = to_canonical(&body);
+        let snapshot = canonical_json(&body);
         let digest = sha256(snapshot.as_bytes());
         let signature = w.device_key().sign(&signed_message(&digest));
         let signed = SignedSnapshot {
@@ -779,7 +779,7 @@ pub fn verify_snapshot_with_key(s: &SignedSnapshot, public_key: &[u8]) -> Advanc
     }
     let parsed: serde_json::Value = serde_json::from_str(&s.snapshot)
         .map_err(|_| AdvanceError::SnapshotInvalid("the snapshot is not JSON".into()))?;
-    if to_canonical(&parsed) != s.snapshot {
+    if canonical_json(&parsed) != s.snapshot {
         return Err(AdvanceError::SnapshotInvalid(
             "the snapshot is not in canonical form".into(),
         ));

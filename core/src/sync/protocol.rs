@@ -623,48 +623,9 @@ impl ChainReceipt {
     }
 }
 
-/// Canonical JSON: no whitespace, object keys sorted by their UTF-8 bytes, strings and
-/// numbers written as serde_json writes them (shortest round-trip form for floats).
-pub fn canonical_json(v: &serde_json::Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
-}
-
-fn write_canonical(v: &serde_json::Value, out: &mut String) {
-    use serde_json::Value;
-    match v {
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
-            out.push_str(&v.to_string())
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                if let Some(val) = map.get(*k) {
-                    write_canonical(val, out);
-                }
-            }
-            out.push('}');
-        }
-    }
-}
+/// Canonical JSON (no whitespace, object keys sorted by their UTF-8 bytes, strings and
+/// numbers as serde_json writes them): the one encoding, in [`crate::canonical_json`].
+pub use crate::canonical_json::canonical_json;
 
 impl PushBatch {
     /// Builds and signs a batch with the device key.

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use askama::Template;
@@ -30,7 +31,7 @@ use serde_json::{json, Value};
 
 use super::pages::{self, Chrome};
 use super::session::{self, Current, LOGIN_COOKIE};
-use super::store::{AuditRecord, PasskeyRecord};
+use super::store::{AuditRecord, PasskeyRecord, PasskeyUse};
 use super::webauthn::{self, RelyingParty, WebauthnError, EDDSA, ES256};
 use super::{ConsoleState, PasskeyLimits};
 use crate::conn::ClientAddr;
@@ -183,6 +184,15 @@ struct Pending {
     /// when the connection's address is unknown).
     client: Option<IpAddr>,
     expires_ms: u64,
+    /// The order of issue (the oldest has the smallest): challenges issued within one
+    /// millisecond share an expiry, never an age.
+    seq: u64,
+}
+
+impl Pending {
+    fn age(&self) -> (u64, u64) {
+        (self.expires_ms, self.seq)
+    }
 }
 
 /// The ceremonies in progress, by challenge (base64url).
@@ -190,6 +200,7 @@ pub(crate) struct Challenges {
     pending: Mutex<HashMap<String, Pending>>,
     limits: PasskeyLimits,
     rng: SystemRandom,
+    issued: AtomicU64,
 }
 
 impl Challenges {
@@ -200,6 +211,7 @@ impl Challenges {
             pending: Mutex::new(HashMap::new()),
             limits,
             rng: SystemRandom::new(),
+            issued: AtomicU64::new(0),
         }
     }
 
@@ -242,6 +254,7 @@ impl Challenges {
                 purpose,
                 client,
                 expires_ms: now_ms.saturating_add(CHALLENGE_TTL_MS),
+                seq: self.issued.fetch_add(1, Ordering::Relaxed),
             },
         );
         Ok(challenge)
@@ -274,7 +287,7 @@ fn make_room(
     let oldest = pending
         .iter()
         .filter(|(_, p)| p.client == client && p.purpose.yields_to(new))
-        .min_by_key(|(_, p)| p.expires_ms)
+        .min_by_key(|(_, p)| p.age())
         .map(|(c, _)| c.clone());
     match oldest {
         Some(c) => {
@@ -291,11 +304,11 @@ fn make_room(
 /// The client holding the most pending challenges that yield to `new` (on a tie, the one
 /// whose oldest is oldest), if any does.
 fn fullest_client(pending: &HashMap<String, Pending>, new: &Purpose) -> Option<Option<IpAddr>> {
-    let mut held: HashMap<Option<IpAddr>, (usize, u64)> = HashMap::new();
+    let mut held: HashMap<Option<IpAddr>, (usize, (u64, u64))> = HashMap::new();
     for p in pending.values().filter(|p| p.purpose.yields_to(new)) {
-        let e = held.entry(p.client).or_insert((0, u64::MAX));
+        let e = held.entry(p.client).or_insert((0, (u64::MAX, u64::MAX)));
         e.0 += 1;
-        e.1 = e.1.min(p.expires_ms);
+        e.1 = e.1.min(p.age());
     }
     held.into_iter()
         .max_by_key(|&(_, (count, oldest))| (count, std::cmp::Reverse(oldest)))
@@ -742,13 +755,13 @@ fn check_assertion(s: &ConsoleState, login: String, body: &Bytes) -> Result<Stri
     )
     .map_err(|e| refuse(e.into()))?;
     if !storage
-        .passkey_use(
-            &passkey.id,
-            passkey.sign_count,
-            data.sign_count,
-            data.flags.backed_up(),
-            now,
-        )
+        .passkey_use(&PasskeyUse {
+            id: &passkey.id,
+            from: passkey.sign_count,
+            to: data.sign_count,
+            backed_up: data.flags.backed_up(),
+            at_ms: now,
+        })
         .map_err(|e| refuse(e.into()))?
     {
         // Another sign-in moved the counter meanwhile: the same counter value twice.
@@ -861,6 +874,7 @@ mod tests {
         // Three addresses of one /64: the third challenge drops the first.
         let a = c.issue(sign_in(1), ip("2001:db8::1"), 0).expect("a");
         let b = c.issue(sign_in(2), ip("2001:db8::2"), 0).expect("b");
+        // Issued in the same millisecond: the order of issue says which is oldest.
         let d = c.issue(sign_in(3), ip("2001:db8::ffff:3"), 0).expect("c");
         // Another /64 keeps its own.
         let e = c.issue(sign_in(4), ip("2001:db8:0:1::1"), 0).expect("e");

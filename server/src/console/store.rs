@@ -99,6 +99,17 @@ pub struct PasskeyRecord {
     pub last_used_ms: Option<u64>,
 }
 
+/// A sign-in with passkey `id`: its counter goes from `from` to `to`, its backup state
+/// becomes `backed_up`, at `at_ms`.
+#[derive(Clone, Copy, Debug)]
+pub struct PasskeyUse<'a> {
+    pub id: &'a str,
+    pub from: u32,
+    pub to: u32,
+    pub backed_up: bool,
+    pub at_ms: u64,
+}
+
 pub trait ConsoleStorage {
     /// The team with this id, else the one with this name.
     fn team(&self, id_or_name: &str) -> Result<Option<TeamRecord>, ServerError>;
@@ -127,16 +138,9 @@ pub trait ConsoleStorage {
         &self,
         credential_id: &[u8],
     ) -> Result<Option<PasskeyRecord>, ServerError>;
-    /// Records a sign-in with passkey `id`: its counter goes from `from` to `to` (only if
-    /// it still is `from`: two sign-ins racing with one counter value, one loses).
-    fn passkey_use(
-        &self,
-        id: &str,
-        from: u32,
-        to: u32,
-        backed_up: bool,
-        now_ms: u64,
-    ) -> Result<bool, ServerError>;
+    /// Records a sign-in with a passkey; `Ok(false)` when its counter was not `from` any
+    /// more (two sign-ins racing with one counter value: one loses).
+    fn passkey_use(&self, used: &PasskeyUse<'_>) -> Result<bool, ServerError>;
     /// Removes passkey `id` of `user_id`; `Ok(None)` when the user has no such passkey,
     /// else its name.
     fn passkey_remove(&self, user_id: &str, id: &str) -> Result<Option<String>, ServerError>;

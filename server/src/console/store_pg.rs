@@ -4,8 +4,8 @@
 use postgres::Row;
 
 use super::store::{
-    report, AuditRecord, ConsoleStorage, DeviceRow, PasskeyRecord, SessionRecord, TeamRecord,
-    UserRecord,
+    report, AuditRecord, ConsoleStorage, DeviceRow, PasskeyRecord, PasskeyUse, SessionRecord,
+    TeamRecord, UserRecord,
 };
 use crate::error::ServerError;
 use crate::postgres::PgStorage;
@@ -251,23 +251,16 @@ impl ConsoleStorage for PgStorage {
             .map(|r| passkey_row(&r)))
     }
 
-    fn passkey_use(
-        &self,
-        id: &str,
-        from: u32,
-        to: u32,
-        backed_up: bool,
-        now_ms: u64,
-    ) -> Result<bool, ServerError> {
+    fn passkey_use(&self, u: &PasskeyUse<'_>) -> Result<bool, ServerError> {
         let n = self.lock().execute(
             "UPDATE console_passkeys SET sign_count = $3, backed_up = $4, last_used_ms = $5
              WHERE id = $1 AND sign_count = $2",
             &[
-                &id,
-                &i64::from(from),
-                &i64::from(to),
-                &i64::from(backed_up),
-                &(now_ms as i64),
+                &u.id,
+                &i64::from(u.from),
+                &i64::from(u.to),
+                &i64::from(u.backed_up),
+                &(u.at_ms as i64),
             ],
         )?;
         Ok(n == 1)
