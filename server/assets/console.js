@@ -64,7 +64,9 @@
       var shape;
       if (f.at) {
         shape = point(f.at, c, colours.ring);
-        shape.bindTooltip(f.label || "", { permanent: true, direction: "right", offset: [10, 0] }).addTo(m.layer);
+        // "auto": a label reads toward the map's middle, so a place near the right edge
+        // keeps its name inside the map instead of running out of it.
+        shape.bindTooltip(f.label || "", { permanent: true, direction: "auto", offset: [10, 0] }).addTo(m.layer);
         return;
       }
       else if (f.kind === "boundary") shape = L.polygon(f.line, { color: c, weight: 2, fillOpacity: 0.1 });
