@@ -310,7 +310,6 @@ pub fn ingest_sqlite(devices: u64, changes: u64) -> Vec<Figure> {
     ingest(sqlite_storage(&dir), "sqlite", devices, changes)
 }
 
-#[cfg(feature = "postgres")]
 pub fn ingest_postgres(devices: u64, changes: u64) -> Vec<Figure> {
     match vigil_testkit::pg::PgCluster::start() {
         Err(why) => vec![
@@ -325,13 +324,4 @@ pub fn ingest_postgres(devices: u64, changes: u64) -> Vec<Figure> {
             f
         }
     }
-}
-
-#[cfg(not(feature = "postgres"))]
-pub fn ingest_postgres(_devices: u64, changes: u64) -> Vec<Figure> {
-    let why = "built without the postgres feature (bench/run enables it)";
-    vec![
-        Figure::skipped("server_ingest_postgres", changes, why),
-        Figure::skipped("team_sync_postgres", changes, why),
-    ]
 }

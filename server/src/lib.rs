@@ -10,7 +10,6 @@ pub mod conn;
 pub mod console;
 pub mod error;
 mod ingest;
-#[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod service;
 pub mod sqlite;
@@ -24,7 +23,6 @@ use std::sync::Arc;
 pub use clock::{Clock, MonotonicClock, ShiftedClock, SystemClock};
 pub use conn::Limits;
 pub use error::ServerError;
-#[cfg(feature = "postgres")]
 pub use postgres::PgStorage;
 pub use service::Ctx;
 pub use sqlite::SqliteStorage;

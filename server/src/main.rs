@@ -185,12 +185,9 @@ fn open_storage(cli: &Cli) -> Result<Arc<dyn Storage>, String> {
             };
             Ok(Arc::new(storage.map_err(|e| e.to_string())?))
         }
-        #[cfg(feature = "postgres")]
         Some(url) => Ok(Arc::new(
             vigil_server::PgStorage::connect(url).map_err(|e| e.to_string())?,
         )),
-        #[cfg(not(feature = "postgres"))]
-        Some(_) => Err("this build has no PostgreSQL support (feature `postgres`)".into()),
     }
 }
 

@@ -1,4 +1,4 @@
-//! PostgreSQL storage (feature `postgres`), for teams that outgrow one machine: the same
+//! PostgreSQL storage (`--database-url`), for teams that outgrow one machine: the same
 //! tables and rules as the SQLite storage. Pushes take a transaction-scoped advisory lock,
 //! so `server_seq` values become visible in order even with several server processes (a
 //! pull never skips a change committed late under a lower number).

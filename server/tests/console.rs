@@ -1,5 +1,5 @@
 //! The web console's routes over real HTTP on loopback, on the storage the server tests
-//! use (SQLite; PostgreSQL with `--features postgres`): sign-in with passphrase and TOTP,
+//! use (SQLite; PostgreSQL with `VIGIL_TEST_STORAGE=postgres`): sign-in with passphrase and TOTP,
 //! sessions, CSRF, roles, team scoping, the pages reading what devices synced, photos
 //! decrypted and checked, revocation, audit. (The browser tests are tests/console/.)
 

@@ -1,17 +1,17 @@
-# One feature set for every build of the workspace the suite makes. Cargo unifies features
-# over what a command selects: `-p X`, `--workspace` and another feature list each compile
-# the shared dependencies again (measured: `cargo test -p vigil-server --features postgres`
-# after the workspace's tests rebuilt 71 crates, +473 MB). So every step builds through
-# these, with the server's PostgreSQL support in, and nothing is compiled twice.
+# One cargo selection for every build of the workspace the suite makes. Cargo unifies
+# features over what a command selects: `-p X` after `--workspace` compiles the shared
+# dependencies again (measured: `cargo test -p vigil-server --features postgres` after the
+# workspace's tests rebuilt 71 crates, +473 MB, when PostgreSQL was still a feature). So every
+# step builds through these, and nothing is compiled twice.
 # Sourced by tests/run and tests/console/run.
 
-WS_FLAGS=(--workspace --features vigil-server/postgres)
+WS_FLAGS=(--workspace)
 
 # Every library and binary of the workspace (vigil, vigil-server, libvigil_ffi.so,
 # uniffi-bindgen, vigil-bench), from the same build as the tests.
 ws_build() { cargo build "${WS_FLAGS[@]}" "$@"; }
 
-# The workspace's tests (all three storages of code: the server's on SQLite, see below).
+# The workspace's tests (the server's on SQLite; see server_tests for PostgreSQL).
 ws_test() { cargo test "${WS_FLAGS[@]}" "$@"; }
 
 # The path of the server's one integration-test binary (server/tests/it.rs) of that build,

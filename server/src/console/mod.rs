@@ -16,7 +16,6 @@ mod passkeys;
 mod report;
 pub mod session;
 pub mod store;
-#[cfg(feature = "postgres")]
 mod store_pg;
 mod store_sqlite;
 pub mod totp;

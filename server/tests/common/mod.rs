@@ -26,17 +26,12 @@ pub enum Backend {
     Postgres,
 }
 
-/// SQLite, unless `VIGIL_TEST_STORAGE=postgres` (which needs the `postgres` feature). One
-/// build serves both: tests/run runs the server's test binary once per storage.
+/// SQLite, unless `VIGIL_TEST_STORAGE=postgres`. One build serves both: tests/run runs the
+/// server's test binary once per storage.
 pub fn backend() -> Backend {
     match std::env::var("VIGIL_TEST_STORAGE").as_deref() {
         Err(_) | Ok("") | Ok("sqlite") => Backend::Sqlite,
-        Ok("postgres") if cfg!(feature = "postgres") => Backend::Postgres,
-        Ok("postgres") => {
-            panic!(
-                "VIGIL_TEST_STORAGE=postgres needs a build with `--features vigil-server/postgres`"
-            )
-        }
+        Ok("postgres") => Backend::Postgres,
         Ok(other) => panic!("VIGIL_TEST_STORAGE={other:?}: expected `sqlite` or `postgres`"),
     }
 }
@@ -109,17 +104,10 @@ impl StorageSite {
     }
 }
 
-#[cfg(feature = "postgres")]
 fn open_postgres(url: &str) -> Arc<dyn Storage> {
     Arc::new(vigil_server::PgStorage::connect(url).expect("connect postgres"))
 }
 
-#[cfg(not(feature = "postgres"))]
-fn open_postgres(_: &str) -> Arc<dyn Storage> {
-    unreachable!("backend() refuses PostgreSQL without the feature")
-}
-
-#[cfg(feature = "postgres")]
 fn execute_postgres(url: &str, sql: &str, params: &[&str]) -> u64 {
     let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
     let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
@@ -127,11 +115,6 @@ fn execute_postgres(url: &str, sql: &str, params: &[&str]) -> u64 {
         .map(|p| p as &(dyn postgres::types::ToSql + Sync))
         .collect();
     c.execute(sql, &params).expect("execute on PostgreSQL")
-}
-
-#[cfg(not(feature = "postgres"))]
-fn execute_postgres(_: &str, _: &str, _: &[&str]) -> u64 {
-    unreachable!("backend() refuses PostgreSQL without the feature")
 }
 
 /// A connection of our own to a SQLite server's SQLCipher file in `data_dir`, keyed from
