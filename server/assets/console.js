@@ -41,7 +41,7 @@
 
   function fit(m) {
     var b = m.layer.getBounds();
-    if (b.isValid()) m.map.fitBounds(b.pad(0.25), { maxZoom: 16 });
+    if (b.isValid()) m.map.fitBounds(b.pad(0.25), { maxZoom: 16, animate: false });
   }
 
   function drawRows(m, tbody) {
@@ -57,23 +57,106 @@
     fit(m);
   }
 
+  // Where a permanent label sits beside its point: the gap leaves the disc (radius 9,
+  // ring 2) and the label's little arrow clear.
+  var SIDES = { right: [10, 0], left: [-10, 0], top: [0, -10], bottom: [0, 10] };
+  // Names keep this far (px) inside the map's edge where they can.
+  var INSET = 4;
+
+  // `slide` moves a label above or below its point sideways (its arrow stays on the point).
+  function setSide(tooltip, side, slide) {
+    tooltip.options.direction = side;
+    tooltip.options.offset = [SIDES[side][0] + (slide || 0), SIDES[side][1]];
+    tooltip.update();
+    tooltip.getElement().style.setProperty("--slide", (slide || 0) + "px");
+  }
+
+  // An element's box in the map's pixels.
+  function boxOf(el, origin) {
+    var r = el.getBoundingClientRect();
+    return { x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height };
+  }
+
+  function overlap(a, b) {
+    var w = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+    var h = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+    return w > 0 && h > 0 ? w * h : 0;
+  }
+
+  // Names stay readable where places are close. Each point's name goes, in the page's
+  // order (venues first), to the first side of its point that covers no name already
+  // placed, no other point and no line, and stays inside the map: toward the map's middle
+  // first, then the other way, above, below. Where no side is clear it takes the side
+  // that covers least. Placed again after every zoom, pan or resize.
+  function placeLabels(m, labelled, lines) {
+    var map = m.map, size = map.getSize();
+    var origin = map.getContainer().getBoundingClientRect();
+    var discs = labelled.map(function (l) {
+      var p = map.latLngToContainerPoint(l.at);
+      return { x: p.x - 12, y: p.y - 12, w: 24, h: 24 };
+    });
+    // Lines as points every 6 px along them.
+    var dots = [];
+    lines.forEach(function (line) {
+      var pts = line.map(function (at) { return map.latLngToContainerPoint(at); });
+      for (var i = 1; i < pts.length; i++) {
+        var a = pts[i - 1], b = pts[i], n = Math.max(1, Math.ceil(a.distanceTo(b) / 6));
+        for (var k = 0; k <= n; k++) dots.push({ x: a.x + (b.x - a.x) * k / n, y: a.y + (b.y - a.y) * k / n, w: 1, h: 1 });
+      }
+    });
+    // The zoom buttons, and a margin inside the map's edge.
+    var controls = [].map.call(map.getContainer().querySelectorAll(".leaflet-control"), function (el) { return boxOf(el, origin); });
+    var inside = { x: INSET, y: INSET, w: size.x - 2 * INSET, h: size.y - 2 * INSET };
+    var placed = [];
+    labelled.forEach(function (l, i) {
+      var p = map.latLngToContainerPoint(l.at);
+      var order = p.x <= size.x / 2 ? ["right", "left", "top", "bottom"] : ["left", "right", "top", "bottom"];
+      var best = null;
+      for (var s = 0; s < order.length && !(best && best.cost === 0); s++) {
+        var side = order[s], slide = 0;
+        setSide(l.tooltip, side);
+        var at = boxOf(l.tooltip.getElement(), origin);
+        if (side === "top" || side === "bottom") {
+          // Near an edge a name above or below slides inward, up to where its arrow ends.
+          var room = Math.max(0, at.w / 2 - 16);
+          slide = Math.max(-room, Math.min(room, Math.max(0, INSET - at.x) - Math.max(0, at.x + at.w - (size.x - INSET))));
+          if (slide) { setSide(l.tooltip, side, slide); at = boxOf(l.tooltip.getElement(), origin); }
+        }
+        var cost = 4 * (at.w * at.h - overlap(at, inside));
+        controls.forEach(function (q) { cost += 4 * overlap(at, q); });
+        placed.forEach(function (q) { cost += 4 * overlap(at, q); });
+        discs.forEach(function (d, j) { if (j !== i) cost += 2 * overlap(at, d); });
+        dots.forEach(function (d) { if (overlap(at, d)) cost += 30; });
+        if (!best || cost < best.cost) best = { side: side, slide: slide, cost: cost, at: at };
+      }
+      setSide(l.tooltip, best.side, best.slide);
+      placed.push(best.at);
+    });
+  }
+
   function drawFeatures(m, features) {
     var colours = colors();
+    var labelled = [], lines = [];
     features.forEach(function (f) {
       var c = colours[f.kind] || colours.venue;
       var shape;
       if (f.at) {
         shape = point(f.at, c, colours.ring);
-        // "auto": a label reads toward the map's middle, so a place near the right edge
-        // keeps its name inside the map instead of running out of it.
-        shape.bindTooltip(f.label || "", { permanent: true, direction: "auto", offset: [10, 0] }).addTo(m.layer);
+        shape.bindTooltip(f.label || "", { permanent: true, direction: "right", offset: SIDES.right }).addTo(m.layer);
+        labelled.push({ at: f.at, tooltip: shape.getTooltip() });
         return;
       }
       else if (f.kind === "boundary") shape = L.polygon(f.line, { color: c, weight: 2, fillOpacity: 0.1 });
       else shape = L.polyline(f.line, { color: c, weight: 5, opacity: 0.85 });
+      lines.push(f.line);
       shape.bindTooltip(f.label || "").addTo(m.layer);
     });
     fit(m);
+    var place = function () { placeLabels(m, labelled, lines); };
+    m.map.on("zoomend moveend resize", place);
+    place();
+    // A name's width changes once the page's fonts are in.
+    if (document.fonts) document.fonts.ready.then(place);
   }
 
   function maps() {

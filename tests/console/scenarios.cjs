@@ -80,6 +80,33 @@ async function scenarios(browser, { shots = null } = {}) {
     assert(lowest >= 3, `${label}: a map mark has contrast ${lowest.toFixed(2)}:1 against the map (3:1 needed)`);
   }
 
+  /// The names of places on the map all read: no name covers another name, a place's
+  /// point or the zoom buttons, and none runs out of the map.
+  async function mapLabelsClear(s, label) {
+    const [names, problems] = await s.eval(() => {
+      const box = (el) => { const r = el.getBoundingClientRect(); return { x: r.left, y: r.top, w: r.width, h: r.height }; };
+      const overlap = (a, b) => Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x)) *
+        Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+      const map = box(document.getElementById("map"));
+      const labels = [...document.querySelectorAll("#map .leaflet-tooltip")].map((el) => ({ text: el.textContent, at: box(el) }));
+      // Points are the small marks (a disc of radius 9 and its ring); lines are larger.
+      const points = [...document.querySelectorAll("#map path.leaflet-interactive")].map(box).filter((b) => b.w <= 30 && b.h <= 30);
+      const controls = [...document.querySelectorAll("#map .leaflet-control")].map(box);
+      const found = [];
+      labels.forEach((l, i) => {
+        const outside = l.at.w * l.at.h - overlap(l.at, map);
+        if (outside > 0.5) found.push(`"${l.text}" runs out of the map`);
+        labels.slice(i + 1).forEach((o) => { if (overlap(l.at, o.at) > 0.5) found.push(`"${l.text}" covers "${o.text}"`); });
+        if (controls.some((c) => overlap(l.at, c) > 0.5)) found.push(`"${l.text}" covers the zoom buttons`);
+        const covered = points.filter((p) => overlap(l.at, p) > 0.5).length;
+        if (covered) found.push(`"${l.text}" covers ${covered} point(s)`);
+      });
+      return [labels.length, found];
+    });
+    assert(names > 0, `${label}: no place name on the map`);
+    assert(problems.length === 0, `${label}: ${problems.join("; ")}`);
+  }
+
   /// The docs' screenshots come from Chromium (docs/console/NAME.png); the other engines
   /// prefix theirs (ENGINE-NAME.png).
   async function shot(s, name) {
@@ -249,6 +276,7 @@ async function scenarios(browser, { shots = null } = {}) {
     await mapMarksContrast(s, `advance (${browser.scheme || "light"})`);
     await accessible(s, "advance");
     await shot(s, "advance");
+    await mapLabelsClear(s, "advance");
   });
 
   await check("exports page is accessible" + (s.pw ? "; a leader downloads the signed entries of a selection" : ""), async () => {
