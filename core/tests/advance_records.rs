@@ -6,7 +6,7 @@ use crate::advance_support;
 use advance_support::*;
 use vigil_core::advance::haven::{self, HavenFilter, HavenKind, HospitalInfo, SafeHavenInput};
 use vigil_core::advance::route::{self, RouteRole};
-use vigil_core::advance::venue::{self, Contact, VenueInput, VenuePoint, VenuePointKind};
+use vigil_core::advance::venue::{self, Contact, Venue, VenueInput, VenuePoint, VenuePointKind};
 use vigil_core::advance::AdvanceError;
 use vigil_core::testing::RawConnection;
 
@@ -57,11 +57,19 @@ fn venue_saves_updates_and_reads_back() {
     // A closed ring is stored open.
     assert_eq!(v.boundary.as_ref().unwrap().len(), 4);
     assert_eq!(venue::get_venue(db, &v.id).unwrap(), v);
-    let mut edit = guildhall();
-    edit.id = Some(v.id.clone());
+    // An edit starts from the stored venue: only what it changes changes.
+    let mut edit = VenueInput::from(v.clone());
     edit.name = "Guildhall, Great Hall".into();
     let v2 = venue::save_venue(db, &edit).unwrap();
     assert!(v2.updated > v.updated);
+    assert_eq!(
+        Venue {
+            name: v.name.clone(),
+            updated: v.updated.clone(),
+            ..v2.clone()
+        },
+        v
+    );
     assert_eq!(venue::list_venues(db).unwrap(), vec![v2.clone()]);
     assert_eq!(outbox_kinds(db), vec!["venue.upsert", "venue.upsert"]);
     let payload: serde_json::Value = db

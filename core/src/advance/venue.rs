@@ -107,6 +107,23 @@ pub struct Venue {
     pub updated: Hlc,
 }
 
+/// The input that saves `venue` again as it is: an edit starts from it and changes what
+/// the officer changed (the clock stamp is the save's own).
+impl From<Venue> for VenueInput {
+    fn from(venue: Venue) -> Self {
+        VenueInput {
+            id: Some(venue.id),
+            name: venue.name,
+            address: venue.address,
+            position: venue.position,
+            boundary: venue.boundary,
+            points: venue.points,
+            contacts: venue.contacts,
+            notes: venue.notes,
+        }
+    }
+}
+
 impl VenueInput {
     fn validate(&self) -> AdvanceResult<VenueInput> {
         if let Some(id) = &self.id {

@@ -562,17 +562,7 @@ pub fn edit_venue(
     f: impl FnOnce(&mut vigil_core::advance::venue::VenueInput),
 ) {
     use vigil_core::advance::venue::{self, VenueInput};
-    let v = venue::get_venue(d.db(), id).expect("venue");
-    let mut input = VenueInput {
-        id: Some(v.id),
-        name: v.name,
-        address: v.address,
-        position: v.position,
-        boundary: v.boundary,
-        points: v.points,
-        contacts: v.contacts,
-        notes: v.notes,
-    };
+    let mut input = VenueInput::from(venue::get_venue(d.db(), id).expect("venue"));
     f(&mut input);
     venue::save_venue(d.db(), &input).expect("save venue");
 }
