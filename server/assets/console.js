@@ -87,7 +87,8 @@
   // order (venues first), to the first side of its point that covers no name already
   // placed, no other point and no line, and stays inside the map: toward the map's middle
   // first, then the other way, above, below. Where no side is clear it takes the side
-  // that covers least. Placed again after every zoom, pan or resize.
+  // that covers least. Placed again after every zoom, pan or resize (each ends in
+  // "moveend").
   function placeLabels(m, labelled, lines) {
     var map = m.map, size = map.getSize();
     var origin = map.getContainer().getBoundingClientRect();
@@ -153,7 +154,8 @@
     });
     fit(m);
     var place = function () { placeLabels(m, labelled, lines); };
-    m.map.on("zoomend moveend resize", place);
+    // Leaflet ends every zoom with a "moveend" too: one placement per change of view.
+    m.map.on("moveend resize", place);
     place();
     // A name's width changes once the page's fonts are in.
     if (document.fonts) document.fonts.ready.then(place);
